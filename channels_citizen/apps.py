@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class ChannelsCitizenConfig(AppConfig):
+    name = "channels_citizen"
+    verbose_name = "政民直通车"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from feedback.channels import ChannelPlugin, register
+        from feedback.models import Channel
+
+        from .demo import seed_demo_sessions
+
+        register(ChannelPlugin(Channel.CITIZEN, "无会周", "channels_citizen:home", seed_demo_sessions))

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class ChannelsEnterpriseConfig(AppConfig):
+    name = "channels_enterprise"
+    verbose_name = "政企直通车"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from feedback.channels import ChannelPlugin, register
+        from feedback.models import Channel
+
+        from .demo import seed_demo_sessions
+
+        register(ChannelPlugin(Channel.ENTERPRISE, "企业家日", "channels_enterprise:home", seed_demo_sessions))

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "channels_enterprise"
+urlpatterns = [
+    path("", views.home, name="home"),
+]

@@ -1,0 +1,142 @@
+"""Who may see what: every view and API view fetches objects through these querysets.
+
+Out of scope is 404, never 403: a user must not learn that an object exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, OuterRef
+from django.http import Http404
+
+from .models import Assignment, Department, Issue, SignedReply
+
+
+class Role:
+    ADMIN = "admin"
+    LEADER = "leader"
+    OFFICE = "office"
+    DEPARTMENT = "department"
+    NONE = "none"
+
+
+# Django groups that carry the roles (created by load_reference_data).
+GROUP_NAMES = {
+    Role.ADMIN: "系统管理员",
+    Role.LEADER: "县领导",
+    Role.OFFICE: "直通车办公室",
+    Role.DEPARTMENT: "承办单位",
+}
+ROLE_LABELS = {**GROUP_NAMES, Role.NONE: "未分配角色"}
+
+
+@dataclass(frozen=True)
+class Scope:
+    role: str
+    department: Department | None
+
+    @property
+    def channel(self) -> str:
+        return self.department.channel if self.department and self.role == Role.OFFICE else ""
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self.role]
+
+
+def scope_of(user: Any) -> Scope:
+    """The user's role and department, computed once per user object."""
+    cached = getattr(user, "_zt_scope", None)
+    if cached is not None:
+        return cached
+    scope = _compute_scope(user)
+    if getattr(user, "is_authenticated", False):
+        user._zt_scope = scope
+    return scope
+
+
+def _compute_scope(user: Any) -> Scope:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Scope(Role.NONE, None)
+    membership = getattr(user, "membership", None) if hasattr(user, "membership") else None
+    department = membership.department if membership else None
+    groups = set(user.groups.values_list("name", flat=True))
+    if user.is_superuser or GROUP_NAMES[Role.ADMIN] in groups:
+        return Scope(Role.ADMIN, department)
+    if GROUP_NAMES[Role.LEADER] in groups:
+        return Scope(Role.LEADER, department)
+    if department is not None and department.active:
+        if department.kind == Department.Kind.OFFICE and department.channel:
+            return Scope(Role.OFFICE, department)
+        if department.kind != Department.Kind.OFFICE:
+            return Scope(Role.DEPARTMENT, department)
+    return Scope(Role.NONE, department)
+
+
+def issues_for(user: Any) -> Any:
+    scope = scope_of(user)
+    issues = Issue.objects.all()
+    if scope.role in (Role.ADMIN, Role.LEADER):
+        return issues
+    if scope.role == Role.OFFICE:
+        return issues.filter(channel=scope.channel)
+    if scope.role == Role.DEPARTMENT:
+        return issues.filter(
+            Exists(Assignment.objects.filter(issue=OuterRef("pk"), department=scope.department))
+        )
+    return issues.none()
+
+
+def assignments_for(user: Any) -> Any:
+    scope = scope_of(user)
+    assignments = Assignment.objects.all()
+    if scope.role in (Role.ADMIN, Role.LEADER):
+        return assignments
+    if scope.role == Role.OFFICE:
+        return assignments.filter(issue__channel=scope.channel)
+    if scope.role == Role.DEPARTMENT:
+        return assignments.filter(department=scope.department)
+    return assignments.none()
+
+
+def replies_for(user: Any) -> Any:
+    return SignedReply.objects.filter(assignment__in=assignments_for(user))
+
+
+def get_or_404(queryset: Any, **lookup: Any) -> Any:
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404("未找到该记录，或您无权查看。") from None
+
+
+def can_register(user: Any) -> bool:
+    return scope_of(user).role in (Role.OFFICE, Role.ADMIN)
+
+
+def registrable_channels(user: Any) -> list[str]:
+    from .models import Channel
+
+    scope = scope_of(user)
+    if scope.role == Role.ADMIN:
+        return list(Channel.values)
+    if scope.role == Role.OFFICE:
+        return [scope.channel]
+    return []
+
+
+def can_manage_issue(user: Any, issue: Issue) -> bool:
+    """Assign, review, follow up, close: the office of the issue's channel, or an admin."""
+    scope = scope_of(user)
+    return scope.role == Role.ADMIN or (scope.role == Role.OFFICE and scope.channel == issue.channel)
+
+
+def is_member_of(user: Any, department: Department) -> bool:
+    scope = scope_of(user)
+    return scope.role == Role.DEPARTMENT and scope.department is not None and scope.department.pk == department.pk
+
+
+def is_read_only(user: Any) -> bool:
+    return scope_of(user).role == Role.LEADER

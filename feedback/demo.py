@@ -1,0 +1,183 @@
+"""Demo accounts and issues for ``seed_demo`` (CONTRACT.md). Every write goes through services."""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import io
+import random
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from . import services
+from .access import GROUP_NAMES, Role
+from .channels import REGISTRY
+from .models import Category, Channel, Department, Issue, Membership, SignedReply
+from .reference import load_reference_data
+
+DEMO_PASSWORD = "zhitongche-demo"  # noqa: S105 - documented demo password, refused when DEBUG is off
+DEMO_ISSUES = 48
+
+SAMPLES = {
+    Channel.NET: [
+        ("山村支教亮亮老师", "education", "jyj", "建议为山区教学点配备网络教学设备"),
+        ("洞口老街坊", "urban", "cgj", "老城区夜市油烟扰民问题"),
+        ("蓼水河边人", "environment", "sthj", "蓼水河支流有黑臭水体"),
+        ("高沙学子", "transport", "jtj", "学校附近增设人行天桥或斑马线"),
+        ("竹市种粮大户", "rural", "nyj", "农机补贴申请流程太繁琐"),
+        ("江口宝妈", "health", "wjj", "乡镇卫生院儿科夜间无人值班"),
+    ],
+    Channel.ENTERPRISE: [
+        ("湘洞电子科技有限公司", "business", "gxj", "员工通勤不便，建议开通园区通勤公交"),
+        ("雪峰食品有限公司", "business", "scj", "食品生产许可证延续审批时间长"),
+        ("宝瑶新材料有限公司", "employment", "rsj", "技术工人招聘难，希望组织专场招聘会"),
+        ("洞口县纺织有限公司", "housing", "zjj", "厂区配套道路未完工影响运输"),
+        ("蓼湘农业开发有限公司", "rural", "nyj", "冷链仓储用地指标紧张"),
+    ],
+    Channel.CITIZEN: [
+        ("王某某", "housing", "zjj", "迴龙洲搬迁安置补偿问题"),
+        ("李某某", "social_security", "rsj", "养老保险转移接续办理困难"),
+        ("张某某", "civil_affairs", "mzj", "低保资格复核结果有异议"),
+        ("刘某某", "rural", "hqz", "村组道路硬化进度缓慢"),
+        ("陈某某", "public_safety", "gaj", "邻里宅基地纠纷多次调解未果"),
+    ],
+}
+OFFICE_USERS = {"netoffice": ("wxb", "网信办工作人员"), "ezoneoffice": ("jkq", "经开区工作人员"),
+                "petitionoffice": ("xfj", "信访局工作人员")}
+
+
+@functools.cache
+def _demo_password_hash() -> str:
+    # Hashing once: ~50 accounts times a full PBKDF2 run would take many seconds.
+    return make_password(DEMO_PASSWORD)
+
+
+def _user(username: str, *, full_name: str, group: str | None = None, department: Department | None = None,
+          is_head: bool = False, superuser: bool = False) -> bool:
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"first_name": full_name, "is_staff": superuser, "is_superuser": superuser,
+                                     "password": _demo_password_hash()}
+    )
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    if department is not None:
+        Membership.objects.get_or_create(
+            user=user, defaults={"department": department, "is_head": is_head,
+                                 "title": "主要负责人" if is_head else "工作人员"}
+        )
+    return created
+
+
+def seed_accounts() -> int:
+    created = 0
+    created += _user("admin", full_name="系统管理员", superuser=True, group=GROUP_NAMES[Role.ADMIN])
+    created += _user("leader", full_name="县领导（演示）", group=GROUP_NAMES[Role.LEADER])
+    for username, (code, full_name) in OFFICE_USERS.items():
+        created += _user(username, full_name=full_name, group=GROUP_NAMES[Role.OFFICE],
+                         department=Department.objects.get(code=code))
+    for dept in Department.objects.exclude(kind=Department.Kind.OFFICE):
+        created += _user(f"{dept.code}_head", full_name=f"{dept.name}负责人", department=dept, is_head=True,
+                         group=GROUP_NAMES[Role.DEPARTMENT])
+        created += _user(f"{dept.code}_staff", full_name=f"{dept.name}工作人员", department=dept,
+                         group=GROUP_NAMES[Role.DEPARTMENT])
+    return created
+
+
+def demo_letter_pdf(title: str) -> bytes:
+    """A one-page PDF standing in for the scan of a stamped, signed reply letter."""
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(595, 842))
+    pdf.docinfo["/Title"] = title
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def seed_issues() -> int:
+    """Issues in every state, received within the last 12 months (idempotent by reference)."""
+    rng = random.Random(20261129)  # noqa: S311 - fixed seed: the same demo data every time
+    today = timezone.localdate()
+    office_users = {Channel.NET: "netoffice", Channel.ENTERPRISE: "ezoneoffice", Channel.CITIZEN: "petitionoffice"}
+    User = get_user_model()
+    created = 0
+    for n in range(DEMO_ISSUES):
+        channel = list(SAMPLES)[n % 3]
+        requester, category, dept_code, title = SAMPLES[channel][n // 3 % len(SAMPLES[channel])]
+        ref = f"DEMO-{services.REF_PREFIX[channel]}-{n + 1:03d}"
+        if Issue.objects.filter(ref=ref).exists():
+            continue
+        received = today - datetime.timedelta(days=rng.randint(3, 350))
+        stage = rng.choice(["registered", "assigned", "acknowledged", "replied", "followed", "closed", "closed"])
+        if received > today - datetime.timedelta(days=20) and stage in ("followed", "closed"):
+            stage = "acknowledged"
+        with transaction.atomic():
+            created += 1
+            _demo_issue(
+                ref=ref, channel=channel, requester=requester, category=Category.objects.get(code=category),
+                lead=Department.objects.get(code=dept_code), title=title, received=received, stage=stage,
+                office=User.objects.get(username=office_users[channel]), rng=rng, today=today,
+            )
+    return created
+
+
+def _demo_issue(*, ref: str, channel: str, requester: str, category: Category, lead: Department, title: str,
+                received: datetime.date, stage: str, office: object, rng: random.Random,
+                today: datetime.date) -> None:
+    kind = {Channel.NET: "netizen", Channel.ENTERPRISE: "enterprise", Channel.CITIZEN: "person"}[channel]
+    phone = f"138{rng.randint(10000000, 99999999)}" if channel != Channel.NET else ""
+    issue = services.register_issue(
+        actor=office, ref=ref, channel=channel, category=category,
+        requester=services.RequesterData(name=requester, phone=phone, kind=kind,
+                                         organization=requester if kind == "enterprise" else ""),
+        title=title, content=f"{title}。请相关部门研究解决并书面答复。", received_on=received,
+    )
+    if stage == "registered":
+        return
+    co = []
+    if rng.random() < 0.3:
+        co = [Department.objects.exclude(pk=lead.pk).exclude(kind=Department.Kind.OFFICE)
+              .order_by("code")[rng.randint(0, 10)]]
+    assignments = services.assign_issue(actor=office, issue=issue, lead=lead, co=co,
+                                        assigned_on=received + datetime.timedelta(days=rng.randint(0, 2)))
+    if stage == "assigned":
+        return
+    for a in assignments:
+        head = a.department.members.filter(is_head=True).first().user
+        services.acknowledge_assignment(actor=head, assignment=a)
+    if stage == "acknowledged":
+        return
+    for a in assignments:
+        head = a.department.members.filter(is_head=True).first().user
+        signed = min(today, a.assigned_on + datetime.timedelta(days=rng.randint(3, 25)))
+        reply = services.submit_reply(
+            actor=head, assignment=a,
+            file=SimpleUploadedFile(f"{a.department.code}-reply.pdf", demo_letter_pdf(title), "application/pdf"),
+            signer_name=f"{a.department.name}负责人", signer_title="局长" if a.department.kind == "bureau" else "镇长",
+            signed_on=signed, result=rng.choice(SignedReply.Result.values),
+            summary=f"关于“{title}”的答复：已研究并提出处理意见。",
+        )
+        services.accept_reply(actor=office, reply=reply)
+    if stage == "replied":
+        return
+    rating = rng.choice(["satisfied", "satisfied", "basically", "dissatisfied", "unreachable"])
+    last_reply = max(a.replied_on for a in issue.assignments.all())
+    services.record_follow_up(actor=office, issue=issue, satisfaction=rating, on=min(today, last_reply +
+                              datetime.timedelta(days=2)))
+    if stage == "closed":
+        services.close_issue(actor=office, issue=issue, on=min(today, last_reply + datetime.timedelta(days=3)))
+
+
+def seed_demo() -> dict[str, int]:
+    counts = load_reference_data()
+    counts["accounts"] = seed_accounts()
+    counts["sessions"] = sum(plugin.seed_demo() for plugin in REGISTRY.values())
+    counts["issues"] = seed_issues()
+    return counts

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
+
+from .models import Assignment, Category, Channel, DeadlineUnit, Department, Issue, Requester, SignedReply
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PortalLoginForm(AuthenticationForm):
+    def clean(self) -> dict[str, Any]:
+        from .demo import DEMO_PASSWORD
+
+        if not settings.DEBUG and self.cleaned_data.get("password") == DEMO_PASSWORD:
+            raise forms.ValidationError("演示账号仅限开发环境使用，请联系管理员开通正式账号。", code="demo")
+        return super().clean()
+
+
+def handling_departments() -> Any:
+    return Department.objects.filter(active=True).exclude(kind=Department.Kind.OFFICE).order_by(
+        "kind", "sort_order"
+    )
+
+
+class DepartmentChoiceMixin(forms.Form):
+    lead = forms.ModelChoiceField(label="主办单位", queryset=Department.objects.none(), required=False,
+                                  empty_label="（暂不交办）")
+    co = forms.ModelMultipleChoiceField(label="协办单位", queryset=Department.objects.none(), required=False,
+                                        help_text="可多选；不能与主办单位相同",
+                                        widget=forms.SelectMultiple(attrs={"size": 6}))
+    deadline_amount = forms.IntegerField(label="办理时限", required=False, min_value=1, max_value=365,
+                                         help_text="留空则按渠道默认时限")
+    deadline_unit = forms.ChoiceField(label="时限单位", required=False,
+                                      choices=[("", "（默认）"), *DeadlineUnit.choices])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lead"].queryset = handling_departments()
+        self.fields["co"].queryset = handling_departments()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        lead, co = data.get("lead"), data.get("co") or []
+        if lead and lead in co:
+            self.add_error("co", f"协办单位“{lead.name}”与主办单位相同。")
+        if co and not lead:
+            self.add_error("lead", "选择协办单位时必须同时选择主办单位。")
+        if bool(data.get("deadline_amount")) != bool(data.get("deadline_unit")):
+            self.add_error("deadline_amount", "办理时限和时限单位需同时填写，或同时留空。")
+        return data
+
+
+class IssueForm(DepartmentChoiceMixin):
+    channel = forms.ChoiceField(label="渠道", choices=Channel.choices)
+    ref = forms.CharField(label="编号", max_length=40, required=False, help_text="留空自动生成")
+    received_on = forms.DateField(label="受理日期", widget=DATE_WIDGET)
+    nature = forms.ChoiceField(label="诉求性质", choices=Issue.Nature.choices, initial=Issue.Nature.SUGGESTION)
+    category = forms.ModelChoiceField(label="分类", queryset=Category.objects.filter(active=True))
+    requester_kind = forms.ChoiceField(label="诉求人类型", choices=Requester.Kind.choices)
+    requester_name = forms.CharField(label="姓名/网名/企业", max_length=100)
+    requester_phone = forms.CharField(label="联系电话", max_length=32, required=False)
+    requester_org = forms.CharField(label="所在企业/单位", max_length=200, required=False)
+    title = forms.CharField(label="标题", max_length=200)
+    content = forms.CharField(label="诉求内容", widget=forms.Textarea(attrs={"rows": 5}))
+    onsite_answer = forms.CharField(label="现场回应", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    field_order = ["channel", "ref", "received_on", "nature", "category", "requester_kind", "requester_name",
+                   "requester_phone", "requester_org", "title", "content", "onsite_answer", "lead", "co",
+                   "deadline_amount", "deadline_unit"]
+
+    def __init__(self, *args: Any, channels: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = [(c, Channel(c).label) for c in channels]
+        if len(channels) == 1:
+            self.fields["channel"].initial = channels[0]
+            self.fields["channel"].widget = forms.HiddenInput()
+        self.fields["received_on"].initial = timezone.localdate()
+
+    def clean_received_on(self) -> Any:
+        value = self.cleaned_data["received_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError("受理日期不能晚于今天。")
+        return value
+
+
+class AssignForm(DepartmentChoiceMixin):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lead"].required = True
+        self.fields["lead"].empty_label = "请选择主办单位"
+
+
+class ReplyForm(forms.Form):
+    file = forms.FileField(label="回复函扫描件", help_text="加盖公章并由主要负责人签字的回复函，PDF、JPG 或 PNG，不超过 20 MB",
+                           widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+    signer_name = forms.CharField(label="签发人", max_length=50)
+    signer_title = forms.CharField(label="签发人职务", max_length=50)
+    signed_on = forms.DateField(label="签发日期", widget=DATE_WIDGET)
+    result = forms.ChoiceField(label="办理结果", choices=SignedReply.Result.choices)
+    summary = forms.CharField(label="答复摘要", widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args: Any, assignment: Assignment, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["signed_on"].initial = timezone.localdate()
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class FollowUpForm(forms.Form):
+    satisfaction = forms.ChoiceField(label="回访结果", choices=Issue.Satisfaction.choices)
+    comment = forms.CharField(label="回访意见", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CloseForm(forms.Form):
+    closed_on = forms.DateField(label="办结日期", widget=DATE_WIDGET, required=False)
+
+
+SORTS = {
+    "-received_on": "受理日期（新→旧）",
+    "received_on": "受理日期（旧→新）",
+    "ref": "编号",
+    "status": "状态",
+}
+
+
+class IssueFilterForm(forms.Form):
+    q = forms.CharField(label="搜索", required=False,
+                        widget=forms.TextInput(attrs={"placeholder": "编号、标题、内容或诉求人"}))
+    channel = forms.ChoiceField(label="渠道", required=False, choices=[("", "全部渠道"), *Channel.choices])
+    status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *Issue.Status.choices])
+    category = forms.ModelChoiceField(label="分类", required=False, queryset=Category.objects.all(),
+                                      empty_label="全部分类")
+    department = forms.ModelChoiceField(label="承办单位", required=False, empty_label="全部单位",
+                                        queryset=Department.objects.exclude(kind=Department.Kind.OFFICE))
+    received_from = forms.DateField(label="受理日期从", required=False, widget=DATE_WIDGET)
+    received_to = forms.DateField(label="至", required=False, widget=DATE_WIDGET)
+    sort = forms.ChoiceField(label="排序", required=False, choices=list(SORTS.items()))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("received_from"), data.get("received_to")
+        if start and end and start > end:
+            self.add_error("received_to", "结束日期不能早于开始日期。")
+        return data

@@ -1,0 +1,440 @@
+"""The shared core: Issue → Assignment → SignedReply, with an append-only history.
+
+The core knows a channel only as ``Issue.channel``; channel apps keep their own
+session models and link to ``Issue`` one-to-one.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .privacy import mask_phone
+
+
+class Channel(models.TextChoices):
+    NET = "net", "政网直通车"
+    ENTERPRISE = "enterprise", "政企直通车"
+    CITIZEN = "citizen", "政民直通车"
+
+
+class DeadlineUnit(models.TextChoices):
+    WORKING_DAY = "working_day", "工作日"
+    CALENDAR_DAY = "calendar_day", "自然日"
+
+
+class Department(models.Model):
+    class Kind(models.TextChoices):
+        OFFICE = "office", "直通车办公室"
+        BUREAU = "bureau", "县直部门"
+        TOWNSHIP = "township", "乡镇"
+
+    code = models.SlugField("代码", max_length=32, unique=True)
+    name = models.CharField("名称", max_length=64, unique=True)
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    # Only channel offices carry a channel: the office that runs it sees its issues.
+    channel = models.CharField("负责渠道", max_length=16, choices=Channel.choices, blank=True)
+    active = models.BooleanField("启用", default=True)
+    sort_order = models.PositiveIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "单位"
+        ordering = ["kind", "sort_order", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel"], condition=~Q(channel=""), name="one_office_per_channel"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel="") | Q(kind="office"), name="only_offices_run_channels"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise models.ProtectedError("单位只能停用，不能删除。", {self})
+
+
+class Category(models.Model):
+    code = models.SlugField("代码", max_length=32, unique=True)
+    name = models.CharField("名称", max_length=64)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级分类", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    active = models.BooleanField("启用", default=True)
+    sort_order = models.PositiveIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "诉求分类"
+        ordering = ["sort_order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="category_name_unique_under_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parent.name} / {self.name}" if self.parent_id else self.name
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise models.ProtectedError("分类只能停用，不能删除。", {self})
+
+
+class Requester(models.Model):
+    class Kind(models.TextChoices):
+        PERSON = "person", "群众"
+        NETIZEN = "netizen", "网民"
+        ENTERPRISE = "enterprise", "企业"
+
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices, default=Kind.PERSON)
+    name = models.CharField("姓名/网名", max_length=100)
+    phone = models.CharField("联系电话", max_length=32, blank=True)
+    organization = models.CharField("所在企业/单位", max_length=200, blank=True)
+    created_at = models.DateTimeField("登记时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "诉求人"
+        indexes = [models.Index(fields=["phone"], name="requester_phone_idx"),
+                   models.Index(fields=["name"], name="requester_name_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+
+class IssueQuerySet(models.QuerySet["Issue"]):
+    def for_channel(self, channel: str) -> IssueQuerySet:
+        return self.filter(channel=channel)
+
+    def open(self) -> IssueQuerySet:
+        return self.exclude(status__in=[Issue.Status.CLOSED])
+
+
+class Issue(models.Model):
+    class Nature(models.TextChoices):
+        CONSULT = "consult", "咨询"
+        HELP = "help", "求助"
+        COMPLAINT = "complaint", "投诉"
+        REPORT = "report", "举报"
+        SUGGESTION = "suggestion", "建议"
+
+    class Status(models.TextChoices):
+        REGISTERED = "registered", "已登记"
+        ASSIGNED = "assigned", "办理中"
+        REPLIED = "replied", "已回复待回访"
+        FOLLOWED_UP = "followed_up", "已回访"
+        CLOSED = "closed", "已办结"
+
+    class Satisfaction(models.TextChoices):
+        SATISFIED = "satisfied", "满意"
+        BASICALLY = "basically", "基本满意"
+        DISSATISFIED = "dissatisfied", "不满意"
+        UNREACHABLE = "unreachable", "未联系上"
+
+    ref = models.CharField("编号", max_length=40, unique=True)
+    channel = models.CharField("渠道", max_length=16, choices=Channel.choices)
+    nature = models.CharField("性质", max_length=16, choices=Nature.choices, default=Nature.SUGGESTION)
+    category = models.ForeignKey(Category, verbose_name="分类", on_delete=models.PROTECT, related_name="issues")
+    requester = models.ForeignKey(Requester, verbose_name="诉求人", on_delete=models.PROTECT, related_name="issues")
+    title = models.CharField("标题", max_length=200)
+    content = models.TextField("诉求内容")
+    received_on = models.DateField("受理日期")
+    onsite_answer = models.TextField("现场回应", blank=True)
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.REGISTERED)
+    satisfaction = models.CharField("回访评价", max_length=16, choices=Satisfaction.choices, blank=True)
+    follow_up_comment = models.TextField("回访意见", blank=True)
+    followed_up_on = models.DateField("回访日期", null=True, blank=True)
+    closed_on = models.DateField("办结日期", null=True, blank=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = IssueQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "诉求"
+        ordering = ["-received_on", "-id"]
+        indexes = [
+            models.Index(fields=["channel", "received_on"], name="issue_channel_received_idx"),
+            models.Index(fields=["received_on"], name="issue_received_idx"),
+            models.Index(fields=["status"], name="issue_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(status="closed"), name="closed_on_only_when_closed"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_on__isnull=False), name="closed_issue_has_closed_on"
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=F("received_on")),
+                name="closed_not_before_received",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.title}"
+
+
+class DeadlinePolicy(models.Model):
+    """How long a department has to reply, per channel and nature (DOMAIN.md defaults)."""
+
+    channel = models.CharField("渠道", max_length=16, choices=Channel.choices)
+    nature = models.CharField("性质", max_length=16, choices=Issue.Nature.choices, blank=True,
+                              help_text="留空表示该渠道的默认时限")
+    name = models.CharField("名称", max_length=100)
+    amount = models.PositiveSmallIntegerField("时限")
+    unit = models.CharField("单位", max_length=16, choices=DeadlineUnit.choices)
+    extension_max_amount = models.PositiveSmallIntegerField("最长延期", default=0)
+    extension_unit = models.CharField("延期单位", max_length=16, choices=DeadlineUnit.choices,
+                                      default=DeadlineUnit.WORKING_DAY)
+    legal_basis = models.CharField("依据", max_length=200, blank=True)
+    active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "办理时限规则"
+        ordering = ["channel", "nature"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "nature"], condition=Q(active=True),
+                                    name="one_active_policy_per_channel_nature"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="policy_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}：{self.amount}个{self.get_unit_display()}"
+
+
+class AssignmentQuerySet(models.QuerySet["Assignment"]):
+    def open(self) -> AssignmentQuerySet:
+        return self.filter(status__in=Assignment.OPEN_STATUSES)
+
+    def for_department(self, department: Department) -> AssignmentQuerySet:
+        return self.filter(department=department)
+
+    def overdue(self, today: datetime.date | None = None) -> AssignmentQuerySet:
+        today = today or timezone.localdate()
+        return self.open().filter(due_date__lt=today)
+
+    def due_within(self, last_day: datetime.date) -> AssignmentQuerySet:
+        return self.open().filter(due_date__lte=last_day)
+
+
+class Assignment(models.Model):
+    class Role(models.TextChoices):
+        LEAD = "lead", "主办"
+        CO = "co", "协办"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待签收"
+        ACKNOWLEDGED = "acknowledged", "办理中"
+        SUBMITTED = "submitted", "已回复待审核"
+        RETURNED = "returned", "退回重办"
+        ACCEPTED = "accepted", "已通过"
+
+    OPEN_STATUSES = (Status.PENDING, Status.ACKNOWLEDGED, Status.SUBMITTED, Status.RETURNED)
+
+    issue = models.ForeignKey(Issue, verbose_name="诉求", on_delete=models.PROTECT, related_name="assignments")
+    department = models.ForeignKey(Department, verbose_name="承办单位", on_delete=models.PROTECT,
+                                   related_name="assignments")
+    role = models.CharField("角色", max_length=8, choices=Role.choices, default=Role.LEAD)
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
+    assigned_on = models.DateField("交办日期")
+    deadline_amount = models.PositiveSmallIntegerField("时限")
+    deadline_unit = models.CharField("时限单位", max_length=16, choices=DeadlineUnit.choices)
+    policy = models.ForeignKey(DeadlinePolicy, verbose_name="时限规则", null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+    due_date = models.DateField("办理期限")
+    original_due_date = models.DateField("原定期限", help_text="延期前的期限，按期率可按两者分别统计")
+    provisional = models.BooleanField("期限暂定", default=False,
+                                      help_text="期限跨入尚未载入工作日历的年份，按周一至周五暂算")
+    deadline_version = models.PositiveIntegerField("期限版本", default=1)
+    acknowledged_at = models.DateTimeField("签收时间", null=True, blank=True)
+    replied_on = models.DateField("书面回复日期", null=True, blank=True,
+                                  help_text="通过审核的书面回复的签发日期")
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "交办"
+        ordering = ["due_date", "id"]
+        indexes = [
+            models.Index(fields=["department", "status", "due_date"], name="assignment_inbox_idx"),
+            # Used by the overdue sweep and the inbox's "overdue" tab: only open rows.
+            models.Index(fields=["due_date"], name="assignment_open_due_idx",
+                         condition=Q(status__in=["pending", "acknowledged", "submitted", "returned"])),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "department"], name="one_assignment_per_issue_department"),
+            models.UniqueConstraint(fields=["issue"], condition=Q(role="lead"), name="one_lead_per_issue"),
+            models.CheckConstraint(condition=Q(due_date__gt=F("assigned_on")), name="due_after_assigned"),
+            models.CheckConstraint(condition=Q(deadline_amount__gt=0), name="deadline_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(replied_on__isnull=True) | Q(status="accepted"), name="replied_on_only_when_accepted"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issue.ref} → {self.department.name}（{self.get_role_display()}）"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    def is_overdue(self, today: datetime.date | None = None) -> bool:
+        return self.is_open and self.due_date < (today or timezone.localdate())
+
+
+def reply_upload_to(instance: SignedReply, filename: str) -> str:
+    # The stored name is generated; the user's name is kept only as ``original_name``.
+    import uuid
+
+    ext = filename.rsplit(".", 1)[-1].lower()
+    return f"replies/{timezone.localdate():%Y}/{uuid.uuid4().hex}.{ext}"
+
+
+class SignedReply(models.Model):
+    class Result(models.TextChoices):
+        RESOLVED = "resolved", "已解决"
+        PARTLY_RESOLVED = "partly_resolved", "部分解决"
+        EXPLAINED = "explained", "解释说明"
+        PLANNED = "planned", "列入计划"
+        DECLINED = "declined", "不予支持"
+
+    class Review(models.TextChoices):
+        PENDING = "pending", "待审核"
+        ACCEPTED = "accepted", "已通过"
+        RETURNED = "returned", "已退回"
+
+    assignment = models.ForeignKey(Assignment, verbose_name="交办", on_delete=models.PROTECT,
+                                   related_name="replies")
+    version = models.PositiveSmallIntegerField("版本", default=1)
+    file = models.FileField("回复函扫描件", upload_to=reply_upload_to)
+    original_name = models.CharField("原文件名", max_length=200)
+    content_type = models.CharField("文件类型", max_length=64)
+    size = models.PositiveIntegerField("文件大小")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    signer_name = models.CharField("签发人", max_length=50)
+    signer_title = models.CharField("签发人职务", max_length=50)
+    signed_on = models.DateField("签发日期")
+    result = models.CharField("办理结果", max_length=20, choices=Result.choices)
+    summary = models.TextField("答复摘要")
+    review_status = models.CharField("审核", max_length=16, choices=Review.choices, default=Review.PENDING)
+    review_reason = models.TextField("审核意见", blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="审核人", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="提交人", null=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField("提交时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "书面回复"
+        ordering = ["assignment", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "version"], name="one_reply_per_version"),
+            # At most one reply waiting for review per assignment: two people submitting
+            # at once cannot both win.
+            models.UniqueConstraint(fields=["assignment"], condition=Q(review_status="pending"),
+                                    name="one_pending_reply_per_assignment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} 第{self.version}版"
+
+
+class HistoryEntry(models.Model):
+    """Append-only record of every transition: who, when, what, from, to, why."""
+
+    issue = models.ForeignKey(Issue, verbose_name="诉求", on_delete=models.PROTECT, related_name="history")
+    assignment = models.ForeignKey(Assignment, verbose_name="交办", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="history")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField("时间", default=timezone.now)
+    action = models.CharField("操作", max_length=32)
+    from_status = models.CharField("原状态", max_length=16, blank=True)
+    to_status = models.CharField("新状态", max_length=16, blank=True)
+    note = models.TextField("说明", blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "办理记录"
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["issue", "at"], name="history_issue_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("办理记录只能追加，不能修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ValueError("办理记录只能追加，不能删除。")
+
+
+class Membership(models.Model):
+    """Links a user to the department they work for (one department per user)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE,
+                                related_name="membership")
+    department = models.ForeignKey(Department, verbose_name="单位", on_delete=models.PROTECT,
+                                   related_name="members")
+    title = models.CharField("职务", max_length=50, blank=True)
+    is_head = models.BooleanField("单位负责人", default=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "用户所属单位"
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.department}"
+
+
+class CalendarYear(models.Model):
+    """A year whose rest days and make-up working days are loaded (seed or State Council notice)."""
+
+    year = models.PositiveSmallIntegerField("年份", unique=True)
+    source = models.CharField("来源", max_length=100)
+    loaded_at = models.DateTimeField("载入时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "工作日历年份"
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return f"{self.year}年"
+
+
+class CalendarDay(models.Model):
+    """An exception to Monday–Friday: a holiday on a weekday or a make-up working weekend day.
+
+    Rows from the seed or a notice (``source`` = national) and county overrides
+    (``source`` = county) may both exist for one date; the county row wins.
+    """
+
+    class Source(models.TextChoices):
+        NATIONAL = "national", "国务院安排"
+        COUNTY = "county", "本县调整"
+
+    date = models.DateField("日期")
+    is_workday = models.BooleanField("上班")
+    name = models.CharField("名称", max_length=50, blank=True)
+    source = models.CharField("来源", max_length=16, choices=Source.choices, default=Source.NATIONAL)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "节假日与调休"
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["date", "source"], name="one_calendar_day_per_source")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'上班' if self.is_workday else '休息'} {self.name}"

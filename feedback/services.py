@@ -1,0 +1,405 @@
+"""The only write path of the core.
+
+Every state change is a verb-first function here, called alike by HTML views, API
+views, tasks, admin actions and commands. Each takes keyword-only arguments, runs in
+one transaction, locks the rows it changes, and records history via ``states.move``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import states
+from .deadlines import DeadlineInputError
+from .errors import ConcurrentChange, DuplicateReference, IllegalTransition, InvalidInput, NotPermitted
+from .models import (
+    Assignment,
+    Category,
+    Channel,
+    DeadlinePolicy,
+    Department,
+    Issue,
+    Requester,
+    SignedReply,
+)
+from .uploads import validate_reply_file
+from .workcalendar import deadline_for
+
+User = AbstractBaseUser
+REF_PREFIX = {Channel.NET: "ZW", Channel.ENTERPRISE: "ZQ", Channel.CITIZEN: "ZM"}
+
+
+@dataclass(frozen=True)
+class RequesterData:
+    name: str
+    phone: str = ""
+    kind: str = Requester.Kind.PERSON
+    organization: str = ""
+
+
+def find_or_create_requester(data: RequesterData) -> Requester:
+    """CONTRACT.md: a requester is identified by phone when given, otherwise by name."""
+    name = data.name.strip()
+    phone = data.phone.strip().replace(" ", "").replace("-", "")
+    if not name:
+        raise InvalidInput("请填写诉求人姓名或网名。", field="requester_name")
+    if phone and not (phone.isdigit() and 7 <= len(phone) <= 15):
+        raise InvalidInput("联系电话格式不正确，应为 7–15 位数字。", field="requester_phone")
+    if phone:
+        found = Requester.objects.filter(phone=phone).order_by("id").first()
+    else:
+        found = Requester.objects.filter(phone="", name=name).order_by("id").first()
+    if found:
+        return found
+    return Requester.objects.create(name=name, phone=phone, kind=data.kind, organization=data.organization.strip())
+
+
+def next_reference(channel: str, received_on: datetime.date) -> str:
+    prefix = f"{REF_PREFIX[channel]}{received_on:%Y}"
+    last = (Issue.objects.filter(ref__startswith=prefix, ref__regex=rf"^{prefix}-\d{{5}}$")
+            .order_by("-ref").values_list("ref", flat=True).first())
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}-{number:05d}"
+
+
+@transaction.atomic
+def register_issue(
+    *,
+    actor: User | None,
+    channel: str,
+    category: Category,
+    requester: RequesterData,
+    title: str,
+    content: str,
+    received_on: datetime.date,
+    nature: str = Issue.Nature.SUGGESTION,
+    onsite_answer: str = "",
+    ref: str | None = None,
+) -> Issue:
+    if channel not in Channel.values:
+        raise InvalidInput(f"未知渠道：{channel}", field="channel")
+    if nature not in Issue.Nature.values:
+        raise InvalidInput(f"未知诉求性质：{nature}", field="nature")
+    if not category.active:
+        raise InvalidInput(f"分类“{category.name}”已停用。", field="category")
+    if not title.strip():
+        raise InvalidInput("请填写标题。", field="title")
+    if not content.strip():
+        raise InvalidInput("请填写诉求内容。", field="content")
+    if received_on > timezone.localdate():
+        raise InvalidInput("受理日期不能晚于今天。", field="received_on")
+    ref = (ref or "").strip() or next_reference(channel, received_on)
+    if Issue.objects.filter(ref=ref).exists():
+        raise DuplicateReference(f"编号“{ref}”已存在，请勿重复登记。", field="ref")
+    who = find_or_create_requester(requester)
+    try:
+        with transaction.atomic():
+            issue = Issue.objects.create(
+                ref=ref, channel=channel, nature=nature, category=category, requester=who,
+                title=title.strip(), content=content.strip(), received_on=received_on,
+                onsite_answer=onsite_answer.strip(), registered_by=actor,
+            )
+    except IntegrityError:
+        # Two clerks registering the same reference at once: the unique index decides.
+        raise DuplicateReference(f"编号“{ref}”已存在，请勿重复登记。", field="ref") from None
+    states.record(issue, "register", actor=actor, note=f"{issue.get_channel_display()}：{issue.title}")
+    return issue
+
+
+def policy_for(channel: str, nature: str) -> DeadlinePolicy | None:
+    policies = {p.nature: p for p in DeadlinePolicy.objects.filter(channel=channel, active=True)}
+    return policies.get(nature) or policies.get("")
+
+
+def _check_departments(lead: Department, co: Sequence[Department]) -> None:
+    if not lead.active:
+        raise InvalidInput(f"主办单位“{lead.name}”已停用。", field="lead")
+    if lead.kind == Department.Kind.OFFICE:
+        raise InvalidInput("直通车办公室不能作为承办单位。", field="lead")
+    seen = {lead.pk}
+    for dept in co:
+        if dept.pk == lead.pk:
+            raise InvalidInput(f"协办单位“{dept.name}”与主办单位相同。", field="co")
+        if dept.pk in seen:
+            raise InvalidInput(f"协办单位“{dept.name}”重复。", field="co")
+        if not dept.active:
+            raise InvalidInput(f"协办单位“{dept.name}”已停用。", field="co")
+        if dept.kind == Department.Kind.OFFICE:
+            raise InvalidInput("直通车办公室不能作为承办单位。", field="co")
+        seen.add(dept.pk)
+
+
+@transaction.atomic
+def assign_issue(
+    *,
+    actor: User | None,
+    issue: Issue,
+    lead: Department,
+    co: Sequence[Department] = (),
+    assigned_on: datetime.date | None = None,
+    deadline_amount: int | None = None,
+    deadline_unit: str | None = None,
+    note: str = "",
+) -> list[Assignment]:
+    """Hand an issue to one lead department and any co-handling departments."""
+    issue = Issue.objects.select_for_update().get(pk=issue.pk)
+    _check_departments(lead, co)
+    assigned_on = assigned_on or timezone.localdate()
+    if assigned_on < issue.received_on:
+        raise InvalidInput("交办日期不能早于受理日期。", field="assigned_on")
+    if (deadline_amount is None) != (deadline_unit is None):
+        raise InvalidInput("办理时限和时限单位需同时填写，或同时留空（按渠道默认时限）。", field="deadline_amount")
+    policy = None
+    if deadline_amount is None:
+        policy = policy_for(issue.channel, issue.nature)
+        if policy is None:
+            raise InvalidInput("该渠道尚未设置默认办理时限，请填写时限。", field="deadline_amount")
+        deadline_amount, deadline_unit = policy.amount, policy.unit
+    try:
+        deadline = deadline_for(assigned_on, deadline_amount, deadline_unit,
+                                policy_name=str(policy) if policy else "")
+    except DeadlineInputError as exc:
+        raise InvalidInput(str(exc), field="deadline_amount") from None
+    states.move(issue, "assign", actor=actor, note=note or _assign_note(lead, co, deadline.due_date))
+    created = []
+    for role, dept in [(Assignment.Role.LEAD, lead), *((Assignment.Role.CO, d) for d in co)]:
+        assignment = Assignment.objects.create(
+            issue=issue, department=dept, role=role, assigned_on=assigned_on,
+            deadline_amount=deadline_amount, deadline_unit=deadline_unit, policy=policy,
+            due_date=deadline.due_date, original_due_date=deadline.due_date, provisional=deadline.provisional,
+        )
+        states.record(issue, "assigned_to", actor=actor, assignment=assignment,
+                      note="；".join(deadline.explanation))
+        created.append(assignment)
+    return created
+
+
+def _assign_note(lead: Department, co: Sequence[Department], due: datetime.date) -> str:
+    parts = [f"主办：{lead.name}"]
+    if co:
+        parts.append("协办：" + "、".join(d.name for d in co))
+    parts.append(f"期限：{due:%Y-%m-%d}")
+    return "；".join(parts)
+
+
+def _lock_assignment(assignment: Assignment) -> Assignment:
+    return Assignment.objects.select_for_update().select_related("issue", "department").get(pk=assignment.pk)
+
+
+def _require_member(actor: User | None, assignment: Assignment) -> None:
+    from .access import is_member_of
+
+    if actor is not None and not is_member_of(actor, assignment.department):
+        raise NotPermitted("只有承办单位的人员可以执行此操作。")
+
+
+@transaction.atomic
+def acknowledge_assignment(*, actor: User | None, assignment: Assignment) -> Assignment:
+    """签收. A second acknowledgement is harmless (no-op)."""
+    assignment = _lock_assignment(assignment)
+    _require_member(actor, assignment)
+    if assignment.status != Assignment.Status.PENDING:
+        return assignment
+    assignment.acknowledged_at = timezone.now()
+    assignment.save(update_fields=["acknowledged_at"])
+    states.move(assignment, "acknowledge", actor=actor)
+    return assignment
+
+
+@transaction.atomic
+def submit_reply(
+    *,
+    actor: User | None,
+    assignment: Assignment,
+    file: UploadedFile,
+    signer_name: str,
+    signer_title: str,
+    signed_on: datetime.date,
+    result: str,
+    summary: str,
+) -> SignedReply:
+    """Upload the stamped, signed letter. The file is checked before anything is stored."""
+    checked = validate_reply_file(file)
+    if result not in SignedReply.Result.values:
+        raise InvalidInput("办理结果无效。", field="result")
+    if not signer_name.strip():
+        raise InvalidInput("请填写签发人姓名。", field="signer_name")
+    if not signer_title.strip():
+        raise InvalidInput("请填写签发人职务。", field="signer_title")
+    if not summary.strip():
+        raise InvalidInput("请填写答复摘要。", field="summary")
+    assignment = _lock_assignment(assignment)
+    _require_member(actor, assignment)
+    if signed_on > timezone.localdate():
+        raise InvalidInput("签发日期不能晚于今天。", field="signed_on")
+    if signed_on < assignment.assigned_on:
+        raise InvalidInput("签发日期不能早于交办日期。", field="signed_on")
+    if assignment.status == Assignment.Status.SUBMITTED:
+        raise ConcurrentChange("该交办已有一份回复在等待审核，请勿重复提交。")
+    was_pending = assignment.status == Assignment.Status.PENDING
+    if was_pending:
+        assignment.acknowledged_at = timezone.now()
+        assignment.save(update_fields=["acknowledged_at"])
+    states.move(assignment, "submit_reply", actor=actor,
+                note=f"{SignedReply.Result(result).label}：{summary.strip()[:200]}")
+    version = (assignment.replies.order_by("-version").values_list("version", flat=True).first() or 0) + 1
+    file.name = checked.safe_name
+    reply = SignedReply(
+        assignment=assignment, version=version, file=file, original_name=checked.safe_name,
+        content_type=checked.content_type, size=checked.size, sha256=checked.sha256,
+        signer_name=signer_name.strip(), signer_title=signer_title.strip(), signed_on=signed_on,
+        result=result, summary=summary.strip(), submitted_by=actor,
+    )
+    try:
+        with transaction.atomic():
+            reply.save()
+    except IntegrityError:
+        # The file is written before the INSERT; don't leave it behind when the row loses.
+        if reply.file.name:
+            reply.file.storage.delete(reply.file.name)
+        raise ConcurrentChange("该交办刚刚已有人提交了回复，请刷新后查看。") from None
+    return reply
+
+
+def _lock_reply(reply: SignedReply) -> SignedReply:
+    return (SignedReply.objects.select_for_update()
+            .select_related("assignment", "assignment__issue", "assignment__department").get(pk=reply.pk))
+
+
+def _require_office(actor: User | None, issue: Issue) -> None:
+    from .access import can_manage_issue
+
+    if actor is not None and not can_manage_issue(actor, issue):
+        raise NotPermitted("只有该渠道的直通车办公室可以执行此操作。")
+
+
+@transaction.atomic
+def accept_reply(*, actor: User | None, reply: SignedReply, note: str = "") -> SignedReply:
+    """审核通过: the reply becomes immutable; when every assignment is answered the issue is replied."""
+    reply = _lock_reply(reply)
+    assignment = Assignment.objects.select_for_update().get(pk=reply.assignment_id)
+    issue = Issue.objects.select_for_update().get(pk=assignment.issue_id)
+    _require_office(actor, issue)
+    if reply.review_status != SignedReply.Review.PENDING:
+        if reply.review_status == SignedReply.Review.ACCEPTED:
+            return reply
+        raise IllegalTransition("该回复已被退回，不能再审核通过。")
+    reply.review_status = SignedReply.Review.ACCEPTED
+    reply.review_reason = note
+    reply.reviewed_by = actor
+    reply.reviewed_at = timezone.now()
+    reply.save(update_fields=["review_status", "review_reason", "reviewed_by", "reviewed_at"])
+    assignment.replied_on = reply.signed_on
+    states.move(assignment, "accept_reply", actor=actor, note=note, also=("replied_on",))
+    if not issue.assignments.exclude(status=Assignment.Status.ACCEPTED).exists():
+        states.move(issue, "all_replied", actor=actor)
+    return reply
+
+
+@transaction.atomic
+def return_reply(*, actor: User | None, reply: SignedReply, reason: str) -> SignedReply:
+    """退回: the department must rework and submit a new version."""
+    if not reason.strip():
+        raise InvalidInput("退回时必须写明理由（如：未加盖公章、无负责人签字、未回应诉求）。", field="reason")
+    reply = _lock_reply(reply)
+    assignment = Assignment.objects.select_for_update().get(pk=reply.assignment_id)
+    _require_office(actor, assignment.issue)
+    if reply.review_status != SignedReply.Review.PENDING:
+        raise IllegalTransition(f"该回复已{reply.get_review_status_display()}，不能退回。")
+    reply.review_status = SignedReply.Review.RETURNED
+    reply.review_reason = reason.strip()
+    reply.reviewed_by = actor
+    reply.reviewed_at = timezone.now()
+    reply.save(update_fields=["review_status", "review_reason", "reviewed_by", "reviewed_at"])
+    states.move(assignment, "return_reply", actor=actor, note=reason.strip())
+    return reply
+
+
+@transaction.atomic
+def record_follow_up(*, actor: User | None, issue: Issue, satisfaction: str, comment: str = "",
+                     on: datetime.date | None = None) -> Issue:
+    """回访: the requester's rating."""
+    if satisfaction not in Issue.Satisfaction.values:
+        raise InvalidInput("请选择回访结果：满意、基本满意、不满意或未联系上。", field="satisfaction")
+    issue = Issue.objects.select_for_update().get(pk=issue.pk)
+    _require_office(actor, issue)
+    on = on or timezone.localdate()
+    if on > timezone.localdate():
+        raise InvalidInput("回访日期不能晚于今天。", field="on")
+    issue.satisfaction = satisfaction
+    issue.follow_up_comment = comment.strip()
+    issue.followed_up_on = on
+    label = Issue.Satisfaction(satisfaction).label
+    states.move(issue, "follow_up", actor=actor, note=f"{label}：{comment.strip()}" if comment.strip() else label,
+                also=("satisfaction", "follow_up_comment", "followed_up_on"))
+    return issue
+
+
+@transaction.atomic
+def close_issue(*, actor: User | None, issue: Issue, on: datetime.date | None = None, note: str = "") -> Issue:
+    """办结."""
+    issue = Issue.objects.select_for_update().get(pk=issue.pk)
+    _require_office(actor, issue)
+    on = on or timezone.localdate()
+    if on < issue.received_on:
+        raise InvalidInput("办结日期不能早于受理日期。", field="on")
+    if on > timezone.localdate():
+        raise InvalidInput("办结日期不能晚于今天。", field="on")
+    if issue.status == Issue.Status.CLOSED:
+        return issue
+    issue.closed_on = on
+    states.move(issue, "close", actor=actor, note=note or f"办结日期 {on:%Y-%m-%d}", also=("closed_on",))
+    return issue
+
+
+@transaction.atomic
+def reopen_issue(
+    *,
+    actor: User | None,
+    issue: Issue,
+    reason: str,
+    departments: Sequence[Department] | None = None,
+    deadline_amount: int | None = None,
+    deadline_unit: str | None = None,
+) -> list[Assignment]:
+    """重办: the requester is dissatisfied and the office agrees; chosen assignments start a new clock."""
+    if not reason.strip():
+        raise InvalidInput("重办必须写明理由。", field="reason")
+    issue = Issue.objects.select_for_update().get(pk=issue.pk)
+    _require_office(actor, issue)
+    assignments = list(issue.assignments.select_for_update().select_related("department", "policy"))
+    if departments:
+        wanted = {d.pk for d in departments}
+        chosen = [a for a in assignments if a.department_id in wanted]
+        if len(chosen) != len(wanted):
+            raise InvalidInput("重办单位必须是原承办单位。", field="departments")
+    else:
+        chosen = [a for a in assignments if a.role == Assignment.Role.LEAD]
+    today = timezone.localdate()
+    # The earlier rating stays in the history; the issue waits for a new one.
+    issue.closed_on = None
+    issue.satisfaction = ""
+    issue.followed_up_on = None
+    issue.follow_up_comment = ""
+    states.move(issue, "reopen", actor=actor, note=reason.strip(),
+                also=("closed_on", "satisfaction", "followed_up_on", "follow_up_comment"))
+    for a in chosen:
+        amount = deadline_amount or a.deadline_amount
+        unit = deadline_unit or a.deadline_unit
+        deadline = deadline_for(today, amount, unit)
+        a.assigned_on, a.deadline_amount, a.deadline_unit = today, amount, unit
+        a.due_date = a.original_due_date = deadline.due_date
+        a.provisional = deadline.provisional
+        a.deadline_version += 1
+        a.replied_on = None
+        states.move(a, "rehandle", actor=actor, note=f"{reason.strip()}；新期限 {deadline.due_date:%Y-%m-%d}",
+                    also=("assigned_on", "deadline_amount", "deadline_unit", "due_date", "original_due_date",
+                          "provisional", "deadline_version", "replied_on"))
+    return chosen

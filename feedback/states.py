@@ -1,0 +1,99 @@
+"""The workflow's state machine, declared once (DOMAIN.md "Workflow").
+
+Every status change of an Issue or an Assignment goes through :func:`move`, which
+validates it against the tables below, treats a repeat as a no-op, and writes the
+history row. Services call it; nothing else writes ``status``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+
+from .errors import IllegalTransition
+from .models import Assignment, HistoryEntry, Issue
+
+A = Assignment.Status
+I = Issue.Status  # noqa: E741
+
+
+@dataclass(frozen=True)
+class Move:
+    label: str  # what the user did, in Chinese, for messages and the timeline
+    sources: frozenset[str]
+    target: str
+
+
+ASSIGNMENT_MOVES: dict[str, Move] = {
+    "acknowledge": Move("签收", frozenset({A.PENDING}), A.ACKNOWLEDGED),
+    "submit_reply": Move("提交书面回复", frozenset({A.PENDING, A.ACKNOWLEDGED, A.RETURNED}), A.SUBMITTED),
+    "accept_reply": Move("审核通过", frozenset({A.SUBMITTED}), A.ACCEPTED),
+    "return_reply": Move("退回重办", frozenset({A.SUBMITTED}), A.RETURNED),
+    "rehandle": Move("重办", frozenset({A.ACCEPTED}), A.ACKNOWLEDGED),
+}
+
+ISSUE_MOVES: dict[str, Move] = {
+    "assign": Move("交办", frozenset({I.REGISTERED}), I.ASSIGNED),
+    "all_replied": Move("全部单位书面回复通过审核", frozenset({I.ASSIGNED}), I.REPLIED),
+    "follow_up": Move("回访", frozenset({I.REPLIED}), I.FOLLOWED_UP),
+    "close": Move("办结", frozenset({I.REPLIED, I.FOLLOWED_UP}), I.CLOSED),
+    "reopen": Move("重办", frozenset({I.REPLIED, I.FOLLOWED_UP, I.CLOSED}), I.ASSIGNED),
+}
+
+# Human-readable names of actions that are not status moves, for the timeline.
+OTHER_ACTIONS = {
+    "register": "登记",
+    "assigned_to": "交办单位",
+}
+
+
+def action_label(action: str) -> str:
+    move = ASSIGNMENT_MOVES.get(action) or ISSUE_MOVES.get(action)
+    return move.label if move else OTHER_ACTIONS.get(action, action)
+
+
+def move(obj: Issue | Assignment, action: str, *, actor: models.Model | None, note: str = "",
+         also: tuple[str, ...] = ()) -> bool:
+    """Apply ``action`` to ``obj`` (already locked by the caller) and record it.
+
+    ``also`` names fields the caller changed that must be saved with the status in
+    one UPDATE (the database's check constraints tie some of them to the status).
+
+    Returns False when the object is already in the target state (a repeat is a
+    no-op), True when it moved. Raises :class:`IllegalTransition` otherwise.
+    """
+    table = ISSUE_MOVES if isinstance(obj, Issue) else ASSIGNMENT_MOVES
+    try:
+        step = table[action]
+    except KeyError:
+        raise IllegalTransition(f"未知操作：{action}") from None
+    if obj.status == step.target and obj.status not in step.sources:
+        return False
+    if obj.status not in step.sources:
+        current = obj.get_status_display()
+        raise IllegalTransition(f"当前状态为“{current}”，不能{step.label}。")
+    previous = obj.status
+    obj.status = step.target
+    obj.save(update_fields=["status", *also, *_extra_fields(obj)])
+    issue = obj if isinstance(obj, Issue) else obj.issue
+    HistoryEntry.objects.create(
+        issue=issue,
+        assignment=obj if isinstance(obj, Assignment) else None,
+        actor=actor,
+        action=action,
+        from_status=previous,
+        to_status=step.target,
+        note=note,
+    )
+    return True
+
+
+def record(issue: Issue, action: str, *, actor: models.Model | None, assignment: Assignment | None = None,
+           note: str = "") -> HistoryEntry:
+    """A history row for an event that is not a status change (registration, a rejected file…)."""
+    return HistoryEntry.objects.create(issue=issue, assignment=assignment, actor=actor, action=action, note=note)
+
+
+def _extra_fields(obj: Issue | Assignment) -> list[str]:
+    return ["updated_at"] if isinstance(obj, Issue) else []

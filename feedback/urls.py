@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", views.PortalLoginView.as_view(), name="login"),
+    path("accounts/logout/", views.PortalLogoutView.as_view(), name="logout"),
+    path("issues/", views.issue_list, name="issue_list"),
+    path("issues/export.xlsx", views.issue_export, name="issue_export"),
+    path("issues/new/", views.issue_create, name="issue_create"),
+    path("issues/<int:pk>/", views.issue_detail, name="issue_detail"),
+    path("issues/<int:pk>/assign/", views.issue_assign, name="issue_assign"),
+    path("issues/<int:pk>/follow-up/", views.issue_follow_up, name="issue_follow_up"),
+    path("issues/<int:pk>/close/", views.issue_close, name="issue_close"),
+    path("issues/<int:pk>/reopen/", views.issue_reopen, name="issue_reopen"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("assignments/<int:pk>/acknowledge/", views.assignment_acknowledge, name="assignment_acknowledge"),
+    path("assignments/<int:pk>/reply/", views.reply_upload, name="reply_upload"),
+    path("replies/<int:pk>/accept/", views.reply_accept, name="reply_accept"),
+    path("replies/<int:pk>/return/", views.reply_return, name="reply_return"),
+    path("replies/<int:pk>/download/", views.reply_download, name="reply_download"),
+]

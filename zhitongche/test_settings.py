@@ -1,0 +1,19 @@
+"""Test overrides: only what tests need to differ; everything else is the real settings."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("DEBUG", "1")
+
+from .settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+MEDIA_ROOT = tempfile.mkdtemp(prefix="zhitongche-media-")
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+AXES_ENABLED = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
