@@ -103,7 +103,7 @@ def demo_letter_pdf(title: str) -> bytes:
 
 def seed_issues() -> int:
     """Issues in every state, received within the last 12 months (idempotent by reference)."""
-    rng = random.Random(20261129)  # noqa: S311 - fixed seed: the same demo data every time
+    rng = random.Random(20261129)
     today = timezone.localdate()
     office_users = {Channel.NET: "netoffice", Channel.ENTERPRISE: "ezoneoffice", Channel.CITIZEN: "petitionoffice"}
     User = get_user_model()

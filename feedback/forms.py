@@ -96,7 +96,8 @@ class AssignForm(DepartmentChoiceMixin):
 
 
 class ReplyForm(forms.Form):
-    file = forms.FileField(label="回复函扫描件", help_text="加盖公章并由主要负责人签字的回复函，PDF、JPG 或 PNG，不超过 20 MB",
+    file = forms.FileField(label="回复函扫描件",
+                           help_text="加盖公章并由主要负责人签字的回复函，PDF、JPG 或 PNG，不超过 20 MB",
                            widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
     signer_name = forms.CharField(label="签发人", max_length=50)
     signer_title = forms.CharField(label="签发人职务", max_length=50)

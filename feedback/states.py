@@ -23,22 +23,26 @@ class Move:
     label: str  # what the user did, in Chinese, for messages and the timeline
     sources: frozenset[str]
     target: str
+    # A repeat of a repeatable move (acknowledge twice, close twice) is a harmless no-op;
+    # a repeat of any other move (assign again, rate again) would lose or duplicate data.
+    repeatable: bool = True
 
 
 ASSIGNMENT_MOVES: dict[str, Move] = {
     "acknowledge": Move("签收", frozenset({A.PENDING}), A.ACKNOWLEDGED),
-    "submit_reply": Move("提交书面回复", frozenset({A.PENDING, A.ACKNOWLEDGED, A.RETURNED}), A.SUBMITTED),
+    "submit_reply": Move("提交书面回复", frozenset({A.PENDING, A.ACKNOWLEDGED, A.RETURNED}), A.SUBMITTED,
+                         repeatable=False),
     "accept_reply": Move("审核通过", frozenset({A.SUBMITTED}), A.ACCEPTED),
-    "return_reply": Move("退回重办", frozenset({A.SUBMITTED}), A.RETURNED),
-    "rehandle": Move("重办", frozenset({A.ACCEPTED}), A.ACKNOWLEDGED),
+    "return_reply": Move("退回重办", frozenset({A.SUBMITTED}), A.RETURNED, repeatable=False),
+    "rehandle": Move("重办", frozenset({A.ACCEPTED}), A.ACKNOWLEDGED, repeatable=False),
 }
 
 ISSUE_MOVES: dict[str, Move] = {
-    "assign": Move("交办", frozenset({I.REGISTERED}), I.ASSIGNED),
+    "assign": Move("交办", frozenset({I.REGISTERED}), I.ASSIGNED, repeatable=False),
     "all_replied": Move("全部单位书面回复通过审核", frozenset({I.ASSIGNED}), I.REPLIED),
-    "follow_up": Move("回访", frozenset({I.REPLIED}), I.FOLLOWED_UP),
+    "follow_up": Move("回访", frozenset({I.REPLIED}), I.FOLLOWED_UP, repeatable=False),
     "close": Move("办结", frozenset({I.REPLIED, I.FOLLOWED_UP}), I.CLOSED),
-    "reopen": Move("重办", frozenset({I.REPLIED, I.FOLLOWED_UP, I.CLOSED}), I.ASSIGNED),
+    "reopen": Move("重办", frozenset({I.REPLIED, I.FOLLOWED_UP, I.CLOSED}), I.ASSIGNED, repeatable=False),
 }
 
 # Human-readable names of actions that are not status moves, for the timeline.
@@ -68,7 +72,7 @@ def move(obj: Issue | Assignment, action: str, *, actor: models.Model | None, no
         step = table[action]
     except KeyError:
         raise IllegalTransition(f"未知操作：{action}") from None
-    if obj.status == step.target and obj.status not in step.sources:
+    if step.repeatable and obj.status == step.target and obj.status not in step.sources:
         return False
     if obj.status not in step.sources:
         current = obj.get_status_display()

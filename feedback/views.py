@@ -19,8 +19,8 @@ from django.views.decorators.http import require_POST
 
 from . import access, services
 from .access import Role, scope_of
-from .errors import WorkflowError
 from .deadlines import add_working_days, compute_deadline
+from .errors import WorkflowError
 from .exports import issues_workbook
 from .forms import (
     SORTS,
@@ -136,7 +136,8 @@ def issue_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         issue = run_service(request, form, lambda: _register_and_assign(request.user, form.cleaned_data))
         if issue is not None:
-            messages.success(request, f"已登记诉求 {issue.ref}" + ("并完成交办。" if form.cleaned_data["lead"] else "。"))
+            done = "并完成交办。" if form.cleaned_data["lead"] else "。"
+            messages.success(request, f"已登记诉求 {issue.ref}{done}")
             return redirect("issue_detail", pk=issue.pk)
     return render(request, "feedback/issue_form.html", {"form": form})
 

@@ -7,7 +7,7 @@ import tempfile
 
 os.environ.setdefault("DEBUG", "1")
 
-from .settings import *  # noqa: E402, F403
+from .settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 MEDIA_ROOT = tempfile.mkdtemp(prefix="zhitongche-media-")

@@ -1,0 +1,326 @@
+"""API representations and request validation. Serializers only validate and render:
+state changes are made by ``feedback.services``, called from the views."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from feedback import access
+from feedback.deadlines import MAX_AMOUNT
+from feedback.models import (
+    Assignment,
+    Category,
+    Channel,
+    DeadlineUnit,
+    Department,
+    Issue,
+    Requester,
+    SignedReply,
+)
+
+# Dates outside this span are refused before any arithmetic (no calendar data, and no
+# overflow of datetime.date near year 9999).
+EARLIEST_DATE = datetime.date(2000, 1, 1)
+LATEST_DATE = datetime.date(2100, 12, 31)
+DATE_MESSAGE = "日期格式应为 YYYY-MM-DD，且必须是实际存在的日期。"
+UNIT_MESSAGE = "时限单位无效，应为 working_day（工作日）或 calendar_day（自然日）。"
+AMOUNT_MESSAGE = f"时限必须是 1 到 {MAX_AMOUNT} 之间的整数。"
+
+
+def _choices_help(choices: type[models.TextChoices]) -> str:
+    return "、".join(f"{value}（{label}）" for value, label in choices.choices)
+
+
+class CodeOrLabelChoiceField(serializers.ChoiceField):
+    """A choice given as its code or its Chinese label (``已解决`` → ``resolved``); yields the code."""
+
+    def __init__(self, choices: type[models.TextChoices], **kwargs: Any) -> None:
+        self.by_label = {label: value for value, label in choices.choices}
+        kwargs.setdefault("error_messages", {}).setdefault(
+            "invalid_choice", f"“{{input}}”无效，应为：{_choices_help(choices)}。"
+        )
+        kwargs.setdefault("help_text", f"代码或中文名称：{_choices_help(choices)}")
+        super().__init__(choices=choices.choices, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, str):
+            data = self.by_label.get(data.strip(), data.strip())
+        return super().to_internal_value(data)
+
+
+def date_field(**kwargs: Any) -> serializers.DateField:
+    messages = {"invalid": DATE_MESSAGE, "datetime": DATE_MESSAGE}
+    messages.update(kwargs.pop("error_messages", {}))
+    return serializers.DateField(input_formats=["%Y-%m-%d"], error_messages=messages, **kwargs)
+
+
+def check_date_range(value: datetime.date | None) -> datetime.date | None:
+    if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise serializers.ValidationError(f"日期应在 {EARLIEST_DATE:%Y-%m-%d} 至 {LATEST_DATE:%Y-%m-%d} 之间。")
+    return value
+
+
+def amount_field(**kwargs: Any) -> serializers.IntegerField:
+    messages = dict.fromkeys(("invalid", "min_value", "max_value", "max_string_length"), AMOUNT_MESSAGE)
+    messages.update(kwargs.pop("error_messages", {}))
+    return serializers.IntegerField(min_value=1, max_value=MAX_AMOUNT, error_messages=messages, **kwargs)
+
+
+# --- deadlines ---------------------------------------------------------------------------------------
+
+
+class DeadlinePreviewQuerySerializer(serializers.Serializer):
+    start = date_field(help_text="起算日（YYYY-MM-DD），当日不计入",
+                       error_messages={"required": "请提供起算日 start（YYYY-MM-DD）。"})
+    amount = amount_field(help_text="时限（正整数）", error_messages={"required": "请提供时限 amount（正整数）。"})
+    unit = CodeOrLabelChoiceField(DeadlineUnit, error_messages={
+        "required": "请提供时限单位 unit：working_day（工作日）或 calendar_day（自然日）。",
+        "invalid_choice": UNIT_MESSAGE,
+    })
+
+    def validate_start(self, value: datetime.date) -> datetime.date:
+        return check_date_range(value)
+
+
+class DeadlinePreviewSerializer(serializers.Serializer):
+    due_date = serializers.DateField(help_text="办理期限（当日 24:00，北京时间）")
+    provisional = serializers.BooleanField(help_text="期限跨入尚未载入工作日历的年份，按周一至周五暂算")
+    explanation = serializers.ListField(child=serializers.CharField(), help_text="计算过程说明")
+
+
+# --- reference data ----------------------------------------------------------------------------------
+
+
+class DepartmentSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = Department
+        fields = ["code", "name", "kind", "kind_label", "channel", "active"]
+        read_only_fields = fields
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["code", "name", "parent", "active"]
+        read_only_fields = fields
+
+
+# --- assignments and replies -------------------------------------------------------------------------
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    issue_ref = serializers.CharField(source="issue.ref", read_only=True)
+    issue_title = serializers.CharField(source="issue.title", read_only=True)
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    department_name = serializers.CharField(source="department.name", read_only=True)
+    role_label = serializers.CharField(source="get_role_display", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    deadline_unit_label = serializers.CharField(source="get_deadline_unit_display", read_only=True)
+    overdue = serializers.SerializerMethodField(help_text="未办结且已过办理期限")
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id", "issue", "issue_ref", "issue_title", "department", "department_name", "role", "role_label",
+            "assigned_on", "due_date", "original_due_date", "provisional", "status", "status_label",
+            "deadline_amount", "deadline_unit", "deadline_unit_label", "acknowledged_at", "replied_on", "overdue",
+        ]
+        read_only_fields = fields
+
+    def get_overdue(self, obj: Assignment) -> bool:
+        return obj.is_overdue(self.context.get("today"))
+
+
+class ReplySerializer(serializers.ModelSerializer):
+    result_label = serializers.CharField(source="get_result_display", read_only=True)
+    review_status_label = serializers.CharField(source="get_review_status_display", read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SignedReply
+        fields = [
+            "id", "assignment", "version", "original_name", "content_type", "size", "sha256", "signer_name",
+            "signer_title", "signed_on", "result", "result_label", "summary", "review_status",
+            "review_status_label", "review_reason", "reviewed_at", "submitted_at", "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, obj: SignedReply) -> str:
+        url = reverse("api:reply-download", args=[obj.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class ReplyCreateSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="盖章签字的回复函扫描件：PDF、JPG 或 PNG，不超过 20 MB")
+    signer_name = serializers.CharField(max_length=50)
+    signer_title = serializers.CharField(max_length=50)
+    signed_on = date_field()
+    result = CodeOrLabelChoiceField(SignedReply.Result)
+    summary = serializers.CharField()
+
+    def validate_signed_on(self, value: datetime.date) -> datetime.date:
+        return check_date_range(value)
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", help_text="审核意见（可选）")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(error_messages={
+        "required": "请写明理由。", "blank": "请写明理由。", "null": "请写明理由。",
+    })
+
+
+# --- issues ------------------------------------------------------------------------------------------
+
+
+class RequesterSerializer(serializers.ModelSerializer):
+    """The requester as shown to staff: the phone number is always masked (个人信息保护法)."""
+
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    masked_phone = serializers.CharField(read_only=True, help_text="脱敏后的联系电话，如 138****5678")
+
+    class Meta:
+        model = Requester
+        fields = ["name", "kind", "kind_label", "organization", "masked_phone"]
+        read_only_fields = fields
+
+
+class IssueSerializer(serializers.ModelSerializer):
+    channel_label = serializers.CharField(source="get_channel_display", read_only=True)
+    nature_label = serializers.CharField(source="get_nature_display", read_only=True)
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    satisfaction_label = serializers.CharField(source="get_satisfaction_display", read_only=True)
+
+    class Meta:
+        model = Issue
+        fields = [
+            "id", "ref", "channel", "channel_label", "nature", "nature_label", "category", "category_name",
+            "title", "received_on", "status", "status_label", "satisfaction", "satisfaction_label",
+            "followed_up_on", "closed_on", "created_at",
+        ]
+        read_only_fields = fields
+
+
+class IssueDetailSerializer(IssueSerializer):
+    requester = RequesterSerializer(read_only=True)
+    assignments = serializers.SerializerMethodField(help_text="您有权查看的交办")
+
+    class Meta(IssueSerializer.Meta):
+        fields = [*IssueSerializer.Meta.fields, "content", "onsite_answer", "follow_up_comment", "requester",
+                  "assignments"]
+        read_only_fields = fields
+
+    @extend_schema_field(AssignmentSerializer(many=True))
+    def get_assignments(self, obj: Issue) -> list[dict[str, Any]]:
+        # Scoped like every list: a co-handling department sees its own assignment, not the others'.
+        rows = (access.assignments_for(self.context["request"].user).filter(issue=obj)
+                .select_related("issue", "department").order_by("role", "id"))
+        return AssignmentSerializer(rows, many=True, context=self.context).data
+
+
+class DepartmentCodeField(serializers.CharField):
+    """A department given by its code; unknown codes are refused by name."""
+
+    def to_internal_value(self, data: Any) -> Department:
+        code = super().to_internal_value(data)
+        department = Department.objects.filter(code=code).first()
+        if department is None:
+            raise serializers.ValidationError(f"未知单位：{code}")
+        return department
+
+
+class DeadlineInputMixin(serializers.Serializer):
+    deadline_amount = amount_field(required=False, allow_null=True,
+                                   help_text="时限；与 deadline_unit 同时留空时按渠道默认时限")
+    deadline_unit = CodeOrLabelChoiceField(DeadlineUnit, required=False, allow_null=True,
+                                           error_messages={"invalid_choice": UNIT_MESSAGE})
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if (attrs.get("deadline_amount") is None) != (attrs.get("deadline_unit") is None):
+            raise serializers.ValidationError(
+                {"deadline_amount": ["办理时限和时限单位需同时填写，或同时留空（按渠道默认时限）。"]})
+        return attrs
+
+
+class AssignInputSerializer(DeadlineInputMixin):
+    lead = DepartmentCodeField(help_text="主办单位代码")
+    co = serializers.ListField(child=DepartmentCodeField(), required=False, default=list,
+                               help_text="协办单位代码列表")
+    assigned_on = date_field(required=False, allow_null=True, help_text="交办日期，默认今天")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate_assigned_on(self, value: datetime.date | None) -> datetime.date | None:
+        return check_date_range(value)
+
+
+class IssueCreateSerializer(DeadlineInputMixin):
+    ref = serializers.CharField(max_length=40, required=False, allow_blank=True, default="",
+                                help_text="编号；留空则自动生成")
+    channel = CodeOrLabelChoiceField(Channel, required=False, help_text="渠道；直通车办公室可留空（本渠道）")
+    nature = CodeOrLabelChoiceField(Issue.Nature, required=False, default=Issue.Nature.SUGGESTION)
+    category = serializers.CharField(help_text="分类代码，如 housing")
+    title = serializers.CharField(max_length=200)
+    content = serializers.CharField()
+    received_on = date_field(required=False, help_text="受理日期，默认今天")
+    onsite_answer = serializers.CharField(required=False, allow_blank=True, default="")
+    requester_name = serializers.CharField(max_length=100)
+    requester_phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    requester_kind = CodeOrLabelChoiceField(Requester.Kind, required=False, default=Requester.Kind.PERSON)
+    requester_org = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    lead = DepartmentCodeField(required=False, allow_null=True, help_text="主办单位代码；留空则只登记不交办")
+    co = serializers.ListField(child=DepartmentCodeField(), required=False, default=list,
+                               help_text="协办单位代码列表")
+
+    def validate_category(self, value: str) -> Category:
+        category = Category.objects.filter(code=value).first()
+        if category is None:
+            raise serializers.ValidationError(f"未知分类：{value}")
+        return category
+
+    def validate_received_on(self, value: datetime.date) -> datetime.date:
+        return check_date_range(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if not attrs.get("lead") and (attrs.get("co") or attrs.get("deadline_amount") is not None):
+            raise serializers.ValidationError({"lead": ["填写协办单位或办理时限时，必须同时指定主办单位。"]})
+        attrs.setdefault("received_on", timezone.localdate())
+        return attrs
+
+
+class FollowUpSerializer(serializers.Serializer):
+    satisfaction = CodeOrLabelChoiceField(Issue.Satisfaction)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    followed_up_on = date_field(required=False, allow_null=True, help_text="回访日期，默认今天")
+
+    def validate_followed_up_on(self, value: datetime.date | None) -> datetime.date | None:
+        return check_date_range(value)
+
+
+class CloseSerializer(serializers.Serializer):
+    closed_on = date_field(required=False, allow_null=True, help_text="办结日期，默认今天")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate_closed_on(self, value: datetime.date | None) -> datetime.date | None:
+        return check_date_range(value)
+
+
+class ReopenSerializer(DeadlineInputMixin, ReasonSerializer):
+    departments = serializers.ListField(child=DepartmentCodeField(), required=False, default=list,
+                                        help_text="重办单位代码（须为原承办单位）；留空为主办单位")

@@ -1,0 +1,376 @@
+"""API views: validate with a serializer, fetch through ``feedback.access``, call a service, render.
+
+Objects come only from the scoped querysets, so anything out of the user's scope answers
+404; a user who may see an object but not act on it gets 403 (permissions.py, and the
+services' own ``NotPermitted``). Errors are turned into responses in errors.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import django_filters
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import FileResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+from rest_framework.views import APIView
+
+from feedback import access, services
+from feedback.errors import NotPermitted, WorkflowError
+from feedback.models import Assignment, Category, Channel, Department, Issue, SignedReply
+from feedback.workcalendar import deadline_for
+
+from . import serializers as s
+from .permissions import CanManageIssue, CanRegisterIssues, IsAssignedDepartmentMember
+
+ERRORS = {
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description="输入有误：`{字段: [信息]}` 或 `{\"detail\": 信息}`"),
+    403: OpenApiResponse(OpenApiTypes.OBJECT, description="可以查看但无权执行此操作：`{\"detail\": 信息}`"),
+    404: OpenApiResponse(OpenApiTypes.OBJECT, description="不存在，或不在您的查看范围内"),
+}
+CONFLICT = {409: OpenApiResponse(OpenApiTypes.OBJECT, description="该事项刚被其他人处理过（如已有待审核的回复）")}
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+@contextmanager
+def fields_named(**aliases: str) -> Iterator[None]:
+    """Report a service's field error under the API's name for that field (``on`` → ``closed_on``)."""
+    try:
+        yield
+    except WorkflowError as exc:
+        exc.field = aliases.get(exc.field or "", exc.field)
+        raise
+
+
+def _valid(serializer_class: type[Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- deadlines ---------------------------------------------------------------------------------------
+
+
+class DeadlinePreviewView(APIView):
+    @extend_schema(
+        summary="预览办理期限",
+        description="按工作日历计算办理期限：起算日当日不计入；自然日时限落在休息日的顺延至下一个工作日；"
+                    "计算所涉年份尚未载入工作日历时 provisional 为 true。",
+        parameters=[s.DeadlinePreviewQuerySerializer],
+        responses={200: s.DeadlinePreviewSerializer, 400: ERRORS[400]},
+    )
+    def get(self, request: Request) -> Response:
+        params = s.DeadlinePreviewQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        deadline = deadline_for(data["start"], data["amount"], data["unit"])
+        return Response(s.DeadlinePreviewSerializer(deadline).data)
+
+
+# --- reference data ----------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="单位列表", description="全部单位（含已停用），不分页。"),
+    retrieve=extend_schema(summary="单位详情"),
+)
+class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Department.objects.all()
+    serializer_class = s.DepartmentSerializer
+    lookup_field = "code"
+    pagination_class = None
+    filterset_fields = ["kind", "channel", "active"]
+    ordering_fields = ["code", "name", "sort_order"]
+    search_fields = ["code", "name"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="诉求分类列表", description="全部分类（含已停用），不分页。"),
+    retrieve=extend_schema(summary="诉求分类详情"),
+)
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Category.objects.select_related("parent")
+    serializer_class = s.CategorySerializer
+    lookup_field = "code"
+    pagination_class = None
+    filterset_fields = ["active"]
+    ordering_fields = ["code", "name", "sort_order"]
+    search_fields = ["code", "name"]
+
+
+# --- assignments -------------------------------------------------------------------------------------
+
+
+class AssignmentFilter(django_filters.FilterSet):
+    department = django_filters.CharFilter(field_name="department__code", help_text="承办单位代码")
+    status = django_filters.ChoiceFilter(choices=Assignment.Status.choices)
+    role = django_filters.ChoiceFilter(choices=Assignment.Role.choices)
+    issue = django_filters.NumberFilter(field_name="issue_id", help_text="诉求 id")
+    issue_ref = django_filters.CharFilter(field_name="issue__ref", help_text="诉求编号")
+
+    class Meta:
+        model = Assignment
+        fields = ["department", "status", "role", "issue", "issue_ref"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="交办列表", description="您有权查看的交办，分页。"),
+    retrieve=extend_schema(summary="交办详情", responses={200: s.AssignmentSerializer, 404: ERRORS[404]}),
+)
+class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.AssignmentSerializer
+    pagination_class = Pagination
+    filterset_class = AssignmentFilter
+    ordering_fields = ["due_date", "assigned_on", "id"]
+    ordering = ["due_date", "id"]
+
+    def get_queryset(self) -> QuerySet[Assignment]:
+        return access.assignments_for(self.request.user).select_related("issue", "department")
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "today": timezone.localdate()}
+
+    @extend_schema(summary="签收", request=None,
+                   responses={200: s.AssignmentSerializer, 403: ERRORS[403], 404: ERRORS[404]})
+    @action(detail=True, methods=["post"], filter_backends=[],
+            permission_classes=[IsAuthenticated, IsAssignedDepartmentMember])
+    def acknowledge(self, request: Request, pk: str | None = None) -> Response:
+        assignment = services.acknowledge_assignment(actor=request.user, assignment=self.get_object())
+        return Response(self.get_serializer(assignment).data)
+
+    @extend_schema(methods=["GET"], summary="该交办的书面回复", responses={200: s.ReplySerializer(many=True)})
+    @extend_schema(
+        methods=["POST"], summary="提交书面回复",
+        description="上传盖章签字的回复函扫描件。文件在保存前检查：扩展名、实际内容、PDF 无脚本/自动动作/内嵌文件、"
+                    "图片无附加数据、不超过 20 MB；不合格则返回 400，且不保存任何内容。",
+        request={"multipart/form-data": s.ReplyCreateSerializer},
+        responses={201: s.ReplySerializer, **ERRORS, **CONFLICT},
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None,
+            parser_classes=[MultiPartParser, FormParser],
+            permission_classes=[IsAuthenticated, IsAssignedDepartmentMember])
+    def replies(self, request: Request, pk: str | None = None) -> Response:
+        assignment = self.get_object()
+        if request.method == "GET":
+            rows = assignment.replies.order_by("-version")
+            return Response(s.ReplySerializer(rows, many=True, context=self.get_serializer_context()).data)
+        data = _valid(s.ReplyCreateSerializer, request)
+        reply = services.submit_reply(actor=request.user, assignment=assignment, **data)
+        return Response(s.ReplySerializer(reply, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
+
+
+# --- replies -----------------------------------------------------------------------------------------
+
+
+class ReplyFilter(django_filters.FilterSet):
+    assignment = django_filters.NumberFilter(field_name="assignment_id", help_text="交办 id")
+    review_status = django_filters.ChoiceFilter(choices=SignedReply.Review.choices)
+
+    class Meta:
+        model = SignedReply
+        fields = ["assignment", "review_status"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="书面回复列表", description="您有权查看的书面回复，分页。"),
+    retrieve=extend_schema(summary="书面回复详情", responses={200: s.ReplySerializer, 404: ERRORS[404]}),
+)
+class ReplyViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.ReplySerializer
+    pagination_class = Pagination
+    filterset_class = ReplyFilter
+    ordering_fields = ["submitted_at", "id"]
+    ordering = ["-submitted_at", "-id"]
+
+    def get_queryset(self) -> QuerySet[SignedReply]:
+        return access.replies_for(self.request.user).select_related("assignment__issue")
+
+    @extend_schema(summary="审核通过", request=s.NoteSerializer,
+                   responses={200: s.ReplySerializer, **ERRORS})
+    @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[IsAuthenticated, CanManageIssue])
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        reply = self.get_object()
+        data = _valid(s.NoteSerializer, request)
+        reply = services.accept_reply(actor=request.user, reply=reply, note=data["note"])
+        return Response(self.get_serializer(reply).data)
+
+    @extend_schema(summary="退回重办", request=s.ReasonSerializer,
+                   responses={200: s.ReplySerializer, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="return", url_name="return", filter_backends=[],
+            permission_classes=[IsAuthenticated, CanManageIssue])
+    def return_reply(self, request: Request, pk: str | None = None) -> Response:
+        reply = self.get_object()
+        data = _valid(s.ReasonSerializer, request)
+        reply = services.return_reply(actor=request.user, reply=reply, reason=data["reason"])
+        return Response(self.get_serializer(reply).data)
+
+    @extend_schema(
+        summary="下载回复函扫描件",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, (200, "image/jpeg"): OpenApiTypes.BINARY,
+                   (200, "image/png"): OpenApiTypes.BINARY, 404: ERRORS[404]},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def download(self, request: Request, pk: str | None = None) -> FileResponse:
+        reply = self.get_object()
+        try:
+            handle = reply.file.open("rb")
+        except FileNotFoundError:
+            raise NotFound("文件不存在，请联系管理员。") from None
+        response = FileResponse(handle, as_attachment=True, filename=reply.original_name,
+                                content_type=reply.content_type)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+# --- issues ------------------------------------------------------------------------------------------
+
+
+class IssueFilter(django_filters.FilterSet):
+    channel = django_filters.ChoiceFilter(choices=Channel.choices)
+    status = django_filters.ChoiceFilter(choices=Issue.Status.choices)
+    nature = django_filters.ChoiceFilter(choices=Issue.Nature.choices)
+    category = django_filters.CharFilter(field_name="category__code", help_text="分类代码")
+    department = django_filters.CharFilter(method="filter_department", help_text="承办单位代码")
+    received_from = django_filters.DateFilter(field_name="received_on", lookup_expr="gte",
+                                              help_text="受理日期起（含）")
+    received_to = django_filters.DateFilter(field_name="received_on", lookup_expr="lte",
+                                            help_text="受理日期止（含）")
+
+    class Meta:
+        model = Issue
+        fields = ["channel", "status", "nature", "category", "department", "received_from", "received_to"]
+
+    def filter_department(self, queryset: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
+        return queryset.filter(
+            Exists(Assignment.objects.filter(issue=OuterRef("pk"), department__code=value)))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="诉求列表", description="您有权查看的诉求，分页；search 按编号或标题查找。"),
+    retrieve=extend_schema(summary="诉求详情",
+                           description="含您有权查看的交办；诉求人联系电话仅以脱敏形式提供。",
+                           responses={200: s.IssueDetailSerializer, 404: ERRORS[404]}),
+)
+class IssueViewSet(viewsets.ReadOnlyModelViewSet):
+    pagination_class = Pagination
+    filterset_class = IssueFilter
+    search_fields = ["ref", "title"]
+    ordering_fields = ["received_on", "ref", "id", "closed_on"]
+    ordering = ["-received_on", "-id"]
+
+    def get_queryset(self) -> QuerySet[Issue]:
+        issues = access.issues_for(self.request.user).select_related("category")
+        if self.action != "list":
+            issues = issues.select_related("requester")
+        return issues
+
+    def get_serializer_class(self) -> type[Serializer]:
+        return s.IssueSerializer if self.action == "list" else s.IssueDetailSerializer
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "today": timezone.localdate()}
+
+    def _detail(self, issue: Issue, code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=issue.pk)
+        return Response(s.IssueDetailSerializer(fresh, context=self.get_serializer_context()).data, status=code)
+
+    @extend_schema(
+        summary="登记诉求（可同时交办）",
+        description="直通车办公室或管理员。填写 lead（及 co、deadline_amount、deadline_unit）时同时交办；"
+                    "登记与交办一并成功或一并不生效。",
+        request=s.IssueCreateSerializer,
+        responses={201: s.IssueDetailSerializer, 400: ERRORS[400], 403: ERRORS[403]},
+    )
+    def create(self, request: Request) -> Response:
+        data = _valid(s.IssueCreateSerializer, request)
+        channels = access.registrable_channels(request.user)
+        channel = data.get("channel") or (channels[0] if len(channels) == 1 else "")
+        if not channel:
+            raise ValidationError({"channel": ["请选择渠道。"]})
+        if channel not in channels:
+            raise NotPermitted(f"您不能登记{Channel(channel).label}的诉求。")
+        # Registration and assignment land together or not at all.
+        with transaction.atomic():
+            issue = services.register_issue(
+                actor=request.user, ref=data["ref"] or None, channel=channel, category=data["category"],
+                requester=services.RequesterData(name=data["requester_name"], phone=data["requester_phone"],
+                                                 kind=data["requester_kind"], organization=data["requester_org"]),
+                title=data["title"], content=data["content"], received_on=data["received_on"],
+                nature=data["nature"], onsite_answer=data["onsite_answer"],
+            )
+            if data.get("lead"):
+                services.assign_issue(
+                    actor=request.user, issue=issue, lead=data["lead"], co=data["co"],
+                    deadline_amount=data.get("deadline_amount"), deadline_unit=data.get("deadline_unit"),
+                )
+        return self._detail(issue, status.HTTP_201_CREATED)
+
+    def get_permissions(self) -> list[Any]:
+        if self.action == "create":
+            return [IsAuthenticated(), CanRegisterIssues()]
+        return super().get_permissions()
+
+    @extend_schema(summary="交办", request=s.AssignInputSerializer,
+                   responses={200: s.IssueDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[IsAuthenticated, CanManageIssue])
+    def assign(self, request: Request, pk: str | None = None) -> Response:
+        issue = self.get_object()
+        data = _valid(s.AssignInputSerializer, request)
+        services.assign_issue(
+            actor=request.user, issue=issue, lead=data["lead"], co=data["co"], assigned_on=data.get("assigned_on"),
+            deadline_amount=data.get("deadline_amount"), deadline_unit=data.get("deadline_unit"), note=data["note"],
+        )
+        return self._detail(issue)
+
+    @extend_schema(summary="回访", request=s.FollowUpSerializer,
+                   responses={200: s.IssueDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="follow-up", url_name="follow-up", filter_backends=[],
+            permission_classes=[IsAuthenticated, CanManageIssue])
+    def follow_up(self, request: Request, pk: str | None = None) -> Response:
+        issue = self.get_object()
+        data = _valid(s.FollowUpSerializer, request)
+        with fields_named(on="followed_up_on"):
+            services.record_follow_up(actor=request.user, issue=issue, satisfaction=data["satisfaction"],
+                                      comment=data["comment"], on=data.get("followed_up_on"))
+        return self._detail(issue)
+
+    @extend_schema(summary="办结", request=s.CloseSerializer,
+                   responses={200: s.IssueDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[IsAuthenticated, CanManageIssue])
+    def close(self, request: Request, pk: str | None = None) -> Response:
+        issue = self.get_object()
+        data = _valid(s.CloseSerializer, request)
+        with fields_named(on="closed_on"):
+            services.close_issue(actor=request.user, issue=issue, on=data.get("closed_on"), note=data["note"])
+        return self._detail(issue)
+
+    @extend_schema(summary="重办", request=s.ReopenSerializer,
+                   responses={200: s.IssueDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[IsAuthenticated, CanManageIssue])
+    def reopen(self, request: Request, pk: str | None = None) -> Response:
+        issue = self.get_object()
+        data = _valid(s.ReopenSerializer, request)
+        services.reopen_issue(actor=request.user, issue=issue, reason=data["reason"],
+                              departments=data["departments"] or None,
+                              deadline_amount=data.get("deadline_amount"), deadline_unit=data.get("deadline_unit"))
+        return self._detail(issue)

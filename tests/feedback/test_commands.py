@@ -1,0 +1,75 @@
+"""load_reference_data and seed_demo, exactly as CONTRACT.md says."""
+
+from __future__ import annotations
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from feedback.models import CalendarDay, CalendarYear, Category, Department, Issue
+from feedback.reference import BUREAUS, CATEGORIES, TOWNSHIPS
+
+pytestmark = pytest.mark.django_db
+
+
+def all_counts() -> dict[str, int]:
+    return {model._meta.label: model.objects.count() for model in apps.get_models()
+            if model._meta.app_label in {"feedback", "channels_net", "channels_enterprise", "channels_citizen",
+                                         "auth"}}
+
+
+def test_load_reference_data_loads_the_contract_lists_and_is_idempotent():
+    call_command("load_reference_data", verbosity=0)
+    first = all_counts()
+    call_command("load_reference_data", verbosity=0)
+    assert all_counts() == first
+    assert dict(Category.objects.values_list("code", "name")) == dict(CATEGORIES)
+    assert Department.objects.get(code="wxb").channel == "net"
+    assert Department.objects.get(code="zjj").name == "县住房和城乡建设局"
+    assert Department.objects.filter(kind="bureau").count() == len(BUREAUS) == 15
+    assert Department.objects.filter(kind="township").count() == len(TOWNSHIPS) == 8
+    assert set(CalendarYear.objects.values_list("year", flat=True)) >= set(range(2004, 2027))
+    assert CalendarDay.objects.get(date="2026-10-10").is_workday  # make-up Saturday after National Day
+
+
+def test_load_reference_data_keeps_what_administrators_renamed():
+    call_command("load_reference_data", verbosity=0)
+    Department.objects.filter(code="zjj").update(name="县住建局（更名）")
+    call_command("load_reference_data", verbosity=0)
+    assert Department.objects.get(code="zjj").name == "县住建局（更名）"
+
+
+def test_seed_demo_creates_every_account_and_changes_nothing_the_second_time(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", verbosity=0)
+    first = all_counts()
+    call_command("seed_demo", verbosity=0)
+    assert all_counts() == first
+    usernames = set(get_user_model().objects.values_list("username", flat=True))
+    expected = {"netoffice", "ezoneoffice", "petitionoffice", "leader", "admin"}
+    expected |= {f"{code}_{kind}" for code, _ in BUREAUS + TOWNSHIPS for kind in ("head", "staff")}
+    assert expected <= usernames
+    assert get_user_model().objects.get(username="zjj_head").check_password("zhitongche-demo")
+    assert get_user_model().objects.get(username="admin").is_superuser
+
+
+def test_seed_demo_issues_cover_every_stage_within_the_last_twelve_months(settings):
+    import datetime
+
+    from django.utils import timezone
+
+    settings.DEBUG = True
+    call_command("seed_demo", verbosity=0)
+    today = timezone.localdate()
+    received = Issue.objects.values_list("received_on", flat=True)
+    assert all(today - datetime.timedelta(days=366) <= day <= today for day in received)
+    assert set(Issue.objects.values_list("status", flat=True)) == set(Issue.Status.values)
+    assert set(Issue.objects.values_list("channel", flat=True)) == {"net", "enterprise", "citizen"}
+
+
+def test_seed_demo_is_refused_when_debug_is_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG=1"):
+        call_command("seed_demo", verbosity=0)
+    assert not get_user_model().objects.exists()
