@@ -374,7 +374,7 @@ def reopen_issue(
         raise InvalidInput("重办必须写明理由。", field="reason")
     issue = Issue.objects.select_for_update().get(pk=issue.pk)
     _require_office(actor, issue)
-    assignments = list(issue.assignments.select_for_update().select_related("department", "policy"))
+    assignments = list(issue.assignments.select_for_update(of=("self",)).select_related("department", "policy"))
     if departments:
         wanted = {d.pk for d in departments}
         chosen = [a for a in assignments if a.department_id in wanted]

@@ -166,7 +166,7 @@ def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
     issue = access.get_or_404(access.issues_for(request.user).select_related("category", "requester"), pk=pk)
     scope = scope_of(request.user)
     assignments = list(access.assignments_for(request.user).filter(issue=issue)
-                       .select_related("department", "policy").order_by("role", "id"))
+                       .select_related("department", "policy").order_by("-role", "id"))  # lead first
     replies = (SignedReply.objects.filter(assignment__in=assignments)
                .select_related("assignment__department", "reviewed_by").order_by("assignment_id", "-version"))
     history = (HistoryEntry.objects.filter(issue=issue).select_related("actor", "assignment__department")

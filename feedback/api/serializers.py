@@ -7,6 +7,7 @@ import datetime
 from typing import Any
 
 from django.db import models
+from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -188,54 +189,67 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class RequesterSerializer(serializers.ModelSerializer):
-    """The requester as shown to staff: the phone number is always masked (个人信息保护法)."""
+    """The requester. Staff read the phone number only masked (个人信息保护法); it is write-only."""
 
+    kind = CodeOrLabelChoiceField(Requester.Kind, required=False,
+                                  help_text="诉求人类型；留空时按渠道：政网为网民，政企为企业，政民为群众")
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    phone = serializers.CharField(max_length=32, write_only=True, required=False, allow_blank=True, default="",
+                                  help_text="联系电话；同一电话视为同一诉求人")
+    organization = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     masked_phone = serializers.CharField(read_only=True, help_text="脱敏后的联系电话，如 138****5678")
 
     class Meta:
         model = Requester
-        fields = ["name", "kind", "kind_label", "organization", "masked_phone"]
-        read_only_fields = fields
+        fields = ["name", "kind", "kind_label", "organization", "phone", "masked_phone"]
 
 
 class IssueSerializer(serializers.ModelSerializer):
+    """One issue, the same in the list and the detail: with its requester and the assignments
+    the user may see (a co-handling department sees its own assignment, not the others')."""
+
     channel_label = serializers.CharField(source="get_channel_display", read_only=True)
     nature_label = serializers.CharField(source="get_nature_display", read_only=True)
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     category_name = serializers.CharField(source="category.name", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     satisfaction_label = serializers.CharField(source="get_satisfaction_display", read_only=True)
+    requester = RequesterSerializer(read_only=True)
+    assignments = serializers.SerializerMethodField(help_text="您有权查看的交办")
 
     class Meta:
         model = Issue
         fields = [
             "id", "ref", "channel", "channel_label", "nature", "nature_label", "category", "category_name",
-            "title", "received_on", "status", "status_label", "satisfaction", "satisfaction_label",
-            "followed_up_on", "closed_on", "created_at",
+            "title", "content", "onsite_answer", "received_on", "status", "status_label", "requester",
+            "assignments", "satisfaction", "satisfaction_label", "follow_up_comment", "followed_up_on",
+            "closed_on", "created_at",
         ]
-        read_only_fields = fields
-
-
-class IssueDetailSerializer(IssueSerializer):
-    requester = RequesterSerializer(read_only=True)
-    assignments = serializers.SerializerMethodField(help_text="您有权查看的交办")
-
-    class Meta(IssueSerializer.Meta):
-        fields = [*IssueSerializer.Meta.fields, "content", "onsite_answer", "follow_up_comment", "requester",
-                  "assignments"]
         read_only_fields = fields
 
     @extend_schema_field(AssignmentSerializer(many=True))
     def get_assignments(self, obj: Issue) -> list[dict[str, Any]]:
-        # Scoped like every list: a co-handling department sees its own assignment, not the others'.
-        rows = (access.assignments_for(self.context["request"].user).filter(issue=obj)
-                .select_related("issue", "department").order_by("role", "id"))
+        rows = getattr(obj, VISIBLE_ASSIGNMENTS, None)
+        if rows is None:
+            rows = visible_assignments(self.context["request"].user).filter(issue=obj)
         return AssignmentSerializer(rows, many=True, context=self.context).data
 
 
+VISIBLE_ASSIGNMENTS = "visible_assignments"
+
+
+def visible_assignments(user: Any) -> QuerySet[Assignment]:
+    return access.assignments_for(user).select_related("issue", "department").order_by("role", "id")
+
+
+def with_visible_assignments(issues: QuerySet[Issue], user: Any) -> QuerySet[Issue]:
+    """Prefetch, in one query for the page, the assignments of each issue that ``user`` may see."""
+    return issues.prefetch_related(
+        Prefetch("assignments", queryset=visible_assignments(user), to_attr=VISIBLE_ASSIGNMENTS))
+
+
 class DepartmentCodeField(serializers.CharField):
-    """A department given by its code; unknown codes are refused by name."""
+    """A department given by its code; an unknown code is refused by name."""
 
     def to_internal_value(self, data: Any) -> Department:
         code = super().to_internal_value(data)
@@ -243,6 +257,22 @@ class DepartmentCodeField(serializers.CharField):
         if department is None:
             raise serializers.ValidationError(f"未知单位：{code}")
         return department
+
+
+class DepartmentCodesField(serializers.ListField):
+    """Several departments by code, looked up in one query; unknown codes are named together."""
+
+    child = serializers.CharField()
+
+    def to_internal_value(self, data: Any) -> list[Department]:
+        if isinstance(data, str):  # "jyj,wjj" from a form, as well as a JSON list
+            data = [code for code in data.replace("，", ",").split(",") if code.strip()]
+        codes = [code.strip() for code in super().to_internal_value(data)]
+        found = {d.code: d for d in Department.objects.filter(code__in=codes)}
+        unknown = [code for code in codes if code not in found]
+        if unknown:
+            raise serializers.ValidationError(f"未知单位：{'、'.join(unknown)}")
+        return [found[code] for code in codes]
 
 
 class DeadlineInputMixin(serializers.Serializer):
@@ -260,8 +290,7 @@ class DeadlineInputMixin(serializers.Serializer):
 
 class AssignInputSerializer(DeadlineInputMixin):
     lead = DepartmentCodeField(help_text="主办单位代码")
-    co = serializers.ListField(child=DepartmentCodeField(), required=False, default=list,
-                               help_text="协办单位代码列表")
+    co = DepartmentCodesField(required=False, default=list, help_text="协办单位代码列表")
     assigned_on = date_field(required=False, allow_null=True, help_text="交办日期，默认今天")
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -279,13 +308,9 @@ class IssueCreateSerializer(DeadlineInputMixin):
     content = serializers.CharField()
     received_on = date_field(required=False, help_text="受理日期，默认今天")
     onsite_answer = serializers.CharField(required=False, allow_blank=True, default="")
-    requester_name = serializers.CharField(max_length=100)
-    requester_phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
-    requester_kind = CodeOrLabelChoiceField(Requester.Kind, required=False, default=Requester.Kind.PERSON)
-    requester_org = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    requester = RequesterSerializer(help_text="诉求人：name 必填，phone、kind、organization 可选")
     lead = DepartmentCodeField(required=False, allow_null=True, help_text="主办单位代码；留空则只登记不交办")
-    co = serializers.ListField(child=DepartmentCodeField(), required=False, default=list,
-                               help_text="协办单位代码列表")
+    co = DepartmentCodesField(required=False, default=list, help_text="协办单位代码列表")
 
     def validate_category(self, value: str) -> Category:
         category = Category.objects.filter(code=value).first()
@@ -322,5 +347,5 @@ class CloseSerializer(serializers.Serializer):
 
 
 class ReopenSerializer(DeadlineInputMixin, ReasonSerializer):
-    departments = serializers.ListField(child=DepartmentCodeField(), required=False, default=list,
-                                        help_text="重办单位代码（须为原承办单位）；留空为主办单位")
+    departments = DepartmentCodesField(required=False, default=list,
+                                       help_text="重办单位代码（须为原承办单位）；留空为主办单位")

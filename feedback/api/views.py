@@ -31,7 +31,7 @@ from rest_framework.views import APIView
 
 from feedback import access, services
 from feedback.errors import NotPermitted, WorkflowError
-from feedback.models import Assignment, Category, Channel, Department, Issue, SignedReply
+from feedback.models import Assignment, Category, Channel, Department, Issue, Requester, SignedReply
 from feedback.workcalendar import deadline_for
 
 from . import serializers as s
@@ -42,6 +42,8 @@ ERRORS = {
     403: OpenApiResponse(OpenApiTypes.OBJECT, description="可以查看但无权执行此操作：`{\"detail\": 信息}`"),
     404: OpenApiResponse(OpenApiTypes.OBJECT, description="不存在，或不在您的查看范围内"),
 }
+DEFAULT_REQUESTER_KIND = {Channel.NET: Requester.Kind.NETIZEN, Channel.ENTERPRISE: Requester.Kind.ENTERPRISE,
+                          Channel.CITIZEN: Requester.Kind.PERSON}
 CONFLICT = {409: OpenApiResponse(OpenApiTypes.OBJECT, description="该事项刚被其他人处理过（如已有待审核的回复）")}
 
 
@@ -269,7 +271,7 @@ class IssueFilter(django_filters.FilterSet):
     list=extend_schema(summary="诉求列表", description="您有权查看的诉求，分页；search 按编号或标题查找。"),
     retrieve=extend_schema(summary="诉求详情",
                            description="含您有权查看的交办；诉求人联系电话仅以脱敏形式提供。",
-                           responses={200: s.IssueDetailSerializer, 404: ERRORS[404]}),
+                           responses={200: s.IssueSerializer, 404: ERRORS[404]}),
 )
 class IssueViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = Pagination
@@ -278,28 +280,25 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["received_on", "ref", "id", "closed_on"]
     ordering = ["-received_on", "-id"]
 
-    def get_queryset(self) -> QuerySet[Issue]:
-        issues = access.issues_for(self.request.user).select_related("category")
-        if self.action != "list":
-            issues = issues.select_related("requester")
-        return issues
+    serializer_class = s.IssueSerializer
 
-    def get_serializer_class(self) -> type[Serializer]:
-        return s.IssueSerializer if self.action == "list" else s.IssueDetailSerializer
+    def get_queryset(self) -> QuerySet[Issue]:
+        issues = access.issues_for(self.request.user).select_related("category", "requester")
+        return s.with_visible_assignments(issues, self.request.user)
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "today": timezone.localdate()}
 
     def _detail(self, issue: Issue, code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=issue.pk)
-        return Response(s.IssueDetailSerializer(fresh, context=self.get_serializer_context()).data, status=code)
+        return Response(self.get_serializer(fresh).data, status=code)
 
     @extend_schema(
         summary="登记诉求（可同时交办）",
         description="直通车办公室或管理员。填写 lead（及 co、deadline_amount、deadline_unit）时同时交办；"
                     "登记与交办一并成功或一并不生效。",
         request=s.IssueCreateSerializer,
-        responses={201: s.IssueDetailSerializer, 400: ERRORS[400], 403: ERRORS[403]},
+        responses={201: s.IssueSerializer, 400: ERRORS[400], 403: ERRORS[403]},
     )
     def create(self, request: Request) -> Response:
         data = _valid(s.IssueCreateSerializer, request)
@@ -309,14 +308,16 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
             raise ValidationError({"channel": ["请选择渠道。"]})
         if channel not in channels:
             raise NotPermitted(f"您不能登记{Channel(channel).label}的诉求。")
+        who = data["requester"]
+        requester = services.RequesterData(
+            name=who["name"], phone=who["phone"], organization=who["organization"],
+            kind=who.get("kind") or DEFAULT_REQUESTER_KIND[channel])
         # Registration and assignment land together or not at all.
-        with transaction.atomic():
+        with transaction.atomic(), fields_named(requester_name="requester", requester_phone="requester"):
             issue = services.register_issue(
                 actor=request.user, ref=data["ref"] or None, channel=channel, category=data["category"],
-                requester=services.RequesterData(name=data["requester_name"], phone=data["requester_phone"],
-                                                 kind=data["requester_kind"], organization=data["requester_org"]),
-                title=data["title"], content=data["content"], received_on=data["received_on"],
-                nature=data["nature"], onsite_answer=data["onsite_answer"],
+                requester=requester, title=data["title"], content=data["content"],
+                received_on=data["received_on"], nature=data["nature"], onsite_answer=data["onsite_answer"],
             )
             if data.get("lead"):
                 services.assign_issue(
@@ -331,7 +332,7 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
         return super().get_permissions()
 
     @extend_schema(summary="交办", request=s.AssignInputSerializer,
-                   responses={200: s.IssueDetailSerializer, **ERRORS})
+                   responses={200: s.IssueSerializer, **ERRORS})
     @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[IsAuthenticated, CanManageIssue])
     def assign(self, request: Request, pk: str | None = None) -> Response:
         issue = self.get_object()
@@ -343,7 +344,7 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
         return self._detail(issue)
 
     @extend_schema(summary="回访", request=s.FollowUpSerializer,
-                   responses={200: s.IssueDetailSerializer, **ERRORS})
+                   responses={200: s.IssueSerializer, **ERRORS})
     @action(detail=True, methods=["post"], url_path="follow-up", url_name="follow-up", filter_backends=[],
             permission_classes=[IsAuthenticated, CanManageIssue])
     def follow_up(self, request: Request, pk: str | None = None) -> Response:
@@ -355,7 +356,7 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
         return self._detail(issue)
 
     @extend_schema(summary="办结", request=s.CloseSerializer,
-                   responses={200: s.IssueDetailSerializer, **ERRORS})
+                   responses={200: s.IssueSerializer, **ERRORS})
     @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[IsAuthenticated, CanManageIssue])
     def close(self, request: Request, pk: str | None = None) -> Response:
         issue = self.get_object()
@@ -365,7 +366,7 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
         return self._detail(issue)
 
     @extend_schema(summary="重办", request=s.ReopenSerializer,
-                   responses={200: s.IssueDetailSerializer, **ERRORS})
+                   responses={200: s.IssueSerializer, **ERRORS})
     @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[IsAuthenticated, CanManageIssue])
     def reopen(self, request: Request, pk: str | None = None) -> Response:
         issue = self.get_object()
