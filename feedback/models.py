@@ -438,3 +438,44 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'上班' if self.is_workday else '休息'} {self.name}"
+
+
+class Notification(models.Model):
+    """One message to one person, shown under the bell and sent by email from the same row.
+
+    The unique key (recipient, assignment, kind, deadline_version) makes every step of
+    the deadline ladder happen once per person, however often a sweep or task reruns.
+    """
+
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", "新交办"
+        REPLY_RETURNED = "reply_returned", "回复被退回"
+        REHANDLE = "rehandle", "重办"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE,
+                                  related_name="notifications")
+    issue = models.ForeignKey(Issue, verbose_name="诉求", on_delete=models.PROTECT, related_name="+")
+    assignment = models.ForeignKey(Assignment, verbose_name="交办", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField("类型", max_length=24)
+    deadline_version = models.PositiveIntegerField("期限版本", default=1)
+    title = models.CharField("标题", max_length=200)
+    body = models.TextField("内容")
+    created_at = models.DateTimeField("时间", default=timezone.now)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+    emailed_at = models.DateTimeField("邮件发送时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "通知"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "assignment", "kind", "deadline_version"],
+                                    name="one_notification_per_step"),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread_idx"),
+            # Used by tasks.send_pending_emails to find what is still to be mailed.
+            models.Index(fields=["id"], name="notification_unsent_idx", condition=Q(emailed_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import states
+from . import notifications, states
 from .deadlines import DeadlineInputError
 from .errors import ConcurrentChange, DuplicateReference, IllegalTransition, InvalidInput, NotPermitted
 from .models import (
@@ -26,6 +26,7 @@ from .models import (
     DeadlinePolicy,
     Department,
     Issue,
+    Notification,
     Requester,
     SignedReply,
 )
@@ -177,6 +178,10 @@ def assign_issue(
         )
         states.record(issue, "assigned_to", actor=actor, assignment=assignment,
                       note="；".join(deadline.explanation))
+        notifications.notify_department(
+            assignment, Notification.Kind.ASSIGNED, title=f"新交办：{issue.title}",
+            body=f"{issue.get_channel_display()}诉求 {issue.ref}“{issue.title}”已交由贵单位"
+                 f"{assignment.get_role_display()}，办理期限 {assignment.due_date:%Y年%m月%d日}。")
         created.append(assignment)
     return created
 
@@ -319,6 +324,11 @@ def return_reply(*, actor: User | None, reply: SignedReply, reason: str) -> Sign
     reply.reviewed_at = timezone.now()
     reply.save(update_fields=["review_status", "review_reason", "reviewed_by", "reviewed_at"])
     states.move(assignment, "return_reply", actor=actor, note=reason.strip())
+    notifications.notify_department(
+        assignment, f"{Notification.Kind.REPLY_RETURNED}-{reply.version}",
+        title=f"回复被退回：{assignment.issue.title}",
+        body=f"贵单位对 {assignment.issue.ref} 的第{reply.version}版书面回复被退回，理由：{reason.strip()}。"
+             f"请重新办理并在 {assignment.due_date:%Y年%m月%d日} 前提交。")
     return reply
 
 
@@ -402,4 +412,8 @@ def reopen_issue(
         states.move(a, "rehandle", actor=actor, note=f"{reason.strip()}；新期限 {deadline.due_date:%Y-%m-%d}",
                     also=("assigned_on", "deadline_amount", "deadline_unit", "due_date", "original_due_date",
                           "provisional", "deadline_version", "replied_on"))
+        notifications.notify_department(
+            a, Notification.Kind.REHANDLE, title=f"重办：{issue.title}",
+            body=f"{issue.ref}“{issue.title}”需重新办理，理由：{reason.strip()}。"
+                 f"新的办理期限 {a.due_date:%Y年%m月%d日}。")
     return chosen

@@ -33,7 +33,7 @@ from .forms import (
     ReasonForm,
     ReplyForm,
 )
-from .models import Assignment, HistoryEntry, Issue, SignedReply
+from .models import Assignment, HistoryEntry, Issue, Notification, SignedReply
 from .states import action_label
 from .workcalendar import load_calendar
 
@@ -382,3 +382,18 @@ def reply_download(request: HttpRequest, pk: int) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    notes = Notification.objects.filter(recipient=request.user).select_related("issue")
+    page = Paginator(notes, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "feedback/notifications.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notifications_mark_read(request: HttpRequest) -> HttpResponse:
+    # Reading one's own notifications is not a workflow transition; no service needed.
+    Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    return redirect("notifications")

@@ -13,4 +13,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # The beat schedule lives in code, next to the tasks it drives (one comment per entry).
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Catch-up: mail any notification whose immediate send was lost (broker or worker down).
+    "send-pending-emails": {"task": "feedback.tasks.send_pending_emails", "schedule": 300.0},
+}

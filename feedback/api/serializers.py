@@ -239,7 +239,8 @@ VISIBLE_ASSIGNMENTS = "visible_assignments"
 
 
 def visible_assignments(user: Any) -> QuerySet[Assignment]:
-    return access.assignments_for(user).select_related("issue", "department").order_by("role", "id")
+    # Lead first: "lead" sorts after "co", hence the descending role.
+    return access.assignments_for(user).select_related("issue", "department").order_by("-role", "id")
 
 
 def with_visible_assignments(issues: QuerySet[Issue], user: Any) -> QuerySet[Issue]:

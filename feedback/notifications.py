@@ -1,0 +1,58 @@
+"""Notifications: rows first (the bell), email second (a task reads the same rows)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import Assignment, Notification
+
+log = logging.getLogger(__name__)
+
+
+def notify_department(assignment: Assignment, kind: str, *, title: str, body: str) -> None:
+    """Tell every active member of the assignment's department, once per (kind, deadline version)."""
+    members = assignment.department.members.filter(user__is_active=True).values_list("user_id", flat=True)
+    rows = [Notification(recipient_id=user_id, issue_id=assignment.issue_id, assignment=assignment, kind=kind,
+                         deadline_version=assignment.deadline_version, title=title, body=body)
+            for user_id in members]
+    # A repeat of the same step for the same person hits the unique key and is skipped.
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    transaction.on_commit(queue_pending_emails)
+
+
+def queue_pending_emails() -> None:
+    """Ask the worker to mail what is unsent. A broker that is down must not break the page:
+    the row is already stored and the periodic catch-up (beat) mails it later."""
+    from .tasks import send_pending_emails
+
+    try:
+        send_pending_emails.delay()
+    except Exception:
+        log.warning("broker unavailable; notification emails will be sent by the next catch-up run",
+                    exc_info=True)
+
+
+def send_pending_emails(limit: int = 500) -> int:
+    """Mail unsent notifications. Each row is claimed by a conditional UPDATE before it is
+    sent, so two workers (or a rerun after a crash) never mail the same row twice."""
+    sent = 0
+    pending = (Notification.objects.filter(emailed_at__isnull=True)
+               .select_related("recipient", "issue").order_by("id")[:limit])
+    for note in pending:
+        claimed = Notification.objects.filter(Q(pk=note.pk) & Q(emailed_at__isnull=True)).update(
+            emailed_at=timezone.now())
+        if not claimed:
+            continue
+        if not note.recipient.email:
+            continue  # no address: the bell in the portal is enough
+        link = f"{settings.PORTAL_URL.rstrip('/')}{reverse('issue_detail', args=[note.issue_id])}"
+        send_mail(f"【直通车】{note.title}", f"{note.body}\n\n查看详情：{link}", None, [note.recipient.email])
+        sent += 1
+    return sent
