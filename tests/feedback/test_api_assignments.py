@@ -204,3 +204,11 @@ def test_a_session_login_works_like_a_token(zjj_assignment, zjj_head):
     api.force_login(zjj_head)
 
     assert api.get(URL).json()["count"] == 1
+
+
+def test_assignment_list_searches_issue_refs_and_titles(netoffice, zjj_head):
+    issue, _ = assigned(netoffice, lead="zjj", title="小区雨污分流改造")
+    assigned(netoffice, lead="zjj", title="路灯不亮")
+    api = client_for(zjj_head)
+
+    assert [row["issue_ref"] for row in api.get(URL, {"search": "雨污"}).json()["results"]] == [issue.ref]
