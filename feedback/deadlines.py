@@ -140,3 +140,60 @@ def _days_between(start: datetime.date, end: datetime.date) -> Iterable[datetime
     while day < end:
         day += datetime.timedelta(days=1)
         yield day
+
+
+# --- The reminder and escalation ladder (DOMAIN.md "Deadlines") ------------------------------------
+
+REMINDER_HOUR = 9  # reminders and escalations arrive at the start of office hours, Asia/Shanghai
+CHASE_AFTER_SUPERVISE_WORKING_DAYS = 5
+
+
+@dataclass(frozen=True)
+class LadderStep:
+    step: str
+    day: datetime.date
+    hour: int  # local hour, Asia/Shanghai
+
+
+def ladder(assigned_on: datetime.date, due_date: datetime.date, calendar: WorkCalendar) -> list[LadderStep]:
+    """Every step for one deadline, in time order.
+
+    Reminders at 50% and 80% of the time used and on the working day before the due date
+    (a reminder that would not come before the next one, or that falls on or before the
+    assignment day, is dropped); overdue at the end of the due day; a chase notice (催办)
+    the next working day; leader supervision (督办) five working days later; listing in the
+    bulletin (通报) of the month after supervision.
+    """
+    days = list(_days_between(assigned_on, due_date))
+    workdays = [d for d in days if calendar.is_workday(d)] or days
+    reminders: list[LadderStep] = []
+    for step, share in (("remind_50", 0.5), ("remind_80", 0.8)):
+        # The morning after the share of working days has fully passed.
+        passed = int(len(workdays) * share)
+        if 0 < passed < len(workdays):
+            reminders.append(LadderStep(step, workdays[passed], REMINDER_HOUR))
+    before_due = [d for d in workdays if d < due_date]
+    if before_due:
+        reminders.append(LadderStep("remind_1d", before_due[-1], REMINDER_HOUR))
+    kept: list[LadderStep] = []
+    for index, r in enumerate(reminders):
+        later = reminders[index + 1:]
+        if r.day > assigned_on and all(r.day < other.day for other in later):
+            kept.append(r)
+    chase_day = next_workday(due_date, calendar)
+    supervise_day = compute_deadline(chase_day, CHASE_AFTER_SUPERVISE_WORKING_DAYS, WORKING_DAY, calendar).due_date
+    bulletin_day = (supervise_day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    return [
+        *kept,
+        LadderStep("overdue", due_date + datetime.timedelta(days=1), 0),
+        LadderStep("chase", chase_day, REMINDER_HOUR),
+        LadderStep("supervise", supervise_day, REMINDER_HOUR),
+        LadderStep("bulletin", bulletin_day, 0),
+    ]
+
+
+def next_workday(day: datetime.date, calendar: WorkCalendar) -> datetime.date:
+    day += datetime.timedelta(days=1)
+    while not calendar.is_workday(day):
+        day += datetime.timedelta(days=1)
+    return day

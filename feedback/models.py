@@ -260,6 +260,10 @@ class Assignment(models.Model):
     acknowledged_at = models.DateTimeField("签收时间", null=True, blank=True)
     replied_on = models.DateField("书面回复日期", null=True, blank=True,
                                   help_text="通过审核的书面回复的签发日期")
+    # Deadline enforcement, stored so the sweep reads one indexed column (feedback.sweeps).
+    next_step = models.CharField("下一步提醒/督办", max_length=16, blank=True)
+    next_check_at = models.DateTimeField("下一步时间", null=True, blank=True)
+    overdue_at = models.DateTimeField("标记超期时间", null=True, blank=True)
     created_at = models.DateTimeField("创建时间", default=timezone.now)
 
     objects = AssignmentQuerySet.as_manager()
@@ -272,6 +276,9 @@ class Assignment(models.Model):
             # Used by the overdue sweep and the inbox's "overdue" tab: only open rows.
             models.Index(fields=["due_date"], name="assignment_open_due_idx",
                          condition=Q(status__in=["pending", "acknowledged", "submitted", "returned"])),
+            # Used by feedback.sweeps.sweep_deadlines: only rows with a step still to take.
+            models.Index(fields=["next_check_at"], name="assignment_next_check_idx",
+                         condition=Q(next_check_at__isnull=False)),
         ]
         constraints = [
             models.UniqueConstraint(fields=["issue", "department"], name="one_assignment_per_issue_department"),
@@ -292,6 +299,73 @@ class Assignment(models.Model):
 
     def is_overdue(self, today: datetime.date | None = None) -> bool:
         return self.is_open and self.due_date < (today or timezone.localdate())
+
+
+class DeadlineStep(models.Model):
+    """One step of the reminder and escalation ladder, taken exactly once per deadline version."""
+
+    class Step(models.TextChoices):
+        REMIND_50 = "remind_50", "时间过半提醒"
+        REMIND_80 = "remind_80", "时间已过八成提醒"
+        REMIND_1D = "remind_1d", "到期前一个工作日提醒"
+        OVERDUE = "overdue", "超期"
+        CHASE = "chase", "催办"
+        SUPERVISE = "supervise", "督办"
+        BULLETIN = "bulletin", "列入月度通报"
+
+    assignment = models.ForeignKey("Assignment", verbose_name="交办", on_delete=models.PROTECT,
+                                   related_name="steps")
+    step = models.CharField("步骤", max_length=16, choices=Step.choices)
+    deadline_version = models.PositiveIntegerField("期限版本")
+    due_date = models.DateField("当时的办理期限")
+    scheduled_for = models.DateTimeField("应执行时间")
+    taken_at = models.DateTimeField("执行时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "提醒与督办记录"
+        ordering = ["taken_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "step", "deadline_version"], name="one_step_per_deadline"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id} {self.get_step_display()}"
+
+
+class ExtensionRequest(models.Model):
+    """延期: asked by the department, decided by the channel office, within the policy's limit."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待审批"
+        APPROVED = "approved", "已批准"
+        REJECTED = "rejected", "未批准"
+
+    assignment = models.ForeignKey("Assignment", verbose_name="交办", on_delete=models.PROTECT,
+                                   related_name="extensions")
+    reason = models.TextField("延期理由")
+    current_due_date = models.DateField("申请时的期限")
+    requested_due_date = models.DateField("申请延至")
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="申请人", null=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField("申请时间", default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="审批人", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_note = models.TextField("审批意见", blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "延期申请"
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment"], condition=Q(status="pending"),
+                                    name="one_pending_extension_per_assignment"),
+            models.CheckConstraint(condition=Q(requested_due_date__gt=F("current_due_date")),
+                                   name="extension_moves_the_date_later"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id} 延至 {self.requested_due_date}"
 
 
 def reply_upload_to(instance: SignedReply, filename: str) -> str:
@@ -454,9 +528,12 @@ class Notification(models.Model):
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE,
                                   related_name="notifications")
-    issue = models.ForeignKey(Issue, verbose_name="诉求", on_delete=models.PROTECT, related_name="+")
-    assignment = models.ForeignKey(Assignment, verbose_name="交办", on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField("类型", max_length=24)
+    # Both are empty for system notices to administrators (e.g. next year's calendar is missing).
+    issue = models.ForeignKey(Issue, verbose_name="诉求", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    assignment = models.ForeignKey(Assignment, verbose_name="交办", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField("类型", max_length=32)
     deadline_version = models.PositiveIntegerField("期限版本", default=1)
     title = models.CharField("标题", max_length=200)
     body = models.TextField("内容")
@@ -470,6 +547,8 @@ class Notification(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["recipient", "assignment", "kind", "deadline_version"],
                                     name="one_notification_per_step"),
+            models.UniqueConstraint(fields=["recipient", "kind", "deadline_version"],
+                                    condition=Q(assignment__isnull=True), name="one_system_notice_per_key"),
         ]
         indexes = [
             models.Index(fields=["recipient", "read_at"], name="notification_unread_idx"),

@@ -27,6 +27,15 @@ def notify_department(assignment: Assignment, kind: str, *, title: str, body: st
     transaction.on_commit(queue_pending_emails)
 
 
+def notify_users(assignment: Assignment, kind: str, users: list, *, title: str, body: str) -> None:
+    """Tell particular people (leaders, the channel office) about an assignment, once per step."""
+    rows = [Notification(recipient=user, issue_id=assignment.issue_id, assignment=assignment, kind=kind,
+                         deadline_version=assignment.deadline_version, title=title, body=body)
+            for user in {u.pk: u for u in users}.values()]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    transaction.on_commit(queue_pending_emails)
+
+
 def queue_pending_emails() -> None:
     """Ask the worker to mail what is unsent. A broker that is down must not break the page:
     the row is already stored and the periodic catch-up (beat) mails it later."""
@@ -52,7 +61,8 @@ def send_pending_emails(limit: int = 500) -> int:
             continue
         if not note.recipient.email:
             continue  # no address: the bell in the portal is enough
-        link = f"{settings.PORTAL_URL.rstrip('/')}{reverse('issue_detail', args=[note.issue_id])}"
+        path = reverse("issue_detail", args=[note.issue_id]) if note.issue_id else reverse("notifications")
+        link = f"{settings.PORTAL_URL.rstrip('/')}{path}"
         send_mail(f"【直通车】{note.title}", f"{note.body}\n\n查看详情：{link}", None, [note.recipient.email])
         sent += 1
     return sent

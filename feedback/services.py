@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
@@ -17,21 +18,23 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import notifications, states
-from .deadlines import DeadlineInputError
+from .deadlines import DeadlineInputError, LadderStep, WorkCalendar, compute_deadline, ladder
 from .errors import ConcurrentChange, DuplicateReference, IllegalTransition, InvalidInput, NotPermitted
 from .models import (
     Assignment,
     Category,
     Channel,
     DeadlinePolicy,
+    DeadlineStep,
     Department,
+    ExtensionRequest,
     Issue,
     Notification,
     Requester,
     SignedReply,
 )
 from .uploads import validate_reply_file
-from .workcalendar import deadline_for
+from .workcalendar import deadline_for, load_calendar
 
 User = AbstractBaseUser
 REF_PREFIX = {Channel.NET: "ZW", Channel.ENTERPRISE: "ZQ", Channel.CITIZEN: "ZM"}
@@ -178,6 +181,7 @@ def assign_issue(
         )
         states.record(issue, "assigned_to", actor=actor, assignment=assignment,
                       note="；".join(deadline.explanation))
+        schedule_next_step(assignment)
         notifications.notify_department(
             assignment, Notification.Kind.ASSIGNED, title=f"新交办：{issue.title}",
             body=f"{issue.get_channel_display()}诉求 {issue.ref}“{issue.title}”已交由贵单位"
@@ -303,6 +307,7 @@ def accept_reply(*, actor: User | None, reply: SignedReply, note: str = "") -> S
     reply.save(update_fields=["review_status", "review_reason", "reviewed_by", "reviewed_at"])
     assignment.replied_on = reply.signed_on
     states.move(assignment, "accept_reply", actor=actor, note=note, also=("replied_on",))
+    schedule_next_step(assignment)  # answered: no more reminders
     if not issue.assignments.exclude(status=Assignment.Status.ACCEPTED).exists():
         states.move(issue, "all_replied", actor=actor)
     return reply
@@ -412,8 +417,217 @@ def reopen_issue(
         states.move(a, "rehandle", actor=actor, note=f"{reason.strip()}；新期限 {deadline.due_date:%Y-%m-%d}",
                     also=("assigned_on", "deadline_amount", "deadline_unit", "due_date", "original_due_date",
                           "provisional", "deadline_version", "replied_on"))
+        schedule_next_step(a)
         notifications.notify_department(
             a, Notification.Kind.REHANDLE, title=f"重办：{issue.title}",
             body=f"{issue.ref}“{issue.title}”需重新办理，理由：{reason.strip()}。"
                  f"新的办理期限 {a.due_date:%Y年%m月%d日}。")
     return chosen
+
+
+# --- Deadline enforcement: the ladder, extensions and calendar changes ------------------------------
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+STEP_LABELS = dict(DeadlineStep.Step.choices)
+
+
+def step_moment(step: LadderStep) -> datetime.datetime:
+    return datetime.datetime.combine(step.day, datetime.time(step.hour), tzinfo=SHANGHAI)
+
+
+def _ladder_for(assignment: Assignment, calendar: WorkCalendar | None = None) -> list[LadderStep]:
+    calendar = calendar or load_calendar(assignment.assigned_on, assignment.due_date + datetime.timedelta(days=75))
+    return ladder(assignment.assigned_on, assignment.due_date, calendar)
+
+
+def schedule_next_step(assignment: Assignment, *, calendar: WorkCalendar | None = None,
+                       now: datetime.datetime | None = None) -> None:
+    """Store the next step of the ladder not yet taken (for this deadline version) on the row.
+
+    Steps already due are left for the sweep: ``next_check_at`` may be in the past, which is
+    exactly what makes a sweep after an outage catch up.
+    """
+    if not assignment.is_open:
+        assignment.next_step, assignment.next_check_at = "", None
+    else:
+        taken = set(assignment.steps.filter(deadline_version=assignment.deadline_version)
+                    .values_list("step", flat=True)) if assignment.pk else set()
+        upcoming = [s for s in _ladder_for(assignment, calendar) if s.step not in taken]
+        assignment.next_step = upcoming[0].step if upcoming else ""
+        assignment.next_check_at = step_moment(upcoming[0]) if upcoming else None
+    assignment.save(update_fields=["next_step", "next_check_at"])
+
+
+@transaction.atomic
+def advance_deadline(*, assignment: Assignment, now: datetime.datetime,
+                     calendar: WorkCalendar | None = None) -> list[str]:
+    """Take every step of the ladder that is due by ``now`` and not yet taken; return their names.
+
+    The caller (the sweep) has locked the row. Each step is recorded in DeadlineStep, whose
+    unique key (assignment, step, deadline_version) makes a second attempt a no-op even if
+    two sweeps ever overlapped.
+    """
+    taken_now: list[str] = []
+    if assignment.is_open:
+        done = set(assignment.steps.filter(deadline_version=assignment.deadline_version)
+                   .values_list("step", flat=True))
+        for step in _ladder_for(assignment, calendar):
+            moment = step_moment(step)
+            if step.step in done or moment > now:
+                continue
+            _, created = DeadlineStep.objects.get_or_create(
+                assignment=assignment, step=step.step, deadline_version=assignment.deadline_version,
+                defaults={"due_date": assignment.due_date, "scheduled_for": moment, "taken_at": now},
+            )
+            if created:
+                _act_on_step(assignment, step.step, now)
+                taken_now.append(step.step)
+    schedule_next_step(assignment, calendar=calendar, now=now)
+    return taken_now
+
+
+def _act_on_step(assignment: Assignment, step: str, now: datetime.datetime) -> None:
+    issue = assignment.issue
+    due = f"{assignment.due_date:%Y年%m月%d日}"
+    label = STEP_LABELS[step]
+    if step == DeadlineStep.Step.OVERDUE:
+        assignment.overdue_at = now
+        assignment.save(update_fields=["overdue_at"])
+    states.record(issue, f"deadline_{step}", actor=None, assignment=assignment,
+                  note=f"{label}：办理期限 {due}")
+    if step.startswith("remind"):
+        body = f"{issue.ref}“{issue.title}”的办理期限为 {due}，请抓紧办理并按时提交书面回复。"
+    elif step == DeadlineStep.Step.OVERDUE:
+        body = f"{issue.ref}“{issue.title}”已超过办理期限（{due}），请立即办理。"
+    elif step == DeadlineStep.Step.CHASE:
+        body = f"催办通知：{issue.ref}“{issue.title}”已超期，请于收到通知后尽快提交盖章签字的书面回复。"
+    elif step == DeadlineStep.Step.SUPERVISE:
+        body = f"督办通知：{issue.ref}“{issue.title}”超期未办，已提请县领导督办。"
+        notify_leaders(assignment, step, title=f"督办：{assignment.department.name}·{issue.title}", body=body)
+    else:
+        body = f"{issue.ref}“{issue.title}”超期未办结，已列入月度通报。"
+    notifications.notify_department(assignment, step, title=f"{label}：{issue.title}", body=body)
+
+
+def notify_leaders(assignment: Assignment, kind: str, *, title: str, body: str) -> None:
+    from django.contrib.auth import get_user_model
+
+    from .access import GROUP_NAMES, Role
+
+    leaders = get_user_model().objects.filter(groups__name=GROUP_NAMES[Role.LEADER], is_active=True)
+    office = assignment.issue.channel
+    office_staff = get_user_model().objects.filter(membership__department__channel=office, is_active=True)
+    notifications.notify_users(assignment, kind, [*leaders, *office_staff], title=title, body=body)
+
+
+def extension_limit(assignment: Assignment, calendar: WorkCalendar | None = None) -> datetime.date | None:
+    """The latest date an extension may reach under the assignment's policy (None: no extension allowed)."""
+    policy = assignment.policy or policy_for(assignment.issue.channel, assignment.issue.nature)
+    if policy is None or policy.extension_max_amount == 0:
+        return None
+    calendar = calendar or load_calendar(assignment.original_due_date,
+                                         assignment.original_due_date + datetime.timedelta(days=120))
+    return compute_deadline(assignment.original_due_date, policy.extension_max_amount, policy.extension_unit,
+                            calendar).due_date
+
+
+@transaction.atomic
+def request_extension(*, actor: User | None, assignment: Assignment, requested_due_date: datetime.date,
+                      reason: str) -> ExtensionRequest:
+    """延期申请 by the assigned department: before the due date, within the policy's limit."""
+    assignment = _lock_assignment(assignment)
+    _require_member(actor, assignment)
+    if not reason.strip():
+        raise InvalidInput("请写明延期理由。", field="reason")
+    if not assignment.is_open:
+        raise IllegalTransition(f"当前状态为“{assignment.get_status_display()}”，不能申请延期。")
+    if timezone.localdate() > assignment.due_date:
+        raise InvalidInput(f"已超过办理期限（{assignment.due_date:%Y-%m-%d}），不能再申请延期，请尽快办理。",
+                           field="requested_due_date")
+    if requested_due_date <= assignment.due_date:
+        raise InvalidInput("申请延至的日期必须晚于当前办理期限。", field="requested_due_date")
+    limit = extension_limit(assignment)
+    if limit is None:
+        raise InvalidInput("该类诉求的办理时限规则不允许延期。", field="requested_due_date")
+    if requested_due_date > limit:
+        raise InvalidInput(f"超出规定的最长延期：最晚可延至 {limit:%Y-%m-%d}。", field="requested_due_date")
+    if assignment.issue.channel == Channel.CITIZEN and assignment.extensions.filter(
+            status=ExtensionRequest.Status.APPROVED).exists():
+        raise InvalidInput("信访事项只能延期一次（《信访工作条例》第三十四条）。", field="requested_due_date")
+    if assignment.extensions.filter(status=ExtensionRequest.Status.PENDING).exists():
+        raise ConcurrentChange("已有一份延期申请在等待审批。")
+    request = ExtensionRequest.objects.create(
+        assignment=assignment, reason=reason.strip(), current_due_date=assignment.due_date,
+        requested_due_date=requested_due_date, requested_by=actor,
+    )
+    states.record(assignment.issue, "extension_requested", actor=actor, assignment=assignment,
+                  note=f"申请延至 {requested_due_date:%Y-%m-%d}：{reason.strip()}")
+    return request
+
+
+@transaction.atomic
+def decide_extension(*, actor: User | None, request: ExtensionRequest, approve: bool,
+                     note: str = "") -> ExtensionRequest:
+    """The channel office approves (new due date, a new deadline version) or rejects (with a reason)."""
+    request = ExtensionRequest.objects.select_for_update().get(pk=request.pk)
+    assignment = _lock_assignment(request.assignment)
+    _require_office(actor, assignment.issue)
+    if request.status != ExtensionRequest.Status.PENDING:
+        raise IllegalTransition(f"该延期申请已{request.get_status_display()}。")
+    if not approve and not note.strip():
+        raise InvalidInput("不批准延期时请写明理由。", field="note")
+    request.status = ExtensionRequest.Status.APPROVED if approve else ExtensionRequest.Status.REJECTED
+    request.decided_by, request.decided_at, request.decision_note = actor, timezone.now(), note.strip()
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    if approve:
+        assignment.due_date = request.requested_due_date
+        assignment.deadline_version += 1
+        assignment.save(update_fields=["due_date", "deadline_version"])
+        schedule_next_step(assignment)
+    verdict = "批准" if approve else "不批准"
+    detail = f"{verdict}延期至 {request.requested_due_date:%Y-%m-%d}"
+    states.record(assignment.issue, "extension_decided", actor=actor, assignment=assignment,
+                  note=f"{detail}：{note.strip()}" if note.strip() else detail)
+    notifications.notify_department(
+        assignment, f"extension_{request.pk}", title=f"延期申请{verdict}：{assignment.issue.title}",
+        body=f"贵单位对 {assignment.issue.ref} 的延期申请已{verdict}。"
+             f"当前办理期限 {assignment.due_date:%Y年%m月%d日}。")
+    return request
+
+
+@transaction.atomic
+def recompute_deadlines(*, actor: User | None, years: set[int]) -> int:
+    """After a year's calendar was loaded or changed: recompute every open assignment whose
+    deadline counts days in those years, record the change and tell the department.
+
+    Extended due dates are the office's explicit decision and are left alone; their
+    original due date is still recomputed for the on-time figures.
+    """
+    if not years:
+        return 0
+    first, last = datetime.date(min(years), 1, 1), datetime.date(max(years), 12, 31)
+    candidates = (Assignment.objects.open().select_for_update(of=("self",))
+                  .filter(due_date__gte=first - datetime.timedelta(days=400), assigned_on__lte=last)
+                  .select_related("issue", "department", "policy"))
+    calendar = load_calendar(first - datetime.timedelta(days=400), last + datetime.timedelta(days=400))
+    changed = 0
+    for a in candidates:
+        deadline = compute_deadline(a.assigned_on, a.deadline_amount, a.deadline_unit, calendar)
+        extended = a.due_date != a.original_due_date
+        new_due = a.due_date if extended else deadline.due_date
+        if (new_due, deadline.due_date, deadline.provisional) == (a.due_date, a.original_due_date, a.provisional):
+            continue
+        old_due = a.due_date
+        a.original_due_date, a.provisional = deadline.due_date, deadline.provisional
+        if new_due != old_due:
+            a.due_date = new_due
+            a.deadline_version += 1
+        a.save(update_fields=["due_date", "original_due_date", "provisional", "deadline_version"])
+        schedule_next_step(a, calendar=calendar)
+        note = f"工作日历更新，办理期限由 {old_due:%Y-%m-%d} 调整为 {a.due_date:%Y-%m-%d}"
+        states.record(a.issue, "deadline_recomputed", actor=actor, assignment=a, note=note)
+        if new_due != old_due:
+            notifications.notify_department(a, "deadline_recomputed", title=f"办理期限调整：{a.issue.title}",
+                                            body=f"{a.issue.ref}：{note}。")
+        changed += 1
+    return changed

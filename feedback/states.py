@@ -49,6 +49,16 @@ ISSUE_MOVES: dict[str, Move] = {
 OTHER_ACTIONS = {
     "register": "登记",
     "assigned_to": "交办单位",
+    "extension_requested": "申请延期",
+    "extension_decided": "延期审批",
+    "deadline_recomputed": "期限重算",
+    "deadline_remind_50": "时间过半提醒",
+    "deadline_remind_80": "时间已过八成提醒",
+    "deadline_remind_1d": "到期前一日提醒",
+    "deadline_overdue": "超期",
+    "deadline_chase": "催办",
+    "deadline_supervise": "督办",
+    "deadline_bulletin": "列入月度通报",
 }
 
 

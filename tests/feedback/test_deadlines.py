@@ -105,3 +105,36 @@ def test_bad_arguments_are_refused_with_a_message(cal, amount, unit, message):
 def test_working_days_between_counts_after_the_start(cal):
     assert working_days_between(D(2026, 9, 30), D(2026, 10, 12), cal) == 4  # Oct 8, 9, 10, 12
     assert working_days_between(D(2026, 10, 12), D(2026, 10, 12), cal) == 0
+
+
+def steps(cal, assigned_on, due):
+    from feedback.deadlines import ladder
+
+    return [(s.step, s.day, s.hour) for s in ladder(assigned_on, due, cal)]
+
+
+def test_the_ladder_of_a_ten_working_day_limit(cal):
+    # Assigned Mon 2026-11-02, due Mon 11-16 (10 working days).
+    assert steps(cal, D(2026, 11, 2), D(2026, 11, 16)) == [
+        ("remind_50", D(2026, 11, 10), 9),   # 5 of 10 working days have passed
+        ("remind_1d", D(2026, 11, 13), 9),   # 80% (8 days → Fri 11-13) coincides with the day before: dropped
+        ("overdue", D(2026, 11, 17), 0),     # end of the due day
+        ("chase", D(2026, 11, 17), 9),       # the next working day
+        ("supervise", D(2026, 11, 24), 9),   # five working days after the chase
+        ("bulletin", D(2026, 12, 1), 0),     # the bulletin of the following month
+    ]
+
+
+def test_the_ladder_skips_holidays_and_drops_reminders_that_would_crowd(cal):
+    # Assigned Wed 2026-09-30 with one working day: due Thu 10-08 (after National Day); no room for
+    # reminders. The chase is Fri 10-09; supervision five working days later is Thu 10-15, because
+    # Sat 10-10 is a make-up working day.
+    assert steps(cal, D(2026, 9, 30), D(2026, 10, 8)) == [
+        ("overdue", D(2026, 10, 9), 0),
+        ("chase", D(2026, 10, 9), 9),
+        ("supervise", D(2026, 10, 15), 9),
+        ("bulletin", D(2026, 11, 1), 0),
+    ]
+    long = steps(cal, D(2026, 3, 2), D(2026, 5, 6))  # 60 calendar days
+    assert [s for s, _, _ in long][:3] == ["remind_50", "remind_80", "remind_1d"]
+    assert long[2][1] == D(2026, 4, 30)  # the working day before the Labour Day holiday and the due date
