@@ -29,6 +29,7 @@ WEEKDAYS = "一二三四五六日"
 FIXED_HOLIDAYS = {(1, 1): "元旦", (5, 1): "劳动节", (5, 2): "劳动节", (10, 1): "国庆节",
                   (10, 2): "国庆节", (10, 3): "国庆节"}
 MAX_AMOUNT = 3660
+MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 class DeadlineInputError(ValueError):
@@ -87,6 +88,8 @@ def compute_deadline(start: datetime.date, amount: int, unit: str, calendar: Wor
         raise DeadlineInputError("时限必须是正整数。")
     if amount > MAX_AMOUNT:
         raise DeadlineInputError(f"时限不能超过 {MAX_AMOUNT} 天。")
+    if not MIN_YEAR <= start.year <= MAX_YEAR:
+        raise DeadlineInputError(f"起算日期超出可计算范围（{MIN_YEAR}–{MAX_YEAR}年）。")
 
     skipped: list[datetime.date] = []
     counted: list[datetime.date] = []

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import notifications, states
+from .access import registrable_channels
 from .deadlines import DeadlineInputError, LadderStep, WorkCalendar, compute_deadline, ladder
 from .errors import ConcurrentChange, DuplicateReference, IllegalTransition, InvalidInput, NotPermitted
 from .models import (
@@ -89,6 +90,8 @@ def register_issue(
 ) -> Issue:
     if channel not in Channel.values:
         raise InvalidInput(f"未知渠道：{channel}", field="channel")
+    if actor is not None and channel not in registrable_channels(actor):
+        raise NotPermitted(f"您不能登记{Channel(channel).label}的诉求。")
     if nature not in Issue.Nature.values:
         raise InvalidInput(f"未知诉求性质：{nature}", field="nature")
     if not category.active:
@@ -114,6 +117,26 @@ def register_issue(
         # Two clerks registering the same reference at once: the unique index decides.
         raise DuplicateReference(f"编号“{ref}”已存在，请勿重复登记。", field="ref") from None
     states.record(issue, "register", actor=actor, note=f"{issue.get_channel_display()}：{issue.title}")
+    return issue
+
+
+@transaction.atomic
+def register_and_assign_issue(
+    *,
+    actor: User | None,
+    lead: Department | None = None,
+    co: Sequence[Department] = (),
+    deadline_amount: int | None = None,
+    deadline_unit: str | None = None,
+    **registration: object,
+) -> Issue:
+    """Register an issue and, when a lead department is given, assign it: both or neither."""
+    issue = register_issue(actor=actor, **registration)  # type: ignore[arg-type]
+    if lead is not None:
+        assign_issue(actor=actor, issue=issue, lead=lead, co=co, deadline_amount=deadline_amount,
+                     deadline_unit=deadline_unit)
+    elif co:
+        raise InvalidInput("选择协办单位时必须同时选择主办单位。", field="lead")
     return issue
 
 
@@ -154,6 +177,7 @@ def assign_issue(
 ) -> list[Assignment]:
     """Hand an issue to one lead department and any co-handling departments."""
     issue = Issue.objects.select_for_update().get(pk=issue.pk)
+    _require_office(actor, issue)
     _check_departments(lead, co)
     assigned_on = assigned_on or timezone.localdate()
     if assigned_on < issue.received_on:
@@ -235,6 +259,7 @@ def submit_reply(
     summary: str,
 ) -> SignedReply:
     """Upload the stamped, signed letter. The file is checked before anything is stored."""
+    _require_member(actor, assignment)  # who may reply does not change while we check the file
     checked = validate_reply_file(file)
     if result not in SignedReply.Result.values:
         raise InvalidInput("办理结果无效。", field="result")
@@ -347,7 +372,7 @@ def record_follow_up(*, actor: User | None, issue: Issue, satisfaction: str, com
     _require_office(actor, issue)
     on = on or timezone.localdate()
     if on > timezone.localdate():
-        raise InvalidInput("回访日期不能晚于今天。", field="on")
+        raise InvalidInput("回访日期不能晚于今天。", field="followed_up_on")
     issue.satisfaction = satisfaction
     issue.follow_up_comment = comment.strip()
     issue.followed_up_on = on
@@ -364,9 +389,9 @@ def close_issue(*, actor: User | None, issue: Issue, on: datetime.date | None = 
     _require_office(actor, issue)
     on = on or timezone.localdate()
     if on < issue.received_on:
-        raise InvalidInput("办结日期不能早于受理日期。", field="on")
+        raise InvalidInput("办结日期不能早于受理日期。", field="closed_on")
     if on > timezone.localdate():
-        raise InvalidInput("办结日期不能晚于今天。", field="on")
+        raise InvalidInput("办结日期不能晚于今天。", field="closed_on")
     if issue.status == Issue.Status.CLOSED:
         return issue
     issue.closed_on = on
@@ -408,7 +433,10 @@ def reopen_issue(
     for a in chosen:
         amount = deadline_amount or a.deadline_amount
         unit = deadline_unit or a.deadline_unit
-        deadline = deadline_for(today, amount, unit)
+        try:
+            deadline = deadline_for(today, amount, unit)
+        except DeadlineInputError as exc:
+            raise InvalidInput(str(exc), field="deadline_amount") from None
         a.assigned_on, a.deadline_amount, a.deadline_unit = today, amount, unit
         a.due_date = a.original_due_date = deadline.due_date
         a.provisional = deadline.provisional

@@ -143,22 +143,14 @@ def issue_create(request: HttpRequest) -> HttpResponse:
 
 
 def _register_and_assign(user: Any, data: dict[str, Any]) -> Issue:
-    from django.db import transaction
-
-    with transaction.atomic():  # registration and assignment land together or not at all
-        issue = services.register_issue(
-            actor=user, ref=data["ref"] or None, channel=data["channel"], category=data["category"],
-            requester=services.RequesterData(name=data["requester_name"], phone=data["requester_phone"],
-                                             kind=data["requester_kind"], organization=data["requester_org"]),
-            title=data["title"], content=data["content"], received_on=data["received_on"],
-            nature=data["nature"], onsite_answer=data["onsite_answer"],
-        )
-        if data["lead"]:
-            services.assign_issue(
-                actor=user, issue=issue, lead=data["lead"], co=list(data["co"]),
-                deadline_amount=data["deadline_amount"], deadline_unit=data["deadline_unit"] or None,
-            )
-    return issue
+    return services.register_and_assign_issue(
+        actor=user, ref=data["ref"] or None, channel=data["channel"], category=data["category"],
+        requester=services.RequesterData(name=data["requester_name"], phone=data["requester_phone"],
+                                         kind=data["requester_kind"], organization=data["requester_org"]),
+        title=data["title"], content=data["content"], received_on=data["received_on"],
+        nature=data["nature"], onsite_answer=data["onsite_answer"], lead=data["lead"], co=list(data["co"]),
+        deadline_amount=data["deadline_amount"], deadline_unit=data["deadline_unit"] or None,
+    )
 
 
 @login_required

@@ -220,6 +220,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several serializers reuse one set of choices; name each set once so the schema stays stable.
+    "ENUM_NAME_OVERRIDES": {
+        "IssueStatusEnum": "feedback.models.Issue.Status",
+        "AssignmentStatusEnum": "feedback.models.Assignment.Status",
+        "DepartmentKindEnum": "feedback.models.Department.Kind",
+        "RequesterKindEnum": "feedback.models.Requester.Kind",
+    },
 }
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport under var/.

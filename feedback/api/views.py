@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import django_filters
-from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import FileResponse
 from django.utils import timezone
@@ -313,18 +312,14 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
         requester = services.RequesterData(
             name=who["name"], phone=who["phone"], organization=who["organization"],
             kind=who.get("kind") or DEFAULT_REQUESTER_KIND[channel])
-        # Registration and assignment land together or not at all.
-        with transaction.atomic(), fields_named(requester_name="requester", requester_phone="requester"):
-            issue = services.register_issue(
+        with fields_named(requester_name="requester", requester_phone="requester"):
+            issue = services.register_and_assign_issue(
                 actor=request.user, ref=data["ref"] or None, channel=channel, category=data["category"],
                 requester=requester, title=data["title"], content=data["content"],
                 received_on=data["received_on"], nature=data["nature"], onsite_answer=data["onsite_answer"],
+                lead=data.get("lead"), co=data["co"], deadline_amount=data.get("deadline_amount"),
+                deadline_unit=data.get("deadline_unit"),
             )
-            if data.get("lead"):
-                services.assign_issue(
-                    actor=request.user, issue=issue, lead=data["lead"], co=data["co"],
-                    deadline_amount=data.get("deadline_amount"), deadline_unit=data.get("deadline_unit"),
-                )
         return self._detail(issue, status.HTTP_201_CREATED)
 
     def get_permissions(self) -> list[Any]:
@@ -351,9 +346,8 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
     def follow_up(self, request: Request, pk: str | None = None) -> Response:
         issue = self.get_object()
         data = _valid(s.FollowUpSerializer, request)
-        with fields_named(on="followed_up_on"):
-            services.record_follow_up(actor=request.user, issue=issue, satisfaction=data["satisfaction"],
-                                      comment=data["comment"], on=data.get("followed_up_on"))
+        services.record_follow_up(actor=request.user, issue=issue, satisfaction=data["satisfaction"],
+                                  comment=data["comment"], on=data.get("followed_up_on"))
         return self._detail(issue)
 
     @extend_schema(summary="办结", request=s.CloseSerializer,
@@ -362,8 +356,7 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
     def close(self, request: Request, pk: str | None = None) -> Response:
         issue = self.get_object()
         data = _valid(s.CloseSerializer, request)
-        with fields_named(on="closed_on"):
-            services.close_issue(actor=request.user, issue=issue, on=data.get("closed_on"), note=data["note"])
+        services.close_issue(actor=request.user, issue=issue, on=data.get("closed_on"), note=data["note"])
         return self._detail(issue)
 
     @extend_schema(summary="重办", request=s.ReopenSerializer,

@@ -379,3 +379,36 @@ def test_history_rows_cannot_be_changed_or_deleted_through_the_model(netoffice):
     with pytest.raises(ValueError, match="只能追加"):
         entry.delete()
     assert HistoryEntry.objects.get().note != "篡改"
+
+
+def test_only_an_office_of_the_channel_registers_and_assigns(netoffice, ezoneoffice, zjj_head, leader):
+    for outsider in (zjj_head, leader, ezoneoffice):
+        with pytest.raises(NotPermitted):
+            register(outsider, channel="net")
+    issue = register(netoffice)
+    for outsider in (zjj_head, leader, ezoneoffice):
+        with pytest.raises(NotPermitted):
+            services.assign_issue(actor=outsider, issue=issue, lead=dept("zjj"))
+    assert not Assignment.objects.exists()
+
+
+def test_register_and_assign_lands_both_or_neither(netoffice):
+    from feedback.models import Category
+
+    common = {"actor": netoffice, "channel": "net", "category": Category.objects.get(code="housing"),
+              "requester": services.RequesterData(name="网友"), "title": "天桥", "content": "修天桥",
+              "received_on": timezone.localdate()}
+    with pytest.raises(InvalidInput, match="与主办单位相同"):
+        services.register_and_assign_issue(**common, lead=dept("zjj"), co=[dept("zjj")])
+    assert not Issue.objects.exists()
+    issue = services.register_and_assign_issue(**common, lead=dept("zjj"), co=[dept("jtj")])
+    assert issue.assignments.count() == 2
+
+
+def test_a_reopen_with_an_impossible_limit_is_refused_with_a_message(netoffice, zjj_head):
+    issue = replied_issue(netoffice, zjj_head)
+    with pytest.raises(InvalidInput, match="正整数"):
+        services.reopen_issue(actor=netoffice, issue=issue, reason="不满意", deadline_amount=-1,
+                              deadline_unit="working_day")
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.REPLIED
