@@ -150,3 +150,13 @@ class IssueFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("received_to", "结束日期不能早于开始日期。")
         return data
+
+
+class ExtensionForm(forms.Form):
+    requested_due_date = forms.DateField(label="申请延至", widget=DATE_WIDGET)
+    reason = forms.CharField(label="延期理由", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(label="审批意见", required=False, max_length=2000,
+                           widget=forms.TextInput(attrs={"placeholder": "不批准时必须写明理由"}))

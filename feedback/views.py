@@ -26,6 +26,8 @@ from .forms import (
     SORTS,
     AssignForm,
     CloseForm,
+    DecisionForm,
+    ExtensionForm,
     FollowUpForm,
     IssueFilterForm,
     IssueForm,
@@ -33,7 +35,7 @@ from .forms import (
     ReasonForm,
     ReplyForm,
 )
-from .models import Assignment, HistoryEntry, Issue, Notification, SignedReply
+from .models import Assignment, ExtensionRequest, HistoryEntry, Issue, Notification, SignedReply
 from .states import action_label
 from .workcalendar import load_calendar
 
@@ -158,7 +160,8 @@ def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
     issue = access.get_or_404(access.issues_for(request.user).select_related("category", "requester"), pk=pk)
     scope = scope_of(request.user)
     assignments = list(access.assignments_for(request.user).filter(issue=issue)
-                       .select_related("department", "policy").order_by("-role", "id"))  # lead first
+                       .select_related("department", "policy").prefetch_related("extensions")
+                       .order_by("-role", "id"))  # lead first
     replies = (SignedReply.objects.filter(assignment__in=assignments)
                .select_related("assignment__department", "reviewed_by").order_by("assignment_id", "-version"))
     history = (HistoryEntry.objects.filter(issue=issue).select_related("actor", "assignment__department")
@@ -186,6 +189,7 @@ def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reopen_form": ReasonForm() if manage and issue.status in (Issue.Status.REPLIED, Issue.Status.FOLLOWED_UP,
                                                                     Issue.Status.CLOSED) else None,
         "return_form": ReasonForm(),
+        "extension_form": ExtensionForm(),
         "member_department": scope.department if scope.role == Role.DEPARTMENT else None,
     })
 
@@ -389,3 +393,30 @@ def notifications_mark_read(request: HttpRequest) -> HttpResponse:
     # Reading one's own notifications is not a workflow transition; no service needed.
     Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(read_at=timezone.now())
     return redirect("notifications")
+
+
+@login_required
+@require_POST
+def extension_request(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = access.get_or_404(access.assignments_for(request.user), pk=pk)
+    form = ExtensionForm(request.POST)
+    if form.is_valid() and run_service(request, None, lambda: services.request_extension(
+            actor=request.user, assignment=assignment, **form.cleaned_data)):
+        messages.success(request, "延期申请已提交，等待直通车办公室审批。")
+    _flash_form_errors(request, form)
+    return redirect("issue_detail", pk=assignment.issue_id)
+
+
+@login_required
+@require_POST
+def extension_decide(request: HttpRequest, pk: int, verdict: str) -> HttpResponse:
+    scoped = ExtensionRequest.objects.filter(assignment__in=access.assignments_for(request.user))
+    extension = access.get_or_404(scoped.select_related("assignment"), pk=pk)
+    if verdict not in ("approve", "reject"):
+        raise Http404("未知操作。")
+    form = DecisionForm(request.POST)
+    if form.is_valid() and run_service(request, None, lambda: services.decide_extension(
+            actor=request.user, request=extension, approve=verdict == "approve", note=form.cleaned_data["note"])):
+        messages.success(request, "已批准延期。" if verdict == "approve" else "已记录：不批准延期。")
+    _flash_form_errors(request, form)
+    return redirect("issue_detail", pk=extension.assignment.issue_id)

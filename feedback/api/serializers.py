@@ -21,6 +21,7 @@ from feedback.models import (
     Channel,
     DeadlineUnit,
     Department,
+    ExtensionRequest,
     Issue,
     Requester,
     SignedReply,
@@ -161,6 +162,29 @@ class ReplySerializer(serializers.ModelSerializer):
         url = reverse("api:reply-download", args=[obj.pk])
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request is not None else url
+
+
+class ExtensionSerializer(serializers.ModelSerializer):
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = ExtensionRequest
+        fields = ["id", "assignment", "reason", "current_due_date", "requested_due_date", "status", "status_label",
+                  "requested_at", "decided_at", "decision_note"]
+        read_only_fields = fields
+
+
+class ExtensionCreateSerializer(serializers.Serializer):
+    requested_due_date = date_field()
+    reason = serializers.CharField()
+
+    def validate_requested_due_date(self, value: datetime.date) -> datetime.date:
+        return check_date_range(value)
+
+
+class ExtensionDecisionSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="",
+                                 help_text="不批准时必须写明理由")
 
 
 class ReplyCreateSerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ app_name = "api"
 router = SimpleRouter()
 router.register("assignments", views.AssignmentViewSet, basename="assignment")
 router.register("replies", views.ReplyViewSet, basename="reply")
+router.register("extensions", views.ExtensionViewSet, basename="extension")
 router.register("issues", views.IssueViewSet, basename="issue")
 router.register("departments", views.DepartmentViewSet, basename="department")
 router.register("categories", views.CategoryViewSet, basename="category")

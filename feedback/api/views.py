@@ -30,7 +30,16 @@ from rest_framework.views import APIView
 
 from feedback import access, services
 from feedback.errors import NotPermitted, WorkflowError
-from feedback.models import Assignment, Category, Channel, Department, Issue, Requester, SignedReply
+from feedback.models import (
+    Assignment,
+    Category,
+    Channel,
+    Department,
+    ExtensionRequest,
+    Issue,
+    Requester,
+    SignedReply,
+)
 from feedback.workcalendar import deadline_for
 
 from . import serializers as s
@@ -179,6 +188,52 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         reply = services.submit_reply(actor=request.user, assignment=assignment, **data)
         return Response(s.ReplySerializer(reply, context=self.get_serializer_context()).data,
                         status=status.HTTP_201_CREATED)
+
+
+    @extend_schema(methods=["GET"], summary="该交办的延期申请", responses={200: s.ExtensionSerializer(many=True)})
+    @extend_schema(methods=["POST"], summary="申请延期",
+                   description="承办单位在办理期限前申请，延至日期不得超过时限规则允许的最长延期。",
+                   request=s.ExtensionCreateSerializer, responses={201: s.ExtensionSerializer, **ERRORS, **CONFLICT})
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None,
+            permission_classes=[IsAuthenticated, IsAssignedDepartmentMember])
+    def extensions(self, request: Request, pk: str | None = None) -> Response:
+        assignment = self.get_object()
+        if request.method == "GET":
+            return Response(s.ExtensionSerializer(assignment.extensions.all(), many=True).data)
+        data = _valid(s.ExtensionCreateSerializer, request)
+        extension = services.request_extension(actor=request.user, assignment=assignment, **data)
+        return Response(s.ExtensionSerializer(extension).data, status=status.HTTP_201_CREATED)
+
+
+class ExtensionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Extension requests in the user's scope; the channel office approves or rejects them."""
+
+    serializer_class = s.ExtensionSerializer
+    pagination_class = Pagination
+    filterset_fields = ["status"]
+    ordering_fields = ["requested_at"]
+
+    def get_queryset(self) -> QuerySet[ExtensionRequest]:
+        return (ExtensionRequest.objects.filter(assignment__in=access.assignments_for(self.request.user))
+                .select_related("assignment__issue").order_by("-requested_at", "-id"))
+
+    def _decide(self, request: Request, approve: bool) -> Response:
+        data = _valid(s.ExtensionDecisionSerializer, request)
+        decided = services.decide_extension(actor=request.user, request=self.get_object(), approve=approve,
+                                            note=data["note"])
+        return Response(self.get_serializer(decided).data)
+
+    @extend_schema(summary="批准延期", request=s.ExtensionDecisionSerializer,
+                   responses={200: s.ExtensionSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(request, approve=True)
+
+    @extend_schema(summary="不批准延期", request=s.ExtensionDecisionSerializer,
+                   responses={200: s.ExtensionSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(request, approve=False)
 
 
 # --- replies -----------------------------------------------------------------------------------------
