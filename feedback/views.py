@@ -171,10 +171,15 @@ def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
     manage = access.can_manage_issue(request.user, issue)
     today = timezone.localdate()
     if assignments:
-        calendar = load_calendar(min(a.assigned_on for a in assignments), max(a.due_date for a in assignments))
+        calendar = load_calendar(min(a.assigned_on for a in assignments),
+                                 max(a.due_date for a in assignments) + datetime.timedelta(days=60))
         for a in assignments:
-            a.explanation = compute_deadline(a.assigned_on, a.deadline_amount, a.deadline_unit, calendar,
-                                             policy_name=str(a.policy) if a.policy else "").explanation
+            lines = compute_deadline(a.assigned_on, a.deadline_amount, a.deadline_unit, calendar,
+                                     policy_name=str(a.policy) if a.policy else "").explanation
+            if a.due_date != a.original_due_date:
+                extended = f"已批准延期：办理期限延至 {a.due_date:%Y-%m-%d}（原定 {a.original_due_date:%Y-%m-%d}）"
+                lines = (*lines, extended)
+            a.explanation = lines
     return render(request, "feedback/issue_detail.html", {
         "issue": issue,
         "assignments": assignments,
