@@ -73,3 +73,12 @@ def test_seed_demo_is_refused_when_debug_is_off(settings):
     with pytest.raises(CommandError, match="DEBUG=1"):
         call_command("seed_demo", verbosity=0)
     assert not get_user_model().objects.exists()
+
+
+def test_the_models_and_migrations_agree():
+    # makemigrations --check exits non-zero (SystemExit) when a model change has no migration.
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_the_system_checks_pass():
+    call_command("check", fail_level="WARNING", verbosity=0)
