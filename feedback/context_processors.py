@@ -11,7 +11,13 @@ def portal(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    from .calendar_notice import warning_for
     from .models import Notification
 
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
-    return {"scope": scope_of(user), "unread_notifications": unread}
+    return {
+        "scope": scope_of(user),
+        "unread_notifications": unread,
+        # Administrators only (no query for anyone else): next year's holidays not loaded yet.
+        "calendar_warning": warning_for(user),
+    }

@@ -76,7 +76,11 @@ def load_reference_data() -> dict[str, int]:
                 extension_max_amount=seed.extension, extension_unit=seed.extension_unit, legal_basis=seed.basis,
             )
             created["policies"] += 1
+    from .services import recompute_deadlines
     from .workcalendar import seed_from_chinesecalendar
 
-    created["calendar_years"] = seed_from_chinesecalendar()
+    new_years = seed_from_chinesecalendar()
+    created["calendar_years"] = len(new_years)
+    # A newer chinesecalendar may bring a year our open deadlines counted provisionally.
+    created["recomputed"] = recompute_deadlines(actor=None, years=set(new_years))
     return created

@@ -42,8 +42,8 @@ def deadline_for(start: datetime.date, amount: int, unit: str, *, policy_name: s
 
 
 @transaction.atomic
-def seed_from_chinesecalendar() -> int:
-    """Copy chinesecalendar's years into our tables (idempotent). Returns the number of years added."""
+def seed_from_chinesecalendar() -> list[int]:
+    """Copy chinesecalendar's years into our tables (idempotent). Returns the years added."""
     from chinese_calendar import constants
 
     days: dict[datetime.date, tuple[bool, str]] = {}
@@ -63,7 +63,7 @@ def seed_from_chinesecalendar() -> int:
         [CalendarYear(year=y, source="chinesecalendar（国务院办公厅节假日安排）") for y in new_years],
         ignore_conflicts=True,
     )
-    return len(new_years)
+    return new_years
 
 
 def _holiday_name(holiday: object) -> str:

@@ -7,4 +7,108 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
   });
+
+  // Live deadline preview on the registration form (templates/feedback/_deadline_preview.html).
+  document.querySelectorAll("[data-deadline-preview]").forEach(setUpDeadlinePreview);
 });
+
+// Shows the due date and how it was counted, from GET /api/v1/deadlines/preview/, whenever the
+// lead department, the deadline fields, the channel or the nature change. With the deadline
+// fields empty it previews the channel's default policy (data-policies, rendered by the server
+// from DeadlinePolicy, the same choice services.policy_for makes). Text only: never innerHTML.
+function setUpDeadlinePreview(box) {
+  const form = box.closest("form");
+  if (!form) return;
+  const due = box.querySelector("[data-preview-due]");
+  const list = box.querySelector("[data-preview-lines]");
+  const policies = JSON.parse(box.dataset.policies || "{}");
+  const watched = ["lead", "deadline_amount", "deadline_unit", "channel", "nature"];
+  let timer = null;
+  let controller = null;
+  let generation = 0;
+
+  const value = (name) => {
+    const field = form.elements.namedItem(name);
+    return field && typeof field.value === "string" ? field.value.trim() : "";
+  };
+
+  const show = (title, lines, isError) => {
+    due.textContent = title;
+    list.replaceChildren(...lines.map((line) => {
+      const item = document.createElement("li");
+      item.textContent = line;
+      return item;
+    }));
+    box.classList.toggle("error", Boolean(isError));
+    box.hidden = false;
+  };
+
+  const firstMessage = (body) => {
+    if (!body || typeof body !== "object") return "请检查时限。";
+    if (typeof body.detail === "string") return body.detail;
+    const first = Object.values(body)[0];
+    return Array.isArray(first) ? String(first[0]) : "请检查时限。";
+  };
+
+  const update = () => {
+    if (controller) controller.abort();
+    controller = null;
+    if (!value("lead")) {
+      box.hidden = true; // nothing is assigned, so there is no deadline yet
+      return;
+    }
+    let amount = value("deadline_amount");
+    let unit = value("deadline_unit");
+    const intro = [];
+    if (!amount && !unit) {
+      const byNature = policies[value("channel")] || {};
+      const policy = byNature[value("nature")] || byNature[""];
+      if (!policy) {
+        show("该渠道尚未设置默认办理时限，请填写时限。", [], true);
+        return;
+      }
+      amount = String(policy.amount);
+      unit = policy.unit;
+      intro.push(`按默认时限：${policy.label}`);
+    } else if (!amount || !unit) {
+      show("办理时限和时限单位需同时填写，或同时留空（按渠道默认时限）。", [], true);
+      return;
+    }
+    const params = new URLSearchParams({ start: box.dataset.start, amount, unit });
+    const mine = ++generation;
+    controller = new AbortController();
+    due.textContent = "正在计算办理期限…";
+    box.hidden = false;
+    fetch(`${box.dataset.url}?${params}`, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+      signal: controller.signal,
+    })
+      .then((response) => response.json().then((body) => ({ ok: response.ok, body })))
+      .then(({ ok, body }) => {
+        if (mine !== generation) return; // a newer request is on its way
+        if (ok) {
+          const provisional = body.provisional ? "（暂定）" : "";
+          show(`办理期限：${body.due_date}${provisional}`, intro.concat(body.explanation || []), false);
+        } else {
+          show(`无法预览办理期限：${firstMessage(body)}`, [], true);
+        }
+      })
+      .catch((error) => {
+        if (error.name === "AbortError" || mine !== generation) return;
+        show("暂时无法预览办理期限；保存时仍按规则计算。", [], true);
+      });
+  };
+
+  const schedule = () => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(update, 250);
+  };
+  watched.forEach((name) => {
+    const field = form.elements.namedItem(name);
+    if (!field || typeof field.addEventListener !== "function") return;
+    field.addEventListener("change", schedule);
+    field.addEventListener("input", schedule);
+  });
+  update();
+}
