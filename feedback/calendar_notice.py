@@ -33,7 +33,7 @@ from . import services
 from .access import GROUP_NAMES, Role, scope_of
 from .deadlines import FIXED_HOLIDAYS, WEEKDAYS
 from .models import CalendarDay, CalendarYear, Notification
-from .notifications import queue_pending_emails
+from .notifications import queue_after_commit
 
 FIRST_YEAR, LAST_YEAR = 2004, 2099
 REST_WORDS = {"休": False, "休息": False, "rest": False}
@@ -264,5 +264,5 @@ def warn_missing_calendar(today: datetime.date | None = None) -> int:
             Notification.objects.bulk_create(rows, ignore_conflicts=True)
             created += len(rows)
         if created:
-            transaction.on_commit(queue_pending_emails)
+            queue_after_commit()
     return created

@@ -24,7 +24,7 @@ def notify_department(assignment: Assignment, kind: str, *, title: str, body: st
             for user_id in members]
     # A repeat of the same step for the same person hits the unique key and is skipped.
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    transaction.on_commit(queue_pending_emails)
+    queue_after_commit()
 
 
 def notify_users(assignment: Assignment, kind: str, users: list, *, title: str, body: str) -> None:
@@ -33,6 +33,15 @@ def notify_users(assignment: Assignment, kind: str, users: list, *, title: str, 
                          deadline_version=assignment.deadline_version, title=title, body=body)
             for user in {u.pk: u for u in users}.values()]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    queue_after_commit()
+
+
+def queue_after_commit() -> None:
+    """Ask for one mail run after this transaction commits, however many notices it created:
+    with the broker down each publish waits for its retries, so one per transaction, not per row."""
+    connection = transaction.get_connection()
+    if any(func is queue_pending_emails for _, func, _ in connection.run_on_commit):
+        return
     transaction.on_commit(queue_pending_emails)
 
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from . import notifications, states
@@ -29,7 +29,9 @@ from .models import (
     DeadlineStep,
     Department,
     ExtensionRequest,
+    HistoryEntry,
     Issue,
+    Membership,
     Notification,
     Requester,
     SignedReply,
@@ -457,6 +459,8 @@ def reopen_issue(
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STEP_LABELS = dict(DeadlineStep.Step.choices)
+# The ladder of one assignment ends with the bulletin about two months after the due date.
+LADDER_SPAN = datetime.timedelta(days=75)
 
 
 def step_moment(step: LadderStep) -> datetime.datetime:
@@ -464,7 +468,7 @@ def step_moment(step: LadderStep) -> datetime.datetime:
 
 
 def _ladder_for(assignment: Assignment, calendar: WorkCalendar | None = None) -> list[LadderStep]:
-    calendar = calendar or load_calendar(assignment.assigned_on, assignment.due_date + datetime.timedelta(days=75))
+    calendar = calendar or load_calendar(assignment.assigned_on, assignment.due_date + LADDER_SPAN)
     return ladder(assignment.assigned_on, assignment.due_date, calendar)
 
 
@@ -491,61 +495,161 @@ def advance_deadline(*, assignment: Assignment, now: datetime.datetime,
                      calendar: WorkCalendar | None = None) -> list[str]:
     """Take every step of the ladder that is due by ``now`` and not yet taken; return their names.
 
-    The caller (the sweep) has locked the row. Each step is recorded in DeadlineStep, whose
-    unique key (assignment, step, deadline_version) makes a second attempt a no-op even if
-    two sweeps ever overlapped.
+    The caller has locked the row. One row of :func:`advance_deadlines`.
     """
-    taken_now: list[str] = []
-    if assignment.is_open:
-        done = set(assignment.steps.filter(deadline_version=assignment.deadline_version)
-                   .values_list("step", flat=True))
-        for step in _ladder_for(assignment, calendar):
-            moment = step_moment(step)
-            if step.step in done or moment > now:
-                continue
-            _, created = DeadlineStep.objects.get_or_create(
-                assignment=assignment, step=step.step, deadline_version=assignment.deadline_version,
-                defaults={"due_date": assignment.due_date, "scheduled_for": moment, "taken_at": now},
-            )
-            if created:
-                _act_on_step(assignment, step.step, now)
-                taken_now.append(step.step)
-    schedule_next_step(assignment, calendar=calendar, now=now)
-    return taken_now
+    return advance_deadlines(assignments=[assignment], now=now, calendar=calendar)[assignment.pk]
 
 
-def _act_on_step(assignment: Assignment, step: str, now: datetime.datetime) -> None:
-    issue = assignment.issue
-    due = f"{assignment.due_date:%Y年%m月%d日}"
-    label = STEP_LABELS[step]
-    if step == DeadlineStep.Step.OVERDUE:
-        assignment.overdue_at = now
-        assignment.save(update_fields=["overdue_at"])
-    states.record(issue, f"deadline_{step}", actor=None, assignment=assignment,
-                  note=f"{label}：办理期限 {due}")
-    if step.startswith("remind"):
-        body = f"{issue.ref}“{issue.title}”的办理期限为 {due}，请抓紧办理并按时提交书面回复。"
-    elif step == DeadlineStep.Step.OVERDUE:
-        body = f"{issue.ref}“{issue.title}”已超过办理期限（{due}），请立即办理。"
-    elif step == DeadlineStep.Step.CHASE:
-        body = f"催办通知：{issue.ref}“{issue.title}”已超期，请于收到通知后尽快提交盖章签字的书面回复。"
-    elif step == DeadlineStep.Step.SUPERVISE:
-        body = f"督办通知：{issue.ref}“{issue.title}”超期未办，已提请县领导督办。"
-        notify_leaders(assignment, step, title=f"督办：{assignment.department.name}·{issue.title}", body=body)
-    else:
-        body = f"{issue.ref}“{issue.title}”超期未办结，已列入月度通报。"
-    notifications.notify_department(assignment, step, title=f"{label}：{issue.title}", body=body)
+@transaction.atomic
+def advance_deadlines(*, assignments: Sequence[Assignment], now: datetime.datetime,
+                      calendar: WorkCalendar | None = None) -> dict[int, list[str]]:
+    """Take every due step not yet taken (for the current deadline version) of each assignment,
+    record it, tell the people concerned and store the next step. Returns the steps taken, in
+    ladder order, per assignment id.
+
+    The caller (the sweep) has locked the rows and loaded ``issue`` and ``department`` with them.
+    Each step is claimed by inserting its DeadlineStep row, unique on (assignment, step,
+    deadline_version), with ON CONFLICT DO NOTHING: only what this call inserted is acted on, so
+    a rerun, or two sweeps that ever overlapped, takes nothing twice. The work is set-based — a
+    fixed number of queries however many rows — because the sweep must keep up with a county's
+    whole backlog after an outage (bench/sweep.py).
+    """
+    rows = list(assignments)
+    taken: dict[int, list[str]] = {a.pk: [] for a in rows}
+    live = [a for a in rows if a.is_open]
+    if live and calendar is None:
+        calendar = load_calendar(min(a.assigned_on for a in live), max(a.due_date for a in live) + LADDER_SPAN)
+    ladders: dict[tuple[datetime.date, datetime.date], list[LadderStep]] = {}
+    for a in live:  # rows assigned together share a ladder: compute it once
+        key = (a.assigned_on, a.due_date)
+        if key not in ladders:
+            ladders[key] = ladder(a.assigned_on, a.due_date, calendar)
+    done: dict[int, set[str]] = {a.pk: set() for a in live}
+    version = {a.pk: a.deadline_version for a in live}
+    for assignment_id, step, step_version in DeadlineStep.objects.filter(assignment__in=live).values_list(
+            "assignment_id", "step", "deadline_version"):
+        if step_version == version[assignment_id]:
+            done[assignment_id].add(step)
+    wanted = [DeadlineStep(assignment=a, step=s.step, deadline_version=a.deadline_version, due_date=a.due_date,
+                           scheduled_for=step_moment(s), taken_at=now)
+              for a in live for s in ladders[(a.assigned_on, a.due_date)]
+              if s.step not in done[a.pk] and step_moment(s) <= now]
+    claimed = _claim_steps(wanted)
+    acted = [s for s in wanted if (s.assignment_id, s.step) in claimed]
+    if acted:
+        _act_on_steps(acted, now)
+    for s in wanted:  # claimed here or, in a race, by someone else: taken either way
+        done[s.assignment_id].add(s.step)
+    for s in acted:
+        taken[s.assignment_id].append(s.step)
+    changed = []
+    for a in rows:
+        upcoming = (next((s for s in ladders[(a.assigned_on, a.due_date)] if s.step not in done[a.pk]), None)
+                    if a.is_open else None)
+        next_step, next_check_at = (upcoming.step, step_moment(upcoming)) if upcoming else ("", None)
+        if (next_step, next_check_at) != (a.next_step, a.next_check_at) or taken[a.pk]:
+            a.next_step, a.next_check_at = next_step, next_check_at
+            changed.append(a)
+    _store_next_steps(changed)
+    return taken
 
 
-def notify_leaders(assignment: Assignment, kind: str, *, title: str, body: str) -> None:
+def _claim_steps(steps: list[DeadlineStep]) -> set[tuple[int, str]]:
+    """Insert the steps; return the (assignment id, step) pairs this call inserted. A step someone
+    already took hits the unique key and is not returned (the ORM's ignore_conflicts cannot say
+    which rows it skipped, hence the SQL)."""
+    if not steps:
+        return set()
+    columns = ["assignment", "step", "deadline_version", "due_date", "scheduled_for", "taken_at"]
+    fields = [DeadlineStep._meta.get_field(name) for name in columns]
+    claimed: set[tuple[int, str]] = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(steps), 1000):  # SQLite allows 32,766 parameters per statement
+            chunk = steps[start:start + 1000]
+            placeholders = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(chunk))
+            params = [f.get_db_prep_save(getattr(s, f.attname), connection) for s in chunk for f in fields]
+            cursor.execute(
+                f"INSERT INTO {DeadlineStep._meta.db_table} ({', '.join(f.column for f in fields)}) "  # noqa: S608
+                f"VALUES {placeholders} ON CONFLICT (assignment_id, step, deadline_version) DO NOTHING "
+                "RETURNING assignment_id, step", params)
+            claimed.update((assignment_id, step) for assignment_id, step in cursor.fetchall())
+    return claimed
+
+
+def _store_next_steps(rows: list[Assignment]) -> None:
+    """One UPDATE … FROM (VALUES …) for the whole batch. (``bulk_update`` builds a CASE per row and
+    field and took two thirds of the sweep's time in bench/sweep.py.)"""
+    if not rows:
+        return
+    table = Assignment._meta.db_table
+    fields = [Assignment._meta.get_field(name) for name in ("id", "next_step", "next_check_at", "overdue_at")]
+    # PostgreSQL types a VALUES column from its values; a column of NULLs would come out as text.
+    cast = "::timestamptz" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start:start + 1000]
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+            params = [f.get_db_prep_save(getattr(a, f.attname), connection) for a in chunk for f in fields]
+            cursor.execute(
+                f"UPDATE {table} SET next_step = v.column2, next_check_at = v.column3{cast}, "  # noqa: S608
+                f"overdue_at = v.column4{cast} FROM (VALUES {values}) AS v WHERE {table}.id = v.column1", params)
+
+
+def _act_on_steps(steps: list[DeadlineStep], now: datetime.datetime) -> None:
+    """History rows, notifications and the overdue mark for steps just claimed (one bulk insert each)."""
     from django.contrib.auth import get_user_model
 
     from .access import GROUP_NAMES, Role
 
-    leaders = get_user_model().objects.filter(groups__name=GROUP_NAMES[Role.LEADER], is_active=True)
-    office = assignment.issue.channel
-    office_staff = get_user_model().objects.filter(membership__department__channel=office, is_active=True)
-    notifications.notify_users(assignment, kind, [*leaders, *office_staff], title=title, body=body)
+    members: dict[int, list[int]] = {}
+    for department_id, user_id in Membership.objects.filter(
+            department__in={s.assignment.department_id for s in steps}, user__is_active=True).values_list(
+            "department_id", "user_id"):
+        members.setdefault(department_id, []).append(user_id)
+    # Supervision (督办) also goes to the county leaders and to the office that runs the channel.
+    escalated: dict[str, list[int]] = {}
+    if any(s.step == DeadlineStep.Step.SUPERVISE for s in steps):
+        users = get_user_model().objects.filter(is_active=True)
+        leaders = list(users.filter(groups__name=GROUP_NAMES[Role.LEADER]).values_list("pk", flat=True))
+        office: dict[str, list[int]] = {}
+        for user_id, channel in users.filter(membership__department__channel__in=Channel.values).values_list(
+                "pk", "membership__department__channel"):
+            office.setdefault(channel, []).append(user_id)
+        escalated = {channel: leaders + office.get(channel, []) for channel in Channel.values}
+    history, notes = [], {}
+    for s in steps:
+        a, issue = s.assignment, s.assignment.issue
+        label, due = STEP_LABELS[s.step], f"{a.due_date:%Y年%m月%d日}"
+        if s.step == DeadlineStep.Step.OVERDUE:
+            a.overdue_at = now
+        history.append(HistoryEntry(issue=issue, assignment=a, action=f"deadline_{s.step}",
+                                    note=f"{label}：办理期限 {due}"))
+        body = _step_body(s.step, issue, due)
+        recipients = [(user_id, f"{label}：{issue.title}") for user_id in members.get(a.department_id, [])]
+        if s.step == DeadlineStep.Step.SUPERVISE:
+            title = f"督办：{a.department.name}·{issue.title}"
+            recipients = [(user_id, title) for user_id in escalated[issue.channel]] + recipients
+        for user_id, title in recipients:  # one per person and step: the first title wins
+            notes.setdefault((user_id, a.pk, s.step), Notification(
+                recipient_id=user_id, issue_id=issue.pk, assignment=a, kind=s.step,
+                deadline_version=s.deadline_version, title=title, body=body))
+    HistoryEntry.objects.bulk_create(history)
+    # A notification that already exists (the same step for the same person) hits its unique key.
+    Notification.objects.bulk_create(notes.values(), ignore_conflicts=True)
+    if notes:
+        notifications.queue_after_commit()
+
+
+def _step_body(step: str, issue: Issue, due: str) -> str:
+    if step.startswith("remind"):
+        return f"{issue.ref}“{issue.title}”的办理期限为 {due}，请抓紧办理并按时提交书面回复。"
+    if step == DeadlineStep.Step.OVERDUE:
+        return f"{issue.ref}“{issue.title}”已超过办理期限（{due}），请立即办理。"
+    if step == DeadlineStep.Step.CHASE:
+        return f"催办通知：{issue.ref}“{issue.title}”已超期，请于收到通知后尽快提交盖章签字的书面回复。"
+    if step == DeadlineStep.Step.SUPERVISE:
+        return f"督办通知：{issue.ref}“{issue.title}”超期未办，已提请县领导督办。"
+    return f"{issue.ref}“{issue.title}”超期未办结，已列入月度通报。"
 
 
 def extension_limit(assignment: Assignment, calendar: WorkCalendar | None = None) -> datetime.date | None:

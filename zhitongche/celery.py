@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhitongche.settings")
 
@@ -13,7 +14,17 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # The beat schedule lives in code, next to the tasks it drives (one comment per entry).
+# SWEEP_INTERVAL_SECONDS exists for the integration tests, which cannot wait five minutes.
+SWEEP_INTERVAL = float(os.environ.get("SWEEP_INTERVAL_SECONDS", "300"))
+
 app.conf.beat_schedule = {
+    # Reminders, overdue marks and escalations. Level-triggered (next_check_at <= now), so a
+    # run missed while beat or the worker was down is made up by the next one.
+    "sweep-deadlines": {"task": "feedback.tasks.sweep_deadlines", "schedule": SWEEP_INTERVAL},
     # Catch-up: mail any notification whose immediate send was lost (broker or worker down).
     "send-pending-emails": {"task": "feedback.tasks.send_pending_emails", "schedule": 300.0},
+    # Daily at 08:30 Asia/Shanghai: from 1 November, warn administrators (bell + mail) when next
+    # year's holiday calendar is missing; once per administrator and year.
+    "warn-missing-calendar": {"task": "feedback.tasks.warn_missing_calendar",
+                              "schedule": crontab(hour=8, minute=30)},
 }

@@ -82,3 +82,10 @@ def test_a_broker_that_is_down_does_not_break_the_page(client, netoffice, zjj_he
     assert Issue.objects.get().status == "assigned"
     # The notification is stored and still unsent: the periodic catch-up will mail it.
     assert Notification.objects.get(recipient=zjj_head).emailed_at is None
+
+
+def test_one_mail_run_is_queued_per_transaction_however_many_notices(netoffice, zjj_head, jyj_head,
+                                                                      django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        assigned(netoffice, co=("jyj", "jtj", "jkz"))  # four departments told in one transaction
+    assert [c for c in callbacks if c is notifications.queue_pending_emails] == [notifications.queue_pending_emails]

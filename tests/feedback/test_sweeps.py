@@ -1,0 +1,374 @@
+"""The deadline sweep takes every step of the ladder once, at its moment, and catches up after an outage.
+
+The worked example (2026 calendar, no holidays in the span): a 政网 issue assigned on Monday
+2026-11-02 with the default 10 working days is due Monday 11-16. Its ladder
+(tests/feedback/test_deadlines.py) is: remind_50 Tue 11-10 09:00 (5 of 10 working days
+passed), remind_1d Fri 11-13 09:00 (the 80% reminder falls on the same Friday and is
+dropped), overdue Tue 11-17 00:00, chase Tue 11-17 09:00 (the next working day), supervise
+Tue 11-24 09:00 (five working days later), bulletin Tue 12-01 00:00 (the month after).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import threading
+from collections import Counter
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from feedback import services
+from feedback.models import Assignment, DeadlineStep, HistoryEntry, Notification
+from feedback.sweeps import SWEEP_LOCK_ID, due_assignments, sweep_deadlines
+from tests.conftest import reply_pdf
+from tests.factories import assigned
+
+SH = ZoneInfo("Asia/Shanghai")
+LADDER_KINDS = ["remind_50", "remind_80", "remind_1d", "overdue", "chase", "supervise", "bulletin"]
+
+
+def at(month: int, day: int, hour: int = 0, minute: int = 0) -> datetime.datetime:
+    return datetime.datetime(2026, month, day, hour, minute, tzinfo=SH)
+
+
+ASSIGNED = datetime.date(2026, 11, 2)
+DUE = datetime.date(2026, 11, 16)
+REMIND_50, REMIND_1D = at(11, 10, 9), at(11, 13, 9)
+OVERDUE, CHASE, SUPERVISE, BULLETIN = at(11, 17), at(11, 17, 9), at(11, 24, 9), at(12, 1)
+
+
+@pytest.fixture
+def clock(time_machine):
+    """A frozen clock; ``clock(moment)`` moves it."""
+    time_machine.move_to(at(11, 2, 10), tick=False)
+    return lambda moment: time_machine.move_to(moment, tick=False)
+
+
+@pytest.fixture
+def people(netoffice, zjj_head, zjj_staff, leader):
+    return {"office": netoffice, "head": zjj_head, "staff": zjj_staff, "leader": leader}
+
+
+def new_assignment(people, title: str = "学校门口修建人行天桥") -> Assignment:
+    _, (a,) = assigned(people["office"], assigned_on=ASSIGNED, title=title)
+    assert a.due_date == DUE
+    return a
+
+
+def ladder_notes(a: Assignment) -> Counter[tuple[str, str]]:
+    rows = Notification.objects.filter(assignment=a, kind__in=LADDER_KINDS)
+    return Counter(rows.values_list("kind", "recipient__username"))
+
+
+def ladder_history(a: Assignment) -> Counter[str]:
+    return Counter(HistoryEntry.objects.filter(assignment=a, action__startswith="deadline_")
+                   .values_list("action", flat=True))
+
+
+def steps_of(a: Assignment) -> Counter[str]:
+    return Counter(DeadlineStep.objects.filter(assignment=a).values_list("step", flat=True))
+
+
+@pytest.mark.django_db
+def test_a_ten_working_day_assignment_takes_each_step_once_at_its_moment(clock, people):
+    a = new_assignment(people)
+    assert (a.next_step, a.next_check_at) == ("remind_50", REMIND_50)
+    schedule = [
+        (at(11, 10, 8, 59), []),
+        (REMIND_50, ["remind_50"]),
+        (at(11, 12, 9), []),  # 80% would be Friday, the same day as remind_1d: dropped
+        (REMIND_1D, ["remind_1d"]),
+        (at(11, 16, 23, 59), []),  # the due day is not over yet
+        (OVERDUE, ["overdue"]),
+        (CHASE, ["chase"]),
+        (at(11, 23, 9), []),
+        (SUPERVISE, ["supervise"]),
+        (BULLETIN, ["bulletin"]),
+        (at(12, 31, 12), []),
+    ]
+    for moment, expected in schedule:
+        clock(moment)
+        result = sweep_deadlines()
+        assert result.steps == Counter(expected), moment
+        assert result.examined == (1 if expected else 0), moment
+
+    taken = ["remind_50", "remind_1d", "overdue", "chase", "supervise", "bulletin"]
+    assert steps_of(a) == Counter(taken)
+    assert dict(DeadlineStep.objects.filter(assignment=a).values_list("step", "scheduled_for")) == {
+        "remind_50": REMIND_50, "remind_1d": REMIND_1D, "overdue": OVERDUE, "chase": CHASE,
+        "supervise": SUPERVISE, "bulletin": BULLETIN}
+    department = Counter({(step, who): 1 for step in taken for who in ("zjj_head", "zjj_staff")})
+    # Supervision (督办) also goes to the county leaders and to the office that runs the channel.
+    assert ladder_notes(a) == department + Counter({("supervise", "leader"): 1, ("supervise", "netoffice"): 1})
+    assert ladder_history(a) == Counter(f"deadline_{s}" for s in taken)
+    a.refresh_from_db()
+    assert (a.next_step, a.next_check_at, a.overdue_at) == ("", None, OVERDUE)
+
+
+@pytest.mark.django_db
+def test_sweeping_twice_at_the_same_moment_takes_nothing_new(clock, people):
+    a = new_assignment(people)
+    clock(CHASE)
+    assert sweep_deadlines().steps == Counter(["remind_50", "remind_1d", "overdue", "chase"])
+    before = (steps_of(a), ladder_notes(a), ladder_history(a))
+
+    again = sweep_deadlines()
+    assert (again.examined, again.steps) == (0, Counter())
+    # Even a row handed to the service again (as an overlapping sweep might) takes nothing.
+    with transaction.atomic():
+        locked = Assignment.objects.select_for_update().get(pk=a.pk)
+        assert services.advance_deadline(assignment=locked, now=timezone.now()) == []
+    assert (steps_of(a), ladder_notes(a), ladder_history(a)) == before
+
+
+@pytest.mark.django_db
+def test_one_sweep_after_a_long_outage_takes_every_passed_step_once(clock, people):
+    a = new_assignment(people)
+    clock(at(11, 25, 15))  # nothing ran for three weeks: past the supervision date
+    result = sweep_deadlines()
+    caught_up = ["remind_50", "remind_1d", "overdue", "chase", "supervise"]
+    assert (result.examined, result.steps) == (1, Counter(caught_up))
+    assert steps_of(a) == Counter(caught_up)
+    assert ladder_history(a) == Counter(f"deadline_{s}" for s in caught_up)
+    assert sum(ladder_notes(a).values()) == 2 * len(caught_up) + 2
+    a.refresh_from_db()
+    assert (a.next_step, a.next_check_at) == ("bulletin", BULLETIN)
+    assert a.overdue_at == at(11, 25, 15)  # marked when the sweep saw it, not backdated
+
+
+@pytest.mark.django_db
+def test_an_accepted_assignment_is_never_reminded_again(clock, people):
+    a = new_assignment(people)
+    clock(at(11, 5, 10))
+    reply = services.submit_reply(actor=people["head"], assignment=a, file=reply_pdf(), signer_name="王局长",
+                                  signer_title="局长", signed_on=timezone.localdate(), result="explained",
+                                  summary="经测算，暂不具备建设条件。")
+    services.accept_reply(actor=people["office"], reply=reply)
+    a.refresh_from_db()
+    assert (a.status, a.next_step, a.next_check_at) == ("accepted", "", None)
+    for moment in (REMIND_50, CHASE, at(12, 31, 12)):
+        clock(moment)
+        assert sweep_deadlines().examined == 0
+    assert not DeadlineStep.objects.filter(assignment=a).exists()
+    assert not Notification.objects.filter(assignment=a, kind__in=LADDER_KINDS).exists()
+
+
+@pytest.mark.django_db
+def test_small_batches_still_reach_every_due_row(clock, people):
+    rows = [new_assignment(people, title=f"诉求{i}") for i in range(7)]
+    clock(REMIND_50)
+    result = sweep_deadlines(batch=3)
+    assert (result.examined, result.steps) == (7, Counter({"remind_50": 7}))
+    assert all(steps_of(a) == Counter(["remind_50"]) for a in rows)
+
+
+@pytest.mark.django_db
+def test_the_sweep_task_returns_its_counts(clock, people):
+    from feedback.tasks import sweep_deadlines as task
+
+    new_assignment(people)
+    clock(REMIND_50)
+    assert task(batch=10) == {"examined": 1, "steps": {"remind_50": 1}, "locked_out": False}
+
+
+# --- cost ---------------------------------------------------------------------------------------
+
+def queries_for_sweep() -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        sweep_deadlines()
+    return len(ctx.captured_queries)
+
+
+# A batch of the sweep costs the same queries however many rows it holds: advisory lock, select,
+# calendar (2), steps already taken, claim insert, department members, (for supervision: leaders,
+# office staff), history insert, notification insert, one UPDATE for the next steps, and the
+# savepoints around them. k = 0 queries per row, c ≤ PER_BATCH.
+PER_BATCH = 16
+
+
+@pytest.mark.django_db
+def test_the_number_of_queries_does_not_grow_with_the_number_of_due_rows(clock, people,
+                                                                         django_assert_max_num_queries):
+    for i in range(5):
+        new_assignment(people, title=f"五件之{i}")
+    clock(REMIND_50)
+    with django_assert_max_num_queries(PER_BATCH):
+        five = queries_for_sweep()
+    clock(at(11, 2, 10))
+    for i in range(25):
+        new_assignment(people, title=f"二十五件之{i}")
+    clock(REMIND_50)
+    with django_assert_max_num_queries(PER_BATCH):
+        twenty_five = queries_for_sweep()
+    assert twenty_five == five, f"{five} queries for 5 due rows, {twenty_five} for 25"
+    assert DeadlineStep.objects.filter(step="remind_50").count() == 30
+    clock(SUPERVISE)  # the step with the most recipients: all 30 rows, four steps each, 300 notifications
+    # On SQLite Django splits a bulk insert every 999 parameters (99 notifications of 10 columns).
+    splits = 0 if connection.vendor == "postgresql" else 300 // 99
+    with django_assert_max_num_queries(PER_BATCH + splits):
+        assert sweep_deadlines().steps == Counter({"remind_1d": 30, "overdue": 30, "chase": 30, "supervise": 30})
+
+
+# --- PostgreSQL: the index and real concurrency -------------------------------------------------
+
+def bulk_assignments(count: int, *, due_share: float, now: datetime.datetime) -> None:
+    """``count`` open assignments straight in SQL (one issue each): ``due_share`` of them due
+    at ``now``, the rest due later or finished (NULL), as in a county's real table."""
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            INSERT INTO feedback_issue (ref, channel, nature, category_id, requester_id, title, content,
+                                        received_on, onsite_answer, status, satisfaction, follow_up_comment,
+                                        created_at, updated_at)
+            SELECT 'BULK-' || g, 'net', 'suggestion', (SELECT min(id) FROM feedback_category),
+                   (SELECT min(id) FROM feedback_requester), 'bulk', 'bulk', %(day)s, '', 'assigned', '', '',
+                   %(now)s, %(now)s
+            FROM generate_series(1, %(n)s) g""", {"n": count, "day": ASSIGNED, "now": now})
+        cursor.execute("""
+            INSERT INTO feedback_assignment (issue_id, department_id, role, status, assigned_on, deadline_amount,
+                deadline_unit, due_date, original_due_date, provisional, deadline_version, next_step,
+                next_check_at, created_at)
+            SELECT i.id, (SELECT id FROM feedback_department WHERE code = 'zjj'), 'lead', 'pending', %(day)s, 10,
+                   'working_day', %(due)s, %(due)s, false, 1, 'remind_50',
+                   CASE WHEN random() < %(share)s THEN %(now)s - interval '1 hour'
+                        WHEN random() < 0.5 THEN NULL
+                        ELSE %(now)s + random() * interval '60 days' END,
+                   %(now)s
+            FROM feedback_issue i WHERE i.ref LIKE 'BULK-%%'""",
+                       {"day": ASSIGNED, "due": DUE, "share": due_share, "now": now})
+        cursor.execute("ANALYZE feedback_issue")
+        cursor.execute("ANALYZE feedback_assignment")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_sweep_reads_only_the_partial_index_of_due_rows(clock, people):
+    new_assignment(people)  # one requester and category for the bulk rows to point at
+    bulk_assignments(20_000, due_share=0.01, now=REMIND_50)
+    with transaction.atomic():
+        plan = due_assignments(REMIND_50)[:500].explain()
+    # An index scan (or a bitmap scan for a larger share) of the partial index, with the time range
+    # as its index condition; never a scan of the whole table.
+    assert re.search(r"Index Scan (using|on) assignment_next_check_idx.*\n\s+Index Cond: \(next_check_at <=",
+                     plan), plan
+    assert "Seq Scan on feedback_assignment" not in plan, plan
+
+
+@pytest.fixture
+def no_mail_requests(monkeypatch):
+    """These tests commit, so each batch asks a worker to mail its notifications after commit;
+    without REDIS_URL that request would land in the developer's var/ queue. Not the point here."""
+    monkeypatch.setattr("feedback.notifications.queue_pending_emails", lambda: None)
+
+
+def run_together(*calls):
+    """Each call in its own thread and connection, released at the same moment."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[object] = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait()
+            outcomes[index] = call()
+        except Exception as exc:
+            outcomes[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return outcomes
+
+
+def assert_every_step_once(rows: list[Assignment], steps: list[str]) -> None:
+    """Each step once per assignment; each notification once per person: the department's two
+    members, and for supervision also the leader and the channel office."""
+    ids = [a.pk for a in rows]
+    found = Counter(DeadlineStep.objects.filter(assignment_id__in=ids).values_list("assignment_id", "step"))
+    assert found == Counter((i, s) for i in ids for s in steps)
+    notes = Counter(Notification.objects.filter(assignment_id__in=ids, kind__in=LADDER_KINDS)
+                    .values_list("assignment_id", "kind", "recipient_id"))
+    assert set(notes.values()) == {1}
+    assert len(notes) == len(ids) * sum(4 if s == "supervise" else 2 for s in steps)
+    assert Counter(HistoryEntry.objects.filter(assignment_id__in=ids, action__startswith="deadline_")
+                   .values_list("action", flat=True)) == Counter({f"deadline_{s}": len(ids) for s in steps})
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_take_each_step_once(clock, people, no_mail_requests):
+    rows = [new_assignment(people, title=f"并发{i}") for i in range(30)]
+    outcomes = run_together(lambda: sweep_deadlines(now=CHASE, batch=7), lambda: sweep_deadlines(now=CHASE, batch=7))
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    assert sum(o.examined for o in outcomes) == 30
+    assert_every_step_once(rows, ["remind_50", "remind_1d", "overdue", "chase"])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_without_the_advisory_lock_overlapping_sweeps_still_take_each_step_once(clock, people, no_mail_requests):
+    """If two sweeps ever ran side by side (the lock is only an optimisation), SKIP LOCKED
+    hands each row to one of them and the unique keys absorb anything else."""
+    rows = [new_assignment(people, title=f"并发{i}") for i in range(30)]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("feedback.sweeps._take_sweep_lock", lambda: True)
+        outcomes = run_together(*[lambda: sweep_deadlines(now=SUPERVISE, batch=5)] * 3)
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    steps = ["remind_50", "remind_1d", "overdue", "chase", "supervise"]
+    assert sum(sum(o.steps.values()) for o in outcomes) == 30 * len(steps)
+    assert_every_step_once(rows, steps)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_that_finds_another_running_does_nothing(clock, people, no_mail_requests):
+    a = new_assignment(people)
+    holding, release = threading.Event(), threading.Event()
+
+    def other_sweep():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SWEEP_LOCK_ID])
+            holding.set()
+            release.wait(20)
+
+    thread = threading.Thread(target=lambda: (other_sweep(), connections.close_all()))
+    thread.start()
+    try:
+        assert holding.wait(10)
+        result = sweep_deadlines(now=CHASE)
+    finally:
+        release.set()
+        thread.join(20)
+    assert (result.locked_out, result.examined) == (True, 0)
+    assert not DeadlineStep.objects.filter(assignment=a).exists()
+    assert sweep_deadlines(now=CHASE).examined == 1  # once the other one is done
+
+
+@pytest.mark.django_db
+def test_a_step_another_sweep_recorded_first_is_not_acted_on_twice(clock, people, monkeypatch):
+    """The race the unique key is for: between reading the steps taken and inserting its own,
+    another sweep records one. The insert skips it, and no second history row or notice follows."""
+    a = new_assignment(people)
+    claim = services._claim_steps
+
+    def someone_else_first(steps):
+        DeadlineStep.objects.create(assignment=a, step="remind_50", deadline_version=1, due_date=DUE,
+                                    scheduled_for=REMIND_50, taken_at=REMIND_50)
+        return claim(steps)
+
+    monkeypatch.setattr(services, "_claim_steps", someone_else_first)
+    clock(REMIND_1D)
+    with transaction.atomic():
+        row = Assignment.objects.select_for_update().select_related("issue", "department").get(pk=a.pk)
+        assert services.advance_deadline(assignment=row, now=timezone.now()) == ["remind_1d"]
+    assert steps_of(a) == Counter(["remind_50", "remind_1d"])
+    assert ladder_history(a) == Counter(["deadline_remind_1d"])
+    assert set(ladder_notes(a)) == {("remind_1d", "zjj_head"), ("remind_1d", "zjj_staff")}
+    a.refresh_from_db()
+    assert (a.next_step, a.next_check_at) == ("overdue", OVERDUE)
