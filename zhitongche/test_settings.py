@@ -22,3 +22,6 @@ if not os.environ.get("REDIS_URL"):
     # Tasks published by tests on the embedded defaults go nowhere instead of piling up in var/broker.
     CELERY_BROKER_URL = "memory://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
+# No persistent connections in tests: threads and the live server must not keep the test
+# database open when pytest-django drops it.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
