@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef
 from django.http import Http404
 
-from .models import Assignment, Department, Issue, SignedReply
+from .models import Assignment, Department, ExtensionRequest, Issue, SignedReply
 
 
 class Role:
@@ -103,6 +103,10 @@ def assignments_for(user: Any) -> Any:
 
 def replies_for(user: Any) -> Any:
     return SignedReply.objects.filter(assignment__in=assignments_for(user))
+
+
+def extensions_for(user: Any) -> Any:
+    return ExtensionRequest.objects.filter(assignment__in=assignments_for(user))
 
 
 def get_or_404(queryset: Any, **lookup: Any) -> Any:

@@ -35,7 +35,7 @@ from .forms import (
     ReasonForm,
     ReplyForm,
 )
-from .models import Assignment, ExtensionRequest, HistoryEntry, Issue, Notification, SignedReply
+from .models import Assignment, HistoryEntry, Issue, Notification, SignedReply
 from .states import action_label
 from .workcalendar import load_calendar
 
@@ -415,8 +415,7 @@ def extension_request(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def extension_decide(request: HttpRequest, pk: int, verdict: str) -> HttpResponse:
-    scoped = ExtensionRequest.objects.filter(assignment__in=access.assignments_for(request.user))
-    extension = access.get_or_404(scoped.select_related("assignment"), pk=pk)
+    extension = access.get_or_404(access.extensions_for(request.user).select_related("assignment"), pk=pk)
     if verdict not in ("approve", "reject"):
         raise Http404("未知操作。")
     form = DecisionForm(request.POST)

@@ -214,7 +214,7 @@ class ExtensionViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["requested_at"]
 
     def get_queryset(self) -> QuerySet[ExtensionRequest]:
-        return (ExtensionRequest.objects.filter(assignment__in=access.assignments_for(self.request.user))
+        return (access.extensions_for(self.request.user)
                 .select_related("assignment__issue").order_by("-requested_at", "-id"))
 
     def _decide(self, request: Request, approve: bool) -> Response:
