@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from . import access, services
 from .access import Role, scope_of
 from .deadlines import add_working_days, compute_deadline
+from .downloads import reply_file_response
 from .errors import WorkflowError
 from .exports import issues_workbook
 from .forms import (
@@ -373,16 +374,7 @@ def reply_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def reply_download(request: HttpRequest, pk: int) -> FileResponse:
-    reply = access.get_or_404(access.replies_for(request.user), pk=pk)
-    try:
-        handle = reply.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("文件不存在，请联系管理员。") from None
-    response = FileResponse(handle, as_attachment=True, filename=reply.original_name,
-                            content_type=reply.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return reply_file_response(access.get_or_404(access.replies_for(request.user), pk=pk))
 
 
 @login_required

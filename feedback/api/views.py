@@ -19,7 +19,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -29,6 +29,7 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from feedback import access, services
+from feedback.downloads import reply_file_response
 from feedback.errors import NotPermitted, WorkflowError
 from feedback.models import (
     Assignment,
@@ -288,16 +289,7 @@ class ReplyViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"], filter_backends=[])
     def download(self, request: Request, pk: str | None = None) -> FileResponse:
-        reply = self.get_object()
-        try:
-            handle = reply.file.open("rb")
-        except FileNotFoundError:
-            raise NotFound("文件不存在，请联系管理员。") from None
-        response = FileResponse(handle, as_attachment=True, filename=reply.original_name,
-                                content_type=reply.content_type)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return reply_file_response(self.get_object())
 
 
 # --- issues ------------------------------------------------------------------------------------------

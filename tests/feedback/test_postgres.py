@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from feedback import services
 from feedback.errors import ConcurrentChange, DuplicateReference
 from feedback.models import HistoryEntry, Issue, SignedReply
+from tests.concurrency import run_together
 from tests.conftest import reply_pdf
 from tests.factories import assigned, register
 
@@ -26,28 +25,6 @@ def test_the_history_table_refuses_raw_updates_and_deletes(netoffice):
         with pytest.raises(DatabaseError, match="只能追加"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql)
     assert HistoryEntry.objects.count() == 1
-
-
-def run_together(*calls):
-    """Run each call in its own thread and database connection, released at the same moment."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as exc:
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return outcomes
 
 
 @pytest.mark.django_db(transaction=True)

@@ -24,6 +24,7 @@ from django.utils import timezone
 from feedback import services
 from feedback.models import Assignment, DeadlineStep, HistoryEntry, Notification
 from feedback.sweeps import SWEEP_LOCK_ID, due_assignments, sweep_deadlines
+from tests.concurrency import run_together
 from tests.conftest import reply_pdf
 from tests.factories import assigned
 
@@ -262,28 +263,6 @@ def no_mail_requests(monkeypatch):
     """These tests commit, so each batch asks a worker to mail its notifications after commit;
     without REDIS_URL that request would land in the developer's var/ queue. Not the point here."""
     monkeypatch.setattr("feedback.notifications.queue_pending_emails", lambda: None)
-
-
-def run_together(*calls):
-    """Each call in its own thread and connection, released at the same moment."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as exc:
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
 
 
 def assert_every_step_once(rows: list[Assignment], steps: list[str]) -> None:

@@ -1,0 +1,20 @@
+"""Serving a stored reply scan: only ever as an attachment, with the type we validated."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404
+
+from .models import SignedReply
+
+
+def reply_file_response(reply: SignedReply) -> FileResponse:
+    """The caller has fetched ``reply`` through feedback.access (out of scope is already 404)."""
+    try:
+        handle = reply.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("文件不存在，请联系管理员。") from None
+    response = FileResponse(handle, as_attachment=True, filename=reply.original_name,
+                            content_type=reply.content_type)
+    response["X-Content-Type-Options"] = "nosniff"  # never let a browser sniff a scan into HTML
+    response["Cache-Control"] = "private, no-store"
+    return response
