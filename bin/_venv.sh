@@ -47,3 +47,30 @@ ensure_venv() {
     export PATH="$ZTC_VENV/bin:$PATH"
     unset PYTHONHOME
 }
+
+# Apache ECharts for the dashboard's charts, served by the portal itself (never a CDN; see
+# docs/decisions/0005-echarts-assets.md): `npm ci` into node_modules/ (git-ignored) when
+# package-lock.json changed since the last successful install. Never fatal: without npm (or
+# without the registry) the portal runs, and the dashboard shows its tables with a note.
+ZTC_NPM_STAMP="$ZTC_ROOT/var/.npm-ci.stamp"
+
+ensure_echarts() {
+    [[ -f "$ZTC_ROOT/package-lock.json" ]] || return 0
+    local want have=""
+    want="$(sha256sum "$ZTC_ROOT/package-lock.json" | cut -d' ' -f1)"
+    [[ -f "$ZTC_NPM_STAMP" ]] && have="$(cat "$ZTC_NPM_STAMP")"
+    if [[ "$want" == "$have" && -f "$ZTC_ROOT/node_modules/echarts/dist/echarts.min.js" ]]; then
+        return 0
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        ztc_log "npm not found: the dashboard will show tables without charts (apt-get install npm, then rerun)"
+        return 0
+    fi
+    ztc_log "installing Apache ECharts for the dashboard (npm ci)"
+    if (cd "$ZTC_ROOT" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error); then
+        mkdir -p "$ZTC_ROOT/var"
+        printf '%s\n' "$want" >"$ZTC_NPM_STAMP"
+    else
+        ztc_log "warning: npm ci failed: the dashboard will show tables without charts"
+    fi
+}

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
-from .models import Assignment, Department, ExtensionRequest, Issue, SignedReply
+from .models import Assignment, Department, ExtensionRequest, Issue, Objection, SignedReply
 
 
 class Role:
@@ -102,11 +102,25 @@ def assignments_for(user: Any) -> Any:
 
 
 def replies_for(user: Any) -> Any:
-    return SignedReply.objects.filter(assignment__in=assignments_for(user))
+    """The replies of the user's assignments; a member of a lead department also sees the
+    co-handlers' replies on the issues it leads (协办单位的回复汇总到主办单位), every version,
+    so it can build the formal answer. A co-handler sees only its own department's replies:
+    not the lead's, not another co-handler's. A withdrawn lead (objection accepted) leads nothing."""
+    scope = scope_of(user)
+    own = SignedReply.objects.filter(assignment__in=assignments_for(user))
+    if scope.role != Role.DEPARTMENT:
+        return own
+    leads = Assignment.objects.filter(issue=OuterRef("assignment__issue"), department=scope.department,
+                                      role=Assignment.Role.LEAD).exclude(status=Assignment.Status.WITHDRAWN)
+    return SignedReply.objects.filter(Q(assignment__department=scope.department) | Exists(leads))
 
 
 def extensions_for(user: Any) -> Any:
     return ExtensionRequest.objects.filter(assignment__in=assignments_for(user))
+
+
+def objections_for(user: Any) -> Any:
+    return Objection.objects.filter(assignment__in=assignments_for(user))
 
 
 def get_or_404(queryset: Any, **lookup: Any) -> Any:

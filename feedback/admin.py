@@ -34,10 +34,14 @@ from .models import (
     CalendarYear,
     Category,
     DeadlinePolicy,
+    DeadlineStep,
     Department,
+    ExtensionRequest,
     HistoryEntry,
     Issue,
     Membership,
+    Notification,
+    Objection,
     SignedReply,
 )
 
@@ -109,6 +113,34 @@ class AssignmentAdmin(ReadOnlyAdmin):
     list_display = ["issue", "department", "role", "status", "due_date", "provisional"]
     list_filter = ["status", "role", "provisional"]
     list_select_related = ["issue", "department"]
+
+
+@admin.register(ExtensionRequest)
+class ExtensionRequestAdmin(ReadOnlyAdmin):
+    list_display = ["assignment", "current_due_date", "requested_due_date", "status", "requested_at"]
+    list_filter = ["status"]
+    list_select_related = ["assignment__issue", "assignment__department"]
+
+
+@admin.register(Objection)
+class ObjectionAdmin(ReadOnlyAdmin):
+    list_display = ["assignment", "status", "raised_at", "decided_at"]
+    list_filter = ["status"]
+    list_select_related = ["assignment__issue", "assignment__department"]
+
+
+@admin.register(DeadlineStep)
+class DeadlineStepAdmin(ReadOnlyAdmin):
+    list_display = ["assignment", "step", "deadline_version", "scheduled_for", "taken_at"]
+    list_filter = ["step"]
+    list_select_related = ["assignment__issue", "assignment__department"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "recipient", "kind", "title", "read_at", "emailed_at"]
+    list_filter = ["kind"]
+    list_select_related = ["recipient"]
 
 
 @admin.register(SignedReply)

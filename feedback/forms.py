@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
-from .models import Assignment, Category, Channel, DeadlineUnit, Department, Issue, Requester, SignedReply
+from .models import Assignment, Category, Channel, DeadlineUnit, Department, Issue, Objection, Requester, SignedReply
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -160,3 +160,53 @@ class ExtensionForm(forms.Form):
 class DecisionForm(forms.Form):
     note = forms.CharField(label="审批意见", required=False, max_length=2000,
                            widget=forms.TextInput(attrs={"placeholder": "不批准时必须写明理由"}))
+
+
+class ObjectionForm(forms.Form):
+    reason = forms.CharField(label="异议理由", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text="写明为什么不属于本单位职责，如相关法规或“三定”方案")
+    suggested_department = forms.ModelChoiceField(label="建议改派单位", required=False, empty_label="（不建议）",
+                                                  queryset=Department.objects.none())
+
+    def __init__(self, *args: Any, exclude: Department | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        departments = handling_departments()
+        self.fields["suggested_department"].queryset = departments.exclude(pk=exclude.pk) if exclude else departments
+
+
+class ObjectionAcceptForm(forms.Form):
+    department = forms.ModelChoiceField(label="改派单位", queryset=Department.objects.none(),
+                                        empty_label="请选择改派单位")
+    clock = forms.ChoiceField(label="办理期限", choices=Objection.Clock.choices, initial=Objection.Clock.CONTINUE,
+                              widget=forms.RadioSelect)
+    note = forms.CharField(label="决定意见", required=False, max_length=2000,
+                           widget=forms.TextInput(attrs={"placeholder": "可选"}))
+
+    def __init__(self, *args: Any, objection: Objection | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        departments = handling_departments()
+        if objection is not None:
+            departments = departments.exclude(pk=objection.assignment.department_id)
+            self.fields["department"].initial = objection.suggested_department_id
+        self.fields["department"].queryset = departments
+
+
+class ObjectionRejectForm(forms.Form):
+    note = forms.CharField(label="驳回理由", max_length=2000,
+                           widget=forms.TextInput(attrs={"placeholder": "驳回时必须写明理由"}))
+
+
+class LedgerUploadForm(forms.Form):
+    """台账导入: the file is only read here; feedback.ledger checks its content."""
+
+    MAX_SIZE = 10 * 1024 * 1024  # a county's yearly ledger is well under 1 MB
+
+    file = forms.FileField(label="台账文件", help_text="CSV（UTF-8）或 Excel（.xlsx）文件，第 1 行为表头，不超过 10 MB")
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".csv", ".xlsx")):
+            raise forms.ValidationError("请上传 .csv 或 .xlsx 文件（旧版 .xls 请先另存为 .xlsx 或“CSV UTF-8”）。")
+        if upload.size > self.MAX_SIZE:
+            raise forms.ValidationError("文件超过 10 MB，请拆分后分批导入。")
+        return upload

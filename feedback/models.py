@@ -217,6 +217,11 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
     def open(self) -> AssignmentQuerySet:
         return self.filter(status__in=Assignment.OPEN_STATUSES)
 
+    def live(self) -> AssignmentQuerySet:
+        """Without assignments withdrawn after an accepted objection: another department's assignment
+        replaced each of them, so they count in no figure and wait for no reply."""
+        return self.exclude(status=Assignment.Status.WITHDRAWN)
+
     def for_department(self, department: Department) -> AssignmentQuerySet:
         return self.filter(department=department)
 
@@ -239,6 +244,8 @@ class Assignment(models.Model):
         SUBMITTED = "submitted", "已回复待审核"
         RETURNED = "returned", "退回重办"
         ACCEPTED = "accepted", "已通过"
+        # Left the workflow after an accepted objection (异议): another department took it over.
+        WITHDRAWN = "withdrawn", "已退回改派"
 
     OPEN_STATUSES = (Status.PENDING, Status.ACKNOWLEDGED, Status.SUBMITTED, Status.RETURNED)
 
@@ -281,8 +288,12 @@ class Assignment(models.Model):
                          condition=Q(next_check_at__isnull=False)),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["issue", "department"], name="one_assignment_per_issue_department"),
-            models.UniqueConstraint(fields=["issue"], condition=Q(role="lead"), name="one_lead_per_issue"),
+            # A withdrawn assignment (objection accepted) no longer counts: the issue gets a new
+            # lead, and the office may even hand it back to a department that objected before.
+            models.UniqueConstraint(fields=["issue", "department"], condition=~Q(status="withdrawn"),
+                                    name="one_assignment_per_issue_department"),
+            models.UniqueConstraint(fields=["issue"], condition=Q(role="lead") & ~Q(status="withdrawn"),
+                                    name="one_lead_per_issue"),
             models.CheckConstraint(condition=Q(due_date__gt=F("assigned_on")), name="due_after_assigned"),
             models.CheckConstraint(condition=Q(deadline_amount__gt=0), name="deadline_amount_positive"),
             models.CheckConstraint(
@@ -558,3 +569,59 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Objection(models.Model):
+    """异议: the assigned department says the issue is not its business (DOMAIN.md "Workflow").
+
+    Raised within 5 working days of the day the department received the assignment, with a
+    reason; decided by the channel office. Accepting withdraws the assignment and creates a new
+    one for the department the office picks; "not ours" never closes an issue.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待决定"
+        ACCEPTED = "accepted", "已同意改派"
+        REJECTED = "rejected", "已驳回"
+
+    class Clock(models.TextChoices):
+        CONTINUE = "continue", "沿用原办理期限"
+        RESTART = "restart", "从改派之日重新起算"
+
+    assignment = models.ForeignKey(Assignment, verbose_name="交办", on_delete=models.PROTECT,
+                                   related_name="objections")
+    reason = models.TextField("异议理由")
+    suggested_department = models.ForeignKey(Department, verbose_name="建议改派单位", null=True, blank=True,
+                                             on_delete=models.PROTECT, related_name="+")
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="提出人", null=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField("提出时间", default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="决定人", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField("决定时间", null=True, blank=True)
+    decision_note = models.TextField("决定意见", blank=True)
+    clock = models.CharField("改派后期限", max_length=16, choices=Clock.choices, blank=True)
+    new_assignment = models.ForeignKey(Assignment, verbose_name="改派后的交办", null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "异议"
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            # Two members objecting at once cannot both win.
+            models.UniqueConstraint(fields=["assignment"], condition=Q(status="pending"),
+                                    name="one_pending_objection_per_assignment"),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at__isnull=True) | (~Q(status="pending")
+                                                                          & Q(decided_at__isnull=False)),
+                name="objection_decided_iff_not_pending"),
+            # Accepted ⇔ re-assigned: an accepted objection always names the assignment that replaced it.
+            models.CheckConstraint(
+                condition=Q(status="accepted", new_assignment__isnull=False, clock__in=["continue", "restart"])
+                | (~Q(status="accepted") & Q(new_assignment__isnull=True, clock="")),
+                name="objection_accepted_iff_reassigned"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id} 异议（{self.get_status_display()}）"

@@ -19,20 +19,30 @@ from django.utils import timezone
 
 from . import notifications, states
 from .access import registrable_channels
-from .deadlines import DeadlineInputError, LadderStep, WorkCalendar, compute_deadline, ladder
-from .errors import ConcurrentChange, DuplicateReference, IllegalTransition, InvalidInput, NotPermitted
+from .deadlines import Deadline, DeadlineInputError, LadderStep, WorkCalendar, compute_deadline, ladder
+from .errors import (
+    ConcurrentChange,
+    DuplicateReference,
+    IllegalTransition,
+    InvalidInput,
+    NotPermitted,
+    WorkflowError,
+)
+from .ledger import LedgerCheck, LedgerError, LedgerProblem, LedgerRow
 from .models import (
     Assignment,
     Category,
     Channel,
     DeadlinePolicy,
     DeadlineStep,
+    DeadlineUnit,
     Department,
     ExtensionRequest,
     HistoryEntry,
     Issue,
     Membership,
     Notification,
+    Objection,
     Requester,
     SignedReply,
 )
@@ -335,7 +345,8 @@ def accept_reply(*, actor: User | None, reply: SignedReply, note: str = "") -> S
     assignment.replied_on = reply.signed_on
     states.move(assignment, "accept_reply", actor=actor, note=note, also=("replied_on",))
     schedule_next_step(assignment)  # answered: no more reminders
-    if not issue.assignments.exclude(status=Assignment.Status.ACCEPTED).exists():
+    # A withdrawn assignment (objection accepted) was replaced by another: it waits for nothing.
+    if not issue.assignments.exclude(status__in=[Assignment.Status.ACCEPTED, Assignment.Status.WITHDRAWN]).exists():
         states.move(issue, "all_replied", actor=actor)
     return reply
 
@@ -416,7 +427,8 @@ def reopen_issue(
         raise InvalidInput("重办必须写明理由。", field="reason")
     issue = Issue.objects.select_for_update().get(pk=issue.pk)
     _require_office(actor, issue)
-    assignments = list(issue.assignments.select_for_update(of=("self",)).select_related("department", "policy"))
+    assignments = list(issue.assignments.live().select_for_update(of=("self",))
+                       .select_related("department", "policy"))  # not those handed over after an objection
     if departments:
         wanted = {d.pk for d in departments}
         chosen = [a for a in assignments if a.department_id in wanted]
@@ -453,6 +465,184 @@ def reopen_issue(
             body=f"{issue.ref}“{issue.title}”需重新办理，理由：{reason.strip()}。"
                  f"新的办理期限 {a.due_date:%Y年%m月%d日}。")
     return chosen
+
+
+# --- Objections (异议): "not ours", decided by the channel office ---------------------------------
+
+# DOMAIN.md "Workflow": an objection to misrouting within 5 working days (信访工作条例 art. 31).
+OBJECTION_WINDOW_WORKING_DAYS = 5
+
+
+def objection_window_start(assignment: Assignment) -> datetime.date:
+    """The day the department received the assignment: its assignment date, or, for an assignment
+    handed over after an objection with the clock continued (it keeps the original assignment
+    date), the day of that hand-over."""
+    handed_over = (Objection.objects.filter(new_assignment=assignment)
+                   .values_list("decided_at", flat=True).first())
+    if handed_over is None:
+        return assignment.assigned_on
+    return max(assignment.assigned_on, timezone.localdate(handed_over))
+
+
+def objection_last_day(assignment: Assignment, calendar: WorkCalendar | None = None) -> datetime.date:
+    """The last day the department may object: the 5th working day after it received the assignment."""
+    start = objection_window_start(assignment)
+    calendar = calendar or load_calendar(start, start + datetime.timedelta(days=45))
+    return compute_deadline(start, OBJECTION_WINDOW_WORKING_DAYS, DeadlineUnit.WORKING_DAY, calendar).due_date
+
+
+def objection_refusal(assignment: Assignment, objections: Sequence[Objection], *, last_day: datetime.date,
+                      today: datetime.date) -> WorkflowError | None:
+    """Why the department may not object now (None: it may). Shared by the service and the page,
+    so the form is offered exactly when the service would accept it."""
+    if assignment.status not in states.ASSIGNMENT_MOVES["withdraw"].sources:
+        return IllegalTransition(f"当前状态为“{assignment.get_status_display()}”，不能提出异议。")
+    statuses = {o.status for o in objections}
+    if Objection.Status.PENDING in statuses:
+        return ConcurrentChange("已有一份异议在等待直通车办公室决定，请勿重复提出。")
+    if Objection.Status.REJECTED in statuses:
+        return IllegalTransition("本单位对该交办的异议已被驳回，请按交办要求办理。")
+    if today > last_day:
+        return InvalidInput(f"已超过提出异议的期限：异议须在收到交办后 {OBJECTION_WINDOW_WORKING_DAYS} 个工作日内提出，"
+                            f"最后一天是 {last_day:%Y年%m月%d日}。请按交办要求办理，或与直通车办公室联系。")
+    return None
+
+
+def _check_handling_department(department: Department, *, field: str) -> None:
+    if not department.active:
+        raise InvalidInput(f"“{department.name}”已停用。", field=field)
+    if department.kind == Department.Kind.OFFICE:
+        raise InvalidInput("直通车办公室不能作为承办单位。", field=field)
+
+
+def _office_members(channel: str) -> list:
+    from django.contrib.auth import get_user_model
+
+    return list(get_user_model().objects.filter(
+        is_active=True, membership__department__channel=channel, membership__department__active=True))
+
+
+@transaction.atomic
+def raise_objection(*, actor: User | None, assignment: Assignment, reason: str,
+                    suggested_department: Department | None = None) -> Objection:
+    """异议: the assigned department says the issue is not its business. The assignment keeps its
+    clock while the office decides: "not ours" never stops or closes anything by itself."""
+    assignment = _lock_assignment(assignment)
+    _require_member(actor, assignment)
+    if not reason.strip():
+        raise InvalidInput("请写明异议理由（为什么不属于本单位职责）。", field="reason")
+    if suggested_department is not None:
+        if suggested_department.pk == assignment.department_id:
+            raise InvalidInput("建议改派单位不能是本单位。", field="suggested_department")
+        _check_handling_department(suggested_department, field="suggested_department")
+    refusal = objection_refusal(assignment, list(assignment.objections.all()),
+                                last_day=objection_last_day(assignment), today=timezone.localdate())
+    if refusal is not None:
+        raise refusal
+    try:
+        with transaction.atomic():
+            objection = Objection.objects.create(assignment=assignment, reason=reason.strip(),
+                                                 suggested_department=suggested_department, raised_by=actor)
+    except IntegrityError:
+        # Two members of the department objecting at once: the partial unique index decides.
+        raise ConcurrentChange("已有一份异议在等待直通车办公室决定，请勿重复提出。") from None
+    issue = assignment.issue
+    suggestion = f"；建议改派：{suggested_department.name}" if suggested_department else ""
+    states.record(issue, "objection_raised", actor=actor, assignment=assignment,
+                  note=f"{reason.strip()}{suggestion}")
+    notifications.notify_users(
+        assignment, f"objection_{objection.pk}", _office_members(issue.channel),
+        title=f"异议待决定：{assignment.department.name}·{issue.title}",
+        body=f"{assignment.department.name}对 {issue.ref}“{issue.title}”的交办提出异议：{reason.strip()}{suggestion}。"
+             "请在诉求页面同意改派或驳回。")
+    return objection
+
+
+def _lock_pending_objection(objection: Objection, actor: User | None) -> tuple[Objection, Assignment]:
+    objection = Objection.objects.select_for_update().get(pk=objection.pk)
+    assignment = _lock_assignment(objection.assignment)
+    _require_office(actor, assignment.issue)
+    if objection.status != Objection.Status.PENDING:
+        raise IllegalTransition(f"该异议已{objection.get_status_display()}，不能再次决定。")
+    return objection, assignment
+
+
+@transaction.atomic
+def reject_objection(*, actor: User | None, objection: Objection, note: str) -> Objection:
+    """驳回异议: the department must handle the issue, on its original clock."""
+    objection, assignment = _lock_pending_objection(objection, actor)
+    if not note.strip():
+        raise InvalidInput("驳回异议时请写明理由。", field="note")
+    objection.status = Objection.Status.REJECTED
+    objection.decided_by, objection.decided_at, objection.decision_note = actor, timezone.now(), note.strip()
+    objection.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    issue = assignment.issue
+    states.record(issue, "objection_rejected", actor=actor, assignment=assignment, note=note.strip())
+    notifications.notify_department(
+        assignment, f"objection_{objection.pk}_decided", title=f"异议被驳回：{issue.title}",
+        body=f"贵单位对 {issue.ref}“{issue.title}”的异议未被采纳，理由：{note.strip()}。"
+             f"请按交办要求办理，办理期限 {assignment.due_date:%Y年%m月%d日}。")
+    return objection
+
+
+@transaction.atomic
+def accept_objection(*, actor: User | None, objection: Objection, department: Department, clock: str,
+                     note: str = "") -> Objection:
+    """同意异议并改派: the objected assignment is withdrawn and ``department`` gets a new one with
+    the same role. ``clock`` is the office's choice: ``continue`` keeps the assignment date and the
+    due date (the time already used stays used), ``restart`` counts the same limit again from today."""
+    objection, old = _lock_pending_objection(objection, actor)
+    issue = Issue.objects.select_for_update().get(pk=old.issue_id)
+    if clock not in Objection.Clock.values:
+        raise InvalidInput("请选择改派后的办理期限：continue（沿用原期限）或 restart（从今天重新起算）。",
+                           field="clock")
+    if department.pk == old.department_id:
+        raise InvalidInput("改派单位不能是提出异议的单位；如认为应由该单位办理，请驳回异议。", field="department")
+    _check_handling_department(department, field="department")
+    if issue.assignments.live().filter(department=department).exists():
+        raise InvalidInput(f"“{department.name}”已是本诉求的承办单位，不能重复交办。", field="department")
+    today = timezone.localdate()
+    if clock == Objection.Clock.RESTART:
+        try:
+            deadline = deadline_for(today, old.deadline_amount, old.deadline_unit,
+                                    policy_name=str(old.policy) if old.policy else "")
+        except DeadlineInputError as exc:
+            raise InvalidInput(str(exc), field="clock") from None
+        assigned_on, due_date, original_due_date = today, deadline.due_date, deadline.due_date
+        provisional, explanation = deadline.provisional, "；".join(deadline.explanation)
+    else:
+        assigned_on, due_date, original_due_date = old.assigned_on, old.due_date, old.original_due_date
+        provisional = old.provisional
+        explanation = f"异议改派，沿用原办理期限 {old.due_date:%Y-%m-%d}（原交办日期 {old.assigned_on:%Y-%m-%d}）"
+    reason = f"异议成立，改派{department.name}" + (f"：{note.strip()}" if note.strip() else "")
+    states.move(old, "withdraw", actor=actor, note=reason)
+    schedule_next_step(old)  # out of the workflow: no more reminders or escalation
+    for pending in old.extensions.select_for_update().filter(status=ExtensionRequest.Status.PENDING):
+        pending.status, pending.decided_by, pending.decided_at = ExtensionRequest.Status.REJECTED, actor, timezone.now()
+        pending.decision_note = "交办已退回改派，延期申请不再审批。"
+        pending.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    new = Assignment.objects.create(
+        issue=issue, department=department, role=old.role, assigned_on=assigned_on,
+        deadline_amount=old.deadline_amount, deadline_unit=old.deadline_unit, policy=old.policy,
+        due_date=due_date, original_due_date=original_due_date, provisional=provisional,
+    )
+    states.record(issue, "assigned_to", actor=actor, assignment=new,
+                  note=f"因{old.department.name}异议成立改派；{explanation}")
+    schedule_next_step(new)
+    objection.status = Objection.Status.ACCEPTED
+    objection.decided_by, objection.decided_at, objection.decision_note = actor, timezone.now(), note.strip()
+    objection.clock, objection.new_assignment = clock, new
+    objection.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "clock", "new_assignment"])
+    states.record(issue, "objection_accepted", actor=actor, assignment=old,
+                  note=f"{reason}；{Objection.Clock(clock).label}，办理期限 {new.due_date:%Y-%m-%d}")
+    notifications.notify_department(
+        old, f"objection_{objection.pk}_decided", title=f"异议已同意：{issue.title}",
+        body=f"贵单位对 {issue.ref}“{issue.title}”的异议已被采纳，该事项已改派{department.name}，贵单位无需再办理。")
+    notifications.notify_department(
+        new, Notification.Kind.ASSIGNED, title=f"新交办：{issue.title}",
+        body=f"{issue.get_channel_display()}诉求 {issue.ref}“{issue.title}”经{old.department.name}提出异议后改由贵单位"
+             f"{new.get_role_display()}，办理期限 {new.due_date:%Y年%m月%d日}。")
+    return objection
 
 
 # --- Deadline enforcement: the ladder, extensions and calendar changes ------------------------------
@@ -616,14 +806,21 @@ def _act_on_steps(steps: list[DeadlineStep], now: datetime.datetime) -> None:
                 "pk", "membership__department__channel"):
             office.setdefault(channel, []).append(user_id)
         escalated = {channel: leaders + office.get(channel, []) for channel in Channel.values}
+    # After an outage one sweep may take several steps of one assignment at once. A reminder
+    # overtaken by a later step taken in the same sweep is recorded but not sent: nobody needs
+    # "half the time has passed" next to "overdue".
+    overtaken = _overtaken_reminders(steps)
     history, notes = [], {}
     for s in steps:
         a, issue = s.assignment, s.assignment.issue
         label, due = STEP_LABELS[s.step], f"{a.due_date:%Y年%m月%d日}"
         if s.step == DeadlineStep.Step.OVERDUE:
             a.overdue_at = now
-        history.append(HistoryEntry(issue=issue, assignment=a, action=f"deadline_{s.step}",
-                                    note=f"{label}：办理期限 {due}"))
+        stale = (a.pk, s.step) in overtaken
+        note = f"{label}：办理期限 {due}" + ("（补记，已被后续步骤取代，未发送）" if stale else "")
+        history.append(HistoryEntry(issue=issue, assignment=a, action=f"deadline_{s.step}", note=note))
+        if stale:
+            continue
         body = _step_body(s.step, issue, due)
         recipients = [(user_id, f"{label}：{issue.title}") for user_id in members.get(a.department_id, [])]
         if s.step == DeadlineStep.Step.SUPERVISE:
@@ -638,6 +835,16 @@ def _act_on_steps(steps: list[DeadlineStep], now: datetime.datetime) -> None:
     Notification.objects.bulk_create(notes.values(), ignore_conflicts=True)
     if notes:
         notifications.queue_after_commit()
+
+
+def _overtaken_reminders(steps: list[DeadlineStep]) -> set[tuple[int, str]]:
+    """(assignment id, step) of reminders followed by a later step of the same assignment in ``steps``
+    (which are in ladder order per assignment)."""
+    last: dict[int, str] = {}
+    for s in steps:
+        last[s.assignment_id] = s.step
+    return {(s.assignment_id, s.step) for s in steps
+            if s.step.startswith("remind") and last[s.assignment_id] != s.step}
 
 
 def _step_body(step: str, issue: Issue, due: str) -> str:
@@ -706,6 +913,8 @@ def decide_extension(*, actor: User | None, request: ExtensionRequest, approve: 
     _require_office(actor, assignment.issue)
     if request.status != ExtensionRequest.Status.PENDING:
         raise IllegalTransition(f"该延期申请已{request.get_status_display()}。")
+    if approve and not assignment.is_open:
+        raise IllegalTransition(f"该交办当前状态为“{assignment.get_status_display()}”，无需再延期。")
     if not approve and not note.strip():
         raise InvalidInput("不批准延期时请写明理由。", field="note")
     request.status = ExtensionRequest.Status.APPROVED if approve else ExtensionRequest.Status.REJECTED
@@ -763,3 +972,293 @@ def recompute_deadlines(*, actor: User | None, years: set[int]) -> int:
                                             body=f"{a.issue.ref}：{note}。")
         changed += 1
     return changed
+
+
+# --- Ledger import (台账导入): historical issues from a checked ledger (feedback.ledger) ----------
+#
+# Rows still open go through register_issue and assign_issue, exactly as a clerk's registration
+# (assigned on ``received_on``; the department is told; the deadline ladder takes over). Rows
+# answered long ago need states the normal services refuse to reach — an accepted written reply
+# without the scan of the letter — and come in thousands (a year's ledger), so they are written
+# set-based: a fixed number of INSERTs per file instead of ~35 queries a row (bench/import_ledger.py).
+# Their status moves are replayed against the state machine's own tables (states.ISSUE_MOVES /
+# ASSIGNMENT_MOVES, which raise IllegalTransition as states.move does) and each leaves the history
+# row states.move would write, noted "导入：…". Nothing is announced for them: a ledger of closed
+# cases would flood the departments' bells.
+
+# Where a service's complaint lands in the ledger's columns (``row N: column: reason``).
+LEDGER_COLUMN_OF_FIELD = {
+    "requester_name": "requester", "requester_phone": "requester_phone", "lead": "departments",
+    "co": "departments", "assigned_on": "received_on", "followed_up_on": "satisfaction",
+}
+LEDGER_BATCH = 500
+
+
+@dataclass(frozen=True)
+class LedgerImport:
+    created: list[str]  # refs, in file order
+    present: list[str]  # refs already in the database, skipped
+
+
+@transaction.atomic
+def import_ledger(*, actor: User | None, ledger: LedgerCheck) -> LedgerImport:
+    """Import a checked ledger in one transaction: every row or none. A ref already in the database
+    is skipped (the ref is the key: importing a file twice creates nothing new).
+
+    A service that refuses a row (a department retired since the check, a ref registered by someone
+    else meanwhile) rolls back the whole file and is reported as that row's problem (LedgerError).
+    """
+    if not ledger.ok:
+        raise LedgerError(ledger.problems)
+    present = _present_refs(ledger.rows)
+    new = [r for r in ledger.rows if r.ref not in present]
+    calendar = _ledger_calendar(new)
+    _import_answered(actor=actor, rows=[r for r in new if r.replied_on], calendar=calendar)
+    for row in new:
+        if not row.replied_on:
+            try:
+                _import_open(actor=actor, row=row, calendar=calendar)
+            except WorkflowError as exc:
+                raise _ledger_problem(row, exc) from None
+    return LedgerImport(created=[r.ref for r in new], present=[r.ref for r in ledger.rows if r.ref in present])
+
+
+@transaction.atomic(savepoint=False)
+def import_ledger_issue(*, actor: User | None, row: LedgerRow,
+                        calendar: WorkCalendar | None = None) -> Issue | None:
+    """One ledger row: registered, assigned on ``received_on``, and brought to the state the ledger
+    records (replies accepted on ``replied_on``, the follow-up rating, the closure on ``closed_on``).
+    Returns None when the ref is already in the database."""
+    if _present_refs([row]):
+        return None
+    if row.replied_on:
+        (issue,) = _import_answered(actor=actor, rows=[row], calendar=calendar)
+        return issue
+    try:
+        return _import_open(actor=actor, row=row, calendar=calendar)
+    except WorkflowError as exc:
+        raise _ledger_problem(row, exc) from None
+
+
+def _ledger_problem(row: LedgerRow, exc: WorkflowError) -> LedgerError:
+    """A service's refusal as the row's ``row N: column: reason``."""
+    column = exc.field or ("channel" if isinstance(exc, NotPermitted) else "ref")
+    return LedgerError([LedgerProblem(row.row, LEDGER_COLUMN_OF_FIELD.get(column, column), exc.message)])
+
+
+def _present_refs(rows: Sequence[LedgerRow]) -> set[str]:
+    """Refs of these rows already in the database; one used by another channel is an error."""
+    by_ref = {r.ref: r for r in rows}
+    refs, present, problems = list(by_ref), set(), []
+    for start in range(0, len(refs), 900):  # under every database's parameter limit
+        for ref, channel in Issue.objects.filter(ref__in=refs[start:start + 900]).values_list("ref", "channel"):
+            if channel == by_ref[ref].channel:
+                present.add(ref)
+            else:
+                reason = f"编号“{ref}”已被{Channel(channel).label}的诉求使用"
+                problems.append(LedgerProblem(by_ref[ref].row, "ref", reason))
+    if problems:
+        raise LedgerError(problems)
+    return present
+
+
+def _ledger_calendar(rows: Sequence[LedgerRow]) -> WorkCalendar | None:
+    """One calendar for the whole file instead of two queries per deadline and per ladder."""
+    if not rows:
+        return None
+    longest = max([r.deadline_amount or 0 for r in rows]
+                  + list(DeadlinePolicy.objects.filter(active=True).values_list("amount", flat=True)))
+    first = min(r.received_on for r in rows)
+    last = max(r.received_on for r in rows) + datetime.timedelta(days=longest * 3 + 45) + LADDER_SPAN
+    return load_calendar(first, last)
+
+
+def _import_open(*, actor: User | None, row: LedgerRow, calendar: WorkCalendar | None) -> Issue:
+    """A row not yet answered: exactly a clerk's registration and assignment, dated ``received_on``."""
+    issue = register_issue(
+        actor=actor, channel=row.channel, category=row.category, title=row.title, content=row.content,
+        received_on=row.received_on, ref=row.ref,
+        requester=RequesterData(name=row.requester, phone=row.requester_phone, kind=row.requester_kind,
+                                organization=row.requester_org),
+    )
+    if row.departments:
+        lead, *co = row.departments
+        deadline, _ = _ledger_deadline(row, policy_for(row.channel, issue.nature), calendar)
+        assign_issue(actor=actor, issue=issue, lead=lead, co=co, assigned_on=row.received_on,
+                     deadline_amount=row.deadline_amount, deadline_unit=row.deadline_unit,
+                     note="导入：" + _assign_note(lead, co, deadline.due_date))
+    return issue
+
+
+def _ledger_deadline(row: LedgerRow, policy: DeadlinePolicy | None,
+                     calendar: WorkCalendar | None) -> tuple[Deadline, DeadlinePolicy | None]:
+    """The row's deadline from ``received_on``: its own limit, else the channel's default policy."""
+    amount, unit = row.deadline_amount, row.deadline_unit
+    if amount is None or unit is None:
+        if policy is None:
+            raise InvalidInput("该渠道尚未设置默认办理时限，请填写时限。", field="deadline_amount")
+        amount, unit = policy.amount, policy.unit
+    else:
+        policy = None
+    calendar = calendar or load_calendar(row.received_on, row.received_on + datetime.timedelta(days=amount * 3 + 45))
+    try:
+        return compute_deadline(row.received_on, amount, unit, calendar,
+                                policy_name=str(policy) if policy else ""), policy
+    except DeadlineInputError as exc:
+        raise InvalidInput(str(exc), field="deadline_amount") from None
+
+
+def _replay(status: str, action: str, *, issue: bool) -> tuple[str, str]:
+    """One status move checked against the state machine's table: (from, to), or IllegalTransition."""
+    step = (states.ISSUE_MOVES if issue else states.ASSIGNMENT_MOVES)[action]
+    if status not in step.sources:
+        raise IllegalTransition(f"不能{step.label}。")
+    return status, step.target
+
+
+def _import_answered(*, actor: User | None, rows: Sequence[LedgerRow],
+                     calendar: WorkCalendar | None) -> list[Issue]:
+    """Rows the ledger says were answered (``replied_on``), set-based; see the section's comment.
+    Everything is built and checked in memory first, then inserted table by table."""
+    if not rows:
+        return []
+    problems = [p for row in rows for p in _answered_problems(actor, row)]
+    if problems:
+        raise LedgerError(problems)
+    policies = {channel: policy_for(channel, Issue.Nature.SUGGESTION) for channel in {r.channel for r in rows}}
+    deadlines: dict[tuple[object, ...], tuple[Deadline, DeadlinePolicy | None]] = {}
+    requesters = _ledger_requesters(rows)
+    issues: list[Issue] = []
+    assignments: list[Assignment] = []
+    history: list[HistoryEntry] = []
+    for row in rows:
+        try:
+            key = (row.channel, row.received_on, row.deadline_amount, row.deadline_unit)
+            if key not in deadlines:
+                deadlines[key] = _ledger_deadline(row, policies[row.channel], calendar)
+            deadline, policy = deadlines[key]
+            status = Issue.Status.FOLLOWED_UP if row.satisfaction else Issue.Status.REPLIED
+            issue = Issue(
+                ref=row.ref, channel=row.channel, category=row.category, requester=requesters[_requester_key(row)],
+                title=row.title, content=row.content, received_on=row.received_on, registered_by=actor,
+                status=Issue.Status.CLOSED if row.closed_on else status, satisfaction=row.satisfaction,
+                followed_up_on=(row.closed_on or row.replied_on) if row.satisfaction else None,
+                closed_on=row.closed_on,
+            )
+            roles = [Assignment.Role.LEAD] + [Assignment.Role.CO] * (len(row.departments) - 1)
+            mine = [Assignment(issue=issue, department=dept, role=role, assigned_on=row.received_on,
+                               deadline_amount=deadline.amount, deadline_unit=deadline.unit, policy=policy,
+                               due_date=deadline.due_date, original_due_date=deadline.due_date,
+                               provisional=deadline.provisional, status=Assignment.Status.ACCEPTED,
+                               replied_on=row.replied_on)
+                    for role, dept in zip(roles, row.departments, strict=True)]
+            history.extend(_answered_history(actor, row, issue, mine, deadline))
+        except WorkflowError as exc:
+            raise _ledger_problem(row, exc) from None
+        issues.append(issue)
+        assignments.extend(mine)
+    # Unsaved objects given as foreign keys take their ids at insert time (bulk_create prepares them).
+    Requester.objects.bulk_create([r for r in requesters.values() if r.pk is None], batch_size=LEDGER_BATCH)
+    _bulk_insert_issues(issues, rows)
+    Assignment.objects.bulk_create(assignments, batch_size=LEDGER_BATCH)
+    HistoryEntry.objects.bulk_create(history, batch_size=1000)
+    return issues
+
+
+def _answered_problems(actor: User | None, row: LedgerRow) -> list[LedgerProblem]:
+    """What register_issue, assign_issue, accept_reply, record_follow_up and close_issue would refuse."""
+    try:
+        if actor is not None and row.channel not in registrable_channels(actor):
+            raise NotPermitted(f"您不能登记{Channel(row.channel).label}的诉求。")
+        if not row.category.active:
+            raise InvalidInput(f"分类“{row.category.name}”已停用。", field="category")
+        if not row.title.strip() or not row.content.strip() or not row.requester.strip():
+            raise InvalidInput("标题、诉求内容和诉求人不能为空。", field="title")
+        if not row.departments:
+            raise InvalidInput("有书面回复日期的诉求必须有承办单位。", field="lead")
+        lead, *co = row.departments
+        _check_departments(lead, co)
+        today = timezone.localdate()
+        assert row.replied_on is not None
+        for field, day in (("received_on", row.received_on), ("replied_on", row.replied_on),
+                           ("closed_on", row.closed_on)):
+            if day is not None and day > today:
+                raise InvalidInput("日期不能晚于今天。", field=field)
+        if row.replied_on < row.received_on:
+            raise InvalidInput("书面回复日期不能早于受理日期。", field="replied_on")
+        if row.closed_on is not None and row.closed_on < row.replied_on:
+            raise InvalidInput("办结日期不能早于书面回复日期。", field="closed_on")
+        if row.satisfaction and row.satisfaction not in Issue.Satisfaction.values:
+            raise InvalidInput("回访结果无效。", field="satisfaction")
+    except WorkflowError as exc:
+        return _ledger_problem(row, exc).problems
+    return []
+
+
+def _answered_history(actor: User | None, row: LedgerRow, issue: Issue, assignments: list[Assignment],
+                      deadline: Deadline) -> list[HistoryEntry]:
+    """The history rows the per-row path would write, in its order, each move checked against the table."""
+    assert row.replied_on is not None
+    entries = [HistoryEntry(issue=issue, actor=actor, action="register",
+                            note=f"{issue.get_channel_display()}：{issue.title}")]
+
+    def moved(action: str, status: str, note: str, assignment: Assignment | None = None) -> str:
+        before, after = _replay(status, action, issue=assignment is None)
+        entries.append(HistoryEntry(issue=issue, assignment=assignment, actor=actor, action=action,
+                                    from_status=before, to_status=after, note=note))
+        return after
+
+    lead, *co = row.departments
+    status = moved("assign", Issue.Status.REGISTERED, "导入：" + _assign_note(lead, co, deadline.due_date))
+    explanation = "；".join(deadline.explanation)
+    for a in assignments:
+        entries.append(HistoryEntry(issue=issue, assignment=a, actor=actor, action="assigned_to", note=explanation))
+    replied = f"导入：书面回复日期 {row.replied_on:%Y-%m-%d}"
+    for a in assignments:
+        step = moved("submit_reply", Assignment.Status.PENDING, f"{replied}（台账未附回复函扫描件）", a)
+        moved("accept_reply", step, replied, a)
+    status = moved("all_replied", status, replied)
+    if row.satisfaction:
+        status = moved("follow_up", status, f"导入：{Issue.Satisfaction(row.satisfaction).label}")
+    if row.closed_on:
+        moved("close", status, f"导入：办结日期 {row.closed_on:%Y-%m-%d}")
+    return entries
+
+
+def _requester_key(row: LedgerRow) -> tuple[str, str]:
+    # CONTRACT.md: by phone when one is given, otherwise by name (as find_or_create_requester).
+    return ("phone", row.requester_phone) if row.requester_phone else ("name", row.requester.strip())
+
+
+def _ledger_requesters(rows: Sequence[LedgerRow]) -> dict[tuple[str, str], Requester]:
+    """find_or_create_requester for a whole file: the oldest match wins; new ones as the first row has them."""
+    keys = {_requester_key(r) for r in rows}
+    phones = sorted(v for k, v in keys if k == "phone")
+    names = sorted(v for k, v in keys if k == "name")
+    found: dict[tuple[str, str], Requester] = {}
+    for start in range(0, len(phones), 900):
+        for who in Requester.objects.filter(phone__in=phones[start:start + 900]).order_by("-id"):
+            found[("phone", who.phone)] = who  # descending: the oldest is written last and wins
+    for start in range(0, len(names), 900):
+        for who in Requester.objects.filter(phone="", name__in=names[start:start + 900]).order_by("-id"):
+            found[("name", who.name)] = who
+    new: dict[tuple[str, str], Requester] = {}
+    for row in rows:
+        key = _requester_key(row)
+        if key not in found and key not in new:
+            new[key] = Requester(name=row.requester.strip(), phone=row.requester_phone, kind=row.requester_kind,
+                                 organization=row.requester_org.strip())
+    return {**found, **new}  # the new ones are inserted by the caller, once every row has been built
+
+
+def _bulk_insert_issues(issues: list[Issue], rows: Sequence[LedgerRow]) -> None:
+    try:
+        with transaction.atomic():
+            for start in range(0, len(issues), LEDGER_BATCH):
+                Issue.objects.bulk_create(issues[start:start + LEDGER_BATCH])
+    except IntegrityError:
+        # Someone registered one of these refs since the check: the unique index decides; say which.
+        taken = set(Issue.objects.filter(ref__in=[r.ref for r in rows]).values_list("ref", flat=True))
+        raise LedgerError([LedgerProblem(r.row, "ref", f"编号“{r.ref}”刚刚已被登记，请重新导入")
+                           for r in rows if r.ref in taken] or
+                          [LedgerProblem(rows[0].row, "ref", "写入时发生冲突，请重新导入")]) from None

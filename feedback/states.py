@@ -35,6 +35,10 @@ ASSIGNMENT_MOVES: dict[str, Move] = {
     "accept_reply": Move("审核通过", frozenset({A.SUBMITTED}), A.ACCEPTED),
     "return_reply": Move("退回重办", frozenset({A.SUBMITTED}), A.RETURNED, repeatable=False),
     "rehandle": Move("重办", frozenset({A.ACCEPTED}), A.ACKNOWLEDGED, repeatable=False),
+    # An accepted objection (异议): the assignment leaves the workflow and another department
+    # gets a new one. Not from "submitted": a reply waiting for review is reviewed first.
+    "withdraw": Move("退回改派", frozenset({A.PENDING, A.ACKNOWLEDGED, A.RETURNED}), A.WITHDRAWN,
+                     repeatable=False),
 }
 
 ISSUE_MOVES: dict[str, Move] = {
@@ -51,6 +55,9 @@ OTHER_ACTIONS = {
     "assigned_to": "交办单位",
     "extension_requested": "申请延期",
     "extension_decided": "延期审批",
+    "objection_raised": "提出异议",
+    "objection_rejected": "驳回异议",
+    "objection_accepted": "同意异议并改派",
     "deadline_recomputed": "期限重算",
     "deadline_remind_50": "时间过半提醒",
     "deadline_remind_80": "时间已过八成提醒",

@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import io
 import re
+import struct
 import unicodedata
 import warnings
 from dataclasses import dataclass
@@ -30,6 +31,9 @@ MAX_PDF_PAGES = 200
 MAX_SAFE_NAME_CHARS = 100
 # Zero bytes carry no payload; the tolerance is only for encoders that pad their output.
 MAX_JPEG_ZERO_PADDING = 1024
+# Phone cameras write 2 pictures (Ultra HDR gain map, Samsung/Apple depth or HDR map), stereo and
+# multi-view cameras a few more; the cap bounds the work a hostile index can ask for.
+MAX_MPF_IMAGES = 8
 
 MSG_EMPTY = "文件为空。"
 MSG_TOO_BIG = "文件超过 20 MB，请压缩后再上传。"
@@ -261,28 +265,116 @@ def _check_image(data: bytes, pillow_format: str) -> None:
         # Pillow only warns between its limit and twice it; a warning is a refusal here.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with Image.open(io.BytesIO(data), formats=[pillow_format]) as image:
-                width, height = image.size
-                if width * height > MAX_PIXELS:
-                    raise UploadRejected(MSG_TOO_MANY_PIXELS)
-                # A JPEG with several pictures opens as format "MPO".
-                if image.format != pillow_format or getattr(image, "n_frames", 1) != 1:
+            _load_one_picture(data, pillow_format)
+            if pillow_format == "PNG":
+                end, animated = _png_end(data)
+                if animated:
                     raise UploadRejected(MSG_MULTI_FRAME)
-                image.load()
+                # Bytes after the image end are ignored by viewers but can carry an archive or a script.
+                if data[end:]:
+                    raise UploadRejected(MSG_TRAILING_DATA)
+            else:
+                _check_jpeg_tail(data)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise UploadRejected(MSG_TOO_MANY_PIXELS) from exc
-    if pillow_format == "PNG":
-        end, animated = _png_end(data)
-        if animated:
+
+
+def _load_one_picture(data: bytes, pillow_format: str) -> None:
+    with Image.open(io.BytesIO(data), formats=[pillow_format]) as image:
+        width, height = image.size
+        if width * height > MAX_PIXELS:
+            raise UploadRejected(MSG_TOO_MANY_PIXELS)
+        # A JPEG whose MPF index lists several pictures opens as "MPO"; its extra pictures are checked
+        # byte by byte in _check_jpeg_tail, since Pillow would accept anything after them.
+        allowed = {"JPEG", "MPO"} if pillow_format == "JPEG" else {pillow_format}
+        if image.format not in allowed or (pillow_format == "PNG" and getattr(image, "n_frames", 1) != 1):
             raise UploadRejected(MSG_MULTI_FRAME)
-        trailing = data[end:]
-    else:
-        trailing = data[_jpeg_end(data) :]
-        if len(trailing) <= MAX_JPEG_ZERO_PADDING and not trailing.strip(b"\x00"):
-            trailing = b""
-    # Bytes after the image end are ignored by viewers but can carry an archive or a script (polyglot).
-    if trailing:
+        image.load()
+
+
+def _is_padding(tail: bytes) -> bool:
+    return len(tail) <= MAX_JPEG_ZERO_PADDING and not tail.strip(b"\x00")
+
+
+def _check_jpeg_tail(data: bytes) -> None:
+    """Refuse bytes after the first picture unless they are exactly the pictures its MPF index declares.
+
+    Phones store a second JPEG after the first (Ultra HDR gain maps, Samsung and MPO photos) and list it
+    in an APP2 "MPF" index. Anything else after the end of the picture (an archive, a script, an
+    undeclared JPEG) is ignored by viewers and is how polyglot files smuggle a payload, so it is refused.
+    """
+    end, mpf = _jpeg_layout(data)
+    if _is_padding(data[end:]):
+        return
+    if mpf is None:
         raise UploadRejected(MSG_TRAILING_DATA)
+    try:
+        extras = sorted(_mpf_extra_images(data, *mpf))
+    except (struct.error, ValueError) as exc:
+        raise UploadRejected(MSG_TRAILING_DATA) from exc
+    # Every byte after the first picture must lie inside a declared picture that parses as one complete
+    # JPEG, or be a little zero padding between them. Declared sizes are only an upper bound: Pillow's
+    # MPO writer overstates the size of the third and later pictures, so the parsed end is what counts.
+    cursor = end
+    for start, stop in extras:
+        if start < cursor or start >= len(data) or not _is_padding(data[cursor:start]):
+            raise UploadRejected(MSG_TRAILING_DATA)
+        cursor = start + _declared_picture_length(data[start : min(stop, len(data))])
+    if not _is_padding(data[cursor:]):
+        raise UploadRejected(MSG_TRAILING_DATA)
+
+
+def _mpf_extra_images(data: bytes, header_start: int, header_end: int) -> list[tuple[int, int]]:
+    """Byte ranges (start, stop) of the pictures after the first one, as the MPF index lists them.
+
+    CIPA DC-007: the index is a TIFF-style IFD; tag 0xB001 is the number of pictures, 0xB002 an
+    array of 16-byte entries (attribute, size, offset, two dependent-picture numbers). Offsets count
+    from the start of the index header (the byte-order mark), and the first entry is the primary.
+    """
+    header = data[header_start:header_end]
+    if header[:4] == b"II*\x00":
+        order = "<"
+    elif header[:4] == b"MM\x00*":
+        order = ">"
+    else:
+        raise ValueError("not an MPF header")
+    (ifd,) = struct.unpack_from(order + "I", header, 4)
+    (count,) = struct.unpack_from(order + "H", header, ifd)
+    number = entries_at = entries_size = None
+    for k in range(count):
+        tag, _type, items, value = struct.unpack_from(order + "HHII", header, ifd + 2 + 12 * k)
+        if tag == 0xB001:
+            number = value
+        elif tag == 0xB002:
+            entries_at, entries_size = value, items
+    if number is None or entries_at is None or not 1 <= number <= MAX_MPF_IMAGES or entries_size != 16 * number:
+        raise ValueError("bad MPF index")
+    extras = []
+    for k in range(1, number):
+        _attribute, size, offset, _dep1, _dep2 = struct.unpack_from(order + "IIIHH", header, entries_at + 16 * k)
+        if size == 0 or offset == 0:
+            raise ValueError("MPF entry without data")
+        extras.append((header_start + offset, header_start + offset + size))
+    return extras
+
+
+def _declared_picture_length(chunk: bytes) -> int:
+    """A picture listed in the MPF index must itself be one complete JPEG; returns its length."""
+    try:
+        end, _ = _jpeg_layout(chunk)
+    except UploadRejected as exc:
+        raise UploadRejected(MSG_TRAILING_DATA) from exc
+    try:
+        with Image.open(io.BytesIO(chunk[:end]), formats=["JPEG"]) as image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise UploadRejected(MSG_TOO_MANY_PIXELS)
+            image.load()
+    except (UploadRejected, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise
+    except Exception as exc:
+        raise UploadRejected(MSG_TRAILING_DATA) from exc
+    return end
 
 
 def _png_end(data: bytes) -> tuple[int, bool]:
@@ -305,12 +397,14 @@ def _png_end(data: bytes) -> tuple[int, bool]:
             return pos, animated
 
 
-def _jpeg_end(data: bytes) -> int:
-    """Offset just past the EOI marker that ends the first (primary) image."""
+def _jpeg_layout(data: bytes) -> tuple[int, tuple[int, int] | None]:
+    """Offset just past the EOI marker that ends the first (primary) image, and where the first
+    image's MPF index header lies (start, end), if it has one."""
     if not data.startswith(b"\xff\xd8"):
         raise UploadRejected(MSG_CORRUPT)
     pos = 2
     size = len(data)
+    mpf: tuple[int, int] | None = None
     while True:
         if pos >= size or data[pos] != 0xFF:
             raise UploadRejected(MSG_CORRUPT)
@@ -321,7 +415,7 @@ def _jpeg_end(data: bytes) -> int:
         marker = data[pos]
         pos += 1
         if marker == 0xD9:
-            return pos
+            return pos, mpf
         if marker in _JPEG_STANDALONE_MARKERS:
             continue
         if marker in {0x00, 0xD8} or pos + 2 > size:
@@ -329,6 +423,8 @@ def _jpeg_end(data: bytes) -> int:
         length = int.from_bytes(data[pos : pos + 2], "big")
         if length < 2 or pos + length > size:
             raise UploadRejected(MSG_CORRUPT)
+        if marker == 0xE2 and mpf is None and data[pos + 2 : pos + 6] == b"MPF\x00":
+            mpf = (pos + 6, pos + length)
         pos += length
         if marker == 0xDA:
             # Start of scan: skip the entropy-coded data to the next real marker (progressive JPEGs

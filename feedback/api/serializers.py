@@ -23,6 +23,7 @@ from feedback.models import (
     Department,
     ExtensionRequest,
     Issue,
+    Objection,
     Requester,
     SignedReply,
 )
@@ -374,3 +375,48 @@ class CloseSerializer(serializers.Serializer):
 class ReopenSerializer(DeadlineInputMixin, ReasonSerializer):
     departments = DepartmentCodesField(required=False, default=list,
                                        help_text="重办单位代码（须为原承办单位）；留空为主办单位")
+
+
+# --- objections (异议) ---------------------------------------------------------------------------------
+
+
+class ObjectionSerializer(serializers.ModelSerializer):
+    issue = serializers.IntegerField(source="assignment.issue_id", read_only=True)
+    issue_ref = serializers.CharField(source="assignment.issue.ref", read_only=True)
+    department = serializers.CharField(source="assignment.department.code", read_only=True,
+                                       help_text="提出异议的单位代码")
+    suggested_department = serializers.SlugRelatedField(slug_field="code", read_only=True,
+                                                        help_text="建议改派单位代码（可为空）")
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    clock_label = serializers.CharField(source="get_clock_display", read_only=True)
+    new_department = serializers.SerializerMethodField(help_text="改派后的承办单位代码（同意改派后才有）")
+
+    class Meta:
+        model = Objection
+        fields = ["id", "assignment", "issue", "issue_ref", "department", "reason", "suggested_department",
+                  "status", "status_label", "raised_at", "decided_at", "decision_note", "clock", "clock_label",
+                  "new_assignment", "new_department"]
+        read_only_fields = fields
+
+    def get_new_department(self, obj: Objection) -> str | None:
+        return obj.new_assignment.department.code if obj.new_assignment_id else None
+
+
+class ObjectionCreateSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="异议理由（为什么不属于本单位职责）", error_messages={
+        "required": "请写明异议理由（为什么不属于本单位职责）。", "blank": "请写明异议理由（为什么不属于本单位职责）。",
+        "null": "请写明异议理由（为什么不属于本单位职责）。",
+    })
+    suggested_department = DepartmentCodeField(required=False, allow_null=True, help_text="建议改派单位代码（可选）")
+
+
+class ObjectionAcceptSerializer(serializers.Serializer):
+    department = DepartmentCodeField(help_text="改派单位代码")
+    clock = CodeOrLabelChoiceField(Objection.Clock)
+    note = serializers.CharField(required=False, allow_blank=True, default="", help_text="决定意见（可选）")
+
+
+class ObjectionRejectSerializer(serializers.Serializer):
+    note = serializers.CharField(help_text="驳回理由", error_messages={
+        "required": "驳回异议时请写明理由。", "blank": "驳回异议时请写明理由。", "null": "驳回异议时请写明理由。",
+    })

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import stats, views
 
 app_name = "api"
 
@@ -13,11 +13,17 @@ router = SimpleRouter()
 router.register("assignments", views.AssignmentViewSet, basename="assignment")
 router.register("replies", views.ReplyViewSet, basename="reply")
 router.register("extensions", views.ExtensionViewSet, basename="extension")
+router.register("objections", views.ObjectionViewSet, basename="objection")
 router.register("issues", views.IssueViewSet, basename="issue")
 router.register("departments", views.DepartmentViewSet, basename="department")
 router.register("categories", views.CategoryViewSet, basename="category")
 
 urlpatterns = [
     path("deadlines/preview/", views.DeadlinePreviewView.as_view(), name="deadline-preview"),
+    path("stats/summary/", stats.SummaryView.as_view(), name="stats-summary"),
+    path("stats/departments/", stats.DepartmentStatsView.as_view(), name="stats-departments"),
+    path("stats/categories/", stats.CategoryStatsView.as_view(), name="stats-categories"),
+    path("stats/townships/", stats.TownshipStatsView.as_view(), name="stats-townships"),
+    path("stats/months/", stats.MonthStatsView.as_view(), name="stats-months"),
     *router.urls,
 ]

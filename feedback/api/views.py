@@ -38,6 +38,7 @@ from feedback.models import (
     Department,
     ExtensionRequest,
     Issue,
+    Objection,
     Requester,
     SignedReply,
 )
@@ -205,6 +206,25 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         extension = services.request_extension(actor=request.user, assignment=assignment, **data)
         return Response(s.ExtensionSerializer(extension).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(methods=["GET"], summary="该交办的异议", responses={200: s.ObjectionSerializer(many=True)})
+    @extend_schema(methods=["POST"], summary="提出异议（退回）",
+                   description="承办单位认为不属于本单位职责时，在收到交办后 5 个工作日内写明理由提出，"
+                               "可建议改派单位；由直通车办公室同意改派或驳回。决定前原办理期限照常计算。",
+                   request=s.ObjectionCreateSerializer,
+                   responses={201: s.ObjectionSerializer, **ERRORS, **CONFLICT})
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None,
+            permission_classes=[IsAuthenticated, IsAssignedDepartmentMember])
+    def objections(self, request: Request, pk: str | None = None) -> Response:
+        assignment = self.get_object()
+        if request.method == "GET":
+            rows = assignment.objections.select_related(
+                "assignment__issue", "assignment__department", "suggested_department", "new_assignment__department")
+            return Response(s.ObjectionSerializer(rows, many=True).data)
+        data = _valid(s.ObjectionCreateSerializer, request)
+        objection = services.raise_objection(actor=request.user, assignment=assignment, reason=data["reason"],
+                                             suggested_department=data.get("suggested_department"))
+        return Response(s.ObjectionSerializer(objection).data, status=status.HTTP_201_CREATED)
+
 
 class ExtensionViewSet(viewsets.ReadOnlyModelViewSet):
     """Extension requests in the user's scope; the channel office approves or rejects them."""
@@ -235,6 +255,45 @@ class ExtensionViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], filter_backends=[])
     def reject(self, request: Request, pk: str | None = None) -> Response:
         return self._decide(request, approve=False)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="异议列表", description="您有权查看的异议，分页；status=pending 为待决定。"),
+    retrieve=extend_schema(summary="异议详情", responses={200: s.ObjectionSerializer, 404: ERRORS[404]}),
+)
+class ObjectionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Objections (异议) in the user's scope; the channel office accepts (re-assigns) or rejects them."""
+
+    serializer_class = s.ObjectionSerializer
+    pagination_class = Pagination
+    filterset_fields = ["status"]
+    ordering_fields = ["raised_at", "id"]
+    ordering = ["-raised_at", "-id"]
+
+    def get_queryset(self) -> QuerySet[Objection]:
+        return access.objections_for(self.request.user).select_related(
+            "assignment__issue", "assignment__department", "suggested_department", "new_assignment__department")
+
+    @extend_schema(summary="同意异议并改派",
+                   description="原交办退出办理（已退回改派），改由 department 以相同角色（主办/协办）办理；"
+                               "clock=continue 沿用原办理期限，clock=restart 从今天起按原时限重新计算。",
+                   request=s.ObjectionAcceptSerializer, responses={200: s.ObjectionSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[IsAuthenticated, CanManageIssue])
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        objection = self.get_object()
+        data = _valid(s.ObjectionAcceptSerializer, request)
+        decided = services.accept_objection(actor=request.user, objection=objection, department=data["department"],
+                                            clock=data["clock"], note=data["note"])
+        return Response(self.get_serializer(self.get_queryset().get(pk=decided.pk)).data)
+
+    @extend_schema(summary="驳回异议", description="承办单位须按原交办和原期限办理；note 必填。",
+                   request=s.ObjectionRejectSerializer, responses={200: s.ObjectionSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[IsAuthenticated, CanManageIssue])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        objection = self.get_object()
+        data = _valid(s.ObjectionRejectSerializer, request)
+        decided = services.reject_objection(actor=request.user, objection=objection, note=data["note"])
+        return Response(self.get_serializer(self.get_queryset().get(pk=decided.pk)).data)
 
 
 # --- replies -----------------------------------------------------------------------------------------

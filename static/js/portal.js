@@ -112,3 +112,23 @@ function setUpDeadlinePreview(box) {
   });
   update();
 }
+
+// Printable documents (templates/feedback/print/): the 打印 button stays hidden without this script
+// (the page says Ctrl+P instead). Reply previews on the issue page: a scan that cannot be rendered
+// shows a line of text where the picture would be.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("button[data-print]").forEach((button) => {
+    button.hidden = false;
+    button.addEventListener("click", () => window.print());
+  });
+  document.querySelectorAll("img[data-preview]").forEach((img) => {
+    const fallback = () => {
+      const note = document.createElement("p");
+      note.className = "muted";
+      note.textContent = img.dataset.preview;
+      (img.closest("a.preview") || img).replaceWith(note);
+    };
+    if (img.complete && img.naturalWidth === 0) fallback();
+    else img.addEventListener("error", fallback);
+  });
+});

@@ -82,3 +82,15 @@ def test_the_models_and_migrations_agree():
 
 def test_the_system_checks_pass():
     call_command("check", fail_level="WARNING", verbosity=0)
+
+
+@pytest.mark.parametrize("model", ["issue", "assignment", "signedreply", "historyentry", "extensionrequest",
+                                   "objection", "deadlinestep", "notification", "department", "category",
+                                   "calendaryear", "calendarday", "deadlinepolicy"])
+def test_the_admin_lists_every_core_record_in_chinese(client, admin_user, model):
+    client.force_login(admin_user)
+    admin_user.is_staff = True
+    admin_user.save()
+    response = client.get(f"/admin/feedback/{model}/")
+    assert response.status_code == 200, model
+    assert "直通车管理后台" in response.content.decode()

@@ -144,3 +144,18 @@ def test_extensions_through_the_api(client, net_assignment, netoffice, zjj_head,
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
     detail = client.get(f"/api/v1/assignments/{net_assignment.pk}/").json()
     assert detail["due_date"] == "2026-11-20" and detail["original_due_date"] == "2026-11-16"
+
+
+def test_an_extension_left_pending_cannot_be_approved_once_the_reply_is_accepted(net_assignment, netoffice,
+                                                                                  zjj_head):
+    from tests.conftest import reply_pdf
+
+    request = services.request_extension(actor=zjj_head, assignment=net_assignment,
+                                         requested_due_date=D(2026, 11, 20), reason="需现场测量")
+    reply = services.submit_reply(actor=zjj_head, assignment=net_assignment, file=reply_pdf(), signer_name="王",
+                                  signer_title="局长", signed_on=D(2026, 11, 2), result="resolved", summary="已解决")
+    services.accept_reply(actor=netoffice, reply=reply)
+    with pytest.raises(IllegalTransition, match="无需再延期"):
+        services.decide_extension(actor=netoffice, request=request, approve=True)
+    net_assignment.refresh_from_db()
+    assert net_assignment.due_date == D(2026, 11, 16)

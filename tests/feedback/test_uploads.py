@@ -106,21 +106,99 @@ def animated_png_bytes() -> bytes:
     return out.getvalue()
 
 
-def mpo_bytes() -> bytes:
-    first = Image.new("RGB", (40, 40), "red")
-    second = Image.new("RGB", (40, 40), "blue")
+def mpo_bytes(pictures: int = 2) -> bytes:
+    """A multi-picture JPEG as Pillow writes it: a real MPF index (little-endian) in the first picture."""
+    colours = ["red", "blue", "green", "white"]
+    first, *rest = (Image.new("RGB", (40, 40), colour) for colour in colours[:pictures])
     out = io.BytesIO()
-    first.save(out, "MPO", save_all=True, append_images=[second])
+    first.save(out, "MPO", save_all=True, append_images=rest)
     return out.getvalue()
 
 
-def phone_photo_bytes() -> bytes:
+def jpeg_segment(marker: int, payload: bytes) -> bytes:
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def mpf_payload(entries: list[tuple[int, int, int]], *, big_endian: bool) -> bytes:
+    """An APP2 "MPF" payload listing (attribute, size, offset) entries (CIPA DC-007)."""
+    e = ">" if big_endian else "<"
+    entries_at = 8 + 2 + 3 * 12 + 4
+    ifd = (
+        struct.pack(e + "H", 3)
+        + struct.pack(e + "HHI", 0xB000, 7, 4) + b"0100"
+        + struct.pack(e + "HHII", 0xB001, 4, 1, len(entries))
+        + struct.pack(e + "HHII", 0xB002, 7, 16 * len(entries), entries_at)
+        + struct.pack(e + "I", 0)
+    )  # fmt: skip
+    body = b"".join(struct.pack(e + "IIIHH", attribute, size, offset, 0, 0) for attribute, size, offset in entries)
+    byte_order = b"MM\x00*" if big_endian else b"II*\x00"
+    return b"MPF\x00" + byte_order + struct.pack(e + "I", 8) + ifd + body
+
+
+def with_mpf_index(
+    primary: bytes,
+    extras: list[bytes],
+    *,
+    big_endian: bool = True,
+    before_mpf: bytes = b"",
+    gap: bytes = b"",
+    shift: int = 0,
+) -> bytes:
+    """``primary`` with an MPF index inserted after SOI that declares ``extras``, which follow it.
+
+    ``gap`` goes between the primary and the first extra (the offsets account for it); ``shift`` moves
+    every declared offset, to build an index that lies about where its pictures are.
+    """
+    placeholder = jpeg_segment(0xE2, mpf_payload([(0, 0, 0)] * (1 + len(extras)), big_endian=big_endian))
+    header_start = 2 + len(before_mpf) + 4 + 4  # SOI, other segments, APP2 marker and length, "MPF\0"
+    primary_size = len(primary) + len(before_mpf) + len(placeholder)
+    entries = [(0x030000, primary_size, 0)]  # baseline MP primary image
+    offset = primary_size + len(gap) - header_start + shift
+    for extra in extras:
+        entries.append((0, len(extra), offset))
+        offset += len(extra)
+    index = jpeg_segment(0xE2, mpf_payload(entries, big_endian=big_endian))
+    return primary[:2] + before_mpf + index + primary[2:] + gap + b"".join(extras)
+
+
+def xmp_segment(xml: str) -> bytes:
+    return jpeg_segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00" + xml.encode())
+
+
+def ultra_hdr_like_bytes() -> bytes:
+    """An Ultra HDR (JPEG_R) layout as Android phones write it: an SDR primary with hdrgm XMP and a
+    big-endian MPF index, then a greyscale gain-map JPEG carrying its own hdrgm metadata."""
+    gain_map = image_bytes("JPEG", (100, 75), quality=85)
+    gain_map_xmp = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description xmlns:hdrgm="http://ns.adobe.com/hdr-gain-map/1.0/" hdrgm:Version="1.0" '
+        'hdrgm:GainMapMax="2.3" hdrgm:HDRCapacityMax="2.3"/></rdf:RDF></x:xmpmeta>'
+    )
+    gain_map = gain_map[:2] + xmp_segment(gain_map_xmp) + gain_map[2:]
+    primary_xmp = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description xmlns:hdrgm="http://ns.adobe.com/hdr-gain-map/1.0/" '
+        'xmlns:Container="http://ns.google.com/photos/1.0/container/" hdrgm:Version="1.0"><Container:Directory>'
+        f'<rdf:Seq><rdf:li Item:Semantic="Primary" Item:Mime="image/jpeg"/><rdf:li Item:Semantic="GainMap" '
+        f'Item:Mime="image/jpeg" Item:Length="{len(gain_map)}"/></rdf:Seq></Container:Directory>'
+        "</rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
+    return with_mpf_index(phone_photo_bytes((1200, 1600)), [gain_map], before_mpf=xmp_segment(primary_xmp))
+
+
+def with_huge_declared_size(jpeg: bytes) -> bytes:
+    """The same JPEG whose frame header claims 10,000 × 10,000 pixels (a pixel flood in a few bytes)."""
+    sof = jpeg.index(b"\xff\xc0")
+    return jpeg[: sof + 5] + struct.pack(">HH", 10_000, 10_000) + jpeg[sof + 9 :]
+
+
+def phone_photo_bytes(size: tuple[int, int] = (3000, 4000)) -> bytes:
     exif = Image.Exif()
     exif[0x010F] = "HUAWEI"  # Make
     exif[0x0110] = "Mate 60"  # Model
     exif[0x0112] = 6  # Orientation: rotated, as phones write it
     exif[0x0132] = "2025:03:14 09:26:53"  # DateTime
-    return image_bytes("JPEG", (3000, 4000), quality=85, exif=exif)
+    return image_bytes("JPEG", size, quality=85, exif=exif)
 
 
 def add_javascript_open_action(pdf: pikepdf.Pdf) -> None:
@@ -601,8 +679,102 @@ def test_refuses_animated_png() -> None:
     assert refusal(SimpleUploadedFile("anim.png", animated_png_bytes())).message == MSG_MULTI_FRAME
 
 
-def test_refuses_multi_picture_jpeg() -> None:
-    assert refusal(SimpleUploadedFile("stereo.jpg", mpo_bytes())).message == MSG_MULTI_FRAME
+# Phone photos of letters: Ultra HDR, Samsung and MPO cameras store further JPEGs after the first one
+# and declare them in an MPF index. Those are accepted; anything else after the picture is not.
+
+
+# Pillow writes a wrong offset for a fourth picture (and overstated sizes from the third on), so its
+# MPO output is only a faithful sample for two and three pictures.
+@pytest.mark.parametrize("pictures", [2, 3], ids=["stereo", "three"])
+def test_accepts_multi_picture_jpeg_whose_pictures_the_mpf_index_declares(pictures: int) -> None:
+    content = mpo_bytes(pictures)
+
+    result = validate_reply_file(SimpleUploadedFile("IMG_0001.jpg", content))
+
+    assert (result.ext, result.content_type, result.size) == ("jpg", "image/jpeg", len(content))
+    assert result.sha256 == hashlib.sha256(content).hexdigest()
+
+
+def test_accepts_ultra_hdr_photo_with_its_gain_map() -> None:
+    content = ultra_hdr_like_bytes()
+
+    assert validate_reply_file(SimpleUploadedFile("PXL_20250314_092653.jpg", content)).size == len(content)
+
+
+def test_the_hand_built_big_endian_index_is_the_one_viewers_read(small_jpeg: bytes) -> None:
+    # Checks the sample builder itself. (Pillow opens a file with hdrgm XMP as a plain JPEG, so this is
+    # the Ultra HDR layout without that XMP.)
+    with Image.open(io.BytesIO(with_mpf_index(small_jpeg, [image_bytes("JPEG", (50, 40))]))) as opened:
+        assert (opened.format, opened.n_frames) == ("MPO", 2)
+        opened.seek(1)
+        opened.load()
+        assert opened.size == (50, 40)
+
+
+def test_accepts_declared_pictures_separated_by_a_little_zero_padding(small_jpeg: bytes) -> None:
+    content = with_mpf_index(small_jpeg, [small_jpeg], gap=b"\x00" * 16)
+
+    assert validate_reply_file(SimpleUploadedFile("scan.jpg", content)).ext == "jpg"
+
+
+def test_refuses_zip_appended_after_the_declared_pictures() -> None:
+    content = mpo_bytes() + zip_bytes()
+
+    assert refusal(SimpleUploadedFile("scan.jpg", content)).message == MSG_TRAILING_DATA
+
+
+def test_refuses_an_undeclared_jpeg_after_the_declared_ones(small_jpeg: bytes) -> None:
+    content = with_mpf_index(small_jpeg, [small_jpeg]) + small_jpeg
+
+    assert refusal(SimpleUploadedFile("scan.jpg", content)).message == MSG_TRAILING_DATA
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [
+        lambda jpeg: random.Random(7).randbytes(len(jpeg)),
+        lambda jpeg: image_bytes("PNG"),
+        lambda jpeg: jpeg + zip_bytes(),
+        lambda jpeg: jpeg + b"<script>alert(1)</script>",
+        lambda jpeg: jpeg[: len(jpeg) // 2],
+    ],
+    ids=["random-bytes", "png", "jpeg-then-zip", "jpeg-then-script", "truncated-jpeg"],
+)
+def test_refuses_a_declared_picture_that_is_not_one_complete_jpeg(
+    small_jpeg: bytes, declared: Callable[[bytes], bytes]
+) -> None:
+    content = with_mpf_index(small_jpeg, [declared(small_jpeg)])
+
+    assert refusal(SimpleUploadedFile("scan.jpg", content)).message == MSG_TRAILING_DATA
+
+
+@pytest.mark.parametrize(
+    ("gap", "shift"),
+    [(b"", -40), (b"", 24), (b"PK\x03\x04hidden", 0), (b"\x00" * 2048, 0)],
+    ids=["points-into-the-primary", "points-past-the-picture", "junk-before-the-picture", "long-zero-gap"],
+)
+def test_refuses_an_index_that_lies_about_where_its_pictures_are(small_jpeg: bytes, gap: bytes, shift: int) -> None:
+    content = with_mpf_index(small_jpeg, [small_jpeg], gap=gap, shift=shift)
+
+    assert refusal(SimpleUploadedFile("scan.jpg", content)).message == MSG_TRAILING_DATA
+
+
+def test_refuses_an_index_that_declares_more_bytes_than_the_file_has(small_jpeg: bytes) -> None:
+    content = with_mpf_index(small_jpeg, [small_jpeg])[:-10]
+
+    assert refusal(SimpleUploadedFile("scan.jpg", content)).message == MSG_TRAILING_DATA
+
+
+def test_refuses_an_index_that_declares_too_many_pictures(small_jpeg: bytes) -> None:
+    content = with_mpf_index(small_jpeg, [small_jpeg] * uploads.MAX_MPF_IMAGES)
+
+    assert refusal(SimpleUploadedFile("scan.jpg", content)).message == MSG_TRAILING_DATA
+
+
+def test_refuses_a_declared_picture_with_too_many_pixels(small_jpeg: bytes) -> None:
+    content = with_mpf_index(small_jpeg, [with_huge_declared_size(small_jpeg)])
+
+    assert refusal(SimpleUploadedFile("scan.jpg", content)).message == MSG_TOO_MANY_PIXELS
 
 
 @pytest.mark.parametrize(
@@ -671,10 +843,18 @@ def test_wraps_unexpected_parser_errors_as_refusals(
     assert refusal(SimpleUploadedFile("reply.pdf", small_pdf)).message == MSG_CORRUPT
 
 
+@pytest.fixture(scope="module")
+def small_mpo() -> bytes:
+    return mpo_bytes()
+
+
+# Pillow warns (and carries on) when it meets a damaged MPF index.
+@pytest.mark.filterwarnings("ignore:Tag data larger than file:UserWarning")
+@pytest.mark.filterwarnings("ignore:Image appears to be a malformed MPO file:UserWarning")
 @pytest.mark.parametrize(
     ("name", "fixture"),
-    [("reply.pdf", "small_pdf"), ("scan.png", "small_png"), ("scan.jpg", "small_jpeg")],
-    ids=["pdf", "png", "jpeg"],
+    [("reply.pdf", "small_pdf"), ("scan.png", "small_png"), ("scan.jpg", "small_jpeg"), ("scan.jpg", "small_mpo")],
+    ids=["pdf", "png", "jpeg", "mpo"],
 )
 def test_damaged_bytes_are_refused_or_accepted_but_never_crash(
     request: pytest.FixtureRequest, name: str, fixture: str

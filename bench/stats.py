@@ -1,0 +1,437 @@
+"""Statistics benchmark: the summary, department and month endpoints against hand-written SQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/stats.py [--issues 200000]
+
+PostgreSQL only. Drops and recreates the database ``zt_bench_stats`` (``--database``) on the
+server DATABASE_URL points at (the database named in the URL is not touched), migrates it and
+generates in SQL (``INSERT … SELECT generate_series``) ``--issues`` issues over the five years
+before 2026-11-28 with 1.5 assignments each (every other issue is co-handled): most replied,
+some late, some open and overdue, 5% extended, most replied issues closed and rated.
+
+Then, for each period (all five years; the last twelve months; one quarter of one channel),
+it times alternately, ``--runs`` times each:
+
+- the endpoint through Django's test client (URL routing, authentication as the county leader,
+  parameter validation, ``feedback.statistics``, serialisation to JSON), and
+- hand-written SQL computing the same figures in one statement (a materialised CTE over the cohort;
+  for the summary and the months two ways of counting the replied issues, grouping by issue or
+  counting distinct issues; each checked to give the same numbers as the endpoint),
+
+and prints the medians and the ratio endpoint / fastest SQL. ``--reuse`` keeps an existing database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TODAY = datetime.date(2026, 11, 28)
+DAYS = 5 * 365 + 1  # five years of receipts, up to TODAY
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--issues", type=int, default=200_000, help="issues to generate (default 200,000; "
+                                                                "assignments are 1.5 times as many)")
+    p.add_argument("--runs", type=int, default=5, help="timed runs of each (default 5)")
+    p.add_argument("--database", default="zt_bench_stats", help="database to (re)create (default zt_bench_stats)")
+    p.add_argument("--reuse", action="store_true", help="keep an existing bench database with its rows")
+    p.add_argument("--explain", action="store_true", help="print the query plans of the endpoint's queries")
+    return p.parse_args()
+
+
+def bench_url(name: str) -> tuple[str, str]:
+    url = os.environ.get("DATABASE_URL", "")
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
+        sys.exit("bench/stats.py needs PostgreSQL: set DATABASE_URL=postgres://user@host:port/anydb")
+    return urlunsplit(parts._replace(path=f"/{name}")), urlunsplit(parts._replace(path="/postgres"))
+
+
+def recreate_database(maintenance_url: str, name: str, reuse: bool) -> bool:
+    import psycopg
+
+    with psycopg.connect(maintenance_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and reuse:
+            return False
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return True
+
+
+def setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.pop("REDIS_URL", None)
+    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="zt-bench-stats-")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "zhitongche.settings"
+    os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
+    os.environ["DEBUG"] = "0"  # no query log
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+    os.environ["SECURE_COOKIES"] = "0"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+
+
+def step(label: str):
+    class Timer:
+        def __enter__(self):
+            print(f"  {label} …", end="", flush=True)
+            self.start = time.perf_counter()
+
+        def __exit__(self, *exc):
+            print(f" {time.perf_counter() - self.start:.1f} s", flush=True)
+
+    return Timer()
+
+
+def populate(issues: int) -> None:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+    from django.db import connection
+
+    from feedback.access import GROUP_NAMES, Role
+    from feedback.reference import load_reference_data
+
+    with step("migrate"):
+        call_command("migrate", verbosity=0)
+    with step("reference data and the leader"):
+        load_reference_data()
+        leader = get_user_model().objects.create_user("leader", email="leader@county.example")
+        leader.groups.add(Group.objects.get(name=GROUP_NAMES[Role.LEADER]))
+    params = {"n": issues, "requesters": max(1, issues // 3), "days": DAYS,
+              "first": TODAY - datetime.timedelta(DAYS - 1), "today": TODAY}
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+        cursor.execute("SELECT setseed(0.20261128)")
+        with step(f"{params['requesters']:,} requesters"):
+            cursor.execute("""
+                INSERT INTO feedback_requester (kind, name, phone, organization, created_at)
+                SELECT 'person', '群众' || g, '', '', now() FROM generate_series(1, %(requesters)s) AS g""", params)
+        with step(f"{issues:,} issues"):
+            cursor.execute("""
+                WITH cats AS (SELECT array_agg(id ORDER BY id) AS ids FROM feedback_category),
+                     req AS (SELECT min(id) AS first FROM feedback_requester)
+                INSERT INTO feedback_issue (ref, channel, nature, category_id, requester_id, title, content,
+                    received_on, onsite_answer, status, satisfaction, follow_up_comment, created_at, updated_at)
+                SELECT 'S' || lpad(g::text, 8, '0'), (ARRAY['net', 'enterprise', 'citizen'])[1 + g %% 3],
+                       'suggestion', cats.ids[1 + floor(random() * array_length(cats.ids, 1))::int],
+                       req.first + (g::bigint * 7919) %% %(requesters)s, '诉求 ' || g, '诉求内容 ' || g,
+                       %(first)s::date + floor(random() * %(days)s)::int, '', 'assigned', '', '', now(), now()
+                FROM generate_series(1, %(n)s) AS g, cats, req""", params)
+        # A lead for every issue, a co-handler for every other one. Due 14 days after assignment
+        # (5% extended by 10 days). Replies: 92% of the assignments older than a month, half of
+        # the recent ones, within 1–25 days (so some late); the others are open.
+        with step(f"{issues + issues // 2:,} assignments"):
+            cursor.execute("""
+                WITH depts AS (SELECT array_agg(id ORDER BY kind, sort_order) AS ids FROM feedback_department
+                               WHERE kind <> 'office'),
+                pairs AS (
+                    SELECT i.id AS issue_id, i.received_on, depts.ids[1 + (i.id * 31) %% array_length(depts.ids, 1)]
+                           AS department_id, 'lead' AS role FROM feedback_issue i, depts
+                    UNION ALL
+                    SELECT i.id, i.received_on,
+                           depts.ids[1 + (i.id * 31 + 1 + i.id %% 5) %% array_length(depts.ids, 1)],
+                           'co' FROM feedback_issue i, depts WHERE i.id %% 2 = 0),
+                drawn AS (
+                    SELECT p.*, random() AS r, 1 + floor(random() * 25)::int AS reply_days, random() < 0.05 AS extended
+                    FROM pairs p),
+                shaped AS (
+                    SELECT d.*, d.received_on + 14 AS original_due,
+                           d.received_on + 14 + CASE WHEN d.extended THEN 10 ELSE 0 END AS due,
+                           CASE WHEN d.received_on + d.reply_days <= %(today)s
+                                 AND d.r < CASE WHEN d.received_on < %(today)s - 30 THEN 0.92 ELSE 0.5 END
+                                THEN d.received_on + d.reply_days END AS replied
+                    FROM drawn d)
+                INSERT INTO feedback_assignment (issue_id, department_id, role, status, assigned_on, deadline_amount,
+                    deadline_unit, due_date, original_due_date, provisional, deadline_version, replied_on,
+                    next_step, created_at)
+                SELECT issue_id, department_id, role, CASE WHEN replied IS NULL THEN 'acknowledged' ELSE 'accepted' END,
+                       received_on, 14, 'calendar_day', due, original_due, false, 1, replied, '', now()
+                FROM shaped""", params)
+        # Fully replied issues: replied, 80% of them followed up and closed a few days later.
+        with step("issue states, follow-ups and closures"):
+            cursor.execute("""
+                WITH done AS (SELECT issue_id, max(replied_on) AS last FROM feedback_assignment GROUP BY issue_id
+                              HAVING bool_and(replied_on IS NOT NULL)),
+                drawn AS (SELECT done.*, random() AS r, random() AS s FROM done)
+                UPDATE feedback_issue i SET
+                    status = CASE WHEN d.r < 0.8 THEN 'closed' ELSE 'replied' END,
+                    closed_on = CASE WHEN d.r < 0.8 THEN LEAST(d.last + 3, %(today)s) END,
+                    followed_up_on = CASE WHEN d.r < 0.8 THEN LEAST(d.last + 2, %(today)s) END,
+                    satisfaction = CASE WHEN d.r >= 0.8 THEN '' WHEN d.s < 0.60 THEN 'satisfied'
+                                        WHEN d.s < 0.85 THEN 'basically' WHEN d.s < 0.93 THEN 'dissatisfied'
+                                        ELSE 'unreachable' END
+                FROM drawn d WHERE d.issue_id = i.id""", params)
+        with step("vacuum analyze"):
+            cursor.execute("VACUUM ANALYZE")
+
+
+# --- the yardstick: hand-written SQL, one statement per endpoint -----------------------------------
+
+
+def cohort_sql(period: dict[str, str], alias: str = "") -> tuple[str, dict[str, object]]:
+    where, params = [f"{alias}received_on BETWEEN %(from)s AND %(to)s"], {"from": period["received_from"],
+                                                                           "to": period["received_to"]}
+    if period.get("channel"):
+        where.append(f"{alias}channel = %(channel)s")
+        params["channel"] = period["channel"]
+    return " AND ".join(where), params
+
+
+ASSIGNMENT_COLUMNS = """
+    count(*) AS assignments,
+    count(*) FILTER (WHERE a.replied_on <= %(as_of)s) AS assignments_replied,
+    count(*) FILTER (WHERE a.replied_on <= %(as_of)s AND a.replied_on <= a.due_date) AS on_time,
+    count(*) FILTER (WHERE a.replied_on <= %(as_of)s AND a.replied_on > a.due_date) AS late,
+    count(*) FILTER (WHERE (a.replied_on IS NULL OR a.replied_on > %(as_of)s) AND a.due_date < %(as_of)s)
+        AS overdue_open,
+    count(*) FILTER (WHERE a.replied_on <= %(as_of)s AND a.replied_on <= a.original_due_date) AS on_time_original,
+    count(*) FILTER (WHERE a.replied_on <= %(as_of)s AND a.replied_on > a.original_due_date) AS late_original,
+    count(*) FILTER (WHERE (a.replied_on IS NULL OR a.replied_on > %(as_of)s) AND a.original_due_date < %(as_of)s)
+        AS overdue_open_original"""
+ISSUE_COLUMNS = """
+    count(*) AS issues,
+    count(*) FILTER (WHERE closed_on <= %(as_of)s) AS closed,
+    count(*) FILTER (WHERE satisfaction <> '') AS followed_up,
+    count(*) FILTER (WHERE satisfaction IN ('satisfied', 'basically', 'dissatisfied')) AS rated,
+    count(*) FILTER (WHERE satisfaction IN ('satisfied', 'basically')) AS satisfied,
+    count(*) FILTER (WHERE satisfaction = 'dissatisfied') AS dissatisfied,
+    count(*) FILTER (WHERE satisfaction = 'unreachable') AS unreachable"""
+
+
+def raw_summary(period: dict[str, str], as_of: datetime.date) -> dict[str, int]:
+    from django.db import connection
+
+    where, params = cohort_sql(period)
+    params.update(as_of=as_of, end=as_of + datetime.timedelta(days=1))
+    sql = f"""
+        WITH c AS MATERIALIZED (SELECT id, requester_id, closed_on, satisfaction FROM feedback_issue WHERE {where}),
+        ia AS (SELECT {ISSUE_COLUMNS}, count(DISTINCT requester_id) AS requesters FROM c),
+        per_issue AS (SELECT a.issue_id, bool_and(a.replied_on IS NOT NULL AND a.replied_on <= %(as_of)s) AS done,
+                             {ASSIGNMENT_COLUMNS}
+                      FROM feedback_assignment a JOIN c ON c.id = a.issue_id WHERE a.status <> 'withdrawn'
+                      GROUP BY a.issue_id),
+        aa AS (SELECT count(*) FILTER (WHERE done) AS replied, sum(assignments) AS assignments,
+                      sum(assignments_replied) AS assignments_replied, sum(on_time) AS on_time, sum(late) AS late,
+                      sum(overdue_open) AS overdue_open, sum(on_time_original) AS on_time_original,
+                      sum(late_original) AS late_original, sum(overdue_open_original) AS overdue_open_original
+               FROM per_issue),
+        h AS (SELECT count(*) AS rehandled FROM c WHERE EXISTS (
+                SELECT 1 FROM feedback_historyentry h WHERE h.issue_id = c.id AND h.action = 'reopen'
+                AND h.at < (%(end)s::date)::timestamp AT TIME ZONE 'Asia/Shanghai'))
+        SELECT * FROM ia, aa, h"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [col.name for col in cursor.description]
+        return {n: int(v or 0) for n, v in zip(names, cursor.fetchone(), strict=True)}
+
+
+def raw_summary_distinct(period: dict[str, str], as_of: datetime.date) -> dict[str, int]:
+    """The same figures, the replied issues counted as distinct issues with an assignment minus
+    distinct issues with one unreplied (no GROUP BY issue)."""
+    from django.db import connection
+
+    where, params = cohort_sql(period)
+    params.update(as_of=as_of, end=as_of + datetime.timedelta(days=1))
+    sql = f"""
+        WITH c AS MATERIALIZED (SELECT id, requester_id, closed_on, satisfaction FROM feedback_issue WHERE {where}),
+        ia AS (SELECT {ISSUE_COLUMNS}, count(DISTINCT requester_id) AS requesters FROM c),
+        aa AS (SELECT count(DISTINCT a.issue_id) - count(DISTINCT a.issue_id) FILTER (
+                          WHERE a.replied_on IS NULL OR a.replied_on > %(as_of)s) AS replied, {ASSIGNMENT_COLUMNS}
+               FROM feedback_assignment a JOIN c ON c.id = a.issue_id WHERE a.status <> 'withdrawn'),
+        h AS (SELECT count(*) AS rehandled FROM c WHERE EXISTS (
+                SELECT 1 FROM feedback_historyentry h WHERE h.issue_id = c.id AND h.action = 'reopen'
+                AND h.at < (%(end)s::date)::timestamp AT TIME ZONE 'Asia/Shanghai'))
+        SELECT * FROM ia, aa, h"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [col.name for col in cursor.description]
+        return {n: int(v or 0) for n, v in zip(names, cursor.fetchone(), strict=True)}
+
+
+def raw_months_distinct(period: dict[str, str], as_of: datetime.date) -> list[dict[str, object]]:
+    from django.db import connection
+
+    where, params = cohort_sql(period)
+    params["as_of"] = as_of
+    sql = f"""
+        WITH c AS MATERIALIZED (SELECT id, date_trunc('month', received_on)::date AS month, closed_on, satisfaction,
+                                       requester_id FROM feedback_issue WHERE {where}),
+        im AS (SELECT month, {ISSUE_COLUMNS}, count(DISTINCT requester_id) AS requesters FROM c GROUP BY month),
+        am AS (SELECT c.month, count(DISTINCT a.issue_id) - count(DISTINCT a.issue_id) FILTER (
+                          WHERE a.replied_on IS NULL OR a.replied_on > %(as_of)s) AS replied, {ASSIGNMENT_COLUMNS}
+               FROM feedback_assignment a JOIN c ON c.id = a.issue_id WHERE a.status <> 'withdrawn' GROUP BY c.month)
+        SELECT im.*, am.replied, am.assignments, am.on_time, am.late, am.overdue_open,
+               to_char(im.month, 'YYYY-MM') AS month
+        FROM im LEFT JOIN am USING (month) ORDER BY im.month"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [col.name for col in cursor.description]
+        return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
+
+
+def raw_departments(period: dict[str, str], as_of: datetime.date) -> list[dict[str, object]]:
+    from django.db import connection
+
+    where, params = cohort_sql(period, "i.")
+    params["as_of"] = as_of
+    sql = f"""
+        SELECT d.code AS department, d.name, d.kind, {ASSIGNMENT_COLUMNS}
+        FROM feedback_assignment a JOIN feedback_issue i ON i.id = a.issue_id
+             JOIN feedback_department d ON d.id = a.department_id
+        WHERE {where} AND a.status <> 'withdrawn'
+        GROUP BY d.id ORDER BY d.kind, d.sort_order, d.code"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [col.name for col in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def raw_months(period: dict[str, str], as_of: datetime.date) -> list[dict[str, object]]:
+    from django.db import connection
+
+    where, params = cohort_sql(period)
+    params["as_of"] = as_of
+    sql = f"""
+        WITH c AS MATERIALIZED (SELECT id, date_trunc('month', received_on)::date AS month, closed_on, satisfaction,
+                                       requester_id FROM feedback_issue WHERE {where}),
+        im AS (SELECT month, {ISSUE_COLUMNS}, count(DISTINCT requester_id) AS requesters FROM c GROUP BY month),
+        per_issue AS (SELECT c.month, bool_and(a.replied_on IS NOT NULL AND a.replied_on <= %(as_of)s) AS done,
+                             {ASSIGNMENT_COLUMNS}
+                      FROM feedback_assignment a JOIN c ON c.id = a.issue_id WHERE a.status <> 'withdrawn'
+                      GROUP BY c.month, a.issue_id),
+        am AS (SELECT month, count(*) FILTER (WHERE done) AS replied, sum(assignments) AS assignments,
+                      sum(on_time) AS on_time, sum(late) AS late, sum(overdue_open) AS overdue_open
+               FROM per_issue GROUP BY month)
+        SELECT im.*, am.replied, am.assignments, am.on_time, am.late, am.overdue_open,
+               to_char(im.month, 'YYYY-MM') AS month  -- last: it replaces im.month in the row's dict
+        FROM im LEFT JOIN am USING (month) ORDER BY im.month"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [col.name for col in cursor.description]
+        return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
+
+
+# --- the run ---------------------------------------------------------------------------------------
+
+
+def timed(action) -> tuple[float, object]:
+    start = time.perf_counter()
+    outcome = action()
+    return time.perf_counter() - start, outcome
+
+
+def check_same(endpoint: str, api: object, raw: object) -> None:
+    """The endpoint and the SQL must agree on every figure they both compute."""
+    if endpoint == "summary":
+        pairs = [(api, raw)]
+    else:
+        if len(api) != len(raw):
+            raise AssertionError(f"{endpoint}: {len(api)} rows from the API, {len(raw)} from SQL")
+        pairs = list(zip(api, raw, strict=True))
+    for a, r in pairs:
+        for key, value in r.items():
+            if key in a and key not in ("kind", "name") and not isinstance(a[key], float | type(None)) \
+                    and a[key] != (int(value) if isinstance(value, int | float) else value):
+                raise AssertionError(f"{endpoint}: {key} is {a[key]} from the API, {value} from SQL")
+
+
+def explain(period: dict[str, str], as_of: datetime.date) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from feedback import statistics
+    from feedback.models import Issue
+
+    issues = statistics.cohort(Issue.objects.all(), channel=period.get("channel", ""),
+                               received_from=datetime.date.fromisoformat(period["received_from"]),
+                               received_to=datetime.date.fromisoformat(period["received_to"]))
+    with CaptureQueriesContext(connection) as ctx:
+        statistics.summary(issues, as_of=as_of)
+    for query in ctx.captured_queries:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN ANALYZE " + query["sql"])
+            print("  " + "\n  ".join(row[0] for row in cursor.fetchall()) + "\n")
+
+
+def main() -> None:
+    args = parse_args()
+    url, maintenance = bench_url(args.database)
+    fresh = recreate_database(maintenance, args.database, args.reuse)
+    setup_django(url)
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+
+    version = connection.cursor().connection.info.server_version
+    print(f"database {args.database} on {urlsplit(url).hostname}; PostgreSQL {version}")
+    if fresh:
+        print("populating:")
+        populate(args.issues)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT (SELECT count(*) FROM feedback_issue), (SELECT count(*) FROM feedback_assignment)")
+        n_issues, n_assignments = cursor.fetchone()
+    print(f"{n_issues:,} issues, {n_assignments:,} assignments, received "
+          f"{TODAY - datetime.timedelta(DAYS - 1)} … {TODAY}\n")
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="leader"))
+    as_of = TODAY
+    periods = {
+        "five years": {"received_from": str(TODAY - datetime.timedelta(DAYS - 1)), "received_to": str(TODAY)},
+        "last 12 months": {"received_from": str(TODAY - datetime.timedelta(364)), "received_to": str(TODAY)},
+        "one quarter, 政网": {"received_from": "2026-07-01", "received_to": "2026-09-30", "channel": "net"},
+    }
+    # Each endpoint's hand-written candidates; the fastest in this run is the yardstick.
+    endpoints = {"summary": (raw_summary, raw_summary_distinct), "departments": (raw_departments,),
+                 "months": (raw_months, raw_months_distinct)}
+    results: list[tuple[str, str, float, float]] = []
+    for label, period in periods.items():
+        if args.explain:
+            print(f"plans of the summary's queries, {label}:")
+            explain(period, as_of)
+        for endpoint, candidates in endpoints.items():
+            query = urlencode({**period, "as_of": str(as_of)})
+            url_ = f"/api/v1/stats/{endpoint}/?{query}"
+            api_times: list[float] = []
+            sql_times: dict[str, list[float]] = {raw.__name__: [] for raw in candidates}
+            for _ in range(args.runs):
+                seconds, response = timed(lambda u=url_: client.get(u))
+                assert response.status_code == 200, response.content[:500]
+                api_times.append(seconds)
+                for raw in candidates:
+                    seconds, rows = timed(lambda r=raw, p=period: r(p, as_of))
+                    sql_times[raw.__name__].append(seconds)
+                    check_same(endpoint, json.loads(response.content), rows)
+            api = statistics.median(api_times)
+            _best, sql = min(((name, statistics.median(t)) for name, t in sql_times.items()), key=lambda x: x[1])
+            if len(candidates) > 1:
+                print("  " + ", ".join(f"{name} {statistics.median(t) * 1000:.1f} ms" for name, t in sql_times.items()))
+            results.append((label, endpoint, api, sql))
+            print(f"{label:18} {endpoint:12} endpoint {api * 1000:8.1f} ms   SQL {sql * 1000:8.1f} ms   "
+                  f"ratio {api / sql:4.2f}", flush=True)
+
+    print(f"\nmedians of {args.runs} runs, {n_issues:,} issues / {n_assignments:,} assignments "
+          f"(endpoint = Django test client, leader, JSON; SQL = the fastest hand-written statement):")
+    print(f"  {'period':18} {'endpoint':12} {'endpoint ms':>12} {'SQL ms':>9} {'ratio':>6}")
+    for label, endpoint, api, sql in results:
+        print(f"  {label:18} {endpoint:12} {api * 1000:12.1f} {sql * 1000:9.1f} {api / sql:6.2f}")
+
+
+if __name__ == "__main__":
+    main()

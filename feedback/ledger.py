@@ -1,0 +1,507 @@
+"""Ledgers (台账) to import: read a CSV or XLSX file and check every row before anything is written.
+
+The columns are fixed by CONTRACT.md ("Ledger columns for import_issues")::
+
+    ref, channel, received_on, requester, requester_phone, requester_org, category, title, content,
+    departments, deadline_amount, deadline_unit, replied_on, closed_on, satisfaction
+
+All fifteen must be in the header (row 1); other columns are ignored. A problem is reported as
+``row N: column: reason``, where N is the row of the spreadsheet: the header is row 1, the first
+data row is row 2. In a CSV file that is the line number, except that a cell holding line breaks
+(quoted) still counts as one row, as Excel shows it. Blank rows are skipped but keep their number.
+
+Rules beyond the contract's wording (docs/user-guide.md "导入台账" says the same in Chinese):
+
+- ``departments`` may be empty: the issue is registered and not yet assigned. Then the deadline,
+  ``replied_on``, ``closed_on`` and ``satisfaction`` must be empty too.
+- ``closed_on`` requires ``replied_on`` (an issue is closed only after every written reply was
+  accepted — the state machine's rule) and may not be before it; ``satisfaction`` requires
+  ``replied_on`` as well. Without a separate follow-up date, the follow-up is dated ``closed_on``
+  when there is one, else ``replied_on``.
+- dates are ``YYYY-MM-DD``; ``YYYY/M/D`` (what Excel writes when it saves a CSV) and Excel date
+  cells are accepted too. No date may lie in the future, and none may be before ``received_on``.
+- the requester's kind follows the channel: 网民 (net), 企业 (enterprise), 群众 (citizen).
+- a ``ref`` already in the database is skipped ("already present"): importing a file twice creates
+  nothing new. A ``ref`` already used by an issue of another channel is an error.
+- a text cell that starts with ``'`` followed by ``= + - @`` loses the apostrophe: our own export
+  adds it so that Excel does not run such a cell as a formula (CSV injection).
+
+This module only reads and checks. The writes are ``services.import_ledger``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.utils import timezone
+
+from .deadlines import MIN_YEAR
+from .models import Category, Channel, DeadlinePolicy, DeadlineUnit, Department, Issue, Requester
+
+COLUMNS: tuple[str, ...] = (
+    "ref", "channel", "received_on", "requester", "requester_phone", "requester_org", "category", "title",
+    "content", "departments", "deadline_amount", "deadline_unit", "replied_on", "closed_on", "satisfaction",
+)
+ENCODING_MESSAGE = "文件不是 UTF-8 编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入"
+# A zip whose parts unpack to more than this is refused before openpyxl reads it (a "zip bomb").
+MAX_UNPACKED_XLSX = 200 * 1024 * 1024
+MAX_AMOUNT = 365  # the same bound as the registration form's 办理时限
+
+CHANNEL_WORDS = {
+    **{c.value: c.value for c in Channel},
+    **{c.label: c.value for c in Channel},
+    "政网": Channel.NET, "政企": Channel.ENTERPRISE, "政民": Channel.CITIZEN,
+}
+UNIT_WORDS = {**{u.value: u.value for u in DeadlineUnit}, **{u.label: u.value for u in DeadlineUnit}}
+SATISFACTION_WORDS = {**{s.value: s.value for s in Issue.Satisfaction},
+                      **{s.label: s.value for s in Issue.Satisfaction}}
+REQUESTER_KIND = {Channel.NET: Requester.Kind.NETIZEN, Channel.ENTERPRISE: Requester.Kind.ENTERPRISE,
+                  Channel.CITIZEN: Requester.Kind.PERSON}
+DEPARTMENT_SEPARATORS = re.compile(r"[;；]")
+# Also what Excel writes for a date cell saved as CSV: 2024/3/1, sometimes with a midnight time.
+DATE_PATTERN = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]0?0:00(?::00)?)?")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+REF_MAX = Issue._meta.get_field("ref").max_length
+TITLE_MAX = Issue._meta.get_field("title").max_length
+NAME_MAX = Requester._meta.get_field("name").max_length
+ORG_MAX = Requester._meta.get_field("organization").max_length
+
+
+@dataclass(frozen=True, order=True)
+class LedgerProblem:
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.column}: {self.reason}"
+
+
+class LedgerError(Exception):
+    """The ledger cannot be imported; ``problems`` says why, row by row."""
+
+    def __init__(self, problems: Sequence[LedgerProblem]) -> None:
+        self.problems = sorted(problems, key=_problem_order)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One checked row, with its reference data looked up."""
+
+    row: int
+    ref: str
+    channel: str
+    received_on: datetime.date
+    requester: str
+    requester_phone: str
+    requester_org: str
+    category: Category
+    title: str
+    content: str
+    departments: tuple[Department, ...]  # the first is the lead
+    deadline_amount: int | None
+    deadline_unit: str | None
+    replied_on: datetime.date | None
+    closed_on: datetime.date | None
+    satisfaction: str  # an Issue.Satisfaction value or ""
+
+    @property
+    def requester_kind(self) -> str:
+        return REQUESTER_KIND[self.channel]
+
+    @property
+    def channel_label(self) -> str:
+        return Channel(self.channel).label
+
+    @property
+    def outcome(self) -> str:
+        """The status the issue will have once imported, in Chinese (for the preview)."""
+        if self.closed_on:
+            return Issue.Status.CLOSED.label
+        if self.satisfaction:
+            return Issue.Status.FOLLOWED_UP.label
+        if self.replied_on:
+            return Issue.Status.REPLIED.label
+        if self.departments:
+            return Issue.Status.ASSIGNED.label
+        return Issue.Status.REGISTERED.label
+
+
+@dataclass
+class LedgerCheck:
+    """The outcome of checking a whole file: rows to create, rows already present, problems."""
+
+    rows: list[LedgerRow] = field(default_factory=list)
+    present: list[LedgerRow] = field(default_factory=list)
+    problems: list[LedgerProblem] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def to_create(self) -> list[LedgerRow]:
+        present = {r.ref for r in self.present}
+        return [r for r in self.rows if r.ref not in present]
+
+
+# --- Reading ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RawTable:
+    header: list[str]
+    rows: list[tuple[int, list[Any]]]  # (spreadsheet row number, cells)
+
+
+def read_table(data: bytes, name: str = "") -> RawTable:
+    """The header and the non-blank rows of a CSV (UTF-8, with or without BOM) or XLSX file."""
+    suffix = Path(name).suffix.lower()
+    if data.startswith(b"\xd0\xcf\x11\xe0") or suffix == ".xls":
+        raise LedgerError([LedgerProblem(1, "file", "不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或“CSV UTF-8”")])
+    if data.startswith(b"PK\x03\x04") or suffix == ".xlsx":
+        return _read_xlsx(data)
+    return _read_csv(data)
+
+
+def _read_csv(data: bytes) -> RawTable:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 ("Unicode 文本")
+        raise LedgerError([LedgerProblem(1, "file", ENCODING_MESSAGE)])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise LedgerError([LedgerProblem(line, "file", ENCODING_MESSAGE)]) from None
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[tuple[int, list[Any]]] = []
+    header: list[str] | None = None
+    number = 0
+    try:
+        for cells in reader:
+            number += 1
+            if header is None:
+                header = [str(c) for c in cells]
+            elif any(str(c).strip() for c in cells):
+                rows.append((number, cells))
+    except csv.Error as exc:
+        raise LedgerError([LedgerProblem(number + 1, "file", f"CSV 格式错误：{exc}")]) from None
+    return RawTable(header or [], rows)
+
+
+def _read_xlsx(data: bytes) -> RawTable:
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_XLSX:
+                raise LedgerError([LedgerProblem(1, "file", "Excel 文件解压后过大，请拆分后导入")])
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except LedgerError:
+        raise
+    except Exception:  # openpyxl raises many kinds for a damaged or foreign file
+        raise LedgerError([LedgerProblem(1, "file", "无法读取该 Excel 文件，请确认是 .xlsx 格式且未损坏")]) from None
+    try:
+        sheet = book.worksheets[0]
+        header: list[str] | None = None
+        rows: list[tuple[int, list[Any]]] = []
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if header is None:
+                header = ["" if c is None else str(c) for c in cells]
+            elif any(c is not None and str(c).strip() for c in cells):
+                rows.append((number, list(cells)))
+    finally:
+        book.close()
+    return RawTable(header or [], rows)
+
+
+# --- Checking --------------------------------------------------------------------------------------
+
+def check_ledger(data: bytes, name: str = "", *, channels: Iterable[str] | None = None,
+                 today: datetime.date | None = None) -> LedgerCheck:
+    """Read and check a whole ledger. Never raises for bad content: every problem is in the result.
+
+    ``channels`` limits the channels whose rows may be imported (an office imports only its own);
+    None allows all three.
+    """
+    try:
+        table = read_table(data, name)
+    except LedgerError as exc:
+        return LedgerCheck(problems=list(exc.problems))
+    return check_table(table, channels=channels, today=today)
+
+
+def check_table(table: RawTable, *, channels: Iterable[str] | None = None,
+                today: datetime.date | None = None) -> LedgerCheck:
+    header = [_header_name(h) for h in table.header]
+    if not any(header):
+        return LedgerCheck(problems=[LedgerProblem(1, "file", "文件为空或缺少表头行（第 1 行应为列名）")])
+    problems = []
+    for column in COLUMNS:
+        if column not in header:
+            problems.append(LedgerProblem(1, column, "missing column"))
+        elif header.count(column) > 1:
+            problems.append(LedgerProblem(1, column, "该列重复出现"))
+    if problems:
+        return LedgerCheck(problems=problems)
+    if not table.rows:
+        return LedgerCheck(problems=[LedgerProblem(2, "ref", "台账没有数据行")])
+    index = {column: header.index(column) for column in COLUMNS}
+    ignored = [h for h in header if h and h not in COLUMNS]
+    checker = _RowChecker(channels=channels, today=today or timezone.localdate())
+    result = LedgerCheck(ignored_columns=ignored)
+    first_row_of: dict[str, int] = {}
+    for number, cells in table.rows:
+        values = {column: cells[i] if i < len(cells) else None for column, i in index.items()}
+        row, row_problems = checker.check(number, values)
+        ref = _text(values["ref"])
+        if ref and ref in first_row_of:
+            row_problems.append(LedgerProblem(number, "ref", f"编号“{ref}”与第 {first_row_of[ref]} 行重复"))
+        elif ref:
+            first_row_of[ref] = number
+        result.problems.extend(row_problems)
+        if row is not None and not row_problems:
+            result.rows.append(row)
+    _check_existing_refs(result)
+    result.problems.sort(key=_problem_order)
+    return result
+
+
+def _problem_order(problem: LedgerProblem) -> tuple[int, int, str]:
+    column = COLUMNS.index(problem.column) if problem.column in COLUMNS else -1
+    return (problem.row, column, problem.reason)
+
+
+def _check_existing_refs(result: LedgerCheck) -> None:
+    """Refs already in the database: the same channel's are skipped, another channel's are an error."""
+    by_ref = {r.ref: r for r in result.rows}
+    refs = list(by_ref)
+    for start in range(0, len(refs), 900):  # keep under every database's parameter limit
+        for ref, channel in Issue.objects.filter(ref__in=refs[start:start + 900]).values_list("ref", "channel"):
+            row = by_ref[ref]
+            if channel == row.channel:
+                result.present.append(row)
+            else:
+                reason = f"编号“{ref}”已被{Channel(channel).label}的诉求使用"
+                result.problems.append(LedgerProblem(row.row, "ref", reason))
+    result.present.sort(key=lambda r: r.row)
+
+
+def _header_name(value: object) -> str:
+    return str(value or "").replace("\ufeff", "").replace("\u200b", "").strip().lower()
+
+
+class _RowChecker:
+    """Checks one row at a time against reference data loaded once."""
+
+    def __init__(self, *, channels: Iterable[str] | None, today: datetime.date) -> None:
+        self.today = today
+        self.channels = set(channels) if channels is not None else set(Channel.values)
+        self.categories: dict[str, list[Category]] = {}
+        for category in Category.objects.select_related("parent").order_by("id"):
+            self.categories.setdefault(category.code.lower(), []).append(category)
+            if category.name != category.code:
+                self.categories.setdefault(category.name, []).append(category)
+            if category.parent_id:
+                self.categories.setdefault(str(category), []).append(category)  # 上级 / 下级
+        self.departments: dict[str, Department] = {}
+        for department in Department.objects.order_by("id"):
+            self.departments[department.code.lower()] = department
+            self.departments[department.name] = department
+        self.policy_channels = set(DeadlinePolicy.objects.filter(active=True, nature="")
+                                   .values_list("channel", flat=True))
+
+    def check(self, number: int, values: dict[str, Any]) -> tuple[LedgerRow | None, list[LedgerProblem]]:
+        problems: list[LedgerProblem] = []
+
+        def bad(column: str, reason: str) -> None:
+            problems.append(LedgerProblem(number, column, reason))
+
+        text = {column: _text(value) for column, value in values.items()}
+        ref = text["ref"]
+        if not ref:
+            bad("ref", "编号不能为空")
+        elif len(ref) > REF_MAX:
+            bad("ref", f"编号不能超过 {REF_MAX} 个字符")
+
+        channel = CHANNEL_WORDS.get(text["channel"]) or CHANNEL_WORDS.get(text["channel"].lower())
+        if not text["channel"]:
+            bad("channel", "渠道不能为空（net/enterprise/citizen 或 政网/政企/政民）")
+        elif channel is None:
+            bad("channel", f"未知渠道“{text['channel']}”，应为 net/enterprise/citizen 或 政网/政企/政民")
+        elif channel not in self.channels:
+            bad("channel", f"您只能导入{'、'.join(Channel(c).label for c in sorted(self.channels))}的诉求")
+
+        received_on = self._date(values["received_on"], "received_on", bad, required=True)
+        if received_on and received_on.year < MIN_YEAR:
+            bad("received_on", f"受理日期早于 {MIN_YEAR} 年，无法计算办理期限")
+            received_on = None
+
+        requester = text["requester"]
+        if not requester:
+            bad("requester", "诉求人（姓名或网名）不能为空")
+        elif len(requester) > NAME_MAX:
+            bad("requester", f"诉求人不能超过 {NAME_MAX} 个字符")
+        phone = text["requester_phone"].replace(" ", "").replace("-", "")
+        if phone and not (phone.isdigit() and 7 <= len(phone) <= 15):
+            bad("requester_phone", f"联系电话“{text['requester_phone']}”格式不正确，应为 7–15 位数字")
+        if len(text["requester_org"]) > ORG_MAX:
+            bad("requester_org", f"所在企业/单位不能超过 {ORG_MAX} 个字符")
+
+        category = self._category(text["category"], bad)
+
+        if not text["title"]:
+            bad("title", "标题不能为空")
+        elif len(text["title"]) > TITLE_MAX:
+            bad("title", f"标题不能超过 {TITLE_MAX} 个字符")
+        if not text["content"]:
+            bad("content", "诉求内容不能为空")
+
+        departments = self._departments(text["departments"], bad)
+        amount, unit = self._deadline(text["deadline_amount"], text["deadline_unit"], bad)
+        if not text["departments"] and (amount is not None or unit is not None):
+            bad("deadline_amount", "未填写承办单位（departments）时不能填写办理时限")
+        elif (text["departments"] and channel and not text["deadline_amount"] and not text["deadline_unit"]
+              and channel not in self.policy_channels):
+            bad("deadline_amount", f"{Channel(channel).label}尚未设置默认办理时限，请填写办理时限和时限单位")
+
+        replied_on = self._date(values["replied_on"], "replied_on", bad)
+        closed_on = self._date(values["closed_on"], "closed_on", bad)
+        satisfaction = ""
+        if text["satisfaction"]:
+            satisfaction = SATISFACTION_WORDS.get(text["satisfaction"], "")
+            if not satisfaction:
+                bad("satisfaction", f"回访评价“{text['satisfaction']}”无效，应为 满意/基本满意/不满意（或 未联系上）")
+        if received_on:
+            for column, day in (("replied_on", replied_on), ("closed_on", closed_on)):
+                if day and day < received_on:
+                    bad(column, f"日期 {day:%Y-%m-%d} 早于受理日期 {received_on:%Y-%m-%d}")
+        if replied_on and not text["departments"]:
+            bad("replied_on", "未填写承办单位（departments），不能有书面回复日期")
+        if text["closed_on"] and not text["replied_on"]:
+            bad("closed_on", "办结的诉求须填写书面回复日期（replied_on）：全部单位书面回复通过后才能办结")
+        elif closed_on and replied_on and closed_on < replied_on:
+            bad("closed_on", f"办结日期 {closed_on:%Y-%m-%d} 早于书面回复日期 {replied_on:%Y-%m-%d}")
+        if text["satisfaction"] and not text["replied_on"]:
+            bad("satisfaction", "有回访评价的诉求须填写书面回复日期（replied_on）：回复通过后才能回访")
+
+        if problems:
+            return None, problems
+        assert channel is not None and received_on is not None and category is not None
+        return LedgerRow(
+            row=number, ref=ref, channel=channel, received_on=received_on, requester=requester,
+            requester_phone=phone, requester_org=text["requester_org"], category=category, title=text["title"],
+            content=text["content"], departments=departments, deadline_amount=amount, deadline_unit=unit,
+            replied_on=replied_on, closed_on=closed_on, satisfaction=satisfaction,
+        ), problems
+
+    def _date(self, value: Any, column: str, bad: Any, *, required: bool = False) -> datetime.date | None:
+        if isinstance(value, datetime.datetime):
+            day = value.date()
+        elif isinstance(value, datetime.date):
+            day = value
+        else:
+            raw = _text(value)
+            if not raw:
+                if required:
+                    bad(column, "日期不能为空（YYYY-MM-DD）")
+                return None
+            match = DATE_PATTERN.fullmatch(raw)
+            try:
+                if not match:
+                    raise ValueError
+                day = datetime.date(*(int(part) for part in match.groups()))
+            except ValueError:
+                bad(column, f"日期“{raw}”无效，应为 YYYY-MM-DD")
+                return None
+        if day > self.today:
+            bad(column, f"日期 {day:%Y-%m-%d} 晚于今天")
+            return None
+        return day
+
+    def _category(self, raw: str, bad: Any) -> Category | None:
+        if not raw:
+            bad("category", "分类不能为空")
+            return None
+        found = self.categories.get(raw.lower()) or self.categories.get(raw)
+        if not found:
+            bad("category", f"未知分类“{raw}”")
+            return None
+        if len({c.pk for c in found}) > 1:
+            bad("category", f"分类名称“{raw}”对应多个分类，请填写分类代码")
+            return None
+        if not found[0].active:
+            bad("category", f"分类“{found[0].name}”已停用")
+            return None
+        return found[0]
+
+    def _departments(self, raw: str, bad: Any) -> tuple[Department, ...]:
+        chosen: list[Department] = []
+        for word in (w.strip() for w in DEPARTMENT_SEPARATORS.split(raw)):
+            if not word:
+                continue
+            department = self.departments.get(word.lower()) or self.departments.get(word)
+            if department is None:
+                bad("departments", f"未知单位“{word}”")
+            elif department.kind == Department.Kind.OFFICE:
+                bad("departments", f"直通车办公室“{department.name}”不能作为承办单位")
+            elif not department.active:
+                bad("departments", f"单位“{department.name}”已停用")
+            elif department in chosen:
+                bad("departments", f"单位“{department.name}”重复")
+            else:
+                chosen.append(department)
+        return tuple(chosen)
+
+    def _deadline(self, raw_amount: str, raw_unit: str, bad: Any) -> tuple[int | None, str | None]:
+        if not raw_amount and not raw_unit:
+            return None, None
+        if not raw_amount or not raw_unit:
+            column = "deadline_amount" if not raw_amount else "deadline_unit"
+            bad(column, "办理时限和时限单位需同时填写，或同时留空（按渠道默认时限）")
+            return None, None
+        amount = None
+        try:
+            number = float(raw_amount)
+            if number.is_integer() and 1 <= number <= MAX_AMOUNT:
+                amount = int(number)
+        except ValueError:
+            pass
+        if amount is None:
+            bad("deadline_amount", f"办理时限“{raw_amount}”无效，应为 1–{MAX_AMOUNT} 的整数")
+        unit = UNIT_WORDS.get(raw_unit) or UNIT_WORDS.get(raw_unit.lower())
+        if unit is None:
+            bad("deadline_unit", f"时限单位“{raw_unit}”无效，应为 working_day/calendar_day 或 工作日/自然日")
+        return amount, unit
+
+
+def _text(value: Any) -> str:
+    """A cell as text: numbers from Excel without a trailing .0, formula guards removed."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return f"{value:%Y-%m-%d}"
+    text = str(value).strip()
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_STARTS:
+        text = text[1:]
+    return text
+
+
+def formula_guard(text: str) -> str:
+    """The inverse of the guard removed by ``_text``, for exports that Excel will open."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NoReturn
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from feedback import services
+from feedback.access import registrable_channels
+from feedback.ledger import COLUMNS, LedgerCheck, LedgerError, check_ledger
+
+
+class Command(BaseCommand):
+    help = (
+        "导入诉求台账（CSV UTF-8，可带 BOM；或 .xlsx 的第一个工作表）。第 1 行为表头，列为："
+        + ", ".join(COLUMNS)
+        + "。全部行检查无误才写入（一个事务）；有任何错误时逐条输出“row N: column: reason”到标准错误并以非零状态退出，"
+        "不写入任何数据。N 为表格行号：表头为第 1 行，第一条数据为第 2 行（CSV 中单元格内换行不另计行）。"
+        "数据库中已有的编号（ref）跳过并计为“已存在”，同一文件导入两次不会重复创建。"
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", help="台账文件：.csv（UTF-8）或 .xlsx")
+        parser.add_argument("--dry-run", action="store_true", help="只检查并报告将新建多少条，不写入数据库")
+        parser.add_argument("--user", default="",
+                            help="以该用户名义导入（记入登记人和办理记录；直通车办公室只能导入本渠道的诉求）。"
+                                 "默认为系统导入，不限渠道")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = Path(options["path"])
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise CommandError(f"找不到文件：{path}") from None
+        except OSError as exc:
+            raise CommandError(f"无法读取文件 {path}：{exc.strerror}") from None
+        actor = self._actor(options["user"])
+        channels = registrable_channels(actor) if actor is not None else None
+        if actor is not None and not channels:
+            raise CommandError(f"用户 {actor.get_username()} 不是直通车办公室人员或管理员，不能导入诉求。")
+
+        ledger = check_ledger(data, path.name, channels=channels)
+        if not ledger.ok:
+            self._fail(ledger.problems)
+        if ledger.ignored_columns and options["verbosity"] >= 1:
+            self.stderr.write("忽略的列：" + ", ".join(ledger.ignored_columns))
+        if options["dry_run"]:
+            self._list(ledger, options["verbosity"])
+            self.stdout.write(f"检查通过（试运行，未写入）：共 {len(ledger.rows)} 行，"
+                              f"将新建 {len(ledger.to_create)} 条，已存在 {len(ledger.present)} 条（跳过）。")
+            self.stdout.write(f"would create: {len(ledger.to_create)}, already present: {len(ledger.present)}")
+            return
+        try:
+            result = services.import_ledger(actor=actor, ledger=ledger)
+        except LedgerError as exc:
+            self._fail(exc.problems)
+        self.stdout.write(self.style.SUCCESS(
+            f"导入完成：新建 {len(result.created)} 条，已存在 {len(result.present)} 条（跳过）。"))
+        self.stdout.write(f"created: {len(result.created)}, already present: {len(result.present)}")
+
+    def _actor(self, username: str) -> Any:
+        if not username:
+            return None
+        try:
+            return get_user_model().objects.get(username=username, is_active=True)
+        except get_user_model().DoesNotExist:
+            raise CommandError(f"没有启用的用户 {username}。") from None
+
+    def _fail(self, problems: list[Any]) -> NoReturn:
+        for problem in problems:
+            self.stderr.write(str(problem))
+        rows = len({p.row for p in problems})
+        raise CommandError(f"台账有 {len(problems)} 处错误（涉及 {rows} 行），未写入任何数据。")
+
+    def _list(self, ledger: LedgerCheck, verbosity: int) -> None:
+        if verbosity < 2:
+            return
+        present = {r.ref for r in ledger.present}
+        for row in ledger.rows:
+            verdict = "已存在" if row.ref in present else f"新建（{row.outcome}）"
+            self.stdout.write(f"row {row.row}: {row.ref} {verdict}")

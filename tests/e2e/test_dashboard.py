@@ -1,0 +1,57 @@
+"""The leaders' dashboard in a real browser: figures, charts (or the note saying why there are none)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from feedback.assets import ECHARTS, available
+from tests.e2e.test_first_cycle import log_in
+from tests.feedback.test_statistics import may  # noqa: F401  (the fixture: seven issues in May 2026)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.usefixtures("may")
+def test_the_leader_reads_the_dashboard(live_server, page, screenshot, leader):
+    problems: list[str] = []  # script errors and CSP refusals (the browser reports both as console errors)
+    page.on("console", lambda msg: problems.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    failed: list[str] = []  # any file the page could not load (the browser's own /favicon.ico aside)
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
+
+    log_in(page, live_server.url, "leader")
+    page.get_by_role("link", name="统计看板").click()
+    page.get_by_label("受理日期从").fill("2026-05-01")
+    page.get_by_label("至").fill("2026-05-31")
+    page.get_by_label("统计截止日").fill("2026-05-31")
+    page.get_by_role("button", name="统计").click()
+
+    expect(page.get_by_role("heading", name="统计看板")).to_be_visible()
+    reply_rate = page.locator(".kpi", has_text="办理回复率")
+    expect(reply_rate).to_contain_text("42.9%")
+    expect(reply_rate).to_have_attribute("title", re.compile("办理回复率 = "))
+    expect(reply_rate).to_contain_text("距目标 100% 还差 4 件")
+    expect(page.locator(".kpi", has_text="按期办结率")).to_contain_text("50.0%")
+    expect(page.get_by_role("heading", name="超期未回复清单")).to_be_visible()
+
+    if available(ECHARTS):
+        for name in ("bureaus", "townships", "categories", "months"):
+            expect(page.locator(f'[data-chart="{name}"] canvas')).to_have_count(1)
+    else:
+        expect(page.get_by_text("图表组件（Apache ECharts）未安装")).to_be_visible()
+    screenshot(page, "dashboard")
+    assert not problems, problems
+    assert not failed, failed
+
+    page.locator(".kpi", has_text="超期未回复").click()
+    expect(page.get_by_role("heading", name="超期未回复的交办")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("县交通运输局"))).to_be_visible()
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.go_back()
+    expect(page.locator(".kpi", has_text="办理回复率")).to_be_visible()
+    screenshot(page, "dashboard-phone")

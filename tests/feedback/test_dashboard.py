@@ -1,0 +1,148 @@
+"""The dashboard page (/dashboard/) and its item list (/dashboard/items/)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from feedback.assets import ECHARTS, NodeModulesFinder
+from tests.feedback.test_statistics import D, make, may  # noqa: F401  (the fixture, used by name)
+
+pytestmark = pytest.mark.django_db
+
+MAY = "received_from=2026-05-01&received_to=2026-05-31&as_of=2026-05-31"
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.usefixtures("may")
+def test_the_leader_sees_the_headline_figures_with_their_formulas(leader):
+    response = client_for(leader).get(f"/dashboard/?{MAY}")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    cards = response.context["headline"]
+    assert [(c.label, c.value) for c in cards[:5]] == [
+        ("诉求件数", "7"), ("办理回复率", "42.9%"), ("按期办结率", "50.0%"), ("办结率", "28.6%"), ("满意率", "66.7%")]
+    assert 'title="办理回复率 = ' in html and "未联系上不算评价" in html
+    # The 100% target: what is missing, and links to it.
+    assert "距目标 100% 还差 4 件" in html                      # 7 − 3 replied
+    assert "/dashboard/items/?which=overdue" in html
+    assert re.search(r'<a class="danger-text" href="/dashboard/items/\?[^"]*department=jtj', html)
+
+
+@pytest.mark.usefixtures("may")
+def test_rankings_put_bureaus_and_townships_apart_best_first(leader):
+    context = client_for(leader).get(f"/dashboard/?{MAY}").context
+
+    # zjj on time 100%; jtj and jyj both 0% on time, jtj ahead on its reply rate (50% against 0%).
+    assert [i.row.department for i in context["bureaus"]] == ["zjj", "jtj", "jyj"]
+    assert [i.row.department for i in context["township_rank"]] == ["hqz"]
+    assert [i.row.department for i in context["missing"]] == ["jtj", "jyj", "hqz"]  # by overdue, then unreplied
+
+
+@pytest.mark.usefixtures("may")
+def test_numbers_link_to_the_issue_list_filtered_alike(leader):
+    context = client_for(leader).get(f"/dashboard/?{MAY}&channel=net&category=housing").context
+    housing = context["categories"][0]
+
+    assert housing.link.startswith("/issues/?channel=net&category=")
+    assert "received_from=2026-05-01&received_to=2026-05-31" in housing.link
+    # The month row is the issue list for that month within the chosen period.
+    assert context["months"][0].link.endswith("received_from=2026-05-01&received_to=2026-05-31")
+
+
+@pytest.mark.usefixtures("may")
+def test_the_chart_data_is_passed_as_json_not_as_a_script(leader):
+    html = client_for(leader).get(f"/dashboard/?{MAY}").content.decode()
+
+    assert '<script id="dashboard-data" type="application/json">' in html
+    assert re.search(r"<script>", html) is None                # no inline script (CSP script-src 'self')
+    assert 'src="/static/js/dashboard.js"' in html
+
+
+@pytest.mark.usefixtures("may")
+def test_without_echarts_installed_the_page_says_so_and_keeps_its_tables(leader, monkeypatch):
+    monkeypatch.setattr("feedback.dashboard.available", lambda path: False)
+
+    html = client_for(leader).get(f"/dashboard/?{MAY}").content.decode()
+
+    assert "图表组件（Apache ECharts）未安装" in html
+    assert "echarts.min.js" not in html
+    assert "超期未回复清单" in html and "县住房和城乡建设局" in html
+
+
+def test_echarts_is_served_from_node_modules_when_installed():
+    finder = NodeModulesFinder()
+    found = finder.find(ECHARTS)
+    if not found:
+        pytest.skip("node_modules/echarts is not installed here (npm ci: bin/run does it)")
+    assert found.endswith("node_modules/echarts/dist/echarts.min.js")
+    listed = {(getattr(storage, "prefix", ""), path) for path, storage in finder.list(None)}
+    assert ("vendor/echarts", "echarts.min.js") in listed
+    assert finder.find("vendor/echarts/echarts.js") == []   # only the built file is exposed
+
+
+@pytest.mark.usefixtures("may")
+def test_an_office_sees_only_its_channel(petitionoffice):
+    response = client_for(petitionoffice).get(f"/dashboard/?{MAY}")
+
+    assert response.status_code == 200
+    assert response.context["s"].issues == 1
+    assert [c[0] for c in response.context["form"].fields["channel"].choices] == ["citizen"]
+
+
+@pytest.mark.usefixtures("may")
+def test_departments_and_strangers_get_404(zjj_head, django_user_model):
+    assert client_for(zjj_head).get("/dashboard/").status_code == 404
+    assert client_for(zjj_head).get("/dashboard/items/").status_code == 404
+    nobody = django_user_model.objects.create_user("nobody", password="pw-for-tests-123")
+    assert client_for(nobody).get("/dashboard/").status_code == 404
+    assert Client().get("/dashboard/").status_code == 302  # to the login page
+
+
+@pytest.mark.usefixtures("may")
+def test_bad_filters_show_a_message_and_the_unfiltered_figures(leader):
+    response = client_for(leader).get("/dashboard/?received_from=2026-06-01&received_to=2026-05-01")
+
+    assert response.status_code == 200
+    assert "结束日期不能早于开始日期" in response.content.decode()
+
+
+@pytest.mark.usefixtures("may")
+def test_the_item_list_shows_the_overdue_or_unreplied_assignments(leader):
+    client = client_for(leader)
+
+    overdue = client.get(f"/dashboard/items/?which=overdue&{MAY}")
+    unreplied = client.get(f"/dashboard/items/?which=unreplied&{MAY}")
+    jtj_only = client.get(f"/dashboard/items/?which=unreplied&{MAY}&department=jtj")
+
+    assert [a.department.code for a in overdue.context["page"].object_list] == ["jtj", "jyj"]
+    assert [a.department.code for a in unreplied.context["page"].object_list] == ["jtj", "jyj", "hqz"]
+    assert [a.department.code for a in jtj_only.context["page"].object_list] == ["jtj"]
+    assert "超期未回复的交办" in overdue.content.decode()
+
+
+@pytest.mark.usefixtures("may")
+def test_the_nav_links_to_the_dashboard_for_leaders_only(leader, zjj_head):
+    assert 'href="/dashboard/">统计看板' in client_for(leader).get("/issues/").content.decode()
+    assert "统计看板" not in client_for(zjj_head).get("/inbox/").content.decode()
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_the_dashboard_takes_a_constant_number_of_queries(reference, leader, django_assert_max_num_queries, size):
+    for n in range(size):
+        make(received=D(2026, 5, 1 + n), lead=("zjj", "hqz")[n % 2], co=("jtj",),
+             category=("housing", "education", "transport")[n % 3], name=f"群众{n}", due=D(2026, 5, 20))
+    client = client_for(leader)
+
+    with django_assert_max_num_queries(22):
+        assert client.get(f"/dashboard/?{MAY}").status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get(f"/dashboard/items/?which=unreplied&{MAY}").status_code == 200
