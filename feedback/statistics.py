@@ -66,7 +66,7 @@ FORMULAS = {
     "satisfaction_rate": "满意率 = 回访评价为满意或基本满意的诉求数 ÷ 已评价（满意、基本满意、不满意）的诉求数 × 100%；"
                          "未联系上不算评价",
     "follow_up_rate": "回访率 = 已回访（含未联系上）的诉求数 ÷ 诉求总数 × 100%",
-    "rehandle_rate": "重办率 = 截止日前曾被重办的诉求数 ÷ 诉求总数 × 100%",
+    "rehandle_rate": "重办率 = 截止日前书面回复曾被退回、或回访后重办的诉求数 ÷ 诉求总数 × 100%",
     "overdue_open": "超期未回复 = 截止日仍未通过审核回复、且办理期限早于截止日的交办数",
     "department_reply_rate": "单位回复率 = 该单位截止日前已通过审核回复的交办数 ÷ 该单位交办数 × 100%",
 }
@@ -359,8 +359,9 @@ def summary(issues: QuerySet[Issue], *, as_of: datetime.date | None = None) -> S
     # repeats a co-handled issue). Measured faster than grouping by issue first (bench/stats.py).
     counts.update(_issue_replied(_joined(issues).aggregate(**_replied_issue_aggregates(as_of),
                                                            **_assignment_aggregates(as_of))))
+    # A reply returned by the office (退回重办) counts as re-handling, as does 重办 after follow-up.
     counts["rehandled"] = issues.filter(Exists(HistoryEntry.objects.filter(
-        issue=OuterRef("pk"), action="reopen", at__lt=_end_of(as_of)))).count()
+        issue=OuterRef("pk"), action__in=("reopen", "return_reply"), at__lt=_end_of(as_of)))).count()
     return Summary(as_of=as_of, **counts)
 
 

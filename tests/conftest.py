@@ -103,3 +103,8 @@ def pdf_bytes(pages: int = 1) -> bytes:
 
 def reply_pdf(name: str = "回复函.pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, pdf_bytes(), content_type="application/pdf")
+
+
+@pytest.fixture
+def jtj_head(reference: None) -> object:
+    return make_user("jtj_head", department="jtj", role=Role.DEPARTMENT, is_head=True)

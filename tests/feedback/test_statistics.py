@@ -354,3 +354,20 @@ def test_every_figure_takes_a_constant_number_of_queries(reference, django_asser
     for breakdown, queries in ((statistics.by_category, 2), (statistics.by_month, 2), (statistics.by_township, 2)):
         with django_assert_max_num_queries(queries):
             breakdown(issues, as_of=AS_OF)
+
+
+def test_a_returned_reply_counts_as_re_handling(reference, netoffice, zjj_head):
+    """Issue 5: the office returning a reply (退回重办) counts in the re-handle rate."""
+    from tests.conftest import reply_pdf
+    from tests.factories import assigned
+
+    issue, (a,) = assigned(netoffice)
+    other, _ = assigned(netoffice, title="另一件")
+    first = services.submit_reply(actor=zjj_head, assignment=a, file=reply_pdf(), signer_name="王",
+                                  signer_title="局长", signed_on=a.assigned_on, result="resolved", summary="已解决")
+    today = a.assigned_on
+    before = statistics.summary(Issue.objects.filter(pk__in=[issue.pk, other.pk]), as_of=today)
+    services.return_reply(actor=netoffice, reply=first, reason="未加盖公章")
+    after = statistics.summary(Issue.objects.filter(pk__in=[issue.pk, other.pk]), as_of=today)
+    assert (before.rehandled, after.rehandled) == (0, 1)
+    assert after.rehandle_rate == Decimal("50.0")  # 1 of 2 issues
