@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from .models import Forum, NetIntake
+from .models import Forum, NetIntake, PublicSubmission
 
 
 @admin.register(Forum)
 class ForumAdmin(admin.ModelAdmin):
-    list_display = ["title", "held_on", "place", "chair"]
+    list_display = ["title", "held_on", "collect_from", "collect_until", "place", "chair"]
     search_fields = ["title", "place"]
     date_hierarchy = "held_on"
 
@@ -16,3 +16,19 @@ class ForumAdmin(admin.ModelAdmin):
 class NetIntakeAdmin(admin.ModelAdmin):
     list_display = ["issue", "forum", "handle"]
     raw_id_fields = ["issue"]
+
+
+@admin.register(PublicSubmission)
+class PublicSubmissionAdmin(admin.ModelAdmin):
+    """Read-only here: accepting, declining and publishing go through channels_net.services
+    (the triage page /net/submissions/)."""
+
+    list_display = ["code", "submitted_at", "category", "status", "consent_to_publish", "published_at"]
+    list_filter = ["status", "consent_to_publish"]
+    search_fields = ["code"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False

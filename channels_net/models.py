@@ -1,8 +1,14 @@
 from __future__ import annotations
 
-from django.db import models
+import datetime
+import secrets
 
-from feedback.models import Issue
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from feedback.models import Category, Issue
 
 
 class Forum(models.Model):
@@ -13,6 +19,9 @@ class Forum(models.Model):
     place = models.CharField("地点", max_length=100, blank=True)
     chair = models.CharField("主持领导", max_length=50, blank=True)
     minutes = models.TextField("纪要", blank=True)
+    # The online collection window (网上征集) before the forum, shown on the public portal.
+    collect_from = models.DateField("征集开始", null=True, blank=True)
+    collect_until = models.DateField("征集截止", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "网民座谈会"
@@ -21,6 +30,10 @@ class Forum(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def is_collecting(self, today: datetime.date | None = None) -> bool:
+        today = today or timezone.localdate()
+        return bool(self.collect_from and self.collect_until and self.collect_from <= today <= self.collect_until)
 
 
 class NetIntake(models.Model):
@@ -36,3 +49,69 @@ class NetIntake(models.Model):
 
     def __str__(self) -> str:
         return f"{self.issue.ref}（{self.forum or '网上征集'}）"
+
+
+# No 0/O, 1/I/L: a code read aloud over the phone or copied by hand must not be ambiguous.
+TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+TRACKING_LENGTH = 10  # 31**10 ≈ 8e14: not guessable within any rate limit
+
+
+def new_tracking_code() -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
+
+
+class PublicSubmissionQuerySet(models.QuerySet["PublicSubmission"]):
+    def pending(self) -> PublicSubmissionQuerySet:
+        return self.filter(status=PublicSubmission.Status.RECEIVED)
+
+    def published(self) -> PublicSubmissionQuerySet:
+        # Both conditions, always: the netizen's consent and the office's decision (DOMAIN.md privacy).
+        return self.filter(consent_to_publish=True, published_at__isnull=False, issue__isnull=False)
+
+
+class PublicSubmission(models.Model):
+    """A suggestion sent through the public portal, waiting for 网信办 to accept or decline it."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "已收到，待受理"
+        ACCEPTED = "accepted", "已受理"
+        DECLINED = "declined", "不予受理"
+
+    code = models.CharField("查询码", max_length=16, unique=True, default=new_tracking_code)
+    forum = models.ForeignKey(Forum, verbose_name="座谈会", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="submissions")
+    category = models.ForeignKey(Category, verbose_name="分类", on_delete=models.PROTECT, related_name="+")
+    content = models.TextField("意见建议")
+    name = models.CharField("姓名/网名", max_length=100, blank=True)
+    phone = models.CharField("联系电话", max_length=32, blank=True)
+    consent_to_publish = models.BooleanField("同意公开答复", default=False)
+    submitted_at = models.DateTimeField("提交时间", default=timezone.now)
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    decline_reason = models.TextField("不予受理理由", blank=True)
+    issue = models.OneToOneField(Issue, verbose_name="诉求", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="public_submission")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="处理人", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+    published_summary = models.TextField("公开答复摘要", blank=True,
+                                         help_text="公开前已自动遮盖手机号和身份证号")
+    published_at = models.DateTimeField("公开时间", null=True, blank=True)
+
+    objects = PublicSubmissionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "网上征集意见"
+        ordering = ["-submitted_at", "-id"]
+        indexes = [models.Index(fields=["status", "submitted_at"], name="public_submission_triage_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(issue__isnull=True) | Q(status="accepted"),
+                                   name="submission_issue_only_when_accepted"),
+            models.CheckConstraint(condition=~Q(status="declined") | ~Q(decline_reason=""),
+                                   name="submission_declined_with_reason"),
+            models.CheckConstraint(condition=Q(published_at__isnull=True)
+                                   | (Q(consent_to_publish=True) & Q(issue__isnull=False)),
+                                   name="submission_published_only_with_consent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}（{self.get_status_display()}）"

@@ -136,6 +136,13 @@ class IssueFilterForm(forms.Form):
                         widget=forms.TextInput(attrs={"placeholder": "编号、标题、内容或诉求人"}))
     channel = forms.ChoiceField(label="渠道", required=False, choices=[("", "全部渠道"), *Channel.choices])
     status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *Issue.Status.choices])
+    nature = forms.ChoiceField(label="性质", required=False, choices=[("", "全部性质"), *Issue.Nature.choices])
+    # The lead department's accepted reply (feedback.report.lead_result_is): 已解决 is the county's
+    # "enterprise problems solved".
+    result = forms.ChoiceField(label="办理结果", required=False,
+                               choices=[("", "全部结果"), *SignedReply.Result.choices])
+    replied = forms.ChoiceField(label="书面答复", required=False,
+                                choices=[("", "全部"), ("1", "已全部答复"), ("0", "尚未全部答复")])
     category = forms.ModelChoiceField(label="分类", required=False, queryset=Category.objects.all(),
                                       empty_label="全部分类")
     department = forms.ModelChoiceField(label="承办单位", required=False, empty_label="全部单位",

@@ -8,7 +8,7 @@ one transaction, locks the rows it changes, and records history via ``states.mov
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -31,15 +31,18 @@ from .errors import (
 from .ledger import LedgerCheck, LedgerError, LedgerProblem, LedgerRow
 from .models import (
     Assignment,
+    Bulletin,
     Category,
     Channel,
     DeadlinePolicy,
     DeadlineStep,
     DeadlineUnit,
     Department,
+    ExportJob,
     ExtensionRequest,
     HistoryEntry,
     Issue,
+    IssueQuerySet,
     Membership,
     Notification,
     Objection,
@@ -1262,3 +1265,179 @@ def _bulk_insert_issues(issues: list[Issue], rows: Sequence[LedgerRow]) -> None:
         raise LedgerError([LedgerProblem(r.row, "ref", f"编号“{r.ref}”刚刚已被登记，请重新导入")
                            for r in rows if r.ref in taken] or
                           [LedgerProblem(rows[0].row, "ref", "写入时发生冲突，请重新导入")]) from None
+
+
+# --- Monthly bulletins (月度通报): drafted at month end, frozen once published (feedback.bulletins) ---
+
+
+def _bulletin_scope(actor: User | None, channel: str) -> None:
+    from .bulletins import can_publish
+
+    if channel and channel not in Channel.values:
+        raise InvalidInput(f"未知渠道：{channel}", field="channel")
+    if actor is not None and not can_publish(actor, channel):
+        raise NotPermitted("只有管理员或本渠道的直通车办公室可以生成和发布通报。")
+
+
+@transaction.atomic
+def draft_bulletin(*, actor: User | None, month: datetime.date, channel: str = "") -> Bulletin:
+    """Create the month's bulletin as a draft, or recompute an existing draft; ``actor=None`` is the
+    month-end task. A published bulletin is never recomputed (IllegalTransition)."""
+    from .bulletins import compute_figures
+
+    _bulletin_scope(actor, channel)
+    month = month.replace(day=1)
+    if month > timezone.localdate():
+        raise InvalidInput("不能为尚未开始的月份生成通报。", field="month")
+    # The unique key (month, channel) decides between two drafters; the row lock orders them.
+    bulletin, _ = Bulletin.objects.get_or_create(month=month, channel=channel)
+    bulletin = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
+    if bulletin.status == Bulletin.Status.PUBLISHED:
+        raise IllegalTransition(f"{bulletin}已发布，数据已冻结，不能重新计算。")
+    bulletin.figures = compute_figures(month, channel)
+    bulletin.computed_at = timezone.now()
+    bulletin.save(update_fields=["figures", "computed_at"])
+    return bulletin
+
+
+@transaction.atomic
+def publish_bulletin(*, actor: User | None, bulletin: Bulletin) -> Bulletin:
+    """Recompute the draft one last time and freeze it: from now on its figures never change."""
+    from .bulletins import compute_figures
+
+    _bulletin_scope(actor, bulletin.channel)
+    bulletin = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
+    if bulletin.status == Bulletin.Status.PUBLISHED:
+        raise IllegalTransition(f"{bulletin}已于{timezone.localtime(bulletin.published_at):%Y-%m-%d %H:%M}发布。")
+    now = timezone.now()
+    bulletin.figures = compute_figures(bulletin.month, bulletin.channel)
+    bulletin.computed_at = now
+    bulletin.status = Bulletin.Status.PUBLISHED
+    bulletin.published_at = now
+    bulletin.published_by = actor if getattr(actor, "pk", None) else None
+    bulletin.save(update_fields=["figures", "computed_at", "status", "published_at", "published_by"])
+    return bulletin
+
+
+def draft_month_end_bulletins(*, today: datetime.date | None = None) -> list[Bulletin]:
+    """The month-end task: draft last month's bulletins (all channels, then each channel) that do not
+    exist yet. Idempotent: an existing one, draft or published, is left as it is."""
+    from .bulletins import previous_month
+
+    month = previous_month(today or timezone.localdate())
+    existing = set(Bulletin.objects.filter(month=month).values_list("channel", flat=True))
+    made = []
+    for channel in ["", *Channel.values]:
+        if channel in existing:
+            continue
+        try:
+            made.append(draft_bulletin(actor=None, month=month, channel=channel))
+        except IntegrityError:  # drafted meanwhile by someone else: theirs stands
+            continue
+    return made
+
+
+# --- Large ledger exports (导出任务): built by a worker, shown with progress, downloaded by the owner --
+
+EXPORT_SYNC_LIMIT = 2000  # up to this many rows the issue list exports at once, in the request
+EXPORT_CHUNK = 1000
+EXPORT_MAX_ROWS = 200_000
+EXPORT_CATCH_UP_AFTER = datetime.timedelta(minutes=1)
+# CELERY_TASK_TIME_LIMIT is 300 s: a job still "running" well after that lost its worker.
+EXPORT_STALE_AFTER = datetime.timedelta(minutes=15)
+
+
+def request_export(*, actor: User, params: dict[str, str]) -> ExportJob:
+    """Store the job, then ask a worker for it once the row is committed. With the broker down the
+    row stays queued and ``run_queued_exports`` (beat, every minute) picks it up."""
+    job = ExportJob.objects.create(user=actor, params={k: v for k, v in params.items() if k != "page"})
+    transaction.on_commit(lambda: _queue_export(job.pk))
+    return job
+
+
+def _queue_export(job_id: int) -> None:
+    import logging
+
+    from .tasks import build_export
+
+    try:
+        build_export.delay(job_id)
+    except Exception:
+        logging.getLogger(__name__).warning("broker unavailable; export %s waits for the catch-up run", job_id,
+                                            exc_info=True)
+
+
+def _claim_export(job_id: int) -> bool:
+    """Queued → running by a conditional UPDATE: of two workers (or a worker and the catch-up, or a
+    redelivered message) exactly one changes the row and builds the file."""
+    return ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
+        status=ExportJob.Status.RUNNING, started_at=timezone.now(), progress=0) == 1
+
+
+def run_export(*, job_id: int) -> ExportJob | None:
+    """Build the job's workbook if this call claims it; ``None`` when another run has it or it is gone."""
+    import os
+    import secrets
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from .exports import issues_workbook
+    from .forms import IssueFilterForm
+    from .views import filtered_issues
+
+    if not _claim_export(job_id):
+        return None
+    job = ExportJob.objects.select_related("user").get(pk=job_id)
+    try:
+        form = IssueFilterForm(job.params)
+        data = form.cleaned_data if form.is_valid() else {}
+        # The owner's scope as it is now: a user who lost access since asking gets only what they see.
+        issues = filtered_issues(job.user, data)
+        total = min(issues.count(), EXPORT_MAX_ROWS)
+        ExportJob.objects.filter(pk=job_id).update(total=total)
+        content = issues_workbook(_chunks_with_progress(job_id, issues, total))
+        relative = f"exports/{job_id}-{secrets.token_hex(8)}.xlsx"
+        target = Path(settings.MEDIA_ROOT) / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".part")
+        partial.write_bytes(content)
+        os.replace(partial, target)  # the download never sees half a file
+        ExportJob.objects.filter(pk=job_id).update(status=ExportJob.Status.DONE, progress=100, file=relative,
+                                                   finished_at=timezone.now())
+    except Exception as exc:
+        ExportJob.objects.filter(pk=job_id).update(status=ExportJob.Status.FAILED, error=str(exc)[:2000],
+                                                   finished_at=timezone.now())
+        raise
+    job.refresh_from_db()
+    return job
+
+
+def _chunks_with_progress(job_id: int, issues: IssueQuerySet, total: int) -> Iterator[Issue]:
+    """The issues in the list's order, chunk by chunk (each with its assignments prefetched), reporting
+    progress after each chunk. The ids are read once up front: a row registered meanwhile neither
+    shifts a chunk nor appears twice."""
+    ids = list(issues.values_list("pk", flat=True)[:total])
+    base = issues.model.objects.select_related("category", "requester").prefetch_related("assignments__department")
+    for start in range(0, len(ids), EXPORT_CHUNK):
+        part = ids[start:start + EXPORT_CHUNK]
+        rows = base.in_bulk(part)
+        yield from (rows[pk] for pk in part if pk in rows)
+        done = start + len(part)
+        ExportJob.objects.filter(pk=job_id).update(progress=min(99, done * 100 // max(len(ids), 1)))
+
+
+def run_queued_exports(*, now: datetime.datetime | None = None, limit: int = 5) -> int:
+    """The catch-up: jobs queued for over a minute (their message was lost with the broker down) and
+    jobs left running by a dead worker, oldest first. Each is claimed again before it is built."""
+    now = now or timezone.now()
+    # A stale running job goes back to queued only if it is still the same stale row (conditional UPDATE).
+    ExportJob.objects.filter(status=ExportJob.Status.RUNNING, started_at__lt=now - EXPORT_STALE_AFTER).update(
+        status=ExportJob.Status.QUEUED)
+    built = 0
+    for job_id in ExportJob.objects.filter(status=ExportJob.Status.QUEUED,
+                                           created_at__lt=now - EXPORT_CATCH_UP_AFTER).order_by(
+            "created_at").values_list("pk", flat=True)[:limit]:
+        if run_export(job_id=job_id) is not None:
+            built += 1
+    return built

@@ -23,3 +23,28 @@ def sweep_deadlines(batch: int = 500) -> dict[str, object]:
 def warn_missing_calendar() -> int:
     """From 1 November: tell administrators once per year that next year's calendar is missing."""
     return calendar_notice.warn_missing_calendar()
+
+
+@shared_task(acks_late=True)
+def draft_month_end_bulletins() -> int:
+    """On the 1st at 07:00: draft last month's bulletins once (unique on month and channel)."""
+    from . import services
+
+    return len(services.draft_month_end_bulletins())
+
+
+@shared_task(acks_late=True)
+def build_export(job_id: int) -> None:
+    """Build one export job's workbook. A redelivered message, or a job the catch-up already took,
+    finds the row no longer queued and returns (the claim is a conditional UPDATE)."""
+    from . import services
+
+    services.run_export(job_id=job_id)
+
+
+@shared_task(acks_late=True)
+def run_queued_exports() -> int:
+    """Catch-up: build the export jobs whose message was lost (broker down when they were asked for)."""
+    from . import services
+
+    return services.run_queued_exports()

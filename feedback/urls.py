@@ -2,14 +2,23 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import dashboard, views
+from . import bulletins, dashboard, export_jobs, report, status, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", views.PortalLoginView.as_view(), name="login"),
     path("accounts/logout/", views.PortalLogoutView.as_view(), name="logout"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("status/", status.status_page, name="status"),
     path("dashboard/items/", dashboard.dashboard_items, name="dashboard_items"),
+    path("bulletins/", bulletins.bulletin_list, name="bulletin_list"),
+    path("bulletins/draft/", bulletins.bulletin_draft, name="bulletin_draft"),
+    path("bulletins/<int:pk>/", bulletins.bulletin_detail, name="bulletin_detail"),
+    path("bulletins/<int:pk>/print/", bulletins.bulletin_print, name="bulletin_print"),
+    path("bulletins/<int:pk>/publish/", bulletins.bulletin_publish, name="bulletin_publish"),
+    path("report/", report.county_report, name="county_report"),
+    path("exports/<int:pk>/", export_jobs.export_job, name="export_job"),
+    path("exports/<int:pk>/download/", export_jobs.export_job_download, name="export_job_download"),
     path("issues/", views.issue_list, name="issue_list"),
     path("issues/export.xlsx", views.issue_export, name="issue_export"),
     path("issues/export-ledger.csv", views.issue_export_ledger, name="issue_export_ledger"),

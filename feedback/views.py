@@ -94,9 +94,17 @@ def filtered_issues(user: Any, data: dict[str, Any]) -> QuerySet[Issue]:
         q = data["q"].strip()
         issues = issues.filter(Q(ref__icontains=q) | Q(title__icontains=q) | Q(content__icontains=q)
                                | Q(requester__name__icontains=q))
-    for field in ("channel", "status", "category"):
+    for field in ("channel", "status", "category", "nature"):
         if data.get(field):
             issues = issues.filter(**{field: data[field]})
+    if data.get("result"):
+        from .report import lead_result_is
+
+        issues = issues.filter(lead_result_is(data["result"]))
+    if data.get("replied"):
+        from .report import fully_replied_q
+
+        issues = issues.filter(fully_replied_q()) if data["replied"] == "1" else issues.exclude(fully_replied_q())
     if data.get("department"):
         # Withdrawn assignments (handed over after an objection) don't count, as on the dashboard.
         issues = issues.filter(Exists(Assignment.objects.live().filter(issue=OuterRef("pk"),
@@ -137,8 +145,13 @@ def issue_export(request: HttpRequest) -> HttpResponse:
     form = IssueFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     issues = filtered_issues(request.user, data).prefetch_related("assignments__department")
+    # Large lists are built by a worker with progress (feedback.export_jobs); small ones at once.
+    rows = list(issues.values_list("pk", flat=True)[:services.EXPORT_SYNC_LIMIT + 1])
+    if len(rows) > services.EXPORT_SYNC_LIMIT:
+        job = services.request_export(actor=request.user, params=request.GET.dict())
+        return redirect("export_job", pk=job.pk)
     response = HttpResponse(
-        issues_workbook(issues[:20000]),
+        issues_workbook(issues.filter(pk__in=rows)),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -27,4 +27,11 @@ app.conf.beat_schedule = {
     # year's holiday calendar is missing; once per administrator and year.
     "warn-missing-calendar": {"task": "feedback.tasks.warn_missing_calendar",
                               "schedule": crontab(hour=8, minute=30)},
+    # The 1st of each month at 07:00 Asia/Shanghai: draft last month's bulletins (月度通报). A
+    # missed run is made up by drafting by hand on the bulletin page; a rerun drafts nothing twice.
+    "draft-month-end-bulletins": {"task": "feedback.tasks.draft_month_end_bulletins",
+                                  "schedule": crontab(day_of_month=1, hour=7, minute=0)},
+    # Every minute: export jobs still queued after a minute (their message was lost with the broker
+    # down) or left running by a dead worker are claimed again and built (feedback.services).
+    "run-queued-exports": {"task": "feedback.tasks.run_queued_exports", "schedule": 60.0},
 }

@@ -252,6 +252,11 @@ else:
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+# With Redis, the cache (public portal rate limits) is shared by every web worker; without it,
+# each process counts for itself, which is fine for one person trying the portal.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "zhitongche"}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "zhitongche")
 CELERY_TASK_ACKS_LATE = True

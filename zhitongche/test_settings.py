@@ -25,3 +25,5 @@ if not os.environ.get("REDIS_URL"):
 # No persistent connections in tests: threads and the live server must not keep the test
 # database open when pytest-django drops it.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Each test starts with an empty cache (rate-limit counters must not leak between tests or runs).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -103,6 +103,8 @@ class DeadlinePreviewSerializer(serializers.Serializer):
 
 class DepartmentSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    # Declared so the schema says "" is a value: only channel offices carry a channel (schema fuzz).
+    channel = serializers.ChoiceField(choices=Channel.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Department
@@ -111,7 +113,7 @@ class DepartmentSerializer(serializers.ModelSerializer):
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Category
@@ -239,6 +241,8 @@ class IssueSerializer(serializers.ModelSerializer):
     category_name = serializers.CharField(source="category.name", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     satisfaction_label = serializers.CharField(source="get_satisfaction_display", read_only=True)
+    # "" until the follow-up: declared so the schema lists it (schema fuzz).
+    satisfaction = serializers.ChoiceField(choices=Issue.Satisfaction.choices, allow_blank=True, read_only=True)
     requester = RequesterSerializer(read_only=True)
     assignments = serializers.SerializerMethodField(help_text="您有权查看的交办")
 

@@ -1,0 +1,142 @@
+"""The public portal (no login): the coming forum, submit a suggestion, follow it, read replies.
+
+Nothing here shows personal data: the tracking page shows statuses only, and published replies
+are the office's redacted summaries of issues whose submitter consented.
+
+Rate limiting counts in Django's cache per client IP and hour. The default LocMem cache counts
+per process, which is enough for one server process; production with several web processes
+should set ``CACHES`` to Redis so they share the count (docs/operations).
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from feedback.errors import WorkflowError
+
+from . import services
+from .forms import SearchForm, SuggestionForm, TrackForm, new_challenge
+from .models import TRACKING_ALPHABET, Forum, PublicSubmission
+
+SUBMISSIONS_PER_HOUR = 5
+FAILED_ATTEMPTS_PER_HOUR = 20  # wrong sums, honeypot hits: bounds guessing the answer
+PAGE_SIZE = 20
+
+
+def client_ip(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy rewrites it.
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _counter_key(kind: str, request: HttpRequest) -> str:
+    return f"public:{kind}:{client_ip(request)}:{int(time.time() // 3600)}"
+
+
+def _count(kind: str, request: HttpRequest) -> int:
+    return int(cache.get(_counter_key(kind, request), 0))
+
+
+def _bump(kind: str, request: HttpRequest) -> None:
+    key = _counter_key(kind, request)
+    cache.add(key, 0, timeout=3600)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+
+
+def rate_limited(request: HttpRequest) -> bool:
+    return (_count("submit", request) >= SUBMISSIONS_PER_HOUR
+            or _count("failed", request) >= FAILED_ATTEMPTS_PER_HOUR)
+
+
+def too_many(request: HttpRequest) -> HttpResponse:
+    return render(request, "public/too_many.html", status=429)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    coming = Forum.objects.filter(held_on__gte=today).order_by("held_on").first()
+    return render(request, "public/home.html", {
+        "forum": coming,
+        "collecting": services.open_forum(today),
+        "today": today,
+        "track_form": TrackForm(),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def submit(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        if rate_limited(request):
+            return too_many(request)
+        form = SuggestionForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                submission = services.submit_suggestion(
+                    category=data["category"], content=data["content"], name=data["name"],
+                    phone=data["phone"], consent_to_publish=data["consent_to_publish"])
+            except WorkflowError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                _bump("submit", request)
+                # The code is shown once, on this page; the URL carries it so it can be bookmarked.
+                return render(request, "public/submitted.html", {"submission": submission}, status=201)
+        _bump("failed", request)
+        status = 400
+    else:
+        form = SuggestionForm()
+        status = 200
+    question, token = new_challenge()
+    return render(request, "public/submit.html", {
+        "form": form, "question": question, "challenge": token, "collecting": services.open_forum(),
+    }, status=status)
+
+
+def normalise_code(raw: str) -> str:
+    return "".join(ch for ch in raw.upper() if ch in TRACKING_ALPHABET)
+
+
+def track_lookup(request: HttpRequest) -> HttpResponse:
+    form = TrackForm(request.GET or None)
+    if form.is_valid() and (code := normalise_code(form.cleaned_data["code"])):
+        return redirect("public:track", code=code)
+    return render(request, "public/track_lookup.html", {"form": form})
+
+
+def track(request: HttpRequest, code: str) -> HttpResponse:
+    submission = (PublicSubmission.objects.select_related("issue", "category")
+                  .filter(code=normalise_code(code)).first())
+    if submission is None:
+        return render(request, "public/track_missing.html", status=404)
+    published = submission.published_at is not None and submission.consent_to_publish
+    return render(request, "public/track.html", {"submission": submission, "published": published})
+
+
+def replies(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    rows = (PublicSubmission.objects.published().select_related("category", "issue")
+            .order_by("-published_at", "-id"))
+    query = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    if query:
+        rows = rows.filter(Q(published_summary__icontains=query) | Q(category__name__icontains=query))
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "public/replies.html", {"form": form, "page": page, "query": query})
+
+
+def reply_detail(request: HttpRequest, code: str) -> HttpResponse:
+    # Addressed by the issue's reference, never by the tracking code (which is the submitter's).
+    submission = (PublicSubmission.objects.published().select_related("category", "issue")
+                  .filter(issue__ref=code).first())
+    if submission is None:
+        return render(request, "public/track_missing.html", status=404)
+    return render(request, "public/reply_detail.html", {"submission": submission})

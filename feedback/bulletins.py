@@ -1,0 +1,221 @@
+"""月度通报 (the monthly bulletin): figures frozen at publication, and its pages.
+
+What a bulletin of month M counts (docs/user-guide.md "月度通报"):
+
+* **本月** — the issues *received* in M (the same cohort as the dashboard with the period set to
+  M), judged as they stood at the end of M's last day (``as_of``): a reply accepted in the next
+  month counts as not yet given, exactly as on the dashboard with that ``as_of``;
+* **本年累计** — the issues received from 1 January to the end of M, judged at the same ``as_of``;
+* **单位排名** — the departments' rows of the month's cohort, county bureaus and townships apart;
+* **列入通报的事项** — the escalation ladder's last step: assignments whose ``DeadlineStep``
+  "bulletin" is dated in the month *after* M. The ladder dates that step on the first day of the
+  month after supervision (feedback.deadlines.ladder) and tells the department "已列入月度通报" at
+  that moment; the bulletin drafted the same morning (1st of M+1, 07:00) is M's, so an item
+  supervised during M is listed in M's bulletin — each step lands in exactly one bulletin.
+
+A draft is recomputed on demand; publishing recomputes it one last time and freezes it
+(``Bulletin.save`` refuses to touch a published row). The pages read only ``Bulletin.figures``.
+Who: county leaders and administrators see every bulletin, a channel office its channel's and the
+all-channel ones; an administrator publishes any, an office its own channel's.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import fields
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from . import statistics
+from .access import Role, get_or_404, scope_of
+from .models import Bulletin, Channel, DeadlineStep, Department, Issue
+from .statistics import FORMULAS, Figures
+
+FIGURE_RATES = ("reply_rate", "closure_rate", "on_time_rate", "on_time_rate_original", "satisfaction_rate",
+                "follow_up_rate", "rehandle_rate")
+LISTED_LIMIT = 500  # a bulletin listing more than this prints the count and the first 500
+
+
+def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:
+    first = month.replace(day=1)
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    return first, following - datetime.timedelta(days=1)
+
+
+def previous_month(today: datetime.date) -> datetime.date:
+    return (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+
+
+def _figures(row: Figures) -> dict[str, Any]:
+    """A row as JSON: its counts and its rates (as strings, so the frozen value is exact)."""
+    data = {f.name: getattr(row, f.name) for f in fields(row)}
+    for name in FIGURE_RATES:
+        value = getattr(row, name)
+        data[name] = str(value) if value is not None else None
+    data["unreplied"] = row.unreplied
+    return {k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in data.items()}
+
+
+def _listing_window(month: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """The bulletin steps of month M: dated in M+1 (see the module docstring), Asia/Shanghai."""
+    _, last = month_bounds(month)
+    start = last + datetime.timedelta(days=1)
+    _, end = month_bounds(start)
+    tz = timezone.get_current_timezone()
+    return (datetime.datetime.combine(start, datetime.time.min, tzinfo=tz),
+            datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz))
+
+
+def listed_steps(month: datetime.date, channel: str = "") -> QuerySet[DeadlineStep]:
+    start, end = _listing_window(month)
+    steps = DeadlineStep.objects.filter(step=DeadlineStep.Step.BULLETIN, scheduled_for__gte=start,
+                                        scheduled_for__lt=end)
+    if channel:
+        steps = steps.filter(assignment__issue__channel=channel)
+    return steps.select_related("assignment__issue", "assignment__department").order_by(
+        "assignment__department__kind", "assignment__department__sort_order", "assignment__due_date", "id")
+
+
+def compute_figures(month: datetime.date, channel: str = "") -> dict[str, Any]:
+    """Everything a bulletin prints, as JSON. Eight queries, whatever the data."""
+    first, last = month_bounds(month)
+    issues = Issue.objects.all()
+    this_month = statistics.cohort(issues, channel=channel, received_from=first, received_to=last)
+    this_year = statistics.cohort(issues, channel=channel, received_from=first.replace(month=1), received_to=last)
+    departments = statistics.by_department(this_month, as_of=last)
+    listed = []
+    for step in listed_steps(month, channel)[:LISTED_LIMIT]:
+        a = step.assignment
+        listed.append({
+            "issue_id": a.issue_id, "ref": a.issue.ref, "title": a.issue.title,
+            "channel": a.issue.get_channel_display(), "department": a.department.name,
+            "department_kind": a.department.kind, "role": a.get_role_display(),
+            "due_date": step.due_date.isoformat(), "days_overdue": (last - step.due_date).days,
+            "replied_on": a.replied_on.isoformat() if a.replied_on and a.replied_on <= last else None,
+        })
+    return {
+        "month": f"{first:%Y-%m}", "first_day": first.isoformat(), "as_of": last.isoformat(),
+        "channel": channel,
+        "month_summary": _figures(statistics.summary(this_month, as_of=last)),
+        "year_summary": _figures(statistics.summary(this_year, as_of=last)),
+        "bureaus": [_figures(d) for d in departments if d.kind == Department.Kind.BUREAU],
+        "townships": [_figures(d) for d in departments if d.kind == Department.Kind.TOWNSHIP],
+        "listed": listed,
+        "listed_total": listed_steps(month, channel).count(),
+        "formulas": {k: FORMULAS[k] for k in ("reply_rate", "on_time_rate", "closure_rate", "satisfaction_rate",
+                                              "overdue_open", "department_reply_rate")},
+    }
+
+
+# --- access -----------------------------------------------------------------------------------------
+
+VIEW_ROLES = (Role.LEADER, Role.OFFICE, Role.ADMIN)
+
+
+def bulletins_for(user: Any) -> QuerySet[Bulletin]:
+    scope = scope_of(user)
+    if scope.role in (Role.LEADER, Role.ADMIN):
+        return Bulletin.objects.all()
+    if scope.role == Role.OFFICE:
+        return Bulletin.objects.filter(Q(channel="") | Q(channel=scope.channel))
+    return Bulletin.objects.none()
+
+
+def can_publish(user: Any, channel: str) -> bool:
+    scope = scope_of(user)
+    return scope.role == Role.ADMIN or (scope.role == Role.OFFICE and bool(channel) and scope.channel == channel)
+
+
+# --- pages ------------------------------------------------------------------------------------------
+
+
+def _rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """As the dashboard: on-time rate, then reply rate, then fewest overdue; no rate yet last."""
+    def key(r: dict[str, Any]) -> tuple[Any, ...]:
+        on_time, reply = r["on_time_rate"], r["reply_rate"]
+        return (on_time is None, -float(on_time or 0), -float(reply or 0), r["overdue_open"], r["department"])
+    return sorted(rows, key=key)
+
+
+def _context(bulletin: Bulletin) -> dict[str, Any]:
+    f = bulletin.figures
+    return {"b": bulletin, "f": f,
+            "rankings": [("县直部门排名", _rank(f.get("bureaus", []))), ("乡镇排名", _rank(f.get("townships", [])))],
+            "more_listed": f.get("listed_total", 0) - len(f.get("listed", []))}
+
+
+def _viewer(request: HttpRequest) -> None:
+    if scope_of(request.user).role not in VIEW_ROLES:
+        raise Http404("月度通报供县领导、直通车办公室和管理员查看。")
+
+
+@login_required
+def bulletin_list(request: HttpRequest) -> HttpResponse:
+    _viewer(request)
+    scope = scope_of(request.user)
+    channels = [("", "三个直通车合并")] + ([(scope.channel, Channel(scope.channel).label)] if scope.role == Role.OFFICE
+                                       else list(Channel.choices))
+    if scope.role != Role.ADMIN:
+        channels = [c for c in channels if can_publish(request.user, c[0])]
+    return render(request, "feedback/bulletin_list.html", {
+        "bulletins": bulletins_for(request.user).select_related("published_by"),
+        "draft_channels": channels, "last_month": f"{previous_month(timezone.localdate()):%Y-%m}",
+    })
+
+
+@login_required
+def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _viewer(request)
+    bulletin = get_or_404(bulletins_for(request.user).select_related("published_by"), pk=pk)
+    return render(request, "feedback/bulletin_detail.html", {
+        **_context(bulletin), "can_publish": bulletin.status == Bulletin.Status.DRAFT
+        and can_publish(request.user, bulletin.channel)})
+
+
+@login_required
+def bulletin_print(request: HttpRequest, pk: int) -> HttpResponse:
+    _viewer(request)
+    bulletin = get_or_404(bulletins_for(request.user).select_related("published_by"), pk=pk)
+    return render(request, "feedback/bulletin_print.html", _context(bulletin))
+
+
+@login_required
+@require_POST
+def bulletin_draft(request: HttpRequest) -> HttpResponse:
+    """Draft (or recompute the draft of) a month's bulletin by hand: ``month=YYYY-MM``, ``channel``."""
+    from .services import draft_bulletin
+    from .views import run_service
+
+    _viewer(request)
+    channel = request.POST.get("channel", "")
+    try:
+        year, number = (int(part) for part in request.POST.get("month", "").split("-"))
+        month = datetime.date(year, number, 1)
+    except ValueError:
+        messages.error(request, "月份格式应为 YYYY-MM。")
+        return redirect("bulletin_list")
+    bulletin = run_service(request, None, lambda: draft_bulletin(actor=request.user, month=month, channel=channel))
+    if bulletin is None:
+        return redirect("bulletin_list")
+    messages.success(request, f"已生成{bulletin}（草稿）。")
+    return redirect("bulletin_detail", pk=bulletin.pk)
+
+
+@login_required
+@require_POST
+def bulletin_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    from .services import publish_bulletin
+    from .views import run_service
+
+    _viewer(request)
+    bulletin = get_or_404(bulletins_for(request.user), pk=pk)
+    if run_service(request, None, lambda: publish_bulletin(actor=request.user, bulletin=bulletin)) is not None:
+        messages.success(request, f"已发布{bulletin}，数据自此冻结。")
+    return redirect("bulletin_detail", pk=pk)

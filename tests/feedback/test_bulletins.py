@@ -1,0 +1,222 @@
+"""Monthly bulletins (月度通报): hand-computed figures, freezing at publication, the month-end task, access.
+
+The cohort (May 2026, channel 政网 unless said), built through feedback.services. Due dates are set by a
+direct update, as in test_statistics.py, so the arithmetic reads in dates; the ladder's bulletin steps
+are inserted as the sweep would write them (test_sweeps.py covers the sweep itself).
+
+| issue | received | assignment (due)  | accepted reply      | at 05-31                  |
+|-------|----------|-------------------|---------------------|---------------------------|
+| I1    | 05-04    | zjj (05-10)       | 05-08               | replied on time           |
+| I2    | 05-05    | jtj (05-10)       | 05-15               | replied late              |
+| I3    | 05-06    | hqz township (05-20) | none             | overdue open              |
+| I4    | 05-20    | zjj (06-10)       | 06-05, after as_of  | not replied, not yet due  |
+| I5    | 04-20    | zjj (04-30)       | 05-02               | year block only: late     |
+| I6    | 05-07    | jtj, 政企 (05-15) | none                | only in the all-channel one |
+
+May, 政网: 4 issues, replied 2 → 50.0%; on time 1, late 1, overdue open 1 → 33.3%.
+January–May, 政网: 5 issues, replied 3 → 60.0%; on time 1, late 2, overdue open 1 → 25.0%.
+Bureaus: zjj 2 assignments (1 on time, 1 not yet due) → on time 100.0%, reply 50.0%; jtj 1 late → 0.0%,
+reply 100.0%. Townships: hqz 1 overdue open → 0.0%. All channels in May: 5 issues, replied 2 → 40.0%.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from feedback import bulletins, services
+from feedback.errors import IllegalTransition, NotPermitted
+from feedback.models import Assignment, Bulletin, DeadlineStep
+from tests.feedback.test_statistics import make, reply
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+MAY = D(2026, 5, 1)
+
+
+def bulletin_step(assignment: Assignment, day: D) -> DeadlineStep:
+    at = datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
+    return DeadlineStep.objects.create(assignment=assignment, step="bulletin", deadline_version=1,
+                                       due_date=assignment.due_date, scheduled_for=at, taken_at=at)
+
+
+@pytest.fixture
+def may(reference):
+    _, (a1,) = make(received=D(2026, 5, 4), lead="zjj", due=D(2026, 5, 10), name="张三")
+    reply(a1, D(2026, 5, 8))
+    _, (a2,) = make(received=D(2026, 5, 5), lead="jtj", due=D(2026, 5, 10), name="李四")
+    reply(a2, D(2026, 5, 15))
+    i3, (a3,) = make(received=D(2026, 5, 6), lead="hqz", due=D(2026, 5, 20), name="王五")
+    _, (a4,) = make(received=D(2026, 5, 20), lead="zjj", due=D(2026, 6, 10), name="赵六")
+    reply(a4, D(2026, 6, 5))
+    _, (a5,) = make(received=D(2026, 4, 20), lead="zjj", due=D(2026, 4, 30), name="钱七")
+    reply(a5, D(2026, 5, 2))
+    _, (a6,) = make(received=D(2026, 5, 7), lead="jtj", due=D(2026, 5, 15), channel="enterprise", name="某电子公司")
+    # I3 was supervised in May: its bulletin step is dated 1 June, so it is listed in May's bulletin;
+    # I5's step dated 1 May belongs to April's.
+    bulletin_step(a3, D(2026, 6, 1))
+    bulletin_step(a5, D(2026, 5, 1))
+    bulletin_step(a6, D(2026, 6, 1))
+    return {"i3": i3, "a3": a3, "a6": a6}
+
+
+def test_the_figures_of_a_hand_computed_month(may, django_assert_max_num_queries):
+    with django_assert_max_num_queries(10):
+        f = bulletins.compute_figures(MAY, "net")
+    m, y = f["month_summary"], f["year_summary"]
+    assert (f["month"], f["as_of"]) == ("2026-05", "2026-05-31")
+    assert (m["issues"], m["replied"], m["reply_rate"]) == (4, 2, "50.0")
+    assert (m["on_time"], m["late"], m["overdue_open"], m["on_time_rate"]) == (1, 1, 1, "33.3")
+    assert (y["issues"], y["replied"], y["reply_rate"]) == (5, 3, "60.0")
+    assert (y["on_time"], y["late"], y["overdue_open"], y["on_time_rate"]) == (1, 2, 1, "25.0")
+    bureaus = {d["department"]: d for d in f["bureaus"]}
+    assert set(bureaus) == {"zjj", "jtj"}
+    assert (bureaus["zjj"]["assignments"], bureaus["zjj"]["on_time_rate"], bureaus["zjj"]["reply_rate"]) == (
+        2, "100.0", "50.0")
+    assert (bureaus["jtj"]["on_time_rate"], bureaus["jtj"]["reply_rate"]) == ("0.0", "100.0")
+    assert [(d["department"], d["overdue_open"], d["on_time_rate"]) for d in f["townships"]] == [("hqz", 1, "0.0")]
+    assert [item["ref"] for item in f["listed"]] == [may["i3"].ref]
+    assert f["listed"][0]["days_overdue"] == 11
+
+
+def test_the_all_channel_bulletin_counts_every_channel(may):
+    f = bulletins.compute_figures(MAY, "")
+    assert (f["month_summary"]["issues"], f["month_summary"]["reply_rate"]) == (5, "40.0")
+    assert f["listed_total"] == 2
+
+
+def test_an_empty_month_shows_zeros_and_no_rates(reference):
+    f = bulletins.compute_figures(D(2026, 2, 1), "")
+    assert f["month_summary"]["issues"] == 0
+    assert f["month_summary"]["reply_rate"] is None
+    assert f["listed"] == [] and f["bureaus"] == []
+
+
+def test_a_published_bulletin_never_changes_when_the_data_is_corrected(may, netoffice):
+    draft = services.draft_bulletin(actor=netoffice, month=MAY, channel="net")
+    published = services.publish_bulletin(actor=netoffice, bulletin=draft)
+    frozen = published.figures
+    assert published.status == Bulletin.Status.PUBLISHED and published.published_by == netoffice
+
+    # A late reply, dated in May, is accepted afterwards: the live figures change, the bulletin does not.
+    reply(may["a3"], D(2026, 5, 25))
+    assert bulletins.compute_figures(MAY, "net")["month_summary"]["replied"] == 3
+    published.refresh_from_db()
+    assert published.figures == frozen
+    assert published.figures["month_summary"]["replied"] == 2
+
+    with pytest.raises(IllegalTransition):
+        services.draft_bulletin(actor=netoffice, month=MAY, channel="net")
+    with pytest.raises(IllegalTransition):
+        services.publish_bulletin(actor=netoffice, bulletin=published)
+    published.figures = {"month_summary": {"replied": 3}}
+    with pytest.raises(ValueError, match="已发布"):
+        published.save()
+    with pytest.raises(ValueError, match="已发布"):
+        published.delete()
+    published.refresh_from_db()
+    assert published.figures == frozen
+
+
+def test_a_stale_draft_in_memory_cannot_overwrite_the_published_bulletin(may, netoffice):
+    draft = services.draft_bulletin(actor=netoffice, month=MAY, channel="net")
+    stale = Bulletin.objects.get(pk=draft.pk)
+    services.publish_bulletin(actor=netoffice, bulletin=draft)
+    stale.figures = {}
+    with pytest.raises(ValueError):
+        stale.save()
+
+
+def test_a_draft_is_recomputed_until_it_is_published(may, netoffice):
+    draft = services.draft_bulletin(actor=netoffice, month=MAY, channel="net")
+    assert draft.figures["month_summary"]["replied"] == 2
+    reply(may["a3"], D(2026, 5, 25))
+    again = services.draft_bulletin(actor=netoffice, month=MAY, channel="net")
+    assert again.pk == draft.pk
+    assert again.figures["month_summary"]["replied"] == 3
+
+
+def test_only_an_administrator_or_the_channels_office_drafts_and_publishes(may, netoffice, ezoneoffice, leader):
+    with pytest.raises(NotPermitted):
+        services.draft_bulletin(actor=leader, month=MAY, channel="net")
+    with pytest.raises(NotPermitted):
+        services.draft_bulletin(actor=ezoneoffice, month=MAY, channel="net")
+    with pytest.raises(NotPermitted):
+        services.draft_bulletin(actor=netoffice, month=MAY, channel="")  # the all-channel one is the admin's
+
+
+def test_the_month_end_task_drafts_last_months_bulletins_once(may, admin_user):
+    from feedback import tasks
+
+    with time_machine.travel(datetime.datetime(2026, 6, 1, 7, 0, tzinfo=timezone.get_current_timezone())):
+        assert tasks.draft_month_end_bulletins() == 4
+        services.publish_bulletin(actor=admin_user, bulletin=Bulletin.objects.get(month=MAY, channel=""))
+        assert tasks.draft_month_end_bulletins() == 0
+    assert sorted(Bulletin.objects.filter(month=MAY).values_list("channel", flat=True)) == [
+        "", "citizen", "enterprise", "net"]
+    assert Bulletin.objects.get(month=MAY, channel="").status == Bulletin.Status.PUBLISHED
+
+
+def test_a_bulletin_is_not_drafted_for_a_month_not_yet_begun(reference, admin_user):
+    from feedback.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        services.draft_bulletin(actor=admin_user, month=D(2027, 3, 1), channel="")
+
+
+# --- pages --------------------------------------------------------------------------------------------
+
+
+def test_the_office_sees_its_channel_and_the_all_channel_bulletins_only(may, admin_user, ezoneoffice, client):
+    all_channels = services.draft_bulletin(actor=admin_user, month=MAY, channel="")
+    net = services.draft_bulletin(actor=admin_user, month=MAY, channel="net")
+    enterprise = services.draft_bulletin(actor=admin_user, month=MAY, channel="enterprise")
+    client.force_login(ezoneoffice)
+    page = client.get(reverse("bulletin_list")).content.decode()
+    assert str(all_channels) in page and str(enterprise) in page and str(net) not in page
+    assert client.get(reverse("bulletin_detail", args=[net.pk])).status_code == 404
+    assert client.get(reverse("bulletin_detail", args=[enterprise.pk])).status_code == 200
+    # Offices may not publish the all-channel bulletin: the page offers no button, the POST refuses.
+    client.post(reverse("bulletin_publish", args=[all_channels.pk]))
+    all_channels.refresh_from_db()
+    assert all_channels.status == Bulletin.Status.DRAFT
+    client.post(reverse("bulletin_publish", args=[enterprise.pk]))
+    enterprise.refresh_from_db()
+    assert enterprise.status == Bulletin.Status.PUBLISHED
+
+
+def test_departments_get_404(may, admin_user, zjj_head, client):
+    b = services.draft_bulletin(actor=admin_user, month=MAY, channel="")
+    client.force_login(zjj_head)
+    assert client.get(reverse("bulletin_list")).status_code == 404
+    assert client.get(reverse("bulletin_detail", args=[b.pk])).status_code == 404
+    assert client.get(reverse("bulletin_print", args=[b.pk])).status_code == 404
+
+
+def test_the_bulletin_page_ranks_bureaus_and_townships_apart_and_lists_the_items(may, admin_user, leader,
+                                                                                   client,
+                                                                                   django_assert_max_num_queries):
+    b = services.publish_bulletin(actor=admin_user,
+                                  bulletin=services.draft_bulletin(actor=admin_user, month=MAY, channel="net"))
+    client.force_login(leader)
+    client.get(reverse("bulletin_detail", args=[b.pk]))  # warm the session and scope
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("bulletin_detail", args=[b.pk])).content.decode()
+    assert "县直部门排名" in page and "乡镇排名" in page
+    assert page.index("县住房和城乡建设局") < page.index("县交通运输局") < page.index("黄桥镇")
+    assert may["i3"].ref in page and "发布通报" not in page
+    printed = client.get(reverse("bulletin_print", args=[b.pk])).content.decode()
+    assert "print-doc" in printed and may["i3"].ref in printed
+
+
+def test_an_administrator_drafts_by_hand_from_the_list(reference, admin_user, client):
+    client.force_login(admin_user)
+    response = client.post(reverse("bulletin_draft"), {"month": "2026-05", "channel": ""})
+    b = Bulletin.objects.get(month=MAY, channel="")
+    assert response.status_code == 302 and response["Location"] == reverse("bulletin_detail", args=[b.pk])
+    assert client.post(reverse("bulletin_draft"), {"month": "May", "channel": ""}).status_code == 302
