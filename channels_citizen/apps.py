@@ -13,5 +13,7 @@ class ChannelsCitizenConfig(AppConfig):
         from feedback.models import Channel
 
         from .demo import seed_demo_sessions
+        from .sessions import week_attendance, week_sessions
 
-        register(ChannelPlugin(Channel.CITIZEN, "无会周", "channels_citizen:home", seed_demo_sessions))
+        register(ChannelPlugin(Channel.CITIZEN, "无会周", "channels_citizen:home", seed_demo_sessions,
+                               sessions=week_sessions, attendance=week_attendance))

@@ -13,5 +13,7 @@ class ChannelsEnterpriseConfig(AppConfig):
         from feedback.models import Channel
 
         from .demo import seed_demo_sessions
+        from .sessions import attendance, sessions
 
-        register(ChannelPlugin(Channel.ENTERPRISE, "企业家日", "channels_enterprise:home", seed_demo_sessions))
+        register(ChannelPlugin(Channel.ENTERPRISE, "企业家日", "channels_enterprise:home", seed_demo_sessions,
+                               sessions=sessions, attendance=attendance))

@@ -7,6 +7,7 @@ from django.utils import timezone
 from feedback.workcalendar import load_calendar
 
 from .models import EnterpriseDay
+from .schedule import plan_month
 
 
 def seed_demo_sessions() -> int:
@@ -19,11 +20,10 @@ def seed_demo_sessions() -> int:
         month -= 1
         if month == 0:
             year, month = year - 1, 12
-        day = datetime.date(year, month, 23)
-        while not calendar.is_workday(day):
-            day += datetime.timedelta(days=1)
+        plan = plan_month(year, month, calendar)
         _, new = EnterpriseDay.objects.get_or_create(
-            held_on=day, defaults={"place": "经开区企业服务中心", "leaders": "县长、分管副县长"}
-        )
+            month=plan.month, defaults={"held_on": plan.held_on, "notice_on": plan.notice_on,
+                                        "provisional": plan.provisional, "place": "经开区企业服务中心",
+                                        "note": "县长、分管副县长带队"})
         created += new
     return created

@@ -7,7 +7,7 @@ from .models import Forum, NetIntake, PublicSubmission
 
 @admin.register(Forum)
 class ForumAdmin(admin.ModelAdmin):
-    list_display = ["title", "held_on", "collect_from", "collect_until", "place", "chair"]
+    list_display = ["title", "held_on", "collect_from", "collect_until", "place", "chair_title"]
     search_fields = ["title", "place"]
     date_hierarchy = "held_on"
 

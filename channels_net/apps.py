@@ -13,5 +13,7 @@ class ChannelsNetConfig(AppConfig):
         from feedback.models import Channel
 
         from .demo import seed_demo_sessions
+        from .sessions import forum_attendance, forum_sessions
 
-        register(ChannelPlugin(Channel.NET, "网民座谈会", "channels_net:home", seed_demo_sessions))
+        register(ChannelPlugin(Channel.NET, "网民座谈会", "channels_net:home", seed_demo_sessions,
+                               sessions=forum_sessions, attendance=forum_attendance))

@@ -15,7 +15,7 @@ def seed_demo_sessions() -> int:
         held_on = today - datetime.timedelta(days=20 + 90 * quarters_ago)
         _, new = Forum.objects.get_or_create(
             title=f"第{4 - quarters_ago}季度政网直通车网民座谈会（演示）",
-            defaults={"held_on": held_on, "place": "县委会议中心", "chair": "县委书记",
+            defaults={"held_on": held_on, "place": "县委会议中心", "chair_title": "县委书记",
                       "collect_from": held_on - datetime.timedelta(days=30),
                       "collect_until": held_on - datetime.timedelta(days=1)},
         )

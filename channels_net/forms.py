@@ -75,3 +75,120 @@ class DeclineForm(forms.Form):
 class PublishForm(forms.Form):
     summary = forms.CharField(label="公开答复摘要（手机号、身份证号会自动遮盖）", max_length=2000,
                               widget=forms.Textarea(attrs={"rows": 4}))
+
+
+# --- forums and batch intake --------------------------------------------------------------------
+
+SEPARATORS = re.compile(r"[；;，,、\s]+")
+
+
+def leaders_queryset() -> object:
+    from django.contrib.auth import get_user_model
+
+    from feedback.access import GROUP_NAMES, Role
+
+    # Inactive leaders stay selectable so that the service refuses them with its reason.
+    return get_user_model().objects.filter(groups__name=GROUP_NAMES[Role.LEADER]).order_by("username")
+
+
+class LeaderChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: object) -> str:
+        name = obj.get_full_name() or obj.get_username()  # type: ignore[attr-defined]
+        return name if obj.is_active else f"{name}（已停用）"  # type: ignore[attr-defined]
+
+
+class LeaderMultipleChoiceField(forms.ModelMultipleChoiceField):
+    label_from_instance = LeaderChoiceField.label_from_instance
+
+
+def parse_representatives(text: str) -> list[tuple[str, str, str]]:
+    """One representative a line: 网名，真实姓名，电话 (the last two optional)."""
+    rows = []
+    for line in text.splitlines():
+        parts = [p.strip() for p in re.split(r"[，,]", line)]
+        if not parts or not parts[0]:
+            continue
+        parts += ["", ""]
+        rows.append((parts[0], parts[1], parts[2]))
+    return rows
+
+
+class ForumForm(forms.Form):
+    title = forms.CharField(label="名称", max_length=100)
+    held_on = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date"}))
+    place = forms.CharField(label="地点", max_length=100, required=False)
+    chair = LeaderChoiceField(label="主持领导", queryset=None, required=False, empty_label="（未定）")
+    chair_title = forms.CharField(label="主持人职务", max_length=50, required=False, help_text="如：县委书记")
+    leaders = LeaderMultipleChoiceField(label="出席领导", queryset=None, required=False,
+                                        widget=forms.CheckboxSelectMultiple)
+    departments_present = forms.ModelMultipleChoiceField(label="到会部门负责人", queryset=None, required=False,
+                                                         widget=forms.CheckboxSelectMultiple)
+    representatives = forms.CharField(
+        label="网民代表", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="每行一位：网名，真实姓名，电话（后两项可不填；电话显示时遮盖）")
+    collect_from = forms.DateField(label="征集开始", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    collect_until = forms.DateField(label="征集截止", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    minutes = forms.CharField(label="纪要", required=False, widget=forms.Textarea(attrs={"rows": 6}))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        from feedback.models import Department
+
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["chair"].queryset = leaders_queryset()
+        self.fields["leaders"].queryset = leaders_queryset()
+        self.fields["departments_present"].queryset = (
+            Department.objects.exclude(kind=Department.Kind.OFFICE).filter(active=True).order_by("kind", "sort_order"))
+
+    def clean_representatives(self) -> list[tuple[str, str, str]]:
+        return parse_representatives(self.cleaned_data["representatives"])
+
+
+class DepartmentCodesField(forms.CharField):
+    """Co-handling departments typed as codes, separated by ；/; (keyboard-friendly, no JS)."""
+
+    def clean(self, value: object) -> list:
+        from feedback.models import Department
+
+        text = super().clean(value)
+        codes = [c for c in SEPARATORS.split(text or "") if c]
+        if not codes:
+            return []
+        found = {d.code: d for d in Department.objects.filter(code__in=codes)}
+        unknown = [c for c in codes if c not in found]
+        if unknown:
+            raise forms.ValidationError(f"未知单位代码：{'、'.join(unknown)}")
+        return [found[c] for c in codes]
+
+
+class ForumRequestForm(forms.Form):
+    handle = forms.CharField(label="诉求人/网名", max_length=100)
+    category = forms.ModelChoiceField(label="分类", queryset=None, empty_label="—")
+    lead = forms.ModelChoiceField(label="主办单位", queryset=None, empty_label="—")
+    co = DepartmentCodesField(label="协办单位代码", required=False, max_length=200)
+    title = forms.CharField(label="标题", max_length=200, required=False)
+    content = forms.CharField(label="诉求内容", max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+    onsite_answer = forms.CharField(label="现场回应", max_length=4000, required=False,
+                                    widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        from feedback.models import Department
+
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["category"].queryset = Category.objects.filter(active=True).select_related("parent")
+        self.fields["lead"].queryset = (Department.objects.filter(active=True)
+                                        .exclude(kind=Department.Kind.OFFICE).order_by("kind", "sort_order"))
+
+
+class BaseForumRequestFormSet(forms.BaseFormSet):
+    def filled_forms(self) -> list[ForumRequestForm]:
+        # Blank spare rows are skipped (Django leaves their cleaned_data empty).
+        return [f for f in self.forms if f.has_changed()]
+
+    def clean(self) -> None:
+        super().clean()
+        if not any(self.errors) and not self.filled_forms():
+            raise forms.ValidationError("请至少填写一行诉求。")
+
+
+ForumRequestFormSet = forms.formset_factory(ForumRequestForm, formset=BaseForumRequestFormSet, extra=8,
+                                            max_num=100, validate_max=True)

@@ -8,7 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from feedback.models import Category, Issue
+from feedback.models import Category, Department, Issue
+from feedback.privacy import mask_phone
 
 
 class Forum(models.Model):
@@ -17,7 +18,16 @@ class Forum(models.Model):
     title = models.CharField("名称", max_length=100)
     held_on = models.DateField("日期")
     place = models.CharField("地点", max_length=100, blank=True)
-    chair = models.CharField("主持领导", max_length=50, blank=True)
+    # The chair is one of the attending leaders (services.plan_forum keeps it among ``leaders``),
+    # so attendance is counted from ``leaders`` alone.
+    chair = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="主持领导", null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    chair_title = models.CharField("主持人职务", max_length=50, blank=True,
+                                   help_text="如：县委书记；县长代为主持")
+    leaders = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name="出席领导", blank=True,
+                                     related_name="net_forums_attended")
+    departments_present = models.ManyToManyField(Department, verbose_name="到会部门负责人", blank=True,
+                                                 related_name="net_forums_attended")
     minutes = models.TextField("纪要", blank=True)
     # The online collection window (网上征集) before the forum, shown on the public portal.
     collect_from = models.DateField("征集开始", null=True, blank=True)
@@ -34,6 +44,27 @@ class Forum(models.Model):
     def is_collecting(self, today: datetime.date | None = None) -> bool:
         today = today or timezone.localdate()
         return bool(self.collect_from and self.collect_until and self.collect_from <= today <= self.collect_until)
+
+
+class NetRepresentative(models.Model):
+    """A netizen representative at a forum, known by the online handle (山村支教亮亮老师)."""
+
+    forum = models.ForeignKey(Forum, verbose_name="座谈会", on_delete=models.CASCADE, related_name="representatives")
+    handle = models.CharField("网名", max_length=100)
+    real_name = models.CharField("真实姓名", max_length=50, blank=True)
+    phone = models.CharField("联系电话", max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "网民代表"
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["forum", "handle"], name="one_representative_handle_per_forum")]
+
+    def __str__(self) -> str:
+        return self.handle
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone) if self.phone else ""
 
 
 class NetIntake(models.Model):

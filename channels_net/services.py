@@ -7,17 +7,21 @@ ordinary issue with its history; the channel keeps the link (``NetIntake``) and 
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from feedback import services
-from feedback.access import can_register, registrable_channels
-from feedback.errors import IllegalTransition, InvalidInput, NotPermitted
-from feedback.models import Category, Channel, Issue, Requester
+from feedback.access import GROUP_NAMES, Role, can_register, registrable_channels
+from feedback.errors import IllegalTransition, InvalidInput, NotPermitted, WorkflowError
+from feedback.models import Category, Channel, Department, Issue, Requester
 from feedback.privacy import redact
 
-from .models import Forum, NetIntake, PublicSubmission
+from .models import Forum, NetIntake, NetRepresentative, PublicSubmission
 
 TITLE_LENGTH = 30
 # Issues that have an answer the office may make public.
@@ -119,3 +123,188 @@ def unpublish_reply(*, actor: User | None, submission: PublicSubmission) -> Publ
     submission.published_at = None
     submission.save(update_fields=["published_at"])
     return submission
+
+
+# --- forums -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RepresentativeData:
+    handle: str
+    real_name: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class ForumData:
+    title: str
+    held_on: datetime.date
+    place: str = ""
+    chair: User | None = None
+    chair_title: str = ""
+    leaders: Sequence[User] = ()
+    departments_present: Sequence[Department] = ()
+    representatives: Sequence[RepresentativeData] = ()
+    minutes: str = ""
+    collect_from: datetime.date | None = None
+    collect_until: datetime.date | None = None
+
+
+def leader_name(user: User) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _check_leaders(users: Sequence[User]) -> None:
+    group = GROUP_NAMES[Role.LEADER]
+    for user in users:
+        if not user.is_active:
+            raise InvalidInput(f"{leader_name(user)}的账号已停用，不能列为出席领导。", field="leaders")
+        if not user.groups.filter(name=group).exists():
+            raise InvalidInput(f"{leader_name(user)}不是县领导，不能列为出席领导。", field="leaders")
+
+
+def _check_representatives(reps: Sequence[RepresentativeData]) -> list[RepresentativeData]:
+    clean: list[RepresentativeData] = []
+    seen: set[str] = set()
+    for rep in reps:
+        handle = rep.handle.strip()
+        phone = rep.phone.strip().replace(" ", "").replace("-", "")
+        if not handle:
+            raise InvalidInput("网民代表须填写网名。", field="representatives")
+        if handle in seen:
+            raise InvalidInput(f"网民代表“{handle}”重复。", field="representatives")
+        if phone and not (phone.isdigit() and 7 <= len(phone) <= 15):
+            raise InvalidInput(f"网民代表“{handle}”的电话格式不正确。", field="representatives")
+        seen.add(handle)
+        clean.append(RepresentativeData(handle=handle[:100], real_name=rep.real_name.strip()[:50], phone=phone))
+    return clean
+
+
+def _check_forum(data: ForumData, *, forum: Forum | None) -> None:
+    if not data.title.strip():
+        raise InvalidInput("请填写座谈会名称。", field="title")
+    # A forum is planned ahead; a recorded forum may keep its (now past) date, but not move into the past.
+    if (forum is None or forum.held_on != data.held_on) and data.held_on < timezone.localdate():
+        raise InvalidInput("座谈会日期不能早于今天。", field="held_on")
+    if Forum.objects.filter(held_on=data.held_on).exclude(pk=forum.pk if forum else None).exists():
+        raise InvalidInput(f"{data.held_on:%Y-%m-%d} 已有座谈会。", field="held_on")
+    if (data.collect_from is None) != (data.collect_until is None):
+        raise InvalidInput("征集开始和截止日期需同时填写。", field="collect_from")
+    if data.collect_from and data.collect_until:
+        if data.collect_from > data.collect_until:
+            raise InvalidInput("征集开始日期不能晚于截止日期。", field="collect_from")
+        if data.collect_until > data.held_on:
+            raise InvalidInput("征集截止日期不能晚于座谈会日期。", field="collect_until")
+    if data.chair is not None:
+        _check_leaders([data.chair])
+    _check_leaders(data.leaders)
+    for dept in data.departments_present:
+        if dept.kind == Department.Kind.OFFICE:
+            raise InvalidInput("到会部门应为县直部门或乡镇。", field="departments_present")
+
+
+@transaction.atomic
+def _save_forum(actor: User | None, forum: Forum | None, data: ForumData) -> Forum:
+    _require_net_office(actor)
+    if forum is not None:
+        forum = Forum.objects.select_for_update().get(pk=forum.pk)
+    _check_forum(data, forum=forum)
+    reps = _check_representatives(data.representatives)
+    forum = forum or Forum()
+    forum.title = data.title.strip()
+    forum.held_on = data.held_on
+    forum.place = data.place.strip()
+    forum.chair = data.chair
+    forum.chair_title = data.chair_title.strip()
+    forum.minutes = data.minutes.strip()
+    forum.collect_from, forum.collect_until = data.collect_from, data.collect_until
+    forum.save()
+    # The chair attends: keeping it among the leaders lets attendance count one relation.
+    leaders = {u.pk: u for u in data.leaders}
+    if data.chair is not None:
+        leaders[data.chair.pk] = data.chair
+    forum.leaders.set(leaders.values())
+    forum.departments_present.set(data.departments_present)
+    forum.representatives.all().delete()
+    NetRepresentative.objects.bulk_create(
+        NetRepresentative(forum=forum, handle=r.handle, real_name=r.real_name, phone=r.phone) for r in reps)
+    return forum
+
+
+def plan_forum(*, actor: User | None, data: ForumData) -> Forum:
+    """Plan a forum (网信办 or an administrator). A date in the past is refused."""
+    return _save_forum(actor, None, data)
+
+
+def record_forum(*, actor: User | None, forum: Forum, data: ForumData) -> Forum:
+    """Update a forum: who attended, the representatives, the minutes."""
+    return _save_forum(actor, forum, data)
+
+
+# --- batch intake after a forum ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForumRequest:
+    """One speaker's request as entered right after the forum."""
+
+    handle: str
+    category: Category
+    lead: Department
+    content: str
+    title: str = ""
+    co: Sequence[Department] = ()
+    onsite_answer: str = ""
+    nature: str = Issue.Nature.SUGGESTION
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class RowError:
+    field: str | None
+    message: str
+
+
+class BatchRejected(InvalidInput):
+    """Some rows were refused: nothing of the batch was written. ``rows`` maps row index to error."""
+
+    def __init__(self, rows: dict[int, RowError]) -> None:
+        self.rows = rows
+        super().__init__(f"有 {len(rows)} 行填写有误，本批诉求均未登记，请修改后重新提交。")
+
+
+@transaction.atomic
+def record_forum_requests(*, actor: User | None, forum: Forum, rows: Sequence[ForumRequest]) -> list[Issue]:
+    """Register and assign every request raised at a forum, all or nothing.
+
+    Each row runs in its own savepoint so that every bad row is reported, not only the first;
+    any error then rolls the whole batch back (the outer transaction)."""
+    _require_net_office(actor)
+    if forum.held_on > timezone.localdate():
+        raise InvalidInput("座谈会尚未召开，不能登记现场诉求。", field="forum")
+    if not rows:
+        raise InvalidInput("请至少填写一行诉求。")
+    errors: dict[int, RowError] = {}
+    issues: list[Issue] = []
+    for index, row in enumerate(rows):
+        content = row.content.strip()
+        try:
+            with transaction.atomic():
+                issue = services.register_and_assign_issue(
+                    actor=actor, lead=row.lead, co=row.co, channel=Channel.NET, category=row.category,
+                    requester=services.RequesterData(name=row.handle, phone=row.phone, kind=Requester.Kind.NETIZEN),
+                    title=row.title.strip() or content.replace("\n", " ")[:TITLE_LENGTH], content=content,
+                    received_on=forum.held_on, nature=row.nature, onsite_answer=row.onsite_answer,
+                )
+                NetIntake.objects.create(issue=issue, forum=forum, handle=row.handle.strip()[:100])
+        except NotPermitted:
+            raise
+        except WorkflowError as exc:
+            errors[index] = RowError(exc.field, exc.message)
+        else:
+            issues.append(issue)
+    if errors:
+        raise BatchRejected(errors)
+    # assign_issue moved each issue on a locked copy: hand back the rows as stored, in row order.
+    fresh = Issue.objects.in_bulk([i.pk for i in issues])
+    return [fresh[i.pk] for i in issues]

@@ -1,29 +1,130 @@
 from __future__ import annotations
 
+import datetime
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from feedback.access import can_register, issues_for, registrable_channels
+from feedback import statistics
+from feedback.access import can_register, get_or_404, issues_for, registrable_channels
 from feedback.errors import InvalidInput, WorkflowError
 from feedback.models import Channel
 
 from . import services
-from .forms import DeclineForm, PublishForm
-from .models import Forum, PublicSubmission
+from .access import can_manage_forums, can_read_forums, forums_for
+from .forms import DeclineForm, ForumForm, ForumRequestFormSet, PublishForm
+from .models import Forum, NetIntake, PublicSubmission
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """The channel's page: this year's figures over the issues the user may see, then the forums."""
+    today = timezone.localdate()
     issues = issues_for(request.user).filter(channel=Channel.NET)
-    return render(request, "channels/home.html", {
+    figures = statistics.summary(statistics.cohort(issues, channel=Channel.NET,
+                                                   received_from=datetime.date(today.year, 1, 1),
+                                                   received_to=today), as_of=today)
+    forums = forums_for(request.user).annotate(request_count=Count("intakes")).select_related("chair")
+    return render(request, "channels/net_home.html", {
         "channel": Channel.NET,
         "channel_label": Channel.NET.label,
-        "sessions": Forum.objects.order_by("-held_on")[:12],
+        "figures": figures,
+        "year": today.year,
+        "coming": forums.filter(held_on__gte=today).order_by("held_on")[:4],
+        "past": forums.filter(held_on__lt=today).order_by("-held_on")[:12],
+        "can_read_forums": can_read_forums(request.user),
+        "can_manage": can_manage_forums(request.user),
         "issues": issues.select_related("category", "requester").order_by("-received_on", "-id")[:20],
         "issue_count": issues.count(),
+    })
+
+
+@login_required
+def forum_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    forum = get_or_404(forums_for(request.user).select_related("chair").prefetch_related(
+        "leaders", "departments_present", "representatives",
+        Prefetch("intakes", queryset=NetIntake.objects.select_related("issue", "issue__category")
+                 .prefetch_related("issue__assignments__department").order_by("issue__ref")),
+    ), pk=pk)
+    return render(request, "channels/net_forum_detail.html", {
+        "forum": forum, "can_manage": can_manage_forums(request.user),
+        "held": forum.held_on <= timezone.localdate(),
+    })
+
+
+def _forum_data(form: ForumForm) -> services.ForumData:
+    data: dict[str, Any] = dict(form.cleaned_data)
+    data["representatives"] = [services.RepresentativeData(*row) for row in data["representatives"]]
+    return services.ForumData(**data)
+
+
+def _initial(forum: Forum) -> dict[str, Any]:
+    reps = "\n".join("，".join(p for p in (r.handle, r.real_name, r.phone)) for r in forum.representatives.all())
+    return {"title": forum.title, "held_on": forum.held_on, "place": forum.place, "chair": forum.chair,
+            "chair_title": forum.chair_title, "leaders": list(forum.leaders.all()),
+            "departments_present": list(forum.departments_present.all()), "representatives": reps,
+            "collect_from": forum.collect_from, "collect_until": forum.collect_until, "minutes": forum.minutes}
+
+
+def _service_error(form: Any, exc: WorkflowError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+@login_required
+def forum_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Plan a forum (pk None) or record who attended and the minutes."""
+    if not can_manage_forums(request.user):
+        raise Http404("未找到该记录，或您无权查看。")
+    forum = get_or_404(forums_for(request.user), pk=pk) if pk is not None else None
+    form = ForumForm(request.POST or None, initial=_initial(forum) if forum else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if forum is None:
+                forum = services.plan_forum(actor=request.user, data=_forum_data(form))
+                messages.success(request, f"已安排“{forum.title}”。")
+            else:
+                forum = services.record_forum(actor=request.user, forum=forum, data=_forum_data(form))
+                messages.success(request, "已保存。")
+            return redirect("channels_net:forum_detail", forum.pk)
+        except WorkflowError as exc:
+            _service_error(form, exc)
+    return render(request, "channels/net_forum_form.html", {"form": form, "forum": forum})
+
+
+def _forum_request(form: Any) -> services.ForumRequest:
+    return services.ForumRequest(**form.cleaned_data)
+
+
+@login_required
+def forum_intake(request: HttpRequest, pk: int) -> HttpResponse:
+    """Batch intake right after a forum: every row registered and assigned, or none."""
+    if not can_manage_forums(request.user):
+        raise Http404("未找到该记录，或您无权查看。")
+    forum = get_or_404(forums_for(request.user), pk=pk)
+    formset = ForumRequestFormSet(request.POST or None, prefix="rows")
+    batch_error = ""
+    if request.method == "POST" and formset.is_valid():
+        filled = formset.filled_forms()
+        try:
+            issues = services.record_forum_requests(actor=request.user, forum=forum,
+                                                    rows=[_forum_request(f) for f in filled])
+        except services.BatchRejected as exc:
+            batch_error = exc.message
+            for index, error in exc.rows.items():
+                _service_error(filled[index], InvalidInput(error.message, field=error.field))
+        except WorkflowError as exc:
+            batch_error = exc.message
+        else:
+            messages.success(request, f"已登记并交办 {len(issues)} 件诉求。")
+            return redirect("channels_net:forum_detail", forum.pk)
+    return render(request, "channels/net_forum_intake.html", {
+        "forum": forum, "formset": formset, "batch_error": batch_error,
     })
 
 

@@ -75,9 +75,18 @@ def _compute_scope(user: Any) -> Scope:
     return Scope(Role.NONE, department)
 
 
+def _not_accused(scope: Scope, issue_path: str = "") -> Q:
+    """检举控告 (信访工作条例 art. 30): an accusation is never shown to the accused unit, whatever the
+    user's role there and even if it were assigned the issue. Applied here once, so every list,
+    detail page, inbox, download, export, statistic and API built on these querysets inherits it."""
+    if scope.department is None:
+        return Q()
+    return ~Q(**{f"{issue_path}accused_department": scope.department})
+
+
 def issues_for(user: Any) -> Any:
     scope = scope_of(user)
-    issues = Issue.objects.all()
+    issues = Issue.objects.filter(_not_accused(scope))
     if scope.role in (Role.ADMIN, Role.LEADER):
         return issues
     if scope.role == Role.OFFICE:
@@ -91,7 +100,7 @@ def issues_for(user: Any) -> Any:
 
 def assignments_for(user: Any) -> Any:
     scope = scope_of(user)
-    assignments = Assignment.objects.all()
+    assignments = Assignment.objects.filter(_not_accused(scope, "issue__"))
     if scope.role in (Role.ADMIN, Role.LEADER):
         return assignments
     if scope.role == Role.OFFICE:
@@ -112,7 +121,8 @@ def replies_for(user: Any) -> Any:
         return own
     leads = Assignment.objects.filter(issue=OuterRef("assignment__issue"), department=scope.department,
                                       role=Assignment.Role.LEAD).exclude(status=Assignment.Status.WITHDRAWN)
-    return SignedReply.objects.filter(Q(assignment__department=scope.department) | Exists(leads))
+    return SignedReply.objects.filter(Q(assignment__department=scope.department) | Exists(leads)).filter(
+        _not_accused(scope, "assignment__issue__"))
 
 
 def extensions_for(user: Any) -> Any:

@@ -146,6 +146,11 @@ class Issue(models.Model):
     content = models.TextField("诉求内容")
     received_on = models.DateField("受理日期")
     onsite_answer = models.TextField("现场回应", blank=True)
+    # 检举控告 (信访工作条例 art. 30): the accused unit never sees the issue (access.issues_for).
+    accused_department = models.ForeignKey(
+        Department, verbose_name="被举报单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="仅限举报、投诉类诉求；被举报单位在任何页面、接口和统计中都看不到本诉求",
+    )
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.REGISTERED)
     satisfaction = models.CharField("回访评价", max_length=16, choices=Satisfaction.choices, blank=True)
     follow_up_comment = models.TextField("回访意见", blank=True)
@@ -178,6 +183,10 @@ class Issue(models.Model):
             models.CheckConstraint(
                 condition=Q(closed_on__isnull=True) | Q(closed_on__gte=F("received_on")),
                 name="closed_not_before_received",
+            ),
+            models.CheckConstraint(
+                condition=Q(accused_department__isnull=True) | Q(nature__in=["report", "complaint"]),
+                name="accusation_is_report_or_complaint",
             ),
         ]
 

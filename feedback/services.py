@@ -102,6 +102,7 @@ def register_issue(
     nature: str = Issue.Nature.SUGGESTION,
     onsite_answer: str = "",
     ref: str | None = None,
+    accused_department: Department | None = None,
 ) -> Issue:
     if channel not in Channel.values:
         raise InvalidInput(f"未知渠道：{channel}", field="channel")
@@ -117,6 +118,10 @@ def register_issue(
         raise InvalidInput("请填写诉求内容。", field="content")
     if received_on > timezone.localdate():
         raise InvalidInput("受理日期不能晚于今天。", field="received_on")
+    if accused_department is not None and nature not in ACCUSATION_NATURES:
+        raise InvalidInput("只有举报、投诉类诉求可以填写被举报单位。", field="accused_department")
+    if accused_department is not None and accused_department.kind == Department.Kind.OFFICE:
+        raise InvalidInput("直通车办公室不能作为被举报单位登记，请报纪检监察机关处理。", field="accused_department")
     ref = (ref or "").strip() or next_reference(channel, received_on)
     if Issue.objects.filter(ref=ref).exists():
         raise DuplicateReference(f"编号“{ref}”已存在，请勿重复登记。", field="ref")
@@ -126,7 +131,7 @@ def register_issue(
             issue = Issue.objects.create(
                 ref=ref, channel=channel, nature=nature, category=category, requester=who,
                 title=title.strip(), content=content.strip(), received_on=received_on,
-                onsite_answer=onsite_answer.strip(), registered_by=actor,
+                onsite_answer=onsite_answer.strip(), registered_by=actor, accused_department=accused_department,
             )
     except IntegrityError:
         # Two clerks registering the same reference at once: the unique index decides.
@@ -143,16 +148,30 @@ def register_and_assign_issue(
     co: Sequence[Department] = (),
     deadline_amount: int | None = None,
     deadline_unit: str | None = None,
+    accused_department: Department | None = None,
     **registration: object,
 ) -> Issue:
     """Register an issue and, when a lead department is given, assign it: both or neither."""
-    issue = register_issue(actor=actor, **registration)  # type: ignore[arg-type]
+    issue = register_issue(actor=actor, accused_department=accused_department,  # type: ignore[arg-type]
+                           **registration)
     if lead is not None:
         assign_issue(actor=actor, issue=issue, lead=lead, co=co, deadline_amount=deadline_amount,
                      deadline_unit=deadline_unit)
     elif co:
         raise InvalidInput("选择协办单位时必须同时选择主办单位。", field="lead")
     return issue
+
+
+# 检举控告: only these natures may name an accused unit (Issue constraint accusation_is_report_or_complaint).
+ACCUSATION_NATURES = (Issue.Nature.REPORT, Issue.Nature.COMPLAINT)
+
+
+def _refuse_accused(issue: Issue, departments: Sequence[Department], *, field: str) -> None:
+    """信访工作条例 art. 30: the accused unit must never receive the accusation it is accused in."""
+    for dept in departments:
+        if issue.accused_department_id is not None and dept.pk == issue.accused_department_id:
+            raise InvalidInput(f"“{dept.name}”是本诉求的被举报单位，不能交由其办理（《信访工作条例》第三十条："
+                               "检举控告材料不得透露、转送给被检举控告的单位）。", field=field)
 
 
 def policy_for(channel: str, nature: str) -> DeadlinePolicy | None:
@@ -194,6 +213,8 @@ def assign_issue(
     issue = Issue.objects.select_for_update().get(pk=issue.pk)
     _require_office(actor, issue)
     _check_departments(lead, co)
+    _refuse_accused(issue, [lead], field="lead")
+    _refuse_accused(issue, co, field="co")
     assigned_on = assigned_on or timezone.localdate()
     if assigned_on < issue.received_on:
         raise InvalidInput("交办日期不能早于受理日期。", field="assigned_on")
@@ -602,6 +623,7 @@ def accept_objection(*, actor: User | None, objection: Objection, department: De
     if department.pk == old.department_id:
         raise InvalidInput("改派单位不能是提出异议的单位；如认为应由该单位办理，请驳回异议。", field="department")
     _check_handling_department(department, field="department")
+    _refuse_accused(issue, [department], field="department")
     if issue.assignments.live().filter(department=department).exists():
         raise InvalidInput(f"“{department.name}”已是本诉求的承办单位，不能重复交办。", field="department")
     today = timezone.localdate()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import bulletins, dashboard, export_jobs, report, status, views
+from . import bulletins, dashboard, export_jobs, report, sessions_calendar, status, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +17,9 @@ urlpatterns = [
     path("bulletins/<int:pk>/print/", bulletins.bulletin_print, name="bulletin_print"),
     path("bulletins/<int:pk>/publish/", bulletins.bulletin_publish, name="bulletin_publish"),
     path("report/", report.county_report, name="county_report"),
+    path("calendar/", sessions_calendar.calendar_page, name="sessions_calendar"),
+    path("calendar.ics", sessions_calendar.calendar_ics, name="sessions_calendar_ics"),
+    path("calendar/attendance/", sessions_calendar.attendance_page, name="sessions_attendance"),
     path("exports/<int:pk>/", export_jobs.export_job, name="export_job"),
     path("exports/<int:pk>/download/", export_jobs.export_job_download, name="export_job_download"),
     path("issues/", views.issue_list, name="issue_list"),

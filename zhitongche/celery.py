@@ -34,4 +34,9 @@ app.conf.beat_schedule = {
     # Every minute: export jobs still queued after a minute (their message was lost with the broker
     # down) or left running by a dead worker are claimed again and built (feedback.services).
     "run-queued-exports": {"task": "feedback.tasks.run_queued_exports", "schedule": 60.0},
+    # Daily at 07:45 Asia/Shanghai: create the coming month's enterprise day (one per month, so the
+    # monthly job is idempotent and a missed run is made up the next day) and send the notices of
+    # days within 3 working days (once per person and day).
+    "plan-enterprise-days": {"task": "channels_enterprise.tasks.plan_enterprise_days",
+                             "schedule": crontab(hour=7, minute=45)},
 }
