@@ -68,10 +68,14 @@ class IssueForm(DepartmentChoiceMixin):
     title = forms.CharField(label="标题", max_length=200)
     content = forms.CharField(label="诉求内容", widget=forms.Textarea(attrs={"rows": 5}))
     onsite_answer = forms.CharField(label="现场回应", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    accused_department = forms.ModelChoiceField(
+        label="被举报单位", required=False, empty_label="（无）",
+        queryset=Department.objects.filter(active=True).exclude(kind=Department.Kind.OFFICE),
+        help_text="检举控告类诉求：该单位将看不到本诉求，也不能作为承办单位")
 
     field_order = ["channel", "ref", "received_on", "nature", "category", "requester_kind", "requester_name",
-                   "requester_phone", "requester_org", "title", "content", "onsite_answer", "lead", "co",
-                   "deadline_amount", "deadline_unit"]
+                   "requester_phone", "requester_org", "title", "content", "onsite_answer", "accused_department",
+                   "lead", "co", "deadline_amount", "deadline_unit"]
 
     def __init__(self, *args: Any, channels: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

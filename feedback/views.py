@@ -182,6 +182,7 @@ def _register_and_assign(user: Any, data: dict[str, Any]) -> Issue:
         title=data["title"], content=data["content"], received_on=data["received_on"],
         nature=data["nature"], onsite_answer=data["onsite_answer"], lead=data["lead"], co=list(data["co"]),
         deadline_amount=data["deadline_amount"], deadline_unit=data["deadline_unit"] or None,
+        accused_department=data["accused_department"],
     )
 
 

@@ -341,6 +341,8 @@ class IssueCreateSerializer(DeadlineInputMixin):
     requester = RequesterSerializer(help_text="诉求人：name 必填，phone、kind、organization 可选")
     lead = DepartmentCodeField(required=False, allow_null=True, help_text="主办单位代码；留空则只登记不交办")
     co = DepartmentCodesField(required=False, default=list, help_text="协办单位代码列表")
+    accused_department = DepartmentCodeField(required=False, allow_null=True,
+                                             help_text="被举报单位代码（仅举报、投诉类）；该单位看不到本诉求")
 
     def validate_category(self, value: str) -> Category:
         category = Category.objects.filter(code=value).first()

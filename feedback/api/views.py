@@ -424,7 +424,7 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
                 requester=requester, title=data["title"], content=data["content"],
                 received_on=data["received_on"], nature=data["nature"], onsite_answer=data["onsite_answer"],
                 lead=data.get("lead"), co=data["co"], deadline_amount=data.get("deadline_amount"),
-                deadline_unit=data.get("deadline_unit"),
+                deadline_unit=data.get("deadline_unit"), accused_department=data.get("accused_department"),
             )
         return self._detail(issue, status.HTTP_201_CREATED)
 

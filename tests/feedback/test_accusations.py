@@ -177,3 +177,57 @@ def test_a_leader_whose_department_is_accused_does_not_see_it(world):
     member = make_user("zjj_leader", department="zjj", role=access.Role.LEADER)
     assert not access.issues_for(member).filter(accused_department__code="zjj").exists()
     assert Assignment.objects.filter(issue=world["leaked"]).exists()
+
+
+def test_an_accusation_is_registered_on_the_form_and_hidden_from_the_accused(client, netoffice, zjj_head):
+    from django.urls import reverse
+
+    from feedback.models import Category, Department, Issue
+
+    client.force_login(netoffice)
+    response = client.post(reverse("issue_create"), {
+        "channel": "net", "received_on": "2026-11-02", "nature": "report",
+        "category": Category.objects.get(code="housing").pk, "requester_kind": "netizen",
+        "requester_name": "匿名网友", "title": "举报某单位违规收费", "content": "详见材料",
+        "accused_department": Department.objects.get(code="zjj").pk,
+        "lead": Department.objects.get(code="jtj").pk,
+    })
+    assert response.status_code == 302
+    issue = Issue.objects.get()
+    assert issue.accused_department.code == "zjj"
+    client.force_login(zjj_head)
+    assert client.get(reverse("issue_detail", args=[issue.pk])).status_code == 404
+
+
+def test_the_form_refuses_the_accused_unit_as_handler(client, netoffice):
+    from django.urls import reverse
+
+    from feedback.models import Category, Department, Issue
+
+    client.force_login(netoffice)
+    zjj = Department.objects.get(code="zjj")
+    response = client.post(reverse("issue_create"), {
+        "channel": "net", "received_on": "2026-11-02", "nature": "report",
+        "category": Category.objects.get(code="housing").pk, "requester_kind": "netizen",
+        "requester_name": "匿名网友", "title": "举报", "content": "详见材料",
+        "accused_department": zjj.pk, "lead": zjj.pk,
+    })
+    assert response.status_code == 200 and "被举报" in response.content.decode()
+    assert not Issue.objects.exists()
+
+
+def test_an_accusation_is_registered_through_the_api(client, netoffice):
+    from feedback.models import Issue
+
+    client.force_login(netoffice)
+    response = client.post("/api/v1/issues/", {
+        "nature": "report", "category": "housing", "title": "举报", "content": "详见材料",
+        "requester": {"name": "匿名网友"}, "accused_department": "zjj", "lead": "jtj",
+    }, content_type="application/json")
+    assert response.status_code == 201, response.json()
+    assert Issue.objects.get().accused_department.code == "zjj"
+    wrong = client.post("/api/v1/issues/", {
+        "nature": "suggestion", "category": "housing", "title": "建议", "content": "x",
+        "requester": {"name": "网友"}, "accused_department": "zjj",
+    }, content_type="application/json")
+    assert wrong.status_code == 400 and "accused_department" in wrong.json()
