@@ -28,10 +28,12 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pgbench_setup import bench_url, recreate_database, setup_django, step
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -49,53 +51,6 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--reuse", action="store_true", help="keep an existing bench database with its rows")
     p.add_argument("--explain", action="store_true", help="print the query plans of the endpoint's queries")
     return p.parse_args()
-
-
-def bench_url(name: str) -> tuple[str, str]:
-    url = os.environ.get("DATABASE_URL", "")
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
-        sys.exit("bench/stats.py needs PostgreSQL: set DATABASE_URL=postgres://user@host:port/anydb")
-    return urlunsplit(parts._replace(path=f"/{name}")), urlunsplit(parts._replace(path="/postgres"))
-
-
-def recreate_database(maintenance_url: str, name: str, reuse: bool) -> bool:
-    import psycopg
-
-    with psycopg.connect(maintenance_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and reuse:
-            return False
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return True
-
-
-def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.pop("REDIS_URL", None)
-    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="zt-bench-stats-")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "zhitongche.settings"
-    os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
-    os.environ["DEBUG"] = "0"  # no query log
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    os.environ["SECURE_COOKIES"] = "0"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-
-
-def step(label: str):
-    class Timer:
-        def __enter__(self):
-            print(f"  {label} …", end="", flush=True)
-            self.start = time.perf_counter()
-
-        def __exit__(self, *exc):
-            print(f" {time.perf_counter() - self.start:.1f} s", flush=True)
-
-    return Timer()
 
 
 def populate(issues: int) -> None:
@@ -371,7 +326,7 @@ def explain(period: dict[str, str], as_of: datetime.date) -> None:
 
 def main() -> None:
     args = parse_args()
-    url, maintenance = bench_url(args.database)
+    url, maintenance = bench_url(args.database, "bench/stats.py")
     fresh = recreate_database(maintenance, args.database, args.reuse)
     setup_django(url)
     from django.contrib.auth import get_user_model

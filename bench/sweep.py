@@ -25,11 +25,13 @@ import datetime
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pgbench_setup import bench_url, recreate_database, setup_django, step
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -51,55 +53,6 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--database", default="zt_bench", help="database to (re)create (default zt_bench)")
     p.add_argument("--reuse", action="store_true", help="keep an existing bench database with the rows")
     return p.parse_args()
-
-
-def bench_url(name: str) -> tuple[str, str]:
-    url = os.environ.get("DATABASE_URL", "")
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
-        sys.exit("bench/sweep.py needs PostgreSQL: set DATABASE_URL=postgres://user@host:port/anydb")
-    bench = urlunsplit(parts._replace(path=f"/{name}"))
-    maintenance = urlunsplit(parts._replace(path="/postgres"))
-    return bench, maintenance
-
-
-def recreate_database(maintenance_url: str, name: str, reuse: bool) -> bool:
-    import psycopg
-
-    with psycopg.connect(maintenance_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and reuse:
-            return False
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return True
-
-
-def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    # The sweep asks for its emails after each commit: send those requests to a throwaway
-    # filesystem queue, never to a developer's Redis or var/ queue.
-    os.environ.pop("REDIS_URL", None)
-    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="zt-bench-")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "zhitongche.settings"
-    os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
-    os.environ["DEBUG"] = "0"  # no query log: it would cost time and memory over 100,000 queries
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-
-
-def step(label: str):
-    class Timer:
-        def __enter__(self):
-            print(f"  {label} …", end="", flush=True)
-            self.start = time.perf_counter()
-
-        def __exit__(self, *exc):
-            print(f" {time.perf_counter() - self.start:.1f} s", flush=True)
-
-    return Timer()
 
 
 def populate(rows: int, due_share: float) -> int:
@@ -245,7 +198,7 @@ def reset() -> None:
 
 def main() -> None:
     args = parse_args()
-    url, maintenance = bench_url(args.database)
+    url, maintenance = bench_url(args.database, "bench/sweep.py")
     fresh = recreate_database(maintenance, args.database, args.reuse)
     setup_django(url)
     from django.db import connection
