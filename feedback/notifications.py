@@ -36,6 +36,11 @@ def notify_users(assignment: Assignment, kind: str, users: list, *, title: str, 
     queue_after_commit()
 
 
+def mark_all_read(*, user: object) -> int:
+    """The bell's "mark all read": a person's own reading state, not a workflow transition."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
 def queue_after_commit() -> None:
     """Ask for one mail run after this transaction commits, however many notices it created:
     with the broker down each publish waits for its retries, so one per transaction, not per row."""

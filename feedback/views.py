@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from . import access, documents, previews, services
+from . import access, documents, notifications, previews, services
 from .access import Role, scope_of
 from .deadlines import add_working_days, compute_deadline
 from .downloads import reply_file_response
@@ -429,8 +429,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def notifications_mark_read(request: HttpRequest) -> HttpResponse:
-    # Reading one's own notifications is not a workflow transition; no service needed.
-    Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    notifications.mark_all_read(user=request.user)
     return redirect("notifications")
 
 
