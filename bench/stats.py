@@ -4,18 +4,23 @@
 
 PostgreSQL only. Drops and recreates the database ``zt_bench_stats`` (``--database``) on the
 server DATABASE_URL points at (the database named in the URL is not touched), migrates it and
-generates in SQL (``INSERT … SELECT generate_series``) ``--issues`` issues over the five years
-before 2026-11-28 with 1.5 assignments each (every other issue is co-handled): most replied,
-some late, some open and overdue, 5% extended, most replied issues closed and rated.
+generates in SQL (``INSERT … SELECT generate_series``, the rollup's triggers off) ``--issues`` issues
+over the five years before 2026-11-28 with 1.5 assignments each (every other issue is co-handled):
+most replied, some late, some open and overdue, 5% extended, most replied issues closed and rated.
+Then it builds the statistics rollup with ``manage.py rebuild_stats_rollup`` (timed; with
+``--reuse`` the same command checks the existing rollup and corrects nothing).
 
 Then, for each period (all five years; the last twelve months; one quarter of one channel),
 it times alternately, ``--runs`` times each:
 
 - the endpoint through Django's test client (URL routing, authentication as the county leader,
-  parameter validation, ``feedback.statistics``, serialisation to JSON), and
-- hand-written SQL computing the same figures in one statement (a materialised CTE over the cohort;
-  for the summary and the months two ways of counting the replied issues, grouping by issue or
-  counting distinct issues; each checked to give the same numbers as the endpoint),
+  parameter validation, ``feedback.statistics``, serialisation to JSON),
+- the ``feedback.statistics`` function alone, and
+- hand-written SQL computing the same figures: one statement over the issue and assignment tables
+  (a materialised CTE over the cohort; for the summary and the months two ways of counting the
+  replied issues), and one reading the rollup tables as the endpoint does (month rows, daily rows
+  at the ends of the period, the open assignments not yet due taken off); each checked to give the
+  same numbers as the endpoint,
 
 and prints the medians and the ratio endpoint / fastest SQL. ``--reuse`` keeps an existing database.
 """
@@ -72,6 +77,9 @@ def populate(issues: int) -> None:
               "first": TODAY - datetime.timedelta(DAYS - 1), "today": TODAY}
     with connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit = off")
+        # Generated rows skip the rollup's dirty-key triggers (migration 0008): the rollup is
+        # rebuilt from scratch afterwards, as after a restore (manage.py rebuild_stats_rollup).
+        cursor.execute("SET session_replication_role = replica")
         cursor.execute("SELECT setseed(0.20261128)")
         with step(f"{params['requesters']:,} requesters"):
             cursor.execute("""
@@ -114,9 +122,9 @@ def populate(issues: int) -> None:
                     FROM drawn d)
                 INSERT INTO feedback_assignment (issue_id, department_id, role, status, assigned_on, deadline_amount,
                     deadline_unit, due_date, original_due_date, provisional, deadline_version, replied_on,
-                    next_step, created_at)
+                    created_at)
                 SELECT issue_id, department_id, role, CASE WHEN replied IS NULL THEN 'acknowledged' ELSE 'accepted' END,
-                       received_on, 14, 'calendar_day', due, original_due, false, 1, replied, '', now()
+                       received_on, 14, 'calendar_day', due, original_due, false, 1, replied, now()
                 FROM shaped""", params)
         # Fully replied issues: replied, 80% of them followed up and closed a few days later.
         with step("issue states, follow-ups and closures"):
@@ -132,8 +140,29 @@ def populate(issues: int) -> None:
                                         WHEN d.s < 0.85 THEN 'basically' WHEN d.s < 0.93 THEN 'dissatisfied'
                                         ELSE 'unreachable' END
                 FROM drawn d WHERE d.issue_id = i.id""", params)
+        cursor.execute("SET session_replication_role = DEFAULT")
         with step("vacuum analyze"):
             cursor.execute("VACUUM ANALYZE")
+
+
+def rebuild_rollup() -> None:
+    """``manage.py rebuild_stats_rollup``, timed (on a database it has already summed, it only checks)."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    with step("rollup rebuild (rebuild_stats_rollup)"):
+        call_command("rebuild_stats_rollup")
+    with connection.cursor() as cursor, step("vacuum analyze of the rollup"):
+        for table in ("statsrollup", "statsmonthrollup", "statsdepartmentrollup", "statsdepartmentmonthrollup",
+                      "statsopendue", "statsmonthrequesters"):
+            cursor.execute(f"VACUUM ANALYZE feedback_{table}")
+        cursor.execute("SELECT (SELECT count(*) FROM feedback_statsrollup), (SELECT count(*) FROM"
+                       " feedback_statsmonthrollup), (SELECT count(*) FROM feedback_statsdepartmentrollup),"
+                       " (SELECT count(*) FROM feedback_statsdepartmentmonthrollup),"
+                       " (SELECT count(*) FROM feedback_statsopendue)")
+        day, month, dept_day, dept_month, open_due = cursor.fetchone()
+    print(f"  rollup rows: {day:,} per day, {month:,} per month; per department {dept_day:,} per day, "
+          f"{dept_month:,} per month; {open_due:,} open-assignment due dates")
 
 
 # --- the yardstick: hand-written SQL, one statement per endpoint -----------------------------------
@@ -282,6 +311,116 @@ def raw_months(period: dict[str, str], as_of: datetime.date) -> list[dict[str, o
         return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
 
 
+# --- the yardstick reading the rollup: the same tables as the endpoint, hand-written for this data ------
+#
+# Valid when no key of the period is read live at as_of (nothing marked, every reply and closure on or
+# before as_of): main() checks it. The whole months come from the month rows, the days at the ends of
+# the period from the daily rows; the open assignments not yet due are taken off the overdue ones.
+
+COUNTS = ("issues", "closed", "followed_up", "rated", "satisfied", "dissatisfied", "unreachable", "rehandled",
+          "assigned_issues", "replied", "assignments", "assignments_replied", "on_time", "late", "overdue_open",
+          "on_time_original", "late_original", "overdue_open_original")
+OWN = ("assignments", "assignments_replied", "on_time", "late", "overdue_open", "on_time_original", "late_original",
+       "overdue_open_original")
+
+
+def rollup_params(period: dict[str, str], as_of: datetime.date) -> tuple[str, dict[str, object]]:
+    start, end = (datetime.date.fromisoformat(period[k]) for k in ("received_from", "received_to"))
+    first = start if start.day == 1 else (start.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    after_end = end + datetime.timedelta(days=1)
+    last = (after_end.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    if first > last:  # no whole month: every day from the daily rows
+        first = last = datetime.date(9999, 1, 1)
+    month_end = (last.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    channel = "AND channel = %(channel)s" if period.get("channel") else ""
+    return channel, {"from": start, "to": end, "m_first": first, "m_last": last, "m_end": month_end,
+                     "as_of": as_of, "channel": period.get("channel", "")}
+
+
+def _rollup_rows(columns: str, day: str, month: str, channel: str, month_key: str = "month",
+                 day_key: str = "received_on") -> str:
+    return f"""
+        SELECT {month_key} AS m, {columns} FROM {month} WHERE month BETWEEN %(m_first)s AND %(m_last)s {channel}
+        UNION ALL
+        SELECT {day_key}, {columns} FROM {day} WHERE received_on BETWEEN %(from)s AND %(to)s {channel}
+            AND (received_on < %(m_first)s OR received_on >= %(m_end)s)"""
+
+
+NOT_YET_DUE = """SUM(assignments) AS n, SUM(assignments) FILTER (WHERE original_due_date >= %(as_of)s) AS n_original
+    FROM feedback_statsopendue WHERE due_date >= %(as_of)s AND received_on BETWEEN %(from)s AND %(to)s"""
+
+
+def _minus_not_yet_due(alias: str) -> str:
+    return ", ".join(f"{alias}.{c} - COALESCE(o.n, 0) AS {c}" if c == "overdue_open" else
+                     f"{alias}.{c} - COALESCE(o.n_original, 0) AS {c}" if c == "overdue_open_original" else
+                     f"{alias}.{c}" for c in COUNTS)
+
+
+def raw_summary_rollup(period: dict[str, str], as_of: datetime.date) -> dict[str, int]:
+    from django.db import connection
+
+    channel, params = rollup_params(period, as_of)
+    where, cohort_params = cohort_sql(period)
+    params.update(cohort_params)
+    sql = f"""
+        WITH r AS ({_rollup_rows(", ".join(COUNTS), "feedback_statsrollup", "feedback_statsmonthrollup", channel)}),
+        s AS (SELECT {", ".join(f"SUM({c}) AS {c}" for c in COUNTS)} FROM r),
+        o AS (SELECT {NOT_YET_DUE} {channel}),
+        q AS (SELECT count(*) AS requesters FROM (
+                SELECT requester_id FROM feedback_issue WHERE {where} GROUP BY requester_id) x)
+        SELECT {_minus_not_yet_due("s")}, q.requesters FROM s, o, q"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [col.name for col in cursor.description]
+        return {n: int(v or 0) for n, v in zip(names, cursor.fetchone(), strict=True)}
+
+
+def raw_departments_rollup(period: dict[str, str], as_of: datetime.date) -> list[dict[str, object]]:
+    from django.db import connection
+
+    channel, params = rollup_params(period, as_of)
+    own = ", ".join(f"own_{c}" for c in OWN)
+    sql = f"""
+        WITH r AS ({_rollup_rows(f"department_id, {own}", "feedback_statsdepartmentrollup",
+                                 "feedback_statsdepartmentmonthrollup", channel)}),
+        a AS (SELECT department_id, {", ".join(f"SUM(own_{c}) AS {c}" for c in OWN)} FROM r GROUP BY department_id),
+        o AS (SELECT department_id, {NOT_YET_DUE} {channel} GROUP BY department_id)
+        SELECT d.code AS department, d.name, d.kind, a.assignments, a.assignments_replied AS replied, a.on_time,
+               a.late, a.overdue_open - COALESCE(o.n, 0) AS overdue_open, a.on_time_original, a.late_original,
+               a.overdue_open_original - COALESCE(o.n_original, 0) AS overdue_open_original
+        FROM a JOIN feedback_department d ON d.id = a.department_id LEFT JOIN o USING (department_id)
+        ORDER BY d.kind, d.sort_order, d.code"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [col.name for col in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def raw_months_rollup(period: dict[str, str], as_of: datetime.date) -> list[dict[str, object]]:
+    from django.db import connection
+
+    channel, params = rollup_params(period, as_of)
+    where, cohort_params = cohort_sql(period)
+    params.update(cohort_params)
+    month = "date_trunc('month', received_on)::date"
+    sql = f"""
+        WITH r AS ({_rollup_rows(", ".join(COUNTS), "feedback_statsrollup", "feedback_statsmonthrollup", channel,
+                                 day_key=month)}),
+        im AS (SELECT m, {", ".join(f"SUM({c}) AS {c}" for c in COUNTS)} FROM r GROUP BY m),
+        o AS (SELECT {month} AS m, {NOT_YET_DUE} {channel} GROUP BY 1),
+        q AS (SELECT month AS m, requesters FROM feedback_statsmonthrequesters
+              WHERE month BETWEEN %(m_first)s AND %(m_last)s AND channel = %(channel)s AND category_id = 0
+              UNION ALL
+              SELECT m, count(*) FROM (SELECT requester_id, {month} AS m FROM feedback_issue WHERE {where}
+                  AND (received_on < %(m_first)s OR received_on >= %(m_end)s) GROUP BY 1, 2) x GROUP BY m)
+        SELECT {_minus_not_yet_due("im")}, q.requesters, to_char(im.m, 'YYYY-MM') AS month
+        FROM im LEFT JOIN o USING (m) LEFT JOIN q USING (m) ORDER BY im.m"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [col.name for col in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 # --- the run ---------------------------------------------------------------------------------------
 
 
@@ -338,6 +477,7 @@ def main() -> None:
     if fresh:
         print("populating:")
         populate(args.issues)
+    rebuild_rollup()
     with connection.cursor() as cursor:
         cursor.execute("SELECT (SELECT count(*) FROM feedback_issue), (SELECT count(*) FROM feedback_assignment)")
         n_issues, n_assignments = cursor.fetchone()
@@ -353,40 +493,59 @@ def main() -> None:
         "one quarter, 政网": {"received_from": "2026-07-01", "received_to": "2026-09-30", "channel": "net"},
     }
     # Each endpoint's hand-written candidates; the fastest in this run is the yardstick.
-    endpoints = {"summary": (raw_summary, raw_summary_distinct), "departments": (raw_departments,),
-                 "months": (raw_months, raw_months_distinct)}
-    results: list[tuple[str, str, float, float]] = []
+    endpoints = {"summary": (raw_summary, raw_summary_distinct, raw_summary_rollup),
+                 "departments": (raw_departments, raw_departments_rollup),
+                 "months": (raw_months, raw_months_distinct, raw_months_rollup)}
+    results: list[tuple[str, str, float, float, float]] = []
+    from feedback import rollup
+    from feedback import statistics as figures
+    from feedback.models import Issue
+
+    functions = {"summary": figures.summary, "departments": figures.by_department, "months": figures.by_month}
     for label, period in periods.items():
+        window = {"channel": period.get("channel", ""),
+                  "received_from": datetime.date.fromisoformat(period["received_from"]),
+                  "received_to": datetime.date.fromisoformat(period["received_to"])}
+        live = rollup.live_keys(rollup.Cohort(**window), as_of)
+        if live:  # the hand-written rollup SQL assumes none (the endpoint computes them live)
+            sys.exit(f"{label}: {len(live)} keys are read live at {as_of}; the rollup SQL would be wrong")
         if args.explain:
             print(f"plans of the summary's queries, {label}:")
             explain(period, as_of)
         for endpoint, candidates in endpoints.items():
             query = urlencode({**period, "as_of": str(as_of)})
             url_ = f"/api/v1/stats/{endpoint}/?{query}"
+            function = functions[endpoint]
             api_times: list[float] = []
+            function_times: list[float] = []
             sql_times: dict[str, list[float]] = {raw.__name__: [] for raw in candidates}
             for _ in range(args.runs):
                 seconds, response = timed(lambda u=url_: client.get(u))
                 assert response.status_code == 200, response.content[:500]
                 api_times.append(seconds)
+                seconds, _rows = timed(lambda f=function, w=window: f(figures.cohort(Issue.objects.all(), **w),
+                                                                      as_of=as_of))
+                function_times.append(seconds)
                 for raw in candidates:
                     seconds, rows = timed(lambda r=raw, p=period: r(p, as_of))
                     sql_times[raw.__name__].append(seconds)
                     check_same(endpoint, json.loads(response.content), rows)
-            api = statistics.median(api_times)
+            api, function_time = statistics.median(api_times), statistics.median(function_times)
             _best, sql = min(((name, statistics.median(t)) for name, t in sql_times.items()), key=lambda x: x[1])
             if len(candidates) > 1:
                 print("  " + ", ".join(f"{name} {statistics.median(t) * 1000:.1f} ms" for name, t in sql_times.items()))
-            results.append((label, endpoint, api, sql))
-            print(f"{label:18} {endpoint:12} endpoint {api * 1000:8.1f} ms   SQL {sql * 1000:8.1f} ms   "
-                  f"ratio {api / sql:4.2f}", flush=True)
+            results.append((label, endpoint, api, function_time, sql))
+            print(f"{label:18} {endpoint:12} endpoint {api * 1000:8.1f} ms   statistics.py {function_time * 1000:8.1f}"
+                  f" ms   SQL {sql * 1000:8.1f} ms   ratio {api / sql:4.2f}", flush=True)
 
-    print(f"\nmedians of {args.runs} runs, {n_issues:,} issues / {n_assignments:,} assignments "
-          f"(endpoint = Django test client, leader, JSON; SQL = the fastest hand-written statement):")
-    print(f"  {'period':18} {'endpoint':12} {'endpoint ms':>12} {'SQL ms':>9} {'ratio':>6}")
-    for label, endpoint, api, sql in results:
-        print(f"  {label:18} {endpoint:12} {api * 1000:12.1f} {sql * 1000:9.1f} {api / sql:6.2f}")
-
+    print(f"\nmedians of {args.runs} runs, {n_issues:,} issues / {n_assignments:,} assignments, as_of {as_of} "
+          "(endpoint = Django test client, leader, JSON; function = feedback.statistics alone; "
+          "SQL = the fastest hand-written statement):")
+    print(f"  {'period':18} {'endpoint':12} {'endpoint ms':>12} {'function ms':>12} {'SQL ms':>9} {'ratio':>6}"
+          f" {'function/SQL':>13}")
+    for label, endpoint, api, function_time, sql in results:
+        print(f"  {label:18} {endpoint:12} {api * 1000:12.1f} {function_time * 1000:12.1f} {sql * 1000:9.1f}"
+              f" {api / sql:6.2f} {function_time / sql:13.2f}")
 
 if __name__ == "__main__":
     main()

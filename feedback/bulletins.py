@@ -14,7 +14,9 @@ What a bulletin of month M counts (docs/user-guide.md "月度通报"):
   supervised during M is listed in M's bulletin — each step lands in exactly one bulletin.
 
 A draft is recomputed on demand; publishing recomputes it one last time and freezes it
-(``Bulletin.save`` refuses to touch a published row). The pages read only ``Bulletin.figures``.
+(``Bulletin.save`` refuses to touch a published row). The pages and the Word document of a published
+bulletin (``feedback.bulletin_docx``) read only ``Bulletin.figures``: both print the cells of
+``bulletin_tables``, so the document shows exactly what the page shows.
 Who: county leaders and administrators see every bulletin, a channel office its channel's and the
 all-channel ones; an administrator publishes any, an office its own channel's.
 """
@@ -22,7 +24,7 @@ all-channel ones; an administrator publishes any, an office its own channel's.
 from __future__ import annotations
 
 import datetime
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from django.contrib import messages
@@ -30,7 +32,9 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from . import statistics
@@ -41,6 +45,7 @@ from .statistics import FORMULAS, Figures
 FIGURE_RATES = ("reply_rate", "closure_rate", "on_time_rate", "on_time_rate_original", "satisfaction_rate",
                 "follow_up_rate", "rehandle_rate")
 LISTED_LIMIT = 500  # a bulletin listing more than this prints the count and the first 500
+ALL_CHANNELS_ISSUER = "三个直通车办公室"
 
 
 def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -75,16 +80,27 @@ def _listing_window(month: datetime.date) -> tuple[datetime.datetime, datetime.d
 
 def listed_steps(month: datetime.date, channel: str = "") -> QuerySet[DeadlineStep]:
     start, end = _listing_window(month)
+    # Taken steps only: the pending ones are the ladder still ahead (feedback.sweeps).
     steps = DeadlineStep.objects.filter(step=DeadlineStep.Step.BULLETIN, scheduled_for__gte=start,
-                                        scheduled_for__lt=end)
+                                        scheduled_for__lt=end, taken_at__isnull=False)
     if channel:
         steps = steps.filter(assignment__issue__channel=channel)
     return steps.select_related("assignment__issue", "assignment__department").order_by(
         "assignment__department__kind", "assignment__department__sort_order", "assignment__due_date", "id")
 
 
+def issuer_name(channel: str) -> str:
+    """Who issues the bulletin: the channel's office (县委网信办, 经开区管委会, 县信访局), or for the
+    all-channel bulletin the three offices together."""
+    if not channel:
+        return ALL_CHANNELS_ISSUER
+    office = (Department.objects.filter(kind=Department.Kind.OFFICE, channel=channel)
+              .order_by("sort_order", "code").values_list("name", flat=True).first())
+    return office or f"{Channel(channel).label}办公室"
+
+
 def compute_figures(month: datetime.date, channel: str = "") -> dict[str, Any]:
-    """Everything a bulletin prints, as JSON. Eight queries, whatever the data."""
+    """Everything a bulletin prints, as JSON. Eleven queries, whatever the data."""
     first, last = month_bounds(month)
     issues = Issue.objects.all()
     this_month = statistics.cohort(issues, channel=channel, received_from=first, received_to=last)
@@ -103,6 +119,8 @@ def compute_figures(month: datetime.date, channel: str = "") -> dict[str, Any]:
     return {
         "month": f"{first:%Y-%m}", "first_day": first.isoformat(), "as_of": last.isoformat(),
         "channel": channel,
+        # Frozen with the figures: renaming the office later does not rewrite a published bulletin.
+        "issuer": issuer_name(channel),
         "month_summary": _figures(statistics.summary(this_month, as_of=last)),
         "year_summary": _figures(statistics.summary(this_year, as_of=last)),
         "bureaus": [_figures(d) for d in departments if d.kind == Department.Kind.BUREAU],
@@ -144,11 +162,76 @@ def _rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=key)
 
 
-def _context(bulletin: Bulletin) -> dict[str, Any]:
-    f = bulletin.figures
-    return {"b": bulletin, "f": f,
-            "rankings": [("县直部门排名", _rank(f.get("bureaus", []))), ("乡镇排名", _rank(f.get("townships", [])))],
-            "more_listed": f.get("listed_total", 0) - len(f.get("listed", []))}
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    link: str = ""  # the page links each listed item to its issue; print and DOCX never link
+    title: str = ""  # the formula, as a tooltip on the page
+
+
+@dataclass(frozen=True)
+class BulletinTable:
+    """One table of a bulletin, cell by cell, as the page, the print page and the DOCX all show it."""
+
+    heading: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Cell, ...]]
+    empty: str  # printed in a single row when there are no rows
+    note: str = ""  # printed under the table
+
+
+def _pct(rate: str | None) -> str:
+    return f"{rate}%" if rate is not None else "—"
+
+
+def bulletin_tables(f: dict[str, Any], *, link_items: bool = False) -> list[BulletinTable]:
+    """The bulletin's tables from its stored figures alone (no query): 总体情况, the two rankings and
+    the listed items. A rate over nothing prints "—"; a department without an on-time rate has no rank."""
+    m, y = f.get("month_summary", {}), f.get("year_summary", {})
+    formulas = f.get("formulas", {})
+
+    def both(label: str, formula: str, value: Any) -> tuple[Cell, ...]:
+        return (Cell(label, title=formulas.get(formula, "")), Cell(str(value(m))), Cell(str(value(y))))
+
+    summary = BulletinTable("总体情况", ("指标", "本月受理", "本年累计"), [
+        both("诉求件数", "", lambda s: s.get("issues", 0)),
+        both("诉求人", "", lambda s: s.get("requesters", 0)),
+        both("办理回复率", "reply_rate",
+             lambda s: f"{_pct(s.get('reply_rate'))}（{s.get('replied', 0)}/{s.get('issues', 0)}）"),
+        both("按期办结率", "on_time_rate", lambda s: _pct(s.get("on_time_rate"))),
+        both("办结率", "closure_rate", lambda s: _pct(s.get("closure_rate"))),
+        both("满意率", "satisfaction_rate", lambda s: _pct(s.get("satisfaction_rate"))),
+        both("超期未回复（交办）", "overdue_open", lambda s: s.get("overdue_open", 0)),
+    ], empty="")
+    tables = [summary]
+    for heading, key in (("县直部门排名", "bureaus"), ("乡镇排名", "townships")):
+        rows = [(Cell(str(rank) if d["on_time_rate"] is not None else "—"), Cell(d["name"]),
+                 Cell(str(d["assignments"])), Cell(_pct(d["on_time_rate"])), Cell(_pct(d["reply_rate"])),
+                 Cell(str(d["overdue_open"])))
+                for rank, d in enumerate(_rank(f.get(key, [])), start=1)]
+        tables.append(BulletinTable(heading, ("名次", "单位", "交办", "按期率", "回复率", "超期未回复"), rows,
+                                    empty="本月没有交办。"))
+    listed = f.get("listed", [])
+    more = f.get("listed_total", 0) - len(listed)
+    tables.append(BulletinTable(
+        f"列入通报的超期事项（{f.get('listed_total', 0)} 件）",
+        ("编号", "诉求", "承办单位", "办理期限", "至月末超期（天）"),
+        [(Cell(item["ref"], link=reverse("issue_detail", args=[item["issue_id"]]) if link_items else ""),
+          Cell(item["title"]), Cell(f"{item['department']}（{item['role']}）"), Cell(item["due_date"]),
+          Cell(f"{item['days_overdue']}" + (f"（{item['replied_on']} 已回复）" if item["replied_on"] else "")))
+         for item in listed],
+        empty="本月没有列入通报的事项。", note=f"另有 {more} 件未列出。" if more > 0 else ""))
+    return tables
+
+
+def issuer_of(bulletin: Bulletin) -> str:
+    # Bulletins published before the issuer was stored with the figures fall back to today's name.
+    return bulletin.figures.get("issuer") or issuer_name(bulletin.channel)
+
+
+def _context(bulletin: Bulletin, *, link_items: bool) -> dict[str, Any]:
+    return {"b": bulletin, "f": bulletin.figures, "tables": bulletin_tables(bulletin.figures, link_items=link_items),
+            "issuer": issuer_of(bulletin)}
 
 
 def _viewer(request: HttpRequest) -> None:
@@ -175,7 +258,7 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _viewer(request)
     bulletin = get_or_404(bulletins_for(request.user).select_related("published_by"), pk=pk)
     return render(request, "feedback/bulletin_detail.html", {
-        **_context(bulletin), "can_publish": bulletin.status == Bulletin.Status.DRAFT
+        **_context(bulletin, link_items=True), "can_publish": bulletin.status == Bulletin.Status.DRAFT
         and can_publish(request.user, bulletin.channel)})
 
 
@@ -183,7 +266,23 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def bulletin_print(request: HttpRequest, pk: int) -> HttpResponse:
     _viewer(request)
     bulletin = get_or_404(bulletins_for(request.user).select_related("published_by"), pk=pk)
-    return render(request, "feedback/bulletin_print.html", _context(bulletin))
+    return render(request, "feedback/bulletin_print.html", _context(bulletin, link_items=False))
+
+
+@login_required
+def bulletin_docx(request: HttpRequest, pk: int) -> HttpResponse:
+    """The published bulletin as a Word document, built from its frozen figures; same access as the page.
+    A draft has no document: its figures still change (404, the page says so)."""
+    from .bulletin_docx import DOCX_CONTENT_TYPE, bulletin_docx_bytes, bulletin_filename
+
+    _viewer(request)
+    bulletin = get_or_404(bulletins_for(request.user).filter(status=Bulletin.Status.PUBLISHED), pk=pk)
+    response = HttpResponse(bulletin_docx_bytes(bulletin, issuer=issuer_of(bulletin)),
+                            content_type=DOCX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, bulletin_filename(bulletin))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

@@ -14,7 +14,8 @@ not at all: every bad line is reported as ``第N行：…`` and nothing is writt
 Why the writes live here and not in ``services.py``: like ``workcalendar.seed_from_chinesecalendar``
 they change reference data (the calendar), not the workflow. Everything the workflow sees (new due
 dates, history rows, the departments' notifications) is still done by one service,
-``services.recompute_deadlines``, called inside the same transaction.
+``services.recompute_deadlines``, called inside the same transaction; then every channel's
+``calendar_changed`` hook (feedback.channels) re-dates the sessions it planned on those dates.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from django.utils import timezone
 
 from . import services
 from .access import GROUP_NAMES, Role, scope_of
+from .channels import announce_calendar_change
 from .deadlines import FIXED_HOLIDAYS, WEEKDAYS
 from .models import CalendarDay, CalendarYear, Notification
 from .notifications import queue_after_commit
@@ -163,6 +165,7 @@ def load_year(*, actor: Any, year: int, lines: str | Iterable[str], source: str)
         ])
         CalendarYear.objects.update_or_create(year=year, defaults={"source": source, "loaded_at": timezone.now()})
         recomputed = services.recompute_deadlines(actor=actor, years={year})
+        announce_calendar_change({year})
     return LoadResult(year=year, rest_days=sum(not d.is_workday for d in days),
                       work_days=sum(d.is_workday for d in days), replaced=replaced, recomputed=recomputed)
 
@@ -174,7 +177,9 @@ def save_county_day(*, actor: Any, day: CalendarDay, previous_date: datetime.dat
         day.source = CalendarDay.Source.COUNTY
         day.save()
         years = {day.date.year} | ({previous_date.year} if previous_date else set())
-        return services.recompute_deadlines(actor=actor, years=years)
+        recomputed = services.recompute_deadlines(actor=actor, years=years)
+        announce_calendar_change(years)
+        return recomputed
 
 
 def delete_county_day(*, actor: Any, day: CalendarDay) -> int:
@@ -183,7 +188,9 @@ def delete_county_day(*, actor: Any, day: CalendarDay) -> int:
         raise ValueError("只能删除本县调整，国务院安排请通过载入通知替换。")
     with transaction.atomic():
         day.delete()
-        return services.recompute_deadlines(actor=actor, years={day.date.year})
+        recomputed = services.recompute_deadlines(actor=actor, years={day.date.year})
+        announce_calendar_change({day.date.year})
+        return recomputed
 
 
 def base_is_workday(day: datetime.date) -> bool:

@@ -1,7 +1,8 @@
 """The registry through which channel apps plug into the core (the core never imports them).
 
-Each channel app registers itself in ``AppConfig.ready()``; the core reads this
-registry for things such as the demo data of ``seed_demo``.
+Each channel app registers itself in ``AppConfig.ready()``; the core reads this registry for the
+demo data of ``seed_demo``, the common calendar, leader attendance and the county's report, and
+tells the channels through it when the working-day calendar of a year changed.
 """
 
 from __future__ import annotations
@@ -9,6 +10,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+# The lines of the county's report (feedback.report) that only the channels' own records can fill.
+LEADER_SESSIONS = "leader_sessions"  # 县级领导带队场次
+QUIET_VILLAGES = "quiet_villages"  # 无访村
+REPORT_LINES = {LEADER_SESSIONS: "县级领导带队场次", QUIET_VILLAGES: "无访村"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,32 @@ class SessionEntry:
 
 
 @dataclass(frozen=True)
+class ReportFigure:
+    """A channel's part of one line of the county's report; the core adds the channels' parts up."""
+
+    line: str  # LEADER_SESSIONS or QUIET_VILLAGES
+    channel: str  # Channel value
+    label: str  # what this part counts, e.g. 企业家日 (the core puts the channel before it)
+    value: int
+    unit: str  # 场, 个
+    formula: str  # how it is counted, in Chinese, shown beside the number
+    total: int | None = None  # the whole the value is taken from (无访村: the villages counted) …
+    total_label: str = ""  # … and what that whole is (启用的村)
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    """One row of the list behind a ReportFigure: a session led, a quiet village."""
+
+    channel: str
+    title: str
+    day: datetime.date | None = None
+    place: str = ""
+    people: list[str] = field(default_factory=list)  # the county leaders, by display name
+    url: str = ""  # the row's page in the channel app, e.g. /net/forums/3/
+
+
+@dataclass(frozen=True)
 class ChannelPlugin:
     channel: str  # Channel value: net / enterprise / citizen
     session_label: str  # what the channel calls its sessions (座谈会, 企业家日, 无会周)
@@ -36,6 +69,19 @@ class ChannelPlugin:
     # Sessions attended in a calendar year, per county leader: {user_id: count}. Only sessions
     # already held (on or before today) count as attended.
     attendance: Callable[[int], dict[int, int]] | None = None
+    # The county report's figures (user, start, end) over [start, end], dates inclusive; the core never
+    # passes an ``end`` after today, so only sessions already held count. Scoped by the channel's own
+    # access rules: an empty list when ``user`` may not read the channel's records. A constant number
+    # of queries.
+    report_figures: Callable[[Any, datetime.date, datetime.date], list[ReportFigure]] | None = None
+    # The rows behind the channel's figure for one line (user, line, start, end): as many rows as
+    # the figure counts, in the order the list prints them.
+    report_items: Callable[[Any, str, datetime.date, datetime.date], list[ReportItem]] | None = None
+    # The working-day calendar of these years changed (a State Council notice loaded, a county
+    # override saved or deleted): the channel re-dates the sessions it planned from the calendar.
+    # Called by feedback.calendar_notice inside the calendar's transaction, after the deadlines were
+    # recomputed, so that a failure leaves the calendar unchanged too.
+    calendar_changed: Callable[[set[int]], None] | None = None
 
 
 REGISTRY: dict[str, ChannelPlugin] = {}
@@ -43,3 +89,10 @@ REGISTRY: dict[str, ChannelPlugin] = {}
 
 def register(plugin: ChannelPlugin) -> None:
     REGISTRY[plugin.channel] = plugin
+
+
+def announce_calendar_change(years: set[int]) -> None:
+    """Call every channel's ``calendar_changed`` hook, in registration order."""
+    for plugin in REGISTRY.values():
+        if plugin.calendar_changed is not None:
+            plugin.calendar_changed(set(years))

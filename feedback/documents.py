@@ -159,7 +159,7 @@ def chase_notice(assignment: Assignment, today: datetime.date | None = None) -> 
     assignment that is overdue now, a notice dated today. None when there is nothing to chase."""
     today = today or timezone.localdate()
     step = (DeadlineStep.objects.filter(assignment=assignment, step=DeadlineStep.Step.CHASE,
-                                        deadline_version=assignment.deadline_version)
+                                        deadline_version=assignment.deadline_version, taken_at__isnull=False)
             .order_by("-taken_at").first())
     if step is not None:
         due, chased = step.due_date, timezone.localdate(step.taken_at)

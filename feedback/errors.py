@@ -32,3 +32,12 @@ class ConcurrentChange(WorkflowError):
 
 class NotPermitted(WorkflowError):
     default_message = "您没有执行此操作的权限。"
+
+
+class BatchRejected(InvalidInput):
+    """Some rows of a batch were refused and nothing of the batch was written. ``rows`` maps the
+    row's index to its error (``feedback.batches.all_or_none``)."""
+
+    def __init__(self, rows: dict[int, InvalidInput], what: str = "诉求") -> None:
+        self.rows = rows
+        super().__init__(f"有 {len(rows)} 行填写有误，本批{what}均未登记，请修改后重新提交。")

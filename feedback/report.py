@@ -6,13 +6,17 @@ inclusive), judged as they stand today, so a figure may still rise as replies co
 
 * 诉求人 — distinct requesters of the cohort (CONTRACT.md: one requester per phone, else per name);
 * 诉求 — the cohort's issues; 回复率 — the dashboard's 办理回复率 (statistics.FORMULAS);
-* 收集建议 / 办理建议 — issues of nature 建议; handled = replied in the dashboard's sense (every
-  counted assignment has its accepted written reply);
+* 收集建议 / 办理建议 — issues of nature 建议 (a suggestion sent through the public portal counts once
+  网信办 accepts it, as an issue received on the day it was sent); handled = replied in the
+  dashboard's sense (every counted assignment has its accepted written reply);
 * 解决企业问题 — 政企 issues whose lead department's accepted written reply (its latest accepted
   version, the lead still in the accepted state, so not re-handled since) says 已解决. A co-handler's
   result does not decide: the lead answers for the issue;
-* 县级领导带队场次 and 无访村 need the channel apps' session data (issue 4), which does not exist
-  yet: they show "—" and say so, never a made-up number.
+* 县级领导带队场次 and 无访村 come from the channel apps' own records through the registry
+  (``feedback.channels``: ``report_figures``, ``report_items``), each channel counting its part and
+  deciding who may see it; the parts are added up here. Sessions count when held in the period and
+  not after today. ``?items=<line>[&channel=]`` lists the sessions or villages behind the number on
+  the same page, each row linked to its page in the channel app.
 
 A constant number of queries whatever the data (tests/feedback/test_report.py).
 """
@@ -34,11 +38,13 @@ from django.utils import timezone
 
 from . import statistics
 from .access import Role, scope_of
+from .channels import LEADER_SESSIONS, QUIET_VILLAGES, REGISTRY, REPORT_LINES, ReportFigure, ReportItem
 from .models import Assignment, Channel, Issue, SignedReply
 from .statistics import COUNTED, FORMULAS
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-PENDING_CHANNEL_DATA = "待政民/政企场次数据（议题4）"
+NO_CHANNEL_DATA = "您可查看的渠道没有提供此项数据"
+NOT_BEGUN = "统计区间尚未开始"
 
 
 def lead_result_is(result: str) -> Q:
@@ -74,12 +80,31 @@ class ReportForm(forms.Form):
 
 
 @dataclass(frozen=True)
+class Part:
+    """One channel's share of a line, linked to its own list."""
+
+    label: str
+    value: str
+    link: str
+
+
+@dataclass(frozen=True)
 class Line:
     label: str
     value: str
     link: str = ""
     formula: str = ""
     note: str = ""
+    parts: tuple[Part, ...] = ()
+
+
+@dataclass(frozen=True)
+class ItemsTable:
+    """The list behind a channel figure, shown under the report (``?items=``)."""
+
+    heading: str
+    columns: tuple[str, ...]
+    rows: list[tuple[tuple[str, str, str], ...]]  # (column, text, link) per cell
 
 
 def _pct(value: Any) -> str:
@@ -90,13 +115,61 @@ def _issues_url(**params: Any) -> str:
     return reverse("issue_list") + "?" + urlencode({k: v for k, v in params.items() if v})
 
 
-def report_lines(issues: Any, *, start: datetime.date, end: datetime.date, as_of: datetime.date) -> list[Line]:
-    """Seven queries: two summaries (all issues, suggestions) and one count."""
+def _items_url(start: datetime.date, end: datetime.date, line: str, channel: str = "") -> str:
+    query = {"from": start.isoformat(), "to": end.isoformat(), "items": line}
+    if channel:
+        query["channel"] = channel
+    return reverse("county_report") + "?" + urlencode(query) + "#items"
+
+
+def _channel_label(channel: str) -> str:
+    return Channel(channel).label if channel in Channel.values else channel
+
+
+def channel_figures(user: Any, start: datetime.date, end: datetime.date) -> dict[str, list[ReportFigure]]:
+    """The registered channels' parts of each line, in channel order; one or two queries a channel."""
+    lines: dict[str, list[ReportFigure]] = {}
+    for channel in Channel.values:
+        plugin = REGISTRY.get(channel)
+        if plugin is not None and plugin.report_figures is not None:
+            for figure in plugin.report_figures(user, start, end):
+                lines.setdefault(figure.line, []).append(figure)
+    return lines
+
+
+def _channel_line(line: str, figures: list[ReportFigure], *, start: datetime.date, end: datetime.date,
+                  until: datetime.date) -> Line:
+    label = REPORT_LINES[line]
+    if until < start:
+        return Line(label, "—", note=NOT_BEGUN)
+    if not figures:
+        return Line(label, "—", note=NO_CHANNEL_DATA)
+    unit = figures[0].unit
+    total = sum(f.value for f in figures)
+    parts = tuple(Part(f"{_channel_label(f.channel)}{f.label}", f"{f.value} {f.unit}",
+                       _items_url(start, end, line, f.channel)) for f in figures)
+    notes = [f"{_channel_label(f.channel) if len(figures) > 1 else ''}{f.total_label}共 {f.total} {f.unit}"
+             for f in figures if f.total is not None]
+    if until < end:
+        notes.append(f"统计至今天（{until.isoformat()}）")
+    note = "；".join(notes)
+    return Line(label, f"{total} {unit}", _items_url(start, end, line), "；".join(f.formula for f in figures),
+                note, parts if len(parts) > 1 else ())
+
+
+def report_lines(issues: Any, *, start: datetime.date, end: datetime.date, as_of: datetime.date,
+                 user: Any = None) -> list[Line]:
+    """Seven queries (two summaries: all issues, suggestions; one count), plus the channels' figures
+    for ``user`` (one or two queries a channel) over the period up to ``as_of``."""
     cohort = statistics.cohort(issues, received_from=start, received_to=end)
     everything = statistics.summary(cohort, as_of=as_of)
     suggestions = statistics.summary(cohort.filter(nature=Issue.Nature.SUGGESTION), as_of=as_of)
     solved = cohort.filter(lead_result_is(SignedReply.Result.RESOLVED), channel=Channel.ENTERPRISE).count()
     period = {"received_from": start.isoformat(), "received_to": end.isoformat()}
+    until = min(end, as_of)
+    parts = channel_figures(user, start, until) if user is not None and until >= start else {}
+    channel_lines = [_channel_line(line, parts.get(line, []), start=start, end=end, until=until)
+                     for line in (LEADER_SESSIONS, QUIET_VILLAGES)]
     return [
         Line("诉求人", f"{everything.requesters} 人", _issues_url(**period),
              "受理日期在区间内的诉求的诉求人，按人去重"),
@@ -104,16 +177,38 @@ def report_lines(issues: Any, *, start: datetime.date, end: datetime.date, as_of
         Line("回复率", _pct(everything.reply_rate), _issues_url(**period, replied="0"), FORMULAS["reply_rate"],
              f"已回复 {everything.replied} / {everything.issues} 件；点开为尚未全部答复的诉求"),
         Line("收集建议", f"{suggestions.issues} 条", _issues_url(**period, nature=Issue.Nature.SUGGESTION),
-             "性质为“建议”的诉求数"),
+             "性质为“建议”的诉求数；网上征集的意见经网信办受理后计入（按提交日期），不予受理的不计"),
         Line("办理建议", f"{suggestions.replied} 条",
              _issues_url(**period, nature=Issue.Nature.SUGGESTION, replied="1"),
              "性质为“建议”、全部交办单位的书面回复均已通过审核的诉求数"),
         Line("解决企业问题", f"{solved} 个",
              _issues_url(**period, channel=Channel.ENTERPRISE, result=SignedReply.Result.RESOLVED),
              "政企直通车诉求中，主办单位最新一版通过审核的书面回复办理结果为“已解决”的件数"),
-        Line("县级领导带队场次", "—", "", "", PENDING_CHANNEL_DATA),
-        Line("无访村", "—", "", "", PENDING_CHANNEL_DATA),
+        *channel_lines,
     ]
+
+
+def items_table(user: Any, line: str, channel: str, *, start: datetime.date,
+                until: datetime.date) -> ItemsTable | None:
+    """The rows behind a channel line (every channel's, or one channel's). None for an unknown line."""
+    if line not in REPORT_LINES or (channel and channel not in Channel.values):
+        return None
+    items: list[ReportItem] = []
+    if until >= start:
+        for value in ([channel] if channel else Channel.values):
+            plugin = REGISTRY.get(value)
+            if plugin is None or plugin.report_items is None:
+                continue
+            items += plugin.report_items(user, line, start, until)
+    scope = _channel_label(channel) if channel else ""
+    if line == QUIET_VILLAGES:
+        return ItemsTable(f"{scope}无访村（{len(items)} 个）", ("渠道", "乡镇", "村"), [
+            (("渠道", _channel_label(i.channel), ""), ("乡镇", i.place, ""), ("村", i.title, i.url)) for i in items])
+    order = {value: n for n, value in enumerate(Channel.values)}
+    items.sort(key=lambda i: (i.day or datetime.date.min, order.get(i.channel, len(order))))
+    return ItemsTable(f"{scope}县级领导带队场次（{len(items)} 场）", ("日期", "渠道", "活动", "地点", "县级领导"), [
+        (("日期", i.day.isoformat() if i.day else "", ""), ("渠道", _channel_label(i.channel), ""),
+         ("活动", i.title, i.url), ("地点", i.place, ""), ("县级领导", "、".join(i.people), "")) for i in items])
 
 
 @login_required
@@ -129,7 +224,12 @@ def county_report(request: HttpRequest) -> HttpResponse:
     end = data.get("to") or today
     issues, _ = statistics.scoped(request.user)
     period = {"received_from": start.isoformat(), "received_to": end.isoformat()}
+    lines = report_lines(issues, start=start, end=end, as_of=today, user=request.user) if valid else []
+    items = None
+    if valid and request.GET.get("items"):
+        items = items_table(request.user, request.GET["items"], request.GET.get("channel", ""), start=start,
+                            until=min(end, today))
     return render(request, "feedback/report.html", {
-        "form": form, "lines": report_lines(issues, start=start, end=end, as_of=today) if valid else [],
+        "form": form, "lines": lines, "items": items,
         "dashboard": reverse("dashboard") + "?" + urlencode(period), "start": start, "end": end, "as_of": today,
     }, status=200 if valid else 400)

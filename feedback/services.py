@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import notifications, states
+from . import notifications, rollup, states
 from .access import registrable_channels
 from .deadlines import Deadline, DeadlineInputError, LadderStep, WorkCalendar, compute_deadline, ladder
 from .errors import (
@@ -241,7 +241,7 @@ def assign_issue(
         )
         states.record(issue, "assigned_to", actor=actor, assignment=assignment,
                       note="；".join(deadline.explanation))
-        schedule_next_step(assignment)
+        schedule_steps(assignment)
         notifications.notify_department(
             assignment, Notification.Kind.ASSIGNED, title=f"新交办：{issue.title}",
             body=f"{issue.get_channel_display()}诉求 {issue.ref}“{issue.title}”已交由贵单位"
@@ -368,7 +368,7 @@ def accept_reply(*, actor: User | None, reply: SignedReply, note: str = "") -> S
     reply.save(update_fields=["review_status", "review_reason", "reviewed_by", "reviewed_at"])
     assignment.replied_on = reply.signed_on
     states.move(assignment, "accept_reply", actor=actor, note=note, also=("replied_on",))
-    schedule_next_step(assignment)  # answered: no more reminders
+    schedule_steps(assignment)  # answered: no more reminders
     # A withdrawn assignment (objection accepted) was replaced by another: it waits for nothing.
     if not issue.assignments.exclude(status__in=[Assignment.Status.ACCEPTED, Assignment.Status.WITHDRAWN]).exists():
         states.move(issue, "all_replied", actor=actor)
@@ -483,7 +483,7 @@ def reopen_issue(
         states.move(a, "rehandle", actor=actor, note=f"{reason.strip()}；新期限 {deadline.due_date:%Y-%m-%d}",
                     also=("assigned_on", "deadline_amount", "deadline_unit", "due_date", "original_due_date",
                           "provisional", "deadline_version", "replied_on"))
-        schedule_next_step(a)
+        schedule_steps(a)
         notifications.notify_department(
             a, Notification.Kind.REHANDLE, title=f"重办：{issue.title}",
             body=f"{issue.ref}“{issue.title}”需重新办理，理由：{reason.strip()}。"
@@ -641,7 +641,7 @@ def accept_objection(*, actor: User | None, objection: Objection, department: De
         explanation = f"异议改派，沿用原办理期限 {old.due_date:%Y-%m-%d}（原交办日期 {old.assigned_on:%Y-%m-%d}）"
     reason = f"异议成立，改派{department.name}" + (f"：{note.strip()}" if note.strip() else "")
     states.move(old, "withdraw", actor=actor, note=reason)
-    schedule_next_step(old)  # out of the workflow: no more reminders or escalation
+    schedule_steps(old)  # out of the workflow: no more reminders or escalation
     for pending in old.extensions.select_for_update().filter(status=ExtensionRequest.Status.PENDING):
         pending.status, pending.decided_by, pending.decided_at = ExtensionRequest.Status.REJECTED, actor, timezone.now()
         pending.decision_note = "交办已退回改派，延期申请不再审批。"
@@ -653,7 +653,7 @@ def accept_objection(*, actor: User | None, objection: Objection, department: De
     )
     states.record(issue, "assigned_to", actor=actor, assignment=new,
                   note=f"因{old.department.name}异议成立改派；{explanation}")
-    schedule_next_step(new)
+    schedule_steps(new)
     objection.status = Objection.Status.ACCEPTED
     objection.decided_by, objection.decided_at, objection.decision_note = actor, timezone.now(), note.strip()
     objection.clock, objection.new_assignment = clock, new
@@ -687,131 +687,33 @@ def _ladder_for(assignment: Assignment, calendar: WorkCalendar | None = None) ->
     return ladder(assignment.assigned_on, assignment.due_date, calendar)
 
 
-def schedule_next_step(assignment: Assignment, *, calendar: WorkCalendar | None = None,
-                       now: datetime.datetime | None = None) -> None:
-    """Store the next step of the ladder not yet taken (for this deadline version) on the row.
+def schedule_steps(assignment: Assignment, *, calendar: WorkCalendar | None = None) -> None:
+    """Write the assignment's ladder as pending DeadlineStep rows: the steps of the current deadline
+    version not taken yet, at their moments. Called whenever the deadline is set or changes, the
+    calendar under it changes, or the assignment leaves or re-enters the workflow.
 
-    Steps already due are left for the sweep: ``next_check_at`` may be in the past, which is
-    exactly what makes a sweep after an outage catch up.
+    Pending rows of any version are replaced, so the sweep's queue never holds a stale step; taken
+    rows stay as the record. Steps whose moment has already passed are written too: the next sweep
+    takes them, which is what lets a sweep after an outage catch up.
     """
+    DeadlineStep.objects.filter(assignment=assignment, taken_at__isnull=True).delete()
     if not assignment.is_open:
-        assignment.next_step, assignment.next_check_at = "", None
-    else:
-        taken = set(assignment.steps.filter(deadline_version=assignment.deadline_version)
-                    .values_list("step", flat=True)) if assignment.pk else set()
-        upcoming = [s for s in _ladder_for(assignment, calendar) if s.step not in taken]
-        assignment.next_step = upcoming[0].step if upcoming else ""
-        assignment.next_check_at = step_moment(upcoming[0]) if upcoming else None
-    assignment.save(update_fields=["next_step", "next_check_at"])
+        return  # out of the workflow: no more reminders or escalation
+    taken = set(DeadlineStep.objects.filter(assignment=assignment, deadline_version=assignment.deadline_version)
+                .values_list("step", flat=True))
+    DeadlineStep.objects.bulk_create([
+        DeadlineStep(assignment=assignment, step=s.step, deadline_version=assignment.deadline_version,
+                     due_date=assignment.due_date, scheduled_for=step_moment(s))
+        for s in _ladder_for(assignment, calendar) if s.step not in taken
+    ])
 
 
-@transaction.atomic
-def advance_deadline(*, assignment: Assignment, now: datetime.datetime,
-                     calendar: WorkCalendar | None = None) -> list[str]:
-    """Take every step of the ladder that is due by ``now`` and not yet taken; return their names.
+def announce_steps(steps: list[DeadlineStep], now: datetime.datetime) -> None:
+    """History rows and notifications for steps the sweep has just taken and this caller has
+    claimed (``feedback.sweeps.announce_steps``), one bulk insert each.
 
-    The caller has locked the row. One row of :func:`advance_deadlines`.
+    ``steps`` come with their assignment, issue and department loaded.
     """
-    return advance_deadlines(assignments=[assignment], now=now, calendar=calendar)[assignment.pk]
-
-
-@transaction.atomic
-def advance_deadlines(*, assignments: Sequence[Assignment], now: datetime.datetime,
-                      calendar: WorkCalendar | None = None) -> dict[int, list[str]]:
-    """Take every due step not yet taken (for the current deadline version) of each assignment,
-    record it, tell the people concerned and store the next step. Returns the steps taken, in
-    ladder order, per assignment id.
-
-    The caller (the sweep) has locked the rows and loaded ``issue`` and ``department`` with them.
-    Each step is claimed by inserting its DeadlineStep row, unique on (assignment, step,
-    deadline_version), with ON CONFLICT DO NOTHING: only what this call inserted is acted on, so
-    a rerun, or two sweeps that ever overlapped, takes nothing twice. The work is set-based — a
-    fixed number of queries however many rows — because the sweep must keep up with a county's
-    whole backlog after an outage (bench/sweep.py).
-    """
-    rows = list(assignments)
-    taken: dict[int, list[str]] = {a.pk: [] for a in rows}
-    live = [a for a in rows if a.is_open]
-    if live and calendar is None:
-        calendar = load_calendar(min(a.assigned_on for a in live), max(a.due_date for a in live) + LADDER_SPAN)
-    ladders: dict[tuple[datetime.date, datetime.date], list[LadderStep]] = {}
-    for a in live:  # rows assigned together share a ladder: compute it once
-        key = (a.assigned_on, a.due_date)
-        if key not in ladders:
-            ladders[key] = ladder(a.assigned_on, a.due_date, calendar)
-    done: dict[int, set[str]] = {a.pk: set() for a in live}
-    version = {a.pk: a.deadline_version for a in live}
-    for assignment_id, step, step_version in DeadlineStep.objects.filter(assignment__in=live).values_list(
-            "assignment_id", "step", "deadline_version"):
-        if step_version == version[assignment_id]:
-            done[assignment_id].add(step)
-    wanted = [DeadlineStep(assignment=a, step=s.step, deadline_version=a.deadline_version, due_date=a.due_date,
-                           scheduled_for=step_moment(s), taken_at=now)
-              for a in live for s in ladders[(a.assigned_on, a.due_date)]
-              if s.step not in done[a.pk] and step_moment(s) <= now]
-    claimed = _claim_steps(wanted)
-    acted = [s for s in wanted if (s.assignment_id, s.step) in claimed]
-    if acted:
-        _act_on_steps(acted, now)
-    for s in wanted:  # claimed here or, in a race, by someone else: taken either way
-        done[s.assignment_id].add(s.step)
-    for s in acted:
-        taken[s.assignment_id].append(s.step)
-    changed = []
-    for a in rows:
-        upcoming = (next((s for s in ladders[(a.assigned_on, a.due_date)] if s.step not in done[a.pk]), None)
-                    if a.is_open else None)
-        next_step, next_check_at = (upcoming.step, step_moment(upcoming)) if upcoming else ("", None)
-        if (next_step, next_check_at) != (a.next_step, a.next_check_at) or taken[a.pk]:
-            a.next_step, a.next_check_at = next_step, next_check_at
-            changed.append(a)
-    _store_next_steps(changed)
-    return taken
-
-
-def _claim_steps(steps: list[DeadlineStep]) -> set[tuple[int, str]]:
-    """Insert the steps; return the (assignment id, step) pairs this call inserted. A step someone
-    already took hits the unique key and is not returned (the ORM's ignore_conflicts cannot say
-    which rows it skipped, hence the SQL)."""
-    if not steps:
-        return set()
-    columns = ["assignment", "step", "deadline_version", "due_date", "scheduled_for", "taken_at"]
-    fields = [DeadlineStep._meta.get_field(name) for name in columns]
-    claimed: set[tuple[int, str]] = set()
-    with connection.cursor() as cursor:
-        for start in range(0, len(steps), 1000):  # SQLite allows 32,766 parameters per statement
-            chunk = steps[start:start + 1000]
-            placeholders = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(chunk))
-            params = [f.get_db_prep_save(getattr(s, f.attname), connection) for s in chunk for f in fields]
-            cursor.execute(
-                f"INSERT INTO {DeadlineStep._meta.db_table} ({', '.join(f.column for f in fields)}) "  # noqa: S608
-                f"VALUES {placeholders} ON CONFLICT (assignment_id, step, deadline_version) DO NOTHING "
-                "RETURNING assignment_id, step", params)
-            claimed.update((assignment_id, step) for assignment_id, step in cursor.fetchall())
-    return claimed
-
-
-def _store_next_steps(rows: list[Assignment]) -> None:
-    """One UPDATE … FROM (VALUES …) for the whole batch. (``bulk_update`` builds a CASE per row and
-    field and took two thirds of the sweep's time in bench/sweep.py.)"""
-    if not rows:
-        return
-    table = Assignment._meta.db_table
-    fields = [Assignment._meta.get_field(name) for name in ("id", "next_step", "next_check_at", "overdue_at")]
-    # PostgreSQL types a VALUES column from its values; a column of NULLs would come out as text.
-    cast = "::timestamptz" if connection.vendor == "postgresql" else ""
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 1000):
-            chunk = rows[start:start + 1000]
-            values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
-            params = [f.get_db_prep_save(getattr(a, f.attname), connection) for a in chunk for f in fields]
-            cursor.execute(
-                f"UPDATE {table} SET next_step = v.column2, next_check_at = v.column3{cast}, "  # noqa: S608
-                f"overdue_at = v.column4{cast} FROM (VALUES {values}) AS v WHERE {table}.id = v.column1", params)
-
-
-def _act_on_steps(steps: list[DeadlineStep], now: datetime.datetime) -> None:
-    """History rows, notifications and the overdue mark for steps just claimed (one bulk insert each)."""
     from django.contrib.auth import get_user_model
 
     from .access import GROUP_NAMES, Role
@@ -832,18 +734,16 @@ def _act_on_steps(steps: list[DeadlineStep], now: datetime.datetime) -> None:
             office.setdefault(channel, []).append(user_id)
         escalated = {channel: leaders + office.get(channel, []) for channel in Channel.values}
     # After an outage one sweep may take several steps of one assignment at once. A reminder
-    # overtaken by a later step taken in the same sweep is recorded but not sent: nobody needs
-    # "half the time has passed" next to "overdue".
+    # overtaken by a later step that had also come when it was taken is recorded but not sent:
+    # nobody needs "half the time has passed" next to "overdue".
     overtaken = _overtaken_reminders(steps)
     history, notes = [], {}
     for s in steps:
         a, issue = s.assignment, s.assignment.issue
-        label, due = STEP_LABELS[s.step], f"{a.due_date:%Y年%m月%d日}"
-        if s.step == DeadlineStep.Step.OVERDUE:
-            a.overdue_at = now
-        stale = (a.pk, s.step) in overtaken
+        label, due = STEP_LABELS[s.step], f"{s.due_date:%Y年%m月%d日}"
+        stale = s.pk in overtaken
         note = f"{label}：办理期限 {due}" + ("（补记，已被后续步骤取代，未发送）" if stale else "")
-        history.append(HistoryEntry(issue=issue, assignment=a, action=f"deadline_{s.step}", note=note))
+        history.append(HistoryEntry(issue=issue, assignment=a, action=f"deadline_{s.step}", note=note, at=s.taken_at))
         if stale:
             continue
         body = _step_body(s.step, issue, due)
@@ -862,14 +762,19 @@ def _act_on_steps(steps: list[DeadlineStep], now: datetime.datetime) -> None:
         notifications.queue_after_commit()
 
 
-def _overtaken_reminders(steps: list[DeadlineStep]) -> set[tuple[int, str]]:
-    """(assignment id, step) of reminders followed by a later step of the same assignment in ``steps``
-    (which are in ladder order per assignment)."""
-    last: dict[int, str] = {}
-    for s in steps:
-        last[s.assignment_id] = s.step
-    return {(s.assignment_id, s.step) for s in steps
-            if s.step.startswith("remind") and last[s.assignment_id] != s.step}
+def _overtaken_reminders(steps: list[DeadlineStep]) -> set[int]:
+    """Ids of the reminders among ``steps`` that a later step of the same deadline had already
+    reached when the reminder was taken (one query for the whole batch)."""
+    reminders = [s for s in steps if s.step.startswith("remind")]
+    if not reminders:
+        return set()
+    moments: dict[tuple[int, int], list[datetime.datetime]] = {}
+    for assignment_id, version, scheduled_for in DeadlineStep.objects.filter(
+            assignment__in={s.assignment_id for s in reminders}).values_list(
+            "assignment_id", "deadline_version", "scheduled_for"):
+        moments.setdefault((assignment_id, version), []).append(scheduled_for)
+    return {s.pk for s in reminders
+            if any(s.scheduled_for < m <= s.taken_at for m in moments[(s.assignment_id, s.deadline_version)])}
 
 
 def _step_body(step: str, issue: Issue, due: str) -> str:
@@ -949,7 +854,7 @@ def decide_extension(*, actor: User | None, request: ExtensionRequest, approve: 
         assignment.due_date = request.requested_due_date
         assignment.deadline_version += 1
         assignment.save(update_fields=["due_date", "deadline_version"])
-        schedule_next_step(assignment)
+        schedule_steps(assignment)
     verdict = "批准" if approve else "不批准"
     detail = f"{verdict}延期至 {request.requested_due_date:%Y-%m-%d}"
     states.record(assignment.issue, "extension_decided", actor=actor, assignment=assignment,
@@ -989,7 +894,7 @@ def recompute_deadlines(*, actor: User | None, years: set[int]) -> int:
             a.due_date = new_due
             a.deadline_version += 1
         a.save(update_fields=["due_date", "original_due_date", "provisional", "deadline_version"])
-        schedule_next_step(a, calendar=calendar)
+        schedule_steps(a, calendar=calendar)
         note = f"工作日历更新，办理期限由 {old_due:%Y-%m-%d} 调整为 {a.due_date:%Y-%m-%d}"
         states.record(a.issue, "deadline_recomputed", actor=actor, assignment=a, note=note)
         if new_due != old_due:
@@ -1187,6 +1092,9 @@ def _import_answered(*, actor: User | None, rows: Sequence[LedgerRow],
     _bulk_insert_issues(issues, rows)
     Assignment.objects.bulk_create(assignments, batch_size=LEDGER_BATCH)
     HistoryEntry.objects.bulk_create(history, batch_size=1000)
+    # The inserts marked their rollup keys (migration 0008's triggers); the history rows were not
+    # written through states, so sum the keys here, in the import's transaction (set-based).
+    rollup.refresh()
     return issues
 
 

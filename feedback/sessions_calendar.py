@@ -2,6 +2,13 @@
 
 The core never imports a channel: sessions and attendance come from the channel registry
 (``feedback.channels.REGISTRY``), filled by each channel app in ``AppConfig.ready()``.
+
+Calendar apps (Outlook, phone calendars) cannot log in, so each user also has a personal feed URL
+carrying a token: an HMAC of the user's id, password hash and active flag under ``SECRET_KEY``
+(the way Django's password-reset tokens are made), so nothing is stored, the token cannot be
+guessed or forged, and changing the password (or deactivating the account) revokes it. The page's
+"reset" re-hashes the user's *unchanged* password with a fresh salt: a new hash, so a new token,
+still without storing anything.
 """
 
 from __future__ import annotations
@@ -12,11 +19,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, get_user_model, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.views.decorators.http import require_POST
 
 from .access import GROUP_NAMES, Role, scope_of
 from .channels import REGISTRY, SessionEntry
@@ -98,6 +112,57 @@ def to_ical(entries: Iterable[SessionEntry], *, now: datetime.datetime, base_url
     return "".join(f"{part}\r\n" for line in lines for part in ical_fold(line))
 
 
+# --- the personal feed URL -----------------------------------------------------------------------
+
+FEED_KEY_SALT = "feedback.sessions_calendar.personal_feed"
+FEED_TOKEN_LENGTH = 32  # hex digits: 128 bits
+
+
+def feed_token(user: Any, *, secret: str | None = None) -> str:
+    """The user's feed token. The password hash is in the HMAC, so a new password (including an
+    administrator's reset, or an unusable one) gives a new token and the old link stops working."""
+    value = f"{user.pk}\x00{user.password}\x00{int(user.is_active)}"
+    return salted_hmac(FEED_KEY_SALT, value, secret=secret, algorithm="sha256").hexdigest()[:FEED_TOKEN_LENGTH]
+
+
+def feed_path(user: Any) -> str:
+    return reverse("sessions_calendar_feed", args=[user.pk, feed_token(user)])
+
+
+def user_for_feed(user_id: int, token: str) -> Any | None:
+    """The active user whose token this is, or None. Tokens made under a previous ``SECRET_KEY``
+    still in ``SECRET_KEY_FALLBACKS`` are accepted, so a key rotation with a fallback keeps links."""
+    if len(token) != FEED_TOKEN_LENGTH:
+        return None
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return None
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    if any(constant_time_compare(feed_token(user, secret=secret), token) for secret in secrets):
+        return user
+    return None
+
+
+def reset_feed_token(request: HttpRequest, *, password: str) -> bool:
+    """Give the logged-in user a new feed token by re-hashing their current password (checked
+    first, through ``authenticate`` so that failed attempts count like failed logins). The
+    password stays the same; the hash, and so every token and every other session of the user,
+    change. Returns False when the password is wrong."""
+    user = request.user
+    if authenticate(request, username=user.get_username(), password=password) is None:
+        return False
+    with transaction.atomic():
+        user.set_password(password)  # a fresh salt: a different hash for the same password
+        user.save(update_fields=["password"])
+    update_session_auth_hash(request, user)  # keep this session; the others end
+    return True
+
+
+class FeedResetForm(forms.Form):
+    password = forms.CharField(label="当前登录密码", strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+
 # --- leader attendance --------------------------------------------------------------------------
 
 
@@ -135,21 +200,62 @@ def _window(today: datetime.date) -> tuple[datetime.date, datetime.date]:
     return today, today + datetime.timedelta(days=HORIZON_DAYS)
 
 
+def sessions_for(user: Any, start: datetime.date, end: datetime.date) -> list[SessionEntry]:
+    """The sessions ``user`` is shown, on the page, in the logged-in feed and in the personal feed
+    alike (one place to narrow it if the calendar ever stops being common to every user)."""
+    return coming_sessions(start, end)
+
+
 @login_required
 def calendar_page(request: HttpRequest) -> HttpResponse:
     start, end = _window(timezone.localdate())
+    feed_url = request.build_absolute_uri(feed_path(request.user))
     return render(request, "feedback/sessions_calendar.html", {
-        "sessions": coming_sessions(start, end), "start": start, "end": end, "horizon": HORIZON_DAYS,
+        "sessions": sessions_for(request.user, start, end), "start": start, "end": end, "horizon": HORIZON_DAYS,
         "can_see_attendance": _can_see_attendance(request.user),
+        "feed_url": feed_url,
+        "reset_form": FeedResetForm(),
+        # Most calendar apps subscribe (and keep refreshing) when given the webcal:// form.
+        "webcal_url": "webcal://" + feed_url.split("://", 1)[1],
     })
 
 
 @login_required
-def calendar_ics(request: HttpRequest) -> HttpResponse:
+@require_POST
+def calendar_feed_reset(request: HttpRequest) -> HttpResponse:
+    form = FeedResetForm(request.POST)
+    if form.is_valid() and reset_feed_token(request, password=form.cleaned_data["password"]):
+        messages.success(request, "订阅链接已重置：旧链接已失效，请把下面的新链接重新添加到日历应用。"
+                                  "您在其他设备上的登录也已退出。")
+    else:
+        messages.error(request, "密码不正确，订阅链接未重置。")
+    return redirect(f"{reverse('sessions_calendar')}#calendar-subscription")
+
+
+def _ical_response(request: HttpRequest, user: Any) -> HttpResponse:
     start, end = _window(timezone.localdate())
-    body = to_ical(coming_sessions(start, end), now=timezone.now(), base_url=request.build_absolute_uri("/"))
+    body = to_ical(sessions_for(user, start, end), now=timezone.now(), base_url=request.build_absolute_uri("/"))
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="zhitongche.ics"'
+    return response
+
+
+@login_required
+def calendar_ics(request: HttpRequest) -> HttpResponse:
+    return _ical_response(request, request.user)
+
+
+def calendar_feed(request: HttpRequest, user_id: int, token: str) -> HttpResponse:
+    """The personal subscription URL: no session, the token stands in for the login. A wrong token,
+    an unknown or inactive user all answer the same 404."""
+    user = user_for_feed(user_id, token)
+    if user is None:
+        raise Http404("未找到该日历订阅。")
+    response = _ical_response(request, user)
+    # The URL is the credential: keep it out of shared caches and search engines.
+    response["Cache-Control"] = "private, max-age=900"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
     return response
 
 

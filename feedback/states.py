@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db import models
 
+from . import rollup
 from .errors import IllegalTransition
 from .models import Assignment, HistoryEntry, Issue
 
@@ -107,13 +108,18 @@ def move(obj: Issue | Assignment, action: str, *, actor: models.Model | None, no
         to_status=step.target,
         note=note,
     )
+    # The statistics rollup, in this transaction: the keys this change marked (migration 0008's
+    # triggers) are summed again; one query when nothing that counts has changed.
+    rollup.refresh()
     return True
 
 
 def record(issue: Issue, action: str, *, actor: models.Model | None, assignment: Assignment | None = None,
            note: str = "") -> HistoryEntry:
     """A history row for an event that is not a status change (registration, a rejected file…)."""
-    return HistoryEntry.objects.create(issue=issue, assignment=assignment, actor=actor, action=action, note=note)
+    entry = HistoryEntry.objects.create(issue=issue, assignment=assignment, actor=actor, action=action, note=note)
+    rollup.refresh()  # as in move(): a registration, a new assignment, an extension move figures
+    return entry
 
 
 def _extra_fields(obj: Issue | Assignment) -> list[str]:

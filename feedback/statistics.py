@@ -4,6 +4,12 @@ CONTRACT.md fixes the formulas; every function here runs a constant number of qu
 whatever the size of the data (``Count(..., filter=Q(...))`` and ``Exists``), never a Python
 loop over rows.
 
+Two ways to the same numbers. A cohort built by ``cohort`` on every issue or on a scope from
+``scoped`` is answered from the rollup (feedback.rollup: sums per day received, channel and
+category, kept exact by triggers and the services; one statement per figure). Any other queryset,
+and ``live=True``, is computed from scratch by the functions below, which define the figures:
+tests/feedback/test_rollup.py holds the two equal, field by field.
+
 The cohort is the issues *received* in the window (dates inclusive), optionally narrowed by
 channel, by department (issues with an assignment to it) and by category. Everything is judged
 as it stood at the end of ``as_of``:
@@ -47,6 +53,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from . import rollup
 from .models import Assignment, Category, Department, HistoryEntry, Issue
 
 S = Issue.Satisfaction
@@ -232,7 +239,50 @@ def cohort(
     received_from: datetime.date | None = None,
     received_to: datetime.date | None = None,
 ) -> QuerySet[Issue]:
-    """The issues received in the window (dates inclusive), narrowed by the optional filters."""
+    """The issues received in the window (dates inclusive), narrowed by the optional filters.
+
+    When ``issues`` is every issue or a scope from ``scoped`` that the rollup can answer, the
+    result carries that description (``_rollup_cohort``), and the figures below are read from the
+    rollup (feedback.rollup). Filtering the result further drops it (Django clones a queryset
+    without its extra attributes): such a cohort is computed live, as any other queryset is."""
+    base = _rollup_base(issues)
+    if base is not None and channel and base.channel and channel != base.channel:
+        base = None  # two channels: an empty cohort, computed live in no time
+    if base is not None:
+        base = rollup.Cohort(channel=channel or base.channel, category_id=category.pk if category else None,
+                             department_id=department.pk if department else None, received_from=received_from,
+                             received_to=received_to, not_accusing=base.not_accusing)
+    result = _cohort(issues, channel=channel, department=department, category=category,
+                     received_from=received_from, received_to=received_to)
+    result._stats_cohort = base  # type: ignore[attr-defined]
+    return result
+
+
+def _rollup_base(issues: QuerySet[Issue]) -> rollup.Cohort | None:
+    """What the rollup knows of a queryset: a scope marked by ``scoped``, or every issue."""
+    marked = getattr(issues, "_stats_scope", None)
+    if marked is not None:
+        return marked
+    query = issues.query
+    if (issues.model is Issue and not query.where.children and not query.is_sliced and not query.distinct
+            and not query.annotations and not query.extra and not query.combinator):
+        return rollup.Cohort()
+    return None
+
+
+def _rollup_cohort(issues: QuerySet[Issue], live: bool) -> rollup.Cohort | None:
+    return None if live else getattr(issues, "_stats_cohort", None)
+
+
+def _cohort(
+    issues: QuerySet[Issue],
+    *,
+    channel: str = "",
+    department: Department | None = None,
+    category: Category | None = None,
+    received_from: datetime.date | None = None,
+    received_to: datetime.date | None = None,
+) -> QuerySet[Issue]:
     if channel:
         issues = issues.filter(channel=channel)
     if department is not None:
@@ -256,7 +306,16 @@ def scoped(user: Any) -> tuple[QuerySet[Issue], Department | None]:
     from .access import Role, issues_for, scope_of
 
     scope = scope_of(user)
-    return issues_for(user), scope.department if scope.role == Role.DEPARTMENT else None
+    issues = issues_for(user)
+    # What the rollup can answer: every issue, or one channel's, less the accusations of the
+    # user's own department (access._not_accused). A department member's issues (any assignment
+    # to it, withdrawn ones included) are no set of rollup keys: computed live.
+    hidden = scope.department.pk if scope.department is not None else None
+    if scope.role in (Role.ADMIN, Role.LEADER):
+        issues._stats_scope = rollup.Cohort(not_accusing=hidden)  # type: ignore[attr-defined]
+    elif scope.role == Role.OFFICE:
+        issues._stats_scope = rollup.Cohort(channel=scope.channel, not_accusing=hidden)  # type: ignore[attr-defined]
+    return issues, scope.department if scope.role == Role.DEPARTMENT else None
 
 
 # Paths from Issue to its assignments: the figures are computed from the issue side, joining
@@ -349,9 +408,12 @@ def _grouped_assignments(issues: QuerySet[Issue], as_of: datetime.date, key: Any
 # --- summary ----------------------------------------------------------------------------------------
 
 
-def summary(issues: QuerySet[Issue], *, as_of: datetime.date | None = None) -> Summary:
-    """The headline figures of a cohort (``issues``, see ``cohort``). Three queries."""
+def summary(issues: QuerySet[Issue], *, as_of: datetime.date | None = None, live: bool = False) -> Summary:
+    """The headline figures of a cohort (``issues``, see ``cohort``): one query from the rollup,
+    three computed live (``live=True``, or a cohort the rollup cannot answer)."""
     as_of = as_of or timezone.localdate()
+    if (c := _rollup_cohort(issues, live)) is not None:
+        return Summary(as_of=as_of, **rollup.issue_figures(c, as_of)[None])
     issues = issues.order_by()
     counts: dict[str, int] = issues.aggregate(**_issue_aggregates(as_of))
     # One pass over the cohort's assignments gives the assignment counts and the replied issues:
@@ -369,31 +431,49 @@ def summary(issues: QuerySet[Issue], *, as_of: datetime.date | None = None) -> S
 
 
 def by_department(issues: QuerySet[Issue], *, as_of: datetime.date | None = None,
-                  only: Department | None = None) -> list[DepartmentRow]:
+                  only: Department | None = None, live: bool = False) -> list[DepartmentRow]:
     """One row per department with assignments in the cohort (county bureaus, then townships,
-    each in their usual order); ``only`` keeps one department's row. Two queries: grouping by the
-    department id alone, then reading the few departments, is faster than grouping by its names."""
+    each in their usual order); ``only`` keeps one department's row. Two queries: the counts per
+    department id (from the rollup unless ``live``; computed live for a cohort filtered by
+    department, whose co-handlers' rows the rollup does not hold), then the few departments."""
     as_of = as_of or timezone.localdate()
-    rows = list(_joined(issues, **({"department": only} if only is not None else {}))
-                .values(f"{A}department").annotate(**_assignment_aggregates(as_of)))
-    departments = Department.objects.in_bulk([row[f"{A}department"] for row in rows])
+    c = _rollup_cohort(issues, live)
+    if c is not None and c.department_id is None:
+        counts = rollup.department_figures(c, as_of)
+        if only is not None:
+            counts = {k: v for k, v in counts.items() if k == only.pk}
+    else:
+        counts = {row[f"{A}department"]: _assignment_counts(row) for row in
+                  _joined(issues, **({"department": only} if only is not None else {}))
+                  .values(f"{A}department").annotate(**_assignment_aggregates(as_of))}
+    departments = Department.objects.in_bulk(list(counts))
     kind_order = {Department.Kind.BUREAU: 0, Department.Kind.TOWNSHIP: 1}
 
-    def place(row: Mapping[str, Any]) -> tuple[int, int, str]:
-        d = departments[row[f"{A}department"]]
+    def place(pk: int) -> tuple[int, int, str]:
+        d = departments[pk]
         return kind_order.get(d.kind, 9), d.sort_order, d.code
 
     result = []
-    for row in sorted(rows, key=place):
-        d, counts = departments[row[f"{A}department"]], _assignment_counts(row)
+    for pk in sorted(counts, key=place):
+        d, row = departments[pk], {name: counts[pk][name] for name in ASSIGNMENT_COUNTS}
         result.append(DepartmentRow(id=d.pk, department=d.code, name=d.name, kind=d.kind,
-                                    replied=counts["assignments_replied"], **counts))
+                                    replied=row["assignments_replied"], **row))
     return result
 
 
-def by_category(issues: QuerySet[Issue], *, as_of: datetime.date | None = None) -> list[CategoryRow]:
+def by_category(issues: QuerySet[Issue], *, as_of: datetime.date | None = None,
+                live: bool = False) -> list[CategoryRow]:
     """One row per category with issues in the cohort, largest first. Two queries."""
     as_of = as_of or timezone.localdate()
+    if (c := _rollup_cohort(issues, live)) is not None:
+        counts = rollup.issue_figures(c, as_of, by="category")
+        categories = Category.objects.in_bulk(list(counts))
+        total = sum(r["issues"] for r in counts.values())
+        result = [CategoryRow(id=pk, category=categories[pk].code, name=categories[pk].name,
+                              share=rate(r["issues"], total), **_breakdown_counts(r))
+                  for pk, r in counts.items() if r["issues"]]
+        result.sort(key=lambda r: (-r.issues, r.category))
+        return result
     issues = issues.order_by()
     issue_rows = list(issues.values("category").annotate(
         key=F("category"), code=F("category__code"), name=F("category__name"), **_issue_aggregates(as_of)))
@@ -408,9 +488,14 @@ def by_category(issues: QuerySet[Issue], *, as_of: datetime.date | None = None) 
     return result
 
 
-def by_month(issues: QuerySet[Issue], *, as_of: datetime.date | None = None) -> list[MonthRow]:
-    """One row per month of receipt with issues in the cohort, oldest first. Two queries."""
+def by_month(issues: QuerySet[Issue], *, as_of: datetime.date | None = None, live: bool = False) -> list[MonthRow]:
+    """One row per month of receipt with issues in the cohort, oldest first. One query from the
+    rollup, two live."""
     as_of = as_of or timezone.localdate()
+    if (c := _rollup_cohort(issues, live)) is not None:
+        counts = rollup.issue_figures(c, as_of, by="month")
+        return [MonthRow(month=f"{first:%Y-%m}", first_day=first, last_day=_last_day(first),
+                         **_breakdown_counts(counts[first])) for first in sorted(counts) if counts[first]["issues"]]
     issues = issues.order_by()
     month = TruncMonth("received_on")
     issue_rows = list(issues.annotate(key=month).values("key").annotate(**_issue_aggregates(as_of)))
@@ -418,15 +503,23 @@ def by_month(issues: QuerySet[Issue], *, as_of: datetime.date | None = None) -> 
     result = []
     for r in sorted(issue_rows, key=lambda r: r["key"]):
         first = _as_date(r["key"])
-        last = (first.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(days=1)
-        result.append(MonthRow(month=f"{first:%Y-%m}", first_day=first, last_day=last,
+        result.append(MonthRow(month=f"{first:%Y-%m}", first_day=first, last_day=_last_day(first),
                                **{n: r[n] for n in ISSUE_COUNTS}, **_issue_replied(assigned.get(r["key"]))))
     return result
 
 
-def by_township(issues: QuerySet[Issue], *, as_of: datetime.date | None = None) -> list[TownshipRow]:
-    """One row per township with cohort issues assigned to it. Three queries."""
+def by_township(issues: QuerySet[Issue], *, as_of: datetime.date | None = None,
+                live: bool = False) -> list[TownshipRow]:
+    """One row per township with cohort issues assigned to it. Two queries (from the rollup unless
+    ``live``, or the cohort is filtered by department)."""
     as_of = as_of or timezone.localdate()
+    c = _rollup_cohort(issues, live)
+    if c is not None and c.department_id is None:
+        counts = rollup.department_figures(c, as_of, townships=True)
+        townships = Department.objects.in_bulk(list(counts))
+        return [TownshipRow(id=pk, township=townships[pk].code, name=townships[pk].name,
+                            **_breakdown_counts(counts[pk]))
+                for pk in sorted(counts, key=lambda pk: (townships[pk].sort_order, townships[pk].code))]
     # The join to the township's own assignment: one row per (issue, township), since an issue
     # has at most one counted assignment per department, so counting rows counts issues.
     in_townships = _joined(issues, department__kind=Department.Kind.TOWNSHIP)
@@ -444,6 +537,16 @@ def by_township(issues: QuerySet[Issue], *, as_of: datetime.date | None = None) 
                     **{n: r[n] for n in ISSUE_COUNTS}, **_assignment_counts(r))
         for r in issue_rows
     ]
+
+
+def _breakdown_counts(counts: Mapping[str, int]) -> dict[str, int]:
+    """A breakdown row's figures from the rollup's counts: like the live rows, without the
+    re-handled issues (only the summary counts them)."""
+    return {name: value for name, value in counts.items() if name != "rehandled"}
+
+
+def _last_day(first: datetime.date) -> datetime.date:
+    return (first.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(days=1)
 
 
 def _as_date(value: datetime.date | datetime.datetime) -> datetime.date:

@@ -13,9 +13,10 @@ def send_pending_emails() -> int:
 
 
 @shared_task(acks_late=True)
-def sweep_deadlines(batch: int = 500) -> dict[str, object]:
-    """Take every reminder, overdue mark and escalation that has come due. Safe to run twice
-    or in parallel (see feedback.sweeps); the emails are queued after each batch commits."""
+def sweep_deadlines(batch: int = 2000) -> dict[str, object]:
+    """Take every reminder, overdue mark and escalation that has come due, then announce them.
+    Safe to run twice or in parallel (see feedback.sweeps); the emails are queued after each
+    batch of announcements commits."""
     return sweeps.sweep_deadlines(batch=batch).as_dict()
 
 
@@ -48,3 +49,12 @@ def run_queued_exports() -> int:
     from . import services
 
     return services.run_queued_exports()
+
+
+@shared_task(acks_late=True)
+def rebuild_stats_rollup() -> int:
+    """Nightly: sum the statistics rollup from scratch and correct the rows that differ (writes
+    made outside the services, which the statistics read live until then). Returns the rows changed."""
+    from . import rollup
+
+    return rollup.rebuild().changed

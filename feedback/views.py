@@ -48,7 +48,7 @@ from .forms import (
     ReplyForm,
 )
 from .ledger import LedgerCheck, LedgerError, check_ledger
-from .models import Assignment, HistoryEntry, Issue, Notification, Objection, SignedReply
+from .models import Assignment, DeadlineStep, HistoryEntry, Issue, Notification, Objection, SignedReply
 from .states import action_label
 from .workcalendar import load_calendar
 
@@ -191,7 +191,8 @@ def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
     issue = access.get_or_404(access.issues_for(request.user).select_related("category", "requester"), pk=pk)
     scope = scope_of(request.user)
     assignments = list(access.assignments_for(request.user).filter(issue=issue)
-                       .select_related("department", "policy").prefetch_related("extensions", OBJECTIONS)
+                       .select_related("department", "policy").prefetch_related("extensions", OBJECTIONS,
+                                                                                PENDING_STEPS)
                        .order_by("-role", "id"))  # lead first
     # Through access: a lead department also sees its co-handlers' replies (access.replies_for).
     replies = (access.replies_for(request.user).filter(assignment__issue=issue)
@@ -461,6 +462,9 @@ def extension_decide(request: HttpRequest, pk: int, verdict: str) -> HttpRespons
 
 # --- Objections (异议) --------------------------------------------------------------------------------
 
+# What the deadline sweep will do next, and when (the ladder's pending rows, feedback.sweeps).
+PENDING_STEPS = Prefetch("steps", queryset=DeadlineStep.objects.filter(taken_at__isnull=True).order_by("scheduled_for"),
+                         to_attr="pending_steps")
 OBJECTIONS = Prefetch("objections", queryset=Objection.objects.select_related(
     "suggested_department", "raised_by", "decided_by", "new_assignment__department").order_by("raised_at", "id"))
 

@@ -18,8 +18,8 @@ app.autodiscover_tasks()
 SWEEP_INTERVAL = float(os.environ.get("SWEEP_INTERVAL_SECONDS", "300"))
 
 app.conf.beat_schedule = {
-    # Reminders, overdue marks and escalations. Level-triggered (next_check_at <= now), so a
-    # run missed while beat or the worker was down is made up by the next one.
+    # Reminders, overdue marks and escalations. Level-triggered (pending steps scheduled <= now),
+    # so a run missed while beat or the worker was down is made up by the next one.
     "sweep-deadlines": {"task": "feedback.tasks.sweep_deadlines", "schedule": SWEEP_INTERVAL},
     # Catch-up: mail any notification whose immediate send was lost (broker or worker down).
     "send-pending-emails": {"task": "feedback.tasks.send_pending_emails", "schedule": 300.0},
@@ -35,8 +35,19 @@ app.conf.beat_schedule = {
     # down) or left running by a dead worker are claimed again and built (feedback.services).
     "run-queued-exports": {"task": "feedback.tasks.run_queued_exports", "schedule": 60.0},
     # Daily at 07:45 Asia/Shanghai: create the coming month's enterprise day (one per month, so the
-    # monthly job is idempotent and a missed run is made up the next day) and send the notices of
-    # days within 3 working days (once per person and day).
+    # monthly job is idempotent and a missed run is made up the next day), re-date days not yet held
+    # whose calendar changed unseen by the calendar_changed hook, and send the notices of days within
+    # 3 working days (once per person and day).
     "plan-enterprise-days": {"task": "channels_enterprise.tasks.plan_enterprise_days",
                              "schedule": crontab(hour=7, minute=45)},
+    # Daily at 07:50 Asia/Shanghai: create the coming month's no-meeting week (无会周) a month ahead,
+    # provisional while its year's calendar is missing, and re-plan unconfirmed weeks not yet begun
+    # (one per month, so a rerun creates nothing twice and a missed run is made up the next day).
+    "plan-no-meeting-weeks": {"task": "channels_citizen.tasks.plan_no_meeting_weeks",
+                              "schedule": crontab(hour=7, minute=50)},
+    # Nightly at 02:30 Asia/Shanghai: rebuild the statistics rollup from scratch, writing only the
+    # rows that differ (feedback.rollup.rebuild; nothing, when every write went through the
+    # services). It catches admin edits and raw SQL, which the statistics read live until then.
+    "rebuild-stats-rollup": {"task": "feedback.tasks.rebuild_stats_rollup",
+                             "schedule": crontab(hour=2, minute=30)},
 }

@@ -22,15 +22,17 @@ reply 100.0%. Townships: hqz 1 overdue open → 0.0%. All channels in May: 5 iss
 from __future__ import annotations
 
 import datetime
+import io
 
 import pytest
 import time_machine
 from django.urls import reverse
 from django.utils import timezone
+from docx import Document
 
 from feedback import bulletins, services
 from feedback.errors import IllegalTransition, NotPermitted
-from feedback.models import Assignment, Bulletin, DeadlineStep
+from feedback.models import Assignment, Bulletin, DeadlineStep, Department
 from tests.feedback.test_statistics import make, reply
 
 pytestmark = pytest.mark.django_db
@@ -40,9 +42,12 @@ MAY = D(2026, 5, 1)
 
 
 def bulletin_step(assignment: Assignment, day: D) -> DeadlineStep:
+    """The ladder's bulletin step as the sweep leaves it once taken (the row may already be waiting)."""
     at = datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
-    return DeadlineStep.objects.create(assignment=assignment, step="bulletin", deadline_version=1,
-                                       due_date=assignment.due_date, scheduled_for=at, taken_at=at)
+    step, _ = DeadlineStep.objects.update_or_create(
+        assignment=assignment, step="bulletin", deadline_version=assignment.deadline_version,
+        defaults={"due_date": assignment.due_date, "scheduled_for": at, "taken_at": at})
+    return step
 
 
 @pytest.fixture
@@ -66,7 +71,7 @@ def may(reference):
 
 
 def test_the_figures_of_a_hand_computed_month(may, django_assert_max_num_queries):
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         f = bulletins.compute_figures(MAY, "net")
     m, y = f["month_summary"], f["year_summary"]
     assert (f["month"], f["as_of"]) == ("2026-05", "2026-05-31")
@@ -220,3 +225,114 @@ def test_an_administrator_drafts_by_hand_from_the_list(reference, admin_user, cl
     b = Bulletin.objects.get(month=MAY, channel="")
     assert response.status_code == 302 and response["Location"] == reverse("bulletin_detail", args=[b.pk])
     assert client.post(reverse("bulletin_draft"), {"month": "May", "channel": ""}).status_code == 302
+
+
+# --- the Word document (DOCX) of a published bulletin ---------------------------------------------------
+
+MAY_NET_TABLES = [
+    [["指标", "本月受理", "本年累计"],
+     ["诉求件数", "4", "5"],
+     ["诉求人", "4", "5"],
+     ["办理回复率", "50.0%（2/4）", "60.0%（3/5）"],
+     ["按期办结率", "33.3%", "25.0%"],
+     ["办结率", "0.0%", "0.0%"],
+     ["满意率", "—", "—"],
+     ["超期未回复（交办）", "1", "1"]],
+    [["名次", "单位", "交办", "按期率", "回复率", "超期未回复"],
+     ["1", "县住房和城乡建设局", "2", "100.0%", "50.0%", "0"],
+     ["2", "县交通运输局", "1", "0.0%", "100.0%", "0"]],
+    [["名次", "单位", "交办", "按期率", "回复率", "超期未回复"],
+     ["1", "黄桥镇", "1", "0.0%", "0.0%", "1"]],
+    [["编号", "诉求", "承办单位", "办理期限", "至月末超期（天）"],
+     ["{i3}", "王五的诉求", "黄桥镇（主办）", "2026-05-20", "11"]],
+]
+
+
+def docx_of(client, bulletin):
+    response = client.get(reverse("bulletin_docx", args=[bulletin.pk]))
+    assert response.status_code == 200
+    return response, Document(io.BytesIO(response.content))
+
+
+def cells(document) -> list[list[list[str]]]:
+    return [[[cell.text for cell in row.cells] for row in table.rows] for table in document.tables]
+
+
+def paragraphs(document) -> list[str]:
+    return [p.text for p in document.paragraphs if p.text]
+
+
+@pytest.fixture
+def published_may(may, netoffice):
+    return services.publish_bulletin(actor=netoffice,
+                                     bulletin=services.draft_bulletin(actor=netoffice, month=MAY, channel="net"))
+
+
+def test_the_docx_prints_the_frozen_tables_cell_for_cell_with_headings_issuer_and_date(published_may, may,
+                                                                                    leader, client):
+    client.force_login(leader)
+    response, document = docx_of(client, published_may)
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert "attachment" in response["Content-Disposition"] and ".docx" in response["Content-Disposition"]
+    assert response["Cache-Control"] == "private, no-store"
+
+    expected = [[[text.format(i3=may["i3"].ref) for text in row] for row in table] for table in MAY_NET_TABLES]
+    assert cells(document) == expected
+    # The same cells as the page's tables, both read from the frozen figures.
+    page = bulletins.bulletin_tables(published_may.figures)
+    assert cells(document) == [[list(t.columns)] + [[c.text for c in row] for row in t.rows] for t in page]
+
+    text = paragraphs(document)
+    assert text[0] == "2026年5月政网直通车办理情况通报"
+    assert "（2026年5月1日至2026年5月31日受理，数据截至2026年5月31日）" in text
+    headings = [t for t in text if t[:2] in ("一、", "二、", "三、", "四、")]
+    assert headings == ["一、总体情况", "二、县直部门排名", "三、乡镇排名", "四、列入通报的超期事项（1 件）"]
+    published_on = timezone.localdate(published_may.published_at)
+    assert text[-2:] == ["县委网信办", f"{published_on.year}年{published_on.month}月{published_on.day}日"]
+    assert document.core_properties.title == "2026年5月政网直通车办理情况通报"
+
+
+def test_correcting_the_data_after_publication_does_not_change_the_docx(published_may, may, netoffice, client):
+    client.force_login(netoffice)
+    _, before = docx_of(client, published_may)
+    reply(may["a3"], D(2026, 5, 25))  # the overdue item gets a reply dated in May, accepted afterwards
+    assert bulletins.compute_figures(MAY, "net")["month_summary"]["replied"] == 3
+    _, after = docx_of(client, published_may)
+    assert cells(after) == cells(before)
+    assert paragraphs(after) == paragraphs(before)
+    assert cells(after)[0][3] == ["办理回复率", "50.0%（2/4）", "60.0%（3/5）"]
+
+
+def test_the_docx_follows_the_pages_access_and_exists_only_once_published(may, admin_user, netoffice, ezoneoffice,
+                                                                          zjj_head, client):
+    draft = services.draft_bulletin(actor=admin_user, month=MAY, channel="net")
+    client.force_login(netoffice)
+    assert client.get(reverse("bulletin_docx", args=[draft.pk])).status_code == 404  # figures still change
+    page = client.get(reverse("bulletin_detail", args=[draft.pk])).content.decode()
+    assert reverse("bulletin_docx", args=[draft.pk]) not in page and "发布后可下载 Word 文档" in page
+
+    published = services.publish_bulletin(actor=netoffice, bulletin=draft)
+    page = client.get(reverse("bulletin_detail", args=[published.pk])).content.decode()
+    assert reverse("bulletin_docx", args=[published.pk]) in page
+    assert client.get(reverse("bulletin_docx", args=[published.pk])).status_code == 200
+    for outsider in (ezoneoffice, zjj_head):  # another channel's office, a department
+        client.force_login(outsider)
+        assert client.get(reverse("bulletin_docx", args=[published.pk])).status_code == 404
+    client.logout()
+    assert client.get(reverse("bulletin_docx", args=[published.pk])).status_code == 302  # to the login page
+
+
+def test_the_issuer_is_frozen_with_the_figures(may, admin_user, client):
+    net = services.publish_bulletin(actor=admin_user,
+                                    bulletin=services.draft_bulletin(actor=admin_user, month=MAY, channel="net"))
+    every = services.publish_bulletin(actor=admin_user,
+                                      bulletin=services.draft_bulletin(actor=admin_user, month=MAY, channel=""))
+    assert (net.figures["issuer"], every.figures["issuer"]) == ("县委网信办", "三个直通车办公室")
+    Department.objects.filter(code="wxb").update(name="中共某县委网络安全和信息化委员会办公室")
+    client.force_login(admin_user)
+    _, document = docx_of(client, net)
+    assert paragraphs(document)[-2] == "县委网信办"
+    assert "县委网信办" in client.get(reverse("bulletin_print", args=[net.pk])).content.decode()
+    _, document = docx_of(client, every)
+    assert paragraphs(document)[0] == "2026年5月三个直通车办理情况通报"
+    assert paragraphs(document)[-2] == "三个直通车办公室"

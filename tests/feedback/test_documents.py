@@ -148,8 +148,9 @@ def test_chase_notice_without_a_ladder_step_is_dated_today(client, netoffice):
 def test_chase_notice_cites_the_chase_step_the_sweep_took(client, netoffice):
     _issue, (lead, _co) = overdue_issue(netoffice)
     chased_at = timezone.now() - datetime.timedelta(days=20)
-    DeadlineStep.objects.create(assignment=lead, step=DeadlineStep.Step.CHASE, deadline_version=lead.deadline_version,
-                                due_date=lead.due_date, scheduled_for=chased_at, taken_at=chased_at)
+    # The sweep took the pending chase step of the ladder 20 days ago.
+    DeadlineStep.objects.filter(assignment=lead, step=DeadlineStep.Step.CHASE,
+                                deadline_version=lead.deadline_version).update(taken_at=chased_at)
     client.force_login(netoffice)
 
     page = client.get(reverse("assignment_chase_notice", args=[lead.pk])).content.decode()

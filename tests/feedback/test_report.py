@@ -14,6 +14,27 @@ Received in May 2026 (and I7 in April, outside the period):
 
 Requesters 5 (张三 twice); issues 6; replied 5 (all but I2) → 83.3%; suggestions collected 3 (I1, I2, I6),
 handled 2 (I1, I6); enterprise problems solved 2 (I4, and I6 whose lead says 已解决).
+
+The channels' own records (fixture ``sessions``; the rows are written directly, only the read side is
+under test here), period 2026-05-01 to 2026-05-31:
+
+| record                                   | date        | led by           | counted            |
+|------------------------------------------|-------------|------------------|--------------------|
+| 政民 visit, 江口镇 reception              | 04-30       | 县领导甲          | no: before         |
+| 政民 visit, 黄桥镇 reception              | 05-01       | 县领导甲          | yes (first day)    |
+| 政民 visit, 高沙镇 reception              | 05-27       | nobody recorded  | no: not led        |
+| 政民 visit, 黄桥镇桥头村                   | 05-31       | 县领导乙          | yes (last day)     |
+| 政民 visit, 黄桥镇 reception              | 06-01       | 县领导甲          | no: after          |
+| 政企 enterprise day, confirmed held      | 04-23       | 县领导甲          | no: before         |
+| 政企 enterprise day, confirmed held      | 05-25       | 甲 and 乙         | yes, once          |
+| 政网 forum                               | 05-10       | nobody           | no: not led        |
+| 政网 forum                               | 05-20       | 乙 attends       | yes                |
+| 政网 forum                               | 05-31       | 甲 chairs        | yes                |
+| 政网 forum                               | 06-01       | 甲 chairs        | no: after          |
+
+Leader-led sessions: 政民 2 + 政企 1 + 政网 2 = 5. Villages: 黄桥镇 桥头村 / 迴龙洲村 / 新田村, 高沙镇 高沙村, and
+a retired 旧村. 政民 petitions from 桥头村 (05-31), 迴龙洲村 (04-30), 新田村 (06-01), one with no village (05-10):
+of the 4 active villages only 桥头村 had a petition in May, so 无访村 = 3.
 """
 
 from __future__ import annotations
@@ -21,11 +42,18 @@ from __future__ import annotations
 import datetime
 
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
-from feedback import services
+from channels_citizen import services as citizen
+from channels_citizen.models import NoMeetingWeek, Village, Visit
+from channels_enterprise.models import EnterpriseDay
+from channels_net.models import Forum
+from feedback import report, services
+from feedback.access import Role
 from feedback.models import Category, Department, Issue
-from tests.conftest import reply_pdf
+from tests.conftest import make_user, reply_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -99,13 +127,173 @@ def test_each_figure_links_to_exactly_its_issues(may, leader, client):
     assert refs_listed(client, got["解决企业问题"].link) == {ref["i4"], ref["i6"]}
 
 
-def test_figures_without_session_data_say_so_instead_of_a_number(may, leader, client):
+# --- the channels' figures: sessions led by county leaders, 无访村 -------------------------------------
+
+
+def dept(code: str) -> Department:
+    return Department.objects.get(code=code)
+
+
+def week(month: D, starts: D, ends: D) -> NoMeetingWeek:
+    return NoMeetingWeek.objects.create(month=month, starts_on=starts, ends_on=ends, confirmed=True)
+
+
+def visit(on: D, township: str, leader=None, village: Village | None = None) -> Visit:
+    w = NoMeetingWeek.objects.get(month=on.replace(day=1))
+    return Visit.objects.create(week=w, kind="village" if village else "reception", township=dept(township),
+                                village=village, held_on=on, leader=leader)
+
+
+def enterprise_day(on: D, confirmed_by, *leaders) -> EnterpriseDay:
+    held = datetime.datetime.combine(on, datetime.time(17), tzinfo=timezone.get_current_timezone())
+    day = EnterpriseDay.objects.create(month=on.replace(day=1), held_on=on, place="经开区电子产业园", held_at=held,
+                                       held_by=confirmed_by)
+    day.leaders.set(leaders)
+    return day
+
+
+def forum(on: D, chair=None, *attending) -> Forum:
+    f = Forum.objects.create(title=f"{on:%Y年%m月%d日}网民座谈会", held_on=on, place="县融媒体中心", chair=chair)
+    f.leaders.set([*attending, *([chair] if chair else [])])
+    return f
+
+
+def petition(village: Village | None, received: D) -> Issue:
+    return citizen.register_citizen_issue(
+        actor=None, village=village, category=Category.objects.get(code="rural"),
+        requester=services.RequesterData(name="村民"), title="灌溉水渠", content="水渠年久失修。",
+        received_on=received, nature="help")
+
+
+@pytest.fixture
+def sessions(reference, leader, ezoneoffice):
+    leader.first_name = "县领导甲"
+    leader.save()
+    second = make_user("leader2", role=Role.LEADER)
+    second.first_name = "县领导乙"
+    second.save()
+    for month, starts, ends in ((D(2026, 4, 1), D(2026, 4, 24), D(2026, 4, 30)),
+                                (D(2026, 5, 1), D(2026, 5, 1), D(2026, 5, 31)),
+                                (D(2026, 6, 1), D(2026, 6, 1), D(2026, 6, 5))):
+        week(month, starts, ends)
+    qiaotou, huilongzhou, xintian = (Village.objects.create(township=dept("hqz"), name=n)
+                                     for n in ("桥头村", "迴龙洲村", "新田村"))
+    gaosha = Village.objects.create(township=dept("gsz"), name="高沙村")
+    Village.objects.create(township=dept("gsz"), name="旧村", active=False)
+    records = {
+        "visits": [visit(D(2026, 4, 30), "jkz", leader), visit(D(2026, 5, 1), "hqz", leader),
+                   visit(D(2026, 5, 27), "gsz"), visit(D(2026, 5, 31), "hqz", second, village=qiaotou),
+                   visit(D(2026, 6, 1), "hqz", leader)],
+        "days": [enterprise_day(D(2026, 4, 23), ezoneoffice, leader),
+                 enterprise_day(D(2026, 5, 25), ezoneoffice, leader, second)],
+        "forums": [forum(D(2026, 5, 10)), forum(D(2026, 5, 20), None, second), forum(D(2026, 5, 31), leader),
+                   forum(D(2026, 6, 1), leader)],
+    }
+    petition(qiaotou, D(2026, 5, 31))
+    petition(huilongzhou, D(2026, 4, 30))
+    petition(xintian, D(2026, 6, 1))
+    petition(None, D(2026, 5, 10))
+    return {**records, "quiet": {huilongzhou.name, xintian.name, gaosha.name}}
+
+
+def listed(client, url: str):
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.context["items"]
+
+
+def column(items, name: str) -> list[str]:
+    index = items.columns.index(name)
+    return [row[index][1] for row in items.rows]
+
+
+def test_leader_led_sessions_add_up_the_three_channels_within_inclusive_dates(sessions, leader, client):
+    client.force_login(leader)
+    line = lines(client.get(reverse("county_report"), PERIOD))["县级领导带队场次"]
+    assert line.value == "5 场"
+    assert [(p.label, p.value) for p in line.parts] == [
+        ("政网直通车网民座谈会", "2 场"), ("政企直通车企业家日", "1 场"), ("政民直通车集中接访和进村走访", "2 场")]
+    assert "登记了带队县领导" in line.formula and "每个企业家日计1场" in line.formula
+    # An enterprise day counts once 经开区 has confirmed it was held.
+    EnterpriseDay.objects.filter(held_on=D(2026, 5, 25)).update(held_at=None)
+    assert lines(client.get(reverse("county_report"), PERIOD))["县级领导带队场次"].value == "4 场"
+
+
+def test_the_sessions_figure_links_to_exactly_the_sessions_it_counts(sessions, leader, client):
+    client.force_login(leader)
+    line = lines(client.get(reverse("county_report"), PERIOD))["县级领导带队场次"]
+    everything = listed(client, line.link)
+    assert everything.heading == "县级领导带队场次（5 场）"
+    assert column(everything, "日期") == ["2026-05-01", "2026-05-20", "2026-05-25", "2026-05-31", "2026-05-31"]
+    assert column(everything, "渠道") == ["政民直通车", "政网直通车", "政企直通车", "政网直通车", "政民直通车"]
+    assert column(everything, "县级领导") == ["县领导甲", "县领导乙", "县领导甲、县领导乙", "县领导甲", "县领导乙"]
+    assert column(everything, "地点")[-1] == "黄桥镇桥头村"
+    links = [row[2][2] for row in everything.rows]
+    assert links[0] == reverse("channels_citizen:visit_detail", args=[sessions["visits"][1].pk])
+    assert links[1] == reverse("channels_net:forum_detail", args=[sessions["forums"][1].pk])
+    assert links[2] == reverse("channels_enterprise:day_detail", args=[sessions["days"][1].pk])
+    for link in links:
+        assert client.get(link).status_code == 200
+    for part in line.parts:  # each channel's part lists its own sessions, as many as it says
+        rows = listed(client, part.link).rows
+        assert f"{len(rows)} 场" == part.value
+    page = client.get(line.link).content.decode()
+    assert 'id="items"' in page and "县领导甲、县领导乙" in page
+
+
+def test_quiet_villages_are_the_active_villages_without_a_petition_in_the_period(sessions, leader, client):
+    client.force_login(leader)
+    line = lines(client.get(reverse("county_report"), PERIOD))["无访村"]
+    assert (line.value, line.note, line.parts) == ("3 个", "启用的村共 4 个", ())
+    villages = listed(client, line.link)
+    assert villages.heading == "无访村（3 个）"
+    assert set(column(villages, "村")) == sessions["quiet"]
+    # The day before and the day after the period are outside it: both villages become 有访 with them.
+    got = lines(client.get(reverse("county_report"), {"from": "2026-04-30", "to": "2026-06-01"}))
+    assert got["无访村"].value == "1 个"
+
+
+@time_machine.travel(datetime.datetime(2026, 12, 31, 12, 0, tzinfo=datetime.UTC), tick=False)
+def test_over_a_whole_year_quiet_villages_equal_the_channels_yearly_count(sessions, leader, client):
+    client.force_login(leader)
+    for year in (2025, 2026):
+        got = lines(client.get(reverse("county_report"), {"from": f"{year}-01-01", "to": f"{year}-12-31"}))
+        (expected,) = citizen.quiet_villages([year])
+        assert got["无访村"].value == f"{expected.quiet} 个"
+    assert [r.quiet for r in citizen.quiet_villages([2025, 2026])] == [4, 1]
+
+
+@time_machine.travel(datetime.datetime(2026, 5, 20, 12, 0, tzinfo=timezone.get_fixed_timezone(480)), tick=False)
+def test_sessions_not_yet_held_do_not_count(sessions, leader, client):
     client.force_login(leader)
     got = lines(client.get(reverse("county_report"), PERIOD))
-    for label in ("县级领导带队场次", "无访村"):
-        assert got[label].value == "—"
-        assert got[label].note == "待政民/政企场次数据（议题4）"
-        assert got[label].link == ""
+    assert got["县级领导带队场次"].value == "2 场"  # 05-01 visit, 05-20 forum; not the 05-25 day nor 05-31
+    assert "统计至今天（2026-05-20）" in got["县级领导带队场次"].note
+    future = lines(client.get(reverse("county_report"), {"from": "2026-06-01", "to": "2026-06-30"}))
+    assert (future["县级领导带队场次"].value, future["县级领导带队场次"].note) == ("—", report.NOT_BEGUN)
+    assert future["无访村"].value == "—"
+
+
+def test_an_office_sees_only_its_own_channels_part(sessions, ezoneoffice, netoffice, petitionoffice, client):
+    expected = {ezoneoffice: ("1 场", "—"), netoffice: ("2 场", "—"), petitionoffice: ("2 场", "3 个")}
+    for office, (led, quiet) in expected.items():
+        client.force_login(office)
+        got = lines(client.get(reverse("county_report"), PERIOD))
+        assert (got["县级领导带队场次"].value, got["无访村"].value) == (led, quiet)
+        assert got["县级领导带队场次"].parts == ()
+        if quiet == "—":
+            assert (got["无访村"].note, got["无访村"].link) == (report.NO_CHANNEL_DATA, "")
+    client.force_login(ezoneoffice)  # another channel's list, asked for by hand, is empty
+    url = reverse("county_report") + "?from=2026-05-01&to=2026-05-31&items=quiet_villages&channel=citizen"
+    assert listed(client, url).rows == []
+    url = reverse("county_report") + "?from=2026-05-01&to=2026-05-31&items=leader_sessions"
+    assert column(listed(client, url), "渠道") == ["政企直通车"]
+
+
+def test_an_unknown_list_is_ignored(sessions, leader, client):
+    client.force_login(leader)
+    response = client.get(reverse("county_report"), {**PERIOD, "items": "everything", "channel": "x"})
+    assert response.status_code == 200 and response.context["items"] is None
 
 
 def test_an_office_sees_its_channels_figures(may, ezoneoffice, client):
@@ -137,11 +325,20 @@ def test_departments_get_404(reference, zjj_head, client):
 @pytest.mark.parametrize("size", [1, 6])
 def test_the_report_takes_a_constant_number_of_queries(reference, leader, client, django_assert_max_num_queries,
                                                        size):
+    week(D(2026, 5, 1), D(2026, 5, 25), D(2026, 5, 29))
     for n in range(size):
         make(f"企业{n}", channel="enterprise", nature="suggestion", received=D(2026, 5, 4),
              results={"jtj": "resolved", "zjj": None})
+        visit(D(2026, 5, 25), "hqz", leader, village=Village.objects.create(township=dept("hqz"), name=f"{n}村"))
+        forum(D(2026, 5, 1 + n), leader)
     client.force_login(leader)
     client.get(reverse("county_report"), PERIOD)
-    with django_assert_max_num_queries(14):
+    # 12 for the issue figures, session and user; one a channel for the sessions, one for 无访村.
+    with django_assert_max_num_queries(16):
         response = client.get(reverse("county_report"), PERIOD)
-    assert lines(response)["解决企业问题"].value == f"{size} 个"
+    got = lines(response)
+    assert got["解决企业问题"].value == f"{size} 个"
+    assert got["县级领导带队场次"].value == f"{2 * size} 场"
+    with django_assert_max_num_queries(22):
+        items = listed(client, got["县级领导带队场次"].link)
+    assert len(items.rows) == 2 * size

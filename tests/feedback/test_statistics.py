@@ -371,3 +371,15 @@ def test_a_returned_reply_counts_as_re_handling(reference, netoffice, zjj_head):
     after = statistics.summary(Issue.objects.filter(pk__in=[issue.pk, other.pk]), as_of=today)
     assert (before.rehandled, after.rehandled) == (0, 1)
     assert after.rehandle_rate == Decimal("50.0")  # 1 of 2 issues
+
+
+@pytest.mark.parametrize("as_of", [AS_OF, D(2026, 6, 2), D(2026, 6, 30)])
+def test_the_rollup_reads_the_hand_computed_cohort_as_the_live_computation_does(may, as_of):
+    """statistics.cohort on every issue reads the rollup (feedback.rollup); ``live=True`` the tables."""
+    for filters in ({}, {"channel": "net"}, {"department": dept("jtj")}, {"category": Category.objects.get(
+            code="education")}):
+        issues = may_cohort(**filters)
+        assert issues._stats_cohort is not None
+        for figures in (statistics.summary, statistics.by_department, statistics.by_category, statistics.by_month,
+                        statistics.by_township):
+            assert figures(issues, as_of=as_of) == figures(issues, as_of=as_of, live=True), figures.__name__

@@ -21,9 +21,9 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from feedback import services
+from feedback import services, sweeps
 from feedback.models import Assignment, DeadlineStep, HistoryEntry, Notification
-from feedback.sweeps import SWEEP_LOCK_ID, due_assignments, sweep_deadlines
+from feedback.sweeps import SWEEP_LOCK_ID, announce_steps, due_steps_sql, sweep_deadlines, take_due_steps
 from tests.concurrency import run_together
 from tests.conftest import reply_pdf
 from tests.factories import assigned
@@ -71,13 +71,20 @@ def ladder_history(a: Assignment) -> Counter[str]:
 
 
 def steps_of(a: Assignment) -> Counter[str]:
-    return Counter(DeadlineStep.objects.filter(assignment=a).values_list("step", flat=True))
+    """The steps taken."""
+    return Counter(DeadlineStep.objects.filter(assignment=a, taken_at__isnull=False).values_list("step", flat=True))
+
+
+def next_step(a: Assignment) -> tuple[str, datetime.datetime | None]:
+    """The first pending step and its moment: what the sweep will take next."""
+    first = DeadlineStep.objects.filter(assignment=a, taken_at__isnull=True).order_by("scheduled_for").first()
+    return (first.step, first.scheduled_for) if first else ("", None)
 
 
 @pytest.mark.django_db
 def test_a_ten_working_day_assignment_takes_each_step_once_at_its_moment(clock, people):
     a = new_assignment(people)
-    assert (a.next_step, a.next_check_at) == ("remind_50", REMIND_50)
+    assert next_step(a) == ("remind_50", REMIND_50)
     schedule = [
         (at(11, 10, 8, 59), []),
         (REMIND_50, ["remind_50"]),
@@ -107,7 +114,7 @@ def test_a_ten_working_day_assignment_takes_each_step_once_at_its_moment(clock, 
     assert ladder_notes(a) == department + Counter({("supervise", "leader"): 1, ("supervise", "netoffice"): 1})
     assert ladder_history(a) == Counter(f"deadline_{s}" for s in taken)
     a.refresh_from_db()
-    assert (a.next_step, a.next_check_at, a.overdue_at) == ("", None, OVERDUE)
+    assert (next_step(a), a.overdue_at) == (("", None), OVERDUE)
 
 
 @pytest.mark.django_db
@@ -119,10 +126,13 @@ def test_sweeping_twice_at_the_same_moment_takes_nothing_new(clock, people):
 
     again = sweep_deadlines()
     assert (again.examined, again.steps) == (0, Counter())
-    # Even a row handed to the service again (as an overlapping sweep might) takes nothing.
+    # Even the steps handed to the claims again (as an overlapping sweep might) are not taken
+    # or announced twice.
+    taken = list(DeadlineStep.objects.filter(assignment=a, taken_at__isnull=False).values_list("pk", flat=True))
+    assert len(taken) == 4
     with transaction.atomic():
-        locked = Assignment.objects.select_for_update().get(pk=a.pk)
-        assert services.advance_deadline(assignment=locked, now=timezone.now()) == []
+        assert sweeps._claim(taken, "taken_at", timezone.now()) == []
+        assert sweeps._claim(taken, "announced_at", timezone.now()) == []
     assert (steps_of(a), ladder_notes(a), ladder_history(a)) == before
 
 
@@ -142,7 +152,7 @@ def test_one_sweep_after_a_long_outage_takes_every_passed_step_once(clock, peopl
                                       | {("supervise", "leader"): 1, ("supervise", "netoffice"): 1})
     assert "未发送" in a.history.get(action="deadline_remind_50").note
     a.refresh_from_db()
-    assert (a.next_step, a.next_check_at) == ("bulletin", BULLETIN)
+    assert next_step(a) == ("bulletin", BULLETIN)
     assert a.overdue_at == at(11, 25, 15)  # marked when the sweep saw it, not backdated
 
 
@@ -155,7 +165,7 @@ def test_an_accepted_assignment_is_never_reminded_again(clock, people):
                                   summary="经测算，暂不具备建设条件。")
     services.accept_reply(actor=people["office"], reply=reply)
     a.refresh_from_db()
-    assert (a.status, a.next_step, a.next_check_at) == ("accepted", "", None)
+    assert (a.status, next_step(a)) == ("accepted", ("", None))
     for moment in (REMIND_50, CHASE, at(12, 31, 12)):
         clock(moment)
         assert sweep_deadlines().examined == 0
@@ -178,7 +188,7 @@ def test_the_sweep_task_returns_its_counts(clock, people):
 
     new_assignment(people)
     clock(REMIND_50)
-    assert task(batch=10) == {"examined": 1, "steps": {"remind_50": 1}, "locked_out": False}
+    assert task(batch=10) == {"examined": 1, "steps": {"remind_50": 1}, "announced": 1, "locked_out": False}
 
 
 # --- cost ---------------------------------------------------------------------------------------
@@ -189,11 +199,11 @@ def queries_for_sweep() -> int:
     return len(ctx.captured_queries)
 
 
-# A batch of the sweep costs the same queries however many rows it holds: advisory lock, select,
-# calendar (2), steps already taken, claim insert, department members, (for supervision: leaders,
-# office staff), history insert, notification insert, one UPDATE for the next steps, and the
-# savepoints around them. k = 0 queries per row, c ≤ PER_BATCH.
-PER_BATCH = 16
+# A sweep costs the same queries however many rows it takes (one batch each pass): take — the
+# savepoint pair, advisory lock, select, claim, overdue mark; announce — the savepoint pair, select,
+# claim, steps with their assignments, department members, (for supervision: leaders, office
+# staff), the reminders' ladders, history insert, notification insert. k = 0 queries per row.
+PER_BATCH = 17
 
 
 @pytest.mark.django_db
@@ -222,8 +232,9 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_due_rows(clock, 
 # --- PostgreSQL: the index and real concurrency -------------------------------------------------
 
 def bulk_assignments(count: int, *, due_share: float, now: datetime.datetime) -> None:
-    """``count`` open assignments straight in SQL (one issue each): ``due_share`` of them due
-    at ``now``, the rest due later or finished (NULL), as in a county's real table."""
+    """``count`` open assignments straight in SQL (one issue each) with their ladders as pending
+    steps: for ``due_share`` of them the first step is due at ``now``, for the others every step
+    lies ahead or (a third) all were taken, as in a county's real table."""
     with connection.cursor() as cursor:
         cursor.execute("""
             INSERT INTO feedback_issue (ref, channel, nature, category_id, requester_id, title, content,
@@ -235,32 +246,47 @@ def bulk_assignments(count: int, *, due_share: float, now: datetime.datetime) ->
             FROM generate_series(1, %(n)s) g""", {"n": count, "day": ASSIGNED, "now": now})
         cursor.execute("""
             INSERT INTO feedback_assignment (issue_id, department_id, role, status, assigned_on, deadline_amount,
-                deadline_unit, due_date, original_due_date, provisional, deadline_version, next_step,
-                next_check_at, created_at)
+                deadline_unit, due_date, original_due_date, provisional, deadline_version, created_at)
             SELECT i.id, (SELECT id FROM feedback_department WHERE code = 'zjj'), 'lead', 'pending', %(day)s, 10,
-                   'working_day', %(due)s, %(due)s, false, 1, 'remind_50',
-                   CASE WHEN random() < %(share)s THEN %(now)s - interval '1 hour'
-                        WHEN random() < 0.5 THEN NULL
-                        ELSE %(now)s + random() * interval '60 days' END,
-                   %(now)s
-            FROM feedback_issue i WHERE i.ref LIKE 'BULK-%%'""",
-                       {"day": ASSIGNED, "due": DUE, "share": due_share, "now": now})
-        cursor.execute("ANALYZE feedback_issue")
-        cursor.execute("ANALYZE feedback_assignment")
+                   'working_day', %(due)s, %(due)s, false, 1, %(now)s
+            FROM feedback_issue i WHERE i.ref LIKE 'BULK-%%'""", {"day": ASSIGNED, "due": DUE, "now": now})
+        cursor.execute("""
+            INSERT INTO feedback_deadlinestep (assignment_id, step, deadline_version, due_date, scheduled_for,
+                                               taken_at, announced_at)
+            SELECT a.id, s.step, 1, a.due_date, first.at + s.n * interval '3 days',
+                   CASE WHEN first.done THEN first.at + s.n * interval '3 days' END,
+                   CASE WHEN first.done THEN first.at + s.n * interval '3 days' END
+            FROM feedback_assignment a
+            JOIN feedback_issue i ON i.id = a.issue_id AND i.ref LIKE 'BULK-%%'
+            CROSS JOIN LATERAL (SELECT r < %(share)s AS due, r > 0.66 AS done,
+                                       CASE WHEN r < %(share)s THEN %(now)s - interval '1 hour'
+                                            WHEN r > 0.66 THEN %(now)s - interval '40 days'
+                                            ELSE %(now)s + r * interval '60 days' END AS at
+                                FROM (SELECT random() + a.id * 0 AS r) AS roll) AS first
+            CROSS JOIN (VALUES ('remind_50', 0), ('overdue', 1), ('chase', 2), ('supervise', 3),
+                               ('bulletin', 4)) AS s(step, n)
+            WHERE s.n = 0 OR NOT first.due""", {"share": due_share, "now": now})
+        for table in ("feedback_issue", "feedback_assignment", "feedback_deadlinestep"):
+            cursor.execute(f"ANALYZE {table}")
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_the_sweep_reads_only_the_partial_index_of_due_rows(clock, people):
+def test_the_sweep_reads_only_the_partial_index_of_due_steps(clock, people):
     new_assignment(people)  # one requester and category for the bulk rows to point at
     bulk_assignments(20_000, due_share=0.01, now=REMIND_50)
-    with transaction.atomic():
-        plan = due_assignments(REMIND_50)[:500].explain()
+    with transaction.atomic(), connection.cursor() as cursor:
+        sql, params = due_steps_sql(REMIND_50, 500)
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row for (row,) in cursor.fetchall())
     # An index scan (or a bitmap scan for a larger share) of the partial index, with the time range
     # as its index condition; never a scan of the whole table.
-    assert re.search(r"Index Scan (using|on) assignment_next_check_idx.*\n\s+Index Cond: \(next_check_at <=",
+    assert re.search(r"Index Scan (using|on) deadlinestep_pending_idx.*\n\s+Index Cond: \(scheduled_for <=",
                      plan), plan
+    assert "Seq Scan on feedback_deadlinestep" not in plan, plan
     assert "Seq Scan on feedback_assignment" not in plan, plan
+    result = take_due_steps(REMIND_50)
+    assert 100 <= result.examined <= 300 and result.steps == Counter(remind_50=result.examined)
 
 
 @pytest.fixture
@@ -282,7 +308,8 @@ def assert_every_step_once(rows: list[Assignment], steps: list[str]) -> None:
     """Each step once per assignment; each notification once per person: the department's two
     members, and for supervision also the leader and the channel office."""
     ids = [a.pk for a in rows]
-    found = Counter(DeadlineStep.objects.filter(assignment_id__in=ids).values_list("assignment_id", "step"))
+    found = Counter(DeadlineStep.objects.filter(assignment_id__in=ids, taken_at__isnull=False)
+                    .values_list("assignment_id", "step"))
     assert found == Counter((i, s) for i in ids for s in steps)
     notes = Counter(Notification.objects.filter(assignment_id__in=ids, kind__in=LADDER_KINDS)
                     .values_list("assignment_id", "kind", "recipient_id"))
@@ -338,29 +365,126 @@ def test_a_sweep_that_finds_another_running_does_nothing(clock, people, no_mail_
         release.set()
         thread.join(20)
     assert (result.locked_out, result.examined) == (True, 0)
-    assert not DeadlineStep.objects.filter(assignment=a).exists()
+    assert steps_of(a) == Counter()
     assert sweep_deadlines(now=CHASE).examined == 1  # once the other one is done
 
 
 @pytest.mark.django_db
-def test_a_step_another_sweep_recorded_first_is_not_acted_on_twice(clock, people, monkeypatch):
-    """The race the unique key is for: between reading the steps taken and inserting its own,
-    another sweep records one. The insert skips it, and no second history row or notice follows."""
+def test_a_step_another_sweep_took_first_is_not_taken_or_announced_twice(clock, people, monkeypatch):
+    """The race the conditional UPDATE is for: a step selected as due was taken (and announced) by
+    someone else before the claim. Here the select is made to see it still pending; the claim skips
+    it, and no second history row or notice follows."""
     a = new_assignment(people)
-    claim = services._claim_steps
+    DeadlineStep.objects.filter(assignment=a, step="remind_50").update(taken_at=REMIND_50, announced_at=REMIND_50)
+    select = sweeps.due_steps_sql
 
-    def someone_else_first(steps):
-        DeadlineStep.objects.create(assignment=a, step="remind_50", deadline_version=1, due_date=DUE,
-                                    scheduled_for=REMIND_50, taken_at=REMIND_50)
-        return claim(steps)
+    def stale_select(now, batch):
+        sql, params = select(now, batch)
+        assert "s.taken_at IS NULL AND " in sql
+        return sql.replace("s.taken_at IS NULL AND ", ""), params
 
-    monkeypatch.setattr(services, "_claim_steps", someone_else_first)
+    monkeypatch.setattr(sweeps, "due_steps_sql", stale_select)
     clock(REMIND_1D)
-    with transaction.atomic():
-        row = Assignment.objects.select_for_update().select_related("issue", "department").get(pk=a.pk)
-        assert services.advance_deadline(assignment=row, now=timezone.now()) == ["remind_1d"]
+    result = sweep_deadlines()
+    assert (result.examined, result.steps, result.announced) == (1, Counter(["remind_1d"]), 1)
     assert steps_of(a) == Counter(["remind_50", "remind_1d"])
     assert ladder_history(a) == Counter(["deadline_remind_1d"])
     assert set(ladder_notes(a)) == {("remind_1d", "zjj_head"), ("remind_1d", "zjj_staff")}
+    assert next_step(a) == ("overdue", OVERDUE)
+
+
+@pytest.mark.django_db
+def test_steps_taken_but_not_announced_before_a_crash_are_announced_by_the_next_sweep(clock, people):
+    a = new_assignment(people)
+    clock(REMIND_50)
+    assert take_due_steps(timezone.now()).steps == Counter(["remind_50"])  # the worker dies here
+    assert (ladder_history(a), ladder_notes(a)) == (Counter(), Counter())
+    clock(at(11, 10, 9, 5))
+    result = sweep_deadlines()
+    assert (result.steps, result.announced) == (Counter(), 1)
+    assert ladder_history(a) == Counter(["deadline_remind_50"])
+    assert ladder_notes(a) == Counter({("remind_50", "zjj_head"): 1, ("remind_50", "zjj_staff"): 1})
+    assert a.history.get(action="deadline_remind_50").at == REMIND_50  # when it was taken
+    assert announce_steps() == 0
+
+
+@pytest.mark.django_db
+def test_an_approved_extension_replaces_the_pending_steps_and_keeps_the_taken_ones(clock, people):
+    a = new_assignment(people)
+    clock(REMIND_50)
+    sweep_deadlines()
+    clock(at(11, 11, 10))
+    request = services.request_extension(actor=people["head"], assignment=a,
+                                         requested_due_date=datetime.date(2026, 11, 30), reason="需要现场勘查")
+    services.decide_extension(actor=people["office"], request=request, approve=True)
     a.refresh_from_db()
-    assert (a.next_step, a.next_check_at) == ("overdue", OVERDUE)
+    assert a.deadline_version == 2
+    pending = DeadlineStep.objects.filter(assignment=a, taken_at__isnull=True)
+    assert set(pending.values_list("deadline_version", flat=True)) == {2}
+    assert set(pending.values_list("due_date", flat=True)) == {datetime.date(2026, 11, 30)}
+    # The reminders of the new deadline whose moment has passed (half of the time from 11-02
+    # to 11-30 had gone by 11-16) wait for the next sweep; the taken remind_50 of version 1 stays.
+    assert DeadlineStep.objects.filter(assignment=a, taken_at__isnull=False).get().deadline_version == 1
+    assert next_step(a)[0] == "remind_50"
+    clock(at(11, 17))  # the old due date passed: no overdue step, the new one is 11-30
+    assert "overdue" not in sweep_deadlines().steps
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_skips_an_assignment_a_service_is_changing_and_takes_it_next_time(clock, people,
+                                                                                   no_mail_requests):
+    """A service locks the assignment (FOR UPDATE) and then replaces its pending steps; the sweep
+    must neither wait for it nor lock those steps first (which would deadlock): it skips the row."""
+    a, other = new_assignment(people), new_assignment(people, title="另一件")
+    holding, release = threading.Event(), threading.Event()
+
+    def service_at_work():
+        with transaction.atomic():
+            Assignment.objects.select_for_update().get(pk=a.pk)
+            holding.set()
+            release.wait(20)
+
+    thread = threading.Thread(target=lambda: (service_at_work(), connections.close_all()))
+    thread.start()
+    try:
+        assert holding.wait(10)
+        result = sweep_deadlines(now=REMIND_50)
+    finally:
+        release.set()
+        thread.join(20)
+    assert (result.examined, steps_of(a), steps_of(other)) == (1, Counter(), Counter(["remind_50"]))
+    assert sweep_deadlines(now=REMIND_50).steps == Counter(["remind_50"])
+    assert steps_of(a) == Counter(["remind_50"])
+
+
+@pytest.mark.django_db
+def test_the_issue_page_shows_what_the_sweep_will_do_next(clock, people, client):
+    a = new_assignment(people)
+    clock(REMIND_50)
+    sweep_deadlines()
+    client.force_login(people["office"])
+    page = client.get(f"/issues/{a.issue_id}/").content.decode()
+    start = page.index("接下来的提醒与督办")
+    upcoming = page[start:page.index("</ul>", start)]
+    assert "2026-11-13 09:00 到期前一个工作日提醒" in upcoming and "2026-11-17 09:00 催办" in upcoming
+    assert "时间过半提醒" not in upcoming  # taken already
+
+
+@pytest.mark.django_db
+def test_steps_still_ahead_count_nowhere_until_the_sweep_takes_them(clock, people):
+    """The pending rows are the ladder to come: neither the bulletin listing nor the chase notice
+    may take them for steps that happened."""
+    from feedback.bulletins import listed_steps
+    from feedback.documents import chase_notice
+
+    a = new_assignment(people)
+    clock(at(11, 18, 10))  # the chase came yesterday at 09:00; the sweep has not run
+    assert "11月18日" in chase_notice(a).chased_on  # an overdue assignment's notice is dated today
+    sweep_deadlines()
+    clock(at(11, 20, 10))
+    assert "11月18日" in chase_notice(a).chased_on  # the day the sweep took the chase
+    clock(at(12, 1, 8))  # the bulletin step has come, not yet taken
+    assert not listed_steps(datetime.date(2026, 11, 1)).exists()
+    sweep_deadlines()
+    assert list(listed_steps(datetime.date(2026, 11, 1)).values_list("assignment_id", flat=True)) == [a.pk]

@@ -2,8 +2,9 @@
 
 (a) beat sends the sweep every second; reminders, overdue marks and escalations that have come
     due are taken once each and mailed once each;
-(b) the worker is killed with SIGKILL in the middle of a sweep (some batches committed, one in
-    flight), restarted, and the next sweeps leave every due step recorded exactly once.
+(b) the worker is killed with SIGKILL in the middle of a sweep (every due step taken, some batches
+    of announcements committed, one in flight), restarted, and the next sweeps leave every due step
+    recorded, announced and notified exactly once.
 """
 
 from __future__ import annotations
@@ -120,7 +121,13 @@ def due_steps(a: Assignment, now: datetime.datetime) -> list[str]:
 
 
 def recorded_steps(rows: list[Assignment]) -> Counter[tuple[int, str]]:
-    return Counter(DeadlineStep.objects.filter(assignment__in=rows).values_list("assignment_id", "step"))
+    """The steps taken."""
+    return Counter(DeadlineStep.objects.filter(assignment__in=rows, taken_at__isnull=False)
+                   .values_list("assignment_id", "step"))
+
+
+def announced_steps(rows: list[Assignment]) -> int:
+    return DeadlineStep.objects.filter(assignment__in=rows, announced_at__isnull=False).count()
 
 
 def expected_steps(rows: list[Assignment]) -> Counter[tuple[int, str]]:
@@ -200,50 +207,54 @@ def test_worker_and_beat_take_each_due_step_once_and_mail_it_once(reference, net
 
 def test_a_worker_killed_mid_sweep_leaves_nothing_missing_or_doubled_after_restart(reference, netoffice, zjj_head,
                                                                                   zjj_staff, leader, celery):
-    # 40 long-overdue assignments, swept in batches of 15. The last in the sweep's order (assigned
-    # a week later, so its next step comes later) is where the sweep will be stuck.
+    # 40 long-overdue assignments: 6 due steps each, 240 in all, announced in batches of 15 in the
+    # order of their rows. The last assignment's steps are the last rows: that is where the sweep
+    # will be stuck.
     rows = [assigned(netoffice, assigned_on=datetime.date(2026, 8, 3), title=f"诉求{i}")[1][0] for i in range(39)]
     last = assigned(netoffice, assigned_on=datetime.date(2026, 8, 10), title="最后一件")[1][0]
     rows.append(last)
-    assert last.next_check_at > max(a.next_check_at for a in rows[:-1])
+    steps = DeadlineStep.objects.filter(assignment__in=rows[:-1])
+    assert DeadlineStep.objects.filter(assignment=last).order_by("pk").first().pk > max(
+        steps.values_list("pk", flat=True))
 
     # To kill the worker at a known point rather than at a lucky moment, another transaction
-    # holds, uncommitted, the unique key of the last row's first step: the sweep commits its
-    # first batches, then its insert for the last batch waits on that key — mid-sweep.
+    # holds, uncommitted, the unique key of a notification of the last row's overdue step: the
+    # sweep takes every step, commits its first batches of announcements, then its notification
+    # insert for the last batch waits on that key — mid-sweep.
     blocker = psycopg.connect(database_url())
-    blocker.execute("INSERT INTO feedback_deadlinestep (assignment_id, step, deadline_version, due_date, "
-                    "scheduled_for, taken_at) VALUES (%s, 'remind_50', 1, %s, now(), now())",
-                    [last.pk, last.due_date])
+    blocker.execute("INSERT INTO feedback_notification (recipient_id, issue_id, assignment_id, kind, "
+                    "deadline_version, title, body, created_at) VALUES (%s, %s, %s, 'overdue', 1, '', '', now())",
+                    [zjj_head.pk, last.issue_id, last.pk])
     try:
         worker = celery.worker()
         celery_app.send_task("feedback.tasks.sweep_deadlines", kwargs={"batch": 15})
-        stuck = lambda: blocked_sweeps(blocker) == 1 and len({i for i, _ in recorded_steps(rows)}) == 30  # noqa: E731
+        stuck = lambda: blocked_sweeps(blocker) == 1 and announced_steps(rows) == 225  # noqa: E731
         assert wait_for(stuck, timeout=30), celery.logs()
-        # Two batches of 15 committed; the third, with the last row, is in flight.
-        first_batches = {i for i, _ in recorded_steps(rows)}
-        assert len(first_batches) == 30 and last.pk not in first_batches
+        # Every step was taken; fifteen batches of announcements committed; the last is in flight.
+        assert recorded_steps(rows) == expected_steps(rows)
 
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
     finally:
         blocker.rollback()
         blocker.close()
-    assert {i for i, _ in recorded_steps(rows)} == first_batches  # the batch in flight was rolled back
+    assert announced_steps(rows) == 225  # the batch in flight was rolled back
+    assert not HistoryEntry.objects.filter(assignment=last, action__startswith="deadline_").exists()
 
     # The message of the killed task stays unacknowledged in Redis (redelivered only after the
     # visibility timeout); it is beat's next sweep that catches up, as in production.
     celery.worker()
     celery.beat()
-    assert wait_for(lambda: recorded_steps(rows) == expected_steps(rows), timeout=40), celery.logs()
+    assert wait_for(lambda: announced_steps(rows) == 240, timeout=40), celery.logs()
     time.sleep(3)  # further sweeps add nothing
     assert_each_due_step_once(rows)
     assert all(steps == 6 for steps in Counter(i for i, _ in recorded_steps(rows)).values())
 
 
 def blocked_sweeps(blocker: psycopg.Connection) -> int:
-    """Backends of other sessions waiting on a lock while inserting a deadline step."""
+    """Backends of other sessions waiting on a lock while inserting notifications."""
     with psycopg.connect(database_url(), autocommit=True) as conn:
         return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                            "AND query LIKE 'INSERT INTO feedback_deadlinestep%%' AND pid <> %s",
+                            "AND query LIKE 'INSERT INTO \"feedback_notification\"%%' AND pid <> %s",
                             [blocker.info.backend_pid]).fetchone()[0]
 

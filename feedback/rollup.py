@@ -1,0 +1,738 @@
+"""The statistics rollup: the figures of ``feedback.statistics`` summed per key, and kept exact.
+
+A key is (day received, channel, category): every cohort filter but the department selects whole
+keys. The department tables add the department (per day, and per month for long periods). Each
+rollup row holds its key's figures *judged at the end of time*: every reply, closure and
+re-handling counts as happened, every unreplied assignment as overdue. They are the key's figures
+at ``as_of`` but for the open assignments not yet due then, as soon as ``as_of`` is on or after the
+key's last event (``last_event_on``: its latest accepted reply, closure or re-handling): the key is
+*settled*. (``last_open_due_on`` covers what the correction below cannot see: an unreplied
+assignment that is not open, or whose original due date is later than its current one; normally
+NULL.) A query for ``as_of`` therefore, in one statement (one snapshot):
+
+* sums the rollup rows of the keys settled at ``as_of`` — for ``as_of`` today, every key but those
+  changed outside the services since the last refresh;
+* takes off, for those keys, the open assignments due on or after ``as_of`` (not overdue yet): a
+  range of the partial index ``assignment_open_due_idx``, a few thousand rows at most;
+* computes the other keys live from the issue and assignment tables, with the very SQL the rollup
+  rows are built with (``_per_issue``), judged at ``as_of`` instead of the end of time — for an
+  ``as_of`` in the past, the keys with a reply, closure or re-handling after it.
+
+Distinct requesters cannot be summed: they are counted live, index-only (``issue_stats_requester_idx``
+for a short period, ``issue_requester_received_idx`` for a long one: already in requester order).
+Nothing is approximated: an ``as_of`` in the past only makes more keys live (as slow as before the
+rollup, never wrong).
+
+Keeping it current. Triggers (migration 0008) add a key to ``StatsRollupDirtyKey`` on every write
+that can move a figure: an issue's key, closure or rating; an assignment's issue, department,
+withdrawal, due dates or reply date; a re-handling (history ``reopen`` / ``return_reply``).
+Whoever writes — the services, the admin, a raw UPDATE — a marked key is read live until
+``refresh`` sums it again. ``states.move`` and ``states.record`` (every service writes its history
+row through them) call ``refresh`` in the same transaction, as does the ledger import; the nightly
+``rebuild_stats_rollup`` sums whatever is left (an admin edit) and checks every row.
+
+Concurrency (PostgreSQL). The trigger's ``ON CONFLICT … DO UPDATE`` keeps the key's mark
+row-locked until the writer commits (a second writer of the key waits there), and ``refresh``
+claims the marks nobody else holds by deleting them (``FOR UPDATE SKIP LOCKED``): two transactions
+never sum one key at once, and the later one's statements see the earlier one's commit. The month
+rows, summed from the daily rows of many keys, are serialised per month with an advisory lock; the
+rebuild locks the rollup tables. The rollup tables have no foreign-key constraints (see
+``models.StatsCounts``): their deferred checks closed a circle of waits with the services' row locks.
+"""
+
+# The SQL below is assembled from this module's constants only; every value is a query parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .models import (
+    Assignment,
+    StatsDepartmentMonthRollup,
+    StatsDepartmentRollup,
+    StatsMonthRequesters,
+    StatsMonthRollup,
+    StatsOpenDue,
+    StatsRollup,
+    StatsRollupDirtyKey,
+)
+
+ISSUES = "feedback_issue"
+ASSIGNMENTS = "feedback_assignment"
+HISTORY = "feedback_historyentry"
+DEPARTMENTS = "feedback_department"
+DAY = StatsRollup._meta.db_table
+DEPT_DAY = StatsDepartmentRollup._meta.db_table
+DEPT_MONTH = StatsDepartmentMonthRollup._meta.db_table
+MONTH = StatsMonthRollup._meta.db_table
+OPEN_DUE = StatsOpenDue._meta.db_table
+REQUESTERS = StatsMonthRequesters._meta.db_table
+DIRTY = StatsRollupDirtyKey._meta.db_table
+
+# The open statuses, as in the condition of assignment_open_due_idx (PostgreSQL then reads that
+# partial index). Migration 0008's triggers spell them too: a new open status needs a migration.
+OPEN = "(" + ", ".join(f"'{status}'" for status in Assignment.OPEN_STATUSES) + ")"
+# The end of time: a date the databases can still add a day to.
+END_OF_TIME = datetime.date(9999, 12, 30)
+# Claimed keys are summed in batches of this many (each key is three query parameters).
+BATCH = 2000
+
+Key = tuple[datetime.date, str, int]  # (received_on, channel, category_id)
+
+# --- the figures, as SQL over per-issue rows ``p`` and assignment rows ``a`` -----------------------------
+
+ISSUE_COLUMNS = ("issues", "closed", "followed_up", "rated", "satisfied", "dissatisfied", "unreachable",
+                 "rehandled", "assigned_issues", "replied")
+ASSIGNMENT_COLUMNS = ("assignments", "assignments_replied", "on_time", "late", "overdue_open",
+                      "on_time_original", "late_original", "overdue_open_original")
+COUNT_COLUMNS = ISSUE_COLUMNS + ASSIGNMENT_COLUMNS
+OWN_COLUMNS = tuple(f"own_{c}" for c in ASSIGNMENT_COLUMNS)
+DATE_COLUMNS = ("last_event_on", "last_open_due_on")
+
+ISSUE_SUMS = (
+    "COUNT(*)", "SUM(p.closed)", "SUM(p.followed_up)", "SUM(p.rated)", "SUM(p.satisfied)", "SUM(p.dissatisfied)",
+    "SUM(p.unreachable)", "SUM(p.rehandled)", "SUM(CASE WHEN p.assignments > 0 THEN 1 ELSE 0 END)",
+    # replied: at least one assignment, all of them replied
+    "SUM(CASE WHEN p.assignments > 0 AND p.assignments_replied = p.assignments THEN 1 ELSE 0 END)",
+)
+ASSIGNMENT_SUMS = tuple(f"SUM(p.{c})" for c in ASSIGNMENT_COLUMNS)
+FINAL_DATES = ("MAX(p.last_event)", "MAX(p.last_open_due)")
+
+# One assignment ``a`` at the end of ``%(as_of)s`` (statistics.py's rules), as 0/1.
+_REPLIED = "a.replied_on <= %(as_of)s"
+_UNREPLIED = "(a.replied_on IS NULL OR a.replied_on > %(as_of)s)"
+ASSIGNMENT_FLAGS = (
+    "1",
+    f"CASE WHEN {_REPLIED} THEN 1 ELSE 0 END",
+    f"CASE WHEN {_REPLIED} AND a.replied_on <= a.due_date THEN 1 ELSE 0 END",
+    f"CASE WHEN {_REPLIED} AND a.replied_on > a.due_date THEN 1 ELSE 0 END",
+    f"CASE WHEN {_UNREPLIED} AND a.due_date < %(as_of)s THEN 1 ELSE 0 END",
+    f"CASE WHEN {_REPLIED} AND a.replied_on <= a.original_due_date THEN 1 ELSE 0 END",
+    f"CASE WHEN {_REPLIED} AND a.replied_on > a.original_due_date THEN 1 ELSE 0 END",
+    f"CASE WHEN {_UNREPLIED} AND a.original_due_date < %(as_of)s THEN 1 ELSE 0 END",
+)
+OWN_SUMS = ("COUNT(*)", *(f"SUM({flag})" for flag in ASSIGNMENT_FLAGS[1:]))
+
+
+def _select(expressions: Sequence[str], names: Sequence[str]) -> str:
+    return ", ".join(f"{e} AS {n}" for e, n in zip(expressions, names, strict=True))
+
+
+# --- SQL dialect ------------------------------------------------------------------------------------------
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _date(value: datetime.date) -> Any:
+    return connection.ops.adapt_datefield_value(value)
+
+
+def _as_date(value: Any) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value)[:10])
+
+
+def _month(column: str) -> str:
+    """The first day of the column's month."""
+    if _postgres():
+        return f"CAST(DATE_TRUNC('month', {column}) AS date)"
+    return f"strftime('%%Y-%%m-01', {column})"
+
+
+def _next_month(column: str) -> str:
+    if _postgres():
+        return f"CAST({column} + INTERVAL '1 month' AS date)"
+    return f"date({column}, '+1 month')"
+
+
+_NEVER = "'0001-01-01'"
+
+
+def _greatest(*values: str) -> str:
+    """The latest of some dates, NULLs ignored (NULL when all are)."""
+    if _postgres():
+        return f"GREATEST({', '.join(values)})"
+    return f"NULLIF(MAX({', '.join(f'COALESCE({v}, {_NEVER})' for v in values)}), {_NEVER})"
+
+
+def _local_date(column: str, params: dict[str, Any]) -> str:
+    """The local date (TIME_ZONE) of a timestamp: statistics judges a history row by
+    ``at < the end of as_of`` in local time."""
+    sql, values = connection.ops.datetime_cast_date_sql(column, (), timezone.get_current_timezone_name())
+    for n, value in enumerate(values):
+        params[f"tz{n}"] = value
+        sql = sql.replace("%s", f"%(tz{n})s", 1)
+    return sql
+
+
+def _same(a: str, b: str) -> str:
+    return f"{a} IS NOT DISTINCT FROM {b}" if _postgres() else f"{a} IS {b}"
+
+
+def _and(conditions: Sequence[str]) -> str:
+    return " AND ".join(conditions) if conditions else "1 = 1"
+
+
+def _execute(sql: str, params: dict[str, Any] | None = None) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _fetch(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [col[0] for col in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+# --- the figures of each issue, at as_of or at the end of time -------------------------------------------
+
+
+def _per_issue(where: str, params: dict[str, Any], *, as_of: datetime.date | None, join: str = "") -> str:
+    """One row per issue of ``feedback_issue i`` (``join`` and ``where`` narrow them): its own 0/1
+    figures and its counted assignments' counts at the end of ``as_of``; with ``as_of=None`` at the
+    end of time, with the dates until which they are not final (``last_event``, ``last_open_due``)."""
+    params["as_of"] = _date(END_OF_TIME if as_of is None else as_of)
+    if as_of is None:
+        rehandled_on = (f"(SELECT MAX({_local_date('h.at', params)}) FROM {HISTORY} h WHERE h.issue_id = i.id"
+                        " AND h.action IN ('reopen', 'return_reply'))")
+        rehandled = f"""CASE WHEN {rehandled_on} IS NULL THEN 0 ELSE 1 END AS rehandled,
+            {_greatest("MAX(a.replied_on)", "i.closed_on", rehandled_on)} AS last_event,
+            MAX(CASE WHEN a.id IS NULL OR a.replied_on IS NOT NULL THEN NULL
+                WHEN a.status IN {OPEN} THEN (CASE WHEN a.original_due_date > a.due_date THEN a.original_due_date END)
+                WHEN a.due_date >= a.original_due_date THEN a.due_date ELSE a.original_due_date END) AS last_open_due"""
+    else:
+        params["end"] = connection.ops.adapt_datetimefield_value(timezone.make_aware(
+            datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time.min)))
+        rehandled = f"""CASE WHEN EXISTS (SELECT 1 FROM {HISTORY} h WHERE h.issue_id = i.id
+                AND h.action IN ('reopen', 'return_reply') AND h.at < %(end)s) THEN 1 ELSE 0 END AS rehandled"""
+    counts = _select(["COUNT(a.id)", *(f"SUM(CASE WHEN a.id IS NULL THEN 0 ELSE {flag} END)"
+                                       for flag in ASSIGNMENT_FLAGS[1:])], ASSIGNMENT_COLUMNS)
+    return f"""
+        SELECT i.id AS issue_id, i.received_on, i.channel, i.category_id,
+            CASE WHEN i.closed_on <= %(as_of)s THEN 1 ELSE 0 END AS closed,
+            CASE WHEN i.satisfaction <> '' THEN 1 ELSE 0 END AS followed_up,
+            CASE WHEN i.satisfaction IN ('satisfied', 'basically', 'dissatisfied') THEN 1 ELSE 0 END AS rated,
+            CASE WHEN i.satisfaction IN ('satisfied', 'basically') THEN 1 ELSE 0 END AS satisfied,
+            CASE WHEN i.satisfaction = 'dissatisfied' THEN 1 ELSE 0 END AS dissatisfied,
+            CASE WHEN i.satisfaction = 'unreachable' THEN 1 ELSE 0 END AS unreachable,
+            {rehandled}, {counts}
+        FROM {ISSUES} i {join}
+        LEFT JOIN {ASSIGNMENTS} a ON a.issue_id = i.id AND a.status <> 'withdrawn'
+        WHERE {where}
+        GROUP BY i.id"""
+
+
+# --- building rows ---------------------------------------------------------------------------------------
+
+
+def _keys_in(keys: Sequence[Key] | None, alias: str, params: dict[str, Any], *, day: str = "",
+             prefix: str = "k") -> str:
+    """``(day, channel, category_id) IN (the keys)`` on ``alias`` (``day``: its received_on)."""
+    if keys is None:
+        return "1 = 1"
+    values = []
+    for n, (first, channel, category_id) in enumerate(keys):
+        params[f"{prefix}{n}d"], params[f"{prefix}{n}c"], params[f"{prefix}{n}g"] = _date(first), channel, category_id
+        values.append(f"(%({prefix}{n}d)s, %({prefix}{n}c)s, %({prefix}{n}g)s)")
+    return (f"({day or alias + '.received_on'}, {alias}.channel, {alias}.category_id)"
+            f" IN (VALUES {', '.join(values)})")
+
+
+DAY_COLUMNS = ("received_on", "channel", "category_id", *COUNT_COLUMNS, *DATE_COLUMNS)
+DEPT_DAY_COLUMNS = ("received_on", "channel", "category_id", "department_id", *COUNT_COLUMNS, *DATE_COLUMNS,
+                    *OWN_COLUMNS)
+OPEN_DUE_COLUMNS = ("received_on", "channel", "category_id", "department_id", "due_date", "original_due_date",
+                    "assignments")
+
+
+@dataclass(frozen=True)
+class Level:
+    """A pair of tables: per day, and their sums per month."""
+
+    day: str
+    month: str
+    key: tuple[str, ...]  # the day table's key columns
+    columns: tuple[str, ...]  # the day table's columns, key first
+
+    @property
+    def month_columns(self) -> tuple[str, ...]:
+        return ("month", *self.columns[1:])
+
+
+ISSUE_LEVEL = Level(DAY, MONTH, ("received_on", "channel", "category_id"), DAY_COLUMNS)
+DEPARTMENT_LEVEL = Level(DEPT_DAY, DEPT_MONTH, ("received_on", "channel", "category_id", "department_id"),
+                         DEPT_DAY_COLUMNS)
+
+
+def _day_rows(keys: Sequence[Key] | None, params: dict[str, Any]) -> str:
+    per_issue = _per_issue(_keys_in(keys, "i", params), params, as_of=None)
+    sums = _select(("p.received_on", "p.channel", "p.category_id", *ISSUE_SUMS, *ASSIGNMENT_SUMS, *FINAL_DATES),
+                   DAY_COLUMNS)
+    return f"SELECT {sums} FROM ({per_issue}) p GROUP BY p.received_on, p.channel, p.category_id"
+
+
+def _department_day_rows(keys: Sequence[Key] | None, params: dict[str, Any]) -> str:
+    """Per department: the issues with a counted assignment to it (at most one per issue and
+    department, so counting rows counts issues), all their assignments, and its own."""
+    per_issue = _per_issue(_keys_in(keys, "i", params), params, as_of=None)
+    sums = _select(("p.received_on", "p.channel", "p.category_id", "a.department_id", *ISSUE_SUMS,
+                    *ASSIGNMENT_SUMS, *FINAL_DATES, *OWN_SUMS), DEPT_DAY_COLUMNS)
+    return f"""SELECT {sums} FROM ({per_issue}) p
+        JOIN {ASSIGNMENTS} a ON a.issue_id = p.issue_id AND a.status <> 'withdrawn'
+        GROUP BY p.received_on, p.channel, p.category_id, a.department_id"""
+
+
+def _open_due_rows(keys: Sequence[Key] | None, params: dict[str, Any]) -> str:
+    columns = ("i.received_on", "i.channel", "i.category_id", "a.department_id", "a.due_date", "a.original_due_date")
+    return f"""SELECT {_select((*columns, "COUNT(*)"), OPEN_DUE_COLUMNS)}
+        FROM {ISSUES} i JOIN {ASSIGNMENTS} a ON a.issue_id = i.id
+        WHERE a.status IN {OPEN} AND {_keys_in(keys, "i", params)} GROUP BY {", ".join(columns)}"""
+
+
+REQUESTER_COLUMNS = ("month", "channel", "category_id", "requesters")
+
+
+def _requester_rows(months: Sequence[datetime.date] | None, params: dict[str, Any]) -> str:
+    """Distinct requesters per month received: per (channel, category), per channel (category 0),
+    per category (channel ''), and in all."""
+    month = _month("i.received_on")
+    where = "1 = 1"
+    if months is not None:
+        ranges = []
+        for n, first in enumerate(months):
+            params[f"r{n}a"], params[f"r{n}b"] = _date(first), _date(_next_month_date(first))
+            ranges.append(f"(i.received_on >= %(r{n}a)s AND i.received_on < %(r{n}b)s)")
+        where = " OR ".join(ranges)
+    return "\nUNION ALL\n".join(
+        f"""SELECT {month} AS month, {channel} AS channel, {category} AS category_id,
+            COUNT(DISTINCT i.requester_id) AS requesters FROM {ISSUES} i WHERE {where}
+            GROUP BY {", ".join([month, *(g for g in (channel, category) if g.startswith("i."))])}"""
+        for channel, category in (("i.channel", "i.category_id"), ("i.channel", "0"), ("''", "i.category_id"),
+                                  ("''", "0")))
+
+
+def _next_month_date(first: datetime.date) -> datetime.date:
+    return (first.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+def _month_rows(level: Level, months: Sequence[Key] | None, params: dict[str, Any]) -> str:
+    month = _month("r.received_on")
+    where = "1 = 1"
+    if months is not None:
+        params["months_from"] = _date(min(m for m, _, _ in months))
+        params["months_to"] = _date(max(m for m, _, _ in months) + datetime.timedelta(days=31))
+        where = ("r.received_on >= %(months_from)s AND r.received_on < %(months_to)s AND "
+                 + _keys_in(months, "r", params, day=month, prefix="m"))
+    group = (month, *(f"r.{c}" for c in level.key[1:]))
+    sums = [f"MAX(r.{c})" if c in DATE_COLUMNS else f"SUM(r.{c})" for c in level.columns[len(level.key):]]
+    return f"""SELECT {_select((*group, *sums), level.month_columns)} FROM {level.day} r WHERE {where}
+        GROUP BY {", ".join(group)}"""
+
+
+def _replace(keys: Sequence[Key]) -> None:
+    """Sum these keys again: delete their rows, insert their aggregates (an emptied key has none),
+    then the month rows of their months."""
+    for table in (DAY, DEPT_DAY, OPEN_DUE):
+        params: dict[str, Any] = {}
+        _execute(f"DELETE FROM {table} WHERE {_keys_in(keys, table, params)}", params)
+    for table, columns, rows in ((DAY, DAY_COLUMNS, _day_rows), (DEPT_DAY, DEPT_DAY_COLUMNS, _department_day_rows),
+                                 (OPEN_DUE, OPEN_DUE_COLUMNS, _open_due_rows)):
+        params = {}
+        _execute(f"INSERT INTO {table} ({', '.join(columns)}) {rows(keys, params)}", params)
+    months = sorted({(day.replace(day=1), channel, category_id) for day, channel, category_id in keys})
+    if _postgres():
+        # Two transactions summing different days of one month would both rewrite its rows.
+        _execute("SELECT pg_advisory_xact_lock(hashtext('feedback_stats_month'), hashtext(k.key)) FROM"
+                 " (SELECT unnest(%(months)s::text[]) AS key ORDER BY 1) k",
+                 {"months": [f"{m:%Y-%m}|{c}|{g}" for m, c, g in months]})
+    for level in (ISSUE_LEVEL, DEPARTMENT_LEVEL):
+        params = {}
+        _execute(f"DELETE FROM {level.month} WHERE {_keys_in(months, level.month, params, day=f'{level.month}.month')}",
+                 params)
+        params = {}
+        _execute(f"INSERT INTO {level.month} ({', '.join(level.month_columns)}) {_month_rows(level, months, params)}",
+                 params)
+
+
+def _recount(months: Sequence[datetime.date]) -> None:
+    """Count the distinct requesters of these months again (only when issues came, went or moved)."""
+    if _postgres():
+        # Every key of the month shares its all-channels row: one transaction at a time.
+        _execute("SELECT pg_advisory_xact_lock(hashtext('feedback_stats_requesters'), hashtext(k.key)) FROM"
+                 " (SELECT unnest(%(months)s::text[]) AS key ORDER BY 1) k", {"months": [f"{m:%Y-%m}" for m in months]})
+    params = {f"d{n}": _date(m) for n, m in enumerate(months)}
+    _execute(f"DELETE FROM {REQUESTERS} WHERE {' OR '.join(f'month = %(d{n})s' for n in range(len(months)))}",
+             params)
+    params = {}
+    _execute(f"INSERT INTO {REQUESTERS} ({', '.join(REQUESTER_COLUMNS)}) {_requester_rows(months, params)}", params)
+
+
+def _claim() -> list[tuple[Key, bool]]:
+    """Take the marks: each key with whether its issues came, went or changed requester. On
+    PostgreSQL, not those another transaction holds (a writer not yet committed, which sums its
+    own keys; another refresh): waiting for them could close a circle of waits."""
+    skip = f" WHERE id IN (SELECT id FROM {DIRTY} FOR UPDATE SKIP LOCKED)" if _postgres() else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {DIRTY}{skip} RETURNING received_on, channel, category_id, requesters_changed")
+        return [((_as_date(d), c, g), bool(moved)) for d, c, g, moved in cursor.fetchall()]
+
+
+def refresh() -> int:
+    """Sum again every key marked since it was last summed: the caller's own changes, and any left
+    by writes outside the services. Returns how many keys. One query when nothing is marked
+    (no savepoint: within a service it is part of the service's transaction, all or nothing)."""
+    with transaction.atomic(savepoint=False):
+        claimed = _claim()
+        keys = [key for key, _ in claimed]
+        for start in range(0, len(keys), BATCH):
+            _replace(keys[start:start + BATCH])
+        months = sorted({key[0].replace(day=1) for key, moved in claimed if moved})
+        for start in range(0, len(months), 100):
+            _recount(months[start:start + 100])
+    return len(keys)
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    keys: int  # rows of the daily table
+    changed: int  # rows deleted or inserted in the three tables: 0 when the rollup was right
+
+
+def _apply(table: str, columns: Sequence[str], keys: int, select: str, params: dict[str, Any]) -> int:
+    """Make ``table`` equal to ``select``, writing only the rows that differ (the first ``keys``
+    columns, never NULL, are compared with ``=`` so that the database can hash the anti-joins)."""
+    fresh = f"fresh_{table}"
+    _execute(f"DROP TABLE IF EXISTS {fresh}")
+    _execute(f"DROP TABLE IF EXISTS new_{table}")
+    _execute(f"CREATE TEMPORARY TABLE {fresh} AS {select}", params)
+    if _postgres():
+        _execute(f"ANALYZE {fresh}")
+    same = " AND ".join([f"t.{c} = f.{c}" for c in columns[:keys]]
+                        + [_same(f"t.{c}", f"f.{c}") for c in columns[keys:]])
+    deleted = _execute(f"DELETE FROM {table} WHERE id IN (SELECT t.id FROM {table} t WHERE NOT EXISTS ("
+                       f"SELECT 1 FROM {fresh} f WHERE {same}))")
+    # The new rows are picked before they are inserted: probing the table while inserting into it
+    # would rescan the rows inserted so far (invisible, but scanned) when it was planned as empty.
+    _execute(f"CREATE TEMPORARY TABLE new_{table} AS SELECT {', '.join(f'f.{c}' for c in columns)} FROM {fresh} f"
+             f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {same})")
+    inserted = _execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM new_{table}")
+    _execute(f"DROP TABLE {fresh}")
+    _execute(f"DROP TABLE new_{table}")
+    return deleted + inserted
+
+
+def rebuild() -> Rebuilt:
+    """Sum every key from scratch, set-based, and make the tables equal to the result writing only
+    the rows that differ (so it doubles as a check: ``changed`` is 0 when the rollup was right).
+    ``manage.py rebuild_stats_rollup``: after a restore or a bulk load that bypassed the triggers,
+    and nightly (beat) for writes made outside the services."""
+    with transaction.atomic():
+        # Claim the marks first: a change committed after this is marked again, and read live.
+        _claim()
+        if _postgres():
+            # Refreshes in other transactions wait for the rebuild instead of interleaving with it.
+            _execute(f"LOCK TABLE {DAY}, {MONTH}, {DEPT_DAY}, {DEPT_MONTH}, {OPEN_DUE}, {REQUESTERS}"
+                     " IN SHARE ROW EXCLUSIVE MODE")
+        changed = 0
+        for table, columns, key, rows in ((DAY, DAY_COLUMNS, 3, _day_rows),
+                                          (DEPT_DAY, DEPT_DAY_COLUMNS, 4, _department_day_rows),
+                                          (OPEN_DUE, OPEN_DUE_COLUMNS, 6, _open_due_rows)):
+            params: dict[str, Any] = {}
+            changed += _apply(table, columns, key, rows(None, params), params)
+        for level in (ISSUE_LEVEL, DEPARTMENT_LEVEL):
+            params = {}
+            changed += _apply(level.month, level.month_columns, len(level.key), _month_rows(level, None, params),
+                              params)
+        params = {}
+        changed += _apply(REQUESTERS, REQUESTER_COLUMNS, 3, _requester_rows(None, params), params)
+        keys = StatsRollup.objects.count()
+    return Rebuilt(keys=keys, changed=changed)
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cohort:
+    """A cohort the rollup answers: whole keys, optionally only the issues with a counted assignment
+    to one department, optionally without the issues accusing one department (access.py)."""
+
+    channel: str = ""
+    category_id: int | None = None
+    department_id: int | None = None
+    received_from: datetime.date | None = None
+    received_to: datetime.date | None = None
+    not_accusing: int | None = None
+
+
+def _window(c: Cohort, alias: str, params: dict[str, Any], *, days: bool = True) -> list[str]:
+    where = []
+    if days and c.received_from is not None:
+        where.append(f"{alias}.received_on >= %(received_from)s")
+        params["received_from"] = _date(c.received_from)
+    if days and c.received_to is not None:
+        where.append(f"{alias}.received_on <= %(received_to)s")
+        params["received_to"] = _date(c.received_to)
+    if c.channel:
+        where.append(f"{alias}.channel = %(channel)s")
+        params["channel"] = c.channel
+    if c.category_id is not None:
+        where.append(f"{alias}.category_id = %(category_id)s")
+        params["category_id"] = c.category_id
+    return where
+
+
+def _cohort(c: Cohort, params: dict[str, Any], alias: str = "i") -> str:
+    """The cohort as a condition on the issue table (statistics.cohort on top of access.issues_for)."""
+    where = _window(c, alias, params)
+    if c.department_id is not None:
+        where.append(f"EXISTS (SELECT 1 FROM {ASSIGNMENTS} d WHERE d.issue_id = {alias}.id"
+                     " AND d.department_id = %(department_id)s AND d.status <> 'withdrawn')")
+        params["department_id"] = c.department_id
+    if c.not_accusing is not None:
+        where.append(f"({alias}.accused_department_id IS NULL OR {alias}.accused_department_id <> %(not_accusing)s)")
+        params["not_accusing"] = c.not_accusing
+    return _and(where)
+
+
+def _live_keys(c: Cohort, as_of: datetime.date, params: dict[str, Any]) -> str:
+    """The keys of the window to compute live: not settled at ``as_of``, marked, or holding an issue
+    this cohort must not count (an accusation of the user's own department). Small for a recent
+    ``as_of``: the last weeks' keys."""
+    params["as_of_read"] = _date(as_of)
+    sql = f"""
+        SELECT r.received_on, r.channel, r.category_id FROM {DAY} r WHERE {_and(_window(c, "r", params))}
+            AND NOT ((r.last_event_on IS NULL OR r.last_event_on <= %(as_of_read)s)
+                     AND (r.last_open_due_on IS NULL OR r.last_open_due_on < %(as_of_read)s))
+        UNION SELECT k.received_on, k.channel, k.category_id FROM {DIRTY} k WHERE {_and(_window(c, "k", params))}"""
+    if c.not_accusing is not None:
+        params["not_accusing"] = c.not_accusing
+        sql += f"""
+        UNION SELECT x.received_on, x.channel, x.category_id FROM {ISSUES} x
+            WHERE x.accused_department_id = %(not_accusing)s AND {_and(_window(c, "x", params))}"""
+    return sql
+
+
+def live_keys(c: Cohort, as_of: datetime.date) -> list[Key]:
+    """The keys of the cohort's window that a query for ``as_of`` computes live."""
+    params: dict[str, Any] = {}
+    rows = _fetch(f"SELECT l.received_on, l.channel, l.category_id FROM ({_live_keys(c, as_of, params)}) l", params)
+    return sorted((_as_date(r["received_on"]), r["channel"], r["category_id"]) for r in rows)
+
+
+def _settled(alias: str) -> str:
+    return (f"NOT EXISTS (SELECT 1 FROM live l WHERE l.received_on = {alias}.received_on"
+            f" AND l.channel = {alias}.channel AND l.category_id = {alias}.category_id)")
+
+
+LIVE_JOIN = "JOIN live l ON l.received_on = i.received_on AND l.channel = i.channel AND l.category_id = i.category_id"
+# The live keys' days bound the issues to read: PostgreSQL cannot estimate how few keys are live
+# (received_on and last_event_on are correlated) and would otherwise hash the whole cohort. NULL,
+# so nothing is read, when no key is live.
+LIVE_DAYS = ("i.received_on >= (SELECT MIN(received_on) FROM live)"
+             " AND i.received_on <= (SELECT MAX(received_on) FROM live)")
+
+
+def _whole_months(c: Cohort) -> tuple[datetime.date, datetime.date] | None:
+    """The first days of the first and the last whole month in the window, None if there is none."""
+    first = c.received_from or datetime.date(1, 1, 1)
+    if first.day != 1:
+        first = (first.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    if c.received_to is None:
+        last = datetime.date(9999, 11, 1)
+    else:
+        last = (c.received_to + datetime.timedelta(days=1)).replace(day=1) - datetime.timedelta(days=1)
+        last = last.replace(day=1)
+    return (first, last) if first <= last else None
+
+
+def _rows(level: Level, c: Cohort, params: dict[str, Any], *, townships: bool = False) -> str:
+    """The rollup rows of the cohort's settled keys (``live`` in scope): the month rows of the whole
+    months without a live key, the daily rows elsewhere (``received_on`` is a month row's first day).
+    At the department level, only the cohort's department (if any), or only townships."""
+    where = _window(c, "r", params, days=False)
+    if level is DEPARTMENT_LEVEL and c.department_id is not None:
+        where.append("r.department_id = %(department_id)s")
+        params["department_id"] = c.department_id
+    if townships:
+        where.append(f"r.department_id IN (SELECT id FROM {DEPARTMENTS} WHERE kind = 'township')")
+    days = _window(c, "r", params)
+    columns = ", ".join(f"r.{x}" for x in level.columns[1:])
+    months = _whole_months(c)
+    if months is None:
+        return f"SELECT r.received_on, {columns} FROM {level.day} r WHERE {_and(where + days)} AND {_settled('r')}"
+    params["whole_first"], params["whole_last"] = _date(months[0]), _date(months[1])
+    after = (months[1].replace(day=28) + datetime.timedelta(days=4)).replace(day=1) if months[1].year < 9999 \
+        else datetime.date(9999, 12, 31)
+    params["whole_end"] = _date(after)
+    live_months = f"SELECT DISTINCT {_month('l.received_on')} AS month, l.channel, l.category_id FROM live l"
+    return f"""
+        SELECT r.month AS received_on, {columns} FROM {level.month} r
+        WHERE {_and(where)} AND r.month >= %(whole_first)s AND r.month <= %(whole_last)s
+            AND NOT EXISTS (SELECT 1 FROM ({live_months}) lm WHERE lm.month = r.month
+                            AND lm.channel = r.channel AND lm.category_id = r.category_id)
+        UNION ALL
+        SELECT r.received_on, {columns} FROM {level.day} r
+        WHERE {_and(where + days)} AND {_settled('r')}
+            AND (r.received_on < %(whole_first)s OR r.received_on >= %(whole_end)s)
+        UNION ALL
+        SELECT r.received_on, {columns} FROM {level.day} r
+        JOIN ({live_months}) lm ON lm.channel = r.channel AND lm.category_id = r.category_id
+            AND r.received_on >= lm.month AND r.received_on < {_next_month('lm.month')}
+        WHERE {_and(where + days)} AND {_settled('r')}
+            AND lm.month >= %(whole_first)s AND lm.month <= %(whole_last)s"""
+
+
+@dataclass(frozen=True)
+class Open:
+    """The open assignments of the cohort's settled keys not yet due at ``as_of``, which the rollup
+    counts as overdue: ``source`` (FROM … WHERE …), the alias holding the issue's key columns, and
+    each row's number of assignments."""
+
+    source: str
+    issue: str
+    n: str
+
+
+def _open_assignments(c: Cohort, cohort: str, params: dict[str, Any], *, townships: bool = False) -> Open:
+    """From StatsOpenDue (a range of its due-date index, no join), or, for one department's issues,
+    from the assignments (a range of the partial index assignment_open_due_idx) and their issues."""
+    township = f"a.department_id IN (SELECT id FROM {DEPARTMENTS} WHERE kind = 'township')"
+    if c.department_id is not None:
+        return Open(f"""{ASSIGNMENTS} a JOIN {ISSUES} i ON i.id = a.issue_id
+            WHERE a.status IN {OPEN} AND a.due_date >= %(as_of_read)s AND {cohort} AND {_settled("i")}"""
+                    + (f" AND {township}" if townships else ""), "i", "1")
+    where = [*_window(c, "a", params), "a.due_date >= %(as_of_read)s", _settled("a")]
+    where += [township] if townships else []
+    return Open(f"{OPEN_DUE} a WHERE {_and(where)}", "a", "a.assignments")
+
+
+def _not_yet_due(columns: Sequence[str], n: str) -> str:
+    """What the open assignments not yet due take off the rollup's counts (``columns`` order)."""
+    minus = {"overdue_open": f"-SUM({n})",
+             "overdue_open_original": f"-SUM(CASE WHEN a.original_due_date >= %(as_of_read)s THEN {n} ELSE 0 END)"}
+    return _select([minus.get(c, "0") for c in columns], columns)
+
+
+def _collect(rows: list[dict[str, Any]], columns: Sequence[str], key: Any) -> dict[Any, dict[str, int]]:
+    """Add up the parts (rollup, live) per group; ``requesters`` comes from its own part."""
+    result: dict[Any, dict[str, int]] = {}
+    for row in rows:
+        group = key(row["grp"])
+        counts = result.setdefault(group, dict.fromkeys((*columns, "requesters"), 0))
+        if row["part"] == "requesters":
+            counts["requesters"] = int(row[columns[0]] or 0)
+        else:
+            for column in columns:
+                counts[column] += int(row[column] or 0)
+    return result
+
+
+def issue_figures(c: Cohort, as_of: datetime.date, *, by: str | None = None) -> dict[Any, dict[str, int]]:
+    """COUNT_COLUMNS and ``requesters`` of the cohort: for the whole cohort (``by=None``, one entry
+    keyed None), per month of receipt (``by="month"``, keyed by its first day) or per category
+    (``by="category"``, keyed by its id). One statement."""
+    params: dict[str, Any] = {}
+    cohort = _cohort(c, params)
+    live = _per_issue(f"{cohort} AND {LIVE_DAYS}", params, as_of=as_of, join=LIVE_JOIN)
+    level = DEPARTMENT_LEVEL if c.department_id is not None else ISSUE_LEVEL
+    rollup = _rows(level, c, params)
+    not_due = _open_assignments(c, cohort, params)
+    group = {"month": _month("{t}.received_on"), "category": "{t}.category_id"}.get(by or "")
+    zeros = ", ".join(f"0 AS {x}" for x in COUNT_COLUMNS[1:])
+    # Distinct requesters: grouped by requester first, which PostgreSQL reads in requester order from
+    # issue_requester_received_idx for a long period (no sort, or a sort within each requester),
+    # rather than COUNT(DISTINCT), which sorts everything.
+    grp = (group or "0").format(t="i")
+    distinct = (f"SELECT i.requester_id, {grp} AS grp FROM {ISSUES} i WHERE {cohort}"
+                f" GROUP BY i.requester_id{', ' + grp if group else ''}")
+    parts = [
+        (f"SELECT 'rollup' AS part, {{g}} AS grp, {_select([f'SUM(r.{x})' for x in COUNT_COLUMNS], COUNT_COLUMNS)}"
+         f" FROM ({rollup}) r", "r"),
+        (f"SELECT 'open', {{g}}, {_not_yet_due(COUNT_COLUMNS, not_due.n)} FROM {not_due.source}", not_due.issue),
+        (f"SELECT 'live', {{g}}, {_select(ISSUE_SUMS + ASSIGNMENT_SUMS, COUNT_COLUMNS)} FROM ({live}) p", "p"),
+    ]
+    sql = f"WITH live AS ({_live_keys(c, as_of, params)})\n" + "\nUNION ALL\n".join(
+        part.format(g=group.format(t=t) if group else "0") + (f" GROUP BY {group.format(t=t)}" if group else "")
+        for part, t in parts)
+    whole = _whole_months(c)
+    if by == "month" and whole is not None and c.department_id is None and c.not_accusing is None:
+        sql += "\nUNION ALL\n" + _month_requesters(c, cohort, whole, params, zeros)
+    else:
+        sql += (f"\nUNION ALL\nSELECT 'requesters', {'d.grp' if group else '0'}, COUNT(*), {zeros} FROM ({distinct}) d"
+                + (" GROUP BY d.grp" if group else ""))
+    return _collect(_fetch(sql, params), COUNT_COLUMNS,
+                    (lambda g: _as_date(g)) if by == "month" else (lambda g: g) if by else (lambda g: None))
+
+
+def _month_requesters(c: Cohort, cohort: str, whole: tuple[datetime.date, datetime.date], params: dict[str, Any],
+                      zeros: str) -> str:
+    """The distinct requesters per month: read from StatsMonthRequesters for the whole months with
+    no marked key, counted live for the others (the window's ends, marked months)."""
+    params["whole_first"], params["whole_last"] = _date(whole[0]), _date(whole[1])
+    params["whole_end"] = _date(_next_month_date(whole[1]) if whole[1].year < 9999 else datetime.date(9999, 12, 31))
+    params["rq_channel"], params["rq_category"] = c.channel, c.category_id or 0
+    marked = f"SELECT DISTINCT {_month('k.received_on')} AS month FROM {DIRTY} k"
+    month = _month("i.received_on")
+
+    def counted(source: str, where: str) -> str:
+        return f"""SELECT 'requesters', d.grp, COUNT(*), {zeros} FROM (
+            SELECT i.requester_id, {month} AS grp FROM {source} WHERE {cohort} AND {where}
+            GROUP BY i.requester_id, {month}) d GROUP BY d.grp"""
+
+    return "\nUNION ALL\n".join((
+        f"""SELECT 'requesters', r.month, r.requesters, {zeros} FROM {REQUESTERS} r
+            WHERE r.channel = %(rq_channel)s AND r.category_id = %(rq_category)s
+            AND r.month >= %(whole_first)s AND r.month <= %(whole_last)s AND r.month NOT IN ({marked})""",
+        counted(f"{ISSUES} i", "(i.received_on < %(whole_first)s OR i.received_on >= %(whole_end)s)"),
+        counted(f"{ISSUES} i JOIN ({marked}) m ON i.received_on >= m.month AND i.received_on < "
+                f"{_next_month('m.month')}", "m.month >= %(whole_first)s AND m.month <= %(whole_last)s"),
+    ))
+
+
+def department_figures(c: Cohort, as_of: datetime.date, *, townships: bool = False) -> dict[int, dict[str, int]]:
+    """Per department with counted assignments in the cohort: its own assignment counts
+    (ASSIGNMENT_COLUMNS). With ``townships``, per township, also the figures of the cohort's issues
+    assigned to it (ISSUE_COLUMNS, ``requesters``). One statement. Not for a cohort of one
+    department's issues (the rollup does not hold its co-handlers' rows)."""
+    assert c.department_id is None
+    params: dict[str, Any] = {}
+    cohort = _cohort(c, params)
+    per_issue = _per_issue(f"{cohort} AND {LIVE_DAYS}", params, as_of=as_of, join=LIVE_JOIN)
+    township = f" JOIN {DEPARTMENTS} t ON t.id = a.department_id AND t.kind = 'township'" if townships else ""
+    columns = (ISSUE_COLUMNS if townships else ()) + ASSIGNMENT_COLUMNS
+    rollup_sums = [f"SUM(r.{x})" for x in (ISSUE_COLUMNS if townships else ())] + [
+        f"SUM(r.own_{x})" for x in ASSIGNMENT_COLUMNS]
+    live_sums = (ISSUE_SUMS if townships else ()) + OWN_SUMS
+    not_due = _open_assignments(c, cohort, params, townships=townships)
+    parts = [
+        f"""SELECT 'rollup' AS part, r.department_id AS grp, {_select(rollup_sums, columns)}
+            FROM ({_rows(DEPARTMENT_LEVEL, c, params, townships=townships)}) r GROUP BY r.department_id""",
+        f"""SELECT 'open', a.department_id, {_not_yet_due(columns, not_due.n)} FROM {not_due.source}
+            GROUP BY a.department_id""",
+        f"""SELECT 'live', a.department_id, {_select(live_sums, columns)} FROM ({per_issue}) p
+            JOIN {ASSIGNMENTS} a ON a.issue_id = p.issue_id AND a.status <> 'withdrawn'{township}
+            GROUP BY a.department_id""",
+    ]
+    if townships:
+        zeros = ", ".join(f"0 AS {x}" for x in columns[1:])
+        parts.append(f"""SELECT 'requesters', a.department_id, COUNT(DISTINCT i.requester_id), {zeros}
+            FROM {ISSUES} i JOIN {ASSIGNMENTS} a ON a.issue_id = i.id AND a.status <> 'withdrawn'{township}
+            WHERE {cohort} GROUP BY a.department_id""")
+    sql = f"WITH live AS ({_live_keys(c, as_of, params)})\n" + "\nUNION ALL\n".join(parts)
+    result = _collect(_fetch(sql, params), columns, lambda g: g)
+    return {k: v for k, v in result.items() if v.get(columns[0])}
