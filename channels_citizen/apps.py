@@ -12,8 +12,12 @@ class ChannelsCitizenConfig(AppConfig):
         from feedback.channels import ChannelPlugin, register
         from feedback.models import Channel
 
+        from . import report_figures, services
         from .demo import seed_demo_sessions
         from .sessions import week_attendance, week_sessions
 
         register(ChannelPlugin(Channel.CITIZEN, "无会周", "channels_citizen:home", seed_demo_sessions,
-                               sessions=week_sessions, attendance=week_attendance))
+                               sessions=week_sessions, attendance=week_attendance,
+                               report_figures=report_figures.report_figures,
+                               report_items=report_figures.report_items,
+                               calendar_changed=services.calendar_changed))

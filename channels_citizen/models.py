@@ -130,6 +130,9 @@ class CitizenIntake(models.Model):
     township = models.ForeignKey(Department, verbose_name="接访乡镇", null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="+",
                                  limit_choices_to={"kind": Department.Kind.TOWNSHIP})
+    # The visit (集中接访 / 进村走访) at which the request was raised, when it was.
+    visit = models.ForeignKey(Visit, verbose_name="接访活动", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="intakes")
     # The petitioner's village: the 无访村 count (channels_citizen.services.quiet_villages) reads it.
     village = models.ForeignKey(Village, verbose_name="信访人所在村", null=True, blank=True,
                                 on_delete=models.PROTECT, related_name="intakes")

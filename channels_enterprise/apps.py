@@ -12,8 +12,12 @@ class ChannelsEnterpriseConfig(AppConfig):
         from feedback.channels import ChannelPlugin, register
         from feedback.models import Channel
 
+        from . import report_figures, services
         from .demo import seed_demo_sessions
         from .sessions import attendance, sessions
 
         register(ChannelPlugin(Channel.ENTERPRISE, "企业家日", "channels_enterprise:home", seed_demo_sessions,
-                               sessions=sessions, attendance=attendance))
+                               sessions=sessions, attendance=attendance,
+                               report_figures=report_figures.report_figures,
+                               report_items=report_figures.report_items,
+                               calendar_changed=services.calendar_changed))

@@ -7,6 +7,8 @@ year's total equals the report's 解决企业问题 for that year. One query per
 
 from __future__ import annotations
 
+import calendar
+import datetime
 from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet
@@ -21,6 +23,16 @@ class SolvedCount:
     year: int
     month: int | None  # None on the yearly rows
     solved: int
+
+    @property
+    def first_day(self) -> datetime.date:
+        return datetime.date(self.year, self.month or 1, 1)
+
+    @property
+    def last_day(self) -> datetime.date:
+        """The end of the period, so that a figure can link to the issue list of exactly its issues."""
+        month = self.month or 12
+        return datetime.date(self.year, month, calendar.monthrange(self.year, month)[1])
 
 
 def _solved(issues: QuerySet[Issue]) -> QuerySet[Issue]:

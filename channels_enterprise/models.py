@@ -81,6 +81,11 @@ class EnterpriseDay(models.Model):
                                          related_name="enterprise_days")
     enterprises = models.ManyToManyField(Enterprise, verbose_name="走访企业", blank=True,
                                          related_name="enterprise_days")
+    # Recorded by channels_enterprise.services.mark_day_held once the day has taken place.
+    held_at = models.DateTimeField("确认举行时间", null=True, blank=True)
+    held_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="确认人", null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+    summary = models.TextField("现场办公情况", blank=True)
 
     objects = EnterpriseDayQuerySet.as_manager()
 
@@ -94,6 +99,44 @@ class EnterpriseDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y年%m月}企业家日"
+
+    @property
+    def is_held(self) -> bool:
+        return self.held_at is not None
+
+
+class EnterpriseDayChange(models.Model):
+    """Append-only record of the scheduler re-dating an enterprise day after the working-day
+    calendar changed (channels_enterprise.services.reschedule_enterprise_days), or keeping its date
+    when the new one had already passed, and whether a corrected notice went out."""
+
+    class Action(models.TextChoices):
+        MOVED = "moved", "改期"
+        KEPT = "kept", "保留原日期"
+
+    day = models.ForeignKey(EnterpriseDay, verbose_name="企业家日", on_delete=models.PROTECT, related_name="changes")
+    at = models.DateTimeField("时间", default=timezone.now)
+    action = models.CharField("处理", max_length=8, choices=Action.choices)
+    held_on_before = models.DateField("原日期")
+    # MOVED: the day's new date; KEPT: the date the calendar now gives, which had already passed.
+    held_on_after = models.DateField("按日历应为")
+    reason = models.CharField("原因", max_length=200)
+    corrected_notice = models.BooleanField("已发改期通知", default=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "企业家日改期记录"
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.day}：{self.held_on_before:%Y-%m-%d} → {self.held_on_after:%Y-%m-%d}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("企业家日改期记录只能追加，不能修改。")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ValueError("企业家日改期记录只能追加，不能删除。")
 
 
 class EnterpriseIntake(models.Model):
@@ -134,3 +177,37 @@ class Consultation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.held_on:%Y-%m-%d} 三长会诊（{self.intake.issue.ref}）"
+
+
+class EnterpriseLog(models.Model):
+    """Append-only record of the registry: who registered or changed an enterprise (and what), and
+    who was shown a contact phone in full (个人信息保护法: every unmasking is recorded)."""
+
+    class Action(models.TextChoices):
+        REGISTERED = "registered", "登记"
+        UPDATED = "updated", "修改"
+        PHONE_SHOWN = "phone_shown", "查看完整联系电话"
+
+    enterprise = models.ForeignKey(Enterprise, verbose_name="企业", on_delete=models.PROTECT, related_name="log")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField("时间", default=timezone.now)
+    action = models.CharField("操作", max_length=16, choices=Action.choices)
+    # [[field label, old, new], …]; phone numbers only masked.
+    changes = models.JSONField("变更内容", default=list, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "企业名录记录"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["enterprise", "at"], name="enterprise_log_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("企业名录记录只能追加，不能修改。")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ValueError("企业名录记录只能追加，不能删除。")

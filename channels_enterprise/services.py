@@ -3,28 +3,38 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from feedback import services as core
 from feedback.access import GROUP_NAMES, Role, scope_of
+from feedback.batches import all_or_none
 from feedback.errors import InvalidInput, NotPermitted
 from feedback.models import Category, Channel, Department, Issue, Notification, Requester
 from feedback.notifications import queue_after_commit
+from feedback.privacy import mask_phone
 from feedback.workcalendar import load_calendar
 
 from .creditcode import credit_code_problem, normalise
-from .models import Consultation, Enterprise, EnterpriseDay, EnterpriseIntake
-from .schedule import months_ahead, plan_month
+from .models import Consultation, Enterprise, EnterpriseDay, EnterpriseDayChange, EnterpriseIntake, EnterpriseLog
+from .schedule import PlannedDay, months_ahead, plan_month
 
 NOTICE_KIND = "enterprise_day_notice"
+# The corrected notice of a day moved after its notice went out; it counts as that date's notice.
+MOVED_KIND = "enterprise_day_moved"
+# The office told that a day keeps its date because the calendar now gives one already past.
+KEPT_KIND = "enterprise_day_kept"
 MONTHS_AHEAD = 1  # the coming month's day exists a month ahead
+TITLE_LENGTH = 40  # a problem entered without a title takes the start of its text
+# The core's logger for personal data shown in full (feedback.views: the importable ledger export).
+privacy_log = logging.getLogger("feedback.privacy")
 
 
 def can_manage(user: Any) -> bool:
@@ -40,28 +50,107 @@ def _require_manager(actor: Any) -> None:
 
 # ---- the registry ---------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class EnterpriseData:
+    """An enterprise as entered, normalised by ``clean_enterprise``."""
+
+    name: str
+    credit_code: str
+    park: str = ""
+    sector: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    active: bool = True
+
+
+# The fields a registry record shows, in order, with their labels.
+REGISTRY_FIELDS = [("name", "企业名称"), ("credit_code", "统一社会信用代码"), ("park", "所在园区"),
+                   ("sector", "行业"), ("contact_name", "联系人"), ("contact_phone", "联系电话"), ("active", "在册")]
+
+
+def clean_enterprise(data: EnterpriseData, *, exclude_pk: int | None = None) -> EnterpriseData:
+    """The checks of the registry, shared by the services and the admin form: a name, a credit
+    code whose 18th character is its check (GB 32100-2015) and that is not registered yet, a phone
+    of 7–15 digits. Raises InvalidInput naming the field; returns the normalised data."""
+    if not data.name.strip():
+        raise InvalidInput("请填写企业名称。", field="name")
+    code = normalise(data.credit_code)
+    problem = credit_code_problem(code)
+    if problem:
+        raise InvalidInput(problem, field="credit_code")
+    phone = data.contact_phone.strip().replace(" ", "").replace("-", "")
+    if phone and not (phone.isdigit() and 7 <= len(phone) <= 15):
+        raise InvalidInput("联系电话格式不正确，应为 7–15 位数字。", field="contact_phone")
+    if Enterprise.objects.filter(credit_code=code).exclude(pk=exclude_pk).exists():
+        raise InvalidInput(f"统一社会信用代码“{code}”已登记。", field="credit_code")
+    return EnterpriseData(name=data.name.strip(), credit_code=code, park=data.park.strip(),
+                          sector=data.sector.strip(), contact_name=data.contact_name.strip(),
+                          contact_phone=phone, active=data.active)
+
+
+def _shown(field: str, value: Any) -> str:
+    if field == "contact_phone":
+        return mask_phone(value) if value else ""
+    if field == "active":
+        return "是" if value else "否"
+    return str(value)
+
+
+def _save_enterprise(enterprise: Enterprise, data: EnterpriseData) -> None:
+    for field, _ in REGISTRY_FIELDS:
+        setattr(enterprise, field, getattr(data, field))
+    try:
+        with transaction.atomic():
+            enterprise.save()
+    except IntegrityError:
+        # Two clerks registering the same code at once: the unique index decides.
+        raise InvalidInput(f"统一社会信用代码“{data.credit_code}”已登记。", field="credit_code") from None
+
+
 @transaction.atomic
 def register_enterprise(*, actor: Any, name: str, credit_code: str, park: str = "", sector: str = "",
                         contact_name: str = "", contact_phone: str = "") -> Enterprise:
     _require_manager(actor)
-    if not name.strip():
-        raise InvalidInput("请填写企业名称。", field="name")
-    code = normalise(credit_code)
-    problem = credit_code_problem(code)
-    if problem:
-        raise InvalidInput(problem, field="credit_code")
-    phone = contact_phone.strip().replace(" ", "").replace("-", "")
-    if phone and not (phone.isdigit() and 7 <= len(phone) <= 15):
-        raise InvalidInput("联系电话格式不正确，应为 7–15 位数字。", field="contact_phone")
-    if Enterprise.objects.filter(credit_code=code).exists():
-        raise InvalidInput(f"统一社会信用代码“{code}”已登记。", field="credit_code")
-    try:
-        with transaction.atomic():
-            return Enterprise.objects.create(name=name.strip(), credit_code=code, park=park.strip(),
-                                             sector=sector.strip(), contact_name=contact_name.strip(),
-                                             contact_phone=phone)
-    except IntegrityError:
-        raise InvalidInput(f"统一社会信用代码“{code}”已登记。", field="credit_code") from None
+    data = clean_enterprise(EnterpriseData(name=name, credit_code=credit_code, park=park, sector=sector,
+                                           contact_name=contact_name, contact_phone=contact_phone))
+    enterprise = Enterprise()
+    _save_enterprise(enterprise, data)
+    EnterpriseLog.objects.create(enterprise=enterprise, actor=actor, action=EnterpriseLog.Action.REGISTERED)
+    return enterprise
+
+
+@transaction.atomic
+def update_enterprise(*, actor: Any, enterprise: Enterprise, data: EnterpriseData) -> Enterprise:
+    """Correct a registry record, or take it off the register (``active=False``; never deleted).
+    The change is recorded (old and new values, phones masked); saving unchanged data records nothing."""
+    _require_manager(actor)
+    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    data = clean_enterprise(data, exclude_pk=enterprise.pk)
+    changes = [[label, _shown(field, getattr(enterprise, field)), _shown(field, getattr(data, field))]
+               for field, label in REGISTRY_FIELDS if getattr(enterprise, field) != getattr(data, field)]
+    if not changes:
+        return enterprise
+    _save_enterprise(enterprise, data)
+    EnterpriseLog.objects.create(enterprise=enterprise, actor=actor, action=EnterpriseLog.Action.UPDATED,
+                                 changes=changes)
+    return enterprise
+
+
+def can_see_phone(user: Any) -> bool:
+    """Who may be shown a contact phone in full: those who call enterprises back (the channel's
+    office) and administrators, as for the requesters' phones of the core (feedback.views ledger export)."""
+    return can_manage(user)
+
+
+@transaction.atomic
+def reveal_phone(*, actor: Any, enterprise: Enterprise) -> str:
+    """The full contact phone, for the allowed few; every showing is recorded and logged."""
+    if not can_see_phone(actor):
+        raise NotPermitted("只有经开区管委会或系统管理员可以查看完整联系电话。")
+    EnterpriseLog.objects.create(enterprise=enterprise, actor=actor, action=EnterpriseLog.Action.PHONE_SHOWN)
+    privacy_log.info("enterprise contact phone shown: user=%s enterprise=%s",
+                     actor.get_username(), enterprise.pk)
+    return enterprise.contact_phone
 
 
 # ---- the schedule ---------------------------------------------------------------------------
@@ -69,37 +158,135 @@ def register_enterprise(*, actor: Any, name: str, credit_code: str, park: str = 
 @transaction.atomic
 def schedule_enterprise_days(*, today: datetime.date | None = None,
                              months: int = MONTHS_AHEAD) -> list[EnterpriseDay]:
-    """Create this month's and the coming months' enterprise days that do not exist yet, and re-date
-    provisional days not yet held whose calendar has since been loaded. Idempotent: one day per month
-    (unique ``month``), so a rerun, or two workers at once, create nothing twice. Returns the days
-    created or re-dated."""
+    """Create this month's and the coming months' enterprise days that do not exist yet, then
+    re-plan every day not yet held (``reschedule_enterprise_days``): the ``calendar_changed`` hook
+    does that at once when the calendar changes, this daily run catches up a change made by any
+    other route. Idempotent: one day per month (unique ``month``), so a rerun, or two workers at
+    once, create nothing twice. Returns the days created, then those re-dated or changed."""
     today = today or timezone.localdate()
     wanted = months_ahead(today, months)
     first = datetime.date(*wanted[0], 1) - datetime.timedelta(days=20)
     calendar = load_calendar(first, datetime.date(*wanted[-1], 28) + datetime.timedelta(days=40))
-    existing = {d.month: d for d in EnterpriseDay.objects.filter(month__gte=datetime.date(*wanted[0], 1))}
-    changed = []
+    existing = set(EnterpriseDay.objects.filter(month__gte=datetime.date(*wanted[0], 1))
+                   .values_list("month", flat=True))
+    created = []
     for year, month in wanted:
+        if datetime.date(year, month, 1) in existing:
+            continue
         plan = plan_month(year, month, calendar)
         if plan.held_on < today:
-            continue  # this month's day has passed: nothing to plan
-        day = existing.get(plan.month)
-        if day is None:
-            day, created = EnterpriseDay.objects.get_or_create(
-                month=plan.month, defaults={"held_on": plan.held_on, "notice_on": plan.notice_on,
-                                            "provisional": plan.provisional, "place": "经开区企业服务中心"})
-            if created:
+            continue  # this month's day has passed: a day is not created after the event
+        day, was_created = EnterpriseDay.objects.get_or_create(
+            month=plan.month, defaults={"held_on": plan.held_on, "notice_on": plan.notice_on,
+                                        "provisional": plan.provisional, "place": "经开区企业服务中心"})
+        if was_created:
+            created.append(day)
+    return created + reschedule_enterprise_days(today=today)
+
+
+CALENDAR_CHANGED = "工作日历调整"
+
+
+def calendar_changed(years: set[int]) -> None:
+    """The registry hook (feedback.channels): the calendar of ``years`` changed, re-plan their days now."""
+    reschedule_enterprise_days(years=years,
+                               reason="、".join(str(y) for y in sorted(years)) + "年" + CALENDAR_CHANGED)
+
+
+@transaction.atomic
+def reschedule_enterprise_days(*, today: datetime.date | None = None, years: set[int] | None = None,
+                               reason: str = CALENDAR_CHANGED) -> list[EnterpriseDay]:
+    """Re-plan on the stored calendar every enterprise day not yet held: from ``today`` on, not
+    confirmed held, no problem recorded (such a day is history and never moves). ``years`` narrows
+    it to the days with a date in those years; provisional or not, every such day is re-planned.
+
+    - The plan keeps the date: only the notice date and ``provisional`` follow the calendar.
+    - The plan gives a later day than today: the day moves there, the move is recorded
+      (EnterpriseDayChange) and, when its notice had gone out, the office and the leaders on duty
+      get a corrected notice.
+    - The plan gives today or a day already past (a make-up Saturday 23rd declared late): too late
+      to hold it there with notice, so the day keeps its date, now definite; the record says so and
+      the office is told, once.
+
+    Rows are locked: the daily run and a calendar change at once move a day once. Returns the days
+    changed."""
+    today = today or timezone.localdate()
+    activity = EnterpriseIntake.objects.filter(day=OuterRef("pk"))
+    days = (EnterpriseDay.objects.select_for_update()
+            .filter(~Exists(activity), held_on__gte=today, held_at__isnull=True).order_by("held_on"))
+    if years is not None:
+        days = days.filter(Q(month__year__in=years) | Q(held_on__year__in=years) | Q(notice_on__year__in=years))
+    rows = list(days)
+    if not rows:
+        return []
+    calendar = load_calendar(rows[0].month - datetime.timedelta(days=40),
+                             rows[-1].month + datetime.timedelta(days=70))
+    changed = []
+    for day in rows:
+        plan = plan_month(day.month.year, day.month.month, calendar)
+        if plan.held_on == day.held_on:
+            if (plan.notice_on, plan.provisional) != (day.notice_on, day.provisional):
+                day.notice_on, day.provisional = plan.notice_on, plan.provisional
+                day.save(update_fields=["notice_on", "provisional"])
                 changed.append(day)
-        elif day.provisional and not plan.provisional and day.held_on >= today:
-            day.held_on, day.notice_on, day.provisional = plan.held_on, plan.notice_on, False
-            day.save(update_fields=["held_on", "notice_on", "provisional"])
+        elif plan.held_on > today:
+            _move_day(day, plan, reason=reason)
+            changed.append(day)
+        elif _keep_day(day, plan, reason=reason):
             changed.append(day)
     return changed
 
 
+def _move_day(day: EnterpriseDay, plan: PlannedDay, *, reason: str) -> None:
+    before = day.held_on
+    day.held_on, day.notice_on, day.provisional = plan.held_on, plan.notice_on, plan.provisional
+    fields = ["held_on", "notice_on", "provisional"]
+    corrected = day.noticed_at is not None
+    if corrected:
+        # Those told of the old date are told of the new one; the daily notice run counts this
+        # as the new date's notice (send_enterprise_day_notices), so nobody is told twice.
+        key = _date_key(day.held_on)
+        _, details = _notice_text(day)
+        title = f"企业家日改期：{before:%m月%d日}改为{day.held_on:%m月%d日}"
+        body = (f"因{reason}，{day.month:%Y年%m月}企业家日由{before:%Y年%m月%d日}改为"
+                f"{day.held_on:%Y年%m月%d日}，请以新日期为准。{details}")
+        Notification.objects.bulk_create(
+            [Notification(recipient_id=pk, kind=MOVED_KIND, deadline_version=key, title=title, body=body)
+             for pk in _notice_recipients(day)], ignore_conflicts=True)
+        queue_after_commit()
+        day.noticed_at = timezone.now()
+        fields.append("noticed_at")
+    day.save(update_fields=fields)
+    EnterpriseDayChange.objects.create(day=day, action=EnterpriseDayChange.Action.MOVED, held_on_before=before,
+                                       held_on_after=day.held_on, reason=reason, corrected_notice=corrected)
+
+
+def _keep_day(day: EnterpriseDay, plan: PlannedDay, *, reason: str) -> bool:
+    """Record, once per planned date, that the day keeps its date; tell the office. Returns
+    whether anything was recorded."""
+    if day.changes.filter(action=EnterpriseDayChange.Action.KEPT, held_on_after=plan.held_on).exists():
+        return False
+    if day.provisional:
+        day.provisional = False  # the date no longer waits for the calendar: it stands
+        day.save(update_fields=["provisional"])
+    EnterpriseDayChange.objects.create(day=day, action=EnterpriseDayChange.Action.KEPT, held_on_before=day.held_on,
+                                       held_on_after=plan.held_on, reason=reason)
+    title = f"{day}保留原日期{day.held_on:%m月%d日}"
+    body = (f"因{reason}，{day}按规则应为{plan.held_on:%Y年%m月%d日}，已来不及按该日期举行，"
+            f"仍定于{day.held_on:%Y年%m月%d日}举行。如需调整请联系系统管理员。")
+    Notification.objects.bulk_create(
+        [Notification(recipient_id=pk, kind=KEPT_KIND, deadline_version=_date_key(plan.held_on), title=title,
+                      body=body) for pk in _office_members()], ignore_conflicts=True)
+    queue_after_commit()
+    return True
+
+
 # ---- duty -----------------------------------------------------------------------------------
 
-def _check_leaders(leaders: Sequence[Any]) -> None:
+def check_duty(*, leaders: Sequence[Any] = (), departments: Sequence[Department] = (),
+               enterprises: Sequence[Enterprise] = ()) -> None:
+    """The checks of a day's duty, shared by ``set_day_duty`` and the admin form: every leader is a
+    county leader with an active account, every department and enterprise still active."""
     leader_group = GROUP_NAMES[Role.LEADER]
     ids = [u.pk for u in leaders]
     valid = set(get_user_model().objects.filter(pk__in=ids, groups__name=leader_group)
@@ -110,6 +297,14 @@ def _check_leaders(leaders: Sequence[Any]) -> None:
             raise InvalidInput(f"县领导“{name}”的账号已停用，不能安排带队。", field="leaders")
         if (user.pk, True) not in valid:
             raise InvalidInput(f"“{name}”不是县领导，不能安排带队。", field="leaders")
+    for dept in departments:
+        if not dept.active:
+            raise InvalidInput(f"单位“{dept.name}”已停用。", field="departments")
+        if dept.kind == Department.Kind.OFFICE:
+            raise InvalidInput(f"“{dept.name}”是直通车办公室，不作为随行部门。", field="departments")
+    for ent in enterprises:
+        if not ent.active:
+            raise InvalidInput(f"企业“{ent.name}”已不在册。", field="enterprises")
 
 
 @transaction.atomic
@@ -118,13 +313,7 @@ def set_day_duty(*, actor: Any, day: EnterpriseDay, leaders: Sequence[Any] = (),
                  place: str = "", note: str = "") -> EnterpriseDay:
     """Who is on duty at an enterprise day, where, and which enterprises are visited."""
     _require_manager(actor)
-    _check_leaders(leaders)
-    for dept in departments:
-        if not dept.active:
-            raise InvalidInput(f"单位“{dept.name}”已停用。", field="departments")
-    for ent in enterprises:
-        if not ent.active:
-            raise InvalidInput(f"企业“{ent.name}”已不在册。", field="enterprises")
+    check_duty(leaders=leaders, departments=departments, enterprises=enterprises)
     day = EnterpriseDay.objects.select_for_update().get(pk=day.pk)
     day.place, day.note = place.strip(), note.strip()
     day.save(update_fields=["place", "note"])
@@ -134,13 +323,44 @@ def set_day_duty(*, actor: Any, day: EnterpriseDay, leaders: Sequence[Any] = (),
     return day
 
 
+@transaction.atomic
+def mark_day_held(*, actor: Any, day: EnterpriseDay, summary: str = "") -> EnterpriseDay:
+    """Record that the day took place (with a leader on duty), by whom it was confirmed, and what
+    was done on site. A repeat keeps the first confirmation and only updates the summary."""
+    _require_manager(actor)
+    day = EnterpriseDay.objects.select_for_update().get(pk=day.pk)
+    if day.held_on > timezone.localdate():
+        raise InvalidInput(f"企业家日在{day.held_on:%Y年%m月%d日}，尚未到期，不能确认已举行。", field="day")
+    if day.held_at is None and not day.leaders.exists():
+        raise InvalidInput("请先安排带队县领导，再确认企业家日已举行。", field="leaders")
+    fields = ["summary"]
+    day.summary = summary.strip()
+    if day.held_at is None:
+        day.held_at, day.held_by = timezone.now(), actor
+        fields += ["held_at", "held_by"]
+    day.save(update_fields=fields)
+    return day
+
+
 # ---- the notice -----------------------------------------------------------------------------
 
+def _date_key(day: datetime.date) -> int:
+    """A date as the notification's ``deadline_version`` (20271223): one notice per person and date."""
+    return int(day.strftime("%Y%m%d"))
+
+
+def _office() -> Q:
+    return Q(membership__department__channel=Channel.ENTERPRISE,
+             membership__department__kind=Department.Kind.OFFICE, membership__department__active=True)
+
+
+def _office_members() -> list[int]:
+    return list(get_user_model().objects.filter(_office(), is_active=True).values_list("pk", flat=True).distinct())
+
+
 def _notice_recipients(day: EnterpriseDay) -> list[int]:
-    office = Q(membership__department__channel=Channel.ENTERPRISE,
-               membership__department__kind=Department.Kind.OFFICE, membership__department__active=True)
     on_duty = Q(pk__in=day.leaders.values("pk"))
-    return list(get_user_model().objects.filter(office | on_duty, is_active=True)
+    return list(get_user_model().objects.filter(_office() | on_duty, is_active=True)
                 .values_list("pk", flat=True).distinct())
 
 
@@ -154,9 +374,10 @@ def send_enterprise_day_notices(*, today: datetime.date | None = None) -> int:
     created = 0
     for day in EnterpriseDay.objects.in_notice_window(today).prefetch_related("leaders", "departments"):
         with transaction.atomic():
-            key = int(day.held_on.strftime("%Y%m%d"))
+            key = _date_key(day.held_on)
             recipients = _notice_recipients(day)
-            already = set(Notification.objects.filter(kind=NOTICE_KIND, deadline_version=key,
+            # A corrected notice of a move to this date (_move_day) is this date's notice too.
+            already = set(Notification.objects.filter(kind__in=[NOTICE_KIND, MOVED_KIND], deadline_version=key,
                                                       assignment__isnull=True, recipient_id__in=recipients)
                           .values_list("recipient_id", flat=True))
             title, body = _notice_text(day)
@@ -197,26 +418,32 @@ class ProblemData:
 @transaction.atomic
 def raise_problems(*, actor: Any, day: EnterpriseDay, problems: Sequence[ProblemData]) -> list[EnterpriseIntake]:
     """The problems enterprises raised at one enterprise day become issues (registered and, when a
-    lead is given, assigned by the core), all or none. Their enterprises count as visited."""
+    lead is given, assigned by the core), all or none. Their enterprises count as visited.
+
+    Each row runs in its own savepoint so that every bad row is reported (``BatchRejected``), not
+    only the first; any error then rolls the whole batch back (the outer transaction)."""
     _require_manager(actor)
     if not problems:
         raise InvalidInput("请至少填写一个问题。", field="problems")
     if day.held_on > timezone.localdate():
         raise InvalidInput("企业家日尚未举行，不能登记现场问题。", field="day")
-    intakes = []
-    for problem in problems:
-        ent = problem.enterprise
+    def register(problem: ProblemData) -> EnterpriseIntake:
+        ent, content = problem.enterprise, problem.content.strip()
         if not ent.active:
             raise InvalidInput(f"企业“{ent.name}”已不在册。", field="enterprise")
+        if not content:
+            raise InvalidInput("请填写问题内容。", field="content")
         issue = core.register_and_assign_issue(
             actor=actor, channel=Channel.ENTERPRISE, category=problem.category,
             requester=core.RequesterData(name=ent.contact_name or ent.name, phone=ent.contact_phone,
                                          kind=Requester.Kind.ENTERPRISE, organization=ent.name),
-            title=problem.title, content=problem.content, received_on=day.held_on, nature=problem.nature,
-            onsite_answer=problem.onsite_answer, lead=problem.lead, co=problem.co,
+            title=problem.title.strip() or content.replace("\n", " ")[:TITLE_LENGTH], content=content,
+            received_on=day.held_on, nature=problem.nature, onsite_answer=problem.onsite_answer,
+            lead=problem.lead, co=problem.co,
         )
-        intakes.append(EnterpriseIntake.objects.create(issue=issue, day=day, enterprise=ent,
-                                                       enterprise_name=ent.name))
+        return EnterpriseIntake.objects.create(issue=issue, day=day, enterprise=ent, enterprise_name=ent.name)
+
+    intakes = all_or_none(problems, register, what="问题")
     day.enterprises.add(*{p.enterprise.pk for p in problems})
     return intakes
 

@@ -18,11 +18,10 @@ from .models import EnterpriseDay
 def sessions(start: datetime.date, end: datetime.date) -> list[SessionEntry]:
     days = EnterpriseDay.objects.filter(held_on__gte=start, held_on__lte=end).order_by("held_on") \
         .prefetch_related("leaders")
-    home = reverse("channels_enterprise:home")
     return [SessionEntry(channel=Channel.ENTERPRISE, title=str(day), starts_on=day.held_on, ends_on=day.held_on,
                          place=day.place,
                          leaders=[u.get_full_name() or u.get_username() for u in day.leaders.all()],
-                         url=f"{home}#day-{day.pk}", provisional=day.provisional)
+                         url=reverse("channels_enterprise:day_detail", args=[day.pk]), provisional=day.provisional)
             for day in days]
 
 

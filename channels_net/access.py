@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from feedback.access import Role, can_register, registrable_channels, scope_of
 from feedback.models import Channel
 
-from .models import Forum
+from .models import Forum, PublicSubmission
 
 
 def can_manage_forums(user: Any) -> bool:
@@ -24,3 +24,12 @@ def can_read_forums(user: Any) -> bool:
 
 def forums_for(user: Any) -> QuerySet[Forum]:
     return Forum.objects.all() if can_read_forums(user) else Forum.objects.none()
+
+
+def can_triage_submissions(user: Any) -> bool:
+    """Accept, merge or decline suggestions sent through the public portal: 网信办 or an administrator."""
+    return can_manage_forums(user)
+
+
+def submissions_for(user: Any) -> QuerySet[PublicSubmission]:
+    return PublicSubmission.objects.all() if can_triage_submissions(user) else PublicSubmission.objects.none()

@@ -20,10 +20,12 @@ class NetIntakeAdmin(admin.ModelAdmin):
 
 @admin.register(PublicSubmission)
 class PublicSubmissionAdmin(admin.ModelAdmin):
-    """Read-only here: accepting, declining and publishing go through channels_net.services
+    """Read-only here: accepting, merging, declining and publishing go through channels_net.services
     (the triage page /net/submissions/)."""
 
-    list_display = ["code", "submitted_at", "category", "status", "consent_to_publish", "published_at"]
+    list_display = ["code", "submitted_at", "category", "status", "issue", "merged_into", "consent_to_publish",
+                    "published_at"]
+    list_select_related = ["category", "issue", "merged_into"]
     list_filter = ["status", "consent_to_publish"]
     search_fields = ["code"]
 

@@ -72,6 +72,12 @@ class DeclineForm(forms.Form):
                              widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class MergeForm(forms.Form):
+    issue_ref = forms.CharField(label="并入诉求编号", max_length=32,
+                                help_text="如 ZW2026-00012；只能并入未办结的政网诉求")
+    note = forms.CharField(label="并单说明（仅内部可见）", max_length=500, required=False)
+
+
 class PublishForm(forms.Form):
     summary = forms.CharField(label="公开答复摘要（手机号、身份证号会自动遮盖）", max_length=2000,
                               widget=forms.Textarea(attrs={"rows": 4}))
@@ -80,6 +86,9 @@ class PublishForm(forms.Form):
 # --- forums and batch intake --------------------------------------------------------------------
 
 SEPARATORS = re.compile(r"[；;，,、\s]+")
+# <input type="date"> only takes YYYY-MM-DD: without the format Django renders the zh-hans input
+# format (2026/11/29), which the browser drops, so editing a recorded forum lost its date.
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def leaders_queryset() -> object:
@@ -115,7 +124,7 @@ def parse_representatives(text: str) -> list[tuple[str, str, str]]:
 
 class ForumForm(forms.Form):
     title = forms.CharField(label="名称", max_length=100)
-    held_on = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date"}))
+    held_on = forms.DateField(label="日期", widget=DATE_WIDGET)
     place = forms.CharField(label="地点", max_length=100, required=False)
     chair = LeaderChoiceField(label="主持领导", queryset=None, required=False, empty_label="（未定）")
     chair_title = forms.CharField(label="主持人职务", max_length=50, required=False, help_text="如：县委书记")
@@ -126,8 +135,8 @@ class ForumForm(forms.Form):
     representatives = forms.CharField(
         label="网民代表", required=False, widget=forms.Textarea(attrs={"rows": 4}),
         help_text="每行一位：网名，真实姓名，电话（后两项可不填；电话显示时遮盖）")
-    collect_from = forms.DateField(label="征集开始", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    collect_until = forms.DateField(label="征集截止", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    collect_from = forms.DateField(label="征集开始", required=False, widget=DATE_WIDGET)
+    collect_until = forms.DateField(label="征集截止", required=False, widget=DATE_WIDGET)
     minutes = forms.CharField(label="纪要", required=False, widget=forms.Textarea(attrs={"rows": 6}))
 
     def __init__(self, *args: object, **kwargs: object) -> None:

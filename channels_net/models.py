@@ -101,11 +101,13 @@ class PublicSubmissionQuerySet(models.QuerySet["PublicSubmission"]):
 
 
 class PublicSubmission(models.Model):
-    """A suggestion sent through the public portal, waiting for 网信办 to accept or decline it."""
+    """A suggestion sent through the public portal, waiting for 网信办 to accept it (a new issue),
+    merge it into an issue already being handled (并单), or decline it."""
 
     class Status(models.TextChoices):
         RECEIVED = "received", "已收到，待受理"
         ACCEPTED = "accepted", "已受理"
+        MERGED = "merged", "已并入同类诉求办理"
         DECLINED = "declined", "不予受理"
 
     code = models.CharField("查询码", max_length=16, unique=True, default=new_tracking_code)
@@ -121,6 +123,9 @@ class PublicSubmission(models.Model):
     decline_reason = models.TextField("不予受理理由", blank=True)
     issue = models.OneToOneField(Issue, verbose_name="诉求", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="public_submission")
+    # 并单: many suggestions may join one issue; the issue's own requester stays its requester.
+    merged_into = models.ForeignKey(Issue, verbose_name="并入诉求", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="merged_submissions")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="处理人", null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField("处理时间", null=True, blank=True)
@@ -137,6 +142,10 @@ class PublicSubmission(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(issue__isnull=True) | Q(status="accepted"),
                                    name="submission_issue_only_when_accepted"),
+            models.CheckConstraint(condition=Q(merged_into__isnull=True, status__in=["received", "accepted",
+                                                                                   "declined"])
+                                   | Q(merged_into__isnull=False, status="merged"),
+                                   name="submission_merged_iff_merged_into"),
             models.CheckConstraint(condition=~Q(status="declined") | ~Q(decline_reason=""),
                                    name="submission_declined_with_reason"),
             models.CheckConstraint(condition=Q(published_at__isnull=True)

@@ -114,12 +114,17 @@ def track_lookup(request: HttpRequest) -> HttpResponse:
 
 
 def track(request: HttpRequest, code: str) -> HttpResponse:
-    submission = (PublicSubmission.objects.select_related("issue", "category")
+    submission = (PublicSubmission.objects.select_related("issue", "merged_into", "category")
                   .filter(code=normalise_code(code)).first())
     if submission is None:
         return render(request, "public/track_missing.html", status=404)
     published = submission.published_at is not None and submission.consent_to_publish
-    return render(request, "public/track.html", {"submission": submission, "published": published})
+    # A merged suggestion follows the issue it joined: its status only, and its public reply when
+    # the office published one (with that issue's own submitter's consent), never its content.
+    merged_reply = (submission.merged_into is not None
+                    and PublicSubmission.objects.published().filter(issue=submission.merged_into).exists())
+    return render(request, "public/track.html", {"submission": submission, "published": published,
+                                                 "merged_reply": merged_reply})
 
 
 def replies(request: HttpRequest) -> HttpResponse:

@@ -1,4 +1,5 @@
-"""Writes of the net channel's public intake: submit, accept (through the core), decline, publish.
+"""Writes of the net channel's public intake: submit, accept (through the core), merge into an
+issue already being handled (并单), decline, publish.
 
 Acceptance goes through ``feedback.services.register_issue``, so an accepted suggestion is an
 ordinary issue with its history; the channel keeps the link (``NetIntake``) and the public face
@@ -15,9 +16,10 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from feedback import services
-from feedback.access import GROUP_NAMES, Role, can_register, registrable_channels
-from feedback.errors import IllegalTransition, InvalidInput, NotPermitted, WorkflowError
+from feedback import services, states
+from feedback.access import GROUP_NAMES, Role, can_register, issues_for, registrable_channels
+from feedback.batches import all_or_none
+from feedback.errors import IllegalTransition, InvalidInput, NotPermitted
 from feedback.models import Category, Channel, Department, Issue, Requester
 from feedback.privacy import redact
 
@@ -78,6 +80,60 @@ def accept_submission(*, actor: User | None, submission: PublicSubmission,
     submission.decided_by = actor
     submission.decided_at = timezone.now()
     submission.save(update_fields=["status", "issue", "decided_by", "decided_at"])
+    return issue
+
+
+# The history action of a merge; its label is registered for the timeline in apps.py.
+MERGED_ACTION = "submission_merged"
+MERGED_LABEL = "并入网上征集意见"
+
+
+def _merge_target(actor: User, ref: str) -> Issue:
+    """The issue named by ``ref``, locked, among those the actor may see: an unknown reference and one
+    out of scope get the same answer (access.py), so a clerk never learns what else exists. A reference
+    typed in lower case finds ZW2026-00012; one imported in lower case (a ledger's own) is found as typed."""
+    found = {i.ref: i for i in issues_for(actor).select_for_update().filter(ref__in={ref, ref.upper()})}
+    issue = found.get(ref) or found.get(ref.upper())
+    if issue is None:
+        raise InvalidInput(f"未找到编号为“{ref}”的诉求，或您无权查看。", field="issue_ref")
+    if issue.channel != Channel.NET:
+        raise InvalidInput(f"诉求 {ref} 属于{issue.get_channel_display()}，网上征集的意见只能并入政网直通车的诉求。",
+                           field="issue_ref")
+    if issue.status == Issue.Status.CLOSED:
+        raise IllegalTransition(f"诉求 {ref} 已办结，不能并入；如需办理请受理为新诉求。", field="issue_ref")
+    return issue
+
+
+@transaction.atomic
+def merge_submission(*, actor: User | None, submission: PublicSubmission, issue_ref: str,
+                     note: str = "") -> Issue:
+    """并单: the suggestion raises what an open net issue already handles, so it joins that issue
+    instead of becoming a new one. The issue's history records it (with the suggestion's text,
+    phone and ID numbers masked: departments read the history); the submitter's tracking page then
+    follows the issue's status.
+
+    Locks the submission first, then the issue (the order ``accept_submission`` follows too), so two
+    clerks triaging the same suggestion at once are serialised and the second is refused, and an
+    issue closed meanwhile is seen closed."""
+    _require_net_office(actor)
+    ref = issue_ref.strip()
+    if not ref:
+        raise InvalidInput("请填写要并入的诉求编号。", field="issue_ref")
+    submission = _lock(submission)
+    if submission.status != PublicSubmission.Status.RECEIVED:
+        raise IllegalTransition("该意见已处理过。")
+    issue = _merge_target(actor, ref)
+    submission.status = PublicSubmission.Status.MERGED
+    submission.merged_into = issue
+    submission.decided_by = actor
+    submission.decided_at = timezone.now()
+    submission.save(update_fields=["status", "merged_into", "decided_by", "decided_at"])
+    who = submission.name or "匿名网民"
+    text = [f"网上征集意见（{timezone.localtime(submission.submitted_at):%Y-%m-%d}，{who}）并入本诉求：",
+            redact(submission.content)]
+    if note.strip():
+        text.append(f"说明：{note.strip()}")
+    states.record(issue, MERGED_ACTION, actor=actor, note="\n".join(text))
     return issue
 
 
@@ -259,20 +315,6 @@ class ForumRequest:
     phone: str = ""
 
 
-@dataclass(frozen=True)
-class RowError:
-    field: str | None
-    message: str
-
-
-class BatchRejected(InvalidInput):
-    """Some rows were refused: nothing of the batch was written. ``rows`` maps row index to error."""
-
-    def __init__(self, rows: dict[int, RowError]) -> None:
-        self.rows = rows
-        super().__init__(f"有 {len(rows)} 行填写有误，本批诉求均未登记，请修改后重新提交。")
-
-
 @transaction.atomic
 def record_forum_requests(*, actor: User | None, forum: Forum, rows: Sequence[ForumRequest]) -> list[Issue]:
     """Register and assign every request raised at a forum, all or nothing.
@@ -284,27 +326,18 @@ def record_forum_requests(*, actor: User | None, forum: Forum, rows: Sequence[Fo
         raise InvalidInput("座谈会尚未召开，不能登记现场诉求。", field="forum")
     if not rows:
         raise InvalidInput("请至少填写一行诉求。")
-    errors: dict[int, RowError] = {}
-    issues: list[Issue] = []
-    for index, row in enumerate(rows):
+    def register(row: ForumRequest) -> Issue:
         content = row.content.strip()
-        try:
-            with transaction.atomic():
-                issue = services.register_and_assign_issue(
-                    actor=actor, lead=row.lead, co=row.co, channel=Channel.NET, category=row.category,
-                    requester=services.RequesterData(name=row.handle, phone=row.phone, kind=Requester.Kind.NETIZEN),
-                    title=row.title.strip() or content.replace("\n", " ")[:TITLE_LENGTH], content=content,
-                    received_on=forum.held_on, nature=row.nature, onsite_answer=row.onsite_answer,
-                )
-                NetIntake.objects.create(issue=issue, forum=forum, handle=row.handle.strip()[:100])
-        except NotPermitted:
-            raise
-        except WorkflowError as exc:
-            errors[index] = RowError(exc.field, exc.message)
-        else:
-            issues.append(issue)
-    if errors:
-        raise BatchRejected(errors)
+        issue = services.register_and_assign_issue(
+            actor=actor, lead=row.lead, co=row.co, channel=Channel.NET, category=row.category,
+            requester=services.RequesterData(name=row.handle, phone=row.phone, kind=Requester.Kind.NETIZEN),
+            title=row.title.strip() or content.replace("\n", " ")[:TITLE_LENGTH], content=content,
+            received_on=forum.held_on, nature=row.nature, onsite_answer=row.onsite_answer,
+        )
+        NetIntake.objects.create(issue=issue, forum=forum, handle=row.handle.strip()[:100])
+        return issue
+
+    issues = all_or_none(rows, register)
     # assign_issue moved each issue on a locked copy: hand back the rows as stored, in row order.
     fresh = Issue.objects.in_bulk([i.pk for i in issues])
     return [fresh[i.pk] for i in issues]

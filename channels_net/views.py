@@ -13,12 +13,12 @@ from django.views.decorators.http import require_POST
 
 from feedback import statistics
 from feedback.access import can_register, get_or_404, issues_for, registrable_channels
-from feedback.errors import InvalidInput, WorkflowError
-from feedback.models import Channel
+from feedback.errors import BatchRejected, InvalidInput, WorkflowError
+from feedback.models import Channel, Issue
 
 from . import services
 from .access import can_manage_forums, can_read_forums, forums_for
-from .forms import DeclineForm, ForumForm, ForumRequestFormSet, PublishForm
+from .forms import DeclineForm, ForumForm, ForumRequestFormSet, MergeForm, PublishForm
 from .models import Forum, NetIntake, PublicSubmission
 
 
@@ -114,10 +114,10 @@ def forum_intake(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             issues = services.record_forum_requests(actor=request.user, forum=forum,
                                                     rows=[_forum_request(f) for f in filled])
-        except services.BatchRejected as exc:
+        except BatchRejected as exc:
             batch_error = exc.message
             for index, error in exc.rows.items():
-                _service_error(filled[index], InvalidInput(error.message, field=error.field))
+                _service_error(filled[index], error)
         except WorkflowError as exc:
             batch_error = exc.message
         else:
@@ -133,14 +133,22 @@ def _require_net_office(request: HttpRequest) -> None:
         raise Http404("未找到该记录，或您无权查看。")
 
 
+MERGE_SUGGESTIONS = 300
+
+
 @login_required
 def submission_list(request: HttpRequest) -> HttpResponse:
     """Triage of suggestions sent through the public portal (网信办)."""
     _require_net_office(request)
-    rows = PublicSubmission.objects.select_related("category", "issue", "forum")
+    rows = PublicSubmission.objects.select_related("category", "issue", "merged_into", "forum")
+    # Issues a suggestion may be merged into (并单), offered as the reference field's suggestions:
+    # the open net issues the user may see, most recent first (the service checks again).
+    targets = (issues_for(request.user).filter(channel=Channel.NET).exclude(status=Issue.Status.CLOSED)
+               .select_related("category").order_by("-received_on", "-id")[:MERGE_SUGGESTIONS])
     return render(request, "channels/submissions.html", {
         "pending": rows.pending().order_by("submitted_at")[:100],
         "decided": rows.exclude(status=PublicSubmission.Status.RECEIVED).order_by("-decided_at")[:50],
+        "merge_targets": targets,
         "decline_form": DeclineForm(),
         "publish_form": PublishForm(),
     })
@@ -155,6 +163,14 @@ def submission_decide(request: HttpRequest, pk: int, action: str) -> HttpRespons
         if action == "accept":
             issue = services.accept_submission(actor=request.user, submission=submission)
             messages.success(request, f"已受理，登记为诉求 {issue.ref}。")
+        elif action == "merge":
+            form = MergeForm(request.POST)
+            if not form.is_valid():
+                raise InvalidInput("请填写要并入的诉求编号。")
+            issue = services.merge_submission(actor=request.user, submission=submission,
+                                              issue_ref=form.cleaned_data["issue_ref"],
+                                              note=form.cleaned_data["note"])
+            messages.success(request, f"已并入诉求 {issue.ref}。")
         elif action == "decline":
             form = DeclineForm(request.POST)
             if not form.is_valid():

@@ -1,7 +1,7 @@
 """The enterprise channel's API: validate, fetch through channels_enterprise.access, call a service.
 
-Read: county leaders, administrators and 经开区; write: 经开区 and administrators (403 for a leader);
-anyone else finds nothing (empty lists, 404).
+Read: county leaders, administrators and 经开区 (a department: the problems assigned to it); write: 经开区
+and administrators (403 for a leader); anyone else finds nothing (empty lists, 404).
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from feedback.api.errors import body_for
 from feedback.api.views import ERRORS, Pagination, _valid
+from feedback.errors import BatchRejected
 
 from .. import access, services
 from ..models import Enterprise, EnterpriseDay, EnterpriseIntake
@@ -95,7 +97,9 @@ class EnterpriseDayViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(methods=["GET"], summary="该企业家日的企业问题", responses={200: s.ProblemSerializer(many=True),
                                                                        404: ERRORS[404]})
     @extend_schema(methods=["POST"], summary="批量登记企业问题（登记为诉求，可同时交办）",
-                   description="全部成功或全部不生效。", request=s.ProblemBatchSerializer,
+                   description="全部成功或全部不生效；有误时按行返回错误："
+                               "`{\"detail\", \"problems\": {行号: {字段: [信息]}}}`。",
+                   request=s.ProblemBatchSerializer,
                    responses={201: s.ProblemSerializer(many=True), **ERRORS})
     @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def problems(self, request: Request, pk: str | None = None) -> Response:
@@ -104,7 +108,12 @@ class EnterpriseDayViewSet(viewsets.ReadOnlyModelViewSet):
             return Response(s.ProblemSerializer(_problems(day.intakes.all()), many=True).data)
         data = _valid(s.ProblemBatchSerializer, request)
         problems = [services.ProblemData(**p) for p in data["problems"]]
-        intakes = services.raise_problems(actor=request.user, day=day, problems=problems)
+        try:
+            intakes = services.raise_problems(actor=request.user, day=day, problems=problems)
+        except BatchRejected as exc:
+            # The shape DRF gives a nested list's field errors: {"problems": {row index: {field: [message]}}}.
+            per_row = {i: body_for(e) for i, e in exc.rows.items()}
+            return Response({"detail": exc.message, "problems": per_row}, status=status.HTTP_400_BAD_REQUEST)
         fresh = _problems(EnterpriseIntake.objects.filter(pk__in=[i.pk for i in intakes]))
         return Response(s.ProblemSerializer(fresh, many=True).data, status=status.HTTP_201_CREATED)
 

@@ -9,8 +9,9 @@ from rest_framework import serializers
 from feedback.access import GROUP_NAMES, Role
 from feedback.api.serializers import CodeOrLabelChoiceField, DepartmentCodeField, DepartmentCodesField
 from feedback.models import Category, Issue
+from feedback.privacy import mask_phone
 
-from ..models import Forum, NetIntake, NetRepresentative
+from ..models import Forum, NetIntake, NetRepresentative, PublicSubmission
 
 
 class RepresentativeSerializer(serializers.ModelSerializer):
@@ -111,3 +112,45 @@ class ForumIntakeResultSerializer(serializers.Serializer):
     refs = serializers.ListField(child=serializers.CharField(), help_text="新登记诉求的编号，按行顺序")
 
 
+# --- suggestions sent through the public portal (网上征集) and their triage ------------------------
+
+
+class SubmissionSerializer(serializers.ModelSerializer):
+    """A suggestion as the office triages it. The tracking code is the submitter's and is never shown;
+    the phone is masked."""
+
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    phone = serializers.SerializerMethodField(help_text="已遮盖，如 138****5678")
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    issue_ref = serializers.CharField(source="issue.ref", read_only=True, default=None,
+                                      help_text="受理后登记的诉求编号")
+    merged_into_ref = serializers.CharField(source="merged_into.ref", read_only=True, default=None,
+                                            help_text="并单时并入的诉求编号")
+
+    class Meta:
+        model = PublicSubmission
+        fields = ["id", "submitted_at", "forum", "category", "content", "name", "phone", "consent_to_publish",
+                  "status", "status_label", "decline_reason", "issue", "issue_ref", "merged_into",
+                  "merged_into_ref", "decided_at", "published_at"]
+        read_only_fields = fields
+
+    def get_phone(self, submission: PublicSubmission) -> str:
+        return mask_phone(submission.phone) if submission.phone else ""
+
+
+class SubmissionAcceptSerializer(serializers.Serializer):
+    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.all(), required=False,
+                                            allow_null=True, default=None, help_text="分类代码；默认沿用提交时的分类")
+    title = serializers.CharField(max_length=200, required=False, default="", allow_blank=True,
+                                  help_text="留空则取意见内容的前 30 字")
+
+
+class SubmissionMergeSerializer(serializers.Serializer):
+    issue_ref = serializers.CharField(max_length=32, help_text="并入的诉求编号，如 ZW2026-00012（未办结的政网诉求）")
+    note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True,
+                                 help_text="并单说明，记入办理记录，不对外公开")
+
+
+class SubmissionDeclineSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500,
+                                   help_text="不予受理理由，将在查询页向提交人公开（自动遮盖手机号、身份证号）")

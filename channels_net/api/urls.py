@@ -10,5 +10,6 @@ app_name = "net_api"
 
 router = SimpleRouter()
 router.register("forums", views.ForumViewSet, basename="forum")
+router.register("submissions", views.SubmissionViewSet, basename="submission")
 
 urlpatterns = router.urls

@@ -1,4 +1,5 @@
-"""The net channel's API: forums (plan, read) and the batch intake of a forum's requests.
+"""The net channel's API: forums (plan, read), the batch intake of a forum's requests, and the
+triage of suggestions sent through the public portal (accept, merge into an issue, decline).
 
 Validate with a serializer, fetch through ``channels_net.access``, call ``channels_net.services``.
 """
@@ -18,11 +19,11 @@ from rest_framework.response import Response
 
 from feedback.api.errors import body_for
 from feedback.api.views import ERRORS, Pagination, _valid
-from feedback.errors import InvalidInput
+from feedback.errors import BatchRejected
 
 from .. import services
-from ..access import can_manage_forums, can_read_forums, forums_for
-from ..models import Forum, NetIntake
+from ..access import can_manage_forums, can_read_forums, can_triage_submissions, forums_for, submissions_for
+from ..models import Forum, NetIntake, PublicSubmission
 from . import serializers as s
 
 ROW_ERRORS = OpenApiResponse(
@@ -85,9 +86,77 @@ class ForumViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         rows = [services.ForumRequest(**row) for row in serializer.validated_data["rows"]]
         try:
             issues = services.record_forum_requests(actor=request.user, forum=forum, rows=rows)
-        except services.BatchRejected as exc:
+        except BatchRejected as exc:
             # The shape DRF gives a nested list's field errors: {"rows": {row index: {field: [message]}}}.
-            per_row = {i: body_for(InvalidInput(e.message, field=e.field)) for i, e in exc.rows.items()}
+            per_row = {i: body_for(e) for i, e in exc.rows.items()}
             return Response({"detail": exc.message, "rows": per_row}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"issues": [i.pk for i in issues], "refs": [i.ref for i in issues]},
                         status=status.HTTP_201_CREATED)
+
+
+class SubmissionPermission(BasePermission):
+    message = "只有县委网信办或系统管理员可以处理网上征集的意见。"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return can_triage_submissions(request.user)
+
+
+TRIAGED = OpenApiResponse(OpenApiTypes.OBJECT,
+                          description="该意见已处理过，或所选诉求已办结、不存在：`{\"detail\": 信息}` "
+                                      "或 `{\"issue_ref\": [信息]}`")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="网上征集意见列表",
+                       description="网信办和管理员。按提交时间倒序，分页；`status=received` 只列待受理的。"
+                                   "不含查询码；电话已遮盖。",
+                       responses={200: s.SubmissionSerializer(many=True), 403: ERRORS[403]}),
+    retrieve=extend_schema(summary="网上征集意见详情",
+                           responses={200: s.SubmissionSerializer, 403: ERRORS[403], 404: ERRORS[404]}),
+)
+class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.SubmissionSerializer
+    pagination_class = Pagination
+    permission_classes = [IsAuthenticated, SubmissionPermission]
+    filterset_fields = ["status"]
+    search_fields: list[str] = []
+    ordering_fields = ["submitted_at"]
+    ordering = ["-submitted_at", "-id"]
+
+    def get_queryset(self) -> QuerySet[PublicSubmission]:
+        return submissions_for(self.request.user).select_related("category", "issue", "merged_into")
+
+    def _answer(self, submission: PublicSubmission, code: int = status.HTTP_200_OK) -> Response:
+        return Response(s.SubmissionSerializer(self.get_queryset().get(pk=submission.pk)).data, status=code)
+
+    @extend_schema(summary="受理为新诉求", description="登记为政网诉求（未交办）。已处理过的意见不能再受理。",
+                   request=s.SubmissionAcceptSerializer,
+                   responses={201: s.SubmissionSerializer, 400: TRIAGED, 403: ERRORS[403], 404: ERRORS[404]})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        submission = self.get_object()
+        data = _valid(s.SubmissionAcceptSerializer, request)
+        services.accept_submission(actor=request.user, submission=submission, **data)
+        return self._answer(submission, status.HTTP_201_CREATED)
+
+    @extend_schema(summary="并入已有诉求（并单）",
+                   description="同一问题已有诉求在办理时，把意见并入该诉求：记入诉求的办理记录，提交人凭查询码看到该诉求的"
+                               "办理状态。只能并入您可查看的、未办结的政网诉求；已处理过的意见不能再并入。",
+                   request=s.SubmissionMergeSerializer,
+                   responses={200: s.SubmissionSerializer, 400: TRIAGED, 403: ERRORS[403], 404: ERRORS[404]})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def merge(self, request: Request, pk: str | None = None) -> Response:
+        submission = self.get_object()
+        data = _valid(s.SubmissionMergeSerializer, request)
+        services.merge_submission(actor=request.user, submission=submission, **data)
+        return self._answer(submission)
+
+    @extend_schema(summary="不予受理", description="理由将在查询页向提交人公开（自动遮盖手机号、身份证号）。",
+                   request=s.SubmissionDeclineSerializer,
+                   responses={200: s.SubmissionSerializer, 400: TRIAGED, 403: ERRORS[403], 404: ERRORS[404]})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def decline(self, request: Request, pk: str | None = None) -> Response:
+        submission = self.get_object()
+        data = _valid(s.SubmissionDeclineSerializer, request)
+        services.decline_submission(actor=request.user, submission=submission, **data)
+        return self._answer(submission)

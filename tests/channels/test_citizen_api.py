@@ -41,12 +41,15 @@ def test_departments_and_other_offices_are_refused(week, zjj_head, netoffice):
         assert api(user).get("/api/v1/citizen/villages/").status_code == 403
 
 
-def test_only_an_administrator_confirms_a_week(week, petitionoffice, admin_user):
+def test_the_office_or_an_administrator_confirms_a_week_and_a_leader_cannot(week, petitionoffice, admin_user,
+                                                                                leader):
     url = f"/api/v1/citizen/weeks/{week.pk}/confirm/"
-    assert api(petitionoffice).post(url, {}, format="json").status_code == 403
+    assert api(leader).post(url, {}, format="json").status_code == 403
     response = api(admin_user).post(url, {"starts_on": "2026-11-23", "ends_on": "2026-11-27"}, format="json")
     assert response.status_code == 200
     assert (response.json()["starts_on"], response.json()["confirmed"]) == ("2026-11-23", True)
+    response = api(petitionoffice).post(url, {"starts_on": "2026-11-24", "ends_on": "2026-11-30"}, format="json")
+    assert (response.status_code, response.json()["starts_on"]) == (200, "2026-11-24")
 
 
 def test_the_roster_endpoint_adds_and_lists_and_refuses_an_inactive_leader(week, petitionoffice, leader):

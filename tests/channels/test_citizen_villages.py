@@ -54,15 +54,16 @@ def test_a_village_is_quiet_in_a_year_without_any_citizen_issue_from_it(petition
 
 
 @time_machine.travel(datetime.datetime(2026, 11, 29, 10, 0, tzinfo=datetime.UTC), tick=False)
-def test_the_channel_page_shows_its_figures_and_the_quiet_village_trend(client, petitionoffice, villages,
-                                                                      django_assert_max_num_queries):
+def test_the_channel_page_shows_its_figures_and_the_villages_page_the_quiet_village_trend(
+        client, petitionoffice, villages, django_assert_max_num_queries):
     petition(petitionoffice, villages[0], D(2026, 5, 1), lead=dept("hqz"))
     client.force_login(petitionoffice)
     with django_assert_max_num_queries(20):
         page = client.get(reverse("channels_citizen:home")).content.decode()
-    assert "办理回复率" in page and "无访村" in page
-    assert "<td>2021</td><td>3</td><td>3</td>" in page
-    assert "<td>2026</td><td>2</td><td>3</td>" in page
+    assert "办理回复率" in page and "2026年无访村" in page
+    page = client.get(reverse("channels_citizen:village_list")).content.decode()
+    assert '<td data-label="年份">2021</td><td data-label="无访村">3</td><td data-label="村总数">3</td>' in page
+    assert '<td data-label="年份">2026</td><td data-label="无访村">2</td><td data-label="村总数">3</td>' in page
 
 
 def test_a_citizen_intake_records_the_village_and_an_accused_unit(petitionoffice, villages):

@@ -48,11 +48,11 @@ def test_another_channel_office_or_a_department_cannot_plan(netoffice, zjj_head)
             services.plan_week(actor=user, month=D(2026, 11, 1))
 
 
-def test_an_administrator_confirms_or_moves_the_week_within_its_month(petitionoffice, admin_user):
+def test_an_administrator_confirms_or_moves_the_week_within_its_month(petitionoffice, admin_user, leader):
     week = services.plan_week(actor=petitionoffice, month=D(2027, 1, 1))
     assert week.provisional
-    with pytest.raises(NotPermitted, match="只有系统管理员"):
-        services.confirm_week(actor=petitionoffice, week=week)
+    with pytest.raises(NotPermitted, match="只有县信访局或系统管理员"):
+        services.confirm_week(actor=leader, week=week)
     with pytest.raises(InvalidInput, match="必须在2027年01月之内"):
         services.confirm_week(actor=admin_user, week=week, starts_on=D(2027, 1, 28), ends_on=D(2027, 2, 3))
     week = services.confirm_week(actor=admin_user, week=week, starts_on=D(2027, 1, 18), ends_on=D(2027, 1, 22))
@@ -105,19 +105,24 @@ def test_the_admin_page_confirms_and_moves_the_week(client, petitionoffice, admi
     assert (week.starts_on, week.confirmed) == (D(2026, 11, 23), True)
 
 
-def test_the_office_cannot_confirm_through_the_page(client, petitionoffice):
+def test_the_office_confirms_through_the_page_and_a_leader_cannot(client, petitionoffice, leader):
     week = services.plan_week(actor=petitionoffice, month=D(2026, 11, 1))
+    client.force_login(leader)
+    response = client.post(reverse("channels_citizen:week_confirm", args=[week.pk]),
+                           {"starts_on": "2026-11-23", "ends_on": "2026-11-27"})
+    assert response.status_code == 404
+    assert not NoMeetingWeek.objects.get(pk=week.pk).confirmed
     client.force_login(petitionoffice)
     response = client.post(reverse("channels_citizen:week_confirm", args=[week.pk]),
                            {"starts_on": "2026-11-23", "ends_on": "2026-11-27"}, follow=True)
-    assert "只有系统管理员" in response.content.decode()
-    assert not NoMeetingWeek.objects.get(pk=week.pk).confirmed
+    assert "已确认" in response.content.decode()
+    assert NoMeetingWeek.objects.get(pk=week.pk).confirmed_by == petitionoffice
 
 
 def test_a_department_cannot_open_the_week_page(client, petitionoffice, zjj_head):
     week = services.plan_week(actor=petitionoffice, month=D(2026, 11, 1))
     client.force_login(zjj_head)
-    assert client.get(reverse("channels_citizen:week_detail", args=[week.pk])).status_code == 403
+    assert client.get(reverse("channels_citizen:week_detail", args=[week.pk])).status_code == 404
 
 
 @time_machine.travel(datetime.datetime(2026, 11, 29, 10, 0, tzinfo=datetime.UTC), tick=False)
@@ -134,3 +139,132 @@ def test_weeks_feed_the_common_calendar_and_leader_attendance(petitionoffice, le
     assert entries[0].leaders == ["leader"] and entries[0].place == "黄桥镇"
     assert plugin.attendance(2026) == {leader.pk: 1}
     assert timezone.localdate() == D(2026, 11, 29)
+
+
+# --- the scheduler, and re-planning when the calendar changes ------------------------------------
+
+SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
+# Enough of a 2027 notice for September: Sunday the 26th is a make-up working day, so the last five
+# working days are 26–30 September instead of the Monday–Friday guess 24–30.
+NOTICE_2027 = "2027-01-01,休,元旦\n2027-09-26,班,国庆节调休上班\n2027-10-01,休,国庆节\n"
+SEPTEMBER = D(2027, 9, 1)
+
+
+def at(time_machine, day: datetime.date) -> None:
+    time_machine.move_to(datetime.datetime(day.year, day.month, day.day, 10, 0, tzinfo=SHANGHAI), tick=False)
+
+
+@pytest.fixture
+def without_2027(reference):
+    from feedback.models import CalendarDay, CalendarYear
+
+    CalendarDay.objects.filter(date__year__gte=2027).delete()
+    CalendarYear.objects.filter(year__gte=2027).delete()
+
+
+def load_2027() -> None:
+    from feedback.calendar_notice import load_year
+
+    load_year(actor=None, year=2027, lines=NOTICE_2027, source="测试")
+
+
+def kept_notices():
+    from feedback.models import Notification
+
+    return Notification.objects.filter(kind=services.KEPT_KIND)
+
+
+def test_the_scheduler_creates_this_and_next_months_week_once(time_machine, without_2027):
+    at(time_machine, D(2026, 11, 1))
+    created = services.schedule_no_meeting_weeks()
+    assert [(w.month, w.starts_on, w.ends_on, w.provisional, w.confirmed) for w in created] == [
+        (D(2026, 11, 1), D(2026, 11, 24), D(2026, 11, 30), False, False),
+        (D(2026, 12, 1), D(2026, 12, 25), D(2026, 12, 31), False, False)]
+    assert services.schedule_no_meeting_weeks() == []
+    (january,) = services.schedule_no_meeting_weeks(today=D(2026, 12, 1))  # a month ahead, provisional
+    assert (january.starts_on, january.ends_on, january.provisional) == (D(2027, 1, 25), D(2027, 1, 29), True)
+
+
+def test_the_scheduler_does_not_create_a_week_already_over(reference):
+    # Saturday 31 October 2026: October's week ended on Friday the 30th.
+    created = services.schedule_no_meeting_weeks(today=D(2026, 10, 31))
+    assert [w.month for w in created] == [D(2026, 11, 1)]
+
+
+def test_the_beat_task_runs_the_scheduler(time_machine, reference):
+    from channels_citizen.tasks import plan_no_meeting_weeks
+
+    at(time_machine, D(2026, 11, 1))
+    assert plan_no_meeting_weeks() == {"scheduled": 2}
+    assert plan_no_meeting_weeks() == {"scheduled": 0}
+
+
+@pytest.fixture
+def september(time_machine, without_2027, petitionoffice) -> NoMeetingWeek:
+    at(time_machine, D(2026, 11, 29))
+    week = services.plan_week(actor=petitionoffice, month=SEPTEMBER)
+    assert (week.starts_on, week.ends_on, week.provisional) == (D(2027, 9, 24), D(2027, 9, 30), True)
+    return week
+
+
+def test_loading_the_year_moves_an_unconfirmed_week_at_once_and_makes_it_definite(september):
+    load_2027()
+    september.refresh_from_db()
+    assert (september.starts_on, september.ends_on, september.provisional) == (D(2027, 9, 26), D(2027, 9, 30), False)
+    assert not kept_notices().exists()
+
+
+def test_planning_again_re_plans_a_provisional_week_once_its_year_is_known(september, petitionoffice):
+    """Even when the calendar was written without the hook (e.g. straight into the tables)."""
+    from feedback.models import CalendarDay, CalendarYear
+
+    CalendarYear.objects.create(year=2027, source="测试")
+    CalendarDay.objects.create(date=D(2027, 9, 26), is_workday=True, name="国庆节调休上班")
+    week = services.plan_week(actor=petitionoffice, month=SEPTEMBER)
+    assert week.pk == september.pk
+    assert (week.starts_on, week.ends_on, week.provisional) == (D(2027, 9, 26), D(2027, 9, 30), False)
+
+
+def test_a_rostered_week_keeps_its_dates_and_the_office_is_told_once(september, petitionoffice, leader, netoffice):
+    services.add_roster_entry(actor=petitionoffice, week=september, leader=leader, township=dept("hqz"))
+    load_2027()
+    september.refresh_from_db()
+    assert (september.starts_on, september.ends_on, september.provisional) == (D(2027, 9, 24), D(2027, 9, 30), True)
+    (notice,) = kept_notices()
+    assert notice.recipient == petitionoffice  # 信访局 only
+    assert "按默认应为2027年09月26日至2027年09月30日" in notice.body and "已安排 1 位县领导" in notice.body
+    services.schedule_no_meeting_weeks(today=D(2026, 11, 30))  # the daily run tells nobody twice
+    services.plan_week(actor=petitionoffice, month=SEPTEMBER)
+    assert kept_notices().count() == 1
+    september.refresh_from_db()
+    assert september.starts_on == D(2027, 9, 24)
+    # The office moves it itself, by confirming the new dates.
+    week = services.confirm_week(actor=petitionoffice, week=september, starts_on=D(2027, 9, 26), ends_on=D(2027, 9, 30))
+    assert (week.starts_on, week.provisional, week.confirmed) == (D(2027, 9, 26), False, True)
+
+
+@pytest.mark.parametrize("visit_on, moved", [(D(2027, 9, 27), True), (D(2027, 9, 24), False)])
+def test_a_week_with_recorded_visits_moves_only_if_they_stay_inside(september, petitionoffice, visit_on, moved):
+    services.record_visit(actor=petitionoffice, week=september, kind="reception", township=dept("hqz"),
+                          held_on=visit_on)
+    load_2027()
+    september.refresh_from_db()
+    assert september.starts_on == (D(2027, 9, 26) if moved else D(2027, 9, 24))
+    assert kept_notices().count() == (0 if moved else 1)
+    if not moved:
+        assert "已登记的接访活动（2027-09-24）不在新日期内" in kept_notices().get().body
+
+
+def test_a_confirmed_week_and_a_week_begun_are_left_alone(september, admin_user, petitionoffice):
+    from feedback.calendar_notice import save_county_day
+    from feedback.models import CalendarDay
+
+    services.confirm_week(actor=admin_user, week=september)  # confirmed on the guessed dates
+    november = services.plan_week(actor=petitionoffice, month=D(2026, 11, 1))  # 24–30 Nov, begun on the 24th
+    load_2027()
+    save_county_day(actor=None, day=CalendarDay(date=D(2026, 11, 30), is_workday=False, name="本县调整（测试）"))
+    september.refresh_from_db()
+    november.refresh_from_db()
+    assert (september.starts_on, september.confirmed) == (D(2027, 9, 24), True)
+    assert (november.starts_on, november.ends_on) == (D(2026, 11, 24), D(2026, 11, 30))
+    assert not kept_notices().exists()

@@ -106,6 +106,7 @@ def test_a_bad_problem_in_the_batch_registers_none(ezoneoffice: Any, november_da
         {"enterprise": ent.pk, "category": "housing", "title": "协办无主办", "content": "内容", "co": ["jyj"]},
     ]}, format="json")
     assert response.status_code == 400
+    assert response.json()["problems"] == {"1": {"lead": ["选择协办单位时必须同时选择主办单位。"]}}
     assert not Issue.objects.exists()
 
 
@@ -124,3 +125,21 @@ def test_scheduling_on_demand_is_idempotent(admin_user: Any, reference: None) ->
     assert first.status_code == 200
     assert [d["held_on"] for d in first.json()["days"]] == ["2026-12-23"]
     assert api.post("/api/v1/enterprise/days/schedule/", {}, format="json").json()["days"] == []
+
+
+def test_a_department_reads_only_the_problems_assigned_to_it(ezoneoffice: Any, zjj_head: Any, jtj_head: Any,
+                                                             november_day: EnterpriseDay) -> None:
+    ent = services.register_enterprise(actor=ezoneoffice, **ENTERPRISE)
+    response = client_for(ezoneoffice).post(f"/api/v1/enterprise/days/{november_day.pk}/problems/", {"problems": [
+        {"enterprise": ent.pk, "category": "housing", "title": "一", "content": "内容", "lead": "zjj"},
+        {"enterprise": ent.pk, "category": "housing", "title": "二", "content": "内容", "lead": "jtj"},
+    ]}, format="json")
+    assert response.status_code == 201
+    zjj = client_for(zjj_head)
+    assert [p["title"] for p in zjj.get("/api/v1/enterprise/problems/").json()["results"]] == ["一"]
+    other = response.json()[1]["id"]
+    assert zjj.get(f"/api/v1/enterprise/problems/{other}/").status_code == 404
+    assert zjj.get("/api/v1/enterprise/enterprises/").json()["count"] == 0
+    consult = zjj.post(f"/api/v1/enterprise/problems/{response.json()[0]['id']}/consultations/",
+                       {"held_on": "2026-11-24", "participants": ["县长"], "outcome": "x"}, format="json")
+    assert consult.status_code == 403

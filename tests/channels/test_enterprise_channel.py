@@ -13,7 +13,7 @@ from channels_enterprise.models import EnterpriseDay
 from channels_enterprise.schedule import plan_month
 from feedback import services as core
 from feedback.deadlines import WorkCalendar
-from feedback.errors import InvalidInput, NotPermitted
+from feedback.errors import BatchRejected, InvalidInput, NotPermitted
 from feedback.models import Category, Channel, Department, Issue, Notification
 from tests.conftest import make_user, reply_pdf
 
@@ -122,6 +122,119 @@ def test_a_provisional_day_is_redated_when_its_year_is_loaded(reference: None) -
     assert (day.held_on, day.provisional) == (datetime.date(2027, 1, 26), False)
 
 
+def test_the_daily_run_also_moves_a_definite_day_when_the_calendar_changed_behind_the_hooks_back(
+        reference: None) -> None:
+    from feedback.models import CalendarDay
+
+    (day,) = services.schedule_enterprise_days(today=datetime.date(2026, 11, 25))  # December, definite
+    CalendarDay.objects.create(date=datetime.date(2026, 12, 23), is_workday=False, name="直接写入",
+                               source=CalendarDay.Source.COUNTY)
+    assert services.schedule_enterprise_days(today=datetime.date(2026, 11, 25)) == [day]
+    day.refresh_from_db()
+    assert (day.held_on, day.provisional) == (datetime.date(2026, 12, 24), False)
+    assert day.changes.get().held_on_before == datetime.date(2026, 12, 23)
+
+
+# ---- re-dating when the calendar changes ---------------------------------------------------
+
+def move_to(time_machine: Any, day: datetime.date) -> None:
+    time_machine.move_to(datetime.datetime(day.year, day.month, day.day, 10, 0, tzinfo=SHANGHAI), tick=False)
+
+
+def county_rest(day: datetime.date) -> Any:
+    from feedback.calendar_notice import save_county_day
+    from feedback.models import CalendarDay
+
+    row = CalendarDay(date=day, is_workday=False, name="本县调整（测试）")
+    save_county_day(actor=None, day=row)
+    return row
+
+
+def test_a_definite_day_not_yet_noticed_moves_at_once_with_a_record_and_no_notification(
+        december_day: EnterpriseDay) -> None:
+    county_rest(datetime.date(2026, 12, 23))  # the office saves a county rest day on 25 November
+    december_day.refresh_from_db()
+    assert (december_day.held_on, december_day.notice_on) == (datetime.date(2026, 12, 24), datetime.date(2026, 12, 18))
+    change = december_day.changes.get()
+    assert (change.action, change.held_on_before, change.held_on_after, change.corrected_notice) == (
+        "moved", datetime.date(2026, 12, 23), datetime.date(2026, 12, 24), False)
+    assert change.reason == "2026年工作日历调整"
+    assert not Notification.objects.exists()  # the notice goes out in time, with the new date
+
+
+def test_a_day_moved_after_its_notice_went_out_gets_a_corrected_notice_once(
+        time_machine: Any, ezoneoffice: Any, netoffice: Any, leader: Any, december_day: EnterpriseDay) -> None:
+    services.set_day_duty(actor=ezoneoffice, day=december_day, leaders=[leader], place="电子信息产业园")
+    move_to(time_machine, datetime.date(2026, 12, 18))
+    assert services.send_enterprise_day_notices() == 2
+    move_to(time_machine, datetime.date(2026, 12, 21))
+    rest = county_rest(datetime.date(2026, 12, 23))
+    december_day.refresh_from_db()
+    assert december_day.held_on == datetime.date(2026, 12, 24)
+    assert december_day.changes.get().corrected_notice
+    moved = list(Notification.objects.filter(kind=services.MOVED_KIND))
+    assert {n.recipient_id for n in moved} == {ezoneoffice.pk, leader.pk}  # those told before; not 网信办
+    assert {n.deadline_version for n in moved} == {20261224}
+    assert "由2026年12月23日改为2026年12月24日" in moved[0].body and "电子信息产业园" in moved[0].body
+    # The daily notice run counts the correction as the new date's notice: only a leader put on
+    # duty since is told.
+    other = make_user("other_leader", role="leader")
+    services.set_day_duty(actor=ezoneoffice, day=december_day, leaders=[leader, other], place="电子信息产业园")
+    assert services.send_enterprise_day_notices() == 1
+    assert Notification.objects.get(kind=services.NOTICE_KIND, deadline_version=20261224).recipient == other
+    # The override withdrawn: the day moves back, and everyone told is told again.
+    from feedback.calendar_notice import delete_county_day
+
+    delete_county_day(actor=None, day=rest)
+    december_day.refresh_from_db()
+    assert december_day.held_on == datetime.date(2026, 12, 23)
+    back = Notification.objects.filter(kind=services.MOVED_KIND, deadline_version=20261223)
+    assert {n.recipient_id for n in back} == {ezoneoffice.pk, leader.pk, other.pk}
+    assert december_day.changes.count() == 2
+
+
+@pytest.mark.parametrize("activity", ["held", "problems", None])
+def test_a_day_held_or_with_problems_recorded_never_moves(time_machine: Any, ezoneoffice: Any, leader: Any,
+                                                         december_day: EnterpriseDay, activity: str | None) -> None:
+    move_to(time_machine, datetime.date(2026, 12, 23))
+    if activity == "held":
+        services.set_day_duty(actor=ezoneoffice, day=december_day, leaders=[leader])
+        services.mark_day_held(actor=ezoneoffice, day=december_day, summary="走访三家企业")
+    elif activity == "problems":
+        services.raise_problems(actor=ezoneoffice, day=december_day, problems=[services.ProblemData(
+            enterprise=enterprise(ezoneoffice), category=Category.objects.get(code="housing"),
+            title="员工通勤难", content="希望开通通勤公交线路。", lead=Department.objects.get(code="zjj"))])
+    county_rest(datetime.date(2026, 12, 23))  # declared on the day itself
+    services.schedule_enterprise_days(today=datetime.date(2026, 12, 23))
+    december_day.refresh_from_db()
+    if activity:
+        assert december_day.held_on == datetime.date(2026, 12, 23) and not december_day.changes.exists()
+    else:  # nothing recorded yet: the day is not held, the rule moves it to the next working day
+        assert december_day.held_on == datetime.date(2026, 12, 24)
+
+
+def test_a_day_whose_new_date_has_passed_keeps_its_date_and_the_office_is_told_once(
+        time_machine: Any, ezoneoffice: Any, leader: Any, reference: None) -> None:
+    from feedback.calendar_notice import load_year
+
+    services.schedule_enterprise_days(today=datetime.date(2026, 12, 1))
+    january = EnterpriseDay.objects.get(month=datetime.date(2027, 1, 1))
+    assert (january.held_on, january.provisional) == (datetime.date(2027, 1, 25), True)  # Saturday 23rd
+    # Sunday 24 January: a (late) notice makes Saturday the 23rd a make-up working day.
+    move_to(time_machine, datetime.date(2027, 1, 24))
+    load_year(actor=None, year=2027, lines="2027-01-01,休,元旦\n2027-01-23,班,调休上班（测试）", source="测试")
+    january.refresh_from_db()
+    assert (january.held_on, january.provisional) == (datetime.date(2027, 1, 25), False)
+    change = january.changes.get()
+    assert (change.action, change.held_on_before, change.held_on_after) == (
+        "kept", datetime.date(2027, 1, 25), datetime.date(2027, 1, 23))
+    kept = Notification.objects.get(kind=services.KEPT_KIND)
+    assert kept.recipient == ezoneoffice and "仍定于2027年01月25日举行" in kept.body
+    for today in (datetime.date(2027, 1, 24), datetime.date(2027, 1, 25)):
+        services.schedule_enterprise_days(today=today)
+    assert january.changes.count() == 1 and Notification.objects.filter(kind=services.KEPT_KIND).count() == 1
+
+
 # ---- duty and the notice -------------------------------------------------------------------
 
 @pytest.fixture
@@ -192,11 +305,14 @@ def test_problems_raised_at_an_enterprise_day_become_assigned_issues(
 def test_a_batch_of_problems_is_all_or_nothing(ezoneoffice: Any, november_day: EnterpriseDay) -> None:
     ent = enterprise(ezoneoffice)
     category = Category.objects.get(code="housing")
-    with pytest.raises(InvalidInput):
+    with pytest.raises(BatchRejected) as caught:
         services.raise_problems(actor=ezoneoffice, day=november_day, problems=[
             services.ProblemData(enterprise=ent, category=category, title="好的", content="内容"),
-            services.ProblemData(enterprise=ent, category=category, title="", content="内容"),
+            services.ProblemData(enterprise=ent, category=category, title="", content="  "),
+            services.ProblemData(enterprise=ent, category=category, title="好的", content="内容"),
         ])
+    assert list(caught.value.rows) == [1]
+    assert (caught.value.rows[1].field, caught.value.rows[1].message) == ("content", "请填写问题内容。")
     assert not Issue.objects.exists()
 
 

@@ -99,6 +99,16 @@ def test_the_forum_page_refuses_a_past_date_and_an_inactive_leader(client: Clien
     assert "138****5678" in detail and "13812345678" not in detail
 
 
+def test_the_edit_page_keeps_the_forums_dates_so_saving_it_again_works(client: Client, netoffice: object) -> None:
+    """<input type="date"> takes only YYYY-MM-DD; the zh-hans input format (2026/12/09) was dropped by the
+    browser and the record could not be saved without typing the date again."""
+    forum = plan(netoffice, collect_from=soon(1), collect_until=soon(5))
+    client.force_login(netoffice)
+    html = client.get(reverse("channels_net:forum_edit", args=[forum.pk])).content.decode()
+    for name, value in (("held_on", forum.held_on), ("collect_from", soon(1)), ("collect_until", soon(5))):
+        assert f'name="{name}" value="{value.isoformat()}"' in html, name
+
+
 def test_the_channel_page_shows_this_years_figures_and_the_forums(client: Client, netoffice: object) -> None:
     Forum.objects.create(title="即将召开的座谈会", held_on=soon())
     client.force_login(netoffice)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from channels_net import services
 from channels_net.models import Forum, NetIntake
-from feedback.errors import InvalidInput, NotPermitted
+from feedback.errors import BatchRejected, InvalidInput, NotPermitted
 from feedback.models import Assignment, Category, Department, Issue
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ def test_a_batch_registers_and_assigns_every_row_with_its_onsite_answer(netoffic
 
 
 def test_a_batch_with_one_bad_row_writes_nothing_and_names_the_row(netoffice: object, held_forum: Forum) -> None:
-    with pytest.raises(services.BatchRejected) as caught:
+    with pytest.raises(BatchRejected) as caught:
         services.record_forum_requests(actor=netoffice, forum=held_forum, rows=[
             row(), row(co=[Department.objects.get(code="zjj")]), row(),
         ])
