@@ -217,7 +217,8 @@ def county_report(request: HttpRequest) -> HttpResponse:
     if scope.role not in (Role.LEADER, Role.OFFICE, Role.ADMIN):
         raise Http404("县级报告供县领导、直通车办公室和管理员查看。")
     today = timezone.localdate()
-    form = ReportForm(request.GET or None)
+    # Unbound, the form shows the default period it is computed for.
+    form = ReportForm(request.GET or None, initial={"start": today.replace(month=1, day=1), "to": today})
     valid = form.is_valid() if form.is_bound else True
     data = form.cleaned_data if form.is_bound and valid else {}
     start = data.get("start") or today.replace(month=1, day=1)

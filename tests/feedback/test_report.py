@@ -342,3 +342,11 @@ def test_the_report_takes_a_constant_number_of_queries(reference, leader, client
     with django_assert_max_num_queries(22):
         items = listed(client, got["县级领导带队场次"].link)
     assert len(items.rows) == 2 * size
+
+
+@time_machine.travel(datetime.datetime(2026, 5, 20, 12, 0, tzinfo=timezone.get_fixed_timezone(480)), tick=False)
+@pytest.mark.django_db
+def test_without_a_period_the_form_shows_the_default_one_it_was_computed_for(leader, client):
+    client.force_login(leader)
+    page = client.get(reverse("county_report")).content.decode()
+    assert 'name="from" value="2026-01-01"' in page and 'name="to" value="2026-05-20"' in page
