@@ -642,10 +642,12 @@ def _collect(rows: list[dict[str, Any]], columns: Sequence[str], key: Any) -> di
     return result
 
 
-def issue_figures(c: Cohort, as_of: datetime.date, *, by: str | None = None) -> dict[Any, dict[str, int]]:
-    """COUNT_COLUMNS and ``requesters`` of the cohort: for the whole cohort (``by=None``, one entry
-    keyed None), per month of receipt (``by="month"``, keyed by its first day) or per category
-    (``by="category"``, keyed by its id). One statement."""
+def issue_figures(c: Cohort, as_of: datetime.date, *, by: str | None = None,
+                  requesters: bool = True) -> dict[Any, dict[str, int]]:
+    """COUNT_COLUMNS and ``requesters`` (unless told not to: counted live, it is most of the time of
+    a long period) of the cohort: for the whole cohort (``by=None``, one entry keyed None), per month
+    of receipt (``by="month"``, keyed by its first day) or per category (``by="category"``, keyed by
+    its id). One statement."""
     params: dict[str, Any] = {}
     cohort = _cohort(c, params)
     live = _per_issue(f"{cohort} AND {LIVE_DAYS}", params, as_of=as_of, join=LIVE_JOIN)
@@ -670,9 +672,9 @@ def issue_figures(c: Cohort, as_of: datetime.date, *, by: str | None = None) -> 
         part.format(g=group.format(t=t) if group else "0") + (f" GROUP BY {group.format(t=t)}" if group else "")
         for part, t in parts)
     whole = _whole_months(c)
-    if by == "month" and whole is not None and c.department_id is None and c.not_accusing is None:
+    if requesters and by == "month" and whole is not None and c.department_id is None and c.not_accusing is None:
         sql += "\nUNION ALL\n" + _month_requesters(c, cohort, whole, params, zeros)
-    else:
+    elif requesters:
         sql += (f"\nUNION ALL\nSELECT 'requesters', {'d.grp' if group else '0'}, COUNT(*), {zeros} FROM ({distinct}) d"
                 + (" GROUP BY d.grp" if group else ""))
     return _collect(_fetch(sql, params), COUNT_COLUMNS,
@@ -704,11 +706,13 @@ def _month_requesters(c: Cohort, cohort: str, whole: tuple[datetime.date, dateti
     ))
 
 
-def department_figures(c: Cohort, as_of: datetime.date, *, townships: bool = False) -> dict[int, dict[str, int]]:
+def department_figures(c: Cohort, as_of: datetime.date, *, townships: bool = False,
+                       requesters: bool = True) -> dict[int, dict[str, int]]:
     """Per department with counted assignments in the cohort: its own assignment counts
     (ASSIGNMENT_COLUMNS). With ``townships``, per township, also the figures of the cohort's issues
-    assigned to it (ISSUE_COLUMNS, ``requesters``). One statement. Not for a cohort of one
-    department's issues (the rollup does not hold its co-handlers' rows)."""
+    assigned to it (ISSUE_COLUMNS, and ``requesters`` unless told not to: counted live, it is most of
+    the statement's time). One statement. Not for a cohort of one department's issues (the rollup
+    does not hold its co-handlers' rows)."""
     assert c.department_id is None
     params: dict[str, Any] = {}
     cohort = _cohort(c, params)
@@ -728,7 +732,7 @@ def department_figures(c: Cohort, as_of: datetime.date, *, townships: bool = Fal
             JOIN {ASSIGNMENTS} a ON a.issue_id = p.issue_id AND a.status <> 'withdrawn'{township}
             GROUP BY a.department_id""",
     ]
-    if townships:
+    if townships and requesters:
         zeros = ", ".join(f"0 AS {x}" for x in columns[1:])
         parts.append(f"""SELECT 'requesters', a.department_id, COUNT(DISTINCT i.requester_id), {zeros}
             FROM {ISSUES} i JOIN {ASSIGNMENTS} a ON a.issue_id = i.id AND a.status <> 'withdrawn'{township}

@@ -160,6 +160,10 @@ def assert_same_figures(base: object, as_of: D, **filters: object) -> None:
     for figures in (statistics.summary, statistics.by_department, statistics.by_category, statistics.by_month,
                     statistics.by_township):
         assert figures(cohort, as_of=as_of) == figures(cohort, as_of=as_of, live=True), (figures.__name__, filters)
+    for breakdown in (statistics.by_category, statistics.by_township):
+        with_requesters = breakdown(cohort, as_of=as_of, requesters=True)
+        assert with_requesters == breakdown(cohort, as_of=as_of, live=True, requesters=True), filters
+        assert all(row.requesters is not None for row in with_requesters)
 
 
 @pytest.fixture
