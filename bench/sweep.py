@@ -192,7 +192,8 @@ def main() -> None:
     setup_django(url)
     from django.db import connection
 
-    from feedback.sweeps import announce_steps, due_steps_sql, take_due_steps
+    from feedback.services import due_steps_sql
+    from feedback.sweeps import announce_steps, take_due_steps
 
     version = connection.cursor().connection.info.server_version
     print(f"database {args.database} on {urlsplit(url).hostname}; PostgreSQL {version}")

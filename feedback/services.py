@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from . import notifications, rollup, states
@@ -706,6 +706,89 @@ def schedule_steps(assignment: Assignment, *, calendar: WorkCalendar | None = No
                      due_date=assignment.due_date, scheduled_for=step_moment(s))
         for s in _ladder_for(assignment, calendar) if s.step not in taken
     ])
+
+
+def due_steps_sql(now: datetime.datetime, batch: int) -> tuple[str, list[object]]:
+    """The ids of up to ``batch`` pending steps whose moment has come, oldest first, locked with
+    their assignment. Reads the partial index ``deadlinestep_pending_idx``, so the cost follows
+    the due rows, not the table. (SQL because the ORM locks a joined table only for rows it
+    builds models of, and the sweep builds none.)"""
+    step, assignment = DeadlineStep._meta.db_table, Assignment._meta.db_table
+    open_statuses = ", ".join(["%s"] * len(Assignment.OPEN_STATUSES))
+    # FOR NO KEY UPDATE of the assignment: a service changing it (FOR UPDATE) is skipped, never
+    # waited for, so the sweep cannot deadlock with a service that locks the assignment and then
+    # replaces its pending steps; the foreign-key checks of new rows pointing at it (KEY SHARE)
+    # do not block it.
+    lock = " FOR NO KEY UPDATE OF s, a SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    sql = (f"SELECT s.id FROM {step} s JOIN {assignment} a ON a.id = s.assignment_id "  # noqa: S608
+           f"WHERE s.taken_at IS NULL AND s.scheduled_for <= %s AND a.status IN ({open_statuses}) "
+           f"ORDER BY s.scheduled_for, s.id LIMIT %s{lock}")
+    moment = DeadlineStep._meta.get_field("scheduled_for").get_db_prep_value(now, connection)
+    return sql, [moment, *Assignment.OPEN_STATUSES, batch]
+
+
+def take_due_steps(*, now: datetime.datetime, batch: int) -> tuple[int, list[tuple[int, str]]]:
+    """The sweep's take pass for one batch (``feedback.sweeps``, which holds the transaction):
+    select the due steps, claim them and mark the assignments of claimed "overdue" steps overdue.
+    Returns how many due steps were selected and the (assignment id, step) of those this call
+    took. Set-based: no model is built."""
+    select, params = due_steps_sql(now, batch)
+    if connection.vendor == "postgresql":
+        # One statement, one round trip: no id list goes to Python and back.
+        step, assignment = DeadlineStep._meta.db_table, Assignment._meta.db_table
+        moment = DeadlineStep._meta.get_field("taken_at").get_db_prep_save(now, connection)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH due AS ({select}), "  # noqa: S608
+                f"taken AS (UPDATE {step} SET taken_at = %s FROM due WHERE {step}.id = due.id "
+                f"AND {step}.taken_at IS NULL RETURNING {step}.assignment_id, {step}.step), "
+                f"marked AS (UPDATE {assignment} SET overdue_at = %s FROM taken "
+                f"WHERE {assignment}.id = taken.assignment_id AND taken.step = %s "
+                f"AND {assignment}.overdue_at IS NULL) "
+                "SELECT (SELECT count(*) FROM due), assignment_id, step FROM taken",
+                [*params, moment, moment, DeadlineStep.Step.OVERDUE])
+            rows = cursor.fetchall()
+        # No row: nothing was due (what the select locked, the claim always takes).
+        return (rows[0][0] if rows else 0), [(assignment_id, step) for _, assignment_id, step in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(select, params)
+        due = [pk for (pk,) in cursor.fetchall()]
+    taken = claim_steps(due, "taken_at", now)
+    overdue = [assignment_id for _, assignment_id, step in taken if step == DeadlineStep.Step.OVERDUE]
+    if overdue:
+        Assignment.objects.filter(pk__in=overdue, overdue_at__isnull=True).update(overdue_at=now)
+    return len(due), [(assignment_id, step) for _, assignment_id, step in taken]
+
+
+def announce_due_steps(*, now: datetime.datetime, batch: int) -> tuple[int, int]:
+    """The sweep's announce pass for one batch (``feedback.sweeps``, which holds the transaction):
+    claim up to ``batch`` steps taken and not yet announced and announce them. Returns how many
+    were waiting (unlocked) and how many this call announced."""
+    waiting = list(DeadlineStep.objects.filter(taken_at__isnull=False, announced_at__isnull=True)
+                   .select_for_update(skip_locked=True, no_key=True, of=("self",))
+                   .order_by("taken_at", "id").values_list("pk", flat=True)[:batch])
+    claimed = claim_steps(waiting, "announced_at", now)
+    if claimed:
+        announce_steps(list(DeadlineStep.objects.filter(pk__in=[pk for pk, _, _ in claimed])
+                            .select_related("assignment__issue", "assignment__department")
+                            .order_by("assignment_id", "scheduled_for")), now)
+    return len(waiting), len(claimed)
+
+
+def claim_steps(ids: list[int], column: str, now: datetime.datetime) -> list[tuple[int, int, str]]:
+    """``UPDATE … SET column = now WHERE id IN ids AND column IS NULL RETURNING id, assignment_id,
+    step``: the rows this statement changed, and only those, belong to the caller (the ORM's
+    ``update()`` cannot say which rows it changed, hence the SQL)."""
+    if not ids:
+        return []
+    table = DeadlineStep._meta.db_table
+    placeholders = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column} = %s WHERE id IN ({placeholders}) AND {column} IS NULL "  # noqa: S608
+            "RETURNING id, assignment_id, step",
+            [DeadlineStep._meta.get_field(column).get_db_prep_save(now, connection), *ids])
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def announce_steps(steps: list[DeadlineStep], now: datetime.datetime) -> None:

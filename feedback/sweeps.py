@@ -7,6 +7,9 @@ the pending ones (``taken_at`` NULL) are the sweep's queue, read through the par
 whose moment has come, ``<= now``), so a sweep after hours of outage catches up on everything
 it missed:
 
+The loop, the transactions and the lock are here; each batch's writes are services
+(``services.take_due_steps``, ``services.announce_due_steps``).
+
 1. **take** (``take_due_steps``): set-based, a fixed number of statements per batch and no
    Python per row — mark the due steps taken and their assignments overdue where the step is
    "overdue". This is the part that must keep up with a county's whole backlog
@@ -40,7 +43,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from . import services
-from .models import Assignment, DeadlineStep
 
 # Key of the advisory lock that keeps sweeps from overlapping (any constant unique in the
 # database; these are the bytes of "ztSW").
@@ -57,25 +59,6 @@ class SweepResult:
     def as_dict(self) -> dict[str, object]:
         return {"examined": self.examined, "steps": dict(self.steps), "announced": self.announced,
                 "locked_out": self.locked_out}
-
-
-def due_steps_sql(now: datetime.datetime, batch: int) -> tuple[str, list[object]]:
-    """The ids of up to ``batch`` pending steps whose moment has come, oldest first, locked with
-    their assignment. Reads the partial index ``deadlinestep_pending_idx``, so the cost follows
-    the due rows, not the table. (SQL because the ORM locks a joined table only for rows it
-    builds models of, and the sweep builds none.)"""
-    step, assignment = DeadlineStep._meta.db_table, Assignment._meta.db_table
-    open_statuses = ", ".join(["%s"] * len(Assignment.OPEN_STATUSES))
-    # FOR NO KEY UPDATE of the assignment: a service changing it (FOR UPDATE) is skipped, never
-    # waited for, so the sweep cannot deadlock with a service that locks the assignment and then
-    # replaces its pending steps; the foreign-key checks of new rows pointing at it (KEY SHARE)
-    # do not block it.
-    lock = " FOR NO KEY UPDATE OF s, a SKIP LOCKED" if connection.vendor == "postgresql" else ""
-    sql = (f"SELECT s.id FROM {step} s JOIN {assignment} a ON a.id = s.assignment_id "  # noqa: S608
-           f"WHERE s.taken_at IS NULL AND s.scheduled_for <= %s AND a.status IN ({open_statuses}) "
-           f"ORDER BY s.scheduled_for, s.id LIMIT %s{lock}")
-    moment = DeadlineStep._meta.get_field("scheduled_for").get_db_prep_value(now, connection)
-    return sql, [moment, *Assignment.OPEN_STATUSES, batch]
 
 
 def sweep_deadlines(now: datetime.datetime | None = None, batch: int = 2000) -> SweepResult:
@@ -97,44 +80,13 @@ def take_due_steps(now: datetime.datetime, batch: int = 2000) -> SweepResult:
             if not _take_sweep_lock():
                 result.locked_out = not result.steps
                 break
-            due, taken = _take_batch(now, batch)
+            due, taken = services.take_due_steps(now=now, batch=batch)
         result.steps.update(step for _, step in taken)
         assignments.update(assignment_id for assignment_id, _ in taken)
         if due < batch:
             break  # the rest, if any, was locked by someone else: the next sweep takes it
     result.examined = len(assignments)
     return result
-
-
-def _take_batch(now: datetime.datetime, batch: int) -> tuple[int, list[tuple[int, str]]]:
-    """Select, claim and mark one batch; returns how many due steps were selected and the
-    (assignment id, step) of those this call took."""
-    select, params = due_steps_sql(now, batch)
-    if connection.vendor == "postgresql":
-        # One statement, one round trip: no id list goes to Python and back.
-        step, assignment = DeadlineStep._meta.db_table, Assignment._meta.db_table
-        moment = DeadlineStep._meta.get_field("taken_at").get_db_prep_save(now, connection)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH due AS ({select}), "  # noqa: S608
-                f"taken AS (UPDATE {step} SET taken_at = %s FROM due WHERE {step}.id = due.id "
-                f"AND {step}.taken_at IS NULL RETURNING {step}.assignment_id, {step}.step), "
-                f"marked AS (UPDATE {assignment} SET overdue_at = %s FROM taken "
-                f"WHERE {assignment}.id = taken.assignment_id AND taken.step = %s "
-                f"AND {assignment}.overdue_at IS NULL) "
-                "SELECT (SELECT count(*) FROM due), assignment_id, step FROM taken",
-                [*params, moment, moment, DeadlineStep.Step.OVERDUE])
-            rows = cursor.fetchall()
-        # No row: nothing was due (what the select locked, the claim always takes).
-        return (rows[0][0] if rows else 0), [(assignment_id, step) for _, assignment_id, step in rows]
-    with connection.cursor() as cursor:
-        cursor.execute(select, params)
-        due = [pk for (pk,) in cursor.fetchall()]
-    taken = _claim(due, "taken_at", now)
-    overdue = [assignment_id for _, assignment_id, step in taken if step == DeadlineStep.Step.OVERDUE]
-    if overdue:
-        Assignment.objects.filter(pk__in=overdue, overdue_at__isnull=True).update(overdue_at=now)
-    return len(due), [(assignment_id, step) for _, assignment_id, step in taken]
 
 
 def announce_steps(now: datetime.datetime | None = None, batch: int = 2000) -> int:
@@ -144,34 +96,10 @@ def announce_steps(now: datetime.datetime | None = None, batch: int = 2000) -> i
     announced = 0
     while True:
         with transaction.atomic():
-            waiting = list(DeadlineStep.objects.filter(taken_at__isnull=False, announced_at__isnull=True)
-                           .select_for_update(skip_locked=True, no_key=True, of=("self",))
-                           .order_by("taken_at", "id").values_list("pk", flat=True)[:batch])
-            claimed = _claim(waiting, "announced_at", now)
-            if claimed:
-                steps = list(DeadlineStep.objects.filter(pk__in=[pk for pk, _, _ in claimed])
-                             .select_related("assignment__issue", "assignment__department")
-                             .order_by("assignment_id", "scheduled_for"))
-                services.announce_steps(steps, now)
-        announced += len(claimed)
-        if len(waiting) < batch:
+            waiting, claimed = services.announce_due_steps(now=now, batch=batch)
+        announced += claimed
+        if waiting < batch:
             return announced
-
-
-def _claim(ids: list[int], column: str, now: datetime.datetime) -> list[tuple[int, int, str]]:
-    """``UPDATE … SET column = now WHERE id IN ids AND column IS NULL RETURNING id, assignment_id,
-    step``: the rows this statement changed, and only those, belong to the caller (the ORM's
-    ``update()`` cannot say which rows it changed, hence the SQL)."""
-    if not ids:
-        return []
-    table = DeadlineStep._meta.db_table
-    placeholders = ", ".join(["%s"] * len(ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {column} = %s WHERE id IN ({placeholders}) AND {column} IS NULL "  # noqa: S608
-            "RETURNING id, assignment_id, step",
-            [DeadlineStep._meta.get_field(column).get_db_prep_save(now, connection), *ids])
-        return [tuple(row) for row in cursor.fetchall()]
 
 
 def _take_sweep_lock() -> bool:

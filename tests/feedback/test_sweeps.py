@@ -21,9 +21,10 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from feedback import services, sweeps
+from feedback import services
 from feedback.models import Assignment, DeadlineStep, HistoryEntry, Notification
-from feedback.sweeps import SWEEP_LOCK_ID, announce_steps, due_steps_sql, sweep_deadlines, take_due_steps
+from feedback.services import due_steps_sql
+from feedback.sweeps import SWEEP_LOCK_ID, announce_steps, sweep_deadlines, take_due_steps
 from tests.concurrency import run_together
 from tests.conftest import reply_pdf
 from tests.factories import assigned
@@ -131,8 +132,8 @@ def test_sweeping_twice_at_the_same_moment_takes_nothing_new(clock, people):
     taken = list(DeadlineStep.objects.filter(assignment=a, taken_at__isnull=False).values_list("pk", flat=True))
     assert len(taken) == 4
     with transaction.atomic():
-        assert sweeps._claim(taken, "taken_at", timezone.now()) == []
-        assert sweeps._claim(taken, "announced_at", timezone.now()) == []
+        assert services.claim_steps(taken, "taken_at", timezone.now()) == []
+        assert services.claim_steps(taken, "announced_at", timezone.now()) == []
     assert (steps_of(a), ladder_notes(a), ladder_history(a)) == before
 
 
@@ -376,14 +377,14 @@ def test_a_step_another_sweep_took_first_is_not_taken_or_announced_twice(clock, 
     it, and no second history row or notice follows."""
     a = new_assignment(people)
     DeadlineStep.objects.filter(assignment=a, step="remind_50").update(taken_at=REMIND_50, announced_at=REMIND_50)
-    select = sweeps.due_steps_sql
+    select = services.due_steps_sql
 
     def stale_select(now, batch):
         sql, params = select(now, batch)
         assert "s.taken_at IS NULL AND " in sql
         return sql.replace("s.taken_at IS NULL AND ", ""), params
 
-    monkeypatch.setattr(sweeps, "due_steps_sql", stale_select)
+    monkeypatch.setattr(services, "due_steps_sql", stale_select)
     clock(REMIND_1D)
     result = sweep_deadlines()
     assert (result.examined, result.steps, result.announced) == (1, Counter(["remind_1d"]), 1)
