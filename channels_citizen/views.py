@@ -25,6 +25,7 @@ from feedback import statistics
 from feedback.access import get_or_404, issues_for
 from feedback.assets import ECHARTS, available
 from feedback.errors import BatchRejected, InvalidInput, WorkflowError
+from feedback.forms import add_service_error
 from feedback.models import Assignment, Channel, Department, Issue
 
 from . import services
@@ -58,9 +59,6 @@ def _require_planner(request: HttpRequest) -> None:
     if not can_plan(request.user):
         raise Http404(NOT_FOUND)
 
-
-def _service_error(form: Any, exc: WorkflowError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 def _citizen_issues(request: HttpRequest) -> Any:
@@ -195,7 +193,7 @@ def week_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.confirm_week(actor=request.user, week=week, **form.cleaned_data)
         except WorkflowError as exc:
-            _service_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, f"{week}已确认：{form.cleaned_data['starts_on']:%Y-%m-%d} 至 "
                                       f"{form.cleaned_data['ends_on']:%Y-%m-%d}。")
@@ -241,7 +239,7 @@ def roster_create(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             entry = services.add_roster_entry(actor=request.user, week=week, **form.cleaned_data)
         except WorkflowError as exc:
-            _service_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, f"已安排{services.leader_name(entry.leader)}到{entry.township.name}。")
             return redirect("channels_citizen:week_detail", pk=week.pk)
@@ -263,7 +261,7 @@ def roster_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.update_roster_entry(actor=request.user, entry=entry, **form.cleaned_data)
         except WorkflowError as exc:
-            _service_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, "下访安排已修改。")
             return redirect("channels_citizen:week_detail", pk=entry.week_id)
@@ -301,7 +299,7 @@ def _visit_arguments(form: VisitForm) -> dict[str, Any]:
 def _meeting_error(form: VisitForm, exc: WorkflowError) -> None:
     # The courtyard meeting's fields are named meeting_* on the visit form.
     field = {"attendance": "meeting_attendance", "outcome": "meeting_outcome"}.get(exc.field or "", exc.field)
-    _service_error(form, InvalidInput(exc.message, field=field))
+    add_service_error(form, InvalidInput(exc.message, field=field))
 
 
 @login_required
@@ -347,7 +345,7 @@ def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.update_visit(actor=request.user, visit=visit, **data)
         except WorkflowError as exc:
-            _service_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, "接访活动已修改。")
             return redirect("channels_citizen:visit_detail", pk=visit.pk)
@@ -391,7 +389,7 @@ def courtyard_create(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.record_courtyard_meeting(actor=request.user, visit=visit, **form.cleaned_data)
         except WorkflowError as exc:
-            _service_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, "已登记院落会议。")
             return redirect("channels_citizen:visit_detail", pk=visit.pk)
@@ -418,7 +416,7 @@ def visit_intake(request: HttpRequest, pk: int) -> HttpResponse:
         except BatchRejected as exc:
             batch_error = exc.message
             for index, error in exc.rows.items():
-                _service_error(filled[index], error)
+                add_service_error(filled[index], error)
         except WorkflowError as exc:
             batch_error = exc.message
         else:
@@ -454,7 +452,7 @@ def village_list(request: HttpRequest) -> HttpResponse:
             try:
                 village = services.add_village(actor=request.user, **form.cleaned_data)
             except WorkflowError as exc:
-                _service_error(form, exc)
+                add_service_error(form, exc)
             else:
                 messages.success(request, f"已新增{village}。")
                 return redirect("channels_citizen:village_list")
@@ -489,7 +487,7 @@ def village_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.update_village(actor=request.user, village=village, **form.cleaned_data)
         except WorkflowError as exc:
-            _service_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, "已保存。")
             return redirect("channels_citizen:village_list")

@@ -20,7 +20,9 @@ from django.views.decorators.http import require_POST
 from feedback import statistics
 from feedback.access import assignments_for, get_or_404, issues_for
 from feedback.errors import BatchRejected, WorkflowError
+from feedback.forms import add_service_error
 from feedback.models import Assignment, Channel, SignedReply
+from feedback.views import query_without_page
 
 from . import access, figures, services
 from .exports import EXPORT_LIMIT, registry_workbook
@@ -55,14 +57,6 @@ def _require_manage(request: HttpRequest) -> None:
         raise Http404(NOT_FOUND)
 
 
-def _service_error(form: Any, exc: WorkflowError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
-def _query_without_page(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 # --- the channel's page ---------------------------------------------------------------------------
@@ -123,7 +117,7 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data if form.is_valid() else {}
     page = Paginator(filtered_enterprises(request.user, data), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "channels/enterprise_list.html", {
-        "form": form, "page": page, "query": _query_without_page(request), "can_manage": can_manage(request.user),
+        "form": form, "page": page, "query": query_without_page(request), "can_manage": can_manage(request.user),
     })
 
 
@@ -178,7 +172,7 @@ def enterprise_create(request: HttpRequest) -> HttpResponse:
         try:
             enterprise = services.register_enterprise(actor=request.user, **form.cleaned_data)
         except WorkflowError as exc:
-            _service_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, f"已登记“{enterprise.name}”。")
             return redirect("channels_enterprise:enterprise_detail", enterprise.pk)
@@ -200,7 +194,7 @@ def enterprise_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 name=data["name"], credit_code=data["credit_code"], park=data["park"], sector=data["sector"],
                 contact_name=data["contact_name"], contact_phone=phone, active=data["active"]))
         except WorkflowError as exc:
-            _service_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, "已保存。")
             return redirect("channels_enterprise:enterprise_detail", enterprise.pk)
@@ -271,7 +265,7 @@ def day_duty(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.set_day_duty(actor=request.user, day=day, **form.cleaned_data)
         except WorkflowError as exc:
-            _service_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, "已保存带队领导、随行部门和现场办公安排。")
             return redirect("channels_enterprise:day_detail", day.pk)
@@ -288,7 +282,7 @@ def day_held(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.mark_day_held(actor=request.user, day=day, summary=form.cleaned_data["summary"])
         except WorkflowError as exc:
-            _service_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, f"已确认{day}已举行。")
             return redirect("channels_enterprise:day_detail", day.pk)
@@ -314,7 +308,7 @@ def day_intake(request: HttpRequest, pk: int) -> HttpResponse:
         except BatchRejected as exc:
             batch_error = exc.message
             for index, error in exc.rows.items():
-                _service_error(filled[index], error)
+                add_service_error(filled[index], error)
         except WorkflowError as exc:
             batch_error = exc.message
         else:
@@ -357,7 +351,7 @@ def problem_list(request: HttpRequest) -> HttpResponse:
     rows = _problem_rows(request.user, intakes).order_by("-issue__received_on", "-id")
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "channels/enterprise_problem_list.html", {
-        "form": form, "page": page, "query": _query_without_page(request), "day": day, "enterprise": enterprise,
+        "form": form, "page": page, "query": query_without_page(request), "day": day, "enterprise": enterprise,
         "can_manage": can_manage(request.user), "can_read_registry": access.can_read(request.user),
     })
 
@@ -373,7 +367,7 @@ def consultation_create(request: HttpRequest, pk: int) -> HttpResponse:
             services.record_consultation(actor=request.user, intake=intake, held_on=form.cleaned_data["held_on"],
                                          participants=form.participants(), outcome=form.cleaned_data["outcome"])
         except WorkflowError as exc:
-            _service_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, f"已记录 {intake.issue.ref} 的三长会诊。")
             return redirect("channels_enterprise:consultation_list")

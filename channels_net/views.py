@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from feedback import statistics
 from feedback.access import can_register, get_or_404, issues_for, registrable_channels
 from feedback.errors import BatchRejected, InvalidInput, WorkflowError
+from feedback.forms import add_service_error
 from feedback.models import Channel, Issue
 
 from . import services
@@ -72,9 +73,6 @@ def _initial(forum: Forum) -> dict[str, Any]:
             "collect_from": forum.collect_from, "collect_until": forum.collect_until, "minutes": forum.minutes}
 
 
-def _service_error(form: Any, exc: WorkflowError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
 
 @login_required
 def forum_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
@@ -93,7 +91,7 @@ def forum_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 messages.success(request, "已保存。")
             return redirect("channels_net:forum_detail", forum.pk)
         except WorkflowError as exc:
-            _service_error(form, exc)
+            add_service_error(form, exc)
     return render(request, "channels/net_forum_form.html", {"form": form, "forum": forum})
 
 
@@ -117,7 +115,7 @@ def forum_intake(request: HttpRequest, pk: int) -> HttpResponse:
         except BatchRejected as exc:
             batch_error = exc.message
             for index, error in exc.rows.items():
-                _service_error(filled[index], error)
+                add_service_error(filled[index], error)
         except WorkflowError as exc:
             batch_error = exc.message
         else:

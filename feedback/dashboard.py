@@ -28,6 +28,7 @@ from .access import Role, Scope, scope_of
 from .assets import ECHARTS, available
 from .models import Category, Channel, Department
 from .statistics import FORMULAS, DepartmentRow, Figures
+from .views import query_without_page
 
 DASHBOARD_ROLES = (Role.LEADER, Role.OFFICE, Role.ADMIN)
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -290,10 +291,8 @@ def dashboard_items(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, ITEMS_PAGE_SIZE).get_page(request.GET.get("page"))
     for a in page.object_list:
         a.days_overdue = (as_of - a.due_date).days  # type: ignore[attr-defined]
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(request, "feedback/dashboard_items.html", {
         "form": form, "filters": filters, "which": which, "as_of": as_of, "page": page,
-        "query": query.urlencode(), "back": reverse("dashboard") + "?" + filters.query(),
+        "query": query_without_page(request), "back": reverse("dashboard") + "?" + filters.query(),
         "other": filters.items_url("overdue" if which == "unreplied" else "unreplied"),
     })

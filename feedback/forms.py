@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
+from .errors import WorkflowError
 from .models import Assignment, Category, Channel, DeadlineUnit, Department, Issue, Objection, Requester, SignedReply
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -221,3 +222,8 @@ class LedgerUploadForm(forms.Form):
         if upload.size > self.MAX_SIZE:
             raise forms.ValidationError("文件超过 10 MB，请拆分后分批导入。")
         return upload
+
+
+def add_service_error(form: forms.Form, exc: WorkflowError) -> None:
+    """A service's refusal shown on the form: on its field when the form has it, else above the form."""
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)

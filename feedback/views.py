@@ -46,6 +46,7 @@ from .forms import (
     PortalLoginForm,
     ReasonForm,
     ReplyForm,
+    add_service_error,
 )
 from .ledger import LedgerCheck, LedgerError, check_ledger
 from .models import Assignment, DeadlineStep, HistoryEntry, Issue, Notification, Objection, SignedReply
@@ -69,13 +70,18 @@ def run_service(request: HttpRequest, form: forms.Form | None, call: Callable[[]
     try:
         return call()
     except WorkflowError as exc:
-        if form is not None and exc.field and exc.field in form.fields:
-            form.add_error(exc.field, exc.message)
-        elif form is not None:
-            form.add_error(None, exc.message)
+        if form is not None:
+            add_service_error(form, exc)
         else:
             messages.error(request, exc.message)
         return None
+
+
+def query_without_page(request: HttpRequest) -> str:
+    """The list's query string for the pager's links (its own ``page`` left out)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 @login_required
@@ -126,10 +132,8 @@ def issue_list(request: HttpRequest) -> HttpResponse:
     lead_names = _lead_names([i.pk for i in page.object_list])
     for issue in page.object_list:
         issue.lead_name = lead_names.get(issue.pk, "")
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(request, "feedback/issue_list.html", {
-        "form": form, "page": page, "query": query.urlencode(),
+        "form": form, "page": page, "query": query_without_page(request),
         "can_register": access.can_register(request.user),
     })
 
