@@ -131,7 +131,7 @@ class ObjectionAdmin(ReadOnlyAdmin):
 
 @admin.register(DeadlineStep)
 class DeadlineStepAdmin(ReadOnlyAdmin):
-    list_display = ["assignment", "step", "deadline_version", "scheduled_for", "taken_at"]
+    list_display = ["assignment", "step", "deadline_version", "scheduled_for", "taken_at", "announced_at"]
     list_filter = ["step"]
     list_select_related = ["assignment__issue", "assignment__department"]
 

@@ -370,10 +370,6 @@ class DeadlineStep(models.Model):
     def __str__(self) -> str:
         return f"{self.assignment_id} {self.get_step_display()}"
 
-    @property
-    def is_taken(self) -> bool:
-        return self.taken_at is not None
-
 
 class ExtensionRequest(models.Model):
     """延期: asked by the department, decided by the channel office, within the policy's limit."""
