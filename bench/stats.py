@@ -22,7 +22,10 @@ it times alternately, ``--runs`` times each:
   at the ends of the period, the open assignments not yet due taken off); each checked to give the
   same numbers as the endpoint,
 
-and prints the medians and the ratio endpoint / fastest SQL. ``--reuse`` keeps an existing database.
+and prints the medians and the ratio endpoint / fastest SQL. It also times each endpoint on an empty
+period (a day in 2001, before any issue): the request's fixed cost — routing, session authentication,
+the user's scope, parameter validation, two near-empty queries, JSON — which no SQL has to pay, and
+prints the ratio net of it, (endpoint − empty period) / SQL. ``--reuse`` keeps an existing database.
 """
 
 from __future__ import annotations
@@ -496,7 +499,8 @@ def main() -> None:
     endpoints = {"summary": (raw_summary, raw_summary_distinct, raw_summary_rollup),
                  "departments": (raw_departments, raw_departments_rollup),
                  "months": (raw_months, raw_months_distinct, raw_months_rollup)}
-    results: list[tuple[str, str, float, float, float]] = []
+    results: list[tuple[str, str, float, float, float, float]] = []
+    empty = urlencode({"received_from": "2001-01-01", "received_to": "2001-01-01", "as_of": str(TODAY)})
     from feedback import rollup
     from feedback import statistics as figures
     from feedback.models import Issue
@@ -517,12 +521,17 @@ def main() -> None:
             url_ = f"/api/v1/stats/{endpoint}/?{query}"
             function = functions[endpoint]
             api_times: list[float] = []
+            fixed_times: list[float] = []
             function_times: list[float] = []
             sql_times: dict[str, list[float]] = {raw.__name__: [] for raw in candidates}
             for _ in range(args.runs):
                 seconds, response = timed(lambda u=url_: client.get(u))
                 assert response.status_code == 200, response.content[:500]
                 api_times.append(seconds)
+                seconds, nothing = timed(lambda e=endpoint: client.get(f"/api/v1/stats/{e}/?{empty}"))
+                assert nothing.status_code == 200 and (json.loads(nothing.content) in ([], {})
+                                                       or json.loads(nothing.content)["issues"] == 0)
+                fixed_times.append(seconds)
                 seconds, _rows = timed(lambda f=function, w=window: f(figures.cohort(Issue.objects.all(), **w),
                                                                       as_of=as_of))
                 function_times.append(seconds)
@@ -531,21 +540,23 @@ def main() -> None:
                     sql_times[raw.__name__].append(seconds)
                     check_same(endpoint, json.loads(response.content), rows)
             api, function_time = statistics.median(api_times), statistics.median(function_times)
+            fixed = statistics.median(fixed_times)
             _best, sql = min(((name, statistics.median(t)) for name, t in sql_times.items()), key=lambda x: x[1])
             if len(candidates) > 1:
                 print("  " + ", ".join(f"{name} {statistics.median(t) * 1000:.1f} ms" for name, t in sql_times.items()))
-            results.append((label, endpoint, api, function_time, sql))
-            print(f"{label:18} {endpoint:12} endpoint {api * 1000:8.1f} ms   statistics.py {function_time * 1000:8.1f}"
-                  f" ms   SQL {sql * 1000:8.1f} ms   ratio {api / sql:4.2f}", flush=True)
+            results.append((label, endpoint, api, fixed, function_time, sql))
+            print(f"{label:18} {endpoint:12} endpoint {api * 1000:8.1f} ms   empty period {fixed * 1000:5.1f} ms"
+                  f"   statistics.py {function_time * 1000:8.1f} ms   SQL {sql * 1000:8.1f} ms"
+                  f"   ratio {api / sql:4.2f}", flush=True)
 
     print(f"\nmedians of {args.runs} runs, {n_issues:,} issues / {n_assignments:,} assignments, as_of {as_of} "
-          "(endpoint = Django test client, leader, JSON; function = feedback.statistics alone; "
-          "SQL = the fastest hand-written statement):")
-    print(f"  {'period':18} {'endpoint':12} {'endpoint ms':>12} {'function ms':>12} {'SQL ms':>9} {'ratio':>6}"
-          f" {'function/SQL':>13}")
-    for label, endpoint, api, function_time, sql in results:
-        print(f"  {label:18} {endpoint:12} {api * 1000:12.1f} {function_time * 1000:12.1f} {sql * 1000:9.1f}"
-              f" {api / sql:6.2f} {function_time / sql:13.2f}")
+          "(endpoint = Django test client, leader, JSON; empty = the same endpoint for a period with no issue; "
+          "function = feedback.statistics alone; SQL = the fastest hand-written statement):")
+    print(f"  {'period':18} {'endpoint':12} {'endpoint ms':>12} {'empty ms':>9} {'function ms':>12} {'SQL ms':>9}"
+          f" {'ratio':>6} {'net ratio':>10} {'function/SQL':>13}")
+    for label, endpoint, api, fixed, function_time, sql in results:
+        print(f"  {label:18} {endpoint:12} {api * 1000:12.1f} {fixed * 1000:9.1f} {function_time * 1000:12.1f}"
+              f" {sql * 1000:9.1f} {api / sql:6.2f} {(api - fixed) / sql:10.2f} {function_time / sql:13.2f}")
 
 if __name__ == "__main__":
     main()

@@ -325,16 +325,54 @@ def _with_issues(count: int) -> None:
 @pytest.mark.parametrize("size", [2, 14])
 def test_each_figure_from_the_rollup_takes_a_constant_number_of_queries(reference, django_assert_max_num_queries,
                                                                         size):
+    """Whether a key is live (one small query), then the statement: the short one when none is
+    (2026-12-31, every key settled), the full one otherwise (end of May: replies still to come);
+    a breakdown adds the names of its rows."""
     _with_issues(size)
     for filters in ({}, {"channel": "net", "department": dept("jtj")}):
         issues = statistics.cohort(Issue.objects.all(), received_from=D(2026, 3, 1), **filters)
-        with django_assert_max_num_queries(1):
-            statistics.summary(issues, as_of=D(2026, 5, 31))
-        with django_assert_max_num_queries(1):
-            statistics.by_month(issues, as_of=D(2026, 5, 31))
-        for breakdown in (statistics.by_category, statistics.by_department, statistics.by_township):
-            with django_assert_max_num_queries(2):
-                breakdown(issues, as_of=D(2026, 5, 31))
+        for as_of, statement in ((D(2026, 5, 31), 2), (D(2026, 12, 31), 1)):
+            with django_assert_max_num_queries(1 + statement):
+                statistics.summary(issues, as_of=as_of)
+            with django_assert_max_num_queries(1 + statement):
+                statistics.by_month(issues, as_of=as_of)
+            for breakdown in (statistics.by_category, statistics.by_department, statistics.by_township):
+                with django_assert_max_num_queries(2 + statement):
+                    breakdown(issues, as_of=as_of)
+
+
+def test_a_window_with_no_live_key_is_read_by_the_short_statement(reference):
+    _with_issues(6)
+    issues = statistics.cohort(Issue.objects.all(), received_from=D(2026, 3, 1))
+    with CaptureQueriesContext(connection) as queries:
+        settled = statistics.summary(issues, as_of=D(2026, 12, 31))
+    assert len(queries) == 2                              # is a key live? no: the short statement
+    assert "'live'" not in queries[1]["sql"] and f"'{rollup.RECHECK}'" in queries[1]["sql"]
+    assert settled == statistics.summary(issues, as_of=D(2026, 12, 31), live=True)
+
+    last_reply = Assignment.objects.filter(replied_on__isnull=False).order_by("replied_on").last().replied_on
+    before_it = last_reply - datetime.timedelta(days=1)   # a reply still to come: its key is live
+    with CaptureQueriesContext(connection) as queries:
+        live = statistics.summary(issues, as_of=before_it)
+    assert len(queries) == 2 and "'live'" in queries[1]["sql"]
+    assert live == statistics.summary(issues, as_of=before_it, live=True)
+
+
+def test_a_key_marked_after_the_check_is_read_live_by_the_statement(reference, monkeypatch):
+    """The statement counts the live keys again in its own snapshot: a write outside the services
+    between the check and the statement (here: the check told there is none) cannot be missed."""
+    _with_issues(6)
+    issues = statistics.cohort(Issue.objects.all(), received_from=D(2026, 3, 1))
+    before = statistics.summary(issues, as_of=D(2026, 12, 31))
+    replied = Assignment.objects.filter(replied_on__isnull=False).first()
+    Assignment.objects.filter(pk=replied.pk).update(replied_on=None, status="acknowledged")  # marks its key
+    monkeypatch.setattr(rollup, "_any_live", lambda c, as_of: False)
+
+    with CaptureQueriesContext(connection) as queries:
+        after = statistics.summary(issues, as_of=D(2026, 12, 31))
+    assert len(queries) == 2                              # the short statement, then the full one
+    assert after == statistics.summary(issues, as_of=D(2026, 12, 31), live=True)
+    assert after.assignments_replied == before.assignments_replied - 1
 
 
 def test_a_workflow_error_leaves_the_rollup_as_it_was(reference):
