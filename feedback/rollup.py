@@ -760,13 +760,25 @@ def _month_requesters(c: Cohort, cohort: str, whole: tuple[datetime.date, dateti
     ))
 
 
+@dataclass(frozen=True)
+class Unit:
+    """A department as a statistics table shows it, read by the figures' own statement."""
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    sort_order: int
+
+
 def department_figures(c: Cohort, as_of: datetime.date, *, townships: bool = False,
-                       requesters: bool = True) -> dict[int, dict[str, int]]:
+                       requesters: bool = True) -> dict[Unit, dict[str, int]]:
     """Per department with counted assignments in the cohort: its own assignment counts
     (ASSIGNMENT_COLUMNS). With ``townships``, per township, also the figures of the cohort's issues
     assigned to it (ISSUE_COLUMNS, and ``requesters`` unless told not to: counted live, it is most of
-    the statement's time). One statement. Not for a cohort of one department's issues (the rollup
-    does not hold its co-handlers' rows)."""
+    the statement's time). One statement (two when a key is live, see ``_figures``), which also
+    reads the departments' names. Not for a cohort of one department's issues (the rollup does not
+    hold its co-handlers' rows)."""
     assert c.department_id is None
     township = f" JOIN {DEPARTMENTS} t ON t.id = a.department_id AND t.kind = 'township'" if townships else ""
     columns = (ISSUE_COLUMNS if townships else ()) + ASSIGNMENT_COLUMNS
@@ -798,7 +810,11 @@ def department_figures(c: Cohort, as_of: datetime.date, *, townships: bool = Fal
             parts.append(f"""SELECT 'requesters', a.department_id, COUNT(DISTINCT i.requester_id), {zeros}
                 FROM {ISSUES} i JOIN {ASSIGNMENTS} a ON a.issue_id = i.id AND a.status <> 'withdrawn'{township}
                 WHERE {cohort} GROUP BY a.department_id""")
-        return sql + "\nUNION ALL\n".join(parts), params
+        return (sql + f""", f AS ({" UNION ALL ".join(parts)})
+            SELECT f.*, d.code AS unit_code, d.name AS unit_name, d.kind AS unit_kind, d.sort_order AS unit_order
+            FROM f LEFT JOIN {DEPARTMENTS} d ON d.id = f.grp""", params)
 
-    result = _collect(_figures(c, as_of, statement, columns), columns, lambda g: g)
-    return {k: v for k, v in result.items() if v.get(columns[0])}
+    rows = _figures(c, as_of, statement, columns)
+    units = {row["grp"]: Unit(row["grp"], row["unit_code"], row["unit_name"], row["unit_kind"], row["unit_order"])
+             for row in rows}
+    return {units[k]: v for k, v in _collect(rows, columns, lambda g: g).items() if v.get(columns[0])}
