@@ -25,7 +25,8 @@ it times alternately, ``--runs`` times each:
 and prints the medians and the ratio endpoint / fastest SQL. It also times each endpoint on an empty
 period (a day in 2001, before any issue): the request's fixed cost — routing, session authentication,
 the user's scope, parameter validation, two near-empty queries, JSON — which no SQL has to pay, and
-prints the ratio net of it, (endpoint − empty period) / SQL. ``--reuse`` keeps an existing database.
+prints the ratio net of it, (endpoint − empty period) / SQL, and the floor of any authenticated
+request: one refused at parameter validation (400). ``--reuse`` keeps an existing database.
 """
 
 from __future__ import annotations
@@ -549,7 +550,14 @@ def main() -> None:
                   f"   statistics.py {function_time * 1000:8.1f} ms   SQL {sql * 1000:8.1f} ms"
                   f"   ratio {api / sql:4.2f}", flush=True)
 
-    print(f"\nmedians of {args.runs} runs, {n_issues:,} issues / {n_assignments:,} assignments, as_of {as_of} "
+    refused = []
+    for _ in range(20):  # the floor of any authenticated request here: session, user, DRF, a 400 in JSON
+        seconds, response = timed(lambda: client.get("/api/v1/stats/summary/?channel=unknown"))
+        assert response.status_code == 400
+        refused.append(seconds)
+    print(f"\nan authenticated request refused at parameter validation (session, user, 400 in JSON): "
+          f"{statistics.median(refused) * 1000:.1f} ms (median of 20)")
+    print(f"medians of {args.runs} runs, {n_issues:,} issues / {n_assignments:,} assignments, as_of {as_of} "
           "(endpoint = Django test client, leader, JSON; empty = the same endpoint for a period with no issue; "
           "function = feedback.statistics alone; SQL = the fastest hand-written statement):")
     print(f"  {'period':18} {'endpoint':12} {'endpoint ms':>12} {'empty ms':>9} {'function ms':>12} {'SQL ms':>9}"
