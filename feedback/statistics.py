@@ -416,8 +416,9 @@ def _grouped_assignments(issues: QuerySet[Issue], as_of: datetime.date, key: Any
 
 
 def summary(issues: QuerySet[Issue], *, as_of: datetime.date | None = None, live: bool = False) -> Summary:
-    """The headline figures of a cohort (``issues``, see ``cohort``): one query from the rollup,
-    three computed live (``live=True``, or a cohort the rollup cannot answer)."""
+    """The headline figures of a cohort (``issues``, see ``cohort``): from the rollup two queries
+    (whether a key is live, then the figures; three when one is, see ``rollup._figures``), three
+    computed live (``live=True``, or a cohort the rollup cannot answer)."""
     as_of = as_of or timezone.localdate()
     if (c := _rollup_cohort(issues, live)) is not None:
         return Summary(as_of=as_of, **rollup.issue_figures(c, as_of)[None])
@@ -467,8 +468,9 @@ def by_department(issues: QuerySet[Issue], *, as_of: datetime.date | None = None
 
 def by_category(issues: QuerySet[Issue], *, as_of: datetime.date | None = None,
                 live: bool = False, requesters: bool = False) -> list[CategoryRow]:
-    """One row per category with issues in the cohort, largest first. Two queries. Distinct
-    requesters per category only with ``requesters``."""
+    """One row per category with issues in the cohort, largest first. From the rollup three queries
+    (as ``summary``, then the categories' names), live two. Distinct requesters per category only
+    with ``requesters``."""
     as_of = as_of or timezone.localdate()
     if (c := _rollup_cohort(issues, live)) is not None:
         counts = rollup.issue_figures(c, as_of, by="category", requesters=requesters)
@@ -496,8 +498,8 @@ def by_category(issues: QuerySet[Issue], *, as_of: datetime.date | None = None,
 
 
 def by_month(issues: QuerySet[Issue], *, as_of: datetime.date | None = None, live: bool = False) -> list[MonthRow]:
-    """One row per month of receipt with issues in the cohort, oldest first. One query from the
-    rollup, two live."""
+    """One row per month of receipt with issues in the cohort, oldest first. Two queries from the
+    rollup (as ``summary``), two live."""
     as_of = as_of or timezone.localdate()
     if (c := _rollup_cohort(issues, live)) is not None:
         counts = rollup.issue_figures(c, as_of, by="month")
