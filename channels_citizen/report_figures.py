@@ -26,8 +26,11 @@ from feedback.models import Channel
 
 from .access import can_read, villages_for, visits_for
 from .models import CitizenIntake, Visit
+from .services import recorded_in
 
 VISITS_FORMULA = "政民直通车：登记了带队县领导、接访日期在区间内的接访活动（乡镇集中接访、进村走访），每次活动计1场"
+# A period in which the channel recorded nothing (before the portal was used) is no evidence of quiet.
+UNRECORDED = "注意：区间内政民直通车没有任何诉求和接访记录，此数不能说明这些村无访。"
 QUIET_FORMULA = ("启用的村中，区间内没有受理任何政民直通车诉求（按信访人所在村）的村数；"
                  "政民直通车诉求均为到县及以上的信访")
 
@@ -43,15 +46,16 @@ def _quiet(start: datetime.date, end: datetime.date) -> Q:
 
 
 def report_figures(user: Any, start: datetime.date, end: datetime.date) -> list[ReportFigure]:
-    """Two queries."""
+    """Three or four queries."""
     if not can_read(user):
         return []
     villages = villages_for(user).filter(active=True).aggregate(total=Count("pk"),
                                                                 quiet=Count("pk", filter=_quiet(start, end)))
     visits = _led_visits(user, start, end).count()
+    quiet_formula = QUIET_FORMULA if recorded_in(start, end) else f"{UNRECORDED}{QUIET_FORMULA}"
     return [
         ReportFigure(LEADER_SESSIONS, Channel.CITIZEN, "集中接访和进村走访", visits, "场", VISITS_FORMULA),
-        ReportFigure(QUIET_VILLAGES, Channel.CITIZEN, "无访村", villages["quiet"], "个", QUIET_FORMULA,
+        ReportFigure(QUIET_VILLAGES, Channel.CITIZEN, "无访村", villages["quiet"], "个", quiet_formula,
                      total=villages["total"], total_label="启用的村"),
     ]
 

@@ -523,21 +523,38 @@ def record_visit_requests(*, actor: Any, visit: Visit, rows: Sequence[VisitReque
 class QuietVillageYear:
     year: int
     villages: int  # active villages counted
-    quiet: int  # 无访村
+    quiet: int | None  # 无访村; None for a year the channel recorded nothing in (see recorded_in)
+
+
+def recorded_in(start: datetime.date, end: datetime.date) -> bool:
+    """Whether the channel recorded anything in [start, end]: a 政民 issue received or a visit held.
+    A period without either is one the portal was not used for (before it, or a gap), not one in
+    which every village was quiet."""
+    return (Issue.objects.filter(channel=Channel.CITIZEN, received_on__gte=start, received_on__lte=end).exists()
+            or Visit.objects.filter(held_on__gte=start, held_on__lte=end).exists())
 
 
 def quiet_villages(years: Sequence[int]) -> list[QuietVillageYear]:
     """无访村 per year. Definition (ours; the county may refine it): a village is 无访 in a year when
     no 政民 issue whose intake names that village (``CitizenIntake.village``) was received
     (``Issue.received_on``) in that year. Every 政民 issue is a petition that reached county level,
-    so any such issue makes its village 有访. Counted over the villages active today, in one query."""
+    so any such issue makes its village 有访. Counted over the villages active today, in one query,
+    for the years the channel recorded anything in (``quiet`` is None for the others; two more)."""
+    if not years:
+        return []
     aggregates: dict[str, Any] = {"total": Count("pk")}
     for year in years:
         petitioned = CitizenIntake.objects.filter(village=OuterRef("pk"), issue__channel=Channel.CITIZEN,
                                                   issue__received_on__year=year)
         aggregates[f"y{year}"] = Count("pk", filter=~Q(Exists(petitioned)))
     counts = Village.objects.filter(active=True).aggregate(**aggregates)
-    return [QuietVillageYear(year=y, villages=counts["total"], quiet=counts[f"y{y}"]) for y in years]
+    first, last = datetime.date(min(years), 1, 1), datetime.date(max(years), 12, 31)
+    issues = Issue.objects.filter(channel=Channel.CITIZEN, received_on__gte=first, received_on__lte=last)
+    visits = Visit.objects.filter(held_on__gte=first, held_on__lte=last)
+    recorded = ({d.year for d in issues.dates("received_on", "year")}
+                | {d.year for d in visits.dates("held_on", "year")})
+    return [QuietVillageYear(year=y, villages=counts["total"], quiet=counts[f"y{y}"] if y in recorded else None)
+            for y in years]
 
 
 @dataclass(frozen=True)

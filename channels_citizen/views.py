@@ -435,8 +435,10 @@ def visit_intake(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _quiet_chart(years: list[services.QuietVillageYear]) -> dict[str, Any]:
-    return {"years": [str(y.year) for y in years], "quiet": [y.quiet for y in years],
-            "villages": [y.villages for y in years]}
+    """The years the channel recorded anything in (an empty year is no record, not a quiet one)."""
+    shown = [y for y in years if y.quiet is not None]
+    return {"years": [str(y.year) for y in shown], "quiet": [y.quiet for y in shown],
+            "villages": [y.villages for y in shown]}
 
 
 @login_required

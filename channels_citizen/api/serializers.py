@@ -95,4 +95,6 @@ class VillageCreateSerializer(serializers.Serializer):
 class QuietVillageYearSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     villages = serializers.IntegerField()
-    quiet = serializers.IntegerField(help_text="无访村数：当年没有登记任何政民诉求的村")
+    quiet = serializers.IntegerField(allow_null=True,
+                                     help_text="无访村数：当年没有登记任何政民诉求的村；该年政民直通车没有任何诉求和"
+                                               "接访记录时为 null（无记录，不是全部无访）")

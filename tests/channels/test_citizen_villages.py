@@ -50,7 +50,20 @@ def test_a_village_is_quiet_in_a_year_without_any_citizen_issue_from_it(petition
     c.active = False
     c.save()  # retired villages are not counted
     rows = {r.year: (r.quiet, r.villages) for r in services.quiet_villages([2024, 2025, 2026])}
-    assert rows == {2024: (2, 2), 2025: (0, 2), 2026: (1, 2)}
+    # 2024: the channel recorded nothing that year — no record, not two quiet villages.
+    assert rows == {2024: (None, 2), 2025: (0, 2), 2026: (1, 2)}
+
+
+@time_machine.travel(datetime.datetime(2026, 11, 29, 10, 0, tzinfo=datetime.UTC), tick=False)
+def test_a_year_with_only_a_visit_recorded_counts_its_quiet_villages(petitionoffice, villages):
+    from channels_citizen.models import NoMeetingWeek, Visit
+
+    week = NoMeetingWeek.objects.create(month=D(2024, 6, 1), starts_on=D(2024, 6, 24), ends_on=D(2024, 6, 28))
+    Visit.objects.create(week=week, township=villages[0].township, held_on=D(2024, 6, 26),
+                         kind=Visit.Kind.RECEPTION)
+    assert services.recorded_in(D(2024, 1, 1), D(2024, 12, 31))
+    assert not services.recorded_in(D(2023, 1, 1), D(2023, 12, 31))
+    assert [(r.year, r.quiet) for r in services.quiet_villages([2023, 2024])] == [(2023, None), (2024, 3)]
 
 
 @time_machine.travel(datetime.datetime(2026, 11, 29, 10, 0, tzinfo=datetime.UTC), tick=False)
@@ -62,7 +75,8 @@ def test_the_channel_page_shows_its_figures_and_the_villages_page_the_quiet_vill
         page = client.get(reverse("channels_citizen:home")).content.decode()
     assert "办理回复率" in page and "2026年无访村" in page
     page = client.get(reverse("channels_citizen:village_list")).content.decode()
-    assert '<td data-label="年份">2021</td><td data-label="无访村">3</td><td data-label="村总数">3</td>' in page
+    assert ('<td data-label="年份">2021</td><td data-label="无访村"><span class="muted">无记录</span></td>'
+            '<td data-label="村总数">3</td><td data-label="占比">—</td>') in page
     assert '<td data-label="年份">2026</td><td data-label="无访村">2</td><td data-label="村总数">3</td>' in page
 
 
