@@ -337,7 +337,8 @@ def test_the_report_takes_a_constant_number_of_queries(reference, leader, client
         forum(D(2026, 5, 1 + n), leader)
     client.force_login(leader)
     client.get(reverse("county_report"), PERIOD)
-    # 12 for the issue figures, session and user; one a channel for the sessions, one for 无访村.
+    # 12 for the issue figures, session and user; one a channel for the sessions, two for 无访村
+    # (the villages, and whether the channel recorded anything in the period).
     with django_assert_max_num_queries(17):
         response = client.get(reverse("county_report"), PERIOD)
     got = lines(response)
