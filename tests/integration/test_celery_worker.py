@@ -89,3 +89,11 @@ def subject_of(message) -> str:
     from email.header import decode_header, make_header
 
     return str(make_header(decode_header(message["Subject"])))
+
+
+def test_the_status_page_sees_the_running_worker(reference, worker):
+    from feedback import status
+
+    assert wait_for(lambda: status.check_worker(broker_ok=True).ok), "the worker never answered the ping"
+    check = status.check_worker(broker_ok=True)
+    assert check.ok and "celery@" in check.detail
