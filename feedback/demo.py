@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime
 import functools
 import io
+import math
 import random
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -89,15 +91,68 @@ def seed_accounts() -> int:
     return created
 
 
-def demo_letter_pdf(title: str) -> bytes:
-    """A one-page PDF standing in for the scan of a stamped, signed reply letter."""
-    import pikepdf
+# A CJK font for the demo letters, where Debian's fonts-noto-cjk put it (bin/test installs it).
+CJK_FONTS = ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+             "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+SEAL_RED = (200, 30, 30)
 
-    pdf = pikepdf.new()
-    pdf.add_blank_page(page_size=(595, 842))
-    pdf.docinfo["/Title"] = title
+
+def _font(size: int) -> Any:
+    """A Pillow font with Chinese glyphs, or None."""
+    from PIL import ImageFont
+
+    for path in CJK_FONTS:
+        try:
+            return ImageFont.truetype(path, size, index=2)  # the collection's simplified-Chinese face
+        except OSError:
+            continue
+    return None
+
+
+def demo_letter_pdf(title: str, department: str = "", signer: str = "",
+                    signed_on: datetime.date | None = None) -> bytes:
+    """A one-page A4 PDF standing in for the scan of a stamped, signed reply letter: heading, body,
+    signature, date and a red seal. Drawn with Pillow; without a CJK font the text lines are grey bars."""
+    from PIL import Image, ImageDraw
+
+    width, height = 827, 1169  # A4 at 100 dpi
+    page = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(page)
+    heading, text, small = _font(34), _font(22), _font(20)
+    date = f"{signed_on:%Y年%-m月%-d日}" if signed_on else ""
+    lines = [f"关于“{title}”的答复", "", "县直通车办公室：", f"    交办的“{title}”一事收悉。我单位高度重视，",
+             "已组织人员现场核实，研究提出处理意见如下：", "    一、已安排专人跟进办理，明确责任和时限；",
+             "    二、办理情况将及时向诉求人反馈。", "    特此答复。"]
+    y = 140
+    for n, line in enumerate(lines):
+        font = heading if n == 0 else text
+        if font is None:  # no CJK font on this machine: the letter's shape, in grey
+            margin = 100 if n else 200
+            if line:
+                draw.rectangle((margin, y + 8, width - margin, y + 22), fill=(190, 190, 190))
+        elif n == 0:
+            draw.text((width // 2, y), line, fill="black", font=font, anchor="ma")
+        else:
+            draw.text((100, y), line, fill="black", font=font)
+        y += 64 if n == 0 else 44
+    sign_y = y + 80
+    if text is not None:
+        draw.text((width - 120, sign_y), department, fill="black", font=text, anchor="ra")
+        draw.text((width - 120, sign_y + 44), f"负责人：{signer}", fill="black", font=text, anchor="ra")
+        draw.text((width - 120, sign_y + 88), date, fill="black", font=text, anchor="ra")
+    # The seal over the signature: a red ring, a star, the unit's name.
+    cx, cy, r = width - 230, sign_y + 50, 95
+    draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=SEAL_RED, width=7)
+    star = []
+    for k in range(10):
+        angle = math.pi / 2 + k * math.pi / 5
+        radius = 34 if k % 2 == 0 else 14
+        star.append((cx + radius * math.cos(angle), cy - 12 - radius * math.sin(angle)))
+    draw.polygon(star, fill=SEAL_RED)
+    if small is not None and department:
+        draw.text((cx, cy + 38), department[:8], fill=SEAL_RED, font=small, anchor="mm")
     out = io.BytesIO()
-    pdf.save(out)
+    page.save(out, "PDF", resolution=100.0, title=title)
     return out.getvalue()
 
 
@@ -159,7 +214,9 @@ def _demo_issue(*, ref: str, channel: str, requester: str, category: Category, l
         signed = min(today, a.assigned_on + datetime.timedelta(days=rng.randint(3, 25)))
         reply = services.submit_reply(
             actor=head, assignment=a,
-            file=SimpleUploadedFile(f"{a.department.code}-reply.pdf", demo_letter_pdf(title), "application/pdf"),
+            file=SimpleUploadedFile(f"{a.department.code}-reply.pdf",
+                                    demo_letter_pdf(title, a.department.name, f"{a.department.name}负责人", signed),
+                                    "application/pdf"),
             signer_name=f"{a.department.name}负责人", signer_title="局长" if a.department.kind == "bureau" else "镇长",
             signed_on=signed, result=rng.choice(SignedReply.Result.values),
             summary=f"关于“{title}”的答复：已研究并提出处理意见。",

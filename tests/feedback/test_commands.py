@@ -94,3 +94,24 @@ def test_the_admin_lists_every_core_record_in_chinese(client, admin_user, model)
     response = client.get(f"/admin/feedback/{model}/")
     assert response.status_code == 200, model
     assert "直通车管理后台" in response.content.decode()
+
+
+def test_a_demo_reply_letter_is_a_page_with_text_and_a_red_seal():
+    """Not a blank page: the demo's reply previews show what a stamped letter looks like."""
+    import datetime
+
+    import pypdfium2 as pdfium
+
+    from feedback.demo import demo_letter_pdf
+
+    pdf = pdfium.PdfDocument(demo_letter_pdf("修建人行天桥", "县住房和城乡建设局", "王某", datetime.date(2026, 6, 3)))
+    try:
+        assert len(pdf) == 1
+        image = pdf[0].render(scale=0.5).to_pil().convert("RGB")
+    finally:
+        pdf.close()
+    raw = image.tobytes()
+    pixels = [tuple(raw[i:i + 3]) for i in range(0, len(raw), 3)]
+    red = sum(1 for r, g, b in pixels if r > 150 and g < 90 and b < 90)
+    dark = sum(1 for r, g, b in pixels if r < 200 and g < 200 and b < 200 and not (r > 150 and g < 90))
+    assert red > 500 and dark > 500, (red, dark)
