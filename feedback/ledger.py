@@ -5,10 +5,13 @@ The columns are fixed by CONTRACT.md ("Ledger columns for import_issues")::
     ref, channel, received_on, requester, requester_phone, requester_org, category, title, content,
     departments, deadline_amount, deadline_unit, replied_on, closed_on, satisfaction
 
-All fifteen must be in the header (row 1); other columns are ignored. A problem is reported as
-``row N: column: reason``, where N is the row of the spreadsheet: the header is row 1, the first
-data row is row 2. In a CSV file that is the line number, except that a cell holding line breaks
-(quoted) still counts as one row, as Excel shows it. Blank rows are skipped but keep their number.
+All fifteen must be in the header (row 1), each by that name or by its Chinese name
+(``CHINESE_COLUMNS``: 编号, 渠道, 受理日期, 诉求人, 诉求人电话, 诉求人单位, 分类, 标题, 诉求内容, 承办单位,
+办理时限, 时限单位, 回复日期, 办结日期, 回访评价, and a few synonyms); other columns are ignored.
+A problem is reported as ``row N: column: reason``, where N is the row of the spreadsheet: the
+header is row 1, the first data row is row 2. In a CSV file that is the line number, except that
+a cell holding line breaks (quoted) still counts as one row, as Excel shows it. Blank rows are
+skipped but keep their number.
 
 Rules beyond the contract's wording (docs/user-guide.md "导入台账" says the same in Chinese):
 
@@ -50,6 +53,15 @@ COLUMNS: tuple[str, ...] = (
     "ref", "channel", "received_on", "requester", "requester_phone", "requester_org", "category", "title",
     "content", "departments", "deadline_amount", "deadline_unit", "replied_on", "closed_on", "satisfaction",
 )
+# The Chinese column names a clerk may write instead (the portal's own words: the export, the forms).
+CHINESE_COLUMNS: dict[str, str] = {
+    "编号": "ref", "渠道": "channel", "受理日期": "received_on", "诉求人": "requester",
+    "诉求人电话": "requester_phone", "联系电话": "requester_phone", "诉求人单位": "requester_org",
+    "企业名称": "requester_org", "分类": "category", "诉求分类": "category", "标题": "title",
+    "诉求内容": "content", "内容": "content", "承办单位": "departments", "交办单位": "departments",
+    "办理时限": "deadline_amount", "时限单位": "deadline_unit", "回复日期": "replied_on",
+    "办结日期": "closed_on", "回访评价": "satisfaction", "满意度": "satisfaction",
+}
 ENCODING_MESSAGE = "文件不是 UTF-8 编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入"
 # A zip whose parts unpack to more than this is refused before openpyxl reads it (a "zip bomb").
 MAX_UNPACKED_XLSX = 200 * 1024 * 1024
@@ -299,7 +311,9 @@ def _check_existing_refs(result: LedgerCheck) -> None:
 
 
 def _header_name(value: object) -> str:
-    return str(value or "").replace("\ufeff", "").replace("\u200b", "").strip().lower()
+    """The column a header cell names: the contract's name in any case, or its Chinese name."""
+    name = str(value or "").replace("\ufeff", "").replace("\u200b", "").strip()
+    return CHINESE_COLUMNS.get(name, name.lower())
 
 
 class _RowChecker:

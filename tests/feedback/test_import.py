@@ -156,6 +156,23 @@ def test_a_csv_with_a_bom_and_chinese_labels_imports(tmp_path, reference):
     assert issue.assignments.first().replied_on == datetime.date(2024, 3, 8)
 
 
+def test_a_ledger_with_chinese_column_names_imports_like_the_english_one(tmp_path, reference):
+    from feedback.ledger import CHINESE_COLUMNS
+
+    chinese = {}
+    for name, column in CHINESE_COLUMNS.items():
+        chinese.setdefault(column, name)  # the first Chinese name of each column
+    assert set(chinese) == set(COLUMNS)
+    rows = [ledger_row(replied_on="2024-03-08", satisfaction="满意")]
+    header = tuple(chinese[c] for c in COLUMNS)
+    data = csv_bytes(rows, columns=COLUMNS).decode().split("\r\n", 1)[1]  # the rows without their header
+    out, _ = run(write(tmp_path, ",".join(header).encode() + b"\r\n" + data.encode()))
+    assert "created: 1" in out
+    issue = Issue.objects.get()
+    assert (issue.ref, issue.title, issue.satisfaction) == ("ZW2024-00001", "学校门口修建人行天桥", "satisfied")
+    assert issue.assignments.get().replied_on == datetime.date(2024, 3, 8)
+
+
 EXCEL_DATETIME = datetime.datetime.fromisoformat("2024-01-23T00:00")  # Excel's date cells are naive
 
 
