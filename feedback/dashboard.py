@@ -27,13 +27,16 @@ from . import statistics
 from .access import Role, Scope, scope_of
 from .assets import ECHARTS, available
 from .models import Category, Channel, Department
-from .statistics import FORMULAS, DepartmentRow, Figures
+from .statistics import FORMULAS, DepartmentRow, Figures, MonthRow
 from .views import query_without_page
 
 DASHBOARD_ROLES = (Role.LEADER, Role.OFFICE, Role.ADMIN)
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 ITEMS_PAGE_SIZE = 50
 OVERDUE_PREVIEW = 15
+# The monthly trend fills the months without issues, but not over centuries: a period longer than
+# this (received_from=1900-01-01) is shown from its first to its last month with issues.
+TREND_MONTHS = 120
 
 
 class DashboardFilterForm(forms.Form):
@@ -170,7 +173,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     departments = statistics.by_department(cohort, as_of=as_of)
     categories = statistics.by_category(cohort, as_of=as_of)
     townships = statistics.by_township(cohort, as_of=as_of)
-    months = statistics.by_month(cohort, as_of=as_of)
+    months = every_month(statistics.by_month(cohort, as_of=as_of), filters)
     overdue = list(statistics.open_assignments(cohort, as_of=as_of)[:OVERDUE_PREVIEW])
 
     bureaus = _rank([d for d in departments if d.kind == Department.Kind.BUREAU])
@@ -223,7 +226,38 @@ def department_links(row: DepartmentRow, filters: Filters) -> Linked:
                   overdue_link=filters.items_url("overdue", department=row.department))
 
 
-def month_link(month: statistics.MonthRow, filters: Filters) -> str:
+def every_month(rows: list[MonthRow], filters: Filters) -> list[MonthRow]:
+    """``by_month``'s rows (months with issues, oldest first) with an empty row for each month between
+    them, so the trend's axis runs month by month and its lines do not join months far apart.
+
+    The months run over the chosen period, or where it is open (or longer than ``TREND_MONTHS``), from
+    the first to the last month with issues; an empty month has zero counts and no rates (``None``).
+    No issues at all: no rows (the page says so rather than drawing a flat line)."""
+    if not rows:
+        return []
+    first, last = rows[0].first_day, rows[-1].first_day
+    if filters.received_from:
+        first = min(first, filters.received_from.replace(day=1))
+    if filters.received_to:
+        last = max(last, filters.received_to.replace(day=1))
+    if _months_between(first, last) >= TREND_MONTHS:
+        first, last = rows[0].first_day, rows[-1].first_day
+    found = {row.first_day: row for row in rows}
+    result = []
+    month = first
+    while month <= last:
+        following = (month + datetime.timedelta(days=31)).replace(day=1)
+        empty = MonthRow(month=f"{month:%Y-%m}", first_day=month, last_day=following - datetime.timedelta(days=1))
+        result.append(found.get(month, empty))
+        month = following
+    return result
+
+
+def _months_between(first: datetime.date, last: datetime.date) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month
+
+
+def month_link(month: MonthRow, filters: Filters) -> str:
     """The issue list for the month, within the chosen period."""
     start = max(month.first_day, filters.received_from) if filters.received_from else month.first_day
     end = min(month.last_day, filters.received_to) if filters.received_to else month.last_day

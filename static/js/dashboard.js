@@ -22,24 +22,40 @@ document.addEventListener("DOMContentLoaded", () => {
   const tooltip = { renderMode: "richText" };
   const percent = (value) => (value === null || value === undefined ? "—" : `${value}%`);
 
+  // Below this width (a phone, or a half-width card on a small screen) a chart's labels have no
+  // room beside it: the donut shows a legend instead (see categories below).
+  const NARROW = 480;
+
+  // `option` is an option, or a function of `narrow` (the box is narrower than NARROW) giving one;
+  // the latter is set again, from scratch, when a resize crosses NARROW.
   const draw = (name, option) => {
     const box = boxes.find((b) => b.dataset.chart === name);
     if (!box) return;
     const chart = window.echarts.init(box, null, { renderer: "canvas" });
-    chart.setOption({ textStyle: { fontFamily: font }, animation: false, ...option });
+    const build = typeof option === "function" ? option : () => option;
+    let narrow = null;
+    const render = () => {
+      const now = box.clientWidth < NARROW;
+      if (now === narrow) return;
+      narrow = now;
+      chart.setOption({ textStyle: { fontFamily: font }, animation: false, ...build(now) }, true);
+    };
+    render();
     box.dataset.chartReady = "true";
-    charts.push(chart);
+    charts.push({ chart, render });
   };
 
-  const ranking = (rows) => {
+  const ranking = (rows) => (narrow) => {
     // Best at the top: ECharts draws a category axis from the bottom up, so reverse.
     const shown = rows.slice().reverse();
     return {
       tooltip: { ...tooltip, trigger: "axis", axisPointer: { type: "shadow" },
         valueFormatter: percent },
       legend: { top: 0, data: ["按期办结率", "回复率"] },
-      grid: { left: 8, right: 24, top: 30, bottom: 8, containLabel: true },
-      xAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
+      // containLabel keeps the axis labels in, not the bars' own: the right margin is room for "100%".
+      grid: { left: 8, right: 44, top: 30, bottom: 8, containLabel: true },
+      // Narrow, the names take half the width: every 20% would crowd out the "100%" at the end.
+      xAxis: { type: "value", min: 0, max: 100, interval: narrow ? 50 : 20, axisLabel: { formatter: "{value}%" } },
       yAxis: { type: "category", data: shown.map((r) => r.name) },
       series: [
         { name: "按期办结率", type: "bar", barMaxWidth: 18, data: shown.map((r) => r.on_time_rate),
@@ -61,13 +77,26 @@ document.addEventListener("DOMContentLoaded", () => {
   if (data.bureaus.length) draw("bureaus", ranking(data.bureaus));
   if (data.townships.length) draw("townships", ranking(data.townships));
   if (data.categories.length) {
-    draw("categories", {
-      tooltip: { ...tooltip, trigger: "item", formatter: "{b}：{c} 件（{d}%）" },
-      series: [{
-        type: "pie", radius: ["35%", "68%"], percentPrecision: 1, data: data.categories.map((c) => ({ name: c.name, value: c.issues })),
-        label: { formatter: "{b} {d}%" },
-      }],
-    });
+    const issues = new Map(data.categories.map((c) => [c.name, c.issues]));
+    // ECharts' nine colours and five more: the fourteen categories of the reference data each get
+    // their own, so that no two slices share one and the legend reads unambiguously.
+    const colors = ["#5070dd", "#b6d634", "#505372", "#ff994d", "#0ca8df", "#ffd10a", "#fb628b", "#785db0",
+      "#3fbe95", "#c0504d", "#8c6d46", "#9ec5fe", "#2e7d32", "#bdbdbd"];
+    const common = { color: colors, tooltip: { ...tooltip, trigger: "item", formatter: "{b}：{c} 件（{d}%）" } };
+    const pie = { type: "pie", percentPrecision: 1, data: data.categories.map((c) => ({ name: c.name, value: c.issues })) };
+    // Wide, the labels sit beside the donut, on two lines so that a long name (住房和城乡建设) fits
+    // instead of being cut to "…". Narrow, a dozen labels cannot fit around it: a legend beside it
+    // lists each category with its count (scrolling if it runs out of height), the donut its share.
+    draw("categories", (narrow) => (narrow ? {
+      ...common,
+      legend: { type: "scroll", orient: "vertical", right: 4, top: "middle", itemGap: 6, itemWidth: 14,
+        formatter: (name) => `${name} ${issues.get(name)}` },
+      series: [{ ...pie, radius: ["28%", "58%"], center: ["29%", "50%"], label: { show: false },
+        labelLine: { show: false } }],
+    } : {
+      ...common,
+      series: [{ ...pie, radius: ["35%", "68%"], label: { formatter: "{b}\n{d}%", lineHeight: 15, overflow: "break" } }],
+    }));
   }
   if (data.months.length) {
     draw("months", {
@@ -94,6 +123,6 @@ document.addEventListener("DOMContentLoaded", () => {
   let pending = null;
   window.addEventListener("resize", () => {
     window.clearTimeout(pending);
-    pending = window.setTimeout(() => charts.forEach((chart) => chart.resize()), 150);
+    pending = window.setTimeout(() => charts.forEach(({ chart, render }) => { chart.resize(); render(); }), 150);
   });
 });

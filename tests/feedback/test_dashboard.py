@@ -146,3 +146,44 @@ def test_the_dashboard_takes_a_constant_number_of_queries(reference, leader, dja
         assert client.get(f"/dashboard/?{MAY}").status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get(f"/dashboard/items/?which=unreplied&{MAY}").status_code == 200
+
+
+def test_the_monthly_trend_shows_every_month_of_the_period_even_without_issues(reference, leader):
+    make(received=D(2026, 3, 10), due=D(2026, 3, 20))
+    make(received=D(2026, 5, 4), due=D(2026, 5, 10))
+    make(received=D(2026, 5, 6), lead=None)
+
+    response = client_for(leader).get("/dashboard/?received_from=2026-02-01&received_to=2026-06-30&as_of=2026-06-30")
+
+    months = [item.row for item in response.context["months"]]
+    assert [(m.month, m.issues) for m in months] == [
+        ("2026-02", 0), ("2026-03", 1), ("2026-04", 0), ("2026-05", 2), ("2026-06", 0)]
+    april = months[2]
+    assert (april.first_day, april.last_day) == (D(2026, 4, 1), D(2026, 4, 30))
+    assert april.reply_rate is None and april.on_time_rate is None and april.overdue_open == 0
+    # The chart gets the same months, an empty one with no rates (a gap in its lines, not a zero).
+    chart = response.context["chart_data"]["months"]
+    assert [m["month"] for m in chart] == ["2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
+    assert chart[2] == {"month": "2026-04", "issues": 0, "reply_rate": None, "on_time_rate": None}
+    assert '<td data-label="月份">2026-04</td>\n        <td data-label="诉求">0</td>' in response.content.decode()
+
+
+def test_an_open_or_endless_period_runs_from_the_first_to_the_last_month_with_issues(reference, leader):
+    make(received=D(2026, 3, 10))
+    make(received=D(2026, 5, 4))
+    client = client_for(leader)
+
+    open_period = client.get("/dashboard/").context["months"]
+    endless = client.get("/dashboard/?received_from=1900-01-01&received_to=2100-12-31").context["months"]
+
+    assert [item.row.month for item in open_period] == ["2026-03", "2026-04", "2026-05"]
+    assert [item.row.month for item in endless] == ["2026-03", "2026-04", "2026-05"]
+
+
+def test_a_period_without_issues_has_no_monthly_trend(reference, leader):
+    make(received=D(2026, 3, 10))
+
+    response = client_for(leader).get("/dashboard/?received_from=2026-06-01&received_to=2026-08-31")
+
+    assert response.context["months"] == [] and response.context["chart_data"]["months"] == []
+    assert "统计区间内没有诉求。" in response.content.decode()
