@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from feedback.access import GROUP_NAMES, Role
+from feedback.forms import PortalForm
 from feedback.models import Category, Department, Issue
 
 from .creditcode import credit_code_problem, normalise
@@ -30,7 +31,7 @@ ENTERPRISE_SORTS = {
 }
 
 
-class EnterpriseFilterForm(forms.Form):
+class EnterpriseFilterForm(PortalForm):
     q = forms.CharField(label="搜索", required=False, max_length=100,
                         widget=forms.TextInput(attrs={"placeholder": "企业名称、信用代码、园区或行业"}))
     active = forms.ChoiceField(label="状态", required=False,
@@ -190,7 +191,7 @@ ProblemFormSet = forms.formset_factory(ProblemRowForm, formset=BaseProblemFormSe
                                        validate_max=True)
 
 
-class ProblemFilterForm(forms.Form):
+class ProblemFilterForm(PortalForm):
     q = forms.CharField(label="搜索", required=False, max_length=100,
                         widget=forms.TextInput(attrs={"placeholder": "编号、标题或企业名称"}))
     status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *Issue.Status.choices])

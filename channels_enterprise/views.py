@@ -90,6 +90,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_manage": can_manage(request.user),
         "coming": days.coming(today)[:3],
         "past": days.past(today)[:6],
+        "today": today,
         "issues": issues.select_related("category", "requester").order_by("-received_on", "-id")[:10],
         "issue_count": issues.count(),
     })

@@ -26,6 +26,7 @@ from django.utils import timezone
 from . import statistics
 from .access import Role, Scope, scope_of
 from .assets import ECHARTS, available
+from .forms import PortalForm
 from .models import Category, Channel, Department
 from .statistics import FORMULAS, DepartmentRow, Figures, MonthRow
 from .views import query_without_page
@@ -39,7 +40,7 @@ OVERDUE_PREVIEW = 15
 TREND_MONTHS = 120
 
 
-class DashboardFilterForm(forms.Form):
+class DashboardFilterForm(PortalForm):
     channel = forms.ChoiceField(label="渠道", required=False)
     department = forms.ChoiceField(label="承办单位", required=False)
     category = forms.ModelChoiceField(label="分类", required=False, queryset=Category.objects.all(),

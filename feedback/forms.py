@@ -9,8 +9,28 @@ from django.utils import timezone
 
 from .errors import WorkflowError
 from .models import Assignment, Category, Channel, DeadlineUnit, Department, Issue, Objection, Requester, SignedReply
+from .uploads import UploadRejected, validate_reply_file
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+EMPTY_LABEL = "请选择…"
+
+
+def with_empty_choice(choices: Any) -> list[tuple[str, str]]:
+    """Choices led by an empty "请选择…": nothing is chosen until the user picks one."""
+    return [("", EMPTY_LABEL), *choices]
+
+
+class PortalForm(forms.Form):
+    """The portal's forms: a full-width colon after ``label_tag`` (Django's zh-hans leaves ":"), and
+    "请选择…" instead of Django's "---------" on a select without an empty label of its own."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "：")
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            # A required ModelChoiceField with an initial value has no empty choice (None): left alone.
+            if isinstance(field, forms.ModelChoiceField) and field.empty_label == "---------":
+                field.empty_label = EMPTY_LABEL
 
 
 class PortalLoginForm(AuthenticationForm):
@@ -28,7 +48,7 @@ def handling_departments() -> Any:
     )
 
 
-class DepartmentChoiceMixin(forms.Form):
+class DepartmentChoiceMixin(PortalForm):
     lead = forms.ModelChoiceField(label="主办单位", queryset=Department.objects.none(), required=False,
                                   empty_label="（暂不交办）")
     co = forms.ModelMultipleChoiceField(label="协办单位", queryset=Department.objects.none(), required=False,
@@ -100,31 +120,48 @@ class AssignForm(DepartmentChoiceMixin):
         self.fields["lead"].empty_label = "请选择主办单位"
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(PortalForm):
     file = forms.FileField(label="回复函扫描件",
                            help_text="加盖公章并由主要负责人签字的回复函，PDF、JPG 或 PNG，不超过 20 MB",
                            widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
     signer_name = forms.CharField(label="签发人", max_length=50)
     signer_title = forms.CharField(label="签发人职务", max_length=50)
     signed_on = forms.DateField(label="签发日期", widget=DATE_WIDGET)
-    result = forms.ChoiceField(label="办理结果", choices=SignedReply.Result.choices)
+    # No default: a preselected "已解决" was submitted by clerks clicking through, and it counts as an
+    # enterprise problem solved (feedback.report).
+    result = forms.ChoiceField(label="办理结果", choices=with_empty_choice(SignedReply.Result.choices),
+                               error_messages={"required": "请选择办理结果。"})
     summary = forms.CharField(label="答复摘要", widget=forms.Textarea(attrs={"rows": 4}))
 
     def __init__(self, *args: Any, assignment: Assignment, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["signed_on"].initial = timezone.localdate()
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # The file's content is the service's to check (feedback.uploads), once, on submission. When the
+        # form is refused anyway, it is checked here too, so that a bad scan is reported with the other
+        # problems: the browser forgets the chosen file, and the clerk should not pick it again in vain.
+        if self.errors and data.get("file") is not None:
+            try:
+                validate_reply_file(data["file"])
+            except UploadRejected as exc:
+                self.add_error("file", exc.message)
+        return data
 
-class ReasonForm(forms.Form):
+
+class ReasonForm(PortalForm):
     reason = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
 
-class FollowUpForm(forms.Form):
-    satisfaction = forms.ChoiceField(label="回访结果", choices=Issue.Satisfaction.choices)
+class FollowUpForm(PortalForm):
+    # No default, for the same reason: a preselected "满意" would feed the satisfaction rate.
+    satisfaction = forms.ChoiceField(label="回访结果", choices=with_empty_choice(Issue.Satisfaction.choices),
+                                     error_messages={"required": "请选择回访结果。"})
     comment = forms.CharField(label="回访意见", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class CloseForm(forms.Form):
+class CloseForm(PortalForm):
     closed_on = forms.DateField(label="办结日期", widget=DATE_WIDGET, required=False)
 
 
@@ -136,7 +173,7 @@ SORTS = {
 }
 
 
-class IssueFilterForm(forms.Form):
+class IssueFilterForm(PortalForm):
     q = forms.CharField(label="搜索", required=False,
                         widget=forms.TextInput(attrs={"placeholder": "编号、标题、内容或诉求人"}))
     channel = forms.ChoiceField(label="渠道", required=False, choices=[("", "全部渠道"), *Channel.choices])
@@ -164,17 +201,17 @@ class IssueFilterForm(forms.Form):
         return data
 
 
-class ExtensionForm(forms.Form):
+class ExtensionForm(PortalForm):
     requested_due_date = forms.DateField(label="申请延至", widget=DATE_WIDGET)
     reason = forms.CharField(label="延期理由", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(PortalForm):
     note = forms.CharField(label="审批意见", required=False, max_length=2000,
                            widget=forms.TextInput(attrs={"placeholder": "不批准时必须写明理由"}))
 
 
-class ObjectionForm(forms.Form):
+class ObjectionForm(PortalForm):
     reason = forms.CharField(label="异议理由", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
                              help_text="写明为什么不属于本单位职责，如相关法规或“三定”方案")
     suggested_department = forms.ModelChoiceField(label="建议改派单位", required=False, empty_label="（不建议）",
@@ -186,7 +223,7 @@ class ObjectionForm(forms.Form):
         self.fields["suggested_department"].queryset = departments.exclude(pk=exclude.pk) if exclude else departments
 
 
-class ObjectionAcceptForm(forms.Form):
+class ObjectionAcceptForm(PortalForm):
     department = forms.ModelChoiceField(label="改派单位", queryset=Department.objects.none(),
                                         empty_label="请选择改派单位")
     clock = forms.ChoiceField(label="办理期限", choices=Objection.Clock.choices, initial=Objection.Clock.CONTINUE,
@@ -203,12 +240,12 @@ class ObjectionAcceptForm(forms.Form):
         self.fields["department"].queryset = departments
 
 
-class ObjectionRejectForm(forms.Form):
+class ObjectionRejectForm(PortalForm):
     note = forms.CharField(label="驳回理由", max_length=2000,
                            widget=forms.TextInput(attrs={"placeholder": "驳回时必须写明理由"}))
 
 
-class LedgerUploadForm(forms.Form):
+class LedgerUploadForm(PortalForm):
     """台账导入: the file is only read here; feedback.ledger checks its content."""
 
     MAX_SIZE = 10 * 1024 * 1024  # a county's yearly ledger is well under 1 MB

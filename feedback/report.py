@@ -39,6 +39,7 @@ from django.utils import timezone
 from . import statistics
 from .access import Role, scope_of
 from .channels import LEADER_SESSIONS, QUIET_VILLAGES, REGISTRY, REPORT_LINES, ReportFigure, ReportItem
+from .forms import PortalForm
 from .models import Assignment, Channel, Issue, SignedReply
 from .statistics import COUNTED, FORMULAS
 
@@ -63,7 +64,7 @@ def fully_replied_q() -> Q:
     return Q(Exists(mine)) & ~Q(Exists(mine.filter(replied_on__isnull=True)))
 
 
-class ReportForm(forms.Form):
+class ReportForm(PortalForm):
     # ``from`` is a Python keyword: the field is declared under another name and renamed below.
     start = forms.DateField(label="受理日期从", required=False, widget=DATE_WIDGET)
     to = forms.DateField(label="至", required=False, widget=DATE_WIDGET)
@@ -231,6 +232,6 @@ def county_report(request: HttpRequest) -> HttpResponse:
         items = items_table(request.user, request.GET["items"], request.GET.get("channel", ""), start=start,
                             until=min(end, today))
     return render(request, "feedback/report.html", {
-        "form": form, "lines": lines, "items": items,
+        "form": form, "valid": valid, "lines": lines, "items": items,
         "dashboard": reverse("dashboard") + "?" + urlencode(period), "start": start, "end": end, "as_of": today,
     }, status=200 if valid else 400)

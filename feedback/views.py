@@ -192,6 +192,11 @@ def _register_and_assign(user: Any, data: dict[str, Any]) -> Issue:
 
 @login_required
 def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _issue_page(request, pk)
+
+
+def _issue_page(request: HttpRequest, pk: int, *, follow_up_form: FollowUpForm | None = None) -> HttpResponse:
+    """The issue page; a refused follow-up is shown on it with what the clerk entered."""
     issue = access.get_or_404(access.issues_for(request.user).select_related("category", "requester"), pk=pk)
     scope = scope_of(request.user)
     assignments = list(access.assignments_for(request.user).filter(issue=issue)
@@ -227,7 +232,8 @@ def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "manage": manage,
         "today": today,
         "assign_form": AssignForm() if manage and issue.status == Issue.Status.REGISTERED else None,
-        "follow_up_form": FollowUpForm() if manage and issue.status == Issue.Status.REPLIED else None,
+        "follow_up_form": (follow_up_form or FollowUpForm()) if manage and issue.status == Issue.Status.REPLIED
+        else None,
         "close_form": CloseForm() if manage and issue.status in (Issue.Status.REPLIED,
                                                                   Issue.Status.FOLLOWED_UP) else None,
         "reopen_form": ReasonForm() if manage and issue.status in (Issue.Status.REPLIED, Issue.Status.FOLLOWED_UP,
@@ -268,6 +274,11 @@ def issue_assign(request: HttpRequest, pk: int) -> HttpResponse:
 def issue_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     issue = _managed_issue(request, pk)
     form = FollowUpForm(request.POST)
+    if not form.is_valid() and issue.status == Issue.Status.REPLIED:
+        # Re-rendered rather than flashed after a redirect: the error sits under 回访结果 and the
+        # comment typed during the call is kept. (From a stale page, where the page no longer shows
+        # the form, the errors are flashed as for the other actions.)
+        return _issue_page(request, issue.pk, follow_up_form=form)
     if form.is_valid() and run_service(request, None, lambda: services.record_follow_up(
             actor=request.user, issue=issue, satisfaction=form.cleaned_data["satisfaction"],
             comment=form.cleaned_data["comment"])):

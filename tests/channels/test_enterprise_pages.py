@@ -333,6 +333,27 @@ def test_a_day_moved_by_a_calendar_change_shows_the_move(client: Client, leader:
     assert "改期记录" in html and "由 12月23日 改为 12月24日" in html and "2026年工作日历调整" in html
 
 
+def test_a_past_day_not_confirmed_has_one_name_and_is_not_listed_as_held(client: Client, leader: Any,
+                                                                         november_day: EnterpriseDay) -> None:
+    login(client, leader)
+    home = client.get(url("home")).content.decode()
+    days = client.get(url("day_list")).content.decode()
+    for page in (home, days):
+        assert f"day-{november_day.pk}" in page or url("day_detail", november_day.pk) in page
+        assert "待确认举行" in page and "未确认举行" not in page
+    assert "已举行的企业家日" not in home and "往期企业家日" in home
+    EnterpriseDay.objects.filter(pk=november_day.pk).update(held_at=datetime.datetime(2026, 11, 24, tzinfo=SHANGHAI))
+    home = client.get(url("home")).content.decode()
+    assert "待确认举行" not in home and "已举行" in home
+
+
+def test_the_filters_label_with_the_full_width_colon(client: Client, leader: Any, reference: None) -> None:
+    login(client, leader)
+    for name in ("enterprise_list", "problem_list"):
+        page = client.get(url(name)).content.decode()
+        assert "状态：</label>" in page and ":</label>" not in page
+
+
 # --- batch intake -----------------------------------------------------------------------------------
 
 def test_one_bad_row_refuses_the_whole_batch_with_a_message_per_row(client: Client, ezoneoffice: Any,

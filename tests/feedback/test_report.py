@@ -321,6 +321,17 @@ def test_bad_dates_get_400_with_a_message(reference, leader, client):
     assert client.get(reverse("county_report"), {"from": "yesterday"}).status_code == 400
 
 
+def test_a_reversed_period_claims_no_period_and_shows_no_figures(reference, leader, client):
+    client.force_login(leader)
+    response = client.get(reverse("county_report"), {"from": "2026-11-01", "to": "2026-01-01"})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "请修正日期后重新查询" in page and "结束日期不能早于开始日期" in page
+    assert "受理日期 " not in page and "办理状态计算" not in page  # the heading names no period
+    assert "<table" not in page
+    assert 'name="from" value="2026-11-01"' in page and 'name="to" value="2026-01-01"' in page
+
+
 def test_departments_get_404(reference, zjj_head, client):
     client.force_login(zjj_head)
     assert client.get(reverse("county_report")).status_code == 404
