@@ -60,6 +60,8 @@ def test_lead_and_co_handler_reply_the_office_reviews_follows_up_and_closes(
     expect(lead.get_by_text("交通局：已测算车流量")).to_be_visible()  # the lead sees the co-handler's reply
 
     office = page_for("netoffice")
+    asked: list[str] = []  # the confirmations portal.js asks before irreversible steps, accepted
+    office.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     office.goto(f"{base}/issues/{issue.pk}/")
     office.get_by_role("button", name="审核通过").first.click()
     expect(office.get_by_text("回复已审核通过。")).to_be_visible()
@@ -71,6 +73,7 @@ def test_lead_and_co_handler_reply_the_office_reviews_follows_up_and_closes(
     office.get_by_role("button", name="办结").click()
     expect(office.get_by_text("已办结。")).to_be_visible()
     expect(office.locator(".badge.big")).to_have_text("已办结")
+    assert [m[:8] for m in asked] == ["确定审核通过这份", "确定审核通过这份", "确定办结这件诉求"]
     screenshot(office, "12-closed")
     issue.refresh_from_db()
     assert issue.status == Issue.Status.CLOSED and issue.satisfaction == "satisfied"
