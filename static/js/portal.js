@@ -8,6 +8,11 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 
+  // Phones: fold the filter bars whose only chosen field, if any, is the first (search).
+  if (window.matchMedia("(max-width: 720px)").matches) {
+    document.querySelectorAll("form.filters").forEach(foldFilters);
+  }
+
   // Live deadline preview on the registration form (templates/feedback/_deadline_preview.html).
   document.querySelectorAll("[data-deadline-preview]").forEach(setUpDeadlinePreview);
 });
@@ -132,3 +137,26 @@ document.addEventListener("DOMContentLoaded", () => {
     else img.addEventListener("error", fallback);
   });
 });
+
+// A filter bar on a phone: when the address chooses nothing beyond the first field (search) and no
+// field shows an error, only the first field and the buttons show, and "更多筛选" opens the rest.
+// Text and elements only: never innerHTML.
+function foldFilters(form) {
+  const fields = Array.from(form.querySelectorAll(":scope > .field:not(.actions)"));
+  const actions = form.querySelector(":scope > .actions");
+  if (fields.length < 3 || !actions || form.querySelector(".error")) return;
+  const first = new Set(Array.from(fields[0].querySelectorAll("[name]")).map((input) => input.name));
+  const chosen = Array.from(new URLSearchParams(window.location.search))
+    .some(([name, value]) => value !== "" && !first.has(name) && name !== "page" && name !== "sort");
+  if (chosen) return;
+  form.classList.add("collapsed");
+  const more = document.createElement("button");
+  more.type = "button";
+  more.className = "more-filters small";
+  more.textContent = `更多筛选（${fields.length - 1}）`;
+  more.addEventListener("click", () => {
+    form.classList.remove("collapsed");
+    more.remove();
+  });
+  actions.appendChild(more);
+}
