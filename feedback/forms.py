@@ -53,7 +53,7 @@ class DepartmentChoiceMixin(PortalForm):
                                   empty_label="（暂不交办）")
     co = forms.ModelMultipleChoiceField(label="协办单位", queryset=Department.objects.none(), required=False,
                                         help_text="可多选；不能与主办单位相同",
-                                        widget=forms.SelectMultiple(attrs={"size": 6}))
+                                        widget=forms.CheckboxSelectMultiple)
     deadline_amount = forms.IntegerField(label="办理时限", required=False, min_value=1, max_value=365,
                                          help_text="留空则按渠道默认时限")
     deadline_unit = forms.ChoiceField(label="时限单位", required=False,

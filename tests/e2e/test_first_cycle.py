@@ -35,7 +35,7 @@ def test_office_registers_and_assigns_and_the_head_finds_it_in_the_inbox(
     page.get_by_label("标题").fill("学校门口修建人行天桥")
     page.get_by_label("诉求内容").fill("上下学高峰人车混行，建议在学校门口修建人行天桥。")
     page.get_by_label("主办单位").select_option(label="县住房和城乡建设局")
-    page.get_by_label("协办单位").select_option(label="县交通运输局")
+    page.get_by_label("县交通运输局", exact=True).check()  # 协办单位: a list of checkboxes
     screenshot(page, "02-registration-form")
     page.get_by_role("button", name="保存").click()
 
