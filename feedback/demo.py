@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from . import services
 from .access import GROUP_NAMES, Role
+from .bulletins import previous_month
 from .channels import REGISTRY
-from .models import Category, Channel, Department, Issue, Membership, SignedReply
+from .models import Bulletin, Category, Channel, Department, Issue, Membership, SignedReply
 from .reference import load_reference_data
 
 DEMO_PASSWORD = "zhitongche-demo"  # noqa: S105 - documented demo password, refused when DEBUG is off
@@ -232,9 +233,30 @@ def _demo_issue(*, ref: str, channel: str, requester: str, category: Category, l
         services.close_issue(actor=office, issue=issue, on=min(today, last_reply + datetime.timedelta(days=3)))
 
 
+# Who publishes each of last month's bulletins: the channel's office its own, an administrator the
+# all-channel one (feedback.bulletins.can_publish).
+BULLETIN_PUBLISHERS = {"": "admin", Channel.NET: "netoffice", Channel.ENTERPRISE: "ezoneoffice",
+                       Channel.CITIZEN: "petitionoffice"}
+
+
+def seed_bulletins() -> int:
+    """Last month's bulletins, drafted as the month-end task does and published; a published one is
+    left as it is (frozen). Returns the number published."""
+    services.draft_month_end_bulletins()
+    User = get_user_model()
+    month = previous_month(timezone.localdate())
+    published = 0
+    for bulletin in Bulletin.objects.filter(month=month, status=Bulletin.Status.DRAFT).order_by("channel"):
+        actor = User.objects.get(username=BULLETIN_PUBLISHERS[bulletin.channel])
+        services.publish_bulletin(actor=actor, bulletin=bulletin)
+        published += 1
+    return published
+
+
 def seed_demo() -> dict[str, int]:
     counts = load_reference_data()
     counts["accounts"] = seed_accounts()
     counts["sessions"] = sum(plugin.seed_demo() for plugin in REGISTRY.values())
     counts["issues"] = seed_issues()
+    counts["bulletins"] = seed_bulletins()
     return counts

@@ -68,6 +68,35 @@ def test_seed_demo_issues_cover_every_stage_within_the_last_twelve_months(settin
     assert set(Issue.objects.values_list("channel", flat=True)) == {"net", "enterprise", "citizen"}
 
 
+def test_seed_demo_shows_working_channels_and_a_published_bulletin(settings, client):
+    """What a county leader sees first: enterprises, enterprise days held with problems, forums with
+    requests, last month's bulletin published."""
+    from django.utils import timezone
+
+    from channels_enterprise.models import Enterprise, EnterpriseDay, EnterpriseIntake
+    from channels_net.models import Forum
+    from feedback.bulletins import previous_month
+    from feedback.models import Bulletin
+
+    settings.DEBUG = True
+    call_command("seed_demo", verbosity=0)
+    today = timezone.localdate()
+    assert Enterprise.objects.filter(active=True).count() >= 5
+    past = EnterpriseDay.objects.filter(held_on__lt=today)
+    assert past.count() >= 11 and not past.filter(held_at=None).exists()
+    assert EnterpriseDay.objects.filter(month=today.replace(day=1)).exists()
+    assert EnterpriseIntake.objects.values("day").distinct().count() == 2
+    assert Forum.objects.filter(intakes__isnull=False).distinct().count() == 2
+    published = Bulletin.objects.filter(month=previous_month(today), status=Bulletin.Status.PUBLISHED)
+    assert set(published.values_list("channel", flat=True)) == {"", "net", "enterprise", "citizen"}
+    assert published.get(channel="").figures["month_summary"]["issues"] == Issue.objects.filter(
+        received_on__gte=previous_month(today), received_on__lt=today.replace(day=1)).count()
+
+    client.force_login(get_user_model().objects.get(username="leader"))
+    page = client.get("/bulletins/").content.decode()
+    assert "还没有通报" not in page and "三个直通车办理情况通报" in page
+
+
 def test_seed_demo_is_refused_when_debug_is_off(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG=1"):
