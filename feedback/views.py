@@ -242,7 +242,7 @@ def _issue_page(request: HttpRequest, pk: int, *, follow_up_form: FollowUpForm |
         "extension_form": ExtensionForm(),
         "member_department": member_department,
         **objection_forms,
-    })
+    }, status=400 if follow_up_form is not None else 200)
 
 
 def _managed_issue(request: HttpRequest, pk: int) -> Issue:

@@ -45,7 +45,7 @@ def test_a_follow_up_without_a_result_is_shown_again_and_changes_nothing(client,
     client.force_login(netoffice)
     response = client.post(reverse("issue_follow_up", args=[issue.pk]), {"satisfaction": "", "comment": "电话已接通"})
     page = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "请选择回访结果。" in page
     assert "电话已接通" in page  # what the clerk typed is kept
     issue.refresh_from_db()
