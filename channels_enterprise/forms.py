@@ -108,8 +108,7 @@ class DutyForm(forms.Form):
     departments = forms.ModelMultipleChoiceField(label="随行部门", queryset=None, required=False,
                                                  widget=forms.CheckboxSelectMultiple)
     enterprises = forms.ModelMultipleChoiceField(label="走访企业", queryset=None, required=False,
-                                                 help_text="按住 Ctrl（苹果电脑为 ⌘）可多选",
-                                                 widget=forms.SelectMultiple(attrs={"size": 8}))
+                                                 help_text="可勾选多家", widget=forms.CheckboxSelectMultiple)
     place = forms.CharField(label="现场办公地点", max_length=100, required=False)
     note = forms.CharField(label="备注", max_length=200, required=False)
 

@@ -241,7 +241,8 @@ def test_the_zone_office_schedules_holds_and_enters_an_enterprise_day_and_the_de
     page.get_by_label("leader", exact=True).check()
     page.get_by_label("县住房和城乡建设局").check()
     page.get_by_label("县交通运输局").check()
-    page.get_by_label("走访企业").select_option(label=["湘洞电子科技有限公司", "雪峰食品有限公司"])
+    for name in ("湘洞电子科技有限公司", "雪峰食品有限公司"):  # 走访企业: a list of checkboxes
+        page.get_by_label(name, exact=True).check()
     page.get_by_label("现场办公地点").fill("经开区电子信息产业园")
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_text("已保存带队领导、随行部门和现场办公安排。")).to_be_visible()
