@@ -49,7 +49,7 @@ from .forms import (
     add_service_error,
 )
 from .ledger import LedgerCheck, LedgerError, check_ledger
-from .models import Assignment, DeadlineStep, HistoryEntry, Issue, Notification, Objection, SignedReply
+from .models import Assignment, Channel, DeadlineStep, HistoryEntry, Issue, Notification, Objection, SignedReply
 from .states import action_label
 from .workcalendar import load_calendar
 
@@ -339,16 +339,23 @@ def inbox_filters(today: datetime.date, soon: datetime.date) -> dict[str, Q]:
     }
 
 
+def _inbox_assignments(request: HttpRequest) -> QuerySet[Assignment]:
+    """The user's assignments, of the channel chosen (``channel``) if any: what the tabs count."""
+    rows = access.assignments_for(request.user)
+    channel = request.GET.get("channel", "")
+    return rows.filter(issue__channel=channel) if channel in Channel.values else rows
+
+
 def _inbox_rows(request: HttpRequest) -> tuple[str, dict[str, Q], QuerySet[Assignment]]:
-    """The inbox's tab, its filters and the rows for this request (tab, search and order), shared by
-    the page and its Excel export."""
+    """The inbox's tab, its filters and the rows for this request (tab, channel, search and order),
+    shared by the page and its Excel export."""
     if scope_of(request.user).role not in (Role.DEPARTMENT, Role.ADMIN, Role.LEADER, Role.OFFICE):
         raise Http404("没有可查看的交办事项。")
     today = timezone.localdate()
     soon = add_working_days(today, 2, load_calendar(today, today + datetime.timedelta(days=30)))
     filters = inbox_filters(today, soon)
     tab = request.GET.get("tab") if request.GET.get("tab") in filters else "pending"
-    rows = access.assignments_for(request.user).filter(filters[tab])
+    rows = _inbox_assignments(request).filter(filters[tab])
     if request.GET.get("q"):
         q = request.GET["q"].strip()
         rows = rows.filter(Q(issue__ref__icontains=q) | Q(issue__title__icontains=q))
@@ -359,8 +366,7 @@ def _inbox_rows(request: HttpRequest) -> tuple[str, dict[str, Q], QuerySet[Assig
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     tab, filters, rows = _inbox_rows(request)
-    counts = access.assignments_for(request.user).aggregate(
-        **{key: Count("id", filter=q) for key, q in filters.items()})
+    counts = _inbox_assignments(request).aggregate(**{key: Count("id", filter=q) for key, q in filters.items()})
     rows = (rows.select_related("issue", "department", "issue__category")
             .annotate(objection_pending=Exists(Objection.objects.filter(assignment=OuterRef("pk"),
                                                                         status=Objection.Status.PENDING))))
@@ -369,6 +375,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "tabs": [(key, label, counts[key]) for key, label in INBOX_TABS],
         "tab": tab, "page": page, "today": timezone.localdate(), "q": request.GET.get("q", ""),
         "department": scope_of(request.user).department,
+        "channel": request.GET.get("channel", "") if request.GET.get("channel") in Channel.values else "",
+        "channels": Channel.choices, "query": query_without_page(request),
     })
 
 

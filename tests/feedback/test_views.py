@@ -172,6 +172,31 @@ def test_department_inbox_counts_and_tabs(client, netoffice, zjj_head):
     assert "超期事项" in overdue_page and "新事项" not in overdue_page
 
 
+def test_the_inbox_filters_by_channel_and_its_pages_keep_the_filter_and_the_search(
+        client, netoffice, ezoneoffice, zjj_head):
+    import feedback.views
+
+    for n in range(3):
+        assigned(netoffice, title=f"政网事项{n}", channel="net")
+    assigned(ezoneoffice, title="政企事项", channel="enterprise")
+    client.force_login(zjj_head)
+    page = client.get(reverse("inbox"), {"channel": "enterprise"})
+    assert {key: count for key, _, count in page.context["tabs"]}["pending"] == 1  # the tabs count the channel
+    html = page.content.decode()
+    assert "政企事项" in html and "政网事项" not in html
+    assert 'href="?tab=overdue&amp;channel=enterprise"' in html
+    original, feedback.views.PAGE_SIZE = feedback.views.PAGE_SIZE, 2
+    try:
+        first = client.get(reverse("inbox"), {"channel": "net", "q": "政网"}).content.decode()
+        assert "page=2" in first and "channel=net&amp;q=%E6%94%BF%E7%BD%91&amp;page=2" in first
+        second = client.get(reverse("inbox"), {"channel": "net", "q": "政网", "page": 2}).content.decode()
+        assert second.count("政网事项") == 1 and "政企事项" not in second
+    finally:
+        feedback.views.PAGE_SIZE = original
+    export = client.get(reverse("inbox_export"), {"channel": "enterprise"})
+    assert export.status_code == 200
+
+
 def test_department_acknowledges_and_uploads_a_reply_in_the_browser(client, netoffice, zjj_head):
     _issue, (a,) = assigned(netoffice)
     client.force_login(zjj_head)
