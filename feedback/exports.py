@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -128,3 +129,20 @@ def importable_ledger_csv(issues: Iterable[Issue]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerows(importable_ledger_rows(issues))
     return out.getvalue().encode("utf-8-sig")
+
+
+REPORT_COLUMNS = [("指标", 14), ("数值", 14), ("口径", 90)]
+
+
+def report_workbook(lines: Iterable[Any], *, title: str) -> bytes:
+    """The county report (feedback.report.Line rows) as a sheet: 指标, 数值, 口径 (the channels' parts
+    and the note before the formula, as on the page); ``title`` names the sheet."""
+    book = Workbook()
+    sheet = _sheet_with_header(book, title, REPORT_COLUMNS)
+    for line in lines:
+        parts = "、".join(f"{part.label} {part.value}" for part in line.parts)
+        explained = "；".join(text for text in (f"其中{parts}" if parts else "", line.note, line.formula) if text)
+        sheet.append([line.label, line.value, explained])
+    for row in sheet.iter_rows(min_row=2):
+        row[2].alignment = Alignment(wrap_text=True, vertical="top")
+    return _finish(book, sheet)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("bulletins/<int:pk>/bulletin.docx", bulletins.bulletin_docx, name="bulletin_docx"),
     path("bulletins/<int:pk>/publish/", bulletins.bulletin_publish, name="bulletin_publish"),
     path("report/", report.county_report, name="county_report"),
+    path("report/export/", report.county_report_export, name="county_report_export"),
     path("calendar/", sessions_calendar.calendar_page, name="sessions_calendar"),
     path("calendar.ics", sessions_calendar.calendar_ics, name="sessions_calendar_ics"),
     path("calendar/feed/reset/", sessions_calendar.calendar_feed_reset, name="sessions_calendar_feed_reset"),

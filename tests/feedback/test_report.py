@@ -116,6 +116,27 @@ def test_the_report_reproduces_a_hand_computed_period(may, leader, client):
     assert got["解决企业问题"].value == "2 个"
 
 
+def test_the_report_exports_to_excel_with_the_same_figures(may, leader, netoffice, zjj_head, client):
+    import io
+
+    from openpyxl import load_workbook
+
+    client.force_login(leader)
+    page = lines(client.get(reverse("county_report"), PERIOD))
+    response = client.get(reverse("county_report_export"), PERIOD)
+    assert response.status_code == 200
+    assert "20260501-20260531.xlsx" in response["Content-Disposition"]  # 县级报告 …, UTF-8 encoded
+    rows = list(load_workbook(io.BytesIO(response.content)).active.values)
+    assert rows[0] == ("指标", "数值", "口径")
+    assert {label: value for label, value, _ in rows[1:]} == {label: line.value for label, line in page.items()}
+    assert "回复率" in {r[0]: r[2] for r in rows[1:]}["回复率"]  # the formula travels with the figure
+
+    bad = client.get(reverse("county_report_export"), {"from": "2026-05-31", "to": "2026-05-01"})
+    assert bad.status_code == 400 and "统计区间有误" in bad.content.decode()
+    client.force_login(zjj_head)  # a department has no county report, nor its export
+    assert client.get(reverse("county_report_export"), PERIOD).status_code == 404
+
+
 def test_each_figure_links_to_exactly_its_issues(may, leader, client):
     client.force_login(leader)
     got = lines(client.get(reverse("county_report"), PERIOD))
