@@ -24,8 +24,8 @@ from django.views.decorators.http import require_POST
 from feedback import statistics
 from feedback.access import get_or_404, issues_for
 from feedback.assets import ECHARTS, available
-from feedback.errors import BatchRejected, InvalidInput, WorkflowError
-from feedback.forms import add_service_error
+from feedback.errors import InvalidInput, WorkflowError
+from feedback.forms import add_service_error, submit_batch
 from feedback.models import Assignment, Channel, Department, Issue
 
 from . import services
@@ -410,16 +410,9 @@ def visit_intake(request: HttpRequest, pk: int) -> HttpResponse:
     batch_error = ""
     if request.method == "POST" and formset.is_valid():
         filled = formset.filled_forms()
-        try:
-            issues = services.record_visit_requests(actor=request.user, visit=visit,
-                                                    rows=[_visit_request(f) for f in filled])
-        except BatchRejected as exc:
-            batch_error = exc.message
-            for index, error in exc.rows.items():
-                add_service_error(filled[index], error)
-        except WorkflowError as exc:
-            batch_error = exc.message
-        else:
+        issues, batch_error = submit_batch(filled, lambda: services.record_visit_requests(
+            actor=request.user, visit=visit, rows=[_visit_request(f) for f in filled]))
+        if issues is not None:
             messages.success(request, f"已登记并交办 {len(issues)} 件诉求：{'、'.join(i.ref for i in issues)}。")
             return redirect("channels_citizen:visit_detail", pk=visit.pk)
     elif request.method == "POST":

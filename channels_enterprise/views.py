@@ -19,8 +19,8 @@ from django.views.decorators.http import require_POST
 
 from feedback import statistics
 from feedback.access import assignments_for, get_or_404, issues_for
-from feedback.errors import BatchRejected, WorkflowError
-from feedback.forms import add_service_error
+from feedback.errors import WorkflowError
+from feedback.forms import add_service_error, submit_batch
 from feedback.models import Assignment, Channel, SignedReply
 from feedback.views import query_without_page
 
@@ -303,16 +303,9 @@ def day_intake(request: HttpRequest, pk: int) -> HttpResponse:
     batch_error = ""
     if request.method == "POST" and formset.is_valid():
         filled = formset.filled_forms()
-        try:
-            intakes = services.raise_problems(actor=request.user, day=day,
-                                              problems=[_problem_data(f) for f in filled])
-        except BatchRejected as exc:
-            batch_error = exc.message
-            for index, error in exc.rows.items():
-                add_service_error(filled[index], error)
-        except WorkflowError as exc:
-            batch_error = exc.message
-        else:
+        intakes, batch_error = submit_batch(filled, lambda: services.raise_problems(
+            actor=request.user, day=day, problems=[_problem_data(f) for f in filled]))
+        if intakes is not None:
             messages.success(request, f"已登记并交办 {len(intakes)} 个企业问题。")
             return redirect("channels_enterprise:day_detail", day.pk)
     elif request.method == "POST" and any(formset.errors):

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 
 from feedback import statistics
 from feedback.access import can_register, get_or_404, issues_for, registrable_channels
-from feedback.errors import BatchRejected, InvalidInput, WorkflowError
-from feedback.forms import add_service_error
+from feedback.errors import InvalidInput, WorkflowError
+from feedback.forms import add_service_error, submit_batch
 from feedback.models import Channel, Issue
 
 from . import services
@@ -109,16 +109,9 @@ def forum_intake(request: HttpRequest, pk: int) -> HttpResponse:
     batch_error = ""
     if request.method == "POST" and formset.is_valid():
         filled = formset.filled_forms()
-        try:
-            issues = services.record_forum_requests(actor=request.user, forum=forum,
-                                                    rows=[_forum_request(f) for f in filled])
-        except BatchRejected as exc:
-            batch_error = exc.message
-            for index, error in exc.rows.items():
-                add_service_error(filled[index], error)
-        except WorkflowError as exc:
-            batch_error = exc.message
-        else:
+        issues, batch_error = submit_batch(filled, lambda: services.record_forum_requests(
+            actor=request.user, forum=forum, rows=[_forum_request(f) for f in filled]))
+        if issues is not None:
             messages.success(request, f"已登记并交办 {len(issues)} 件诉求。")
             return redirect("channels_net:forum_detail", forum.pk)
     return render(request, "channels/net_forum_intake.html", {

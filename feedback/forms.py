@@ -1,16 +1,18 @@
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
-from .errors import WorkflowError
+from .errors import BatchRejected, WorkflowError
 from .models import Assignment, Category, Channel, DeadlineUnit, Department, Issue, Objection, Requester, SignedReply
 from .uploads import UploadRejected, validate_reply_file
 
+T = TypeVar("T")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 EMPTY_LABEL = "请选择…"
 
@@ -264,3 +266,16 @@ class LedgerUploadForm(PortalForm):
 def add_service_error(form: forms.Form, exc: WorkflowError) -> None:
     """A service's refusal shown on the form: on its field when the form has it, else above the form."""
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def submit_batch(filled: Sequence[forms.Form], call: Callable[[], T]) -> tuple[T | None, str]:
+    """Run a batch intake service (all rows or none) for the filled rows of a formset: its result and
+    "", or None and the message for the whole batch, each refused row's reason shown on its row."""
+    try:
+        return call(), ""
+    except BatchRejected as exc:
+        for index, error in exc.rows.items():
+            add_service_error(filled[index], error)
+        return None, exc.message
+    except WorkflowError as exc:
+        return None, exc.message
