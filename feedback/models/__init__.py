@@ -1,0 +1,68 @@
+"""The shared core: Issue → Assignment → SignedReply, with an append-only history.
+
+The core knows a channel only as ``Issue.channel``; channel apps keep their own
+session models and link to ``Issue`` one-to-one.
+"""
+
+from __future__ import annotations
+
+from .calendar import CalendarDay, CalendarYear
+from .handling import (
+    Assignment,
+    AssignmentQuerySet,
+    DeadlinePolicy,
+    DeadlineStep,
+    ExtensionRequest,
+    Objection,
+    SignedReply,
+    reply_upload_to,
+)
+from .issues import HistoryEntry, Issue, IssueQuerySet, Requester
+from .notifications import Notification
+from .publishing import Bulletin, ExportJob
+from .reference import Category, Channel, DeadlineUnit, Department, Membership
+from .statistics import (
+    StatsCounts,
+    StatsDepartmentCounts,
+    StatsDepartmentMonthRollup,
+    StatsDepartmentRollup,
+    StatsMonthRequesters,
+    StatsMonthRollup,
+    StatsOpenDue,
+    StatsRollup,
+    StatsRollupDirtyKey,
+)
+
+__all__ = [
+    "Assignment",
+    "AssignmentQuerySet",
+    "Bulletin",
+    "CalendarDay",
+    "CalendarYear",
+    "Category",
+    "Channel",
+    "DeadlinePolicy",
+    "DeadlineStep",
+    "DeadlineUnit",
+    "Department",
+    "ExportJob",
+    "ExtensionRequest",
+    "HistoryEntry",
+    "Issue",
+    "IssueQuerySet",
+    "Membership",
+    "Notification",
+    "Objection",
+    "Requester",
+    "SignedReply",
+    "StatsCounts",
+    "StatsDepartmentCounts",
+    "StatsDepartmentMonthRollup",
+    "StatsDepartmentRollup",
+    "StatsMonthRequesters",
+    "StatsMonthRollup",
+    "StatsOpenDue",
+    "StatsRollup",
+    "StatsRollupDirtyKey",
+    "reply_upload_to",
+]
