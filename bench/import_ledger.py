@@ -12,7 +12,7 @@ Each database is fresh: SQLite in a temporary directory; on PostgreSQL the datab
 named in the URL is not touched). Migrating and loading the reference data are not timed. Anything
 the import queues (notification emails) goes to a throwaway filesystem broker in the temp directory.
 
-Prints the times and the figures of the imported cohort from ``feedback.statistics`` (the numbers
+Prints the times and the figures of the imported cohort from ``feedback.figures.statistics`` (the numbers
 the statistics API returns), which must read 1,545 issues, 273 requesters, reply rate 100%.
 Target (issue 7): under 10 seconds on this machine.
 """
@@ -103,7 +103,8 @@ def child(path: str, profile: bool) -> None:
     django.setup()
     from django.core.management import call_command
 
-    from feedback import ledger, statistics
+    from feedback.figures import statistics
+    from feedback.ledger import parse as ledger
     from feedback.models import Issue
     from feedback.reference import load_reference_data
 

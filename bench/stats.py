@@ -14,8 +14,8 @@ Then, for each period (all five years; the last twelve months; one quarter of on
 it times alternately, ``--runs`` times each:
 
 - the endpoint through Django's test client (URL routing, authentication as the county leader,
-  parameter validation, ``feedback.statistics``, serialisation to JSON),
-- the ``feedback.statistics`` function alone, and
+  parameter validation, ``feedback.figures.statistics``, serialisation to JSON),
+- the ``feedback.figures.statistics`` function alone, and
 - hand-written SQL computing the same figures: one statement over the issue and assignment tables
   (a materialised CTE over the cohort; for the summary and the months two ways of counting the
   replied issues), and one reading the rollup tables as the endpoint does (month rows, daily rows
@@ -453,7 +453,7 @@ def explain(period: dict[str, str], as_of: datetime.date) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from feedback import statistics
+    from feedback.figures import statistics
     from feedback.models import Issue
 
     issues = statistics.cohort(Issue.objects.all(), channel=period.get("channel", ""),
@@ -502,8 +502,8 @@ def main() -> None:
                  "months": (raw_months, raw_months_distinct, raw_months_rollup)}
     results: list[tuple[str, str, float, float, float, float]] = []
     empty = urlencode({"received_from": "2001-01-01", "received_to": "2001-01-01", "as_of": str(TODAY)})
-    from feedback import rollup
-    from feedback import statistics as figures
+    from feedback.figures import rollup
+    from feedback.figures import statistics as figures
     from feedback.models import Issue
 
     functions = {"summary": figures.summary, "departments": figures.by_department, "months": figures.by_month}
@@ -559,7 +559,7 @@ def main() -> None:
           f"{statistics.median(refused) * 1000:.1f} ms (median of 20)")
     print(f"medians of {args.runs} runs, {n_issues:,} issues / {n_assignments:,} assignments, as_of {as_of} "
           "(endpoint = Django test client, leader, JSON; empty = the same endpoint for a period with no issue; "
-          "function = feedback.statistics alone; SQL = the fastest hand-written statement):")
+          "function = feedback.figures.statistics alone; SQL = the fastest hand-written statement):")
     print(f"  {'period':18} {'endpoint':12} {'endpoint ms':>12} {'empty ms':>9} {'function ms':>12} {'SQL ms':>9}"
           f" {'ratio':>6} {'net ratio':>10} {'function/SQL':>13}")
     for label, endpoint, api, fixed, function_time, sql in results:

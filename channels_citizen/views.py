@@ -21,10 +21,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from feedback import statistics
 from feedback.access import get_or_404, issues_for
 from feedback.assets import ECHARTS, available
 from feedback.errors import InvalidInput, WorkflowError
+from feedback.figures import statistics
 from feedback.forms import add_service_error, submit_batch
 from feedback.models import Assignment, Channel, Department, Issue
 

@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from feedback import statistics
 from feedback.access import assignments_for, get_or_404, issues_for
 from feedback.errors import WorkflowError
+from feedback.figures import statistics
 from feedback.forms import add_service_error, submit_batch
 from feedback.models import Assignment, Channel, SignedReply
 from feedback.views import query_without_page

@@ -11,9 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from feedback import statistics
 from feedback.access import can_register, get_or_404, issues_for, registrable_channels
 from feedback.errors import InvalidInput, WorkflowError
+from feedback.figures import statistics
 from feedback.forms import add_service_error, submit_batch
 from feedback.models import Channel, Issue
 

@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
-from .models import Assignment, Department, ExtensionRequest, Issue, Objection, SignedReply
+from feedback.models import Assignment, Department, ExtensionRequest, Issue, Objection, SignedReply
 
 
 class Role:
@@ -145,7 +145,7 @@ def can_register(user: Any) -> bool:
 
 
 def registrable_channels(user: Any) -> list[str]:
-    from .models import Channel
+    from feedback.models import Channel
 
     scope = scope_of(user)
     if scope.role == Role.ADMIN:

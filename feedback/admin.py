@@ -15,8 +15,8 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from .access import Role, scope_of
-from .calendar_notice import (
+from feedback.access import Role, scope_of
+from feedback.calendar_notice import (
     FIRST_YEAR,
     LAST_YEAR,
     SOURCE_MAX,
@@ -27,8 +27,8 @@ from .calendar_notice import (
     parse_notice,
     save_county_day,
 )
-from .deadlines import WEEKDAYS
-from .models import (
+from feedback.deadlines import WEEKDAYS
+from feedback.models import (
     Assignment,
     CalendarDay,
     CalendarYear,

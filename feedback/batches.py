@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from django.db import transaction
 
-from .errors import BatchRejected, InvalidInput, NotPermitted, WorkflowError
+from feedback.errors import BatchRejected, InvalidInput, NotPermitted, WorkflowError
 
 Row = TypeVar("Row")
 Result = TypeVar("Result")

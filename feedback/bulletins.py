@@ -15,7 +15,7 @@ What a bulletin of month M counts (docs/user-guide.md "月度通报"):
 
 A draft is recomputed on demand; publishing recomputes it one last time and freezes it
 (``Bulletin.save`` refuses to touch a published row). The pages and the Word document of a published
-bulletin (``feedback.bulletin_docx``) read only ``Bulletin.figures``: both print the cells of
+bulletin (``feedback.documents.bulletin_docx``) read only ``Bulletin.figures``: both print the cells of
 ``bulletin_tables``, so the document shows exactly what the page shows.
 Who: county leaders and administrators see every bulletin, a channel office its channel's and the
 all-channel ones; an administrator publishes any, an office its own channel's.
@@ -37,10 +37,10 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from . import statistics
-from .access import Role, get_or_404, scope_of
-from .models import Bulletin, Channel, DeadlineStep, Department, Issue
-from .statistics import FORMULAS, Figures
+from feedback.access import Role, get_or_404, scope_of
+from feedback.figures import statistics
+from feedback.figures.statistics import FORMULAS, Figures
+from feedback.models import Bulletin, Channel, DeadlineStep, Department, Issue
 
 FIGURE_RATES = ("reply_rate", "closure_rate", "on_time_rate", "on_time_rate_original", "satisfaction_rate",
                 "follow_up_rate", "rehandle_rate")
@@ -273,7 +273,7 @@ def bulletin_print(request: HttpRequest, pk: int) -> HttpResponse:
 def bulletin_docx(request: HttpRequest, pk: int) -> HttpResponse:
     """The published bulletin as a Word document, built from its frozen figures; same access as the page.
     A draft has no document: its figures still change (404, the page says so)."""
-    from .bulletin_docx import DOCX_CONTENT_TYPE, bulletin_docx_bytes, bulletin_filename
+    from feedback.documents.bulletin_docx import DOCX_CONTENT_TYPE, bulletin_docx_bytes, bulletin_filename
 
     _viewer(request)
     bulletin = get_or_404(bulletins_for(request.user).filter(status=Bulletin.Status.PUBLISHED), pk=pk)
@@ -289,8 +289,8 @@ def bulletin_docx(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def bulletin_draft(request: HttpRequest) -> HttpResponse:
     """Draft (or recompute the draft of) a month's bulletin by hand: ``month=YYYY-MM``, ``channel``."""
-    from .services import draft_bulletin
-    from .views import run_service
+    from feedback.services import draft_bulletin
+    from feedback.views import run_service
 
     _viewer(request)
     channel = request.POST.get("channel", "")
@@ -310,8 +310,8 @@ def bulletin_draft(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def bulletin_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    from .services import publish_bulletin
-    from .views import run_service
+    from feedback.services import publish_bulletin
+    from feedback.views import run_service
 
     _viewer(request)
     bulletin = get_or_404(bulletins_for(request.user), pk=pk)

@@ -30,12 +30,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import services
-from .access import GROUP_NAMES, Role, scope_of
-from .channels import announce_calendar_change
-from .deadlines import FIXED_HOLIDAYS, WEEKDAYS
-from .models import CalendarDay, CalendarYear, Notification
-from .notifications import queue_after_commit
+from feedback import services
+from feedback.access import GROUP_NAMES, Role, scope_of
+from feedback.channels import announce_calendar_change
+from feedback.deadlines import FIXED_HOLIDAYS, WEEKDAYS
+from feedback.models import CalendarDay, CalendarYear, Notification
+from feedback.notifications import queue_after_commit
 
 FIRST_YEAR, LAST_YEAR = 2004, 2099
 REST_WORDS = {"休": False, "休息": False, "rest": False}

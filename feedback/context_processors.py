@@ -4,15 +4,15 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .access import scope_of
+from feedback.access import scope_of
 
 
 def portal(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from .calendar_notice import warning_for
-    from .models import Notification
+    from feedback.calendar_notice import warning_for
+    from feedback.models import Notification
 
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
     return {

@@ -1,4 +1,4 @@
-"""The leaders' dashboard (统计看板): the figures of ``feedback.statistics`` as a page.
+"""The leaders' dashboard (统计看板): the figures of ``feedback.figures.statistics`` as a page.
 
 For county leaders, channel offices (their channel) and administrators; anyone else gets 404.
 Every number links to the items behind it: the issue list (``/issues/?…``, which filters by
@@ -23,13 +23,13 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from . import statistics
-from .access import Role, Scope, scope_of
-from .assets import ECHARTS, available
-from .forms import PortalForm
-from .models import Category, Channel, Department
-from .statistics import FORMULAS, DepartmentRow, Figures, MonthRow
-from .views import query_without_page
+from feedback.access import Role, Scope, scope_of
+from feedback.assets import ECHARTS, available
+from feedback.figures import statistics
+from feedback.figures.statistics import FORMULAS, DepartmentRow, Figures, MonthRow
+from feedback.forms import PortalForm
+from feedback.models import Category, Channel, Department
+from feedback.views import query_without_page
 
 DASHBOARD_ROLES = (Role.LEADER, Role.OFFICE, Role.ADMIN)
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -16,12 +16,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from . import services
-from .access import GROUP_NAMES, Role
-from .bulletins import previous_month
-from .channels import REGISTRY
-from .models import Bulletin, Category, Channel, Department, Issue, Membership, SignedReply
-from .reference import load_reference_data
+from feedback import services
+from feedback.access import GROUP_NAMES, Role
+from feedback.bulletins import previous_month
+from feedback.channels import REGISTRY
+from feedback.models import Bulletin, Category, Channel, Department, Issue, Membership, SignedReply
+from feedback.reference import load_reference_data
 
 DEMO_PASSWORD = "zhitongche-demo"  # noqa: S105 - documented demo password, refused when DEBUG is off
 DEMO_ISSUES = 48

@@ -16,8 +16,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from .access import get_or_404
-from .models import ExportJob
+from feedback.access import get_or_404
+from feedback.models import ExportJob
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REFRESH_SECONDS = 2

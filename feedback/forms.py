@@ -8,9 +8,19 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
-from .errors import BatchRejected, WorkflowError
-from .models import Assignment, Category, Channel, DeadlineUnit, Department, Issue, Objection, Requester, SignedReply
-from .uploads import UploadRejected, validate_reply_file
+from feedback.documents.uploads import UploadRejected, validate_reply_file
+from feedback.errors import BatchRejected, WorkflowError
+from feedback.models import (
+    Assignment,
+    Category,
+    Channel,
+    DeadlineUnit,
+    Department,
+    Issue,
+    Objection,
+    Requester,
+    SignedReply,
+)
 
 T = TypeVar("T")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -37,7 +47,7 @@ class PortalForm(forms.Form):
 
 class PortalLoginForm(AuthenticationForm):
     def clean(self) -> dict[str, Any]:
-        from .demo import DEMO_PASSWORD
+        from feedback.demo import DEMO_PASSWORD
 
         if not settings.DEBUG and self.cleaned_data.get("password") == DEMO_PASSWORD:
             raise forms.ValidationError("演示账号仅限开发环境使用，请联系管理员开通正式账号。", code="demo")
@@ -141,7 +151,7 @@ class ReplyForm(PortalForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        # The file's content is the service's to check (feedback.uploads), once, on submission. When the
+        # The file's content is the service's to check (feedback.documents.uploads), once, on submission. When the
         # form is refused anyway, it is checked here too, so that a bad scan is reported with the other
         # problems: the browser forgets the chosen file, and the clerk should not pick it again in vain.
         if self.errors and data.get("file") is not None:
@@ -248,7 +258,7 @@ class ObjectionRejectForm(PortalForm):
 
 
 class LedgerUploadForm(PortalForm):
-    """台账导入: the file is only read here; feedback.ledger checks its content."""
+    """台账导入: the file is only read here; feedback.ledger.parse checks its content."""
 
     MAX_SIZE = 10 * 1024 * 1024  # a county's yearly ledger is well under 1 MB
 

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import Assignment, Notification
+from feedback.models import Assignment, Notification
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def queue_after_commit() -> None:
 def queue_pending_emails() -> None:
     """Ask the worker to mail what is unsent. A broker that is down must not break the page:
     the row is already stored and the periodic catch-up (beat) mails it later."""
-    from .tasks import send_pending_emails
+    from feedback.tasks import send_pending_emails
 
     try:
         send_pending_emails.delay()

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from .access import GROUP_NAMES
-from .models import Category, Channel, DeadlinePolicy, DeadlineUnit, Department, Issue
+from feedback.access import GROUP_NAMES
+from feedback.models import Category, Channel, DeadlinePolicy, DeadlineUnit, Department, Issue
 
 CATEGORIES = [
     ("education", "教育"), ("health", "医疗卫生"), ("transport", "交通出行"), ("employment", "就业创业"),
@@ -76,8 +76,8 @@ def load_reference_data() -> dict[str, int]:
                 extension_max_amount=seed.extension, extension_unit=seed.extension_unit, legal_basis=seed.basis,
             )
             created["policies"] += 1
-    from .services import recompute_deadlines
-    from .workcalendar import seed_from_chinesecalendar
+    from feedback.services import recompute_deadlines
+    from feedback.workcalendar import seed_from_chinesecalendar
 
     new_years = seed_from_chinesecalendar()
     created["calendar_years"] = len(new_years)

@@ -37,14 +37,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
-from . import statistics
-from .access import Role, scope_of
-from .channels import LEADER_SESSIONS, QUIET_VILLAGES, REGISTRY, REPORT_LINES, ReportFigure, ReportItem
-from .export_jobs import XLSX_CONTENT_TYPE
-from .exports import report_workbook
-from .forms import PortalForm
-from .models import Assignment, Channel, Issue, SignedReply
-from .statistics import COUNTED, FORMULAS
+from feedback.access import Role, scope_of
+from feedback.channels import LEADER_SESSIONS, QUIET_VILLAGES, REGISTRY, REPORT_LINES, ReportFigure, ReportItem
+from feedback.export_jobs import XLSX_CONTENT_TYPE
+from feedback.figures import statistics
+from feedback.figures.statistics import COUNTED, FORMULAS
+from feedback.forms import PortalForm
+from feedback.ledger.export import report_workbook
+from feedback.models import Assignment, Channel, Issue, SignedReply
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 NO_CHANNEL_DATA = "您可查看的渠道没有提供此项数据"

@@ -17,10 +17,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from . import notifications, rollup, states
-from .access import registrable_channels
-from .deadlines import Deadline, DeadlineInputError, LadderStep, WorkCalendar, compute_deadline, ladder
-from .errors import (
+from feedback import notifications, states
+from feedback.access import registrable_channels
+from feedback.deadlines import Deadline, DeadlineInputError, LadderStep, WorkCalendar, compute_deadline, ladder
+from feedback.documents.uploads import validate_reply_file
+from feedback.errors import (
     ConcurrentChange,
     DuplicateReference,
     IllegalTransition,
@@ -28,8 +29,9 @@ from .errors import (
     NotPermitted,
     WorkflowError,
 )
-from .ledger import LedgerCheck, LedgerError, LedgerProblem, LedgerRow
-from .models import (
+from feedback.figures import rollup
+from feedback.ledger.parse import LedgerCheck, LedgerError, LedgerProblem, LedgerRow
+from feedback.models import (
     Assignment,
     Bulletin,
     Category,
@@ -49,8 +51,7 @@ from .models import (
     Requester,
     SignedReply,
 )
-from .uploads import validate_reply_file
-from .workcalendar import deadline_for, load_calendar
+from feedback.workcalendar import deadline_for, load_calendar
 
 User = AbstractBaseUser
 REF_PREFIX = {Channel.NET: "ZW", Channel.ENTERPRISE: "ZQ", Channel.CITIZEN: "ZM"}
@@ -263,7 +264,7 @@ def _lock_assignment(assignment: Assignment) -> Assignment:
 
 
 def _require_member(actor: User | None, assignment: Assignment) -> None:
-    from .access import is_member_of
+    from feedback.access import is_member_of
 
     if actor is not None and not is_member_of(actor, assignment.department):
         raise NotPermitted("只有承办单位的人员可以执行此操作。")
@@ -344,7 +345,7 @@ def _lock_reply(reply: SignedReply) -> SignedReply:
 
 
 def _require_office(actor: User | None, issue: Issue) -> None:
-    from .access import can_manage_issue
+    from feedback.access import can_manage_issue
 
     if actor is not None and not can_manage_issue(actor, issue):
         raise NotPermitted("只有该渠道的直通车办公室可以执行此操作。")
@@ -799,7 +800,7 @@ def announce_steps(steps: list[DeadlineStep], now: datetime.datetime) -> None:
     """
     from django.contrib.auth import get_user_model
 
-    from .access import GROUP_NAMES, Role
+    from feedback.access import GROUP_NAMES, Role
 
     members: dict[int, list[int]] = {}
     for department_id, user_id in Membership.objects.filter(
@@ -987,7 +988,7 @@ def recompute_deadlines(*, actor: User | None, years: set[int]) -> int:
     return changed
 
 
-# --- Ledger import (台账导入): historical issues from a checked ledger (feedback.ledger) ----------
+# --- Ledger import (台账导入): historical issues from a checked ledger (feedback.ledger.parse) ----------
 #
 # Rows still open go through register_issue and assign_issue, exactly as a clerk's registration
 # (assigned on ``received_on``; the department is told; the deadline ladder takes over). Rows
@@ -1284,7 +1285,7 @@ def _bulk_insert_issues(issues: list[Issue], rows: Sequence[LedgerRow]) -> None:
 
 
 def _bulletin_scope(actor: User | None, channel: str) -> None:
-    from .bulletins import can_publish
+    from feedback.bulletins import can_publish
 
     if channel and channel not in Channel.values:
         raise InvalidInput(f"未知渠道：{channel}", field="channel")
@@ -1296,7 +1297,7 @@ def _bulletin_scope(actor: User | None, channel: str) -> None:
 def draft_bulletin(*, actor: User | None, month: datetime.date, channel: str = "") -> Bulletin:
     """Create the month's bulletin as a draft, or recompute an existing draft; ``actor=None`` is the
     month-end task. A published bulletin is never recomputed (IllegalTransition)."""
-    from .bulletins import compute_figures
+    from feedback.bulletins import compute_figures
 
     _bulletin_scope(actor, channel)
     month = month.replace(day=1)
@@ -1316,7 +1317,7 @@ def draft_bulletin(*, actor: User | None, month: datetime.date, channel: str = "
 @transaction.atomic
 def publish_bulletin(*, actor: User | None, bulletin: Bulletin) -> Bulletin:
     """Recompute the draft one last time and freeze it: from now on its figures never change."""
-    from .bulletins import compute_figures
+    from feedback.bulletins import compute_figures
 
     _bulletin_scope(actor, bulletin.channel)
     bulletin = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
@@ -1335,7 +1336,7 @@ def publish_bulletin(*, actor: User | None, bulletin: Bulletin) -> Bulletin:
 def draft_month_end_bulletins(*, today: datetime.date | None = None) -> list[Bulletin]:
     """The month-end task: draft last month's bulletins (all channels, then each channel) that do not
     exist yet. Idempotent: an existing one, draft or published, is left as it is."""
-    from .bulletins import previous_month
+    from feedback.bulletins import previous_month
 
     month = previous_month(today or timezone.localdate())
     existing = set(Bulletin.objects.filter(month=month).values_list("channel", flat=True))
@@ -1371,7 +1372,7 @@ def request_export(*, actor: User, params: dict[str, str]) -> ExportJob:
 def _queue_export(job_id: int) -> None:
     import logging
 
-    from .tasks import build_export
+    from feedback.tasks import build_export
 
     try:
         build_export.delay(job_id)
@@ -1395,9 +1396,9 @@ def run_export(*, job_id: int) -> ExportJob | None:
 
     from django.conf import settings
 
-    from .exports import issues_workbook
-    from .forms import IssueFilterForm
-    from .views import filtered_issues
+    from feedback.forms import IssueFilterForm
+    from feedback.ledger.export import issues_workbook
+    from feedback.views import filtered_issues
 
     if not _claim_export(job_id):
         return None

@@ -32,9 +32,9 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.views.decorators.http import require_POST
 
-from .access import GROUP_NAMES, Role, scope_of
-from .channels import REGISTRY, SessionEntry
-from .models import Channel
+from feedback.access import GROUP_NAMES, Role, scope_of
+from feedback.channels import REGISTRY, SessionEntry
+from feedback.models import Channel
 
 HORIZON_DAYS = 90
 PRODID = "-//zhitongche//sessions calendar//ZH"

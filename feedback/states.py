@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from django.db import models
 
-from . import rollup
-from .errors import IllegalTransition
-from .models import Assignment, HistoryEntry, Issue
+from feedback.errors import IllegalTransition
+from feedback.figures import rollup
+from feedback.models import Assignment, HistoryEntry, Issue
 
 A = Assignment.Status
 I = Issue.Status  # noqa: E741

@@ -26,9 +26,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from .access import Role, scope_of
-from .calendar_notice import WARN_FROM_MONTH
-from .models import CalendarYear
+from feedback.access import Role, scope_of
+from feedback.calendar_notice import WARN_FROM_MONTH
+from feedback.models import CalendarYear
 
 TIMEOUT = 2.0  # seconds, for each check that goes over the network
 BEAT_STALE_AFTER = 15 * 60  # seconds: beat writes its schedule back every ≤ 5 min while it runs

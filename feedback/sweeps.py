@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import services
+from feedback import services
 
 # Key of the advisory lock that keeps sweeps from overlapping (any constant unique in the
 # database; these are the bytes of "ztSW").

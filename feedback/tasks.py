@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import calendar_notice, notifications, sweeps
+from feedback import calendar_notice, notifications, sweeps
 
 
 @shared_task(acks_late=True)
@@ -29,7 +29,7 @@ def warn_missing_calendar() -> int:
 @shared_task(acks_late=True)
 def draft_month_end_bulletins() -> int:
     """On the 1st at 07:00: draft last month's bulletins once (unique on month and channel)."""
-    from . import services
+    from feedback import services
 
     return len(services.draft_month_end_bulletins())
 
@@ -38,7 +38,7 @@ def draft_month_end_bulletins() -> int:
 def build_export(job_id: int) -> None:
     """Build one export job's workbook. A redelivered message, or a job the catch-up already took,
     finds the row no longer queued and returns (the claim is a conditional UPDATE)."""
-    from . import services
+    from feedback import services
 
     services.run_export(job_id=job_id)
 
@@ -46,7 +46,7 @@ def build_export(job_id: int) -> None:
 @shared_task(acks_late=True)
 def run_queued_exports() -> int:
     """Catch-up: build the export jobs whose message was lost (broker down when they were asked for)."""
-    from . import services
+    from feedback import services
 
     return services.run_queued_exports()
 
@@ -55,6 +55,6 @@ def run_queued_exports() -> int:
 def rebuild_stats_rollup() -> int:
     """Nightly: sum the statistics rollup from scratch and correct the rows that differ (writes
     made outside the services, which the statistics read live until then). Returns the rows changed."""
-    from . import rollup
+    from feedback.figures import rollup
 
     return rollup.rebuild().changed

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import bulletins, dashboard, export_jobs, report, sessions_calendar, status, views
+from feedback import bulletins, dashboard, export_jobs, report, sessions_calendar, status, views
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -24,13 +24,14 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from . import access, documents, notifications, previews, services
-from .access import Role, scope_of
-from .deadlines import add_working_days, compute_deadline
-from .downloads import reply_file_response
-from .errors import WorkflowError
-from .exports import importable_ledger_csv, inbox_workbook, issues_workbook
-from .forms import (
+from feedback import access, notifications, services
+from feedback.access import Role, scope_of
+from feedback.deadlines import add_working_days, compute_deadline
+from feedback.documents import previews
+from feedback.documents import printed as documents
+from feedback.documents.downloads import reply_file_response
+from feedback.errors import WorkflowError
+from feedback.forms import (
     SORTS,
     AssignForm,
     CloseForm,
@@ -48,10 +49,11 @@ from .forms import (
     ReplyForm,
     add_service_error,
 )
-from .ledger import LedgerCheck, LedgerError, check_ledger
-from .models import Assignment, Channel, DeadlineStep, HistoryEntry, Issue, Notification, Objection, SignedReply
-from .states import action_label
-from .workcalendar import load_calendar
+from feedback.ledger.export import importable_ledger_csv, inbox_workbook, issues_workbook
+from feedback.ledger.parse import LedgerCheck, LedgerError, check_ledger
+from feedback.models import Assignment, Channel, DeadlineStep, HistoryEntry, Issue, Notification, Objection, SignedReply
+from feedback.states import action_label
+from feedback.workcalendar import load_calendar
 
 PAGE_SIZE = 25
 
@@ -104,11 +106,11 @@ def filtered_issues(user: Any, data: dict[str, Any]) -> QuerySet[Issue]:
         if data.get(field):
             issues = issues.filter(**{field: data[field]})
     if data.get("result"):
-        from .report import lead_result_is
+        from feedback.report import lead_result_is
 
         issues = issues.filter(lead_result_is(data["result"]))
     if data.get("replied"):
-        from .report import fully_replied_q
+        from feedback.report import fully_replied_q
 
         issues = issues.filter(fully_replied_q()) if data["replied"] == "1" else issues.exclude(fully_replied_q())
     if data.get("department"):

@@ -6,8 +6,8 @@ import datetime
 
 from django.db import transaction
 
-from .deadlines import Deadline, WorkCalendar, compute_deadline
-from .models import CalendarDay, CalendarYear
+from feedback.deadlines import Deadline, WorkCalendar, compute_deadline
+from feedback.models import CalendarDay, CalendarYear
 
 HOLIDAY_NAMES = {
     "New Year's Day": "元旦",

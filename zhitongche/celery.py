@@ -46,7 +46,7 @@ app.conf.beat_schedule = {
     "plan-no-meeting-weeks": {"task": "channels_citizen.tasks.plan_no_meeting_weeks",
                               "schedule": crontab(hour=7, minute=50)},
     # Nightly at 02:30 Asia/Shanghai: rebuild the statistics rollup from scratch, writing only the
-    # rows that differ (feedback.rollup.rebuild; nothing, when every write went through the
+    # rows that differ (feedback.figures.rollup.rebuild; nothing, when every write went through the
     # services). It catches admin edits and raw SQL, which the statistics read live until then.
     "rebuild-stats-rollup": {"task": "feedback.tasks.rebuild_stats_rollup",
                              "schedule": crontab(hour=2, minute=30)},

@@ -1,5 +1,5 @@
 """The statistics API (CONTRACT.md): ``/api/v1/stats/summary/``, ``/stats/departments/`` and the
-breakdowns by category, township and month. The figures come from ``feedback.statistics``.
+breakdowns by category, township and month. The figures come from ``feedback.figures.statistics``.
 
 Scope: the figures are computed over the issues the user may see (``access.issues_for``): a
 county leader or an administrator sees every issue, a channel office its channel's issues, a
@@ -22,11 +22,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from feedback import statistics
+from feedback.api.serializers import CodeOrLabelChoiceField, check_date_range, date_field
+from feedback.api.views import ERRORS
+from feedback.figures import statistics
 from feedback.models import Category, Channel, Department, Issue
-
-from .serializers import CodeOrLabelChoiceField, check_date_range, date_field
-from .views import ERRORS
 
 # --- parameters --------------------------------------------------------------------------------------
 

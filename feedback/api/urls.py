@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import stats, views
+from feedback.api import stats, views
 
 app_name = "api"
 

@@ -29,7 +29,9 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from feedback import access, services
-from feedback.downloads import reply_file_response
+from feedback.api import serializers as s
+from feedback.api.permissions import CanManageIssue, CanRegisterIssues, IsAssignedDepartmentMember
+from feedback.documents.downloads import reply_file_response
 from feedback.errors import NotPermitted, WorkflowError
 from feedback.models import (
     Assignment,
@@ -43,9 +45,6 @@ from feedback.models import (
     SignedReply,
 )
 from feedback.workcalendar import deadline_for
-
-from . import serializers as s
-from .permissions import CanManageIssue, CanRegisterIssues, IsAssignedDepartmentMember
 
 ERRORS = {
     400: OpenApiResponse(OpenApiTypes.OBJECT, description="输入有误：`{字段: [信息]}` 或 `{\"detail\": 信息}`"),

@@ -1,10 +1,10 @@
-"""The statistics rollup (feedback.rollup, docs/architecture.md "Speed").
+"""The statistics rollup (feedback.figures.rollup, docs/architecture.md "Speed").
 
 The tables: the figures per (day received, channel, category) and per month, the same per
 department, the open assignments per key and due date, and the keys still to sum again. Triggers
 on the issue, assignment and history tables add a key to the last one on every write that can move
 a figure, whoever makes it (the services, the admin, a raw UPDATE): the statistics read such keys
-live until ``feedback.rollup.refresh`` sums them again. The keys of the issues already stored are marked here,
+live until ``feedback.figures.rollup.refresh`` sums them again. The keys of the issues already stored are marked here,
 so the figures stay exact (and as slow as before) until ``manage.py rebuild_stats_rollup`` or the
 nightly rebuild has run.
 """
@@ -12,7 +12,7 @@ nightly rebuild has run.
 import django.db.models.deletion
 from django.db import migrations, models
 
-# What moves a figure (feedback.statistics): the issue's key, closure and rating; an assignment's
+# What moves a figure (feedback.figures.statistics): the issue's key, closure and rating; an assignment's
 # department, whether it is withdrawn or open (the rollup reads open ones live), its due dates and
 # its reply date; a re-handling. And what changes a month's distinct requesters: an issue coming,
 # going, changing key or requester.
@@ -30,7 +30,7 @@ ASSIGNMENT_CHANGED = ("OLD.issue_id {ne} NEW.issue_id OR OLD.department_id {ne} 
 REHANDLED = "NEW.action IN ('reopen', 'return_reply')"
 
 # PostgreSQL: the conflict UPDATE (not DO NOTHING) takes the key's row lock, so a refresh running
-# elsewhere cannot claim the key while this transaction's change is uncommitted (feedback.rollup).
+# elsewhere cannot claim the key while this transaction's change is uncommitted (feedback.figures.rollup).
 PG_MARK = """
 INSERT INTO feedback_statsrollupdirtykey AS k (received_on, channel, category_id, requesters_changed) {rows}
 ON CONFLICT (received_on, channel, category_id)

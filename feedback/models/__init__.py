@@ -6,8 +6,8 @@ session models and link to ``Issue`` one-to-one.
 
 from __future__ import annotations
 
-from .calendar import CalendarDay, CalendarYear
-from .handling import (
+from feedback.models.calendar import CalendarDay, CalendarYear
+from feedback.models.handling import (
     Assignment,
     AssignmentQuerySet,
     DeadlinePolicy,
@@ -17,11 +17,11 @@ from .handling import (
     SignedReply,
     reply_upload_to,
 )
-from .issues import HistoryEntry, Issue, IssueQuerySet, Requester
-from .notifications import Notification
-from .publishing import Bulletin, ExportJob
-from .reference import Category, Channel, DeadlineUnit, Department, Membership
-from .statistics import (
+from feedback.models.issues import HistoryEntry, Issue, IssueQuerySet, Requester
+from feedback.models.notifications import Notification
+from feedback.models.publishing import Bulletin, ExportJob
+from feedback.models.reference import Category, Channel, DeadlineUnit, Department, Membership
+from feedback.models.statistics import (
     StatsCounts,
     StatsDepartmentCounts,
     StatsDepartmentMonthRollup,

@@ -10,8 +10,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .issues import Issue
-from .reference import Channel, DeadlineUnit, Department
+from feedback.models.issues import Issue
+from feedback.models.reference import Channel, DeadlineUnit, Department
 
 
 class DeadlinePolicy(models.Model):

@@ -7,8 +7,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ..privacy import mask_phone
-from .reference import Category, Channel, Department
+from feedback.models.reference import Category, Channel, Department
+from feedback.privacy import mask_phone
 
 
 class Requester(models.Model):
@@ -100,7 +100,7 @@ class Issue(models.Model):
             models.Index(fields=["channel", "received_on"], name="issue_channel_received_idx"),
             models.Index(fields=["received_on"], name="issue_received_idx"),
             models.Index(fields=["status"], name="issue_status_idx"),
-            # Used by feedback.rollup for the distinct requesters of a cohort, which no rollup can
+            # Used by feedback.figures.rollup for the distinct requesters of a cohort, which no rollup can
             # sum: index-only scans whatever the channel and category filters — the first for a
             # short period, the second (already in requester order, no sort) for a long one.
             models.Index(fields=["received_on", "channel", "category", "requester"],

@@ -7,8 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .handling import Assignment
-from .issues import Issue
+from feedback.models.handling import Assignment
+from feedback.models.issues import Issue
 
 
 class Notification(models.Model):

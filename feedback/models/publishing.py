@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .reference import Channel
+from feedback.models.reference import Channel
 
 
 class Bulletin(models.Model):
@@ -98,4 +98,4 @@ class ExportJob(models.Model):
         return f"导出 #{self.pk}（{self.get_status_display()}）"
 
 
-# --- the statistics rollup (feedback.rollup) ----------------------------------------------------------
+# --- the statistics rollup (feedback.figures.rollup) ----------------------------------------------------------

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.db import models
 
-from .reference import Category, Department
+from feedback.models.reference import Category, Department
 
 
 class StatsCounts(models.Model):
-    """The figures of one rollup key judged at the end of time (feedback.rollup): every dated event
+    """The figures of one rollup key judged at the end of time (feedback.figures.rollup): every dated event
     counts as happened and every unreplied assignment as overdue. Exact at any ``as_of`` on or after
     ``last_event_on`` and after ``last_open_due_on``, once the open assignments not yet due are taken
     off (StatsOpenDue); before that the key is read live.
@@ -58,7 +58,7 @@ class StatsRollup(StatsCounts):
         constraints = [models.UniqueConstraint(fields=["received_on", "channel", "category"],
                                                name="one_stats_rollup_per_key")]
         indexes = [
-            # Used by feedback.rollup to find the keys not yet settled at as_of (read live).
+            # Used by feedback.figures.rollup to find the keys not yet settled at as_of (read live).
             models.Index(fields=["last_event_on"], name="stats_rollup_last_event_idx"),
             models.Index(fields=["last_open_due_on"], name="stats_rollup_last_open_due_idx"),
         ]
@@ -135,7 +135,7 @@ class StatsDepartmentMonthRollup(StatsDepartmentCounts):
 
 class StatsOpenDue(models.Model):
     """The open assignments per key, department and due dates: the rollup counts them overdue, and
-    a query for ``as_of`` takes off those due on or after it (feedback.rollup)."""
+    a query for ``as_of`` takes off those due on or after it (feedback.figures.rollup)."""
 
     received_on = models.DateField()
     channel = models.CharField(max_length=16)
@@ -152,7 +152,7 @@ class StatsOpenDue(models.Model):
         constraints = [models.UniqueConstraint(
             fields=["received_on", "channel", "category", "department", "due_date", "original_due_date"],
             name="one_stats_open_due_per_key")]
-        # Used by feedback.rollup: the open assignments not yet due at as_of.
+        # Used by feedback.figures.rollup: the open assignments not yet due at as_of.
         indexes = [models.Index(fields=["due_date"], name="stats_open_due_idx")]
 
     def __str__(self) -> str:
@@ -162,7 +162,7 @@ class StatsOpenDue(models.Model):
 class StatsMonthRequesters(models.Model):
     """Distinct requesters of the issues received in a month: per channel and category, and over
     all channels (``channel`` empty) or all categories (``category_id`` 0), since distinct counts
-    cannot be added up. Read by the month table for whole months (feedback.rollup)."""
+    cannot be added up. Read by the month table for whole months (feedback.figures.rollup)."""
 
     month = models.DateField()
     channel = models.CharField(max_length=16, blank=True)
@@ -181,7 +181,7 @@ class StatsMonthRequesters(models.Model):
 class StatsRollupDirtyKey(models.Model):
     """A rollup key whose issues changed since it was summed. Database triggers (migration 0008)
     add one on every write that can move a figure, whoever makes it (services, the admin, a raw
-    UPDATE); the statistics read such keys live until feedback.rollup.refresh sums them again,
+    UPDATE); the statistics read such keys live until feedback.figures.rollup.refresh sums them again,
     which the services do in the same transaction."""
 
     received_on = models.DateField()

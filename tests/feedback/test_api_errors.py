@@ -6,8 +6,8 @@ from django.http import Http404
 from rest_framework.exceptions import ValidationError
 
 from feedback.api.errors import exception_handler
+from feedback.documents.uploads import UploadRejected
 from feedback.errors import ConcurrentChange, IllegalTransition, InvalidInput, NotPermitted, WorkflowError
-from feedback.uploads import UploadRejected
 
 
 def answer(exc: Exception) -> tuple[int, object]:

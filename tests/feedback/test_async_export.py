@@ -149,7 +149,7 @@ def test_a_failing_build_marks_the_job_failed(five, netoffice, client, monkeypat
     def broken(issues):
         raise RuntimeError("磁盘已满")
 
-    monkeypatch.setattr("feedback.exports.issues_workbook", broken)
+    monkeypatch.setattr("feedback.ledger.export.issues_workbook", broken)
     job = services.request_export(actor=netoffice, params={})
     with pytest.raises(RuntimeError):
         services.run_export(job_id=job.pk)

@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from feedback import services
-from feedback.documents import chinese_date, document_number
+from feedback.documents.printed import chinese_date, document_number
 from feedback.models import Assignment, DeadlineStep, Issue, SignedReply
 from tests.conftest import make_user, reply_pdf
 from tests.factories import assigned

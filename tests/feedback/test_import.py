@@ -18,7 +18,7 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from feedback import services
-from feedback.ledger import COLUMNS, check_ledger
+from feedback.ledger.parse import COLUMNS, check_ledger
 from feedback.models import Assignment, DeadlineStep, Department, HistoryEntry, Issue, Notification, Requester
 from feedback.workcalendar import deadline_for
 from tests.conftest import reply_pdf
@@ -157,7 +157,7 @@ def test_a_csv_with_a_bom_and_chinese_labels_imports(tmp_path, reference):
 
 
 def test_a_ledger_with_chinese_column_names_imports_like_the_english_one(tmp_path, reference):
-    from feedback.ledger import CHINESE_COLUMNS
+    from feedback.ledger.parse import CHINESE_COLUMNS
 
     chinese = {}
     for name, column in CHINESE_COLUMNS.items():

@@ -1,4 +1,4 @@
-"""The statistics rollup (feedback.rollup) gives exactly the live figures, and stays current.
+"""The statistics rollup (feedback.figures.rollup) gives exactly the live figures, and stays current.
 
 Random cohorts are built through the real services on a travelling clock — co-handling, extensions,
 objections accepted (withdrawn assignments), returned replies, replies and closures dated after
@@ -20,9 +20,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from feedback import rollup, services, statistics
+from feedback import services
 from feedback.access import Role
 from feedback.errors import WorkflowError
+from feedback.figures import rollup, statistics
 from feedback.models import (
     Assignment,
     Category,

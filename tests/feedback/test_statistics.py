@@ -1,4 +1,4 @@
-"""feedback.statistics against small cohorts whose figures are worked out by hand below.
+"""feedback.figures.statistics against small cohorts whose figures are worked out by hand below.
 
 The issues are built through feedback.services (register, assign, submit and accept the reply,
 follow up, close), all dated in 2026 before today. Two things are set by a direct ORM update,
@@ -16,7 +16,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from feedback import services, statistics
+from feedback import services
+from feedback.figures import statistics
 from feedback.models import Assignment, Category, Department, Issue
 from tests.conftest import reply_pdf
 
@@ -376,7 +377,7 @@ def test_a_returned_reply_counts_as_re_handling(reference, netoffice, zjj_head):
 
 @pytest.mark.parametrize("as_of", [AS_OF, D(2026, 6, 2), D(2026, 6, 30)])
 def test_the_rollup_reads_the_hand_computed_cohort_as_the_live_computation_does(may, as_of):
-    """statistics.cohort on every issue reads the rollup (feedback.rollup); ``live=True`` the tables."""
+    """statistics.cohort on every issue reads the rollup (feedback.figures.rollup); ``live=True`` the tables."""
     for filters in ({}, {"channel": "net"}, {"department": dept("jtj")}, {"category": Category.objects.get(
             code="education")}):
         issues = may_cohort(**filters)

@@ -477,7 +477,7 @@ def test_steps_still_ahead_count_nowhere_until_the_sweep_takes_them(clock, peopl
     """The pending rows are the ladder to come: neither the bulletin listing nor the chase notice
     may take them for steps that happened."""
     from feedback.bulletins import listed_steps
-    from feedback.documents import chase_notice
+    from feedback.documents.printed import chase_notice
 
     a = new_assignment(people)
     clock(at(11, 18, 10))  # the chase came yesterday at 09:00; the sweep has not run

@@ -16,9 +16,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from feedback import uploads
-from feedback.errors import InvalidInput
-from feedback.uploads import (
+from feedback.documents import uploads
+from feedback.documents.uploads import (
     MAX_BYTES,
     MSG_BAD_NAME,
     MSG_BAD_TYPE,
@@ -38,6 +37,7 @@ from feedback.uploads import (
     ValidatedFile,
     validate_reply_file,
 )
+from feedback.errors import InvalidInput
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 

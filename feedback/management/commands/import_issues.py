@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from feedback import services
 from feedback.access import registrable_channels
-from feedback.ledger import COLUMNS, LedgerCheck, LedgerError, check_ledger
+from feedback.ledger.parse import COLUMNS, LedgerCheck, LedgerError, check_ledger
 
 
 class Command(BaseCommand):

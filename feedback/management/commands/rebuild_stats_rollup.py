@@ -1,4 +1,4 @@
-"""Sum the statistics rollup from scratch (feedback.rollup.rebuild): set-based SQL, writing only the
+"""Sum the statistics rollup from scratch (feedback.figures.rollup.rebuild): set-based SQL, writing only the
 rows that differ, so a run on a correct rollup changes nothing and says so.
 
 Run it after restoring a backup or loading rows with the triggers off; beat runs it nightly
@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from feedback import rollup
+from feedback.figures import rollup
 
 
 class Command(BaseCommand):

@@ -5,8 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from feedback import rollup
 from feedback.demo import DEMO_PASSWORD, seed_demo
+from feedback.figures import rollup
 
 
 class Command(BaseCommand):
@@ -17,7 +17,7 @@ class Command(BaseCommand):
             raise CommandError("演示账号使用公开密码，只能在开发环境（DEBUG=1）中创建。生产环境请勿运行 seed_demo。")
         counts = seed_demo()
         # The demo's back-dated rows are written through the services, which keep the statistics
-        # rollup current; sum anything they left marked (feedback.rollup).
+        # rollup current; sum anything they left marked (feedback.figures.rollup).
         rollup.refresh()
         self.stdout.write(
             "演示数据已就绪：新增账号 {accounts} 个、活动场次 {sessions} 个、诉求 {issues} 件。".format(**counts)

@@ -1,7 +1,7 @@
 """First-page previews of reply scans, for the reviewers on the issue page.
 
 Rendered on request from the stored file, never stored: a derivative would be one more copy of
-personal data to keep in step with the original. The original passed feedback.uploads, but the
+personal data to keep in step with the original. The original passed feedback.documents.uploads, but the
 renderers still run with a pixel cap and every failure becomes ``PreviewUnavailable``.
 """
 
@@ -14,8 +14,8 @@ import warnings
 import pypdfium2 as pdfium
 from PIL import Image, ImageOps
 
-from .models import SignedReply
-from .uploads import MAX_PIXELS
+from feedback.documents.uploads import MAX_PIXELS
+from feedback.models import SignedReply
 
 # Longest edge of the preview. An A4 page at this size is about 145 dpi: the seal and the signature
 # can be judged on screen; anything finer needs the original (download).

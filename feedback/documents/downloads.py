@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import FileResponse, Http404
 
-from .models import SignedReply
+from feedback.models import SignedReply
 
 
 def reply_file_response(reply: SignedReply) -> FileResponse:

@@ -5,7 +5,7 @@ whatever the size of the data (``Count(..., filter=Q(...))`` and ``Exists``), ne
 loop over rows.
 
 Two ways to the same numbers. A cohort built by ``cohort`` on every issue or on a scope from
-``scoped`` is answered from the rollup (feedback.rollup: sums per day received, channel and
+``scoped`` is answered from the rollup (feedback.figures.rollup: sums per day received, channel and
 category, kept exact by triggers and the services; one statement per figure). Any other queryset,
 and ``live=True``, is computed from scratch by the functions below, which define the figures:
 tests/feedback/test_rollup.py holds the two equal, field by field.
@@ -53,8 +53,8 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from . import rollup
-from .models import Assignment, Category, Department, HistoryEntry, Issue
+from feedback.figures import rollup
+from feedback.models import Assignment, Category, Department, HistoryEntry, Issue
 
 S = Issue.Satisfaction
 RATINGS = (S.SATISFIED, S.BASICALLY, S.DISSATISFIED)  # 未联系上 is not a rating
@@ -250,7 +250,7 @@ def cohort(
 
     When ``issues`` is every issue or a scope from ``scoped`` that the rollup can answer, the
     result carries that description (``_rollup_cohort``), and the figures below are read from the
-    rollup (feedback.rollup). Filtering the result further drops it (Django clones a queryset
+    rollup (feedback.figures.rollup). Filtering the result further drops it (Django clones a queryset
     without its extra attributes): such a cohort is computed live, as any other queryset is."""
     base = _rollup_base(issues)
     if base is not None and channel and base.channel and channel != base.channel:
@@ -310,7 +310,7 @@ def scoped(user: Any) -> tuple[QuerySet[Issue], Department | None]:
     issues assigned to its department, with all their assignments, since whether an issue is
     replied depends on all of them). The second value is set for a department member: the
     department table then shows only that department's own row, not the other handlers'."""
-    from .access import Role, issues_for, scope_of
+    from feedback.access import Role, issues_for, scope_of
 
     scope = scope_of(user)
     issues = issues_for(user)

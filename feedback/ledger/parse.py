@@ -46,8 +46,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from .deadlines import MIN_YEAR
-from .models import Category, Channel, DeadlinePolicy, DeadlineUnit, Department, Issue, Requester
+from feedback.deadlines import MIN_YEAR
+from feedback.models import Category, Channel, DeadlinePolicy, DeadlineUnit, Department, Issue, Requester
 
 COLUMNS: tuple[str, ...] = (
     "ref", "channel", "received_on", "requester", "requester_phone", "requester_org", "category", "title",

@@ -22,9 +22,9 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from .deadlines import compute_deadline, working_days_between
-from .models import Assignment, Channel, DeadlineStep, Department, Issue, SignedReply
-from .workcalendar import load_calendar
+from feedback.deadlines import compute_deadline, working_days_between
+from feedback.models import Assignment, Channel, DeadlineStep, Department, Issue, SignedReply
+from feedback.workcalendar import load_calendar
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

@@ -2,7 +2,7 @@
 
 Built from ``Bulletin.figures`` alone, through the same cells as the page
 (``feedback.bulletins.bulletin_tables``): a correction made after publication never reaches it,
-and no figure is computed twice. Layout follows GB/T 9704-2012 as ``feedback.documents`` does:
+and no figure is computed twice. Layout follows GB/T 9704-2012 as ``feedback.documents.printed`` does:
 A4, 仿宋 at 三号 for the text, 小标宋 at 二号 for the title, 黑体 for the headings (一、二、…),
 dates as 2026年6月1日, the page number as "— 1 —" at the foot. The tables use the plain grid
 style with a shaded header row repeated on every page and rows that never split across pages,
@@ -26,9 +26,17 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from .bulletins import BulletinTable, bulletin_tables, month_bounds
-from .documents import BODY_FONT, DOCX_CONTENT_TYPE, HEADING_FONT, TITLE_FONT, _font, _paragraph, chinese_date
-from .models import Bulletin, Channel
+from feedback.bulletins import BulletinTable, bulletin_tables, month_bounds
+from feedback.documents.printed import (
+    BODY_FONT,
+    DOCX_CONTENT_TYPE,
+    HEADING_FONT,
+    TITLE_FONT,
+    _font,
+    _paragraph,
+    chinese_date,
+)
+from feedback.models import Bulletin, Channel
 
 __all__ = ["DOCX_CONTENT_TYPE", "bulletin_docx_bytes", "bulletin_filename", "bulletin_title"]
 

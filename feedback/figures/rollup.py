@@ -1,4 +1,4 @@
-"""The statistics rollup: the figures of ``feedback.statistics`` summed per key, and kept exact.
+"""The statistics rollup: the figures of ``feedback.figures.statistics`` summed per key, and kept exact.
 
 A key is (day received, channel, category): every cohort filter but the department selects whole
 keys. The department tables add the department (per day, and per month for long periods). Each
@@ -59,7 +59,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import (
+from feedback.models import (
     Assignment,
     StatsDepartmentMonthRollup,
     StatsDepartmentRollup,

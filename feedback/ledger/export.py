@@ -12,7 +12,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .models import Assignment, Issue
+from feedback.models import Assignment, Issue
 
 LEDGER_COLUMNS = [
     ("编号", 18), ("渠道", 12), ("受理日期", 12), ("诉求人", 16), ("分类", 12), ("性质", 8), ("标题", 36),
@@ -102,7 +102,7 @@ def importable_ledger_rows(issues: Iterable[Issue]) -> Iterator[list[str]]:
     reply was accepted, else empty. The deadline is written out (not left to the default policy)
     so that the due dates come out the same wherever the file is imported.
     """
-    from .ledger import COLUMNS, formula_guard
+    from feedback.ledger.parse import COLUMNS, formula_guard
 
     yield list(COLUMNS)
     for issue in issues:
