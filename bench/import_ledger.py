@@ -106,7 +106,7 @@ def child(path: str, profile: bool) -> None:
     from feedback.figures import statistics
     from feedback.ledger import parse as ledger
     from feedback.models import Issue
-    from feedback.reference import load_reference_data
+    from feedback.services.reference import load_reference_data
 
     assert ledger.COLUMNS == COLUMNS
 

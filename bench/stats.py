@@ -69,7 +69,7 @@ def populate(issues: int) -> None:
     from django.db import connection
 
     from feedback.access import GROUP_NAMES, Role
-    from feedback.reference import load_reference_data
+    from feedback.services.reference import load_reference_data
 
     with step("migrate"):
         call_command("migrate", verbosity=0)

@@ -7,9 +7,9 @@ bulk-generates the rows in SQL — each open assignment with its ladder as pendi
 rows, as ``services.schedule_steps`` writes them — prints the query plans, then times in the
 same run, alternately:
 
-- the sweep's take pass, ``feedback.sweeps.take_due_steps``: marks the 10,000 due steps taken
+- the sweep's take pass, ``feedback.services.sweeps.take_due_steps``: marks the 10,000 due steps taken
   and their assignments overdue, committing every batch;
-- the sweep's announce pass that follows it, ``feedback.sweeps.announce_steps``: a history row
+- the sweep's announce pass that follows it, ``feedback.services.sweeps.announce_steps``: a history row
   and two notifications per step taken;
 - one set-based ``UPDATE feedback_assignment SET overdue_at = … WHERE <open and past its due
   date>`` doing the same marking and nothing else (the issue's yardstick).
@@ -66,7 +66,7 @@ def populate(rows: int, due_share: float) -> int:
 
     from feedback.access import GROUP_NAMES, Role
     from feedback.models import Category, Department, Membership, Requester
-    from feedback.reference import load_reference_data
+    from feedback.services.reference import load_reference_data
 
     with step("migrate"):
         call_command("migrate", verbosity=0)
@@ -193,7 +193,7 @@ def main() -> None:
     from django.db import connection
 
     from feedback.services import due_steps_sql
-    from feedback.sweeps import announce_steps, take_due_steps
+    from feedback.services.sweeps import announce_steps, take_due_steps
 
     version = connection.cursor().connection.info.server_version
     print(f"database {args.database} on {urlsplit(url).hostname}; PostgreSQL {version}")

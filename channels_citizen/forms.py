@@ -3,7 +3,6 @@ messages (with the field they belong to) the views put back on the form."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -13,12 +12,12 @@ from django.contrib.auth import get_user_model
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from feedback.access import GROUP_NAMES, Role
+from feedback.forms import CODE_SEPARATORS, DepartmentCodesField
 from feedback.models import Category, Department, Issue
 
 from .models import Village, Visit
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-SEPARATORS = re.compile(r"[；;，,、\s]+")
 
 
 class WeekPlanForm(forms.Form):
@@ -96,7 +95,7 @@ class IssueRefsField(forms.CharField):
 
     def clean(self, value: Any) -> Any:
         text = super().clean(value)
-        refs = list(dict.fromkeys(r for r in SEPARATORS.split(text or "") if r))
+        refs = list(dict.fromkeys(r for r in CODE_SEPARATORS.split(text or "") if r))
         if not self.many and len(refs) > 1:
             raise forms.ValidationError("只能填写一个诉求编号。")
         found = {i.ref: i for i in self.issues.filter(ref__in=refs)} if refs else {}
@@ -223,22 +222,6 @@ class ObjectChoiceField(forms.ChoiceField):
     def clean(self, value: Any) -> Any:
         value = super().clean(value)
         return self.objects.get(value) if value else None
-
-
-class DepartmentCodesField(forms.CharField):
-    """Co-handling departments typed as codes, separated by ；/; (keyboard-friendly, no script)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.departments: dict[str, Department] = {}
-        super().__init__(*args, **kwargs)
-
-    def clean(self, value: Any) -> list[Department]:
-        text = super().clean(value)
-        codes = list(dict.fromkeys(c for c in SEPARATORS.split(text or "") if c))
-        unknown = [c for c in codes if c not in self.departments]
-        if unknown:
-            raise forms.ValidationError(f"未知单位代码：{'、'.join(unknown)}")
-        return [self.departments[c] for c in codes]
 
 
 NATURES = [

@@ -19,11 +19,11 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from feedback import access, services
-from feedback.batches import all_or_none
 from feedback.deadlines import WorkCalendar
 from feedback.errors import InvalidInput, NotPermitted
 from feedback.models import Channel, Department, Issue, Notification
-from feedback.notifications import queue_after_commit
+from feedback.services.batches import all_or_none
+from feedback.services.notifications import queue_after_commit
 from feedback.workcalendar import load_calendar
 
 from .access import can_plan, can_read

@@ -126,7 +126,7 @@ def week_list(request: HttpRequest) -> HttpResponse:
              .order_by("-month"))
     page = Paginator(weeks, 24).get_page(request.GET.get("page"))
     months = _next_months(today, UPCOMING_MONTHS)
-    planned = set(NoMeetingWeek.objects.filter(month__in=months).values_list("month", flat=True))
+    planned = set(weeks_for(request.user).filter(month__in=months).values_list("month", flat=True))
     proposals = [(month, services.default_week(month)) for month in months if month not in planned]
     return render(request, "channels/citizen_weeks.html", {
         "page": page, "proposals": proposals, "today": today, "can_plan": can_plan(request.user),

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from django.db.models import Count, QuerySet
 from django.db.models.functions import ExtractMonth, ExtractYear
 
+from feedback.figures.report import lead_result_is
 from feedback.models import Channel, Issue, SignedReply
-from feedback.report import lead_result_is
 
 
 @dataclass(frozen=True)

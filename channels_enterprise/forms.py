@@ -3,7 +3,6 @@ themselves (credit code, inactive leaders, dates) are the services', which are c
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
@@ -12,14 +11,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from feedback.access import GROUP_NAMES, Role
-from feedback.forms import PortalForm
+from feedback.forms import DepartmentCodesField, PortalForm
 from feedback.models import Category, Department, Issue
 
 from .creditcode import credit_code_problem, normalise
 from .models import Enterprise, EnterpriseDay
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-SEPARATORS = re.compile(r"[；;，,、\s]+")
 
 ENTERPRISE_SORTS = {
     "name": "企业名称",
@@ -131,21 +129,6 @@ class HeldForm(forms.Form):
 
 
 # --- batch intake of problems -------------------------------------------------------------------
-
-class DepartmentCodesField(forms.CharField):
-    """Co-handling departments typed as codes, separated by ；/; (keyboard-friendly, no script)."""
-
-    def clean(self, value: Any) -> list[Department]:
-        text = super().clean(value)
-        codes = [c for c in SEPARATORS.split(text or "") if c]
-        if not codes:
-            return []
-        found = {d.code: d for d in Department.objects.filter(code__in=codes)}
-        unknown = [c for c in codes if c not in found]
-        if unknown:
-            raise forms.ValidationError(f"未知单位代码：{'、'.join(unknown)}")
-        return [found[c] for c in codes]
-
 
 class ProblemRowForm(forms.Form):
     enterprise = forms.ModelChoiceField(label="企业", queryset=Enterprise.objects.filter(active=True),

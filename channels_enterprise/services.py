@@ -15,11 +15,11 @@ from django.utils import timezone
 
 from feedback import services as core
 from feedback.access import GROUP_NAMES, Role, scope_of
-from feedback.batches import all_or_none
 from feedback.errors import InvalidInput, NotPermitted
 from feedback.models import Category, Channel, Department, Issue, Notification, Requester
-from feedback.notifications import queue_after_commit
 from feedback.privacy import mask_phone
+from feedback.services.batches import all_or_none
+from feedback.services.notifications import queue_after_commit
 from feedback.workcalendar import load_calendar
 
 from .creditcode import credit_code_problem, normalise

@@ -22,7 +22,7 @@ from feedback.errors import WorkflowError
 from feedback.figures import statistics
 from feedback.forms import add_service_error, submit_batch
 from feedback.models import Assignment, Channel, SignedReply
-from feedback.views import query_without_page
+from feedback.views.common import query_without_page
 
 from . import access, figures, services
 from .exports import EXPORT_LIMIT, registry_workbook

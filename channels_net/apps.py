@@ -9,7 +9,6 @@ class ChannelsNetConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from feedback import states
         from feedback.channels import ChannelPlugin, register
         from feedback.models import Channel
 
@@ -21,7 +20,6 @@ class ChannelsNetConfig(AppConfig):
         register(ChannelPlugin(Channel.NET, "网民座谈会", "channels_net:home", seed_demo_sessions,
                                sessions=forum_sessions, attendance=forum_attendance,
                                report_figures=report_figures.report_figures,
-                               report_items=report_figures.report_items))
-        # The timeline's label for a merge (并单) recorded by this channel; the core's table of
-        # non-status actions is open to channels the way the registry is.
-        states.OTHER_ACTIONS.setdefault(MERGED_ACTION, MERGED_LABEL)
+                               report_items=report_figures.report_items,
+                               # The timeline's label for a merge (并单) recorded by this channel.
+                               history_actions={MERGED_ACTION: MERGED_LABEL}))

@@ -4,9 +4,12 @@ import re
 import secrets
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core import signing
 
-from feedback.models import Category
+from feedback.access import GROUP_NAMES, Role
+from feedback.forms import DepartmentCodesField
+from feedback.models import Category, Department
 
 CHALLENGE_SALT = "channels_net.public.challenge"
 CHALLENGE_MAX_AGE = 30 * 60  # seconds: a form left open longer gets a new question
@@ -85,17 +88,12 @@ class PublishForm(forms.Form):
 
 # --- forums and batch intake --------------------------------------------------------------------
 
-SEPARATORS = re.compile(r"[；;，,、\s]+")
 # <input type="date"> only takes YYYY-MM-DD: without the format Django renders the zh-hans input
 # format (2026/11/29), which the browser drops, so editing a recorded forum lost its date.
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def leaders_queryset() -> object:
-    from django.contrib.auth import get_user_model
-
-    from feedback.access import GROUP_NAMES, Role
-
     # Inactive leaders stay selectable so that the service refuses them with its reason.
     return get_user_model().objects.filter(groups__name=GROUP_NAMES[Role.LEADER]).order_by("username")
 
@@ -140,8 +138,6 @@ class ForumForm(forms.Form):
     minutes = forms.CharField(label="纪要", required=False, widget=forms.Textarea(attrs={"rows": 6}))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        from feedback.models import Department
-
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["chair"].queryset = leaders_queryset()
         self.fields["leaders"].queryset = leaders_queryset()
@@ -150,23 +146,6 @@ class ForumForm(forms.Form):
 
     def clean_representatives(self) -> list[tuple[str, str, str]]:
         return parse_representatives(self.cleaned_data["representatives"])
-
-
-class DepartmentCodesField(forms.CharField):
-    """Co-handling departments typed as codes, separated by ；/; (keyboard-friendly, no JS)."""
-
-    def clean(self, value: object) -> list:
-        from feedback.models import Department
-
-        text = super().clean(value)
-        codes = [c for c in SEPARATORS.split(text or "") if c]
-        if not codes:
-            return []
-        found = {d.code: d for d in Department.objects.filter(code__in=codes)}
-        unknown = [c for c in codes if c not in found]
-        if unknown:
-            raise forms.ValidationError(f"未知单位代码：{'、'.join(unknown)}")
-        return [found[c] for c in codes]
 
 
 class ForumRequestForm(forms.Form):
@@ -180,8 +159,6 @@ class ForumRequestForm(forms.Form):
                                     widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        from feedback.models import Department
-
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["category"].queryset = Category.objects.filter(active=True).select_related("parent")
         self.fields["lead"].queryset = (Department.objects.filter(active=True)

@@ -18,10 +18,10 @@ from django.utils import timezone
 
 from feedback import services, states
 from feedback.access import GROUP_NAMES, Role, can_register, issues_for, registrable_channels
-from feedback.batches import all_or_none
 from feedback.errors import IllegalTransition, InvalidInput, NotPermitted
 from feedback.models import Category, Channel, Department, Issue, Requester
 from feedback.privacy import redact
+from feedback.services.batches import all_or_none
 
 from .models import Forum, NetIntake, NetRepresentative, PublicSubmission
 

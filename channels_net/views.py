@@ -18,7 +18,7 @@ from feedback.forms import add_service_error, submit_batch
 from feedback.models import Channel, Issue
 
 from . import services
-from .access import can_manage_forums, can_read_forums, forums_for
+from .access import can_manage_forums, can_read_forums, forums_for, submissions_for
 from .forms import DeclineForm, ForumForm, ForumRequestFormSet, MergeForm, PublishForm
 from .models import Forum, NetIntake, PublicSubmission
 
@@ -131,7 +131,7 @@ MERGE_SUGGESTIONS = 300
 def submission_list(request: HttpRequest) -> HttpResponse:
     """Triage of suggestions sent through the public portal (网信办)."""
     _require_net_office(request)
-    rows = PublicSubmission.objects.select_related("category", "issue", "merged_into", "forum")
+    rows = submissions_for(request.user).select_related("category", "issue", "merged_into", "forum")
     # Issues a suggestion may be merged into (并单), offered as the reference field's suggestions:
     # the open net issues the user may see, most recent first (the service checks again).
     targets = (issues_for(request.user).filter(channel=Channel.NET).exclude(status=Issue.Status.CLOSED)

@@ -11,7 +11,16 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
-from feedback.models import Assignment, Department, ExtensionRequest, Issue, Objection, SignedReply
+from feedback.models import (
+    Assignment,
+    Channel,
+    Department,
+    ExtensionRequest,
+    HistoryEntry,
+    Issue,
+    Objection,
+    SignedReply,
+)
 
 
 class Role:
@@ -48,7 +57,7 @@ class Scope:
 
 def scope_of(user: Any) -> Scope:
     """The user's role and department, computed once per user object."""
-    cached = getattr(user, "_zt_scope", None)
+    cached: Scope | None = getattr(user, "_zt_scope", None)
     if cached is not None:
         return cached
     scope = _compute_scope(user)
@@ -145,8 +154,6 @@ def can_register(user: Any) -> bool:
 
 
 def registrable_channels(user: Any) -> list[str]:
-    from feedback.models import Channel
-
     scope = scope_of(user)
     if scope.role == Role.ADMIN:
         return list(Channel.values)
@@ -168,3 +175,13 @@ def is_member_of(user: Any, department: Department) -> bool:
 
 def is_read_only(user: Any) -> bool:
     return scope_of(user).role == Role.LEADER
+
+
+def history_for(user: Any, issue: Issue) -> Any:
+    """The issue's timeline as ``user`` may read it: a department sees the issue's own rows and
+    those of its own assignment, never another department's (an accused unit's, a co-handler's)."""
+    history = HistoryEntry.objects.filter(issue=issue).order_by("at", "id")
+    scope = scope_of(user)
+    if scope.role == Role.DEPARTMENT:
+        history = history.filter(Q(assignment__isnull=True) | Q(assignment__department=scope.department))
+    return history

@@ -16,17 +16,7 @@ from django.urls import path
 from django.utils import timezone
 
 from feedback.access import Role, scope_of
-from feedback.calendar_notice import (
-    FIRST_YEAR,
-    LAST_YEAR,
-    SOURCE_MAX,
-    NoticeError,
-    base_is_workday,
-    delete_county_day,
-    load_year,
-    parse_notice,
-    save_county_day,
-)
+from feedback.calendar_notice import FIRST_YEAR, LAST_YEAR, SOURCE_MAX, NoticeError, base_is_workday, parse_notice
 from feedback.deadlines import WEEKDAYS
 from feedback.models import (
     Assignment,
@@ -44,6 +34,7 @@ from feedback.models import (
     Objection,
     SignedReply,
 )
+from feedback.services.calendar import delete_county_day, load_year, save_county_day
 
 admin.site.site_header = "直通车管理后台"
 admin.site.site_title = "直通车"

@@ -18,6 +18,7 @@ dates, history rows, the departments' notifications) is still done by one servic
 ``calendar_changed`` hook (feedback.channels) re-dates the sessions it planned on those dates.
 """
 
+
 from __future__ import annotations
 
 import datetime
@@ -25,25 +26,33 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from feedback import services
-from feedback.access import GROUP_NAMES, Role, scope_of
-from feedback.channels import announce_calendar_change
+from feedback.access import Role, scope_of
 from feedback.deadlines import FIXED_HOLIDAYS, WEEKDAYS
-from feedback.models import CalendarDay, CalendarYear, Notification
-from feedback.notifications import queue_after_commit
+from feedback.models import CalendarDay, CalendarYear
 
 FIRST_YEAR, LAST_YEAR = 2004, 2099
+
+
 REST_WORDS = {"休": False, "休息": False, "rest": False}
+
+
 WORK_WORDS = {"班": True, "上班": True, "work": True}
+
+
 KINDS = {**REST_WORDS, **WORK_WORDS}
+
+
 NAME_MAX = CalendarDay._meta.get_field("name").max_length
+
+
 SOURCE_MAX = CalendarYear._meta.get_field("source").max_length
+
+
 WARN_FROM_MONTH = 11  # the State Council publishes between late October and mid-December
+
+
 MISSING_KIND = "calendar_missing"
 
 
@@ -69,18 +78,6 @@ class NoticeDay:
     @property
     def kind_label(self) -> str:
         return "调休上班" if self.is_workday else "休息"
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    year: int
-    rest_days: int
-    work_days: int
-    replaced: int  # national rows of that year that were there before
-    recomputed: int  # open assignments whose deadline changed
-
-
-# --- parsing (pure) ------------------------------------------------------------------------------
 
 
 def check_year(year: int) -> None:
@@ -148,51 +145,6 @@ def _problem(fields: list[str], year: int, seen: dict[datetime.date, int]) -> st
 # --- writes --------------------------------------------------------------------------------------
 
 
-def load_year(*, actor: Any, year: int, lines: str | Iterable[str], source: str) -> LoadResult:
-    """Replace the national rows of ``year`` with the notice, mark the year loaded and recompute
-    every open deadline that counts days in it, in one transaction (all or nothing).
-
-    County overrides of that year are kept: they still win over the new national rows.
-    """
-    days = parse_notice(lines, year=year)
-    source = (source.strip() or f"国务院办公厅关于{year}年部分节假日安排的通知")[:SOURCE_MAX]
-    with transaction.atomic():
-        national = CalendarDay.objects.filter(source=CalendarDay.Source.NATIONAL, date__year=year)
-        replaced, _ = national.delete()
-        CalendarDay.objects.bulk_create([
-            CalendarDay(date=d.date, is_workday=d.is_workday, name=d.name, source=CalendarDay.Source.NATIONAL)
-            for d in days
-        ])
-        CalendarYear.objects.update_or_create(year=year, defaults={"source": source, "loaded_at": timezone.now()})
-        recomputed = services.recompute_deadlines(actor=actor, years={year})
-        announce_calendar_change({year})
-    return LoadResult(year=year, rest_days=sum(not d.is_workday for d in days),
-                      work_days=sum(d.is_workday for d in days), replaced=replaced, recomputed=recomputed)
-
-
-def save_county_day(*, actor: Any, day: CalendarDay, previous_date: datetime.date | None = None) -> int:
-    """Add or change a county override and recompute the deadlines of its year (and of the year it
-    was moved from). Returns the number of assignments whose deadline changed."""
-    with transaction.atomic():
-        day.source = CalendarDay.Source.COUNTY
-        day.save()
-        years = {day.date.year} | ({previous_date.year} if previous_date else set())
-        recomputed = services.recompute_deadlines(actor=actor, years=years)
-        announce_calendar_change(years)
-        return recomputed
-
-
-def delete_county_day(*, actor: Any, day: CalendarDay) -> int:
-    """Remove a county override (national rows are never deleted here) and recompute its year."""
-    if day.source != CalendarDay.Source.COUNTY:
-        raise ValueError("只能删除本县调整，国务院安排请通过载入通知替换。")
-    with transaction.atomic():
-        day.delete()
-        recomputed = services.recompute_deadlines(actor=actor, years={day.date.year})
-        announce_calendar_change({day.date.year})
-        return recomputed
-
-
 def base_is_workday(day: datetime.date) -> bool:
     """Whether ``day`` is a working day without any county override (national row, else the
     Monday–Friday fallback with the fixed-date holidays of a year not yet loaded)."""
@@ -218,10 +170,10 @@ def missing_years(today: datetime.date, known_years: Iterable[int]) -> list[int]
 def calendar_warning(today: datetime.date, known_years: Iterable[int]) -> str | None:
     """The banner text for administrators, or None when every year that matters is loaded."""
     missing = missing_years(today, known_years)
-    return _warning_text(missing[0], today) if missing else None
+    return warning_text(missing[0], today) if missing else None
 
 
-def _warning_text(year: int, today: datetime.date) -> str:
+def warning_text(year: int, today: datetime.date) -> str:
     if year <= today.year:
         return f"{year}年节假日安排尚未载入，期限按周一至周五暂算。请尽快载入国务院公布的安排。"
     return f"{year}年节假日安排尚未载入，跨年期限按周一至周五暂算。请在国务院公布后载入。"
@@ -236,40 +188,3 @@ def warning_for(user: Any, today: datetime.date | None = None) -> str | None:
     due = [today.year, today.year + 1]
     known = CalendarYear.objects.filter(year__in=due).values_list("year", flat=True)
     return calendar_warning(today, known)
-
-
-def administrators() -> Any:
-    return get_user_model().objects.filter(
-        Q(is_superuser=True) | Q(groups__name=GROUP_NAMES[Role.ADMIN]), is_active=True).distinct()
-
-
-def warn_missing_calendar(today: datetime.date | None = None) -> int:
-    """The daily check: one system notification per administrator per missing year.
-
-    Idempotent by the notification's unique key (recipient, kind, deadline_version) for rows
-    without an assignment; ``deadline_version`` carries the missing year. Returns the number of
-    notifications created by this run.
-    """
-    today = today or timezone.localdate()
-    known = CalendarYear.objects.filter(year__in=[today.year, today.year + 1]).values_list("year", flat=True)
-    missing = missing_years(today, known)
-    if not missing:
-        return 0
-    admin_ids = list(administrators().values_list("pk", flat=True))
-    created = 0
-    with transaction.atomic():
-        for year in missing:
-            already = set(Notification.objects.filter(
-                kind=MISSING_KIND, deadline_version=year, assignment__isnull=True, recipient_id__in=admin_ids,
-            ).values_list("recipient_id", flat=True))
-            message = _warning_text(year, today)
-            rows = [Notification(recipient_id=pk, kind=MISSING_KIND, deadline_version=year,
-                                 title=f"{year}年节假日安排尚未载入",
-                                 body=f"{message}载入方法：系统管理 → 工作日历年份 → 载入国务院节假日安排。")
-                    for pk in admin_ids if pk not in already]
-            # A concurrent run that got there first hits the unique key and is skipped.
-            Notification.objects.bulk_create(rows, ignore_conflicts=True)
-            created += len(rows)
-        if created:
-            queue_after_commit()
-    return created

@@ -8,7 +8,7 @@ tells the channels through it when the working-day calendar of a year changed.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +82,9 @@ class ChannelPlugin:
     # Called by feedback.calendar_notice inside the calendar's transaction, after the deadlines were
     # recomputed, so that a failure leaves the calendar unchanged too.
     calendar_changed: Callable[[set[int]], None] | None = None
+    # History actions the channel records beside the core's (feedback.states), with their labels
+    # in the timeline, e.g. {"merged": "并单"}.
+    history_actions: Mapping[str, str] = field(default_factory=dict)
 
 
 REGISTRY: dict[str, ChannelPlugin] = {}
@@ -89,6 +92,14 @@ REGISTRY: dict[str, ChannelPlugin] = {}
 
 def register(plugin: ChannelPlugin) -> None:
     REGISTRY[plugin.channel] = plugin
+
+
+def history_action_label(action: str) -> str | None:
+    """The timeline's label of an action a channel declared, or None."""
+    for plugin in REGISTRY.values():
+        if action in plugin.history_actions:
+            return plugin.history_actions[action]
+    return None
 
 
 def announce_calendar_change(years: set[int]) -> None:

@@ -5,15 +5,14 @@ from typing import Any
 from django.http import HttpRequest
 
 from feedback.access import scope_of
+from feedback.calendar_notice import warning_for
+from feedback.models import Notification
 
 
 def portal(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from feedback.calendar_notice import warning_for
-    from feedback.models import Notification
-
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
     return {
         "scope": scope_of(user),

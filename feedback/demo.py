@@ -18,12 +18,12 @@ from django.utils import timezone
 
 from feedback import services
 from feedback.access import GROUP_NAMES, Role
-from feedback.bulletins import previous_month
 from feedback.channels import REGISTRY
+from feedback.figures.bulletins import previous_month
 from feedback.models import Bulletin, Category, Channel, Department, Issue, Membership, SignedReply
-from feedback.reference import load_reference_data
+from feedback.passwords import DEMO_PASSWORD
+from feedback.services.reference import load_reference_data
 
-DEMO_PASSWORD = "zhitongche-demo"  # noqa: S105 - documented demo password, refused when DEBUG is off
 DEMO_ISSUES = 48
 
 SAMPLES = {

@@ -36,7 +36,7 @@ class NotPermitted(WorkflowError):
 
 class BatchRejected(InvalidInput):
     """Some rows of a batch were refused and nothing of the batch was written. ``rows`` maps the
-    row's index to its error (``feedback.batches.all_or_none``)."""
+    row's index to its error (``feedback.services.batches.all_or_none``)."""
 
     def __init__(self, rows: dict[int, InvalidInput], what: str = "诉求") -> None:
         self.rows = rows

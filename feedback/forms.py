@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -21,6 +22,8 @@ from feedback.models import (
     Requester,
     SignedReply,
 )
+from feedback.passwords import DEMO_PASSWORD
+from feedback.selectors import SORTS
 
 T = TypeVar("T")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -47,8 +50,6 @@ class PortalForm(forms.Form):
 
 class PortalLoginForm(AuthenticationForm):
     def clean(self) -> dict[str, Any]:
-        from feedback.demo import DEMO_PASSWORD
-
         if not settings.DEBUG and self.cleaned_data.get("password") == DEMO_PASSWORD:
             raise forms.ValidationError("演示账号仅限开发环境使用，请联系管理员开通正式账号。", code="demo")
         return super().clean()
@@ -58,6 +59,34 @@ def handling_departments() -> Any:
     return Department.objects.filter(active=True).exclude(kind=Department.Kind.OFFICE).order_by(
         "kind", "sort_order"
     )
+
+
+# Department codes typed in a batch grid: ；/;/，/,/、 or spaces between them.
+CODE_SEPARATORS = re.compile(r"[；;，,、\s]+")
+
+
+class DepartmentCodesField(forms.CharField):
+    """Co-handling departments typed as codes (keyboard-friendly, no script), shared by the three
+    channels' batch intakes. A form that already holds the departments for its rows sets
+    ``departments`` (code → department) and no query is made per row; otherwise the codes are
+    looked up."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.departments: dict[str, Department] | None = None
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value: Any) -> list[Department]:
+        text = super().clean(value)
+        # Repeats are kept: the service names a co-handler given twice (协办单位“…”重复).
+        codes = [c for c in CODE_SEPARATORS.split(text or "") if c]
+        if not codes:
+            return []
+        found = (self.departments if self.departments is not None
+                 else {d.code: d for d in Department.objects.filter(code__in=codes)})
+        unknown = [c for c in codes if c not in found]
+        if unknown:
+            raise forms.ValidationError(f"未知单位代码：{'、'.join(unknown)}")
+        return [found[c] for c in codes]
 
 
 class DepartmentChoiceMixin(PortalForm):
@@ -175,14 +204,6 @@ class FollowUpForm(PortalForm):
 
 class CloseForm(PortalForm):
     closed_on = forms.DateField(label="办结日期", widget=DATE_WIDGET, required=False)
-
-
-SORTS = {
-    "-received_on": "受理日期（新→旧）",
-    "received_on": "受理日期（旧→新）",
-    "ref": "编号",
-    "status": "状态",
-}
 
 
 class IssueFilterForm(PortalForm):

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import models
+from django.contrib.auth.models import User
 
+from feedback.channels import history_action_label
 from feedback.errors import IllegalTransition
-from feedback.figures import rollup
 from feedback.models import Assignment, HistoryEntry, Issue
 
 A = Assignment.Status
@@ -72,10 +72,12 @@ OTHER_ACTIONS = {
 
 def action_label(action: str) -> str:
     move = ASSIGNMENT_MOVES.get(action) or ISSUE_MOVES.get(action)
-    return move.label if move else OTHER_ACTIONS.get(action, action)
+    if move:
+        return move.label
+    return OTHER_ACTIONS.get(action) or history_action_label(action) or action
 
 
-def move(obj: Issue | Assignment, action: str, *, actor: models.Model | None, note: str = "",
+def move(obj: Issue | Assignment, action: str, *, actor: User | None, note: str = "",
          also: tuple[str, ...] = ()) -> bool:
     """Apply ``action`` to ``obj`` (already locked by the caller) and record it.
 
@@ -108,18 +110,13 @@ def move(obj: Issue | Assignment, action: str, *, actor: models.Model | None, no
         to_status=step.target,
         note=note,
     )
-    # The statistics rollup, in this transaction: the keys this change marked (migration 0008's
-    # triggers) are summed again; one query when nothing that counts has changed.
-    rollup.refresh()
     return True
 
 
-def record(issue: Issue, action: str, *, actor: models.Model | None, assignment: Assignment | None = None,
+def record(issue: Issue, action: str, *, actor: User | None, assignment: Assignment | None = None,
            note: str = "") -> HistoryEntry:
     """A history row for an event that is not a status change (registration, a rejected file…)."""
-    entry = HistoryEntry.objects.create(issue=issue, assignment=assignment, actor=actor, action=action, note=note)
-    rollup.refresh()  # as in move(): a registration, a new assignment, an extension move figures
-    return entry
+    return HistoryEntry.objects.create(issue=issue, assignment=assignment, actor=actor, action=action, note=note)
 
 
 def _extra_fields(obj: Issue | Assignment) -> list[str]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from feedback import calendar_notice, notifications, sweeps
+from feedback import services
+from feedback.figures import rollup
+from feedback.services import notifications, sweeps
 
 
 @shared_task(acks_late=True)
@@ -15,7 +17,7 @@ def send_pending_emails() -> int:
 @shared_task(acks_late=True)
 def sweep_deadlines(batch: int = 2000) -> dict[str, object]:
     """Take every reminder, overdue mark and escalation that has come due, then announce them.
-    Safe to run twice or in parallel (see feedback.sweeps); the emails are queued after each
+    Safe to run twice or in parallel (see feedback.services.sweeps); the emails are queued after each
     batch of announcements commits."""
     return sweeps.sweep_deadlines(batch=batch).as_dict()
 
@@ -23,14 +25,12 @@ def sweep_deadlines(batch: int = 2000) -> dict[str, object]:
 @shared_task(acks_late=True)
 def warn_missing_calendar() -> int:
     """From 1 November: tell administrators once per year that next year's calendar is missing."""
-    return calendar_notice.warn_missing_calendar()
+    return services.warn_missing_calendar()
 
 
 @shared_task(acks_late=True)
 def draft_month_end_bulletins() -> int:
     """On the 1st at 07:00: draft last month's bulletins once (unique on month and channel)."""
-    from feedback import services
-
     return len(services.draft_month_end_bulletins())
 
 
@@ -38,23 +38,26 @@ def draft_month_end_bulletins() -> int:
 def build_export(job_id: int) -> None:
     """Build one export job's workbook. A redelivered message, or a job the catch-up already took,
     finds the row no longer queued and returns (the claim is a conditional UPDATE)."""
-    from feedback import services
-
     services.run_export(job_id=job_id)
 
 
 @shared_task(acks_late=True)
 def run_queued_exports() -> int:
     """Catch-up: build the export jobs whose message was lost (broker down when they were asked for)."""
-    from feedback import services
-
     return services.run_queued_exports()
+
+
+@shared_task(acks_late=True)
+def refresh_stats_rollup() -> int:
+    """Every minute: sum again the rollup keys that writes have marked since the last run (the
+    triggers of migration 0008 mark them; the figures read a marked key live until then, so they are
+    exact at every moment). Out of the services' transactions: a write never waits for the rollup.
+    Returns how many keys."""
+    return rollup.refresh()
 
 
 @shared_task(acks_late=True)
 def rebuild_stats_rollup() -> int:
     """Nightly: sum the statistics rollup from scratch and correct the rows that differ (writes
     made outside the services, which the statistics read live until then). Returns the rows changed."""
-    from feedback.figures import rollup
-
     return rollup.rebuild().changed

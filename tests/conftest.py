@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from feedback.access import GROUP_NAMES, Role
 from feedback.models import Department, Membership
-from feedback.reference import load_reference_data
+from feedback.services.reference import load_reference_data
 
 
 def _on_postgres() -> bool:

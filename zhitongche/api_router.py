@@ -16,6 +16,9 @@ swagger = SpectacularSwaggerSplitView.as_view(
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", swagger, name="api-docs"),
+    # Every channel's API is mounted here, beside the core's: the core never names a channel.
     path("net/", include("channels_net.api.urls")),
+    path("enterprise/", include("channels_enterprise.api.urls")),
+    path("citizen/", include("channels_citizen.api.urls")),
     path("", include("feedback.api.urls")),
 ]

@@ -45,6 +45,9 @@ app.conf.beat_schedule = {
     # (one per month, so a rerun creates nothing twice and a missed run is made up the next day).
     "plan-no-meeting-weeks": {"task": "channels_citizen.tasks.plan_no_meeting_weeks",
                               "schedule": crontab(hour=7, minute=50)},
+    # Every minute: sum the statistics rollup keys marked by the writes since the last run
+    # (feedback.figures.rollup.refresh). Until then the figures read those keys live: exact, slower.
+    "refresh-stats-rollup": {"task": "feedback.tasks.refresh_stats_rollup", "schedule": 60.0},
     # Nightly at 02:30 Asia/Shanghai: rebuild the statistics rollup from scratch, writing only the
     # rows that differ (feedback.figures.rollup.rebuild; nothing, when every write went through the
     # services). It catches admin edits and raw SQL, which the statistics read live until then.

@@ -26,6 +26,7 @@ from feedback.errors import InvalidInput
 from feedback.models import Department, Issue
 
 from .. import services
+from ..access import villages_for, visits_for, weeks_for
 from ..models import NoMeetingWeek, Village, Visit
 from . import serializers as s
 
@@ -78,8 +79,8 @@ class WeekViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     search_fields: list[str] = []
 
     def get_queryset(self) -> QuerySet[NoMeetingWeek]:
-        return NoMeetingWeek.objects.prefetch_related("roster__leader", "roster__township",
-                                                      "roster__departments")
+        return weeks_for(self.request.user).prefetch_related("roster__leader", "roster__township",
+                                                                    "roster__departments")
 
     @extend_schema(summary="生成某月无会周",
                    description="按该月最后五个工作日生成（待管理员确认）；已存在则返回原记录。",
@@ -131,16 +132,16 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     search_fields: list[str] = []
 
     def get_queryset(self) -> QuerySet[Visit]:
-        return Visit.objects.prefetch_related("cases", "courtyard_meetings")
+        return visits_for(self.request.user).prefetch_related("cases", "courtyard_meetings")
 
     @extend_schema(summary="登记接访活动", description="接访日期必须在所属无会周内。",
                    request=s.VisitCreateSerializer, responses={201: s.VisitSerializer})
     def create(self, request: Request) -> Response:
         data = _valid(s.VisitCreateSerializer, request)
-        week = get_object_or_404(NoMeetingWeek, pk=data["week"])
+        week = get_object_or_404(weeks_for(request.user), pk=data["week"])
         village = None
         if data["village"] is not None:
-            village = Village.objects.filter(pk=data["village"]).first()
+            village = villages_for(request.user).filter(pk=data["village"]).first()
             if village is None:
                 raise InvalidInput("未找到该村。", field="village")
         visit = services.record_visit(
@@ -168,7 +169,7 @@ class VillageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     search_fields = ["name"]
 
     def get_queryset(self) -> QuerySet[Village]:
-        return Village.objects.select_related("township")
+        return villages_for(self.request.user).select_related("township")
 
     @extend_schema(summary="新增村", request=s.VillageCreateSerializer, responses={201: s.VillageSerializer})
     def create(self, request: Request) -> Response:

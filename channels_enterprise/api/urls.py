@@ -6,6 +6,8 @@ from rest_framework.routers import SimpleRouter
 
 from . import views
 
+app_name = "enterprise_api"
+
 router = SimpleRouter()
 router.register("enterprises", views.EnterpriseViewSet, basename="enterprise")
 router.register("days", views.EnterpriseDayViewSet, basename="enterprise-day")

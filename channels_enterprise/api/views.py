@@ -114,7 +114,7 @@ class EnterpriseDayViewSet(viewsets.ReadOnlyModelViewSet):
             # The shape DRF gives a nested list's field errors: {"problems": {row index: {field: [message]}}}.
             per_row = {i: body_for(e) for i, e in exc.rows.items()}
             return Response({"detail": exc.message, "problems": per_row}, status=status.HTTP_400_BAD_REQUEST)
-        fresh = _problems(EnterpriseIntake.objects.filter(pk__in=[i.pk for i in intakes]))
+        fresh = _problems(access.intakes_for(request.user).filter(pk__in=[i.pk for i in intakes]))
         return Response(s.ProblemSerializer(fresh, many=True).data, status=status.HTTP_201_CREATED)
 
 

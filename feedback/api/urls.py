@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import include, path
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from feedback.api import stats, views
@@ -25,8 +25,5 @@ urlpatterns = [
     path("stats/categories/", stats.CategoryStatsView.as_view(), name="stats-categories"),
     path("stats/townships/", stats.TownshipStatsView.as_view(), name="stats-townships"),
     path("stats/months/", stats.MonthStatsView.as_view(), name="stats-months"),
-    # A channel's routes, by dotted name only: the core never imports a channel (STYLE.md 1).
-    path("citizen/", include("channels_citizen.api.urls")),
-    path("enterprise/", include("channels_enterprise.api.urls")),
     *router.urls,
 ]

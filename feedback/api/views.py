@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import django_filters
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
-from feedback import access, services
+from feedback import access, selectors, services
 from feedback.api import serializers as s
 from feedback.api.permissions import CanManageIssue, CanRegisterIssues, IsAssignedDepartmentMember
 from feedback.documents.downloads import reply_file_response
@@ -369,8 +369,7 @@ class IssueFilter(django_filters.FilterSet):
         fields = ["channel", "status", "nature", "category", "department", "received_from", "received_to"]
 
     def filter_department(self, queryset: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
-        return queryset.filter(
-            Exists(Assignment.objects.filter(issue=OuterRef("pk"), department__code=value)))
+        return queryset.filter(selectors.handled_by_q(department__code=value))
 
 
 @extend_schema_view(
@@ -388,7 +387,7 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
     ordering = ["-received_on", "-id"]
 
     def get_queryset(self) -> QuerySet[Issue]:
-        issues = access.issues_for(self.request.user).select_related("category", "requester")
+        issues = selectors.issue_list(self.request.user, {})
         return s.with_visible_assignments(issues, self.request.user)
 
     def get_serializer_context(self) -> dict[str, Any]:

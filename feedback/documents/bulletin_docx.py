@@ -26,7 +26,6 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from feedback.bulletins import BulletinTable, bulletin_tables, month_bounds
 from feedback.documents.printed import (
     BODY_FONT,
     DOCX_CONTENT_TYPE,
@@ -36,6 +35,7 @@ from feedback.documents.printed import (
     _paragraph,
     chinese_date,
 )
+from feedback.figures.bulletins import BulletinTable, bulletin_tables, month_bounds
 from feedback.models import Bulletin, Channel
 
 __all__ = ["DOCX_CONTENT_TYPE", "bulletin_docx_bytes", "bulletin_filename", "bulletin_title"]

@@ -22,7 +22,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from feedback.deadlines import compute_deadline, working_days_between
+from feedback import selectors
+from feedback.deadlines import working_days_between
 from feedback.models import Assignment, Channel, DeadlineStep, Department, Issue, SignedReply
 from feedback.workcalendar import load_calendar
 
@@ -59,16 +60,10 @@ def office_name(issue: Issue) -> str:
 
 
 def deadline_explanation(assignment: Assignment) -> tuple[str, ...]:
-    """The same explanation the issue page gives: policy, start, rest days skipped, extension."""
-    calendar = load_calendar(assignment.assigned_on, assignment.due_date + datetime.timedelta(days=60))
-    lines = compute_deadline(
-        assignment.assigned_on, assignment.deadline_amount, assignment.deadline_unit, calendar,
-        policy_name=str(assignment.policy) if assignment.policy_id else "",
-    ).explanation
-    if assignment.due_date != assignment.original_due_date:
-        lines = (*lines, f"已批准延期：办理期限延至 {chinese_date(assignment.due_date)}"
-                         f"（原定 {chinese_date(assignment.original_due_date)}）")
-    return lines
+    """The same explanation the issue page gives (``selectors.explain_deadlines``), dates written
+    the Chinese way."""
+    selectors.explain_deadlines([assignment], date_text=chinese_date)
+    return assignment.explanation  # type: ignore[attr-defined]
 
 
 def _departments_of(issue: Issue) -> tuple[str, list[str]]:

@@ -49,12 +49,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from feedback.access import Role, issues_for, scope_of
 from feedback.figures import rollup
-from feedback.models import Assignment, Category, Department, HistoryEntry, Issue
+from feedback.models import Assignment, Category, Department, HistoryEntry, Issue, SignedReply
 
 S = Issue.Satisfaction
 RATINGS = (S.SATISFIED, S.BASICALLY, S.DISSATISFIED)  # 未联系上 is not a rating
@@ -310,8 +311,6 @@ def scoped(user: Any) -> tuple[QuerySet[Issue], Department | None]:
     issues assigned to its department, with all their assignments, since whether an issue is
     replied depends on all of them). The second value is set for a department member: the
     department table then shows only that department's own row, not the other handlers'."""
-    from feedback.access import Role, issues_for, scope_of
-
     scope = scope_of(user)
     issues = issues_for(user)
     # What the rollup can answer: every issue, or one channel's, less the accusations of the
@@ -579,3 +578,19 @@ def open_assignments(issues: QuerySet[Issue], *, as_of: datetime.date | None = N
     if overdue_only:
         rows = rows.filter(due_date__lt=as_of)
     return rows.select_related("issue", "department").order_by("due_date", "id")
+
+
+def lead_result_is(result: str) -> Q:
+    """Issues whose lead assignment is accepted and whose latest accepted reply has ``result``."""
+    latest = (SignedReply.objects.filter(assignment=OuterRef("pk"), review_status=SignedReply.Review.ACCEPTED)
+              .order_by("-version").values("result")[:1])
+    leads = (Assignment.objects.filter(issue=OuterRef("pk"), role=Assignment.Role.LEAD,
+                                       status=Assignment.Status.ACCEPTED)
+             .annotate(latest_result=Subquery(latest)).filter(latest_result=result))
+    return Q(Exists(leads))
+
+
+def fully_replied_q() -> Q:
+    """Replied as the dashboard counts it today: an assignment, and none still without an accepted reply."""
+    mine = Assignment.objects.filter(issue=OuterRef("pk"), status__in=COUNTED)
+    return Q(Exists(mine)) & ~Q(Exists(mine.filter(replied_on__isnull=True)))

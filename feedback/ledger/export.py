@@ -12,7 +12,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from feedback.ledger.parse import COLUMNS, formula_guard
 from feedback.models import Assignment, Issue
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 LEDGER_COLUMNS = [
     ("编号", 18), ("渠道", 12), ("受理日期", 12), ("诉求人", 16), ("分类", 12), ("性质", 8), ("标题", 36),
@@ -27,7 +30,7 @@ INBOX_COLUMNS = [
 ]
 
 
-def _sheet_with_header(book: Workbook, title: str, columns: list[tuple[str, int]]) -> Worksheet:
+def sheet_with_header(book: Workbook, title: str, columns: list[tuple[str, int]]) -> Worksheet:
     sheet = book.active
     # Excel refuses sheet titles over 31 characters or with []:*?/\ in them.
     sheet.title = "".join(ch for ch in title if ch not in "[]:*?/\\")[:31] or "Sheet1"
@@ -41,7 +44,9 @@ def _sheet_with_header(book: Workbook, title: str, columns: list[tuple[str, int]
     return sheet
 
 
-def _finish(book: Workbook, sheet: Worksheet) -> bytes:
+def finish_sheet(book: Workbook, sheet: Worksheet) -> bytes:
+    """Dates as dates, formulas as text, the header frozen and filterable; the workbook's bytes.
+    Every workbook the portal writes ends here (the channels' too)."""
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
             if hasattr(cell.value, "year"):
@@ -63,18 +68,18 @@ def inbox_workbook(assignments: Iterable[Assignment], *, title: str = "待办事
     The caller passes ``assignments`` with ``issue`` selected: one query, whatever the number of rows.
     """
     book = Workbook()
-    sheet = _sheet_with_header(book, title, INBOX_COLUMNS)
+    sheet = sheet_with_header(book, title, INBOX_COLUMNS)
     for a in assignments:
         sheet.append([
             a.issue.ref, a.issue.title, a.issue.get_channel_display(), a.get_role_display(), a.assigned_on,
             a.due_date, a.get_status_display(), a.replied_on,
         ])
-    return _finish(book, sheet)
+    return finish_sheet(book, sheet)
 
 
 def issues_workbook(issues: Iterable[Issue]) -> bytes:
     book = Workbook()
-    sheet = _sheet_with_header(book, "诉求台账", LEDGER_COLUMNS)
+    sheet = sheet_with_header(book, "诉求台账", LEDGER_COLUMNS)
     for issue in issues:
         assignments = list(issue.assignments.all())  # prefetched by the caller
         lead = next((a for a in assignments if a.role == Assignment.Role.LEAD), None)
@@ -87,7 +92,7 @@ def issues_workbook(issues: Iterable[Issue]) -> bytes:
             max(replied) if replied and len(replied) == len(assignments) else None, issue.closed_on,
             issue.get_satisfaction_display() if issue.satisfaction else "",
         ])
-    return _finish(book, sheet)
+    return finish_sheet(book, sheet)
 
 
 # --- The importable ledger: CONTRACT.md's columns, read back by ``import_issues`` -----------------
@@ -102,8 +107,6 @@ def importable_ledger_rows(issues: Iterable[Issue]) -> Iterator[list[str]]:
     reply was accepted, else empty. The deadline is written out (not left to the default policy)
     so that the due dates come out the same wherever the file is imported.
     """
-    from feedback.ledger.parse import COLUMNS, formula_guard
-
     yield list(COLUMNS)
     for issue in issues:
         assignments = sorted(issue.assignments.all(), key=lambda a: (a.role != Assignment.Role.LEAD, a.pk))
@@ -138,11 +141,11 @@ def report_workbook(lines: Iterable[Any], *, title: str) -> bytes:
     """The county report (feedback.report.Line rows) as a sheet: 指标, 数值, 口径 (the channels' parts
     and the note before the formula, as on the page); ``title`` names the sheet."""
     book = Workbook()
-    sheet = _sheet_with_header(book, title, REPORT_COLUMNS)
+    sheet = sheet_with_header(book, title, REPORT_COLUMNS)
     for line in lines:
         parts = "、".join(f"{part.label} {part.value}" for part in line.parts)
         explained = "；".join(text for text in (f"其中{parts}" if parts else "", line.note, line.formula) if text)
         sheet.append([line.label, line.value, explained])
     for row in sheet.iter_rows(min_row=2):
         row[2].alignment = Alignment(wrap_text=True, vertical="top")
-    return _finish(book, sheet)
+    return finish_sheet(book, sheet)

@@ -97,7 +97,7 @@ class Assignment(models.Model):
     replied_on = models.DateField("书面回复日期", null=True, blank=True,
                                   help_text="通过审核的书面回复的签发日期")
     # Set by the deadline sweep when the overdue step is taken (the ladder's steps are
-    # DeadlineStep rows, feedback.sweeps).
+    # DeadlineStep rows, feedback.services.sweeps).
     overdue_at = models.DateTimeField("标记超期时间", null=True, blank=True)
     created_at = models.DateTimeField("创建时间", default=timezone.now)
 
@@ -169,10 +169,10 @@ class DeadlineStep(models.Model):
         verbose_name = verbose_name_plural = "提醒与督办记录"
         ordering = ["scheduled_for", "id"]
         indexes = [
-            # The sweep's queue (feedback.sweeps.take_due_steps): only steps still to take.
+            # The sweep's queue (feedback.services.sweeps.take_due_steps): only steps still to take.
             models.Index(fields=["scheduled_for"], name="deadlinestep_pending_idx",
                          condition=Q(taken_at__isnull=True)),
-            # The announcing pass (feedback.sweeps.announce_steps): steps taken, not yet told.
+            # The announcing pass (feedback.services.sweeps.announce_steps): steps taken, not yet told.
             models.Index(fields=["taken_at"], name="deadlinestep_unannounced_idx",
                          condition=Q(taken_at__isnull=False, announced_at__isnull=True)),
         ]

@@ -163,7 +163,7 @@ def without_2027(reference):
 
 
 def load_2027() -> None:
-    from feedback.calendar_notice import load_year
+    from feedback.services.calendar import load_year
 
     load_year(actor=None, year=2027, lines=NOTICE_2027, source="测试")
 
@@ -256,8 +256,8 @@ def test_a_week_with_recorded_visits_moves_only_if_they_stay_inside(september, p
 
 
 def test_a_confirmed_week_and_a_week_begun_are_left_alone(september, admin_user, petitionoffice):
-    from feedback.calendar_notice import save_county_day
     from feedback.models import CalendarDay
+    from feedback.services.calendar import save_county_day
 
     services.confirm_week(actor=admin_user, week=september)  # confirmed on the guessed dates
     november = services.plan_week(actor=petitionoffice, month=D(2026, 11, 1))  # 24–30 Nov, begun on the 24th

@@ -142,8 +142,8 @@ def move_to(time_machine: Any, day: datetime.date) -> None:
 
 
 def county_rest(day: datetime.date) -> Any:
-    from feedback.calendar_notice import save_county_day
     from feedback.models import CalendarDay
+    from feedback.services.calendar import save_county_day
 
     row = CalendarDay(date=day, is_workday=False, name="本县调整（测试）")
     save_county_day(actor=None, day=row)
@@ -183,7 +183,7 @@ def test_a_day_moved_after_its_notice_went_out_gets_a_corrected_notice_once(
     assert services.send_enterprise_day_notices() == 1
     assert Notification.objects.get(kind=services.NOTICE_KIND, deadline_version=20261224).recipient == other
     # The override withdrawn: the day moves back, and everyone told is told again.
-    from feedback.calendar_notice import delete_county_day
+    from feedback.services.calendar import delete_county_day
 
     delete_county_day(actor=None, day=rest)
     december_day.refresh_from_db()
@@ -215,7 +215,7 @@ def test_a_day_held_or_with_problems_recorded_never_moves(time_machine: Any, ezo
 
 def test_a_day_whose_new_date_has_passed_keeps_its_date_and_the_office_is_told_once(
         time_machine: Any, ezoneoffice: Any, leader: Any, reference: None) -> None:
-    from feedback.calendar_notice import load_year
+    from feedback.services.calendar import load_year
 
     services.schedule_enterprise_days(today=datetime.date(2026, 12, 1))
     january = EnterpriseDay.objects.get(month=datetime.date(2027, 1, 1))

@@ -324,8 +324,8 @@ def test_a_day_confirmed_held_by_nobody_in_particular_shows_the_system(client: C
 
 
 def test_a_day_moved_by_a_calendar_change_shows_the_move(client: Client, leader: Any, reference: None) -> None:
-    from feedback.calendar_notice import save_county_day
     from feedback.models import CalendarDay
+    from feedback.services.calendar import save_county_day
 
     (day,) = services.schedule_enterprise_days(today=datetime.date(2026, 11, 25))  # December's, the 23rd
     save_county_day(actor=None, day=CalendarDay(date=datetime.date(2026, 12, 23), is_workday=False, name="本县调整"))

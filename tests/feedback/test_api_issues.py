@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime
+import io
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from feedback import services
-from feedback.models import Assignment, Issue, Requester
+from feedback.models import Assignment, Department, Issue, Requester
 from tests.conftest import reply_pdf
 from tests.factories import assigned, register
 
@@ -370,3 +373,24 @@ def test_another_channels_office_cannot_find_the_issue_to_change(netoffice, ezon
     response = client_for(ezoneoffice).post(f"{URL}{issue.pk}/{action}", {"reason": "x"}, format="json")
 
     assert (response.status_code, response.json()) == (404, NOT_FOUND)
+
+
+def test_the_page_its_export_and_the_api_list_the_same_issues_for_a_department(netoffice, zjj_head, client):
+    """One definition (selectors.issue_list): a department filter counts live assignments only, so
+    an issue handed over after an objection (its first assignment withdrawn) is listed under the
+    department that now handles it, and no longer under the one that objected — on every surface."""
+    handed_over, (first,) = assigned(netoffice, title="交错了单位的诉求", lead="zjj")
+    kept, _ = assigned(netoffice, title="住建局的诉求", lead="zjj")
+    objection = services.raise_objection(actor=zjj_head, assignment=first, reason="不属于本单位职责")
+    services.accept_objection(actor=netoffice, objection=objection, department=Department.objects.get(code="jtj"),
+                              clock="continue")
+
+    api = {i["ref"] for i in client_for(netoffice).get("/api/v1/issues/", {"department": "zjj"}).json()["results"]}
+    client.force_login(netoffice)
+    zjj = Department.objects.get(code="zjj")
+    page = client.get(reverse("issue_list"), {"department": zjj.pk}).context["page"].object_list
+    export = load_workbook(io.BytesIO(client.get(reverse("issue_export"), {"department": zjj.pk}).content)).active
+    exported = {row[0] for row in export.iter_rows(min_row=2, values_only=True)}
+    assert api == {i.ref for i in page} == exported == {kept.ref}
+    jtj = {i["ref"] for i in client_for(netoffice).get("/api/v1/issues/", {"department": "jtj"}).json()["results"]}
+    assert jtj == {handed_over.ref}

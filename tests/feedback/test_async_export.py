@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def five(netoffice, monkeypatch):
     """Five 政网 issues, with the synchronous limit lowered to 3 so that they need a job."""
-    monkeypatch.setattr(services, "EXPORT_SYNC_LIMIT", 3)
+    monkeypatch.setattr(services.export_jobs, "EXPORT_SYNC_LIMIT", 3)
     for n in range(5):
         register(netoffice, title=f"第{n}件诉求", received_on=datetime.date(2026, 5, 1 + n))
     return Issue.objects.all()
@@ -79,9 +79,9 @@ def test_the_task_builds_the_workbook_once_and_reports_progress(five, netoffice,
 
 
 def test_progress_is_stored_after_each_chunk(five, netoffice, monkeypatch):
-    monkeypatch.setattr(services, "EXPORT_CHUNK", 2)
+    monkeypatch.setattr(services.export_jobs, "EXPORT_CHUNK", 2)
     job = ExportJob.objects.create(user=netoffice)
-    rows = services._chunks_with_progress(job.pk, Issue.objects.order_by("pk"), 5)
+    rows = services.export_jobs._chunks_with_progress(job.pk, Issue.objects.order_by("pk"), 5)
     [next(rows) for _ in range(3)]  # the third row is fetched after the first chunk is done
     job.refresh_from_db()
     assert job.progress == 40
@@ -92,7 +92,7 @@ def test_progress_is_stored_after_each_chunk(five, netoffice, monkeypatch):
 
 def test_the_workbook_takes_a_constant_number_of_queries_per_chunk(five, netoffice, monkeypatch,
                                                                      django_assert_max_num_queries):
-    monkeypatch.setattr(services, "EXPORT_CHUNK", 1000)
+    monkeypatch.setattr(services.export_jobs, "EXPORT_CHUNK", 1000)
     job = services.request_export(actor=netoffice, params={})
     with django_assert_max_num_queries(14):
         services.run_export(job_id=job.pk)
@@ -149,7 +149,7 @@ def test_a_failing_build_marks_the_job_failed(five, netoffice, client, monkeypat
     def broken(issues):
         raise RuntimeError("磁盘已满")
 
-    monkeypatch.setattr("feedback.ledger.export.issues_workbook", broken)
+    monkeypatch.setattr("feedback.services.export_jobs.issues_workbook", broken)
     job = services.request_export(actor=netoffice, params={})
     with pytest.raises(RuntimeError):
         services.run_export(job_id=job.pk)

@@ -1,13 +1,13 @@
-"""Batch intake is all or none, and every bad row is reported (feedback.batches)."""
+"""Batch intake is all or none, and every bad row is reported (feedback.services.batches)."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import transaction
 
-from feedback.batches import all_or_none
 from feedback.errors import BatchRejected, InvalidInput, NotPermitted
 from feedback.models import Requester
+from feedback.services.batches import all_or_none
 
 pytestmark = pytest.mark.django_db
 

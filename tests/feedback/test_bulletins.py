@@ -30,8 +30,9 @@ from django.urls import reverse
 from django.utils import timezone
 from docx import Document
 
-from feedback import bulletins, services
+from feedback import services
 from feedback.errors import IllegalTransition, NotPermitted
+from feedback.figures import bulletins
 from feedback.models import Assignment, Bulletin, DeadlineStep, Department
 from tests.feedback.test_statistics import make, reply
 

@@ -17,18 +17,9 @@ from django.urls import reverse
 
 from feedback.access import Role, scope_of
 from feedback.admin import notice_digest
-from feedback.calendar_notice import (
-    MISSING_KIND,
-    NoticeError,
-    calendar_warning,
-    delete_county_day,
-    load_year,
-    parse_notice,
-    save_county_day,
-    warn_missing_calendar,
-    warning_for,
-)
+from feedback.calendar_notice import MISSING_KIND, NoticeError, calendar_warning, parse_notice, warning_for
 from feedback.models import Assignment, CalendarDay, CalendarYear, HistoryEntry, Notification
+from feedback.services.calendar import delete_county_day, load_year, save_county_day, warn_missing_calendar
 from tests.conftest import make_user
 from tests.factories import assigned
 
@@ -525,7 +516,7 @@ def test_a_year_added_by_a_newer_chinesecalendar_recomputes_provisional_deadline
     import time_machine
 
     from feedback.models import CalendarDay, CalendarYear
-    from feedback.reference import load_reference_data
+    from feedback.services.reference import load_reference_data
     from tests.factories import assigned
 
     with time_machine.travel(datetime.datetime(2026, 9, 28, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):

@@ -180,7 +180,7 @@ def test_each_co_handler_keeps_its_own_due_date_and_status(clock, netoffice, zjj
 
 
 def test_a_co_handlers_overdue_mark_does_not_touch_the_others(clock, netoffice, jtj_head):
-    from feedback.sweeps import sweep_deadlines
+    from feedback.services.sweeps import sweep_deadlines
 
     _, (_lead, _co_jyj, co_jtj) = assigned(netoffice, lead="zjj", co=("jyj", "jtj"), assigned_on=D(2026, 11, 2))
     extension = services.request_extension(actor=jtj_head, assignment=co_jtj, requested_due_date=D(2026, 11, 23),

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from feedback.models import CalendarDay, CalendarYear, Category, Department, Issue
-from feedback.reference import BUREAUS, CATEGORIES, TOWNSHIPS
+from feedback.services.reference import BUREAUS, CATEGORIES, TOWNSHIPS
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +75,7 @@ def test_seed_demo_shows_working_channels_and_a_published_bulletin(settings, cli
 
     from channels_enterprise.models import Enterprise, EnterpriseDay, EnterpriseIntake
     from channels_net.models import Forum
-    from feedback.bulletins import previous_month
+    from feedback.figures.bulletins import previous_month
     from feedback.models import Bulletin
 
     settings.DEBUG = True

@@ -69,7 +69,7 @@ def test_the_chart_data_is_passed_as_json_not_as_a_script(leader):
 
 @pytest.mark.usefixtures("may")
 def test_without_echarts_installed_the_page_says_so_and_keeps_its_tables(leader, monkeypatch):
-    monkeypatch.setattr("feedback.dashboard.available", lambda path: False)
+    monkeypatch.setattr("feedback.views.dashboard.available", lambda path: False)
 
     html = client_for(leader).get(f"/dashboard/?{MAY}").content.decode()
 

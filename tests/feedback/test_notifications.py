@@ -6,8 +6,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from feedback import notifications
 from feedback.models import Notification
+from feedback.services import notifications
 from tests.factories import assigned
 
 pytestmark = pytest.mark.django_db

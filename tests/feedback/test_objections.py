@@ -311,7 +311,7 @@ def test_reopening_after_a_hand_over_reopens_the_new_lead(lead, zjj_head, netoff
 
 
 def test_the_sweep_leaves_a_withdrawn_assignment_alone(lead, zjj_head, netoffice):
-    from feedback.sweeps import sweep_deadlines
+    from feedback.services.sweeps import sweep_deadlines
 
     services.accept_objection(actor=netoffice, objection=object_to(zjj_head, lead), department=dept("jtj"),
                               clock="continue")

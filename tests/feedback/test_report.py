@@ -50,8 +50,9 @@ from channels_citizen import services as citizen
 from channels_citizen.models import NoMeetingWeek, Village, Visit
 from channels_enterprise.models import EnterpriseDay
 from channels_net.models import Forum
-from feedback import report, services
+from feedback import services
 from feedback.access import Role
+from feedback.figures import report
 from feedback.models import Category, Department, Issue
 from tests.conftest import make_user, reply_pdf
 

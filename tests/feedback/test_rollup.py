@@ -20,7 +20,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from feedback import services
+from feedback import services, tasks
 from feedback.access import Role
 from feedback.errors import WorkflowError
 from feedback.figures import rollup, statistics
@@ -178,22 +178,32 @@ def bases(reference):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_rollup_gives_the_live_figures_for_any_filters_scope_and_as_of(bases, seed):
     build(seed, 30)
-    assert StatsRollupDirtyKey.objects.count() == 0      # every service summed what it changed
+    assert StatsRollupDirtyKey.objects.exists()          # the services only mark…
+    assert tasks.refresh_stats_rollup() > 0              # …the minute's refresh sums
+    assert StatsRollupDirtyKey.objects.count() == 0
     assert StatsRollup.objects.exists() and StatsDepartmentMonthRollup.objects.exists()
     assert StatsMonthRequesters.objects.filter(channel="", category_id=0).exists()
 
     rng = random.Random(seed)
-    for _name, base, channel, department, category, start, end, as_of in combinations(rng, bases, 40):
+    for _name, base, channel, department, category, start, end, as_of in combinations(rng, bases, 30):
+        assert_same_figures(base, as_of, channel=channel, department=department, category=category,
+                            received_from=start, received_to=end)
+    # Writes since the refresh: their keys are read live, the others from the rollup, in one answer.
+    build(seed + 100, 6)
+    assert StatsRollupDirtyKey.objects.exists()
+    for _name, base, channel, department, category, start, end, as_of in combinations(rng, bases, 20):
         assert_same_figures(base, as_of, channel=channel, department=department, category=category,
                             received_from=start, received_to=end)
 
 
-def test_the_rollup_equals_a_rebuild_after_every_service_call(reference):
-    """accept, return, close, follow-up (incl. 未联系上), reopen, objection (withdraw), extension."""
+def test_the_refresh_after_any_service_call_equals_a_rebuild(reference):
+    """accept, return, close, follow-up (incl. 未联系上), reopen, objection (withdraw), extension:
+    what the minute's refresh sums is exactly what a rebuild from scratch computes."""
     calls = []
 
     def after() -> None:
         calls.append(1)
+        tasks.refresh_stats_rollup()
         assert StatsRollupDirtyKey.objects.count() == 0
         assert rollup.rebuild().changed == 0
 
@@ -203,6 +213,7 @@ def test_the_rollup_equals_a_rebuild_after_every_service_call(reference):
 
 def test_settled_keys_are_read_from_the_rollup_and_recent_ones_live(bases):
     build(4, 20)
+    rollup.refresh()
     c = statistics.cohort(Issue.objects.all())._stats_cohort
 
     # At the year's end every key is settled: nothing is computed live…
@@ -236,6 +247,7 @@ def test_a_write_outside_the_services_is_read_live_until_summed_again(bases):
 
 def test_moving_an_issue_to_another_key_moves_its_figures(bases):
     build(6, 10)
+    rollup.refresh()
     issue = Issue.objects.order_by("id").first()
     Issue.objects.filter(pk=issue.pk).update(received_on=D(2026, 1, 5), channel="citizen")
     assert rollup.refresh() == 2                          # the old key and the new one
@@ -268,16 +280,17 @@ def test_changes_that_move_no_figure_mark_nothing(reference):
             received_on=D(2026, 5, 4))
         (a,) = services.assign_issue(actor=None, issue=issue, lead=dept("zjj"), assigned_on=D(2026, 5, 4))
         services.acknowledge_assignment(actor=None, assignment=a)
+    rollup.refresh()
     Assignment.objects.filter(pk=a.pk).update(overdue_at=datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC))
     Issue.objects.filter(pk=issue.pk).update(title="改过的标题", status="replied")
 
     assert StatsRollupDirtyKey.objects.count() == 0
     with CaptureQueriesContext(connection) as queries:
         assert rollup.refresh() == 0
-    assert len(queries) == 1                              # what every service pays when nothing counts
+    assert len(queries) == 1                              # what the minute's refresh pays when nothing counts
 
 
-def test_an_answered_ledger_import_is_summed_in_its_transaction(reference, tmp_path):
+def test_an_answered_ledger_import_is_counted_at_once_and_summed_by_the_refresh(reference, tmp_path):
     path = tmp_path / "ledger.csv"
     path.write_text(
         "ref,channel,received_on,requester,requester_phone,requester_org,category,title,content,departments,"
@@ -286,14 +299,21 @@ def test_an_answered_ledger_import_is_summed_in_its_transaction(reference, tmp_p
         "L-2,citizen,2026-03-03,乙,,,education,标题,内容,hqz,,,2026-04-20,,\n", encoding="utf-8")
     call_command("import_issues", str(path))
 
+    def figures():
+        s = statistics.summary(statistics.cohort(Issue.objects.all()), as_of=D(2026, 12, 31))
+        return s.issues, s.assignments, s.replied, s.closed, s.satisfied
+
+    assert StatsRollupDirtyKey.objects.count() == 2          # marked: read live until the refresh
+    assert figures() == (2, 3, 2, 1, 1)
+    assert tasks.refresh_stats_rollup() == 2
     assert StatsRollupDirtyKey.objects.count() == 0
     assert rollup.rebuild().changed == 0
-    s = statistics.summary(statistics.cohort(Issue.objects.all()), as_of=D(2026, 12, 31))
-    assert (s.issues, s.assignments, s.replied, s.closed, s.satisfied) == (2, 3, 2, 1, 1)
+    assert figures() == (2, 3, 2, 1, 1)
 
 
 def test_the_rebuild_command_reports_what_it_corrected(bases, capsys):
     build(8, 6)
+    rollup.refresh()
     StatsDepartmentRollup.objects.all().delete()
     call_command("rebuild_stats_rollup")
     out = capsys.readouterr().out
@@ -302,9 +322,11 @@ def test_the_rebuild_command_reports_what_it_corrected(bases, capsys):
     assert "0 行有差异" in capsys.readouterr().out
 
 
-def test_the_nightly_rebuild_is_scheduled():
+def test_the_minute_refresh_and_the_nightly_rebuild_are_scheduled():
     from zhitongche.celery import app
 
+    assert app.conf.beat_schedule["refresh-stats-rollup"] == {"task": "feedback.tasks.refresh_stats_rollup",
+                                                              "schedule": 60.0}
     assert app.conf.beat_schedule["rebuild-stats-rollup"]["task"] == "feedback.tasks.rebuild_stats_rollup"
 
 
@@ -345,6 +367,7 @@ def test_each_figure_from_the_rollup_takes_a_constant_number_of_queries(referenc
 
 def test_a_window_with_no_live_key_is_read_by_the_short_statement(reference):
     _with_issues(6)
+    rollup.refresh()
     issues = statistics.cohort(Issue.objects.all(), received_from=D(2026, 3, 1))
     with CaptureQueriesContext(connection) as queries:
         settled = statistics.summary(issues, as_of=D(2026, 12, 31))
@@ -361,9 +384,10 @@ def test_a_window_with_no_live_key_is_read_by_the_short_statement(reference):
 
 
 def test_a_key_marked_after_the_check_is_read_live_by_the_statement(reference, monkeypatch):
-    """The statement counts the live keys again in its own snapshot: a write outside the services
-    between the check and the statement (here: the check told there is none) cannot be missed."""
+    """The statement counts the live keys again in its own snapshot: a write between the check and
+    the statement (here: the check told there is none) cannot be missed."""
     _with_issues(6)
+    rollup.refresh()
     issues = statistics.cohort(Issue.objects.all(), received_from=D(2026, 3, 1))
     before = statistics.summary(issues, as_of=D(2026, 12, 31))
     replied = Assignment.objects.filter(replied_on__isnull=False).first()
@@ -386,6 +410,11 @@ def test_a_workflow_error_leaves_the_rollup_as_it_was(reference):
             received_on=D(2026, 5, 4))
         with pytest.raises(WorkflowError):
             services.close_issue(actor=None, issue=issue, on=D(2026, 5, 4))  # not replied yet
+    marked = list(StatsRollupDirtyKey.objects.values_list("received_on", "channel", "category_id"))
+    assert marked == [(D(2026, 5, 4), "net", issue.category_id)]  # the registration's, not the refusal's
+    rollup.refresh()
+    with on(D(2026, 5, 4)), pytest.raises(WorkflowError):
+        services.close_issue(actor=None, issue=issue, on=D(2026, 5, 4))
     assert StatsRollupDirtyKey.objects.count() == 0
     assert rollup.rebuild().changed == 0
 
@@ -393,9 +422,10 @@ def test_a_workflow_error_leaves_the_rollup_as_it_was(reference):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("days", [(4, 4, 4, 4), (4, 5, 6, 7)], ids=["one key", "one month"])
-def test_writers_on_one_key_and_a_rebuild_at_once_leave_the_rollup_exact(reference, days):
-    """Row locks on the key's mark serialise the refreshes of one key, an advisory lock those of one
-    month's rows; the rebuild waits for them."""
+def test_writers_refreshes_and_a_rebuild_at_once_leave_the_rollup_exact(reference, days):
+    """A writer holds its key's mark row-locked until it commits: a refresh running meanwhile skips
+    that key (it is read live) and the next refresh sums it. Row locks on the marks serialise the
+    refreshes of one key, an advisory lock those of one month's rows; the rebuild waits for them."""
     from tests.concurrency import run_together
 
     issues = []
@@ -420,9 +450,53 @@ def test_writers_on_one_key_and_a_rebuild_at_once_leave_the_rollup_exact(referen
                 return services.accept_reply(actor=None, reply=reply)
         return call
 
-    outcomes = run_together(*(accept(r) for r in submitted), rollup.rebuild)
+    outcomes = run_together(*(accept(r) for r in submitted), rollup.refresh, rollup.refresh, rollup.rebuild)
     assert not [o for o in outcomes if isinstance(o, Exception)]
+    assert statistics.summary(statistics.cohort(Issue.objects.all()), as_of=D(2026, 12, 31)).replied == 4
+    tasks.refresh_stats_rollup()
     assert StatsRollupDirtyKey.objects.count() == 0
     assert rollup.rebuild().changed == 0
     s = statistics.summary(statistics.cohort(Issue.objects.all()), as_of=D(2026, 12, 31))
     assert (s.assignments_replied, s.replied) == (4, 4)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_service_does_not_wait_for_a_rebuild_holding_the_rollup_tables(reference):
+    """The nightly rebuild locks the rollup tables for its whole run. A service touches none of them
+    (it only marks keys), so a write goes through while the rebuild holds them; it used to wait."""
+    import threading
+
+    from django.db import connections, transaction
+
+    with on(D(2026, 5, 4)):
+        issue = services.register_issue(
+            actor=None, channel="net", category=Category.objects.get(code="housing"),
+            requester=services.RequesterData(name="甲", phone=""), title="诉求", content="请研究答复。",
+            received_on=D(2026, 5, 4))
+    locked, release = threading.Event(), threading.Event()
+
+    def rebuild_holding_the_locks() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {rollup.DAY}, {rollup.MONTH}, {rollup.DEPT_DAY}, {rollup.DEPT_MONTH}, "
+                               f"{rollup.OPEN_DUE}, {rollup.REQUESTERS} IN SHARE ROW EXCLUSIVE MODE")
+                locked.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=rebuild_holding_the_locks)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = '3s'")  # a wait for the locks fails the test
+        with on(D(2026, 5, 4)):
+            services.assign_issue(actor=None, issue=issue, lead=dept("zjj"), assigned_on=D(2026, 5, 4))
+        assert Assignment.objects.filter(issue=issue).count() == 1
+    finally:
+        release.set()
+        holder.join()
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")

@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from channels_net.models import Forum
-from feedback import sessions_calendar as cal
 from feedback.access import Role
 from feedback.channels import REGISTRY, ChannelPlugin, SessionEntry
+from feedback.views import calendar as cal
 from tests.conftest import make_user
 
 
@@ -71,8 +71,11 @@ def test_a_session_keeps_its_uid_when_its_title_changes() -> None:
 
 
 def test_long_chinese_lines_fold_on_character_boundaries() -> None:
-    parts = cal.ical_fold("SUMMARY:" + "座谈会" * 40)
-    assert all(len(p.encode()) <= 75 for p in parts) and "".join(p.lstrip(" ") for p in parts).endswith("座谈会")
+    text = cal.to_ical([entry(title="座谈会" * 40)], now=timezone.now())
+    physical = text.split("\r\n")
+    assert all(len(line.encode()) <= 75 for line in physical)  # decodes: no character cut in two
+    summary = next(line for line in unfold(text) if line.startswith("SUMMARY:"))
+    assert summary.endswith("座谈会" * 40)
 
 
 @pytest.fixture
@@ -317,8 +320,8 @@ def without_2027(reference: None) -> None:
 
 
 def load_2027(*, county_rest: datetime.date | None = None) -> None:
-    from feedback.calendar_notice import load_year, save_county_day
     from feedback.models import CalendarDay
+    from feedback.services.calendar import load_year, save_county_day
 
     load_year(actor=None, year=2027, lines=NOTICE_2027, source="测试：假设的2027年通知")
     if county_rest:

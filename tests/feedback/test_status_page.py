@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from feedback import status
 from feedback.models import CalendarYear
+from feedback.views import status
 
 pytestmark = pytest.mark.django_db
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from feedback import services
 from feedback.models import Assignment, DeadlineStep, HistoryEntry, Notification
 from feedback.services import due_steps_sql
-from feedback.sweeps import SWEEP_LOCK_ID, announce_steps, sweep_deadlines, take_due_steps
+from feedback.services.sweeps import SWEEP_LOCK_ID, announce_steps, sweep_deadlines, take_due_steps
 from tests.concurrency import run_together
 from tests.conftest import reply_pdf
 from tests.factories import assigned
@@ -294,7 +294,7 @@ def test_the_sweep_reads_only_the_partial_index_of_due_steps(clock, people):
 def no_mail_requests(monkeypatch):
     """These tests commit, so each batch asks a worker to mail its notifications after commit;
     without REDIS_URL that request would land in the developer's var/ queue. Not the point here."""
-    monkeypatch.setattr("feedback.notifications.queue_pending_emails", lambda: None)
+    monkeypatch.setattr("feedback.services.notifications.queue_pending_emails", lambda: None)
 
 
 def sent_steps(ids: list[int]) -> list[tuple[int, str]]:
@@ -337,7 +337,7 @@ def test_without_the_advisory_lock_overlapping_sweeps_still_take_each_step_once(
     hands each row to one of them and the unique keys absorb anything else."""
     rows = [new_assignment(people, title=f"并发{i}") for i in range(30)]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("feedback.sweeps._take_sweep_lock", lambda: True)
+        mp.setattr("feedback.services.sweeps._take_sweep_lock", lambda: True)
         outcomes = run_together(*[lambda: sweep_deadlines(now=SUPERVISE, batch=5)] * 3)
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     steps = ["remind_50", "remind_1d", "overdue", "chase", "supervise"]
@@ -377,14 +377,14 @@ def test_a_step_another_sweep_took_first_is_not_taken_or_announced_twice(clock, 
     it, and no second history row or notice follows."""
     a = new_assignment(people)
     DeadlineStep.objects.filter(assignment=a, step="remind_50").update(taken_at=REMIND_50, announced_at=REMIND_50)
-    select = services.due_steps_sql
+    select = services.ladder.due_steps_sql
 
     def stale_select(now, batch):
         sql, params = select(now, batch)
         assert "s.taken_at IS NULL AND " in sql
         return sql.replace("s.taken_at IS NULL AND ", ""), params
 
-    monkeypatch.setattr(services, "due_steps_sql", stale_select)
+    monkeypatch.setattr(services.ladder, "due_steps_sql", stale_select)
     clock(REMIND_1D)
     result = sweep_deadlines()
     assert (result.examined, result.steps, result.announced) == (1, Counter(["remind_1d"]), 1)
@@ -476,8 +476,8 @@ def test_the_issue_page_shows_what_the_sweep_will_do_next(clock, people, client)
 def test_steps_still_ahead_count_nowhere_until_the_sweep_takes_them(clock, people):
     """The pending rows are the ladder to come: neither the bulletin listing nor the chase notice
     may take them for steps that happened."""
-    from feedback.bulletins import listed_steps
     from feedback.documents.printed import chase_notice
+    from feedback.figures.bulletins import listed_steps
 
     a = new_assignment(people)
     clock(at(11, 18, 10))  # the chase came yesterday at 09:00; the sweep has not run

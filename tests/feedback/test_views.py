@@ -173,9 +173,7 @@ def test_department_inbox_counts_and_tabs(client, netoffice, zjj_head):
 
 
 def test_the_inbox_filters_by_channel_and_its_pages_keep_the_filter_and_the_search(
-        client, netoffice, ezoneoffice, zjj_head):
-    import feedback.views
-
+        client, netoffice, ezoneoffice, zjj_head, monkeypatch):
     for n in range(3):
         assigned(netoffice, title=f"政网事项{n}", channel="net")
     assigned(ezoneoffice, title="政企事项", channel="enterprise")
@@ -185,14 +183,11 @@ def test_the_inbox_filters_by_channel_and_its_pages_keep_the_filter_and_the_sear
     html = page.content.decode()
     assert "政企事项" in html and "政网事项" not in html
     assert 'href="?tab=overdue&amp;channel=enterprise"' in html
-    original, feedback.views.PAGE_SIZE = feedback.views.PAGE_SIZE, 2
-    try:
-        first = client.get(reverse("inbox"), {"channel": "net", "q": "政网"}).content.decode()
-        assert "page=2" in first and "channel=net&amp;q=%E6%94%BF%E7%BD%91&amp;page=2" in first
-        second = client.get(reverse("inbox"), {"channel": "net", "q": "政网", "page": 2}).content.decode()
-        assert second.count("政网事项") == 1 and "政企事项" not in second
-    finally:
-        feedback.views.PAGE_SIZE = original
+    monkeypatch.setattr("feedback.views.inbox.PAGE_SIZE", 2)
+    first = client.get(reverse("inbox"), {"channel": "net", "q": "政网"}).content.decode()
+    assert "page=2" in first and "channel=net&amp;q=%E6%94%BF%E7%BD%91&amp;page=2" in first
+    second = client.get(reverse("inbox"), {"channel": "net", "q": "政网", "page": 2}).content.decode()
+    assert second.count("政网事项") == 1 and "政企事项" not in second
     export = client.get(reverse("inbox_export"), {"channel": "enterprise"})
     assert export.status_code == 200
 

@@ -92,7 +92,7 @@ def subject_of(message) -> str:
 
 
 def test_the_status_page_sees_the_running_worker(reference, worker):
-    from feedback import status
+    from feedback.views import status
 
     assert wait_for(lambda: status.check_worker(broker_ok=True).ok), "the worker never answered the ping"
     check = status.check_worker(broker_ok=True)

@@ -5,8 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from feedback.calendar_notice import NoticeError, load_year, parse_notice
+from feedback.calendar_notice import NoticeError, parse_notice
 from feedback.models import CalendarDay, CalendarYear
+from feedback.services.calendar import load_year
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from feedback.reference import load_reference_data
+from feedback.services.reference import load_reference_data
 
 
 class Command(BaseCommand):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
@@ -12,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from feedback.models import Assignment, Notification
+from feedback.services.queue import task
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +30,7 @@ def notify_department(assignment: Assignment, kind: str, *, title: str, body: st
     queue_after_commit()
 
 
-def notify_users(assignment: Assignment, kind: str, users: list, *, title: str, body: str) -> None:
+def notify_users(assignment: Assignment, kind: str, users: Iterable[User], *, title: str, body: str) -> None:
     """Tell particular people (leaders, the channel office) about an assignment, once per step."""
     rows = [Notification(recipient=user, issue_id=assignment.issue_id, assignment=assignment, kind=kind,
                          deadline_version=assignment.deadline_version, title=title, body=body)
@@ -36,7 +39,7 @@ def notify_users(assignment: Assignment, kind: str, users: list, *, title: str, 
     queue_after_commit()
 
 
-def mark_all_read(*, user: object) -> int:
+def mark_all_read(*, user: User) -> int:
     """The bell's "mark all read": a person's own reading state, not a workflow transition."""
     return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
 
@@ -53,10 +56,8 @@ def queue_after_commit() -> None:
 def queue_pending_emails() -> None:
     """Ask the worker to mail what is unsent. A broker that is down must not break the page:
     the row is already stored and the periodic catch-up (beat) mails it later."""
-    from feedback.tasks import send_pending_emails
-
     try:
-        send_pending_emails.delay()
+        task("send_pending_emails").delay()
     except Exception:
         log.warning("broker unavailable; notification emails will be sent by the next catch-up run",
                     exc_info=True)

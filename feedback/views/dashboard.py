@@ -29,7 +29,7 @@ from feedback.figures import statistics
 from feedback.figures.statistics import FORMULAS, DepartmentRow, Figures, MonthRow
 from feedback.forms import PortalForm
 from feedback.models import Category, Channel, Department
-from feedback.views import query_without_page
+from feedback.views.common import query_without_page
 
 DASHBOARD_ROLES = (Role.LEADER, Role.OFFICE, Role.ADMIN)
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

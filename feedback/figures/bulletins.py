@@ -21,30 +21,29 @@ Who: county leaders and administrators see every bulletin, a channel office its 
 all-channel ones; an administrator publishes any, an office its own channel's.
 """
 
+
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, fields
 from typing import Any
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_POST
 
-from feedback.access import Role, get_or_404, scope_of
+from feedback.access import Role, scope_of
 from feedback.figures import statistics
 from feedback.figures.statistics import FORMULAS, Figures
 from feedback.models import Bulletin, Channel, DeadlineStep, Department, Issue
 
 FIGURE_RATES = ("reply_rate", "closure_rate", "on_time_rate", "on_time_rate_original", "satisfaction_rate",
                 "follow_up_rate", "rehandle_rate")
+
+
 LISTED_LIMIT = 500  # a bulletin listing more than this prints the count and the first 500
+
+
 ALL_CHANNELS_ISSUER = "三个直通车办公室"
 
 
@@ -80,7 +79,7 @@ def _listing_window(month: datetime.date) -> tuple[datetime.datetime, datetime.d
 
 def listed_steps(month: datetime.date, channel: str = "") -> QuerySet[DeadlineStep]:
     start, end = _listing_window(month)
-    # Taken steps only: the pending ones are the ladder still ahead (feedback.sweeps).
+    # Taken steps only: the pending ones are the ladder still ahead (feedback.services.sweeps).
     steps = DeadlineStep.objects.filter(step=DeadlineStep.Step.BULLETIN, scheduled_for__gte=start,
                                         scheduled_for__lt=end, taken_at__isnull=False)
     if channel:
@@ -133,6 +132,7 @@ def compute_figures(month: datetime.date, channel: str = "") -> dict[str, Any]:
 
 
 # --- access -----------------------------------------------------------------------------------------
+
 
 VIEW_ROLES = (Role.LEADER, Role.OFFICE, Role.ADMIN)
 
@@ -227,94 +227,3 @@ def bulletin_tables(f: dict[str, Any], *, link_items: bool = False) -> list[Bull
 def issuer_of(bulletin: Bulletin) -> str:
     # Bulletins published before the issuer was stored with the figures fall back to today's name.
     return bulletin.figures.get("issuer") or issuer_name(bulletin.channel)
-
-
-def _context(bulletin: Bulletin, *, link_items: bool) -> dict[str, Any]:
-    return {"b": bulletin, "f": bulletin.figures, "tables": bulletin_tables(bulletin.figures, link_items=link_items),
-            "issuer": issuer_of(bulletin)}
-
-
-def _viewer(request: HttpRequest) -> None:
-    if scope_of(request.user).role not in VIEW_ROLES:
-        raise Http404("月度通报供县领导、直通车办公室和管理员查看。")
-
-
-@login_required
-def bulletin_list(request: HttpRequest) -> HttpResponse:
-    _viewer(request)
-    scope = scope_of(request.user)
-    channels = [("", "三个直通车合并")] + ([(scope.channel, Channel(scope.channel).label)] if scope.role == Role.OFFICE
-                                       else list(Channel.choices))
-    if scope.role != Role.ADMIN:
-        channels = [c for c in channels if can_publish(request.user, c[0])]
-    return render(request, "feedback/bulletin_list.html", {
-        "bulletins": bulletins_for(request.user).select_related("published_by"),
-        "draft_channels": channels, "last_month": f"{previous_month(timezone.localdate()):%Y-%m}",
-    })
-
-
-@login_required
-def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _viewer(request)
-    bulletin = get_or_404(bulletins_for(request.user).select_related("published_by"), pk=pk)
-    return render(request, "feedback/bulletin_detail.html", {
-        **_context(bulletin, link_items=True), "can_publish": bulletin.status == Bulletin.Status.DRAFT
-        and can_publish(request.user, bulletin.channel)})
-
-
-@login_required
-def bulletin_print(request: HttpRequest, pk: int) -> HttpResponse:
-    _viewer(request)
-    bulletin = get_or_404(bulletins_for(request.user).select_related("published_by"), pk=pk)
-    return render(request, "feedback/bulletin_print.html", _context(bulletin, link_items=False))
-
-
-@login_required
-def bulletin_docx(request: HttpRequest, pk: int) -> HttpResponse:
-    """The published bulletin as a Word document, built from its frozen figures; same access as the page.
-    A draft has no document: its figures still change (404, the page says so)."""
-    from feedback.documents.bulletin_docx import DOCX_CONTENT_TYPE, bulletin_docx_bytes, bulletin_filename
-
-    _viewer(request)
-    bulletin = get_or_404(bulletins_for(request.user).filter(status=Bulletin.Status.PUBLISHED), pk=pk)
-    response = HttpResponse(bulletin_docx_bytes(bulletin, issuer=issuer_of(bulletin)),
-                            content_type=DOCX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, bulletin_filename(bulletin))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-@login_required
-@require_POST
-def bulletin_draft(request: HttpRequest) -> HttpResponse:
-    """Draft (or recompute the draft of) a month's bulletin by hand: ``month=YYYY-MM``, ``channel``."""
-    from feedback.services import draft_bulletin
-    from feedback.views import run_service
-
-    _viewer(request)
-    channel = request.POST.get("channel", "")
-    try:
-        year, number = (int(part) for part in request.POST.get("month", "").split("-"))
-        month = datetime.date(year, number, 1)
-    except ValueError:
-        messages.error(request, "月份格式应为 YYYY-MM。")
-        return redirect("bulletin_list")
-    bulletin = run_service(request, None, lambda: draft_bulletin(actor=request.user, month=month, channel=channel))
-    if bulletin is None:
-        return redirect("bulletin_list")
-    messages.success(request, f"已生成{bulletin}（草稿）。")
-    return redirect("bulletin_detail", pk=bulletin.pk)
-
-
-@login_required
-@require_POST
-def bulletin_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    from feedback.services import publish_bulletin
-    from feedback.views import run_service
-
-    _viewer(request)
-    bulletin = get_or_404(bulletins_for(request.user), pk=pk)
-    if run_service(request, None, lambda: publish_bulletin(actor=request.user, bulletin=bulletin)) is not None:
-        messages.success(request, f"已发布{bulletin}，数据自此冻结。")
-    return redirect("bulletin_detail", pk=pk)

@@ -9,6 +9,8 @@ from django.db import transaction
 
 from feedback.access import GROUP_NAMES
 from feedback.models import Category, Channel, DeadlinePolicy, DeadlineUnit, Department, Issue
+from feedback.services.calendar import recompute_deadlines
+from feedback.workcalendar import seed_from_chinesecalendar
 
 CATEGORIES = [
     ("education", "教育"), ("health", "医疗卫生"), ("transport", "交通出行"), ("employment", "就业创业"),
@@ -58,7 +60,7 @@ def load_reference_data() -> dict[str, int]:
     for order, (code, name) in enumerate(CATEGORIES):
         _, new = Category.objects.get_or_create(code=code, defaults={"name": name, "sort_order": order})
         created["categories"] += new
-    rows = [(c, n, Department.Kind.OFFICE, ch) for c, n, ch in OFFICES]
+    rows: list[tuple[str, str, str, str]] = [(c, n, Department.Kind.OFFICE, ch) for c, n, ch in OFFICES]
     rows += [(c, n, Department.Kind.BUREAU, "") for c, n in BUREAUS]
     rows += [(c, n, Department.Kind.TOWNSHIP, "") for c, n in TOWNSHIPS]
     for order, (code, name, kind, channel) in enumerate(rows):
@@ -76,9 +78,6 @@ def load_reference_data() -> dict[str, int]:
                 extension_max_amount=seed.extension, extension_unit=seed.extension_unit, legal_basis=seed.basis,
             )
             created["policies"] += 1
-    from feedback.services import recompute_deadlines
-    from feedback.workcalendar import seed_from_chinesecalendar
-
     new_years = seed_from_chinesecalendar()
     created["calendar_years"] = len(new_years)
     # A newer chinesecalendar may bring a year our open deadlines counted provisionally.

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import icalendar
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -50,29 +51,8 @@ def coming_sessions(start: datetime.date, end: datetime.date) -> list[SessionEnt
     return sorted(entries, key=lambda e: (e.starts_on, order.get(e.channel, 99), e.title))
 
 
-# --- iCalendar (RFC 5545), written by hand: no dependency for a dozen lines of text ---------------
-
-
-def ical_escape(text: str) -> str:
-    """TEXT values (RFC 5545 §3.3.11): backslash, semicolon, comma and newline are escaped."""
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
-
-
-def ical_fold(line: str) -> list[str]:
-    """Lines longer than 75 octets are folded (§3.1), never inside a UTF-8 character: Chinese
-    text is three octets a character, so counting characters would break the limit."""
-    parts: list[str] = []
-    current, size, limit = "", 0, 75
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > limit:
-            parts.append(current)
-            current, size, limit = " ", 1, 75  # a continuation line starts with one space
-        current += char
-        size += width
-    parts.append(current)
-    return parts
+# --- iCalendar (RFC 5545), by the icalendar package: escaping, and folding long lines at 75 octets
+# without cutting a Chinese character (three octets in UTF-8), are its job -----------------------
 
 
 def session_uid(entry: SessionEntry) -> str:
@@ -83,9 +63,10 @@ def session_uid(entry: SessionEntry) -> str:
 
 
 def to_ical(entries: Iterable[SessionEntry], *, now: datetime.datetime, base_url: str = "") -> str:
-    stamp = now.astimezone(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-             "X-WR-CALNAME:三个直通车活动日历", "X-WR-TIMEZONE:Asia/Shanghai"]
+    calendar = icalendar.Calendar()
+    for name, value in (("version", "2.0"), ("prodid", PRODID), ("calscale", "GREGORIAN"), ("method", "PUBLISH"),
+                        ("x-wr-calname", "三个直通车活动日历"), ("x-wr-timezone", "Asia/Shanghai")):
+        calendar.add(name, value)
     for entry in entries:
         label = Channel(entry.channel).label if entry.channel in Channel.values else entry.channel
         description = [f"渠道：{label}"]
@@ -93,28 +74,25 @@ def to_ical(entries: Iterable[SessionEntry], *, now: datetime.datetime, base_url
             description.append("领导：" + "、".join(entry.leaders))
         if entry.provisional:
             description.append("日期为暂定（当年工作日历尚未载入）")
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{session_uid(entry)}",
-            f"DTSTAMP:{stamp}",
-            f"DTSTART;VALUE=DATE:{entry.starts_on:%Y%m%d}",
-            # DTEND of an all-day event is exclusive: the day after the last day.
-            f"DTEND;VALUE=DATE:{entry.ends_on + datetime.timedelta(days=1):%Y%m%d}",
-            f"SUMMARY:{ical_escape(f'【{label}】{entry.title}')}",
-            f"LOCATION:{ical_escape(entry.place)}",
-            f"DESCRIPTION:{ical_escape(chr(10).join(description))}",
-            f"STATUS:{'TENTATIVE' if entry.provisional else 'CONFIRMED'}",
-        ]
+        event = icalendar.Event()
+        event.add("uid", session_uid(entry))
+        event.add("dtstamp", now.astimezone(datetime.UTC))
+        event.add("dtstart", entry.starts_on)  # a date: an all-day event (VALUE=DATE)
+        # DTEND of an all-day event is exclusive: the day after the last day.
+        event.add("dtend", entry.ends_on + datetime.timedelta(days=1))
+        event.add("summary", f"【{label}】{entry.title}")
+        event.add("location", entry.place)
+        event.add("description", "\n".join(description))
+        event.add("status", "TENTATIVE" if entry.provisional else "CONFIRMED")
         if entry.url and base_url:
-            lines.append(f"URL:{base_url.rstrip('/')}{entry.url}")
-        lines.append("END:VEVENT")
-    lines.append("END:VCALENDAR")
-    return "".join(f"{part}\r\n" for line in lines for part in ical_fold(line))
+            event.add("url", f"{base_url.rstrip('/')}{entry.url}")
+        calendar.add_component(event)
+    return calendar.to_ical().decode()
 
 
 # --- the personal feed URL -----------------------------------------------------------------------
 
-FEED_KEY_SALT = "feedback.sessions_calendar.personal_feed"
+FEED_KEY_SALT = "feedback.sessions_calendar.personal_feed"  # kept from the old module name: the tokens depend on it
 FEED_TOKEN_LENGTH = 32  # hex digits: 128 bits
 
 

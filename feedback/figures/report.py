@@ -21,6 +21,7 @@ inclusive), judged as they stand today, so a figure may still rise as replies co
 A constant number of queries whatever the data (tests/feedback/test_report.py).
 """
 
+
 from __future__ import annotations
 
 import datetime
@@ -28,59 +29,17 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from django import forms
-from django.contrib.auth.decorators import login_required
-from django.db.models import Exists, OuterRef, Q, Subquery
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.http import content_disposition_header
 
-from feedback.access import Role, scope_of
 from feedback.channels import LEADER_SESSIONS, QUIET_VILLAGES, REGISTRY, REPORT_LINES, ReportFigure, ReportItem
-from feedback.export_jobs import XLSX_CONTENT_TYPE
 from feedback.figures import statistics
-from feedback.figures.statistics import COUNTED, FORMULAS
-from feedback.forms import PortalForm
-from feedback.ledger.export import report_workbook
-from feedback.models import Assignment, Channel, Issue, SignedReply
+from feedback.figures.statistics import FORMULAS, lead_result_is
+from feedback.models import Channel, Issue, SignedReply
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 NO_CHANNEL_DATA = "您可查看的渠道没有提供此项数据"
+
+
 NOT_BEGUN = "统计区间尚未开始"
-
-
-def lead_result_is(result: str) -> Q:
-    """Issues whose lead assignment is accepted and whose latest accepted reply has ``result``."""
-    latest = (SignedReply.objects.filter(assignment=OuterRef("pk"), review_status=SignedReply.Review.ACCEPTED)
-              .order_by("-version").values("result")[:1])
-    leads = (Assignment.objects.filter(issue=OuterRef("pk"), role=Assignment.Role.LEAD,
-                                       status=Assignment.Status.ACCEPTED)
-             .annotate(latest_result=Subquery(latest)).filter(latest_result=result))
-    return Q(Exists(leads))
-
-
-def fully_replied_q() -> Q:
-    """Replied as the dashboard counts it today: an assignment, and none still without an accepted reply."""
-    mine = Assignment.objects.filter(issue=OuterRef("pk"), status__in=COUNTED)
-    return Q(Exists(mine)) & ~Q(Exists(mine.filter(replied_on__isnull=True)))
-
-
-class ReportForm(PortalForm):
-    # ``from`` is a Python keyword: the field is declared under another name and renamed below.
-    start = forms.DateField(label="受理日期从", required=False, widget=DATE_WIDGET)
-    to = forms.DateField(label="至", required=False, widget=DATE_WIDGET)
-
-    def add_prefix(self, field_name: str) -> str:
-        return "from" if field_name == "start" else field_name
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        start, end = data.get("start"), data.get("to")
-        if start and end and start > end:
-            self.add_error("to", "结束日期不能早于开始日期。")
-        return data
 
 
 @dataclass(frozen=True)
@@ -213,51 +172,3 @@ def items_table(user: Any, line: str, channel: str, *, start: datetime.date,
     return ItemsTable(f"{scope}县级领导带队场次（{len(items)} 场）", ("日期", "渠道", "活动", "地点", "县级领导"), [
         (("日期", i.day.isoformat() if i.day else "", ""), ("渠道", _channel_label(i.channel), ""),
          ("活动", i.title, i.url), ("地点", i.place, ""), ("县级领导", "、".join(i.people), "")) for i in items])
-
-
-def _require_reader(request: HttpRequest) -> None:
-    if scope_of(request.user).role not in (Role.LEADER, Role.OFFICE, Role.ADMIN):
-        raise Http404("县级报告供县领导、直通车办公室和管理员查看。")
-
-
-@login_required
-def county_report_export(request: HttpRequest) -> HttpResponse:
-    """The report of the period asked for as an Excel sheet; a wrong period answers 400 as the page does."""
-    _require_reader(request)
-    today = timezone.localdate()
-    form = ReportForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
-        return HttpResponse("统计区间有误：" + "；".join(e for errors in form.errors.values() for e in errors),
-                            status=400, content_type="text/plain; charset=utf-8")
-    data = form.cleaned_data if form.is_bound else {}
-    start, end = data.get("start") or today.replace(month=1, day=1), data.get("to") or today
-    issues, _ = statistics.scoped(request.user)
-    lines = report_lines(issues, start=start, end=end, as_of=today, user=request.user)
-    title = f"县级报告 {start:%Y%m%d}-{end:%Y%m%d}"
-    response = HttpResponse(report_workbook(lines, title=title), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, f"{title}.xlsx")
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-@login_required
-def county_report(request: HttpRequest) -> HttpResponse:
-    _require_reader(request)
-    today = timezone.localdate()
-    # Unbound, the form shows the default period it is computed for.
-    form = ReportForm(request.GET or None, initial={"start": today.replace(month=1, day=1), "to": today})
-    valid = form.is_valid() if form.is_bound else True
-    data = form.cleaned_data if form.is_bound and valid else {}
-    start = data.get("start") or today.replace(month=1, day=1)
-    end = data.get("to") or today
-    issues, _ = statistics.scoped(request.user)
-    period = {"received_from": start.isoformat(), "received_to": end.isoformat()}
-    lines = report_lines(issues, start=start, end=end, as_of=today, user=request.user) if valid else []
-    items = None
-    if valid and request.GET.get("items"):
-        items = items_table(request.user, request.GET["items"], request.GET.get("channel", ""), start=start,
-                            until=min(end, today))
-    return render(request, "feedback/report.html", {
-        "form": form, "valid": valid, "lines": lines, "items": items,
-        "dashboard": reverse("dashboard") + "?" + urlencode(period), "start": start, "end": end, "as_of": today,
-    }, status=200 if valid else 400)

@@ -1,6 +1,6 @@
 """Large ledger exports (导出任务): the progress page and the owner-only download.
 
-The issue list's "导出 Excel" builds up to ``services.EXPORT_SYNC_LIMIT`` rows in the request; above
+The issue list's "导出 Excel" builds up to ``services.export_jobs.EXPORT_SYNC_LIMIT`` rows in the request; above
 that it stores an ``ExportJob`` and sends the user here. A worker builds the file
 (``feedback.tasks.build_export``); this page reloads itself every two seconds with the HTTP
 ``Refresh`` header (no script: CSP allows only the portal's own files) until the file is ready.
@@ -17,9 +17,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from feedback.access import get_or_404
+from feedback.ledger.export import XLSX_CONTENT_TYPE
 from feedback.models import ExportJob
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REFRESH_SECONDS = 2
 
 

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
@@ -72,10 +73,8 @@ def conn_label(url: str) -> str:
 def check_worker(broker_ok: bool) -> Check:
     if not broker_ok:
         return Check("后台任务进程", False, "消息队列不可用，无法询问")
-    from zhitongche.celery import app
-
     try:
-        replies = app.control.inspect(timeout=TIMEOUT, limit=1).ping() or {}
+        replies = current_app.control.inspect(timeout=TIMEOUT, limit=1).ping() or {}
     except Exception as exc:
         return Check("后台任务进程", False, f"询问失败：{type(exc).__name__}")
     if not replies:

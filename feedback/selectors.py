@@ -1,0 +1,122 @@
+"""The reads that pages, exports and the API share, each defined once.
+
+A selector takes the user (scoping always goes through ``feedback.access``) and plain values, and
+returns a queryset or a small value; it never writes. The issue ledger page, its Excel export, the
+background export job and the API list all read ``issue_list``: a filter means the same everywhere
+(the department filter counts live assignments only — a handed-over, withdrawn one does not — as
+the dashboard does).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from feedback import access
+from feedback.deadlines import compute_deadline
+from feedback.figures.statistics import fully_replied_q, lead_result_is
+from feedback.models import Assignment, Issue
+from feedback.workcalendar import load_calendar
+
+# The ledger's sort orders (the page's 排序 choice); anything else sorts newest first.
+SORTS = {
+    "-received_on": "受理日期（新→旧）",
+    "received_on": "受理日期（旧→新）",
+    "ref": "编号",
+    "status": "状态",
+}
+DEFAULT_SORT = "-received_on"
+
+
+def handled_by_q(**department: Any) -> Q:
+    """Issues with a live assignment to the department (``department=obj_or_pk`` or
+    ``department__code=code``). A withdrawn assignment (handed over after an objection) does not
+    count, as on the dashboard."""
+    return Q(Exists(Assignment.objects.live().filter(issue=OuterRef("pk"), **department)))
+
+
+def issue_list(user: Any, filters: Mapping[str, Any]) -> QuerySet[Issue]:
+    """The issues ``user`` may see, filtered and sorted as the ledger page, its exports and the API
+    list them. ``filters`` holds cleaned values (a form's ``cleaned_data``, or the same as plain
+    values: pks and ISO dates); empty ones are ignored."""
+    issues: QuerySet[Issue] = access.issues_for(user).select_related("category", "requester")
+    if q := (filters.get("q") or "").strip():
+        issues = issues.filter(Q(ref__icontains=q) | Q(title__icontains=q) | Q(content__icontains=q)
+                               | Q(requester__name__icontains=q))
+    for field in ("channel", "status", "category", "nature"):
+        if filters.get(field):
+            issues = issues.filter(**{field: filters[field]})
+    if filters.get("result"):
+        issues = issues.filter(lead_result_is(filters["result"]))
+    if filters.get("replied"):
+        replied = fully_replied_q()
+        issues = issues.filter(replied) if filters["replied"] == "1" else issues.exclude(replied)
+    if filters.get("department"):
+        issues = issues.filter(handled_by_q(department=filters["department"]))
+    if filters.get("received_from"):
+        issues = issues.filter(received_on__gte=filters["received_from"])
+    if filters.get("received_to"):
+        issues = issues.filter(received_on__lte=filters["received_to"])
+    sort: str = filters["sort"] if filters.get("sort") in SORTS else DEFAULT_SORT
+    return issues.order_by(sort, "-id")
+
+
+def stored_filters(cleaned: Mapping[str, Any]) -> dict[str, str]:
+    """Cleaned filters as plain strings (model → pk, date → ISO), to be kept with a background
+    export job and given to ``issue_list`` again by the worker."""
+    out: dict[str, str] = {}
+    for key, value in cleaned.items():
+        if value in (None, ""):
+            continue
+        if hasattr(value, "pk"):
+            value = value.pk
+        elif isinstance(value, datetime.date):
+            value = value.isoformat()
+        out[key] = str(value)
+    return out
+
+
+def lead_names(issue_ids: list[int]) -> dict[int, str]:
+    """The lead department's name per issue, for a page of the ledger (one query)."""
+    rows = (Assignment.objects.filter(issue_id__in=issue_ids, role=Assignment.Role.LEAD)
+            .exclude(status=Assignment.Status.WITHDRAWN).values_list("issue_id", "department__name"))
+    return dict(rows)
+
+
+def inbox_filters(today: datetime.date, soon: datetime.date) -> dict[str, Q]:
+    """The inbox tabs: 待签收 / 办理中 / 即将到期 / 已超期 / 已回复."""
+    open_q = Q(status__in=Assignment.OPEN_STATUSES)
+    return {
+        "pending": Q(status=Assignment.Status.PENDING),
+        "in_progress": Q(status__in=[Assignment.Status.ACKNOWLEDGED, Assignment.Status.SUBMITTED,
+                                     Assignment.Status.RETURNED]),
+        "due_soon": open_q & Q(due_date__gte=today, due_date__lte=soon),
+        "overdue": open_q & Q(due_date__lt=today),
+        "replied": Q(status=Assignment.Status.ACCEPTED),
+    }
+
+
+def iso_date(day: datetime.date) -> str:
+    return f"{day:%Y-%m-%d}"
+
+
+def explain_deadlines(assignments: Iterable[Assignment], *, date_text: Any = iso_date) -> None:
+    """Set ``explanation`` on each assignment: the policy, the start, the rest days skipped and an
+    approved extension — the same lines on the issue page and on the printed 交办单 (which writes
+    dates the Chinese way: ``date_text``). One calendar read for all of them."""
+    assignments = list(assignments)
+    if not assignments:
+        return
+    calendar = load_calendar(min(a.assigned_on for a in assignments),
+                             max(a.due_date for a in assignments) + datetime.timedelta(days=60))
+    for a in assignments:
+        lines = compute_deadline(a.assigned_on, a.deadline_amount, a.deadline_unit, calendar,
+                                 policy_name=str(a.policy) if a.policy_id else "").explanation
+        if a.due_date != a.original_due_date:
+            lines = (*lines, f"已批准延期：办理期限延至 {date_text(a.due_date)}"
+                             f"（原定 {date_text(a.original_due_date)}）")
+        a.explanation = lines  # type: ignore[attr-defined]
+

@@ -1,0 +1,229 @@
+"""The deadline ladder: each assignment's stored steps (reminders, overdue, 催办, 督办, 通报) and
+the set-based passes that take and announce them."""
+
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Field
+
+from feedback.access import GROUP_NAMES, Role
+from feedback.deadlines import LadderStep, WorkCalendar, ladder
+from feedback.models import (
+    Assignment,
+    Channel,
+    DeadlineStep,
+    HistoryEntry,
+    Issue,
+    Membership,
+    Notification,
+)
+from feedback.services import notifications
+from feedback.workcalendar import load_calendar
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+STEP_LABELS = dict(DeadlineStep.Step.choices)
+
+
+# The ladder of one assignment ends with the bulletin about two months after the due date.
+LADDER_SPAN = datetime.timedelta(days=75)
+
+
+def step_moment(step: LadderStep) -> datetime.datetime:
+    return datetime.datetime.combine(step.day, datetime.time(step.hour), tzinfo=SHANGHAI)
+
+
+def _ladder_for(assignment: Assignment, calendar: WorkCalendar | None = None) -> list[LadderStep]:
+    calendar = calendar or load_calendar(assignment.assigned_on, assignment.due_date + LADDER_SPAN)
+    return ladder(assignment.assigned_on, assignment.due_date, calendar)
+
+
+def schedule_steps(assignment: Assignment, *, calendar: WorkCalendar | None = None) -> None:
+    """Write the assignment's ladder as pending DeadlineStep rows: the steps of the current deadline
+    version not taken yet, at their moments. Called whenever the deadline is set or changes, the
+    calendar under it changes, or the assignment leaves or re-enters the workflow.
+
+    Pending rows of any version are replaced, so the sweep's queue never holds a stale step; taken
+    rows stay as the record. Steps whose moment has already passed are written too: the next sweep
+    takes them, which is what lets a sweep after an outage catch up.
+    """
+    DeadlineStep.objects.filter(assignment=assignment, taken_at__isnull=True).delete()
+    if not assignment.is_open:
+        return  # out of the workflow: no more reminders or escalation
+    taken = set(DeadlineStep.objects.filter(assignment=assignment, deadline_version=assignment.deadline_version)
+                .values_list("step", flat=True))
+    DeadlineStep.objects.bulk_create([
+        DeadlineStep(assignment=assignment, step=s.step, deadline_version=assignment.deadline_version,
+                     due_date=assignment.due_date, scheduled_for=step_moment(s))
+        for s in _ladder_for(assignment, calendar) if s.step not in taken
+    ])
+
+
+def due_steps_sql(now: datetime.datetime, batch: int) -> tuple[str, list[Any]]:
+    """The ids of up to ``batch`` pending steps whose moment has come, oldest first, locked with
+    their assignment. Reads the partial index ``deadlinestep_pending_idx``, so the cost follows
+    the due rows, not the table. (SQL because the ORM locks a joined table only for rows it
+    builds models of, and the sweep builds none.)"""
+    step, assignment = DeadlineStep._meta.db_table, Assignment._meta.db_table
+    open_statuses = ", ".join(["%s"] * len(Assignment.OPEN_STATUSES))
+    # FOR NO KEY UPDATE of the assignment: a service changing it (FOR UPDATE) is skipped, never
+    # waited for, so the sweep cannot deadlock with a service that locks the assignment and then
+    # replaces its pending steps; the foreign-key checks of new rows pointing at it (KEY SHARE)
+    # do not block it.
+    lock = " FOR NO KEY UPDATE OF s, a SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    sql = (f"SELECT s.id FROM {step} s JOIN {assignment} a ON a.id = s.assignment_id "  # noqa: S608
+           f"WHERE s.taken_at IS NULL AND s.scheduled_for <= %s AND a.status IN ({open_statuses}) "
+           f"ORDER BY s.scheduled_for, s.id LIMIT %s{lock}")
+    moment = DeadlineStep._meta.get_field("scheduled_for").get_db_prep_value(now, connection)
+    return sql, [moment, *Assignment.OPEN_STATUSES, batch]
+
+
+def take_due_steps(*, now: datetime.datetime, batch: int) -> tuple[int, list[tuple[int, str]]]:
+    """The sweep's take pass for one batch (``feedback.services.sweeps``, which holds the transaction):
+    select the due steps, claim them and mark the assignments of claimed "overdue" steps overdue.
+    Returns how many due steps were selected and the (assignment id, step) of those this call
+    took. Set-based: no model is built."""
+    select, params = due_steps_sql(now, batch)
+    if connection.vendor == "postgresql":
+        # One statement, one round trip: no id list goes to Python and back.
+        step, assignment = DeadlineStep._meta.db_table, Assignment._meta.db_table
+        moment = DeadlineStep._meta.get_field("taken_at").get_db_prep_save(now, connection)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH due AS ({select}), "  # noqa: S608
+                f"taken AS (UPDATE {step} SET taken_at = %s FROM due WHERE {step}.id = due.id "
+                f"AND {step}.taken_at IS NULL RETURNING {step}.assignment_id, {step}.step), "
+                f"marked AS (UPDATE {assignment} SET overdue_at = %s FROM taken "
+                f"WHERE {assignment}.id = taken.assignment_id AND taken.step = %s "
+                f"AND {assignment}.overdue_at IS NULL) "
+                "SELECT (SELECT count(*) FROM due), assignment_id, step FROM taken",
+                [*params, moment, moment, DeadlineStep.Step.OVERDUE])
+            rows = cursor.fetchall()
+        # No row: nothing was due (what the select locked, the claim always takes).
+        return (rows[0][0] if rows else 0), [(assignment_id, step) for _, assignment_id, step in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(select, params)
+        due = [pk for (pk,) in cursor.fetchall()]
+    taken = claim_steps(due, "taken_at", now)
+    overdue = [assignment_id for _, assignment_id, step in taken if step == DeadlineStep.Step.OVERDUE]
+    if overdue:
+        Assignment.objects.filter(pk__in=overdue, overdue_at__isnull=True).update(overdue_at=now)
+    return len(due), [(assignment_id, step) for _, assignment_id, step in taken]
+
+
+def announce_due_steps(*, now: datetime.datetime, batch: int) -> tuple[int, int]:
+    """The sweep's announce pass for one batch (``feedback.services.sweeps``, which holds the transaction):
+    claim up to ``batch`` steps taken and not yet announced and announce them. Returns how many
+    were waiting (unlocked) and how many this call announced."""
+    waiting = list(DeadlineStep.objects.filter(taken_at__isnull=False, announced_at__isnull=True)
+                   .select_for_update(skip_locked=True, no_key=True, of=("self",))
+                   .order_by("taken_at", "id").values_list("pk", flat=True)[:batch])
+    claimed = claim_steps(waiting, "announced_at", now)
+    if claimed:
+        announce_steps(list(DeadlineStep.objects.filter(pk__in=[pk for pk, _, _ in claimed])
+                            .select_related("assignment__issue", "assignment__department")
+                            .order_by("assignment_id", "scheduled_for")), now)
+    return len(waiting), len(claimed)
+
+
+def claim_steps(ids: list[int], column: str, now: datetime.datetime) -> list[tuple[int, int, str]]:
+    """``UPDATE … SET column = now WHERE id IN ids AND column IS NULL RETURNING id, assignment_id,
+    step``: the rows this statement changed, and only those, belong to the caller (the ORM's
+    ``update()`` cannot say which rows it changed, hence the SQL)."""
+    if not ids:
+        return []
+    table = DeadlineStep._meta.db_table
+    placeholders = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column} = %s WHERE id IN ({placeholders}) AND {column} IS NULL "  # noqa: S608
+            "RETURNING id, assignment_id, step",
+            [cast("Field[Any, Any]", DeadlineStep._meta.get_field(column)).get_db_prep_save(now, connection), *ids])
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def announce_steps(steps: list[DeadlineStep], now: datetime.datetime) -> None:
+    """History rows and notifications for steps the sweep has just taken and this caller has
+    claimed (``feedback.services.sweeps.announce_steps``), one bulk insert each.
+
+    ``steps`` come with their assignment, issue and department loaded.
+    """
+    members: dict[int, list[int]] = {}
+    for department_id, user_id in Membership.objects.filter(
+            department__in={s.assignment.department_id for s in steps}, user__is_active=True).values_list(
+            "department_id", "user_id"):
+        members.setdefault(department_id, []).append(user_id)
+    # Supervision (督办) also goes to the county leaders and to the office that runs the channel.
+    escalated: dict[str, list[int]] = {}
+    if any(s.step == DeadlineStep.Step.SUPERVISE for s in steps):
+        users = get_user_model().objects.filter(is_active=True)
+        leaders = list(users.filter(groups__name=GROUP_NAMES[Role.LEADER]).values_list("pk", flat=True))
+        office: dict[str, list[int]] = {}
+        for user_id, channel in users.filter(membership__department__channel__in=Channel.values).values_list(
+                "pk", "membership__department__channel"):
+            office.setdefault(channel, []).append(user_id)
+        escalated = {channel: leaders + office.get(channel, []) for channel in Channel.values}
+    # After an outage one sweep may take several steps of one assignment at once. A reminder
+    # overtaken by a later step that had also come when it was taken is recorded but not sent:
+    # nobody needs "half the time has passed" next to "overdue".
+    overtaken = _overtaken_reminders(steps)
+    history: list[HistoryEntry] = []
+    notes: dict[Any, Any] = {}
+    for s in steps:
+        a, issue = s.assignment, s.assignment.issue
+        label, due = STEP_LABELS[s.step], f"{s.due_date:%Y年%m月%d日}"
+        stale = s.pk in overtaken
+        note = f"{label}：办理期限 {due}" + ("（补记，已被后续步骤取代，未发送）" if stale else "")
+        taken_at = cast(datetime.datetime, s.taken_at)  # taken: the sweep set it
+        history.append(HistoryEntry(issue=issue, assignment=a, action=f"deadline_{s.step}", note=note, at=taken_at))
+        if stale:
+            continue
+        body = _step_body(s.step, issue, due)
+        recipients = [(user_id, f"{label}：{issue.title}") for user_id in members.get(a.department_id, [])]
+        if s.step == DeadlineStep.Step.SUPERVISE:
+            title = f"督办：{a.department.name}·{issue.title}"
+            recipients = [(user_id, title) for user_id in escalated[issue.channel]] + recipients
+        for user_id, title in recipients:  # one per person and step: the first title wins
+            notes.setdefault((user_id, a.pk, s.step), Notification(
+                recipient_id=user_id, issue_id=issue.pk, assignment=a, kind=s.step,
+                deadline_version=s.deadline_version, title=title, body=body))
+    HistoryEntry.objects.bulk_create(history)
+    # A notification that already exists (the same step for the same person) hits its unique key.
+    Notification.objects.bulk_create(notes.values(), ignore_conflicts=True)
+    if notes:
+        notifications.queue_after_commit()
+
+
+def _overtaken_reminders(steps: list[DeadlineStep]) -> set[int]:
+    """Ids of the reminders among ``steps`` that a later step of the same deadline had already
+    reached when the reminder was taken (one query for the whole batch)."""
+    reminders = [s for s in steps if s.step.startswith("remind")]
+    if not reminders:
+        return set()
+    moments: dict[tuple[int, int], list[datetime.datetime]] = {}
+    for assignment_id, version, scheduled_for in DeadlineStep.objects.filter(
+            assignment__in={s.assignment_id for s in reminders}).values_list(
+            "assignment_id", "deadline_version", "scheduled_for"):
+        moments.setdefault((assignment_id, version), []).append(scheduled_for)
+    return {s.pk for s in reminders
+            if s.taken_at is not None
+            and any(s.scheduled_for < m <= s.taken_at for m in moments[(s.assignment_id, s.deadline_version)])}
+
+
+def _step_body(step: str, issue: Issue, due: str) -> str:
+    if step.startswith("remind"):
+        return f"{issue.ref}“{issue.title}”的办理期限为 {due}，请抓紧办理并按时提交书面回复。"
+    if step == DeadlineStep.Step.OVERDUE:
+        return f"{issue.ref}“{issue.title}”已超过办理期限（{due}），请立即办理。"
+    if step == DeadlineStep.Step.CHASE:
+        return f"催办通知：{issue.ref}“{issue.title}”已超期，请于收到通知后尽快提交盖章签字的书面回复。"
+    if step == DeadlineStep.Step.SUPERVISE:
+        return f"督办通知：{issue.ref}“{issue.title}”超期未办，已提请县领导督办。"
+    return f"{issue.ref}“{issue.title}”超期未办结，已列入月度通报。"

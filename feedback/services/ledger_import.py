@@ -1,0 +1,319 @@
+"""Importing a checked ledger (see ``feedback.ledger.parse``) all or nothing."""
+
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from feedback import states
+from feedback.access import registrable_channels
+from feedback.deadlines import Deadline, DeadlineInputError, WorkCalendar, compute_deadline
+from feedback.errors import (
+    IllegalTransition,
+    InvalidInput,
+    NotPermitted,
+    WorkflowError,
+)
+from feedback.ledger.parse import LedgerCheck, LedgerError, LedgerProblem, LedgerRow
+from feedback.models import (
+    Assignment,
+    Channel,
+    DeadlinePolicy,
+    HistoryEntry,
+    Issue,
+    Requester,
+)
+from feedback.services.assignments import assign_issue, assign_note, check_departments, policy_for
+from feedback.services.intake import RequesterData, register_issue
+from feedback.services.ladder import LADDER_SPAN
+from feedback.workcalendar import load_calendar
+
+# Where a service's complaint lands in the ledger's columns (``row N: column: reason``).
+LEDGER_COLUMN_OF_FIELD = {
+    "requester_name": "requester", "requester_phone": "requester_phone", "lead": "departments",
+    "co": "departments", "assigned_on": "received_on", "followed_up_on": "satisfaction",
+}
+
+
+LEDGER_BATCH = 500
+
+
+@dataclass(frozen=True)
+class LedgerImport:
+    created: list[str]  # refs, in file order
+    present: list[str]  # refs already in the database, skipped
+
+
+@transaction.atomic
+def import_ledger(*, actor: User | None, ledger: LedgerCheck) -> LedgerImport:
+    """Import a checked ledger in one transaction: every row or none. A ref already in the database
+    is skipped (the ref is the key: importing a file twice creates nothing new).
+
+    A service that refuses a row (a department retired since the check, a ref registered by someone
+    else meanwhile) rolls back the whole file and is reported as that row's problem (LedgerError).
+    """
+    if not ledger.ok:
+        raise LedgerError(ledger.problems)
+    present = _present_refs(ledger.rows)
+    new = [r for r in ledger.rows if r.ref not in present]
+    calendar = _ledger_calendar(new)
+    _import_answered(actor=actor, rows=[r for r in new if r.replied_on], calendar=calendar)
+    for row in new:
+        if not row.replied_on:
+            try:
+                _import_open(actor=actor, row=row, calendar=calendar)
+            except WorkflowError as exc:
+                raise _ledger_problem(row, exc) from None
+    return LedgerImport(created=[r.ref for r in new], present=[r.ref for r in ledger.rows if r.ref in present])
+
+
+@transaction.atomic(savepoint=False)
+def import_ledger_issue(*, actor: User | None, row: LedgerRow,
+                        calendar: WorkCalendar | None = None) -> Issue | None:
+    """One ledger row: registered, assigned on ``received_on``, and brought to the state the ledger
+    records (replies accepted on ``replied_on``, the follow-up rating, the closure on ``closed_on``).
+    Returns None when the ref is already in the database."""
+    if _present_refs([row]):
+        return None
+    if row.replied_on:
+        (issue,) = _import_answered(actor=actor, rows=[row], calendar=calendar)
+        return issue
+    try:
+        return _import_open(actor=actor, row=row, calendar=calendar)
+    except WorkflowError as exc:
+        raise _ledger_problem(row, exc) from None
+
+
+def _ledger_problem(row: LedgerRow, exc: WorkflowError) -> LedgerError:
+    """A service's refusal as the row's ``row N: column: reason``."""
+    column = exc.field or ("channel" if isinstance(exc, NotPermitted) else "ref")
+    return LedgerError([LedgerProblem(row.row, LEDGER_COLUMN_OF_FIELD.get(column, column), exc.message)])
+
+
+def _present_refs(rows: Sequence[LedgerRow]) -> set[str]:
+    """Refs of these rows already in the database; one used by another channel is an error."""
+    by_ref = {r.ref: r for r in rows}
+    refs, present, problems = list(by_ref), set(), []
+    for start in range(0, len(refs), 900):  # under every database's parameter limit
+        for ref, channel in Issue.objects.filter(ref__in=refs[start:start + 900]).values_list("ref", "channel"):
+            if channel == by_ref[ref].channel:
+                present.add(ref)
+            else:
+                reason = f"编号“{ref}”已被{Channel(channel).label}的诉求使用"
+                problems.append(LedgerProblem(by_ref[ref].row, "ref", reason))
+    if problems:
+        raise LedgerError(problems)
+    return present
+
+
+def _ledger_calendar(rows: Sequence[LedgerRow]) -> WorkCalendar | None:
+    """One calendar for the whole file instead of two queries per deadline and per ladder."""
+    if not rows:
+        return None
+    longest = max([r.deadline_amount or 0 for r in rows]
+                  + list(DeadlinePolicy.objects.filter(active=True).values_list("amount", flat=True)))
+    first = min(r.received_on for r in rows)
+    last = max(r.received_on for r in rows) + datetime.timedelta(days=longest * 3 + 45) + LADDER_SPAN
+    return load_calendar(first, last)
+
+
+def _import_open(*, actor: User | None, row: LedgerRow, calendar: WorkCalendar | None) -> Issue:
+    """A row not yet answered: exactly a clerk's registration and assignment, dated ``received_on``."""
+    issue = register_issue(
+        actor=actor, channel=row.channel, category=row.category, title=row.title, content=row.content,
+        received_on=row.received_on, ref=row.ref,
+        requester=RequesterData(name=row.requester, phone=row.requester_phone, kind=row.requester_kind,
+                                organization=row.requester_org),
+    )
+    if row.departments:
+        lead, *co = row.departments
+        deadline, _ = _ledger_deadline(row, policy_for(row.channel, issue.nature), calendar)
+        assign_issue(actor=actor, issue=issue, lead=lead, co=co, assigned_on=row.received_on,
+                     deadline_amount=row.deadline_amount, deadline_unit=row.deadline_unit,
+                     note="导入：" + assign_note(lead, co, deadline.due_date))
+    return issue
+
+
+def _ledger_deadline(row: LedgerRow, policy: DeadlinePolicy | None,
+                     calendar: WorkCalendar | None) -> tuple[Deadline, DeadlinePolicy | None]:
+    """The row's deadline from ``received_on``: its own limit, else the channel's default policy."""
+    amount, unit = row.deadline_amount, row.deadline_unit
+    if amount is None or unit is None:
+        if policy is None:
+            raise InvalidInput("该渠道尚未设置默认办理时限，请填写时限。", field="deadline_amount")
+        amount, unit = policy.amount, policy.unit
+    else:
+        policy = None
+    calendar = calendar or load_calendar(row.received_on, row.received_on + datetime.timedelta(days=amount * 3 + 45))
+    try:
+        return compute_deadline(row.received_on, amount, unit, calendar,
+                                policy_name=str(policy) if policy else ""), policy
+    except DeadlineInputError as exc:
+        raise InvalidInput(str(exc), field="deadline_amount") from None
+
+
+def _replay(status: str, action: str, *, issue: bool) -> tuple[str, str]:
+    """One status move checked against the state machine's table: (from, to), or IllegalTransition."""
+    step = (states.ISSUE_MOVES if issue else states.ASSIGNMENT_MOVES)[action]
+    if status not in step.sources:
+        raise IllegalTransition(f"不能{step.label}。")
+    return status, step.target
+
+
+def _import_answered(*, actor: User | None, rows: Sequence[LedgerRow],
+                     calendar: WorkCalendar | None) -> list[Issue]:
+    """Rows the ledger says were answered (``replied_on``), set-based; see the section's comment.
+    Everything is built and checked in memory first, then inserted table by table."""
+    if not rows:
+        return []
+    problems = [p for row in rows for p in _answered_problems(actor, row)]
+    if problems:
+        raise LedgerError(problems)
+    policies = {channel: policy_for(channel, Issue.Nature.SUGGESTION) for channel in {r.channel for r in rows}}
+    deadlines: dict[tuple[object, ...], tuple[Deadline, DeadlinePolicy | None]] = {}
+    requesters = _ledger_requesters(rows)
+    issues: list[Issue] = []
+    assignments: list[Assignment] = []
+    history: list[HistoryEntry] = []
+    for row in rows:
+        try:
+            key = (row.channel, row.received_on, row.deadline_amount, row.deadline_unit)
+            if key not in deadlines:
+                deadlines[key] = _ledger_deadline(row, policies[row.channel], calendar)
+            deadline, policy = deadlines[key]
+            status = Issue.Status.FOLLOWED_UP if row.satisfaction else Issue.Status.REPLIED
+            issue = Issue(
+                ref=row.ref, channel=row.channel, category=row.category, requester=requesters[_requester_key(row)],
+                title=row.title, content=row.content, received_on=row.received_on, registered_by=actor,
+                status=Issue.Status.CLOSED if row.closed_on else status, satisfaction=row.satisfaction,
+                followed_up_on=(row.closed_on or row.replied_on) if row.satisfaction else None,
+                closed_on=row.closed_on,
+            )
+            roles = [Assignment.Role.LEAD] + [Assignment.Role.CO] * (len(row.departments) - 1)
+            mine = [Assignment(issue=issue, department=dept, role=role, assigned_on=row.received_on,
+                               deadline_amount=deadline.amount, deadline_unit=deadline.unit, policy=policy,
+                               due_date=deadline.due_date, original_due_date=deadline.due_date,
+                               provisional=deadline.provisional, status=Assignment.Status.ACCEPTED,
+                               replied_on=row.replied_on)
+                    for role, dept in zip(roles, row.departments, strict=True)]
+            history.extend(_answered_history(actor, row, issue, mine, deadline))
+        except WorkflowError as exc:
+            raise _ledger_problem(row, exc) from None
+        issues.append(issue)
+        assignments.extend(mine)
+    # Unsaved objects given as foreign keys take their ids at insert time (bulk_create prepares them).
+    Requester.objects.bulk_create([r for r in requesters.values() if r.pk is None], batch_size=LEDGER_BATCH)
+    _bulk_insert_issues(issues, rows)
+    Assignment.objects.bulk_create(assignments, batch_size=LEDGER_BATCH)
+    HistoryEntry.objects.bulk_create(history, batch_size=1000)
+    # The inserts marked their rollup keys (migration 0008's triggers): the figures read them live
+    # until the minute's refresh (feedback.tasks.refresh_stats_rollup) sums them.
+    return issues
+
+
+def _answered_problems(actor: User | None, row: LedgerRow) -> list[LedgerProblem]:
+    """What register_issue, assign_issue, accept_reply, record_follow_up and close_issue would refuse."""
+    try:
+        if actor is not None and row.channel not in registrable_channels(actor):
+            raise NotPermitted(f"您不能登记{Channel(row.channel).label}的诉求。")
+        if not row.category.active:
+            raise InvalidInput(f"分类“{row.category.name}”已停用。", field="category")
+        if not row.title.strip() or not row.content.strip() or not row.requester.strip():
+            raise InvalidInput("标题、诉求内容和诉求人不能为空。", field="title")
+        if not row.departments:
+            raise InvalidInput("有书面回复日期的诉求必须有承办单位。", field="lead")
+        lead, *co = row.departments
+        check_departments(lead, co)
+        today = timezone.localdate()
+        assert row.replied_on is not None
+        for field, day in (("received_on", row.received_on), ("replied_on", row.replied_on),
+                           ("closed_on", row.closed_on)):
+            if day is not None and day > today:
+                raise InvalidInput("日期不能晚于今天。", field=field)
+        if row.replied_on < row.received_on:
+            raise InvalidInput("书面回复日期不能早于受理日期。", field="replied_on")
+        if row.closed_on is not None and row.closed_on < row.replied_on:
+            raise InvalidInput("办结日期不能早于书面回复日期。", field="closed_on")
+        if row.satisfaction and row.satisfaction not in Issue.Satisfaction.values:
+            raise InvalidInput("回访结果无效。", field="satisfaction")
+    except WorkflowError as exc:
+        return _ledger_problem(row, exc).problems
+    return []
+
+
+def _answered_history(actor: User | None, row: LedgerRow, issue: Issue, assignments: list[Assignment],
+                      deadline: Deadline) -> list[HistoryEntry]:
+    """The history rows the per-row path would write, in its order, each move checked against the table."""
+    assert row.replied_on is not None
+    entries = [HistoryEntry(issue=issue, actor=actor, action="register",
+                            note=f"{issue.get_channel_display()}：{issue.title}")]
+
+    def moved(action: str, status: str, note: str, assignment: Assignment | None = None) -> str:
+        before, after = _replay(status, action, issue=assignment is None)
+        entries.append(HistoryEntry(issue=issue, assignment=assignment, actor=actor, action=action,
+                                    from_status=before, to_status=after, note=note))
+        return after
+
+    lead, *co = row.departments
+    status = moved("assign", Issue.Status.REGISTERED, "导入：" + assign_note(lead, co, deadline.due_date))
+    explanation = "；".join(deadline.explanation)
+    for a in assignments:
+        entries.append(HistoryEntry(issue=issue, assignment=a, actor=actor, action="assigned_to", note=explanation))
+    replied = f"导入：书面回复日期 {row.replied_on:%Y-%m-%d}"
+    for a in assignments:
+        step = moved("submit_reply", Assignment.Status.PENDING, f"{replied}（台账未附回复函扫描件）", a)
+        moved("accept_reply", step, replied, a)
+    status = moved("all_replied", status, replied)
+    if row.satisfaction:
+        status = moved("follow_up", status, f"导入：{Issue.Satisfaction(row.satisfaction).label}")
+    if row.closed_on:
+        moved("close", status, f"导入：办结日期 {row.closed_on:%Y-%m-%d}")
+    return entries
+
+
+def _requester_key(row: LedgerRow) -> tuple[str, str]:
+    # CONTRACT.md: by phone when one is given, otherwise by name (as find_or_create_requester).
+    return ("phone", row.requester_phone) if row.requester_phone else ("name", row.requester.strip())
+
+
+def _ledger_requesters(rows: Sequence[LedgerRow]) -> dict[tuple[str, str], Requester]:
+    """find_or_create_requester for a whole file: the oldest match wins; new ones as the first row has them."""
+    keys = {_requester_key(r) for r in rows}
+    phones = sorted(v for k, v in keys if k == "phone")
+    names = sorted(v for k, v in keys if k == "name")
+    found: dict[tuple[str, str], Requester] = {}
+    for start in range(0, len(phones), 900):
+        for who in Requester.objects.filter(phone__in=phones[start:start + 900]).order_by("-id"):
+            found[("phone", who.phone)] = who  # descending: the oldest is written last and wins
+    for start in range(0, len(names), 900):
+        for who in Requester.objects.filter(phone="", name__in=names[start:start + 900]).order_by("-id"):
+            found[("name", who.name)] = who
+    new: dict[tuple[str, str], Requester] = {}
+    for row in rows:
+        key = _requester_key(row)
+        if key not in found and key not in new:
+            new[key] = Requester(name=row.requester.strip(), phone=row.requester_phone, kind=row.requester_kind,
+                                 organization=row.requester_org.strip())
+    return {**found, **new}  # the new ones are inserted by the caller, once every row has been built
+
+
+def _bulk_insert_issues(issues: list[Issue], rows: Sequence[LedgerRow]) -> None:
+    try:
+        with transaction.atomic():
+            for start in range(0, len(issues), LEDGER_BATCH):
+                Issue.objects.bulk_create(issues[start:start + LEDGER_BATCH])
+    except IntegrityError:
+        # Someone registered one of these refs since the check: the unique index decides; say which.
+        taken = set(Issue.objects.filter(ref__in=[r.ref for r in rows]).values_list("ref", flat=True))
+        raise LedgerError([LedgerProblem(r.row, "ref", f"编号“{r.ref}”刚刚已被登记，请重新导入")
+                           for r in rows if r.ref in taken] or
+                          [LedgerProblem(rows[0].row, "ref", "写入时发生冲突，请重新导入")]) from None
+
+
+# --- Monthly bulletins (月度通报): drafted at month end, frozen once published (feedback.bulletins) ---

@@ -1,0 +1,112 @@
+"""Bulletin pages: list, draft, detail, print page, Word document, publish."""
+
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from feedback.access import Role, get_or_404, scope_of
+from feedback.documents.bulletin_docx import DOCX_CONTENT_TYPE, bulletin_docx_bytes, bulletin_filename
+from feedback.figures.bulletins import (
+    VIEW_ROLES,
+    bulletin_tables,
+    bulletins_for,
+    can_publish,
+    issuer_of,
+    previous_month,
+)
+from feedback.models import Bulletin, Channel
+from feedback.services import draft_bulletin, publish_bulletin
+from feedback.views.common import run_service
+
+
+def _context(bulletin: Bulletin, *, link_items: bool) -> dict[str, Any]:
+    return {"b": bulletin, "f": bulletin.figures, "tables": bulletin_tables(bulletin.figures, link_items=link_items),
+            "issuer": issuer_of(bulletin)}
+
+
+def _viewer(request: HttpRequest) -> None:
+    if scope_of(request.user).role not in VIEW_ROLES:
+        raise Http404("月度通报供县领导、直通车办公室和管理员查看。")
+
+
+@login_required
+def bulletin_list(request: HttpRequest) -> HttpResponse:
+    _viewer(request)
+    scope = scope_of(request.user)
+    channels = [("", "三个直通车合并")] + ([(scope.channel, Channel(scope.channel).label)] if scope.role == Role.OFFICE
+                                       else list(Channel.choices))
+    if scope.role != Role.ADMIN:
+        channels = [c for c in channels if can_publish(request.user, c[0])]
+    return render(request, "feedback/bulletin_list.html", {
+        "bulletins": bulletins_for(request.user).select_related("published_by"),
+        "draft_channels": channels, "last_month": f"{previous_month(timezone.localdate()):%Y-%m}",
+    })
+
+
+@login_required
+def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _viewer(request)
+    bulletin = get_or_404(bulletins_for(request.user).select_related("published_by"), pk=pk)
+    return render(request, "feedback/bulletin_detail.html", {
+        **_context(bulletin, link_items=True), "can_publish": bulletin.status == Bulletin.Status.DRAFT
+        and can_publish(request.user, bulletin.channel)})
+
+
+@login_required
+def bulletin_print(request: HttpRequest, pk: int) -> HttpResponse:
+    _viewer(request)
+    bulletin = get_or_404(bulletins_for(request.user).select_related("published_by"), pk=pk)
+    return render(request, "feedback/bulletin_print.html", _context(bulletin, link_items=False))
+
+
+@login_required
+def bulletin_docx(request: HttpRequest, pk: int) -> HttpResponse:
+    """The published bulletin as a Word document, built from its frozen figures; same access as the page.
+    A draft has no document: its figures still change (404, the page says so)."""
+    _viewer(request)
+    bulletin = get_or_404(bulletins_for(request.user).filter(status=Bulletin.Status.PUBLISHED), pk=pk)
+    response = HttpResponse(bulletin_docx_bytes(bulletin, issuer=issuer_of(bulletin)),
+                            content_type=DOCX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, bulletin_filename(bulletin))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def bulletin_draft(request: HttpRequest) -> HttpResponse:
+    """Draft (or recompute the draft of) a month's bulletin by hand: ``month=YYYY-MM``, ``channel``."""
+    _viewer(request)
+    channel = request.POST.get("channel", "")
+    try:
+        year, number = (int(part) for part in request.POST.get("month", "").split("-"))
+        month = datetime.date(year, number, 1)
+    except ValueError:
+        messages.error(request, "月份格式应为 YYYY-MM。")
+        return redirect("bulletin_list")
+    bulletin = run_service(request, None, lambda: draft_bulletin(actor=request.user, month=month, channel=channel))
+    if bulletin is None:
+        return redirect("bulletin_list")
+    messages.success(request, f"已生成{bulletin}（草稿）。")
+    return redirect("bulletin_detail", pk=bulletin.pk)
+
+
+@login_required
+@require_POST
+def bulletin_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    _viewer(request)
+    bulletin = get_or_404(bulletins_for(request.user), pk=pk)
+    if run_service(request, None, lambda: publish_bulletin(actor=request.user, bulletin=bulletin)) is not None:
+        messages.success(request, f"已发布{bulletin}，数据自此冻结。")
+    return redirect("bulletin_detail", pk=pk)

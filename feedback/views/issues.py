@@ -1,0 +1,242 @@
+"""The issue ledger and the issue page, and the office's moves on an issue (assign, follow-up, close, 重办)."""
+
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from feedback import access, selectors, services
+from feedback.access import Role, scope_of
+from feedback.forms import (
+    AssignForm,
+    CloseForm,
+    ExtensionForm,
+    FollowUpForm,
+    IssueFilterForm,
+    IssueForm,
+    ObjectionAcceptForm,
+    ObjectionForm,
+    ObjectionRejectForm,
+    ReasonForm,
+)
+from feedback.ledger.export import XLSX_CONTENT_TYPE, issues_workbook
+from feedback.models import Assignment, DeadlineStep, Issue, Objection
+from feedback.states import action_label
+from feedback.views.common import PAGE_SIZE, flash_form_errors, query_without_page, run_service
+
+
+@login_required
+def issue_list(request: HttpRequest) -> HttpResponse:
+    form = IssueFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    issues = selectors.issue_list(request.user, data)
+    page = Paginator(issues, PAGE_SIZE).get_page(request.GET.get("page"))
+    leads = selectors.lead_names([i.pk for i in page.object_list])
+    for issue in page.object_list:
+        issue.lead_name = leads.get(issue.pk, "")
+    return render(request, "feedback/issue_list.html", {
+        "form": form, "page": page, "query": query_without_page(request),
+        "can_register": access.can_register(request.user),
+    })
+
+
+@login_required
+def issue_export(request: HttpRequest) -> HttpResponse:
+    form = IssueFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    issues = selectors.issue_list(request.user, data).prefetch_related("assignments__department")
+    # Large lists are built by a worker with progress (feedback.views.export_jobs); small ones at once.
+    rows = list(issues.values_list("pk", flat=True)[:services.export_jobs.EXPORT_SYNC_LIMIT + 1])
+    if len(rows) > services.export_jobs.EXPORT_SYNC_LIMIT:
+        job = services.request_export(actor=request.user, params=selectors.stored_filters(data))
+        return redirect("export_job", pk=job.pk)
+    response = HttpResponse(
+        issues_workbook(issues.filter(pk__in=rows)),
+        content_type=XLSX_CONTENT_TYPE,
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="issues-{stamp}.xlsx"'
+    return response
+
+
+@login_required
+def issue_create(request: HttpRequest) -> HttpResponse:
+    channels = access.registrable_channels(request.user)
+    if not channels:
+        raise Http404("只有直通车办公室可以登记诉求。")
+    form = IssueForm(request.POST or None, channels=channels)
+    if request.method == "POST" and form.is_valid():
+        issue = run_service(request, form, lambda: _register_and_assign(request.user, form.cleaned_data))
+        if issue is not None:
+            done = "并完成交办。" if form.cleaned_data["lead"] else "。"
+            messages.success(request, f"已登记诉求 {issue.ref}{done}")
+            return redirect("issue_detail", pk=issue.pk)
+    return render(request, "feedback/issue_form.html", {"form": form})
+
+
+def _register_and_assign(user: Any, data: dict[str, Any]) -> Issue:
+    return services.register_and_assign_issue(
+        actor=user, ref=data["ref"] or None, channel=data["channel"], category=data["category"],
+        requester=services.RequesterData(name=data["requester_name"], phone=data["requester_phone"],
+                                         kind=data["requester_kind"], organization=data["requester_org"]),
+        title=data["title"], content=data["content"], received_on=data["received_on"],
+        nature=data["nature"], onsite_answer=data["onsite_answer"], lead=data["lead"], co=list(data["co"]),
+        deadline_amount=data["deadline_amount"], deadline_unit=data["deadline_unit"] or None,
+        accused_department=data["accused_department"],
+    )
+
+
+@login_required
+def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _issue_page(request, pk)
+
+
+def _issue_page(request: HttpRequest, pk: int, *, follow_up_form: FollowUpForm | None = None) -> HttpResponse:
+    """The issue page; a refused follow-up is shown on it with what the clerk entered."""
+    issue = access.get_or_404(access.issues_for(request.user).select_related("category", "requester"), pk=pk)
+    scope = scope_of(request.user)
+    assignments = list(access.assignments_for(request.user).filter(issue=issue)
+                       .select_related("department", "policy").prefetch_related("extensions", OBJECTIONS,
+                                                                                PENDING_STEPS)
+                       .order_by("-role", "id"))  # lead first
+    # Through access: a lead department also sees its co-handlers' replies (access.replies_for).
+    replies = (access.replies_for(request.user).filter(assignment__issue=issue)
+               .select_related("assignment__department", "reviewed_by").order_by("assignment_id", "-version"))
+    history = access.history_for(request.user, issue).select_related("actor", "assignment__department")
+    manage = access.can_manage_issue(request.user, issue)
+    today = timezone.localdate()
+    selectors.explain_deadlines(assignments)
+    member_department = scope.department if scope.role == Role.DEPARTMENT else None
+    objection_forms = _objection_forms(assignments, member_department=member_department, manage=manage, today=today)
+    return render(request, "feedback/issue_detail.html", {
+        "issue": issue,
+        "assignments": assignments,
+        "replies": replies,
+        "timeline": [(h, action_label(h.action)) for h in history],
+        "manage": manage,
+        "today": today,
+        "assign_form": AssignForm() if manage and issue.status == Issue.Status.REGISTERED else None,
+        "follow_up_form": (follow_up_form or FollowUpForm()) if manage and issue.status == Issue.Status.REPLIED
+        else None,
+        "close_form": CloseForm() if manage and issue.status in (Issue.Status.REPLIED,
+                                                                  Issue.Status.FOLLOWED_UP) else None,
+        "reopen_form": ReasonForm() if manage and issue.status in (Issue.Status.REPLIED, Issue.Status.FOLLOWED_UP,
+                                                                    Issue.Status.CLOSED) else None,
+        "return_form": ReasonForm(),
+        "extension_form": ExtensionForm(),
+        "member_department": member_department,
+        **objection_forms,
+    }, status=400 if follow_up_form is not None else 200)
+
+
+def _managed_issue(request: HttpRequest, pk: int) -> Issue:
+    issue = access.get_or_404(access.issues_for(request.user), pk=pk)
+    if not access.can_manage_issue(request.user, issue):
+        raise Http404("未找到该记录，或您无权操作。")
+    return issue
+
+
+@login_required
+@require_POST
+def issue_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    issue = _managed_issue(request, pk)
+    form = AssignForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        done = run_service(request, form, lambda: services.assign_issue(
+            actor=request.user, issue=issue, lead=data["lead"], co=list(data["co"]),
+            deadline_amount=data["deadline_amount"], deadline_unit=data["deadline_unit"] or None))
+        if done is not None:
+            messages.success(request, "已交办。")
+            return redirect("issue_detail", pk=pk)
+    flash_form_errors(request, form)
+    return redirect("issue_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def issue_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    issue = _managed_issue(request, pk)
+    form = FollowUpForm(request.POST)
+    if not form.is_valid() and issue.status == Issue.Status.REPLIED:
+        # Re-rendered rather than flashed after a redirect: the error sits under 回访结果 and the
+        # comment typed during the call is kept. (From a stale page, where the page no longer shows
+        # the form, the errors are flashed as for the other actions.)
+        return _issue_page(request, issue.pk, follow_up_form=form)
+    if form.is_valid() and run_service(request, None, lambda: services.record_follow_up(
+            actor=request.user, issue=issue, satisfaction=form.cleaned_data["satisfaction"],
+            comment=form.cleaned_data["comment"])):
+        messages.success(request, "已记录回访结果。")
+    flash_form_errors(request, form)
+    return redirect("issue_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def issue_close(request: HttpRequest, pk: int) -> HttpResponse:
+    issue = _managed_issue(request, pk)
+    form = CloseForm(request.POST)
+    if form.is_valid() and run_service(request, None, lambda: services.close_issue(
+            actor=request.user, issue=issue, on=form.cleaned_data["closed_on"])):
+        messages.success(request, "已办结。")
+    flash_form_errors(request, form)
+    return redirect("issue_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def issue_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    issue = _managed_issue(request, pk)
+    form = ReasonForm(request.POST)
+    if form.is_valid() and run_service(request, None, lambda: services.reopen_issue(
+            actor=request.user, issue=issue, reason=form.cleaned_data["reason"])):
+        messages.success(request, "已重新交办（重办）。")
+    flash_form_errors(request, form)
+    return redirect("issue_detail", pk=pk)
+
+
+# What the deadline sweep will do next, and when (the ladder's pending rows, feedback.services.sweeps).
+PENDING_STEPS = Prefetch("steps", queryset=DeadlineStep.objects.filter(taken_at__isnull=True).order_by("scheduled_for"),
+                         to_attr="pending_steps")
+
+
+OBJECTIONS = Prefetch("objections", queryset=Objection.objects.select_related(
+    "suggested_department", "raised_by", "decided_by", "new_assignment__department").order_by("raised_at", "id"))
+
+
+def _objection_forms(assignments: list[Assignment], *, member_department: Any, manage: bool,
+                     today: datetime.date) -> dict[str, Any]:
+    """Mark each assignment with what its viewer may do about objections, and build the forms.
+
+    The department sees the form while ``services.objection_refusal`` has nothing against it (the same
+    rule the service applies); the office gets accept and reject forms for each pending objection."""
+    offer = False
+    for a in assignments:
+        objections = list(a.objections.all())
+        a.objection_pending = next((o for o in objections if o.status == Objection.Status.PENDING), None)
+        if member_department is not None and a.department_id == member_department.pk and a.is_open:
+            a.objection_last_day = services.objection_last_day(a)
+            a.objection_allowed = services.objection_refusal(
+                a, objections, last_day=a.objection_last_day, today=today) is None
+            offer = offer or a.objection_allowed
+        if manage and a.objection_pending is not None:
+            a.objection_pending.accept_form = ObjectionAcceptForm(objection=a.objection_pending,
+                                                                  prefix=f"obj{a.objection_pending.pk}")
+    return {
+        "objection_form": ObjectionForm(exclude=member_department) if offer else None,
+        "objection_reject_form": ObjectionRejectForm() if manage else None,
+    }
+
+
+privacy_log = logging.getLogger("feedback.privacy")

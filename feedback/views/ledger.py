@@ -1,0 +1,157 @@
+"""The ledger in and out: import with a dry-run preview, and the export in the same format."""
+
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from feedback import access, services
+from feedback.forms import (
+    IssueFilterForm,
+    LedgerUploadForm,
+)
+from feedback.ledger.export import importable_ledger_csv
+from feedback.ledger.parse import LedgerCheck, LedgerError, check_ledger
+from feedback.selectors import issue_list
+from feedback.views.issues import privacy_log
+
+IMPORT_SESSION_KEY = "ledger_import"
+
+
+IMPORT_KEEP_SECONDS = 24 * 3600  # an upload never confirmed is removed by the next upload after a day
+
+
+PREVIEW_ROWS = 200
+
+
+PREVIEW_PROBLEMS = 500
+
+
+def _import_dir() -> Path:
+    # Under MEDIA_ROOT, which the portal never serves directly (no MEDIA_URL route).
+    return Path(settings.MEDIA_ROOT) / "tmp" / "ledger-imports"
+
+
+def _keep_upload(request: HttpRequest, data: bytes, name: str) -> str:
+    """Keep the checked upload for the confirm step: a file named by a random token, and in the session
+    only the token, the file's SHA-256 and its name. The path is never taken from the request."""
+    _discard_upload(request)
+    folder = _import_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - IMPORT_KEEP_SECONDS
+    for old in folder.iterdir():
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except FileNotFoundError:  # another request cleaned it up first
+            pass
+    token = secrets.token_hex(16)
+    kept = folder / token
+    kept.touch(mode=0o600)  # it holds phone numbers
+    kept.write_bytes(data)
+    request.session[IMPORT_SESSION_KEY] = {"token": token, "sha256": hashlib.sha256(data).hexdigest(),
+                                           "name": Path(name).name[:200]}
+    return token
+
+
+def _discard_upload(request: HttpRequest) -> None:
+    kept = request.session.pop(IMPORT_SESSION_KEY, None)
+    if kept:
+        (_import_dir() / kept["token"]).unlink(missing_ok=True)
+
+
+def _kept_upload(request: HttpRequest) -> tuple[bytes, str] | None:
+    kept = request.session.get(IMPORT_SESSION_KEY)
+    if not kept or request.POST.get("token") != kept["token"]:
+        return None
+    try:
+        data = (_import_dir() / kept["token"]).read_bytes()
+    except FileNotFoundError:
+        return None
+    if hashlib.sha256(data).hexdigest() != kept["sha256"]:
+        return None
+    return data, kept["name"]
+
+
+def _import_page(request: HttpRequest, form: LedgerUploadForm, ledger: LedgerCheck | None = None,
+                 name: str = "", token: str = "") -> HttpResponse:
+    context: dict[str, Any] = {"form": form, "ledger": ledger, "name": name, "token": token}
+    if ledger is not None:
+        context.update(
+            to_create=ledger.to_create[:PREVIEW_ROWS], more_rows=max(0, len(ledger.to_create) - PREVIEW_ROWS),
+            problems=ledger.problems[:PREVIEW_PROBLEMS],
+            more_problems=max(0, len(ledger.problems) - PREVIEW_PROBLEMS),
+        )
+    return render(request, "feedback/import.html", context)
+
+
+@login_required
+def issue_import(request: HttpRequest) -> HttpResponse:
+    """Upload → checked preview (nothing written) → confirm → one transaction."""
+    channels = access.registrable_channels(request.user)
+    if not channels:
+        raise Http404("只有直通车办公室可以导入台账。")
+    if request.method == "POST" and request.POST.get("action") == "confirm":
+        return _import_confirm(request, channels)
+    form = LedgerUploadForm(request.POST, request.FILES) if request.method == "POST" else LedgerUploadForm()
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        ledger = check_ledger(data, upload.name, channels=channels)
+        token = _keep_upload(request, data, upload.name) if ledger.ok and ledger.to_create else ""
+        return _import_page(request, LedgerUploadForm(), ledger, upload.name, token)
+    return _import_page(request, form)
+
+
+def _import_confirm(request: HttpRequest, channels: list[str]) -> HttpResponse:
+    kept = _kept_upload(request)
+    if kept is None:
+        messages.error(request, "该导入已完成或已失效，请重新上传台账文件。")
+        return redirect("issue_import")
+    data, name = kept
+    # Checked again: the database may have changed since the preview (a department retired, a ref registered).
+    ledger = check_ledger(data, name, channels=channels)
+    if ledger.ok:
+        try:
+            result = services.import_ledger(actor=request.user, ledger=ledger)
+        except LedgerError as exc:
+            ledger.problems = exc.problems
+    _discard_upload(request)
+    if not ledger.ok:
+        return _import_page(request, LedgerUploadForm(), ledger, name)
+    messages.success(request, f"台账“{name}”导入完成：新建 {len(result.created)} 条，"
+                              f"已存在 {len(result.present)} 条（跳过）。")
+    return redirect("issue_list")
+
+
+@login_required
+def issue_export_ledger(request: HttpRequest) -> HttpResponse:
+    """The filtered list in the import format. It carries full phone numbers (the requester's
+    identity on re-import), so only those who call requesters back may have it, and it is logged."""
+    if not access.can_register(request.user):
+        raise Http404("只有直通车办公室可以导出可导入格式的台账。")
+    form = IssueFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    issues = list(issue_list(request.user, data).select_related("category", "requester")
+                  .prefetch_related("assignments__department")[:20000])
+    privacy_log.info("importable ledger export with phone numbers: user=%s issues=%d filters=%s",
+                     request.user.get_username(), len(issues), request.GET.urlencode())
+    response = HttpResponse(importable_ledger_csv(issues), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="ledger-{stamp}.csv"'
+    return response
+
+
+# --- Printable documents, first-page previews and the inbox in Excel (issue 5, items 7, 4 and 1) ------
+# Everything here is fetched through the scoped querysets of feedback.access: out of scope is 404.
