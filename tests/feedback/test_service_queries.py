@@ -67,3 +67,17 @@ def test_the_minute_refresh_sums_what_the_services_marked(netoffice):
     assert rollup.refresh() == 1
     assert not StatsRollupDirtyKey.objects.exists()
     assert StatsRollup.objects.get().issues == 1
+
+
+def test_every_process_knows_the_tasks_the_services_queue_by_name():
+    """A web process or a command never imports feedback.tasks itself; the services look tasks up
+    by name (services.queue), so the app registers them when Django starts."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import django; django.setup(); from celery import current_app; "
+              "print(sorted(n for n in current_app.tasks if n.startswith('feedback.tasks.')))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         env={**os.environ, "DJANGO_SETTINGS_MODULE": "zhitongche.test_settings"})
+    assert "'feedback.tasks.build_export'" in out.stdout and "'feedback.tasks.send_pending_emails'" in out.stdout
