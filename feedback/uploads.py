@@ -21,6 +21,7 @@ import pikepdf
 from PIL import Image
 
 from feedback.errors import InvalidInput
+from feedback.security.pdf_bounds import PdfTooLarge, check_pdf_bounds
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -223,6 +224,11 @@ def _check_pdf(data: bytes) -> None:
         problem = _pdf_forbidden_content(pdf)
         if problem is not None:
             raise UploadRejected(problem)
+        # Issue 15: every stream inflated with a bound, every image and page measured (bombs).
+        try:
+            check_pdf_bounds(pdf)
+        except PdfTooLarge as exc:
+            raise UploadRejected(exc.message) from exc
 
 
 def _pdf_forbidden_content(pdf: pikepdf.Pdf) -> str | None:

@@ -50,6 +50,7 @@ from .forms import (
 )
 from .ledger import LedgerCheck, LedgerError, check_ledger
 from .models import Assignment, Channel, DeadlineStep, HistoryEntry, Issue, Notification, Objection, SignedReply
+from .security import preview_jobs
 from .states import action_label
 from .workcalendar import load_calendar
 
@@ -724,9 +725,14 @@ def assignment_reply_template(request: HttpRequest, pk: int) -> HttpResponse:
 def reply_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """The first page of a reply scan as a PNG, rendered on request; same scope as the download."""
     reply = access.get_or_404(access.replies_for(request.user), pk=pk)
-    try:
-        png = previews.first_page_png(reply)
-    except previews.PreviewUnavailable:
+    # Issue 15: rendered by a Celery task in a memory- and time-limited child process, never here.
+    state, png = preview_jobs.stored_png(reply)
+    if state is preview_jobs.State.PENDING:
+        preview_jobs.request_render(reply)
+        response = HttpResponse(preview_jobs.MSG_PENDING, status=202, content_type="text/plain; charset=utf-8")
+        response["Cache-Control"] = "private, no-store"
+        response["Retry-After"] = "2"
+    elif state is preview_jobs.State.FAILED:
         response = HttpResponse(previews.MSG_UNAVAILABLE, status=422, content_type="text/plain; charset=utf-8")
         response["Cache-Control"] = "private, no-store"
     else:

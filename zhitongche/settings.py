@@ -267,6 +267,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_IGNORE_RESULT = True
+# Tasks outside an app's tasks.py (autodiscovery finds only those): the security measures' (issue 15).
+CELERY_IMPORTS = ["feedback.security.tasks"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A page must never hang because the broker is down: publishing gives up quickly.
