@@ -937,3 +937,6 @@ class StatsRollupDirtyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.received_on} {self.channel} {self.category_id}"
+
+
+from .security.audit_models import AuditEvent  # noqa: E402, F401 - issue 15: the audit chain's table
