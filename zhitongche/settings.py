@@ -77,6 +77,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Issue 15: a request id on every response and error page; NUL/oversized query parameters → 400.
+    "zhitongche.middleware.RequestIdMiddleware",
+    "zhitongche.middleware.BadParameterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -84,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "zhitongche.middleware.SessionTimeoutMiddleware",  # idle 30 min, absolute 12 h
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -176,7 +180,11 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 
 # Security headers: safe in development, strict in production.
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600)
+# Sessions end after 30 minutes idle or 12 hours after login (zhitongche.middleware.SessionTimeoutMiddleware;
+# 等保 2.0 8.1.4.1 d: 登录连接超时自动退出). The cookie itself never outlives the absolute limit.
+SESSION_IDLE_SECONDS = envint("SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", 12 * 3600)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -186,6 +194,16 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES", True)
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # HTTPS only for a year, subdomains included (docs/operations.md "Production environment" sets it;
+    # 0 leaves HSTS off for an intranet still served over plain HTTP).
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+    if SESSION_COOKIE_SECURE:
+        # __Host-: the browser keeps these cookies only if Secure, path / and no Domain, so no other host
+        # of the county's domain can set or overwrite them (session fixation through a sibling site).
+        SESSION_COOKIE_NAME = "__Host-sessionid"
+        CSRF_COOKIE_NAME = "__Host-csrftoken"
 
 # django-csp 3.x: everything is served by the portal itself (county intranets have no internet).
 CSP_DEFAULT_SRC = ("'self'",)

@@ -21,3 +21,9 @@ urlpatterns = [
     path("citizen/", include("channels_citizen.urls")),
     path("", include("feedback.urls")),
 ]
+
+# Chinese error pages with the request id, never Django's (issue 15).
+handler400 = "zhitongche.errors.bad_request"
+handler403 = "zhitongche.errors.permission_denied"
+handler404 = "zhitongche.errors.page_not_found"
+handler500 = "zhitongche.errors.server_error"

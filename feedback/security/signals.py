@@ -21,6 +21,12 @@ User = get_user_model()
 
 @receiver(user_logged_in, dispatch_uid="zt_audit_login")
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        import time
+
+        from zhitongche.middleware import LOGIN_KEY
+
+        request.session[LOGIN_KEY] = time.time()  # the 12-hour limit counts from this login
     record_event("login", request=request, user=user, object_type="user", object_id=user.pk)
 
 
