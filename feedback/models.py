@@ -939,4 +939,4 @@ class StatsRollupDirtyKey(models.Model):
         return f"{self.received_on} {self.channel} {self.category_id}"
 
 
-from .security.audit_models import AuditEvent  # noqa: E402, F401 - issue 15: the audit chain's table
+from .security.models import AuditEvent, RateLimitHit  # noqa: E402, F401 - issue 15: audit chain, rate limits

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "captcha",  # the public portal's human check, served by the portal (issue 15)
     "feedback",
     "channels_net",
     "channels_enterprise",
@@ -218,6 +219,11 @@ CSP_FORM_ACTION = ("'self'",)
 # the API docs (templates/drf_spectacular/api_docs_swagger.html), for Swagger UI's inline <style>.
 CSP_INCLUDE_NONCE_IN = ("style-src",)
 
+# django-simple-captcha: four distorted characters, kept in the database, single-use; 30 minutes to write
+# a suggestion before the picture expires (a new one is shown with the form's errors).
+CAPTCHA_TIMEOUT = 30
+CAPTCHA_LENGTH = 5
+CAPTCHA_2X_IMAGE = False
 # django-axes: lock a username+IP pair after repeated failures.
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("zhitongche.api_router")),
     path("net/", include("channels_net.urls")),
     path("public/", include("channels_net.public_urls")),
+    path("public/captcha/", include("captcha.urls")),  # the portal serves its own captcha images
     path("enterprise/", include("channels_enterprise.urls")),
     path("citizen/", include("channels_citizen.urls")),
     path("", include("feedback.urls")),

@@ -73,7 +73,7 @@ def record_event(action: str, *, request: HttpRequest | None = None, user: Any =
     """Append one event to the chain. Never raises into the caller's request: an audit write that
     fails is logged loudly, and the action it describes still happens (availability first for the
     public's requests; the log line carries the event)."""
-    from .audit_models import AuditEvent
+    from .models import AuditEvent
 
     if user is None and request is not None:
         user = getattr(request, "user", None)
@@ -120,7 +120,7 @@ def _fields_of(row: Any) -> dict[str, Any]:
 
 def verify_chain(chunk: int = 2000) -> tuple[int, Break | None]:
     """Walk the chain in order; return how many rows were checked and the first broken link, if any."""
-    from .audit_models import AuditEvent
+    from .models import AuditEvent
 
     prev = GENESIS
     checked = 0

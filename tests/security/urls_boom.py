@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from zhitongche.urls import handler400, handler403, handler404, handler500, urlpatterns as portal  # noqa: F401
+from zhitongche.urls import handler400, handler403, handler404, handler500  # noqa: F401
+from zhitongche.urls import urlpatterns as portal
 
 
 def boom(request: HttpRequest) -> HttpResponse:

@@ -1,4 +1,6 @@
-"""The audit chain's table (issue 15, part 4). Imported by feedback.models so Django sees it.
+"""Tables of the security measures (issue 15). Imported by feedback.models so Django sees them.
+
+The audit chain (part 4):
 
 Append-only: the model refuses save() of an existing row and delete(); on PostgreSQL, triggers
 (migration feedback/0100) refuse UPDATE, DELETE and TRUNCATE from every client, and the portal's database
@@ -43,3 +45,19 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ValueError("安全审计记录只能追加，不能删除。")
+
+
+class RateLimitHit(models.Model):
+    """One counted attempt, for when the cache (Redis) is down: the public portal's limits then count
+    here instead of failing the citizen's submission (issue 15, part 9). Rows older than the window are
+    deleted as new ones are written."""
+
+    kind = models.CharField(max_length=32)
+    client = models.CharField(max_length=64)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "client", "at"], name="ratelimit_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.client} {self.at:%Y-%m-%d %H:%M}"
