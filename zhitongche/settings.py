@@ -178,6 +178,9 @@ MEDIA_URL = "/media-not-served/"
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
+# Optional ClamAV scan of every upload (feedback.security.virus_scan): "host:port" or a socket path.
+CLAMD_ADDRESS = os.environ.get("CLAMD_ADDRESS", "")
+CLAMD_FAIL_CLOSED = envbool("CLAMD_FAIL_CLOSED", True)
 
 # Security headers: safe in development, strict in production.
 SESSION_COOKIE_HTTPONLY = True
