@@ -10,4 +10,4 @@ class FeedbackConfig(AppConfig):
 
     def ready(self) -> None:
         # Issue 15: security events into the audit chain, and the deploy checks.
-        from .security import checks, signals  # noqa: F401
+        from .security import admin, checks, signals  # noqa: F401

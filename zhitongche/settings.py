@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "zhitongche.middleware.SessionTimeoutMiddleware",  # idle 30 min, absolute 12 h
+    "feedback.security.audit_middleware.AuditDownloadsMiddleware",  # downloads and exports into the audit
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -104,3 +104,27 @@ def test_logins_failures_and_permission_changes_are_recorded(client, reference):
     assert failed.detail == {"username": "zjj_head"} and failed.ip == "127.0.0.1"
     assert "wrong-password" not in str(AuditEvent.objects.values_list("detail", flat=True))
     assert verify_chain()[1] is None
+
+
+def test_reply_downloads_and_personal_data_exports_are_recorded(client, netoffice, zjj_head):
+    from django.utils import timezone
+
+    from feedback import services
+    from tests.conftest import reply_pdf
+    from tests.factories import assigned
+
+    _, (lead,) = assigned(netoffice, lead="zjj")
+    reply = services.submit_reply(actor=zjj_head, assignment=lead, file=reply_pdf(), signer_name="王建国",
+                                  signer_title="局长", signed_on=timezone.localdate(), result="explained",
+                                  summary="已答复。")
+    client.force_login(netoffice)
+    assert client.get(reverse("reply_download", args=[reply.pk])).status_code == 200
+    assert client.get(f"/api/v1/replies/{reply.pk}/download/").status_code == 200
+    assert client.get(reverse("issue_export_ledger")).status_code == 200
+    assert client.get(reverse("reply_download", args=[999999])).status_code == 404  # nothing given: not recorded
+
+    events = list(AuditEvent.objects.filter(action__in=["reply_download", "export_personal_data"])
+                  .values_list("action", "actor", "object_id"))
+    assert events == [("reply_download", "netoffice", str(reply.pk)), ("reply_download", "netoffice", str(reply.pk)),
+                      ("export_personal_data", "netoffice", "")]
+    assert verify_chain()[1] is None
