@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "zhitongche.middleware.SessionTimeoutMiddleware",  # idle 30 min, absolute 12 h
     "feedback.security.audit_middleware.AuditDownloadsMiddleware",  # downloads and exports into the audit
+    "feedback.security.masking.PiiMaskingMiddleware",  # ID/phone numbers in free text, for roles without need
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -179,6 +180,10 @@ MEDIA_URL = "/media-not-served/"
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
+# Roles that see ID and phone numbers typed into free text; everyone else sees them masked (issue 15).
+PII_UNMASKED_ROLES = envlist("PII_UNMASKED_ROLES", ["office", "admin"])
+# The audit chain's hash (feedback.security.events): sha256, or sm3 if the cryptography assessment asks.
+AUDIT_HASH_ALGORITHM = os.environ.get("AUDIT_HASH_ALGORITHM", "sha256")
 # Optional ClamAV scan of every upload (feedback.security.virus_scan): "host:port" or a socket path.
 CLAMD_ADDRESS = os.environ.get("CLAMD_ADDRESS", "")
 CLAMD_FAIL_CLOSED = envbool("CLAMD_FAIL_CLOSED", True)

@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 
+from feedback.security.masking import unmask_view
+
 
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico on pages that name no icon (the admin, the API docs)."""
@@ -18,6 +20,7 @@ urlpatterns = [
     # Issue 15: a password change page for every account (validators refuse the demo password and the
     # project's names); changing it ends the account's other sessions (session auth hash).
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("security/unmask/", unmask_view, name="unmask"),  # personal numbers shown for a logged reason
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("api/v1/", include("zhitongche.api_router")),
     path("net/", include("channels_net.urls")),

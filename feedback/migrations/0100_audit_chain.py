@@ -58,6 +58,7 @@ class Migration(migrations.Migration):
                 ("object_type", models.CharField(blank=True, max_length=64, verbose_name="对象类型")),
                 ("object_id", models.CharField(blank=True, max_length=64, verbose_name="对象编号")),
                 ("detail", models.JSONField(default=dict, verbose_name="详情")),
+                ("algorithm", models.CharField(default="sha256", max_length=16, verbose_name="哈希算法")),
                 ("prev_hash", models.CharField(max_length=64, verbose_name="上一条哈希")),
                 ("row_hash", models.CharField(max_length=64, unique=True, verbose_name="本条哈希")),
             ],

@@ -27,6 +27,7 @@ class AuditEvent(models.Model):
     object_type = models.CharField("对象类型", max_length=64, blank=True)
     object_id = models.CharField("对象编号", max_length=64, blank=True)
     detail = models.JSONField("详情", default=dict)
+    algorithm = models.CharField("哈希算法", max_length=16, default="sha256")
     prev_hash = models.CharField("上一条哈希", max_length=64)
     row_hash = models.CharField("本条哈希", max_length=64, unique=True)
 

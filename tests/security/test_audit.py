@@ -128,3 +128,11 @@ def test_reply_downloads_and_personal_data_exports_are_recorded(client, netoffic
     assert events == [("reply_download", "netoffice", str(reply.pk)), ("reply_download", "netoffice", str(reply.pk)),
                       ("export_personal_data", "netoffice", "")]
     assert verify_chain()[1] is None
+
+
+def test_the_chain_can_use_sm3_and_still_verifies(settings):
+    three_events()
+    settings.AUDIT_HASH_ALGORITHM = "sm3"
+    sm3_row = record_event("login", detail={"n": 4})
+    assert sm3_row.algorithm == "sm3" and len(sm3_row.row_hash) == 64
+    assert verify_chain() == (4, None)
