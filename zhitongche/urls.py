@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 
+from feedback.security import otp
 from feedback.security.masking import unmask_view
 
 
@@ -20,7 +21,9 @@ urlpatterns = [
     # Issue 15: a password change page for every account (validators refuse the demo password and the
     # project's names); changing it ends the account's other sessions (session auth hash).
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
-    path("security/unmask/", unmask_view, name="unmask"),  # personal numbers shown for a logged reason
+    path("security/unmask/", unmask_view, name="unmask"),
+    path("accounts/otp/", otp.otp_verify, name="otp_verify"),  # second factor (issue 15)
+    path("accounts/otp/setup/", otp.otp_setup, name="otp_setup"),  # personal numbers shown for a logged reason
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("api/v1/", include("zhitongche.api_router")),
     path("net/", include("channels_net.urls")),
