@@ -5,7 +5,8 @@ are the office's redacted summaries of issues whose submitter consented.
 
 Rate limiting counts in Django's cache per client IP and hour. The default LocMem cache counts
 per process, which is enough for one server process; production with several web processes
-should set ``CACHES`` to Redis so they share the count (docs/operations).
+should set ``CACHES`` to Redis so they share the count (docs/operations). When the cache fails, the
+count moves to the database (feedback.security.ratelimit), so a submission is never lost to it.
 """
 
 from __future__ import annotations
