@@ -21,7 +21,7 @@ import pikepdf
 from PIL import Image
 
 from feedback.errors import InvalidInput
-from feedback.security.pdf_bounds import PdfTooLarge, check_pdf_bounds
+from feedback.security.pdf_bounds import PdfTooLarge, check_pdf_bounds, prescan_raw
 from feedback.security.reencode import reencode
 from feedback.security.virus_scan import ScanRefused, scan_bytes
 
@@ -252,6 +252,10 @@ def _check_magic(data: bytes, kind: _Kind) -> None:
 
 
 def _check_pdf(data: bytes) -> None:
+    try:
+        prescan_raw(data)  # issue 15: bounded inflation before the parser opens the file
+    except PdfTooLarge as exc:
+        raise UploadRejected(exc.message) from exc
     try:
         # No recovery: a PDF that needs its cross-reference table rebuilt is truncated or damaged.
         pdf = pikepdf.open(io.BytesIO(data), attempt_recovery=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import zlib
 from dataclasses import dataclass
 
@@ -56,6 +57,41 @@ class Budget:
         self.total += amount
         if self.total > MAX_DECODED_TOTAL:
             raise PdfTooLarge(MSG_BOMB)
+
+
+# A stream's data begins after "stream" and its end of line; the dictionary is the text since "obj".
+_STREAM_START = re.compile(rb"(?<!end)stream(?:\r\n|\n|\r)")
+_ESCAPED_NAME = re.compile(rb"/[^\s/<>\[\]()]*#[0-9A-Fa-f]{2}")
+_PLAIN_FLATE = re.compile(rb"/Filter\s*(?:/FlateDecode|\[\s*/FlateDecode\s*\])")
+MSG_STRUCTURE = "PDF 结构异常（对象流使用了不常见的编码），请用扫描仪重新导出为普通 PDF。"
+
+
+def prescan_raw(data: bytes) -> int:
+    """Bounded inflation of every Flate stream in the raw bytes, *before* the parser opens the file.
+
+    qpdf inflates object streams and cross-reference streams while opening a file, without a bound (a
+    306 KB file whose object stream inflated to 300 MB took 4.5 s and 590 MB in pikepdf.open). So each
+    stream is found in the bytes, its dictionary read crudely, and its data inflated in 1 MB steps that
+    are thrown away: 16 MiB for anything but an image, an image's pixel cap for a stream that says it is
+    one. Object and xref streams must be plain Flate (or not compressed), with no #-escaped names that
+    could hide what they are. Returns the bytes counted."""
+    view = memoryview(data)
+    total = 0
+    image_limit = MAX_IMAGE_PIXELS * 4 * 2 + 65_536
+    for match in _STREAM_START.finditer(data):
+        head = data[max(0, match.start() - 4096) : match.start()]
+        head = head[head.rfind(b"obj") + 3 :] if b"obj" in head else head
+        structural = b"/ObjStm" in head or b"/XRef" in head
+        if _ESCAPED_NAME.search(head) and (structural or b"/Filter" in head):
+            raise PdfTooLarge(MSG_STRUCTURE)
+        if structural and b"/Filter" in head and not _PLAIN_FLATE.search(head):
+            raise PdfTooLarge(MSG_STRUCTURE)
+        limit = image_limit if (b"/Image" in head and not structural) else MAX_STREAM_BYTES
+        _, produced = _inflate(view[match.end() :], limit, keep=False)
+        total += produced
+        if total > MAX_DECODED_TOTAL:
+            raise PdfTooLarge(MSG_BOMB)
+    return total
 
 
 def check_pdf_bounds(pdf: pikepdf.Pdf) -> int:
@@ -152,7 +188,7 @@ def _decode(name: str, data: bytes, limit: int, *, keep: bool) -> tuple[bytes, i
     return (out if keep else b""), len(out)
 
 
-def _inflate(data: bytes, limit: int, *, keep: bool) -> tuple[bytes, int]:
+def _inflate(data: bytes | memoryview, limit: int, *, keep: bool) -> tuple[bytes, int]:
     inflater = zlib.decompressobj()
     produced = 0
     kept: list[bytes] = []

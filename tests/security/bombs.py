@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import zlib
 
 import pikepdf
@@ -79,3 +80,34 @@ def giant_page_pdf() -> bytes:
     pdf.add_blank_page(page_size=(595, 842))
     pdf.pages[0].obj[pikepdf.Name.MediaBox] = pikepdf.Array([0, 0, 200_000, 200_000])
     return _save(pdf)
+
+
+def object_stream_bomb_pdf(padding: int = 300 * MiB) -> bytes:
+    """The catalogue, page tree and page inside one object stream padded to ``padding`` bytes of spaces:
+    qpdf inflates it while *opening* the file (written by hand: pikepdf re-generates object streams)."""
+    objects = [b"<< /Type /Catalog /Pages 4 0 R >>", b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 4 0 R /MediaBox [0 0 595 842] >>"]
+    body, offsets = b"", []
+    for obj in objects:
+        offsets.append(len(body))
+        body += obj + b"\n"
+    header = b" ".join(b"%d %d" % (n, off) for n, off in zip((3, 4, 5), offsets, strict=True)) + b"\n"
+    squeezer = zlib.compressobj(9)
+    parts = [squeezer.compress(header + body)]
+    spaces = b" " * (4 * MiB)
+    left = padding
+    while left > 0:
+        parts.append(squeezer.compress(spaces[: min(left, len(spaces))]))
+        left -= len(spaces)
+    parts.append(squeezer.flush())
+    stream = b"".join(parts)
+    out = b"%PDF-1.7\n"
+    first = len(out)
+    out += (b"1 0 obj\n<< /Type /ObjStm /N 3 /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
+            % (len(header), len(stream)) + stream + b"\nendstream\nendobj\n")
+    xref_at = len(out)
+    rows = [(0, 0, 0xFFFF), (1, first, 0), (1, xref_at, 0), (2, 1, 0), (2, 1, 1), (2, 1, 2)]
+    table = b"".join(struct.pack(">BIH", *row) for row in rows)
+    out += (b"2 0 obj\n<< /Type /XRef /Size 6 /W [1 4 2] /Root 3 0 R /Length %d >>\nstream\n" % len(table)
+            + table + b"\nendstream\nendobj\n")
+    return out + b"startxref\n%d\n%%%%EOF\n" % xref_at
