@@ -82,8 +82,12 @@ class SessionTimeoutMiddleware:
             now = time.time()
             idle = int(getattr(settings, "SESSION_IDLE_SECONDS", 1800))
             absolute = int(getattr(settings, "SESSION_ABSOLUTE_SECONDS", 12 * 3600))
+            # Both keys are written at login (feedback.security.signals), so an ordinary request within a
+            # minute of the last one reads the session and writes nothing.
             seen = request.session.get(IDLE_KEY)
-            login_at = request.session.setdefault(LOGIN_KEY, now)
+            login_at = request.session.get(LOGIN_KEY)
+            if login_at is None:  # a session from before this middleware existed
+                request.session[LOGIN_KEY] = login_at = now
             if (seen is not None and now - seen > idle) or now - login_at > absolute:
                 logout(request)
                 if request.path.startswith("/api/"):

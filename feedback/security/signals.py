@@ -24,9 +24,11 @@ def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
         import time
 
-        from zhitongche.middleware import LOGIN_KEY
+        from zhitongche.middleware import IDLE_KEY, LOGIN_KEY
 
-        request.session[LOGIN_KEY] = time.time()  # the 12-hour limit counts from this login
+        now = time.time()
+        request.session[LOGIN_KEY] = now  # the 12-hour limit counts from this login
+        request.session[IDLE_KEY] = now
     record_event("login", request=request, user=user, object_type="user", object_id=user.pk)
 
 
