@@ -71,8 +71,11 @@ def _mask_xlsx(body: bytes) -> bytes:
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
-                if isinstance(cell.value, str):
-                    cell.value = mask_text(cell.value)
+                if isinstance(cell.value, str) and (masked := mask_text(cell.value)) != cell.value:
+                    # Assigning text that starts with "=" makes openpyxl store a formula: keep it text, as
+                    # the exports wrote it (their formula-injection guard).
+                    cell.value = masked
+                    cell.data_type = "s"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

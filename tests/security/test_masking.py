@@ -101,3 +101,13 @@ def test_unmask_never_redirects_off_site(client, zjj_head, reference):
     client.force_login(zjj_head)
     response = client.post(reverse("unmask"), {"next": "//evil.example/", "reason": "测试一下原因"})
     assert response.url == "/"
+
+
+def test_masking_an_export_never_turns_text_into_a_formula(client, reference, leader):
+    from tests.channels.enterprise_factories import EnterpriseFactory
+
+    EnterpriseFactory(name="=HYPERLINK(\"http://x\",\"13912345678\")", contact_phone="")
+    client.force_login(leader)
+    sheet = load_workbook(io.BytesIO(client.get(reverse("channels_enterprise:enterprise_export")).content)).active
+    cell = next(c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value)
+    assert cell.data_type == "s" and "139****5678" in cell.value
