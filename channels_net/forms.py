@@ -1,27 +1,16 @@
 from __future__ import annotations
 
 import re
-import secrets
 
+from captcha.fields import CaptchaField
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core import signing
 
 from feedback.access import GROUP_NAMES, Role
 from feedback.forms import DepartmentCodesField
 from feedback.models import Category, Department
 
-CHALLENGE_SALT = "channels_net.public.challenge"
-CHALLENGE_MAX_AGE = 30 * 60  # seconds: a form left open longer gets a new question
 PHONE = re.compile(r"^1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$")
-
-
-def new_challenge() -> tuple[str, str]:
-    """A small sum asked on the server (no outside service): the question and its signed token.
-    The token only carries the operands, which the page shows anyway; it is signed so the
-    question cannot be swapped and time-stamped so it expires."""
-    a, b = secrets.randbelow(9) + 1, secrets.randbelow(9) + 1
-    return f"{a} + {b} = ?", signing.dumps({"a": a, "b": b}, salt=CHALLENGE_SALT)
 
 
 class SuggestionForm(forms.Form):
@@ -30,8 +19,10 @@ class SuggestionForm(forms.Form):
     name = forms.CharField(label="姓名或网名（选填）", max_length=50, required=False)
     phone = forms.CharField(label="联系电话（选填，仅工作人员可见）", max_length=20, required=False)
     consent_to_publish = forms.BooleanField(label="同意在网上公开答复（公开前会遮盖个人信息）", required=False)
-    answer = forms.IntegerField(label="验证", min_value=0, max_value=100)
-    challenge = forms.CharField(widget=forms.HiddenInput)
+    # A distorted-text image served by the portal itself (django-simple-captcha, kept in the database, so
+    # it works with Redis down), single-use: the stored answer is deleted at the first attempt, right or
+    # wrong (issue 15 replaced a sum whose operands the page printed, which any script could solve).
+    captcha = CaptchaField(label="验证码", error_messages={"invalid": "验证码不正确或已过期，请看新的图片重新输入。"})
     # Honeypot: hidden from people by CSS; a bot that fills every field gives itself away.
     website = forms.CharField(required=False, label="网址（请留空）")
 
@@ -50,16 +41,6 @@ class SuggestionForm(forms.Form):
             raise forms.ValidationError("提交失败，请重试。")
         return ""
 
-    def clean(self) -> dict:
-        data = super().clean()
-        try:
-            operands = signing.loads(data.get("challenge", ""), salt=CHALLENGE_SALT, max_age=CHALLENGE_MAX_AGE)
-            expected = int(operands["a"]) + int(operands["b"])
-        except (signing.BadSignature, KeyError, TypeError, ValueError):
-            raise forms.ValidationError("验证题已过期，请重新计算下面的题目。") from None
-        if "answer" in data and data["answer"] != expected:
-            self.add_error("answer", "计算结果不对，请重新计算。")
-        return data
 
 
 class TrackForm(forms.Form):

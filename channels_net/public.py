@@ -5,14 +5,12 @@ are the office's redacted summaries of issues whose submitter consented.
 
 Rate limiting counts in Django's cache per client IP and hour. The default LocMem cache counts
 per process, which is enough for one server process; production with several web processes
-should set ``CACHES`` to Redis so they share the count (docs/operations).
+should set ``CACHES`` to Redis so they share the count (docs/operations). When the cache fails, the
+count moves to the database (feedback.security.ratelimit), so a submission is never lost to it.
 """
 
 from __future__ import annotations
 
-import time
-
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -21,9 +19,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from feedback.errors import WorkflowError
+from feedback.security import ratelimit
 
 from . import services
-from .forms import SearchForm, SuggestionForm, TrackForm, new_challenge
+from .forms import SearchForm, SuggestionForm, TrackForm
 from .models import TRACKING_ALPHABET, Forum, PublicSubmission
 
 SUBMISSIONS_PER_HOUR = 5
@@ -36,21 +35,13 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
-def _counter_key(kind: str, request: HttpRequest) -> str:
-    return f"public:{kind}:{client_ip(request)}:{int(time.time() // 3600)}"
-
-
 def _count(kind: str, request: HttpRequest) -> int:
-    return int(cache.get(_counter_key(kind, request), 0))
+    # Guarded: with Redis down the count moves to the database instead of failing the request (issue 15).
+    return ratelimit.count(kind, client_ip(request))
 
 
 def _bump(kind: str, request: HttpRequest) -> None:
-    key = _counter_key(kind, request)
-    cache.add(key, 0, timeout=3600)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
+    ratelimit.bump(kind, client_ip(request))
 
 
 def rate_limited(request: HttpRequest) -> bool:
@@ -96,9 +87,9 @@ def submit(request: HttpRequest) -> HttpResponse:
     else:
         form = SuggestionForm()
         status = 200
-    question, token = new_challenge()
+    # A form shown again after an error renders a new captcha: the one just tried is spent (single-use).
     return render(request, "public/submit.html", {
-        "form": form, "question": question, "challenge": token, "collecting": services.open_forum(),
+        "form": form, "collecting": services.open_forum(),
     }, status=status)
 
 

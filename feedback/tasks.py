@@ -6,6 +6,8 @@ from celery import shared_task
 
 from feedback import services
 from feedback.figures import rollup
+from feedback.models import SignedReply
+from feedback.security.preview_jobs import render_and_store
 from feedback.services import notifications, sweeps
 
 
@@ -61,3 +63,13 @@ def rebuild_stats_rollup() -> int:
     """Nightly: sum the statistics rollup from scratch and correct the rows that differ (writes
     made outside the services, which the statistics read live until then). Returns the rows changed."""
     return rollup.rebuild().changed
+
+
+@shared_task(acks_late=True)
+def render_reply_preview(reply_id: int) -> str:
+    """Render a reply's first-page preview in a limited child process (issue 15). Ids in: a reply
+    deleted meanwhile is skipped. Safe to run twice (the stored PNG wins)."""
+    reply = SignedReply.objects.filter(pk=reply_id).first()
+    if reply is None:
+        return "missing"
+    return render_and_store(reply).value

@@ -27,3 +27,6 @@ if not os.environ.get("REDIS_URL"):
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Each test starts with an empty cache (rate-limit counters must not leak between tests or runs).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The second factor is off for the suite's force_login users; tests/security/test_otp.py turns it on with
+# the production roles (the real default stays in settings.OTP_REQUIRED_ROLES).
+OTP_REQUIRED_ROLES: list[str] = []

@@ -1,6 +1,6 @@
 """The 政民 channel's API: the 信访局 office and administrators write, county leaders read.
 
-Everyone else gets 403 (the channel's planning is not secret, but it is not theirs either).
+Everyone else gets 404, as for anything out of their scope (issue 15; CONTRACT.md).
 Writes call ``channels_citizen.services``; their errors are answered by ``feedback.api.errors``.
 """
 
@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from feedback import access
 from feedback.errors import InvalidInput
 from feedback.models import Department, Issue
+from feedback.security.api_scope import refuse
 
 from .. import services
 from ..access import villages_for, visits_for, weeks_for
@@ -35,9 +36,10 @@ class CitizenChannelAccess(BasePermission):
     message = "只有县信访局、系统管理员可以操作政民直通车的安排，县领导可以查看。"
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if request.method in SAFE_METHODS:
-            return services.can_read(request.user)
-        return services.can_plan(request.user)
+        readable = services.can_read(request.user)
+        if (request.method in SAFE_METHODS and readable) or services.can_plan(request.user):
+            return True
+        return refuse(request, view, can_read=readable)  # 404 out of scope (issue 15)
 
 
 def _valid(serializer_class: type, request: Request) -> dict[str, Any]:

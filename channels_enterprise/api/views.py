@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from feedback.api.errors import body_for
 from feedback.api.views import ERRORS, Pagination, _valid
 from feedback.errors import BatchRejected
+from feedback.security.api_scope import refuse
 
 from .. import access, services
 from ..models import Enterprise, EnterpriseDay, EnterpriseIntake
@@ -29,7 +30,10 @@ class CanManageEnterpriseChannel(BasePermission):
     message = "只有经开区管委会或系统管理员可以执行此操作。"
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return request.method in SAFE_METHODS or services.can_manage(request.user)
+        if request.method in SAFE_METHODS or services.can_manage(request.user):
+            return True
+        # Reads are scoped by the querysets; a write on a day or problem the user cannot see is 404.
+        return refuse(request, view, can_read=True)
 
 
 PERMISSIONS = [IsAuthenticated, CanManageEnterpriseChannel]

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from feedback.api.errors import body_for
 from feedback.api.views import ERRORS, Pagination, _valid
 from feedback.errors import BatchRejected
+from feedback.security.api_scope import refuse
 
 from .. import services
 from ..access import can_manage_forums, can_read_forums, can_triage_submissions, forums_for, submissions_for
@@ -37,9 +38,10 @@ class ForumPermission(BasePermission):
     message = "只有县委网信办或系统管理员可以安排座谈会和登记诉求；县领导可以查看。"
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if request.method in SAFE_METHODS:
-            return can_read_forums(request.user)
-        return can_manage_forums(request.user)
+        readable = can_read_forums(request.user)
+        if (request.method in SAFE_METHODS and readable) or can_manage_forums(request.user):
+            return True
+        return refuse(request, view, can_read=readable)  # 404 out of scope (issue 15)
 
 
 @extend_schema_view(
@@ -98,7 +100,7 @@ class SubmissionPermission(BasePermission):
     message = "只有县委网信办或系统管理员可以处理网上征集的意见。"
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return can_triage_submissions(request.user)
+        return can_triage_submissions(request.user) or refuse(request, view, can_read=False)
 
 
 TRIAGED = OpenApiResponse(OpenApiTypes.OBJECT,

@@ -10,12 +10,15 @@ from __future__ import annotations
 import io
 import threading
 import warnings
+from typing import TYPE_CHECKING
 
 import pypdfium2 as pdfium
 from PIL import Image, ImageOps
 
 from feedback.documents.uploads import MAX_PIXELS
-from feedback.models import SignedReply
+
+if TYPE_CHECKING:  # the renderers run in a child process without Django (feedback.documents.preview_child)
+    from feedback.models import SignedReply
 
 # Longest edge of the preview. An A4 page at this size is about 145 dpi: the seal and the signature
 # can be judged on screen; anything finer needs the original (download).

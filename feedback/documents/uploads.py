@@ -20,12 +20,17 @@ import filetype
 import pikepdf
 from PIL import Image
 
+from feedback.documents.pdf_bounds import PdfTooLarge, check_pdf_bounds, prescan_raw
+from feedback.documents.reencode import reencode
+from feedback.documents.virus_scan import ScanRefused, scan_bytes
 from feedback.errors import InvalidInput
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
 MAX_BYTES = 20 * 1024 * 1024
+# Issue 15: a photo or scan as JPEG/PNG is far below this; only a PDF of many pages needs 20 MB.
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 MAX_PDF_PAGES = 200
 MAX_SAFE_NAME_CHARS = 100
@@ -37,6 +42,8 @@ MAX_MPF_IMAGES = 8
 
 MSG_EMPTY = "文件为空。"
 MSG_TOO_BIG = "文件超过 20 MB，请压缩后再上传。"
+MSG_IMAGE_TOO_BIG = "图片超过 10 MB，请压缩后再上传（PDF 可到 20 MB）。"
+MSG_PDF_TRAILING = "PDF 文件结尾之后还附带了其他数据（可能夹带了压缩包或网页），不能接收。"
 MSG_BAD_NAME = "文件名不合法（不能包含路径符号或控制字符），请重命名后再上传。"
 MSG_BAD_TYPE = "只能上传 PDF、JPG 或 PNG 格式的扫描件。"
 MSG_MISMATCH = "文件内容与扩展名不符（看起来不是真正的 {label}）。"
@@ -127,20 +134,32 @@ def _validate(uploaded: UploadedFile) -> ValidatedFile:
     if declared is not None:
         _check_size(declared)
     kind, safe_name = _check_name(getattr(uploaded, "name", None))
+    if declared is not None and kind.pillow_format is not None and declared > MAX_IMAGE_BYTES:
+        raise UploadRejected(MSG_IMAGE_TOO_BIG)
     data = _read_capped(uploaded)
     # The declared size may be wrong; only the bytes actually read count.
     _check_size(len(data))
+    if kind.pillow_format is not None and len(data) > MAX_IMAGE_BYTES:
+        raise UploadRejected(MSG_IMAGE_TOO_BIG)
     _check_magic(data, kind)
     try:
         if kind.pillow_format is None:
             _check_pdf(data)
+            _check_pdf_tail(data)
         else:
             _check_image(data, kind.pillow_format)
+            # Issue 15: what is stored is the pixels re-encoded, without text chunks, comments or EXIF GPS.
+            data = reencode(data, kind.pillow_format)
+            _replace_content(uploaded, data)
     except UploadRejected:
         raise
     except Exception as exc:
         # Parsers raise many unrelated types on hostile input; the caller must see only a refusal.
         raise UploadRejected(MSG_CORRUPT) from exc
+    try:
+        scan_bytes(data)  # optional clamd scan (CLAMD_ADDRESS); never replaces the checks above
+    except ScanRefused as exc:
+        raise UploadRejected(exc.message) from exc
     return ValidatedFile(
         ext=kind.ext,
         content_type=kind.content_type,
@@ -148,6 +167,32 @@ def _validate(uploaded: UploadedFile) -> ValidatedFile:
         sha256=hashlib.sha256(data).hexdigest(),
         safe_name=safe_name,
     )
+
+
+def _check_pdf_tail(data: bytes) -> None:
+    """A PDF ends at its last %%EOF. Bytes after it are ignored by readers and are how a PDF+ZIP (or
+    PDF+HTML) polyglot carries its second file; so is a ZIP directory near the end (an archive's comment
+    can hold a fake PDF ending). A random match of the 4-byte ZIP signature in the last 64 KiB of a real
+    scan has odds of about 1 in 65,000."""
+    end = data.rfind(b"%%EOF")
+    if end < 0:
+        raise UploadRejected(MSG_CORRUPT)
+    if data[end + 5 :].strip(b"\r\n\t \x00\x0c"):
+        raise UploadRejected(MSG_PDF_TRAILING)
+    if b"PK\x05\x06" in data[-(65_535 + 22) :] or b"PK\x03\x04" in data[:1024]:
+        raise UploadRejected(MSG_PDF_TRAILING)
+
+
+def _replace_content(uploaded: UploadedFile, data: bytes) -> None:
+    """Put the re-encoded bytes where the caller's storage will read them: the temporary file itself for
+    a large upload (FileSystemStorage moves that file), the in-memory buffer otherwise."""
+    handle = uploaded.file
+    handle.seek(0)
+    handle.truncate()
+    handle.write(data)
+    handle.flush()
+    handle.seek(0)
+    uploaded.size = len(data)
 
 
 def _check_size(size: int) -> None:
@@ -208,6 +253,10 @@ def _check_magic(data: bytes, kind: _Kind) -> None:
 
 def _check_pdf(data: bytes) -> None:
     try:
+        prescan_raw(data)  # issue 15: bounded inflation before the parser opens the file
+    except PdfTooLarge as exc:
+        raise UploadRejected(exc.message) from exc
+    try:
         # No recovery: a PDF that needs its cross-reference table rebuilt is truncated or damaged.
         pdf = pikepdf.open(io.BytesIO(data), attempt_recovery=False)
     except pikepdf.PasswordError as exc:
@@ -223,6 +272,11 @@ def _check_pdf(data: bytes) -> None:
         problem = _pdf_forbidden_content(pdf)
         if problem is not None:
             raise UploadRejected(problem)
+        # Issue 15: every stream inflated with a bound, every image and page measured (bombs).
+        try:
+            check_pdf_bounds(pdf)
+        except PdfTooLarge as exc:
+            raise UploadRejected(exc.message) from exc
 
 
 def _pdf_forbidden_content(pdf: pikepdf.Pdf) -> str | None:

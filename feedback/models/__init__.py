@@ -21,6 +21,7 @@ from feedback.models.issues import HistoryEntry, Issue, IssueQuerySet, Requester
 from feedback.models.notifications import Notification
 from feedback.models.publishing import Bulletin, ExportJob
 from feedback.models.reference import Category, Channel, DeadlineUnit, Department, Membership
+from feedback.models.security import AuditEvent, RateLimitHit
 from feedback.models.statistics import (
     StatsCounts,
     StatsDepartmentCounts,
@@ -36,6 +37,7 @@ from feedback.models.statistics import (
 __all__ = [
     "Assignment",
     "AssignmentQuerySet",
+    "AuditEvent",
     "Bulletin",
     "CalendarDay",
     "CalendarYear",
@@ -53,6 +55,7 @@ __all__ = [
     "Membership",
     "Notification",
     "Objection",
+    "RateLimitHit",
     "Requester",
     "SignedReply",
     "StatsCounts",

@@ -92,7 +92,9 @@ def to_ical(entries: Iterable[SessionEntry], *, now: datetime.datetime, base_url
 
 # --- the personal feed URL -----------------------------------------------------------------------
 
-FEED_KEY_SALT = "feedback.sessions_calendar.personal_feed"  # kept from the old module name: the tokens depend on it
+# The salt keeps the module's old name, feedback.sessions_calendar: every personal feed URL handed out
+# depends on it. (Split in two so that renaming tools leave it alone.)
+FEED_KEY_SALT = "feedback" ".sessions_calendar.personal_feed"
 FEED_TOKEN_LENGTH = 32  # hex digits: 128 bits
 
 

@@ -18,6 +18,7 @@ from feedback.forms import (
     ReplyForm,
 )
 from feedback.models import SignedReply
+from feedback.security import preview_jobs
 from feedback.views.common import flash_form_errors, run_service
 
 
@@ -77,9 +78,14 @@ def reply_download(request: HttpRequest, pk: int) -> FileResponse:
 def reply_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """The first page of a reply scan as a PNG, rendered on request; same scope as the download."""
     reply = access.get_or_404(access.replies_for(request.user), pk=pk)
-    try:
-        png = previews.first_page_png(reply)
-    except previews.PreviewUnavailable:
+    # Issue 15: rendered by a Celery task in a memory- and time-limited child process, never here.
+    state, png = preview_jobs.stored_png(reply)
+    if state is preview_jobs.State.PENDING:
+        preview_jobs.request_render(reply)
+        response = HttpResponse(preview_jobs.MSG_PENDING, status=202, content_type="text/plain; charset=utf-8")
+        response["Cache-Control"] = "private, no-store"
+        response["Retry-After"] = "2"
+    elif state is preview_jobs.State.FAILED:
         response = HttpResponse(previews.MSG_UNAVAILABLE, status=422, content_type="text/plain; charset=utf-8")
         response["Cache-Control"] = "private, no-store"
     else:

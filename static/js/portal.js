@@ -127,14 +127,29 @@ document.addEventListener("DOMContentLoaded", () => {
     button.addEventListener("click", () => window.print());
   });
   document.querySelectorAll("img[data-preview]").forEach((img) => {
-    const fallback = () => {
+    const source = img.getAttribute("src");
+    let tries = 0;
+    const fallback = async () => {
+      // 202: the preview is being rendered out of the request (issue 15); ask again every 2 s, a minute at most.
+      let status = 0;
+      try {
+        status = (await fetch(source, { credentials: "same-origin", cache: "no-store" })).status;
+      } catch (error) {
+        status = 0;
+      }
+      if (status === 202 && tries < 30) {
+        tries += 1;
+        img.alt = "预览生成中…";
+        setTimeout(() => { img.src = `${source}?try=${tries}`; }, 2000);
+        return;
+      }
       const note = document.createElement("p");
       note.className = "muted";
       note.textContent = img.dataset.preview;
       (img.closest("a.preview") || img).replaceWith(note);
     };
+    img.addEventListener("error", fallback);
     if (img.complete && img.naturalWidth === 0) fallback();
-    else img.addEventListener("error", fallback);
   });
 });
 

@@ -36,9 +36,11 @@ def test_the_office_creates_a_week_and_leaders_read_it(petitionoffice, leader):
 
 
 def test_departments_and_other_offices_are_refused(week, zjj_head, netoffice):
-    for user in (zjj_head, netoffice):
-        assert api(user).get("/api/v1/citizen/weeks/").status_code == 403
-        assert api(user).get("/api/v1/citizen/villages/").status_code == 403
+    for user in (zjj_head, netoffice):  # out of scope is 404, never 403 (issue 15)
+        assert api(user).get("/api/v1/citizen/weeks/").status_code == 404
+        assert api(user).get("/api/v1/citizen/villages/").status_code == 404
+        assert api(user).get(f"/api/v1/citizen/weeks/{week.pk}/").status_code == 404
+        assert api(user).post(f"/api/v1/citizen/weeks/{week.pk}/confirm/", {}, format="json").status_code == 404
 
 
 def test_the_office_or_an_administrator_confirms_a_week_and_a_leader_cannot(week, petitionoffice, admin_user,

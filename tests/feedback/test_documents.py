@@ -197,7 +197,15 @@ def test_reply_letter_template_is_a_prefilled_docx_attachment(client, netoffice,
 
 
 def preview(client, reply: SignedReply):
-    return client.get(reverse("reply_preview", args=[reply.pk]))
+    # The first view queues the render (202, a placeholder); the worker's task is run here in its place.
+    from feedback.tasks import render_reply_preview
+
+    url = reverse("reply_preview", args=[reply.pk])
+    first = client.get(url)
+    if first.status_code != 202:
+        return first
+    render_reply_preview(reply.pk)
+    return client.get(url)
 
 
 def png_of(response) -> Image.Image:

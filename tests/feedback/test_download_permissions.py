@@ -139,6 +139,11 @@ def world(netoffice, ezoneoffice, petitionoffice, zjj_head, zjj_staff, jyj_head,
               "result": "explained", "summary": "已答复。"}
     lead_reply = services.submit_reply(actor=zjj_head, assignment=lead, file=reply_pdf(), **signed)
     co_reply = services.submit_reply(actor=co_member, assignment=co, file=reply_pdf("协办意见.pdf"), **signed)
+    # Previews are rendered by a worker (issue 15); render them now so every role meets a finished one.
+    from feedback.tasks import render_reply_preview
+
+    render_reply_preview(lead_reply.pk)
+    render_reply_preview(co_reply.pk)
     return {
         "users": {
             "netoffice": netoffice, "ezoneoffice": ezoneoffice, "petitionoffice": petitionoffice,

@@ -527,3 +527,13 @@ def test_quarterly_forums_planned_for_2027_are_on_the_calendar_on_their_dates(wi
             net.plan_forum(actor=netoffice, data=net.ForumData(title=f"2027年第{n}季度网民座谈会", held_on=held_on))
     entries = [e for e in cal.coming_sessions(NOV_2026, DEC_2027) if e.channel == "net"]
     assert [e.starts_on for e in entries] == planned and not any(e.provisional for e in entries)
+
+
+def test_feed_links_handed_out_before_the_restructure_still_work(netoffice) -> None:
+    """The token's salt is the module's old name: renaming the module must not revoke every
+    calendar subscription."""
+    from django.utils.crypto import salted_hmac
+
+    value = f"{netoffice.pk}\x00{netoffice.password}\x00{int(netoffice.is_active)}"
+    handed_out = salted_hmac("feedback.sessions_calendar.personal_feed", value, algorithm="sha256").hexdigest()[:32]
+    assert cal.feed_token(netoffice) == handed_out

@@ -393,17 +393,21 @@ def test_accepts_pdfs_as_scanners_and_editors_write_them(build: Callable[[], byt
 def test_accepts_phone_photo_jpeg_with_exif() -> None:
     photo = phone_photo_bytes()
 
-    result = validate_reply_file(SimpleUploadedFile("IMG_20250314_092653.jpg", photo))
+    upload = SimpleUploadedFile("IMG_20250314_092653.jpg", photo)
+    result = validate_reply_file(upload)
 
-    assert (result.ext, result.content_type, result.size) == ("jpg", "image/jpeg", len(photo))
-    assert result.sha256 == hashlib.sha256(photo).hexdigest()
+    # Size and hash are those of what is stored: the re-encoded picture (issue 15), not the upload.
+    stored = upload.read()
+    assert (result.ext, result.content_type, result.size) == ("jpg", "image/jpeg", len(stored))
+    assert result.sha256 == hashlib.sha256(stored).hexdigest()
 
 
 def test_accepts_png(small_png: bytes) -> None:
-    result = validate_reply_file(SimpleUploadedFile("scan.png", small_png))
+    upload = SimpleUploadedFile("scan.png", small_png)
+    result = validate_reply_file(upload)
 
     assert (result.ext, result.content_type) == ("png", "image/png")
-    assert result.sha256 == hashlib.sha256(small_png).hexdigest()
+    assert result.sha256 == hashlib.sha256(upload.read()).hexdigest()
 
 
 @pytest.mark.parametrize("name", ["scan.jpeg", "SCAN.JPEG", "scan.Jpg"])
@@ -422,7 +426,8 @@ def test_normalises_jpeg_extensions_to_jpg(small_jpeg: bytes, name: str) -> None
 def test_accepts_jpeg_encoding_variants(save_args: dict[str, object]) -> None:
     jpeg = image_bytes("JPEG", (300, 200), **save_args)
 
-    assert validate_reply_file(SimpleUploadedFile("scan.jpg", jpeg)).size == len(jpeg)
+    upload = SimpleUploadedFile("scan.jpg", jpeg)
+    assert validate_reply_file(upload).size == len(upload.read())
 
 
 def test_accepts_jpeg_with_a_little_zero_padding(small_jpeg: bytes) -> None:
@@ -689,16 +694,19 @@ def test_refuses_animated_png() -> None:
 def test_accepts_multi_picture_jpeg_whose_pictures_the_mpf_index_declares(pictures: int) -> None:
     content = mpo_bytes(pictures)
 
-    result = validate_reply_file(SimpleUploadedFile("IMG_0001.jpg", content))
+    upload = SimpleUploadedFile("IMG_0001.jpg", content)
+    result = validate_reply_file(upload)
 
-    assert (result.ext, result.content_type, result.size) == ("jpg", "image/jpeg", len(content))
-    assert result.sha256 == hashlib.sha256(content).hexdigest()
+    stored = upload.read()  # the first picture, re-encoded (issue 15)
+    assert (result.ext, result.content_type, result.size) == ("jpg", "image/jpeg", len(stored))
+    assert result.sha256 == hashlib.sha256(stored).hexdigest()
 
 
 def test_accepts_ultra_hdr_photo_with_its_gain_map() -> None:
     content = ultra_hdr_like_bytes()
 
-    assert validate_reply_file(SimpleUploadedFile("PXL_20250314_092653.jpg", content)).size == len(content)
+    upload = SimpleUploadedFile("PXL_20250314_092653.jpg", content)
+    assert validate_reply_file(upload).size == len(upload.read())
 
 
 def test_the_hand_built_big_endian_index_is_the_one_viewers_read(small_jpeg: bytes) -> None:
@@ -867,9 +875,10 @@ def test_damaged_bytes_are_refused_or_accepted_but_never_crash(
             damaged[rng.randrange(len(damaged))] = rng.randrange(256)
         if rng.random() < 0.3:
             damaged = damaged[: rng.randrange(1, len(damaged))]
+        upload = SimpleUploadedFile(name, bytes(damaged))
         try:
-            result = validate_reply_file(SimpleUploadedFile(name, bytes(damaged)))
+            result = validate_reply_file(upload)
         except UploadRejected as error:
             assert CHINESE.search(error.message)
         else:
-            assert result.sha256 == hashlib.sha256(damaged).hexdigest()
+            assert result.sha256 == hashlib.sha256(upload.read()).hexdigest()

@@ -5,8 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from feedback.demo import DEMO_PASSWORD, seed_demo
 from feedback.figures import rollup
+from feedback.passwords import DEMO_PASSWORD, seed_demo
 
 
 class Command(BaseCommand):
