@@ -24,6 +24,9 @@ from django.utils import timezone
 log = logging.getLogger("zhitongche.security")
 
 GENESIS = "0" * 64
+# Queries one record_event costs on PostgreSQL (savepoint, advisory lock, last hash, insert, release): the
+# pages' query budgets add this for each audited action.
+QUERIES_PER_EVENT = 5
 STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 # pg_advisory_xact_lock key: "ZTAUDIT" in ASCII, kept apart from the deadline sweep's lock.
 ADVISORY_LOCK_KEY = 0x5A5441554449

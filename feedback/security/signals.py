@@ -89,6 +89,8 @@ def _user_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> Non
 def _groups_changed(sender: Any, instance: Any, action: str, pk_set: Any, reverse: bool, **kwargs: Any) -> None:
     if action not in ("post_add", "post_remove", "post_clear"):
         return
+    if action != "post_clear" and not pk_set:
+        return  # groups.add() of groups already held: nothing changed (seed_demo reruns this way)
     if reverse:  # group.user_set.add(...): instance is the group
         detail = {"group": str(instance), "users": sorted(pk_set or []), "action": action}
         record_event("permission_change", object_type="group", object_id=instance.pk, detail=detail)

@@ -30,10 +30,10 @@ def redis_down(settings):
     from zhitongche.celery import app
 
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": DEAD}}
-    old = app.conf.broker_url
-    app.conf.broker_url = DEAD
-    app.pool.force_close_all()
-    app._pool = None
+    # Fresh connection and producer pools towards the dead port; the real ones are put back untouched
+    # afterwards (closing them would break the later tests that publish to the real Redis).
+    saved = (app.conf.broker_url, app._pool, app.amqp._producer_pool)
+    app.conf.broker_url, app._pool, app.amqp._producer_pool = DEAD, None, None
     try:
         from django.core.cache import cache
 
@@ -41,9 +41,10 @@ def redis_down(settings):
             cache.get("probe")
         yield
     finally:
-        app.conf.broker_url = old
-        app.pool.force_close_all()
-        app._pool = None
+        dead_pool = app._pool
+        app.conf.broker_url, app._pool, app.amqp._producer_pool = saved
+        if dead_pool is not None:
+            dead_pool.force_close_all()
 
 
 def test_public_suggestions_are_all_stored_and_the_limit_still_holds(reference, redis_down):
