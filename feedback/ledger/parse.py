@@ -47,7 +47,16 @@ from typing import Any
 from django.utils import timezone
 
 from feedback.deadlines import MIN_YEAR
-from feedback.models import Category, Channel, DeadlinePolicy, DeadlineUnit, Department, Issue, Requester
+from feedback.models import (
+    Assignment,
+    Category,
+    Channel,
+    DeadlinePolicy,
+    DeadlineUnit,
+    Department,
+    Issue,
+    Requester,
+)
 
 COLUMNS: tuple[str, ...] = (
     "ref", "channel", "received_on", "requester", "requester_phone", "requester_org", "category", "title",
@@ -62,6 +71,19 @@ CHINESE_COLUMNS: dict[str, str] = {
     "办理时限": "deadline_amount", "时限单位": "deadline_unit", "回复日期": "replied_on",
     "办结日期": "closed_on", "回访评价": "satisfaction", "满意度": "satisfaction",
 }
+# Columns our own export adds (feedback.ledger.export.ROUND_TRIP_COLUMNS): optional, read when present.
+OPTIONAL_COLUMNS: tuple[str, ...] = ("nature", "accused_department", "status", "followed_up_on", "rehandled_on")
+CHINESE_COLUMNS.update({"性质": "nature", "诉求性质": "nature", "被举报单位": "accused_department", "状态": "status",
+                        "回访日期": "followed_up_on", "重办日期": "rehandled_on"})
+# The per-department sheet of the round-trip workbook.
+DETAIL_SHEET = "交办明细"
+DETAIL_COLUMNS: dict[str, str] = {
+    "编号": "ref", "承办单位": "department", "角色": "role", "状态": "status", "交办日期": "assigned_on",
+    "办理时限": "deadline_amount", "时限单位": "deadline_unit", "办理期限": "due_date", "原定期限": "original_due_date",
+    "期限暂定": "provisional", "签收日期": "acknowledged_on", "回复日期": "replied_on", "办理结果": "result",
+}
+DETAIL_REQUIRED = ("ref", "department", "role", "status", "assigned_on", "deadline_amount", "deadline_unit",
+                   "due_date", "original_due_date", "replied_on")
 ENCODING_MESSAGE = "文件不是 UTF-8 编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入"
 # A zip whose parts unpack to more than this is refused before openpyxl reads it (a "zip bomb").
 MAX_UNPACKED_XLSX = 200 * 1024 * 1024
@@ -73,6 +95,11 @@ CHANNEL_WORDS = {
     "政网": Channel.NET, "政企": Channel.ENTERPRISE, "政民": Channel.CITIZEN,
 }
 UNIT_WORDS = {**{u.value: u.value for u in DeadlineUnit}, **{u.label: u.value for u in DeadlineUnit}}
+NATURE_WORDS = {**{n.value: n.value for n in Issue.Nature}, **{n.label: n.value for n in Issue.Nature}}
+ISSUE_STATUS_WORDS = {**{x.value: x.value for x in Issue.Status}, **{x.label: x.value for x in Issue.Status}}
+ASSIGNMENT_STATUS_WORDS = {**{x.value: x.value for x in Assignment.Status},
+                           **{x.label: x.value for x in Assignment.Status}}
+ROLE_WORDS = {**{x.value: x.value for x in Assignment.Role}, **{x.label: x.value for x in Assignment.Role}}
 SATISFACTION_WORDS = {**{s.value: s.value for s in Issue.Satisfaction},
                       **{s.label: s.value for s in Issue.Satisfaction}}
 REQUESTER_KIND = {Channel.NET: Requester.Kind.NETIZEN, Channel.ENTERPRISE: Requester.Kind.ENTERPRISE,
@@ -126,6 +153,13 @@ class LedgerRow:
     replied_on: datetime.date | None
     closed_on: datetime.date | None
     satisfaction: str  # an Issue.Satisfaction value or ""
+    # What the round-trip workbook adds (feedback.ledger.export); absent from a clerk's ledger.
+    nature: str = ""
+    accused_department: Department | None = None
+    status: str = ""
+    followed_up_on: datetime.date | None = None
+    rehandled_on: datetime.date | None = None
+    detail: tuple[DetailAssignment, ...] | None = None  # sheet 交办明细: the assignments as they were
 
     @property
     def requester_kind(self) -> str:
@@ -138,6 +172,8 @@ class LedgerRow:
     @property
     def outcome(self) -> str:
         """The status the issue will have once imported, in Chinese (for the preview)."""
+        if self.status:
+            return Issue.Status(self.status).label
         if self.closed_on:
             return Issue.Status.CLOSED.label
         if self.satisfaction:
@@ -147,6 +183,24 @@ class LedgerRow:
         if self.departments:
             return Issue.Status.ASSIGNED.label
         return Issue.Status.REGISTERED.label
+
+
+@dataclass(frozen=True)
+class DetailAssignment:
+    """One row of sheet 交办明细: an assignment exactly as exported."""
+
+    row: int
+    department: Department
+    role: str
+    status: str
+    assigned_on: datetime.date
+    deadline_amount: int
+    deadline_unit: str
+    due_date: datetime.date
+    original_due_date: datetime.date
+    provisional: bool
+    acknowledged_on: datetime.date | None
+    replied_on: datetime.date | None
 
 
 @dataclass
@@ -174,6 +228,7 @@ class LedgerCheck:
 class RawTable:
     header: list[str]
     rows: list[tuple[int, list[Any]]]  # (spreadsheet row number, cells)
+    detail: RawTable | None = None  # sheet 交办明细 of a round-trip workbook
 
 
 def read_table(data: bytes, name: str = "") -> RawTable:
@@ -225,16 +280,22 @@ def _read_xlsx(data: bytes) -> RawTable:
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file
         raise LedgerError([LedgerProblem(1, "file", "无法读取该 Excel 文件，请确认是 .xlsx 格式且未损坏")]) from None
     try:
-        sheet = book.worksheets[0]
-        header: list[str] | None = None
-        rows: list[tuple[int, list[Any]]] = []
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if header is None:
-                header = ["" if c is None else str(c) for c in cells]
-            elif any(c is not None and str(c).strip() for c in cells):
-                rows.append((number, list(cells)))
+        table = _sheet_table(book.worksheets[0])
+        if DETAIL_SHEET in book.sheetnames and book.worksheets[0].title != DETAIL_SHEET:
+            table = RawTable(table.header, table.rows, _sheet_table(book[DETAIL_SHEET]))
     finally:
         book.close()
+    return table
+
+
+def _sheet_table(sheet: Any) -> RawTable:
+    header: list[str] | None = None
+    rows: list[tuple[int, list[Any]]] = []
+    for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if header is None:
+            header = ["" if c is None else str(c) for c in cells]
+        elif any(c is not None and str(c).strip() for c in cells):
+            rows.append((number, list(cells)))
     return RawTable(header or [], rows)
 
 
@@ -269,14 +330,18 @@ def check_table(table: RawTable, *, channels: Iterable[str] | None = None,
         return LedgerCheck(problems=problems)
     if not table.rows:
         return LedgerCheck(problems=[LedgerProblem(2, "ref", "台账没有数据行")])
-    index = {column: header.index(column) for column in COLUMNS}
-    ignored = [h for h in header if h and h not in COLUMNS]
+    index = {column: header.index(column) for column in (*COLUMNS, *OPTIONAL_COLUMNS) if column in header}
+    ignored = [raw for raw, h in zip(table.header, header, strict=True) if h and h not in index]
     checker = _RowChecker(channels=channels, today=today or timezone.localdate())
     result = LedgerCheck(ignored_columns=ignored)
+    details: dict[str, list[DetailAssignment]] = {}
+    if table.detail is not None:
+        details, detail_problems = _check_detail(table.detail, checker)
+        result.problems.extend(detail_problems)
     first_row_of: dict[str, int] = {}
     for number, cells in table.rows:
         values = {column: cells[i] if i < len(cells) else None for column, i in index.items()}
-        row, row_problems = checker.check(number, values)
+        row, row_problems = checker.check(number, values, details.get(_text(values["ref"])))
         ref = _text(values["ref"])
         if ref and ref in first_row_of:
             row_problems.append(LedgerProblem(number, "ref", f"编号“{ref}”与第 {first_row_of[ref]} 行重复"))
@@ -336,13 +401,16 @@ class _RowChecker:
         self.policy_channels = set(DeadlinePolicy.objects.filter(active=True, nature="")
                                    .values_list("channel", flat=True))
 
-    def check(self, number: int, values: dict[str, Any]) -> tuple[LedgerRow | None, list[LedgerProblem]]:
+    def check(self, number: int, values: dict[str, Any],
+              detail: list[DetailAssignment] | None = None) -> tuple[LedgerRow | None, list[LedgerProblem]]:
         problems: list[LedgerProblem] = []
 
         def bad(column: str, reason: str) -> None:
             problems.append(LedgerProblem(number, column, reason))
 
         text = {column: _text(value) for column, value in values.items()}
+        for column in OPTIONAL_COLUMNS:
+            text.setdefault(column, "")
         ref = text["ref"]
         if not ref:
             bad("ref", "编号不能为空")
@@ -401,15 +469,18 @@ class _RowChecker:
             for column, day in (("replied_on", replied_on), ("closed_on", closed_on)):
                 if day and day < received_on:
                     bad(column, f"日期 {day:%Y-%m-%d} 早于受理日期 {received_on:%Y-%m-%d}")
-        if replied_on and not text["departments"]:
-            bad("replied_on", "未填写承办单位（departments），不能有书面回复日期")
-        if text["closed_on"] and not text["replied_on"]:
-            bad("closed_on", "办结的诉求须填写书面回复日期（replied_on）：全部单位书面回复通过后才能办结")
-        elif closed_on and replied_on and closed_on < replied_on:
-            bad("closed_on", f"办结日期 {closed_on:%Y-%m-%d} 早于书面回复日期 {replied_on:%Y-%m-%d}")
-        if text["satisfaction"] and not text["replied_on"]:
-            bad("satisfaction", "有回访评价的诉求须填写书面回复日期（replied_on）：回复通过后才能回访")
-
+        extra = self._round_trip(text, values, bad)
+        if detail is not None:
+            self._check_detail_issue(detail, closed_on, extra["status"], bad)
+        else:
+            if replied_on and not text["departments"]:
+                bad("replied_on", "未填写承办单位（departments），不能有书面回复日期")
+            if text["closed_on"] and not text["replied_on"]:
+                bad("closed_on", "办结的诉求须填写书面回复日期（replied_on）：全部单位书面回复通过后才能办结")
+            elif closed_on and replied_on and closed_on < replied_on:
+                bad("closed_on", f"办结日期 {closed_on:%Y-%m-%d} 早于书面回复日期 {replied_on:%Y-%m-%d}")
+            if text["satisfaction"] and not text["replied_on"]:
+                bad("satisfaction", "有回访评价的诉求须填写书面回复日期（replied_on）：回复通过后才能回访")
         if problems:
             return None, problems
         assert channel is not None and received_on is not None and category is not None
@@ -418,9 +489,41 @@ class _RowChecker:
             requester_phone=phone, requester_org=text["requester_org"], category=category, title=text["title"],
             content=text["content"], departments=departments, deadline_amount=amount, deadline_unit=unit,
             replied_on=replied_on, closed_on=closed_on, satisfaction=satisfaction,
+            detail=tuple(detail) if detail is not None else None, **extra,
         ), problems
 
-    def _date(self, value: Any, column: str, bad: Any, *, required: bool = False) -> datetime.date | None:
+    def _round_trip(self, text: dict[str, str], values: dict[str, Any], bad: Any) -> dict[str, Any]:
+        """The optional columns of the round-trip workbook."""
+        nature = NATURE_WORDS.get(text["nature"], "") if text["nature"] else ""
+        if text["nature"] and not nature:
+            bad("nature", f"性质“{text['nature']}”无效，应为 {'/'.join(Issue.Nature.labels)}")
+        accused = None
+        if text["accused_department"]:
+            accused = (self.departments.get(text["accused_department"].lower())
+                       or self.departments.get(text["accused_department"]))
+            if accused is None:
+                bad("accused_department", f"未知单位“{text['accused_department']}”")
+            elif nature not in (Issue.Nature.REPORT, Issue.Nature.COMPLAINT):
+                bad("accused_department", "只有举报、投诉类诉求才能填写被举报单位")
+        status = ISSUE_STATUS_WORDS.get(text["status"], "") if text["status"] else ""
+        if text["status"] and not status:
+            bad("status", f"状态“{text['status']}”无效")
+        return {"nature": nature, "accused_department": accused, "status": status,
+                "followed_up_on": self._date(values.get("followed_up_on"), "followed_up_on", bad),
+                "rehandled_on": self._date(values.get("rehandled_on"), "rehandled_on", bad)}
+
+    def _check_detail_issue(self, detail: list[DetailAssignment], closed_on: datetime.date | None, status: str,
+                            bad: Any) -> None:
+        counted = [a for a in detail if a.status != Assignment.Status.WITHDRAWN]
+        if len([a for a in counted if a.role == Assignment.Role.LEAD]) > 1:
+            bad("departments", f"{DETAIL_SHEET}中该诉求有不止一个主办单位")
+        if len({a.department.pk for a in counted}) < len(counted):
+            bad("departments", f"{DETAIL_SHEET}中该诉求的同一单位出现两次")
+        if bool(closed_on) != (status == Issue.Status.CLOSED) and status:
+            bad("closed_on", "状态为“已办结”的诉求须有办结日期，其他状态不能有办结日期")
+
+    def _date(self, value: Any, column: str, bad: Any, *, required: bool = False,
+              future: bool = False) -> datetime.date | None:
         if isinstance(value, datetime.datetime):
             day = value.date()
         elif isinstance(value, datetime.date):
@@ -439,7 +542,7 @@ class _RowChecker:
             except ValueError:
                 bad(column, f"日期“{raw}”无效，应为 YYYY-MM-DD")
                 return None
-        if day > self.today:
+        if day > self.today and not future:
             bad(column, f"日期 {day:%Y-%m-%d} 晚于今天")
             return None
         return day
@@ -498,6 +601,56 @@ class _RowChecker:
         if unit is None:
             bad("deadline_unit", f"时限单位“{raw_unit}”无效，应为 working_day/calendar_day 或 工作日/自然日")
         return amount, unit
+
+
+def _check_detail(table: RawTable, checker: _RowChecker) -> tuple[dict[str, list[DetailAssignment]],
+                                                                  list[LedgerProblem]]:
+    """Sheet 交办明细: its assignments by ref. Problems name the sheet and its column."""
+    header = [str(h or "").strip() for h in table.header]
+    names = {DETAIL_COLUMNS[h]: i for i, h in enumerate(header) if h in DETAIL_COLUMNS}
+    missing = [h for h, c in DETAIL_COLUMNS.items() if c in DETAIL_REQUIRED and c not in names]
+    if missing:
+        return {}, [LedgerProblem(1, f"{DETAIL_SHEET}·{h}", "缺少该列") for h in missing]
+    label = {c: h for h, c in DETAIL_COLUMNS.items()}
+    found: dict[str, list[DetailAssignment]] = {}
+    problems: list[LedgerProblem] = []
+    for number, cells in table.rows:
+        values = {c: cells[i] if i < len(cells) else None for c, i in names.items()}
+
+        def bad(column: str, reason: str, number: int = number) -> None:
+            problems.append(LedgerProblem(number, f"{DETAIL_SHEET}·{label.get(column, column)}", reason))
+
+        text = {c: _text(v) for c, v in values.items()}
+        department = checker.departments.get(text["department"].lower()) or checker.departments.get(text["department"])
+        if department is None:
+            bad("department", f"未知单位“{text['department']}”")
+        role = ROLE_WORDS.get(text["role"])
+        if role is None:
+            bad("role", f"角色“{text['role']}”无效，应为 主办/协办")
+        status = ASSIGNMENT_STATUS_WORDS.get(text["status"])
+        if status is None:
+            bad("status", f"状态“{text['status']}”无效")
+        dates = {c: checker._date(values.get(c), c, bad, required=c in ("assigned_on", "due_date",
+                                                                         "original_due_date"),
+                                  future=c in ("due_date", "original_due_date"))
+                 for c in ("assigned_on", "due_date", "original_due_date", "acknowledged_on", "replied_on")}
+        amount, unit = checker._deadline(text["deadline_amount"], text["deadline_unit"], bad)
+        if amount is None or unit is None:
+            bad("deadline_amount", "办理时限和时限单位不能为空")
+        if dates["due_date"] and dates["assigned_on"] and dates["due_date"] <= dates["assigned_on"]:
+            bad("due_date", "办理期限须晚于交办日期")
+        if dates["replied_on"] and status != Assignment.Status.ACCEPTED:
+            bad("replied_on", "只有“已通过”的交办才有回复日期")
+        if department is None or role is None or status is None or amount is None or unit is None or not all(
+                dates[c] for c in ("assigned_on", "due_date", "original_due_date")):
+            continue
+        found.setdefault(text["ref"], []).append(DetailAssignment(
+            row=number, department=department, role=role, status=status, assigned_on=dates["assigned_on"],
+            deadline_amount=amount, deadline_unit=unit, due_date=dates["due_date"],
+            original_due_date=dates["original_due_date"],
+            provisional=text.get("provisional", "") in ("是", "True", "1"),
+            acknowledged_on=dates["acknowledged_on"], replied_on=dates["replied_on"]))
+    return found, problems
 
 
 def _text(value: Any) -> str:

@@ -173,6 +173,8 @@ def test_the_dashboard_takes_a_constant_number_of_queries(reference, leader, dja
         assert client.get(f"/dashboard/?{MAY}").status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get(f"/dashboard/items/?which=unreplied&{MAY}").status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get(f"/dashboard/items/?which=late&{MAY}&unit=jtj").status_code == 200
 
 
 def test_the_monthly_trend_shows_every_month_of_the_period_even_without_issues(reference, leader):
