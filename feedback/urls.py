@@ -45,6 +45,7 @@ urlpatterns = [
     path("issues/", issues.issue_list, name="issue_list"),
     path("issues/export.xlsx", issues.issue_export, name="issue_export"),
     path("issues/export-ledger.csv", ledger.issue_export_ledger, name="issue_export_ledger"),
+    path("issues/export-ledger.xlsx", ledger.issue_export_ledger_xlsx, name="issue_export_ledger_xlsx"),
     path("issues/import/", ledger.issue_import, name="issue_import"),
     path("issues/new/", issues.issue_create, name="issue_create"),
     path("issues/<int:pk>/", issues.issue_detail, name="issue_detail"),

@@ -145,3 +145,21 @@ def test_importing_the_export_twice_creates_nothing_new(reference, tmp_path):
     count = Issue.objects.count()
     call_command("import_issues", str(path))
     assert Issue.objects.count() == count
+
+
+def test_the_ledger_page_gives_the_same_workbook_for_its_filters(reference, netoffice, zjj_head, tmp_path):
+    import io
+
+    from django.test import Client
+
+    build(6, 10)
+    client = Client()
+    client.force_login(netoffice)
+    response = client.get("/issues/export-ledger.xlsx")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content))
+    refs = [row[0].value for row in book["诉求台账"].iter_rows(min_row=2)]
+    assert sorted(refs) == sorted(Issue.objects.filter(channel="net").values_list("ref", flat=True))  # its scope
+    assert {row[0].value for row in book["交办明细"].iter_rows(min_row=2)} <= set(refs)
+    client.force_login(zjj_head)
+    assert client.get("/issues/export-ledger.xlsx").status_code == 404
