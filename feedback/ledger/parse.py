@@ -64,13 +64,28 @@ COLUMNS: tuple[str, ...] = (
 )
 # The Chinese column names a clerk may write instead (the portal's own words: the export, the forms).
 CHINESE_COLUMNS: dict[str, str] = {
-    "编号": "ref", "渠道": "channel", "受理日期": "received_on", "诉求人": "requester",
-    "诉求人电话": "requester_phone", "联系电话": "requester_phone", "诉求人单位": "requester_org",
-    "企业名称": "requester_org", "分类": "category", "诉求分类": "category", "标题": "title",
-    "诉求内容": "content", "内容": "content", "承办单位": "departments", "交办单位": "departments",
-    "办理时限": "deadline_amount", "时限单位": "deadline_unit", "回复日期": "replied_on",
-    "办结日期": "closed_on", "回访评价": "satisfaction", "满意度": "satisfaction",
+    "编号": "ref", "诉求编号": "ref", "台账编号": "ref",
+    "渠道": "channel", "来源渠道": "channel",
+    "受理日期": "received_on", "受理时间": "received_on", "登记日期": "received_on", "收到日期": "received_on",
+    "诉求人": "requester", "诉求人姓名": "requester", "姓名": "requester", "反映人": "requester",
+    "网民昵称": "requester",
+    "诉求人电话": "requester_phone", "联系电话": "requester_phone", "联系方式": "requester_phone",
+    "电话": "requester_phone",
+    "诉求人单位": "requester_org", "企业名称": "requester_org", "单位名称": "requester_org",
+    "分类": "category", "诉求分类": "category", "类别": "category", "诉求类别": "category",
+    "标题": "title", "诉求标题": "title",
+    "诉求内容": "content", "内容": "content", "具体诉求": "content",
+    "承办单位": "departments", "交办单位": "departments", "责任单位": "departments", "办理单位": "departments",
+    "办理时限": "deadline_amount", "时限": "deadline_amount", "时限单位": "deadline_unit",
+    "回复日期": "replied_on", "答复日期": "replied_on", "回复时间": "replied_on",
+    "办结日期": "closed_on", "办结时间": "closed_on",
+    "回访评价": "satisfaction", "满意度": "satisfaction", "回访结果": "satisfaction",
 }
+# The header is the first row naming at least this many columns (rows above it: a title block).
+HEADER_MIN_NAMES = 3
+HEADER_SEARCH_ROWS = 30
+# Under the data: a row whose first non-empty cell says it is a total.
+TOTAL_WORDS = ("合计", "总计", "小计")
 # Columns our own export adds (feedback.ledger.export.ROUND_TRIP_COLUMNS): optional, read when present.
 OPTIONAL_COLUMNS: tuple[str, ...] = ("nature", "accused_department", "status", "followed_up_on", "rehandled_on")
 CHINESE_COLUMNS.update({"性质": "nature", "诉求性质": "nature", "被举报单位": "accused_department", "状态": "status",
@@ -84,7 +99,7 @@ DETAIL_COLUMNS: dict[str, str] = {
 }
 DETAIL_REQUIRED = ("ref", "department", "role", "status", "assigned_on", "deadline_amount", "deadline_unit",
                    "due_date", "original_due_date", "replied_on")
-ENCODING_MESSAGE = "文件不是 UTF-8 编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入"
+ENCODING_MESSAGE = "文件既不是 UTF-8 也不是 GBK/GB18030 编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入"
 # A zip whose parts unpack to more than this is refused before openpyxl reads it (a "zip bomb").
 MAX_UNPACKED_XLSX = 200 * 1024 * 1024
 MAX_AMOUNT = 365  # the same bound as the registration form's 办理时限
@@ -104,9 +119,11 @@ SATISFACTION_WORDS = {**{s.value: s.value for s in Issue.Satisfaction},
                       **{s.label: s.value for s in Issue.Satisfaction}}
 REQUESTER_KIND = {Channel.NET: Requester.Kind.NETIZEN, Channel.ENTERPRISE: Requester.Kind.ENTERPRISE,
                   Channel.CITIZEN: Requester.Kind.PERSON}
-DEPARTMENT_SEPARATORS = re.compile(r"[;；]")
-# Also what Excel writes for a date cell saved as CSV: 2024/3/1, sometimes with a midnight time.
+DEPARTMENT_SEPARATORS = re.compile(r"[;；、,，/]")
+# Also what Excel writes for a date cell saved as CSV: 2024/3/1, sometimes with a midnight time;
+# and the Chinese way, 2024年3月5日.
 DATE_PATTERN = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]0?0:00(?::00)?)?")
+CHINESE_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?(?:\s*0?0:00(?::00)?)?")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 REF_MAX = Issue._meta.get_field("ref").max_length
@@ -117,11 +134,17 @@ ORG_MAX = Requester._meta.get_field("organization").max_length
 
 @dataclass(frozen=True, order=True)
 class LedgerProblem:
+    """``row`` as the clerk sees it in the file; ``label`` the column's header in the file, when it
+    is not the contract's name (a Chinese header): the problem is then told in Chinese."""
+
     row: int
     column: str
     reason: str
+    label: str = ""
 
     def __str__(self) -> str:
+        if self.label and self.label != self.column:
+            return f"第 {self.row} 行 {self.label}：{self.reason}"
         return f"row {self.row}: {self.column}: {self.reason}"
 
 
@@ -235,7 +258,7 @@ def read_table(data: bytes, name: str = "") -> RawTable:
     """The header and the non-blank rows of a CSV (UTF-8, with or without BOM) or XLSX file."""
     suffix = Path(name).suffix.lower()
     if data.startswith(b"\xd0\xcf\x11\xe0") or suffix == ".xls":
-        raise LedgerError([LedgerProblem(1, "file", "不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或“CSV UTF-8”")])
+        return _read_xls(data)
     if data.startswith(b"PK\x03\x04") or suffix == ".xlsx":
         return _read_xlsx(data)
     return _read_csv(data)
@@ -247,8 +270,12 @@ def _read_csv(data: bytes) -> RawTable:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise LedgerError([LedgerProblem(line, "file", ENCODING_MESSAGE)]) from None
+        # What Excel writes as "CSV (逗号分隔)" on a Chinese Windows: GBK, of which GB18030 is the superset.
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            line = data[:exc.start].count(b"\n") + 1
+            raise LedgerError([LedgerProblem(line, "file", ENCODING_MESSAGE)]) from None
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -288,6 +315,34 @@ def _read_xlsx(data: bytes) -> RawTable:
     return table
 
 
+def _read_xls(data: bytes) -> RawTable:
+    """The first sheet of an old Excel (.xls) workbook (xlrd): date cells as datetimes."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data)
+    except Exception:  # xlrd raises many kinds for a damaged or foreign file
+        raise LedgerError([LedgerProblem(1, "file", "无法读取该 .xls 文件，请确认未损坏，或另存为 .xlsx")]) from None
+    sheet = book.sheet_by_index(0)
+
+    def value(cell: Any) -> Any:
+        if cell.ctype == xlrd.XL_CELL_DATE:
+            return xlrd.xldate_as_datetime(cell.value, book.datemode)
+        if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+            return None
+        return cell.value
+
+    header: list[str] | None = None
+    rows: list[tuple[int, list[Any]]] = []
+    for index in range(sheet.nrows):
+        cells = [value(c) for c in sheet.row(index)]
+        if header is None:
+            header = ["" if c is None else str(c) for c in cells]
+        elif any(c is not None and str(c).strip() for c in cells):
+            rows.append((index + 1, cells))
+    return RawTable(header or [], rows)
+
+
 def _sheet_table(sheet: Any) -> RawTable:
     header: list[str] | None = None
     rows: list[tuple[int, list[Any]]] = []
@@ -315,22 +370,51 @@ def check_ledger(data: bytes, name: str = "", *, channels: Iterable[str] | None 
     return check_table(table, channels=channels, today=today)
 
 
+def _locate_header(table: RawTable) -> tuple[int, list[str], list[tuple[int, list[Any]]]] | None:
+    """The header row (the first naming at least ``HEADER_MIN_NAMES`` columns: rows above it are a
+    title block), its cells, and the rows under it; None when no row looks like a header."""
+    candidates = [(1, list(table.header)), *table.rows]
+    for index, (number, cells) in enumerate(candidates[:HEADER_SEARCH_ROWS]):
+        names = {_header_name(c) for c in cells}
+        if len(names & set(COLUMNS)) >= HEADER_MIN_NAMES:
+            return number, ["" if c is None else str(c) for c in cells], candidates[index + 1:]
+    return None
+
+
+def _is_total(cells: list[Any]) -> bool:
+    first = next((_text(c) for c in cells if _text(c)), "")
+    return first.replace(" ", "").replace("\u3000", "").rstrip(":：").startswith(TOTAL_WORDS)
+
+
 def check_table(table: RawTable, *, channels: Iterable[str] | None = None,
                 today: datetime.date | None = None) -> LedgerCheck:
-    header = [_header_name(h) for h in table.header]
-    if not any(header):
+    if not any(str(h or "").strip() for h in table.header) and not table.rows:
         return LedgerCheck(problems=[LedgerProblem(1, "file", "文件为空或缺少表头行（第 1 行应为列名）")])
+    located = _locate_header(table)
+    if located is None:
+        first = next((_text(c) for c in table.header if _text(c)), "")
+        what = f"第 1 行“{first[:30]}”像是标题行，" if first else ""
+        return LedgerCheck(problems=[LedgerProblem(
+            1, "file", f"{what}但在前 {HEADER_SEARCH_ROWS} 行中没有找到表头行（至少包含 {HEADER_MIN_NAMES} 个列名，"
+                       "如 编号、渠道、受理日期、诉求人、承办单位）")])
+    header_row, raw_header, data_rows = located
+    table = RawTable(raw_header, [(n, c) for n, c in data_rows if not _is_total(c)], table.detail)
+    header = [_header_name(h) for h in table.header]
+    labels = {column: raw.strip() for raw, column in zip(table.header, header, strict=True) if column}
     problems = []
     for column in COLUMNS:
         if column not in header:
-            problems.append(LedgerProblem(1, column, "missing column"))
+            problems.append(LedgerProblem(header_row, column, "missing column"))
         elif header.count(column) > 1:
-            problems.append(LedgerProblem(1, column, "该列重复出现"))
+            problems.append(LedgerProblem(header_row, column, "该列重复出现", labels.get(column, "")))
     if problems:
         return LedgerCheck(problems=problems)
     if not table.rows:
         return LedgerCheck(problems=[LedgerProblem(2, "ref", "台账没有数据行")])
-    index = {column: header.index(column) for column in (*COLUMNS, *OPTIONAL_COLUMNS) if column in header}
+    # The round-trip workbook's own columns are read only with its 交办明细 sheet: in a clerk's ledger
+    # a 状态 or 性质 column is free text, and ignored.
+    optional = OPTIONAL_COLUMNS if table.detail is not None else ()
+    index = {column: header.index(column) for column in (*COLUMNS, *optional) if column in header}
     ignored = [raw for raw, h in zip(table.header, header, strict=True) if h and h not in index]
     checker = _RowChecker(channels=channels, today=today or timezone.localdate())
     result = LedgerCheck(ignored_columns=ignored)
@@ -351,6 +435,8 @@ def check_table(table: RawTable, *, channels: Iterable[str] | None = None,
         if row is not None and not row_problems:
             result.rows.append(row)
     _check_existing_refs(result)
+    result.problems = [p if p.label or p.column not in labels else
+                       LedgerProblem(p.row, p.column, p.reason, labels[p.column]) for p in result.problems]
     result.problems.sort(key=_problem_order)
     return result
 
@@ -395,7 +481,10 @@ class _RowChecker:
             if category.parent_id:
                 self.categories.setdefault(str(category), []).append(category)  # 上级 / 下级
         self.departments: dict[str, Department] = {}
-        for department in Department.objects.order_by("id"):
+        for department in Department.objects.order_by("-id"):  # the oldest wins a shared short name
+            for short in (*department.short_name_list, department.name.removeprefix("县")):
+                self.departments[short] = department
+        for department in Department.objects.order_by("id"):  # codes and full names before short names
             self.departments[department.code.lower()] = department
             self.departments[department.name] = department
         self.policy_channels = set(DeadlinePolicy.objects.filter(active=True, nature="")
@@ -438,6 +527,11 @@ class _RowChecker:
         phone = text["requester_phone"].replace(" ", "").replace("-", "")
         if phone and not (phone.isdigit() and 7 <= len(phone) <= 15):
             bad("requester_phone", f"联系电话“{text['requester_phone']}”格式不正确，应为 7–15 位数字")
+        elif phone and 9 <= len(phone) <= 11 and phone[0] not in "01":
+            # A mobile starts with 1, a landline with its area code's 0: a spreadsheet that took the
+            # number for a number dropped that 0 (7395551234 for 0739-5551234). Not stored silently.
+            bad("requester_phone", f"联系电话“{text['requester_phone']}”像是丢了开头 0 的固定电话"
+                                   f"（应为 0{phone}？）：请把该列设为“文本”格式后重新填写")
         if len(text["requester_org"]) > ORG_MAX:
             bad("requester_org", f"所在企业/单位不能超过 {ORG_MAX} 个字符")
 
@@ -534,13 +628,14 @@ class _RowChecker:
                 if required:
                     bad(column, "日期不能为空（YYYY-MM-DD）")
                 return None
-            match = DATE_PATTERN.fullmatch(raw)
+            match = DATE_PATTERN.fullmatch(raw) or CHINESE_DATE.fullmatch(raw)
             try:
                 if not match:
                     raise ValueError
                 day = datetime.date(*(int(part) for part in match.groups()))
             except ValueError:
-                bad(column, f"日期“{raw}”无效，应为 YYYY-MM-DD")
+                hint = "" if match else "（或 2024/3/5、2024.3.5、2024年3月5日）"
+                bad(column, f"日期“{raw}”无效，应为 YYYY-MM-DD{hint}")
                 return None
         if day > self.today and not future:
             bad(column, f"日期 {day:%Y-%m-%d} 晚于今天")
