@@ -5,11 +5,12 @@ The columns are fixed by CONTRACT.md ("Ledger columns for import_issues")::
     ref, channel, received_on, requester, requester_phone, requester_org, category, title, content,
     departments, deadline_amount, deadline_unit, replied_on, closed_on, satisfaction
 
-All fifteen must be in the header (row 1), each by that name or by its Chinese name
-(``CHINESE_COLUMNS``: 编号, 渠道, 受理日期, 诉求人, 诉求人电话, 诉求人单位, 分类, 标题, 诉求内容, 承办单位,
-办理时限, 时限单位, 回复日期, 办结日期, 回访评价, and a few synonyms); other columns are ignored.
-A problem is reported as ``row N: column: reason``, where N is the row of the spreadsheet: the
-header is row 1, the first data row is row 2. In a CSV file that is the line number, except that
+All fifteen must be in the header, each by that name or by one of its Chinese names
+(``CHINESE_COLUMNS``: the variants CONTRACT.md lists, "Ledger files clerks keep"); other columns are
+ignored and named as such. The header is the first row naming at least three columns: a title block
+above it is skipped; so are rows whose first cell is 合计/总计/小计. A problem is reported as
+``row N: column: reason``, or, when the file names the column in Chinese, ``第 N 行 受理时间：reason``
+with the file's own header, where N is the row of the spreadsheet as the clerk sees it. In a CSV file that is the line number, except that
 a cell holding line breaks (quoted) still counts as one row, as Excel shows it. Blank rows are
 skipped but keep their number.
 
@@ -21,8 +22,12 @@ Rules beyond the contract's wording (docs/user-guide.md "导入台账" says the 
   accepted — the state machine's rule) and may not be before it; ``satisfaction`` requires
   ``replied_on`` as well. Without a separate follow-up date, the follow-up is dated ``closed_on``
   when there is one, else ``replied_on``.
-- dates are ``YYYY-MM-DD``; ``YYYY/M/D`` (what Excel writes when it saves a CSV) and Excel date
-  cells are accepted too. No date may lie in the future, and none may be before ``received_on``.
+- dates are ``YYYY-MM-DD``; ``YYYY/M/D``, ``YYYY.M.D``, ``YYYY年M月D日`` and Excel date cells are
+  accepted too. A 9–11 digit phone starting neither with 0 nor 1 is a landline that lost its 0: an
+  error, never stored as is. CSV in UTF-8 (BOM or not) or GBK/GB18030; .xlsx and .xls (xlrd).
+- a round-trip workbook (``manage.py export_issues``) has a second sheet 交办明细: then the optional
+  columns (nature, status, follow-up and first re-handling dates, accused unit) are read too, and the
+  assignments are taken from that sheet as they were. No date may lie in the future, and none may be before ``received_on``.
 - the requester's kind follows the channel: 网民 (net), 企业 (enterprise), 群众 (citizen).
 - a ``ref`` already in the database is skipped ("already present"): importing a file twice creates
   nothing new. A ``ref`` already used by an issue of another channel is an error.
@@ -255,7 +260,8 @@ class RawTable:
 
 
 def read_table(data: bytes, name: str = "") -> RawTable:
-    """The header and the non-blank rows of a CSV (UTF-8, with or without BOM) or XLSX file."""
+    """The first row and the non-blank rows of a CSV (UTF-8 with or without BOM, or GBK/GB18030),
+    XLSX (and its 交办明细 sheet) or XLS file; ``check_table`` finds the header among them."""
     suffix = Path(name).suffix.lower()
     if data.startswith(b"\xd0\xcf\x11\xe0") or suffix == ".xls":
         return _read_xls(data)
