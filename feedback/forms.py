@@ -283,7 +283,8 @@ class LedgerUploadForm(PortalForm):
 
     MAX_SIZE = 10 * 1024 * 1024  # a county's yearly ledger is well under 1 MB
 
-    file = forms.FileField(label="台账文件", help_text="Excel（.xlsx、.xls）或 CSV（UTF-8 或 GBK）文件，表头上方可有标题行，不超过 10 MB")
+    file = forms.FileField(label="台账文件",
+                           help_text="Excel（.xlsx、.xls）或 CSV（UTF-8 或 GBK）文件，表头上方可有标题行，不超过 10 MB")
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]

@@ -10,8 +10,9 @@ All fifteen must be in the header, each by that name or by one of its Chinese na
 ignored and named as such. The header is the first row naming at least three columns: a title block
 above it is skipped; so are rows whose first cell is 合计/总计/小计. A problem is reported as
 ``row N: column: reason``, or, when the file names the column in Chinese, ``第 N 行 受理时间：reason``
-with the file's own header, where N is the row of the spreadsheet as the clerk sees it. In a CSV file that is the line number, except that
-a cell holding line breaks (quoted) still counts as one row, as Excel shows it. Blank rows are
+with the file's own header, where N is the row of the spreadsheet as the clerk sees it. In a CSV
+file that is the line number, except that a cell holding line breaks (quoted) still counts as one
+row, as Excel shows it. Blank rows are
 skipped but keep their number.
 
 Rules beyond the contract's wording (docs/user-guide.md "导入台账" says the same in Chinese):
@@ -25,9 +26,10 @@ Rules beyond the contract's wording (docs/user-guide.md "导入台账" says the 
 - dates are ``YYYY-MM-DD``; ``YYYY/M/D``, ``YYYY.M.D``, ``YYYY年M月D日`` and Excel date cells are
   accepted too. A 9–11 digit phone starting neither with 0 nor 1 is a landline that lost its 0: an
   error, never stored as is. CSV in UTF-8 (BOM or not) or GBK/GB18030; .xlsx and .xls (xlrd).
+  No date may lie in the future, and none may be before ``received_on``.
 - a round-trip workbook (``manage.py export_issues``) has a second sheet 交办明细: then the optional
   columns (nature, status, follow-up and first re-handling dates, accused unit) are read too, and the
-  assignments are taken from that sheet as they were. No date may lie in the future, and none may be before ``received_on``.
+  assignments are taken from that sheet as they were.
 - the requester's kind follows the channel: 网民 (net), 企业 (enterprise), 群众 (citizen).
 - a ``ref`` already in the database is skipped ("already present"): importing a file twice creates
   nothing new. A ``ref`` already used by an issue of another channel is an error.

@@ -198,7 +198,8 @@ def test_an_xlsx_ledger_imports_with_date_and_number_cells(tmp_path, reference):
 def test_a_file_in_neither_utf8_nor_gb18030_is_refused_with_the_save_as_utf8_hint(tmp_path, reference):
     data = csv_bytes([ledger_row()]) + b"\x81\x30\xff\xff\r\n"  # not UTF-8, not GB18030 either
     lines = run_failing(write(tmp_path, data))
-    assert lines == ["row 3: file: 文件既不是 UTF-8 也不是 GBK/GB18030 编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入"]
+    assert lines == ["row 3: file: 文件既不是 UTF-8 也不是 GBK/GB18030 编码，"
+                     "请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入"]
     assert nothing_written()
 
 
