@@ -30,6 +30,7 @@ urlpatterns = [
     path("bulletins/draft/", bulletins.bulletin_draft, name="bulletin_draft"),
     path("bulletins/<int:pk>/", bulletins.bulletin_detail, name="bulletin_detail"),
     path("bulletins/<int:pk>/print/", bulletins.bulletin_print, name="bulletin_print"),
+    path("bulletins/<int:pk>/items/", bulletins.bulletin_items, name="bulletin_items"),
     path("bulletins/<int:pk>/bulletin.docx", bulletins.bulletin_docx, name="bulletin_docx"),
     path("bulletins/<int:pk>/publish/", bulletins.bulletin_publish, name="bulletin_publish"),
     path("report/", report.county_report, name="county_report"),
