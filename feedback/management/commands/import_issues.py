@@ -13,8 +13,8 @@ from feedback.ledger.parse import COLUMNS, LedgerCheck, LedgerError, check_ledge
 
 class Command(BaseCommand):
     help = (
-        "导入诉求台账：.xlsx、.xls（第一个工作表）或 CSV（UTF-8，可带 BOM；或 GBK/GB18030）。表头为第一行含有至少三个列名的行"
-        "（上方的标题行、空行跳过），列名用英文或中文（常见叫法均可）："
+        "导入诉求台账：.xlsx、.xls（第一个工作表）或 CSV（UTF-8，可带 BOM；或 GBK/GB18030）。"
+        "表头为第一行含有至少三个列名的行（上方的标题行、空行跳过），列名用英文或中文（常见叫法均可）："
         + ", ".join(COLUMNS)
         + "；其他列忽略，第一格为合计/总计/小计的行不导入。全部行检查无误才写入（一个事务）；有任何错误时逐条输出"
         "“row N: column: reason”（中文列名的文件为“第 N 行 列名：原因”）到标准错误并以非零状态退出，不写入任何数据。"
