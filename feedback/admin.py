@@ -60,9 +60,9 @@ class RetireInsteadOfDelete(admin.ModelAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(RetireInsteadOfDelete):
-    list_display = ["code", "name", "kind", "channel", "active", "sort_order"]
+    list_display = ["code", "name", "short_names", "kind", "channel", "active", "sort_order"]
     list_filter = ["kind", "active"]
-    search_fields = ["code", "name"]
+    search_fields = ["code", "name", "short_names"]
 
 
 @admin.register(Category)

@@ -283,12 +283,13 @@ class LedgerUploadForm(PortalForm):
 
     MAX_SIZE = 10 * 1024 * 1024  # a county's yearly ledger is well under 1 MB
 
-    file = forms.FileField(label="台账文件", help_text="CSV（UTF-8）或 Excel（.xlsx）文件，第 1 行为表头，不超过 10 MB")
+    file = forms.FileField(label="台账文件",
+                           help_text="Excel（.xlsx、.xls）或 CSV（UTF-8 或 GBK）文件，表头上方可有标题行，不超过 10 MB")
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith((".csv", ".xlsx")):
-            raise forms.ValidationError("请上传 .csv 或 .xlsx 文件（旧版 .xls 请先另存为 .xlsx 或“CSV UTF-8”）。")
+        if not upload.name.lower().endswith((".csv", ".xlsx", ".xls")):
+            raise forms.ValidationError("请上传 .xlsx、.xls 或 .csv 文件。")
         if upload.size > self.MAX_SIZE:
             raise forms.ValidationError("文件超过 10 MB，请拆分后分批导入。")
         return upload

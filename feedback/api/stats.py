@@ -17,15 +17,19 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import generics, serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from feedback import access, selectors
+from feedback.access import Role, scope_of
+from feedback.api import serializers as s
 from feedback.api.serializers import CodeOrLabelChoiceField, check_date_range, date_field
-from feedback.api.views import ERRORS
-from feedback.figures import statistics
-from feedback.models import Category, Channel, Department, Issue
+from feedback.api.views import ERRORS, Pagination
+from feedback.figures import lists, statistics
+from feedback.models import Assignment, Category, Channel, Department, Issue
 
 # --- parameters --------------------------------------------------------------------------------------
 
@@ -74,11 +78,33 @@ class StatsQuerySerializer(serializers.Serializer):
         return attrs
 
 
+class FigureListQuerySerializer(StatsQuerySerializer):
+    unit = serializers.CharField(required=False, allow_blank=True,
+                                 help_text="统计表的一行：交办清单只列该单位自己的交办；诉求清单只列交办给该单位的诉求（分乡镇）")
+
+    def validate_unit(self, value: str) -> str:
+        if value.strip() and not Department.objects.filter(code=value.strip()).exists():
+            raise serializers.ValidationError(f"未知单位代码“{value.strip()}”。")
+        return value.strip()
+
+
 @dataclass(frozen=True)
 class StatsInput:
     issues: QuerySet[Issue]
     only_department: Department | None
     as_of: datetime.date
+    cut: lists.Cut
+    # A department member reads only its own assignments: the lists of assignment counts over the
+    # whole cohort (co-handlers' included) are not given to it, its own row's are.
+    own_department: str | None
+
+
+def _cut(data: dict[str, Any], as_of: datetime.date) -> lists.Cut:
+    department, category = data.get("department"), data.get("category")
+    return lists.Cut(as_of=as_of, channel=data.get("channel") or "",
+                     department=department.code if department else "", category=category.code if category else "",
+                     received_from=data.get("received_from"), received_to=data.get("received_to"),
+                     unit=data.get("unit") or "")
 
 
 def stats_input(request: Request) -> StatsInput:
@@ -90,7 +116,19 @@ def stats_input(request: Request) -> StatsInput:
         issues, channel=data.get("channel") or "", department=data.get("department"),
         category=data.get("category"), received_from=data.get("received_from"),
         received_to=data.get("received_to"))
-    return StatsInput(cohort, only_department, data.get("as_of") or timezone.localdate())
+    as_of = data.get("as_of") or timezone.localdate()
+    scope = scope_of(request.user)
+    own = scope.department.code if scope.role == Role.DEPARTMENT and scope.department else None
+    return StatsInput(cohort, only_department, as_of, _cut(data, as_of), own)
+
+
+def with_lists(rows: list[dict[str, Any]], cuts: list[lists.Cut], names: dict[str, str],
+               given: StatsInput) -> list[dict[str, Any]]:
+    """Each row with ``lists``: its counts' API lists under the same filters and ``as_of``."""
+    for row, cut in zip(rows, cuts, strict=True):
+        visible = given.own_department is None or cut.unit == given.own_department
+        row["lists"] = lists.row_lists(names, cut, assignments_visible=visible)
+    return rows
 
 
 # --- representations ---------------------------------------------------------------------------------
@@ -172,6 +210,36 @@ class MonthStatsSerializer(IssueFiguresSerializer, AssignmentFiguresSerializer):
     month = serializers.CharField(read_only=True, help_text="受理月份 YYYY-MM")
 
 
+LISTS_HELP = ("lists：每个计数对应的清单接口地址（/api/v1/issues/figures/…或 /api/v1/assignments/figures/…，"
+              "筛选条件和 as_of 相同），其 count 等于该数；承办单位人员看不到协办单位的交办，"
+              "所以整个统计范围的交办清单对其为 null。")
+
+
+def lists_field() -> serializers.DictField:
+    return serializers.DictField(child=serializers.CharField(allow_null=True), read_only=True,
+                                 help_text=LISTS_HELP)
+
+
+class SummaryResponse(SummarySerializer):
+    lists = lists_field()
+
+
+class DepartmentStatsResponse(DepartmentStatsSerializer):
+    lists = lists_field()
+
+
+class CategoryStatsResponse(CategoryStatsSerializer):
+    lists = lists_field()
+
+
+class TownshipStatsResponse(TownshipStatsSerializer):
+    lists = lists_field()
+
+
+class MonthStatsResponse(MonthStatsSerializer):
+    lists = lists_field()
+
+
 # --- views -------------------------------------------------------------------------------------------
 
 SCOPE_NOTE = ("统计范围：县领导和管理员为全部诉求；直通车办公室为本渠道诉求；承办单位为交办给本单位的诉求"
@@ -180,48 +248,112 @@ SCOPE_NOTE = ("统计范围：县领导和管理员为全部诉求；直通车�
 
 class SummaryView(APIView):
     @extend_schema(summary="统计总览", description=SCOPE_NOTE, parameters=[StatsQuerySerializer],
-                   responses={200: SummarySerializer, 400: ERRORS[400]})
+                   responses={200: SummaryResponse, 400: ERRORS[400]})
     def get(self, request: Request) -> Response:
         given = stats_input(request)
-        return Response(SummarySerializer(statistics.summary(given.issues, as_of=given.as_of)).data)
+        body = dict(SummarySerializer(statistics.summary(given.issues, as_of=given.as_of)).data)
+        return Response(with_lists([body], [given.cut], lists.SUMMARY_LISTS, given)[0])
 
 
 class DepartmentStatsView(APIView):
     @extend_schema(summary="按承办单位统计", description="每个在统计范围内有交办的单位一行，不分页。" + SCOPE_NOTE,
                    parameters=[StatsQuerySerializer],
-                   responses={200: DepartmentStatsSerializer(many=True), 400: ERRORS[400]})
+                   responses={200: DepartmentStatsResponse(many=True), 400: ERRORS[400]})
     def get(self, request: Request) -> Response:
         given = stats_input(request)
         rows = statistics.by_department(given.issues, as_of=given.as_of, only=given.only_department)
-        return Response(DepartmentStatsSerializer(rows, many=True).data)
+        return Response(with_lists(list(DepartmentStatsSerializer(rows, many=True).data),
+                                   [given.cut.narrowed(unit=r.department) for r in rows], lists.DEPARTMENT_LISTS,
+                                   given))
 
 
 class CategoryStatsView(APIView):
     @extend_schema(summary="按诉求分类统计",
                    description="每个有诉求的分类一行，按诉求数从多到少，不分页。" + SCOPE_NOTE,
                    parameters=[StatsQuerySerializer],
-                   responses={200: CategoryStatsSerializer(many=True), 400: ERRORS[400]})
+                   responses={200: CategoryStatsResponse(many=True), 400: ERRORS[400]})
     def get(self, request: Request) -> Response:
         given = stats_input(request)
         rows = statistics.by_category(given.issues, as_of=given.as_of)
-        return Response(CategoryStatsSerializer(rows, many=True).data)
+        return Response(with_lists(list(CategoryStatsSerializer(rows, many=True).data),
+                                   [given.cut.narrowed(category=r.category) for r in rows], lists.BREAKDOWN_LISTS,
+                                   given))
 
 
 class TownshipStatsView(APIView):
     @extend_schema(summary="按乡镇统计", description="每个有交办诉求的乡镇一行，不分页。" + SCOPE_NOTE,
                    parameters=[StatsQuerySerializer],
-                   responses={200: TownshipStatsSerializer(many=True), 400: ERRORS[400]})
+                   responses={200: TownshipStatsResponse(many=True), 400: ERRORS[400]})
     def get(self, request: Request) -> Response:
         given = stats_input(request)
         rows = statistics.by_township(given.issues, as_of=given.as_of)
-        return Response(TownshipStatsSerializer(rows, many=True).data)
+        return Response(with_lists(list(TownshipStatsSerializer(rows, many=True).data),
+                                   [given.cut.narrowed(unit=r.township) for r in rows], lists.BREAKDOWN_LISTS,
+                                   given))
 
 
 class MonthStatsView(APIView):
     @extend_schema(summary="按受理月份统计", description="每个有诉求的受理月份一行，从早到晚，不分页。" + SCOPE_NOTE,
                    parameters=[StatsQuerySerializer],
-                   responses={200: MonthStatsSerializer(many=True), 400: ERRORS[400]})
+                   responses={200: MonthStatsResponse(many=True), 400: ERRORS[400]})
     def get(self, request: Request) -> Response:
         given = stats_input(request)
         rows = statistics.by_month(given.issues, as_of=given.as_of)
-        return Response(MonthStatsSerializer(rows, many=True).data)
+        return Response(with_lists(list(MonthStatsSerializer(rows, many=True).data),
+                                   [given.cut.month(r.first_day, r.last_day) for r in rows], lists.BREAKDOWN_LISTS,
+                                   given))
+
+
+# --- the lists behind the figures --------------------------------------------------------------------
+
+FIGURE_LIST_NOTE = ("统计接口中某个数字背后的记录（lists 给出地址）：参数与统计接口相同，as_of 为统计截止日，"
+                    "unit 为统计表的一行；count 等于该数字。figure 为指标名，如 replied、on_time、overdue_open。")
+
+
+def _figure_cut(request: Request, figure: str, known: dict[str, str]) -> lists.Cut:
+    if figure not in known:
+        raise NotFound(f"没有名为“{figure}”的指标清单。")
+    params = FigureListQuerySerializer(data=request.query_params)
+    params.is_valid(raise_exception=True)
+    return _cut(params.validated_data, params.validated_data.get("as_of") or timezone.localdate())
+
+
+class IssueFigureList(generics.ListAPIView):
+    serializer_class = s.IssueSerializer
+    pagination_class = Pagination
+    filter_backends: list[Any] = []
+
+    @extend_schema(summary="统计数字背后的诉求", description=FIGURE_LIST_NOTE,
+                   parameters=[FigureListQuerySerializer],
+                   responses={200: s.IssueSerializer(many=True), 400: ERRORS[400], 404: ERRORS[404]})
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Issue]:
+        cut = _figure_cut(self.request, self.kwargs["figure"], lists.ISSUE_FIGURES)
+        issues = lists.figure_issues(selectors.issue_list(self.request.user, {}), self.kwargs["figure"], cut)
+        return s.with_visible_assignments(issues.order_by("-received_on", "-id"), self.request.user)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "today": timezone.localdate()}
+
+
+class AssignmentFigureList(generics.ListAPIView):
+    serializer_class = s.AssignmentSerializer
+    pagination_class = Pagination
+    filter_backends: list[Any] = []
+
+    @extend_schema(summary="统计数字背后的交办", description=FIGURE_LIST_NOTE,
+                   parameters=[FigureListQuerySerializer],
+                   responses={200: s.AssignmentSerializer(many=True), 400: ERRORS[400], 404: ERRORS[404]})
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Assignment]:
+        cut = _figure_cut(self.request, self.kwargs["figure"], lists.ASSIGNMENT_FIGURES)
+        rows = lists.figure_assignments(access.assignments_for(self.request.user), access.issues_for(self.request.user),
+                                        self.kwargs["figure"], cut)
+        return rows.select_related("issue", "department").order_by("due_date", "id")
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "today": timezone.localdate()}

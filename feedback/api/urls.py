@@ -25,5 +25,8 @@ urlpatterns = [
     path("stats/categories/", stats.CategoryStatsView.as_view(), name="stats-categories"),
     path("stats/townships/", stats.TownshipStatsView.as_view(), name="stats-townships"),
     path("stats/months/", stats.MonthStatsView.as_view(), name="stats-months"),
+    # The records behind each figure (``lists`` of the stats answers); before the routers' issues/<pk>/.
+    path("issues/figures/<str:figure>/", stats.IssueFigureList.as_view(), name="issue-figures"),
+    path("assignments/figures/<str:figure>/", stats.AssignmentFigureList.as_view(), name="assignment-figures"),
     *router.urls,
 ]

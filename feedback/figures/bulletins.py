@@ -27,15 +27,16 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, fields
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from feedback.access import Role, scope_of
-from feedback.figures import statistics
+from feedback.figures import lists, statistics
 from feedback.figures.statistics import FORMULAS, Figures
-from feedback.models import Bulletin, Channel, DeadlineStep, Department, Issue
+from feedback.models import Assignment, Bulletin, Channel, DeadlineStep, Department, Issue
 
 FIGURE_RATES = ("reply_rate", "closure_rate", "on_time_rate", "on_time_rate_original", "satisfaction_rate",
                 "follow_up_rate", "rehandle_rate")
@@ -88,6 +89,39 @@ def listed_steps(month: datetime.date, channel: str = "") -> QuerySet[DeadlineSt
         "assignment__department__kind", "assignment__department__sort_order", "assignment__due_date", "id")
 
 
+# The numbers of a bulletin's tables that link to their records, frozen with the figures: the records
+# each counted when the bulletin was computed (published: for good), by figure.
+SUMMARY_LINKED = {"issues": "issues", "reply_rate": "replied", "on_time_rate": "on_time", "closure_rate": "closed",
+                  "satisfaction_rate": "satisfied", "overdue_open": "overdue_open"}
+DEPARTMENT_LINKED = ("assignments", "overdue_open")
+
+
+def frozen_lists(first: datetime.date, last: datetime.date, channel: str) -> dict[str, Any]:
+    """The ids behind each linked number (``SUMMARY_LINKED`` for the month and the year,
+    ``DEPARTMENT_LINKED`` per department of the month), from ``feedback.figures.lists``: one query
+    a figure, whatever the data."""
+    issues = Issue.objects.all()
+    result: dict[str, Any] = {}
+    for period, start in (("month", first), ("year", first.replace(month=1))):
+        cut = lists.Cut(as_of=last, channel=channel, received_from=start, received_to=last)
+        result[period] = {figure: _ids(issues, figure, cut) for figure in SUMMARY_LINKED.values()}
+    cut = lists.Cut(as_of=last, channel=channel, received_from=first, received_to=last)
+    departments: dict[str, dict[str, list[int]]] = {}
+    for figure in DEPARTMENT_LINKED:
+        rows = lists.figure_assignments(Assignment.objects.all(), issues, figure, cut).order_by("due_date", "id")
+        for code, pk in rows.values_list("department__code", "pk"):
+            departments.setdefault(code, {name: [] for name in DEPARTMENT_LINKED})[figure].append(pk)
+    result["departments"] = departments
+    return result
+
+
+def _ids(issues: QuerySet[Issue], figure: str, cut: lists.Cut) -> list[int]:
+    if lists.is_issue_figure(figure):
+        return list(lists.figure_issues(issues, figure, cut).order_by("received_on", "id").values_list("pk", flat=True))
+    return list(lists.figure_assignments(Assignment.objects.all(), issues, figure, cut).order_by("due_date", "id")
+                .values_list("pk", flat=True))
+
+
 def issuer_name(channel: str) -> str:
     """Who issues the bulletin: the channel's office (县委网信办, 经开区管委会, 县信访局), or for the
     all-channel bulletin the three offices together."""
@@ -99,7 +133,8 @@ def issuer_name(channel: str) -> str:
 
 
 def compute_figures(month: datetime.date, channel: str = "") -> dict[str, Any]:
-    """Everything a bulletin prints, as JSON. Eleven queries, whatever the data."""
+    """Everything a bulletin prints, as JSON, with the records behind its numbers (``lists``).
+    Twenty-five queries, whatever the data."""
     first, last = month_bounds(month)
     issues = Issue.objects.all()
     this_month = statistics.cohort(issues, channel=channel, received_from=first, received_to=last)
@@ -128,6 +163,7 @@ def compute_figures(month: datetime.date, channel: str = "") -> dict[str, Any]:
         "listed_total": listed_steps(month, channel).count(),
         "formulas": {k: FORMULAS[k] for k in ("reply_rate", "on_time_rate", "closure_rate", "satisfaction_rate",
                                               "overdue_open", "department_reply_rate")},
+        "lists": frozen_lists(first, last, channel),
     }
 
 
@@ -184,14 +220,25 @@ def _pct(rate: str | None) -> str:
     return f"{rate}%" if rate is not None else "—"
 
 
-def bulletin_tables(f: dict[str, Any], *, link_items: bool = False) -> list[BulletinTable]:
+def bulletin_tables(f: dict[str, Any], *, link_items: bool = False, bulletin_id: int | None = None
+                    ) -> list[BulletinTable]:
     """The bulletin's tables from its stored figures alone (no query): 总体情况, the two rankings and
-    the listed items. A rate over nothing prints "—"; a department without an on-time rate has no rank."""
+    the listed items. A rate over nothing prints "—"; a department without an on-time rate has no rank.
+    With ``bulletin_id`` (the page), each number frozen with its records (``lists``) links to them."""
     m, y = f.get("month_summary", {}), f.get("year_summary", {})
     formulas = f.get("formulas", {})
+    frozen = f.get("lists") if link_items and bulletin_id is not None else None
+
+    def items(**query: str) -> str:
+        if frozen is None:
+            return ""
+        return reverse("bulletin_items", args=[bulletin_id]) + "?" + urlencode(query)
 
     def both(label: str, formula: str, value: Any) -> tuple[Cell, ...]:
-        return (Cell(label, title=formulas.get(formula, "")), Cell(str(value(m))), Cell(str(value(y))))
+        figure = SUMMARY_LINKED.get(formula or ("issues" if label == "诉求件数" else ""), "")
+        return (Cell(label, title=formulas.get(formula, "")),
+                Cell(str(value(m)), link=items(period="month", figure=figure) if figure else ""),
+                Cell(str(value(y)), link=items(period="year", figure=figure) if figure else ""))
 
     summary = BulletinTable("总体情况", ("指标", "本月受理", "本年累计"), [
         both("诉求件数", "", lambda s: s.get("issues", 0)),
@@ -206,8 +253,9 @@ def bulletin_tables(f: dict[str, Any], *, link_items: bool = False) -> list[Bull
     tables = [summary]
     for heading, key in (("县直部门排名", "bureaus"), ("乡镇排名", "townships")):
         rows = [(Cell(str(rank) if d["on_time_rate"] is not None else "—"), Cell(d["name"]),
-                 Cell(str(d["assignments"])), Cell(_pct(d["on_time_rate"])), Cell(_pct(d["reply_rate"])),
-                 Cell(str(d["overdue_open"])))
+                 Cell(str(d["assignments"]), link=items(unit=d["department"], figure="assignments")),
+                 Cell(_pct(d["on_time_rate"])), Cell(_pct(d["reply_rate"])),
+                 Cell(str(d["overdue_open"]), link=items(unit=d["department"], figure="overdue_open")))
                 for rank, d in enumerate(_rank(f.get(key, [])), start=1)]
         tables.append(BulletinTable(heading, ("名次", "单位", "交办", "按期率", "回复率", "超期未回复"), rows,
                                     empty="本月没有交办。"))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -34,19 +37,23 @@ def sheet_with_header(book: Workbook, title: str, columns: list[tuple[str, int]]
     sheet = book.active
     # Excel refuses sheet titles over 31 characters or with []:*?/\ in them.
     sheet.title = "".join(ch for ch in title if ch not in "[]:*?/\\")[:31] or "Sheet1"
-    sheet.append([name for name, _ in columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="B22222")
-        cell.alignment = Alignment(horizontal="center", vertical="center")
-    for index, (_, width) in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
+    _header(sheet, columns)
     return sheet
 
 
-def finish_sheet(book: Workbook, sheet: Worksheet) -> bytes:
-    """Dates as dates, formulas as text, the header frozen and filterable; the workbook's bytes.
-    Every workbook the portal writes ends here (the channels' too)."""
+def finish_sheet(book: Workbook, sheet: Worksheet | None = None) -> bytes:
+    """Dates as dates, formulas as text, the header frozen and filterable, ready to print
+    (landscape, fitted to the page's width, the header repeated on every page); the workbook's
+    bytes. Every workbook the portal writes ends here (the channels' too); without ``sheet``,
+    every sheet of ``book`` is finished."""
+    for one in [sheet] if sheet is not None else book.worksheets:
+        _finish(one)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _finish(sheet: Worksheet) -> None:
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
             if hasattr(cell.value, "year"):
@@ -57,9 +64,21 @@ def finish_sheet(book: Workbook, sheet: Worksheet) -> bytes:
                 cell.data_type = "s"
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as it takes
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+
+
+def text_cells(sheet: Worksheet, column: int) -> None:
+    """Keep a column as text (phone numbers: a leading 0 survives any spreadsheet)."""
+    for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+        if cell.value is not None:
+            cell.value = str(cell.value)
+            cell.data_type = "s"
+        cell.number_format = "@"
 
 
 def inbox_workbook(assignments: Iterable[Assignment], *, title: str = "待办事项") -> bytes:
@@ -134,18 +153,125 @@ def importable_ledger_csv(issues: Iterable[Issue]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-REPORT_COLUMNS = [("指标", 14), ("数值", 14), ("口径", 90)]
+REPORT_COLUMNS = [("指标（单位）", 22), ("数值", 12), ("口径", 90)]
+_VALUE = re.compile(r"(-?\d+(?:\.\d+)?)\s*(%|\S*)")
+
+
+def report_value(value: str) -> tuple[int | float | None, str]:
+    """``"12 件"`` → ``(12, "件")``, ``"42.9%"`` → ``(42.9, "%")``, ``"—"`` → ``(None, "")``."""
+    match = _VALUE.fullmatch(value.strip())
+    if not match:
+        return None, ""
+    number = match.group(1)
+    return (float(number) if "." in number else int(number)), match.group(2)
 
 
 def report_workbook(lines: Iterable[Any], *, title: str) -> bytes:
-    """The county report (feedback.report.Line rows) as a sheet: 指标, 数值, 口径 (the channels' parts
-    and the note before the formula, as on the page); ``title`` names the sheet."""
+    """The county report (feedback.report.Line rows) as a sheet: 指标（单位）, 数值 (a number, so that
+    it can be summed and charted; empty where the page shows “—”), 口径 (the channels' parts and the
+    note before the formula, as on the page, wrapped and fully visible); ``title`` names the sheet."""
     book = Workbook()
     sheet = sheet_with_header(book, title, REPORT_COLUMNS)
     for line in lines:
         parts = "、".join(f"{part.label} {part.value}" for part in line.parts)
         explained = "；".join(text for text in (f"其中{parts}" if parts else "", line.note, line.formula) if text)
-        sheet.append([line.label, line.value, explained])
+        number, unit = report_value(line.value)
+        sheet.append([f"{line.label}（{unit}）" if unit else line.label, number, explained])
     for row in sheet.iter_rows(min_row=2):
+        row[1].number_format = "0.0" if isinstance(row[1].value, float) else "0"
         row[2].alignment = Alignment(wrap_text=True, vertical="top")
+        # Excel does not grow a row for wrapped text it did not lay out itself: about 45 CJK
+        # characters a line in a 90-wide column, 15 points a line.
+        lines_needed = max(1, -(-len(str(row[2].value or "")) // 45))
+        sheet.row_dimensions[row[0].row].height = 15 * lines_needed + 3
     return finish_sheet(book, sheet)
+
+
+# --- The round-trip workbook (manage.py export_issues) ------------------------------------------------
+
+# Sheet 1: the import columns (Chinese names import_issues reads) and what the figures need beyond them.
+ROUND_TRIP_COLUMNS = [
+    ("编号", 18), ("渠道", 8), ("受理日期", 12), ("诉求人", 16), ("诉求人电话", 15), ("诉求人单位", 20),
+    ("分类", 14), ("标题", 30), ("诉求内容", 40), ("承办单位", 16), ("办理时限", 8), ("时限单位", 10),
+    ("回复日期", 12), ("办结日期", 12), ("回访评价", 10),
+    ("性质", 8), ("被举报单位", 10), ("状态", 10), ("回访日期", 12), ("重办日期", 12),
+]
+DETAIL_SHEET = "交办明细"
+DETAIL_COLUMNS = [
+    ("编号", 18), ("承办单位", 10), ("单位名称", 22), ("角色", 6), ("状态", 10), ("交办日期", 12),
+    ("办理时限", 8), ("时限单位", 10), ("办理期限", 12), ("原定期限", 12), ("期限暂定", 8), ("签收日期", 12),
+    ("回复日期", 12), ("办理结果", 10),
+]
+
+
+def round_trip_workbook(issues: Iterable[Issue], rehandled_on: dict[int, Any],
+                        results: dict[int, str]) -> bytes:
+    """Every issue with what every figure depends on: sheet 诉求台账 (one row an issue: the ledger
+    columns, plus nature, accused unit, status, follow-up date and the first re-handling date) and
+    sheet 交办明细 (one row an assignment, withdrawn ones included: status, assigned date, limit,
+    due date and the date before any extension, acknowledgement, accepted-reply date, the latest
+    accepted reply's result). ``import_issues`` reads both back (feedback.ledger.parse).
+
+    ``issues`` with requester, category, accused department and assignments (with their departments)
+    prefetched; ``rehandled_on`` and ``results`` keyed by issue and assignment id."""
+    book = Workbook()
+    sheet = sheet_with_header(book, "诉求台账", ROUND_TRIP_COLUMNS)
+    detail = book.create_sheet(DETAIL_SHEET)
+    _header(detail, DETAIL_COLUMNS)
+    for issue in issues:
+        assignments = sorted(issue.assignments.all(), key=lambda a: (a.role != Assignment.Role.LEAD, a.pk))
+        counted = [a for a in assignments if a.status != Assignment.Status.WITHDRAWN]
+        lead = counted[0] if counted else None
+        replied = [a.replied_on for a in counted]
+        requester = issue.requester
+        sheet.append([
+            formula_guard(issue.ref), issue.get_channel_display(), issue.received_on, formula_guard(requester.name),
+            requester.phone, formula_guard(requester.organization), issue.category.code, formula_guard(issue.title),
+            formula_guard(issue.content), ";".join(a.department.code for a in counted),
+            lead.deadline_amount if lead else None, lead.get_deadline_unit_display() if lead else "",
+            max(replied) if counted and all(replied) else None, issue.closed_on,
+            issue.get_satisfaction_display() if issue.satisfaction else "", issue.get_nature_display(),
+            issue.accused_department.code if issue.accused_department else "", issue.get_status_display(),
+            issue.followed_up_on, rehandled_on.get(issue.pk),
+        ])
+        for a in assignments:
+            acknowledged = timezone.localtime(a.acknowledged_at).date() if a.acknowledged_at else None
+            detail.append([
+                formula_guard(issue.ref), a.department.code, a.department.name, a.get_role_display(),
+                a.get_status_display(), a.assigned_on, a.deadline_amount, a.get_deadline_unit_display(), a.due_date,
+                a.original_due_date, "是" if a.provisional else "", acknowledged, a.replied_on,
+                results.get(a.pk, ""),
+            ])
+    text_cells(sheet, 5)  # 诉求人电话
+    return finish_sheet(book)
+
+
+def _header(sheet: Worksheet, columns: list[tuple[str, int]]) -> None:
+    sheet.append([name for name, _ in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="B22222")
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+    for index, (_, width) in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+
+
+def export_round_trip(issues: QuerySet[Issue]) -> bytes:
+    """``round_trip_workbook`` of ``issues`` (a scoped queryset): four queries whatever their number
+    (the issues, their assignments, the first re-handling dates, the accepted replies' results)."""
+    from django.db.models import Min, OuterRef, Subquery
+
+    from feedback.models import HistoryEntry, SignedReply
+
+    issues = issues.select_related("requester", "category", "accused_department").prefetch_related(
+        Prefetch("assignments", queryset=Assignment.objects.select_related("department"))).order_by("received_on", "id")
+    rehandled = {row["issue"]: timezone.localtime(row["first"]).date() for row in
+                 HistoryEntry.objects.filter(issue__in=issues.values("pk"), action__in=("reopen", "return_reply"))
+                 .values("issue").annotate(first=Min("at"))}
+    latest = (SignedReply.objects.filter(assignment=OuterRef("pk"), review_status=SignedReply.Review.ACCEPTED)
+              .order_by("-version").values("result")[:1])
+    labels = dict(SignedReply.Result.choices)
+    results = {pk: labels.get(result, result) for pk, result in
+               Assignment.objects.filter(issue__in=issues.values("pk")).annotate(result=Subquery(latest))
+               .exclude(result=None).values_list("pk", "result")}
+    return round_trip_workbook(issues, rehandled, results)

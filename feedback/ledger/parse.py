@@ -5,12 +5,14 @@ The columns are fixed by CONTRACT.md ("Ledger columns for import_issues")::
     ref, channel, received_on, requester, requester_phone, requester_org, category, title, content,
     departments, deadline_amount, deadline_unit, replied_on, closed_on, satisfaction
 
-All fifteen must be in the header (row 1), each by that name or by its Chinese name
-(``CHINESE_COLUMNS``: 编号, 渠道, 受理日期, 诉求人, 诉求人电话, 诉求人单位, 分类, 标题, 诉求内容, 承办单位,
-办理时限, 时限单位, 回复日期, 办结日期, 回访评价, and a few synonyms); other columns are ignored.
-A problem is reported as ``row N: column: reason``, where N is the row of the spreadsheet: the
-header is row 1, the first data row is row 2. In a CSV file that is the line number, except that
-a cell holding line breaks (quoted) still counts as one row, as Excel shows it. Blank rows are
+All fifteen must be in the header, each by that name or by one of its Chinese names
+(``CHINESE_COLUMNS``: the variants CONTRACT.md lists, "Ledger files clerks keep"); other columns are
+ignored and named as such. The header is the first row naming at least three columns: a title block
+above it is skipped; so are rows whose first cell is 合计/总计/小计. A problem is reported as
+``row N: column: reason``, or, when the file names the column in Chinese, ``第 N 行 受理时间：reason``
+with the file's own header, where N is the row of the spreadsheet as the clerk sees it. In a CSV
+file that is the line number, except that a cell holding line breaks (quoted) still counts as one
+row, as Excel shows it. Blank rows are
 skipped but keep their number.
 
 Rules beyond the contract's wording (docs/user-guide.md "导入台账" says the same in Chinese):
@@ -21,8 +23,13 @@ Rules beyond the contract's wording (docs/user-guide.md "导入台账" says the 
   accepted — the state machine's rule) and may not be before it; ``satisfaction`` requires
   ``replied_on`` as well. Without a separate follow-up date, the follow-up is dated ``closed_on``
   when there is one, else ``replied_on``.
-- dates are ``YYYY-MM-DD``; ``YYYY/M/D`` (what Excel writes when it saves a CSV) and Excel date
-  cells are accepted too. No date may lie in the future, and none may be before ``received_on``.
+- dates are ``YYYY-MM-DD``; ``YYYY/M/D``, ``YYYY.M.D``, ``YYYY年M月D日`` and Excel date cells are
+  accepted too. A 9–11 digit phone starting neither with 0 nor 1 is a landline that lost its 0: an
+  error, never stored as is. CSV in UTF-8 (BOM or not) or GBK/GB18030; .xlsx and .xls (xlrd).
+  No date may lie in the future, and none may be before ``received_on``.
+- a round-trip workbook (``manage.py export_issues``) has a second sheet 交办明细: then the optional
+  columns (nature, status, follow-up and first re-handling dates, accused unit) are read too, and the
+  assignments are taken from that sheet as they were.
 - the requester's kind follows the channel: 网民 (net), 企业 (enterprise), 群众 (citizen).
 - a ``ref`` already in the database is skipped ("already present"): importing a file twice creates
   nothing new. A ``ref`` already used by an issue of another channel is an error.
@@ -47,7 +54,16 @@ from typing import Any
 from django.utils import timezone
 
 from feedback.deadlines import MIN_YEAR
-from feedback.models import Category, Channel, DeadlinePolicy, DeadlineUnit, Department, Issue, Requester
+from feedback.models import (
+    Assignment,
+    Category,
+    Channel,
+    DeadlinePolicy,
+    DeadlineUnit,
+    Department,
+    Issue,
+    Requester,
+)
 
 COLUMNS: tuple[str, ...] = (
     "ref", "channel", "received_on", "requester", "requester_phone", "requester_org", "category", "title",
@@ -55,14 +71,42 @@ COLUMNS: tuple[str, ...] = (
 )
 # The Chinese column names a clerk may write instead (the portal's own words: the export, the forms).
 CHINESE_COLUMNS: dict[str, str] = {
-    "编号": "ref", "渠道": "channel", "受理日期": "received_on", "诉求人": "requester",
-    "诉求人电话": "requester_phone", "联系电话": "requester_phone", "诉求人单位": "requester_org",
-    "企业名称": "requester_org", "分类": "category", "诉求分类": "category", "标题": "title",
-    "诉求内容": "content", "内容": "content", "承办单位": "departments", "交办单位": "departments",
-    "办理时限": "deadline_amount", "时限单位": "deadline_unit", "回复日期": "replied_on",
-    "办结日期": "closed_on", "回访评价": "satisfaction", "满意度": "satisfaction",
+    "编号": "ref", "诉求编号": "ref", "台账编号": "ref",
+    "渠道": "channel", "来源渠道": "channel",
+    "受理日期": "received_on", "受理时间": "received_on", "登记日期": "received_on", "收到日期": "received_on",
+    "诉求人": "requester", "诉求人姓名": "requester", "姓名": "requester", "反映人": "requester",
+    "网民昵称": "requester",
+    "诉求人电话": "requester_phone", "联系电话": "requester_phone", "联系方式": "requester_phone",
+    "电话": "requester_phone",
+    "诉求人单位": "requester_org", "企业名称": "requester_org", "单位名称": "requester_org",
+    "分类": "category", "诉求分类": "category", "类别": "category", "诉求类别": "category",
+    "标题": "title", "诉求标题": "title",
+    "诉求内容": "content", "内容": "content", "具体诉求": "content",
+    "承办单位": "departments", "交办单位": "departments", "责任单位": "departments", "办理单位": "departments",
+    "办理时限": "deadline_amount", "时限": "deadline_amount", "时限单位": "deadline_unit",
+    "回复日期": "replied_on", "答复日期": "replied_on", "回复时间": "replied_on",
+    "办结日期": "closed_on", "办结时间": "closed_on",
+    "回访评价": "satisfaction", "满意度": "satisfaction", "回访结果": "satisfaction",
 }
-ENCODING_MESSAGE = "文件不是 UTF-8 编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入"
+# The header is the first row naming at least this many columns (rows above it: a title block).
+HEADER_MIN_NAMES = 3
+HEADER_SEARCH_ROWS = 30
+# Under the data: a row whose first non-empty cell says it is a total.
+TOTAL_WORDS = ("合计", "总计", "小计")
+# Columns our own export adds (feedback.ledger.export.ROUND_TRIP_COLUMNS): optional, read when present.
+OPTIONAL_COLUMNS: tuple[str, ...] = ("nature", "accused_department", "status", "followed_up_on", "rehandled_on")
+CHINESE_COLUMNS.update({"性质": "nature", "诉求性质": "nature", "被举报单位": "accused_department", "状态": "status",
+                        "回访日期": "followed_up_on", "重办日期": "rehandled_on"})
+# The per-department sheet of the round-trip workbook.
+DETAIL_SHEET = "交办明细"
+DETAIL_COLUMNS: dict[str, str] = {
+    "编号": "ref", "承办单位": "department", "角色": "role", "状态": "status", "交办日期": "assigned_on",
+    "办理时限": "deadline_amount", "时限单位": "deadline_unit", "办理期限": "due_date", "原定期限": "original_due_date",
+    "期限暂定": "provisional", "签收日期": "acknowledged_on", "回复日期": "replied_on", "办理结果": "result",
+}
+DETAIL_REQUIRED = ("ref", "department", "role", "status", "assigned_on", "deadline_amount", "deadline_unit",
+                   "due_date", "original_due_date", "replied_on")
+ENCODING_MESSAGE = "文件既不是 UTF-8 也不是 GBK/GB18030 编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入"
 # A zip whose parts unpack to more than this is refused before openpyxl reads it (a "zip bomb").
 MAX_UNPACKED_XLSX = 200 * 1024 * 1024
 MAX_AMOUNT = 365  # the same bound as the registration form's 办理时限
@@ -73,13 +117,20 @@ CHANNEL_WORDS = {
     "政网": Channel.NET, "政企": Channel.ENTERPRISE, "政民": Channel.CITIZEN,
 }
 UNIT_WORDS = {**{u.value: u.value for u in DeadlineUnit}, **{u.label: u.value for u in DeadlineUnit}}
+NATURE_WORDS = {**{n.value: n.value for n in Issue.Nature}, **{n.label: n.value for n in Issue.Nature}}
+ISSUE_STATUS_WORDS = {**{x.value: x.value for x in Issue.Status}, **{x.label: x.value for x in Issue.Status}}
+ASSIGNMENT_STATUS_WORDS = {**{x.value: x.value for x in Assignment.Status},
+                           **{x.label: x.value for x in Assignment.Status}}
+ROLE_WORDS = {**{x.value: x.value for x in Assignment.Role}, **{x.label: x.value for x in Assignment.Role}}
 SATISFACTION_WORDS = {**{s.value: s.value for s in Issue.Satisfaction},
                       **{s.label: s.value for s in Issue.Satisfaction}}
 REQUESTER_KIND = {Channel.NET: Requester.Kind.NETIZEN, Channel.ENTERPRISE: Requester.Kind.ENTERPRISE,
                   Channel.CITIZEN: Requester.Kind.PERSON}
-DEPARTMENT_SEPARATORS = re.compile(r"[;；]")
-# Also what Excel writes for a date cell saved as CSV: 2024/3/1, sometimes with a midnight time.
+DEPARTMENT_SEPARATORS = re.compile(r"[;；、,，/]")
+# Also what Excel writes for a date cell saved as CSV: 2024/3/1, sometimes with a midnight time;
+# and the Chinese way, 2024年3月5日.
 DATE_PATTERN = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]0?0:00(?::00)?)?")
+CHINESE_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?(?:\s*0?0:00(?::00)?)?")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 REF_MAX = Issue._meta.get_field("ref").max_length
@@ -90,11 +141,17 @@ ORG_MAX = Requester._meta.get_field("organization").max_length
 
 @dataclass(frozen=True, order=True)
 class LedgerProblem:
+    """``row`` as the clerk sees it in the file; ``label`` the column's header in the file, when it
+    is not the contract's name (a Chinese header): the problem is then told in Chinese."""
+
     row: int
     column: str
     reason: str
+    label: str = ""
 
     def __str__(self) -> str:
+        if self.label and self.label != self.column:
+            return f"第 {self.row} 行 {self.label}：{self.reason}"
         return f"row {self.row}: {self.column}: {self.reason}"
 
 
@@ -126,6 +183,13 @@ class LedgerRow:
     replied_on: datetime.date | None
     closed_on: datetime.date | None
     satisfaction: str  # an Issue.Satisfaction value or ""
+    # What the round-trip workbook adds (feedback.ledger.export); absent from a clerk's ledger.
+    nature: str = ""
+    accused_department: Department | None = None
+    status: str = ""
+    followed_up_on: datetime.date | None = None
+    rehandled_on: datetime.date | None = None
+    detail: tuple[DetailAssignment, ...] | None = None  # sheet 交办明细: the assignments as they were
 
     @property
     def requester_kind(self) -> str:
@@ -138,6 +202,8 @@ class LedgerRow:
     @property
     def outcome(self) -> str:
         """The status the issue will have once imported, in Chinese (for the preview)."""
+        if self.status:
+            return Issue.Status(self.status).label
         if self.closed_on:
             return Issue.Status.CLOSED.label
         if self.satisfaction:
@@ -147,6 +213,24 @@ class LedgerRow:
         if self.departments:
             return Issue.Status.ASSIGNED.label
         return Issue.Status.REGISTERED.label
+
+
+@dataclass(frozen=True)
+class DetailAssignment:
+    """One row of sheet 交办明细: an assignment exactly as exported."""
+
+    row: int
+    department: Department
+    role: str
+    status: str
+    assigned_on: datetime.date
+    deadline_amount: int
+    deadline_unit: str
+    due_date: datetime.date
+    original_due_date: datetime.date
+    provisional: bool
+    acknowledged_on: datetime.date | None
+    replied_on: datetime.date | None
 
 
 @dataclass
@@ -174,13 +258,15 @@ class LedgerCheck:
 class RawTable:
     header: list[str]
     rows: list[tuple[int, list[Any]]]  # (spreadsheet row number, cells)
+    detail: RawTable | None = None  # sheet 交办明细 of a round-trip workbook
 
 
 def read_table(data: bytes, name: str = "") -> RawTable:
-    """The header and the non-blank rows of a CSV (UTF-8, with or without BOM) or XLSX file."""
+    """The first row and the non-blank rows of a CSV (UTF-8 with or without BOM, or GBK/GB18030),
+    XLSX (and its 交办明细 sheet) or XLS file; ``check_table`` finds the header among them."""
     suffix = Path(name).suffix.lower()
     if data.startswith(b"\xd0\xcf\x11\xe0") or suffix == ".xls":
-        raise LedgerError([LedgerProblem(1, "file", "不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或“CSV UTF-8”")])
+        return _read_xls(data)
     if data.startswith(b"PK\x03\x04") or suffix == ".xlsx":
         return _read_xlsx(data)
     return _read_csv(data)
@@ -192,8 +278,12 @@ def _read_csv(data: bytes) -> RawTable:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise LedgerError([LedgerProblem(line, "file", ENCODING_MESSAGE)]) from None
+        # What Excel writes as "CSV (逗号分隔)" on a Chinese Windows: GBK, of which GB18030 is the superset.
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            line = data[:exc.start].count(b"\n") + 1
+            raise LedgerError([LedgerProblem(line, "file", ENCODING_MESSAGE)]) from None
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -225,16 +315,50 @@ def _read_xlsx(data: bytes) -> RawTable:
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file
         raise LedgerError([LedgerProblem(1, "file", "无法读取该 Excel 文件，请确认是 .xlsx 格式且未损坏")]) from None
     try:
-        sheet = book.worksheets[0]
-        header: list[str] | None = None
-        rows: list[tuple[int, list[Any]]] = []
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if header is None:
-                header = ["" if c is None else str(c) for c in cells]
-            elif any(c is not None and str(c).strip() for c in cells):
-                rows.append((number, list(cells)))
+        table = _sheet_table(book.worksheets[0])
+        if DETAIL_SHEET in book.sheetnames and book.worksheets[0].title != DETAIL_SHEET:
+            table = RawTable(table.header, table.rows, _sheet_table(book[DETAIL_SHEET]))
     finally:
         book.close()
+    return table
+
+
+def _read_xls(data: bytes) -> RawTable:
+    """The first sheet of an old Excel (.xls) workbook (xlrd): date cells as datetimes."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data)
+    except Exception:  # xlrd raises many kinds for a damaged or foreign file
+        raise LedgerError([LedgerProblem(1, "file", "无法读取该 .xls 文件，请确认未损坏，或另存为 .xlsx")]) from None
+    sheet = book.sheet_by_index(0)
+
+    def value(cell: Any) -> Any:
+        if cell.ctype == xlrd.XL_CELL_DATE:
+            return xlrd.xldate_as_datetime(cell.value, book.datemode)
+        if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+            return None
+        return cell.value
+
+    header: list[str] | None = None
+    rows: list[tuple[int, list[Any]]] = []
+    for index in range(sheet.nrows):
+        cells = [value(c) for c in sheet.row(index)]
+        if header is None:
+            header = ["" if c is None else str(c) for c in cells]
+        elif any(c is not None and str(c).strip() for c in cells):
+            rows.append((index + 1, cells))
+    return RawTable(header or [], rows)
+
+
+def _sheet_table(sheet: Any) -> RawTable:
+    header: list[str] | None = None
+    rows: list[tuple[int, list[Any]]] = []
+    for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if header is None:
+            header = ["" if c is None else str(c) for c in cells]
+        elif any(c is not None and str(c).strip() for c in cells):
+            rows.append((number, list(cells)))
     return RawTable(header or [], rows)
 
 
@@ -254,29 +378,62 @@ def check_ledger(data: bytes, name: str = "", *, channels: Iterable[str] | None 
     return check_table(table, channels=channels, today=today)
 
 
+def _locate_header(table: RawTable) -> tuple[int, list[str], list[tuple[int, list[Any]]]] | None:
+    """The header row (the first naming at least ``HEADER_MIN_NAMES`` columns: rows above it are a
+    title block), its cells, and the rows under it; None when no row looks like a header."""
+    candidates = [(1, list(table.header)), *table.rows]
+    for index, (number, cells) in enumerate(candidates[:HEADER_SEARCH_ROWS]):
+        names = {_header_name(c) for c in cells}
+        if len(names & set(COLUMNS)) >= HEADER_MIN_NAMES:
+            return number, ["" if c is None else str(c) for c in cells], candidates[index + 1:]
+    return None
+
+
+def _is_total(cells: list[Any]) -> bool:
+    first = next((_text(c) for c in cells if _text(c)), "")
+    return first.replace(" ", "").replace("\u3000", "").rstrip(":：").startswith(TOTAL_WORDS)
+
+
 def check_table(table: RawTable, *, channels: Iterable[str] | None = None,
                 today: datetime.date | None = None) -> LedgerCheck:
-    header = [_header_name(h) for h in table.header]
-    if not any(header):
+    if not any(str(h or "").strip() for h in table.header) and not table.rows:
         return LedgerCheck(problems=[LedgerProblem(1, "file", "文件为空或缺少表头行（第 1 行应为列名）")])
+    located = _locate_header(table)
+    if located is None:
+        first = next((_text(c) for c in table.header if _text(c)), "")
+        what = f"第 1 行“{first[:30]}”像是标题行，" if first else ""
+        return LedgerCheck(problems=[LedgerProblem(
+            1, "file", f"{what}但在前 {HEADER_SEARCH_ROWS} 行中没有找到表头行（至少包含 {HEADER_MIN_NAMES} 个列名，"
+                       "如 编号、渠道、受理日期、诉求人、承办单位）")])
+    header_row, raw_header, data_rows = located
+    table = RawTable(raw_header, [(n, c) for n, c in data_rows if not _is_total(c)], table.detail)
+    header = [_header_name(h) for h in table.header]
+    labels = {column: raw.strip() for raw, column in zip(table.header, header, strict=True) if column}
     problems = []
     for column in COLUMNS:
         if column not in header:
-            problems.append(LedgerProblem(1, column, "missing column"))
+            problems.append(LedgerProblem(header_row, column, "missing column"))
         elif header.count(column) > 1:
-            problems.append(LedgerProblem(1, column, "该列重复出现"))
+            problems.append(LedgerProblem(header_row, column, "该列重复出现", labels.get(column, "")))
     if problems:
         return LedgerCheck(problems=problems)
     if not table.rows:
         return LedgerCheck(problems=[LedgerProblem(2, "ref", "台账没有数据行")])
-    index = {column: header.index(column) for column in COLUMNS}
-    ignored = [h for h in header if h and h not in COLUMNS]
+    # The round-trip workbook's own columns are read only with its 交办明细 sheet: in a clerk's ledger
+    # a 状态 or 性质 column is free text, and ignored.
+    optional = OPTIONAL_COLUMNS if table.detail is not None else ()
+    index = {column: header.index(column) for column in (*COLUMNS, *optional) if column in header}
+    ignored = [raw for raw, h in zip(table.header, header, strict=True) if h and h not in index]
     checker = _RowChecker(channels=channels, today=today or timezone.localdate())
     result = LedgerCheck(ignored_columns=ignored)
+    details: dict[str, list[DetailAssignment]] = {}
+    if table.detail is not None:
+        details, detail_problems = _check_detail(table.detail, checker)
+        result.problems.extend(detail_problems)
     first_row_of: dict[str, int] = {}
     for number, cells in table.rows:
         values = {column: cells[i] if i < len(cells) else None for column, i in index.items()}
-        row, row_problems = checker.check(number, values)
+        row, row_problems = checker.check(number, values, details.get(_text(values["ref"])))
         ref = _text(values["ref"])
         if ref and ref in first_row_of:
             row_problems.append(LedgerProblem(number, "ref", f"编号“{ref}”与第 {first_row_of[ref]} 行重复"))
@@ -286,6 +443,8 @@ def check_table(table: RawTable, *, channels: Iterable[str] | None = None,
         if row is not None and not row_problems:
             result.rows.append(row)
     _check_existing_refs(result)
+    result.problems = [p if p.label or p.column not in labels else
+                       LedgerProblem(p.row, p.column, p.reason, labels[p.column]) for p in result.problems]
     result.problems.sort(key=_problem_order)
     return result
 
@@ -330,19 +489,25 @@ class _RowChecker:
             if category.parent_id:
                 self.categories.setdefault(str(category), []).append(category)  # 上级 / 下级
         self.departments: dict[str, Department] = {}
-        for department in Department.objects.order_by("id"):
+        for department in Department.objects.order_by("-id"):  # the oldest wins a shared short name
+            for short in (*department.short_name_list, department.name.removeprefix("县")):
+                self.departments[short] = department
+        for department in Department.objects.order_by("id"):  # codes and full names before short names
             self.departments[department.code.lower()] = department
             self.departments[department.name] = department
         self.policy_channels = set(DeadlinePolicy.objects.filter(active=True, nature="")
                                    .values_list("channel", flat=True))
 
-    def check(self, number: int, values: dict[str, Any]) -> tuple[LedgerRow | None, list[LedgerProblem]]:
+    def check(self, number: int, values: dict[str, Any],
+              detail: list[DetailAssignment] | None = None) -> tuple[LedgerRow | None, list[LedgerProblem]]:
         problems: list[LedgerProblem] = []
 
         def bad(column: str, reason: str) -> None:
             problems.append(LedgerProblem(number, column, reason))
 
         text = {column: _text(value) for column, value in values.items()}
+        for column in OPTIONAL_COLUMNS:
+            text.setdefault(column, "")
         ref = text["ref"]
         if not ref:
             bad("ref", "编号不能为空")
@@ -370,6 +535,11 @@ class _RowChecker:
         phone = text["requester_phone"].replace(" ", "").replace("-", "")
         if phone and not (phone.isdigit() and 7 <= len(phone) <= 15):
             bad("requester_phone", f"联系电话“{text['requester_phone']}”格式不正确，应为 7–15 位数字")
+        elif phone and 9 <= len(phone) <= 11 and phone[0] not in "01":
+            # A mobile starts with 1, a landline with its area code's 0: a spreadsheet that took the
+            # number for a number dropped that 0 (7395551234 for 0739-5551234). Not stored silently.
+            bad("requester_phone", f"联系电话“{text['requester_phone']}”像是丢了开头 0 的固定电话"
+                                   f"（应为 0{phone}？）：请把该列设为“文本”格式后重新填写")
         if len(text["requester_org"]) > ORG_MAX:
             bad("requester_org", f"所在企业/单位不能超过 {ORG_MAX} 个字符")
 
@@ -401,15 +571,18 @@ class _RowChecker:
             for column, day in (("replied_on", replied_on), ("closed_on", closed_on)):
                 if day and day < received_on:
                     bad(column, f"日期 {day:%Y-%m-%d} 早于受理日期 {received_on:%Y-%m-%d}")
-        if replied_on and not text["departments"]:
-            bad("replied_on", "未填写承办单位（departments），不能有书面回复日期")
-        if text["closed_on"] and not text["replied_on"]:
-            bad("closed_on", "办结的诉求须填写书面回复日期（replied_on）：全部单位书面回复通过后才能办结")
-        elif closed_on and replied_on and closed_on < replied_on:
-            bad("closed_on", f"办结日期 {closed_on:%Y-%m-%d} 早于书面回复日期 {replied_on:%Y-%m-%d}")
-        if text["satisfaction"] and not text["replied_on"]:
-            bad("satisfaction", "有回访评价的诉求须填写书面回复日期（replied_on）：回复通过后才能回访")
-
+        extra = self._round_trip(text, values, bad)
+        if detail is not None:
+            self._check_detail_issue(detail, closed_on, extra["status"], bad)
+        else:
+            if replied_on and not text["departments"]:
+                bad("replied_on", "未填写承办单位（departments），不能有书面回复日期")
+            if text["closed_on"] and not text["replied_on"]:
+                bad("closed_on", "办结的诉求须填写书面回复日期（replied_on）：全部单位书面回复通过后才能办结")
+            elif closed_on and replied_on and closed_on < replied_on:
+                bad("closed_on", f"办结日期 {closed_on:%Y-%m-%d} 早于书面回复日期 {replied_on:%Y-%m-%d}")
+            if text["satisfaction"] and not text["replied_on"]:
+                bad("satisfaction", "有回访评价的诉求须填写书面回复日期（replied_on）：回复通过后才能回访")
         if problems:
             return None, problems
         assert channel is not None and received_on is not None and category is not None
@@ -418,9 +591,41 @@ class _RowChecker:
             requester_phone=phone, requester_org=text["requester_org"], category=category, title=text["title"],
             content=text["content"], departments=departments, deadline_amount=amount, deadline_unit=unit,
             replied_on=replied_on, closed_on=closed_on, satisfaction=satisfaction,
+            detail=tuple(detail) if detail is not None else None, **extra,
         ), problems
 
-    def _date(self, value: Any, column: str, bad: Any, *, required: bool = False) -> datetime.date | None:
+    def _round_trip(self, text: dict[str, str], values: dict[str, Any], bad: Any) -> dict[str, Any]:
+        """The optional columns of the round-trip workbook."""
+        nature = NATURE_WORDS.get(text["nature"], "") if text["nature"] else ""
+        if text["nature"] and not nature:
+            bad("nature", f"性质“{text['nature']}”无效，应为 {'/'.join(Issue.Nature.labels)}")
+        accused = None
+        if text["accused_department"]:
+            accused = (self.departments.get(text["accused_department"].lower())
+                       or self.departments.get(text["accused_department"]))
+            if accused is None:
+                bad("accused_department", f"未知单位“{text['accused_department']}”")
+            elif nature not in (Issue.Nature.REPORT, Issue.Nature.COMPLAINT):
+                bad("accused_department", "只有举报、投诉类诉求才能填写被举报单位")
+        status = ISSUE_STATUS_WORDS.get(text["status"], "") if text["status"] else ""
+        if text["status"] and not status:
+            bad("status", f"状态“{text['status']}”无效")
+        return {"nature": nature, "accused_department": accused, "status": status,
+                "followed_up_on": self._date(values.get("followed_up_on"), "followed_up_on", bad),
+                "rehandled_on": self._date(values.get("rehandled_on"), "rehandled_on", bad)}
+
+    def _check_detail_issue(self, detail: list[DetailAssignment], closed_on: datetime.date | None, status: str,
+                            bad: Any) -> None:
+        counted = [a for a in detail if a.status != Assignment.Status.WITHDRAWN]
+        if len([a for a in counted if a.role == Assignment.Role.LEAD]) > 1:
+            bad("departments", f"{DETAIL_SHEET}中该诉求有不止一个主办单位")
+        if len({a.department.pk for a in counted}) < len(counted):
+            bad("departments", f"{DETAIL_SHEET}中该诉求的同一单位出现两次")
+        if bool(closed_on) != (status == Issue.Status.CLOSED) and status:
+            bad("closed_on", "状态为“已办结”的诉求须有办结日期，其他状态不能有办结日期")
+
+    def _date(self, value: Any, column: str, bad: Any, *, required: bool = False,
+              future: bool = False) -> datetime.date | None:
         if isinstance(value, datetime.datetime):
             day = value.date()
         elif isinstance(value, datetime.date):
@@ -431,15 +636,16 @@ class _RowChecker:
                 if required:
                     bad(column, "日期不能为空（YYYY-MM-DD）")
                 return None
-            match = DATE_PATTERN.fullmatch(raw)
+            match = DATE_PATTERN.fullmatch(raw) or CHINESE_DATE.fullmatch(raw)
             try:
                 if not match:
                     raise ValueError
                 day = datetime.date(*(int(part) for part in match.groups()))
             except ValueError:
-                bad(column, f"日期“{raw}”无效，应为 YYYY-MM-DD")
+                hint = "" if match else "（或 2024/3/5、2024.3.5、2024年3月5日）"
+                bad(column, f"日期“{raw}”无效，应为 YYYY-MM-DD{hint}")
                 return None
-        if day > self.today:
+        if day > self.today and not future:
             bad(column, f"日期 {day:%Y-%m-%d} 晚于今天")
             return None
         return day
@@ -498,6 +704,56 @@ class _RowChecker:
         if unit is None:
             bad("deadline_unit", f"时限单位“{raw_unit}”无效，应为 working_day/calendar_day 或 工作日/自然日")
         return amount, unit
+
+
+def _check_detail(table: RawTable, checker: _RowChecker) -> tuple[dict[str, list[DetailAssignment]],
+                                                                  list[LedgerProblem]]:
+    """Sheet 交办明细: its assignments by ref. Problems name the sheet and its column."""
+    header = [str(h or "").strip() for h in table.header]
+    names = {DETAIL_COLUMNS[h]: i for i, h in enumerate(header) if h in DETAIL_COLUMNS}
+    missing = [h for h, c in DETAIL_COLUMNS.items() if c in DETAIL_REQUIRED and c not in names]
+    if missing:
+        return {}, [LedgerProblem(1, f"{DETAIL_SHEET}·{h}", "缺少该列") for h in missing]
+    label = {c: h for h, c in DETAIL_COLUMNS.items()}
+    found: dict[str, list[DetailAssignment]] = {}
+    problems: list[LedgerProblem] = []
+    for number, cells in table.rows:
+        values = {c: cells[i] if i < len(cells) else None for c, i in names.items()}
+
+        def bad(column: str, reason: str, number: int = number) -> None:
+            problems.append(LedgerProblem(number, f"{DETAIL_SHEET}·{label.get(column, column)}", reason))
+
+        text = {c: _text(v) for c, v in values.items()}
+        department = checker.departments.get(text["department"].lower()) or checker.departments.get(text["department"])
+        if department is None:
+            bad("department", f"未知单位“{text['department']}”")
+        role = ROLE_WORDS.get(text["role"])
+        if role is None:
+            bad("role", f"角色“{text['role']}”无效，应为 主办/协办")
+        status = ASSIGNMENT_STATUS_WORDS.get(text["status"])
+        if status is None:
+            bad("status", f"状态“{text['status']}”无效")
+        dates = {c: checker._date(values.get(c), c, bad, required=c in ("assigned_on", "due_date",
+                                                                         "original_due_date"),
+                                  future=c in ("due_date", "original_due_date"))
+                 for c in ("assigned_on", "due_date", "original_due_date", "acknowledged_on", "replied_on")}
+        amount, unit = checker._deadline(text["deadline_amount"], text["deadline_unit"], bad)
+        if amount is None or unit is None:
+            bad("deadline_amount", "办理时限和时限单位不能为空")
+        if dates["due_date"] and dates["assigned_on"] and dates["due_date"] <= dates["assigned_on"]:
+            bad("due_date", "办理期限须晚于交办日期")
+        if dates["replied_on"] and status != Assignment.Status.ACCEPTED:
+            bad("replied_on", "只有“已通过”的交办才有回复日期")
+        if department is None or role is None or status is None or amount is None or unit is None or not all(
+                dates[c] for c in ("assigned_on", "due_date", "original_due_date")):
+            continue
+        found.setdefault(text["ref"], []).append(DetailAssignment(
+            row=number, department=department, role=role, status=status, assigned_on=dates["assigned_on"],
+            deadline_amount=amount, deadline_unit=unit, due_date=dates["due_date"],
+            original_due_date=dates["original_due_date"],
+            provisional=text.get("provisional", "") in ("是", "True", "1"),
+            acknowledged_on=dates["acknowledged_on"], replied_on=dates["replied_on"]))
+    return found, problems
 
 
 def _text(value: Any) -> str:

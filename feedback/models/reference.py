@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -31,6 +33,9 @@ class Department(models.Model):
     channel = models.CharField("负责渠道", max_length=16, choices=Channel.choices, blank=True)
     active = models.BooleanField("启用", default=True)
     sort_order = models.PositiveIntegerField("排序", default=0)
+    # What clerks write in their ledgers (住建局 for 县住房和城乡建设局); the import reads them.
+    short_names = models.CharField("简称", max_length=200, blank=True,
+                                   help_text="台账中常用的简称，多个用“、”分隔，如：住建局、县住建局")
 
     class Meta:
         verbose_name = verbose_name_plural = "单位"
@@ -49,6 +54,10 @@ class Department(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise models.ProtectedError("单位只能停用，不能删除。", {self})
+
+    @property
+    def short_name_list(self) -> list[str]:
+        return [n.strip() for n in re.split(r"[、,，;；/\s]+", self.short_names) if n.strip()]
 
 
 class Category(models.Model):

@@ -31,7 +31,7 @@ from feedback.models import (
 )
 from feedback.services.assignments import assign_issue, assign_note, check_departments, policy_for
 from feedback.services.intake import RequesterData, register_issue
-from feedback.services.ladder import LADDER_SPAN
+from feedback.services.ladder import LADDER_SPAN, schedule_steps
 from feedback.workcalendar import load_calendar
 
 # Where a service's complaint lands in the ledger's columns (``row N: column: reason``).
@@ -63,9 +63,10 @@ def import_ledger(*, actor: User | None, ledger: LedgerCheck) -> LedgerImport:
     present = _present_refs(ledger.rows)
     new = [r for r in ledger.rows if r.ref not in present]
     calendar = _ledger_calendar(new)
-    _import_answered(actor=actor, rows=[r for r in new if r.replied_on], calendar=calendar)
+    _import_detailed(actor=actor, rows=[r for r in new if r.detail is not None])
+    _import_answered(actor=actor, rows=[r for r in new if r.replied_on and r.detail is None], calendar=calendar)
     for row in new:
-        if not row.replied_on:
+        if not row.replied_on and row.detail is None:
             try:
                 _import_open(actor=actor, row=row, calendar=calendar)
             except WorkflowError as exc:
@@ -81,6 +82,9 @@ def import_ledger_issue(*, actor: User | None, row: LedgerRow,
     Returns None when the ref is already in the database."""
     if _present_refs([row]):
         return None
+    if row.detail is not None:
+        (issue,) = _import_detailed(actor=actor, rows=[row])
+        return issue
     if row.replied_on:
         (issue,) = _import_answered(actor=actor, rows=[row], calendar=calendar)
         return issue
@@ -214,6 +218,81 @@ def _import_answered(*, actor: User | None, rows: Sequence[LedgerRow],
     HistoryEntry.objects.bulk_create(history, batch_size=1000)
     # The inserts marked their rollup keys (migration 0008's triggers): the figures read them live
     # until the minute's refresh (feedback.tasks.refresh_stats_rollup) sums them.
+    return issues
+
+
+def _issue_status(row: LedgerRow) -> str:
+    """The exported status, else what the data says."""
+    if row.status:
+        return row.status
+    assert row.detail is not None
+    counted = [a for a in row.detail if a.status != Assignment.Status.WITHDRAWN]
+    if row.closed_on:
+        return Issue.Status.CLOSED
+    if not counted:
+        return Issue.Status.REGISTERED
+    if any(a.replied_on is None for a in counted):
+        return Issue.Status.ASSIGNED
+    return Issue.Status.FOLLOWED_UP if row.satisfaction else Issue.Status.REPLIED
+
+
+def _noon(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+
+
+def _import_detailed(*, actor: User | None, rows: Sequence[LedgerRow]) -> list[Issue]:
+    """Rows of a round-trip workbook (sheet 交办明细 present): the issue and its assignments exactly as
+    exported — status, dates, due dates before and after extensions, acknowledgement, accepted-reply
+    date, withdrawn assignments — and the first re-handling as a history row on its day, so that every
+    figure of the statistics API comes out as it was. Set-based like ``_import_answered``; the open
+    assignments get their reminder ladder (``schedule_steps``) as after an assignment."""
+    if not rows:
+        return []
+    requesters = _ledger_requesters(rows)
+    issues: list[Issue] = []
+    assignments: list[Assignment] = []
+    history: list[HistoryEntry] = []
+    for row in rows:
+        if actor is not None and row.channel not in registrable_channels(actor):
+            raise _ledger_problem(row, NotPermitted(f"您不能登记{Channel(row.channel).label}的诉求。"))
+        assert row.detail is not None
+        issue = Issue(
+            ref=row.ref, channel=row.channel, category=row.category, requester=requesters[_requester_key(row)],
+            title=row.title, content=row.content, received_on=row.received_on, registered_by=actor,
+            nature=row.nature or Issue.Nature.SUGGESTION, accused_department=row.accused_department,
+            status=_issue_status(row), satisfaction=row.satisfaction,
+            followed_up_on=row.followed_up_on or ((row.closed_on or row.replied_on) if row.satisfaction else None),
+            closed_on=row.closed_on,
+        )
+        issues.append(issue)
+        history.append(HistoryEntry(issue=issue, actor=actor, action="register", at=_noon(row.received_on),
+                                    note=f"导入（导出的台账）：{issue.get_channel_display()}：{issue.title}"))
+        for d in row.detail:
+            a = Assignment(issue=issue, department=d.department, role=d.role, status=d.status,
+                           assigned_on=d.assigned_on, deadline_amount=d.deadline_amount, deadline_unit=d.deadline_unit,
+                           due_date=d.due_date, original_due_date=d.original_due_date, provisional=d.provisional,
+                           acknowledged_at=_noon(d.acknowledged_on) if d.acknowledged_on else None,
+                           replied_on=d.replied_on)
+            assignments.append(a)
+            history.append(HistoryEntry(issue=issue, assignment=a, actor=actor, action="assigned_to",
+                                        at=_noon(d.assigned_on), note=f"导入：交办{d.department.name}"))
+        if row.rehandled_on:
+            # The figures count an issue as re-handled from its first reopen or returned reply.
+            history.append(HistoryEntry(issue=issue, actor=actor, action="reopen", at=_noon(row.rehandled_on),
+                                        note="导入：台账记录的（最早）重办日期"))
+    Requester.objects.bulk_create([r for r in requesters.values() if r.pk is None], batch_size=LEDGER_BATCH)
+    _bulk_insert_issues(issues, rows)
+    try:
+        with transaction.atomic():
+            Assignment.objects.bulk_create(assignments, batch_size=LEDGER_BATCH)
+    except IntegrityError:
+        raise LedgerError([LedgerProblem(rows[0].row, "departments",
+                                         "交办明细与数据库的约束冲突（同一单位两个有效交办、两个主办，或期限不晚于交办日期）")]
+                          ) from None
+    HistoryEntry.objects.bulk_create(history, batch_size=1000)
+    for a in assignments:
+        if a.status in Assignment.OPEN_STATUSES:
+            schedule_steps(a)
     return issues
 
 

@@ -8,14 +8,17 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
+from feedback import access
 from feedback.access import Role, get_or_404, scope_of
 from feedback.documents.bulletin_docx import DOCX_CONTENT_TYPE, bulletin_docx_bytes, bulletin_filename
+from feedback.figures import lists
 from feedback.figures.bulletins import (
     VIEW_ROLES,
     bulletin_tables,
@@ -24,14 +27,48 @@ from feedback.figures.bulletins import (
     issuer_of,
     previous_month,
 )
-from feedback.models import Bulletin, Channel
+from feedback.models import Bulletin, Channel, Department
 from feedback.services import draft_bulletin, publish_bulletin
-from feedback.views.common import run_service
+from feedback.views.common import query_without_page, run_service
 
 
 def _context(bulletin: Bulletin, *, link_items: bool) -> dict[str, Any]:
-    return {"b": bulletin, "f": bulletin.figures, "tables": bulletin_tables(bulletin.figures, link_items=link_items),
+    return {"b": bulletin, "f": bulletin.figures,
+            "tables": bulletin_tables(bulletin.figures, link_items=link_items, bulletin_id=bulletin.pk),
             "issuer": issuer_of(bulletin)}
+
+
+ITEMS_PAGE_SIZE = 50
+
+
+@login_required
+def bulletin_items(request: HttpRequest, pk: int) -> HttpResponse:
+    """The records behind one number of a bulletin, as they were listed when it was computed (frozen
+    with it on publication: later corrections change neither the number nor its list). ``period``
+    (month, year) and ``figure``, or ``unit`` (a department's row) and ``figure``."""
+    _viewer(request)
+    bulletin = get_or_404(bulletins_for(request.user), pk=pk)
+    frozen = bulletin.figures.get("lists")
+    figure, unit, period = request.GET.get("figure", ""), request.GET.get("unit", ""), request.GET.get("period", "")
+    if frozen is None or figure not in lists.FIGURES:
+        raise Http404("该通报没有这个数字的清单。")
+    ids = (frozen.get("departments", {}).get(unit, {}) if unit else frozen.get(period, {})).get(figure)
+    if ids is None:
+        raise Http404("该通报没有这个数字的清单。")
+    is_issues = lists.is_issue_figure(figure)
+    # Only what the user may read, in the order frozen.
+    rows: Any = (access.issues_for(request.user) if is_issues else
+                 access.assignments_for(request.user).select_related("issue", "department")).filter(pk__in=ids)
+    order = {pk: n for n, pk in enumerate(ids)}
+    records = sorted(rows, key=lambda r: order[r.pk])
+    page = Paginator(records, ITEMS_PAGE_SIZE).get_page(request.GET.get("page"))
+    unit_name = Department.objects.filter(code=unit).values_list("name", flat=True).first() if unit else ""
+    return render(request, "feedback/bulletin_items.html", {
+        "b": bulletin, "title": lists.FIGURES[figure], "count": len(ids), "hidden": len(ids) - len(records),
+        "page": page, "issue_list": is_issues, "unit_name": unit_name,
+        "period_label": {"month": "本月受理", "year": "本年累计"}.get(period, "本月受理"),
+        "query": query_without_page(request),
+    })
 
 
 def _viewer(request: HttpRequest) -> None:

@@ -1,10 +1,11 @@
 """The leaders' dashboard (统计看板): the figures of ``feedback.figures.statistics`` as a page.
 
 For county leaders, channel offices (their channel) and administrators; anyone else gets 404.
-Every number links to the items behind it: the issue list (``/issues/?…``, which filters by
-channel, status, category, department and dates) or, for unreplied and overdue assignments,
-this module's own list (``/dashboard/items/``), which judges them at ``as_of`` exactly as the
-figures do. A constant number of queries per page, whatever the data (tests/feedback/test_dashboard.py).
+Every number links to exactly the records it counts: ``/dashboard/items/?which=<figure>&…`` lists
+the issues or assignments of ``feedback.figures.lists`` under the same filters and ``as_of`` (the
+same definitions as the API's ``lists``, so the list's count is the number clicked; a row's ``unit``
+narrows it to that department's own assignments or the issues assigned to that township). A
+constant number of queries per page, whatever the data (tests/feedback/test_dashboard.py).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from feedback import access, selectors
 from feedback.access import Role, Scope, scope_of
 from feedback.assets import ECHARTS, available
-from feedback.figures import statistics
+from feedback.figures import lists, statistics
 from feedback.figures.statistics import FORMULAS, DepartmentRow, Figures, MonthRow
 from feedback.forms import PortalForm
 from feedback.models import Category, Channel, Department
@@ -99,17 +101,28 @@ class Filters:
         values.update(override)
         return urlencode({k: v for k, v in values.items() if v})
 
-    def issues_url(self, **override: Any) -> str:
-        """The issue list filtered to the same cohort (it takes ids for department and category)."""
-        values = {"channel": self.channel, "department": self.department.pk if self.department else "",
-                  "category": self.category.pk if self.category else "",
-                  "received_from": _iso(self.received_from), "received_to": _iso(self.received_to)}
-        values.update(override)
-        return reverse("issue_list") + "?" + urlencode({k: v for k, v in values.items() if v})
+    def cut(self, as_of: datetime.date, **change: Any) -> lists.Cut:
+        return lists.Cut(as_of=as_of, channel=self.channel, department=self.department.code if self.department else "",
+                         category=self.category.code if self.category else "", received_from=self.received_from,
+                         received_to=self.received_to).narrowed(**change)
 
-    def items_url(self, which: str, **override: Any) -> str:
-        rest = self.query(**override)
-        return reverse("dashboard_items") + f"?which={which}" + (f"&{rest}" if rest else "")
+
+def figure_url(figure: str, cut: lists.Cut) -> str:
+    """The page listing exactly the records behind ``figure`` over ``cut``."""
+    return reverse("dashboard_items") + "?" + urlencode({"which": figure, **cut.params()})
+
+
+@dataclass(frozen=True)
+class FigureLinks:
+    """The links of one row of figures (the summary, or a row of a table): ``links.on_time`` is the
+    URL of the on-time assignments over the row's cut."""
+
+    cut: lists.Cut
+
+    def __getattr__(self, figure: str) -> str:
+        if figure not in lists.FIGURES:
+            raise AttributeError(figure)
+        return figure_url(figure, self.cut)
 
 
 def _iso(day: datetime.date | None) -> str:
@@ -153,12 +166,10 @@ def _periods(today: datetime.date) -> list[tuple[str, datetime.date, datetime.da
 
 @dataclass(frozen=True)
 class Linked:
-    """A row of a breakdown with the links behind its numbers."""
+    """A row of a breakdown with the links behind its numbers (``item.links.<figure>``)."""
 
     row: Any
-    link: str
-    unreplied_link: str = ""
-    overdue_link: str = ""
+    links: FigureLinks
 
 
 @login_required
@@ -191,6 +202,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "months": [{"month": m.month, "issues": m.issues, "reply_rate": _number(m.reply_rate),
                     "on_time_rate": _number(m.on_time_rate)} for m in months],
     }
+    cut = filters.cut(as_of)
     return render(request, "feedback/dashboard.html", {
         "form": form,
         "filters": filters,
@@ -199,21 +211,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "periods": [(label, filters.query(received_from=start.isoformat(), received_to=end.isoformat()))
                     for label, start, end in _periods(today)],
         "s": summary,
-        "headline": headline(summary, filters),
-        "bureaus": [department_links(d, filters) for d in bureaus],
-        "township_rank": [department_links(d, filters) for d in town_rank],
-        "missing": [department_links(d, filters) for d in missing],
-        "categories": [Linked(c, filters.issues_url(category=c.id)) for c in categories],
-        "townships": [Linked(t, filters.issues_url(department=t.id)) for t in townships],
-        "months": [Linked(m, month_link(m, filters)) for m in months],
+        "headline": headline(summary, FigureLinks(cut)),
+        "bureaus": [department_links(d, cut) for d in bureaus],
+        "township_rank": [department_links(d, cut) for d in town_rank],
+        "missing": [department_links(d, cut) for d in missing],
+        "categories": [Linked(c, FigureLinks(cut.narrowed(category=c.category))) for c in categories],
+        "townships": [Linked(t, FigureLinks(cut.narrowed(unit=t.township))) for t in townships],
+        "months": [Linked(m, FigureLinks(cut.month(m.first_day, m.last_day))) for m in months],
         "overdue": overdue,
         "overdue_more": summary.overdue_open - len(overdue),
-        "links": {
-            "issues": filters.issues_url(),
-            "unassigned": filters.issues_url(status="registered"),
-            "unreplied": filters.items_url("unreplied"),
-            "overdue": filters.items_url("overdue"),
-        },
+        "links": FigureLinks(cut),
         "formulas": FORMULAS,
         "chart_data": chart_data,
         "echarts": available(ECHARTS),
@@ -221,10 +228,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     })
 
 
-def department_links(row: DepartmentRow, filters: Filters) -> Linked:
-    return Linked(row, filters.issues_url(department=row.id),
-                  unreplied_link=filters.items_url("unreplied", department=row.department),
-                  overdue_link=filters.items_url("overdue", department=row.department))
+def department_links(row: DepartmentRow, cut: lists.Cut) -> Linked:
+    """A department's row: its own assignments in the cohort."""
+    return Linked(row, FigureLinks(cut.narrowed(unit=row.department)))
 
 
 def every_month(rows: list[MonthRow], filters: Filters) -> list[MonthRow]:
@@ -258,13 +264,6 @@ def _months_between(first: datetime.date, last: datetime.date) -> int:
     return (last.year - first.year) * 12 + last.month - first.month
 
 
-def month_link(month: MonthRow, filters: Filters) -> str:
-    """The issue list for the month, within the chosen period."""
-    start = max(month.first_day, filters.received_from) if filters.received_from else month.first_day
-    end = min(month.last_day, filters.received_to) if filters.received_to else month.last_day
-    return filters.issues_url(received_from=start.isoformat(), received_to=end.isoformat())
-
-
 def _chart_row(d: DepartmentRow) -> dict[str, Any]:
     return {"name": d.name, "on_time_rate": _number(d.on_time_rate), "reply_rate": _number(d.reply_rate),
             "overdue_open": d.overdue_open}
@@ -272,12 +271,17 @@ def _chart_row(d: DepartmentRow) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Card:
+    """A headline figure: its value links to the records of its numerator; ``detail`` is a line of
+    text and linked numbers (``(text, url)``, url empty for plain text); ``gap_parts`` what is missing
+    from 100 %, each part linked to its records."""
+
     label: str
     value: str
-    detail: str
-    formula: str
     link: str
+    detail: list[tuple[str, str]]
+    formula: str
     target_gap: int | None = None  # items missing from 100%
+    gap_parts: list[tuple[str, str]] | None = None
     meter: float | None = None
     danger: bool = False
 
@@ -286,48 +290,88 @@ def _pct(value: Decimal | None) -> str:
     return f"{value}%" if value is not None else "—"
 
 
-def headline(s: Figures, filters: Filters) -> list[Card]:
+def headline(s: Figures, links: FigureLinks) -> list[Card]:
     judged = s.on_time + s.late + s.overdue_open
+
+    def n(value: int, figure: str) -> tuple[str, str]:
+        return str(value), getattr(links, figure)
+
+    def t(text: str) -> tuple[str, str]:
+        return text, ""
+
     return [
-        Card("诉求件数", str(s.issues), f"诉求人 {s.requesters} 人", "受理日期在统计区间内的诉求数；诉求人按人去重",
-             filters.issues_url()),
-        Card("办理回复率", _pct(s.reply_rate), f"{s.replied} / {s.issues} 件", FORMULAS["reply_rate"],
-             filters.items_url("unreplied"), target_gap=s.issues - s.replied, meter=_number(s.reply_rate)),
-        Card("按期办结率", _pct(s.on_time_rate),
-             f"{s.on_time} / {judged} 件交办（按原定期限 {_pct(s.on_time_rate_original)}）",
-             FORMULAS["on_time_rate"], filters.items_url("overdue"), target_gap=s.late + s.overdue_open,
-             meter=_number(s.on_time_rate)),
-        Card("办结率", _pct(s.closure_rate), f"{s.closed} / {s.issues} 件", FORMULAS["closure_rate"],
-             filters.issues_url(status="closed"), target_gap=s.issues - s.closed, meter=_number(s.closure_rate)),
-        Card("满意率", _pct(s.satisfaction_rate), f"{s.satisfied} / {s.rated} 件已评价（未联系上 {s.unreachable} 件）",
-             FORMULAS["satisfaction_rate"], filters.issues_url(status="closed"), meter=_number(s.satisfaction_rate)),
-        Card("回访率", _pct(s.follow_up_rate), f"{s.followed_up} / {s.issues} 件", FORMULAS["follow_up_rate"],
-             filters.issues_url(status="followed_up"), meter=_number(s.follow_up_rate)),
-        Card("重办率", _pct(s.rehandle_rate), f"{s.rehandled} / {s.issues} 件", FORMULAS["rehandle_rate"],
-             filters.issues_url()),
-        Card("超期未回复", str(s.overdue_open), f"未到期 {s.not_yet_due} 件交办", FORMULAS["overdue_open"],
-             filters.items_url("overdue"), danger=s.overdue_open > 0),
+        Card("诉求件数", str(s.issues), links.issues, [t("诉求人 "), t(str(s.requesters)), t(" 人")],
+             "受理日期在统计区间内的诉求数；诉求人按人去重"),
+        Card("办理回复率", _pct(s.reply_rate), links.replied, [n(s.replied, "replied"), t(" / "), n(s.issues, "issues"),
+                                                              t(" 件")],
+             FORMULAS["reply_rate"], target_gap=s.issues - s.replied,
+             gap_parts=[t("未全部回复 "), n(s.unreplied, "unreplied"), t(" 件")], meter=_number(s.reply_rate)),
+        Card("按期办结率", _pct(s.on_time_rate), links.on_time,
+             [n(s.on_time, "on_time"), t(f" / {judged} 件交办（按原定期限 {_pct(s.on_time_rate_original)}）")],
+             FORMULAS["on_time_rate"], target_gap=s.late + s.overdue_open,
+             gap_parts=[t("逾期回复 "), n(s.late, "late"), t(" 件、超期未回复 "), n(s.overdue_open, "overdue_open"),
+                        t(" 件")], meter=_number(s.on_time_rate)),
+        Card("办结率", _pct(s.closure_rate), links.closed, [n(s.closed, "closed"), t(" / "), n(s.issues, "issues"),
+                                                          t(" 件")],
+             FORMULAS["closure_rate"], target_gap=s.issues - s.closed,
+             gap_parts=[t("未办结 "), n(s.issues - s.closed, "unclosed"), t(" 件")], meter=_number(s.closure_rate)),
+        Card("满意率", _pct(s.satisfaction_rate), links.satisfied,
+             [n(s.satisfied, "satisfied"), t(" / "), n(s.rated, "rated"), t(" 件已评价（未联系上 "),
+              n(s.unreachable, "unreachable"), t(" 件）")],
+             FORMULAS["satisfaction_rate"], meter=_number(s.satisfaction_rate)),
+        Card("回访率", _pct(s.follow_up_rate), links.followed_up,
+             [n(s.followed_up, "followed_up"), t(" / "), n(s.issues, "issues"), t(" 件")], FORMULAS["follow_up_rate"],
+             meter=_number(s.follow_up_rate)),
+        Card("重办率", _pct(s.rehandle_rate), links.rehandled,
+             [n(s.rehandled, "rehandled"), t(" / "), n(s.issues, "issues"), t(" 件")], FORMULAS["rehandle_rate"]),
+        Card("超期未回复", str(s.overdue_open), links.overdue_open,
+             [t("未到期 "), n(s.not_yet_due, "not_yet_due"), t(" 件交办")], FORMULAS["overdue_open"],
+             danger=s.overdue_open > 0),
     ]
+
+
+# The item list's first name for the overdue assignments, kept so that old links still open them
+# (its other first name, ``unreplied``, now means the issues, as in the API).
+OLD_NAMES = {"overdue": "overdue_open"}
 
 
 @login_required
 def dashboard_items(request: HttpRequest) -> HttpResponse:
-    """The assignments behind 超期未回复 (``which=overdue``) or 未回复 (``which=unreplied``), judged at
-    ``as_of`` like the figures, longest overdue first."""
+    """The records behind one number of the dashboard, the county report or a bulletin:
+    ``which=<figure>`` (``feedback.figures.lists``) over the dashboard's filters and ``as_of``,
+    ``unit=<code>`` for a row. Issue figures list issues, assignment figures assignments (longest
+    overdue first); the count shown is the number clicked."""
     scope = _dashboard_scope(request)
     form, filters = _filters(request, scope)
-    which = "unreplied" if request.GET.get("which") == "unreplied" else "overdue"
+    which = request.GET.get("which") or "overdue"
+    unit = (request.GET.get("unit") or "").strip()
+    if which in OLD_NAMES:  # the first form: a department chosen meant its own assignments
+        which = OLD_NAMES[which]
+        unit = unit or (filters.department.code if filters.department else "")
+    if which not in lists.FIGURES:
+        raise Http404("没有这个指标的清单。")
+    if unit and not Department.objects.filter(code=unit).exists():
+        raise Http404("没有这个单位。")
     as_of = filters.as_of or timezone.localdate()
-    issues, _ = statistics.scoped(request.user)
-    cohort = statistics.cohort(issues, **filters.cohort_kwargs())
-    # With a department chosen: that department's own assignments, not its co-handlers'.
-    rows = statistics.open_assignments(cohort, as_of=as_of, only=filters.department,
-                                       overdue_only=which == "overdue")
+    cut = filters.cut(as_of, unit=unit)
+    if lists.is_issue_figure(which):
+        rows: Any = lists.figure_issues(selectors.issue_list(request.user, {}), which, cut).order_by(
+            "-received_on", "-id")
+    else:
+        rows = lists.figure_assignments(access.assignments_for(request.user), access.issues_for(request.user),
+                                        which, cut).select_related("issue", "department").order_by("due_date", "id")
     page = Paginator(rows, ITEMS_PAGE_SIZE).get_page(request.GET.get("page"))
-    for a in page.object_list:
-        a.days_overdue = (as_of - a.due_date).days  # type: ignore[attr-defined]
+    if lists.is_issue_figure(which):
+        leads = selectors.lead_names([i.pk for i in page.object_list])
+        for issue in page.object_list:
+            issue.lead_name = leads.get(issue.pk, "")
+    else:
+        for a in page.object_list:
+            a.days_overdue = (as_of - a.due_date).days
     return render(request, "feedback/dashboard_items.html", {
-        "form": form, "filters": filters, "which": which, "as_of": as_of, "page": page,
+        "form": form, "filters": filters, "which": which, "title": lists.FIGURES[which], "as_of": as_of,
+        "page": page, "issue_list": lists.is_issue_figure(which), "unit": unit,
+        "channel_label": Channel(filters.channel).label if filters.channel else "",
+        "unit_name": Department.objects.filter(code=unit).values_list("name", flat=True).first() if unit else "",
         "query": query_without_page(request), "back": reverse("dashboard") + "?" + filters.query(),
-        "other": filters.items_url("overdue" if which == "unreplied" else "unreplied"),
     })

@@ -72,7 +72,7 @@ def may(reference):
 
 
 def test_the_figures_of_a_hand_computed_month(may, django_assert_max_num_queries):
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(25):  # 11, and one a linked figure for its frozen list
         f = bulletins.compute_figures(MAY, "net")
     m, y = f["month_summary"], f["year_summary"]
     assert (f["month"], f["as_of"]) == ("2026-05", "2026-05-31")
@@ -337,3 +337,48 @@ def test_the_issuer_is_frozen_with_the_figures(may, admin_user, client):
     _, document = docx_of(client, every)
     assert paragraphs(document)[0] == "2026年5月三个直通车办理情况通报"
     assert paragraphs(document)[-2] == "三个直通车办公室"
+
+
+def _linked(page: str) -> list[tuple[str, str]]:
+    import re
+    from html import unescape
+
+    return [(unescape(href), text) for href, text in
+            re.findall(r'<a href="(/bulletins/\d+/items/\?[^"]+)">([^<]+)</a>', page)]
+
+
+def test_every_linked_number_of_a_bulletin_opens_its_records_frozen_at_publication(may, admin_user, leader,
+                                                                                    client):
+    import re
+
+    b = services.publish_bulletin(actor=admin_user,
+                                  bulletin=services.draft_bulletin(actor=admin_user, month=MAY, channel="net"))
+    client.force_login(leader)
+    page = client.get(reverse("bulletin_detail", args=[b.pk])).content.decode()
+    linked = _linked(page)
+    figures = {re.search(r"figure=(\w+)", href).group(1) for href, _ in linked}
+    assert {"issues", "replied", "on_time", "closed", "satisfied", "overdue_open", "assignments"} <= figures
+
+    def counts() -> dict[str, int]:
+        return {href: client.get(href).context["count"] for href, _ in linked}
+
+    before = counts()
+    f = b.figures
+    for href, text in linked:
+        figure = re.search(r"figure=(\w+)", href).group(1)
+        if "unit=" in href:
+            unit = re.search(r"unit=(\w+)", href).group(1)
+            row = next(r for r in f["bureaus"] + f["townships"] if r["department"] == unit)
+            assert before[href] == row[figure] == int(text)
+        else:
+            period = "month_summary" if "period=month" in href else "year_summary"
+            assert before[href] == f[period][figure]          # the count is the number the rate is made of
+        response = client.get(href)
+        assert len(response.context["page"].object_list) == min(before[href], 50)
+    # A correction after publication (the overdue reply entered late, dated in May) moves the live
+    # figures, but neither the bulletin's numbers nor their lists.
+    reply(may["a3"], D(2026, 5, 25))
+    live = bulletins.compute_figures(MAY, "net")["month_summary"]
+    assert live["overdue_open"] != f["month_summary"]["overdue_open"]
+    assert counts() == before
+    assert client.get(reverse("bulletin_items", args=[b.pk]) + "?period=month&figure=nope").status_code == 404

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 from django.test import Client
@@ -33,8 +34,8 @@ def test_the_leader_sees_the_headline_figures_with_their_formulas(leader):
     assert 'title="办理回复率 = ' in html and "未联系上不算评价" in html
     # The 100% target: what is missing, and links to it.
     assert "距目标 100% 还差 4 件" in html                      # 7 − 3 replied
-    assert "/dashboard/items/?which=overdue" in html
-    assert re.search(r'<a class="danger-text" href="/dashboard/items/\?[^"]*department=jtj', html)
+    assert "/dashboard/items/?which=overdue_open" in html
+    assert re.search(r'<a class="danger-text" href="/dashboard/items/\?which=overdue_open[^"]*unit=jtj', html)
 
 
 @pytest.mark.usefixtures("may")
@@ -48,14 +49,37 @@ def test_rankings_put_bureaus_and_townships_apart_best_first(leader):
 
 
 @pytest.mark.usefixtures("may")
-def test_numbers_link_to_the_issue_list_filtered_alike(leader):
+def test_numbers_link_to_their_records_under_the_same_filters_and_as_of(leader):
     context = client_for(leader).get(f"/dashboard/?{MAY}&channel=net&category=housing").context
-    housing = context["categories"][0]
+    housing = context["categories"][0].links.issues
 
-    assert housing.link.startswith("/issues/?channel=net&category=")
-    assert "received_from=2026-05-01&received_to=2026-05-31" in housing.link
-    # The month row is the issue list for that month within the chosen period.
-    assert context["months"][0].link.endswith("received_from=2026-05-01&received_to=2026-05-31")
+    assert housing.startswith("/dashboard/items/?which=issues&channel=net&category=housing")
+    assert "received_from=2026-05-01&received_to=2026-05-31&as_of=2026-05-31" in housing
+    # The month row is the month within the chosen period.
+    assert "received_from=2026-05-01&received_to=2026-05-31" in context["months"][0].links.issues
+
+
+def _numbers_and_links(html: str) -> list[tuple[int, str]]:
+    """Every number on the page that is a link to a list: (the number, the link)."""
+    return [(int(number), unescape(href)) for href, number in
+            re.findall(r'<a (?:class="[^"]*" )?href="(/dashboard/items/\?[^"]+)">\s*(\d+)\s*<', html)]
+
+
+@pytest.mark.usefixtures("may")
+@pytest.mark.parametrize("extra", ["", "&department=jtj", "&channel=net", "&as_of=2026-06-03", "&as_of=2026-05-20"])
+def test_every_number_on_the_dashboard_opens_a_list_of_exactly_that_many(leader, extra):
+    """The issue's three wrong drill-downs (回访率, 满意率, 重办率) among them: follow each linked number."""
+    client = client_for(leader)
+    html = client.get(f"/dashboard/?{MAY}{extra}").content.decode()
+    found = _numbers_and_links(html)
+    figures = {re.search(r"which=(\w+)", link).group(1) for _, link in found}
+    assert {"issues", "replied", "unreplied", "on_time", "overdue_open", "closed", "rated", "satisfied",
+            "followed_up", "rehandled", "unreachable", "not_yet_due"} <= figures
+    for number, link in found:
+        page = client.get(link)
+        assert page.status_code == 200, link
+        assert page.context["page"].paginator.count == number, link
+        assert f"<strong data-count>{number}</strong>" in page.content.decode()
 
 
 @pytest.mark.usefixtures("may")
@@ -120,8 +144,11 @@ def test_the_item_list_shows_the_overdue_or_unreplied_assignments(leader):
     client = client_for(leader)
 
     overdue = client.get(f"/dashboard/items/?which=overdue&{MAY}")
-    unreplied = client.get(f"/dashboard/items/?which=unreplied&{MAY}")
-    jtj_only = client.get(f"/dashboard/items/?which=unreplied&{MAY}&department=jtj")
+    unreplied = client.get(f"/dashboard/items/?which=assignments_unreplied&{MAY}")
+    jtj_only = client.get(f"/dashboard/items/?which=assignments_unreplied&{MAY}&unit=jtj")
+    # The first form (a department chosen meant its own assignments) still opens the same records.
+    assert client.get(f"/dashboard/items/?which=overdue&{MAY}&department=jtj").context["page"].paginator.count == 1
+    assert client.get(f"/dashboard/items/?which=nope&{MAY}").status_code == 404
 
     assert [a.department.code for a in overdue.context["page"].object_list] == ["jtj", "jyj"]
     assert [a.department.code for a in unreplied.context["page"].object_list] == ["jtj", "jyj", "hqz"]
@@ -146,6 +173,8 @@ def test_the_dashboard_takes_a_constant_number_of_queries(reference, leader, dja
         assert client.get(f"/dashboard/?{MAY}").status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get(f"/dashboard/items/?which=unreplied&{MAY}").status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get(f"/dashboard/items/?which=late&{MAY}&unit=jtj").status_code == 200
 
 
 def test_the_monthly_trend_shows_every_month_of_the_period_even_without_issues(reference, leader):

@@ -157,12 +157,12 @@ def test_a_csv_with_a_bom_and_chinese_labels_imports(tmp_path, reference):
 
 
 def test_a_ledger_with_chinese_column_names_imports_like_the_english_one(tmp_path, reference):
-    from feedback.ledger.parse import CHINESE_COLUMNS
+    from feedback.ledger.parse import CHINESE_COLUMNS, OPTIONAL_COLUMNS
 
     chinese = {}
     for name, column in CHINESE_COLUMNS.items():
         chinese.setdefault(column, name)  # the first Chinese name of each column
-    assert set(chinese) == set(COLUMNS)
+    assert set(chinese) == set(COLUMNS) | set(OPTIONAL_COLUMNS)
     rows = [ledger_row(replied_on="2024-03-08", satisfaction="满意")]
     header = tuple(chinese[c] for c in COLUMNS)
     data = csv_bytes(rows, columns=COLUMNS).decode().split("\r\n", 1)[1]  # the rows without their header
@@ -195,15 +195,17 @@ def test_an_xlsx_ledger_imports_with_date_and_number_cells(tmp_path, reference):
         "13912345678", "某电子科技有限公司", "enterprise")
 
 
-def test_a_gbk_file_is_refused_with_the_save_as_utf8_hint_and_nothing_is_written(tmp_path, reference):
-    lines = run_failing(write(tmp_path, csv_bytes([ledger_row()], encoding="gbk")))
-    assert lines == ["row 2: file: 文件不是 UTF-8 编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入"]
+def test_a_file_in_neither_utf8_nor_gb18030_is_refused_with_the_save_as_utf8_hint(tmp_path, reference):
+    data = csv_bytes([ledger_row()]) + b"\x81\x30\xff\xff\r\n"  # not UTF-8, not GB18030 either
+    lines = run_failing(write(tmp_path, data))
+    assert lines == ["row 3: file: 文件既不是 UTF-8 也不是 GBK/GB18030 编码，"
+                     "请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入"]
     assert nothing_written()
 
 
-def test_an_old_xls_file_is_refused(tmp_path, reference):
+def test_a_damaged_xls_file_is_refused(tmp_path, reference):
     lines = run_failing(write(tmp_path, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "ledger.xls"))
-    assert lines[0].startswith("row 1: file: 不支持旧版 Excel")
+    assert lines[0].startswith("row 1: file: 无法读取该 .xls 文件")
 
 
 # --- every problem, by row, nothing written ------------------------------------------------------------

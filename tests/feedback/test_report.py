@@ -122,15 +122,27 @@ def test_the_report_exports_to_excel_with_the_same_figures(may, leader, netoffic
 
     from openpyxl import load_workbook
 
+    from feedback.ledger.export import report_value
+
     client.force_login(leader)
     page = lines(client.get(reverse("county_report"), PERIOD))
     response = client.get(reverse("county_report_export"), PERIOD)
     assert response.status_code == 200
     assert "20260501-20260531.xlsx" in response["Content-Disposition"]  # 县级报告 …, UTF-8 encoded
-    rows = list(load_workbook(io.BytesIO(response.content)).active.values)
-    assert rows[0] == ("指标", "数值", "口径")
-    assert {label: value for label, value, _ in rows[1:]} == {label: line.value for label, line in page.items()}
-    assert "回复率" in {r[0]: r[2] for r in rows[1:]}["回复率"]  # the formula travels with the figure
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.values)
+    assert rows[0] == ("指标（单位）", "数值", "口径")
+    # Values are numbers, the unit in the label: 诉求（件） 6, 回复率（%） 83.3; "—" stays an empty cell.
+    expected = {}
+    for label, line in page.items():
+        number, unit = report_value(line.value)
+        expected[f"{label}（{unit}）" if unit else label] = number
+        assert number is None or f"{number}" in line.value.replace(" ", "")
+    assert {label: value for label, value, _ in rows[1:]} == expected
+    assert all(isinstance(v, (int, float)) for _, v, _ in rows[1:] if v is not None)
+    assert "回复率" in {r[0]: r[2] for r in rows[1:]}["回复率（%）"]  # the formula travels with the figure
+    assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$1:$1"
+    assert all(sheet.row_dimensions[n].height for n in range(2, len(rows) + 1))  # explanations fully shown
 
     bad = client.get(reverse("county_report_export"), {"from": "2026-05-31", "to": "2026-05-01"})
     assert bad.status_code == 400 and "统计区间有误" in bad.content.decode()

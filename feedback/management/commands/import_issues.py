@@ -13,15 +13,17 @@ from feedback.ledger.parse import COLUMNS, LedgerCheck, LedgerError, check_ledge
 
 class Command(BaseCommand):
     help = (
-        "导入诉求台账（CSV UTF-8，可带 BOM；或 .xlsx 的第一个工作表）。第 1 行为表头，列为："
+        "导入诉求台账：.xlsx、.xls（第一个工作表）或 CSV（UTF-8，可带 BOM；或 GBK/GB18030）。"
+        "表头为第一行含有至少三个列名的行（上方的标题行、空行跳过），列名用英文或中文（常见叫法均可）："
         + ", ".join(COLUMNS)
-        + "。全部行检查无误才写入（一个事务）；有任何错误时逐条输出“row N: column: reason”到标准错误并以非零状态退出，"
-        "不写入任何数据。N 为表格行号：表头为第 1 行，第一条数据为第 2 行（CSV 中单元格内换行不另计行）。"
-        "数据库中已有的编号（ref）跳过并计为“已存在”，同一文件导入两次不会重复创建。"
+        + "；其他列忽略，第一格为合计/总计/小计的行不导入。全部行检查无误才写入（一个事务）；有任何错误时逐条输出"
+        "“row N: column: reason”（中文列名的文件为“第 N 行 列名：原因”）到标准错误并以非零状态退出，不写入任何数据。"
+        "N 为 Excel 中看到的行号（CSV 中单元格内换行不另计行）。数据库中已有的编号（ref）跳过并计为“已存在”，"
+        "同一文件导入两次不会重复创建。export_issues 导出的工作簿（含“交办明细”）按原样导入。"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("path", help="台账文件：.csv（UTF-8）或 .xlsx")
+        parser.add_argument("path", help="台账文件：.xlsx、.xls 或 .csv")
         parser.add_argument("--dry-run", action="store_true", help="只检查并报告将新建多少条，不写入数据库")
         parser.add_argument("--user", default="",
                             help="以该用户名义导入（记入登记人和办理记录；直通车办公室只能导入本渠道的诉求）。"
