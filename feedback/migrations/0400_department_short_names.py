@@ -15,7 +15,7 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("feedback", "0009_deadline_step_queue")]
+    dependencies = [("feedback", "0101_rate_limit_hits")]
 
     operations = [
         migrations.AddField(
