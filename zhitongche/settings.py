@@ -206,8 +206,10 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: DRF answers a request without credentials with the first class's
+        # WWW-Authenticate challenge, so 401 + "WWW-Authenticate: Token" instead of a bare 403.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -287,3 +289,41 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# --- Operations (deploy/, docs/deployment.md, docs/monitoring.md) -------------------------------
+# Behind nginx (deploy/nginx/zhitongche.conf): reply files are handed to nginx with X-Accel-Redirect
+# after the permission check, so a gunicorn worker is not held for the whole download. Empty: the
+# portal streams the file itself (bin/run, tests, any proxy without X-Accel-Redirect).
+X_ACCEL_REDIRECT_PREFIX = os.environ.get("X_ACCEL_REDIRECT_PREFIX", "")
+# Addresses of the reverse proxies allowed to say who the client is (X-Real-IP); see zhitongche.proxy.
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", [])
+# Bearer token for /metrics and /status/ as JSON (monitoring systems have no session); empty: loopback only.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+MIDDLEWARE.insert(0, "zhitongche.requestid.RequestIdMiddleware")
+MIDDLEWARE.insert(1, "zhitongche.proxy.TrustedProxyMiddleware")
+MIDDLEWARE.insert(2, "zhitongche.metrics.MetricsMiddleware")
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("zhitongche.requestid.context")
+LOGGING["filters"] = {"request_id": {"()": "zhitongche.requestid.RequestIdFilter"}}
+LOGGING["formatters"] = {
+    "json": {"()": "zhitongche.logjson.JsonFormatter"},
+    "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+}
+LOGGING["handlers"]["console"].update(
+    filters=["request_id"], formatter="json" if os.environ.get("LOG_FORMAT") == "json" else "text")
+# Outgoing mail (SMTP) for production; the console backend is used in development.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
+# Several web machines (docs/scaling.md): either psycopg's pool in each process (DATABASE_POOL_MAX,
+# which needs CONN_MAX_AGE=0), or PgBouncer in transaction mode, where a server-side cursor would
+# not survive between transactions (PGBOUNCER_TRANSACTION_MODE=1).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    if envint("DATABASE_POOL_MAX", 0):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": envint("DATABASE_POOL_MIN", 2), "max_size": envint("DATABASE_POOL_MAX", 0), "timeout": 10}
+    if envbool("PGBOUNCER_TRANSACTION_MODE", False):
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
