@@ -125,9 +125,14 @@ def run_checks() -> list[Check]:
 
 
 def status_page(request: HttpRequest) -> HttpResponse:
+    from zhitongche import statusjson  # JSON for monitoring systems, and what to do about a red line
+
+    if statusjson.wants_json(request):
+        return statusjson.status_json(request)
     if scope_of(request.user).role != Role.ADMIN:
         raise Http404("未找到该页面。")
     checks = run_checks()
     return render(request, "feedback/status.html", {
-        "checks": checks, "all_ok": all(c.ok for c in checks), "checked_at": timezone.localtime(),
+        "checks": checks, "rows": [(c, statusjson.what_to_do(c)) for c in checks], "all_ok": all(c.ok for c in checks),
+        "checked_at": timezone.localtime(),
     })

@@ -51,3 +51,14 @@ app.conf.beat_schedule = {
     "rebuild-stats-rollup": {"task": "feedback.tasks.rebuild_stats_rollup",
                              "schedule": crontab(hour=2, minute=30)},
 }
+
+# /metrics reports when the deadline sweep last finished (zhitongche.metrics, docs/monitoring.md).
+from celery.signals import task_success  # noqa: E402
+
+
+@task_success.connect
+def _sweep_finished(sender: object = None, **kwargs: object) -> None:
+    if getattr(sender, "name", "") == "feedback.tasks.sweep_deadlines":
+        from zhitongche.metrics import record_sweep_finished
+
+        record_sweep_finished()
