@@ -327,3 +327,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "min_size": envint("DATABASE_POOL_MIN", 2), "max_size": envint("DATABASE_POOL_MAX", 0), "timeout": 10}
     if envbool("PGBOUNCER_TRANSACTION_MODE", False):
         DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+# Query-parameter enums as ASCII, named types for generated clients (docs/api.md "Generating a client").
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums", "zhitongche.schema_hooks.ascii_parameter_enums"]
