@@ -10,6 +10,7 @@ import re
 import secrets
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -108,3 +109,15 @@ def test_zhitongche_manage_runs_a_command_with_the_env_file(tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"MEDIA_ROOT = PosixPath('{tmp_path}/media')" in result.stdout
     assert "DEBUG = True" not in result.stdout
+
+
+def test_every_alert_uses_metrics_the_portal_exports():
+    from zhitongche import metrics
+
+    source = Path(metrics.__file__).read_text()  # where every ztc_ series is named
+    rules = yaml.safe_load((DEPLOY / "prometheus/alerts.yml").read_text())["groups"][0]["rules"]
+    for rule in rules:
+        for name in re.findall(r"\b(ztc_[a-z_]+|up)\b", rule["expr"]):
+            base = re.sub(r"_(bucket|count|sum)$", "", name)
+            assert name == "up" or f'"{base}"' in source, (rule["alert"], name)
+    assert {"ZhitongcheSweepLate", "ZhitongcheQueueGrowing", "ZhitongcheMediaDiskLow"} <= {r["alert"] for r in rules}
