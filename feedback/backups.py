@@ -7,7 +7,8 @@ barely compress) with
   app, and for every other member its path, size and SHA-256;
 - ``database.pgdump`` (``pg_dump -Fc``) on PostgreSQL, or ``database.sqlite3`` (SQLite's online
   backup API, consistent while the portal runs) on SQLite;
-- ``media/…``: every file under ``MEDIA_ROOT`` except ``tmp/`` (ledger-import previews).
+- ``media/…``: every stored file except ``tmp/`` (ledger-import previews): the files under
+  ``MEDIA_ROOT``, or, with reply files on object storage (``S3_BUCKET``), the objects there.
 
 The database is dumped first and the files after, so every file the dump refers to is in the
 archive (a file uploaded meanwhile is merely extra). The archive is written next to PATH and
@@ -37,6 +38,8 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, Storage, default_storage
 from django.db import connection
 
 FORMAT = 1
@@ -112,6 +115,33 @@ def media_files(root: Path) -> Iterator[tuple[Path, str]]:
         yield path, relative.as_posix()
 
 
+def is_local(storage: Storage) -> bool:
+    return isinstance(storage, FileSystemStorage)
+
+
+def stored_names(storage: Storage, folder: str = "") -> Iterator[str]:
+    """Every file in an object storage (S3Storage lists "folders" as common prefixes)."""
+    folders, files = storage.listdir(folder)
+    for name in sorted(files):
+        yield f"{folder}/{name}" if folder else name
+    for sub in sorted(folders):
+        if not folder and sub in SKIPPED_MEDIA:
+            continue
+        yield from stored_names(storage, f"{folder}/{sub}" if folder else sub)
+
+
+def add_stored_file(archive: tarfile.TarFile, storage: Storage, name: str, scratch: Path) -> Entry:
+    # Downloaded once into a scratch file: tar needs the size first, and the checksum must be of
+    # exactly the bytes archived.
+    local = scratch / "object"
+    with storage.open(name, "rb") as source, local.open("wb") as target:
+        shutil.copyfileobj(source, target, CHUNK)
+    try:
+        return add_file(archive, local, MEDIA_PREFIX + name)
+    finally:
+        local.unlink()
+
+
 def dump_database(directory: Path) -> tuple[str, Path]:
     vendor = connection.vendor
     if vendor == "postgresql":
@@ -158,8 +188,12 @@ def backup(path: Path) -> Summary:
         try:
             with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as archive:
                 entries.append(add_file(archive, dump, dump.name))
-                for source, relative in media_files(media_root):
-                    entries.append(add_file(archive, source, MEDIA_PREFIX + relative))
+                if is_local(default_storage):
+                    for source, relative in media_files(media_root):
+                        entries.append(add_file(archive, source, MEDIA_PREFIX + relative))
+                else:
+                    for name in stored_names(default_storage):
+                        entries.append(add_stored_file(archive, default_storage, name, Path(scratch)))
                 manifest = {
                     "format": FORMAT,
                     "created_at": datetime.datetime.now(tz=datetime.UTC).isoformat(timespec="seconds"),
@@ -231,6 +265,10 @@ def ensure_empty_target(vendor: str) -> None:
     tables = connection.introspection.table_names()
     if tables:
         raise BackupError(f"目标数据库不是空的（已有 {len(tables)} 张表）：请新建一个空数据库再恢复")
+    if not is_local(default_storage):
+        if next(stored_names(default_storage), None) is not None:
+            raise BackupError("对象存储中已有文件：请指定一个空的存储桶或前缀（S3_BUCKET、S3_PREFIX）再恢复")
+        return
     media_root = Path(settings.MEDIA_ROOT)
     if media_root.exists() and any(p.is_file() for p in media_root.rglob("*")):
         raise BackupError(f"文件目录 {media_root} 不是空的：请指定一个空目录（MEDIA_ROOT）再恢复")
@@ -256,6 +294,8 @@ def restore_database(archive: tarfile.TarFile, name: str, vendor: str) -> None:
 
 
 def restore_media(archive: tarfile.TarFile, entries: list[Entry]) -> int:
+    if not is_local(default_storage):
+        return restore_to_storage(archive, entries, default_storage)
     root = Path(settings.MEDIA_ROOT)
     count = 0
     for entry in entries:
@@ -272,6 +312,25 @@ def restore_media(archive: tarfile.TarFile, entries: list[Entry]) -> int:
             digest, size = sha256_of(handle)
         if (digest, size) != (entry.sha256, entry.size):
             raise BackupError(f"写入后校验失败：{target}（磁盘已满或损坏？）")
+        count += 1
+    return count
+
+
+def restore_to_storage(archive: tarfile.TarFile, entries: list[Entry], storage: Storage) -> int:
+    count = 0
+    for entry in entries:
+        if not entry.path.startswith(MEDIA_PREFIX):
+            continue
+        name = safe_media_path(Path("/"), entry.path).relative_to("/").as_posix()
+        source = archive.extractfile(archive.getmember(entry.path))
+        assert source is not None
+        saved = storage.save(name, File(source, name=name))
+        if saved != name:  # the database refers to the file by this exact name
+            raise BackupError(f"对象存储把 {name} 存成了 {saved}：存储桶不是空的？")
+        with storage.open(name, "rb") as handle:
+            digest, size = sha256_of(handle)
+        if (digest, size) != (entry.sha256, entry.size):
+            raise BackupError(f"写入后校验失败：{name}")
         count += 1
     return count
 

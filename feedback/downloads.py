@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.http import FileResponse, Http404, HttpResponse
 from django.utils.http import content_disposition_header
 
@@ -13,7 +14,8 @@ from .models import SignedReply
 
 def reply_file_response(reply: SignedReply) -> FileResponse | HttpResponse:
     """The caller has fetched ``reply`` through feedback.access (out of scope is already 404)."""
-    if settings.X_ACCEL_REDIRECT_PREFIX:
+    # nginx can only send a file from its own disk; from object storage the portal streams it.
+    if settings.X_ACCEL_REDIRECT_PREFIX and isinstance(reply.file.storage, FileSystemStorage):
         return accel_redirect_response(reply)
     try:
         handle = reply.file.open("rb")

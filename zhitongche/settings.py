@@ -333,3 +333,21 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
 # `check --deploy` warnings that the deployment answers elsewhere (deploy/zhitongche.env.example:
 # nginx sends HSTS and redirects plain HTTP).
 SILENCED_SYSTEM_CHECKS = envlist("SILENCED_SYSTEM_CHECKS", [])
+# Reply files on S3-compatible object storage (MinIO, a government cloud's OSS/S3 API) instead of
+# MEDIA_ROOT, through django-storages (docs/scaling.md "Object storage"). Private objects; the
+# portal still checks every download and streams the file itself. Export files and ledger-import
+# previews stay under MEDIA_ROOT.
+S3_BUCKET = os.environ.get("S3_BUCKET", "")
+if S3_BUCKET:
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": S3_BUCKET,
+        "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+        "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+        "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+        "region_name": os.environ.get("S3_REGION") or None,
+        "location": os.environ.get("S3_PREFIX", "media"),
+        "default_acl": "private",
+        "file_overwrite": False,
+        "addressing_style": os.environ.get("S3_ADDRESSING_STYLE", "path"),  # MinIO and most clouds
+        "signature_version": "s3v4",
+    }}
