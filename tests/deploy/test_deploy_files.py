@@ -121,3 +121,24 @@ def test_every_alert_uses_metrics_the_portal_exports():
             base = re.sub(r"_(bucket|count|sum)$", "", name)
             assert name == "up" or f'"{base}"' in source, (rule["alert"], name)
     assert {"ZhitongcheSweepLate", "ZhitongcheQueueGrowing", "ZhitongcheMediaDiskLow"} <= {r["alert"] for r in rules}
+
+
+def documents() -> list[Path]:
+    return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), *sorted((DEPLOY).rglob("*"))]
+
+
+def test_no_document_sends_the_reader_outside_the_repository():
+    for path in documents():
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert "shared/" not in text and "CONTRACT.md" not in text, path
+
+
+def test_every_relative_link_in_the_docs_points_at_a_file_that_exists():
+    for path in documents():
+        if path.suffix != ".md":
+            continue
+        for target in re.findall(r"\]\(([^)\s]+)\)", path.read_text()):
+            if target.startswith(("http://", "https://", "#", "mailto:")):
+                continue
+            assert (path.parent / target.split("#")[0]).exists(), (path.name, target)
