@@ -146,3 +146,21 @@ def test_the_api_without_credentials_answers_401_with_a_challenge(stack: Stack, 
 
     assert response.status == 401
     assert response.headers["www-authenticate"] == 'Token'
+
+
+def test_metrics_from_gunicorn_add_up_every_worker_and_nginx_hides_them(stack: Stack, transactional_db):
+    import re
+    import urllib.request
+
+    for _ in range(8):  # spread over gunicorn's two workers
+        assert stack.curl("/no-such-page/").status == 404
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{stack.gunicorn_port}/metrics", timeout=10) as answer:
+        text = answer.read().decode()
+    counts = [float(v) for v in re.findall(r'^ztc_http_requests_total\{[^}]*status="404"[^}]*\} (\S+)$', text, re.M)]
+    assert sum(counts) >= 8  # multi-process mode: whichever worker answers the scrape sees them all
+    assert "ztc_deadline_steps_due_untaken" in text
+
+    outside = stack.curl("/metrics")
+    assert outside.status == 404
+    assert b"ztc_" not in outside.body

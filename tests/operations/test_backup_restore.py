@@ -141,3 +141,36 @@ def test_backup_never_overwrites_and_leaves_no_partial_file(replies, tmp_path):
     with pytest.raises(CommandError, match="已存在"):
         call_command("backup", str(archive))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["zhitongche.tar"]
+
+
+def test_the_sqlite_database_of_bin_run_round_trips_too(tmp_path):
+    # bin/run's embedded default: the backup is SQLite's online copy of the file.
+    import sqlite3
+
+    def manage(*args: str, database: str, media: Path) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        env.update(DJANGO_SETTINGS_MODULE="zhitongche.settings", DEBUG="1", VAR_DIR=str(tmp_path / "var"),
+                   MEDIA_ROOT=str(media), DATABASE_URL=f"sqlite:///{database}")
+        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, check=False)
+
+    source_db, source_media = tmp_path / "source.sqlite3", tmp_path / "media"
+    assert manage("migrate", "--noinput", database=str(source_db), media=source_media).returncode == 0
+    (source_media / "replies/2026").mkdir(parents=True)
+    (source_media / "replies/2026/scan.pdf").write_bytes(b"%PDF-1.4 test scan")
+    archive = tmp_path / "backup.tar"
+    assert manage("backup", str(archive), database=str(source_db), media=source_media).returncode == 0
+
+    target_db, target_media = tmp_path / "restored.sqlite3", tmp_path / "media-restored"
+    result = manage("restore", str(archive), database=str(target_db), media=target_media)
+
+    assert result.returncode == 0, result.stderr
+    assert (target_media / "replies/2026/scan.pdf").read_bytes() == b"%PDF-1.4 test scan"
+
+    def counts(path: Path) -> dict[str, int]:
+        with sqlite3.connect(path) as conn:
+            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}  # noqa: S608
+
+    assert counts(target_db) == counts(source_db)
+    assert counts(source_db)["django_migrations"] > 0
