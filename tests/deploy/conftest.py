@@ -176,7 +176,7 @@ def stack(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> It
         "DJANGO_SETTINGS_MODULE": "zhitongche.settings",  # production settings, not test_settings
         "DEBUG": "0",
         "SECRET_KEY": settings.SECRET_KEY,  # sessions made by the test process must verify
-        "ALLOWED_HOSTS": SERVER_NAME,
+        "ALLOWED_HOSTS": f"{SERVER_NAME},127.0.0.1",  # as deploy/zhitongche.env.example: local scrapes
         "DATABASE_URL": database_url(),
         "CONN_MAX_AGE": "0",  # pytest-django must be able to drop the test database afterwards
         "VAR_DIR": str(var),
