@@ -54,3 +54,25 @@ app.conf.beat_schedule = {
     "rebuild-stats-rollup": {"task": "feedback.tasks.rebuild_stats_rollup",
                              "schedule": crontab(hour=2, minute=30)},
 }
+
+# /metrics reports when the deadline sweep last finished (zhitongche.metrics, docs/monitoring.md).
+from celery.signals import setup_logging, task_success  # noqa: E402
+
+if os.environ.get("LOG_FORMAT") == "json":
+    # Celery would install its own text format on the root logger; keep Django's LOGGING (JSON
+    # lines, docs/monitoring.md) so the worker's and beat's lines parse like the web's.
+    @setup_logging.connect
+    def _django_logging(**kwargs: object) -> None:
+        from logging.config import dictConfig
+
+        from django.conf import settings
+
+        dictConfig(settings.LOGGING)
+
+
+@task_success.connect
+def _sweep_finished(sender: object = None, **kwargs: object) -> None:
+    if getattr(sender, "name", "") == "feedback.tasks.sweep_deadlines":
+        from zhitongche.metrics import record_sweep_finished
+
+        record_sweep_finished()

@@ -11,6 +11,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 
+from zhitongche import requestid
+
 PAGES = {
     400: ("请求有误", "请求中含有无法处理的内容（如过长或含有非法字符的参数），请检查后重试。"),
     403: ("无权访问", "您没有执行此操作的权限。如确需办理，请联系本单位管理员。"),
@@ -20,7 +22,7 @@ PAGES = {
 
 
 def request_id_of(request: HttpRequest | None) -> str:
-    return str(getattr(request, "request_id", "") or "")
+    return str(getattr(request, "request_id", "") or requestid.current())
 
 
 def error_response(request: HttpRequest | None, status: int) -> HttpResponse:

@@ -1,7 +1,5 @@
-"""Request-level protections (issue 15, parts 7 and 8).
+"""Request-level protections (issue 15, parts 7 and 8). The request id is ``zhitongche.requestid``'s.
 
-- ``RequestIdMiddleware``: every request gets an id, shown on error pages, sent as ``X-Request-ID`` and
-  written into the audit chain, so a clerk's "请求编号" finds the log lines and events.
 - ``BadParameterMiddleware``: a NUL byte or an oversized value in the query string answers 400 before any
   view runs. PostgreSQL refuses NUL in text (``ValueError`` deep in psycopg → 500 before this), and no list
   of the portal needs a parameter longer than a search box. Form bodies are left to the forms and
@@ -12,7 +10,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 
 from django.conf import settings
@@ -27,18 +24,6 @@ from .errors import error_response
 # Longest query-string value any list takes (a search box is 100 characters at most, a date 10).
 MAX_PARAM_CHARS = 1000
 MAX_PARAMS = 100
-
-
-class RequestIdMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        # Never taken from the client: a forged id could point an investigation at someone else's lines.
-        request.request_id = uuid.uuid4().hex  # type: ignore[attr-defined]
-        response = self.get_response(request)
-        response.setdefault("X-Request-ID", request.request_id)  # type: ignore[attr-defined]
-        return response
 
 
 def _bad_query(request: HttpRequest) -> bool:

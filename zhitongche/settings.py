@@ -80,8 +80,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Issue 15: a request id on every response and error page; NUL/oversized query parameters → 400.
-    "zhitongche.middleware.RequestIdMiddleware",
+    # NUL/oversized query parameters → 400 (issue 15). The request id (zhitongche.requestid) is
+    # inserted before it, below, with the proxy and metrics middleware.
     "zhitongche.middleware.BadParameterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -253,8 +253,10 @@ LOGIN_IP_FAILURE_LIMIT = envint("LOGIN_IP_FAILURE_LIMIT", 30)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: DRF answers a request without credentials with the first class's
+        # WWW-Authenticate challenge, so 401 + "WWW-Authenticate: Token" instead of a bare 403.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -335,3 +337,65 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# --- Operations (deploy/, docs/deployment.md, docs/monitoring.md) -------------------------------
+# Behind nginx (deploy/nginx/zhitongche.conf): reply files are handed to nginx with X-Accel-Redirect
+# after the permission check, so a gunicorn worker is not held for the whole download. Empty: the
+# portal streams the file itself (bin/run, tests, any proxy without X-Accel-Redirect).
+X_ACCEL_REDIRECT_PREFIX = os.environ.get("X_ACCEL_REDIRECT_PREFIX", "")
+# Addresses of the reverse proxies allowed to say who the client is (X-Real-IP); see zhitongche.proxy.
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", [])
+# Bearer token for /metrics and /status/ as JSON (monitoring systems have no session); empty: loopback only.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+MIDDLEWARE.insert(0, "zhitongche.requestid.RequestIdMiddleware")
+MIDDLEWARE.insert(1, "zhitongche.proxy.TrustedProxyMiddleware")
+MIDDLEWARE.insert(2, "zhitongche.metrics.MetricsMiddleware")
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("zhitongche.requestid.context")
+LOGGING["filters"] = {"request_id": {"()": "zhitongche.requestid.RequestIdFilter"}}
+LOGGING["formatters"] = {
+    "json": {"()": "zhitongche.logjson.JsonFormatter"},
+    "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+}
+LOGGING["handlers"]["console"].update(
+    filters=["request_id"], formatter="json" if os.environ.get("LOG_FORMAT") == "json" else "text")
+# Outgoing mail (SMTP) for production; the console backend is used in development.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
+# Several web machines (docs/scaling.md): either psycopg's pool in each process (DATABASE_POOL_MAX,
+# which needs CONN_MAX_AGE=0), or PgBouncer in transaction mode, where a server-side cursor would
+# not survive between transactions (PGBOUNCER_TRANSACTION_MODE=1).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    if envint("DATABASE_POOL_MAX", 0):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": envint("DATABASE_POOL_MIN", 2), "max_size": envint("DATABASE_POOL_MAX", 0), "timeout": 10}
+    if envbool("PGBOUNCER_TRANSACTION_MODE", False):
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+# Query-parameter enums as ASCII, named types for generated clients (docs/api.md "Generating a client").
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums", "zhitongche.schema_hooks.ascii_parameter_enums"]
+# `check --deploy` warnings that the deployment answers elsewhere (deploy/zhitongche.env.example:
+# nginx sends HSTS and redirects plain HTTP).
+SILENCED_SYSTEM_CHECKS = envlist("SILENCED_SYSTEM_CHECKS", [])
+# Reply files on S3-compatible object storage (MinIO, a government cloud's OSS/S3 API) instead of
+# MEDIA_ROOT, through django-storages (docs/scaling.md "Object storage"). Private objects; the
+# portal still checks every download and streams the file itself. Export files and ledger-import
+# previews stay under MEDIA_ROOT.
+S3_BUCKET = os.environ.get("S3_BUCKET", "")
+if S3_BUCKET:
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": S3_BUCKET,
+        "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+        "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+        "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+        "region_name": os.environ.get("S3_REGION") or None,
+        "location": os.environ.get("S3_PREFIX", "media"),
+        "default_acl": "private",
+        "file_overwrite": False,
+        "addressing_style": os.environ.get("S3_ADDRESSING_STYLE", "path"),  # MinIO and most clouds
+        "signature_version": "s3v4",
+    }}

@@ -9,6 +9,8 @@ from django.urls import include, path
 from feedback.security import otp
 from feedback.security.masking import unmask_view
 
+from . import metrics, tokens
+
 
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico on pages that name no icon (the admin, the API docs)."""
@@ -17,6 +19,8 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("favicon.ico", favicon),
+    path("metrics", metrics.metrics_view, name="metrics"),
+    path("account/tokens/", tokens.token_page, name="api_tokens"),
     path("admin/", admin.site.urls),
     # Issue 15: a password change page for every account (validators refuse the demo password and the
     # project's names); changing it ends the account's other sessions (session auth hash).

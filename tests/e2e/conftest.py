@@ -54,7 +54,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.fixture(scope="session")
 def playwright_instance():
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk (bin/test tries to)")
+        message = f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk (bin/test tries to)"
+        if os.environ.get("CI"):  # .ci/run: a browser test must never pass as a silent skip
+            pytest.fail(message + " (CI: failing instead of skipping)", pytrace=False)
+        pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

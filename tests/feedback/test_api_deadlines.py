@@ -105,5 +105,6 @@ def test_preview_with_no_parameters_names_every_missing_one(client):
 def test_preview_needs_a_signed_in_user(reference):
     response = APIClient().get(URL, {"start": "2026-09-30", "amount": 3, "unit": "working_day"})
 
-    assert response.status_code == 403
+    assert response.status_code == 401  # missing credentials: 401 with the Token challenge (docs/api.md)
+    assert response["WWW-Authenticate"] == "Token"
     assert CHINESE.search(response.json()["detail"])

@@ -56,7 +56,7 @@ ENDPOINTS = {
 FILES = ("reply_download", "api_reply_download", "reply_preview", "reply_template_docx")
 
 OK, HIDDEN, LOGIN = 200, 404, 302
-API_ANONYMOUS = 403  # DRF: session authentication comes first and sends no WWW-Authenticate challenge
+API_ANONYMOUS = 401  # token authentication comes first: 401 with "WWW-Authenticate: Token"
 
 # (status for the lead's object, status for the co-handler's object). The cells marked "lead sees
 # co-handlers' replies" hold since access.replies_for lets a lead department's members see the
