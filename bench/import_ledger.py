@@ -41,11 +41,11 @@ CATEGORIES = ["education", "health", "transport", "employment", "social_security
               "rural", "business", "public_safety", "civil_affairs", "urban", "culture", "other"]
 DEPARTMENTS = ["jyj", "wjj", "zjj", "jtj", "rsj", "sthj", "nyj", "slj", "zrj", "scj", "gaj", "mzj", "cgj", "fgj",
                "gxj", "jkz", "gsz", "zsz", "sjz", "hqz", "smz", "ltz", "dkz"]
-# CONTRACT.md "Ledger columns for import_issues" (the parent process does not load Django).
+# docs/api.md "Ledger columns for import_issues" (the parent process does not load Django).
 COLUMNS = ("ref", "channel", "received_on", "requester", "requester_phone", "requester_org", "category", "title",
            "content", "departments", "deadline_amount", "deadline_unit", "replied_on", "closed_on", "satisfaction")
 SATISFACTION = ["满意"] * 8 + ["基本满意"] * 3 + ["不满意"]
-# --clerk: the ledger as a clerk keeps it (CONTRACT.md "Ledger files clerks keep").
+# --clerk: the ledger as a clerk keeps it (docs/api.md "Ledger files clerks keep").
 CLERK_HEADER = ["序号", "诉求编号", "来源渠道", "受理时间", "网民昵称", "联系方式", "单位名称", "类别", "诉求标题",
                 "具体诉求", "责任单位", "时限", "时限单位", "答复日期", "办结时间", "回访结果", "备注"]
 SHORT = {"jyj": "教育局", "wjj": "卫健局", "zjj": "住建局", "jtj": "交通运输局", "rsj": "人社局",

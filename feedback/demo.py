@@ -1,4 +1,4 @@
-"""Demo accounts and issues for ``seed_demo`` (CONTRACT.md). Every write goes through services."""
+"""Demo accounts and issues for ``seed_demo`` (docs/api.md). Every write goes through services."""
 
 from __future__ import annotations
 

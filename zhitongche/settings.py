@@ -1,4 +1,4 @@
-"""One env-driven settings module (CONTRACT.md lists the variables).
+"""One env-driven settings module (docs/api.md lists the variables).
 
 With nothing set, the portal runs on embedded defaults: SQLite under ``var/`` and
 kombu's filesystem transport as the Celery broker, so a fresh machine needs no servers.

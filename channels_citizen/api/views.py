@@ -1,6 +1,6 @@
 """The 政民 channel's API: the 信访局 office and administrators write, county leaders read.
 
-Everyone else gets 404, as for anything out of their scope (issue 15; CONTRACT.md).
+Everyone else gets 404, as for anything out of their scope (issue 15; docs/api.md).
 Writes call ``channels_citizen.services``; their errors are answered by ``feedback.api.errors``.
 """
 

@@ -1,4 +1,4 @@
-"""The statistics API (CONTRACT.md): ``/api/v1/stats/summary/``, ``/stats/departments/`` and the
+"""The statistics API (docs/api.md): ``/api/v1/stats/summary/``, ``/stats/departments/`` and the
 breakdowns by category, township and month. The figures come from ``feedback.figures.statistics``.
 
 Scope: the figures are computed over the issues the user may see (``access.issues_for``): a

@@ -4,7 +4,7 @@ report (DOMAIN.md) computed from the portal's own data, each linked to the list 
 Definitions (docs/user-guide.md "县级报告"): the cohort is the issues *received* in the period (dates
 inclusive), judged as they stand today, so a figure may still rise as replies come in:
 
-* 诉求人 — distinct requesters of the cohort (CONTRACT.md: one requester per phone, else per name);
+* 诉求人 — distinct requesters of the cohort (docs/api.md: one requester per phone, else per name);
 * 诉求 — the cohort's issues; 回复率 — the dashboard's 办理回复率 (statistics.FORMULAS);
 * 收集建议 / 办理建议 — issues of nature 建议 (a suggestion sent through the public portal counts once
   网信办 accepts it, as an issue received on the day it was sent); handled = replied in the

@@ -1,6 +1,6 @@
 """The read side: the figures leaders watch, computed in the database as grouped aggregates.
 
-CONTRACT.md fixes the formulas; every function here runs a constant number of queries
+docs/api.md fixes the formulas; every function here runs a constant number of queries
 whatever the size of the data (``Count(..., filter=Q(...))`` and ``Exists``), never a Python
 loop over rows.
 
@@ -175,7 +175,7 @@ class Summary(Figures):
 @dataclass(frozen=True, kw_only=True)
 class DepartmentRow(Figures):
     """One department's assignments in the cohort. ``replied`` here counts its *assignments*
-    with an accepted reply dated on or before ``as_of`` (CONTRACT.md), and ``reply_rate`` is
+    with an accepted reply dated on or before ``as_of`` (docs/api.md), and ``reply_rate`` is
     over its assignments."""
 
     id: int

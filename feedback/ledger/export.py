@@ -114,7 +114,7 @@ def issues_workbook(issues: Iterable[Issue]) -> bytes:
     return finish_sheet(book, sheet)
 
 
-# --- The importable ledger: CONTRACT.md's columns, read back by ``import_issues`` -----------------
+# --- The importable ledger: docs/ledger-format.md's columns, read back by ``import_issues`` -----------------
 
 def importable_ledger_rows(issues: Iterable[Issue]) -> Iterator[list[str]]:
     """The header and one row per issue, in the column format ``import_issues`` reads (codes for

@@ -1,12 +1,12 @@
 """Ledgers (台账) to import: read a CSV or XLSX file and check every row before anything is written.
 
-The columns are fixed by CONTRACT.md ("Ledger columns for import_issues")::
+The columns are fixed by docs/ledger-format.md ("Ledger columns for import_issues")::
 
     ref, channel, received_on, requester, requester_phone, requester_org, category, title, content,
     departments, deadline_amount, deadline_unit, replied_on, closed_on, satisfaction
 
 All fifteen must be in the header, each by that name or by one of its Chinese names
-(``CHINESE_COLUMNS``: the variants CONTRACT.md lists, "Ledger files clerks keep"); other columns are
+(``CHINESE_COLUMNS``: the variants docs/ledger-format.md lists, "Ledger files clerks keep"); other columns are
 ignored and named as such. The header is the first row naming at least three columns: a title block
 above it is skipped; so are rows whose first cell is 合计/总计/小计. A problem is reported as
 ``row N: column: reason``, or, when the file names the column in Chinese, ``第 N 行 受理时间：reason``

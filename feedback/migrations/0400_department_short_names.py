@@ -1,6 +1,6 @@
 from django.db import migrations, models
 
-# CONTRACT.md's short names (简称); load_reference_data sets them on a new database.
+# docs/ledger-format.md's short names (简称); load_reference_data sets them on a new database.
 SHORT_NAMES = {
     "jyj": "教育局", "wjj": "卫健局", "zjj": "住建局", "jtj": "交通运输局", "rsj": "人社局", "sthj": "生态环境局",
     "nyj": "农业农村局", "slj": "水利局", "zrj": "自然资源局", "scj": "市场监管局", "gaj": "公安局", "mzj": "民政局",

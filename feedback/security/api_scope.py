@@ -1,4 +1,4 @@
-"""Out of scope is 404 in the channel APIs too (issue 15, part 10; CONTRACT.md "HTTP API").
+"""Out of scope is 404 in the channel APIs too (issue 15, part 10; docs/api.md "HTTP API").
 
 The channel permission classes used to answer 403 to a user outside the channel, which tells them the
 forum, week or day exists. ``refuse`` is what they call instead of returning False: a user who may not

@@ -5,7 +5,7 @@ After the password, a user whose role is in ``OTP_REQUIRED_ROLES`` (administrato
 channel offices, department heads by default) is sent to ``/accounts/otp/``: the first time to enrol (a
 QR code for any TOTP app, then ten single-use recovery codes), afterwards to type the current code. Until
 then every page, the admin and the session API answer with that page (HTML) or 403 (API). With DEBUG on
-the demo accounts skip it (CONTRACT.md). Tokens of django-otp are single-use (a TOTP code is refused a
+the demo accounts skip it (docs/api.md). Tokens of django-otp are single-use (a TOTP code is refused a
 second time within its 30 s step) and failed attempts slow down (django-otp throttling).
 
 API tokens (built separately): issue them only when ``request.user.is_verified()`` is true, and record

@@ -40,7 +40,7 @@ class RequesterData:
 
 
 def find_or_create_requester(data: RequesterData) -> Requester:
-    """CONTRACT.md: a requester is identified by phone when given, otherwise by name."""
+    """docs/api.md: a requester is identified by phone when given, otherwise by name."""
     name = data.name.strip()
     phone = data.phone.strip().replace(" ", "").replace("-", "")
     if not name:

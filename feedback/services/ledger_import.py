@@ -357,7 +357,7 @@ def _answered_history(actor: User | None, row: LedgerRow, issue: Issue, assignme
 
 
 def _requester_key(row: LedgerRow) -> tuple[str, str]:
-    # CONTRACT.md: by phone when one is given, otherwise by name (as find_or_create_requester).
+    # docs/ledger-format.md: by phone when one is given, otherwise by name (as find_or_create_requester).
     return ("phone", row.requester_phone) if row.requester_phone else ("name", row.requester.strip())
 
 

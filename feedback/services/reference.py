@@ -1,4 +1,4 @@
-"""Reference data of CONTRACT.md: categories, departments, role groups and default deadline policies."""
+"""Reference data of docs/api.md: categories, departments, role groups and default deadline policies."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ BUREAUS = [
     ("zrj", "县自然资源局"), ("scj", "县市场监督管理局"), ("gaj", "县公安局"), ("mzj", "县民政局"),
     ("cgj", "县城市管理和综合执法局"), ("fgj", "县发展和改革局"), ("gxj", "县工业和信息化局"),
 ]
-# CONTRACT.md: the short names (简称) ledgers use; a township's name is its own short name.
+# docs/api.md: the short names (简称) ledgers use; a township's name is its own short name.
 SHORT_NAMES = {
     "jyj": "教育局", "wjj": "卫健局", "zjj": "住建局", "jtj": "交通运输局", "rsj": "人社局", "sthj": "生态环境局",
     "nyj": "农业农村局", "slj": "水利局", "zrj": "自然资源局", "scj": "市场监管局", "gaj": "公安局", "mzj": "民政局",

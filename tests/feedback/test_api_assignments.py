@@ -1,4 +1,4 @@
-"""GET /api/v1/assignments/, its detail and POST …/acknowledge/ (CONTRACT.md "HTTP API")."""
+"""GET /api/v1/assignments/, its detail and POST …/acknowledge/ (docs/api.md "HTTP API")."""
 
 from __future__ import annotations
 

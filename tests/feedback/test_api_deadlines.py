@@ -1,4 +1,4 @@
-"""GET /api/v1/deadlines/preview/ (CONTRACT.md "HTTP API")."""
+"""GET /api/v1/deadlines/preview/ (docs/api.md "HTTP API")."""
 
 from __future__ import annotations
 

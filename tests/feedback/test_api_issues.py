@@ -1,4 +1,4 @@
-"""Issues: list, detail, registration and the office's transitions (CONTRACT.md "HTTP API")."""
+"""Issues: list, detail, registration and the office's transitions (docs/api.md "HTTP API")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Written replies: POST/GET /api/v1/assignments/{id}/replies/ and /api/v1/replies/… (CONTRACT.md "HTTP API")."""
+"""Written replies: POST/GET /api/v1/assignments/{id}/replies/ and /api/v1/replies/… (docs/api.md "HTTP API")."""
 
 from __future__ import annotations
 

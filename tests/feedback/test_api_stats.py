@@ -1,4 +1,4 @@
-"""GET /api/v1/stats/… as CONTRACT.md defines them, on the hand-computed cohort of test_statistics.py."""
+"""GET /api/v1/stats/… as docs/api.md defines them, on the hand-computed cohort of test_statistics.py."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The department workspace through the API: objections (异议) and the whole path from assignment to
-closure for a lead and a co-handling department (CONTRACT.md "HTTP API"; issue 5 item 8)."""
+closure for a lead and a co-handling department (docs/api.md "HTTP API"; issue 5 item 8)."""
 
 from __future__ import annotations
 

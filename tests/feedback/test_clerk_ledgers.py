@@ -1,4 +1,4 @@
-"""Ledgers as clerks keep them (CONTRACT.md, "Ledger files clerks keep"), hand-built in every kind the
+"""Ledgers as clerks keep them (docs/ledger-format.md, "Ledger files clerks keep"), hand-built in every kind the
 county has: .xlsx with a merged title row, .xls (tests/feedback/ledgers/clerk.xls, written by
 make_xls.py), CSV in GBK and in UTF-8; Chinese header variants, extra columns (序号, 备注), date cells
 and text dates in the Chinese styles, mobiles stored as numbers, departments by short name, full name

@@ -1,4 +1,4 @@
-"""load_reference_data and seed_demo, exactly as CONTRACT.md says."""
+"""load_reference_data and seed_demo, exactly as docs/api.md says."""
 
 from __future__ import annotations
 

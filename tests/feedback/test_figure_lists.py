@@ -1,4 +1,4 @@
-"""Every count of the statistics API leads to exactly its records (CONTRACT.md, "Drill-down lists").
+"""Every count of the statistics API leads to exactly its records (docs/api.md, "Drill-down lists").
 
 The property: over random data built through the real services (tests/feedback/test_rollup.build:
 co-handling, objections, extensions, returned replies, replies and closures after ``as_of``, ratings

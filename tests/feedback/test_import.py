@@ -1,4 +1,4 @@
-"""import_issues (CONTRACT.md): CSV and XLSX ledgers, all or nothing, every bad row reported,
+"""import_issues (docs/ledger-format.md): CSV and XLSX ledgers, all or nothing, every bad row reported,
 the browser's upload → preview → confirm, and export → import reproducing the issues."""
 
 from __future__ import annotations

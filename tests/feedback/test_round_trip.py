@@ -1,5 +1,5 @@
 """``manage.py export_issues`` → an empty database → ``manage.py import_issues``: every figure of the
-statistics API comes back identical, for any window, filter, scope and ``as_of`` (CONTRACT.md,
+statistics API comes back identical, for any window, filter, scope and ``as_of`` (docs/api.md,
 export_issues). Random data through the real services (tests/feedback/test_rollup.build): co-handling,
 objections accepted (withdrawn assignments), approved extensions, returned replies, re-handling after a
 不满意, 未联系上, accusations, replies and closures after ``as_of``.

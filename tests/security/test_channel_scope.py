@@ -1,4 +1,4 @@
-"""Channel APIs answer 404, never 403, to a user outside the channel (issue 15, part 10; CONTRACT.md).
+"""Channel APIs answer 404, never 403, to a user outside the channel (issue 15, part 10; docs/api.md).
 
 Every route of the three channel APIs that names an object is enumerated from the URL resolver, so a new
 route is covered the day it is added; each outsider tries every method on it.
