@@ -27,6 +27,12 @@ BUREAUS = [
     ("zrj", "县自然资源局"), ("scj", "县市场监督管理局"), ("gaj", "县公安局"), ("mzj", "县民政局"),
     ("cgj", "县城市管理和综合执法局"), ("fgj", "县发展和改革局"), ("gxj", "县工业和信息化局"),
 ]
+# 简称 the ledgers use (CONTRACT.md); a township's name is its own. The batch intakes accept them.
+SHORT_NAMES = {
+    "jyj": "教育局", "wjj": "卫健局", "zjj": "住建局", "jtj": "交通运输局", "rsj": "人社局", "sthj": "生态环境局",
+    "nyj": "农业农村局", "slj": "水利局", "zrj": "自然资源局", "scj": "市场监管局", "gaj": "公安局", "mzj": "民政局",
+    "cgj": "城管局", "fgj": "发改局", "gxj": "工信局", "wxb": "网信办", "jkq": "经开区", "xfj": "信访局",
+}
 TOWNSHIPS = [("jkz", "江口镇"), ("gsz", "高沙镇"), ("zsz", "竹市镇"), ("sjz", "石江镇"), ("hqz", "黄桥镇"),
              ("smz", "山门镇"), ("ltz", "醪田镇"), ("dkz", "洞口镇")]
 
