@@ -286,19 +286,24 @@ def _pct(value: Decimal | None) -> str:
     return f"{value}%" if value is not None else "—"
 
 
+def _gap(whole: int, done: int) -> int | None:
+    # Nothing counted (no issue, nothing due yet): the rate is "—", and so is the gap; never "已达目标 100%".
+    return whole - done if whole else None
+
+
 def headline(s: Figures, filters: Filters) -> list[Card]:
     judged = s.on_time + s.late + s.overdue_open
     return [
         Card("诉求件数", str(s.issues), f"诉求人 {s.requesters} 人", "受理日期在统计区间内的诉求数；诉求人按人去重",
              filters.issues_url()),
         Card("办理回复率", _pct(s.reply_rate), f"{s.replied} / {s.issues} 件", FORMULAS["reply_rate"],
-             filters.items_url("unreplied"), target_gap=s.issues - s.replied, meter=_number(s.reply_rate)),
-        Card("按期办结率", _pct(s.on_time_rate),
+             filters.items_url("unreplied"), target_gap=_gap(s.issues, s.replied), meter=_number(s.reply_rate)),
+        Card("按期回复率", _pct(s.on_time_rate),
              f"{s.on_time} / {judged} 件交办（按原定期限 {_pct(s.on_time_rate_original)}）",
-             FORMULAS["on_time_rate"], filters.items_url("overdue"), target_gap=s.late + s.overdue_open,
+             FORMULAS["on_time_rate"], filters.items_url("overdue"), target_gap=_gap(judged, s.on_time),
              meter=_number(s.on_time_rate)),
         Card("办结率", _pct(s.closure_rate), f"{s.closed} / {s.issues} 件", FORMULAS["closure_rate"],
-             filters.issues_url(status="closed"), target_gap=s.issues - s.closed, meter=_number(s.closure_rate)),
+             filters.issues_url(status="closed"), target_gap=_gap(s.issues, s.closed), meter=_number(s.closure_rate)),
         Card("满意率", _pct(s.satisfaction_rate), f"{s.satisfied} / {s.rated} 件已评价（未联系上 {s.unreachable} 件）",
              FORMULAS["satisfaction_rate"], filters.issues_url(status="closed"), meter=_number(s.satisfaction_rate)),
         Card("回访率", _pct(s.follow_up_rate), f"{s.followed_up} / {s.issues} 件", FORMULAS["follow_up_rate"],

@@ -117,6 +117,7 @@ def _issue_page(request: HttpRequest, pk: int, *, follow_up_form: FollowUpForm |
     manage = access.can_manage_issue(request.user, issue)
     today = timezone.localdate()
     selectors.explain_deadlines(assignments)
+    selectors.split_ladder(assignments, now=timezone.now())
     member_department = scope.department if scope.role == Role.DEPARTMENT else None
     objection_forms = _objection_forms(assignments, member_department=member_department, manage=manage, today=today)
     return render(request, "feedback/issue_detail.html", {
@@ -206,9 +207,10 @@ def issue_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("issue_detail", pk=pk)
 
 
-# What the deadline sweep will do next, and when (the ladder's pending rows, feedback.services.sweeps).
-PENDING_STEPS = Prefetch("steps", queryset=DeadlineStep.objects.filter(taken_at__isnull=True).order_by("scheduled_for"),
-                         to_attr="pending_steps")
+# The ladder of reminders and 督办 (feedback.services.sweeps), split by selectors.split_ladder into
+# what is still to come and what has happened.
+PENDING_STEPS = Prefetch("steps", queryset=DeadlineStep.objects.order_by("scheduled_for", "id"),
+                         to_attr="ladder_steps")
 
 
 OBJECTIONS = Prefetch("objections", queryset=Objection.objects.select_related(
