@@ -361,10 +361,21 @@ class ObjectionForm(PortalForm):
     suggested_department = forms.ModelChoiceField(label="建议改派单位", required=False, empty_label="（不建议）",
                                                   queryset=Department.objects.none())
 
-    def __init__(self, *args: Any, exclude: Department | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, exclude: Department | None = None, issue: Issue | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         departments = handling_departments()
-        self.fields["suggested_department"].queryset = departments.exclude(pk=exclude.pk) if exclude else departments
+        if exclude is not None:
+            departments = departments.exclude(pk=exclude.pk)
+        if issue is not None:
+            # Units already handling the issue (lead or co-handler) are no suggestion to move it to.
+            handling = (Assignment.objects.filter(issue=issue).exclude(status=Assignment.Status.WITHDRAWN)
+                        .values("department_id"))
+            departments = departments.exclude(pk__in=handling)
+            office = Department.objects.filter(kind=Department.Kind.OFFICE, channel=issue.channel).first()
+            if office is not None:  # "not ours, nor anyone's we know": the channel's office decides
+                self.fields["suggested_department"].empty_label = f"（不建议具体单位，由{office.name}研判）"
+        self.fields["suggested_department"].queryset = departments
 
 
 class ObjectionAcceptForm(PortalForm):
