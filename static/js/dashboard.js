@@ -120,6 +120,13 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   boxes.filter((b) => b.dataset.chartReady !== "true").forEach((box) => { box.hidden = true; });
 
+  // A chart in a section folded on a phone has no size until the section is opened.
+  document.querySelectorAll("details[data-fold-phone]").forEach((details) => {
+    details.addEventListener("toggle", () => {
+      if (details.open) charts.forEach(({ chart, render }) => { chart.resize(); render(); });
+    });
+  });
+
   let pending = null;
   window.addEventListener("resize", () => {
     window.clearTimeout(pending);
