@@ -287,4 +287,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Start-up notices nobody acts on, printed by every command and process otherwise:
+        # "pikepdf C++ to Python logger bridge initialized", and kombu's "No hostname was supplied"
+        # for the embedded filesystem broker, which has no host by design.
+        "pikepdf": {"level": "WARNING"},
+        "kombu.connection": {"level": "ERROR"},
+    },
 }
