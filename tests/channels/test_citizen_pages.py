@@ -213,7 +213,8 @@ def test_a_bad_batch_row_refuses_the_whole_batch_with_a_message_per_row(client, 
     response = office.post(url, {**management(), **row(0, departments="住建局；nosuch"),
                                  **row(1, accused_department=dept("jyj").pk)})
     page = text(response)
-    assert "未知单位“nosuch”，请从列表中选择单位名称" in page and "只有举报、投诉（检举控告）类诉求可以填写被检举控告单位" in page
+    assert "未知单位“nosuch”，请从列表中选择单位名称" in page
+    assert "只有举报、投诉（检举控告）类诉求可以填写被检举控告单位" in page
     assert not Issue.objects.exists()
     # Only blank rows.
     assert "请至少填写一行诉求" in text(office.post(url, management()))

@@ -57,8 +57,9 @@ def test_home_shows_the_coming_forum_and_its_open_collection_window(reference: N
 
 def test_home_never_says_closed_above_a_submit_button_that_works(reference: None, client: Client) -> None:
     today = timezone.localdate()
-    Forum.objects.create(title="第九次网民座谈会", held_on=today + datetime.timedelta(days=3),
-                         collect_from=today - datetime.timedelta(days=20), collect_until=today - datetime.timedelta(days=1))
+    day = datetime.timedelta(days=1)
+    Forum.objects.create(title="第九次网民座谈会", held_on=today + 3 * day,
+                         collect_from=today - 20 * day, collect_until=today - day)
     html = client.get(reverse("public:home")).content.decode()
     assert "已截止" not in html
     assert "本次征集已结束" in html and "意见建议随时可以提交，照常登记办理" in html

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,7 +38,8 @@ MAIN_PAGES: list[tuple[str | None, str, Callable[[], str]]] = [
     ("netoffice", "登记诉求", lambda: "/issues/new/"),
     ("netoffice", "诉求详情", lambda: f"/issues/{_first('feedback.Issue', channel='net')}/"),
     ("netoffice", "政网座谈会批量登记", lambda: f"/net/forums/{_first('channels_net.Forum')}/intake/"),
-    ("ezoneoffice", "政企批量登记", lambda: f"/enterprise/days/{_first('channels_enterprise.EnterpriseDay')}/problems/new/"),
+    ("ezoneoffice", "政企批量登记",
+     lambda: f"/enterprise/days/{_first('channels_enterprise.EnterpriseDay')}/problems/new/"),
     ("petitionoffice", "政民批量登记", lambda: f"/citizen/visits/{_first('channels_citizen.Visit')}/intake/"),
     ("zjj_head", "部门待办", lambda: "/inbox/"),
     ("leader", "统计看板", lambda: "/dashboard/"),
@@ -92,7 +93,7 @@ WIDER_THAN_THE_SCREEN = """() => {
   });
   return {scroll: document.documentElement.scrollWidth, width,
           culprits: wide.slice(0, 5).map((el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
-                                          + (el.className && el.className.baseVal === undefined ? "." + el.className : ""))};
+            + (el.className && el.className.baseVal === undefined ? "." + el.className : ""))};
 }"""
 
 
@@ -130,7 +131,8 @@ def test_axe_finds_no_serious_or_critical_violation_on_the_main_pages(live_serve
 
     def check(page: Page, name: str) -> None:
         for v in run_axe(page):
-            found.append(f"{name}: {v['impact']} {v['id']} ({v['help']}) at {json.dumps(v['nodes'], ensure_ascii=False)}")
+            nodes = json.dumps(v["nodes"], ensure_ascii=False)
+            found.append(f"{name}: {v['impact']} {v['id']} ({v['help']}) at {nodes}")
 
     visit_all(browser, live_server.url, viewport, check)
     assert not found, "\n".join(found)

@@ -27,7 +27,8 @@ def test_initials_are_the_first_letters_of_the_pinyin() -> None:
 
 
 def test_a_department_is_found_by_full_name_short_name_code_or_initials_lead_first() -> None:
-    assert codes(field().clean("县住房和城乡建设局；交通运输局、jyj，rsj / 人社局")) == ["zjj", "jtj", "jyj", "rsj", "rsj"]
+    typed = "县住房和城乡建设局；交通运输局、jyj，rsj / 人社局"
+    assert codes(field().clean(typed)) == ["zjj", "jtj", "jyj", "rsj", "rsj"]
     assert codes(field().clean("zjj 黄桥镇")) == ["zjj", "hqz"]
     assert codes(field().clean("ZJJ")) == ["zjj"]
 

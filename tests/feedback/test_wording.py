@@ -6,8 +6,8 @@ from feedback.wording import tidy
 
 
 def test_a_reason_ending_in_a_full_stop_does_not_double_the_notices_own() -> None:
-    assert tidy("贵单位的书面回复被退回，理由：未盖章。。请重新办理。") == "贵单位的书面回复被退回，理由：未盖章。请重新办理。"
-    assert tidy("提出异议：不属于本单位职责。；建议改派：县交通运输局。") == "提出异议：不属于本单位职责；建议改派：县交通运输局。"
+    assert tidy("书面回复被退回，理由：未盖章。。请重新办理。") == "书面回复被退回，理由：未盖章。请重新办理。"
+    assert tidy("异议：不属于本单位职责。；建议改派：县交通局。") == "异议：不属于本单位职责；建议改派：县交通局。"
     assert tidy("理由：太远了.。") == "理由：太远了。"
 
 
