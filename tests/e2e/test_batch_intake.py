@@ -189,3 +189,35 @@ def test_the_visit_grid_offers_only_the_villages_of_the_visits_township(
     page.goto(f"{base}/citizen/visits/{visit.pk}/intake/")
     options = page.locator("#id_rows-0-village option").all_text_contents()
     assert options == ["（乡镇本级）", "大屋村", "黄桥村"]
+
+
+def test_on_a_phone_each_row_is_a_card_and_the_department_list_fits_the_screen(
+        live_server, browser, reference: None, petitionoffice, screenshot) -> None:
+    township = Department.objects.get(code="hqz")
+    Village.objects.create(township=township, name="迴龙洲村")
+    held = timezone.localdate() - datetime.timedelta(days=1)
+    week = NoMeetingWeek.objects.create(month=held.replace(day=1), starts_on=held, ends_on=held)
+    visit = Visit.objects.create(week=week, kind=Visit.Kind.RECEPTION, township=township, held_on=held)
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        log_in(page, live_server.url, "petitionoffice")
+        page.goto(f"{live_server.url}/citizen/visits/{visit.pk}/intake/")
+        page.get_by_label("第 1 行 信访人").fill("王某某")
+        page.get_by_label("第 1 行 电话").fill("13812345678")
+        page.get_by_label("第 1 行 所在村").select_option(label="迴龙洲村")
+        page.get_by_label("第 1 行 分类").select_option(label="住房和城乡建设")
+        page.get_by_label("第 1 行 诉求内容").fill("搬迁安置补偿标准不一致，请求统一核定。")
+        cell = page.get_by_label("第 1 行 承办单位")
+        cell.click()
+        page.keyboard.type("住建")
+        expect(page.get_by_role("option", name="县住房和城乡建设局 县直部门")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        listbox = page.locator("#id_rows-0-departments + [role=listbox]").bounding_box()
+        assert listbox is not None and listbox["x"] >= 0 and listbox["x"] + listbox["width"] <= 390
+        cell.scroll_into_view_if_needed()
+        screenshot(page, "citizen-intake-phone")
+        page.keyboard.press("Enter")
+        expect(cell).to_have_value("县住房和城乡建设局；")
+    finally:
+        context.close()

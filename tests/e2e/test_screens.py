@@ -136,3 +136,18 @@ def test_axe_finds_no_serious_or_critical_violation_on_the_main_pages(live_serve
 
     visit_all(browser, live_server.url, viewport, check)
     assert not found, "\n".join(found)
+
+
+def test_the_keyboard_focus_is_visible(live_server, page: Page) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.mouse.click(5, 5)  # the keyboard starts from the top of the page
+    seen: list[str] = []
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        outline = page.evaluate("""() => { const s = getComputedStyle(document.activeElement);
+                                          return [document.activeElement.tagName, s.outlineStyle, s.outlineWidth]; }""")
+        if outline[0] == "BODY":
+            continue
+        assert outline[1] != "none" and outline[2] != "0px", outline
+        seen.append(outline[0])
+    assert seen, "nothing reached with Tab"
