@@ -9,10 +9,10 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet
 
 from feedback.access import GROUP_NAMES, Role
-from feedback.forms import CODE_SEPARATORS, DepartmentCodesField
+from feedback.forms import CODE_SEPARATORS, BaseBatchFormSet, BatchRowMixin, departments_field
 from feedback.models import Category, Department, Issue
 
 from .models import Village, Visit
@@ -197,13 +197,16 @@ class IntakeOptions:
     @classmethod
     def load(cls, *, township: Department | None = None) -> IntakeOptions:
         villages = Village.objects.filter(active=True).select_related("township")
-        if township is not None:  # the visit's township first
-            villages = villages.annotate(here=Case(When(township=township, then=Value(0)), default=Value(1),
-                                                   output_field=IntegerField()))
-            villages = villages.order_by("here", "township__sort_order", "township__code", "name")
+        if township is not None:  # only the visit's township: its villages, named alone, fit the cell
+            villages = villages.filter(township=township).order_by("name")
         return cls(villages=list(villages),
                    categories=list(Category.objects.filter(active=True).select_related("parent")),
-                   departments=list(companions()))
+                   departments=list(companions()), township=township)
+
+    township: Department | None = None
+
+    def village_label(self, village: Village) -> str:
+        return village.name if self.township is not None else village_label(village)
 
 
 class ObjectChoiceField(forms.ChoiceField):
@@ -234,25 +237,26 @@ NATURES = [
 ACCUSATIONS = (Issue.Nature.REPORT, Issue.Nature.COMPLAINT)
 
 
-class VisitRequestForm(forms.Form):
+class VisitRequestForm(BatchRowMixin, forms.Form):
+    """A row of the visit's batch intake (templates/feedback/_batch_grid.html), in the ledger's
+    column order as far as it goes: 信访人, 电话, 村, 分类, 性质, 被检举控告单位, 标题, 诉求内容, 承办单位."""
+
     requester_name = forms.CharField(label="信访人", max_length=100)
     requester_phone = forms.CharField(label="电话", max_length=32, required=False)
     village = ObjectChoiceField(label="所在村", required=False)
     category = ObjectChoiceField(label="分类")
     nature = forms.ChoiceField(label="性质", choices=NATURES, initial=Issue.Nature.HELP)
     accused_department = ObjectChoiceField(label="被检举控告单位", required=False)
-    lead = ObjectChoiceField(label="主办单位")
-    co = DepartmentCodesField(label="协办单位代码", required=False, max_length=200)
     title = forms.CharField(label="标题", max_length=200, required=False)
     content = forms.CharField(label="诉求内容", max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+    departments = departments_field()
 
     def __init__(self, *args: Any, options: IntakeOptions, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["village"].set_objects(options.villages, village_label, "（乡镇本级）")
+        self.fields["village"].set_objects(options.villages, options.village_label, "（乡镇本级）")
         self.fields["category"].set_objects(options.categories, str, "—")
         self.fields["accused_department"].set_objects(options.departments, str, "（无）")
-        self.fields["lead"].set_objects(options.departments, str, "—")
-        self.fields["co"].departments = {d.code: d for d in options.departments}
+        self.set_up_grid(options.departments)
 
     def has_changed(self) -> bool:
         # The nature select always posts a value: a row with nothing else typed in is a blank row.
@@ -265,18 +269,11 @@ class VisitRequestForm(forms.Form):
         data = super().clean()
         if data.get("accused_department") is not None and data.get("nature") not in ACCUSATIONS:
             self.add_error("accused_department", "只有举报、投诉（检举控告）类诉求可以填写被检举控告单位。")
-        return data
+        return self.split_departments(data)
 
 
-class BaseVisitRequestFormSet(forms.BaseFormSet):
-    def filled_forms(self) -> list[VisitRequestForm]:
-        # Blank spare rows are skipped (Django leaves their cleaned_data empty).
-        return [f for f in self.forms if f.has_changed()]
-
-    def clean(self) -> None:
-        super().clean()
-        if not any(self.errors) and not self.filled_forms():
-            raise forms.ValidationError("请至少填写一行诉求。")
+class BaseVisitRequestFormSet(BaseBatchFormSet):
+    empty_message = "请至少填写一行诉求。"
 
 
 VisitRequestFormSet = forms.formset_factory(VisitRequestForm, formset=BaseVisitRequestFormSet, extra=8,

@@ -25,7 +25,7 @@ from feedback.access import get_or_404, issues_for
 from feedback.assets import ECHARTS, available
 from feedback.errors import InvalidInput, WorkflowError
 from feedback.figures import statistics
-from feedback.forms import add_service_error, submit_batch
+from feedback.forms import add_service_error, bind_batch, department_choices, submit_batch
 from feedback.models import Assignment, Channel, Department, Issue
 
 from . import services
@@ -406,9 +406,11 @@ def visit_intake(request: HttpRequest, pk: int) -> HttpResponse:
     visit = _visit(request, pk)
     _require_planner(request)
     options = IntakeOptions.load(township=visit.township)
-    formset = VisitRequestFormSet(request.POST or None, prefix="rows", form_kwargs={"options": options})
+    formset, adding = bind_batch(VisitRequestFormSet, request.POST or None, form_kwargs={"options": options})
     batch_error = ""
-    if request.method == "POST" and formset.is_valid():
+    if request.method == "POST" and adding:
+        pass
+    elif request.method == "POST" and formset.is_valid():
         filled = formset.filled_forms()
         issues, batch_error = submit_batch(filled, lambda: services.record_visit_requests(
             actor=request.user, visit=visit, rows=[_visit_request(f) for f in filled]))
@@ -420,8 +422,8 @@ def visit_intake(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "channels/citizen_visit_intake.html", {
         "visit": visit, "formset": formset, "batch_error": batch_error,
         "held": visit.held_on <= timezone.localdate(),
-        "departments": options.departments,
-    }, status=400 if request.method == "POST" else 200)
+        "departments": department_choices(options.departments),
+    }, status=400 if request.method == "POST" and not adding else 200)
 
 
 # --- villages --------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ themselves (credit code, inactive leaders, dates) are the services', which are c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -11,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from feedback.access import GROUP_NAMES, Role
-from feedback.forms import DepartmentCodesField, PortalForm
+from feedback.forms import BaseBatchFormSet, BatchRowMixin, PortalForm, departments_field
 from feedback.models import Category, Department, Issue
 
 from .creditcode import credit_code_problem, normalise
@@ -130,23 +131,30 @@ class HeldForm(forms.Form):
 
 # --- batch intake of problems -------------------------------------------------------------------
 
-class ProblemRowForm(forms.Form):
+class ProblemRowForm(BatchRowMixin, forms.Form):
+    """A row of the enterprise day's batch intake (templates/feedback/_batch_grid.html), in the
+    ledger's column order: 企业, 分类, 标题, 问题内容, 承办单位, then 现场答复."""
+
     enterprise = forms.ModelChoiceField(label="企业", queryset=Enterprise.objects.filter(active=True),
                                         empty_label="—")
     category = forms.ModelChoiceField(label="分类", queryset=Category.objects.filter(active=True), empty_label="—")
-    lead = forms.ModelChoiceField(label="主办单位", queryset=handling_departments(), empty_label="—")
-    co = DepartmentCodesField(label="协办单位代码", required=False, max_length=200)
     title = forms.CharField(label="标题（可不填）", max_length=200, required=False)
     content = forms.CharField(label="问题内容", max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+    departments = departments_field()
     onsite_answer = forms.CharField(label="现场答复", max_length=4000, required=False,
                                     widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args: Any, choices: dict[str, list[tuple[Any, str]]] | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, choices: dict[str, list[tuple[Any, str]]] | None = None,
+                 departments: Sequence[Department] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The select options are read once for the whole batch (not once per row); each filled
         # row's choice is still checked against the queryset when it is cleaned.
         for name, options in (choices or {}).items():
             self.fields[name].choices = options
+        self.set_up_grid(departments)
+
+    def clean(self) -> dict[str, Any]:
+        return self.split_departments(super().clean())
 
 
 def row_choices() -> dict[str, list[tuple[Any, str]]]:
@@ -154,19 +162,11 @@ def row_choices() -> dict[str, list[tuple[Any, str]]]:
     return {
         "enterprise": [("", "—"), *((e.pk, e.name) for e in Enterprise.objects.filter(active=True).only("pk", "name"))],
         "category": [("", "—"), *((c.pk, str(c)) for c in categories)],
-        "lead": [("", "—"), *((d.pk, f"{d.name}（{d.code}）") for d in handling_departments())],
     }
 
 
-class BaseProblemFormSet(forms.BaseFormSet):
-    def filled_forms(self) -> list[ProblemRowForm]:
-        # Blank spare rows are skipped (Django leaves their cleaned_data empty).
-        return [f for f in self.forms if f.has_changed()]
-
-    def clean(self) -> None:
-        super().clean()
-        if not any(self.errors) and not self.filled_forms():
-            raise forms.ValidationError("请至少填写一行问题。")
+class BaseProblemFormSet(BaseBatchFormSet):
+    empty_message = "请至少填写一行问题。"
 
 
 ProblemFormSet = forms.formset_factory(ProblemRowForm, formset=BaseProblemFormSet, extra=8, max_num=100,

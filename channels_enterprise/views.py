@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from feedback.access import assignments_for, get_or_404, issues_for
 from feedback.errors import WorkflowError
 from feedback.figures import statistics
-from feedback.forms import add_service_error, submit_batch
+from feedback.forms import add_service_error, bind_batch, department_choices, submit_batch
 from feedback.models import Assignment, Channel, SignedReply
 from feedback.views.common import query_without_page
 
@@ -36,6 +36,7 @@ from .forms import (
     HeldForm,
     ProblemFilterForm,
     ProblemFormSet,
+    handling_departments,
     row_choices,
 )
 from .models import Consultation, Enterprise, EnterpriseIntake
@@ -299,21 +300,24 @@ def day_intake(request: HttpRequest, pk: int) -> HttpResponse:
     """Batch intake right after an enterprise day: every row registered and assigned, or none."""
     _require_manage(request)
     day = get_or_404(access.days_for(request.user), pk=pk)
-    formset = ProblemFormSet(request.POST or None, prefix="rows", form_kwargs={"choices": row_choices()})
+    departments = list(handling_departments())
+    formset, adding = bind_batch(ProblemFormSet, request.POST or None,
+                                 form_kwargs={"choices": row_choices(), "departments": departments})
     batch_error = ""
-    if request.method == "POST" and formset.is_valid():
+    if request.method == "POST" and not adding and formset.is_valid():
         filled = formset.filled_forms()
         intakes, batch_error = submit_batch(filled, lambda: services.raise_problems(
             actor=request.user, day=day, problems=[_problem_data(f) for f in filled]))
         if intakes is not None:
             messages.success(request, f"已登记并交办 {len(intakes)} 个企业问题。")
             return redirect("channels_enterprise:day_detail", day.pk)
-    elif request.method == "POST" and any(formset.errors):
+    elif request.method == "POST" and not adding and any(formset.errors):
         bad = sum(1 for errors in formset.errors if errors)
         batch_error = f"有 {bad} 行填写不完整或有误，本批问题均未登记，请修改后重新提交。"
     return render(request, "channels/enterprise_problem_intake.html", {
         "day": day, "formset": formset, "batch_error": batch_error,
         "due": day.held_on <= timezone.localdate(),
+        "departments": department_choices(departments),
     })
 
 

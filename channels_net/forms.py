@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import re
+import secrets
+from collections.abc import Sequence
+from typing import Any
 
 from captcha.fields import CaptchaField
 from django import forms
 from django.contrib.auth import get_user_model
 
 from feedback.access import GROUP_NAMES, Role
-from feedback.forms import DepartmentCodesField
+from feedback.forms import BaseBatchFormSet, BatchRowMixin, departments_field, handling_departments
 from feedback.models import Category, Department
 
 PHONE = re.compile(r"^1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$")
@@ -129,32 +132,39 @@ class ForumForm(forms.Form):
         return parse_representatives(self.cleaned_data["representatives"])
 
 
-class ForumRequestForm(forms.Form):
+class ForumRequestForm(BatchRowMixin, forms.Form):
+    """A row of the forum's batch intake (templates/feedback/_batch_grid.html), in the ledger's
+    column order: 诉求人, 分类, 标题, 诉求内容, 承办单位, then 现场回应."""
+
     handle = forms.CharField(label="诉求人/网名", max_length=100)
     category = forms.ModelChoiceField(label="分类", queryset=None, empty_label="—")
-    lead = forms.ModelChoiceField(label="主办单位", queryset=None, empty_label="—")
-    co = DepartmentCodesField(label="协办单位代码", required=False, max_length=200)
     title = forms.CharField(label="标题", max_length=200, required=False)
     content = forms.CharField(label="诉求内容", max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+    departments = departments_field()
     onsite_answer = forms.CharField(label="现场回应", max_length=4000, required=False,
                                     widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, departments: Sequence[Department] = (),
+                 categories: Sequence[tuple[Any, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.fields["category"].queryset = Category.objects.filter(active=True).select_related("parent")
-        self.fields["lead"].queryset = (Department.objects.filter(active=True)
-                                        .exclude(kind=Department.Kind.OFFICE).order_by("kind", "sort_order"))
+        if categories:  # read once for the whole batch; the chosen one is still checked on clean
+            self.fields["category"].choices = [("", "—"), *categories]
+        self.set_up_grid(departments)
+
+    def clean(self) -> dict[str, Any]:
+        return self.split_departments(super().clean())
 
 
-class BaseForumRequestFormSet(forms.BaseFormSet):
-    def filled_forms(self) -> list[ForumRequestForm]:
-        # Blank spare rows are skipped (Django leaves their cleaned_data empty).
-        return [f for f in self.forms if f.has_changed()]
+def grid_options() -> dict[str, Any]:
+    """The rows' choices, read once for the whole batch (not once per row)."""
+    categories = Category.objects.filter(active=True).select_related("parent")
+    return {"departments": list(handling_departments()),
+            "categories": [(c.pk, str(c)) for c in categories]}
 
-    def clean(self) -> None:
-        super().clean()
-        if not any(self.errors) and not self.filled_forms():
-            raise forms.ValidationError("请至少填写一行诉求。")
+
+class BaseForumRequestFormSet(BaseBatchFormSet):
+    empty_message = "请至少填写一行诉求。"
 
 
 ForumRequestFormSet = forms.formset_factory(ForumRequestForm, formset=BaseForumRequestFormSet, extra=8,

@@ -14,12 +14,12 @@ from django.views.decorators.http import require_POST
 from feedback.access import can_register, get_or_404, issues_for, registrable_channels
 from feedback.errors import InvalidInput, WorkflowError
 from feedback.figures import statistics
-from feedback.forms import add_service_error, submit_batch
+from feedback.forms import add_service_error, bind_batch, department_choices, submit_batch
 from feedback.models import Channel, Issue
 
 from . import services
 from .access import can_manage_forums, can_read_forums, forums_for, submissions_for
-from .forms import DeclineForm, ForumForm, ForumRequestFormSet, MergeForm, PublishForm
+from .forms import DeclineForm, ForumForm, ForumRequestFormSet, MergeForm, PublishForm, grid_options
 from .models import Forum, NetIntake, PublicSubmission
 
 
@@ -105,9 +105,10 @@ def forum_intake(request: HttpRequest, pk: int) -> HttpResponse:
     if not can_manage_forums(request.user):
         raise Http404("未找到该记录，或您无权查看。")
     forum = get_or_404(forums_for(request.user), pk=pk)
-    formset = ForumRequestFormSet(request.POST or None, prefix="rows")
+    options = grid_options()
+    formset, adding = bind_batch(ForumRequestFormSet, request.POST or None, form_kwargs=options)
     batch_error = ""
-    if request.method == "POST" and formset.is_valid():
+    if request.method == "POST" and not adding and formset.is_valid():
         filled = formset.filled_forms()
         issues, batch_error = submit_batch(filled, lambda: services.record_forum_requests(
             actor=request.user, forum=forum, rows=[_forum_request(f) for f in filled]))
@@ -116,6 +117,7 @@ def forum_intake(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("channels_net:forum_detail", forum.pk)
     return render(request, "channels/net_forum_intake.html", {
         "forum": forum, "formset": formset, "batch_error": batch_error,
+        "departments": department_choices(options["departments"]),
     })
 
 

@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
+from pypinyin import Style, lazy_pinyin
 
 from feedback.documents.uploads import UploadRejected, validate_reply_file
 from feedback.errors import BatchRejected, WorkflowError
@@ -24,6 +27,7 @@ from feedback.models import (
 )
 from feedback.passwords import DEMO_PASSWORD
 from feedback.selectors import SORTS
+from feedback.services.reference import SHORT_NAMES
 
 T = TypeVar("T")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -66,10 +70,9 @@ CODE_SEPARATORS = re.compile(r"[；;，,、\s]+")
 
 
 class DepartmentCodesField(forms.CharField):
-    """Co-handling departments typed as codes (keyboard-friendly, no script), shared by the three
-    channels' batch intakes. A form that already holds the departments for its rows sets
-    ``departments`` (code → department) and no query is made per row; otherwise the codes are
-    looked up."""
+    """Co-handling departments typed as codes (keyboard-friendly, no script). A form that already
+    holds the departments for its rows sets ``departments`` (code → department) and no query is made
+    per row; otherwise the codes are looked up. The batch intakes now use ``DepartmentNamesField``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.departments: dict[str, Department] | None = None
@@ -87,6 +90,114 @@ class DepartmentCodesField(forms.CharField):
         if unknown:
             raise forms.ValidationError(f"未知单位代码：{'、'.join(unknown)}")
         return [found[c] for c in codes]
+
+
+# --- departments chosen by name (the three channels' batch intakes) ---------------------------------
+
+# Between the names typed or pasted in one cell: the ledger's separators (；;，,、/) and spaces.
+NAME_SEPARATORS = re.compile(r"[；;，,、/\s]+")
+
+
+@lru_cache(maxsize=512)
+def pinyin_initials(text: str) -> str:
+    """县住房和城乡建设局 → xzfhcxjsj: the initials a clerk types (computed once per name)."""
+    return "".join(w[0] for w in lazy_pinyin(text, style=Style.FIRST_LETTER, errors="ignore") if w).lower()
+
+
+def department_keys(department: Department) -> list[str]:
+    """Every spelling that names a department exactly: code, name, name without 县, 简称 and the
+    pinyin initials of each (县住房和城乡建设局: zjj, 住建局, 住房和城乡建设局, zfhcxjsj, xzfhcxjsj …)."""
+    names = [department.name, department.name.removeprefix("县")]
+    short = SHORT_NAMES.get(department.code)
+    if short:
+        names.append(short)
+    keys = [department.code.lower(), *names, *(pinyin_initials(n) for n in names)]
+    return list(dict.fromkeys(k for k in keys if k))
+
+
+def _stem(name: str) -> str:
+    return re.sub(r"^县|(局|镇|办|委员会|管委会)$", "", name)
+
+
+def _subsequence(needle: str, haystack: str) -> bool:
+    letters = iter(haystack)
+    return all(c in letters for c in needle)
+
+
+def department_choices(departments: Sequence[Department]) -> list[dict[str, Any]]:
+    """The departments a batch grid offers, for its type-ahead (rendered with json_script)."""
+    return [{"name": d.name, "code": d.code, "kind": d.get_kind_display(), "keys": department_keys(d)}
+            for d in departments]
+
+
+class DepartmentNamesField(forms.CharField):
+    """承办单位 in one cell: the lead first, then any co-handlers, by name, 简称, code or pinyin
+    initials, as typed, picked from the type-ahead or pasted from a ledger. Cleans to the list of
+    departments (the lead first). A name that matches nothing is refused with the nearest existing
+    department as a suggestion ("是否为 县财政局？"), and only when one is near."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.departments: Sequence[Department] = ()
+        kwargs.setdefault("max_length", 300)
+        super().__init__(*args, **kwargs)
+
+    def set_departments(self, departments: Sequence[Department]) -> None:
+        self.departments = departments
+        self.widget.attrs.update({"data-departments": "", "autocomplete": "off", "spellcheck": "false"})
+
+    def _index(self) -> dict[str, list[Department]]:
+        index: dict[str, list[Department]] = {}
+        for department in self.departments:
+            for key in department_keys(department):
+                bucket = index.setdefault(key.lower(), [])
+                if department not in bucket:
+                    bucket.append(department)
+        return index
+
+    def suggestion(self, word: str) -> Department | None:
+        """The one department the word most likely meant, or None when nothing is near enough."""
+        word = word.lower()
+        initials = pinyin_initials(word)
+        scored: list[tuple[float, int, Department]] = []
+        for order, department in enumerate(self.departments):
+            best = 0.0
+            for key in department_keys(department):
+                key = key.lower()
+                if word in key or (len(word) >= 2 and _subsequence(word, key)):
+                    best = max(best, 0.9 if key.startswith(word) else 0.8)
+                # On the stems: 县 and 局 alone make 县财政局 look like 县民政局 (0.75).
+                best = max(best, SequenceMatcher(None, _stem(word), _stem(key)).ratio())
+                if initials and initials == key:
+                    best = max(best, 0.85)
+            scored.append((best, -order, department))
+        if not scored:
+            return None
+        best_score, _, department = max(scored, key=lambda s: (s[0], s[1]))
+        close = [s for s in scored if s[0] == best_score]
+        return department if best_score >= 0.6 and len(close) == 1 else None
+
+    def clean(self, value: Any) -> list[Department]:
+        text = super().clean(value)
+        words = [w for w in NAME_SEPARATORS.split(text or "") if w]
+        if not words:
+            return []
+        index = self._index()
+        chosen: list[Department] = []
+        problems: list[str] = []
+        for word in words:
+            found = index.get(word.lower(), [])
+            if len(found) == 1:
+                chosen.append(found[0])
+                continue
+            if len(found) > 1:
+                problems.append(f"“{word}”对应多个单位（{'、'.join(d.name for d in found)}），请写全称")
+                continue
+            near = self.suggestion(word)
+            problems.append(f"未知单位“{word}”，是否为 {near.name}？" if near is not None
+                            else f"未知单位“{word}”，请从列表中选择单位名称")
+        if problems:
+            raise forms.ValidationError("；".join(problems) if len(problems) > 1 else problems[0])
+        return chosen
 
 
 class DepartmentChoiceMixin(PortalForm):
@@ -250,10 +361,21 @@ class ObjectionForm(PortalForm):
     suggested_department = forms.ModelChoiceField(label="建议改派单位", required=False, empty_label="（不建议）",
                                                   queryset=Department.objects.none())
 
-    def __init__(self, *args: Any, exclude: Department | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, exclude: Department | None = None, issue: Issue | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         departments = handling_departments()
-        self.fields["suggested_department"].queryset = departments.exclude(pk=exclude.pk) if exclude else departments
+        if exclude is not None:
+            departments = departments.exclude(pk=exclude.pk)
+        if issue is not None:
+            # Units already handling the issue (lead or co-handler) are no suggestion to move it to.
+            handling = (Assignment.objects.filter(issue=issue).exclude(status=Assignment.Status.WITHDRAWN)
+                        .values("department_id"))
+            departments = departments.exclude(pk__in=handling)
+            office = Department.objects.filter(kind=Department.Kind.OFFICE, channel=issue.channel).first()
+            if office is not None:  # "not ours, nor anyone's we know": the channel's office decides
+                self.fields["suggested_department"].empty_label = f"（不建议具体单位，由{office.name}研判）"
+        self.fields["suggested_department"].queryset = departments
 
 
 class ObjectionAcceptForm(PortalForm):
@@ -298,6 +420,85 @@ class LedgerUploadForm(PortalForm):
 def add_service_error(form: forms.Form, exc: WorkflowError) -> None:
     """A service's refusal shown on the form: on its field when the form has it, else above the form."""
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+# --- the batch intake grid shared by the three channels (templates/feedback/_batch_grid.html) --------
+
+# Column names a pasted header row may use for each grid field, beside the field's own label: the
+# ledger's (CONTRACT.md "Ledger columns") in English and Chinese, so rows copied from a 台账 land right.
+PASTE_NAMES: dict[str, tuple[str, ...]] = {
+    "handle": ("requester", "诉求人", "诉求人姓名", "姓名", "反映人", "网民昵称", "网名"),
+    "requester_name": ("requester", "诉求人", "诉求人姓名", "姓名", "反映人", "信访人"),
+    "requester_phone": ("requester_phone", "诉求人电话", "联系电话", "联系方式", "电话"),
+    "enterprise": ("requester_org", "诉求人单位", "企业名称", "单位名称", "企业"),
+    "village": ("village", "村", "所在村"),
+    "category": ("category", "分类", "类别", "诉求类别"),
+    "nature": ("nature", "性质", "诉求性质"),
+    "accused_department": ("accused_department", "被检举控告单位"),
+    "title": ("title", "标题", "诉求标题"),
+    "content": ("content", "诉求内容", "内容", "具体诉求", "问题内容"),
+    "departments": ("departments", "承办单位", "责任单位", "办理单位", "交办单位"),
+    "onsite_answer": ("onsite_answer", "现场回应", "现场答复"),
+}
+ADD_ROWS = 5  # rows the 添加行 button adds when the page runs without its script
+REQUIRED_DEPARTMENTS = "请填写承办单位（主办在前，协办在后）。"
+
+
+class BatchRowMixin:
+    """A row of a batch intake grid: 承办单位 typed in one cell (``departments``) becomes the
+    ``lead`` and ``co`` the channels' services take; each field knows the column names a pasted
+    header row may give it."""
+
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
+
+    def set_up_grid(self, departments: Sequence[Department]) -> None:
+        field = self.fields["departments"]
+        assert isinstance(field, DepartmentNamesField)
+        field.set_departments(departments)
+        for name, each in self.fields.items():
+            each.paste_names = "|".join(dict.fromkeys([str(each.label), *PASTE_NAMES.get(name, ())]))  # type: ignore[attr-defined]
+
+    def split_departments(self, data: dict[str, Any]) -> dict[str, Any]:
+        chosen = data.pop("departments", None)
+        if chosen is not None:
+            data["lead"], data["co"] = chosen[0], chosen[1:]
+        return data
+
+
+def departments_field() -> DepartmentNamesField:
+    return DepartmentNamesField(label="承办单位", error_messages={"required": REQUIRED_DEPARTMENTS},
+                                help_text="主办在前，协办在后，用“；”分隔")
+
+
+class BaseBatchFormSet(forms.BaseFormSet):
+    """Rows of a batch intake: blank spare rows are skipped; at least one row must be filled."""
+
+    empty_message = "请至少填写一行诉求。"
+
+    def filled_forms(self) -> list[forms.Form]:
+        # Blank spare rows are skipped (Django leaves their cleaned_data empty).
+        return [f for f in self.forms if f.has_changed()]
+
+    def clean(self) -> None:
+        super().clean()
+        if not any(self.errors) and not self.filled_forms():
+            raise forms.ValidationError(self.empty_message)
+
+
+def bind_batch(formset_class: Any, data: Any, **kwargs: Any) -> tuple[Any, bool]:
+    """The grid's formset, and whether the POST only asked for more rows (添加行 without the
+    script): then the rows typed so far come back with ``ADD_ROWS`` blank ones and nothing is saved."""
+    adding = data is not None and "add_rows" in data
+    if adding:
+        data = data.copy()
+        key = "rows-TOTAL_FORMS"
+        try:
+            total = int(data.get(key, "0"))
+        except ValueError:
+            total = 0
+        data[key] = str(min(total + ADD_ROWS, formset_class.max_num))
+    return formset_class(data, prefix="rows", **kwargs), adding
 
 
 def submit_batch(filled: Sequence[forms.Form], call: Callable[[], T]) -> tuple[T | None, str]:

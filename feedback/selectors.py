@@ -103,6 +103,19 @@ def iso_date(day: datetime.date) -> str:
     return f"{day:%Y-%m-%d}"
 
 
+def split_ladder(assignments: Iterable[Assignment], *, now: datetime.datetime) -> None:
+    """Set ``pending_steps`` (the reminders and 督办 still to come, soonest first) and ``past_steps``
+    (those taken, or due already and waiting for the next sweep) on each assignment, from its
+    prefetched ``ladder_steps``. An untaken step of an earlier deadline (before 重办 or an extension)
+    was superseded and is left out of both."""
+    for a in assignments:
+        steps = [s for s in getattr(a, "ladder_steps", ())
+                 if s.taken_at is not None or s.deadline_version == a.deadline_version]
+        coming = [s for s in steps if s.taken_at is None and s.scheduled_for > now]
+        a.pending_steps = coming  # type: ignore[attr-defined]
+        a.past_steps = [s for s in steps if s not in coming]  # type: ignore[attr-defined]
+
+
 def explain_deadlines(assignments: Iterable[Assignment], *, date_text: Any = iso_date) -> None:
     """Set ``explanation`` on each assignment: the policy, the start, the rest days skipped and an
     approved extension — the same lines on the issue page and on the printed 交办单 (which writes

@@ -68,7 +68,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "axes",
+    "zhitongche.apps.AxesConfig",  # django-axes, named in Chinese in the admin
     "captcha",  # the public portal's human check, served by the portal (issue 15)
     "django_otp",  # second factor (feedback.security.otp)
     "django_otp.plugins.otp_totp",
@@ -152,6 +152,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "zh-hans"
+# Chinese for libraries that ship none (django-axes's lockout records in the admin).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
@@ -250,6 +252,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # Failures from one IP across all usernames before that IP is refused for the cool-off (password spraying).
 LOGIN_IP_FAILURE_LIMIT = envint("LOGIN_IP_FAILURE_LIMIT", 30)
+AXES_VERBOSE = False  # no "AXES: BEGIN version …" banner on every start (bin/run keeps the console for users)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -336,6 +339,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Start-up notices nobody acts on, printed by every command and process otherwise:
+        # "pikepdf C++ to Python logger bridge initialized", and kombu's "No hostname was supplied"
+        # for the embedded filesystem broker, which has no host by design.
+        "pikepdf": {"level": "WARNING"},
+        "kombu.connection": {"level": "ERROR"},
+    },
 }
 
 # --- Operations (deploy/, docs/deployment.md, docs/monitoring.md) -------------------------------

@@ -245,7 +245,7 @@ def bulletin_tables(f: dict[str, Any], *, link_items: bool = False, bulletin_id:
         both("诉求人", "", lambda s: s.get("requesters", 0)),
         both("办理回复率", "reply_rate",
              lambda s: f"{_pct(s.get('reply_rate'))}（{s.get('replied', 0)}/{s.get('issues', 0)}）"),
-        both("按期办结率", "on_time_rate", lambda s: _pct(s.get("on_time_rate"))),
+        both("按期回复率", "on_time_rate", lambda s: _pct(s.get("on_time_rate"))),
         both("办结率", "closure_rate", lambda s: _pct(s.get("closure_rate"))),
         both("满意率", "satisfaction_rate", lambda s: _pct(s.get("satisfaction_rate"))),
         both("超期未回复（交办）", "overdue_open", lambda s: s.get("overdue_open", 0)),

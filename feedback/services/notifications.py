@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from feedback.models import Assignment, Notification
 from feedback.services.queue import task
+from feedback.wording import tidy
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ def notify_department(assignment: Assignment, kind: str, *, title: str, body: st
     """Tell every active member of the assignment's department, once per (kind, deadline version)."""
     members = assignment.department.members.filter(user__is_active=True).values_list("user_id", flat=True)
     rows = [Notification(recipient_id=user_id, issue_id=assignment.issue_id, assignment=assignment, kind=kind,
-                         deadline_version=assignment.deadline_version, title=title, body=body)
+                         deadline_version=assignment.deadline_version, title=title, body=tidy(body))
             for user_id in members]
     # A repeat of the same step for the same person hits the unique key and is skipped.
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
@@ -33,7 +34,7 @@ def notify_department(assignment: Assignment, kind: str, *, title: str, body: st
 def notify_users(assignment: Assignment, kind: str, users: Iterable[User], *, title: str, body: str) -> None:
     """Tell particular people (leaders, the channel office) about an assignment, once per step."""
     rows = [Notification(recipient=user, issue_id=assignment.issue_id, assignment=assignment, kind=kind,
-                         deadline_version=assignment.deadline_version, title=title, body=body)
+                         deadline_version=assignment.deadline_version, title=title, body=tidy(body))
             for user in {u.pk: u for u in users}.values()]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     queue_after_commit()
@@ -78,6 +79,6 @@ def send_pending_emails(limit: int = 500) -> int:
             continue  # no address: the bell in the portal is enough
         path = reverse("issue_detail", args=[note.issue_id]) if note.issue_id else reverse("notifications")
         link = f"{settings.PORTAL_URL.rstrip('/')}{path}"
-        send_mail(f"【直通车】{note.title}", f"{note.body}\n\n查看详情：{link}", None, [note.recipient.email])
+        send_mail(f"【直通车】{note.title}", f"{tidy(note.body)}\n\n查看详情：{link}", None, [note.recipient.email])
         sent += 1
     return sent

@@ -290,6 +290,11 @@ def _pct(value: Decimal | None) -> str:
     return f"{value}%" if value is not None else "—"
 
 
+def _gap(whole: int, done: int) -> int | None:
+    # Nothing counted (no issue, nothing due yet): the rate is "—", and so is the gap; never "已达目标 100%".
+    return whole - done if whole else None
+
+
 def headline(s: Figures, links: FigureLinks) -> list[Card]:
     judged = s.on_time + s.late + s.overdue_open
 
@@ -304,16 +309,16 @@ def headline(s: Figures, links: FigureLinks) -> list[Card]:
              "受理日期在统计区间内的诉求数；诉求人按人去重"),
         Card("办理回复率", _pct(s.reply_rate), links.replied, [n(s.replied, "replied"), t(" / "), n(s.issues, "issues"),
                                                               t(" 件")],
-             FORMULAS["reply_rate"], target_gap=s.issues - s.replied,
+             FORMULAS["reply_rate"], target_gap=_gap(s.issues, s.replied),
              gap_parts=[t("未全部回复 "), n(s.unreplied, "unreplied"), t(" 件")], meter=_number(s.reply_rate)),
-        Card("按期办结率", _pct(s.on_time_rate), links.on_time,
+        Card("按期回复率", _pct(s.on_time_rate), links.on_time,
              [n(s.on_time, "on_time"), t(f" / {judged} 件交办（按原定期限 {_pct(s.on_time_rate_original)}）")],
-             FORMULAS["on_time_rate"], target_gap=s.late + s.overdue_open,
+             FORMULAS["on_time_rate"], target_gap=_gap(judged, s.on_time),
              gap_parts=[t("逾期回复 "), n(s.late, "late"), t(" 件、超期未回复 "), n(s.overdue_open, "overdue_open"),
                         t(" 件")], meter=_number(s.on_time_rate)),
         Card("办结率", _pct(s.closure_rate), links.closed, [n(s.closed, "closed"), t(" / "), n(s.issues, "issues"),
                                                           t(" 件")],
-             FORMULAS["closure_rate"], target_gap=s.issues - s.closed,
+             FORMULAS["closure_rate"], target_gap=_gap(s.issues, s.closed),
              gap_parts=[t("未办结 "), n(s.issues - s.closed, "unclosed"), t(" 件")], meter=_number(s.closure_rate)),
         Card("满意率", _pct(s.satisfaction_rate), links.satisfied,
              [n(s.satisfied, "satisfied"), t(" / "), n(s.rated, "rated"), t(" 件已评价（未联系上 "),

@@ -55,7 +55,7 @@ def extension_decide(request: HttpRequest, pk: int, verdict: str) -> HttpRespons
 @require_POST
 def objection_raise(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = access.get_or_404(access.assignments_for(request.user).select_related("department"), pk=pk)
-    form = ObjectionForm(request.POST, exclude=assignment.department)
+    form = ObjectionForm(request.POST, exclude=assignment.department, issue=assignment.issue)
     if form.is_valid() and run_service(request, None, lambda: services.raise_objection(
             actor=request.user, assignment=assignment, reason=form.cleaned_data["reason"],
             suggested_department=form.cleaned_data["suggested_department"])):

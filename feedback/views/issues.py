@@ -117,8 +117,10 @@ def _issue_page(request: HttpRequest, pk: int, *, follow_up_form: FollowUpForm |
     manage = access.can_manage_issue(request.user, issue)
     today = timezone.localdate()
     selectors.explain_deadlines(assignments)
+    selectors.split_ladder(assignments, now=timezone.now())
     member_department = scope.department if scope.role == Role.DEPARTMENT else None
-    objection_forms = _objection_forms(assignments, member_department=member_department, manage=manage, today=today)
+    objection_forms = _objection_forms(assignments, member_department=member_department, manage=manage, today=today,
+                                       issue=issue)
     return render(request, "feedback/issue_detail.html", {
         "issue": issue,
         "assignments": assignments,
@@ -206,9 +208,10 @@ def issue_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("issue_detail", pk=pk)
 
 
-# What the deadline sweep will do next, and when (the ladder's pending rows, feedback.services.sweeps).
-PENDING_STEPS = Prefetch("steps", queryset=DeadlineStep.objects.filter(taken_at__isnull=True).order_by("scheduled_for"),
-                         to_attr="pending_steps")
+# The ladder of reminders and 督办 (feedback.services.sweeps), split by selectors.split_ladder into
+# what is still to come and what has happened.
+PENDING_STEPS = Prefetch("steps", queryset=DeadlineStep.objects.order_by("scheduled_for", "id"),
+                         to_attr="ladder_steps")
 
 
 OBJECTIONS = Prefetch("objections", queryset=Objection.objects.select_related(
@@ -216,7 +219,7 @@ OBJECTIONS = Prefetch("objections", queryset=Objection.objects.select_related(
 
 
 def _objection_forms(assignments: list[Assignment], *, member_department: Any, manage: bool,
-                     today: datetime.date) -> dict[str, Any]:
+                     today: datetime.date, issue: Issue | None = None) -> dict[str, Any]:
     """Mark each assignment with what its viewer may do about objections, and build the forms.
 
     The department sees the form while ``services.objection_refusal`` has nothing against it (the same
@@ -234,7 +237,7 @@ def _objection_forms(assignments: list[Assignment], *, member_department: Any, m
             a.objection_pending.accept_form = ObjectionAcceptForm(objection=a.objection_pending,
                                                                   prefix=f"obj{a.objection_pending.pk}")
     return {
-        "objection_form": ObjectionForm(exclude=member_department) if offer else None,
+        "objection_form": ObjectionForm(exclude=member_department, issue=issue) if offer else None,
         "objection_reject_form": ObjectionRejectForm() if manage else None,
     }
 

@@ -51,14 +51,14 @@ document.addEventListener("DOMContentLoaded", () => {
     return {
       tooltip: { ...tooltip, trigger: "axis", axisPointer: { type: "shadow" },
         valueFormatter: percent },
-      legend: { top: 0, data: ["按期办结率", "回复率"] },
+      legend: { top: 0, data: ["按期回复率", "回复率"] },
       // containLabel keeps the axis labels in, not the bars' own: the right margin is room for "100%".
       grid: { left: 8, right: 44, top: 30, bottom: 8, containLabel: true },
       // Narrow, the names take half the width: every 20% would crowd out the "100%" at the end.
       xAxis: { type: "value", min: 0, max: 100, interval: narrow ? 50 : 20, axisLabel: { formatter: "{value}%" } },
       yAxis: { type: "category", data: shown.map((r) => r.name) },
       series: [
-        { name: "按期办结率", type: "bar", barMaxWidth: 18, data: shown.map((r) => r.on_time_rate),
+        { name: "按期回复率", type: "bar", barMaxWidth: 18, data: shown.map((r) => r.on_time_rate),
           itemStyle: { color: "#b22222" },
           label: { show: true, position: "right", formatter: (p) => percent(p.value) } },
         { name: "回复率", type: "bar", barMaxWidth: 18, data: shown.map((r) => r.reply_rate),
@@ -119,6 +119,13 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
   boxes.filter((b) => b.dataset.chartReady !== "true").forEach((box) => { box.hidden = true; });
+
+  // A chart in a section folded on a phone has no size until the section is opened.
+  document.querySelectorAll("details[data-fold-phone]").forEach((details) => {
+    details.addEventListener("toggle", () => {
+      if (details.open) charts.forEach(({ chart, render }) => { chart.resize(); render(); });
+    });
+  });
 
   let pending = null;
   window.addEventListener("resize", () => {

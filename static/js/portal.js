@@ -11,6 +11,8 @@ document.addEventListener("DOMContentLoaded", () => {
   // Phones: fold the filter bars whose only chosen field, if any, is the first (search).
   if (window.matchMedia("(max-width: 720px)").matches) {
     document.querySelectorAll("form.filters").forEach(foldFilters);
+    // Long tables (the dashboard's) behind a tap: the headline figures come first on a phone.
+    document.querySelectorAll("details[data-fold-phone]").forEach((details) => { details.open = false; });
   }
 
   // Live deadline preview on the registration form (templates/feedback/_deadline_preview.html).

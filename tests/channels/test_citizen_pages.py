@@ -50,7 +50,7 @@ def management(total: int = 8) -> dict[str, str]:
 def row(i: int, **overrides: object) -> dict[str, str]:
     values = {"requester_name": f"信访人{i}", "requester_phone": f"1381234{i:04d}", "village": "",
               "category": Category.objects.get(code="housing").pk, "nature": "help", "accused_department": "",
-              "lead": dept("zjj").pk, "co": "", "title": "", "content": f"第{i}条诉求：搬迁安置补偿问题"}
+              "departments": "住建局", "title": "", "content": f"第{i}条诉求：搬迁安置补偿问题"}
     values.update(overrides)
     return {f"rows-{i}-{k}": str(v) for k, v in values.items()}
 
@@ -103,8 +103,8 @@ def test_plan_hold_enter_assign_and_the_departments_find_the_requests_in_their_i
     # Enter: the requests raised there, in one batch, registered and assigned at once.
     url = reverse("channels_citizen:visit_intake", args=[the_visit.pk])
     assert 'name="rows-7-requester_name"' in text(office.get(url))
-    response = office.post(url, {**management(), **row(0, village=village.pk, co="jtj"),
-                                 **row(1, lead=dept("hqz").pk, nature="report",
+    response = office.post(url, {**management(), **row(0, village=village.pk, departments="住建局；jtj"),
+                                 **row(1, departments="黄桥镇", nature="report",
                                        accused_department=dept("zrj").pk, category=Category.objects.get(
                                            code="rural").pk, content="举报违规占用耕地")})
     assert response.status_code == 302, text(response)
@@ -209,11 +209,12 @@ def test_a_bad_batch_row_refuses_the_whole_batch_with_a_message_per_row(client, 
     assert "第 3 行：联系电话格式不正确" in page
     assert not Issue.objects.exists() and not CitizenIntake.objects.exists()
     assert not Assignment.objects.exists() and not Requester.objects.exists()
-    # A row refused by the form (unknown co-handler code; an accused unit on a request for help).
-    response = office.post(url, {**management(), **row(0, co="nosuch"),
+    # A row refused by the form (an unknown co-handler; an accused unit on a request for help).
+    response = office.post(url, {**management(), **row(0, departments="住建局；nosuch"),
                                  **row(1, accused_department=dept("jyj").pk)})
     page = text(response)
-    assert "未知单位代码：nosuch" in page and "只有举报、投诉（检举控告）类诉求可以填写被检举控告单位" in page
+    assert "未知单位“nosuch”，请从列表中选择单位名称" in page
+    assert "只有举报、投诉（检举控告）类诉求可以填写被检举控告单位" in page
     assert not Issue.objects.exists()
     # Only blank rows.
     assert "请至少填写一行诉求" in text(office.post(url, management()))

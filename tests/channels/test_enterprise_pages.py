@@ -69,7 +69,7 @@ def management(total: int = 8) -> dict[str, str]:
 
 def row(i: int, enterprise: Enterprise, **overrides: str) -> dict[str, str]:
     values = {"enterprise": str(enterprise.pk), "category": str(Category.objects.get(code="business").pk),
-              "lead": str(dept("zjj").pk), "co": "", "title": "", "content": f"第{i + 1}个问题：厂区道路破损，请修复。",
+              "departments": "县住房和城乡建设局", "title": "", "content": f"第{i + 1}个问题：厂区道路破损，请修复。",
               "onsite_answer": ""}
     values.update(overrides)
     return {f"rows-{i}-{k}": v for k, v in values.items()}
@@ -127,7 +127,7 @@ def test_the_whole_cycle_in_the_browser(client: Client, time_machine: Any, ezone
     assert 'name="rows-7-content"' in form and "csrfmiddlewaretoken" in form
     response = office.post(url("day_intake", day.pk), {
         **management(), **row(0, ent, title="员工通勤难", content="员工上下班没有公交，希望开通通勤线路。"),
-        **row(1, ent, lead=str(dept("jtj").pk), co="zjj", onsite_answer="交通运输局现场答复：调研后开线。")})
+        **row(1, ent, departments="交通运输局；住建局", onsite_answer="交通运输局现场答复：调研后开线。")})
     assert response.status_code == 302, response.content.decode()
     issues = list(Issue.objects.order_by("id"))
     assert [i.channel for i in issues] == [Channel.ENTERPRISE] * 2
@@ -362,12 +362,13 @@ def test_one_bad_row_refuses_the_whole_batch_with_a_message_per_row(client: Clie
     login(client, ezoneoffice)
     target = url("day_intake", november_day.pk)
     # A form error (an unknown department code) in row 2 …
-    page = client.post(target, {**management(), **row(0, ent), **row(1, ent, co="nosuch")})
+    page = client.post(target, {**management(), **row(0, ent), **row(1, ent, departments="住建局；nosuch")})
     html = page.content.decode()
-    assert page.status_code == 200 and "第 2 行：未知单位代码：nosuch" in html
+    assert page.status_code == 200 and "第 2 行：未知单位“nosuch”，请从列表中选择单位名称" in html
     assert "有 1 行填写不完整或有误，本批问题均未登记" in html
     # … and errors only the service finds (the lead again as co-handler, a co-handler twice).
-    page = client.post(target, {**management(), **row(0, ent), **row(1, ent, co="zjj"), **row(2, ent, co="jtj；jtj")})
+    page = client.post(target, {**management(), **row(0, ent), **row(1, ent, departments="zjj；zjj"),
+                                **row(2, ent, departments="zjj；jtj；jtj")})
     html = page.content.decode()
     assert "有 2 行填写有误，本批问题均未登记" in html
     assert "第 2 行：协办单位“县住房和城乡建设局”与主办单位相同。" in html

@@ -113,7 +113,7 @@ def test_the_channel_page_shows_this_years_figures_and_the_forums(client: Client
     Forum.objects.create(title="即将召开的座谈会", held_on=soon())
     client.force_login(netoffice)
     html = client.get(reverse("channels_net:home")).content.decode()
-    assert "办理回复率" in html and "按期办结率" in html and "即将召开的座谈会" in html
+    assert "办理回复率" in html and "按期回复率" in html and "即将召开的座谈会" in html
 
 
 def test_a_department_sees_the_channel_figures_but_no_forum(client: Client, zjj_head: object) -> None:

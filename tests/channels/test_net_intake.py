@@ -76,7 +76,7 @@ def management(total: int = 8) -> dict[str, str]:
 
 def good(i: int, **overrides: str) -> dict[str, str]:
     values = {"handle": f"网友{i}", "category": str(Category.objects.get(code="housing").pk),
-              "lead": str(Department.objects.get(code="zjj").pk), "co": "", "title": "",
+              "departments": "县住房和城乡建设局", "title": "",
               "content": f"第{i}条诉求内容", "onsite_answer": "现场答复"}
     values.update(overrides)
     return form_row(i, **values)
@@ -87,7 +87,7 @@ def test_the_batch_page_registers_the_filled_rows_and_skips_blank_ones(client: C
     client.force_login(netoffice)
     url = reverse("channels_net:forum_intake", args=[held_forum.pk])
     assert 'name="rows-7-handle"' in client.get(url).content.decode()
-    response = client.post(url, {**management(), **good(0), **good(1, co="jtj；jyj")})
+    response = client.post(url, {**management(), **good(0), **good(1, departments="住建局；jtj、县教育局")})
     assert response.status_code == 302
     assert held_forum.intakes.count() == 2
     assert Assignment.objects.filter(issue__net_intake__handle="网友1").count() == 3
@@ -97,14 +97,38 @@ def test_the_batch_page_shows_each_bad_row_and_writes_nothing(client: Client, ne
                                                              held_forum: Forum) -> None:
     client.force_login(netoffice)
     url = reverse("channels_net:forum_intake", args=[held_forum.pk])
-    # Row 1: an unknown department code (form); row 2: the lead again as co-handler (service).
-    page = client.post(url, {**management(), **good(0), **good(1, co="nosuch"), **good(2, co="zjj")})
+    # Row 1: an unknown department (form, with the nearest one offered); row 2: the lead again as
+    # co-handler (service).
+    page = client.post(url, {**management(), **good(0), **good(1, departments="住建局；县交通局"),
+                             **good(2, departments="zjj；住建局")})
     html = page.content.decode()
-    assert page.status_code == 200 and "未知单位代码：nosuch" in html
+    assert page.status_code == 200 and "未知单位“县交通局”，是否为 县交通运输局？" in html
     assert not Issue.objects.exists()
-    page = client.post(url, {**management(), **good(0), **good(2, co="zjj")})
+    page = client.post(url, {**management(), **good(0), **good(2, departments="zjj；住建局")})
     html = page.content.decode()
     assert "本批诉求均未登记" in html and "与主办单位相同" in html
+    assert not Issue.objects.exists()
+
+
+def test_the_batch_page_asks_for_the_departments_and_suggests_nothing_when_nothing_is_near(
+        client: Client, netoffice: object, held_forum: Forum) -> None:
+    client.force_login(netoffice)
+    url = reverse("channels_net:forum_intake", args=[held_forum.pk])
+    html = client.post(url, {**management(), **good(0, departments=""), **good(1, departments="县财政局")}
+                       ).content.decode()
+    assert "第 1 行：请填写承办单位（主办在前，协办在后）。" in html
+    # 县财政局 is not a department of this county: no "是否为" pointing at some other bureau.
+    assert "未知单位“县财政局”，请从列表中选择单位名称" in html and "是否为" not in html
+    assert not Issue.objects.exists()
+
+
+def test_adding_rows_without_the_script_keeps_what_was_typed_and_saves_nothing(
+        client: Client, netoffice: object, held_forum: Forum) -> None:
+    client.force_login(netoffice)
+    url = reverse("channels_net:forum_intake", args=[held_forum.pk])
+    page = client.post(url, {**management(), **good(0), "add_rows": "5"})
+    html = page.content.decode()
+    assert page.status_code == 200 and 'name="rows-12-handle"' in html and 'value="网友0"' in html
     assert not Issue.objects.exists()
 
 

@@ -56,6 +56,17 @@ def test_home_shows_the_coming_forum_and_its_open_collection_window(reference: N
     assert "诉求台账" not in html  # no staff navigation
 
 
+def test_home_never_says_closed_above_a_submit_button_that_works(reference: None, client: Client) -> None:
+    today = timezone.localdate()
+    day = datetime.timedelta(days=1)
+    Forum.objects.create(title="第九次网民座谈会", held_on=today + 3 * day,
+                         collect_from=today - 20 * day, collect_until=today - day)
+    html = client.get(reverse("public:home")).content.decode()
+    assert "已截止" not in html
+    assert "本次征集已结束" in html and "意见建议随时可以提交，照常登记办理" in html
+    assert 'href="/public/submit/"' in html or reverse("public:submit") in html
+
+
 def test_a_suggestion_gets_an_unguessable_tracking_code_and_lands_for_triage(reference: None, client: Client) -> None:
     today = timezone.localdate()
     forum = Forum.objects.create(title="座谈会", held_on=today + datetime.timedelta(days=3),

@@ -49,17 +49,15 @@ def choose_with_keys(page: Page, select_id: str, label: str) -> None:
     expect(select.locator("option:checked")).to_have_text(label)
 
 
-def type_row(page: Page, row: int, *, handle: str, category: str, lead: str, co: str, title: str,
+def type_row(page: Page, row: int, *, handle: str, category: str, departments: str, title: str,
              content: str, onsite: str) -> None:
-    """One request, field after field with Tab: 网名, 分类, 主办单位, 协办单位代码, 标题, 诉求内容, 现场回应."""
+    """One request, field after field with Tab: 网名, 分类, 标题, 诉求内容, 承办单位 (lead first), 现场回应."""
     prefix = f"id_rows-{row}-"
     expect(page.locator(f"#{prefix}handle")).to_be_focused()
     page.keyboard.type(handle)
     page.keyboard.press("Tab")
     choose_with_keys(page, f"{prefix}category", category)
-    page.keyboard.press("Tab")
-    choose_with_keys(page, f"{prefix}lead", lead)
-    for text in (co, title, content, onsite):
+    for text in (title, content, departments, onsite):
         page.keyboard.press("Tab")
         page.keyboard.type(text)
     page.keyboard.press("Tab")  # on to the next row's first cell
@@ -100,15 +98,15 @@ def test_the_net_office_plans_holds_and_enters_a_forum_and_the_department_finds_
     # Enter the requests raised at the forum, keyboard only, and submit with Enter.
     page.get_by_role("link", name="批量登记现场诉求").click()
     page.locator("#id_rows-0-handle").focus()
-    type_row(page, 0, handle="山村支教亮亮老师", category="住房和城乡建设", lead="县住房和城乡建设局", co="jtj",
+    type_row(page, 0, handle="山村支教亮亮老师", category="住房和城乡建设", departments="住建局；jtj",
              title="学校门口修建人行天桥", content="上下学高峰人车混行，建议修建人行天桥。",
              onsite="住建局：会后测算人车流量，书面答复。")
-    type_row(page, 1, handle="洞口小哥", category="交通出行", lead="县交通运输局", co="",
+    type_row(page, 1, handle="洞口小哥", category="交通出行", departments="县交通运输局",
              title="公交线路延伸到工业园", content="工业园上下班无公交，建议延伸线路。",
              onsite="交通局：调研后答复。")
     expect(page.locator("#id_rows-2-handle")).to_be_focused()
     screenshot(page, "net-02-batch-intake")
-    page.keyboard.press("Enter")  # implicit submission from a text field
+    page.keyboard.press("Control+Enter")  # the grid's submit key (Enter opens the next row)
 
     expect(page.get_by_text("已登记并交办 2 件诉求。")).to_be_visible()
     rows = page.get_by_role("row", name=re.compile("学校门口修建人行天桥"))
@@ -196,17 +194,14 @@ def test_the_calendar_page_copies_the_personal_feed_link_which_works_without_log
 
 # --- 政企直通车 ------------------------------------------------------------------------------------------
 
-def type_problem(page: Page, row: int, *, enterprise: str, category: str, lead: str, co: str, title: str,
+def type_problem(page: Page, row: int, *, enterprise: str, category: str, departments: str, title: str,
                  content: str, onsite: str) -> None:
-    """One enterprise problem, field after field with Tab: 企业, 分类, 主办单位, 协办单位代码, 标题, 问题内容,
-    现场答复."""
+    """One enterprise problem, field after field with Tab: 企业, 分类, 标题, 问题内容, 承办单位, 现场答复."""
     prefix = f"id_rows-{row}-"
     choose_with_keys(page, f"{prefix}enterprise", enterprise)
     page.keyboard.press("Tab")
     choose_with_keys(page, f"{prefix}category", category)
-    page.keyboard.press("Tab")
-    choose_with_keys(page, f"{prefix}lead", lead)
-    for text in (co, title, content, onsite):
+    for text in (title, content, departments, onsite):
         page.keyboard.press("Tab")
         page.keyboard.type(text)
     page.keyboard.press("Tab")  # on to the next row's first cell
@@ -260,21 +255,17 @@ def test_the_zone_office_schedules_holds_and_enters_an_enterprise_day_and_the_de
     assert day.held_by == ezoneoffice and day.held_at is not None
     screenshot(page, "enterprise-01-day-held")
 
-    # Enter the problems raised that day, keyboard only, and submit with Enter from a text cell.
+    # Enter the problems raised that day, keyboard only, and submit with Ctrl+Enter.
     page.get_by_role("link", name="批量登记企业问题").click()
     page.locator("#id_rows-0-enterprise").focus()
     type_problem(page, 0, enterprise="湘洞电子科技有限公司", category="住房和城乡建设",
-                 lead="县住房和城乡建设局（zjj）", co="jtj", title="园区配套道路未完工",
+                 departments="zjj；jtj", title="园区配套道路未完工",
                  content="厂区外配套道路未完工，雨天货车进出困难。", onsite="住建局：月底前完成路面硬化。")
-    type_problem(page, 1, enterprise="雪峰食品有限公司", category="交通出行", lead="县交通运输局（jtj）", co="",
+    type_problem(page, 1, enterprise="雪峰食品有限公司", category="交通出行", departments="交通运输局",
                  title="开通园区通勤公交", content="员工上下班没有公交，希望开通通勤线路。", onsite="")
     expect(page.locator("#id_rows-2-enterprise")).to_be_focused()
-    page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
-    expect(page.locator("#id_rows-2-co")).to_be_focused()
     screenshot(page, "enterprise-02-batch-intake")
-    page.keyboard.press("Enter")  # implicit submission from a text field; the blank row is not entered
+    page.keyboard.press("Control+Enter")  # the grid's submit key; the blank rows are not entered
 
     expect(page.get_by_text("已登记并交办 2 个企业问题。")).to_be_visible()
     road = page.get_by_role("row", name=re.compile("园区配套道路未完工"))
@@ -302,23 +293,23 @@ def test_the_zone_office_schedules_holds_and_enters_an_enterprise_day_and_the_de
 # --- 政民直通车 ------------------------------------------------------------------------------------------
 
 def type_request(page: Page, row: int, *, name: str, phone: str, village: str, category: str, nature: str = "",
-                 accused: str = "", lead: str, co: str = "", title: str, content: str) -> None:
-    """One request, field after field with Tab: 信访人, 电话, 所在村, 分类, 性质, 被检举控告单位, 主办单位,
-    协办单位代码, 标题, 诉求内容. A select left blank (性质 stays 求助, no accused unit) is only tabbed past."""
+                 accused: str = "", departments: str, title: str, content: str) -> None:
+    """One request, field after field with Tab: 信访人, 电话, 所在村, 分类, 性质, 被检举控告单位, 标题, 诉求内容,
+    承办单位. A select left blank (性质 stays 求助, no accused unit) is only tabbed past."""
     prefix = f"id_rows-{row}-"
     expect(page.locator(f"#{prefix}requester_name")).to_be_focused()
     page.keyboard.type(name)
     page.keyboard.press("Tab")
     page.keyboard.type(phone)
     for field, label in (("village", village), ("category", category), ("nature", nature),
-                         ("accused_department", accused), ("lead", lead)):
+                         ("accused_department", accused)):
         page.keyboard.press("Tab")
         if label:
             choose_with_keys(page, f"{prefix}{field}", label)
-    for text in (co, title, content):
+    for text in (title, content, departments):
         page.keyboard.press("Tab")
         page.keyboard.type(text)
-    page.keyboard.press("Tab")  # on to the next row's first cell
+    page.keyboard.press("Tab")  # takes the suggested department; on to the next row's first cell
 
 
 def test_the_petitions_bureau_plans_a_week_visits_and_enters_requests_and_the_accused_unit_sees_no_accusation(
@@ -379,15 +370,15 @@ def test_the_petitions_bureau_plans_a_week_visits_and_enters_requests_and_the_ac
     # Enter the two requests raised there, keyboard only; the second accuses 住建局, so 黄桥镇 handles it.
     page.get_by_role("link", name="批量登记现场诉求").click()
     page.locator("#id_rows-0-requester_name").focus()
-    type_request(page, 0, name="王某某", phone="13812345678", village="黄桥镇 · 迴龙洲村", category="住房和城乡建设",
-                 lead="县住房和城乡建设局", co="jtj", title="搬迁安置补偿标准不一致",
+    type_request(page, 0, name="王某某", phone="13812345678", village="迴龙洲村", category="住房和城乡建设",
+                 departments="住建局；交通", title="搬迁安置补偿标准不一致",
                  content="迴龙洲搬迁安置补偿标准不一致，请求统一核定。")
-    type_request(page, 1, name="赵某某", phone="13987654321", village="黄桥镇 · 黄桥村", category="乡村振兴",
-                 nature="举报（检举控告）", accused="县住房和城乡建设局", lead="黄桥镇", title="举报违规审批农房",
+    type_request(page, 1, name="赵某某", phone="13987654321", village="黄桥村", category="乡村振兴",
+                 nature="举报（检举控告）", accused="县住房和城乡建设局", departments="hqz", title="举报违规审批农房",
                  content="举报住建部门为村里违规占用耕地的农房办理手续。")
     expect(page.locator("#id_rows-2-requester_name")).to_be_focused()
     screenshot(page, "citizen-01-batch-intake")
-    page.keyboard.press("Enter")  # implicit submission from a text field
+    page.keyboard.press("Control+Enter")  # the grid's submit key
 
     expect(page.get_by_text(re.compile(r"已登记并交办 2 件诉求："))).to_be_visible()
     relocation = Issue.objects.get(title="搬迁安置补偿标准不一致")

@@ -33,9 +33,9 @@ def test_the_leader_reads_the_dashboard(live_server, page, screenshot, leader):
     expect(page.get_by_role("heading", name="统计看板")).to_be_visible()
     reply_rate = page.locator(".kpi", has_text="办理回复率")
     expect(reply_rate).to_contain_text("42.9%")
-    expect(reply_rate).to_have_attribute("title", re.compile("办理回复率 = "))
+    expect(reply_rate.locator(".kpi-link")).to_have_attribute("title", re.compile("办理回复率 = "))
     expect(reply_rate).to_contain_text("距目标 100% 还差 4 件")
-    expect(page.locator(".kpi", has_text="按期办结率")).to_contain_text("50.0%")
+    expect(page.locator(".kpi", has_text="按期回复率")).to_contain_text("50.0%")
     expect(page.get_by_role("heading", name="超期未回复清单")).to_be_visible()
 
     if available(ECHARTS):
@@ -47,7 +47,7 @@ def test_the_leader_reads_the_dashboard(live_server, page, screenshot, leader):
     assert not problems, problems
     assert not failed, failed
 
-    # The card's number opens exactly its records (the 按期办结率 card names 超期未回复 too: by label).
+    # The card's number opens exactly its records (the 按期回复率 card names 超期未回复 too: by label).
     overdue = page.locator(".kpi", has=page.locator(".kpi-label", has_text="超期未回复"))
     overdue.locator(".kpi-value").click()
     expect(page.get_by_role("heading", name="超期未回复的交办")).to_be_visible()
@@ -65,6 +65,7 @@ def test_the_leader_reads_the_dashboard(live_server, page, screenshot, leader):
 
     # March has no issue (I7 is April's, the rest May's): the trend still runs month by month.
     page.goto(f"{live_server.url}/dashboard/?received_from=2026-03-01&received_to=2026-05-31&as_of=2026-05-31")
+    page.get_by_role("heading", name="月度趋势（按受理月份）").click()  # folded on a phone
     expect(page.get_by_role("row", name=re.compile("2026-03"))).to_contain_text("—")
     if available(ECHARTS):
         assert chart_option(page, "months")["xAxis"][0]["data"] == ["2026-03", "2026-04", "2026-05"]
@@ -75,3 +76,38 @@ def chart_option(page, name: str) -> dict:
     locator = page.locator(f'[data-chart="{name}"][data-chart-ready="true"]')
     expect(locator).to_have_count(1)
     return locator.evaluate("(box) => window.echarts.getInstanceByDom(box).getOption()")
+
+
+@pytest.mark.usefixtures("may")
+def test_on_a_phone_the_leader_reads_the_rates_first_opens_a_formula_and_the_tables_on_a_tap(
+        live_server, browser, screenshot, leader):
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        log_in(page, live_server.url, "leader")
+        page.goto(f"{live_server.url}/dashboard/?received_from=2026-05-01&received_to=2026-05-31&as_of=2026-05-31")
+        # The headline rates and the gap to 100 % on the first screen, above the filters.
+        on_time = page.locator(".kpi", has_text="按期回复率")
+        expect(on_time).to_contain_text("50.0%")
+        expect(page.locator(".kpi", has_text="办理回复率")).to_contain_text("距目标 100% 还差 4 件")
+        assert page.locator(".kpis").bounding_box()["y"] < page.locator("form.filters").bounding_box()["y"]
+        assert page.locator(".kpi", has_text="办理回复率").bounding_box()["y"] < 844
+        # The formula opens on a tap (no mouse to hover with).
+        formula = on_time.get_by_text(re.compile("按期回复率 = 按期回复的交办数"))
+        expect(formula).to_be_hidden()
+        on_time.get_by_text("计算公式").click()
+        expect(formula).to_be_visible()
+        # The long tables wait behind a tap; the page is a few screens, not two dozen.
+        expect(page.get_by_role("heading", name="超期未回复清单")).to_be_visible()
+        expect(page.locator("#overdue table")).to_be_hidden()
+        expect(page.locator("#months table")).to_be_hidden()
+        screens = page.evaluate("document.documentElement.scrollHeight") / 844
+        assert screens < 6, screens
+        screenshot(page, "dashboard-phone")
+        page.get_by_role("heading", name="月度趋势（按受理月份）").click()
+        expect(page.locator("#months table")).to_be_visible()
+        if available(ECHARTS):
+            assert page.locator('[data-chart="months"] canvas').bounding_box()["width"] > 200
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()

@@ -259,3 +259,18 @@ def test_the_download_url_serves_the_stored_scan(assignment, zjj_staff, jyj_head
     assert "attachment" in response["Content-Disposition"]
     assert b"".join(response.streaming_content) == content
     assert client_for(jyj_head).get(created["download_url"]).status_code == 404
+
+
+def test_a_reason_typed_with_a_full_stop_is_not_doubled_in_the_departments_notice(pending_reply, netoffice,
+                                                                                   zjj_head):
+    from django.test import Client
+
+    from feedback.models import Notification
+
+    client_for(netoffice).post(f"/api/v1/replies/{pending_reply.pk}/return/", {"reason": "未加盖公章。"},
+                               format="json")
+    note = Notification.objects.get(recipient=zjj_head, kind__startswith="reply_returned")
+    assert "理由：未加盖公章。请重新办理" in note.body and "。。" not in note.body
+    page = Client()
+    page.force_login(zjj_head)
+    assert "。。" not in page.get("/notifications/").content.decode()

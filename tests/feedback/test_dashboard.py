@@ -30,7 +30,7 @@ def test_the_leader_sees_the_headline_figures_with_their_formulas(leader):
     html = response.content.decode()
     cards = response.context["headline"]
     assert [(c.label, c.value) for c in cards[:5]] == [
-        ("诉求件数", "7"), ("办理回复率", "42.9%"), ("按期办结率", "50.0%"), ("办结率", "28.6%"), ("满意率", "66.7%")]
+        ("诉求件数", "7"), ("办理回复率", "42.9%"), ("按期回复率", "50.0%"), ("办结率", "28.6%"), ("满意率", "66.7%")]
     assert 'title="办理回复率 = ' in html and "未联系上不算评价" in html
     # The 100% target: what is missing, and links to it.
     assert "距目标 100% 还差 4 件" in html                      # 7 − 3 replied
@@ -216,3 +216,14 @@ def test_a_period_without_issues_has_no_monthly_trend(reference, leader):
 
     assert response.context["months"] == [] and response.context["chart_data"]["months"] == []
     assert "统计区间内没有诉求。" in response.content.decode()
+
+
+@pytest.mark.usefixtures("may")
+def test_a_rate_with_nothing_counted_shows_a_dash_and_no_gap_never_100(leader):
+    # Received in January 2025: nothing in the cohort, nothing due.
+    response = client_for(leader).get("/dashboard/?received_from=2025-01-01&received_to=2025-01-31&as_of=2026-05-31")
+    cards = {c.label: c for c in response.context["headline"]}
+    assert (cards["按期回复率"].value, cards["按期回复率"].target_gap) == ("—", None)
+    assert (cards["办理回复率"].value, cards["办理回复率"].target_gap) == ("—", None)
+    assert "100%" not in "".join(c.value for c in cards.values())
+    assert "已达目标 100%" not in response.content.decode()

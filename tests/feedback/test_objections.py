@@ -402,3 +402,14 @@ def test_the_inbox_tags_rows_with_a_pending_objection_without_a_query_per_row(
         with django_assert_max_num_queries(11):  # six rows, three tagged: no query per row
             page = client.get(reverse("inbox")).content.decode()
         assert page.count("异议待定") == 3
+
+
+def test_the_objection_form_suggests_only_units_not_already_handling_the_issue(clock, netoffice):
+    from feedback.forms import ObjectionForm
+
+    issue, (lead, _) = assigned(netoffice, lead="zjj", co=("jtj",), assigned_on=D(2026, 11, 2))
+    form = ObjectionForm(exclude=lead.department, issue=issue)
+    offered = {d.code for d in form.fields["suggested_department"].queryset}
+    assert "zjj" not in offered and "jtj" not in offered  # the lead itself and its co-handler
+    assert "jyj" in offered and "wxb" not in offered
+    assert form.fields["suggested_department"].empty_label == "（不建议具体单位，由县委网信办研判）"

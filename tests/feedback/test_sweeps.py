@@ -470,6 +470,22 @@ def test_the_issue_page_shows_what_the_sweep_will_do_next(clock, people, client)
     upcoming = page[start:page.index("</ul>", start)]
     assert "2026-11-13 09:00 到期前一个工作日提醒" in upcoming and "2026-11-17 09:00 催办" in upcoming
     assert "时间过半提醒" not in upcoming  # taken already
+    start = page.index("已发生：")
+    happened = page[start:page.index("</ul>", start)]
+    assert "时间过半提醒" in happened and "催办" not in happened
+
+
+@pytest.mark.django_db
+def test_a_step_due_but_not_yet_swept_is_not_listed_as_coming(clock, people, client):
+    a = new_assignment(people)
+    clock(REMIND_50)  # the 时间过半 reminder is due; no sweep has run yet
+    client.force_login(people["office"])
+    page = client.get(f"/issues/{a.issue_id}/").content.decode()
+    start = page.index("接下来的提醒与督办")
+    upcoming = page[start:page.index("</ul>", start)]
+    assert "时间过半提醒" not in upcoming and "催办" in upcoming
+    start = page.index("已发生：")
+    assert "时间过半提醒（已到时间，待系统发出）" in page[start:page.index("</ul>", start)]
 
 
 @pytest.mark.django_db
