@@ -37,22 +37,111 @@ sys.path.insert(0, str(ROOT))
 
 ROWS, REQUESTERS = 1545, 273
 FIRST, LAST = datetime.date(2024, 1, 2), datetime.date(2024, 8, 28)
-CATEGORIES = ["education", "health", "transport", "employment", "social_security", "housing", "environment",
-              "rural", "business", "public_safety", "civil_affairs", "urban", "culture", "other"]
-DEPARTMENTS = ["jyj", "wjj", "zjj", "jtj", "rsj", "sthj", "nyj", "slj", "zrj", "scj", "gaj", "mzj", "cgj", "fgj",
-               "gxj", "jkz", "gsz", "zsz", "sjz", "hqz", "smz", "ltz", "dkz"]
+CATEGORIES = [
+    "education",
+    "health",
+    "transport",
+    "employment",
+    "social_security",
+    "housing",
+    "environment",
+    "rural",
+    "business",
+    "public_safety",
+    "civil_affairs",
+    "urban",
+    "culture",
+    "other",
+]
+DEPARTMENTS = [
+    "jyj",
+    "wjj",
+    "zjj",
+    "jtj",
+    "rsj",
+    "sthj",
+    "nyj",
+    "slj",
+    "zrj",
+    "scj",
+    "gaj",
+    "mzj",
+    "cgj",
+    "fgj",
+    "gxj",
+    "jkz",
+    "gsz",
+    "zsz",
+    "sjz",
+    "hqz",
+    "smz",
+    "ltz",
+    "dkz",
+]
 # docs/api.md "Ledger columns for import_issues" (the parent process does not load Django).
-COLUMNS = ("ref", "channel", "received_on", "requester", "requester_phone", "requester_org", "category", "title",
-           "content", "departments", "deadline_amount", "deadline_unit", "replied_on", "closed_on", "satisfaction")
+COLUMNS = (
+    "ref",
+    "channel",
+    "received_on",
+    "requester",
+    "requester_phone",
+    "requester_org",
+    "category",
+    "title",
+    "content",
+    "departments",
+    "deadline_amount",
+    "deadline_unit",
+    "replied_on",
+    "closed_on",
+    "satisfaction",
+)
 SATISFACTION = ["满意"] * 8 + ["基本满意"] * 3 + ["不满意"]
 # --clerk: the ledger as a clerk keeps it (docs/api.md "Ledger files clerks keep").
-CLERK_HEADER = ["序号", "诉求编号", "来源渠道", "受理时间", "网民昵称", "联系方式", "单位名称", "类别", "诉求标题",
-                "具体诉求", "责任单位", "时限", "时限单位", "答复日期", "办结时间", "回访结果", "备注"]
-SHORT = {"jyj": "教育局", "wjj": "卫健局", "zjj": "住建局", "jtj": "交通运输局", "rsj": "人社局",
-         "sthj": "生态环境局", "nyj": "农业农村局", "slj": "水利局", "zrj": "自然资源局", "scj": "市场监管局",
-         "gaj": "公安局", "mzj": "民政局",
-         "cgj": "城管局", "fgj": "发改局", "gxj": "工信局", "jkz": "江口镇", "gsz": "高沙镇", "zsz": "竹市镇",
-         "sjz": "石江镇", "hqz": "黄桥镇", "smz": "山门镇", "ltz": "醪田镇", "dkz": "洞口镇"}
+CLERK_HEADER = [
+    "序号",
+    "诉求编号",
+    "来源渠道",
+    "受理时间",
+    "网民昵称",
+    "联系方式",
+    "单位名称",
+    "类别",
+    "诉求标题",
+    "具体诉求",
+    "责任单位",
+    "时限",
+    "时限单位",
+    "答复日期",
+    "办结时间",
+    "回访结果",
+    "备注",
+]
+SHORT = {
+    "jyj": "教育局",
+    "wjj": "卫健局",
+    "zjj": "住建局",
+    "jtj": "交通运输局",
+    "rsj": "人社局",
+    "sthj": "生态环境局",
+    "nyj": "农业农村局",
+    "slj": "水利局",
+    "zrj": "自然资源局",
+    "scj": "市场监管局",
+    "gaj": "公安局",
+    "mzj": "民政局",
+    "cgj": "城管局",
+    "fgj": "发改局",
+    "gxj": "工信局",
+    "jkz": "江口镇",
+    "gsz": "高沙镇",
+    "zsz": "竹市镇",
+    "sjz": "石江镇",
+    "hqz": "黄桥镇",
+    "smz": "山门镇",
+    "ltz": "醪田镇",
+    "dkz": "洞口镇",
+}
 
 
 def clerk_workbook(csv_data: bytes) -> bytes:
@@ -71,9 +160,27 @@ def clerk_workbook(csv_data: bytes) -> bytes:
         return datetime.datetime.fromisoformat(text) if text else None
 
     for n, r in enumerate(rows, start=1):
-        sheet.append([n, r[0], "政网", day(r[2]), r[3], int(r[4]) if r[4] else None, r[5] or None, r[6], r[7], r[8],
-                      "、".join(SHORT[c] for c in r[9].split(";")), int(r[10]) if r[10] else None,
-                      "工作日" if r[11] else None, day(r[12]), day(r[13]), r[14] or None, None])
+        sheet.append(
+            [
+                n,
+                r[0],
+                "政网",
+                day(r[2]),
+                r[3],
+                int(r[4]) if r[4] else None,
+                r[5] or None,
+                r[6],
+                r[7],
+                r[8],
+                "、".join(SHORT[c] for c in r[9].split(";")),
+                int(r[10]) if r[10] else None,
+                "工作日" if r[11] else None,
+                day(r[12]),
+                day(r[13]),
+                r[14] or None,
+                None,
+            ]
+        )
     sheet.append([])
     sheet.append(["合计", f"{len(rows)} 件"])
     out = io.BytesIO()
@@ -100,13 +207,25 @@ def generate(rows: int, open_share: float = 0.0, seed: int = 2024) -> bytes:
             replied = closed = None
         departments = rnd.sample(DEPARTMENTS, rnd.choice([1, 1, 1, 2, 2, 3]))
         explicit = rnd.random() < 0.2
-        writer.writerow([
-            f"ZW2024-{i + 1:05d}", "net", f"{received:%Y-%m-%d}", name, phone, "", rnd.choice(CATEGORIES),
-            f"关于第{i + 1}号问题的建议", f"网民反映的第{i + 1}号问题，希望有关部门研究解决。" * 3,
-            ";".join(departments), "15" if explicit else "", "working_day" if explicit else "",
-            f"{replied:%Y-%m-%d}" if replied else "", f"{closed:%Y-%m-%d}" if closed else "",
-            rnd.choice(SATISFACTION) if closed else "",
-        ])
+        writer.writerow(
+            [
+                f"ZW2024-{i + 1:05d}",
+                "net",
+                f"{received:%Y-%m-%d}",
+                name,
+                phone,
+                "",
+                rnd.choice(CATEGORIES),
+                f"关于第{i + 1}号问题的建议",
+                f"网民反映的第{i + 1}号问题，希望有关部门研究解决。" * 3,
+                ";".join(departments),
+                "15" if explicit else "",
+                "working_day" if explicit else "",
+                f"{replied:%Y-%m-%d}" if replied else "",
+                f"{closed:%Y-%m-%d}" if closed else "",
+                rnd.choice(SATISFACTION) if closed else "",
+            ]
+        )
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -186,28 +305,40 @@ def child(path: str, profile: bool) -> None:
     call_command("import_issues", path, stdout=out)
     second = time.perf_counter() - started
     counts = [line for line in out.getvalue().splitlines() if line.startswith("created:")]
-    figures = statistics.summary(statistics.cohort(Issue.objects.all(), channel="net", received_from=FIRST,
-                                                   received_to=LAST), as_of=datetime.date(2024, 12, 31))
+    figures = statistics.summary(
+        statistics.cohort(Issue.objects.all(), channel="net", received_from=FIRST, received_to=LAST),
+        as_of=datetime.date(2024, 12, 31),
+    )
     print(f"  import:    {first:6.2f} s   ({counts[0]})")
     print(f"  re-import: {second:6.2f} s   ({counts[1]})")
-    print(f"  figures:   issues {figures.issues}, requesters {figures.requesters}, replied {figures.replied} "
-          f"(reply rate {figures.reply_rate}%), closed {figures.closed} (closure rate {figures.closure_rate}%), "
-          f"satisfaction rate {figures.satisfaction_rate}%, assignments {figures.assignments}, "
-          f"on time {figures.on_time}, late {figures.late}")
+    print(
+        f"  figures:   issues {figures.issues}, requesters {figures.requesters}, replied {figures.replied} "
+        f"(reply rate {figures.reply_rate}%), closed {figures.closed} (closure rate {figures.closure_rate}%), "
+        f"satisfaction rate {figures.satisfaction_rate}%, assignments {figures.assignments}, "
+        f"on time {figures.on_time}, late {figures.late}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=ROWS, help=f"rows in the ledger (default {ROWS:,})")
-    parser.add_argument("--open-share", type=float, default=0.0,
-                        help="share of rows not yet answered, imported one by one through register_issue and "
-                             "assign_issue (default 0: every request was answered, as reported)")
+    parser.add_argument(
+        "--open-share",
+        type=float,
+        default=0.0,
+        help="share of rows not yet answered, imported one by one through register_issue and "
+        "assign_issue (default 0: every request was answered, as reported)",
+    )
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the first import")
-    parser.add_argument("--clerk", action="store_true",
-                        help="the ledger as a clerk keeps it: .xlsx with a title block, Chinese headers, date "
-                             "cells, mobiles as numbers, short names, extra columns and a 合计 row")
-    parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True,
-                        help="also on SQLite (default yes)")
+    parser.add_argument(
+        "--clerk",
+        action="store_true",
+        help="the ledger as a clerk keeps it: .xlsx with a title block, Chinese headers, date "
+        "cells, mobiles as numbers, short names, extra columns and a 合计 row",
+    )
+    parser.add_argument(
+        "--sqlite", action=argparse.BooleanOptionalAction, default=True, help="also on SQLite (default yes)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -227,8 +358,14 @@ def main() -> None:
             for label, database in targets:
                 print(f"{label}:", flush=True)
                 # As in production: DEBUG off (no query log kept in memory).
-                env = {**os.environ, "DATABASE_URL": database, "VAR_DIR": f"{tmp}/var-{label}", "DEBUG": "0",
-                       "SECRET_KEY": "bench-only-not-a-secret", "LOG_LEVEL": "WARNING"}
+                env = {
+                    **os.environ,
+                    "DATABASE_URL": database,
+                    "VAR_DIR": f"{tmp}/var-{label}",
+                    "DEBUG": "0",
+                    "SECRET_KEY": "bench-only-not-a-secret",
+                    "LOG_LEVEL": "WARNING",
+                }
                 command = [sys.executable, __file__, "--child", str(ledger)] + (["--profile"] if args.profile else [])
                 subprocess.run(command, env=env, check=True)
         finally:

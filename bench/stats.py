@@ -53,8 +53,12 @@ DAYS = 5 * 365 + 1  # five years of receipts, up to TODAY
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--issues", type=int, default=200_000, help="issues to generate (default 200,000; "
-                                                                "assignments are 1.5 times as many)")
+    p.add_argument(
+        "--issues",
+        type=int,
+        default=200_000,
+        help="issues to generate (default 200,000; assignments are 1.5 times as many)",
+    )
     p.add_argument("--runs", type=int, default=5, help="timed runs of each (default 5)")
     p.add_argument("--database", default="zt_bench_stats", help="database to (re)create (default zt_bench_stats)")
     p.add_argument("--reuse", action="store_true", help="keep an existing bench database with its rows")
@@ -77,8 +81,13 @@ def populate(issues: int) -> None:
         load_reference_data()
         leader = get_user_model().objects.create_user("leader", email="leader@county.example")
         leader.groups.add(Group.objects.get(name=GROUP_NAMES[Role.LEADER]))
-    params = {"n": issues, "requesters": max(1, issues // 3), "days": DAYS,
-              "first": TODAY - datetime.timedelta(DAYS - 1), "today": TODAY}
+    params = {
+        "n": issues,
+        "requesters": max(1, issues // 3),
+        "days": DAYS,
+        "first": TODAY - datetime.timedelta(DAYS - 1),
+        "today": TODAY,
+    }
     with connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit = off")
         # Generated rows skip the rollup's dirty-key triggers (migration 0008): the rollup is
@@ -86,11 +95,15 @@ def populate(issues: int) -> None:
         cursor.execute("SET session_replication_role = replica")
         cursor.execute("SELECT setseed(0.20261128)")
         with step(f"{params['requesters']:,} requesters"):
-            cursor.execute("""
+            cursor.execute(
+                """
                 INSERT INTO feedback_requester (kind, name, phone, organization, created_at)
-                SELECT 'person', '群众' || g, '', '', now() FROM generate_series(1, %(requesters)s) AS g""", params)
+                SELECT 'person', '群众' || g, '', '', now() FROM generate_series(1, %(requesters)s) AS g""",
+                params,
+            )
         with step(f"{issues:,} issues"):
-            cursor.execute("""
+            cursor.execute(
+                """
                 WITH cats AS (SELECT array_agg(id ORDER BY id) AS ids FROM feedback_category),
                      req AS (SELECT min(id) AS first FROM feedback_requester)
                 INSERT INTO feedback_issue (ref, channel, nature, category_id, requester_id, title, content,
@@ -99,12 +112,15 @@ def populate(issues: int) -> None:
                        'suggestion', cats.ids[1 + floor(random() * array_length(cats.ids, 1))::int],
                        req.first + (g::bigint * 7919) %% %(requesters)s, '诉求 ' || g, '诉求内容 ' || g,
                        %(first)s::date + floor(random() * %(days)s)::int, '', 'assigned', '', '', now(), now()
-                FROM generate_series(1, %(n)s) AS g, cats, req""", params)
+                FROM generate_series(1, %(n)s) AS g, cats, req""",
+                params,
+            )
         # A lead for every issue, a co-handler for every other one. Due 14 days after assignment
         # (5% extended by 10 days). Replies: 92% of the assignments older than a month, half of
         # the recent ones, within 1–25 days (so some late); the others are open.
         with step(f"{issues + issues // 2:,} assignments"):
-            cursor.execute("""
+            cursor.execute(
+                """
                 WITH depts AS (SELECT array_agg(id ORDER BY kind, sort_order) AS ids FROM feedback_department
                                WHERE kind <> 'office'),
                 pairs AS (
@@ -129,10 +145,13 @@ def populate(issues: int) -> None:
                     created_at)
                 SELECT issue_id, department_id, role, CASE WHEN replied IS NULL THEN 'acknowledged' ELSE 'accepted' END,
                        received_on, 14, 'calendar_day', due, original_due, false, 1, replied, now()
-                FROM shaped""", params)
+                FROM shaped""",
+                params,
+            )
         # Fully replied issues: replied, 80% of them followed up and closed a few days later.
         with step("issue states, follow-ups and closures"):
-            cursor.execute("""
+            cursor.execute(
+                """
                 WITH done AS (SELECT issue_id, max(replied_on) AS last FROM feedback_assignment GROUP BY issue_id
                               HAVING bool_and(replied_on IS NOT NULL)),
                 drawn AS (SELECT done.*, random() AS r, random() AS s FROM done)
@@ -143,7 +162,9 @@ def populate(issues: int) -> None:
                     satisfaction = CASE WHEN d.r >= 0.8 THEN '' WHEN d.s < 0.60 THEN 'satisfied'
                                         WHEN d.s < 0.85 THEN 'basically' WHEN d.s < 0.93 THEN 'dissatisfied'
                                         ELSE 'unreachable' END
-                FROM drawn d WHERE d.issue_id = i.id""", params)
+                FROM drawn d WHERE d.issue_id = i.id""",
+                params,
+            )
         cursor.execute("SET session_replication_role = DEFAULT")
         with step("vacuum analyze"):
             cursor.execute("VACUUM ANALYZE")
@@ -157,24 +178,36 @@ def rebuild_rollup() -> None:
     with step("rollup rebuild (rebuild_stats_rollup)"):
         call_command("rebuild_stats_rollup")
     with connection.cursor() as cursor, step("vacuum analyze of the rollup"):
-        for table in ("statsrollup", "statsmonthrollup", "statsdepartmentrollup", "statsdepartmentmonthrollup",
-                      "statsopendue", "statsmonthrequesters"):
+        for table in (
+            "statsrollup",
+            "statsmonthrollup",
+            "statsdepartmentrollup",
+            "statsdepartmentmonthrollup",
+            "statsopendue",
+            "statsmonthrequesters",
+        ):
             cursor.execute(f"VACUUM ANALYZE feedback_{table}")
-        cursor.execute("SELECT (SELECT count(*) FROM feedback_statsrollup), (SELECT count(*) FROM"
-                       " feedback_statsmonthrollup), (SELECT count(*) FROM feedback_statsdepartmentrollup),"
-                       " (SELECT count(*) FROM feedback_statsdepartmentmonthrollup),"
-                       " (SELECT count(*) FROM feedback_statsopendue)")
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM feedback_statsrollup), (SELECT count(*) FROM"
+            " feedback_statsmonthrollup), (SELECT count(*) FROM feedback_statsdepartmentrollup),"
+            " (SELECT count(*) FROM feedback_statsdepartmentmonthrollup),"
+            " (SELECT count(*) FROM feedback_statsopendue)"
+        )
         day, month, dept_day, dept_month, open_due = cursor.fetchone()
-    print(f"  rollup rows: {day:,} per day, {month:,} per month; per department {dept_day:,} per day, "
-          f"{dept_month:,} per month; {open_due:,} open-assignment due dates")
+    print(
+        f"  rollup rows: {day:,} per day, {month:,} per month; per department {dept_day:,} per day, "
+        f"{dept_month:,} per month; {open_due:,} open-assignment due dates"
+    )
 
 
 # --- the yardstick: hand-written SQL, one statement per endpoint -----------------------------------
 
 
 def cohort_sql(period: dict[str, str], alias: str = "") -> tuple[str, dict[str, object]]:
-    where, params = [f"{alias}received_on BETWEEN %(from)s AND %(to)s"], {"from": period["received_from"],
-                                                                           "to": period["received_to"]}
+    where, params = (
+        [f"{alias}received_on BETWEEN %(from)s AND %(to)s"],
+        {"from": period["received_from"], "to": period["received_to"]},
+    )
     if period.get("channel"):
         where.append(f"{alias}channel = %(channel)s")
         params["channel"] = period["channel"]
@@ -321,11 +354,36 @@ def raw_months(period: dict[str, str], as_of: datetime.date) -> list[dict[str, o
 # before as_of): main() checks it. The whole months come from the month rows, the days at the ends of
 # the period from the daily rows; the open assignments not yet due are taken off the overdue ones.
 
-COUNTS = ("issues", "closed", "followed_up", "rated", "satisfied", "dissatisfied", "unreachable", "rehandled",
-          "assigned_issues", "replied", "assignments", "assignments_replied", "on_time", "late", "overdue_open",
-          "on_time_original", "late_original", "overdue_open_original")
-OWN = ("assignments", "assignments_replied", "on_time", "late", "overdue_open", "on_time_original", "late_original",
-       "overdue_open_original")
+COUNTS = (
+    "issues",
+    "closed",
+    "followed_up",
+    "rated",
+    "satisfied",
+    "dissatisfied",
+    "unreachable",
+    "rehandled",
+    "assigned_issues",
+    "replied",
+    "assignments",
+    "assignments_replied",
+    "on_time",
+    "late",
+    "overdue_open",
+    "on_time_original",
+    "late_original",
+    "overdue_open_original",
+)
+OWN = (
+    "assignments",
+    "assignments_replied",
+    "on_time",
+    "late",
+    "overdue_open",
+    "on_time_original",
+    "late_original",
+    "overdue_open_original",
+)
 
 
 def rollup_params(period: dict[str, str], as_of: datetime.date) -> tuple[str, dict[str, object]]:
@@ -337,12 +395,20 @@ def rollup_params(period: dict[str, str], as_of: datetime.date) -> tuple[str, di
         first = last = datetime.date(9999, 1, 1)
     month_end = (last.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
     channel = "AND channel = %(channel)s" if period.get("channel") else ""
-    return channel, {"from": start, "to": end, "m_first": first, "m_last": last, "m_end": month_end,
-                     "as_of": as_of, "channel": period.get("channel", "")}
+    return channel, {
+        "from": start,
+        "to": end,
+        "m_first": first,
+        "m_last": last,
+        "m_end": month_end,
+        "as_of": as_of,
+        "channel": period.get("channel", ""),
+    }
 
 
-def _rollup_rows(columns: str, day: str, month: str, channel: str, month_key: str = "month",
-                 day_key: str = "received_on") -> str:
+def _rollup_rows(
+    columns: str, day: str, month: str, channel: str, month_key: str = "month", day_key: str = "received_on"
+) -> str:
     return f"""
         SELECT {month_key} AS m, {columns} FROM {month} WHERE month BETWEEN %(m_first)s AND %(m_last)s {channel}
         UNION ALL
@@ -355,9 +421,14 @@ NOT_YET_DUE = """SUM(assignments) AS n, SUM(assignments) FILTER (WHERE original_
 
 
 def _minus_not_yet_due(alias: str) -> str:
-    return ", ".join(f"{alias}.{c} - COALESCE(o.n, 0) AS {c}" if c == "overdue_open" else
-                     f"{alias}.{c} - COALESCE(o.n_original, 0) AS {c}" if c == "overdue_open_original" else
-                     f"{alias}.{c}" for c in COUNTS)
+    return ", ".join(
+        f"{alias}.{c} - COALESCE(o.n, 0) AS {c}"
+        if c == "overdue_open"
+        else f"{alias}.{c} - COALESCE(o.n_original, 0) AS {c}"
+        if c == "overdue_open_original"
+        else f"{alias}.{c}"
+        for c in COUNTS
+    )
 
 
 def raw_summary_rollup(period: dict[str, str], as_of: datetime.date) -> dict[str, int]:
@@ -385,8 +456,11 @@ def raw_departments_rollup(period: dict[str, str], as_of: datetime.date) -> list
     channel, params = rollup_params(period, as_of)
     own = ", ".join(f"own_{c}" for c in OWN)
     sql = f"""
-        WITH r AS ({_rollup_rows(f"department_id, {own}", "feedback_statsdepartmentrollup",
-                                 "feedback_statsdepartmentmonthrollup", channel)}),
+        WITH r AS ({
+        _rollup_rows(
+            f"department_id, {own}", "feedback_statsdepartmentrollup", "feedback_statsdepartmentmonthrollup", channel
+        )
+    }),
         a AS (SELECT department_id, {", ".join(f"SUM(own_{c}) AS {c}" for c in OWN)} FROM r GROUP BY department_id),
         o AS (SELECT department_id, {NOT_YET_DUE} {channel} GROUP BY department_id)
         SELECT d.code AS department, d.name, d.kind, a.assignments, a.assignments_replied AS replied, a.on_time,
@@ -408,8 +482,9 @@ def raw_months_rollup(period: dict[str, str], as_of: datetime.date) -> list[dict
     params.update(cohort_params)
     month = "date_trunc('month', received_on)::date"
     sql = f"""
-        WITH r AS ({_rollup_rows(", ".join(COUNTS), "feedback_statsrollup", "feedback_statsmonthrollup", channel,
-                                 day_key=month)}),
+        WITH r AS ({
+        _rollup_rows(", ".join(COUNTS), "feedback_statsrollup", "feedback_statsmonthrollup", channel, day_key=month)
+    }),
         im AS (SELECT m, {", ".join(f"SUM({c}) AS {c}" for c in COUNTS)} FROM r GROUP BY m),
         o AS (SELECT {month} AS m, {NOT_YET_DUE} {channel} GROUP BY 1),
         q AS (SELECT month AS m, requesters FROM feedback_statsmonthrequesters
@@ -444,8 +519,12 @@ def check_same(endpoint: str, api: object, raw: object) -> None:
         pairs = list(zip(api, raw, strict=True))
     for a, r in pairs:
         for key, value in r.items():
-            if key in a and key not in ("kind", "name") and not isinstance(a[key], float | type(None)) \
-                    and a[key] != (int(value) if isinstance(value, int | float) else value):
+            if (
+                key in a
+                and key not in ("kind", "name")
+                and not isinstance(a[key], float | type(None))
+                and a[key] != (int(value) if isinstance(value, int | float) else value)
+            ):
                 raise AssertionError(f"{endpoint}: {key} is {a[key]} from the API, {value} from SQL")
 
 
@@ -456,9 +535,12 @@ def explain(period: dict[str, str], as_of: datetime.date) -> None:
     from feedback.figures import statistics
     from feedback.models import Issue
 
-    issues = statistics.cohort(Issue.objects.all(), channel=period.get("channel", ""),
-                               received_from=datetime.date.fromisoformat(period["received_from"]),
-                               received_to=datetime.date.fromisoformat(period["received_to"]))
+    issues = statistics.cohort(
+        Issue.objects.all(),
+        channel=period.get("channel", ""),
+        received_from=datetime.date.fromisoformat(period["received_from"]),
+        received_to=datetime.date.fromisoformat(period["received_to"]),
+    )
     with CaptureQueriesContext(connection) as ctx:
         statistics.summary(issues, as_of=as_of)
     for query in ctx.captured_queries:
@@ -485,8 +567,10 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT (SELECT count(*) FROM feedback_issue), (SELECT count(*) FROM feedback_assignment)")
         n_issues, n_assignments = cursor.fetchone()
-    print(f"{n_issues:,} issues, {n_assignments:,} assignments, received "
-          f"{TODAY - datetime.timedelta(DAYS - 1)} … {TODAY}\n")
+    print(
+        f"{n_issues:,} issues, {n_assignments:,} assignments, received "
+        f"{TODAY - datetime.timedelta(DAYS - 1)} … {TODAY}\n"
+    )
 
     client = Client()
     client.force_login(get_user_model().objects.get(username="leader"))
@@ -497,9 +581,11 @@ def main() -> None:
         "one quarter, 政网": {"received_from": "2026-07-01", "received_to": "2026-09-30", "channel": "net"},
     }
     # Each endpoint's hand-written candidates; the fastest in this run is the yardstick.
-    endpoints = {"summary": (raw_summary, raw_summary_distinct, raw_summary_rollup),
-                 "departments": (raw_departments, raw_departments_rollup),
-                 "months": (raw_months, raw_months_distinct, raw_months_rollup)}
+    endpoints = {
+        "summary": (raw_summary, raw_summary_distinct, raw_summary_rollup),
+        "departments": (raw_departments, raw_departments_rollup),
+        "months": (raw_months, raw_months_distinct, raw_months_rollup),
+    }
     results: list[tuple[str, str, float, float, float, float]] = []
     empty = urlencode({"received_from": "2001-01-01", "received_to": "2001-01-01", "as_of": str(TODAY)})
     from feedback.figures import rollup
@@ -508,9 +594,11 @@ def main() -> None:
 
     functions = {"summary": figures.summary, "departments": figures.by_department, "months": figures.by_month}
     for label, period in periods.items():
-        window = {"channel": period.get("channel", ""),
-                  "received_from": datetime.date.fromisoformat(period["received_from"]),
-                  "received_to": datetime.date.fromisoformat(period["received_to"])}
+        window = {
+            "channel": period.get("channel", ""),
+            "received_from": datetime.date.fromisoformat(period["received_from"]),
+            "received_to": datetime.date.fromisoformat(period["received_to"]),
+        }
         live = rollup.live_keys(rollup.Cohort(**window), as_of)
         if live:  # the hand-written rollup SQL assumes none (the endpoint computes them live)
             sys.exit(f"{label}: {len(live)} keys are read live at {as_of}; the rollup SQL would be wrong")
@@ -530,11 +618,13 @@ def main() -> None:
                 assert response.status_code == 200, response.content[:500]
                 api_times.append(seconds)
                 seconds, nothing = timed(lambda e=endpoint: client.get(f"/api/v1/stats/{e}/?{empty}"))
-                assert nothing.status_code == 200 and (json.loads(nothing.content) in ([], {})
-                                                       or json.loads(nothing.content)["issues"] == 0)
+                assert nothing.status_code == 200 and (
+                    json.loads(nothing.content) in ([], {}) or json.loads(nothing.content)["issues"] == 0
+                )
                 fixed_times.append(seconds)
-                seconds, _rows = timed(lambda f=function, w=window: f(figures.cohort(Issue.objects.all(), **w),
-                                                                      as_of=as_of))
+                seconds, _rows = timed(
+                    lambda f=function, w=window: f(figures.cohort(Issue.objects.all(), **w), as_of=as_of)
+                )
                 function_times.append(seconds)
                 for raw in candidates:
                     seconds, rows = timed(lambda r=raw, p=period: r(p, as_of))
@@ -546,25 +636,37 @@ def main() -> None:
             if len(candidates) > 1:
                 print("  " + ", ".join(f"{name} {statistics.median(t) * 1000:.1f} ms" for name, t in sql_times.items()))
             results.append((label, endpoint, api, fixed, function_time, sql))
-            print(f"{label:18} {endpoint:12} endpoint {api * 1000:8.1f} ms   empty period {fixed * 1000:5.1f} ms"
-                  f"   statistics.py {function_time * 1000:8.1f} ms   SQL {sql * 1000:8.1f} ms"
-                  f"   ratio {api / sql:4.2f}", flush=True)
+            print(
+                f"{label:18} {endpoint:12} endpoint {api * 1000:8.1f} ms   empty period {fixed * 1000:5.1f} ms"
+                f"   statistics.py {function_time * 1000:8.1f} ms   SQL {sql * 1000:8.1f} ms"
+                f"   ratio {api / sql:4.2f}",
+                flush=True,
+            )
 
     refused = []
     for _ in range(20):  # the floor of any authenticated request here: session, user, DRF, a 400 in JSON
         seconds, response = timed(lambda: client.get("/api/v1/stats/summary/?channel=unknown"))
         assert response.status_code == 400
         refused.append(seconds)
-    print(f"\nan authenticated request refused at parameter validation (session, user, 400 in JSON): "
-          f"{statistics.median(refused) * 1000:.1f} ms (median of 20)")
-    print(f"medians of {args.runs} runs, {n_issues:,} issues / {n_assignments:,} assignments, as_of {as_of} "
-          "(endpoint = Django test client, leader, JSON; empty = the same endpoint for a period with no issue; "
-          "function = feedback.figures.statistics alone; SQL = the fastest hand-written statement):")
-    print(f"  {'period':18} {'endpoint':12} {'endpoint ms':>12} {'empty ms':>9} {'function ms':>12} {'SQL ms':>9}"
-          f" {'ratio':>6} {'net ratio':>10} {'function/SQL':>13}")
+    print(
+        f"\nan authenticated request refused at parameter validation (session, user, 400 in JSON): "
+        f"{statistics.median(refused) * 1000:.1f} ms (median of 20)"
+    )
+    print(
+        f"medians of {args.runs} runs, {n_issues:,} issues / {n_assignments:,} assignments, as_of {as_of} "
+        "(endpoint = Django test client, leader, JSON; empty = the same endpoint for a period with no issue; "
+        "function = feedback.figures.statistics alone; SQL = the fastest hand-written statement):"
+    )
+    print(
+        f"  {'period':18} {'endpoint':12} {'endpoint ms':>12} {'empty ms':>9} {'function ms':>12} {'SQL ms':>9}"
+        f" {'ratio':>6} {'net ratio':>10} {'function/SQL':>13}"
+    )
     for label, endpoint, api, fixed, function_time, sql in results:
-        print(f"  {label:18} {endpoint:12} {api * 1000:12.1f} {fixed * 1000:9.1f} {function_time * 1000:12.1f}"
-              f" {sql * 1000:9.1f} {api / sql:6.2f} {(api - fixed) / sql:10.2f} {function_time / sql:13.2f}")
+        print(
+            f"  {label:18} {endpoint:12} {api * 1000:12.1f} {fixed * 1000:9.1f} {function_time * 1000:12.1f}"
+            f" {sql * 1000:9.1f} {api / sql:6.2f} {(api - fixed) / sql:10.2f} {function_time / sql:13.2f}"
+        )
+
 
 if __name__ == "__main__":
     main()

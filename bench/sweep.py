@@ -83,28 +83,40 @@ def populate(rows: int, due_share: float) -> int:
         requester = Requester.objects.create(name="山村支教亮亮老师")
         category = Category.objects.filter(parent__isnull=False).first() or Category.objects.first()
     due = round(rows * due_share)
-    params = {"n": rows, "due": due, "category": category.pk, "requester": requester.pk, "now": NOW,
-              "due_assigned": DUE_ASSIGNED, "due_date": DUE_DATE, "overdue_at": OVERDUE_AT}
+    params = {
+        "n": rows,
+        "due": due,
+        "category": category.pk,
+        "requester": requester.pk,
+        "now": NOW,
+        "due_assigned": DUE_ASSIGNED,
+        "due_date": DUE_DATE,
+        "overdue_at": OVERDUE_AT,
+    }
     with connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit = off")
         # Generation only: no row triggers (the statistics rollup's dirty-key marks would cost one
         # upsert per generated row; the rollup plays no part in the sweep). The timed runs keep them.
         cursor.execute("SET session_replication_role = replica")
         with step(f"{rows:,} issues"):
-            cursor.execute("""
+            cursor.execute(
+                """
                 INSERT INTO feedback_issue (ref, channel, nature, category_id, requester_id, title, content,
                     received_on, onsite_answer, status, satisfaction, follow_up_comment, created_at, updated_at)
                 SELECT 'B' || lpad(g::text, 7, '0'), (ARRAY['net', 'enterprise', 'citizen'])[1 + g %% 3],
                        'suggestion', %(category)s, %(requester)s, '诉求 ' || g, '诉求内容 ' || g,
                        CASE WHEN g <= %(due)s THEN %(due_assigned)s ELSE DATE '2026-11-02' + (g %% 14) END,
                        '', 'assigned', '', '', %(now)s, %(now)s
-                FROM generate_series(1, %(n)s) AS g""", params)
+                FROM generate_series(1, %(n)s) AS g""",
+                params,
+            )
         # Rows 1..due were assigned on Friday 11-13 with one working day: due Monday 11-16, their
         # overdue step came at 11-17 00:00 and is the only one due. The others are due at least
         # three weeks after they were received, every step ahead; half of them already had their
         # 50% reminder (taken and announced), the other half wait for it within the next weeks.
         with step(f"{rows:,} assignments ({due:,} due)"):
-            cursor.execute("""
+            cursor.execute(
+                """
                 WITH depts AS (SELECT array_agg(id ORDER BY id) AS ids FROM feedback_department
                                WHERE kind <> 'office')
                 INSERT INTO feedback_assignment (issue_id, department_id, role, status, assigned_on,
@@ -117,9 +129,12 @@ def populate(rows: int, due_share: float) -> int:
                        CASE WHEN n <= %(due)s THEN %(due_date)s ELSE i.received_on + 21 END,
                        false, 1, %(now)s
                 FROM (SELECT id, received_on, row_number() OVER (ORDER BY id) AS n FROM feedback_issue) AS i,
-                     depts""", params)
+                     depts""",
+                params,
+            )
         with step("their ladders as deadline steps"):
-            cursor.execute("""
+            cursor.execute(
+                """
                 INSERT INTO feedback_deadlinestep (assignment_id, step, deadline_version, due_date, scheduled_for,
                                                    taken_at, announced_at)
                 SELECT a.id, s.step, 1, a.due_date, s.at,
@@ -134,7 +149,9 @@ def populate(rows: int, due_share: float) -> int:
                     ('supervise', (a.due_date + 8)::timestamp AT TIME ZONE 'Asia/Shanghai' + interval '9 hours'),
                     ('bulletin', (date_trunc('month', a.due_date + 8) + interval '1 month')::timestamp
                                  AT TIME ZONE 'Asia/Shanghai')) AS s(step, at)
-                WHERE a.deadline_amount <> 1 OR s.step <> 'remind_50'""", params)
+                WHERE a.deadline_amount <> 1 OR s.step <> 'remind_50'""",
+                params,
+            )
         cursor.execute("SET session_replication_role = DEFAULT")
         with step("vacuum analyze"):
             cursor.execute("VACUUM ANALYZE")
@@ -158,8 +175,10 @@ def timed(action) -> tuple[float, object]:
 
 
 # The yardstick: mark every open assignment whose due date has passed, in one statement.
-MARK_ALL = ("UPDATE feedback_assignment SET overdue_at = %s WHERE status IN ('pending', 'acknowledged', 'submitted', "
-            "'returned') AND due_date < %s AND overdue_at IS NULL")
+MARK_ALL = (
+    "UPDATE feedback_assignment SET overdue_at = %s WHERE status IN ('pending', 'acknowledged', 'submitted', "
+    "'returned') AND due_date < %s AND overdue_at IS NULL"
+)
 
 
 def set_based_update() -> int:
@@ -177,11 +196,12 @@ def reset() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE feedback_historyentry, feedback_notification")
-        cursor.execute("UPDATE feedback_deadlinestep SET taken_at = NULL, announced_at = NULL "
-                       "WHERE step = 'overdue' AND taken_at IS NOT NULL")
+        cursor.execute(
+            "UPDATE feedback_deadlinestep SET taken_at = NULL, announced_at = NULL "
+            "WHERE step = 'overdue' AND taken_at IS NOT NULL"
+        )
         cursor.execute("UPDATE feedback_assignment SET overdue_at = NULL WHERE overdue_at IS NOT NULL")
-        for table in ("feedback_assignment", "feedback_deadlinestep", "feedback_historyentry",
-                      "feedback_notification"):
+        for table in ("feedback_assignment", "feedback_deadlinestep", "feedback_historyentry", "feedback_notification"):
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
@@ -204,14 +224,19 @@ def main() -> None:
         print("reusing the existing rows")
     reset()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM feedback_deadlinestep WHERE taken_at IS NULL AND scheduled_for <= %s",
-                       [NOW])
+        cursor.execute(
+            "SELECT count(*) FROM feedback_deadlinestep WHERE taken_at IS NULL AND scheduled_for <= %s", [NOW]
+        )
         due = cursor.fetchone()[0]
-        cursor.execute("SELECT (SELECT count(*) FROM feedback_assignment), count(*), count(*) - count(taken_at) "
-                       "FROM feedback_deadlinestep")
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM feedback_assignment), count(*), count(*) - count(taken_at) "
+            "FROM feedback_deadlinestep"
+        )
         total, steps, pending = cursor.fetchone()
-    print(f"{total:,} open assignments; {steps:,} deadline steps, {pending:,} pending; "
-          f"{due:,} due at {NOW:%Y-%m-%d %H:%M %Z}\n")
+    print(
+        f"{total:,} open assignments; {steps:,} deadline steps, {pending:,} pending; "
+        f"{due:,} due at {NOW:%Y-%m-%d %H:%M %Z}\n"
+    )
 
     print("query plan of the sweep's select (first batch):")
     plan = explain(*due_steps_sql(NOW, args.batch))
@@ -238,14 +263,19 @@ def main() -> None:
         assert count == due, count
         updates.append(seconds)
         reset()
-        print(f"run {run}: take {takes[-1]:7.3f} s   announce {announces[-1]:7.3f} s   "
-              f"single UPDATE {updates[-1]:7.3f} s", flush=True)
+        print(
+            f"run {run}: take {takes[-1]:7.3f} s   announce {announces[-1]:7.3f} s   "
+            f"single UPDATE {updates[-1]:7.3f} s",
+            flush=True,
+        )
 
     take, announce, update = (statistics.median(x) for x in (takes, announces, updates))
     print(f"\nmedian of {args.runs} runs, {due:,} due steps among {steps:,} (batches of {args.batch:,}):")
     print(f"  sweep, take pass (mark)           {take:7.3f} s  ({due / take:,.0f} rows/s)")
-    print(f"  sweep, announce pass              {announce:7.3f} s  ({due / announce:,.0f} steps/s: history and "
-          "two notifications each)")
+    print(
+        f"  sweep, announce pass              {announce:7.3f} s  ({due / announce:,.0f} steps/s: history and "
+        "two notifications each)"
+    )
     print(f"  single set-based UPDATE           {update:7.3f} s")
     print(f"  ratio take / UPDATE               {take / update:7.1f}x  (target ≤ 3x)")
     print(f"  ratio whole sweep / UPDATE        {(take + announce) / update:7.1f}x")

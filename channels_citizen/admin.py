@@ -44,8 +44,16 @@ class NoMeetingWeekAdmin(admin.ModelAdmin):
     list_display = ["month", "starts_on", "ends_on", "confirmed", "provisional"]
     list_filter = ["confirmed", "provisional"]
     # Dates move only through services.confirm_week (within the month, around recorded visits).
-    readonly_fields = ["month", "starts_on", "ends_on", "confirmed", "confirmed_by", "confirmed_at", "provisional",
-                       "case_of_week"]
+    readonly_fields = [
+        "month",
+        "starts_on",
+        "ends_on",
+        "confirmed",
+        "confirmed_by",
+        "confirmed_at",
+        "provisional",
+        "case_of_week",
+    ]
     inlines = [RosterInline]
     actions = ["confirm_weeks"]
 
@@ -94,10 +102,31 @@ class VisitAdmin(admin.ModelAdmin):
     list_display = ["held_on", "kind", "township", "village", "leader", "lawyer_present"]
     list_filter = ["kind", "township"]
     list_select_related = ["township", "village", "village__township", "leader"]
-    fields = ["week", "kind", "township", "village", "held_on", "leader", "lawyer_present", "lawyer_name",
-              "cases", "created_by", "notes"]
-    readonly_fields = ["week", "kind", "township", "village", "held_on", "leader", "lawyer_present", "lawyer_name",
-                       "cases", "created_by"]
+    fields = [
+        "week",
+        "kind",
+        "township",
+        "village",
+        "held_on",
+        "leader",
+        "lawyer_present",
+        "lawyer_name",
+        "cases",
+        "created_by",
+        "notes",
+    ]
+    readonly_fields = [
+        "week",
+        "kind",
+        "township",
+        "village",
+        "held_on",
+        "leader",
+        "lawyer_present",
+        "lawyer_name",
+        "cases",
+        "created_by",
+    ]
     inlines = [CourtyardInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -110,8 +139,17 @@ class VisitAdmin(admin.ModelAdmin):
 @admin.register(CitizenIntake)
 class CitizenIntakeAdmin(admin.ModelAdmin):
     list_display = ["issue", "week", "visit", "township", "village"]
-    list_select_related = ["issue", "week", "visit", "visit__township", "visit__village", "visit__village__township",
-                           "township", "village", "village__township"]
+    list_select_related = [
+        "issue",
+        "week",
+        "visit",
+        "visit__township",
+        "visit__village",
+        "visit__village__township",
+        "township",
+        "village",
+        "village__township",
+    ]
     readonly_fields = ["issue", "week", "visit", "township", "village"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -16,8 +16,16 @@ class ChannelsCitizenConfig(AppConfig):
         from .demo import seed_demo_sessions
         from .sessions import week_attendance, week_sessions
 
-        register(ChannelPlugin(Channel.CITIZEN, "无会周", "channels_citizen:home", seed_demo_sessions,
-                               sessions=week_sessions, attendance=week_attendance,
-                               report_figures=report_figures.report_figures,
-                               report_items=report_figures.report_items,
-                               calendar_changed=services.calendar_changed))
+        register(
+            ChannelPlugin(
+                Channel.CITIZEN,
+                "无会周",
+                "channels_citizen:home",
+                seed_demo_sessions,
+                sessions=week_sessions,
+                attendance=week_attendance,
+                report_figures=report_figures.report_figures,
+                report_items=report_figures.report_items,
+                calendar_changed=services.calendar_changed,
+            )
+        )

@@ -93,8 +93,11 @@ def _seed_villages() -> None:
 def _towns(index: int) -> list[Department]:
     """Two townships a week, in turn."""
     codes = list(VILLAGES)
-    return list(Department.objects.filter(code__in=[codes[(2 * index) % 8], codes[(2 * index + 1) % 8]])
-                .order_by("sort_order", "code"))
+    return list(
+        Department.objects.filter(code__in=[codes[(2 * index) % 8], codes[(2 * index + 1) % 8]]).order_by(
+            "sort_order", "code"
+        )
+    )
 
 
 def _seed_roster(week: NoMeetingWeek, index: int, leader: object, office: object) -> None:
@@ -113,23 +116,46 @@ def _seed_visits(week: NoMeetingWeek, leader: object, office: object) -> None:
     reception_town, village_town = towns[0], towns[-1]
     days = sorted({week.starts_on, min(week.starts_on + datetime.timedelta(days=2), week.ends_on)})
     reception = services.record_visit(
-        actor=office, week=week, kind=Visit.Kind.RECEPTION, township=reception_town, held_on=days[0], leader=leader,
-        notes=f"县领导带随行部门负责人在{reception_town.name}集中接访，群众逐一登记诉求，部门现场答复政策问题。")
+        actor=office,
+        week=week,
+        kind=Visit.Kind.RECEPTION,
+        township=reception_town,
+        held_on=days[0],
+        leader=leader,
+        notes=f"县领导带随行部门负责人在{reception_town.name}集中接访，群众逐一登记诉求，部门现场答复政策问题。",
+    )
     _seed_requests(reception, office, REQUESTS[:2])
     # The village visit brings down open cases raised at earlier weeks' visits (带案下访).
-    cases = list(Issue.objects.filter(channel="citizen", citizen_intake__visit__held_on__lt=week.starts_on)
-                 .exclude(status=Issue.Status.CLOSED).exclude(accused_department__isnull=False)
-                 .order_by("-received_on", "-id")[:2])
+    cases = list(
+        Issue.objects.filter(channel="citizen", citizen_intake__visit__held_on__lt=week.starts_on)
+        .exclude(status=Issue.Status.CLOSED)
+        .exclude(accused_department__isnull=False)
+        .order_by("-received_on", "-id")[:2]
+    )
     village = Village.objects.filter(township=village_town, active=True).order_by("name").first()
     if village is None:
         return
     visit = services.record_visit(
-        actor=office, week=week, kind=Visit.Kind.VILLAGE, township=village_town, village=village, held_on=days[-1],
-        leader=leader, cases=cases, lawyer_present=True, lawyer_name="刘律师（县法律援助中心）",
+        actor=office,
+        week=week,
+        kind=Visit.Kind.VILLAGE,
+        township=village_town,
+        village=village,
+        held_on=days[-1],
+        leader=leader,
+        cases=cases,
+        lawyer_present=True,
+        lawyer_name="刘律师（县法律援助中心）",
         notes=f"背包式下访：县领导带律师进{village.name}，入户了解情况，现场召开院落会议。",
-        meetings=[services.MeetingData(attendance=36, place=f"{village.name}村部院坝",
-                                       outcome="讲解征收补偿政策，群众代表与镇村干部达成分步解决方案。")],
-        case_of_week=cases[0] if cases else None)
+        meetings=[
+            services.MeetingData(
+                attendance=36,
+                place=f"{village.name}村部院坝",
+                outcome="讲解征收补偿政策，群众代表与镇村干部达成分步解决方案。",
+            )
+        ],
+        case_of_week=cases[0] if cases else None,
+    )
     issues = _seed_requests(visit, office, REQUESTS[2:])
     if not cases and issues:
         services.set_case_of_week(actor=office, week=week, issue=issues[-1])
@@ -140,11 +166,16 @@ def _seed_requests(visit: Visit, office: object, rows: list[tuple[str, int, str,
     requests = []
     for name, village_index, category, nature, lead, accused, content in rows:
         lead_code = visit.township.code if lead == "{town}" else lead
-        requests.append(services.VisitRequest(
-            requester_name=name, requester_phone=f"139{visit.pk:04d}{len(requests):04d}",
-            village=villages[village_index % len(villages)] if villages else None,
-            category=Category.objects.get(code=category), nature=nature,
-            lead=Department.objects.get(code=lead_code),
-            accused_department=Department.objects.get(code=accused) if accused else None,
-            content=content))
+        requests.append(
+            services.VisitRequest(
+                requester_name=name,
+                requester_phone=f"139{visit.pk:04d}{len(requests):04d}",
+                village=villages[village_index % len(villages)] if villages else None,
+                category=Category.objects.get(code=category),
+                nature=nature,
+                lead=Department.objects.get(code=lead_code),
+                accused_department=Department.objects.get(code=accused) if accused else None,
+                content=content,
+            )
+        )
     return services.record_visit_requests(actor=office, visit=visit, rows=requests)

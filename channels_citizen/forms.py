@@ -21,9 +21,12 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class WeekPlanForm(forms.Form):
-    month = forms.DateField(label="月份", input_formats=["%Y-%m", "%Y-%m-%d"],
-                            widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
-                            help_text="按该月最后五个工作日生成，之后可确认或调整")
+    month = forms.DateField(
+        label="月份",
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        help_text="按该月最后五个工作日生成，之后可确认或调整",
+    )
 
 
 class WeekConfirmForm(forms.Form):
@@ -36,8 +39,12 @@ class WeekConfirmForm(forms.Form):
 
 def leaders_queryset() -> QuerySet[Any]:
     # Inactive leaders stay selectable so that the service refuses them with its reason.
-    return (get_user_model().objects.filter(groups__name=GROUP_NAMES[Role.LEADER])
-            .order_by("-is_active", "username").distinct())
+    return (
+        get_user_model()
+        .objects.filter(groups__name=GROUP_NAMES[Role.LEADER])
+        .order_by("-is_active", "username")
+        .distinct()
+    )
 
 
 def townships() -> QuerySet[Department]:
@@ -45,8 +52,11 @@ def townships() -> QuerySet[Department]:
 
 
 def companions() -> QuerySet[Department]:
-    return Department.objects.filter(active=True).exclude(kind=Department.Kind.OFFICE).order_by("kind", "sort_order",
-                                                                                                "code")
+    return (
+        Department.objects.filter(active=True)
+        .exclude(kind=Department.Kind.OFFICE)
+        .order_by("kind", "sort_order", "code")
+    )
 
 
 def leader_label(user: Any) -> str:
@@ -71,8 +81,9 @@ class VillageChoiceField(forms.ModelChoiceField):
 class RosterForm(forms.Form):
     leader = LeaderChoiceField(label="县领导", queryset=None, empty_label="请选择")
     township = forms.ModelChoiceField(label="联系乡镇", queryset=None, empty_label="请选择")
-    departments = forms.ModelMultipleChoiceField(label="随行部门", queryset=None, required=False,
-                                                 widget=forms.CheckboxSelectMultiple)
+    departments = forms.ModelMultipleChoiceField(
+        label="随行部门", queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -107,8 +118,9 @@ class IssueRefsField(forms.CharField):
 
 
 class CaseOfWeekForm(forms.Form):
-    ref = IssueRefsField(label="一周一案（诉求编号）", required=False, many=False, max_length=40,
-                         help_text="留空则取消本周的一周一案")
+    ref = IssueRefsField(
+        label="一周一案（诉求编号）", required=False, many=False, max_length=40, help_text="留空则取消本周的一周一案"
+    )
 
     def __init__(self, *args: Any, issues: QuerySet[Issue], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -119,25 +131,44 @@ class CaseOfWeekForm(forms.Form):
 
 
 class VisitForm(forms.Form):
-    kind = forms.ChoiceField(label="形式", choices=Visit.Kind.choices, widget=forms.RadioSelect,
-                             initial=Visit.Kind.RECEPTION)
+    kind = forms.ChoiceField(
+        label="形式", choices=Visit.Kind.choices, widget=forms.RadioSelect, initial=Visit.Kind.RECEPTION
+    )
     township = forms.ModelChoiceField(label="乡镇", queryset=None, empty_label="请选择")
-    village = VillageChoiceField(label="村", queryset=None, required=False, empty_label="（乡镇集中接访不选）",
-                                 help_text="进村走访时必选，须属于所选乡镇")
+    village = VillageChoiceField(
+        label="村",
+        queryset=None,
+        required=False,
+        empty_label="（乡镇集中接访不选）",
+        help_text="进村走访时必选，须属于所选乡镇",
+    )
     held_on = forms.DateField(label="接访日期", widget=DATE_WIDGET, help_text="须在本月无会周内")
     leader = LeaderChoiceField(label="带队县领导", queryset=None, required=False, empty_label="（未记录）")
     lawyer_present = forms.BooleanField(label="律师参与", required=False)
     lawyer_name = forms.CharField(label="律师姓名", max_length=64, required=False)
-    cases = IssueRefsField(label="带案下访（诉求编号）", required=False, max_length=2000,
-                           widget=forms.Textarea(attrs={"rows": 2}),
-                           help_text="已登记的政民诉求编号，多个用“；”或空格分隔")
-    case_of_week = IssueRefsField(label="一周一案（诉求编号）", required=False, many=False, max_length=40,
-                                  help_text="选填；填写后设为本无会周的一周一案")
+    cases = IssueRefsField(
+        label="带案下访（诉求编号）",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="已登记的政民诉求编号，多个用“；”或空格分隔",
+    )
+    case_of_week = IssueRefsField(
+        label="一周一案（诉求编号）",
+        required=False,
+        many=False,
+        max_length=40,
+        help_text="选填；填写后设为本无会周的一周一案",
+    )
     notes = forms.CharField(label="接访情况", required=False, widget=forms.Textarea(attrs={"rows": 4}))
     meeting_place = forms.CharField(label="院落会议地点", max_length=100, required=False)
     meeting_attendance = forms.IntegerField(label="院落会议参会人数", required=False, min_value=0)
-    meeting_outcome = forms.CharField(label="院落会议结果", required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                                      help_text="召开了院落会议时填写；更多会议可在接访详情页补充")
+    meeting_outcome = forms.CharField(
+        label="院落会议结果",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="召开了院落会议时填写；更多会议可在接访详情页补充",
+    )
 
     MEETING_FIELDS = ("meeting_place", "meeting_attendance", "meeting_outcome")
 
@@ -154,8 +185,12 @@ class VisitForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if "meeting_outcome" in self.fields and any(data.get(n) not in (None, "") for n in self.MEETING_FIELDS) \
-                and data.get("meeting_attendance") is None and "meeting_attendance" not in self.errors:
+        if (
+            "meeting_outcome" in self.fields
+            and any(data.get(n) not in (None, "") for n in self.MEETING_FIELDS)
+            and data.get("meeting_attendance") is None
+            and "meeting_attendance" not in self.errors
+        ):
             self.add_error("meeting_attendance", "召开院落会议时请填写参会人数。")
         return data
 
@@ -199,9 +234,12 @@ class IntakeOptions:
         villages = Village.objects.filter(active=True).select_related("township")
         if township is not None:  # only the visit's township: its villages, named alone, fit the cell
             villages = villages.filter(township=township).order_by("name")
-        return cls(villages=list(villages),
-                   categories=list(Category.objects.filter(active=True).select_related("parent")),
-                   departments=list(companions()), township=township)
+        return cls(
+            villages=list(villages),
+            categories=list(Category.objects.filter(active=True).select_related("parent")),
+            departments=list(companions()),
+            township=township,
+        )
 
     township: Department | None = None
 
@@ -212,8 +250,14 @@ class IntakeOptions:
 class ObjectChoiceField(forms.ChoiceField):
     """A select over objects read beforehand; cleans to the object (or None)."""
 
-    def __init__(self, *, objects: Iterable[Any] = (), label_of: Callable[[Any], str] = str,
-                 empty_label: str = "—", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        objects: Iterable[Any] = (),
+        label_of: Callable[[Any], str] = str,
+        empty_label: str = "—",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.set_objects(objects, label_of, empty_label)
 
@@ -276,5 +320,6 @@ class BaseVisitRequestFormSet(BaseBatchFormSet):
     empty_message = "请至少填写一行诉求。"
 
 
-VisitRequestFormSet = forms.formset_factory(VisitRequestForm, formset=BaseVisitRequestFormSet, extra=8,
-                                            max_num=100, validate_max=True)
+VisitRequestFormSet = forms.formset_factory(
+    VisitRequestForm, formset=BaseVisitRequestFormSet, extra=8, max_num=100, validate_max=True
+)

@@ -10,8 +10,13 @@ from feedback.models import Department, Issue
 class Village(models.Model):
     """A village (行政村) under a township; villages are retired, never deleted."""
 
-    township = models.ForeignKey(Department, verbose_name="所属乡镇", on_delete=models.PROTECT,
-                                 related_name="villages", limit_choices_to={"kind": Department.Kind.TOWNSHIP})
+    township = models.ForeignKey(
+        Department,
+        verbose_name="所属乡镇",
+        on_delete=models.PROTECT,
+        related_name="villages",
+        limit_choices_to={"kind": Department.Kind.TOWNSHIP},
+    )
     name = models.CharField("村名", max_length=64)
     active = models.BooleanField("启用", default=True)
 
@@ -32,14 +37,20 @@ class NoMeetingWeek(models.Model):
     ends_on = models.DateField("结束日期")
     confirmed = models.BooleanField("已确认", default=False)
     # The default was computed Monday–Friday because the month's year has no calendar data yet.
-    provisional = models.BooleanField("日期暂定", default=False,
-                                      help_text="该年份尚未载入工作日历，按周一至周五暂算")
-    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="确认人", null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="+")
+    provisional = models.BooleanField("日期暂定", default=False, help_text="该年份尚未载入工作日历，按周一至周五暂算")
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="确认人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     confirmed_at = models.DateTimeField("确认时间", null=True, blank=True)
     # 一周一案: one issue singled out for the week.
-    case_of_week = models.ForeignKey(Issue, verbose_name="一周一案", null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="+")
+    case_of_week = models.ForeignKey(
+        Issue, verbose_name="一周一案", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "无会周"
@@ -54,10 +65,16 @@ class RosterEntry(models.Model):
     """Which county leader (联乡县级领导) goes to which township that week, with which departments."""
 
     week = models.ForeignKey(NoMeetingWeek, verbose_name="无会周", on_delete=models.CASCADE, related_name="roster")
-    leader = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="县领导", on_delete=models.PROTECT,
-                               related_name="+")
-    township = models.ForeignKey(Department, verbose_name="乡镇", on_delete=models.PROTECT, related_name="+",
-                                 limit_choices_to={"kind": Department.Kind.TOWNSHIP})
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="县领导", on_delete=models.PROTECT, related_name="+"
+    )
+    township = models.ForeignKey(
+        Department,
+        verbose_name="乡镇",
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": Department.Kind.TOWNSHIP},
+    )
     departments = models.ManyToManyField(Department, verbose_name="随行部门", blank=True, related_name="+")
 
     class Meta:
@@ -76,28 +93,48 @@ class Visit(models.Model):
 
     week = models.ForeignKey(NoMeetingWeek, verbose_name="无会周", on_delete=models.PROTECT, related_name="visits")
     kind = models.CharField("形式", max_length=16, choices=Kind.choices)
-    township = models.ForeignKey(Department, verbose_name="乡镇", on_delete=models.PROTECT, related_name="+",
-                                 limit_choices_to={"kind": Department.Kind.TOWNSHIP})
-    village = models.ForeignKey(Village, verbose_name="村", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="visits")
+    township = models.ForeignKey(
+        Department,
+        verbose_name="乡镇",
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": Department.Kind.TOWNSHIP},
+    )
+    village = models.ForeignKey(
+        Village, verbose_name="村", null=True, blank=True, on_delete=models.PROTECT, related_name="visits"
+    )
     held_on = models.DateField("接访日期")
-    leader = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="带队县领导", null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="+")
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="带队县领导",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     cases = models.ManyToManyField(Issue, verbose_name="带案下访", blank=True, related_name="+")
     lawyer_present = models.BooleanField("律师参与", default=False)
     lawyer_name = models.CharField("律师姓名", max_length=64, blank=True)
     notes = models.TextField("接访情况", blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="登记人", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="登记人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "接访活动"
         ordering = ["-held_on", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(kind="reception") | Q(village__isnull=False),
-                                   name="village_visit_names_its_village"),
-            models.CheckConstraint(condition=Q(lawyer_present=True) | Q(lawyer_name=""),
-                                   name="lawyer_name_only_when_present"),
+            models.CheckConstraint(
+                condition=Q(kind="reception") | Q(village__isnull=False), name="village_visit_names_its_village"
+            ),
+            models.CheckConstraint(
+                condition=Q(lawyer_present=True) | Q(lawyer_name=""), name="lawyer_name_only_when_present"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -108,8 +145,9 @@ class Visit(models.Model):
 class CourtyardMeeting(models.Model):
     """院落会议 held during a visit."""
 
-    visit = models.ForeignKey(Visit, verbose_name="接访活动", on_delete=models.CASCADE,
-                              related_name="courtyard_meetings")
+    visit = models.ForeignKey(
+        Visit, verbose_name="接访活动", on_delete=models.CASCADE, related_name="courtyard_meetings"
+    )
     place = models.CharField("地点", max_length=100, blank=True)
     attendance = models.PositiveIntegerField("参会人数")
     outcome = models.TextField("会议结果")
@@ -123,19 +161,27 @@ class CourtyardMeeting(models.Model):
 
 
 class CitizenIntake(models.Model):
-    issue = models.OneToOneField(Issue, verbose_name="诉求", on_delete=models.PROTECT,
-                                 related_name="citizen_intake")
-    week = models.ForeignKey(NoMeetingWeek, verbose_name="无会周", null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="intakes")
-    township = models.ForeignKey(Department, verbose_name="接访乡镇", null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="+",
-                                 limit_choices_to={"kind": Department.Kind.TOWNSHIP})
+    issue = models.OneToOneField(Issue, verbose_name="诉求", on_delete=models.PROTECT, related_name="citizen_intake")
+    week = models.ForeignKey(
+        NoMeetingWeek, verbose_name="无会周", null=True, blank=True, on_delete=models.PROTECT, related_name="intakes"
+    )
+    township = models.ForeignKey(
+        Department,
+        verbose_name="接访乡镇",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": Department.Kind.TOWNSHIP},
+    )
     # The visit (集中接访 / 进村走访) at which the request was raised, when it was.
-    visit = models.ForeignKey(Visit, verbose_name="接访活动", null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="intakes")
+    visit = models.ForeignKey(
+        Visit, verbose_name="接访活动", null=True, blank=True, on_delete=models.PROTECT, related_name="intakes"
+    )
     # The petitioner's village: the 无访村 count (channels_citizen.services.quiet_villages) reads it.
-    village = models.ForeignKey(Village, verbose_name="信访人所在村", null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="intakes")
+    village = models.ForeignKey(
+        Village, verbose_name="信访人所在村", null=True, blank=True, on_delete=models.PROTECT, related_name="intakes"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "政民诉求来源"

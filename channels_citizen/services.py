@@ -89,8 +89,8 @@ def plan_week(*, actor: Any, month: datetime.date) -> NoMeetingWeek:
     first = month.replace(day=1)
     dates = default_week(first)
     week, created = NoMeetingWeek.objects.get_or_create(
-        month=first, defaults={"starts_on": dates.starts_on, "ends_on": dates.ends_on,
-                               "provisional": dates.provisional})
+        month=first, defaults={"starts_on": dates.starts_on, "ends_on": dates.ends_on, "provisional": dates.provisional}
+    )
     if not created and week.provisional and not week.confirmed and not dates.provisional:
         week = NoMeetingWeek.objects.select_for_update().get(pk=week.pk)
         _replan_week(week, dates, today=timezone.localdate(), reason=CALENDAR_CHANGED)
@@ -101,8 +101,7 @@ def plan_week(*, actor: Any, month: datetime.date) -> NoMeetingWeek:
 
 
 @transaction.atomic
-def schedule_no_meeting_weeks(*, today: datetime.date | None = None,
-                              months: int = MONTHS_AHEAD) -> list[NoMeetingWeek]:
+def schedule_no_meeting_weeks(*, today: datetime.date | None = None, months: int = MONTHS_AHEAD) -> list[NoMeetingWeek]:
     """The daily run (channels_citizen.tasks): create this month's and the coming months' weeks that
     do not exist yet at their default dates, unconfirmed, provisional where the year's calendar is
     missing; then re-plan the unconfirmed weeks not yet begun (``replan_weeks``: the
@@ -124,8 +123,9 @@ def schedule_no_meeting_weeks(*, today: datetime.date | None = None,
         if dates.ends_on < today:
             continue  # this month's week is over: a week is not created after the event
         week, was_created = NoMeetingWeek.objects.get_or_create(
-            month=first, defaults={"starts_on": dates.starts_on, "ends_on": dates.ends_on,
-                                   "provisional": dates.provisional})
+            month=first,
+            defaults={"starts_on": dates.starts_on, "ends_on": dates.ends_on, "provisional": dates.provisional},
+        )
         if was_created:
             created.append(week)
     return created + replan_weeks(today=today)
@@ -137,8 +137,9 @@ def calendar_changed(years: set[int]) -> None:
 
 
 @transaction.atomic
-def replan_weeks(*, today: datetime.date | None = None, years: set[int] | None = None,
-                 reason: str = CALENDAR_CHANGED) -> list[NoMeetingWeek]:
+def replan_weeks(
+    *, today: datetime.date | None = None, years: set[int] | None = None, reason: str = CALENDAR_CHANGED
+) -> list[NoMeetingWeek]:
     """Bring every unconfirmed week that has not begun (of ``years``, when given) to its default
     dates on the stored calendar, provisional or not. A confirmed week is the office's decision and
     is left alone. A week the office has started to fill keeps its dates and the office is told
@@ -152,8 +153,7 @@ def replan_weeks(*, today: datetime.date | None = None, years: set[int] | None =
     if not rows:
         return []
     calendar = load_calendar(rows[0].month, _last_day(rows[-1].month))
-    return [week for week in rows
-            if _replan_week(week, week_dates(week.month, calendar), today=today, reason=reason)]
+    return [week for week in rows if _replan_week(week, week_dates(week.month, calendar), today=today, reason=reason)]
 
 
 def _replan_week(week: NoMeetingWeek, dates: WeekDates, *, today: datetime.date, reason: str) -> bool:
@@ -185,8 +185,7 @@ def _why_week_stays(week: NoMeetingWeek, dates: WeekDates, today: datetime.date)
     rostered = week.roster.count()
     if rostered:
         return f"已安排 {rostered} 位县领导按原日期下访"
-    outside = (week.visits.exclude(held_on__gte=dates.starts_on, held_on__lte=dates.ends_on)
-               .order_by("held_on").first())
+    outside = week.visits.exclude(held_on__gte=dates.starts_on, held_on__lte=dates.ends_on).order_by("held_on").first()
     if outside is not None:
         return f"已登记的接访活动（{outside.held_on:%Y-%m-%d}）不在新日期内"
     return ""
@@ -195,23 +194,30 @@ def _why_week_stays(week: NoMeetingWeek, dates: WeekDates, today: datetime.date)
 def _tell_office_week_kept(week: NoMeetingWeek, dates: WeekDates, *, problem: str, reason: str) -> None:
     """Every active member of 信访局, once per week and proposed dates (the key 2027092630: the
     dates proposed; a rerun of the daily scheduler tells nobody twice)."""
-    office = Q(membership__department__channel=Channel.CITIZEN,
-               membership__department__kind=Department.Kind.OFFICE, membership__department__active=True)
+    office = Q(
+        membership__department__channel=Channel.CITIZEN,
+        membership__department__kind=Department.Kind.OFFICE,
+        membership__department__active=True,
+    )
     members = get_user_model().objects.filter(office, is_active=True).values_list("pk", flat=True).distinct()
     key = int(f"{dates.starts_on:%Y%m%d}{dates.ends_on:%d}")
     title = f"{week}未自动调整，请核对"
-    body = (f"因{reason}，{week}按默认应为{dates.starts_on:%Y年%m月%d日}至{dates.ends_on:%Y年%m月%d日}，"
-            f"但{problem}，仍为{week.starts_on:%Y年%m月%d日}至{week.ends_on:%Y年%m月%d日}。"
-            "请核对后在无会周页面调整日期并确认。")
+    body = (
+        f"因{reason}，{week}按默认应为{dates.starts_on:%Y年%m月%d日}至{dates.ends_on:%Y年%m月%d日}，"
+        f"但{problem}，仍为{week.starts_on:%Y年%m月%d日}至{week.ends_on:%Y年%m月%d日}。"
+        "请核对后在无会周页面调整日期并确认。"
+    )
     Notification.objects.bulk_create(
-        [Notification(recipient_id=pk, kind=KEPT_KIND, deadline_version=key, title=title, body=body)
-         for pk in members], ignore_conflicts=True)
+        [Notification(recipient_id=pk, kind=KEPT_KIND, deadline_version=key, title=title, body=body) for pk in members],
+        ignore_conflicts=True,
+    )
     queue_after_commit()
 
 
 @transaction.atomic
-def confirm_week(*, actor: Any, week: NoMeetingWeek, starts_on: datetime.date | None = None,
-                 ends_on: datetime.date | None = None) -> NoMeetingWeek:
+def confirm_week(
+    *, actor: Any, week: NoMeetingWeek, starts_on: datetime.date | None = None, ends_on: datetime.date | None = None
+) -> NoMeetingWeek:
     """The petitions bureau or an administrator confirms the week, moving it when both dates are
     given. The week must stay within its month and visits already recorded must stay within it."""
     _require_planner(actor)
@@ -221,15 +227,18 @@ def confirm_week(*, actor: Any, week: NoMeetingWeek, starts_on: datetime.date | 
     if starts_on is not None and ends_on is not None:
         if ends_on < starts_on:
             raise InvalidInput("结束日期不能早于开始日期。", field="ends_on")
-        if (starts_on.year, starts_on.month) != (week.month.year, week.month.month) or \
-                (ends_on.year, ends_on.month) != (week.month.year, week.month.month):
+        if (starts_on.year, starts_on.month) != (week.month.year, week.month.month) or (
+            ends_on.year,
+            ends_on.month,
+        ) != (week.month.year, week.month.month):
             raise InvalidInput(f"无会周必须在{week.month:%Y年%m月}之内。", field="starts_on")
         if (ends_on - starts_on).days > 9:
             raise InvalidInput("无会周不能超过十天。", field="ends_on")
         outside = week.visits.exclude(held_on__gte=starts_on, held_on__lte=ends_on).order_by("held_on").first()
         if outside is not None:
-            raise InvalidInput(f"已登记的接访活动（{outside.held_on:%Y-%m-%d}）不在调整后的日期内，"
-                               "请先调整该活动。", field="starts_on")
+            raise InvalidInput(
+                f"已登记的接访活动（{outside.held_on:%Y-%m-%d}）不在调整后的日期内，请先调整该活动。", field="starts_on"
+            )
         week.starts_on, week.ends_on = starts_on, ends_on
         # A date an administrator chose is no longer the Monday–Friday guess.
         week.provisional = False
@@ -290,8 +299,9 @@ def _save_roster_entry(entry: RosterEntry, departments: Sequence[Department]) ->
 
 
 @transaction.atomic
-def add_roster_entry(*, actor: Any, week: NoMeetingWeek, leader: Any, township: Department,
-                     departments: Sequence[Department] = ()) -> RosterEntry:
+def add_roster_entry(
+    *, actor: Any, week: NoMeetingWeek, leader: Any, township: Department, departments: Sequence[Department] = ()
+) -> RosterEntry:
     _require_planner(actor)
     _check_leader(leader)
     _check_township(township)
@@ -300,8 +310,9 @@ def add_roster_entry(*, actor: Any, week: NoMeetingWeek, leader: Any, township: 
 
 
 @transaction.atomic
-def update_roster_entry(*, actor: Any, entry: RosterEntry, leader: Any, township: Department,
-                        departments: Sequence[Department] = ()) -> RosterEntry:
+def update_roster_entry(
+    *, actor: Any, entry: RosterEntry, leader: Any, township: Department, departments: Sequence[Department] = ()
+) -> RosterEntry:
     """Change a row of the roster: the same checks as adding it (an inactive leader is refused)."""
     _require_planner(actor)
     _check_leader(leader)
@@ -330,15 +341,25 @@ class MeetingData:
     place: str = ""
 
 
-def _check_visit(*, week: NoMeetingWeek, kind: str, township: Department, held_on: datetime.date,
-                 village: Village | None, leader: Any, cases: Sequence[Issue], lawyer_present: bool,
-                 lawyer_name: str) -> None:
+def _check_visit(
+    *,
+    week: NoMeetingWeek,
+    kind: str,
+    township: Department,
+    held_on: datetime.date,
+    village: Village | None,
+    leader: Any,
+    cases: Sequence[Issue],
+    lawyer_present: bool,
+    lawyer_name: str,
+) -> None:
     if kind not in Visit.Kind.values:
         raise InvalidInput(f"未知的接访形式：{kind}", field="kind")
     _check_township(township)
     if not week.starts_on <= held_on <= week.ends_on:
-        raise InvalidInput(f"接访日期必须在本月无会周内（{week.starts_on:%Y-%m-%d} 至 {week.ends_on:%Y-%m-%d}）。",
-                           field="held_on")
+        raise InvalidInput(
+            f"接访日期必须在本月无会周内（{week.starts_on:%Y-%m-%d} 至 {week.ends_on:%Y-%m-%d}）。", field="held_on"
+        )
     if kind == Visit.Kind.VILLAGE and village is None:
         raise InvalidInput("进村走访须选择村。", field="village")
     if village is not None and village.township_id != township.pk:
@@ -357,39 +378,90 @@ def _check_visit(*, week: NoMeetingWeek, kind: str, township: Department, held_o
 
 
 @transaction.atomic
-def record_visit(*, actor: Any, week: NoMeetingWeek, kind: str, township: Department, held_on: datetime.date,
-                 village: Village | None = None, leader: Any = None, cases: Sequence[Issue] = (),
-                 lawyer_present: bool = False, lawyer_name: str = "", notes: str = "",
-                 meetings: Sequence[MeetingData] = (), case_of_week: Issue | None = None) -> Visit:
+def record_visit(
+    *,
+    actor: Any,
+    week: NoMeetingWeek,
+    kind: str,
+    township: Department,
+    held_on: datetime.date,
+    village: Village | None = None,
+    leader: Any = None,
+    cases: Sequence[Issue] = (),
+    lawyer_present: bool = False,
+    lawyer_name: str = "",
+    notes: str = "",
+    meetings: Sequence[MeetingData] = (),
+    case_of_week: Issue | None = None,
+) -> Visit:
     """Record a collective reception or a village visit, with its courtyard meetings and, when
     given, the week's case (一周一案): all of it or nothing."""
     _require_planner(actor)
     lawyer_name = lawyer_name.strip()
-    _check_visit(week=week, kind=kind, township=township, held_on=held_on, village=village, leader=leader,
-                 cases=cases, lawyer_present=lawyer_present, lawyer_name=lawyer_name)
-    visit = Visit.objects.create(week=week, kind=kind, township=township, village=village, held_on=held_on,
-                                 leader=leader, lawyer_present=lawyer_present, lawyer_name=lawyer_name,
-                                 notes=notes.strip(), created_by=actor)
+    _check_visit(
+        week=week,
+        kind=kind,
+        township=township,
+        held_on=held_on,
+        village=village,
+        leader=leader,
+        cases=cases,
+        lawyer_present=lawyer_present,
+        lawyer_name=lawyer_name,
+    )
+    visit = Visit.objects.create(
+        week=week,
+        kind=kind,
+        township=township,
+        village=village,
+        held_on=held_on,
+        leader=leader,
+        lawyer_present=lawyer_present,
+        lawyer_name=lawyer_name,
+        notes=notes.strip(),
+        created_by=actor,
+    )
     visit.cases.set(cases)
     for meeting in meetings:
-        record_courtyard_meeting(actor=actor, visit=visit, attendance=meeting.attendance, outcome=meeting.outcome,
-                                 place=meeting.place)
+        record_courtyard_meeting(
+            actor=actor, visit=visit, attendance=meeting.attendance, outcome=meeting.outcome, place=meeting.place
+        )
     if case_of_week is not None:
         set_case_of_week(actor=actor, week=week, issue=case_of_week)
     return visit
 
 
 @transaction.atomic
-def update_visit(*, actor: Any, visit: Visit, kind: str, township: Department, held_on: datetime.date,
-                 village: Village | None = None, leader: Any = None, cases: Sequence[Issue] = (),
-                 lawyer_present: bool = False, lawyer_name: str = "", notes: str = "",
-                 case_of_week: Issue | None = None) -> Visit:
+def update_visit(
+    *,
+    actor: Any,
+    visit: Visit,
+    kind: str,
+    township: Department,
+    held_on: datetime.date,
+    village: Village | None = None,
+    leader: Any = None,
+    cases: Sequence[Issue] = (),
+    lawyer_present: bool = False,
+    lawyer_name: str = "",
+    notes: str = "",
+    case_of_week: Issue | None = None,
+) -> Visit:
     """Correct a recorded visit under the same rules (its date stays inside its week)."""
     _require_planner(actor)
     visit = Visit.objects.select_for_update().select_related("week").get(pk=visit.pk)
     lawyer_name = lawyer_name.strip()
-    _check_visit(week=visit.week, kind=kind, township=township, held_on=held_on, village=village, leader=leader,
-                 cases=cases, lawyer_present=lawyer_present, lawyer_name=lawyer_name)
+    _check_visit(
+        week=visit.week,
+        kind=kind,
+        township=township,
+        held_on=held_on,
+        village=village,
+        leader=leader,
+        cases=cases,
+        lawyer_present=lawyer_present,
+        lawyer_name=lawyer_name,
+    )
     if visit.intakes.exists() and held_on != visit.held_on:
         # The requests raised there were received on the visit's date: their clocks run from it.
         raise InvalidInput("本次接访已登记现场诉求，不能再修改接访日期。", field="held_on")
@@ -404,15 +476,17 @@ def update_visit(*, actor: Any, visit: Visit, kind: str, township: Department, h
 
 
 @transaction.atomic
-def record_courtyard_meeting(*, actor: Any, visit: Visit, attendance: int, outcome: str,
-                             place: str = "") -> CourtyardMeeting:
+def record_courtyard_meeting(
+    *, actor: Any, visit: Visit, attendance: int, outcome: str, place: str = ""
+) -> CourtyardMeeting:
     _require_planner(actor)
     if attendance is None or attendance < 1:
         raise InvalidInput("参会人数至少为 1 人。", field="attendance")
     if not outcome.strip():
         raise InvalidInput("请填写院落会议的结果。", field="outcome")
-    return CourtyardMeeting.objects.create(visit=visit, attendance=attendance, outcome=outcome.strip(),
-                                           place=place.strip())
+    return CourtyardMeeting.objects.create(
+        visit=visit, attendance=attendance, outcome=outcome.strip(), place=place.strip()
+    )
 
 
 # --- villages ------------------------------------------------------------------------------------
@@ -449,15 +523,24 @@ def update_village(*, actor: Any, village: Village, name: str, active: bool) -> 
 
 
 @transaction.atomic
-def register_citizen_issue(*, actor: Any, village: Village | None = None, week: NoMeetingWeek | None = None,
-                           visit: Visit | None = None, lead: Department | None = None, co: Sequence[Department] = (),
-                           accused_department: Department | None = None, **registration: Any) -> Issue:
+def register_citizen_issue(
+    *,
+    actor: Any,
+    village: Village | None = None,
+    week: NoMeetingWeek | None = None,
+    visit: Visit | None = None,
+    lead: Department | None = None,
+    co: Sequence[Department] = (),
+    accused_department: Department | None = None,
+    **registration: Any,
+) -> Issue:
     """A petition of the 政民 channel with its intake record (visit, week, village): registered and,
     when a lead department is given, assigned on the channel's default policy (60 calendar days)."""
     if village is not None and not village.active:
         raise InvalidInput(f"{village.name}已停用。", field="village")
-    issue = services.register_and_assign_issue(actor=actor, channel=Channel.CITIZEN, lead=lead, co=co,
-                                               accused_department=accused_department, **registration)
+    issue = services.register_and_assign_issue(
+        actor=actor, channel=Channel.CITIZEN, lead=lead, co=co, accused_department=accused_department, **registration
+    )
     if visit is not None:
         township: Department | None = visit.township
         week = visit.week
@@ -498,16 +581,24 @@ def record_visit_requests(*, actor: Any, visit: Visit, rows: Sequence[VisitReque
         raise InvalidInput("接访活动尚未进行，不能登记现场诉求。", field="visit")
     if not rows:
         raise InvalidInput("请至少填写一行诉求。")
+
     def register(row: VisitRequest) -> Issue:
         if row.lead is None:
             raise InvalidInput("请选择主办单位。", field="lead")
         content = row.content.strip()
         return register_citizen_issue(
-            actor=actor, visit=visit, village=row.village, lead=row.lead, co=row.co,
-            accused_department=row.accused_department, category=row.category,
+            actor=actor,
+            visit=visit,
+            village=row.village,
+            lead=row.lead,
+            co=row.co,
+            accused_department=row.accused_department,
+            category=row.category,
             requester=services.RequesterData(name=row.requester_name, phone=row.requester_phone),
-            title=row.title.strip() or content.replace("\n", " ")[:TITLE_LENGTH], content=content,
-            received_on=visit.held_on, nature=row.nature,
+            title=row.title.strip() or content.replace("\n", " ")[:TITLE_LENGTH],
+            content=content,
+            received_on=visit.held_on,
+            nature=row.nature,
         )
 
     issues = all_or_none(rows, register)
@@ -530,8 +621,10 @@ def recorded_in(start: datetime.date, end: datetime.date) -> bool:
     """Whether the channel recorded anything in [start, end]: a 政民 issue received or a visit held.
     A period without either is one the portal was not used for (before it, or a gap), not one in
     which every village was quiet."""
-    return (Issue.objects.filter(channel=Channel.CITIZEN, received_on__gte=start, received_on__lte=end).exists()
-            or Visit.objects.filter(held_on__gte=start, held_on__lte=end).exists())
+    return (
+        Issue.objects.filter(channel=Channel.CITIZEN, received_on__gte=start, received_on__lte=end).exists()
+        or Visit.objects.filter(held_on__gte=start, held_on__lte=end).exists()
+    )
 
 
 def quiet_villages(years: Sequence[int]) -> list[QuietVillageYear]:
@@ -544,17 +637,19 @@ def quiet_villages(years: Sequence[int]) -> list[QuietVillageYear]:
         return []
     aggregates: dict[str, Any] = {"total": Count("pk")}
     for year in years:
-        petitioned = CitizenIntake.objects.filter(village=OuterRef("pk"), issue__channel=Channel.CITIZEN,
-                                                  issue__received_on__year=year)
+        petitioned = CitizenIntake.objects.filter(
+            village=OuterRef("pk"), issue__channel=Channel.CITIZEN, issue__received_on__year=year
+        )
         aggregates[f"y{year}"] = Count("pk", filter=~Q(Exists(petitioned)))
     counts = Village.objects.filter(active=True).aggregate(**aggregates)
     first, last = datetime.date(min(years), 1, 1), datetime.date(max(years), 12, 31)
     issues = Issue.objects.filter(channel=Channel.CITIZEN, received_on__gte=first, received_on__lte=last)
     visits = Visit.objects.filter(held_on__gte=first, held_on__lte=last)
-    recorded = ({d.year for d in issues.dates("received_on", "year")}
-                | {d.year for d in visits.dates("held_on", "year")})
-    return [QuietVillageYear(year=y, villages=counts["total"], quiet=counts[f"y{y}"] if y in recorded else None)
-            for y in years]
+    recorded = {d.year for d in issues.dates("received_on", "year")} | {d.year for d in visits.dates("held_on", "year")}
+    return [
+        QuietVillageYear(year=y, villages=counts["total"], quiet=counts[f"y{y}"] if y in recorded else None)
+        for y in years
+    ]
 
 
 @dataclass(frozen=True)
@@ -584,11 +679,19 @@ def visit_figures(start: datetime.date, end: datetime.date) -> VisitFigures:
         cases=Count("cases", distinct=True),
     )
     meetings = CourtyardMeeting.objects.filter(visit__held_on__gte=start, visit__held_on__lte=end).aggregate(
-        meetings=Count("pk"), attendance=Sum("attendance"))
-    return VisitFigures(weeks=weeks, visits=visits["visits"], led_visits=visits["led"],
-                        village_visits=visits["village"], lawyer_visits=visits["lawyer"], cases=visits["cases"],
-                        meetings=meetings["meetings"], attendance=meetings["attendance"] or 0,
-                        requests=visits["requests"])
+        meetings=Count("pk"), attendance=Sum("attendance")
+    )
+    return VisitFigures(
+        weeks=weeks,
+        visits=visits["visits"],
+        led_visits=visits["led"],
+        village_visits=visits["village"],
+        lawyer_visits=visits["lawyer"],
+        cases=visits["cases"],
+        meetings=meetings["meetings"],
+        attendance=meetings["attendance"] or 0,
+        requests=visits["requests"],
+    )
 
 
 def leaders() -> Any:

@@ -60,15 +60,14 @@ def _require_planner(request: HttpRequest) -> None:
         raise Http404(NOT_FOUND)
 
 
-
 def _citizen_issues(request: HttpRequest) -> Any:
     return issues_for(request.user).filter(channel=Channel.CITIZEN)
 
 
 def _with_handlers(issues: Any) -> Any:
     return issues.select_related("category", "requester").prefetch_related(
-        Prefetch("assignments", queryset=Assignment.objects.live().select_related("department")
-                 .order_by("-role", "id")))  # lead ("lead" > "co") first
+        Prefetch("assignments", queryset=Assignment.objects.live().select_related("department").order_by("-role", "id"))
+    )  # lead ("lead" > "co") first
 
 
 # --- home ------------------------------------------------------------------------------------------
@@ -81,8 +80,9 @@ def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     year_start = datetime.date(today.year, 1, 1)
     issues = _citizen_issues(request)
-    figures = statistics.summary(statistics.cohort(issues, channel=Channel.CITIZEN, received_from=year_start,
-                                                   received_to=today), as_of=today)
+    figures = statistics.summary(
+        statistics.cohort(issues, channel=Channel.CITIZEN, received_from=year_start, received_to=today), as_of=today
+    )
     reader = can_read(request.user)
     context: dict[str, Any] = {
         "channel": Channel.CITIZEN,
@@ -95,13 +95,16 @@ def home(request: HttpRequest) -> HttpResponse:
         "issue_count": issues.count(),
     }
     if reader:
-        context.update({
-            "activity": services.visit_figures(year_start, today),
-            "quiet": services.quiet_villages([today.year])[0],
-            "weeks": weeks_for(request.user).order_by("-month")[:4],
-            "visits": visits_for(request.user).select_related("township", "village", "leader")
-                                              .order_by("-held_on", "-id")[:8],
-        })
+        context.update(
+            {
+                "activity": services.visit_figures(year_start, today),
+                "quiet": services.quiet_villages([today.year])[0],
+                "weeks": weeks_for(request.user).order_by("-month")[:4],
+                "visits": visits_for(request.user)
+                .select_related("township", "village", "leader")
+                .order_by("-held_on", "-id")[:8],
+            }
+        )
     return render(request, "channels/citizen_home.html", context)
 
 
@@ -112,7 +115,7 @@ def _next_months(today: datetime.date, count: int) -> list[datetime.date]:
     months, first = [], today.replace(day=1)
     for _ in range(count):
         months.append(first)
-        first = (first + datetime.timedelta(days=pycalendar.monthrange(first.year, first.month)[1]))
+        first = first + datetime.timedelta(days=pycalendar.monthrange(first.year, first.month)[1])
     return months
 
 
@@ -121,17 +124,27 @@ def week_list(request: HttpRequest) -> HttpResponse:
     """Every week (newest first), with the default dates of the coming months not yet planned."""
     _require_reader(request)
     today = timezone.localdate()
-    weeks = (weeks_for(request.user).select_related("confirmed_by")
-             .annotate(roster_count=Count("roster", distinct=True), visit_count=Count("visits", distinct=True))
-             .order_by("-month"))
+    weeks = (
+        weeks_for(request.user)
+        .select_related("confirmed_by")
+        .annotate(roster_count=Count("roster", distinct=True), visit_count=Count("visits", distinct=True))
+        .order_by("-month")
+    )
     page = Paginator(weeks, 24).get_page(request.GET.get("page"))
     months = _next_months(today, UPCOMING_MONTHS)
     planned = set(weeks_for(request.user).filter(month__in=months).values_list("month", flat=True))
     proposals = [(month, services.default_week(month)) for month in months if month not in planned]
-    return render(request, "channels/citizen_weeks.html", {
-        "page": page, "proposals": proposals, "today": today, "can_plan": can_plan(request.user),
-        "plan_form": WeekPlanForm(initial={"month": months[-1]}),
-    })
+    return render(
+        request,
+        "channels/citizen_weeks.html",
+        {
+            "page": page,
+            "proposals": proposals,
+            "today": today,
+            "can_plan": can_plan(request.user),
+            "plan_form": WeekPlanForm(initial={"month": months[-1]}),
+        },
+    )
 
 
 @login_required
@@ -156,26 +169,46 @@ def _week(request: HttpRequest, pk: int) -> NoMeetingWeek:
     return get_or_404(weeks_for(request.user).select_related("confirmed_by"), pk=pk)
 
 
-def _week_page(request: HttpRequest, week: NoMeetingWeek, *, confirm_form: WeekConfirmForm | None = None,
-               case_form: CaseOfWeekForm | None = None, status: int = 200) -> HttpResponse:
+def _week_page(
+    request: HttpRequest,
+    week: NoMeetingWeek,
+    *,
+    confirm_form: WeekConfirmForm | None = None,
+    case_form: CaseOfWeekForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     issues = _citizen_issues(request)
-    visits = (visits_for(request.user).filter(week=week).select_related("township", "village", "leader")
-              .annotate(meeting_count=Count("courtyard_meetings", distinct=True),
-                        case_count=Count("cases", distinct=True), request_count=Count("intakes", distinct=True))
-              .order_by("held_on", "id"))
+    visits = (
+        visits_for(request.user)
+        .filter(week=week)
+        .select_related("township", "village", "leader")
+        .annotate(
+            meeting_count=Count("courtyard_meetings", distinct=True),
+            case_count=Count("cases", distinct=True),
+            request_count=Count("intakes", distinct=True),
+        )
+        .order_by("held_on", "id")
+    )
     case_of_week = issues.filter(pk=week.case_of_week_id).first() if week.case_of_week_id else None
-    return render(request, "channels/citizen_week.html", {
-        "week": week,
-        "roster": roster_for(request.user).filter(week=week).select_related("leader", "township")
-                                          .prefetch_related("departments"),
-        "visits": visits,
-        # 一周一案 shown only when the viewer may see that issue (access rules, accusations).
-        "case_of_week": case_of_week,
-        "can_plan": can_plan(request.user),
-        "form": confirm_form or WeekConfirmForm(initial={"starts_on": week.starts_on, "ends_on": week.ends_on}),
-        "case_form": case_form or CaseOfWeekForm(issues=issues,
-                                                 initial={"ref": case_of_week.ref if case_of_week else ""}),
-    }, status=status)
+    return render(
+        request,
+        "channels/citizen_week.html",
+        {
+            "week": week,
+            "roster": roster_for(request.user)
+            .filter(week=week)
+            .select_related("leader", "township")
+            .prefetch_related("departments"),
+            "visits": visits,
+            # 一周一案 shown only when the viewer may see that issue (access rules, accusations).
+            "case_of_week": case_of_week,
+            "can_plan": can_plan(request.user),
+            "form": confirm_form or WeekConfirmForm(initial={"starts_on": week.starts_on, "ends_on": week.ends_on}),
+            "case_form": case_form
+            or CaseOfWeekForm(issues=issues, initial={"ref": case_of_week.ref if case_of_week else ""}),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -195,8 +228,10 @@ def week_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         except WorkflowError as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, f"{week}已确认：{form.cleaned_data['starts_on']:%Y-%m-%d} 至 "
-                                      f"{form.cleaned_data['ends_on']:%Y-%m-%d}。")
+            messages.success(
+                request,
+                f"{week}已确认：{form.cleaned_data['starts_on']:%Y-%m-%d} 至 {form.cleaned_data['ends_on']:%Y-%m-%d}。",
+            )
             return redirect("channels_citizen:week_detail", pk=week.pk)
     messages.error(request, "无会周未确认，请按提示修改。")
     return _week_page(request, week, confirm_form=form, status=400)
@@ -224,10 +259,15 @@ def week_case(request: HttpRequest, pk: int) -> HttpResponse:
 # --- roster ----------------------------------------------------------------------------------------
 
 
-def _roster_form_page(request: HttpRequest, week: NoMeetingWeek, form: RosterForm,
-                      entry: RosterEntry | None) -> HttpResponse:
-    return render(request, "channels/citizen_roster_form.html", {"week": week, "form": form, "entry": entry},
-                  status=400 if form.is_bound else 200)
+def _roster_form_page(
+    request: HttpRequest, week: NoMeetingWeek, form: RosterForm, entry: RosterEntry | None
+) -> HttpResponse:
+    return render(
+        request,
+        "channels/citizen_roster_form.html",
+        {"week": week, "form": form, "entry": entry},
+        status=400 if form.is_bound else 200,
+    )
 
 
 @login_required
@@ -248,8 +288,9 @@ def roster_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _roster_entry(request: HttpRequest, pk: int) -> RosterEntry:
     _require_planner(request)
-    return get_or_404(roster_for(request.user).select_related("week", "leader", "township")
-                      .prefetch_related("departments"), pk=pk)
+    return get_or_404(
+        roster_for(request.user).select_related("week", "leader", "township").prefetch_related("departments"), pk=pk
+    )
 
 
 @login_required
@@ -282,8 +323,9 @@ def roster_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _visit(request: HttpRequest, pk: int) -> Visit:
     _require_reader(request)
-    return get_or_404(visits_for(request.user).select_related("week", "township", "village", "leader",
-                                                              "created_by"), pk=pk)
+    return get_or_404(
+        visits_for(request.user).select_related("week", "township", "village", "leader", "created_by"), pk=pk
+    )
 
 
 def _visit_arguments(form: VisitForm) -> dict[str, Any]:
@@ -321,10 +363,18 @@ def visit_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"已登记{visit}。")
             return redirect("channels_citizen:visit_detail", pk=visit.pk)
-    return render(request, "channels/citizen_visit_form.html", {
-        "week": week, "form": form, "visit": None, "roster": roster,
-        "open_cases": issues.exclude(status=Issue.Status.CLOSED).order_by("-received_on", "-id")[:15],
-    }, status=400 if form.is_bound else 200)
+    return render(
+        request,
+        "channels/citizen_visit_form.html",
+        {
+            "week": week,
+            "form": form,
+            "visit": None,
+            "roster": roster,
+            "open_cases": issues.exclude(status=Issue.Status.CLOSED).order_by("-received_on", "-id")[:15],
+        },
+        status=400 if form.is_bound else 200,
+    )
 
 
 @login_required
@@ -335,9 +385,17 @@ def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
     # Cases the user may not see stay linked, untouched: the form shows and replaces only the visible ones.
     visible_cases = list(issues.filter(pk__in=visit.cases.values("pk")).order_by("ref"))
     hidden_cases = list(visit.cases.exclude(pk__in=[c.pk for c in visible_cases]))
-    initial = {"kind": visit.kind, "township": visit.township, "village": visit.village, "held_on": visit.held_on,
-               "leader": visit.leader, "lawyer_present": visit.lawyer_present, "lawyer_name": visit.lawyer_name,
-               "cases": "；".join(c.ref for c in visible_cases), "notes": visit.notes}
+    initial = {
+        "kind": visit.kind,
+        "township": visit.township,
+        "village": visit.village,
+        "held_on": visit.held_on,
+        "leader": visit.leader,
+        "lawyer_present": visit.lawyer_present,
+        "lawyer_name": visit.lawyer_name,
+        "cases": "；".join(c.ref for c in visible_cases),
+        "notes": visit.notes,
+    }
     form = VisitForm(request.POST or None, issues=issues, initial=initial, with_meeting=False)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -349,29 +407,45 @@ def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "接访活动已修改。")
             return redirect("channels_citizen:visit_detail", pk=visit.pk)
-    return render(request, "channels/citizen_visit_form.html", {
-        "week": visit.week, "form": form, "visit": visit, "roster": [],
-        "open_cases": issues.exclude(status=Issue.Status.CLOSED).order_by("-received_on", "-id")[:15],
-    }, status=400 if form.is_bound else 200)
+    return render(
+        request,
+        "channels/citizen_visit_form.html",
+        {
+            "week": visit.week,
+            "form": form,
+            "visit": visit,
+            "roster": [],
+            "open_cases": issues.exclude(status=Issue.Status.CLOSED).order_by("-received_on", "-id")[:15],
+        },
+        status=400 if form.is_bound else 200,
+    )
 
 
-def _visit_page(request: HttpRequest, visit: Visit, *, meeting_form: CourtyardForm | None = None,
-                status: int = 200) -> HttpResponse:
+def _visit_page(
+    request: HttpRequest, visit: Visit, *, meeting_form: CourtyardForm | None = None, status: int = 200
+) -> HttpResponse:
     issues = _citizen_issues(request)
-    return render(request, "channels/citizen_visit.html", {
-        "visit": visit,
-        "week": visit.week,
-        "cases": _with_handlers(issues.filter(pk__in=visit.cases.values("pk"))).order_by("ref"),
-        "requests": _with_handlers(issues.filter(citizen_intake__visit=visit))
-                    .select_related("citizen_intake__village", "accused_department").order_by("ref"),
-        "meetings": visit.courtyard_meetings.all(),
-        # 一周一案 shown only when the viewer may see that issue (access rules, accusations).
-        "case_of_week": issues.filter(pk=visit.week.case_of_week_id).first() if visit.week.case_of_week_id
-        else None,
-        "can_plan": can_plan(request.user),
-        "held": visit.held_on <= timezone.localdate(),
-        "meeting_form": meeting_form or CourtyardForm(),
-    }, status=status)
+    return render(
+        request,
+        "channels/citizen_visit.html",
+        {
+            "visit": visit,
+            "week": visit.week,
+            "cases": _with_handlers(issues.filter(pk__in=visit.cases.values("pk"))).order_by("ref"),
+            "requests": _with_handlers(issues.filter(citizen_intake__visit=visit))
+            .select_related("citizen_intake__village", "accused_department")
+            .order_by("ref"),
+            "meetings": visit.courtyard_meetings.all(),
+            # 一周一案 shown only when the viewer may see that issue (access rules, accusations).
+            "case_of_week": issues.filter(pk=visit.week.case_of_week_id).first()
+            if visit.week.case_of_week_id
+            else None,
+            "can_plan": can_plan(request.user),
+            "held": visit.held_on <= timezone.localdate(),
+            "meeting_form": meeting_form or CourtyardForm(),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -412,18 +486,29 @@ def visit_intake(request: HttpRequest, pk: int) -> HttpResponse:
         pass
     elif request.method == "POST" and formset.is_valid():
         filled = formset.filled_forms()
-        issues, batch_error = submit_batch(filled, lambda: services.record_visit_requests(
-            actor=request.user, visit=visit, rows=[_visit_request(f) for f in filled]))
+        issues, batch_error = submit_batch(
+            filled,
+            lambda: services.record_visit_requests(
+                actor=request.user, visit=visit, rows=[_visit_request(f) for f in filled]
+            ),
+        )
         if issues is not None:
             messages.success(request, f"已登记并交办 {len(issues)} 件诉求：{'、'.join(i.ref for i in issues)}。")
             return redirect("channels_citizen:visit_detail", pk=visit.pk)
     elif request.method == "POST":
         batch_error = "有填写错误，本批诉求均未登记，请按提示修改后重新提交。"
-    return render(request, "channels/citizen_visit_intake.html", {
-        "visit": visit, "formset": formset, "batch_error": batch_error,
-        "held": visit.held_on <= timezone.localdate(),
-        "departments": department_choices(options.departments),
-    }, status=400 if request.method == "POST" and not adding else 200)
+    return render(
+        request,
+        "channels/citizen_visit_intake.html",
+        {
+            "visit": visit,
+            "formset": formset,
+            "batch_error": batch_error,
+            "held": visit.held_on <= timezone.localdate(),
+            "departments": department_choices(options.departments),
+        },
+        status=400 if request.method == "POST" and not adding else 200,
+    )
 
 
 # --- villages --------------------------------------------------------------------------------------
@@ -432,8 +517,11 @@ def visit_intake(request: HttpRequest, pk: int) -> HttpResponse:
 def _quiet_chart(years: list[services.QuietVillageYear]) -> dict[str, Any]:
     """The years the channel recorded anything in (an empty year is no record, not a quiet one)."""
     shown = [y for y in years if y.quiet is not None]
-    return {"years": [str(y.year) for y in shown], "quiet": [y.quiet for y in shown],
-            "villages": [y.villages for y in shown]}
+    return {
+        "years": [str(y.year) for y in shown],
+        "quiet": [y.quiet for y in shown],
+        "villages": [y.villages for y in shown],
+    }
 
 
 @login_required
@@ -455,8 +543,11 @@ def village_list(request: HttpRequest) -> HttpResponse:
                 return redirect("channels_citizen:village_list")
     # Petitions this year per village, counted over the issues the user may see.
     visible = _citizen_issues(request).filter(received_on__year=today.year).values("pk")
-    villages = (villages_for(request.user).select_related("township")
-                .annotate(petitions=Count("intakes", filter=Q(intakes__issue__in=visible))))
+    villages = (
+        villages_for(request.user)
+        .select_related("township")
+        .annotate(petitions=Count("intakes", filter=Q(intakes__issue__in=visible)))
+    )
     by_township: dict[int, list[Village]] = {}
     for village in villages:
         by_township.setdefault(village.township_id, []).append(village)
@@ -465,14 +556,30 @@ def village_list(request: HttpRequest) -> HttpResponse:
     for town in towns.distinct().order_by("sort_order", "code"):
         rows = by_township.get(town.pk, [])
         active = [v for v in rows if v.active]
-        groups.append({"township": town, "villages": rows, "active": len(active),
-                       "quiet": sum(1 for v in active if not v.petitions)})
+        groups.append(
+            {
+                "township": town,
+                "villages": rows,
+                "active": len(active),
+                "quiet": sum(1 for v in active if not v.petitions),
+            }
+        )
     years = services.quiet_villages(list(range(FIRST_YEAR, today.year + 1)))
-    return render(request, "channels/citizen_villages.html", {
-        "groups": groups, "years": years, "year": today.year, "form": form,
-        "can_plan": can_plan(request.user), "chart_data": _quiet_chart(years),
-        "echarts": available(ECHARTS), "echarts_path": ECHARTS,
-    }, status=400 if form.is_bound else 200)
+    return render(
+        request,
+        "channels/citizen_villages.html",
+        {
+            "groups": groups,
+            "years": years,
+            "year": today.year,
+            "form": form,
+            "can_plan": can_plan(request.user),
+            "chart_data": _quiet_chart(years),
+            "echarts": available(ECHARTS),
+            "echarts_path": ECHARTS,
+        },
+        status=400 if form.is_bound else 200,
+    )
 
 
 @login_required
@@ -488,6 +595,9 @@ def village_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "已保存。")
             return redirect("channels_citizen:village_list")
-    return render(request, "channels/citizen_village_form.html", {"village": village, "form": form},
-                  status=400 if form.is_bound else 200)
-
+    return render(
+        request,
+        "channels/citizen_village_form.html",
+        {"village": village, "form": form},
+        status=400 if form.is_bound else 200,
+    )

@@ -20,8 +20,9 @@ from .models import Consultation, Enterprise, EnterpriseDay, EnterpriseIntake
 
 def can_read(user: Any) -> bool:
     scope = scope_of(user)
-    return scope.role in (Role.ADMIN, Role.LEADER) or (scope.role == Role.OFFICE
-                                                       and scope.channel == Channel.ENTERPRISE)
+    return scope.role in (Role.ADMIN, Role.LEADER) or (
+        scope.role == Role.OFFICE and scope.channel == Channel.ENTERPRISE
+    )
 
 
 def can_read_problems(user: Any) -> bool:

@@ -46,10 +46,15 @@ class EnterpriseAdminForm(forms.ModelForm):
 
     def data_for_service(self) -> services.EnterpriseData:
         d = self.cleaned_data
-        return services.EnterpriseData(name=d.get("name") or "", credit_code=d.get("credit_code") or "",
-                                       park=d.get("park") or "", sector=d.get("sector") or "",
-                                       contact_name=d.get("contact_name") or "",
-                                       contact_phone=d.get("contact_phone") or "", active=bool(d.get("active")))
+        return services.EnterpriseData(
+            name=d.get("name") or "",
+            credit_code=d.get("credit_code") or "",
+            park=d.get("park") or "",
+            sector=d.get("sector") or "",
+            contact_name=d.get("contact_name") or "",
+            contact_phone=d.get("contact_phone") or "",
+            active=bool(d.get("active")),
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -88,16 +93,23 @@ class EnterpriseAdmin(admin.ModelAdmin):
         if change:
             saved = services.update_enterprise(actor=request.user, enterprise=obj, data=data)
         else:
-            saved = services.register_enterprise(actor=request.user, name=data.name, credit_code=data.credit_code,
-                                                 park=data.park, sector=data.sector,
-                                                 contact_name=data.contact_name, contact_phone=data.contact_phone)
+            saved = services.register_enterprise(
+                actor=request.user,
+                name=data.name,
+                credit_code=data.credit_code,
+                park=data.park,
+                sector=data.sector,
+                contact_name=data.contact_name,
+                contact_phone=data.contact_phone,
+            )
         obj.pk = saved.pk
         obj.refresh_from_db()
 
 
 class EnterpriseDayAdminForm(forms.ModelForm):
-    leaders = LeaderMultipleChoiceField(label="带队县领导", queryset=None, required=False,
-                                        widget=FilteredSelectMultiple("带队县领导", False))
+    leaders = LeaderMultipleChoiceField(
+        label="带队县领导", queryset=None, required=False, widget=FilteredSelectMultiple("带队县领导", False)
+    )
 
     class Meta:
         model = EnterpriseDay
@@ -110,9 +122,11 @@ class EnterpriseDayAdminForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         try:
-            services.check_duty(leaders=list(data.get("leaders") or []),
-                                departments=list(data.get("departments") or []),
-                                enterprises=list(data.get("enterprises") or []))
+            services.check_duty(
+                leaders=list(data.get("leaders") or []),
+                departments=list(data.get("departments") or []),
+                enterprises=list(data.get("enterprises") or []),
+            )
         except WorkflowError as exc:
             _raise_on_field(self, exc)
         return data
@@ -142,9 +156,15 @@ class EnterpriseDayAdmin(admin.ModelAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         d = form.cleaned_data
-        services.set_day_duty(actor=request.user, day=form.instance, leaders=list(d["leaders"]),
-                              departments=list(d["departments"]), enterprises=list(d["enterprises"]),
-                              place=d.get("place") or "", note=d.get("note") or "")
+        services.set_day_duty(
+            actor=request.user,
+            day=form.instance,
+            leaders=list(d["leaders"]),
+            departments=list(d["departments"]),
+            enterprises=list(d["enterprises"]),
+            place=d.get("place") or "",
+            note=d.get("note") or "",
+        )
 
 
 @admin.register(EnterpriseIntake)

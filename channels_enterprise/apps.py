@@ -16,8 +16,16 @@ class ChannelsEnterpriseConfig(AppConfig):
         from .demo import seed_demo_sessions
         from .sessions import attendance, sessions
 
-        register(ChannelPlugin(Channel.ENTERPRISE, "企业家日", "channels_enterprise:home", seed_demo_sessions,
-                               sessions=sessions, attendance=attendance,
-                               report_figures=report_figures.report_figures,
-                               report_items=report_figures.report_items,
-                               calendar_changed=services.calendar_changed))
+        register(
+            ChannelPlugin(
+                Channel.ENTERPRISE,
+                "企业家日",
+                "channels_enterprise:home",
+                seed_demo_sessions,
+                sessions=sessions,
+                attendance=attendance,
+                report_figures=report_figures.report_figures,
+                report_items=report_figures.report_items,
+                calendar_changed=services.calendar_changed,
+            )
+        )

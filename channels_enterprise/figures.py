@@ -40,12 +40,16 @@ def _solved(issues: QuerySet[Issue]) -> QuerySet[Issue]:
 
 
 def solved_per_month(issues: QuerySet[Issue]) -> list[SolvedCount]:
-    rows = (_solved(issues).annotate(y=ExtractYear("received_on"), m=ExtractMonth("received_on"))
-            .values("y", "m").annotate(n=Count("pk")).order_by("-y", "-m"))
+    rows = (
+        _solved(issues)
+        .annotate(y=ExtractYear("received_on"), m=ExtractMonth("received_on"))
+        .values("y", "m")
+        .annotate(n=Count("pk"))
+        .order_by("-y", "-m")
+    )
     return [SolvedCount(r["y"], r["m"], r["n"]) for r in rows]
 
 
 def solved_per_year(issues: QuerySet[Issue]) -> list[SolvedCount]:
-    rows = (_solved(issues).annotate(y=ExtractYear("received_on"))
-            .values("y").annotate(n=Count("pk")).order_by("-y"))
+    rows = _solved(issues).annotate(y=ExtractYear("received_on")).values("y").annotate(n=Count("pk")).order_by("-y")
     return [SolvedCount(r["y"], None, r["n"]) for r in rows]

@@ -31,25 +31,40 @@ ENTERPRISE_SORTS = {
 
 
 class EnterpriseFilterForm(PortalForm):
-    q = forms.CharField(label="搜索", required=False, max_length=100,
-                        widget=forms.TextInput(attrs={"placeholder": "企业名称、信用代码、园区或行业"}))
-    active = forms.ChoiceField(label="状态", required=False,
-                               choices=[("1", "在册"), ("0", "已移出名录"), ("all", "全部")])
+    q = forms.CharField(
+        label="搜索",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": "企业名称、信用代码、园区或行业"}),
+    )
+    active = forms.ChoiceField(
+        label="状态", required=False, choices=[("1", "在册"), ("0", "已移出名录"), ("all", "全部")]
+    )
     sort = forms.ChoiceField(label="排序", required=False, choices=list(ENTERPRISE_SORTS.items()))
 
 
 class EnterpriseForm(forms.Form):
     name = forms.CharField(label="企业名称", max_length=200)
-    credit_code = forms.CharField(label="统一社会信用代码", max_length=18, min_length=18,
-                                  help_text="18位，最后一位是校验码；字母不区分大小写",
-                                  widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-                                  error_messages={"min_length": "统一社会信用代码应为18位，当前为%(show_value)d位。",
-                                                  "max_length": "统一社会信用代码应为18位，当前为%(show_value)d位。"})
+    credit_code = forms.CharField(
+        label="统一社会信用代码",
+        max_length=18,
+        min_length=18,
+        help_text="18位，最后一位是校验码；字母不区分大小写",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={
+            "min_length": "统一社会信用代码应为18位，当前为%(show_value)d位。",
+            "max_length": "统一社会信用代码应为18位，当前为%(show_value)d位。",
+        },
+    )
     park = forms.CharField(label="所在园区", max_length=100, required=False)
     sector = forms.CharField(label="行业", max_length=100, required=False)
     contact_name = forms.CharField(label="联系人", max_length=50, required=False)
-    contact_phone = forms.CharField(label="联系电话", max_length=32, required=False,
-                                    widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}))
+    contact_phone = forms.CharField(
+        label="联系电话",
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
 
     def clean_credit_code(self) -> str:
         code = normalise(self.cleaned_data["credit_code"])
@@ -64,8 +79,9 @@ class EnterpriseEditForm(EnterpriseForm):
     it stays as it is."""
 
     clear_phone = forms.BooleanField(label="清除联系电话", required=False)
-    active = forms.BooleanField(label="在册", required=False,
-                                help_text="取消勾选即移出名录（企业不会被删除，历史问题保留）")
+    active = forms.BooleanField(
+        label="在册", required=False, help_text="取消勾选即移出名录（企业不会被删除，历史问题保留）"
+    )
 
     def __init__(self, *args: Any, masked_phone: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -85,10 +101,10 @@ class EnterpriseEditForm(EnterpriseForm):
 
 # --- leaders and departments on duty ------------------------------------------------------------
 
+
 def leaders_queryset() -> QuerySet[Any]:
     # Inactive leaders stay selectable so that the service refuses them with its reason.
-    return (get_user_model().objects.filter(groups__name=GROUP_NAMES[Role.LEADER])
-            .order_by("-is_active", "username"))
+    return get_user_model().objects.filter(groups__name=GROUP_NAMES[Role.LEADER]).order_by("-is_active", "username")
 
 
 class LeaderMultipleChoiceField(forms.ModelMultipleChoiceField):
@@ -102,12 +118,15 @@ def handling_departments() -> QuerySet[Department]:
 
 
 class DutyForm(forms.Form):
-    leaders = LeaderMultipleChoiceField(label="带队县领导", queryset=None, required=False,
-                                        widget=forms.CheckboxSelectMultiple)
-    departments = forms.ModelMultipleChoiceField(label="随行部门", queryset=None, required=False,
-                                                 widget=forms.CheckboxSelectMultiple)
-    enterprises = forms.ModelMultipleChoiceField(label="走访企业", queryset=None, required=False,
-                                                 help_text="可勾选多家", widget=forms.CheckboxSelectMultiple)
+    leaders = LeaderMultipleChoiceField(
+        label="带队县领导", queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    departments = forms.ModelMultipleChoiceField(
+        label="随行部门", queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    enterprises = forms.ModelMultipleChoiceField(
+        label="走访企业", queryset=None, required=False, help_text="可勾选多家", widget=forms.CheckboxSelectMultiple
+    )
     place = forms.CharField(label="现场办公地点", max_length=100, required=False)
     note = forms.CharField(label="备注", max_length=200, required=False)
 
@@ -117,35 +136,48 @@ class DutyForm(forms.Form):
         # What is already on the day stays listed (and ticked) even if retired since, so that the
         # service can say why it is refused rather than the form silently dropping it.
         chosen = Q(enterprise_days=day) if day is not None else Q(pk__in=[])
-        self.fields["departments"].queryset = (Department.objects.exclude(kind=Department.Kind.OFFICE)
-                                               .filter(Q(active=True) | chosen).distinct()
-                                               .order_by("kind", "sort_order"))
+        self.fields["departments"].queryset = (
+            Department.objects.exclude(kind=Department.Kind.OFFICE)
+            .filter(Q(active=True) | chosen)
+            .distinct()
+            .order_by("kind", "sort_order")
+        )
         self.fields["enterprises"].queryset = Enterprise.objects.filter(Q(active=True) | chosen).distinct()
 
 
 class HeldForm(forms.Form):
-    summary = forms.CharField(label="现场办公情况", required=False, max_length=4000,
-                              widget=forms.Textarea(attrs={"rows": 4}),
-                              help_text="如：走访企业、现场答复问题的情况")
+    summary = forms.CharField(
+        label="现场办公情况",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="如：走访企业、现场答复问题的情况",
+    )
 
 
 # --- batch intake of problems -------------------------------------------------------------------
+
 
 class ProblemRowForm(BatchRowMixin, forms.Form):
     """A row of the enterprise day's batch intake (templates/feedback/_batch_grid.html), in the
     ledger's column order: 企业, 分类, 标题, 问题内容, 承办单位, then 现场答复."""
 
-    enterprise = forms.ModelChoiceField(label="企业", queryset=Enterprise.objects.filter(active=True),
-                                        empty_label="—")
+    enterprise = forms.ModelChoiceField(label="企业", queryset=Enterprise.objects.filter(active=True), empty_label="—")
     category = forms.ModelChoiceField(label="分类", queryset=Category.objects.filter(active=True), empty_label="—")
     title = forms.CharField(label="标题（可不填）", max_length=200, required=False)
     content = forms.CharField(label="问题内容", max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
     departments = departments_field()
-    onsite_answer = forms.CharField(label="现场答复", max_length=4000, required=False,
-                                    widget=forms.Textarea(attrs={"rows": 2}))
+    onsite_answer = forms.CharField(
+        label="现场答复", max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
-    def __init__(self, *args: Any, choices: dict[str, list[tuple[Any, str]]] | None = None,
-                 departments: Sequence[Department] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        choices: dict[str, list[tuple[Any, str]]] | None = None,
+        departments: Sequence[Department] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         # The select options are read once for the whole batch (not once per row); each filled
         # row's choice is still checked against the queryset when it is cleaned.
@@ -169,21 +201,28 @@ class BaseProblemFormSet(BaseBatchFormSet):
     empty_message = "请至少填写一行问题。"
 
 
-ProblemFormSet = forms.formset_factory(ProblemRowForm, formset=BaseProblemFormSet, extra=8, max_num=100,
-                                       validate_max=True)
+ProblemFormSet = forms.formset_factory(
+    ProblemRowForm, formset=BaseProblemFormSet, extra=8, max_num=100, validate_max=True
+)
 
 
 class ProblemFilterForm(PortalForm):
-    q = forms.CharField(label="搜索", required=False, max_length=100,
-                        widget=forms.TextInput(attrs={"placeholder": "编号、标题或企业名称"}))
+    q = forms.CharField(
+        label="搜索",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": "编号、标题或企业名称"}),
+    )
     status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *Issue.Status.choices])
-    consulted = forms.ChoiceField(label="三长会诊", required=False,
-                                  choices=[("", "全部"), ("1", "已会诊"), ("0", "未会诊")])
+    consulted = forms.ChoiceField(
+        label="三长会诊", required=False, choices=[("", "全部"), ("1", "已会诊"), ("0", "未会诊")]
+    )
     day = forms.IntegerField(required=False, widget=forms.HiddenInput)
     enterprise = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 # --- 三长会诊 ---------------------------------------------------------------------------------------
+
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
@@ -191,12 +230,21 @@ def _lines(text: str) -> list[str]:
 
 class ConsultationForm(forms.Form):
     held_on = forms.DateField(label="会诊日期", widget=DATE_WIDGET)
-    county_leaders = forms.CharField(label="县领导", required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                                     help_text="每行一人，如：县长 张某")
-    bureau_heads = forms.CharField(label="部门负责人", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                                   help_text="每行一人，如：县住建局局长 李某")
-    bank_heads = forms.CharField(label="银行负责人", required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                                 help_text="每行一人，如：农商银行行长 王某")
+    county_leaders = forms.CharField(
+        label="县领导", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="每行一人，如：县长 张某"
+    )
+    bureau_heads = forms.CharField(
+        label="部门负责人",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="每行一人，如：县住建局局长 李某",
+    )
+    bank_heads = forms.CharField(
+        label="银行负责人",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="每行一人，如：农商银行行长 王某",
+    )
     outcome = forms.CharField(label="会诊结果", max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

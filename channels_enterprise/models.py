@@ -24,8 +24,7 @@ class Enterprise(models.Model):
     """An enterprise of the zone's registry (企业名录)."""
 
     name = models.CharField("企业名称", max_length=200)
-    credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True,
-                                   validators=[validate_credit_code])
+    credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True, validators=[validate_credit_code])
     park = models.CharField("所在园区", max_length=100, blank=True)
     sector = models.CharField("行业", max_length=100, blank=True)
     contact_name = models.CharField("联系人", max_length=50, blank=True)
@@ -37,8 +36,9 @@ class Enterprise(models.Model):
         verbose_name = verbose_name_plural = "企业"
         ordering = ["name", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(credit_code__regex=r"^[0-9A-HJ-NPQRTUWXY]{18}$"),
-                                   name="enterprise_credit_code_format"),
+            models.CheckConstraint(
+                condition=Q(credit_code__regex=r"^[0-9A-HJ-NPQRTUWXY]{18}$"), name="enterprise_credit_code_format"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -69,22 +69,32 @@ class EnterpriseDay(models.Model):
 
     month = models.DateField("所属月份", unique=True, help_text="该月1日；每月一次企业家日")
     held_on = models.DateField("日期", unique=True)
-    provisional = models.BooleanField("日期暂定", default=False,
-                                      help_text="该年节假日安排尚未载入，按周一至周五推算，载入后自动重排")
+    provisional = models.BooleanField(
+        "日期暂定", default=False, help_text="该年节假日安排尚未载入，按周一至周五推算，载入后自动重排"
+    )
     notice_on = models.DateField("通知日期", null=True, blank=True, help_text="活动前第3个工作日")
     noticed_at = models.DateTimeField("已通知时间", null=True, blank=True)
     place = models.CharField("现场办公地点", max_length=100, blank=True)
     note = models.CharField("备注", max_length=200, blank=True)
-    leaders = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name="带队县领导", blank=True,
-                                     related_name="enterprise_days")
-    departments = models.ManyToManyField(Department, verbose_name="随行部门", blank=True,
-                                         related_name="enterprise_days")
-    enterprises = models.ManyToManyField(Enterprise, verbose_name="走访企业", blank=True,
-                                         related_name="enterprise_days")
+    leaders = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name="带队县领导", blank=True, related_name="enterprise_days"
+    )
+    departments = models.ManyToManyField(
+        Department, verbose_name="随行部门", blank=True, related_name="enterprise_days"
+    )
+    enterprises = models.ManyToManyField(
+        Enterprise, verbose_name="走访企业", blank=True, related_name="enterprise_days"
+    )
     # Recorded by channels_enterprise.services.mark_day_held once the day has taken place.
     held_at = models.DateTimeField("确认举行时间", null=True, blank=True)
-    held_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="确认人", null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="+")
+    held_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="确认人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     summary = models.TextField("现场办公情况", blank=True)
 
     objects = EnterpriseDayQuerySet.as_manager()
@@ -93,8 +103,10 @@ class EnterpriseDay(models.Model):
         verbose_name = verbose_name_plural = "企业家日"
         ordering = ["-held_on"]
         constraints = [
-            models.CheckConstraint(condition=Q(notice_on__isnull=True) | Q(notice_on__lt=models.F("held_on")),
-                                   name="enterprise_day_notice_before"),
+            models.CheckConstraint(
+                condition=Q(notice_on__isnull=True) | Q(notice_on__lt=models.F("held_on")),
+                name="enterprise_day_notice_before",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -142,13 +154,14 @@ class EnterpriseDayChange(models.Model):
 class EnterpriseIntake(models.Model):
     """The channel's record of an issue: which enterprise raised it, on which enterprise day."""
 
-    issue = models.OneToOneField(Issue, verbose_name="诉求", on_delete=models.PROTECT,
-                                 related_name="enterprise_intake")
-    day = models.ForeignKey(EnterpriseDay, verbose_name="企业家日", null=True, blank=True,
-                            on_delete=models.PROTECT, related_name="intakes")
+    issue = models.OneToOneField(Issue, verbose_name="诉求", on_delete=models.PROTECT, related_name="enterprise_intake")
+    day = models.ForeignKey(
+        EnterpriseDay, verbose_name="企业家日", null=True, blank=True, on_delete=models.PROTECT, related_name="intakes"
+    )
     # Nullable only for rows entered before the registry existed; the service always sets it.
-    enterprise = models.ForeignKey(Enterprise, verbose_name="企业", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="intakes")
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name="企业", null=True, blank=True, on_delete=models.PROTECT, related_name="intakes"
+    )
     enterprise_name = models.CharField("企业名称", max_length=200)
 
     class Meta:
@@ -161,14 +174,20 @@ class EnterpriseIntake(models.Model):
 class Consultation(models.Model):
     """三长会诊: the county head, bureau heads and bank presidents on one hard problem."""
 
-    intake = models.ForeignKey(EnterpriseIntake, verbose_name="企业问题", on_delete=models.PROTECT,
-                               related_name="consultations")
+    intake = models.ForeignKey(
+        EnterpriseIntake, verbose_name="企业问题", on_delete=models.PROTECT, related_name="consultations"
+    )
     held_on = models.DateField("会诊日期")
-    participants = models.JSONField("参加人员", default=list,
-                                    help_text="县长、局长、银行行长等，每人一项")
+    participants = models.JSONField("参加人员", default=list, help_text="县长、局长、银行行长等，每人一项")
     outcome = models.TextField("会诊结果")
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="记录人", null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="记录人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     recorded_at = models.DateTimeField("记录时间", default=timezone.now)
 
     class Meta:
@@ -189,8 +208,14 @@ class EnterpriseLog(models.Model):
         PHONE_SHOWN = "phone_shown", "查看完整联系电话"
 
     enterprise = models.ForeignKey(Enterprise, verbose_name="企业", on_delete=models.PROTECT, related_name="log")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     at = models.DateTimeField("时间", default=timezone.now)
     action = models.CharField("操作", max_length=16, choices=Action.choices)
     # [[field label, old, new], …]; phone numbers only masked.

@@ -37,8 +37,11 @@ def report_figures(user: Any, start: datetime.date, end: datetime.date) -> list[
     """One query."""
     if not access.can_read(user):
         return []
-    return [ReportFigure(LEADER_SESSIONS, Channel.ENTERPRISE, "企业家日",
-                         _led_days(user, start, end).count(), "场", DAYS_FORMULA)]
+    return [
+        ReportFigure(
+            LEADER_SESSIONS, Channel.ENTERPRISE, "企业家日", _led_days(user, start, end).count(), "场", DAYS_FORMULA
+        )
+    ]
 
 
 def report_items(user: Any, line: str, start: datetime.date, end: datetime.date) -> list[ReportItem]:
@@ -46,7 +49,14 @@ def report_items(user: Any, line: str, start: datetime.date, end: datetime.date)
         return []
     leaders = Prefetch("leaders", queryset=get_user_model().objects.order_by("username"))
     days = _led_days(user, start, end).prefetch_related(leaders).order_by("held_on", "id")
-    return [ReportItem(channel=Channel.ENTERPRISE, title=str(day), day=day.held_on, place=day.place,
-                       people=[u.get_full_name() or u.get_username() for u in day.leaders.all()],
-                       url=reverse("channels_enterprise:day_detail", args=[day.pk]))
-            for day in days]
+    return [
+        ReportItem(
+            channel=Channel.ENTERPRISE,
+            title=str(day),
+            day=day.held_on,
+            place=day.place,
+            people=[u.get_full_name() or u.get_username() for u in day.leaders.all()],
+            url=reverse("channels_enterprise:day_detail", args=[day.pk]),
+        )
+        for day in days
+    ]

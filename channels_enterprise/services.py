@@ -50,6 +50,7 @@ def _require_manager(actor: Any) -> None:
 
 # ---- the registry ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class EnterpriseData:
     """An enterprise as entered, normalised by ``clean_enterprise``."""
@@ -64,8 +65,15 @@ class EnterpriseData:
 
 
 # The fields a registry record shows, in order, with their labels.
-REGISTRY_FIELDS = [("name", "企业名称"), ("credit_code", "统一社会信用代码"), ("park", "所在园区"),
-                   ("sector", "行业"), ("contact_name", "联系人"), ("contact_phone", "联系电话"), ("active", "在册")]
+REGISTRY_FIELDS = [
+    ("name", "企业名称"),
+    ("credit_code", "统一社会信用代码"),
+    ("park", "所在园区"),
+    ("sector", "行业"),
+    ("contact_name", "联系人"),
+    ("contact_phone", "联系电话"),
+    ("active", "在册"),
+]
 
 
 def clean_enterprise(data: EnterpriseData, *, exclude_pk: int | None = None) -> EnterpriseData:
@@ -83,9 +91,15 @@ def clean_enterprise(data: EnterpriseData, *, exclude_pk: int | None = None) -> 
         raise InvalidInput("联系电话格式不正确，应为 7–15 位数字。", field="contact_phone")
     if Enterprise.objects.filter(credit_code=code).exclude(pk=exclude_pk).exists():
         raise InvalidInput(f"统一社会信用代码“{code}”已登记。", field="credit_code")
-    return EnterpriseData(name=data.name.strip(), credit_code=code, park=data.park.strip(),
-                          sector=data.sector.strip(), contact_name=data.contact_name.strip(),
-                          contact_phone=phone, active=data.active)
+    return EnterpriseData(
+        name=data.name.strip(),
+        credit_code=code,
+        park=data.park.strip(),
+        sector=data.sector.strip(),
+        contact_name=data.contact_name.strip(),
+        contact_phone=phone,
+        active=data.active,
+    )
 
 
 def _shown(field: str, value: Any) -> str:
@@ -108,11 +122,27 @@ def _save_enterprise(enterprise: Enterprise, data: EnterpriseData) -> None:
 
 
 @transaction.atomic
-def register_enterprise(*, actor: Any, name: str, credit_code: str, park: str = "", sector: str = "",
-                        contact_name: str = "", contact_phone: str = "") -> Enterprise:
+def register_enterprise(
+    *,
+    actor: Any,
+    name: str,
+    credit_code: str,
+    park: str = "",
+    sector: str = "",
+    contact_name: str = "",
+    contact_phone: str = "",
+) -> Enterprise:
     _require_manager(actor)
-    data = clean_enterprise(EnterpriseData(name=name, credit_code=credit_code, park=park, sector=sector,
-                                           contact_name=contact_name, contact_phone=contact_phone))
+    data = clean_enterprise(
+        EnterpriseData(
+            name=name,
+            credit_code=credit_code,
+            park=park,
+            sector=sector,
+            contact_name=contact_name,
+            contact_phone=contact_phone,
+        )
+    )
     enterprise = Enterprise()
     _save_enterprise(enterprise, data)
     EnterpriseLog.objects.create(enterprise=enterprise, actor=actor, action=EnterpriseLog.Action.REGISTERED)
@@ -126,13 +156,17 @@ def update_enterprise(*, actor: Any, enterprise: Enterprise, data: EnterpriseDat
     _require_manager(actor)
     enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
     data = clean_enterprise(data, exclude_pk=enterprise.pk)
-    changes = [[label, _shown(field, getattr(enterprise, field)), _shown(field, getattr(data, field))]
-               for field, label in REGISTRY_FIELDS if getattr(enterprise, field) != getattr(data, field)]
+    changes = [
+        [label, _shown(field, getattr(enterprise, field)), _shown(field, getattr(data, field))]
+        for field, label in REGISTRY_FIELDS
+        if getattr(enterprise, field) != getattr(data, field)
+    ]
     if not changes:
         return enterprise
     _save_enterprise(enterprise, data)
-    EnterpriseLog.objects.create(enterprise=enterprise, actor=actor, action=EnterpriseLog.Action.UPDATED,
-                                 changes=changes)
+    EnterpriseLog.objects.create(
+        enterprise=enterprise, actor=actor, action=EnterpriseLog.Action.UPDATED, changes=changes
+    )
     return enterprise
 
 
@@ -148,16 +182,15 @@ def reveal_phone(*, actor: Any, enterprise: Enterprise) -> str:
     if not can_see_phone(actor):
         raise NotPermitted("只有经开区管委会或系统管理员可以查看完整联系电话。")
     EnterpriseLog.objects.create(enterprise=enterprise, actor=actor, action=EnterpriseLog.Action.PHONE_SHOWN)
-    privacy_log.info("enterprise contact phone shown: user=%s enterprise=%s",
-                     actor.get_username(), enterprise.pk)
+    privacy_log.info("enterprise contact phone shown: user=%s enterprise=%s", actor.get_username(), enterprise.pk)
     return enterprise.contact_phone
 
 
 # ---- the schedule ---------------------------------------------------------------------------
 
+
 @transaction.atomic
-def schedule_enterprise_days(*, today: datetime.date | None = None,
-                             months: int = MONTHS_AHEAD) -> list[EnterpriseDay]:
+def schedule_enterprise_days(*, today: datetime.date | None = None, months: int = MONTHS_AHEAD) -> list[EnterpriseDay]:
     """Create this month's and the coming months' enterprise days that do not exist yet, then
     re-plan every day not yet held (``reschedule_enterprise_days``): the ``calendar_changed`` hook
     does that at once when the calendar changes, this daily run catches up a change made by any
@@ -167,8 +200,9 @@ def schedule_enterprise_days(*, today: datetime.date | None = None,
     wanted = months_ahead(today, months)
     first = datetime.date(*wanted[0], 1) - datetime.timedelta(days=20)
     calendar = load_calendar(first, datetime.date(*wanted[-1], 28) + datetime.timedelta(days=40))
-    existing = set(EnterpriseDay.objects.filter(month__gte=datetime.date(*wanted[0], 1))
-                   .values_list("month", flat=True))
+    existing = set(
+        EnterpriseDay.objects.filter(month__gte=datetime.date(*wanted[0], 1)).values_list("month", flat=True)
+    )
     created = []
     for year, month in wanted:
         if datetime.date(year, month, 1) in existing:
@@ -177,8 +211,14 @@ def schedule_enterprise_days(*, today: datetime.date | None = None,
         if plan.held_on < today:
             continue  # this month's day has passed: a day is not created after the event
         day, was_created = EnterpriseDay.objects.get_or_create(
-            month=plan.month, defaults={"held_on": plan.held_on, "notice_on": plan.notice_on,
-                                        "provisional": plan.provisional, "place": "经开区企业服务中心"})
+            month=plan.month,
+            defaults={
+                "held_on": plan.held_on,
+                "notice_on": plan.notice_on,
+                "provisional": plan.provisional,
+                "place": "经开区企业服务中心",
+            },
+        )
         if was_created:
             created.append(day)
     return created + reschedule_enterprise_days(today=today)
@@ -189,13 +229,13 @@ CALENDAR_CHANGED = "工作日历调整"
 
 def calendar_changed(years: set[int]) -> None:
     """The registry hook (feedback.channels): the calendar of ``years`` changed, re-plan their days now."""
-    reschedule_enterprise_days(years=years,
-                               reason="、".join(str(y) for y in sorted(years)) + "年" + CALENDAR_CHANGED)
+    reschedule_enterprise_days(years=years, reason="、".join(str(y) for y in sorted(years)) + "年" + CALENDAR_CHANGED)
 
 
 @transaction.atomic
-def reschedule_enterprise_days(*, today: datetime.date | None = None, years: set[int] | None = None,
-                               reason: str = CALENDAR_CHANGED) -> list[EnterpriseDay]:
+def reschedule_enterprise_days(
+    *, today: datetime.date | None = None, years: set[int] | None = None, reason: str = CALENDAR_CHANGED
+) -> list[EnterpriseDay]:
     """Re-plan on the stored calendar every enterprise day not yet held: from ``today`` on, not
     confirmed held, no problem recorded (such a day is history and never moves). ``years`` narrows
     it to the days with a date in those years; provisional or not, every such day is re-planned.
@@ -212,15 +252,17 @@ def reschedule_enterprise_days(*, today: datetime.date | None = None, years: set
     changed."""
     today = today or timezone.localdate()
     activity = EnterpriseIntake.objects.filter(day=OuterRef("pk"))
-    days = (EnterpriseDay.objects.select_for_update()
-            .filter(~Exists(activity), held_on__gte=today, held_at__isnull=True).order_by("held_on"))
+    days = (
+        EnterpriseDay.objects.select_for_update()
+        .filter(~Exists(activity), held_on__gte=today, held_at__isnull=True)
+        .order_by("held_on")
+    )
     if years is not None:
         days = days.filter(Q(month__year__in=years) | Q(held_on__year__in=years) | Q(notice_on__year__in=years))
     rows = list(days)
     if not rows:
         return []
-    calendar = load_calendar(rows[0].month - datetime.timedelta(days=40),
-                             rows[-1].month + datetime.timedelta(days=70))
+    calendar = load_calendar(rows[0].month - datetime.timedelta(days=40), rows[-1].month + datetime.timedelta(days=70))
     changed = []
     for day in rows:
         plan = plan_month(day.month.year, day.month.month, calendar)
@@ -248,17 +290,29 @@ def _move_day(day: EnterpriseDay, plan: PlannedDay, *, reason: str) -> None:
         key = _date_key(day.held_on)
         _, details = _notice_text(day)
         title = f"企业家日改期：{before:%m月%d日}改为{day.held_on:%m月%d日}"
-        body = (f"因{reason}，{day.month:%Y年%m月}企业家日由{before:%Y年%m月%d日}改为"
-                f"{day.held_on:%Y年%m月%d日}，请以新日期为准。{details}")
+        body = (
+            f"因{reason}，{day.month:%Y年%m月}企业家日由{before:%Y年%m月%d日}改为"
+            f"{day.held_on:%Y年%m月%d日}，请以新日期为准。{details}"
+        )
         Notification.objects.bulk_create(
-            [Notification(recipient_id=pk, kind=MOVED_KIND, deadline_version=key, title=title, body=body)
-             for pk in _notice_recipients(day)], ignore_conflicts=True)
+            [
+                Notification(recipient_id=pk, kind=MOVED_KIND, deadline_version=key, title=title, body=body)
+                for pk in _notice_recipients(day)
+            ],
+            ignore_conflicts=True,
+        )
         queue_after_commit()
         day.noticed_at = timezone.now()
         fields.append("noticed_at")
     day.save(update_fields=fields)
-    EnterpriseDayChange.objects.create(day=day, action=EnterpriseDayChange.Action.MOVED, held_on_before=before,
-                                       held_on_after=day.held_on, reason=reason, corrected_notice=corrected)
+    EnterpriseDayChange.objects.create(
+        day=day,
+        action=EnterpriseDayChange.Action.MOVED,
+        held_on_before=before,
+        held_on_after=day.held_on,
+        reason=reason,
+        corrected_notice=corrected,
+    )
 
 
 def _keep_day(day: EnterpriseDay, plan: PlannedDay, *, reason: str) -> bool:
@@ -269,28 +323,42 @@ def _keep_day(day: EnterpriseDay, plan: PlannedDay, *, reason: str) -> bool:
     if day.provisional:
         day.provisional = False  # the date no longer waits for the calendar: it stands
         day.save(update_fields=["provisional"])
-    EnterpriseDayChange.objects.create(day=day, action=EnterpriseDayChange.Action.KEPT, held_on_before=day.held_on,
-                                       held_on_after=plan.held_on, reason=reason)
+    EnterpriseDayChange.objects.create(
+        day=day,
+        action=EnterpriseDayChange.Action.KEPT,
+        held_on_before=day.held_on,
+        held_on_after=plan.held_on,
+        reason=reason,
+    )
     title = f"{day}保留原日期{day.held_on:%m月%d日}"
-    body = (f"因{reason}，{day}按规则应为{plan.held_on:%Y年%m月%d日}，已来不及按该日期举行，"
-            f"仍定于{day.held_on:%Y年%m月%d日}举行。如需调整请联系系统管理员。")
+    body = (
+        f"因{reason}，{day}按规则应为{plan.held_on:%Y年%m月%d日}，已来不及按该日期举行，"
+        f"仍定于{day.held_on:%Y年%m月%d日}举行。如需调整请联系系统管理员。"
+    )
     Notification.objects.bulk_create(
-        [Notification(recipient_id=pk, kind=KEPT_KIND, deadline_version=_date_key(plan.held_on), title=title,
-                      body=body) for pk in _office_members()], ignore_conflicts=True)
+        [
+            Notification(
+                recipient_id=pk, kind=KEPT_KIND, deadline_version=_date_key(plan.held_on), title=title, body=body
+            )
+            for pk in _office_members()
+        ],
+        ignore_conflicts=True,
+    )
     queue_after_commit()
     return True
 
 
 # ---- duty -----------------------------------------------------------------------------------
 
-def check_duty(*, leaders: Sequence[Any] = (), departments: Sequence[Department] = (),
-               enterprises: Sequence[Enterprise] = ()) -> None:
+
+def check_duty(
+    *, leaders: Sequence[Any] = (), departments: Sequence[Department] = (), enterprises: Sequence[Enterprise] = ()
+) -> None:
     """The checks of a day's duty, shared by ``set_day_duty`` and the admin form: every leader is a
     county leader with an active account, every department and enterprise still active."""
     leader_group = GROUP_NAMES[Role.LEADER]
     ids = [u.pk for u in leaders]
-    valid = set(get_user_model().objects.filter(pk__in=ids, groups__name=leader_group)
-                .values_list("pk", "is_active"))
+    valid = set(get_user_model().objects.filter(pk__in=ids, groups__name=leader_group).values_list("pk", "is_active"))
     for user in leaders:
         name = user.get_full_name() or user.get_username()
         if (user.pk, False) in valid:
@@ -308,9 +376,16 @@ def check_duty(*, leaders: Sequence[Any] = (), departments: Sequence[Department]
 
 
 @transaction.atomic
-def set_day_duty(*, actor: Any, day: EnterpriseDay, leaders: Sequence[Any] = (),
-                 departments: Sequence[Department] = (), enterprises: Sequence[Enterprise] = (),
-                 place: str = "", note: str = "") -> EnterpriseDay:
+def set_day_duty(
+    *,
+    actor: Any,
+    day: EnterpriseDay,
+    leaders: Sequence[Any] = (),
+    departments: Sequence[Department] = (),
+    enterprises: Sequence[Enterprise] = (),
+    place: str = "",
+    note: str = "",
+) -> EnterpriseDay:
     """Who is on duty at an enterprise day, where, and which enterprises are visited."""
     _require_manager(actor)
     check_duty(leaders=leaders, departments=departments, enterprises=enterprises)
@@ -344,14 +419,18 @@ def mark_day_held(*, actor: Any, day: EnterpriseDay, summary: str = "") -> Enter
 
 # ---- the notice -----------------------------------------------------------------------------
 
+
 def _date_key(day: datetime.date) -> int:
     """A date as the notification's ``deadline_version`` (20271223): one notice per person and date."""
     return int(day.strftime("%Y%m%d"))
 
 
 def _office() -> Q:
-    return Q(membership__department__channel=Channel.ENTERPRISE,
-             membership__department__kind=Department.Kind.OFFICE, membership__department__active=True)
+    return Q(
+        membership__department__channel=Channel.ENTERPRISE,
+        membership__department__kind=Department.Kind.OFFICE,
+        membership__department__active=True,
+    )
 
 
 def _office_members() -> list[int]:
@@ -360,8 +439,9 @@ def _office_members() -> list[int]:
 
 def _notice_recipients(day: EnterpriseDay) -> list[int]:
     on_duty = Q(pk__in=day.leaders.values("pk"))
-    return list(get_user_model().objects.filter(_office() | on_duty, is_active=True)
-                .values_list("pk", flat=True).distinct())
+    return list(
+        get_user_model().objects.filter(_office() | on_duty, is_active=True).values_list("pk", flat=True).distinct()
+    )
 
 
 def send_enterprise_day_notices(*, today: datetime.date | None = None) -> int:
@@ -377,12 +457,20 @@ def send_enterprise_day_notices(*, today: datetime.date | None = None) -> int:
             key = _date_key(day.held_on)
             recipients = _notice_recipients(day)
             # A corrected notice of a move to this date (_move_day) is this date's notice too.
-            already = set(Notification.objects.filter(kind__in=[NOTICE_KIND, MOVED_KIND], deadline_version=key,
-                                                      assignment__isnull=True, recipient_id__in=recipients)
-                          .values_list("recipient_id", flat=True))
+            already = set(
+                Notification.objects.filter(
+                    kind__in=[NOTICE_KIND, MOVED_KIND],
+                    deadline_version=key,
+                    assignment__isnull=True,
+                    recipient_id__in=recipients,
+                ).values_list("recipient_id", flat=True)
+            )
             title, body = _notice_text(day)
-            rows = [Notification(recipient_id=pk, kind=NOTICE_KIND, deadline_version=key, title=title, body=body)
-                    for pk in recipients if pk not in already]
+            rows = [
+                Notification(recipient_id=pk, kind=NOTICE_KIND, deadline_version=key, title=title, body=body)
+                for pk in recipients
+                if pk not in already
+            ]
             # A concurrent run that got there first hits the unique key and is skipped.
             Notification.objects.bulk_create(rows, ignore_conflicts=True)
             EnterpriseDay.objects.filter(pk=day.pk, noticed_at__isnull=True).update(noticed_at=timezone.now())
@@ -397,11 +485,14 @@ def _notice_text(day: EnterpriseDay) -> tuple[str, str]:
     depts = "、".join(d.name for d in day.departments.all()) or "待定"
     when = f"{day.held_on:%Y年%m月%d日}"
     extra = "（日期暂定：该年节假日安排尚未载入）" if day.provisional else ""
-    return (f"{when}企业家日通知",
-            f"{when}{extra}为企业家日，现场办公地点：{day.place or '待定'}；带队县领导：{leaders}；随行部门：{depts}。")
+    return (
+        f"{when}企业家日通知",
+        f"{when}{extra}为企业家日，现场办公地点：{day.place or '待定'}；带队县领导：{leaders}；随行部门：{depts}。",
+    )
 
 
 # ---- problems and joint consultation --------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ProblemData:
@@ -427,6 +518,7 @@ def raise_problems(*, actor: Any, day: EnterpriseDay, problems: Sequence[Problem
         raise InvalidInput("请至少填写一个问题。", field="problems")
     if day.held_on > timezone.localdate():
         raise InvalidInput("企业家日尚未举行，不能登记现场问题。", field="day")
+
     def register(problem: ProblemData) -> EnterpriseIntake:
         ent, content = problem.enterprise, problem.content.strip()
         if not ent.active:
@@ -434,12 +526,22 @@ def raise_problems(*, actor: Any, day: EnterpriseDay, problems: Sequence[Problem
         if not content:
             raise InvalidInput("请填写问题内容。", field="content")
         issue = core.register_and_assign_issue(
-            actor=actor, channel=Channel.ENTERPRISE, category=problem.category,
-            requester=core.RequesterData(name=ent.contact_name or ent.name, phone=ent.contact_phone,
-                                         kind=Requester.Kind.ENTERPRISE, organization=ent.name),
-            title=problem.title.strip() or content.replace("\n", " ")[:TITLE_LENGTH], content=content,
-            received_on=day.held_on, nature=problem.nature, onsite_answer=problem.onsite_answer,
-            lead=problem.lead, co=problem.co,
+            actor=actor,
+            channel=Channel.ENTERPRISE,
+            category=problem.category,
+            requester=core.RequesterData(
+                name=ent.contact_name or ent.name,
+                phone=ent.contact_phone,
+                kind=Requester.Kind.ENTERPRISE,
+                organization=ent.name,
+            ),
+            title=problem.title.strip() or content.replace("\n", " ")[:TITLE_LENGTH],
+            content=content,
+            received_on=day.held_on,
+            nature=problem.nature,
+            onsite_answer=problem.onsite_answer,
+            lead=problem.lead,
+            co=problem.co,
         )
         return EnterpriseIntake.objects.create(issue=issue, day=day, enterprise=ent, enterprise_name=ent.name)
 
@@ -449,8 +551,9 @@ def raise_problems(*, actor: Any, day: EnterpriseDay, problems: Sequence[Problem
 
 
 @transaction.atomic
-def record_consultation(*, actor: Any, intake: EnterpriseIntake, held_on: datetime.date,
-                        participants: Sequence[str], outcome: str) -> Consultation:
+def record_consultation(
+    *, actor: Any, intake: EnterpriseIntake, held_on: datetime.date, participants: Sequence[str], outcome: str
+) -> Consultation:
     """三长会诊 on one problem: when, who (county head, bureau heads, bank presidents), the outcome."""
     _require_manager(actor)
     names = [p.strip() for p in participants if p and p.strip()]
@@ -462,5 +565,6 @@ def record_consultation(*, actor: Any, intake: EnterpriseIntake, held_on: dateti
         raise InvalidInput("会诊日期不能晚于今天。", field="held_on")
     if held_on < intake.issue.received_on:
         raise InvalidInput("会诊日期不能早于问题受理日期。", field="held_on")
-    return Consultation.objects.create(intake=intake, held_on=held_on, participants=names,
-                                       outcome=outcome.strip(), recorded_by=actor)
+    return Consultation.objects.create(
+        intake=intake, held_on=held_on, participants=names, outcome=outcome.strip(), recorded_by=actor
+    )

@@ -23,8 +23,16 @@ class PublicSubmissionAdmin(admin.ModelAdmin):
     """Read-only here: accepting, merging, declining and publishing go through channels_net.services
     (the triage page /net/submissions/)."""
 
-    list_display = ["code", "submitted_at", "category", "status", "issue", "merged_into", "consent_to_publish",
-                    "published_at"]
+    list_display = [
+        "code",
+        "submitted_at",
+        "category",
+        "status",
+        "issue",
+        "merged_into",
+        "consent_to_publish",
+        "published_at",
+    ]
     list_select_related = ["category", "issue", "merged_into"]
     list_filter = ["status", "consent_to_publish"]
     search_fields = ["code"]

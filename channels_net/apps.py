@@ -17,9 +17,17 @@ class ChannelsNetConfig(AppConfig):
         from .services import MERGED_ACTION, MERGED_LABEL
         from .sessions import forum_attendance, forum_sessions
 
-        register(ChannelPlugin(Channel.NET, "网民座谈会", "channels_net:home", seed_demo_sessions,
-                               sessions=forum_sessions, attendance=forum_attendance,
-                               report_figures=report_figures.report_figures,
-                               report_items=report_figures.report_items,
-                               # The timeline's label for a merge (并单) recorded by this channel.
-                               history_actions={MERGED_ACTION: MERGED_LABEL}))
+        register(
+            ChannelPlugin(
+                Channel.NET,
+                "网民座谈会",
+                "channels_net:home",
+                seed_demo_sessions,
+                sessions=forum_sessions,
+                attendance=forum_attendance,
+                report_figures=report_figures.report_figures,
+                report_items=report_figures.report_items,
+                # The timeline's label for a merge (并单) recorded by this channel.
+                history_actions={MERGED_ACTION: MERGED_LABEL},
+            )
+        )

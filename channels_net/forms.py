@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,7 +44,6 @@ class SuggestionForm(forms.Form):
         return ""
 
 
-
 class TrackForm(forms.Form):
     code = forms.CharField(label="查询码", max_length=16)
 
@@ -55,19 +53,22 @@ class SearchForm(forms.Form):
 
 
 class DeclineForm(forms.Form):
-    reason = forms.CharField(label="不予受理理由（将向提交人公开）", max_length=500,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label="不予受理理由（将向提交人公开）", max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class MergeForm(forms.Form):
-    issue_ref = forms.CharField(label="并入诉求编号", max_length=32,
-                                help_text="如 ZW2026-00012；只能并入未办结的政网诉求")
+    issue_ref = forms.CharField(
+        label="并入诉求编号", max_length=32, help_text="如 ZW2026-00012；只能并入未办结的政网诉求"
+    )
     note = forms.CharField(label="并单说明（仅内部可见）", max_length=500, required=False)
 
 
 class PublishForm(forms.Form):
-    summary = forms.CharField(label="公开答复摘要（手机号、身份证号会自动遮盖）", max_length=2000,
-                              widget=forms.Textarea(attrs={"rows": 4}))
+    summary = forms.CharField(
+        label="公开答复摘要（手机号、身份证号会自动遮盖）", max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
 
 # --- forums and batch intake --------------------------------------------------------------------
@@ -110,13 +111,18 @@ class ForumForm(forms.Form):
     place = forms.CharField(label="地点", max_length=100, required=False)
     chair = LeaderChoiceField(label="主持领导", queryset=None, required=False, empty_label="（未定）")
     chair_title = forms.CharField(label="主持人职务", max_length=50, required=False, help_text="如：县委书记")
-    leaders = LeaderMultipleChoiceField(label="出席领导", queryset=None, required=False,
-                                        widget=forms.CheckboxSelectMultiple)
-    departments_present = forms.ModelMultipleChoiceField(label="到会部门负责人", queryset=None, required=False,
-                                                         widget=forms.CheckboxSelectMultiple)
+    leaders = LeaderMultipleChoiceField(
+        label="出席领导", queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    departments_present = forms.ModelMultipleChoiceField(
+        label="到会部门负责人", queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
     representatives = forms.CharField(
-        label="网民代表", required=False, widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="每行一位：网名，真实姓名，电话（后两项可不填；电话显示时遮盖）")
+        label="网民代表",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="每行一位：网名，真实姓名，电话（后两项可不填；电话显示时遮盖）",
+    )
     collect_from = forms.DateField(label="征集开始", required=False, widget=DATE_WIDGET)
     collect_until = forms.DateField(label="征集截止", required=False, widget=DATE_WIDGET)
     minutes = forms.CharField(label="纪要", required=False, widget=forms.Textarea(attrs={"rows": 6}))
@@ -126,7 +132,8 @@ class ForumForm(forms.Form):
         self.fields["chair"].queryset = leaders_queryset()
         self.fields["leaders"].queryset = leaders_queryset()
         self.fields["departments_present"].queryset = (
-            Department.objects.exclude(kind=Department.Kind.OFFICE).filter(active=True).order_by("kind", "sort_order"))
+            Department.objects.exclude(kind=Department.Kind.OFFICE).filter(active=True).order_by("kind", "sort_order")
+        )
 
     def clean_representatives(self) -> list[tuple[str, str, str]]:
         return parse_representatives(self.cleaned_data["representatives"])
@@ -141,11 +148,17 @@ class ForumRequestForm(BatchRowMixin, forms.Form):
     title = forms.CharField(label="标题", max_length=200, required=False)
     content = forms.CharField(label="诉求内容", max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
     departments = departments_field()
-    onsite_answer = forms.CharField(label="现场回应", max_length=4000, required=False,
-                                    widget=forms.Textarea(attrs={"rows": 2}))
+    onsite_answer = forms.CharField(
+        label="现场回应", max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
-    def __init__(self, *args: Any, departments: Sequence[Department] = (),
-                 categories: Sequence[tuple[Any, str]] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        departments: Sequence[Department] = (),
+        categories: Sequence[tuple[Any, str]] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = Category.objects.filter(active=True).select_related("parent")
         if categories:  # read once for the whole batch; the chosen one is still checked on clean
@@ -159,13 +172,13 @@ class ForumRequestForm(BatchRowMixin, forms.Form):
 def grid_options() -> dict[str, Any]:
     """The rows' choices, read once for the whole batch (not once per row)."""
     categories = Category.objects.filter(active=True).select_related("parent")
-    return {"departments": list(handling_departments()),
-            "categories": [(c.pk, str(c)) for c in categories]}
+    return {"departments": list(handling_departments()), "categories": [(c.pk, str(c)) for c in categories]}
 
 
 class BaseForumRequestFormSet(BaseBatchFormSet):
     empty_message = "请至少填写一行诉求。"
 
 
-ForumRequestFormSet = forms.formset_factory(ForumRequestForm, formset=BaseForumRequestFormSet, extra=8,
-                                            max_num=100, validate_max=True)
+ForumRequestFormSet = forms.formset_factory(
+    ForumRequestForm, formset=BaseForumRequestFormSet, extra=8, max_num=100, validate_max=True
+)

@@ -20,14 +20,21 @@ class Forum(models.Model):
     place = models.CharField("地点", max_length=100, blank=True)
     # The chair is one of the attending leaders (services.plan_forum keeps it among ``leaders``),
     # so attendance is counted from ``leaders`` alone.
-    chair = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="主持领导", null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
-    chair_title = models.CharField("主持人职务", max_length=50, blank=True,
-                                   help_text="如：县委书记；县长代为主持")
-    leaders = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name="出席领导", blank=True,
-                                     related_name="net_forums_attended")
-    departments_present = models.ManyToManyField(Department, verbose_name="到会部门负责人", blank=True,
-                                                 related_name="net_forums_attended")
+    chair = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="主持领导",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    chair_title = models.CharField("主持人职务", max_length=50, blank=True, help_text="如：县委书记；县长代为主持")
+    leaders = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name="出席领导", blank=True, related_name="net_forums_attended"
+    )
+    departments_present = models.ManyToManyField(
+        Department, verbose_name="到会部门负责人", blank=True, related_name="net_forums_attended"
+    )
     minutes = models.TextField("纪要", blank=True)
     # The online collection window (网上征集) before the forum, shown on the public portal.
     collect_from = models.DateField("征集开始", null=True, blank=True)
@@ -71,8 +78,9 @@ class NetIntake(models.Model):
     """The channel's record of an issue: which forum, which online handle."""
 
     issue = models.OneToOneField(Issue, verbose_name="诉求", on_delete=models.PROTECT, related_name="net_intake")
-    forum = models.ForeignKey(Forum, verbose_name="座谈会", null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="intakes")
+    forum = models.ForeignKey(
+        Forum, verbose_name="座谈会", null=True, blank=True, on_delete=models.PROTECT, related_name="intakes"
+    )
     handle = models.CharField("网名", max_length=100, blank=True)
 
     class Meta:
@@ -111,8 +119,9 @@ class PublicSubmission(models.Model):
         DECLINED = "declined", "不予受理"
 
     code = models.CharField("查询码", max_length=16, unique=True, default=new_tracking_code)
-    forum = models.ForeignKey(Forum, verbose_name="座谈会", null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="submissions")
+    forum = models.ForeignKey(
+        Forum, verbose_name="座谈会", null=True, blank=True, on_delete=models.PROTECT, related_name="submissions"
+    )
     category = models.ForeignKey(Category, verbose_name="分类", on_delete=models.PROTECT, related_name="+")
     content = models.TextField("意见建议")
     name = models.CharField("姓名/网名", max_length=100, blank=True)
@@ -121,16 +130,28 @@ class PublicSubmission(models.Model):
     submitted_at = models.DateTimeField("提交时间", default=timezone.now)
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.RECEIVED)
     decline_reason = models.TextField("不予受理理由", blank=True)
-    issue = models.OneToOneField(Issue, verbose_name="诉求", null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="public_submission")
+    issue = models.OneToOneField(
+        Issue, verbose_name="诉求", null=True, blank=True, on_delete=models.PROTECT, related_name="public_submission"
+    )
     # 并单: many suggestions may join one issue; the issue's own requester stays its requester.
-    merged_into = models.ForeignKey(Issue, verbose_name="并入诉求", null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="merged_submissions")
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="处理人", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    merged_into = models.ForeignKey(
+        Issue,
+        verbose_name="并入诉求",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_submissions",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="处理人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     decided_at = models.DateTimeField("处理时间", null=True, blank=True)
-    published_summary = models.TextField("公开答复摘要", blank=True,
-                                         help_text="公开前已自动遮盖手机号和身份证号")
+    published_summary = models.TextField("公开答复摘要", blank=True, help_text="公开前已自动遮盖手机号和身份证号")
     published_at = models.DateTimeField("公开时间", null=True, blank=True)
 
     objects = PublicSubmissionQuerySet.as_manager()
@@ -140,17 +161,21 @@ class PublicSubmission(models.Model):
         ordering = ["-submitted_at", "-id"]
         indexes = [models.Index(fields=["status", "submitted_at"], name="public_submission_triage_idx")]
         constraints = [
-            models.CheckConstraint(condition=Q(issue__isnull=True) | Q(status="accepted"),
-                                   name="submission_issue_only_when_accepted"),
-            models.CheckConstraint(condition=Q(merged_into__isnull=True, status__in=["received", "accepted",
-                                                                                   "declined"])
-                                   | Q(merged_into__isnull=False, status="merged"),
-                                   name="submission_merged_iff_merged_into"),
-            models.CheckConstraint(condition=~Q(status="declined") | ~Q(decline_reason=""),
-                                   name="submission_declined_with_reason"),
-            models.CheckConstraint(condition=Q(published_at__isnull=True)
-                                   | (Q(consent_to_publish=True) & Q(issue__isnull=False)),
-                                   name="submission_published_only_with_consent"),
+            models.CheckConstraint(
+                condition=Q(issue__isnull=True) | Q(status="accepted"), name="submission_issue_only_when_accepted"
+            ),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True, status__in=["received", "accepted", "declined"])
+                | Q(merged_into__isnull=False, status="merged"),
+                name="submission_merged_iff_merged_into",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(decline_reason=""), name="submission_declined_with_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(published_at__isnull=True) | (Q(consent_to_publish=True) & Q(issue__isnull=False)),
+                name="submission_published_only_with_consent",
+            ),
         ]
 
     def __str__(self) -> str:

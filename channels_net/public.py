@@ -45,8 +45,7 @@ def _bump(kind: str, request: HttpRequest) -> None:
 
 
 def rate_limited(request: HttpRequest) -> bool:
-    return (_count("submit", request) >= SUBMISSIONS_PER_HOUR
-            or _count("failed", request) >= FAILED_ATTEMPTS_PER_HOUR)
+    return _count("submit", request) >= SUBMISSIONS_PER_HOUR or _count("failed", request) >= FAILED_ATTEMPTS_PER_HOUR
 
 
 def too_many(request: HttpRequest) -> HttpResponse:
@@ -56,12 +55,16 @@ def too_many(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     coming = Forum.objects.filter(held_on__gte=today).order_by("held_on").first()
-    return render(request, "public/home.html", {
-        "forum": coming,
-        "collecting": services.open_forum(today),
-        "today": today,
-        "track_form": TrackForm(),
-    })
+    return render(
+        request,
+        "public/home.html",
+        {
+            "forum": coming,
+            "collecting": services.open_forum(today),
+            "today": today,
+            "track_form": TrackForm(),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -74,8 +77,12 @@ def submit(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 submission = services.submit_suggestion(
-                    category=data["category"], content=data["content"], name=data["name"],
-                    phone=data["phone"], consent_to_publish=data["consent_to_publish"])
+                    category=data["category"],
+                    content=data["content"],
+                    name=data["name"],
+                    phone=data["phone"],
+                    consent_to_publish=data["consent_to_publish"],
+                )
             except WorkflowError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
@@ -88,9 +95,15 @@ def submit(request: HttpRequest) -> HttpResponse:
         form = SuggestionForm()
         status = 200
     # A form shown again after an error renders a new captcha: the one just tried is spent (single-use).
-    return render(request, "public/submit.html", {
-        "form": form, "collecting": services.open_forum(),
-    }, status=status)
+    return render(
+        request,
+        "public/submit.html",
+        {
+            "form": form,
+            "collecting": services.open_forum(),
+        },
+        status=status,
+    )
 
 
 def normalise_code(raw: str) -> str:
@@ -105,23 +118,28 @@ def track_lookup(request: HttpRequest) -> HttpResponse:
 
 
 def track(request: HttpRequest, code: str) -> HttpResponse:
-    submission = (PublicSubmission.objects.select_related("issue", "merged_into", "category")
-                  .filter(code=normalise_code(code)).first())
+    submission = (
+        PublicSubmission.objects.select_related("issue", "merged_into", "category")
+        .filter(code=normalise_code(code))
+        .first()
+    )
     if submission is None:
         return render(request, "public/track_missing.html", status=404)
     published = submission.published_at is not None and submission.consent_to_publish
     # A merged suggestion follows the issue it joined: its status only, and its public reply when
     # the office published one (with that issue's own submitter's consent), never its content.
-    merged_reply = (submission.merged_into is not None
-                    and PublicSubmission.objects.published().filter(issue=submission.merged_into).exists())
-    return render(request, "public/track.html", {"submission": submission, "published": published,
-                                                 "merged_reply": merged_reply})
+    merged_reply = (
+        submission.merged_into is not None
+        and PublicSubmission.objects.published().filter(issue=submission.merged_into).exists()
+    )
+    return render(
+        request, "public/track.html", {"submission": submission, "published": published, "merged_reply": merged_reply}
+    )
 
 
 def replies(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
-    rows = (PublicSubmission.objects.published().select_related("category", "issue")
-            .order_by("-published_at", "-id"))
+    rows = PublicSubmission.objects.published().select_related("category", "issue").order_by("-published_at", "-id")
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
     if query:
         rows = rows.filter(Q(published_summary__icontains=query) | Q(category__name__icontains=query))
@@ -131,8 +149,9 @@ def replies(request: HttpRequest) -> HttpResponse:
 
 def reply_detail(request: HttpRequest, code: str) -> HttpResponse:
     # Addressed by the issue's reference, never by the tracking code (which is the submitter's).
-    submission = (PublicSubmission.objects.published().select_related("category", "issue")
-                  .filter(issue__ref=code).first())
+    submission = (
+        PublicSubmission.objects.published().select_related("category", "issue").filter(issue__ref=code).first()
+    )
     if submission is None:
         return render(request, "public/track_missing.html", status=404)
     return render(request, "public/reply_detail.html", {"submission": submission})

@@ -53,6 +53,14 @@ def report_items(user: Any, line: str, start: datetime.date, end: datetime.date)
         # The chair first, then the other leaders present (as the common calendar lists them).
         people = [_name(forum.chair)] if forum.chair else []
         people += [_name(u) for u in forum.leaders.all() if u.pk != forum.chair_id]
-        rows.append(ReportItem(channel=Channel.NET, title=forum.title, day=forum.held_on, place=forum.place,
-                               people=people, url=reverse("channels_net:forum_detail", args=[forum.pk])))
+        rows.append(
+            ReportItem(
+                channel=Channel.NET,
+                title=forum.title,
+                day=forum.held_on,
+                place=forum.place,
+                people=people,
+                url=reverse("channels_net:forum_detail", args=[forum.pk]),
+            )
+        )
     return rows

@@ -38,20 +38,24 @@ def _require_net_office(actor: User | None) -> None:
 def open_forum(today: object = None) -> Forum | None:
     """The forum whose collection window is open today, if any."""
     today = today or timezone.localdate()
-    return (Forum.objects.filter(collect_from__lte=today, collect_until__gte=today)
-            .order_by("held_on").first())
+    return Forum.objects.filter(collect_from__lte=today, collect_until__gte=today).order_by("held_on").first()
 
 
 @transaction.atomic
-def submit_suggestion(*, category: Category, content: str, name: str = "", phone: str = "",
-                      consent_to_publish: bool = False) -> PublicSubmission:
+def submit_suggestion(
+    *, category: Category, content: str, name: str = "", phone: str = "", consent_to_publish: bool = False
+) -> PublicSubmission:
     if not category.active:
         raise InvalidInput(f"分类“{category.name}”已停用。", field="category")
     if not content.strip():
         raise InvalidInput("请填写意见建议。", field="content")
     return PublicSubmission.objects.create(
-        forum=open_forum(), category=category, content=content.strip(), name=name.strip(),
-        phone=phone.strip(), consent_to_publish=consent_to_publish,
+        forum=open_forum(),
+        category=category,
+        content=content.strip(),
+        name=name.strip(),
+        phone=phone.strip(),
+        consent_to_publish=consent_to_publish,
     )
 
 
@@ -60,19 +64,24 @@ def _lock(submission: PublicSubmission) -> PublicSubmission:
 
 
 @transaction.atomic
-def accept_submission(*, actor: User | None, submission: PublicSubmission,
-                      category: Category | None = None, title: str = "") -> Issue:
+def accept_submission(
+    *, actor: User | None, submission: PublicSubmission, category: Category | None = None, title: str = ""
+) -> Issue:
     _require_net_office(actor)
     submission = _lock(submission)
     if submission.status != PublicSubmission.Status.RECEIVED:
         raise IllegalTransition("该意见已处理过。")
     content = submission.content
     issue = services.register_issue(
-        actor=actor, channel=Channel.NET, category=category or submission.category,
-        requester=services.RequesterData(name=submission.name or f"匿名网民{submission.pk}",
-                                         phone=submission.phone, kind=Requester.Kind.NETIZEN),
+        actor=actor,
+        channel=Channel.NET,
+        category=category or submission.category,
+        requester=services.RequesterData(
+            name=submission.name or f"匿名网民{submission.pk}", phone=submission.phone, kind=Requester.Kind.NETIZEN
+        ),
         title=(title.strip() or content.replace("\n", " ")[:TITLE_LENGTH]),
-        content=content, received_on=timezone.localdate(submission.submitted_at),
+        content=content,
+        received_on=timezone.localdate(submission.submitted_at),
     )
     NetIntake.objects.create(issue=issue, forum=submission.forum, handle=submission.name[:100])
     submission.status = PublicSubmission.Status.ACCEPTED
@@ -97,16 +106,16 @@ def _merge_target(actor: User, ref: str) -> Issue:
     if issue is None:
         raise InvalidInput(f"未找到编号为“{ref}”的诉求，或您无权查看。", field="issue_ref")
     if issue.channel != Channel.NET:
-        raise InvalidInput(f"诉求 {ref} 属于{issue.get_channel_display()}，网上征集的意见只能并入政网直通车的诉求。",
-                           field="issue_ref")
+        raise InvalidInput(
+            f"诉求 {ref} 属于{issue.get_channel_display()}，网上征集的意见只能并入政网直通车的诉求。", field="issue_ref"
+        )
     if issue.status == Issue.Status.CLOSED:
         raise IllegalTransition(f"诉求 {ref} 已办结，不能并入；如需办理请受理为新诉求。", field="issue_ref")
     return issue
 
 
 @transaction.atomic
-def merge_submission(*, actor: User | None, submission: PublicSubmission, issue_ref: str,
-                     note: str = "") -> Issue:
+def merge_submission(*, actor: User | None, submission: PublicSubmission, issue_ref: str, note: str = "") -> Issue:
     """并单: the suggestion raises what an open net issue already handles, so it joins that issue
     instead of becoming a new one. The issue's history records it (with the suggestion's text,
     phone and ID numbers masked: departments read the history); the submitter's tracking page then
@@ -129,8 +138,10 @@ def merge_submission(*, actor: User | None, submission: PublicSubmission, issue_
     submission.decided_at = timezone.now()
     submission.save(update_fields=["status", "merged_into", "decided_by", "decided_at"])
     who = submission.name or "匿名网民"
-    text = [f"网上征集意见（{timezone.localtime(submission.submitted_at):%Y-%m-%d}，{who}）并入本诉求：",
-            redact(submission.content)]
+    text = [
+        f"网上征集意见（{timezone.localtime(submission.submitted_at):%Y-%m-%d}，{who}）并入本诉求：",
+        redact(submission.content),
+    ]
     if note.strip():
         text.append(f"说明：{note.strip()}")
     states.record(issue, MERGED_ACTION, actor=actor, note="\n".join(text))
@@ -283,7 +294,8 @@ def _save_forum(actor: User | None, forum: Forum | None, data: ForumData) -> For
     forum.departments_present.set(data.departments_present)
     forum.representatives.all().delete()
     NetRepresentative.objects.bulk_create(
-        NetRepresentative(forum=forum, handle=r.handle, real_name=r.real_name, phone=r.phone) for r in reps)
+        NetRepresentative(forum=forum, handle=r.handle, real_name=r.real_name, phone=r.phone) for r in reps
+    )
     return forum
 
 
@@ -326,13 +338,21 @@ def record_forum_requests(*, actor: User | None, forum: Forum, rows: Sequence[Fo
         raise InvalidInput("座谈会尚未召开，不能登记现场诉求。", field="forum")
     if not rows:
         raise InvalidInput("请至少填写一行诉求。")
+
     def register(row: ForumRequest) -> Issue:
         content = row.content.strip()
         issue = services.register_and_assign_issue(
-            actor=actor, lead=row.lead, co=row.co, channel=Channel.NET, category=row.category,
+            actor=actor,
+            lead=row.lead,
+            co=row.co,
+            channel=Channel.NET,
+            category=row.category,
             requester=services.RequesterData(name=row.handle, phone=row.phone, kind=Requester.Kind.NETIZEN),
-            title=row.title.strip() or content.replace("\n", " ")[:TITLE_LENGTH], content=content,
-            received_on=forum.held_on, nature=row.nature, onsite_answer=row.onsite_answer,
+            title=row.title.strip() or content.replace("\n", " ")[:TITLE_LENGTH],
+            content=content,
+            received_on=forum.held_on,
+            nature=row.nature,
+            onsite_answer=row.onsite_answer,
         )
         NetIntake.objects.create(issue=issue, forum=forum, handle=row.handle.strip()[:100])
         return issue

@@ -28,35 +28,58 @@ def home(request: HttpRequest) -> HttpResponse:
     """The channel's page: this year's figures over the issues the user may see, then the forums."""
     today = timezone.localdate()
     issues = issues_for(request.user).filter(channel=Channel.NET)
-    figures = statistics.summary(statistics.cohort(issues, channel=Channel.NET,
-                                                   received_from=datetime.date(today.year, 1, 1),
-                                                   received_to=today), as_of=today)
+    figures = statistics.summary(
+        statistics.cohort(
+            issues, channel=Channel.NET, received_from=datetime.date(today.year, 1, 1), received_to=today
+        ),
+        as_of=today,
+    )
     forums = forums_for(request.user).annotate(request_count=Count("intakes")).select_related("chair")
-    return render(request, "channels/net_home.html", {
-        "channel": Channel.NET,
-        "channel_label": Channel.NET.label,
-        "figures": figures,
-        "year": today.year,
-        "coming": forums.filter(held_on__gte=today).order_by("held_on")[:4],
-        "past": forums.filter(held_on__lt=today).order_by("-held_on")[:12],
-        "can_read_forums": can_read_forums(request.user),
-        "can_manage": can_manage_forums(request.user),
-        "issues": issues.select_related("category", "requester").order_by("-received_on", "-id")[:20],
-        "issue_count": issues.count(),
-    })
+    return render(
+        request,
+        "channels/net_home.html",
+        {
+            "channel": Channel.NET,
+            "channel_label": Channel.NET.label,
+            "figures": figures,
+            "year": today.year,
+            "coming": forums.filter(held_on__gte=today).order_by("held_on")[:4],
+            "past": forums.filter(held_on__lt=today).order_by("-held_on")[:12],
+            "can_read_forums": can_read_forums(request.user),
+            "can_manage": can_manage_forums(request.user),
+            "issues": issues.select_related("category", "requester").order_by("-received_on", "-id")[:20],
+            "issue_count": issues.count(),
+        },
+    )
 
 
 @login_required
 def forum_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    forum = get_or_404(forums_for(request.user).select_related("chair").prefetch_related(
-        "leaders", "departments_present", "representatives",
-        Prefetch("intakes", queryset=NetIntake.objects.select_related("issue", "issue__category")
-                 .prefetch_related("issue__assignments__department").order_by("issue__ref")),
-    ), pk=pk)
-    return render(request, "channels/net_forum_detail.html", {
-        "forum": forum, "can_manage": can_manage_forums(request.user),
-        "held": forum.held_on <= timezone.localdate(),
-    })
+    forum = get_or_404(
+        forums_for(request.user)
+        .select_related("chair")
+        .prefetch_related(
+            "leaders",
+            "departments_present",
+            "representatives",
+            Prefetch(
+                "intakes",
+                queryset=NetIntake.objects.select_related("issue", "issue__category")
+                .prefetch_related("issue__assignments__department")
+                .order_by("issue__ref"),
+            ),
+        ),
+        pk=pk,
+    )
+    return render(
+        request,
+        "channels/net_forum_detail.html",
+        {
+            "forum": forum,
+            "can_manage": can_manage_forums(request.user),
+            "held": forum.held_on <= timezone.localdate(),
+        },
+    )
 
 
 def _forum_data(form: ForumForm) -> services.ForumData:
@@ -67,11 +90,19 @@ def _forum_data(form: ForumForm) -> services.ForumData:
 
 def _initial(forum: Forum) -> dict[str, Any]:
     reps = "\n".join("，".join(p for p in (r.handle, r.real_name, r.phone)) for r in forum.representatives.all())
-    return {"title": forum.title, "held_on": forum.held_on, "place": forum.place, "chair": forum.chair,
-            "chair_title": forum.chair_title, "leaders": list(forum.leaders.all()),
-            "departments_present": list(forum.departments_present.all()), "representatives": reps,
-            "collect_from": forum.collect_from, "collect_until": forum.collect_until, "minutes": forum.minutes}
-
+    return {
+        "title": forum.title,
+        "held_on": forum.held_on,
+        "place": forum.place,
+        "chair": forum.chair,
+        "chair_title": forum.chair_title,
+        "leaders": list(forum.leaders.all()),
+        "departments_present": list(forum.departments_present.all()),
+        "representatives": reps,
+        "collect_from": forum.collect_from,
+        "collect_until": forum.collect_until,
+        "minutes": forum.minutes,
+    }
 
 
 @login_required
@@ -110,15 +141,25 @@ def forum_intake(request: HttpRequest, pk: int) -> HttpResponse:
     batch_error = ""
     if request.method == "POST" and not adding and formset.is_valid():
         filled = formset.filled_forms()
-        issues, batch_error = submit_batch(filled, lambda: services.record_forum_requests(
-            actor=request.user, forum=forum, rows=[_forum_request(f) for f in filled]))
+        issues, batch_error = submit_batch(
+            filled,
+            lambda: services.record_forum_requests(
+                actor=request.user, forum=forum, rows=[_forum_request(f) for f in filled]
+            ),
+        )
         if issues is not None:
             messages.success(request, f"已登记并交办 {len(issues)} 件诉求。")
             return redirect("channels_net:forum_detail", forum.pk)
-    return render(request, "channels/net_forum_intake.html", {
-        "forum": forum, "formset": formset, "batch_error": batch_error,
-        "departments": department_choices(options["departments"]),
-    })
+    return render(
+        request,
+        "channels/net_forum_intake.html",
+        {
+            "forum": forum,
+            "formset": formset,
+            "batch_error": batch_error,
+            "departments": department_choices(options["departments"]),
+        },
+    )
 
 
 def _require_net_office(request: HttpRequest) -> None:
@@ -136,15 +177,24 @@ def submission_list(request: HttpRequest) -> HttpResponse:
     rows = submissions_for(request.user).select_related("category", "issue", "merged_into", "forum")
     # Issues a suggestion may be merged into (并单), offered as the reference field's suggestions:
     # the open net issues the user may see, most recent first (the service checks again).
-    targets = (issues_for(request.user).filter(channel=Channel.NET).exclude(status=Issue.Status.CLOSED)
-               .select_related("category").order_by("-received_on", "-id")[:MERGE_SUGGESTIONS])
-    return render(request, "channels/submissions.html", {
-        "pending": rows.pending().order_by("submitted_at")[:100],
-        "decided": rows.exclude(status=PublicSubmission.Status.RECEIVED).order_by("-decided_at")[:50],
-        "merge_targets": targets,
-        "decline_form": DeclineForm(),
-        "publish_form": PublishForm(),
-    })
+    targets = (
+        issues_for(request.user)
+        .filter(channel=Channel.NET)
+        .exclude(status=Issue.Status.CLOSED)
+        .select_related("category")
+        .order_by("-received_on", "-id")[:MERGE_SUGGESTIONS]
+    )
+    return render(
+        request,
+        "channels/submissions.html",
+        {
+            "pending": rows.pending().order_by("submitted_at")[:100],
+            "decided": rows.exclude(status=PublicSubmission.Status.RECEIVED).order_by("-decided_at")[:50],
+            "merge_targets": targets,
+            "decline_form": DeclineForm(),
+            "publish_form": PublishForm(),
+        },
+    )
 
 
 @login_required
@@ -160,9 +210,12 @@ def submission_decide(request: HttpRequest, pk: int, action: str) -> HttpRespons
             form = MergeForm(request.POST)
             if not form.is_valid():
                 raise InvalidInput("请填写要并入的诉求编号。")
-            issue = services.merge_submission(actor=request.user, submission=submission,
-                                              issue_ref=form.cleaned_data["issue_ref"],
-                                              note=form.cleaned_data["note"])
+            issue = services.merge_submission(
+                actor=request.user,
+                submission=submission,
+                issue_ref=form.cleaned_data["issue_ref"],
+                note=form.cleaned_data["note"],
+            )
             messages.success(request, f"已并入诉求 {issue.ref}。")
         elif action == "decline":
             form = DeclineForm(request.POST)

@@ -32,8 +32,7 @@ if os.environ.get("LOG_FORMAT") == "json":
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": "zhitongche.logjson.JsonFormatter"}},
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json",
-                                 "stream": "ext://sys.stdout"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}},
         "loggers": {
             "gunicorn.error": {"handlers": ["console"], "level": loglevel.upper(), "propagate": False},
             "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},

@@ -101,9 +101,7 @@ def issues_for(user: Any) -> Any:
     if scope.role == Role.OFFICE:
         return issues.filter(channel=scope.channel)
     if scope.role == Role.DEPARTMENT:
-        return issues.filter(
-            Exists(Assignment.objects.filter(issue=OuterRef("pk"), department=scope.department))
-        )
+        return issues.filter(Exists(Assignment.objects.filter(issue=OuterRef("pk"), department=scope.department)))
     return issues.none()
 
 
@@ -128,10 +126,12 @@ def replies_for(user: Any) -> Any:
     own = SignedReply.objects.filter(assignment__in=assignments_for(user))
     if scope.role != Role.DEPARTMENT:
         return own
-    leads = Assignment.objects.filter(issue=OuterRef("assignment__issue"), department=scope.department,
-                                      role=Assignment.Role.LEAD).exclude(status=Assignment.Status.WITHDRAWN)
+    leads = Assignment.objects.filter(
+        issue=OuterRef("assignment__issue"), department=scope.department, role=Assignment.Role.LEAD
+    ).exclude(status=Assignment.Status.WITHDRAWN)
     return SignedReply.objects.filter(Q(assignment__department=scope.department) | Exists(leads)).filter(
-        _not_accused(scope, "assignment__issue__"))
+        _not_accused(scope, "assignment__issue__")
+    )
 
 
 def extensions_for(user: Any) -> Any:

@@ -164,11 +164,19 @@ class CalendarAdminPermissions(admin.ModelAdmin):
 
 class NoticeForm(forms.Form):
     year = forms.IntegerField(label="年份", min_value=FIRST_YEAR, max_value=LAST_YEAR)
-    source = forms.CharField(label="来源", max_length=SOURCE_MAX, required=False,
-                             help_text="例如：国务院办公厅关于2027年部分节假日安排的通知（国办发明电〔2026〕×号）")
-    text = forms.CharField(label="通知内容", required=False, widget=forms.Textarea(attrs={"rows": 16, "cols": 60}),
-                           help_text="每行一个日期：2027-01-01,休,元旦 或 2027-02-07,班,春节调休上班；"
-                                     "类型可写 休/休息/rest 或 班/上班/work；# 开头为注释。")
+    source = forms.CharField(
+        label="来源",
+        max_length=SOURCE_MAX,
+        required=False,
+        help_text="例如：国务院办公厅关于2027年部分节假日安排的通知（国办发明电〔2026〕×号）",
+    )
+    text = forms.CharField(
+        label="通知内容",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 16, "cols": 60}),
+        help_text="每行一个日期：2027-01-01,休,元旦 或 2027-02-07,班,春节调休上班；"
+        "类型可写 休/休息/rest 或 班/上班/work；# 开头为注释。",
+    )
     file = forms.FileField(label="或上传文件", required=False, help_text="UTF-8 文本或 CSV，内容格式同上")
     digest = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -238,18 +246,23 @@ class CalendarYearAdmin(CalendarAdminPermissions):
             data = form.cleaned_data
             digest = notice_digest(data["year"], data["text"])
             if "_confirm" in request.POST and data.get("digest") == digest:
-                result = load_year(actor=request.user, year=data["year"], lines=data["text"],
-                                   source=data["source"])
-                self.message_user(request, (
-                    f"已载入{result.year}年节假日安排：休息日 {result.rest_days} 天、调休上班日 {result.work_days} 天"
-                    f"（替换原有 {result.replaced} 条）；重新计算了 {result.recomputed} 项交办的办理期限。"),
-                    messages.SUCCESS)
+                result = load_year(actor=request.user, year=data["year"], lines=data["text"], source=data["source"])
+                self.message_user(
+                    request,
+                    (
+                        f"已载入{result.year}年节假日安排：休息日 {result.rest_days} 天、"
+                        f"调休上班日 {result.work_days} 天"
+                        f"（替换原有 {result.replaced} 条）；重新计算了 {result.recomputed} 项交办的办理期限。"
+                    ),
+                    messages.SUCCESS,
+                )
                 return redirect("admin:feedback_calendaryear_changelist")
             if "_confirm" in request.POST:
                 self.message_user(request, "通知内容在预览后有改动，请核对下面的预览后再确认。", messages.WARNING)
             # Keep what was uploaded in the text box, so the confirmation does not need the file again.
-            form = NoticeForm(initial={"year": data["year"], "source": data["source"], "text": data["text"],
-                                       "digest": digest})
+            form = NoticeForm(
+                initial={"year": data["year"], "source": data["source"], "text": data["text"], "digest": digest}
+            )
             year = data["year"]
             preview = {
                 "year": year,
@@ -272,7 +285,9 @@ class CalendarYearAdmin(CalendarAdminPermissions):
 
 class CountyDayForm(forms.ModelForm):
     is_workday = forms.TypedChoiceField(
-        label="本县安排", coerce=lambda value: value == "True", widget=forms.RadioSelect,
+        label="本县安排",
+        coerce=lambda value: value == "True",
+        widget=forms.RadioSelect,
         choices=[(False, "休息（本县放假、停止办公）"), (True, "上班（本县调休上班）")],
     )
 

@@ -80,8 +80,13 @@ def sha256_of(handle: IO[bytes]) -> tuple[str, int]:
 def pg_env() -> dict[str, str]:
     """libpq's variables for pg_dump/pg_restore: the password never appears on a command line."""
     db = settings.DATABASES["default"]
-    env = {**os.environ, "PGDATABASE": db["NAME"], "PGHOST": db.get("HOST") or "", "PGPORT": str(db.get("PORT") or ""),
-           "PGUSER": db.get("USER") or ""}
+    env = {
+        **os.environ,
+        "PGDATABASE": db["NAME"],
+        "PGHOST": db.get("HOST") or "",
+        "PGPORT": str(db.get("PORT") or ""),
+        "PGUSER": db.get("USER") or "",
+    }
     if db.get("PASSWORD"):
         env["PGPASSWORD"] = db["PASSWORD"]
     return {k: v for k, v in env.items() if v != ""}
@@ -231,7 +236,7 @@ def read_manifest(archive: tarfile.TarFile) -> dict[str, Any]:
 
 
 def safe_media_path(root: Path, name: str) -> Path:
-    relative = PurePosixPath(name[len(MEDIA_PREFIX):])
+    relative = PurePosixPath(name[len(MEDIA_PREFIX) :])
     if relative.is_absolute() or ".." in relative.parts or not relative.parts:
         raise BackupError(f"备份中的文件路径不安全：{name}")
     return root.joinpath(*relative.parts)
@@ -284,8 +289,17 @@ def restore_database(archive: tarfile.TarFile, name: str, vendor: str) -> None:
             shutil.copyfileobj(source, target, CHUNK)
         if vendor == "postgresql":
             connection.close()  # pg_restore works on its own connection
-            run_tool(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
-                      f"--dbname={settings.DATABASES['default']['NAME']}", str(dump)])
+            run_tool(
+                [
+                    "pg_restore",
+                    "--no-owner",
+                    "--no-privileges",
+                    "--exit-on-error",
+                    "--single-transaction",
+                    f"--dbname={settings.DATABASES['default']['NAME']}",
+                    str(dump),
+                ]
+            )
         else:
             connection.close()
             database = Path(settings.DATABASES["default"]["NAME"])

@@ -18,7 +18,6 @@ dates, history rows, the departments' notifications) is still done by one servic
 ``calendar_changed`` hook (feedback.channels) re-dates the sessions it planned on those dates.
 """
 
-
 from __future__ import annotations
 
 import datetime
@@ -135,8 +134,7 @@ def _problem(fields: list[str], year: int, seen: dict[datetime.date, int]) -> st
     if kind not in KINDS:
         return f"类型“{fields[1]}”无效，应为 休（休息、rest）或 班（上班、work）"
     if KINDS[kind] and day.weekday() < 5:
-        return (f"{day:%Y-%m-%d} 是周{WEEKDAYS[day.weekday()]}，本来就是工作日；"
-                "调休上班日只能是周六或周日")
+        return f"{day:%Y-%m-%d} 是周{WEEKDAYS[day.weekday()]}，本来就是工作日；调休上班日只能是周六或周日"
     if len(fields) > 2 and len(fields[2]) > NAME_MAX:
         return f"名称“{fields[2][:10]}…”超过 {NAME_MAX} 个字"
     return ""

@@ -26,8 +26,14 @@ WEEKDAYS = "一二三四五六日"
 # Statutory holidays with a fixed solar date (全国年节及纪念日放假办法 art. 2). For a year
 # without a loaded calendar these are the only holidays we can know in advance; the
 # lunar ones (春节, 清明, 端午, 中秋) and the make-up days come with the State Council notice.
-FIXED_HOLIDAYS = {(1, 1): "元旦", (5, 1): "劳动节", (5, 2): "劳动节", (10, 1): "国庆节",
-                  (10, 2): "国庆节", (10, 3): "国庆节"}
+FIXED_HOLIDAYS = {
+    (1, 1): "元旦",
+    (5, 1): "劳动节",
+    (5, 2): "劳动节",
+    (10, 1): "国庆节",
+    (10, 2): "国庆节",
+    (10, 3): "国庆节",
+}
 MAX_AMOUNT = 3660
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
@@ -80,8 +86,9 @@ def describe_day(day: datetime.date) -> str:
     return f"{day:%Y-%m-%d}（周{WEEKDAYS[day.weekday()]}）"
 
 
-def compute_deadline(start: datetime.date, amount: int, unit: str, calendar: WorkCalendar,
-                     *, policy_name: str = "") -> Deadline:
+def compute_deadline(
+    start: datetime.date, amount: int, unit: str, calendar: WorkCalendar, *, policy_name: str = ""
+) -> Deadline:
     if unit not in UNITS:
         raise DeadlineInputError(f"时限单位“{unit}”无效，应为 working_day（工作日）或 calendar_day（自然日）。")
     if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
@@ -123,10 +130,19 @@ def compute_deadline(start: datetime.date, amount: int, unit: str, calendar: Wor
     if provisional:
         missing = sorted({d.year for d in span if not calendar.is_known(d)})
         years = "、".join(str(y) for y in missing)
-        lines.append(f"注意：{years}年的节假日安排尚未载入，暂按周一至周五（及元旦、劳动节、国庆节法定日期）计算，"
-                     "载入后自动重新计算")
-    return Deadline(start=start, amount=amount, unit=unit, due_date=due, provisional=provisional,
-                    skipped=tuple(skipped), explanation=tuple(lines))
+        lines.append(
+            f"注意：{years}年的节假日安排尚未载入，暂按周一至周五（及元旦、劳动节、国庆节法定日期）计算，"
+            "载入后自动重新计算"
+        )
+    return Deadline(
+        start=start,
+        amount=amount,
+        unit=unit,
+        due_date=due,
+        provisional=provisional,
+        skipped=tuple(skipped),
+        explanation=tuple(lines),
+    )
 
 
 def add_working_days(start: datetime.date, amount: int, calendar: WorkCalendar) -> datetime.date:
@@ -180,7 +196,7 @@ def ladder(assigned_on: datetime.date, due_date: datetime.date, calendar: WorkCa
         reminders.append(LadderStep("remind_1d", before_due[-1], REMINDER_HOUR))
     kept: list[LadderStep] = []
     for index, r in enumerate(reminders):
-        later = reminders[index + 1:]
+        later = reminders[index + 1 :]
         if r.day > assigned_on and all(r.day < other.day for other in later):
             kept.append(r)
     chase_day = next_workday(due_date, calendar)

@@ -50,8 +50,11 @@ SAMPLES = {
         ("陈某某", "public_safety", "gaj", "邻里宅基地纠纷多次调解未果"),
     ],
 }
-OFFICE_USERS = {"netoffice": ("wxb", "网信办工作人员"), "ezoneoffice": ("jkq", "经开区工作人员"),
-                "petitionoffice": ("xfj", "信访局工作人员")}
+OFFICE_USERS = {
+    "netoffice": ("wxb", "网信办工作人员"),
+    "ezoneoffice": ("jkq", "经开区工作人员"),
+    "petitionoffice": ("xfj", "信访局工作人员"),
+}
 
 
 @functools.cache
@@ -60,19 +63,31 @@ def _demo_password_hash() -> str:
     return make_password(DEMO_PASSWORD)
 
 
-def _user(username: str, *, full_name: str, group: str | None = None, department: Department | None = None,
-          is_head: bool = False, superuser: bool = False) -> bool:
+def _user(
+    username: str,
+    *,
+    full_name: str,
+    group: str | None = None,
+    department: Department | None = None,
+    is_head: bool = False,
+    superuser: bool = False,
+) -> bool:
     User = get_user_model()
     user, created = User.objects.get_or_create(
-        username=username, defaults={"first_name": full_name, "is_staff": superuser, "is_superuser": superuser,
-                                     "password": _demo_password_hash()}
+        username=username,
+        defaults={
+            "first_name": full_name,
+            "is_staff": superuser,
+            "is_superuser": superuser,
+            "password": _demo_password_hash(),
+        },
     )
     if group:
         user.groups.add(Group.objects.get(name=group))
     if department is not None:
         Membership.objects.get_or_create(
-            user=user, defaults={"department": department, "is_head": is_head,
-                                 "title": "主要负责人" if is_head else "工作人员"}
+            user=user,
+            defaults={"department": department, "is_head": is_head, "title": "主要负责人" if is_head else "工作人员"},
         )
     return created
 
@@ -82,19 +97,28 @@ def seed_accounts() -> int:
     created += _user("admin", full_name="系统管理员", superuser=True, group=GROUP_NAMES[Role.ADMIN])
     created += _user("leader", full_name="县领导（演示）", group=GROUP_NAMES[Role.LEADER])
     for username, (code, full_name) in OFFICE_USERS.items():
-        created += _user(username, full_name=full_name, group=GROUP_NAMES[Role.OFFICE],
-                         department=Department.objects.get(code=code))
+        created += _user(
+            username, full_name=full_name, group=GROUP_NAMES[Role.OFFICE], department=Department.objects.get(code=code)
+        )
     for dept in Department.objects.exclude(kind=Department.Kind.OFFICE):
-        created += _user(f"{dept.code}_head", full_name=f"{dept.name}负责人", department=dept, is_head=True,
-                         group=GROUP_NAMES[Role.DEPARTMENT])
-        created += _user(f"{dept.code}_staff", full_name=f"{dept.name}工作人员", department=dept,
-                         group=GROUP_NAMES[Role.DEPARTMENT])
+        created += _user(
+            f"{dept.code}_head",
+            full_name=f"{dept.name}负责人",
+            department=dept,
+            is_head=True,
+            group=GROUP_NAMES[Role.DEPARTMENT],
+        )
+        created += _user(
+            f"{dept.code}_staff", full_name=f"{dept.name}工作人员", department=dept, group=GROUP_NAMES[Role.DEPARTMENT]
+        )
     return created
 
 
 # A CJK font for the demo letters, where Debian's fonts-noto-cjk put it (bin/test installs it).
-CJK_FONTS = ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
-             "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+CJK_FONTS = (
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+)
 SEAL_RED = (200, 30, 30)
 
 
@@ -110,8 +134,9 @@ def _font(size: int) -> Any:
     return None
 
 
-def demo_letter_pdf(title: str, department: str = "", signer: str = "",
-                    signed_on: datetime.date | None = None) -> bytes:
+def demo_letter_pdf(
+    title: str, department: str = "", signer: str = "", signed_on: datetime.date | None = None
+) -> bytes:
     """A one-page A4 PDF standing in for the scan of a stamped, signed reply letter: heading, body,
     signature, date and a red seal. Drawn with Pillow; without a CJK font the text lines are grey bars."""
     from PIL import Image, ImageDraw
@@ -121,9 +146,16 @@ def demo_letter_pdf(title: str, department: str = "", signer: str = "",
     draw = ImageDraw.Draw(page)
     heading, text, small = _font(34), _font(22), _font(20)
     date = f"{signed_on:%Y年%-m月%-d日}" if signed_on else ""
-    lines = [f"关于“{title}”的答复", "", "县直通车办公室：", f"    交办的“{title}”一事收悉。我单位高度重视，",
-             "已组织人员现场核实，研究提出处理意见如下：", "    一、已安排专人跟进办理，明确责任和时限；",
-             "    二、办理情况将及时向诉求人反馈。", "    特此答复。"]
+    lines = [
+        f"关于“{title}”的答复",
+        "",
+        "县直通车办公室：",
+        f"    交办的“{title}”一事收悉。我单位高度重视，",
+        "已组织人员现场核实，研究提出处理意见如下：",
+        "    一、已安排专人跟进办理，明确责任和时限；",
+        "    二、办理情况将及时向诉求人反馈。",
+        "    特此答复。",
+    ]
     y = 140
     for n, line in enumerate(lines):
         font = heading if n == 0 else text
@@ -177,32 +209,61 @@ def seed_issues() -> int:
         with transaction.atomic():
             created += 1
             _demo_issue(
-                ref=ref, channel=channel, requester=requester, category=Category.objects.get(code=category),
-                lead=Department.objects.get(code=dept_code), title=title, received=received, stage=stage,
-                office=User.objects.get(username=office_users[channel]), rng=rng, today=today,
+                ref=ref,
+                channel=channel,
+                requester=requester,
+                category=Category.objects.get(code=category),
+                lead=Department.objects.get(code=dept_code),
+                title=title,
+                received=received,
+                stage=stage,
+                office=User.objects.get(username=office_users[channel]),
+                rng=rng,
+                today=today,
             )
     return created
 
 
-def _demo_issue(*, ref: str, channel: str, requester: str, category: Category, lead: Department, title: str,
-                received: datetime.date, stage: str, office: object, rng: random.Random,
-                today: datetime.date) -> None:
+def _demo_issue(
+    *,
+    ref: str,
+    channel: str,
+    requester: str,
+    category: Category,
+    lead: Department,
+    title: str,
+    received: datetime.date,
+    stage: str,
+    office: object,
+    rng: random.Random,
+    today: datetime.date,
+) -> None:
     kind = {Channel.NET: "netizen", Channel.ENTERPRISE: "enterprise", Channel.CITIZEN: "person"}[channel]
     phone = f"138{rng.randint(10000000, 99999999)}" if channel != Channel.NET else ""
     issue = services.register_issue(
-        actor=office, ref=ref, channel=channel, category=category,
-        requester=services.RequesterData(name=requester, phone=phone, kind=kind,
-                                         organization=requester if kind == "enterprise" else ""),
-        title=title, content=f"{title}。请相关部门研究解决并书面答复。", received_on=received,
+        actor=office,
+        ref=ref,
+        channel=channel,
+        category=category,
+        requester=services.RequesterData(
+            name=requester, phone=phone, kind=kind, organization=requester if kind == "enterprise" else ""
+        ),
+        title=title,
+        content=f"{title}。请相关部门研究解决并书面答复。",
+        received_on=received,
     )
     if stage == "registered":
         return
     co = []
     if rng.random() < 0.3:
-        co = [Department.objects.exclude(pk=lead.pk).exclude(kind=Department.Kind.OFFICE)
-              .order_by("code")[rng.randint(0, 10)]]
-    assignments = services.assign_issue(actor=office, issue=issue, lead=lead, co=co,
-                                        assigned_on=received + datetime.timedelta(days=rng.randint(0, 2)))
+        co = [
+            Department.objects.exclude(pk=lead.pk)
+            .exclude(kind=Department.Kind.OFFICE)
+            .order_by("code")[rng.randint(0, 10)]
+        ]
+    assignments = services.assign_issue(
+        actor=office, issue=issue, lead=lead, co=co, assigned_on=received + datetime.timedelta(days=rng.randint(0, 2))
+    )
     if stage == "assigned":
         return
     for a in assignments:
@@ -214,12 +275,17 @@ def _demo_issue(*, ref: str, channel: str, requester: str, category: Category, l
         head = a.department.members.filter(is_head=True).first().user
         signed = min(today, a.assigned_on + datetime.timedelta(days=rng.randint(3, 25)))
         reply = services.submit_reply(
-            actor=head, assignment=a,
-            file=SimpleUploadedFile(f"{a.department.code}-reply.pdf",
-                                    demo_letter_pdf(title, a.department.name, f"{a.department.name}负责人", signed),
-                                    "application/pdf"),
-            signer_name=f"{a.department.name}负责人", signer_title="局长" if a.department.kind == "bureau" else "镇长",
-            signed_on=signed, result=rng.choice(SignedReply.Result.values),
+            actor=head,
+            assignment=a,
+            file=SimpleUploadedFile(
+                f"{a.department.code}-reply.pdf",
+                demo_letter_pdf(title, a.department.name, f"{a.department.name}负责人", signed),
+                "application/pdf",
+            ),
+            signer_name=f"{a.department.name}负责人",
+            signer_title="局长" if a.department.kind == "bureau" else "镇长",
+            signed_on=signed,
+            result=rng.choice(SignedReply.Result.values),
             summary=f"关于“{title}”的答复：已研究并提出处理意见。",
         )
         services.accept_reply(actor=office, reply=reply)
@@ -227,16 +293,21 @@ def _demo_issue(*, ref: str, channel: str, requester: str, category: Category, l
         return
     rating = rng.choice(["satisfied", "satisfied", "basically", "dissatisfied", "unreachable"])
     last_reply = max(a.replied_on for a in issue.assignments.all())
-    services.record_follow_up(actor=office, issue=issue, satisfaction=rating, on=min(today, last_reply +
-                              datetime.timedelta(days=2)))
+    services.record_follow_up(
+        actor=office, issue=issue, satisfaction=rating, on=min(today, last_reply + datetime.timedelta(days=2))
+    )
     if stage == "closed":
         services.close_issue(actor=office, issue=issue, on=min(today, last_reply + datetime.timedelta(days=3)))
 
 
 # Who publishes each of last month's bulletins: the channel's office its own, an administrator the
 # all-channel one (feedback.bulletins.can_publish).
-BULLETIN_PUBLISHERS = {"": "admin", Channel.NET: "netoffice", Channel.ENTERPRISE: "ezoneoffice",
-                       Channel.CITIZEN: "petitionoffice"}
+BULLETIN_PUBLISHERS = {
+    "": "admin",
+    Channel.NET: "netoffice",
+    Channel.ENTERPRISE: "ezoneoffice",
+    Channel.CITIZEN: "petitionoffice",
+}
 
 
 def seed_bulletins() -> int:

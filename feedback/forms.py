@@ -60,9 +60,7 @@ class PortalLoginForm(AuthenticationForm):
 
 
 def handling_departments() -> Any:
-    return Department.objects.filter(active=True).exclude(kind=Department.Kind.OFFICE).order_by(
-        "kind", "sort_order"
-    )
+    return Department.objects.filter(active=True).exclude(kind=Department.Kind.OFFICE).order_by("kind", "sort_order")
 
 
 # Department codes typed in a batch grid: ；/;/，/,/、 or spaces between them.
@@ -84,8 +82,11 @@ class DepartmentCodesField(forms.CharField):
         codes = [c for c in CODE_SEPARATORS.split(text or "") if c]
         if not codes:
             return []
-        found = (self.departments if self.departments is not None
-                 else {d.code: d for d in Department.objects.filter(code__in=codes)})
+        found = (
+            self.departments
+            if self.departments is not None
+            else {d.code: d for d in Department.objects.filter(code__in=codes)}
+        )
         unknown = [c for c in codes if c not in found]
         if unknown:
             raise forms.ValidationError(f"未知单位代码：{'、'.join(unknown)}")
@@ -126,8 +127,9 @@ def _subsequence(needle: str, haystack: str) -> bool:
 
 def department_choices(departments: Sequence[Department]) -> list[dict[str, Any]]:
     """The departments a batch grid offers, for its type-ahead (rendered with json_script)."""
-    return [{"name": d.name, "code": d.code, "kind": d.get_kind_display(), "keys": department_keys(d)}
-            for d in departments]
+    return [
+        {"name": d.name, "code": d.code, "kind": d.get_kind_display(), "keys": department_keys(d)} for d in departments
+    ]
 
 
 class DepartmentNamesField(forms.CharField):
@@ -193,23 +195,33 @@ class DepartmentNamesField(forms.CharField):
                 problems.append(f"“{word}”对应多个单位（{'、'.join(d.name for d in found)}），请写全称")
                 continue
             near = self.suggestion(word)
-            problems.append(f"未知单位“{word}”，是否为 {near.name}？" if near is not None
-                            else f"未知单位“{word}”，请从列表中选择单位名称")
+            problems.append(
+                f"未知单位“{word}”，是否为 {near.name}？"
+                if near is not None
+                else f"未知单位“{word}”，请从列表中选择单位名称"
+            )
         if problems:
             raise forms.ValidationError("；".join(problems) if len(problems) > 1 else problems[0])
         return chosen
 
 
 class DepartmentChoiceMixin(PortalForm):
-    lead = forms.ModelChoiceField(label="主办单位", queryset=Department.objects.none(), required=False,
-                                  empty_label="（暂不交办）")
-    co = forms.ModelMultipleChoiceField(label="协办单位", queryset=Department.objects.none(), required=False,
-                                        help_text="可多选；不能与主办单位相同",
-                                        widget=forms.CheckboxSelectMultiple)
-    deadline_amount = forms.IntegerField(label="办理时限", required=False, min_value=1, max_value=365,
-                                         help_text="留空则按渠道默认时限")
-    deadline_unit = forms.ChoiceField(label="时限单位", required=False,
-                                      choices=[("", "（默认）"), *DeadlineUnit.choices])
+    lead = forms.ModelChoiceField(
+        label="主办单位", queryset=Department.objects.none(), required=False, empty_label="（暂不交办）"
+    )
+    co = forms.ModelMultipleChoiceField(
+        label="协办单位",
+        queryset=Department.objects.none(),
+        required=False,
+        help_text="可多选；不能与主办单位相同",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    deadline_amount = forms.IntegerField(
+        label="办理时限", required=False, min_value=1, max_value=365, help_text="留空则按渠道默认时限"
+    )
+    deadline_unit = forms.ChoiceField(
+        label="时限单位", required=False, choices=[("", "（默认）"), *DeadlineUnit.choices]
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -242,13 +254,32 @@ class IssueForm(DepartmentChoiceMixin):
     content = forms.CharField(label="诉求内容", widget=forms.Textarea(attrs={"rows": 5}))
     onsite_answer = forms.CharField(label="现场回应", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     accused_department = forms.ModelChoiceField(
-        label="被举报单位", required=False, empty_label="（无）",
+        label="被举报单位",
+        required=False,
+        empty_label="（无）",
         queryset=Department.objects.filter(active=True).exclude(kind=Department.Kind.OFFICE),
-        help_text="检举控告类诉求：该单位将看不到本诉求，也不能作为承办单位")
+        help_text="检举控告类诉求：该单位将看不到本诉求，也不能作为承办单位",
+    )
 
-    field_order = ["channel", "ref", "received_on", "nature", "category", "requester_kind", "requester_name",
-                   "requester_phone", "requester_org", "title", "content", "onsite_answer", "accused_department",
-                   "lead", "co", "deadline_amount", "deadline_unit"]
+    field_order = [
+        "channel",
+        "ref",
+        "received_on",
+        "nature",
+        "category",
+        "requester_kind",
+        "requester_name",
+        "requester_phone",
+        "requester_org",
+        "title",
+        "content",
+        "onsite_answer",
+        "accused_department",
+        "lead",
+        "co",
+        "deadline_amount",
+        "deadline_unit",
+    ]
 
     def __init__(self, *args: Any, channels: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -273,16 +304,21 @@ class AssignForm(DepartmentChoiceMixin):
 
 
 class ReplyForm(PortalForm):
-    file = forms.FileField(label="回复函扫描件",
-                           help_text="加盖公章并由主要负责人签字的回复函，PDF、JPG 或 PNG，不超过 20 MB",
-                           widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+    file = forms.FileField(
+        label="回复函扫描件",
+        help_text="加盖公章并由主要负责人签字的回复函，PDF、JPG 或 PNG，不超过 20 MB",
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
     signer_name = forms.CharField(label="签发人", max_length=50)
     signer_title = forms.CharField(label="签发人职务", max_length=50)
     signed_on = forms.DateField(label="签发日期", widget=DATE_WIDGET)
     # No default: a preselected "已解决" was submitted by clerks clicking through, and it counts as an
     # enterprise problem solved (feedback.report).
-    result = forms.ChoiceField(label="办理结果", choices=with_empty_choice(SignedReply.Result.choices),
-                               error_messages={"required": "请选择办理结果。"})
+    result = forms.ChoiceField(
+        label="办理结果",
+        choices=with_empty_choice(SignedReply.Result.choices),
+        error_messages={"required": "请选择办理结果。"},
+    )
     summary = forms.CharField(label="答复摘要", widget=forms.Textarea(attrs={"rows": 4}))
 
     def __init__(self, *args: Any, assignment: Assignment, **kwargs: Any) -> None:
@@ -308,8 +344,11 @@ class ReasonForm(PortalForm):
 
 class FollowUpForm(PortalForm):
     # No default, for the same reason: a preselected "满意" would feed the satisfaction rate.
-    satisfaction = forms.ChoiceField(label="回访结果", choices=with_empty_choice(Issue.Satisfaction.choices),
-                                     error_messages={"required": "请选择回访结果。"})
+    satisfaction = forms.ChoiceField(
+        label="回访结果",
+        choices=with_empty_choice(Issue.Satisfaction.choices),
+        error_messages={"required": "请选择回访结果。"},
+    )
     comment = forms.CharField(label="回访意见", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
@@ -318,21 +357,29 @@ class CloseForm(PortalForm):
 
 
 class IssueFilterForm(PortalForm):
-    q = forms.CharField(label="搜索", required=False,
-                        widget=forms.TextInput(attrs={"placeholder": "编号、标题、内容或诉求人"}))
+    q = forms.CharField(
+        label="搜索", required=False, widget=forms.TextInput(attrs={"placeholder": "编号、标题、内容或诉求人"})
+    )
     channel = forms.ChoiceField(label="渠道", required=False, choices=[("", "全部渠道"), *Channel.choices])
     status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *Issue.Status.choices])
     nature = forms.ChoiceField(label="性质", required=False, choices=[("", "全部性质"), *Issue.Nature.choices])
     # The lead department's accepted reply (feedback.report.lead_result_is): 已解决 is the county's
     # "enterprise problems solved".
-    result = forms.ChoiceField(label="办理结果", required=False,
-                               choices=[("", "全部结果"), *SignedReply.Result.choices])
-    replied = forms.ChoiceField(label="书面答复", required=False,
-                                choices=[("", "全部"), ("1", "已全部答复"), ("0", "尚未全部答复")])
-    category = forms.ModelChoiceField(label="分类", required=False, queryset=Category.objects.all(),
-                                      empty_label="全部分类")
-    department = forms.ModelChoiceField(label="承办单位", required=False, empty_label="全部单位",
-                                        queryset=Department.objects.exclude(kind=Department.Kind.OFFICE))
+    result = forms.ChoiceField(
+        label="办理结果", required=False, choices=[("", "全部结果"), *SignedReply.Result.choices]
+    )
+    replied = forms.ChoiceField(
+        label="书面答复", required=False, choices=[("", "全部"), ("1", "已全部答复"), ("0", "尚未全部答复")]
+    )
+    category = forms.ModelChoiceField(
+        label="分类", required=False, queryset=Category.objects.all(), empty_label="全部分类"
+    )
+    department = forms.ModelChoiceField(
+        label="承办单位",
+        required=False,
+        empty_label="全部单位",
+        queryset=Department.objects.exclude(kind=Department.Kind.OFFICE),
+    )
     received_from = forms.DateField(label="受理日期从", required=False, widget=DATE_WIDGET)
     received_to = forms.DateField(label="至", required=False, widget=DATE_WIDGET)
     sort = forms.ChoiceField(label="排序", required=False, choices=list(SORTS.items()))
@@ -351,26 +398,39 @@ class ExtensionForm(PortalForm):
 
 
 class DecisionForm(PortalForm):
-    note = forms.CharField(label="审批意见", required=False, max_length=2000,
-                           widget=forms.TextInput(attrs={"placeholder": "不批准时必须写明理由"}))
+    note = forms.CharField(
+        label="审批意见",
+        required=False,
+        max_length=2000,
+        widget=forms.TextInput(attrs={"placeholder": "不批准时必须写明理由"}),
+    )
 
 
 class ObjectionForm(PortalForm):
-    reason = forms.CharField(label="异议理由", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
-                             help_text="写明为什么不属于本单位职责，如相关法规或“三定”方案")
-    suggested_department = forms.ModelChoiceField(label="建议改派单位", required=False, empty_label="（不建议）",
-                                                  queryset=Department.objects.none())
+    reason = forms.CharField(
+        label="异议理由",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="写明为什么不属于本单位职责，如相关法规或“三定”方案",
+    )
+    suggested_department = forms.ModelChoiceField(
+        label="建议改派单位", required=False, empty_label="（不建议）", queryset=Department.objects.none()
+    )
 
-    def __init__(self, *args: Any, exclude: Department | None = None, issue: Issue | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, exclude: Department | None = None, issue: Issue | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         departments = handling_departments()
         if exclude is not None:
             departments = departments.exclude(pk=exclude.pk)
         if issue is not None:
             # Units already handling the issue (lead or co-handler) are no suggestion to move it to.
-            handling = (Assignment.objects.filter(issue=issue).exclude(status=Assignment.Status.WITHDRAWN)
-                        .values("department_id"))
+            handling = (
+                Assignment.objects.filter(issue=issue)
+                .exclude(status=Assignment.Status.WITHDRAWN)
+                .values("department_id")
+            )
             departments = departments.exclude(pk__in=handling)
             office = Department.objects.filter(kind=Department.Kind.OFFICE, channel=issue.channel).first()
             if office is not None:  # "not ours, nor anyone's we know": the channel's office decides
@@ -379,12 +439,15 @@ class ObjectionForm(PortalForm):
 
 
 class ObjectionAcceptForm(PortalForm):
-    department = forms.ModelChoiceField(label="改派单位", queryset=Department.objects.none(),
-                                        empty_label="请选择改派单位")
-    clock = forms.ChoiceField(label="办理期限", choices=Objection.Clock.choices, initial=Objection.Clock.CONTINUE,
-                              widget=forms.RadioSelect)
-    note = forms.CharField(label="决定意见", required=False, max_length=2000,
-                           widget=forms.TextInput(attrs={"placeholder": "可选"}))
+    department = forms.ModelChoiceField(
+        label="改派单位", queryset=Department.objects.none(), empty_label="请选择改派单位"
+    )
+    clock = forms.ChoiceField(
+        label="办理期限", choices=Objection.Clock.choices, initial=Objection.Clock.CONTINUE, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label="决定意见", required=False, max_length=2000, widget=forms.TextInput(attrs={"placeholder": "可选"})
+    )
 
     def __init__(self, *args: Any, objection: Objection | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -396,8 +459,9 @@ class ObjectionAcceptForm(PortalForm):
 
 
 class ObjectionRejectForm(PortalForm):
-    note = forms.CharField(label="驳回理由", max_length=2000,
-                           widget=forms.TextInput(attrs={"placeholder": "驳回时必须写明理由"}))
+    note = forms.CharField(
+        label="驳回理由", max_length=2000, widget=forms.TextInput(attrs={"placeholder": "驳回时必须写明理由"})
+    )
 
 
 class LedgerUploadForm(PortalForm):
@@ -405,8 +469,9 @@ class LedgerUploadForm(PortalForm):
 
     MAX_SIZE = 10 * 1024 * 1024  # a county's yearly ledger is well under 1 MB
 
-    file = forms.FileField(label="台账文件",
-                           help_text="Excel（.xlsx、.xls）或 CSV（UTF-8 或 GBK）文件，表头上方可有标题行，不超过 10 MB")
+    file = forms.FileField(
+        label="台账文件", help_text="Excel（.xlsx、.xls）或 CSV（UTF-8 或 GBK）文件，表头上方可有标题行，不超过 10 MB"
+    )
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
@@ -467,8 +532,9 @@ class BatchRowMixin:
 
 
 def departments_field() -> DepartmentNamesField:
-    return DepartmentNamesField(label="承办单位", error_messages={"required": REQUIRED_DEPARTMENTS},
-                                help_text="主办在前，协办在后，用“；”分隔")
+    return DepartmentNamesField(
+        label="承办单位", error_messages={"required": REQUIRED_DEPARTMENTS}, help_text="主办在前，协办在后，用“；”分隔"
+    )
 
 
 class BaseBatchFormSet(forms.BaseFormSet):

@@ -44,8 +44,9 @@ def issue_list(user: Any, filters: Mapping[str, Any]) -> QuerySet[Issue]:
     values: pks and ISO dates); empty ones are ignored."""
     issues: QuerySet[Issue] = access.issues_for(user).select_related("category", "requester")
     if q := (filters.get("q") or "").strip():
-        issues = issues.filter(Q(ref__icontains=q) | Q(title__icontains=q) | Q(content__icontains=q)
-                               | Q(requester__name__icontains=q))
+        issues = issues.filter(
+            Q(ref__icontains=q) | Q(title__icontains=q) | Q(content__icontains=q) | Q(requester__name__icontains=q)
+        )
     for field in ("channel", "status", "category", "nature"):
         if filters.get(field):
             issues = issues.filter(**{field: filters[field]})
@@ -81,8 +82,11 @@ def stored_filters(cleaned: Mapping[str, Any]) -> dict[str, str]:
 
 def lead_names(issue_ids: list[int]) -> dict[int, str]:
     """The lead department's name per issue, for a page of the ledger (one query)."""
-    rows = (Assignment.objects.filter(issue_id__in=issue_ids, role=Assignment.Role.LEAD)
-            .exclude(status=Assignment.Status.WITHDRAWN).values_list("issue_id", "department__name"))
+    rows = (
+        Assignment.objects.filter(issue_id__in=issue_ids, role=Assignment.Role.LEAD)
+        .exclude(status=Assignment.Status.WITHDRAWN)
+        .values_list("issue_id", "department__name")
+    )
     return dict(rows)
 
 
@@ -91,8 +95,9 @@ def inbox_filters(today: datetime.date, soon: datetime.date) -> dict[str, Q]:
     open_q = Q(status__in=Assignment.OPEN_STATUSES)
     return {
         "pending": Q(status=Assignment.Status.PENDING),
-        "in_progress": Q(status__in=[Assignment.Status.ACKNOWLEDGED, Assignment.Status.SUBMITTED,
-                                     Assignment.Status.RETURNED]),
+        "in_progress": Q(
+            status__in=[Assignment.Status.ACKNOWLEDGED, Assignment.Status.SUBMITTED, Assignment.Status.RETURNED]
+        ),
         "due_soon": open_q & Q(due_date__gte=today, due_date__lte=soon),
         "overdue": open_q & Q(due_date__lt=today),
         "replied": Q(status=Assignment.Status.ACCEPTED),
@@ -109,8 +114,11 @@ def split_ladder(assignments: Iterable[Assignment], *, now: datetime.datetime) -
     prefetched ``ladder_steps``. An untaken step of an earlier deadline (before 重办 or an extension)
     was superseded and is left out of both."""
     for a in assignments:
-        steps = [s for s in getattr(a, "ladder_steps", ())
-                 if s.taken_at is not None or s.deadline_version == a.deadline_version]
+        steps = [
+            s
+            for s in getattr(a, "ladder_steps", ())
+            if s.taken_at is not None or s.deadline_version == a.deadline_version
+        ]
         coming = [s for s in steps if s.taken_at is None and s.scheduled_for > now]
         a.pending_steps = coming  # type: ignore[attr-defined]
         a.past_steps = [s for s in steps if s not in coming]  # type: ignore[attr-defined]
@@ -123,13 +131,20 @@ def explain_deadlines(assignments: Iterable[Assignment], *, date_text: Any = iso
     assignments = list(assignments)
     if not assignments:
         return
-    calendar = load_calendar(min(a.assigned_on for a in assignments),
-                             max(a.due_date for a in assignments) + datetime.timedelta(days=60))
+    calendar = load_calendar(
+        min(a.assigned_on for a in assignments), max(a.due_date for a in assignments) + datetime.timedelta(days=60)
+    )
     for a in assignments:
-        lines = compute_deadline(a.assigned_on, a.deadline_amount, a.deadline_unit, calendar,
-                                 policy_name=str(a.policy) if a.policy_id else "").explanation
+        lines = compute_deadline(
+            a.assigned_on,
+            a.deadline_amount,
+            a.deadline_unit,
+            calendar,
+            policy_name=str(a.policy) if a.policy_id else "",
+        ).explanation
         if a.due_date != a.original_due_date:
-            lines = (*lines, f"已批准延期：办理期限延至 {date_text(a.due_date)}"
-                             f"（原定 {date_text(a.original_due_date)}）")
+            lines = (
+                *lines,
+                f"已批准延期：办理期限延至 {date_text(a.due_date)}（原定 {date_text(a.original_due_date)}）",
+            )
         a.explanation = lines  # type: ignore[attr-defined]
-

@@ -31,15 +31,15 @@ class Move:
 
 ASSIGNMENT_MOVES: dict[str, Move] = {
     "acknowledge": Move("签收", frozenset({A.PENDING}), A.ACKNOWLEDGED),
-    "submit_reply": Move("提交书面回复", frozenset({A.PENDING, A.ACKNOWLEDGED, A.RETURNED}), A.SUBMITTED,
-                         repeatable=False),
+    "submit_reply": Move(
+        "提交书面回复", frozenset({A.PENDING, A.ACKNOWLEDGED, A.RETURNED}), A.SUBMITTED, repeatable=False
+    ),
     "accept_reply": Move("审核通过", frozenset({A.SUBMITTED}), A.ACCEPTED),
     "return_reply": Move("退回重办", frozenset({A.SUBMITTED}), A.RETURNED, repeatable=False),
     "rehandle": Move("重办", frozenset({A.ACCEPTED}), A.ACKNOWLEDGED, repeatable=False),
     # An accepted objection (异议): the assignment leaves the workflow and another department
     # gets a new one. Not from "submitted": a reply waiting for review is reviewed first.
-    "withdraw": Move("退回改派", frozenset({A.PENDING, A.ACKNOWLEDGED, A.RETURNED}), A.WITHDRAWN,
-                     repeatable=False),
+    "withdraw": Move("退回改派", frozenset({A.PENDING, A.ACKNOWLEDGED, A.RETURNED}), A.WITHDRAWN, repeatable=False),
 }
 
 ISSUE_MOVES: dict[str, Move] = {
@@ -77,8 +77,9 @@ def action_label(action: str) -> str:
     return OTHER_ACTIONS.get(action) or history_action_label(action) or action
 
 
-def move(obj: Issue | Assignment, action: str, *, actor: User | None, note: str = "",
-         also: tuple[str, ...] = ()) -> bool:
+def move(
+    obj: Issue | Assignment, action: str, *, actor: User | None, note: str = "", also: tuple[str, ...] = ()
+) -> bool:
     """Apply ``action`` to ``obj`` (already locked by the caller) and record it.
 
     ``also`` names fields the caller changed that must be saved with the status in
@@ -113,8 +114,9 @@ def move(obj: Issue | Assignment, action: str, *, actor: User | None, note: str 
     return True
 
 
-def record(issue: Issue, action: str, *, actor: User | None, assignment: Assignment | None = None,
-           note: str = "") -> HistoryEntry:
+def record(
+    issue: Issue, action: str, *, actor: User | None, assignment: Assignment | None = None, note: str = ""
+) -> HistoryEntry:
     """A history row for an event that is not a status change (registration, a rejected file…)."""
     return HistoryEntry.objects.create(issue=issue, assignment=assignment, actor=actor, action=action, note=note)
 

@@ -38,8 +38,7 @@ urlpatterns = [
     path("calendar/", calendar.calendar_page, name="sessions_calendar"),
     path("calendar.ics", calendar.calendar_ics, name="sessions_calendar_ics"),
     path("calendar/feed/reset/", calendar.calendar_feed_reset, name="sessions_calendar_feed_reset"),
-    path("calendar/feed/<int:user_id>/<str:token>.ics", calendar.calendar_feed,
-         name="sessions_calendar_feed"),
+    path("calendar/feed/<int:user_id>/<str:token>.ics", calendar.calendar_feed, name="sessions_calendar_feed"),
     path("calendar/attendance/", calendar.attendance_page, name="sessions_attendance"),
     path("exports/<int:pk>/", export_jobs.export_job, name="export_job"),
     path("exports/<int:pk>/download/", export_jobs.export_job_download, name="export_job_download"),
@@ -70,6 +69,9 @@ urlpatterns = [
     path("replies/<int:pk>/preview.png", replies.reply_preview, name="reply_preview"),
     path("assignments/<int:pk>/slip/", documents.assignment_slip, name="assignment_slip"),
     path("assignments/<int:pk>/chase-notice/", documents.assignment_chase_notice, name="assignment_chase_notice"),
-    path("assignments/<int:pk>/reply-template.docx", documents.assignment_reply_template,
-         name="assignment_reply_template"),
+    path(
+        "assignments/<int:pk>/reply-template.docx",
+        documents.assignment_reply_template,
+        name="assignment_reply_template",
+    ),
 ]

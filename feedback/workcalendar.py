@@ -55,8 +55,11 @@ def seed_from_chinesecalendar() -> list[int]:
     existing = set(CalendarYear.objects.filter(year__in=years).values_list("year", flat=True))
     new_years = [y for y in years if y not in existing]
     CalendarDay.objects.bulk_create(
-        [CalendarDay(date=d, is_workday=w, name=n, source=CalendarDay.Source.NATIONAL)
-         for d, (w, n) in sorted(days.items()) if d.year in new_years],
+        [
+            CalendarDay(date=d, is_workday=w, name=n, source=CalendarDay.Source.NATIONAL)
+            for d, (w, n) in sorted(days.items())
+            if d.year in new_years
+        ],
         ignore_conflicts=True,
     )
     CalendarYear.objects.bulk_create(

@@ -34,10 +34,17 @@ def reference(db: None) -> None:
     load_reference_data()
 
 
-def make_user(username: str, *, department: str | None = None, role: str | None = None,
-              is_head: bool = False, superuser: bool = False) -> object:
-    user = get_user_model().objects.create_user(username=username, password="pw-for-tests-123",
-                                                first_name=username, is_superuser=superuser, is_staff=superuser)
+def make_user(
+    username: str,
+    *,
+    department: str | None = None,
+    role: str | None = None,
+    is_head: bool = False,
+    superuser: bool = False,
+) -> object:
+    user = get_user_model().objects.create_user(
+        username=username, password="pw-for-tests-123", first_name=username, is_superuser=superuser, is_staff=superuser
+    )
     if role:
         user.groups.add(Group.objects.get(name=GROUP_NAMES[role]))
     if department:

@@ -25,12 +25,13 @@ app.conf.beat_schedule = {
     "send-pending-emails": {"task": "feedback.tasks.send_pending_emails", "schedule": 300.0},
     # Daily at 08:30 Asia/Shanghai: from 1 November, warn administrators (bell + mail) when next
     # year's holiday calendar is missing; once per administrator and year.
-    "warn-missing-calendar": {"task": "feedback.tasks.warn_missing_calendar",
-                              "schedule": crontab(hour=8, minute=30)},
+    "warn-missing-calendar": {"task": "feedback.tasks.warn_missing_calendar", "schedule": crontab(hour=8, minute=30)},
     # The 1st of each month at 07:00 Asia/Shanghai: draft last month's bulletins (月度通报). A
     # missed run is made up by drafting by hand on the bulletin page; a rerun drafts nothing twice.
-    "draft-month-end-bulletins": {"task": "feedback.tasks.draft_month_end_bulletins",
-                                  "schedule": crontab(day_of_month=1, hour=7, minute=0)},
+    "draft-month-end-bulletins": {
+        "task": "feedback.tasks.draft_month_end_bulletins",
+        "schedule": crontab(day_of_month=1, hour=7, minute=0),
+    },
     # Every minute: export jobs still queued after a minute (their message was lost with the broker
     # down) or left running by a dead worker are claimed again and built (feedback.services).
     "run-queued-exports": {"task": "feedback.tasks.run_queued_exports", "schedule": 60.0},
@@ -38,21 +39,24 @@ app.conf.beat_schedule = {
     # monthly job is idempotent and a missed run is made up the next day), re-date days not yet held
     # whose calendar changed unseen by the calendar_changed hook, and send the notices of days within
     # 3 working days (once per person and day).
-    "plan-enterprise-days": {"task": "channels_enterprise.tasks.plan_enterprise_days",
-                             "schedule": crontab(hour=7, minute=45)},
+    "plan-enterprise-days": {
+        "task": "channels_enterprise.tasks.plan_enterprise_days",
+        "schedule": crontab(hour=7, minute=45),
+    },
     # Daily at 07:50 Asia/Shanghai: create the coming month's no-meeting week (无会周) a month ahead,
     # provisional while its year's calendar is missing, and re-plan unconfirmed weeks not yet begun
     # (one per month, so a rerun creates nothing twice and a missed run is made up the next day).
-    "plan-no-meeting-weeks": {"task": "channels_citizen.tasks.plan_no_meeting_weeks",
-                              "schedule": crontab(hour=7, minute=50)},
+    "plan-no-meeting-weeks": {
+        "task": "channels_citizen.tasks.plan_no_meeting_weeks",
+        "schedule": crontab(hour=7, minute=50),
+    },
     # Every minute: sum the statistics rollup keys marked by the writes since the last run
     # (feedback.figures.rollup.refresh). Until then the figures read those keys live: exact, slower.
     "refresh-stats-rollup": {"task": "feedback.tasks.refresh_stats_rollup", "schedule": 60.0},
     # Nightly at 02:30 Asia/Shanghai: rebuild the statistics rollup from scratch, writing only the
     # rows that differ (feedback.figures.rollup.rebuild; nothing, when every write went through the
     # services). It catches admin edits and raw SQL, which the statistics read live until then.
-    "rebuild-stats-rollup": {"task": "feedback.tasks.rebuild_stats_rollup",
-                             "schedule": crontab(hour=2, minute=30)},
+    "rebuild-stats-rollup": {"task": "feedback.tasks.rebuild_stats_rollup", "schedule": crontab(hour=2, minute=30)},
 }
 
 # /metrics reports when the deadline sweep last finished (zhitongche.metrics, docs/monitoring.md).

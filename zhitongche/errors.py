@@ -32,8 +32,9 @@ def error_response(request: HttpRequest | None, status: int) -> HttpResponse:
         response: HttpResponse = JsonResponse({"detail": message, "request_id": request_id}, status=status)
     else:
         try:
-            body = loader.render_to_string("errors/error.html", {"title": title, "message": message,
-                                                                  "status": status, "request_id": request_id})
+            body = loader.render_to_string(
+                "errors/error.html", {"title": title, "message": message, "status": status, "request_id": request_id}
+            )
         except Exception:  # the template itself broken or missing: still no traceback to the user
             body = f"<!DOCTYPE html><title>{title}</title><h1>{title}</h1><p>{message}</p><p>请求编号 {request_id}</p>"
         response = HttpResponse(body, status=status, content_type="text/html; charset=utf-8")

@@ -32,8 +32,12 @@ from feedback.views.status import monitor_allowed
 LAST_SWEEP_KEY = "zhitongche:last-sweep-finished"
 
 REQUESTS = Counter("ztc_http_requests_total", "HTTP requests answered", ["method", "view", "status"])
-LATENCY = Histogram("ztc_http_request_duration_seconds", "Time to answer a request", ["view"],
-                    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
+LATENCY = Histogram(
+    "ztc_http_request_duration_seconds",
+    "Time to answer a request",
+    ["view"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
 EXCEPTIONS = Counter("ztc_http_exceptions_total", "Unhandled exceptions in views", ["exception"])
 
 
@@ -91,27 +95,31 @@ class PortalCollector(Collector):
         except Exception:  # Redis down: the broker alert, not a failed scrape
             length = None
         if length is not None:
-            yield GaugeMetricFamily("ztc_celery_queue_length", "Tasks waiting in the Celery queue",
-                                    value=length)
+            yield GaugeMetricFamily("ztc_celery_queue_length", "Tasks waiting in the Celery queue", value=length)
         now = timezone.now()
         steps = DeadlineStep.objects
         yield GaugeMetricFamily(
-            "ztc_deadline_steps_due_untaken", "Reminder/overdue/escalation steps due but not yet taken",
-            value=steps.filter(taken_at=None, scheduled_for__lte=now).count())
+            "ztc_deadline_steps_due_untaken",
+            "Reminder/overdue/escalation steps due but not yet taken",
+            value=steps.filter(taken_at=None, scheduled_for__lte=now).count(),
+        )
         yield GaugeMetricFamily(
-            "ztc_deadline_steps_unannounced", "Steps taken but not yet announced (history, bell, mail)",
-            value=steps.filter(taken_at__isnull=False, announced_at=None).count())
+            "ztc_deadline_steps_unannounced",
+            "Steps taken but not yet announced (history, bell, mail)",
+            value=steps.filter(taken_at__isnull=False, announced_at=None).count(),
+        )
         last = cache.get(LAST_SWEEP_KEY)
         if last is not None:
-            yield GaugeMetricFamily("ztc_last_sweep_timestamp_seconds",
-                                    "Unix time the last deadline sweep finished", value=float(last))
+            yield GaugeMetricFamily(
+                "ztc_last_sweep_timestamp_seconds", "Unix time the last deadline sweep finished", value=float(last)
+            )
         media = settings.MEDIA_ROOT
         if os.path.isdir(media):
             usage = shutil.disk_usage(media)
-            yield GaugeMetricFamily("ztc_media_free_bytes", "Free bytes on the reply files' file system",
-                                    value=usage.free)
-            yield GaugeMetricFamily("ztc_media_size_bytes", "Size of the reply files' file system",
-                                    value=usage.total)
+            yield GaugeMetricFamily(
+                "ztc_media_free_bytes", "Free bytes on the reply files' file system", value=usage.free
+            )
+            yield GaugeMetricFamily("ztc_media_size_bytes", "Size of the reply files' file system", value=usage.total)
 
 
 def registry() -> CollectorRegistry:

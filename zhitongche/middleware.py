@@ -36,8 +36,10 @@ def _bad_query(request: HttpRequest) -> bool:
         return True
     if len(query) > MAX_PARAMS:
         return True
-    return any(len(key) > MAX_PARAM_CHARS or "\x00" in key
-               or any(len(v) > MAX_PARAM_CHARS or "\x00" in v for v in values) for key, values in query.lists())
+    return any(
+        len(key) > MAX_PARAM_CHARS or "\x00" in key or any(len(v) > MAX_PARAM_CHARS or "\x00" in v for v in values)
+        for key, values in query.lists()
+    )
 
 
 class BadParameterMiddleware:

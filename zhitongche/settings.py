@@ -309,8 +309,13 @@ else:
 # With Redis, the cache (public portal rate limits) is shared by every web worker; without it,
 # each process counts for itself, which is fine for one person trying the portal.
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "KEY_PREFIX": "zhitongche"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "zhitongche",
+        }
+    }
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "zhitongche")
 CELERY_TASK_ACKS_LATE = True
@@ -367,7 +372,8 @@ LOGGING["formatters"] = {
     "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
 }
 LOGGING["handlers"]["console"].update(
-    filters=["request_id"], formatter="json" if os.environ.get("LOG_FORMAT") == "json" else "text")
+    filters=["request_id"], formatter="json" if os.environ.get("LOG_FORMAT") == "json" else "text"
+)
 # Outgoing mail (SMTP) for production; the console backend is used in development.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", 25)
@@ -382,12 +388,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if envint("DATABASE_POOL_MAX", 0):
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": envint("DATABASE_POOL_MIN", 2), "max_size": envint("DATABASE_POOL_MAX", 0), "timeout": 10}
+            "min_size": envint("DATABASE_POOL_MIN", 2),
+            "max_size": envint("DATABASE_POOL_MAX", 0),
+            "timeout": 10,
+        }
     if envbool("PGBOUNCER_TRANSACTION_MODE", False):
         DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 # Query-parameter enums as ASCII, named types for generated clients (docs/api.md "Generating a client").
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
-    "drf_spectacular.hooks.postprocess_schema_enums", "zhitongche.schema_hooks.ascii_parameter_enums"]
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "zhitongche.schema_hooks.ascii_parameter_enums",
+]
 # `check --deploy` warnings that the deployment answers elsewhere (deploy/zhitongche.env.example:
 # nginx sends HSTS and redirects plain HTTP).
 SILENCED_SYSTEM_CHECKS = envlist("SILENCED_SYSTEM_CHECKS", [])
@@ -397,15 +408,18 @@ SILENCED_SYSTEM_CHECKS = envlist("SILENCED_SYSTEM_CHECKS", [])
 # previews stay under MEDIA_ROOT.
 S3_BUCKET = os.environ.get("S3_BUCKET", "")
 if S3_BUCKET:
-    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
-        "bucket_name": S3_BUCKET,
-        "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
-        "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
-        "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
-        "region_name": os.environ.get("S3_REGION") or None,
-        "location": os.environ.get("S3_PREFIX", "media"),
-        "default_acl": "private",
-        "file_overwrite": False,
-        "addressing_style": os.environ.get("S3_ADDRESSING_STYLE", "path"),  # MinIO and most clouds
-        "signature_version": "s3v4",
-    }}
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "location": os.environ.get("S3_PREFIX", "media"),
+            "default_acl": "private",
+            "file_overwrite": False,
+            "addressing_style": os.environ.get("S3_ADDRESSING_STYLE", "path"),  # MinIO and most clouds
+            "signature_version": "s3v4",
+        },
+    }

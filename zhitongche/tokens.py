@@ -43,6 +43,13 @@ def token_page(request: HttpRequest) -> HttpResponse:
                 log.info("api token created", extra={"user_id": user.pk})
     token = Token.objects.filter(user=user).first()
     status = 400 if error else 200
-    return render(request, "account/tokens.html", {
-        "token": token, "new_key": new_key, "error": error,
-    }, status=status)
+    return render(
+        request,
+        "account/tokens.html",
+        {
+            "token": token,
+            "new_key": new_key,
+            "error": error,
+        },
+        status=status,
+    )

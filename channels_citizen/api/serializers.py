@@ -21,8 +21,9 @@ class RosterEntrySerializer(serializers.ModelSerializer):
 class RosterEntryCreateSerializer(serializers.Serializer):
     leader = serializers.IntegerField(help_text="县领导的用户 id")
     township = serializers.SlugField(help_text="乡镇代码")
-    departments = serializers.ListField(child=serializers.SlugField(), required=False, default=list,
-                                        help_text="随行部门代码")
+    departments = serializers.ListField(
+        child=serializers.SlugField(), required=False, default=list, help_text="随行部门代码"
+    )
 
 
 class WeekSerializer(serializers.ModelSerializer):
@@ -30,8 +31,17 @@ class WeekSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = NoMeetingWeek
-        fields = ["id", "month", "starts_on", "ends_on", "confirmed", "provisional", "confirmed_at",
-                  "case_of_week", "roster"]
+        fields = [
+            "id",
+            "month",
+            "starts_on",
+            "ends_on",
+            "confirmed",
+            "provisional",
+            "confirmed_at",
+            "case_of_week",
+            "roster",
+        ]
 
 
 class WeekCreateSerializer(serializers.Serializer):
@@ -61,8 +71,20 @@ class VisitSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Visit
-        fields = ["id", "week", "visit_kind", "township", "village", "held_on", "leader", "cases", "lawyer_present",
-                  "lawyer_name", "notes", "courtyard_meetings"]
+        fields = [
+            "id",
+            "week",
+            "visit_kind",
+            "township",
+            "village",
+            "held_on",
+            "leader",
+            "cases",
+            "lawyer_present",
+            "lawyer_name",
+            "notes",
+            "courtyard_meetings",
+        ]
 
 
 class VisitCreateSerializer(serializers.Serializer):
@@ -72,8 +94,9 @@ class VisitCreateSerializer(serializers.Serializer):
     village = serializers.IntegerField(required=False, allow_null=True, default=None)
     held_on = serializers.DateField()
     leader = serializers.IntegerField(required=False, allow_null=True, default=None)
-    cases = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
-                                  help_text="带案下访的政民诉求 id")
+    cases = serializers.ListField(
+        child=serializers.IntegerField(), required=False, default=list, help_text="带案下访的政民诉求 id"
+    )
     lawyer_present = serializers.BooleanField(required=False, default=False)
     lawyer_name = serializers.CharField(required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
@@ -95,6 +118,8 @@ class VillageCreateSerializer(serializers.Serializer):
 class QuietVillageYearSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     villages = serializers.IntegerField()
-    quiet = serializers.IntegerField(allow_null=True,
-                                     help_text="无访村数：当年没有登记任何政民诉求的村；该年政民直通车没有任何诉求和"
-                                               "接访记录时为 null（无记录，不是全部无访）")
+    quiet = serializers.IntegerField(
+        allow_null=True,
+        help_text="无访村数：当年没有登记任何政民诉求的村；该年政民直通车没有任何诉求和"
+        "接访记录时为 null（无记录，不是全部无访）",
+    )

@@ -81,19 +81,24 @@ class WeekViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     search_fields: list[str] = []
 
     def get_queryset(self) -> QuerySet[NoMeetingWeek]:
-        return weeks_for(self.request.user).prefetch_related("roster__leader", "roster__township",
-                                                                    "roster__departments")
+        return weeks_for(self.request.user).prefetch_related(
+            "roster__leader", "roster__township", "roster__departments"
+        )
 
-    @extend_schema(summary="生成某月无会周",
-                   description="按该月最后五个工作日生成（待管理员确认）；已存在则返回原记录。",
-                   request=s.WeekCreateSerializer, responses={201: s.WeekSerializer})
+    @extend_schema(
+        summary="生成某月无会周",
+        description="按该月最后五个工作日生成（待管理员确认）；已存在则返回原记录。",
+        request=s.WeekCreateSerializer,
+        responses={201: s.WeekSerializer},
+    )
     def create(self, request: Request) -> Response:
         data = _valid(s.WeekCreateSerializer, request)
         week = services.plan_week(actor=request.user, month=data["month"])
         return Response(s.WeekSerializer(week).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="确认或调整无会周（系统管理员）", request=s.WeekConfirmSerializer,
-                   responses={200: s.WeekSerializer})
+    @extend_schema(
+        summary="确认或调整无会周（系统管理员）", request=s.WeekConfirmSerializer, responses={200: s.WeekSerializer}
+    )
     @action(detail=True, methods=["post"], filter_backends=[])
     def confirm(self, request: Request, pk: str | None = None) -> Response:
         data = _valid(s.WeekConfirmSerializer, request)
@@ -109,8 +114,12 @@ class WeekViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(s.WeekSerializer(week).data)
 
     @extend_schema(methods=["GET"], summary="无会周下访安排", responses={200: s.RosterEntrySerializer(many=True)})
-    @extend_schema(methods=["POST"], summary="安排县领导下访乡镇", request=s.RosterEntryCreateSerializer,
-                   responses={201: s.RosterEntrySerializer})
+    @extend_schema(
+        methods=["POST"],
+        summary="安排县领导下访乡镇",
+        request=s.RosterEntryCreateSerializer,
+        responses={201: s.RosterEntrySerializer},
+    )
     @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def roster(self, request: Request, pk: str | None = None) -> Response:
         week = self.get_object()
@@ -119,9 +128,12 @@ class WeekViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             return Response(s.RosterEntrySerializer(rows, many=True).data)
         data = _valid(s.RosterEntryCreateSerializer, request)
         entry = services.add_roster_entry(
-            actor=request.user, week=week, leader=_user(data["leader"], "leader"),
+            actor=request.user,
+            week=week,
+            leader=_user(data["leader"], "leader"),
             township=_department(data["township"], "township"),
-            departments=[_department(c, "departments") for c in data["departments"]])
+            departments=[_department(c, "departments") for c in data["departments"]],
+        )
         return Response(s.RosterEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
@@ -136,8 +148,12 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self) -> QuerySet[Visit]:
         return visits_for(self.request.user).prefetch_related("cases", "courtyard_meetings")
 
-    @extend_schema(summary="登记接访活动", description="接访日期必须在所属无会周内。",
-                   request=s.VisitCreateSerializer, responses={201: s.VisitSerializer})
+    @extend_schema(
+        summary="登记接访活动",
+        description="接访日期必须在所属无会周内。",
+        request=s.VisitCreateSerializer,
+        responses={201: s.VisitSerializer},
+    )
     def create(self, request: Request) -> Response:
         data = _valid(s.VisitCreateSerializer, request)
         week = get_object_or_404(weeks_for(request.user), pk=data["week"])
@@ -147,14 +163,23 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             if village is None:
                 raise InvalidInput("未找到该村。", field="village")
         visit = services.record_visit(
-            actor=request.user, week=week, kind=data["visit_kind"], township=_department(data["township"], "township"),
-            held_on=data["held_on"], village=village, leader=_user(data["leader"], "leader"),
-            cases=_issues(request.user, data["cases"], "cases"), lawyer_present=data["lawyer_present"],
-            lawyer_name=data["lawyer_name"], notes=data["notes"])
+            actor=request.user,
+            week=week,
+            kind=data["visit_kind"],
+            township=_department(data["township"], "township"),
+            held_on=data["held_on"],
+            village=village,
+            leader=_user(data["leader"], "leader"),
+            cases=_issues(request.user, data["cases"], "cases"),
+            lawyer_present=data["lawyer_present"],
+            lawyer_name=data["lawyer_name"],
+            notes=data["notes"],
+        )
         return Response(s.VisitSerializer(visit).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="登记院落会议", request=s.CourtyardMeetingSerializer,
-                   responses={201: s.CourtyardMeetingSerializer})
+    @extend_schema(
+        summary="登记院落会议", request=s.CourtyardMeetingSerializer, responses={201: s.CourtyardMeetingSerializer}
+    )
     @action(detail=True, methods=["post"], url_path="courtyard-meetings", filter_backends=[])
     def courtyard_meetings(self, request: Request, pk: str | None = None) -> Response:
         data = _valid(s.CourtyardMeetingSerializer, request)
@@ -176,14 +201,17 @@ class VillageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(summary="新增村", request=s.VillageCreateSerializer, responses={201: s.VillageSerializer})
     def create(self, request: Request) -> Response:
         data = _valid(s.VillageCreateSerializer, request)
-        village = services.add_village(actor=request.user, township=_department(data["township"], "township"),
-                                       name=data["name"])
+        village = services.add_village(
+            actor=request.user, township=_department(data["township"], "township"), name=data["name"]
+        )
         return Response(s.VillageSerializer(village).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="无访村逐年统计",
-                   description="无访村：当年没有登记任何政民诉求（按诉求人所在村）的启用村。",
-                   parameters=[OpenApiParameter("since", OpenApiTypes.INT, description="起始年份，默认 2021")],
-                   responses={200: s.QuietVillageYearSerializer(many=True)})
+    @extend_schema(
+        summary="无访村逐年统计",
+        description="无访村：当年没有登记任何政民诉求（按诉求人所在村）的启用村。",
+        parameters=[OpenApiParameter("since", OpenApiTypes.INT, description="起始年份，默认 2021")],
+        responses={200: s.QuietVillageYearSerializer(many=True)},
+    )
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def quiet(self, request: Request) -> Response:
         this_year = timezone.localdate().year

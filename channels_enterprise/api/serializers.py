@@ -12,8 +12,9 @@ from ..models import Consultation, Enterprise, EnterpriseDay, EnterpriseIntake
 
 
 class EnterpriseSerializer(serializers.ModelSerializer):
-    contact_phone = serializers.CharField(source="masked_phone", read_only=True,
-                                          help_text="已遮盖（个人信息保护法），如 138****5678")
+    contact_phone = serializers.CharField(
+        source="masked_phone", read_only=True, help_text="已遮盖（个人信息保护法），如 138****5678"
+    )
 
     class Meta:
         model = Enterprise
@@ -50,20 +51,41 @@ class EnterpriseDaySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EnterpriseDay
-        fields = ["id", "month", "held_on", "provisional", "notice_on", "noticed_at", "place", "note",
-                  "leaders", "departments", "enterprises"]
+        fields = [
+            "id",
+            "month",
+            "held_on",
+            "provisional",
+            "notice_on",
+            "noticed_at",
+            "place",
+            "note",
+            "leaders",
+            "departments",
+            "enterprises",
+        ]
         read_only_fields = fields
 
 
 class DutySerializer(serializers.Serializer):
     leaders = serializers.PrimaryKeyRelatedField(
-        many=True, required=False, default=list,
+        many=True,
+        required=False,
+        default=list,
         queryset=get_user_model().objects.all(),
-        help_text=f"用户 id，须属于“{GROUP_NAMES[Role.LEADER]}”组且账号有效")
-    departments = serializers.SlugRelatedField(many=True, required=False, default=list, slug_field="code",
-                                               queryset=Department.objects.all(), help_text="单位代码")
-    enterprises = serializers.PrimaryKeyRelatedField(many=True, required=False, default=list,
-                                                     queryset=Enterprise.objects.all())
+        help_text=f"用户 id，须属于“{GROUP_NAMES[Role.LEADER]}”组且账号有效",
+    )
+    departments = serializers.SlugRelatedField(
+        many=True,
+        required=False,
+        default=list,
+        slug_field="code",
+        queryset=Department.objects.all(),
+        help_text="单位代码",
+    )
+    enterprises = serializers.PrimaryKeyRelatedField(
+        many=True, required=False, default=list, queryset=Enterprise.objects.all()
+    )
     place = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
     note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
 
@@ -84,10 +106,12 @@ class ProblemInputSerializer(serializers.Serializer):
     content = serializers.CharField()
     nature = serializers.ChoiceField(choices=Issue.Nature.choices, required=False, default=Issue.Nature.HELP)
     onsite_answer = serializers.CharField(required=False, default="", allow_blank=True)
-    lead = serializers.SlugRelatedField(slug_field="code", queryset=Department.objects.all(), required=False,
-                                        allow_null=True, default=None)
-    co = serializers.SlugRelatedField(slug_field="code", queryset=Department.objects.all(), many=True,
-                                      required=False, default=list)
+    lead = serializers.SlugRelatedField(
+        slug_field="code", queryset=Department.objects.all(), required=False, allow_null=True, default=None
+    )
+    co = serializers.SlugRelatedField(
+        slug_field="code", queryset=Department.objects.all(), many=True, required=False, default=list
+    )
 
 
 class ProblemBatchSerializer(serializers.Serializer):
@@ -105,8 +129,9 @@ class ConsultationSerializer(serializers.ModelSerializer):
 
 class ConsultationInputSerializer(serializers.Serializer):
     held_on = serializers.DateField()
-    participants = serializers.ListField(child=serializers.CharField(max_length=50), allow_empty=False,
-                                         help_text="县长、局长、银行行长等，每人一项")
+    participants = serializers.ListField(
+        child=serializers.CharField(max_length=50), allow_empty=False, help_text="县长、局长、银行行长等，每人一项"
+    )
     outcome = serializers.CharField()
 
 
@@ -120,8 +145,5 @@ class ProblemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EnterpriseIntake
-        fields = ["id", "issue_id", "ref", "title", "status", "day", "enterprise", "enterprise_name",
-                  "consultations"]
+        fields = ["id", "issue_id", "ref", "title", "status", "day", "enterprise", "enterprise_name", "consultations"]
         read_only_fields = fields
-
-

@@ -55,8 +55,12 @@ class EnterpriseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Enterprise]:
         return access.enterprises_for(self.request.user)
 
-    @extend_schema(summary="登记企业", description="统一社会信用代码按 GB 32100-2015 校验第18位校验码。",
-                   request=s.EnterpriseCreateSerializer, responses={201: s.EnterpriseSerializer, **ERRORS})
+    @extend_schema(
+        summary="登记企业",
+        description="统一社会信用代码按 GB 32100-2015 校验第18位校验码。",
+        request=s.EnterpriseCreateSerializer,
+        responses={201: s.EnterpriseSerializer, **ERRORS},
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _valid(s.EnterpriseCreateSerializer, request)
         enterprise = services.register_enterprise(actor=request.user, **data)
@@ -78,10 +82,12 @@ class EnterpriseDayViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[EnterpriseDay]:
         return access.days_for(self.request.user).prefetch_related("leaders", "departments", "enterprises")
 
-    @extend_schema(summary="安排企业家日（立即运行排期）",
-                   description="创建本月及之后 months 个月尚未创建的企业家日（每月一次，可重复调用），"
-                               "并发送临近企业家日的通知。",
-                   request=s.ScheduleSerializer, responses={200: s.ScheduleResultSerializer, **ERRORS})
+    @extend_schema(
+        summary="安排企业家日（立即运行排期）",
+        description="创建本月及之后 months 个月尚未创建的企业家日（每月一次，可重复调用），并发送临近企业家日的通知。",
+        request=s.ScheduleSerializer,
+        responses={200: s.ScheduleResultSerializer, **ERRORS},
+    )
     @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
     def schedule(self, request: Request) -> Response:
         data = _valid(s.ScheduleSerializer, request)
@@ -89,8 +95,11 @@ class EnterpriseDayViewSet(viewsets.ReadOnlyModelViewSet):
         notified = services.send_enterprise_day_notices()
         return Response({"days": s.EnterpriseDaySerializer(days, many=True).data, "notified": notified})
 
-    @extend_schema(summary="安排带队领导、随行部门、走访企业和现场办公地点", request=s.DutySerializer,
-                   responses={200: s.EnterpriseDaySerializer, **ERRORS})
+    @extend_schema(
+        summary="安排带队领导、随行部门、走访企业和现场办公地点",
+        request=s.DutySerializer,
+        responses={200: s.EnterpriseDaySerializer, **ERRORS},
+    )
     @action(detail=True, methods=["post"], filter_backends=[])
     def duty(self, request: Request, pk: str | None = None) -> Response:
         day = self.get_object()
@@ -98,13 +107,18 @@ class EnterpriseDayViewSet(viewsets.ReadOnlyModelViewSet):
         services.set_day_duty(actor=request.user, day=day, **data)
         return Response(self.get_serializer(self.get_queryset().get(pk=day.pk)).data)
 
-    @extend_schema(methods=["GET"], summary="该企业家日的企业问题", responses={200: s.ProblemSerializer(many=True),
-                                                                       404: ERRORS[404]})
-    @extend_schema(methods=["POST"], summary="批量登记企业问题（登记为诉求，可同时交办）",
-                   description="全部成功或全部不生效；有误时按行返回错误："
-                               "`{\"detail\", \"problems\": {行号: {字段: [信息]}}}`。",
-                   request=s.ProblemBatchSerializer,
-                   responses={201: s.ProblemSerializer(many=True), **ERRORS})
+    @extend_schema(
+        methods=["GET"],
+        summary="该企业家日的企业问题",
+        responses={200: s.ProblemSerializer(many=True), 404: ERRORS[404]},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="批量登记企业问题（登记为诉求，可同时交办）",
+        description='全部成功或全部不生效；有误时按行返回错误：`{"detail", "problems": {行号: {字段: [信息]}}}`。',
+        request=s.ProblemBatchSerializer,
+        responses={201: s.ProblemSerializer(many=True), **ERRORS},
+    )
     @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def problems(self, request: Request, pk: str | None = None) -> Response:
         day = self.get_object()
@@ -141,8 +155,11 @@ class ProblemViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[EnterpriseIntake]:
         return _problems(access.intakes_for(self.request.user)).order_by("-id")
 
-    @extend_schema(summary="记录三长会诊", request=s.ConsultationInputSerializer,
-                   responses={201: s.ConsultationSerializer, **ERRORS})
+    @extend_schema(
+        summary="记录三长会诊",
+        request=s.ConsultationInputSerializer,
+        responses={201: s.ConsultationSerializer, **ERRORS},
+    )
     @action(detail=True, methods=["post"], filter_backends=[])
     def consultations(self, request: Request, pk: str | None = None) -> Response:
         intake = self.get_object()

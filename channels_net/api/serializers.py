@@ -46,9 +46,23 @@ class ForumSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Forum
-        fields = ["id", "title", "held_on", "place", "chair", "chair_name", "chair_title", "leaders",
-                  "leader_names", "departments_present", "representatives", "collect_from", "collect_until",
-                  "minutes", "requests"]
+        fields = [
+            "id",
+            "title",
+            "held_on",
+            "place",
+            "chair",
+            "chair_name",
+            "chair_title",
+            "leaders",
+            "leader_names",
+            "departments_present",
+            "representatives",
+            "collect_from",
+            "collect_until",
+            "minutes",
+            "requests",
+        ]
 
     @staticmethod
     def _name(user: Any) -> str:
@@ -77,11 +91,13 @@ class ForumInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=100)
     held_on = serializers.DateField()
     place = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
-    chair = serializers.PrimaryKeyRelatedField(queryset=_leaders(), required=False, allow_null=True, default=None,
-                                               help_text="主持领导的用户 id（县领导）")
+    chair = serializers.PrimaryKeyRelatedField(
+        queryset=_leaders(), required=False, allow_null=True, default=None, help_text="主持领导的用户 id（县领导）"
+    )
     chair_title = serializers.CharField(max_length=50, required=False, default="", allow_blank=True)
-    leaders = serializers.PrimaryKeyRelatedField(queryset=_leaders(), many=True, required=False, default=list,
-                                                 help_text="出席领导的用户 id（县领导）")
+    leaders = serializers.PrimaryKeyRelatedField(
+        queryset=_leaders(), many=True, required=False, default=list, help_text="出席领导的用户 id（县领导）"
+    )
     departments_present = DepartmentCodesField(required=False, default=list, help_text="到会部门代码列表")
     representatives = RepresentativeInputSerializer(many=True, required=False, default=list)
     minutes = serializers.CharField(required=False, default="", allow_blank=True)
@@ -92,12 +108,14 @@ class ForumInputSerializer(serializers.Serializer):
 class ForumRequestInputSerializer(serializers.Serializer):
     handle = serializers.CharField(max_length=100, help_text="诉求人或网名")
     phone = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
-    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.all(),
-                                            help_text="分类代码，如 housing")
+    category = serializers.SlugRelatedField(
+        slug_field="code", queryset=Category.objects.all(), help_text="分类代码，如 housing"
+    )
     lead = DepartmentCodeField(help_text="主办单位代码")
     co = DepartmentCodesField(required=False, default=list, help_text="协办单位代码列表")
-    title = serializers.CharField(max_length=200, required=False, default="", allow_blank=True,
-                                  help_text="留空则取诉求内容的前 30 字")
+    title = serializers.CharField(
+        max_length=200, required=False, default="", allow_blank=True, help_text="留空则取诉求内容的前 30 字"
+    )
     content = serializers.CharField()
     onsite_answer = serializers.CharField(required=False, default="", allow_blank=True, help_text="现场回应")
     nature = CodeOrLabelChoiceField(Issue.Nature, required=False, default=Issue.Nature.SUGGESTION)
@@ -122,16 +140,34 @@ class SubmissionSerializer(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     phone = serializers.SerializerMethodField(help_text="已遮盖，如 138****5678")
     status_label = serializers.CharField(source="get_status_display", read_only=True)
-    issue_ref = serializers.CharField(source="issue.ref", read_only=True, default=None,
-                                      help_text="受理后登记的诉求编号")
-    merged_into_ref = serializers.CharField(source="merged_into.ref", read_only=True, default=None,
-                                            help_text="并单时并入的诉求编号")
+    issue_ref = serializers.CharField(
+        source="issue.ref", read_only=True, default=None, help_text="受理后登记的诉求编号"
+    )
+    merged_into_ref = serializers.CharField(
+        source="merged_into.ref", read_only=True, default=None, help_text="并单时并入的诉求编号"
+    )
 
     class Meta:
         model = PublicSubmission
-        fields = ["id", "submitted_at", "forum", "category", "content", "name", "phone", "consent_to_publish",
-                  "status", "status_label", "decline_reason", "issue", "issue_ref", "merged_into",
-                  "merged_into_ref", "decided_at", "published_at"]
+        fields = [
+            "id",
+            "submitted_at",
+            "forum",
+            "category",
+            "content",
+            "name",
+            "phone",
+            "consent_to_publish",
+            "status",
+            "status_label",
+            "decline_reason",
+            "issue",
+            "issue_ref",
+            "merged_into",
+            "merged_into_ref",
+            "decided_at",
+            "published_at",
+        ]
         read_only_fields = fields
 
     def get_phone(self, submission: PublicSubmission) -> str:
@@ -139,18 +175,27 @@ class SubmissionSerializer(serializers.ModelSerializer):
 
 
 class SubmissionAcceptSerializer(serializers.Serializer):
-    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.all(), required=False,
-                                            allow_null=True, default=None, help_text="分类代码；默认沿用提交时的分类")
-    title = serializers.CharField(max_length=200, required=False, default="", allow_blank=True,
-                                  help_text="留空则取意见内容的前 30 字")
+    category = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Category.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="分类代码；默认沿用提交时的分类",
+    )
+    title = serializers.CharField(
+        max_length=200, required=False, default="", allow_blank=True, help_text="留空则取意见内容的前 30 字"
+    )
 
 
 class SubmissionMergeSerializer(serializers.Serializer):
     issue_ref = serializers.CharField(max_length=32, help_text="并入的诉求编号，如 ZW2026-00012（未办结的政网诉求）")
-    note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True,
-                                 help_text="并单说明，记入办理记录，不对外公开")
+    note = serializers.CharField(
+        max_length=500, required=False, default="", allow_blank=True, help_text="并单说明，记入办理记录，不对外公开"
+    )
 
 
 class SubmissionDeclineSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500,
-                                   help_text="不予受理理由，将在查询页向提交人公开（自动遮盖手机号、身份证号）")
+    reason = serializers.CharField(
+        max_length=500, help_text="不予受理理由，将在查询页向提交人公开（自动遮盖手机号、身份证号）"
+    )

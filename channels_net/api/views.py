@@ -29,8 +29,7 @@ from . import serializers as s
 
 ROW_ERRORS = OpenApiResponse(
     OpenApiTypes.OBJECT,
-    description="输入有误，整批未登记：`{\"detail\": 信息, \"rows\": {行号: {字段: [信息]}}}`，"
-                "行号从 0 起，只列出有误的行",
+    description='输入有误，整批未登记：`{"detail": 信息, "rows": {行号: {字段: [信息]}}}`，行号从 0 起，只列出有误的行',
 )
 
 
@@ -45,10 +44,15 @@ class ForumPermission(BasePermission):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="网民座谈会列表", description="网信办、管理员和县领导可查看；按日期倒序，分页。",
-                       responses={200: s.ForumSerializer(many=True), 403: ERRORS[403]}),
-    retrieve=extend_schema(summary="网民座谈会详情（含出席领导、网民代表、发言诉求及现场回应）",
-                           responses={200: s.ForumSerializer, 403: ERRORS[403], 404: ERRORS[404]}),
+    list=extend_schema(
+        summary="网民座谈会列表",
+        description="网信办、管理员和县领导可查看；按日期倒序，分页。",
+        responses={200: s.ForumSerializer(many=True), 403: ERRORS[403]},
+    ),
+    retrieve=extend_schema(
+        summary="网民座谈会详情（含出席领导、网民代表、发言诉求及现场回应）",
+        responses={200: s.ForumSerializer, 403: ERRORS[403], 404: ERRORS[404]},
+    ),
 )
 class ForumViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.ForumSerializer
@@ -57,29 +61,40 @@ class ForumViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     filter_backends: list[Any] = []
 
     def get_queryset(self) -> QuerySet[Forum]:
-        return (forums_for(self.request.user).select_related("chair").order_by("-held_on")
-                .prefetch_related("leaders", "departments_present", "representatives",
-                                  Prefetch("intakes", queryset=NetIntake.objects.select_related("issue")
-                                           .order_by("issue__ref"))))
+        return (
+            forums_for(self.request.user)
+            .select_related("chair")
+            .order_by("-held_on")
+            .prefetch_related(
+                "leaders",
+                "departments_present",
+                "representatives",
+                Prefetch("intakes", queryset=NetIntake.objects.select_related("issue").order_by("issue__ref")),
+            )
+        )
 
     def _detail(self, forum: Forum, code: int = status.HTTP_200_OK) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=forum.pk)).data, status=code)
 
-    @extend_schema(summary="安排网民座谈会", description="网信办或管理员。日期不能早于今天；出席领导须为在职县领导。",
-                   request=s.ForumInputSerializer, responses={201: s.ForumSerializer, 400: ERRORS[400],
-                                                              403: ERRORS[403]})
+    @extend_schema(
+        summary="安排网民座谈会",
+        description="网信办或管理员。日期不能早于今天；出席领导须为在职县领导。",
+        request=s.ForumInputSerializer,
+        responses={201: s.ForumSerializer, 400: ERRORS[400], 403: ERRORS[403]},
+    )
     def create(self, request: Request) -> Response:
         data = _valid(s.ForumInputSerializer, request)
         data["representatives"] = [services.RepresentativeData(**r) for r in data["representatives"]]
         forum = services.plan_forum(actor=request.user, data=services.ForumData(**data))
         return self._detail(forum, status.HTTP_201_CREATED)
 
-    @extend_schema(summary="批量登记座谈会诉求并交办",
-                   description="每行登记一件诉求并交办主办（及协办）单位，现场回应记入诉求。"
-                               "全部成功或全部不登记；有误时按行返回错误。",
-                   request=s.ForumIntakeSerializer,
-                   responses={201: s.ForumIntakeResultSerializer, 400: ROW_ERRORS, 403: ERRORS[403],
-                              404: ERRORS[404]})
+    @extend_schema(
+        summary="批量登记座谈会诉求并交办",
+        description="每行登记一件诉求并交办主办（及协办）单位，现场回应记入诉求。"
+        "全部成功或全部不登记；有误时按行返回错误。",
+        request=s.ForumIntakeSerializer,
+        responses={201: s.ForumIntakeResultSerializer, 400: ROW_ERRORS, 403: ERRORS[403], 404: ERRORS[404]},
+    )
     @action(detail=True, methods=["post"])
     def intake(self, request: Request, pk: str | None = None) -> Response:
         forum = self.get_object()
@@ -92,8 +107,9 @@ class ForumViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             # The shape DRF gives a nested list's field errors: {"rows": {row index: {field: [message]}}}.
             per_row = {i: body_for(e) for i, e in exc.rows.items()}
             return Response({"detail": exc.message, "rows": per_row}, status=status.HTTP_400_BAD_REQUEST)
-        return Response({"issues": [i.pk for i in issues], "refs": [i.ref for i in issues]},
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            {"issues": [i.pk for i in issues], "refs": [i.ref for i in issues]}, status=status.HTTP_201_CREATED
+        )
 
 
 class SubmissionPermission(BasePermission):
@@ -103,18 +119,21 @@ class SubmissionPermission(BasePermission):
         return can_triage_submissions(request.user) or refuse(request, view, can_read=False)
 
 
-TRIAGED = OpenApiResponse(OpenApiTypes.OBJECT,
-                          description="该意见已处理过，或所选诉求已办结、不存在：`{\"detail\": 信息}` "
-                                      "或 `{\"issue_ref\": [信息]}`")
+TRIAGED = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description='该意见已处理过，或所选诉求已办结、不存在：`{"detail": 信息}` 或 `{"issue_ref": [信息]}`',
+)
 
 
 @extend_schema_view(
-    list=extend_schema(summary="网上征集意见列表",
-                       description="网信办和管理员。按提交时间倒序，分页；`status=received` 只列待受理的。"
-                                   "不含查询码；电话已遮盖。",
-                       responses={200: s.SubmissionSerializer(many=True), 403: ERRORS[403]}),
-    retrieve=extend_schema(summary="网上征集意见详情",
-                           responses={200: s.SubmissionSerializer, 403: ERRORS[403], 404: ERRORS[404]}),
+    list=extend_schema(
+        summary="网上征集意见列表",
+        description="网信办和管理员。按提交时间倒序，分页；`status=received` 只列待受理的。不含查询码；电话已遮盖。",
+        responses={200: s.SubmissionSerializer(many=True), 403: ERRORS[403]},
+    ),
+    retrieve=extend_schema(
+        summary="网上征集意见详情", responses={200: s.SubmissionSerializer, 403: ERRORS[403], 404: ERRORS[404]}
+    ),
 )
 class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.SubmissionSerializer
@@ -131,9 +150,12 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def _answer(self, submission: PublicSubmission, code: int = status.HTTP_200_OK) -> Response:
         return Response(s.SubmissionSerializer(self.get_queryset().get(pk=submission.pk)).data, status=code)
 
-    @extend_schema(summary="受理为新诉求", description="登记为政网诉求（未交办）。已处理过的意见不能再受理。",
-                   request=s.SubmissionAcceptSerializer,
-                   responses={201: s.SubmissionSerializer, 400: TRIAGED, 403: ERRORS[403], 404: ERRORS[404]})
+    @extend_schema(
+        summary="受理为新诉求",
+        description="登记为政网诉求（未交办）。已处理过的意见不能再受理。",
+        request=s.SubmissionAcceptSerializer,
+        responses={201: s.SubmissionSerializer, 400: TRIAGED, 403: ERRORS[403], 404: ERRORS[404]},
+    )
     @action(detail=True, methods=["post"], filter_backends=[])
     def accept(self, request: Request, pk: str | None = None) -> Response:
         submission = self.get_object()
@@ -141,11 +163,13 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         services.accept_submission(actor=request.user, submission=submission, **data)
         return self._answer(submission, status.HTTP_201_CREATED)
 
-    @extend_schema(summary="并入已有诉求（并单）",
-                   description="同一问题已有诉求在办理时，把意见并入该诉求：记入诉求的办理记录，提交人凭查询码看到该诉求的"
-                               "办理状态。只能并入您可查看的、未办结的政网诉求；已处理过的意见不能再并入。",
-                   request=s.SubmissionMergeSerializer,
-                   responses={200: s.SubmissionSerializer, 400: TRIAGED, 403: ERRORS[403], 404: ERRORS[404]})
+    @extend_schema(
+        summary="并入已有诉求（并单）",
+        description="同一问题已有诉求在办理时，把意见并入该诉求：记入诉求的办理记录，提交人凭查询码看到该诉求的"
+        "办理状态。只能并入您可查看的、未办结的政网诉求；已处理过的意见不能再并入。",
+        request=s.SubmissionMergeSerializer,
+        responses={200: s.SubmissionSerializer, 400: TRIAGED, 403: ERRORS[403], 404: ERRORS[404]},
+    )
     @action(detail=True, methods=["post"], filter_backends=[])
     def merge(self, request: Request, pk: str | None = None) -> Response:
         submission = self.get_object()
@@ -153,9 +177,12 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         services.merge_submission(actor=request.user, submission=submission, **data)
         return self._answer(submission)
 
-    @extend_schema(summary="不予受理", description="理由将在查询页向提交人公开（自动遮盖手机号、身份证号）。",
-                   request=s.SubmissionDeclineSerializer,
-                   responses={200: s.SubmissionSerializer, 400: TRIAGED, 403: ERRORS[403], 404: ERRORS[404]})
+    @extend_schema(
+        summary="不予受理",
+        description="理由将在查询页向提交人公开（自动遮盖手机号、身份证号）。",
+        request=s.SubmissionDeclineSerializer,
+        responses={200: s.SubmissionSerializer, 400: TRIAGED, 403: ERRORS[403], 404: ERRORS[404]},
+    )
     @action(detail=True, methods=["post"], filter_backends=[])
     def decline(self, request: Request, pk: str | None = None) -> Response:
         submission = self.get_object()

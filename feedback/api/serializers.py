@@ -80,13 +80,17 @@ def amount_field(**kwargs: Any) -> serializers.IntegerField:
 
 
 class DeadlinePreviewQuerySerializer(serializers.Serializer):
-    start = date_field(help_text="起算日（YYYY-MM-DD），当日不计入",
-                       error_messages={"required": "请提供起算日 start（YYYY-MM-DD）。"})
+    start = date_field(
+        help_text="起算日（YYYY-MM-DD），当日不计入", error_messages={"required": "请提供起算日 start（YYYY-MM-DD）。"}
+    )
     amount = amount_field(help_text="时限（正整数）", error_messages={"required": "请提供时限 amount（正整数）。"})
-    unit = CodeOrLabelChoiceField(DeadlineUnit, error_messages={
-        "required": "请提供时限单位 unit：working_day（工作日）或 calendar_day（自然日）。",
-        "invalid_choice": UNIT_MESSAGE,
-    })
+    unit = CodeOrLabelChoiceField(
+        DeadlineUnit,
+        error_messages={
+            "required": "请提供时限单位 unit：working_day（工作日）或 calendar_day（自然日）。",
+            "invalid_choice": UNIT_MESSAGE,
+        },
+    )
 
     def validate_start(self, value: datetime.date) -> datetime.date:
         return check_date_range(value)
@@ -137,9 +141,26 @@ class AssignmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Assignment
         fields = [
-            "id", "issue", "issue_ref", "issue_title", "department", "department_name", "role", "role_label",
-            "assigned_on", "due_date", "original_due_date", "provisional", "status", "status_label",
-            "deadline_amount", "deadline_unit", "deadline_unit_label", "acknowledged_at", "replied_on", "overdue",
+            "id",
+            "issue",
+            "issue_ref",
+            "issue_title",
+            "department",
+            "department_name",
+            "role",
+            "role_label",
+            "assigned_on",
+            "due_date",
+            "original_due_date",
+            "provisional",
+            "status",
+            "status_label",
+            "deadline_amount",
+            "deadline_unit",
+            "deadline_unit_label",
+            "acknowledged_at",
+            "replied_on",
+            "overdue",
         ]
         read_only_fields = fields
 
@@ -155,9 +176,25 @@ class ReplySerializer(serializers.ModelSerializer):
     class Meta:
         model = SignedReply
         fields = [
-            "id", "assignment", "version", "original_name", "content_type", "size", "sha256", "signer_name",
-            "signer_title", "signed_on", "result", "result_label", "summary", "review_status",
-            "review_status_label", "review_reason", "reviewed_at", "submitted_at", "download_url",
+            "id",
+            "assignment",
+            "version",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "signer_name",
+            "signer_title",
+            "signed_on",
+            "result",
+            "result_label",
+            "summary",
+            "review_status",
+            "review_status_label",
+            "review_reason",
+            "reviewed_at",
+            "submitted_at",
+            "download_url",
         ]
         read_only_fields = fields
 
@@ -172,8 +209,18 @@ class ExtensionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ExtensionRequest
-        fields = ["id", "assignment", "reason", "current_due_date", "requested_due_date", "status", "status_label",
-                  "requested_at", "decided_at", "decision_note"]
+        fields = [
+            "id",
+            "assignment",
+            "reason",
+            "current_due_date",
+            "requested_due_date",
+            "status",
+            "status_label",
+            "requested_at",
+            "decided_at",
+            "decision_note",
+        ]
         read_only_fields = fields
 
 
@@ -186,8 +233,7 @@ class ExtensionCreateSerializer(serializers.Serializer):
 
 
 class ExtensionDecisionSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="",
-                                 help_text="不批准时必须写明理由")
+    note = serializers.CharField(required=False, allow_blank=True, default="", help_text="不批准时必须写明理由")
 
 
 class ReplyCreateSerializer(serializers.Serializer):
@@ -207,9 +253,13 @@ class NoteSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(error_messages={
-        "required": "请写明理由。", "blank": "请写明理由。", "null": "请写明理由。",
-    })
+    reason = serializers.CharField(
+        error_messages={
+            "required": "请写明理由。",
+            "blank": "请写明理由。",
+            "null": "请写明理由。",
+        }
+    )
 
 
 # --- issues ------------------------------------------------------------------------------------------
@@ -218,11 +268,18 @@ class ReasonSerializer(serializers.Serializer):
 class RequesterSerializer(serializers.ModelSerializer):
     """The requester. Staff read the phone number only masked (个人信息保护法); it is write-only."""
 
-    kind = CodeOrLabelChoiceField(Requester.Kind, required=False,
-                                  help_text="诉求人类型；留空时按渠道：政网为网民，政企为企业，政民为群众")
+    kind = CodeOrLabelChoiceField(
+        Requester.Kind, required=False, help_text="诉求人类型；留空时按渠道：政网为网民，政企为企业，政民为群众"
+    )
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    phone = serializers.CharField(max_length=32, write_only=True, required=False, allow_blank=True, default="",
-                                  help_text="联系电话；同一电话视为同一诉求人")
+    phone = serializers.CharField(
+        max_length=32,
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="联系电话；同一电话视为同一诉求人",
+    )
     organization = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     masked_phone = serializers.CharField(read_only=True, help_text="脱敏后的联系电话，如 138****5678")
 
@@ -249,10 +306,28 @@ class IssueSerializer(serializers.ModelSerializer):
     class Meta:
         model = Issue
         fields = [
-            "id", "ref", "channel", "channel_label", "nature", "nature_label", "category", "category_name",
-            "title", "content", "onsite_answer", "received_on", "status", "status_label", "requester",
-            "assignments", "satisfaction", "satisfaction_label", "follow_up_comment", "followed_up_on",
-            "closed_on", "created_at",
+            "id",
+            "ref",
+            "channel",
+            "channel_label",
+            "nature",
+            "nature_label",
+            "category",
+            "category_name",
+            "title",
+            "content",
+            "onsite_answer",
+            "received_on",
+            "status",
+            "status_label",
+            "requester",
+            "assignments",
+            "satisfaction",
+            "satisfaction_label",
+            "follow_up_comment",
+            "followed_up_on",
+            "closed_on",
+            "created_at",
         ]
         read_only_fields = fields
 
@@ -275,7 +350,8 @@ def visible_assignments(user: Any) -> QuerySet[Assignment]:
 def with_visible_assignments(issues: QuerySet[Issue], user: Any) -> QuerySet[Issue]:
     """Prefetch, in one query for the page, the assignments of each issue that ``user`` may see."""
     return issues.prefetch_related(
-        Prefetch("assignments", queryset=visible_assignments(user), to_attr=VISIBLE_ASSIGNMENTS))
+        Prefetch("assignments", queryset=visible_assignments(user), to_attr=VISIBLE_ASSIGNMENTS)
+    )
 
 
 class DepartmentCodeField(serializers.CharField):
@@ -306,15 +382,18 @@ class DepartmentCodesField(serializers.ListField):
 
 
 class DeadlineInputMixin(serializers.Serializer):
-    deadline_amount = amount_field(required=False, allow_null=True,
-                                   help_text="时限；与 deadline_unit 同时留空时按渠道默认时限")
-    deadline_unit = CodeOrLabelChoiceField(DeadlineUnit, required=False, allow_null=True,
-                                           error_messages={"invalid_choice": UNIT_MESSAGE})
+    deadline_amount = amount_field(
+        required=False, allow_null=True, help_text="时限；与 deadline_unit 同时留空时按渠道默认时限"
+    )
+    deadline_unit = CodeOrLabelChoiceField(
+        DeadlineUnit, required=False, allow_null=True, error_messages={"invalid_choice": UNIT_MESSAGE}
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if (attrs.get("deadline_amount") is None) != (attrs.get("deadline_unit") is None):
             raise serializers.ValidationError(
-                {"deadline_amount": ["办理时限和时限单位需同时填写，或同时留空（按渠道默认时限）。"]})
+                {"deadline_amount": ["办理时限和时限单位需同时填写，或同时留空（按渠道默认时限）。"]}
+            )
         return attrs
 
 
@@ -329,8 +408,9 @@ class AssignInputSerializer(DeadlineInputMixin):
 
 
 class IssueCreateSerializer(DeadlineInputMixin):
-    ref = serializers.CharField(max_length=40, required=False, allow_blank=True, default="",
-                                help_text="编号；留空则自动生成")
+    ref = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, default="", help_text="编号；留空则自动生成"
+    )
     channel = CodeOrLabelChoiceField(Channel, required=False, help_text="渠道；直通车办公室可留空（本渠道）")
     nature = CodeOrLabelChoiceField(Issue.Nature, required=False, default=Issue.Nature.SUGGESTION)
     category = serializers.CharField(help_text="分类代码，如 housing")
@@ -341,8 +421,9 @@ class IssueCreateSerializer(DeadlineInputMixin):
     requester = RequesterSerializer(help_text="诉求人：name 必填，phone、kind、organization 可选")
     lead = DepartmentCodeField(required=False, allow_null=True, help_text="主办单位代码；留空则只登记不交办")
     co = DepartmentCodesField(required=False, default=list, help_text="协办单位代码列表")
-    accused_department = DepartmentCodeField(required=False, allow_null=True,
-                                             help_text="被举报单位代码（仅举报、投诉类）；该单位看不到本诉求")
+    accused_department = DepartmentCodeField(
+        required=False, allow_null=True, help_text="被举报单位代码（仅举报、投诉类）；该单位看不到本诉求"
+    )
 
     def validate_category(self, value: str) -> Category:
         category = Category.objects.filter(code=value).first()
@@ -379,8 +460,9 @@ class CloseSerializer(serializers.Serializer):
 
 
 class ReopenSerializer(DeadlineInputMixin, ReasonSerializer):
-    departments = DepartmentCodesField(required=False, default=list,
-                                       help_text="重办单位代码（须为原承办单位）；留空为主办单位")
+    departments = DepartmentCodesField(
+        required=False, default=list, help_text="重办单位代码（须为原承办单位）；留空为主办单位"
+    )
 
 
 # --- objections (异议) ---------------------------------------------------------------------------------
@@ -389,19 +471,36 @@ class ReopenSerializer(DeadlineInputMixin, ReasonSerializer):
 class ObjectionSerializer(serializers.ModelSerializer):
     issue = serializers.IntegerField(source="assignment.issue_id", read_only=True)
     issue_ref = serializers.CharField(source="assignment.issue.ref", read_only=True)
-    department = serializers.CharField(source="assignment.department.code", read_only=True,
-                                       help_text="提出异议的单位代码")
-    suggested_department = serializers.SlugRelatedField(slug_field="code", read_only=True,
-                                                        help_text="建议改派单位代码（可为空）")
+    department = serializers.CharField(
+        source="assignment.department.code", read_only=True, help_text="提出异议的单位代码"
+    )
+    suggested_department = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text="建议改派单位代码（可为空）"
+    )
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     clock_label = serializers.CharField(source="get_clock_display", read_only=True)
     new_department = serializers.SerializerMethodField(help_text="改派后的承办单位代码（同意改派后才有）")
 
     class Meta:
         model = Objection
-        fields = ["id", "assignment", "issue", "issue_ref", "department", "reason", "suggested_department",
-                  "status", "status_label", "raised_at", "decided_at", "decision_note", "clock", "clock_label",
-                  "new_assignment", "new_department"]
+        fields = [
+            "id",
+            "assignment",
+            "issue",
+            "issue_ref",
+            "department",
+            "reason",
+            "suggested_department",
+            "status",
+            "status_label",
+            "raised_at",
+            "decided_at",
+            "decision_note",
+            "clock",
+            "clock_label",
+            "new_assignment",
+            "new_department",
+        ]
         read_only_fields = fields
 
     def get_new_department(self, obj: Objection) -> str | None:
@@ -409,10 +508,14 @@ class ObjectionSerializer(serializers.ModelSerializer):
 
 
 class ObjectionCreateSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="异议理由（为什么不属于本单位职责）", error_messages={
-        "required": "请写明异议理由（为什么不属于本单位职责）。", "blank": "请写明异议理由（为什么不属于本单位职责）。",
-        "null": "请写明异议理由（为什么不属于本单位职责）。",
-    })
+    reason = serializers.CharField(
+        help_text="异议理由（为什么不属于本单位职责）",
+        error_messages={
+            "required": "请写明异议理由（为什么不属于本单位职责）。",
+            "blank": "请写明异议理由（为什么不属于本单位职责）。",
+            "null": "请写明异议理由（为什么不属于本单位职责）。",
+        },
+    )
     suggested_department = DepartmentCodeField(required=False, allow_null=True, help_text="建议改派单位代码（可选）")
 
 
@@ -423,6 +526,11 @@ class ObjectionAcceptSerializer(serializers.Serializer):
 
 
 class ObjectionRejectSerializer(serializers.Serializer):
-    note = serializers.CharField(help_text="驳回理由", error_messages={
-        "required": "驳回异议时请写明理由。", "blank": "驳回异议时请写明理由。", "null": "驳回异议时请写明理由。",
-    })
+    note = serializers.CharField(
+        help_text="驳回理由",
+        error_messages={
+            "required": "驳回异议时请写明理由。",
+            "blank": "驳回异议时请写明理由。",
+            "null": "驳回异议时请写明理由。",
+        },
+    )

@@ -35,16 +35,24 @@ from feedback.models import Assignment, Category, Channel, Department, Issue
 
 
 class StatsQuerySerializer(serializers.Serializer):
-    channel = CodeOrLabelChoiceField(Channel, required=False, allow_blank=True, error_messages={
-        "invalid_choice": "未知渠道“{input}”，"
-                          "应为 net（政网直通车）、enterprise（政企直通车）或 citizen（政民直通车）。"})
-    department = serializers.CharField(required=False, allow_blank=True,
-                                       help_text="承办单位代码：只统计交办给该单位的诉求（含与其他单位共同办理的）")
+    channel = CodeOrLabelChoiceField(
+        Channel,
+        required=False,
+        allow_blank=True,
+        error_messages={
+            "invalid_choice": "未知渠道“{input}”，"
+            "应为 net（政网直通车）、enterprise（政企直通车）或 citizen（政民直通车）。"
+        },
+    )
+    department = serializers.CharField(
+        required=False, allow_blank=True, help_text="承办单位代码：只统计交办给该单位的诉求（含与其他单位共同办理的）"
+    )
     category = serializers.CharField(required=False, allow_blank=True, help_text="诉求分类代码")
     received_from = date_field(required=False, allow_null=True, help_text="受理日期起（含），YYYY-MM-DD")
     received_to = date_field(required=False, allow_null=True, help_text="受理日期止（含），YYYY-MM-DD")
-    as_of = date_field(required=False, allow_null=True,
-                       help_text="统计截止日（含），默认今天：此后的回复和办结视为尚未发生")
+    as_of = date_field(
+        required=False, allow_null=True, help_text="统计截止日（含），默认今天：此后的回复和办结视为尚未发生"
+    )
 
     def validate_department(self, value: str) -> Department | None:
         if not value.strip():
@@ -79,8 +87,11 @@ class StatsQuerySerializer(serializers.Serializer):
 
 
 class FigureListQuerySerializer(StatsQuerySerializer):
-    unit = serializers.CharField(required=False, allow_blank=True,
-                                 help_text="统计表的一行：交办清单只列该单位自己的交办；诉求清单只列交办给该单位的诉求（分乡镇）")
+    unit = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="统计表的一行：交办清单只列该单位自己的交办；诉求清单只列交办给该单位的诉求（分乡镇）",
+    )
 
     def validate_unit(self, value: str) -> str:
         if value.strip() and not Department.objects.filter(code=value.strip()).exists():
@@ -101,10 +112,15 @@ class StatsInput:
 
 def _cut(data: dict[str, Any], as_of: datetime.date) -> lists.Cut:
     department, category = data.get("department"), data.get("category")
-    return lists.Cut(as_of=as_of, channel=data.get("channel") or "",
-                     department=department.code if department else "", category=category.code if category else "",
-                     received_from=data.get("received_from"), received_to=data.get("received_to"),
-                     unit=data.get("unit") or "")
+    return lists.Cut(
+        as_of=as_of,
+        channel=data.get("channel") or "",
+        department=department.code if department else "",
+        category=category.code if category else "",
+        received_from=data.get("received_from"),
+        received_to=data.get("received_to"),
+        unit=data.get("unit") or "",
+    )
 
 
 def stats_input(request: Request) -> StatsInput:
@@ -113,17 +129,22 @@ def stats_input(request: Request) -> StatsInput:
     data = params.validated_data
     issues, only_department = statistics.scoped(request.user)
     cohort = statistics.cohort(
-        issues, channel=data.get("channel") or "", department=data.get("department"),
-        category=data.get("category"), received_from=data.get("received_from"),
-        received_to=data.get("received_to"))
+        issues,
+        channel=data.get("channel") or "",
+        department=data.get("department"),
+        category=data.get("category"),
+        received_from=data.get("received_from"),
+        received_to=data.get("received_to"),
+    )
     as_of = data.get("as_of") or timezone.localdate()
     scope = scope_of(request.user)
     own = scope.department.code if scope.role == Role.DEPARTMENT and scope.department else None
     return StatsInput(cohort, only_department, as_of, _cut(data, as_of), own)
 
 
-def with_lists(rows: list[dict[str, Any]], cuts: list[lists.Cut], names: dict[str, str],
-               given: StatsInput) -> list[dict[str, Any]]:
+def with_lists(
+    rows: list[dict[str, Any]], cuts: list[lists.Cut], names: dict[str, str], given: StatsInput
+) -> list[dict[str, Any]]:
     """Each row with ``lists``: its counts' API lists under the same filters and ``as_of``."""
     for row, cut in zip(rows, cuts, strict=True):
         visible = given.own_department is None or cut.unit == given.own_department
@@ -135,9 +156,14 @@ def with_lists(rows: list[dict[str, Any]], cuts: list[lists.Cut], names: dict[st
 
 
 def rate_field(help_text: str) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=False, allow_null=True,
-                                    read_only=True,
-                                    help_text=f"{help_text}；保留一位小数（四舍五入），分母为 0 时为 null")
+    return serializers.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        coerce_to_string=False,
+        allow_null=True,
+        read_only=True,
+        help_text=f"{help_text}；保留一位小数（四舍五入），分母为 0 时为 null",
+    )
 
 
 def count(help_text: str) -> serializers.IntegerField:
@@ -201,8 +227,9 @@ class CategoryStatsSerializer(IssueFiguresSerializer, AssignmentFiguresSerialize
 
 
 class TownshipStatsSerializer(IssueFiguresSerializer, AssignmentFiguresSerializer):
-    township = serializers.CharField(read_only=True,
-                                     help_text="乡镇（单位）代码；诉求数为交办给该乡镇的诉求，交办数为该乡镇自己的交办")
+    township = serializers.CharField(
+        read_only=True, help_text="乡镇（单位）代码；诉求数为交办给该乡镇的诉求，交办数为该乡镇自己的交办"
+    )
     name = serializers.CharField(read_only=True)
 
 
@@ -210,14 +237,15 @@ class MonthStatsSerializer(IssueFiguresSerializer, AssignmentFiguresSerializer):
     month = serializers.CharField(read_only=True, help_text="受理月份 YYYY-MM")
 
 
-LISTS_HELP = ("lists：每个计数对应的清单接口地址（/api/v1/issues/figures/…或 /api/v1/assignments/figures/…，"
-              "筛选条件和 as_of 相同），其 count 等于该数；承办单位人员看不到协办单位的交办，"
-              "所以整个统计范围的交办清单对其为 null。")
+LISTS_HELP = (
+    "lists：每个计数对应的清单接口地址（/api/v1/issues/figures/…或 /api/v1/assignments/figures/…，"
+    "筛选条件和 as_of 相同），其 count 等于该数；承办单位人员看不到协办单位的交办，"
+    "所以整个统计范围的交办清单对其为 null。"
+)
 
 
 def lists_field() -> serializers.DictField:
-    return serializers.DictField(child=serializers.CharField(allow_null=True), read_only=True,
-                                 help_text=LISTS_HELP)
+    return serializers.DictField(child=serializers.CharField(allow_null=True), read_only=True, help_text=LISTS_HELP)
 
 
 class SummaryResponse(SummarySerializer):
@@ -242,13 +270,19 @@ class MonthStatsResponse(MonthStatsSerializer):
 
 # --- views -------------------------------------------------------------------------------------------
 
-SCOPE_NOTE = ("统计范围：县领导和管理员为全部诉求；直通车办公室为本渠道诉求；承办单位为交办给本单位的诉求"
-              "（按单位统计只列本单位）。诉求按受理日期进入统计区间，一切按统计截止日 as_of 当日结束时的状态判断。")
+SCOPE_NOTE = (
+    "统计范围：县领导和管理员为全部诉求；直通车办公室为本渠道诉求；承办单位为交办给本单位的诉求"
+    "（按单位统计只列本单位）。诉求按受理日期进入统计区间，一切按统计截止日 as_of 当日结束时的状态判断。"
+)
 
 
 class SummaryView(APIView):
-    @extend_schema(summary="统计总览", description=SCOPE_NOTE, parameters=[StatsQuerySerializer],
-                   responses={200: SummaryResponse, 400: ERRORS[400]})
+    @extend_schema(
+        summary="统计总览",
+        description=SCOPE_NOTE,
+        parameters=[StatsQuerySerializer],
+        responses={200: SummaryResponse, 400: ERRORS[400]},
+    )
     def get(self, request: Request) -> Response:
         given = stats_input(request)
         body = dict(SummarySerializer(statistics.summary(given.issues, as_of=given.as_of)).data)
@@ -256,58 +290,91 @@ class SummaryView(APIView):
 
 
 class DepartmentStatsView(APIView):
-    @extend_schema(summary="按承办单位统计", description="每个在统计范围内有交办的单位一行，不分页。" + SCOPE_NOTE,
-                   parameters=[StatsQuerySerializer],
-                   responses={200: DepartmentStatsResponse(many=True), 400: ERRORS[400]})
+    @extend_schema(
+        summary="按承办单位统计",
+        description="每个在统计范围内有交办的单位一行，不分页。" + SCOPE_NOTE,
+        parameters=[StatsQuerySerializer],
+        responses={200: DepartmentStatsResponse(many=True), 400: ERRORS[400]},
+    )
     def get(self, request: Request) -> Response:
         given = stats_input(request)
         rows = statistics.by_department(given.issues, as_of=given.as_of, only=given.only_department)
-        return Response(with_lists(list(DepartmentStatsSerializer(rows, many=True).data),
-                                   [given.cut.narrowed(unit=r.department) for r in rows], lists.DEPARTMENT_LISTS,
-                                   given))
+        return Response(
+            with_lists(
+                list(DepartmentStatsSerializer(rows, many=True).data),
+                [given.cut.narrowed(unit=r.department) for r in rows],
+                lists.DEPARTMENT_LISTS,
+                given,
+            )
+        )
 
 
 class CategoryStatsView(APIView):
-    @extend_schema(summary="按诉求分类统计",
-                   description="每个有诉求的分类一行，按诉求数从多到少，不分页。" + SCOPE_NOTE,
-                   parameters=[StatsQuerySerializer],
-                   responses={200: CategoryStatsResponse(many=True), 400: ERRORS[400]})
+    @extend_schema(
+        summary="按诉求分类统计",
+        description="每个有诉求的分类一行，按诉求数从多到少，不分页。" + SCOPE_NOTE,
+        parameters=[StatsQuerySerializer],
+        responses={200: CategoryStatsResponse(many=True), 400: ERRORS[400]},
+    )
     def get(self, request: Request) -> Response:
         given = stats_input(request)
         rows = statistics.by_category(given.issues, as_of=given.as_of)
-        return Response(with_lists(list(CategoryStatsSerializer(rows, many=True).data),
-                                   [given.cut.narrowed(category=r.category) for r in rows], lists.BREAKDOWN_LISTS,
-                                   given))
+        return Response(
+            with_lists(
+                list(CategoryStatsSerializer(rows, many=True).data),
+                [given.cut.narrowed(category=r.category) for r in rows],
+                lists.BREAKDOWN_LISTS,
+                given,
+            )
+        )
 
 
 class TownshipStatsView(APIView):
-    @extend_schema(summary="按乡镇统计", description="每个有交办诉求的乡镇一行，不分页。" + SCOPE_NOTE,
-                   parameters=[StatsQuerySerializer],
-                   responses={200: TownshipStatsResponse(many=True), 400: ERRORS[400]})
+    @extend_schema(
+        summary="按乡镇统计",
+        description="每个有交办诉求的乡镇一行，不分页。" + SCOPE_NOTE,
+        parameters=[StatsQuerySerializer],
+        responses={200: TownshipStatsResponse(many=True), 400: ERRORS[400]},
+    )
     def get(self, request: Request) -> Response:
         given = stats_input(request)
         rows = statistics.by_township(given.issues, as_of=given.as_of)
-        return Response(with_lists(list(TownshipStatsSerializer(rows, many=True).data),
-                                   [given.cut.narrowed(unit=r.township) for r in rows], lists.BREAKDOWN_LISTS,
-                                   given))
+        return Response(
+            with_lists(
+                list(TownshipStatsSerializer(rows, many=True).data),
+                [given.cut.narrowed(unit=r.township) for r in rows],
+                lists.BREAKDOWN_LISTS,
+                given,
+            )
+        )
 
 
 class MonthStatsView(APIView):
-    @extend_schema(summary="按受理月份统计", description="每个有诉求的受理月份一行，从早到晚，不分页。" + SCOPE_NOTE,
-                   parameters=[StatsQuerySerializer],
-                   responses={200: MonthStatsResponse(many=True), 400: ERRORS[400]})
+    @extend_schema(
+        summary="按受理月份统计",
+        description="每个有诉求的受理月份一行，从早到晚，不分页。" + SCOPE_NOTE,
+        parameters=[StatsQuerySerializer],
+        responses={200: MonthStatsResponse(many=True), 400: ERRORS[400]},
+    )
     def get(self, request: Request) -> Response:
         given = stats_input(request)
         rows = statistics.by_month(given.issues, as_of=given.as_of)
-        return Response(with_lists(list(MonthStatsSerializer(rows, many=True).data),
-                                   [given.cut.month(r.first_day, r.last_day) for r in rows], lists.BREAKDOWN_LISTS,
-                                   given))
+        return Response(
+            with_lists(
+                list(MonthStatsSerializer(rows, many=True).data),
+                [given.cut.month(r.first_day, r.last_day) for r in rows],
+                lists.BREAKDOWN_LISTS,
+                given,
+            )
+        )
 
 
 # --- the lists behind the figures --------------------------------------------------------------------
 
-FIGURE_LIST_NOTE = ("统计接口中某个数字背后的记录（lists 给出地址）：参数与统计接口相同，as_of 为统计截止日，"
-                    "unit 为统计表的一行；count 等于该数字。figure 为指标名，如 replied、on_time、overdue_open。")
+FIGURE_LIST_NOTE = (
+    "统计接口中某个数字背后的记录（lists 给出地址）：参数与统计接口相同，as_of 为统计截止日，"
+    "unit 为统计表的一行；count 等于该数字。figure 为指标名，如 replied、on_time、overdue_open。"
+)
 
 
 def _figure_cut(request: Request, figure: str, known: dict[str, str]) -> lists.Cut:
@@ -323,9 +390,12 @@ class IssueFigureList(generics.ListAPIView):
     pagination_class = Pagination
     filter_backends: list[Any] = []
 
-    @extend_schema(summary="统计数字背后的诉求", description=FIGURE_LIST_NOTE,
-                   parameters=[FigureListQuerySerializer],
-                   responses={200: s.IssueSerializer(many=True), 400: ERRORS[400], 404: ERRORS[404]})
+    @extend_schema(
+        summary="统计数字背后的诉求",
+        description=FIGURE_LIST_NOTE,
+        parameters=[FigureListQuerySerializer],
+        responses={200: s.IssueSerializer(many=True), 400: ERRORS[400], 404: ERRORS[404]},
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -343,16 +413,20 @@ class AssignmentFigureList(generics.ListAPIView):
     pagination_class = Pagination
     filter_backends: list[Any] = []
 
-    @extend_schema(summary="统计数字背后的交办", description=FIGURE_LIST_NOTE,
-                   parameters=[FigureListQuerySerializer],
-                   responses={200: s.AssignmentSerializer(many=True), 400: ERRORS[400], 404: ERRORS[404]})
+    @extend_schema(
+        summary="统计数字背后的交办",
+        description=FIGURE_LIST_NOTE,
+        parameters=[FigureListQuerySerializer],
+        responses={200: s.AssignmentSerializer(many=True), 400: ERRORS[400], 404: ERRORS[404]},
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Assignment]:
         cut = _figure_cut(self.request, self.kwargs["figure"], lists.ASSIGNMENT_FIGURES)
-        rows = lists.figure_assignments(access.assignments_for(self.request.user), access.issues_for(self.request.user),
-                                        self.kwargs["figure"], cut)
+        rows = lists.figure_assignments(
+            access.assignments_for(self.request.user), access.issues_for(self.request.user), self.kwargs["figure"], cut
+        )
         return rows.select_related("issue", "department").order_by("due_date", "id")
 
     def get_serializer_context(self) -> dict[str, Any]:

@@ -47,14 +47,17 @@ from feedback.models import (
 from feedback.workcalendar import deadline_for
 
 ERRORS = {
-    400: OpenApiResponse(OpenApiTypes.OBJECT, description="输入有误：`{字段: [信息]}` 或 `{\"detail\": 信息}`"),
-    403: OpenApiResponse(OpenApiTypes.OBJECT, description="可以查看但无权执行此操作：`{\"detail\": 信息}`"),
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description='输入有误：`{字段: [信息]}` 或 `{"detail": 信息}`'),
+    403: OpenApiResponse(OpenApiTypes.OBJECT, description='可以查看但无权执行此操作：`{"detail": 信息}`'),
     404: OpenApiResponse(OpenApiTypes.OBJECT, description="不存在，或不在您的查看范围内"),
 }
 CONFLICT = {409: OpenApiResponse(OpenApiTypes.OBJECT, description="该事项刚被其他人处理过（如已有待审核的回复）")}
 # Who usually brings an issue on each channel, when the clerk does not say.
-DEFAULT_REQUESTER_KIND = {Channel.NET: Requester.Kind.NETIZEN, Channel.ENTERPRISE: Requester.Kind.ENTERPRISE,
-                          Channel.CITIZEN: Requester.Kind.PERSON}
+DEFAULT_REQUESTER_KIND = {
+    Channel.NET: Requester.Kind.NETIZEN,
+    Channel.ENTERPRISE: Requester.Kind.ENTERPRISE,
+    Channel.CITIZEN: Requester.Kind.PERSON,
+}
 
 
 class Pagination(PageNumberPagination):
@@ -85,7 +88,7 @@ class DeadlinePreviewView(APIView):
     @extend_schema(
         summary="预览办理期限",
         description="按工作日历计算办理期限：起算日当日不计入；自然日时限落在休息日的顺延至下一个工作日；"
-                    "计算所涉年份尚未载入工作日历时 provisional 为 true。",
+        "计算所涉年份尚未载入工作日历时 provisional 为 true。",
         parameters=[s.DeadlinePreviewQuerySerializer],
         responses={200: s.DeadlinePreviewSerializer, 400: ERRORS[400]},
     )
@@ -161,25 +164,36 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "today": timezone.localdate()}
 
-    @extend_schema(summary="签收", request=None,
-                   responses={200: s.AssignmentSerializer, 403: ERRORS[403], 404: ERRORS[404]})
-    @action(detail=True, methods=["post"], filter_backends=[],
-            permission_classes=[IsAuthenticated, IsAssignedDepartmentMember])
+    @extend_schema(
+        summary="签收", request=None, responses={200: s.AssignmentSerializer, 403: ERRORS[403], 404: ERRORS[404]}
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        filter_backends=[],
+        permission_classes=[IsAuthenticated, IsAssignedDepartmentMember],
+    )
     def acknowledge(self, request: Request, pk: str | None = None) -> Response:
         assignment = services.acknowledge_assignment(actor=request.user, assignment=self.get_object())
         return Response(self.get_serializer(assignment).data)
 
     @extend_schema(methods=["GET"], summary="该交办的书面回复", responses={200: s.ReplySerializer(many=True)})
     @extend_schema(
-        methods=["POST"], summary="提交书面回复",
+        methods=["POST"],
+        summary="提交书面回复",
         description="上传盖章签字的回复函扫描件。文件在保存前检查：扩展名、实际内容、PDF 无脚本/自动动作/内嵌文件、"
-                    "图片无附加数据、不超过 20 MB；不合格则返回 400，且不保存任何内容。",
+        "图片无附加数据、不超过 20 MB；不合格则返回 400，且不保存任何内容。",
         request={"multipart/form-data": s.ReplyCreateSerializer},
         responses={201: s.ReplySerializer, **ERRORS, **CONFLICT},
     )
-    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None,
-            parser_classes=[MultiPartParser, FormParser],
-            permission_classes=[IsAuthenticated, IsAssignedDepartmentMember])
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        filter_backends=[],
+        pagination_class=None,
+        parser_classes=[MultiPartParser, FormParser],
+        permission_classes=[IsAuthenticated, IsAssignedDepartmentMember],
+    )
     def replies(self, request: Request, pk: str | None = None) -> Response:
         assignment = self.get_object()
         if request.method == "GET":
@@ -187,16 +201,25 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
             return Response(s.ReplySerializer(rows, many=True, context=self.get_serializer_context()).data)
         data = _valid(s.ReplyCreateSerializer, request)
         reply = services.submit_reply(actor=request.user, assignment=assignment, **data)
-        return Response(s.ReplySerializer(reply, context=self.get_serializer_context()).data,
-                        status=status.HTTP_201_CREATED)
-
+        return Response(
+            s.ReplySerializer(reply, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(methods=["GET"], summary="该交办的延期申请", responses={200: s.ExtensionSerializer(many=True)})
-    @extend_schema(methods=["POST"], summary="申请延期",
-                   description="承办单位在办理期限前申请，延至日期不得超过时限规则允许的最长延期。",
-                   request=s.ExtensionCreateSerializer, responses={201: s.ExtensionSerializer, **ERRORS, **CONFLICT})
-    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None,
-            permission_classes=[IsAuthenticated, IsAssignedDepartmentMember])
+    @extend_schema(
+        methods=["POST"],
+        summary="申请延期",
+        description="承办单位在办理期限前申请，延至日期不得超过时限规则允许的最长延期。",
+        request=s.ExtensionCreateSerializer,
+        responses={201: s.ExtensionSerializer, **ERRORS, **CONFLICT},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        filter_backends=[],
+        pagination_class=None,
+        permission_classes=[IsAuthenticated, IsAssignedDepartmentMember],
+    )
     def extensions(self, request: Request, pk: str | None = None) -> Response:
         assignment = self.get_object()
         if request.method == "GET":
@@ -206,22 +229,35 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(s.ExtensionSerializer(extension).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["GET"], summary="该交办的异议", responses={200: s.ObjectionSerializer(many=True)})
-    @extend_schema(methods=["POST"], summary="提出异议（退回）",
-                   description="承办单位认为不属于本单位职责时，在收到交办后 5 个工作日内写明理由提出，"
-                               "可建议改派单位；由直通车办公室同意改派或驳回。决定前原办理期限照常计算。",
-                   request=s.ObjectionCreateSerializer,
-                   responses={201: s.ObjectionSerializer, **ERRORS, **CONFLICT})
-    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None,
-            permission_classes=[IsAuthenticated, IsAssignedDepartmentMember])
+    @extend_schema(
+        methods=["POST"],
+        summary="提出异议（退回）",
+        description="承办单位认为不属于本单位职责时，在收到交办后 5 个工作日内写明理由提出，"
+        "可建议改派单位；由直通车办公室同意改派或驳回。决定前原办理期限照常计算。",
+        request=s.ObjectionCreateSerializer,
+        responses={201: s.ObjectionSerializer, **ERRORS, **CONFLICT},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        filter_backends=[],
+        pagination_class=None,
+        permission_classes=[IsAuthenticated, IsAssignedDepartmentMember],
+    )
     def objections(self, request: Request, pk: str | None = None) -> Response:
         assignment = self.get_object()
         if request.method == "GET":
             rows = assignment.objections.select_related(
-                "assignment__issue", "assignment__department", "suggested_department", "new_assignment__department")
+                "assignment__issue", "assignment__department", "suggested_department", "new_assignment__department"
+            )
             return Response(s.ObjectionSerializer(rows, many=True).data)
         data = _valid(s.ObjectionCreateSerializer, request)
-        objection = services.raise_objection(actor=request.user, assignment=assignment, reason=data["reason"],
-                                             suggested_department=data.get("suggested_department"))
+        objection = services.raise_objection(
+            actor=request.user,
+            assignment=assignment,
+            reason=data["reason"],
+            suggested_department=data.get("suggested_department"),
+        )
         return Response(s.ObjectionSerializer(objection).data, status=status.HTTP_201_CREATED)
 
 
@@ -234,23 +270,29 @@ class ExtensionViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["requested_at"]
 
     def get_queryset(self) -> QuerySet[ExtensionRequest]:
-        return (access.extensions_for(self.request.user)
-                .select_related("assignment__issue").order_by("-requested_at", "-id"))
+        return (
+            access.extensions_for(self.request.user)
+            .select_related("assignment__issue")
+            .order_by("-requested_at", "-id")
+        )
 
     def _decide(self, request: Request, approve: bool) -> Response:
         data = _valid(s.ExtensionDecisionSerializer, request)
-        decided = services.decide_extension(actor=request.user, request=self.get_object(), approve=approve,
-                                            note=data["note"])
+        decided = services.decide_extension(
+            actor=request.user, request=self.get_object(), approve=approve, note=data["note"]
+        )
         return Response(self.get_serializer(decided).data)
 
-    @extend_schema(summary="批准延期", request=s.ExtensionDecisionSerializer,
-                   responses={200: s.ExtensionSerializer, **ERRORS})
+    @extend_schema(
+        summary="批准延期", request=s.ExtensionDecisionSerializer, responses={200: s.ExtensionSerializer, **ERRORS}
+    )
     @action(detail=True, methods=["post"], filter_backends=[])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         return self._decide(request, approve=True)
 
-    @extend_schema(summary="不批准延期", request=s.ExtensionDecisionSerializer,
-                   responses={200: s.ExtensionSerializer, **ERRORS})
+    @extend_schema(
+        summary="不批准延期", request=s.ExtensionDecisionSerializer, responses={200: s.ExtensionSerializer, **ERRORS}
+    )
     @action(detail=True, methods=["post"], filter_backends=[])
     def reject(self, request: Request, pk: str | None = None) -> Response:
         return self._decide(request, approve=False)
@@ -271,22 +313,35 @@ class ObjectionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[Objection]:
         return access.objections_for(self.request.user).select_related(
-            "assignment__issue", "assignment__department", "suggested_department", "new_assignment__department")
+            "assignment__issue", "assignment__department", "suggested_department", "new_assignment__department"
+        )
 
-    @extend_schema(summary="同意异议并改派",
-                   description="原交办退出办理（已退回改派），改由 department 以相同角色（主办/协办）办理；"
-                               "clock=continue 沿用原办理期限，clock=restart 从今天起按原时限重新计算。",
-                   request=s.ObjectionAcceptSerializer, responses={200: s.ObjectionSerializer, **ERRORS})
+    @extend_schema(
+        summary="同意异议并改派",
+        description="原交办退出办理（已退回改派），改由 department 以相同角色（主办/协办）办理；"
+        "clock=continue 沿用原办理期限，clock=restart 从今天起按原时限重新计算。",
+        request=s.ObjectionAcceptSerializer,
+        responses={200: s.ObjectionSerializer, **ERRORS},
+    )
     @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[IsAuthenticated, CanManageIssue])
     def accept(self, request: Request, pk: str | None = None) -> Response:
         objection = self.get_object()
         data = _valid(s.ObjectionAcceptSerializer, request)
-        decided = services.accept_objection(actor=request.user, objection=objection, department=data["department"],
-                                            clock=data["clock"], note=data["note"])
+        decided = services.accept_objection(
+            actor=request.user,
+            objection=objection,
+            department=data["department"],
+            clock=data["clock"],
+            note=data["note"],
+        )
         return Response(self.get_serializer(self.get_queryset().get(pk=decided.pk)).data)
 
-    @extend_schema(summary="驳回异议", description="承办单位须按原交办和原期限办理；note 必填。",
-                   request=s.ObjectionRejectSerializer, responses={200: s.ObjectionSerializer, **ERRORS})
+    @extend_schema(
+        summary="驳回异议",
+        description="承办单位须按原交办和原期限办理；note 必填。",
+        request=s.ObjectionRejectSerializer,
+        responses={200: s.ObjectionSerializer, **ERRORS},
+    )
     @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[IsAuthenticated, CanManageIssue])
     def reject(self, request: Request, pk: str | None = None) -> Response:
         objection = self.get_object()
@@ -321,8 +376,7 @@ class ReplyViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[SignedReply]:
         return access.replies_for(self.request.user).select_related("assignment__issue")
 
-    @extend_schema(summary="审核通过", request=s.NoteSerializer,
-                   responses={200: s.ReplySerializer, **ERRORS})
+    @extend_schema(summary="审核通过", request=s.NoteSerializer, responses={200: s.ReplySerializer, **ERRORS})
     @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[IsAuthenticated, CanManageIssue])
     def accept(self, request: Request, pk: str | None = None) -> Response:
         reply = self.get_object()
@@ -330,10 +384,15 @@ class ReplyViewSet(viewsets.ReadOnlyModelViewSet):
         reply = services.accept_reply(actor=request.user, reply=reply, note=data["note"])
         return Response(self.get_serializer(reply).data)
 
-    @extend_schema(summary="退回重办", request=s.ReasonSerializer,
-                   responses={200: s.ReplySerializer, **ERRORS})
-    @action(detail=True, methods=["post"], url_path="return", url_name="return", filter_backends=[],
-            permission_classes=[IsAuthenticated, CanManageIssue])
+    @extend_schema(summary="退回重办", request=s.ReasonSerializer, responses={200: s.ReplySerializer, **ERRORS})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="return",
+        url_name="return",
+        filter_backends=[],
+        permission_classes=[IsAuthenticated, CanManageIssue],
+    )
     def return_reply(self, request: Request, pk: str | None = None) -> Response:
         reply = self.get_object()
         data = _valid(s.ReasonSerializer, request)
@@ -342,8 +401,12 @@ class ReplyViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary="下载回复函扫描件",
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY, (200, "image/jpeg"): OpenApiTypes.BINARY,
-                   (200, "image/png"): OpenApiTypes.BINARY, 404: ERRORS[404]},
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "image/jpeg"): OpenApiTypes.BINARY,
+            (200, "image/png"): OpenApiTypes.BINARY,
+            404: ERRORS[404],
+        },
     )
     @action(detail=True, methods=["get"], filter_backends=[])
     def download(self, request: Request, pk: str | None = None) -> FileResponse:
@@ -359,10 +422,8 @@ class IssueFilter(django_filters.FilterSet):
     nature = django_filters.ChoiceFilter(choices=Issue.Nature.choices)
     category = django_filters.CharFilter(field_name="category__code", help_text="分类代码")
     department = django_filters.CharFilter(method="filter_department", help_text="承办单位代码")
-    received_from = django_filters.DateFilter(field_name="received_on", lookup_expr="gte",
-                                              help_text="受理日期起（含）")
-    received_to = django_filters.DateFilter(field_name="received_on", lookup_expr="lte",
-                                            help_text="受理日期止（含）")
+    received_from = django_filters.DateFilter(field_name="received_on", lookup_expr="gte", help_text="受理日期起（含）")
+    received_to = django_filters.DateFilter(field_name="received_on", lookup_expr="lte", help_text="受理日期止（含）")
 
     class Meta:
         model = Issue
@@ -374,9 +435,11 @@ class IssueFilter(django_filters.FilterSet):
 
 @extend_schema_view(
     list=extend_schema(summary="诉求列表", description="您有权查看的诉求，分页；search 按编号或标题查找。"),
-    retrieve=extend_schema(summary="诉求详情",
-                           description="含您有权查看的交办；诉求人联系电话仅以脱敏形式提供。",
-                           responses={200: s.IssueSerializer, 404: ERRORS[404]}),
+    retrieve=extend_schema(
+        summary="诉求详情",
+        description="含您有权查看的交办；诉求人联系电话仅以脱敏形式提供。",
+        responses={200: s.IssueSerializer, 404: ERRORS[404]},
+    ),
 )
 class IssueViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.IssueSerializer
@@ -400,7 +463,7 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="登记诉求（可同时交办）",
         description="直通车办公室或管理员。填写 lead（及 co、deadline_amount、deadline_unit）时同时交办；"
-                    "登记与交办一并成功或一并不生效。",
+        "登记与交办一并成功或一并不生效。",
         request=s.IssueCreateSerializer,
         responses={201: s.IssueSerializer, 400: ERRORS[400], 403: ERRORS[403]},
     )
@@ -414,15 +477,28 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
             raise NotPermitted(f"您不能登记{Channel(channel).label}的诉求。")
         who = data["requester"]
         requester = services.RequesterData(
-            name=who["name"], phone=who["phone"], organization=who["organization"],
-            kind=who.get("kind") or DEFAULT_REQUESTER_KIND[channel])
+            name=who["name"],
+            phone=who["phone"],
+            organization=who["organization"],
+            kind=who.get("kind") or DEFAULT_REQUESTER_KIND[channel],
+        )
         with fields_named(requester_name="requester", requester_phone="requester"):
             issue = services.register_and_assign_issue(
-                actor=request.user, ref=data["ref"] or None, channel=channel, category=data["category"],
-                requester=requester, title=data["title"], content=data["content"],
-                received_on=data["received_on"], nature=data["nature"], onsite_answer=data["onsite_answer"],
-                lead=data.get("lead"), co=data["co"], deadline_amount=data.get("deadline_amount"),
-                deadline_unit=data.get("deadline_unit"), accused_department=data.get("accused_department"),
+                actor=request.user,
+                ref=data["ref"] or None,
+                channel=channel,
+                category=data["category"],
+                requester=requester,
+                title=data["title"],
+                content=data["content"],
+                received_on=data["received_on"],
+                nature=data["nature"],
+                onsite_answer=data["onsite_answer"],
+                lead=data.get("lead"),
+                co=data["co"],
+                deadline_amount=data.get("deadline_amount"),
+                deadline_unit=data.get("deadline_unit"),
+                accused_department=data.get("accused_department"),
             )
         return self._detail(issue, status.HTTP_201_CREATED)
 
@@ -431,31 +507,45 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
             return [IsAuthenticated(), CanRegisterIssues()]
         return super().get_permissions()
 
-    @extend_schema(summary="交办", request=s.AssignInputSerializer,
-                   responses={200: s.IssueSerializer, **ERRORS})
+    @extend_schema(summary="交办", request=s.AssignInputSerializer, responses={200: s.IssueSerializer, **ERRORS})
     @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[IsAuthenticated, CanManageIssue])
     def assign(self, request: Request, pk: str | None = None) -> Response:
         issue = self.get_object()
         data = _valid(s.AssignInputSerializer, request)
         services.assign_issue(
-            actor=request.user, issue=issue, lead=data["lead"], co=data["co"], assigned_on=data.get("assigned_on"),
-            deadline_amount=data.get("deadline_amount"), deadline_unit=data.get("deadline_unit"), note=data["note"],
+            actor=request.user,
+            issue=issue,
+            lead=data["lead"],
+            co=data["co"],
+            assigned_on=data.get("assigned_on"),
+            deadline_amount=data.get("deadline_amount"),
+            deadline_unit=data.get("deadline_unit"),
+            note=data["note"],
         )
         return self._detail(issue)
 
-    @extend_schema(summary="回访", request=s.FollowUpSerializer,
-                   responses={200: s.IssueSerializer, **ERRORS})
-    @action(detail=True, methods=["post"], url_path="follow-up", url_name="follow-up", filter_backends=[],
-            permission_classes=[IsAuthenticated, CanManageIssue])
+    @extend_schema(summary="回访", request=s.FollowUpSerializer, responses={200: s.IssueSerializer, **ERRORS})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="follow-up",
+        url_name="follow-up",
+        filter_backends=[],
+        permission_classes=[IsAuthenticated, CanManageIssue],
+    )
     def follow_up(self, request: Request, pk: str | None = None) -> Response:
         issue = self.get_object()
         data = _valid(s.FollowUpSerializer, request)
-        services.record_follow_up(actor=request.user, issue=issue, satisfaction=data["satisfaction"],
-                                  comment=data["comment"], on=data.get("followed_up_on"))
+        services.record_follow_up(
+            actor=request.user,
+            issue=issue,
+            satisfaction=data["satisfaction"],
+            comment=data["comment"],
+            on=data.get("followed_up_on"),
+        )
         return self._detail(issue)
 
-    @extend_schema(summary="办结", request=s.CloseSerializer,
-                   responses={200: s.IssueSerializer, **ERRORS})
+    @extend_schema(summary="办结", request=s.CloseSerializer, responses={200: s.IssueSerializer, **ERRORS})
     @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[IsAuthenticated, CanManageIssue])
     def close(self, request: Request, pk: str | None = None) -> Response:
         issue = self.get_object()
@@ -463,13 +553,17 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
         services.close_issue(actor=request.user, issue=issue, on=data.get("closed_on"), note=data["note"])
         return self._detail(issue)
 
-    @extend_schema(summary="重办", request=s.ReopenSerializer,
-                   responses={200: s.IssueSerializer, **ERRORS})
+    @extend_schema(summary="重办", request=s.ReopenSerializer, responses={200: s.IssueSerializer, **ERRORS})
     @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[IsAuthenticated, CanManageIssue])
     def reopen(self, request: Request, pk: str | None = None) -> Response:
         issue = self.get_object()
         data = _valid(s.ReopenSerializer, request)
-        services.reopen_issue(actor=request.user, issue=issue, reason=data["reason"],
-                              departments=data["departments"] or None,
-                              deadline_amount=data.get("deadline_amount"), deadline_unit=data.get("deadline_unit"))
+        services.reopen_issue(
+            actor=request.user,
+            issue=issue,
+            reason=data["reason"],
+            departments=data["departments"] or None,
+            deadline_amount=data.get("deadline_amount"),
+            deadline_unit=data.get("deadline_unit"),
+        )
         return self._detail(issue)

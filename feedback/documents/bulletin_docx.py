@@ -48,8 +48,14 @@ HEADER_SHADE = "D9D9D9"  # light grey: prints on a monochrome laser printer with
 # Column widths (cm) by the number of columns: 总体情况 (3), the listed items (5), the rankings (6).
 WIDTHS = {3: [4.6, 5.5, 5.5], 5: [2.8, 5.0, 3.4, 2.2, 2.2], 6: [1.4, 5.0, 1.8, 2.4, 2.4, 2.6]}
 CENTRED = {3: {1, 2}, 5: {3, 4}, 6: {0, 2, 3, 4, 5}}  # the columns of numbers and dates
-FORMULA_ORDER = ("reply_rate", "on_time_rate", "closure_rate", "satisfaction_rate", "overdue_open",
-                 "department_reply_rate")
+FORMULA_ORDER = (
+    "reply_rate",
+    "on_time_rate",
+    "closure_rate",
+    "satisfaction_rate",
+    "overdue_open",
+    "department_reply_rate",
+)
 
 
 def bulletin_title(bulletin: Bulletin) -> str:
@@ -123,7 +129,7 @@ def _table(doc: Any, table: BulletinTable) -> None:
 
 
 def _page_number(section: Any) -> None:
-    """"— 1 —" centred in the footer (GB/T 9704 7.5), as a PAGE field so Word and WPS number each page."""
+    """ "— 1 —" centred in the footer (GB/T 9704 7.5), as a PAGE field so Word and WPS number each page."""
     paragraph = section.footer.paragraphs[0]
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _font(paragraph.add_run("— "), "宋体", 14)
@@ -158,13 +164,21 @@ def bulletin_docx_bytes(bulletin: Bulletin, *, issuer: str) -> bytes:
     if bulletin.published_at:
         props.created = props.modified = bulletin.published_at
 
-    _paragraph(doc, bulletin_title(bulletin), font=TITLE_FONT, size=22, align=WD_ALIGN_PARAGRAPH.CENTER,
-               space_after=6)
+    _paragraph(doc, bulletin_title(bulletin), font=TITLE_FONT, size=22, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=6)
     period = f"{chinese_date(first)}至{chinese_date(last)}"
-    _paragraph(doc, f"（{period}受理，数据截至{chinese_date(last)}）", font=KAI_FONT,
-               align=WD_ALIGN_PARAGRAPH.CENTER, space_after=12)
-    _paragraph(doc, f"现将{period}受理诉求的办理情况通报如下。本月数据按{chinese_date(last)}当日结束时的办理状态"
-                    f"计算；本年累计为{first.year}年1月1日起受理的诉求，按同一时点计算。", indent=True)
+    _paragraph(
+        doc,
+        f"（{period}受理，数据截至{chinese_date(last)}）",
+        font=KAI_FONT,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        space_after=12,
+    )
+    _paragraph(
+        doc,
+        f"现将{period}受理诉求的办理情况通报如下。本月数据按{chinese_date(last)}当日结束时的办理状态"
+        f"计算；本年累计为{first.year}年1月1日起受理的诉求，按同一时点计算。",
+        indent=True,
+    )
 
     for number, table in zip(NUMERALS, bulletin_tables(f), strict=False):
         _paragraph(doc, f"{number}、{table.heading}", font=HEADING_FONT, indent=True, keep_with_next=True)

@@ -153,9 +153,16 @@ def chase_notice(assignment: Assignment, today: datetime.date | None = None) -> 
     """The notice for the chase step of the current deadline, if the sweep took it; otherwise, for an
     assignment that is overdue now, a notice dated today. None when there is nothing to chase."""
     today = today or timezone.localdate()
-    step = (DeadlineStep.objects.filter(assignment=assignment, step=DeadlineStep.Step.CHASE,
-                                        deadline_version=assignment.deadline_version, taken_at__isnull=False)
-            .order_by("-taken_at").first())
+    step = (
+        DeadlineStep.objects.filter(
+            assignment=assignment,
+            step=DeadlineStep.Step.CHASE,
+            deadline_version=assignment.deadline_version,
+            taken_at__isnull=False,
+        )
+        .order_by("-taken_at")
+        .first()
+    )
     if step is not None:
         due, chased = step.due_date, timezone.localdate(step.taken_at)
     elif assignment.is_overdue(today):
@@ -189,9 +196,18 @@ def _font(run: Any, name: str, size: float, *, bold: bool = False) -> None:
     run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
 
 
-def _paragraph(doc: Any, text: str = "", *, font: str = BODY_FONT, size: float = 16, bold: bool = False,
-               align: int | None = None, indent: bool = False, space_after: float = 0,
-               keep_with_next: bool = False) -> Any:
+def _paragraph(
+    doc: Any,
+    text: str = "",
+    *,
+    font: str = BODY_FONT,
+    size: float = 16,
+    bold: bool = False,
+    align: int | None = None,
+    indent: bool = False,
+    space_after: float = 0,
+    keep_with_next: bool = False,
+) -> Any:
     paragraph = doc.add_paragraph()
     if align is not None:
         paragraph.alignment = align
@@ -252,11 +268,16 @@ def reply_letter_docx(assignment: Assignment) -> bytes:
 
     # 函: the department's own document number at the top right, then the title (信函格式).
     _paragraph(doc, "〔　　　　〕　　　号", align=WD_ALIGN_PARAGRAPH.RIGHT, space_after=6)
-    _paragraph(doc, f"关于“{issue.title}”的回复函", font=TITLE_FONT, size=22, align=WD_ALIGN_PARAGRAPH.CENTER,
-               space_after=12)
+    _paragraph(
+        doc, f"关于“{issue.title}”的回复函", font=TITLE_FONT, size=22, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=12
+    )
     _paragraph(doc, f"{office_name(issue)}：")
-    _paragraph(doc, f"你办交由我单位{assignment.get_role_display()}的{issue.get_channel_display()}诉求"
-                    f"（编号：{issue.ref}）收悉，现答复如下：", indent=True)
+    _paragraph(
+        doc,
+        f"你办交由我单位{assignment.get_role_display()}的{issue.get_channel_display()}诉求"
+        f"（编号：{issue.ref}）收悉，现答复如下：",
+        indent=True,
+    )
 
     _paragraph(doc, "一、诉求事项", font=HEADING_FONT, indent=True, keep_with_next=True)
     facts = [
@@ -279,15 +300,22 @@ def reply_letter_docx(assignment: Assignment) -> bytes:
     _cell(answer.rows[0].cells[0], "（请填写办理过程、依据和答复意见；篇幅不够可另附页）", size=10.5)
 
     _paragraph(doc, "三、办理结果（请勾选一项）：", font=HEADING_FONT, indent=True, keep_with_next=True)
-    _paragraph(doc, "　".join(f"□{label}" for _, label in SignedReply.Result.choices), size=14, indent=True,
-               keep_with_next=True)
-    _paragraph(doc, "联系人：__________　联系电话：______________", size=14, indent=True, space_after=12,
-               keep_with_next=True)
+    _paragraph(
+        doc,
+        "　".join(f"□{label}" for _, label in SignedReply.Result.choices),
+        size=14,
+        indent=True,
+        keep_with_next=True,
+    )
+    _paragraph(
+        doc, "联系人：__________　联系电话：______________", size=14, indent=True, space_after=12, keep_with_next=True
+    )
 
     # The signature block stays together and with the lines above it: GB/T 9704 forbids a page that
     # carries only the seal and the date.
-    _paragraph(doc, f"承办单位（盖章处）：{assignment.department.name}", align=WD_ALIGN_PARAGRAPH.RIGHT,
-               keep_with_next=True)
+    _paragraph(
+        doc, f"承办单位（盖章处）：{assignment.department.name}", align=WD_ALIGN_PARAGRAPH.RIGHT, keep_with_next=True
+    )
     _paragraph(doc, "主要负责人签字：______________", align=WD_ALIGN_PARAGRAPH.RIGHT, keep_with_next=True)
     _paragraph(doc, "年　　月　　日", align=WD_ALIGN_PARAGRAPH.RIGHT)
     # In the footer (the bottom margin), so it takes no room from the letter.

@@ -21,7 +21,6 @@ Who: county leaders and administrators see every bulletin, a channel office its 
 all-channel ones; an administrator publishes any, an office its own channel's.
 """
 
-
 from __future__ import annotations
 
 import datetime
@@ -38,8 +37,15 @@ from feedback.figures import lists, statistics
 from feedback.figures.statistics import FORMULAS, Figures
 from feedback.models import Assignment, Bulletin, Channel, DeadlineStep, Department, Issue
 
-FIGURE_RATES = ("reply_rate", "closure_rate", "on_time_rate", "on_time_rate_original", "satisfaction_rate",
-                "follow_up_rate", "rehandle_rate")
+FIGURE_RATES = (
+    "reply_rate",
+    "closure_rate",
+    "on_time_rate",
+    "on_time_rate_original",
+    "satisfaction_rate",
+    "follow_up_rate",
+    "rehandle_rate",
+)
 
 
 LISTED_LIMIT = 500  # a bulletin listing more than this prints the count and the first 500
@@ -74,25 +80,35 @@ def _listing_window(month: datetime.date) -> tuple[datetime.datetime, datetime.d
     start = last + datetime.timedelta(days=1)
     _, end = month_bounds(start)
     tz = timezone.get_current_timezone()
-    return (datetime.datetime.combine(start, datetime.time.min, tzinfo=tz),
-            datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz))
+    return (
+        datetime.datetime.combine(start, datetime.time.min, tzinfo=tz),
+        datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz),
+    )
 
 
 def listed_steps(month: datetime.date, channel: str = "") -> QuerySet[DeadlineStep]:
     start, end = _listing_window(month)
     # Taken steps only: the pending ones are the ladder still ahead (feedback.services.sweeps).
-    steps = DeadlineStep.objects.filter(step=DeadlineStep.Step.BULLETIN, scheduled_for__gte=start,
-                                        scheduled_for__lt=end, taken_at__isnull=False)
+    steps = DeadlineStep.objects.filter(
+        step=DeadlineStep.Step.BULLETIN, scheduled_for__gte=start, scheduled_for__lt=end, taken_at__isnull=False
+    )
     if channel:
         steps = steps.filter(assignment__issue__channel=channel)
     return steps.select_related("assignment__issue", "assignment__department").order_by(
-        "assignment__department__kind", "assignment__department__sort_order", "assignment__due_date", "id")
+        "assignment__department__kind", "assignment__department__sort_order", "assignment__due_date", "id"
+    )
 
 
 # The numbers of a bulletin's tables that link to their records, frozen with the figures: the records
 # each counted when the bulletin was computed (published: for good), by figure.
-SUMMARY_LINKED = {"issues": "issues", "reply_rate": "replied", "on_time_rate": "on_time", "closure_rate": "closed",
-                  "satisfaction_rate": "satisfied", "overdue_open": "overdue_open"}
+SUMMARY_LINKED = {
+    "issues": "issues",
+    "reply_rate": "replied",
+    "on_time_rate": "on_time",
+    "closure_rate": "closed",
+    "satisfaction_rate": "satisfied",
+    "overdue_open": "overdue_open",
+}
 DEPARTMENT_LINKED = ("assignments", "overdue_open")
 
 
@@ -118,8 +134,11 @@ def frozen_lists(first: datetime.date, last: datetime.date, channel: str) -> dic
 def _ids(issues: QuerySet[Issue], figure: str, cut: lists.Cut) -> list[int]:
     if lists.is_issue_figure(figure):
         return list(lists.figure_issues(issues, figure, cut).order_by("received_on", "id").values_list("pk", flat=True))
-    return list(lists.figure_assignments(Assignment.objects.all(), issues, figure, cut).order_by("due_date", "id")
-                .values_list("pk", flat=True))
+    return list(
+        lists.figure_assignments(Assignment.objects.all(), issues, figure, cut)
+        .order_by("due_date", "id")
+        .values_list("pk", flat=True)
+    )
 
 
 def issuer_name(channel: str) -> str:
@@ -127,8 +146,12 @@ def issuer_name(channel: str) -> str:
     all-channel bulletin the three offices together."""
     if not channel:
         return ALL_CHANNELS_ISSUER
-    office = (Department.objects.filter(kind=Department.Kind.OFFICE, channel=channel)
-              .order_by("sort_order", "code").values_list("name", flat=True).first())
+    office = (
+        Department.objects.filter(kind=Department.Kind.OFFICE, channel=channel)
+        .order_by("sort_order", "code")
+        .values_list("name", flat=True)
+        .first()
+    )
     return office or f"{Channel(channel).label}办公室"
 
 
@@ -143,15 +166,24 @@ def compute_figures(month: datetime.date, channel: str = "") -> dict[str, Any]:
     listed = []
     for step in listed_steps(month, channel)[:LISTED_LIMIT]:
         a = step.assignment
-        listed.append({
-            "issue_id": a.issue_id, "ref": a.issue.ref, "title": a.issue.title,
-            "channel": a.issue.get_channel_display(), "department": a.department.name,
-            "department_kind": a.department.kind, "role": a.get_role_display(),
-            "due_date": step.due_date.isoformat(), "days_overdue": (last - step.due_date).days,
-            "replied_on": a.replied_on.isoformat() if a.replied_on and a.replied_on <= last else None,
-        })
+        listed.append(
+            {
+                "issue_id": a.issue_id,
+                "ref": a.issue.ref,
+                "title": a.issue.title,
+                "channel": a.issue.get_channel_display(),
+                "department": a.department.name,
+                "department_kind": a.department.kind,
+                "role": a.get_role_display(),
+                "due_date": step.due_date.isoformat(),
+                "days_overdue": (last - step.due_date).days,
+                "replied_on": a.replied_on.isoformat() if a.replied_on and a.replied_on <= last else None,
+            }
+        )
     return {
-        "month": f"{first:%Y-%m}", "first_day": first.isoformat(), "as_of": last.isoformat(),
+        "month": f"{first:%Y-%m}",
+        "first_day": first.isoformat(),
+        "as_of": last.isoformat(),
         "channel": channel,
         # Frozen with the figures: renaming the office later does not rewrite a published bulletin.
         "issuer": issuer_name(channel),
@@ -161,8 +193,17 @@ def compute_figures(month: datetime.date, channel: str = "") -> dict[str, Any]:
         "townships": [_figures(d) for d in departments if d.kind == Department.Kind.TOWNSHIP],
         "listed": listed,
         "listed_total": listed_steps(month, channel).count(),
-        "formulas": {k: FORMULAS[k] for k in ("reply_rate", "on_time_rate", "closure_rate", "satisfaction_rate",
-                                              "overdue_open", "department_reply_rate")},
+        "formulas": {
+            k: FORMULAS[k]
+            for k in (
+                "reply_rate",
+                "on_time_rate",
+                "closure_rate",
+                "satisfaction_rate",
+                "overdue_open",
+                "department_reply_rate",
+            )
+        },
         "lists": frozen_lists(first, last, channel),
     }
 
@@ -192,9 +233,11 @@ def can_publish(user: Any, channel: str) -> bool:
 
 def _rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """As the dashboard: on-time rate, then reply rate, then fewest overdue; no rate yet last."""
+
     def key(r: dict[str, Any]) -> tuple[Any, ...]:
         on_time, reply = r["on_time_rate"], r["reply_rate"]
         return (on_time is None, -float(on_time or 0), -float(reply or 0), r["overdue_open"], r["department"])
+
     return sorted(rows, key=key)
 
 
@@ -220,8 +263,9 @@ def _pct(rate: str | None) -> str:
     return f"{rate}%" if rate is not None else "—"
 
 
-def bulletin_tables(f: dict[str, Any], *, link_items: bool = False, bulletin_id: int | None = None
-                    ) -> list[BulletinTable]:
+def bulletin_tables(
+    f: dict[str, Any], *, link_items: bool = False, bulletin_id: int | None = None
+) -> list[BulletinTable]:
     """The bulletin's tables from its stored figures alone (no query): 总体情况, the two rankings and
     the listed items. A rate over nothing prints "—"; a department without an on-time rate has no rank.
     With ``bulletin_id`` (the page), each number frozen with its records (``lists``) links to them."""
@@ -236,39 +280,70 @@ def bulletin_tables(f: dict[str, Any], *, link_items: bool = False, bulletin_id:
 
     def both(label: str, formula: str, value: Any) -> tuple[Cell, ...]:
         figure = SUMMARY_LINKED.get(formula or ("issues" if label == "诉求件数" else ""), "")
-        return (Cell(label, title=formulas.get(formula, "")),
-                Cell(str(value(m)), link=items(period="month", figure=figure) if figure else ""),
-                Cell(str(value(y)), link=items(period="year", figure=figure) if figure else ""))
+        return (
+            Cell(label, title=formulas.get(formula, "")),
+            Cell(str(value(m)), link=items(period="month", figure=figure) if figure else ""),
+            Cell(str(value(y)), link=items(period="year", figure=figure) if figure else ""),
+        )
 
-    summary = BulletinTable("总体情况", ("指标", "本月受理", "本年累计"), [
-        both("诉求件数", "", lambda s: s.get("issues", 0)),
-        both("诉求人", "", lambda s: s.get("requesters", 0)),
-        both("办理回复率", "reply_rate",
-             lambda s: f"{_pct(s.get('reply_rate'))}（{s.get('replied', 0)}/{s.get('issues', 0)}）"),
-        both("按期回复率", "on_time_rate", lambda s: _pct(s.get("on_time_rate"))),
-        both("办结率", "closure_rate", lambda s: _pct(s.get("closure_rate"))),
-        both("满意率", "satisfaction_rate", lambda s: _pct(s.get("satisfaction_rate"))),
-        both("超期未回复（交办）", "overdue_open", lambda s: s.get("overdue_open", 0)),
-    ], empty="")
+    summary = BulletinTable(
+        "总体情况",
+        ("指标", "本月受理", "本年累计"),
+        [
+            both("诉求件数", "", lambda s: s.get("issues", 0)),
+            both("诉求人", "", lambda s: s.get("requesters", 0)),
+            both(
+                "办理回复率",
+                "reply_rate",
+                lambda s: f"{_pct(s.get('reply_rate'))}（{s.get('replied', 0)}/{s.get('issues', 0)}）",
+            ),
+            both("按期回复率", "on_time_rate", lambda s: _pct(s.get("on_time_rate"))),
+            both("办结率", "closure_rate", lambda s: _pct(s.get("closure_rate"))),
+            both("满意率", "satisfaction_rate", lambda s: _pct(s.get("satisfaction_rate"))),
+            both("超期未回复（交办）", "overdue_open", lambda s: s.get("overdue_open", 0)),
+        ],
+        empty="",
+    )
     tables = [summary]
     for heading, key in (("县直部门排名", "bureaus"), ("乡镇排名", "townships")):
-        rows = [(Cell(str(rank) if d["on_time_rate"] is not None else "—"), Cell(d["name"]),
-                 Cell(str(d["assignments"]), link=items(unit=d["department"], figure="assignments")),
-                 Cell(_pct(d["on_time_rate"])), Cell(_pct(d["reply_rate"])),
-                 Cell(str(d["overdue_open"]), link=items(unit=d["department"], figure="overdue_open")))
-                for rank, d in enumerate(_rank(f.get(key, [])), start=1)]
-        tables.append(BulletinTable(heading, ("名次", "单位", "交办", "按期率", "回复率", "超期未回复"), rows,
-                                    empty="本月没有交办。"))
+        rows = [
+            (
+                Cell(str(rank) if d["on_time_rate"] is not None else "—"),
+                Cell(d["name"]),
+                Cell(str(d["assignments"]), link=items(unit=d["department"], figure="assignments")),
+                Cell(_pct(d["on_time_rate"])),
+                Cell(_pct(d["reply_rate"])),
+                Cell(str(d["overdue_open"]), link=items(unit=d["department"], figure="overdue_open")),
+            )
+            for rank, d in enumerate(_rank(f.get(key, [])), start=1)
+        ]
+        tables.append(
+            BulletinTable(
+                heading, ("名次", "单位", "交办", "按期率", "回复率", "超期未回复"), rows, empty="本月没有交办。"
+            )
+        )
     listed = f.get("listed", [])
     more = f.get("listed_total", 0) - len(listed)
-    tables.append(BulletinTable(
-        f"列入通报的超期事项（{f.get('listed_total', 0)} 件）",
-        ("编号", "诉求", "承办单位", "办理期限", "至月末超期（天）"),
-        [(Cell(item["ref"], link=reverse("issue_detail", args=[item["issue_id"]]) if link_items else ""),
-          Cell(item["title"]), Cell(f"{item['department']}（{item['role']}）"), Cell(item["due_date"]),
-          Cell(f"{item['days_overdue']}" + (f"（{item['replied_on']} 已回复）" if item["replied_on"] else "")))
-         for item in listed],
-        empty="本月没有列入通报的事项。", note=f"另有 {more} 件未列出。" if more > 0 else ""))
+    tables.append(
+        BulletinTable(
+            f"列入通报的超期事项（{f.get('listed_total', 0)} 件）",
+            ("编号", "诉求", "承办单位", "办理期限", "至月末超期（天）"),
+            [
+                (
+                    Cell(item["ref"], link=reverse("issue_detail", args=[item["issue_id"]]) if link_items else ""),
+                    Cell(item["title"]),
+                    Cell(f"{item['department']}（{item['role']}）"),
+                    Cell(item["due_date"]),
+                    Cell(
+                        f"{item['days_overdue']}" + (f"（{item['replied_on']} 已回复）" if item["replied_on"] else "")
+                    ),
+                )
+                for item in listed
+            ],
+            empty="本月没有列入通报的事项。",
+            note=f"另有 {more} 件未列出。" if more > 0 else "",
+        )
+    )
     return tables
 
 

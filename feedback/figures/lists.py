@@ -58,15 +58,44 @@ FIGURES = {**ISSUE_FIGURES, **ASSIGNMENT_FIGURES}
 
 # The counts each row of the statistics API gives, and the figure whose records each one counts.
 # (In the department table ``replied`` counts the department's assignments.)
-_ROW_COUNTS = ("issues", "replied", "unreplied", "closed", "rated", "satisfied", "assignments", "on_time", "late",
-               "overdue_open", "not_yet_due", "on_time_original", "late_original", "overdue_open_original")
-SUMMARY_LISTS = {name: name for name in (*_ROW_COUNTS, "assignments_replied", "followed_up", "dissatisfied",
-                                         "unreachable", "rehandled")}
+_ROW_COUNTS = (
+    "issues",
+    "replied",
+    "unreplied",
+    "closed",
+    "rated",
+    "satisfied",
+    "assignments",
+    "on_time",
+    "late",
+    "overdue_open",
+    "not_yet_due",
+    "on_time_original",
+    "late_original",
+    "overdue_open_original",
+)
+SUMMARY_LISTS = {
+    name: name
+    for name in (*_ROW_COUNTS, "assignments_replied", "followed_up", "dissatisfied", "unreachable", "rehandled")
+}
 BREAKDOWN_LISTS = {name: name for name in _ROW_COUNTS}
-DEPARTMENT_LISTS = {"assignments": "assignments", "replied": "assignments_replied",
-                    "unreplied": "assignments_unreplied",
-                    **{name: name for name in ("on_time", "late", "overdue_open", "not_yet_due", "on_time_original",
-                                               "late_original", "overdue_open_original")}}
+DEPARTMENT_LISTS = {
+    "assignments": "assignments",
+    "replied": "assignments_replied",
+    "unreplied": "assignments_unreplied",
+    **{
+        name: name
+        for name in (
+            "on_time",
+            "late",
+            "overdue_open",
+            "not_yet_due",
+            "on_time_original",
+            "late_original",
+            "overdue_open_original",
+        )
+    },
+}
 
 
 def is_issue_figure(figure: str) -> bool:
@@ -95,9 +124,15 @@ class Cut:
         return replace(self, received_from=start, received_to=end)
 
     def params(self) -> dict[str, str]:
-        values = {"channel": self.channel, "department": self.department, "category": self.category,
-                  "received_from": _iso(self.received_from), "received_to": _iso(self.received_to),
-                  "as_of": self.as_of.isoformat(), "unit": self.unit}
+        values = {
+            "channel": self.channel,
+            "department": self.department,
+            "category": self.category,
+            "received_from": _iso(self.received_from),
+            "received_to": _iso(self.received_to),
+            "as_of": self.as_of.isoformat(),
+            "unit": self.unit,
+        }
         return {k: v for k, v in values.items() if v}
 
     def query(self) -> str:
@@ -117,8 +152,10 @@ def api_url(figure: str, cut: Cut) -> str:
 def row_lists(names: dict[str, str], cut: Cut, *, assignments_visible: bool = True) -> dict[str, str | None]:
     """``lists`` of one API row: each count's name → its list's URL (``None`` for an assignment list
     the user may not read whole, see ``assignments_visible``)."""
-    return {name: (api_url(figure, cut) if assignments_visible or is_issue_figure(figure) else None)
-            for name, figure in names.items()}
+    return {
+        name: (api_url(figure, cut) if assignments_visible or is_issue_figure(figure) else None)
+        for name, figure in names.items()
+    }
 
 
 # --- the definitions --------------------------------------------------------------------------------
@@ -136,8 +173,7 @@ def issue_q(figure: str, as_of: datetime.date) -> Q:
     """The issues of a cohort that ``figure`` counts, judged at the end of ``as_of``."""
     fully_replied = Q(Exists(_counted())) & ~Q(Exists(_counted().filter(_unreplied(as_of))))
     # The end of ``as_of`` in local time (as statistics._end_of).
-    end_of_day = timezone.make_aware(datetime.datetime.combine(as_of + datetime.timedelta(days=1),
-                                                               datetime.time.min))
+    end_of_day = timezone.make_aware(datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time.min))
     rehandled = HistoryEntry.objects.filter(issue=OuterRef("pk"), action__in=("reopen", "return_reply"))
     definitions = {
         "issues": Q(),
@@ -179,8 +215,14 @@ def cut_cohort(issues: QuerySet[Issue], cut: Cut) -> QuerySet[Issue]:
     with a unit, only the issues with a counted assignment to it (a township row)."""
     department = Department.objects.filter(code=cut.department).first() if cut.department else None
     category = Category.objects.filter(code=cut.category).first() if cut.category else None
-    result = cohort(issues, channel=cut.channel, department=department, category=category,
-                    received_from=cut.received_from, received_to=cut.received_to)
+    result = cohort(
+        issues,
+        channel=cut.channel,
+        department=department,
+        category=category,
+        received_from=cut.received_from,
+        received_to=cut.received_to,
+    )
     if (cut.department and department is None) or (cut.category and category is None):
         return result.none()
     if cut.unit:
@@ -193,8 +235,9 @@ def figure_issues(issues: QuerySet[Issue], figure: str, cut: Cut) -> QuerySet[Is
     return cut_cohort(issues, cut).filter(issue_q(figure, cut.as_of))
 
 
-def figure_assignments(assignments: QuerySet[Assignment], issues: QuerySet[Issue], figure: str,
-                       cut: Cut) -> QuerySet[Assignment]:
+def figure_assignments(
+    assignments: QuerySet[Assignment], issues: QuerySet[Issue], figure: str, cut: Cut
+) -> QuerySet[Assignment]:
     """The assignments behind an assignment figure: the counted assignments (of the unit, for a row)
     of the cohort's issues, among ``assignments`` (what the user may read)."""
     rows = assignments.filter(status__in=COUNTED, issue__in=cut_cohort(issues, cut).values("pk"))

@@ -21,7 +21,6 @@ inclusive), judged as they stand today, so a figure may still rise as replies co
 A constant number of queries whatever the data (tests/feedback/test_report.py).
 """
 
-
 from __future__ import annotations
 
 import datetime
@@ -100,8 +99,9 @@ def channel_figures(user: Any, start: datetime.date, end: datetime.date) -> dict
     return lines
 
 
-def _channel_line(line: str, figures: list[ReportFigure], *, start: datetime.date, end: datetime.date,
-                  until: datetime.date) -> Line:
+def _channel_line(
+    line: str, figures: list[ReportFigure], *, start: datetime.date, end: datetime.date, until: datetime.date
+) -> Line:
     label = REPORT_LINES[line]
     if until < start:
         return Line(label, "—", note=NOT_BEGUN)
@@ -109,19 +109,31 @@ def _channel_line(line: str, figures: list[ReportFigure], *, start: datetime.dat
         return Line(label, "—", note=NO_CHANNEL_DATA)
     unit = figures[0].unit
     total = sum(f.value for f in figures)
-    parts = tuple(Part(f"{_channel_label(f.channel)}{f.label}", f"{f.value} {f.unit}",
-                       _items_url(start, end, line, f.channel)) for f in figures)
-    notes = [f"{_channel_label(f.channel) if len(figures) > 1 else ''}{f.total_label}共 {f.total} {f.unit}"
-             for f in figures if f.total is not None]
+    parts = tuple(
+        Part(f"{_channel_label(f.channel)}{f.label}", f"{f.value} {f.unit}", _items_url(start, end, line, f.channel))
+        for f in figures
+    )
+    notes = [
+        f"{_channel_label(f.channel) if len(figures) > 1 else ''}{f.total_label}共 {f.total} {f.unit}"
+        for f in figures
+        if f.total is not None
+    ]
     if until < end:
         notes.append(f"统计至今天（{until.isoformat()}）")
     note = "；".join(notes)
-    return Line(label, f"{total} {unit}", _items_url(start, end, line), "；".join(f.formula for f in figures),
-                note, parts if len(parts) > 1 else ())
+    return Line(
+        label,
+        f"{total} {unit}",
+        _items_url(start, end, line),
+        "；".join(f.formula for f in figures),
+        note,
+        parts if len(parts) > 1 else (),
+    )
 
 
-def report_lines(issues: Any, *, start: datetime.date, end: datetime.date, as_of: datetime.date,
-                 user: Any = None) -> list[Line]:
+def report_lines(
+    issues: Any, *, start: datetime.date, end: datetime.date, as_of: datetime.date, user: Any = None
+) -> list[Line]:
     """Seven queries (two summaries: all issues, suggestions; one count), plus the channels' figures
     for ``user`` (one or two queries a channel) over the period up to ``as_of``."""
     cohort = statistics.cohort(issues, received_from=start, received_to=end)
@@ -131,44 +143,75 @@ def report_lines(issues: Any, *, start: datetime.date, end: datetime.date, as_of
     period = {"received_from": start.isoformat(), "received_to": end.isoformat()}
     until = min(end, as_of)
     parts = channel_figures(user, start, until) if user is not None and until >= start else {}
-    channel_lines = [_channel_line(line, parts.get(line, []), start=start, end=end, until=until)
-                     for line in (LEADER_SESSIONS, QUIET_VILLAGES)]
+    channel_lines = [
+        _channel_line(line, parts.get(line, []), start=start, end=end, until=until)
+        for line in (LEADER_SESSIONS, QUIET_VILLAGES)
+    ]
     return [
-        Line("诉求人", f"{everything.requesters} 人", _issues_url(**period),
-             "受理日期在区间内的诉求的诉求人，按人去重"),
+        Line(
+            "诉求人", f"{everything.requesters} 人", _issues_url(**period), "受理日期在区间内的诉求的诉求人，按人去重"
+        ),
         Line("诉求", f"{everything.issues} 件", _issues_url(**period), "受理日期在区间内的诉求数"),
-        Line("回复率", _pct(everything.reply_rate), _issues_url(**period, replied="0"), FORMULAS["reply_rate"],
-             f"已回复 {everything.replied} / {everything.issues} 件；点开为尚未全部答复的诉求"),
-        Line("收集建议", f"{suggestions.issues} 条", _issues_url(**period, nature=Issue.Nature.SUGGESTION),
-             "性质为“建议”的诉求数；网上征集的意见经网信办受理后计入（按提交日期），不予受理的不计"),
-        Line("办理建议", f"{suggestions.replied} 条",
-             _issues_url(**period, nature=Issue.Nature.SUGGESTION, replied="1"),
-             "性质为“建议”、全部交办单位的书面回复均已通过审核的诉求数"),
-        Line("解决企业问题", f"{solved} 个",
-             _issues_url(**period, channel=Channel.ENTERPRISE, result=SignedReply.Result.RESOLVED),
-             "政企直通车诉求中，主办单位最新一版通过审核的书面回复办理结果为“已解决”的件数"),
+        Line(
+            "回复率",
+            _pct(everything.reply_rate),
+            _issues_url(**period, replied="0"),
+            FORMULAS["reply_rate"],
+            f"已回复 {everything.replied} / {everything.issues} 件；点开为尚未全部答复的诉求",
+        ),
+        Line(
+            "收集建议",
+            f"{suggestions.issues} 条",
+            _issues_url(**period, nature=Issue.Nature.SUGGESTION),
+            "性质为“建议”的诉求数；网上征集的意见经网信办受理后计入（按提交日期），不予受理的不计",
+        ),
+        Line(
+            "办理建议",
+            f"{suggestions.replied} 条",
+            _issues_url(**period, nature=Issue.Nature.SUGGESTION, replied="1"),
+            "性质为“建议”、全部交办单位的书面回复均已通过审核的诉求数",
+        ),
+        Line(
+            "解决企业问题",
+            f"{solved} 个",
+            _issues_url(**period, channel=Channel.ENTERPRISE, result=SignedReply.Result.RESOLVED),
+            "政企直通车诉求中，主办单位最新一版通过审核的书面回复办理结果为“已解决”的件数",
+        ),
         *channel_lines,
     ]
 
 
-def items_table(user: Any, line: str, channel: str, *, start: datetime.date,
-                until: datetime.date) -> ItemsTable | None:
+def items_table(user: Any, line: str, channel: str, *, start: datetime.date, until: datetime.date) -> ItemsTable | None:
     """The rows behind a channel line (every channel's, or one channel's). None for an unknown line."""
     if line not in REPORT_LINES or (channel and channel not in Channel.values):
         return None
     items: list[ReportItem] = []
     if until >= start:
-        for value in ([channel] if channel else Channel.values):
+        for value in [channel] if channel else Channel.values:
             plugin = REGISTRY.get(value)
             if plugin is None or plugin.report_items is None:
                 continue
             items += plugin.report_items(user, line, start, until)
     scope = _channel_label(channel) if channel else ""
     if line == QUIET_VILLAGES:
-        return ItemsTable(f"{scope}无访村（{len(items)} 个）", ("渠道", "乡镇", "村"), [
-            (("渠道", _channel_label(i.channel), ""), ("乡镇", i.place, ""), ("村", i.title, i.url)) for i in items])
+        return ItemsTable(
+            f"{scope}无访村（{len(items)} 个）",
+            ("渠道", "乡镇", "村"),
+            [(("渠道", _channel_label(i.channel), ""), ("乡镇", i.place, ""), ("村", i.title, i.url)) for i in items],
+        )
     order = {value: n for n, value in enumerate(Channel.values)}
     items.sort(key=lambda i: (i.day or datetime.date.min, order.get(i.channel, len(order))))
-    return ItemsTable(f"{scope}县级领导带队场次（{len(items)} 场）", ("日期", "渠道", "活动", "地点", "县级领导"), [
-        (("日期", i.day.isoformat() if i.day else "", ""), ("渠道", _channel_label(i.channel), ""),
-         ("活动", i.title, i.url), ("地点", i.place, ""), ("县级领导", "、".join(i.people), "")) for i in items])
+    return ItemsTable(
+        f"{scope}县级领导带队场次（{len(items)} 场）",
+        ("日期", "渠道", "活动", "地点", "县级领导"),
+        [
+            (
+                ("日期", i.day.isoformat() if i.day else "", ""),
+                ("渠道", _channel_label(i.channel), ""),
+                ("活动", i.title, i.url),
+                ("地点", i.place, ""),
+                ("县级领导", "、".join(i.people), ""),
+            )
+            for i in items
+        ],
+    )

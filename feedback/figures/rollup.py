@@ -94,17 +94,42 @@ Key = tuple[datetime.date, str, int]  # (received_on, channel, category_id)
 
 # --- the figures, as SQL over per-issue rows ``p`` and assignment rows ``a`` -----------------------------
 
-ISSUE_COLUMNS = ("issues", "closed", "followed_up", "rated", "satisfied", "dissatisfied", "unreachable",
-                 "rehandled", "assigned_issues", "replied")
-ASSIGNMENT_COLUMNS = ("assignments", "assignments_replied", "on_time", "late", "overdue_open",
-                      "on_time_original", "late_original", "overdue_open_original")
+ISSUE_COLUMNS = (
+    "issues",
+    "closed",
+    "followed_up",
+    "rated",
+    "satisfied",
+    "dissatisfied",
+    "unreachable",
+    "rehandled",
+    "assigned_issues",
+    "replied",
+)
+ASSIGNMENT_COLUMNS = (
+    "assignments",
+    "assignments_replied",
+    "on_time",
+    "late",
+    "overdue_open",
+    "on_time_original",
+    "late_original",
+    "overdue_open_original",
+)
 COUNT_COLUMNS = ISSUE_COLUMNS + ASSIGNMENT_COLUMNS
 OWN_COLUMNS = tuple(f"own_{c}" for c in ASSIGNMENT_COLUMNS)
 DATE_COLUMNS = ("last_event_on", "last_open_due_on")
 
 ISSUE_SUMS = (
-    "COUNT(*)", "SUM(p.closed)", "SUM(p.followed_up)", "SUM(p.rated)", "SUM(p.satisfied)", "SUM(p.dissatisfied)",
-    "SUM(p.unreachable)", "SUM(p.rehandled)", "SUM(CASE WHEN p.assignments > 0 THEN 1 ELSE 0 END)",
+    "COUNT(*)",
+    "SUM(p.closed)",
+    "SUM(p.followed_up)",
+    "SUM(p.rated)",
+    "SUM(p.satisfied)",
+    "SUM(p.dissatisfied)",
+    "SUM(p.unreachable)",
+    "SUM(p.rehandled)",
+    "SUM(CASE WHEN p.assignments > 0 THEN 1 ELSE 0 END)",
     # replied: at least one assignment, all of them replied
     "SUM(CASE WHEN p.assignments > 0 AND p.assignments_replied = p.assignments THEN 1 ELSE 0 END)",
 )
@@ -213,20 +238,25 @@ def _per_issue(where: str, params: dict[str, Any], *, as_of: datetime.date | Non
     end of time, with the dates until which they are not final (``last_event``, ``last_open_due``)."""
     params["as_of"] = _date(END_OF_TIME if as_of is None else as_of)
     if as_of is None:
-        rehandled_on = (f"(SELECT MAX({_local_date('h.at', params)}) FROM {HISTORY} h WHERE h.issue_id = i.id"
-                        " AND h.action IN ('reopen', 'return_reply'))")
+        rehandled_on = (
+            f"(SELECT MAX({_local_date('h.at', params)}) FROM {HISTORY} h WHERE h.issue_id = i.id"
+            " AND h.action IN ('reopen', 'return_reply'))"
+        )
         rehandled = f"""CASE WHEN {rehandled_on} IS NULL THEN 0 ELSE 1 END AS rehandled,
             {_greatest("MAX(a.replied_on)", "i.closed_on", rehandled_on)} AS last_event,
             MAX(CASE WHEN a.id IS NULL OR a.replied_on IS NOT NULL THEN NULL
                 WHEN a.status IN {OPEN} THEN (CASE WHEN a.original_due_date > a.due_date THEN a.original_due_date END)
                 WHEN a.due_date >= a.original_due_date THEN a.due_date ELSE a.original_due_date END) AS last_open_due"""
     else:
-        params["end"] = connection.ops.adapt_datetimefield_value(timezone.make_aware(
-            datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time.min)))
+        params["end"] = connection.ops.adapt_datetimefield_value(
+            timezone.make_aware(datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time.min))
+        )
         rehandled = f"""CASE WHEN EXISTS (SELECT 1 FROM {HISTORY} h WHERE h.issue_id = i.id
                 AND h.action IN ('reopen', 'return_reply') AND h.at < %(end)s) THEN 1 ELSE 0 END AS rehandled"""
-    counts = _select(["COUNT(a.id)", *(f"SUM(CASE WHEN a.id IS NULL THEN 0 ELSE {flag} END)"
-                                       for flag in ASSIGNMENT_FLAGS[1:])], ASSIGNMENT_COLUMNS)
+    counts = _select(
+        ["COUNT(a.id)", *(f"SUM(CASE WHEN a.id IS NULL THEN 0 ELSE {flag} END)" for flag in ASSIGNMENT_FLAGS[1:])],
+        ASSIGNMENT_COLUMNS,
+    )
     return f"""
         SELECT i.id AS issue_id, i.received_on, i.channel, i.category_id,
             CASE WHEN i.closed_on <= %(as_of)s THEN 1 ELSE 0 END AS closed,
@@ -245,8 +275,9 @@ def _per_issue(where: str, params: dict[str, Any], *, as_of: datetime.date | Non
 # --- building rows ---------------------------------------------------------------------------------------
 
 
-def _keys_in(keys: Sequence[Key] | None, alias: str, params: dict[str, Any], *, day: str = "",
-             prefix: str = "k") -> str:
+def _keys_in(
+    keys: Sequence[Key] | None, alias: str, params: dict[str, Any], *, day: str = "", prefix: str = "k"
+) -> str:
     """``(day, channel, category_id) IN (the keys)`` on ``alias`` (``day``: its received_on)."""
     if keys is None:
         return "1 = 1"
@@ -254,15 +285,28 @@ def _keys_in(keys: Sequence[Key] | None, alias: str, params: dict[str, Any], *, 
     for n, (first, channel, category_id) in enumerate(keys):
         params[f"{prefix}{n}d"], params[f"{prefix}{n}c"], params[f"{prefix}{n}g"] = _date(first), channel, category_id
         values.append(f"(%({prefix}{n}d)s, %({prefix}{n}c)s, %({prefix}{n}g)s)")
-    return (f"({day or alias + '.received_on'}, {alias}.channel, {alias}.category_id)"
-            f" IN (VALUES {', '.join(values)})")
+    return f"({day or alias + '.received_on'}, {alias}.channel, {alias}.category_id) IN (VALUES {', '.join(values)})"
 
 
 DAY_COLUMNS = ("received_on", "channel", "category_id", *COUNT_COLUMNS, *DATE_COLUMNS)
-DEPT_DAY_COLUMNS = ("received_on", "channel", "category_id", "department_id", *COUNT_COLUMNS, *DATE_COLUMNS,
-                    *OWN_COLUMNS)
-OPEN_DUE_COLUMNS = ("received_on", "channel", "category_id", "department_id", "due_date", "original_due_date",
-                    "assignments")
+DEPT_DAY_COLUMNS = (
+    "received_on",
+    "channel",
+    "category_id",
+    "department_id",
+    *COUNT_COLUMNS,
+    *DATE_COLUMNS,
+    *OWN_COLUMNS,
+)
+OPEN_DUE_COLUMNS = (
+    "received_on",
+    "channel",
+    "category_id",
+    "department_id",
+    "due_date",
+    "original_due_date",
+    "assignments",
+)
 
 
 @dataclass(frozen=True)
@@ -280,14 +324,16 @@ class Level:
 
 
 ISSUE_LEVEL = Level(DAY, MONTH, ("received_on", "channel", "category_id"), DAY_COLUMNS)
-DEPARTMENT_LEVEL = Level(DEPT_DAY, DEPT_MONTH, ("received_on", "channel", "category_id", "department_id"),
-                         DEPT_DAY_COLUMNS)
+DEPARTMENT_LEVEL = Level(
+    DEPT_DAY, DEPT_MONTH, ("received_on", "channel", "category_id", "department_id"), DEPT_DAY_COLUMNS
+)
 
 
 def _day_rows(keys: Sequence[Key] | None, params: dict[str, Any]) -> str:
     per_issue = _per_issue(_keys_in(keys, "i", params), params, as_of=None)
-    sums = _select(("p.received_on", "p.channel", "p.category_id", *ISSUE_SUMS, *ASSIGNMENT_SUMS, *FINAL_DATES),
-                   DAY_COLUMNS)
+    sums = _select(
+        ("p.received_on", "p.channel", "p.category_id", *ISSUE_SUMS, *ASSIGNMENT_SUMS, *FINAL_DATES), DAY_COLUMNS
+    )
     return f"SELECT {sums} FROM ({per_issue}) p GROUP BY p.received_on, p.channel, p.category_id"
 
 
@@ -295,8 +341,19 @@ def _department_day_rows(keys: Sequence[Key] | None, params: dict[str, Any]) -> 
     """Per department: the issues with a counted assignment to it (at most one per issue and
     department, so counting rows counts issues), all their assignments, and its own."""
     per_issue = _per_issue(_keys_in(keys, "i", params), params, as_of=None)
-    sums = _select(("p.received_on", "p.channel", "p.category_id", "a.department_id", *ISSUE_SUMS,
-                    *ASSIGNMENT_SUMS, *FINAL_DATES, *OWN_SUMS), DEPT_DAY_COLUMNS)
+    sums = _select(
+        (
+            "p.received_on",
+            "p.channel",
+            "p.category_id",
+            "a.department_id",
+            *ISSUE_SUMS,
+            *ASSIGNMENT_SUMS,
+            *FINAL_DATES,
+            *OWN_SUMS,
+        ),
+        DEPT_DAY_COLUMNS,
+    )
     return f"""SELECT {sums} FROM ({per_issue}) p
         JOIN {ASSIGNMENTS} a ON a.issue_id = p.issue_id AND a.status <> 'withdrawn'
         GROUP BY p.received_on, p.channel, p.category_id, a.department_id"""
@@ -327,8 +384,13 @@ def _requester_rows(months: Sequence[datetime.date] | None, params: dict[str, An
         f"""SELECT {month} AS month, {channel} AS channel, {category} AS category_id,
             COUNT(DISTINCT i.requester_id) AS requesters FROM {ISSUES} i WHERE {where}
             GROUP BY {", ".join([month, *(g for g in (channel, category) if g.startswith("i."))])}"""
-        for channel, category in (("i.channel", "i.category_id"), ("i.channel", "0"), ("''", "i.category_id"),
-                                  ("''", "0")))
+        for channel, category in (
+            ("i.channel", "i.category_id"),
+            ("i.channel", "0"),
+            ("''", "i.category_id"),
+            ("''", "0"),
+        )
+    )
 
 
 def _next_month_date(first: datetime.date) -> datetime.date:
@@ -341,10 +403,11 @@ def _month_rows(level: Level, months: Sequence[Key] | None, params: dict[str, An
     if months is not None:
         params["months_from"] = _date(min(m for m, _, _ in months))
         params["months_to"] = _date(max(m for m, _, _ in months) + datetime.timedelta(days=31))
-        where = ("r.received_on >= %(months_from)s AND r.received_on < %(months_to)s AND "
-                 + _keys_in(months, "r", params, day=month, prefix="m"))
+        where = "r.received_on >= %(months_from)s AND r.received_on < %(months_to)s AND " + _keys_in(
+            months, "r", params, day=month, prefix="m"
+        )
     group = (month, *(f"r.{c}" for c in level.key[1:]))
-    sums = [f"MAX(r.{c})" if c in DATE_COLUMNS else f"SUM(r.{c})" for c in level.columns[len(level.key):]]
+    sums = [f"MAX(r.{c})" if c in DATE_COLUMNS else f"SUM(r.{c})" for c in level.columns[len(level.key) :]]
     return f"""SELECT {_select((*group, *sums), level.month_columns)} FROM {level.day} r WHERE {where}
         GROUP BY {", ".join(group)}"""
 
@@ -355,34 +418,44 @@ def _replace(keys: Sequence[Key]) -> None:
     for table in (DAY, DEPT_DAY, OPEN_DUE):
         params: dict[str, Any] = {}
         _execute(f"DELETE FROM {table} WHERE {_keys_in(keys, table, params)}", params)
-    for table, columns, rows in ((DAY, DAY_COLUMNS, _day_rows), (DEPT_DAY, DEPT_DAY_COLUMNS, _department_day_rows),
-                                 (OPEN_DUE, OPEN_DUE_COLUMNS, _open_due_rows)):
+    for table, columns, rows in (
+        (DAY, DAY_COLUMNS, _day_rows),
+        (DEPT_DAY, DEPT_DAY_COLUMNS, _department_day_rows),
+        (OPEN_DUE, OPEN_DUE_COLUMNS, _open_due_rows),
+    ):
         params = {}
         _execute(f"INSERT INTO {table} ({', '.join(columns)}) {rows(keys, params)}", params)
     months = sorted({(day.replace(day=1), channel, category_id) for day, channel, category_id in keys})
     if _postgres():
         # Two transactions summing different days of one month would both rewrite its rows.
-        _execute("SELECT pg_advisory_xact_lock(hashtext('feedback_stats_month'), hashtext(k.key)) FROM"
-                 " (SELECT unnest(%(months)s::text[]) AS key ORDER BY 1) k",
-                 {"months": [f"{m:%Y-%m}|{c}|{g}" for m, c, g in months]})
+        _execute(
+            "SELECT pg_advisory_xact_lock(hashtext('feedback_stats_month'), hashtext(k.key)) FROM"
+            " (SELECT unnest(%(months)s::text[]) AS key ORDER BY 1) k",
+            {"months": [f"{m:%Y-%m}|{c}|{g}" for m, c, g in months]},
+        )
     for level in (ISSUE_LEVEL, DEPARTMENT_LEVEL):
         params = {}
-        _execute(f"DELETE FROM {level.month} WHERE {_keys_in(months, level.month, params, day=f'{level.month}.month')}",
-                 params)
+        _execute(
+            f"DELETE FROM {level.month} WHERE {_keys_in(months, level.month, params, day=f'{level.month}.month')}",
+            params,
+        )
         params = {}
-        _execute(f"INSERT INTO {level.month} ({', '.join(level.month_columns)}) {_month_rows(level, months, params)}",
-                 params)
+        _execute(
+            f"INSERT INTO {level.month} ({', '.join(level.month_columns)}) {_month_rows(level, months, params)}", params
+        )
 
 
 def _recount(months: Sequence[datetime.date]) -> None:
     """Count the distinct requesters of these months again (only when issues came, went or moved)."""
     if _postgres():
         # Every key of the month shares its all-channels row: one transaction at a time.
-        _execute("SELECT pg_advisory_xact_lock(hashtext('feedback_stats_requesters'), hashtext(k.key)) FROM"
-                 " (SELECT unnest(%(months)s::text[]) AS key ORDER BY 1) k", {"months": [f"{m:%Y-%m}" for m in months]})
+        _execute(
+            "SELECT pg_advisory_xact_lock(hashtext('feedback_stats_requesters'), hashtext(k.key)) FROM"
+            " (SELECT unnest(%(months)s::text[]) AS key ORDER BY 1) k",
+            {"months": [f"{m:%Y-%m}" for m in months]},
+        )
     params = {f"d{n}": _date(m) for n, m in enumerate(months)}
-    _execute(f"DELETE FROM {REQUESTERS} WHERE {' OR '.join(f'month = %(d{n})s' for n in range(len(months)))}",
-             params)
+    _execute(f"DELETE FROM {REQUESTERS} WHERE {' OR '.join(f'month = %(d{n})s' for n in range(len(months)))}", params)
     params = {}
     _execute(f"INSERT INTO {REQUESTERS} ({', '.join(REQUESTER_COLUMNS)}) {_requester_rows(months, params)}", params)
 
@@ -405,10 +478,10 @@ def refresh() -> int:
         claimed = _claim()
         keys = [key for key, _ in claimed]
         for start in range(0, len(keys), BATCH):
-            _replace(keys[start:start + BATCH])
+            _replace(keys[start : start + BATCH])
         months = sorted({key[0].replace(day=1) for key, moved in claimed if moved})
         for start in range(0, len(months), 100):
-            _recount(months[start:start + 100])
+            _recount(months[start : start + 100])
     return len(keys)
 
 
@@ -427,14 +500,19 @@ def _apply(table: str, columns: Sequence[str], keys: int, select: str, params: d
     _execute(f"CREATE TEMPORARY TABLE {fresh} AS {select}", params)
     if _postgres():
         _execute(f"ANALYZE {fresh}")
-    same = " AND ".join([f"t.{c} = f.{c}" for c in columns[:keys]]
-                        + [_same(f"t.{c}", f"f.{c}") for c in columns[keys:]])
-    deleted = _execute(f"DELETE FROM {table} WHERE id IN (SELECT t.id FROM {table} t WHERE NOT EXISTS ("
-                       f"SELECT 1 FROM {fresh} f WHERE {same}))")
+    same = " AND ".join(
+        [f"t.{c} = f.{c}" for c in columns[:keys]] + [_same(f"t.{c}", f"f.{c}") for c in columns[keys:]]
+    )
+    deleted = _execute(
+        f"DELETE FROM {table} WHERE id IN (SELECT t.id FROM {table} t WHERE NOT EXISTS ("
+        f"SELECT 1 FROM {fresh} f WHERE {same}))"
+    )
     # The new rows are picked before they are inserted: probing the table while inserting into it
     # would rescan the rows inserted so far (invisible, but scanned) when it was planned as empty.
-    _execute(f"CREATE TEMPORARY TABLE new_{table} AS SELECT {', '.join(f'f.{c}' for c in columns)} FROM {fresh} f"
-             f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {same})")
+    _execute(
+        f"CREATE TEMPORARY TABLE new_{table} AS SELECT {', '.join(f'f.{c}' for c in columns)} FROM {fresh} f"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {same})"
+    )
     inserted = _execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM new_{table}")
     _execute(f"DROP TABLE {fresh}")
     _execute(f"DROP TABLE new_{table}")
@@ -451,18 +529,23 @@ def rebuild() -> Rebuilt:
         _claim()
         if _postgres():
             # Refreshes in other transactions wait for the rebuild instead of interleaving with it.
-            _execute(f"LOCK TABLE {DAY}, {MONTH}, {DEPT_DAY}, {DEPT_MONTH}, {OPEN_DUE}, {REQUESTERS}"
-                     " IN SHARE ROW EXCLUSIVE MODE")
+            _execute(
+                f"LOCK TABLE {DAY}, {MONTH}, {DEPT_DAY}, {DEPT_MONTH}, {OPEN_DUE}, {REQUESTERS}"
+                " IN SHARE ROW EXCLUSIVE MODE"
+            )
         changed = 0
-        for table, columns, key, rows in ((DAY, DAY_COLUMNS, 3, _day_rows),
-                                          (DEPT_DAY, DEPT_DAY_COLUMNS, 4, _department_day_rows),
-                                          (OPEN_DUE, OPEN_DUE_COLUMNS, 6, _open_due_rows)):
+        for table, columns, key, rows in (
+            (DAY, DAY_COLUMNS, 3, _day_rows),
+            (DEPT_DAY, DEPT_DAY_COLUMNS, 4, _department_day_rows),
+            (OPEN_DUE, OPEN_DUE_COLUMNS, 6, _open_due_rows),
+        ):
             params: dict[str, Any] = {}
             changed += _apply(table, columns, key, rows(None, params), params)
         for level in (ISSUE_LEVEL, DEPARTMENT_LEVEL):
             params = {}
-            changed += _apply(level.month, level.month_columns, len(level.key), _month_rows(level, None, params),
-                              params)
+            changed += _apply(
+                level.month, level.month_columns, len(level.key), _month_rows(level, None, params), params
+            )
         params = {}
         changed += _apply(REQUESTERS, REQUESTER_COLUMNS, 3, _requester_rows(None, params), params)
         keys = StatsRollup.objects.count()
@@ -506,8 +589,10 @@ def _cohort(c: Cohort, params: dict[str, Any], alias: str = "i") -> str:
     """The cohort as a condition on the issue table (statistics.cohort on top of access.issues_for)."""
     where = _window(c, alias, params)
     if c.department_id is not None:
-        where.append(f"EXISTS (SELECT 1 FROM {ASSIGNMENTS} d WHERE d.issue_id = {alias}.id"
-                     " AND d.department_id = %(department_id)s AND d.status <> 'withdrawn')")
+        where.append(
+            f"EXISTS (SELECT 1 FROM {ASSIGNMENTS} d WHERE d.issue_id = {alias}.id"
+            " AND d.department_id = %(department_id)s AND d.status <> 'withdrawn')"
+        )
         params["department_id"] = c.department_id
     if c.not_accusing is not None:
         where.append(f"({alias}.accused_department_id IS NULL OR {alias}.accused_department_id <> %(not_accusing)s)")
@@ -541,16 +626,19 @@ def live_keys(c: Cohort, as_of: datetime.date) -> list[Key]:
 
 
 def _settled(alias: str) -> str:
-    return (f"NOT EXISTS (SELECT 1 FROM live l WHERE l.received_on = {alias}.received_on"
-            f" AND l.channel = {alias}.channel AND l.category_id = {alias}.category_id)")
+    return (
+        f"NOT EXISTS (SELECT 1 FROM live l WHERE l.received_on = {alias}.received_on"
+        f" AND l.channel = {alias}.channel AND l.category_id = {alias}.category_id)"
+    )
 
 
 LIVE_JOIN = "JOIN live l ON l.received_on = i.received_on AND l.channel = i.channel AND l.category_id = i.category_id"
 # The live keys' days bound the issues to read: PostgreSQL cannot estimate how few keys are live
 # (received_on and last_event_on are correlated) and would otherwise hash the whole cohort. NULL,
 # so nothing is read, when no key is live.
-LIVE_DAYS = ("i.received_on >= (SELECT MIN(received_on) FROM live)"
-             " AND i.received_on <= (SELECT MAX(received_on) FROM live)")
+LIVE_DAYS = (
+    "i.received_on >= (SELECT MIN(received_on) FROM live) AND i.received_on <= (SELECT MAX(received_on) FROM live)"
+)
 
 
 def _whole_months(c: Cohort) -> tuple[datetime.date, datetime.date] | None:
@@ -584,8 +672,11 @@ def _rows(level: Level, c: Cohort, params: dict[str, Any], *, townships: bool = 
     if months is None:
         return f"SELECT r.received_on, {columns} FROM {level.day} r WHERE {_and(where + days + settled)}"
     params["whole_first"], params["whole_last"] = _date(months[0]), _date(months[1])
-    after = (months[1].replace(day=28) + datetime.timedelta(days=4)).replace(day=1) if months[1].year < 9999 \
+    after = (
+        (months[1].replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        if months[1].year < 9999
         else datetime.date(9999, 12, 31)
+    )
     params["whole_end"] = _date(after)
     ends = f"""
         SELECT r.received_on, {columns} FROM {level.day} r
@@ -605,8 +696,8 @@ def _rows(level: Level, c: Cohort, params: dict[str, Any], *, townships: bool = 
         UNION ALL
         SELECT r.received_on, {columns} FROM {level.day} r
         JOIN ({live_months}) lm ON lm.channel = r.channel AND lm.category_id = r.category_id
-            AND r.received_on >= lm.month AND r.received_on < {_next_month('lm.month')}
-        WHERE {_and(where + days)} AND {_settled('r')}
+            AND r.received_on >= lm.month AND r.received_on < {_next_month("lm.month")}
+        WHERE {_and(where + days)} AND {_settled("r")}
             AND lm.month >= %(whole_first)s AND lm.month <= %(whole_last)s"""
 
 
@@ -621,17 +712,22 @@ class Open:
     n: str
 
 
-def _open_assignments(c: Cohort, cohort: str, params: dict[str, Any], *, townships: bool = False,
-                      live: bool = True) -> Open:
+def _open_assignments(
+    c: Cohort, cohort: str, params: dict[str, Any], *, townships: bool = False, live: bool = True
+) -> Open:
     """From StatsOpenDue (a range of its due-date index, no join), or, for one department's issues,
     from the assignments (a range of the partial index assignment_open_due_idx) and their issues.
     Only the settled keys' (every key's with ``live=False``)."""
     township = f"a.department_id IN (SELECT id FROM {DEPARTMENTS} WHERE kind = 'township')"
     if c.department_id is not None:
-        return Open(f"""{ASSIGNMENTS} a JOIN {ISSUES} i ON i.id = a.issue_id
+        return Open(
+            f"""{ASSIGNMENTS} a JOIN {ISSUES} i ON i.id = a.issue_id
             WHERE a.status IN {OPEN} AND a.due_date >= %(as_of_read)s AND {cohort}"""
-                    + (f" AND {_settled('i')}" if live else "") + (f" AND {township}" if townships else ""),
-                    "i", "1")
+            + (f" AND {_settled('i')}" if live else "")
+            + (f" AND {township}" if townships else ""),
+            "i",
+            "1",
+        )
     where = [*_window(c, "a", params), "a.due_date >= %(as_of_read)s", *([_settled("a")] if live else [])]
     where += [township] if townships else []
     return Open(f"{OPEN_DUE} a WHERE {_and(where)}", "a", "a.assignments")
@@ -639,8 +735,10 @@ def _open_assignments(c: Cohort, cohort: str, params: dict[str, Any], *, townshi
 
 def _not_yet_due(columns: Sequence[str], n: str) -> str:
     """What the open assignments not yet due take off the rollup's counts (``columns`` order)."""
-    minus = {"overdue_open": f"-SUM({n})",
-             "overdue_open_original": f"-SUM(CASE WHEN a.original_due_date >= %(as_of_read)s THEN {n} ELSE 0 END)"}
+    minus = {
+        "overdue_open": f"-SUM({n})",
+        "overdue_open_original": f"-SUM(CASE WHEN a.original_due_date >= %(as_of_read)s THEN {n} ELSE 0 END)",
+    }
     return _select([minus.get(c, "0") for c in columns], columns)
 
 
@@ -658,8 +756,9 @@ def _recheck(columns: Sequence[str]) -> str:
     return f"SELECT '{RECHECK}', NULL, COUNT(*), {', '.join('0' for _ in columns[1:])} FROM live"
 
 
-def _figures(c: Cohort, as_of: datetime.date, statement: Callable[[bool], tuple[str, dict[str, Any]]],
-             columns: Sequence[str]) -> list[dict[str, Any]]:
+def _figures(
+    c: Cohort, as_of: datetime.date, statement: Callable[[bool], tuple[str, dict[str, Any]]], columns: Sequence[str]
+) -> list[dict[str, Any]]:
     """The rows of ``statement(live)``. Usually no key of the window is live (nothing was marked,
     ``as_of`` is today): the statement then leaves out every test against the live keys and the
     live part: PostgreSQL parses and plans it in a third of the time (one quarter's departments at
@@ -687,8 +786,9 @@ def _collect(rows: list[dict[str, Any]], columns: Sequence[str], key: Any) -> di
     return result
 
 
-def issue_figures(c: Cohort, as_of: datetime.date, *, by: str | None = None,
-                  requesters: bool = True) -> dict[Any, dict[str, int]]:
+def issue_figures(
+    c: Cohort, as_of: datetime.date, *, by: str | None = None, requesters: bool = True
+) -> dict[Any, dict[str, int]]:
     """COUNT_COLUMNS and ``requesters`` (unless told not to: counted live, it is most of the time of
     a long period) of the cohort: for the whole cohort (``by=None``, one entry keyed None), per month
     of receipt (``by="month"``, keyed by its first day) or per category (``by="category"``, keyed by
@@ -703,40 +803,57 @@ def issue_figures(c: Cohort, as_of: datetime.date, *, by: str | None = None,
         cohort = _cohort(c, params)
         not_due = _open_assignments(c, cohort, params, live=live)
         parts = [
-            (f"SELECT 'rollup' AS part, {{g}} AS grp, {_select([f'SUM(r.{x})' for x in COUNT_COLUMNS], COUNT_COLUMNS)}"
-             f" FROM ({_rows(level, c, params, live=live)}) r", "r"),
+            (
+                f"SELECT 'rollup' AS part, {{g}} AS grp, "
+                f"{_select([f'SUM(r.{x})' for x in COUNT_COLUMNS], COUNT_COLUMNS)}"
+                f" FROM ({_rows(level, c, params, live=live)}) r",
+                "r",
+            ),
             (f"SELECT 'open', {{g}}, {_not_yet_due(COUNT_COLUMNS, not_due.n)} FROM {not_due.source}", not_due.issue),
         ]
         if live:
             per_issue = _per_issue(f"{cohort} AND {LIVE_DAYS}", params, as_of=as_of, join=LIVE_JOIN)
-            parts.append((f"SELECT 'live', {{g}}, {_select(ISSUE_SUMS + ASSIGNMENT_SUMS, COUNT_COLUMNS)}"
-                          f" FROM ({per_issue}) p", "p"))
+            parts.append(
+                (
+                    f"SELECT 'live', {{g}}, {_select(ISSUE_SUMS + ASSIGNMENT_SUMS, COUNT_COLUMNS)}"
+                    f" FROM ({per_issue}) p",
+                    "p",
+                )
+            )
         sql += "\nUNION ALL\n".join(
             part.format(g=group.format(t=t) if group else "0") + (f" GROUP BY {group.format(t=t)}" if group else "")
-            for part, t in parts)
+            for part, t in parts
+        )
         if not live:
             sql += "\nUNION ALL\n" + _recheck(COUNT_COLUMNS)
         whole = _whole_months(c)
-        if requesters and by == "month" and whole is not None and c.department_id is None \
-                and c.not_accusing is None:
+        if requesters and by == "month" and whole is not None and c.department_id is None and c.not_accusing is None:
             sql += "\nUNION ALL\n" + _month_requesters(c, cohort, whole, params, zeros)
         elif requesters:
             # Distinct requesters: grouped by requester first, which PostgreSQL reads in requester order
             # from issue_requester_received_idx for a long period (no sort, or a sort within each
             # requester), rather than COUNT(DISTINCT), which sorts everything.
             grp = (group or "0").format(t="i")
-            distinct = (f"SELECT i.requester_id, {grp} AS grp FROM {ISSUES} i WHERE {cohort}"
-                        f" GROUP BY i.requester_id{', ' + grp if group else ''}")
-            sql += (f"\nUNION ALL\nSELECT 'requesters', {'d.grp' if group else '0'}, COUNT(*), {zeros}"
-                    f" FROM ({distinct}) d" + (" GROUP BY d.grp" if group else ""))
+            distinct = (
+                f"SELECT i.requester_id, {grp} AS grp FROM {ISSUES} i WHERE {cohort}"
+                f" GROUP BY i.requester_id{', ' + grp if group else ''}"
+            )
+            sql += (
+                f"\nUNION ALL\nSELECT 'requesters', {'d.grp' if group else '0'}, COUNT(*), {zeros}"
+                f" FROM ({distinct}) d" + (" GROUP BY d.grp" if group else "")
+            )
         return sql, params
 
-    return _collect(_figures(c, as_of, statement, COUNT_COLUMNS), COUNT_COLUMNS,
-                    (lambda g: _as_date(g)) if by == "month" else (lambda g: g) if by else (lambda g: None))
+    return _collect(
+        _figures(c, as_of, statement, COUNT_COLUMNS),
+        COUNT_COLUMNS,
+        (lambda g: _as_date(g)) if by == "month" else (lambda g: g) if by else (lambda g: None),
+    )
 
 
-def _month_requesters(c: Cohort, cohort: str, whole: tuple[datetime.date, datetime.date], params: dict[str, Any],
-                      zeros: str) -> str:
+def _month_requesters(
+    c: Cohort, cohort: str, whole: tuple[datetime.date, datetime.date], params: dict[str, Any], zeros: str
+) -> str:
     """The distinct requesters per month: read from StatsMonthRequesters for the whole months with
     no marked key, counted live for the others (the window's ends, marked months)."""
     params["whole_first"], params["whole_last"] = _date(whole[0]), _date(whole[1])
@@ -750,14 +867,19 @@ def _month_requesters(c: Cohort, cohort: str, whole: tuple[datetime.date, dateti
             SELECT i.requester_id, {month} AS grp FROM {source} WHERE {cohort} AND {where}
             GROUP BY i.requester_id, {month}) d GROUP BY d.grp"""
 
-    return "\nUNION ALL\n".join((
-        f"""SELECT 'requesters', r.month, r.requesters, {zeros} FROM {REQUESTERS} r
+    return "\nUNION ALL\n".join(
+        (
+            f"""SELECT 'requesters', r.month, r.requesters, {zeros} FROM {REQUESTERS} r
             WHERE r.channel = %(rq_channel)s AND r.category_id = %(rq_category)s
             AND r.month >= %(whole_first)s AND r.month <= %(whole_last)s AND r.month NOT IN ({marked})""",
-        counted(f"{ISSUES} i", "(i.received_on < %(whole_first)s OR i.received_on >= %(whole_end)s)"),
-        counted(f"{ISSUES} i JOIN ({marked}) m ON i.received_on >= m.month AND i.received_on < "
-                f"{_next_month('m.month')}", "m.month >= %(whole_first)s AND m.month <= %(whole_last)s"),
-    ))
+            counted(f"{ISSUES} i", "(i.received_on < %(whole_first)s OR i.received_on >= %(whole_end)s)"),
+            counted(
+                f"{ISSUES} i JOIN ({marked}) m ON i.received_on >= m.month AND i.received_on < "
+                f"{_next_month('m.month')}",
+                "m.month >= %(whole_first)s AND m.month <= %(whole_last)s",
+            ),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -771,8 +893,9 @@ class Unit:
     sort_order: int
 
 
-def department_figures(c: Cohort, as_of: datetime.date, *, townships: bool = False,
-                       requesters: bool = True) -> dict[Unit, dict[str, int]]:
+def department_figures(
+    c: Cohort, as_of: datetime.date, *, townships: bool = False, requesters: bool = True
+) -> dict[Unit, dict[str, int]]:
     """Per department with counted assignments in the cohort: its own assignment counts
     (ASSIGNMENT_COLUMNS). With ``townships``, per township, also the figures of the cohort's issues
     assigned to it (ISSUE_COLUMNS, and ``requesters`` unless told not to: counted live, it is most of
@@ -783,7 +906,8 @@ def department_figures(c: Cohort, as_of: datetime.date, *, townships: bool = Fal
     township = f" JOIN {DEPARTMENTS} t ON t.id = a.department_id AND t.kind = 'township'" if townships else ""
     columns = (ISSUE_COLUMNS if townships else ()) + ASSIGNMENT_COLUMNS
     rollup_sums = [f"SUM(r.{x})" for x in (ISSUE_COLUMNS if townships else ())] + [
-        f"SUM(r.own_{x})" for x in ASSIGNMENT_COLUMNS]
+        f"SUM(r.own_{x})" for x in ASSIGNMENT_COLUMNS
+    ]
     live_sums = (ISSUE_SUMS if townships else ()) + OWN_SUMS
 
     def statement(live: bool) -> tuple[str, dict[str, Any]]:
@@ -810,11 +934,17 @@ def department_figures(c: Cohort, as_of: datetime.date, *, townships: bool = Fal
             parts.append(f"""SELECT 'requesters', a.department_id, COUNT(DISTINCT i.requester_id), {zeros}
                 FROM {ISSUES} i JOIN {ASSIGNMENTS} a ON a.issue_id = i.id AND a.status <> 'withdrawn'{township}
                 WHERE {cohort} GROUP BY a.department_id""")
-        return (sql + f""", f AS ({" UNION ALL ".join(parts)})
+        return (
+            sql
+            + f""", f AS ({" UNION ALL ".join(parts)})
             SELECT f.*, d.code AS unit_code, d.name AS unit_name, d.kind AS unit_kind, d.sort_order AS unit_order
-            FROM f LEFT JOIN {DEPARTMENTS} d ON d.id = f.grp""", params)
+            FROM f LEFT JOIN {DEPARTMENTS} d ON d.id = f.grp""",
+            params,
+        )
 
     rows = _figures(c, as_of, statement, columns)
-    units = {row["grp"]: Unit(row["grp"], row["unit_code"], row["unit_name"], row["unit_kind"], row["unit_order"])
-             for row in rows}
+    units = {
+        row["grp"]: Unit(row["grp"], row["unit_code"], row["unit_name"], row["unit_kind"], row["unit_order"])
+        for row in rows
+    }
     return {units[k]: v for k, v in _collect(rows, columns, lambda g: g).items() if v.get(columns[0])}

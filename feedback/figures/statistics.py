@@ -66,13 +66,13 @@ COUNTED = tuple(s for s in Assignment.Status.values if s != Assignment.Status.WI
 # The formulas as shown to people (the dashboard's hover text and docs/user-guide.md).
 FORMULAS = {
     "reply_rate": "办理回复率 = 全部交办单位的书面回复均已通过审核（回复日期不晚于统计截止日）的诉求数"
-                  " ÷ 诉求总数 × 100%",
+    " ÷ 诉求总数 × 100%",
     "closure_rate": "办结率 = 截止日前已办结的诉求数 ÷ 诉求总数 × 100%",
     "on_time_rate": "按期回复率 = 按期回复的交办数 ÷（按期回复 + 逾期回复 + 超期未回复）的交办数 × 100%；"
-                    "未到期的交办不计入，超期未回复的计入分母",
+    "未到期的交办不计入，超期未回复的计入分母",
     "on_time_rate_original": "按原定期限的按期率：同上，但以延期前的原定期限判断",
     "satisfaction_rate": "满意率 = 回访评价为满意或基本满意的诉求数 ÷ 已评价（满意、基本满意、不满意）的诉求数 × 100%；"
-                         "未联系上不算评价",
+    "未联系上不算评价",
     "follow_up_rate": "回访率 = 已回访（含未联系上）的诉求数 ÷ 诉求总数 × 100%",
     "rehandle_rate": "重办率 = 截止日前书面回复曾被退回、或回访后重办的诉求数 ÷ 诉求总数 × 100%",
     "overdue_open": "超期未回复 = 截止日仍未通过审核回复、且办理期限早于截止日的交办数",
@@ -229,10 +229,17 @@ class MonthRow(Figures):
     last_day: datetime.date
 
 
-ISSUE_COUNTS = ("issues", "requesters", "closed", "followed_up", "rated", "satisfied", "dissatisfied",
-                "unreachable")
-ASSIGNMENT_COUNTS = ("assignments", "assignments_replied", "on_time", "late", "overdue_open",
-                     "on_time_original", "late_original", "overdue_open_original")
+ISSUE_COUNTS = ("issues", "requesters", "closed", "followed_up", "rated", "satisfied", "dissatisfied", "unreachable")
+ASSIGNMENT_COUNTS = (
+    "assignments",
+    "assignments_replied",
+    "on_time",
+    "late",
+    "overdue_open",
+    "on_time_original",
+    "late_original",
+    "overdue_open_original",
+)
 
 
 # --- the cohort -------------------------------------------------------------------------------------
@@ -257,11 +264,22 @@ def cohort(
     if base is not None and channel and base.channel and channel != base.channel:
         base = None  # two channels: an empty cohort, computed live in no time
     if base is not None:
-        base = rollup.Cohort(channel=channel or base.channel, category_id=category.pk if category else None,
-                             department_id=department.pk if department else None, received_from=received_from,
-                             received_to=received_to, not_accusing=base.not_accusing)
-    result = _cohort(issues, channel=channel, department=department, category=category,
-                     received_from=received_from, received_to=received_to)
+        base = rollup.Cohort(
+            channel=channel or base.channel,
+            category_id=category.pk if category else None,
+            department_id=department.pk if department else None,
+            received_from=received_from,
+            received_to=received_to,
+            not_accusing=base.not_accusing,
+        )
+    result = _cohort(
+        issues,
+        channel=channel,
+        department=department,
+        category=category,
+        received_from=received_from,
+        received_to=received_to,
+    )
     result._stats_cohort = base  # type: ignore[attr-defined]
     return result
 
@@ -272,8 +290,15 @@ def _rollup_base(issues: QuerySet[Issue]) -> rollup.Cohort | None:
     if marked is not None:
         return marked
     query = issues.query
-    if (issues.model is Issue and not query.where.children and not query.is_sliced and not query.distinct
-            and not query.annotations and not query.extra and not query.combinator):
+    if (
+        issues.model is Issue
+        and not query.where.children
+        and not query.is_sliced
+        and not query.distinct
+        and not query.annotations
+        and not query.extra
+        and not query.combinator
+    ):
         return rollup.Cohort()
     return None
 
@@ -294,8 +319,9 @@ def _cohort(
     if channel:
         issues = issues.filter(channel=channel)
     if department is not None:
-        issues = issues.filter(Exists(Assignment.objects.filter(issue=OuterRef("pk"), department=department,
-                                                                status__in=COUNTED)))
+        issues = issues.filter(
+            Exists(Assignment.objects.filter(issue=OuterRef("pk"), department=department, status__in=COUNTED))
+        )
     if category is not None:
         issues = issues.filter(category=category)
     if received_from is not None:
@@ -372,8 +398,7 @@ def _assignment_counts(row: Mapping[str, Any]) -> dict[str, int]:
 
 def _joined(issues: QuerySet[Issue], **assignment: Any) -> QuerySet[Issue]:
     """One row per counted assignment of a cohort issue (one filter() call, so one join)."""
-    return issues.order_by().filter(assignments__status__in=COUNTED,
-                                    **{f"{A}{k}": v for k, v in assignment.items()})
+    return issues.order_by().filter(assignments__status__in=COUNTED, **{f"{A}{k}": v for k, v in assignment.items()})
 
 
 def _fully_replied(issues: QuerySet[Issue], as_of: datetime.date) -> QuerySet[Issue]:
@@ -395,20 +420,29 @@ def _issue_replied(row: Mapping[str, Any] | None) -> dict[str, int]:
     """From a join row: issues with an assignment, minus those with one still unreplied."""
     if row is None:
         return {"replied": 0}
-    return {"replied": row["assigned_issues"] - row["unreplied_issues"], "assigned_issues": row["assigned_issues"],
-            **_assignment_counts(row)}
+    return {
+        "replied": row["assigned_issues"] - row["unreplied_issues"],
+        "assigned_issues": row["assigned_issues"],
+        **_assignment_counts(row),
+    }
 
 
 def _replied_issue_aggregates(as_of: datetime.date) -> dict[str, Count]:
-    return {"assigned_issues": Count("pk", distinct=True),
-            "unreplied_issues": Count("pk", distinct=True, filter=_unreplied_q(as_of))}
+    return {
+        "assigned_issues": Count("pk", distinct=True),
+        "unreplied_issues": Count("pk", distinct=True, filter=_unreplied_q(as_of)),
+    }
 
 
 def _grouped_assignments(issues: QuerySet[Issue], as_of: datetime.date, key: Any) -> dict[Any, Mapping[str, Any]]:
     """Per key: the assignment counts, and the issues fully replied (counted distinct, since the
     join repeats a co-handled issue once per assignment). One query."""
-    return _by_key(_joined(issues).annotate(key=key).values("key").annotate(
-        **_replied_issue_aggregates(as_of), **_assignment_aggregates(as_of)))
+    return _by_key(
+        _joined(issues)
+        .annotate(key=key)
+        .values("key")
+        .annotate(**_replied_issue_aggregates(as_of), **_assignment_aggregates(as_of))
+    )
 
 
 # --- summary ----------------------------------------------------------------------------------------
@@ -426,19 +460,26 @@ def summary(issues: QuerySet[Issue], *, as_of: datetime.date | None = None, live
     # One pass over the cohort's assignments gives the assignment counts and the replied issues:
     # those with an assignment minus those with one still unreplied (distinct, since the join
     # repeats a co-handled issue). Measured faster than grouping by issue first (bench/stats.py).
-    counts.update(_issue_replied(_joined(issues).aggregate(**_replied_issue_aggregates(as_of),
-                                                           **_assignment_aggregates(as_of))))
+    counts.update(
+        _issue_replied(_joined(issues).aggregate(**_replied_issue_aggregates(as_of), **_assignment_aggregates(as_of)))
+    )
     # A reply returned by the office (退回重办) counts as re-handling, as does 重办 after follow-up.
-    counts["rehandled"] = issues.filter(Exists(HistoryEntry.objects.filter(
-        issue=OuterRef("pk"), action__in=("reopen", "return_reply"), at__lt=_end_of(as_of)))).count()
+    counts["rehandled"] = issues.filter(
+        Exists(
+            HistoryEntry.objects.filter(
+                issue=OuterRef("pk"), action__in=("reopen", "return_reply"), at__lt=_end_of(as_of)
+            )
+        )
+    ).count()
     return Summary(as_of=as_of, **counts)
 
 
 # --- breakdowns -------------------------------------------------------------------------------------
 
 
-def by_department(issues: QuerySet[Issue], *, as_of: datetime.date | None = None,
-                  only: Department | None = None, live: bool = False) -> list[DepartmentRow]:
+def by_department(
+    issues: QuerySet[Issue], *, as_of: datetime.date | None = None, only: Department | None = None, live: bool = False
+) -> list[DepartmentRow]:
     """One row per department with assignments in the cohort (county bureaus, then townships,
     each in their usual order); ``only`` keeps one department's row. From the rollup unless ``live``:
     two queries (whether a key is live, then the counts with the departments' names; three when a key
@@ -451,22 +492,36 @@ def by_department(issues: QuerySet[Issue], *, as_of: datetime.date | None = None
         if only is not None:
             counts = {k: v for k, v in counts.items() if k.id == only.pk}
     else:  # grouped by the department id alone (cheaper than by its name as well), the names apart
-        by_id = {row[f"{A}department"]: _assignment_counts(row) for row in
-                 _joined(issues, **({"department": only} if only is not None else {}))
-                 .values(f"{A}department").annotate(**_assignment_aggregates(as_of))}
-        counts = {rollup.Unit(d.pk, d.code, d.name, d.kind, d.sort_order): by_id[d.pk]
-                  for d in Department.objects.filter(pk__in=list(by_id))}
+        by_id = {
+            row[f"{A}department"]: _assignment_counts(row)
+            for row in _joined(issues, **({"department": only} if only is not None else {}))
+            .values(f"{A}department")
+            .annotate(**_assignment_aggregates(as_of))
+        }
+        counts = {
+            rollup.Unit(d.pk, d.code, d.name, d.kind, d.sort_order): by_id[d.pk]
+            for d in Department.objects.filter(pk__in=list(by_id))
+        }
     kind_order = {Department.Kind.BUREAU: 0, Department.Kind.TOWNSHIP: 1}
     result = []
     for unit in sorted(counts, key=lambda u: (kind_order.get(u.kind, 9), u.sort_order, u.code)):
         row = {name: counts[unit][name] for name in ASSIGNMENT_COUNTS}
-        result.append(DepartmentRow(id=unit.id, department=unit.code, name=unit.name, kind=unit.kind,
-                                    replied=row["assignments_replied"], **row))
+        result.append(
+            DepartmentRow(
+                id=unit.id,
+                department=unit.code,
+                name=unit.name,
+                kind=unit.kind,
+                replied=row["assignments_replied"],
+                **row,
+            )
+        )
     return result
 
 
-def by_category(issues: QuerySet[Issue], *, as_of: datetime.date | None = None,
-                live: bool = False, requesters: bool = False) -> list[CategoryRow]:
+def by_category(
+    issues: QuerySet[Issue], *, as_of: datetime.date | None = None, live: bool = False, requesters: bool = False
+) -> list[CategoryRow]:
     """One row per category with issues in the cohort, largest first. From the rollup three queries
     (as ``summary``, then the categories' names), live two. Distinct requesters per category only
     with ``requesters``."""
@@ -475,21 +530,36 @@ def by_category(issues: QuerySet[Issue], *, as_of: datetime.date | None = None,
         counts = rollup.issue_figures(c, as_of, by="category", requesters=requesters)
         categories = Category.objects.in_bulk(list(counts))
         total = sum(r["issues"] for r in counts.values())
-        result = [CategoryRow(id=pk, category=categories[pk].code, name=categories[pk].name,
-                              share=rate(r["issues"], total),
-                              **{**_breakdown_counts(r), "requesters": r["requesters"] if requesters else None})
-                  for pk, r in counts.items() if r["issues"]]
+        result = [
+            CategoryRow(
+                id=pk,
+                category=categories[pk].code,
+                name=categories[pk].name,
+                share=rate(r["issues"], total),
+                **{**_breakdown_counts(r), "requesters": r["requesters"] if requesters else None},
+            )
+            for pk, r in counts.items()
+            if r["issues"]
+        ]
         result.sort(key=lambda r: (-r.issues, r.category))
         return result
     issues = issues.order_by()
-    issue_rows = list(issues.values("category").annotate(
-        key=F("category"), code=F("category__code"), name=F("category__name"), **_issue_aggregates(as_of)))
+    issue_rows = list(
+        issues.values("category").annotate(
+            key=F("category"), code=F("category__code"), name=F("category__name"), **_issue_aggregates(as_of)
+        )
+    )
     assigned = _grouped_assignments(issues, as_of, F("category"))
     total = sum(r["issues"] for r in issue_rows)
     result = [
-        CategoryRow(id=r["key"], category=r["code"], name=r["name"], share=rate(r["issues"], total),
-                    **{**{n: r[n] for n in ISSUE_COUNTS}, "requesters": r["requesters"] if requesters else None},
-                    **_issue_replied(assigned.get(r["key"])))
+        CategoryRow(
+            id=r["key"],
+            category=r["code"],
+            name=r["name"],
+            share=rate(r["issues"], total),
+            **{**{n: r[n] for n in ISSUE_COUNTS}, "requesters": r["requesters"] if requesters else None},
+            **_issue_replied(assigned.get(r["key"])),
+        )
         for r in issue_rows
     ]
     result.sort(key=lambda r: (-r.issues, r.category))
@@ -502,8 +572,13 @@ def by_month(issues: QuerySet[Issue], *, as_of: datetime.date | None = None, liv
     as_of = as_of or timezone.localdate()
     if (c := _rollup_cohort(issues, live)) is not None:
         counts = rollup.issue_figures(c, as_of, by="month")
-        return [MonthRow(month=f"{first:%Y-%m}", first_day=first, last_day=_last_day(first),
-                         **_breakdown_counts(counts[first])) for first in sorted(counts) if counts[first]["issues"]]
+        return [
+            MonthRow(
+                month=f"{first:%Y-%m}", first_day=first, last_day=_last_day(first), **_breakdown_counts(counts[first])
+            )
+            for first in sorted(counts)
+            if counts[first]["issues"]
+        ]
     issues = issues.order_by()
     month = TruncMonth("received_on")
     issue_rows = list(issues.annotate(key=month).values("key").annotate(**_issue_aggregates(as_of)))
@@ -511,13 +586,21 @@ def by_month(issues: QuerySet[Issue], *, as_of: datetime.date | None = None, liv
     result = []
     for r in sorted(issue_rows, key=lambda r: r["key"]):
         first = _as_date(r["key"])
-        result.append(MonthRow(month=f"{first:%Y-%m}", first_day=first, last_day=_last_day(first),
-                               **{n: r[n] for n in ISSUE_COUNTS}, **_issue_replied(assigned.get(r["key"]))))
+        result.append(
+            MonthRow(
+                month=f"{first:%Y-%m}",
+                first_day=first,
+                last_day=_last_day(first),
+                **{n: r[n] for n in ISSUE_COUNTS},
+                **_issue_replied(assigned.get(r["key"])),
+            )
+        )
     return result
 
 
-def by_township(issues: QuerySet[Issue], *, as_of: datetime.date | None = None,
-                live: bool = False, requesters: bool = False) -> list[TownshipRow]:
+def by_township(
+    issues: QuerySet[Issue], *, as_of: datetime.date | None = None, live: bool = False, requesters: bool = False
+) -> list[TownshipRow]:
     """One row per township with cohort issues assigned to it: from the rollup (unless ``live``, or the
     cohort is filtered by department) two queries as for ``by_department``, live two. Distinct
     requesters per township only with ``requesters`` (0.5 s of the 0.55 s at a million issues)."""
@@ -525,26 +608,43 @@ def by_township(issues: QuerySet[Issue], *, as_of: datetime.date | None = None,
     c = _rollup_cohort(issues, live)
     if c is not None and c.department_id is None:
         counts = rollup.department_figures(c, as_of, townships=True, requesters=requesters)
-        return [TownshipRow(id=unit.id, township=unit.code, name=unit.name,
-                            **{**_breakdown_counts(counts[unit]), "requesters": counts[unit]["requesters"]
-                               if requesters else None})
-                for unit in sorted(counts, key=lambda u: (u.sort_order, u.code))]
+        return [
+            TownshipRow(
+                id=unit.id,
+                township=unit.code,
+                name=unit.name,
+                **{**_breakdown_counts(counts[unit]), "requesters": counts[unit]["requesters"] if requesters else None},
+            )
+            for unit in sorted(counts, key=lambda u: (u.sort_order, u.code))
+        ]
     # The join to the township's own assignment: one row per (issue, township), since an issue
     # has at most one counted assignment per department, so counting rows counts issues.
     in_townships = _joined(issues, department__kind=Department.Kind.TOWNSHIP)
     key = F(f"{A}department")
-    issue_rows = list(in_townships.annotate(key=key).values("key").annotate(
-        code=F(f"{A}department__code"), name=F(f"{A}department__name"), order=F(f"{A}department__sort_order"),
-        **_issue_aggregates(as_of), **_assignment_aggregates(as_of)))
+    issue_rows = list(
+        in_townships.annotate(key=key)
+        .values("key")
+        .annotate(
+            code=F(f"{A}department__code"),
+            name=F(f"{A}department__name"),
+            order=F(f"{A}department__sort_order"),
+            **_issue_aggregates(as_of),
+            **_assignment_aggregates(as_of),
+        )
+    )
     # Whether the issue is replied depends on all its assignments, the township's and the others'.
-    replied = _by_key(_fully_replied(in_townships, as_of).annotate(key=key).values("key")
-                      .annotate(replied=Count("pk")))
+    replied = _by_key(_fully_replied(in_townships, as_of).annotate(key=key).values("key").annotate(replied=Count("pk")))
     issue_rows.sort(key=lambda r: (r["order"], r["code"]))
     return [
-        TownshipRow(id=r["key"], township=r["code"], name=r["name"], assigned_issues=r["issues"],
-                    replied=replied.get(r["key"], {}).get("replied", 0),
-                    **{**{n: r[n] for n in ISSUE_COUNTS}, "requesters": r["requesters"] if requesters else None},
-                    **_assignment_counts(r))
+        TownshipRow(
+            id=r["key"],
+            township=r["code"],
+            name=r["name"],
+            assigned_issues=r["issues"],
+            replied=replied.get(r["key"], {}).get("replied", 0),
+            **{**{n: r[n] for n in ISSUE_COUNTS}, "requesters": r["requesters"] if requesters else None},
+            **_assignment_counts(r),
+        )
         for r in issue_rows
     ]
 
@@ -566,13 +666,19 @@ def _as_date(value: datetime.date | datetime.datetime) -> datetime.date:
 # --- the items behind the numbers -------------------------------------------------------------------
 
 
-def open_assignments(issues: QuerySet[Issue], *, as_of: datetime.date | None = None,
-                     only: Department | None = None, overdue_only: bool = True) -> QuerySet[Assignment]:
+def open_assignments(
+    issues: QuerySet[Issue],
+    *,
+    as_of: datetime.date | None = None,
+    only: Department | None = None,
+    overdue_only: bool = True,
+) -> QuerySet[Assignment]:
     """The cohort's assignments not replied by ``as_of`` (only those due before it when
     ``overdue_only``), longest overdue first: the items missing from the 100% target."""
     as_of = as_of or timezone.localdate()
-    rows = Assignment.objects.filter(_unreplied_q(as_of, ""), issue__in=issues.order_by().values("pk"),
-                                     status__in=COUNTED)
+    rows = Assignment.objects.filter(
+        _unreplied_q(as_of, ""), issue__in=issues.order_by().values("pk"), status__in=COUNTED
+    )
     if only is not None:
         rows = rows.filter(department=only)
     if overdue_only:
@@ -582,11 +688,16 @@ def open_assignments(issues: QuerySet[Issue], *, as_of: datetime.date | None = N
 
 def lead_result_is(result: str) -> Q:
     """Issues whose lead assignment is accepted and whose latest accepted reply has ``result``."""
-    latest = (SignedReply.objects.filter(assignment=OuterRef("pk"), review_status=SignedReply.Review.ACCEPTED)
-              .order_by("-version").values("result")[:1])
-    leads = (Assignment.objects.filter(issue=OuterRef("pk"), role=Assignment.Role.LEAD,
-                                       status=Assignment.Status.ACCEPTED)
-             .annotate(latest_result=Subquery(latest)).filter(latest_result=result))
+    latest = (
+        SignedReply.objects.filter(assignment=OuterRef("pk"), review_status=SignedReply.Review.ACCEPTED)
+        .order_by("-version")
+        .values("result")[:1]
+    )
+    leads = (
+        Assignment.objects.filter(issue=OuterRef("pk"), role=Assignment.Role.LEAD, status=Assignment.Status.ACCEPTED)
+        .annotate(latest_result=Subquery(latest))
+        .filter(latest_result=result)
+    )
     return Q(Exists(leads))
 
 

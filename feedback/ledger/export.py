@@ -21,14 +21,31 @@ from feedback.models import Assignment, Issue
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 LEDGER_COLUMNS = [
-    ("编号", 18), ("渠道", 12), ("受理日期", 12), ("诉求人", 16), ("分类", 12), ("性质", 8), ("标题", 36),
-    ("主办单位", 20), ("协办单位", 24), ("办理期限", 12), ("状态", 12), ("回复日期", 12), ("办结日期", 12),
+    ("编号", 18),
+    ("渠道", 12),
+    ("受理日期", 12),
+    ("诉求人", 16),
+    ("分类", 12),
+    ("性质", 8),
+    ("标题", 36),
+    ("主办单位", 20),
+    ("协办单位", 24),
+    ("办理期限", 12),
+    ("状态", 12),
+    ("回复日期", 12),
+    ("办结日期", 12),
     ("回访评价", 10),
 ]
 
 
 INBOX_COLUMNS = [
-    ("编号", 18), ("标题", 40), ("渠道", 12), ("角色", 8), ("交办日期", 12), ("办理期限", 12), ("状态", 14),
+    ("编号", 18),
+    ("标题", 40),
+    ("渠道", 12),
+    ("角色", 8),
+    ("交办日期", 12),
+    ("办理期限", 12),
+    ("状态", 14),
     ("回复日期", 12),
 ]
 
@@ -89,10 +106,18 @@ def inbox_workbook(assignments: Iterable[Assignment], *, title: str = "待办事
     book = Workbook()
     sheet = sheet_with_header(book, title, INBOX_COLUMNS)
     for a in assignments:
-        sheet.append([
-            a.issue.ref, a.issue.title, a.issue.get_channel_display(), a.get_role_display(), a.assigned_on,
-            a.due_date, a.get_status_display(), a.replied_on,
-        ])
+        sheet.append(
+            [
+                a.issue.ref,
+                a.issue.title,
+                a.issue.get_channel_display(),
+                a.get_role_display(),
+                a.assigned_on,
+                a.due_date,
+                a.get_status_display(),
+                a.replied_on,
+            ]
+        )
     return finish_sheet(book, sheet)
 
 
@@ -104,17 +129,29 @@ def issues_workbook(issues: Iterable[Issue]) -> bytes:
         lead = next((a for a in assignments if a.role == Assignment.Role.LEAD), None)
         co = [a.department.name for a in assignments if a.role == Assignment.Role.CO]
         replied = [a.replied_on for a in assignments if a.replied_on]
-        sheet.append([
-            issue.ref, issue.get_channel_display(), issue.received_on, issue.requester.name, issue.category.name,
-            issue.get_nature_display(), issue.title, lead.department.name if lead else "", "；".join(co),
-            lead.due_date if lead else None, issue.get_status_display(),
-            max(replied) if replied and len(replied) == len(assignments) else None, issue.closed_on,
-            issue.get_satisfaction_display() if issue.satisfaction else "",
-        ])
+        sheet.append(
+            [
+                issue.ref,
+                issue.get_channel_display(),
+                issue.received_on,
+                issue.requester.name,
+                issue.category.name,
+                issue.get_nature_display(),
+                issue.title,
+                lead.department.name if lead else "",
+                "；".join(co),
+                lead.due_date if lead else None,
+                issue.get_status_display(),
+                max(replied) if replied and len(replied) == len(assignments) else None,
+                issue.closed_on,
+                issue.get_satisfaction_display() if issue.satisfaction else "",
+            ]
+        )
     return finish_sheet(book, sheet)
 
 
 # --- The importable ledger: docs/ledger-format.md's columns, read back by ``import_issues`` -----------------
+
 
 def importable_ledger_rows(issues: Iterable[Issue]) -> Iterator[list[str]]:
     """The header and one row per issue, in the column format ``import_issues`` reads (codes for
@@ -134,11 +171,18 @@ def importable_ledger_rows(issues: Iterable[Issue]) -> Iterator[list[str]]:
         replied_on = max(replied) if assignments and all(replied) else None
         requester = issue.requester
         yield [
-            formula_guard(issue.ref), issue.channel, f"{issue.received_on:%Y-%m-%d}", formula_guard(requester.name),
-            requester.phone, formula_guard(requester.organization), issue.category.code,
-            formula_guard(issue.title), formula_guard(issue.content),
+            formula_guard(issue.ref),
+            issue.channel,
+            f"{issue.received_on:%Y-%m-%d}",
+            formula_guard(requester.name),
+            requester.phone,
+            formula_guard(requester.organization),
+            issue.category.code,
+            formula_guard(issue.title),
+            formula_guard(issue.content),
             ";".join(a.department.code for a in assignments),
-            str(lead.deadline_amount) if lead else "", lead.deadline_unit if lead else "",
+            str(lead.deadline_amount) if lead else "",
+            lead.deadline_unit if lead else "",
             f"{replied_on:%Y-%m-%d}" if replied_on else "",
             f"{issue.closed_on:%Y-%m-%d}" if issue.closed_on else "",
             issue.get_satisfaction_display() if issue.satisfaction else "",
@@ -191,21 +235,47 @@ def report_workbook(lines: Iterable[Any], *, title: str) -> bytes:
 
 # Sheet 1: the import columns (Chinese names import_issues reads) and what the figures need beyond them.
 ROUND_TRIP_COLUMNS = [
-    ("编号", 18), ("渠道", 8), ("受理日期", 12), ("诉求人", 16), ("诉求人电话", 15), ("诉求人单位", 20),
-    ("分类", 14), ("标题", 30), ("诉求内容", 40), ("承办单位", 16), ("办理时限", 8), ("时限单位", 10),
-    ("回复日期", 12), ("办结日期", 12), ("回访评价", 10),
-    ("性质", 8), ("被举报单位", 10), ("状态", 10), ("回访日期", 12), ("重办日期", 12),
+    ("编号", 18),
+    ("渠道", 8),
+    ("受理日期", 12),
+    ("诉求人", 16),
+    ("诉求人电话", 15),
+    ("诉求人单位", 20),
+    ("分类", 14),
+    ("标题", 30),
+    ("诉求内容", 40),
+    ("承办单位", 16),
+    ("办理时限", 8),
+    ("时限单位", 10),
+    ("回复日期", 12),
+    ("办结日期", 12),
+    ("回访评价", 10),
+    ("性质", 8),
+    ("被举报单位", 10),
+    ("状态", 10),
+    ("回访日期", 12),
+    ("重办日期", 12),
 ]
 DETAIL_SHEET = "交办明细"
 DETAIL_COLUMNS = [
-    ("编号", 18), ("承办单位", 10), ("单位名称", 22), ("角色", 6), ("状态", 10), ("交办日期", 12),
-    ("办理时限", 8), ("时限单位", 10), ("办理期限", 12), ("原定期限", 12), ("期限暂定", 8), ("签收日期", 12),
-    ("回复日期", 12), ("办理结果", 10),
+    ("编号", 18),
+    ("承办单位", 10),
+    ("单位名称", 22),
+    ("角色", 6),
+    ("状态", 10),
+    ("交办日期", 12),
+    ("办理时限", 8),
+    ("时限单位", 10),
+    ("办理期限", 12),
+    ("原定期限", 12),
+    ("期限暂定", 8),
+    ("签收日期", 12),
+    ("回复日期", 12),
+    ("办理结果", 10),
 ]
 
 
-def round_trip_workbook(issues: Iterable[Issue], rehandled_on: dict[int, Any],
-                        results: dict[int, str]) -> bytes:
+def round_trip_workbook(issues: Iterable[Issue], rehandled_on: dict[int, Any], results: dict[int, str]) -> bytes:
     """Every issue with what every figure depends on: sheet 诉求台账 (one row an issue: the ledger
     columns, plus nature, accused unit, status, follow-up date and the first re-handling date) and
     sheet 交办明细 (one row an assignment, withdrawn ones included: status, assigned date, limit,
@@ -224,24 +294,50 @@ def round_trip_workbook(issues: Iterable[Issue], rehandled_on: dict[int, Any],
         lead = counted[0] if counted else None
         replied = [a.replied_on for a in counted]
         requester = issue.requester
-        sheet.append([
-            formula_guard(issue.ref), issue.get_channel_display(), issue.received_on, formula_guard(requester.name),
-            requester.phone, formula_guard(requester.organization), issue.category.code, formula_guard(issue.title),
-            formula_guard(issue.content), ";".join(a.department.code for a in counted),
-            lead.deadline_amount if lead else None, lead.get_deadline_unit_display() if lead else "",
-            max(replied) if counted and all(replied) else None, issue.closed_on,
-            issue.get_satisfaction_display() if issue.satisfaction else "", issue.get_nature_display(),
-            issue.accused_department.code if issue.accused_department else "", issue.get_status_display(),
-            issue.followed_up_on, rehandled_on.get(issue.pk),
-        ])
+        sheet.append(
+            [
+                formula_guard(issue.ref),
+                issue.get_channel_display(),
+                issue.received_on,
+                formula_guard(requester.name),
+                requester.phone,
+                formula_guard(requester.organization),
+                issue.category.code,
+                formula_guard(issue.title),
+                formula_guard(issue.content),
+                ";".join(a.department.code for a in counted),
+                lead.deadline_amount if lead else None,
+                lead.get_deadline_unit_display() if lead else "",
+                max(replied) if counted and all(replied) else None,
+                issue.closed_on,
+                issue.get_satisfaction_display() if issue.satisfaction else "",
+                issue.get_nature_display(),
+                issue.accused_department.code if issue.accused_department else "",
+                issue.get_status_display(),
+                issue.followed_up_on,
+                rehandled_on.get(issue.pk),
+            ]
+        )
         for a in assignments:
             acknowledged = timezone.localtime(a.acknowledged_at).date() if a.acknowledged_at else None
-            detail.append([
-                formula_guard(issue.ref), a.department.code, a.department.name, a.get_role_display(),
-                a.get_status_display(), a.assigned_on, a.deadline_amount, a.get_deadline_unit_display(), a.due_date,
-                a.original_due_date, "是" if a.provisional else "", acknowledged, a.replied_on,
-                results.get(a.pk, ""),
-            ])
+            detail.append(
+                [
+                    formula_guard(issue.ref),
+                    a.department.code,
+                    a.department.name,
+                    a.get_role_display(),
+                    a.get_status_display(),
+                    a.assigned_on,
+                    a.deadline_amount,
+                    a.get_deadline_unit_display(),
+                    a.due_date,
+                    a.original_due_date,
+                    "是" if a.provisional else "",
+                    acknowledged,
+                    a.replied_on,
+                    results.get(a.pk, ""),
+                ]
+            )
     text_cells(sheet, 5)  # 诉求人电话
     return finish_sheet(book)
 
@@ -263,15 +359,28 @@ def export_round_trip(issues: QuerySet[Issue]) -> bytes:
 
     from feedback.models import HistoryEntry, SignedReply
 
-    issues = issues.select_related("requester", "category", "accused_department").prefetch_related(
-        Prefetch("assignments", queryset=Assignment.objects.select_related("department"))).order_by("received_on", "id")
-    rehandled = {row["issue"]: timezone.localtime(row["first"]).date() for row in
-                 HistoryEntry.objects.filter(issue__in=issues.values("pk"), action__in=("reopen", "return_reply"))
-                 .values("issue").annotate(first=Min("at"))}
-    latest = (SignedReply.objects.filter(assignment=OuterRef("pk"), review_status=SignedReply.Review.ACCEPTED)
-              .order_by("-version").values("result")[:1])
+    issues = (
+        issues.select_related("requester", "category", "accused_department")
+        .prefetch_related(Prefetch("assignments", queryset=Assignment.objects.select_related("department")))
+        .order_by("received_on", "id")
+    )
+    rehandled = {
+        row["issue"]: timezone.localtime(row["first"]).date()
+        for row in HistoryEntry.objects.filter(issue__in=issues.values("pk"), action__in=("reopen", "return_reply"))
+        .values("issue")
+        .annotate(first=Min("at"))
+    }
+    latest = (
+        SignedReply.objects.filter(assignment=OuterRef("pk"), review_status=SignedReply.Review.ACCEPTED)
+        .order_by("-version")
+        .values("result")[:1]
+    )
     labels = dict(SignedReply.Result.choices)
-    results = {pk: labels.get(result, result) for pk, result in
-               Assignment.objects.filter(issue__in=issues.values("pk")).annotate(result=Subquery(latest))
-               .exclude(result=None).values_list("pk", "result")}
+    results = {
+        pk: labels.get(result, result)
+        for pk, result in Assignment.objects.filter(issue__in=issues.values("pk"))
+        .annotate(result=Subquery(latest))
+        .exclude(result=None)
+        .values_list("pk", "result")
+    }
     return round_trip_workbook(issues, rehandled, results)

@@ -66,27 +66,69 @@ from feedback.models import (
 )
 
 COLUMNS: tuple[str, ...] = (
-    "ref", "channel", "received_on", "requester", "requester_phone", "requester_org", "category", "title",
-    "content", "departments", "deadline_amount", "deadline_unit", "replied_on", "closed_on", "satisfaction",
+    "ref",
+    "channel",
+    "received_on",
+    "requester",
+    "requester_phone",
+    "requester_org",
+    "category",
+    "title",
+    "content",
+    "departments",
+    "deadline_amount",
+    "deadline_unit",
+    "replied_on",
+    "closed_on",
+    "satisfaction",
 )
 # The Chinese column names a clerk may write instead (the portal's own words: the export, the forms).
 CHINESE_COLUMNS: dict[str, str] = {
-    "编号": "ref", "诉求编号": "ref", "台账编号": "ref",
-    "渠道": "channel", "来源渠道": "channel",
-    "受理日期": "received_on", "受理时间": "received_on", "登记日期": "received_on", "收到日期": "received_on",
-    "诉求人": "requester", "诉求人姓名": "requester", "姓名": "requester", "反映人": "requester",
+    "编号": "ref",
+    "诉求编号": "ref",
+    "台账编号": "ref",
+    "渠道": "channel",
+    "来源渠道": "channel",
+    "受理日期": "received_on",
+    "受理时间": "received_on",
+    "登记日期": "received_on",
+    "收到日期": "received_on",
+    "诉求人": "requester",
+    "诉求人姓名": "requester",
+    "姓名": "requester",
+    "反映人": "requester",
     "网民昵称": "requester",
-    "诉求人电话": "requester_phone", "联系电话": "requester_phone", "联系方式": "requester_phone",
+    "诉求人电话": "requester_phone",
+    "联系电话": "requester_phone",
+    "联系方式": "requester_phone",
     "电话": "requester_phone",
-    "诉求人单位": "requester_org", "企业名称": "requester_org", "单位名称": "requester_org",
-    "分类": "category", "诉求分类": "category", "类别": "category", "诉求类别": "category",
-    "标题": "title", "诉求标题": "title",
-    "诉求内容": "content", "内容": "content", "具体诉求": "content",
-    "承办单位": "departments", "交办单位": "departments", "责任单位": "departments", "办理单位": "departments",
-    "办理时限": "deadline_amount", "时限": "deadline_amount", "时限单位": "deadline_unit",
-    "回复日期": "replied_on", "答复日期": "replied_on", "回复时间": "replied_on",
-    "办结日期": "closed_on", "办结时间": "closed_on",
-    "回访评价": "satisfaction", "满意度": "satisfaction", "回访结果": "satisfaction",
+    "诉求人单位": "requester_org",
+    "企业名称": "requester_org",
+    "单位名称": "requester_org",
+    "分类": "category",
+    "诉求分类": "category",
+    "类别": "category",
+    "诉求类别": "category",
+    "标题": "title",
+    "诉求标题": "title",
+    "诉求内容": "content",
+    "内容": "content",
+    "具体诉求": "content",
+    "承办单位": "departments",
+    "交办单位": "departments",
+    "责任单位": "departments",
+    "办理单位": "departments",
+    "办理时限": "deadline_amount",
+    "时限": "deadline_amount",
+    "时限单位": "deadline_unit",
+    "回复日期": "replied_on",
+    "答复日期": "replied_on",
+    "回复时间": "replied_on",
+    "办结日期": "closed_on",
+    "办结时间": "closed_on",
+    "回访评价": "satisfaction",
+    "满意度": "satisfaction",
+    "回访结果": "satisfaction",
 }
 # The header is the first row naming at least this many columns (rows above it: a title block).
 HEADER_MIN_NAMES = 3
@@ -95,17 +137,45 @@ HEADER_SEARCH_ROWS = 30
 TOTAL_WORDS = ("合计", "总计", "小计")
 # Columns our own export adds (feedback.ledger.export.ROUND_TRIP_COLUMNS): optional, read when present.
 OPTIONAL_COLUMNS: tuple[str, ...] = ("nature", "accused_department", "status", "followed_up_on", "rehandled_on")
-CHINESE_COLUMNS.update({"性质": "nature", "诉求性质": "nature", "被举报单位": "accused_department", "状态": "status",
-                        "回访日期": "followed_up_on", "重办日期": "rehandled_on"})
+CHINESE_COLUMNS.update(
+    {
+        "性质": "nature",
+        "诉求性质": "nature",
+        "被举报单位": "accused_department",
+        "状态": "status",
+        "回访日期": "followed_up_on",
+        "重办日期": "rehandled_on",
+    }
+)
 # The per-department sheet of the round-trip workbook.
 DETAIL_SHEET = "交办明细"
 DETAIL_COLUMNS: dict[str, str] = {
-    "编号": "ref", "承办单位": "department", "角色": "role", "状态": "status", "交办日期": "assigned_on",
-    "办理时限": "deadline_amount", "时限单位": "deadline_unit", "办理期限": "due_date", "原定期限": "original_due_date",
-    "期限暂定": "provisional", "签收日期": "acknowledged_on", "回复日期": "replied_on", "办理结果": "result",
+    "编号": "ref",
+    "承办单位": "department",
+    "角色": "role",
+    "状态": "status",
+    "交办日期": "assigned_on",
+    "办理时限": "deadline_amount",
+    "时限单位": "deadline_unit",
+    "办理期限": "due_date",
+    "原定期限": "original_due_date",
+    "期限暂定": "provisional",
+    "签收日期": "acknowledged_on",
+    "回复日期": "replied_on",
+    "办理结果": "result",
 }
-DETAIL_REQUIRED = ("ref", "department", "role", "status", "assigned_on", "deadline_amount", "deadline_unit",
-                   "due_date", "original_due_date", "replied_on")
+DETAIL_REQUIRED = (
+    "ref",
+    "department",
+    "role",
+    "status",
+    "assigned_on",
+    "deadline_amount",
+    "deadline_unit",
+    "due_date",
+    "original_due_date",
+    "replied_on",
+)
 ENCODING_MESSAGE = "文件既不是 UTF-8 也不是 GBK/GB18030 编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入"
 # A zip whose parts unpack to more than this is refused before openpyxl reads it (a "zip bomb").
 MAX_UNPACKED_XLSX = 200 * 1024 * 1024
@@ -114,18 +184,27 @@ MAX_AMOUNT = 365  # the same bound as the registration form's 办理时限
 CHANNEL_WORDS = {
     **{c.value: c.value for c in Channel},
     **{c.label: c.value for c in Channel},
-    "政网": Channel.NET, "政企": Channel.ENTERPRISE, "政民": Channel.CITIZEN,
+    "政网": Channel.NET,
+    "政企": Channel.ENTERPRISE,
+    "政民": Channel.CITIZEN,
 }
 UNIT_WORDS = {**{u.value: u.value for u in DeadlineUnit}, **{u.label: u.value for u in DeadlineUnit}}
 NATURE_WORDS = {**{n.value: n.value for n in Issue.Nature}, **{n.label: n.value for n in Issue.Nature}}
 ISSUE_STATUS_WORDS = {**{x.value: x.value for x in Issue.Status}, **{x.label: x.value for x in Issue.Status}}
-ASSIGNMENT_STATUS_WORDS = {**{x.value: x.value for x in Assignment.Status},
-                           **{x.label: x.value for x in Assignment.Status}}
+ASSIGNMENT_STATUS_WORDS = {
+    **{x.value: x.value for x in Assignment.Status},
+    **{x.label: x.value for x in Assignment.Status},
+}
 ROLE_WORDS = {**{x.value: x.value for x in Assignment.Role}, **{x.label: x.value for x in Assignment.Role}}
-SATISFACTION_WORDS = {**{s.value: s.value for s in Issue.Satisfaction},
-                      **{s.label: s.value for s in Issue.Satisfaction}}
-REQUESTER_KIND = {Channel.NET: Requester.Kind.NETIZEN, Channel.ENTERPRISE: Requester.Kind.ENTERPRISE,
-                  Channel.CITIZEN: Requester.Kind.PERSON}
+SATISFACTION_WORDS = {
+    **{s.value: s.value for s in Issue.Satisfaction},
+    **{s.label: s.value for s in Issue.Satisfaction},
+}
+REQUESTER_KIND = {
+    Channel.NET: Requester.Kind.NETIZEN,
+    Channel.ENTERPRISE: Requester.Kind.ENTERPRISE,
+    Channel.CITIZEN: Requester.Kind.PERSON,
+}
 DEPARTMENT_SEPARATORS = re.compile(r"[;；、,，/]")
 # Also what Excel writes for a date cell saved as CSV: 2024/3/1, sometimes with a midnight time;
 # and the Chinese way, 2024年3月5日.
@@ -254,6 +333,7 @@ class LedgerCheck:
 
 # --- Reading ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class RawTable:
     header: list[str]
@@ -282,7 +362,7 @@ def _read_csv(data: bytes) -> RawTable:
         try:
             text = data.decode("gb18030")
         except UnicodeDecodeError:
-            line = data[:exc.start].count(b"\n") + 1
+            line = data[: exc.start].count(b"\n") + 1
             raise LedgerError([LedgerProblem(line, "file", ENCODING_MESSAGE)]) from None
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
@@ -364,8 +444,10 @@ def _sheet_table(sheet: Any) -> RawTable:
 
 # --- Checking --------------------------------------------------------------------------------------
 
-def check_ledger(data: bytes, name: str = "", *, channels: Iterable[str] | None = None,
-                 today: datetime.date | None = None) -> LedgerCheck:
+
+def check_ledger(
+    data: bytes, name: str = "", *, channels: Iterable[str] | None = None, today: datetime.date | None = None
+) -> LedgerCheck:
     """Read and check a whole ledger. Never raises for bad content: every problem is in the result.
 
     ``channels`` limits the channels whose rows may be imported (an office imports only its own);
@@ -385,7 +467,7 @@ def _locate_header(table: RawTable) -> tuple[int, list[str], list[tuple[int, lis
     for index, (number, cells) in enumerate(candidates[:HEADER_SEARCH_ROWS]):
         names = {_header_name(c) for c in cells}
         if len(names & set(COLUMNS)) >= HEADER_MIN_NAMES:
-            return number, ["" if c is None else str(c) for c in cells], candidates[index + 1:]
+            return number, ["" if c is None else str(c) for c in cells], candidates[index + 1 :]
     return None
 
 
@@ -394,17 +476,25 @@ def _is_total(cells: list[Any]) -> bool:
     return first.replace(" ", "").replace("\u3000", "").rstrip(":：").startswith(TOTAL_WORDS)
 
 
-def check_table(table: RawTable, *, channels: Iterable[str] | None = None,
-                today: datetime.date | None = None) -> LedgerCheck:
+def check_table(
+    table: RawTable, *, channels: Iterable[str] | None = None, today: datetime.date | None = None
+) -> LedgerCheck:
     if not any(str(h or "").strip() for h in table.header) and not table.rows:
         return LedgerCheck(problems=[LedgerProblem(1, "file", "文件为空或缺少表头行（第 1 行应为列名）")])
     located = _locate_header(table)
     if located is None:
         first = next((_text(c) for c in table.header if _text(c)), "")
         what = f"第 1 行“{first[:30]}”像是标题行，" if first else ""
-        return LedgerCheck(problems=[LedgerProblem(
-            1, "file", f"{what}但在前 {HEADER_SEARCH_ROWS} 行中没有找到表头行（至少包含 {HEADER_MIN_NAMES} 个列名，"
-                       "如 编号、渠道、受理日期、诉求人、承办单位）")])
+        return LedgerCheck(
+            problems=[
+                LedgerProblem(
+                    1,
+                    "file",
+                    f"{what}但在前 {HEADER_SEARCH_ROWS} 行中没有找到表头行（至少包含 {HEADER_MIN_NAMES} 个列名，"
+                    "如 编号、渠道、受理日期、诉求人、承办单位）",
+                )
+            ]
+        )
     header_row, raw_header, data_rows = located
     table = RawTable(raw_header, [(n, c) for n, c in data_rows if not _is_total(c)], table.detail)
     header = [_header_name(h) for h in table.header]
@@ -443,8 +533,10 @@ def check_table(table: RawTable, *, channels: Iterable[str] | None = None,
         if row is not None and not row_problems:
             result.rows.append(row)
     _check_existing_refs(result)
-    result.problems = [p if p.label or p.column not in labels else
-                       LedgerProblem(p.row, p.column, p.reason, labels[p.column]) for p in result.problems]
+    result.problems = [
+        p if p.label or p.column not in labels else LedgerProblem(p.row, p.column, p.reason, labels[p.column])
+        for p in result.problems
+    ]
     result.problems.sort(key=_problem_order)
     return result
 
@@ -459,7 +551,7 @@ def _check_existing_refs(result: LedgerCheck) -> None:
     by_ref = {r.ref: r for r in result.rows}
     refs = list(by_ref)
     for start in range(0, len(refs), 900):  # keep under every database's parameter limit
-        for ref, channel in Issue.objects.filter(ref__in=refs[start:start + 900]).values_list("ref", "channel"):
+        for ref, channel in Issue.objects.filter(ref__in=refs[start : start + 900]).values_list("ref", "channel"):
             row = by_ref[ref]
             if channel == row.channel:
                 result.present.append(row)
@@ -495,11 +587,13 @@ class _RowChecker:
         for department in Department.objects.order_by("id"):  # codes and full names before short names
             self.departments[department.code.lower()] = department
             self.departments[department.name] = department
-        self.policy_channels = set(DeadlinePolicy.objects.filter(active=True, nature="")
-                                   .values_list("channel", flat=True))
+        self.policy_channels = set(
+            DeadlinePolicy.objects.filter(active=True, nature="").values_list("channel", flat=True)
+        )
 
-    def check(self, number: int, values: dict[str, Any],
-              detail: list[DetailAssignment] | None = None) -> tuple[LedgerRow | None, list[LedgerProblem]]:
+    def check(
+        self, number: int, values: dict[str, Any], detail: list[DetailAssignment] | None = None
+    ) -> tuple[LedgerRow | None, list[LedgerProblem]]:
         problems: list[LedgerProblem] = []
 
         def bad(column: str, reason: str) -> None:
@@ -538,8 +632,11 @@ class _RowChecker:
         elif phone and 9 <= len(phone) <= 11 and phone[0] not in "01":
             # A mobile starts with 1, a landline with its area code's 0: a spreadsheet that took the
             # number for a number dropped that 0 (7395551234 for 0739-5551234). Not stored silently.
-            bad("requester_phone", f"联系电话“{text['requester_phone']}”像是丢了开头 0 的固定电话"
-                                   f"（应为 0{phone}？）：请把该列设为“文本”格式后重新填写")
+            bad(
+                "requester_phone",
+                f"联系电话“{text['requester_phone']}”像是丢了开头 0 的固定电话"
+                f"（应为 0{phone}？）：请把该列设为“文本”格式后重新填写",
+            )
         if len(text["requester_org"]) > ORG_MAX:
             bad("requester_org", f"所在企业/单位不能超过 {ORG_MAX} 个字符")
 
@@ -556,8 +653,13 @@ class _RowChecker:
         amount, unit = self._deadline(text["deadline_amount"], text["deadline_unit"], bad)
         if not text["departments"] and (amount is not None or unit is not None):
             bad("deadline_amount", "未填写承办单位（departments）时不能填写办理时限")
-        elif (text["departments"] and channel and not text["deadline_amount"] and not text["deadline_unit"]
-              and channel not in self.policy_channels):
+        elif (
+            text["departments"]
+            and channel
+            and not text["deadline_amount"]
+            and not text["deadline_unit"]
+            and channel not in self.policy_channels
+        ):
             bad("deadline_amount", f"{Channel(channel).label}尚未设置默认办理时限，请填写办理时限和时限单位")
 
         replied_on = self._date(values["replied_on"], "replied_on", bad)
@@ -587,11 +689,24 @@ class _RowChecker:
             return None, problems
         assert channel is not None and received_on is not None and category is not None
         return LedgerRow(
-            row=number, ref=ref, channel=channel, received_on=received_on, requester=requester,
-            requester_phone=phone, requester_org=text["requester_org"], category=category, title=text["title"],
-            content=text["content"], departments=departments, deadline_amount=amount, deadline_unit=unit,
-            replied_on=replied_on, closed_on=closed_on, satisfaction=satisfaction,
-            detail=tuple(detail) if detail is not None else None, **extra,
+            row=number,
+            ref=ref,
+            channel=channel,
+            received_on=received_on,
+            requester=requester,
+            requester_phone=phone,
+            requester_org=text["requester_org"],
+            category=category,
+            title=text["title"],
+            content=text["content"],
+            departments=departments,
+            deadline_amount=amount,
+            deadline_unit=unit,
+            replied_on=replied_on,
+            closed_on=closed_on,
+            satisfaction=satisfaction,
+            detail=tuple(detail) if detail is not None else None,
+            **extra,
         ), problems
 
     def _round_trip(self, text: dict[str, str], values: dict[str, Any], bad: Any) -> dict[str, Any]:
@@ -601,8 +716,9 @@ class _RowChecker:
             bad("nature", f"性质“{text['nature']}”无效，应为 {'/'.join(Issue.Nature.labels)}")
         accused = None
         if text["accused_department"]:
-            accused = (self.departments.get(text["accused_department"].lower())
-                       or self.departments.get(text["accused_department"]))
+            accused = self.departments.get(text["accused_department"].lower()) or self.departments.get(
+                text["accused_department"]
+            )
             if accused is None:
                 bad("accused_department", f"未知单位“{text['accused_department']}”")
             elif nature not in (Issue.Nature.REPORT, Issue.Nature.COMPLAINT):
@@ -610,12 +726,17 @@ class _RowChecker:
         status = ISSUE_STATUS_WORDS.get(text["status"], "") if text["status"] else ""
         if text["status"] and not status:
             bad("status", f"状态“{text['status']}”无效")
-        return {"nature": nature, "accused_department": accused, "status": status,
-                "followed_up_on": self._date(values.get("followed_up_on"), "followed_up_on", bad),
-                "rehandled_on": self._date(values.get("rehandled_on"), "rehandled_on", bad)}
+        return {
+            "nature": nature,
+            "accused_department": accused,
+            "status": status,
+            "followed_up_on": self._date(values.get("followed_up_on"), "followed_up_on", bad),
+            "rehandled_on": self._date(values.get("rehandled_on"), "rehandled_on", bad),
+        }
 
-    def _check_detail_issue(self, detail: list[DetailAssignment], closed_on: datetime.date | None, status: str,
-                            bad: Any) -> None:
+    def _check_detail_issue(
+        self, detail: list[DetailAssignment], closed_on: datetime.date | None, status: str, bad: Any
+    ) -> None:
         counted = [a for a in detail if a.status != Assignment.Status.WITHDRAWN]
         if len([a for a in counted if a.role == Assignment.Role.LEAD]) > 1:
             bad("departments", f"{DETAIL_SHEET}中该诉求有不止一个主办单位")
@@ -624,8 +745,9 @@ class _RowChecker:
         if bool(closed_on) != (status == Issue.Status.CLOSED) and status:
             bad("closed_on", "状态为“已办结”的诉求须有办结日期，其他状态不能有办结日期")
 
-    def _date(self, value: Any, column: str, bad: Any, *, required: bool = False,
-              future: bool = False) -> datetime.date | None:
+    def _date(
+        self, value: Any, column: str, bad: Any, *, required: bool = False, future: bool = False
+    ) -> datetime.date | None:
         if isinstance(value, datetime.datetime):
             day = value.date()
         elif isinstance(value, datetime.date):
@@ -706,8 +828,9 @@ class _RowChecker:
         return amount, unit
 
 
-def _check_detail(table: RawTable, checker: _RowChecker) -> tuple[dict[str, list[DetailAssignment]],
-                                                                  list[LedgerProblem]]:
+def _check_detail(
+    table: RawTable, checker: _RowChecker
+) -> tuple[dict[str, list[DetailAssignment]], list[LedgerProblem]]:
     """Sheet 交办明细: its assignments by ref. Problems name the sheet and its column."""
     header = [str(h or "").strip() for h in table.header]
     names = {DETAIL_COLUMNS[h]: i for i, h in enumerate(header) if h in DETAIL_COLUMNS}
@@ -733,10 +856,16 @@ def _check_detail(table: RawTable, checker: _RowChecker) -> tuple[dict[str, list
         status = ASSIGNMENT_STATUS_WORDS.get(text["status"])
         if status is None:
             bad("status", f"状态“{text['status']}”无效")
-        dates = {c: checker._date(values.get(c), c, bad, required=c in ("assigned_on", "due_date",
-                                                                         "original_due_date"),
-                                  future=c in ("due_date", "original_due_date"))
-                 for c in ("assigned_on", "due_date", "original_due_date", "acknowledged_on", "replied_on")}
+        dates = {
+            c: checker._date(
+                values.get(c),
+                c,
+                bad,
+                required=c in ("assigned_on", "due_date", "original_due_date"),
+                future=c in ("due_date", "original_due_date"),
+            )
+            for c in ("assigned_on", "due_date", "original_due_date", "acknowledged_on", "replied_on")
+        }
         amount, unit = checker._deadline(text["deadline_amount"], text["deadline_unit"], bad)
         if amount is None or unit is None:
             bad("deadline_amount", "办理时限和时限单位不能为空")
@@ -744,15 +873,31 @@ def _check_detail(table: RawTable, checker: _RowChecker) -> tuple[dict[str, list
             bad("due_date", "办理期限须晚于交办日期")
         if dates["replied_on"] and status != Assignment.Status.ACCEPTED:
             bad("replied_on", "只有“已通过”的交办才有回复日期")
-        if department is None or role is None or status is None or amount is None or unit is None or not all(
-                dates[c] for c in ("assigned_on", "due_date", "original_due_date")):
+        if (
+            department is None
+            or role is None
+            or status is None
+            or amount is None
+            or unit is None
+            or not all(dates[c] for c in ("assigned_on", "due_date", "original_due_date"))
+        ):
             continue
-        found.setdefault(text["ref"], []).append(DetailAssignment(
-            row=number, department=department, role=role, status=status, assigned_on=dates["assigned_on"],
-            deadline_amount=amount, deadline_unit=unit, due_date=dates["due_date"],
-            original_due_date=dates["original_due_date"],
-            provisional=text.get("provisional", "") in ("是", "True", "1"),
-            acknowledged_on=dates["acknowledged_on"], replied_on=dates["replied_on"]))
+        found.setdefault(text["ref"], []).append(
+            DetailAssignment(
+                row=number,
+                department=department,
+                role=role,
+                status=status,
+                assigned_on=dates["assigned_on"],
+                deadline_amount=amount,
+                deadline_unit=unit,
+                due_date=dates["due_date"],
+                original_due_date=dates["original_due_date"],
+                provisional=text.get("provisional", "") in ("是", "True", "1"),
+                acknowledged_on=dates["acknowledged_on"],
+                replied_on=dates["replied_on"],
+            )
+        )
     return found, problems
 
 

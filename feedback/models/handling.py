@@ -18,14 +18,16 @@ class DeadlinePolicy(models.Model):
     """How long a department has to reply, per channel and nature (DOMAIN.md defaults)."""
 
     channel = models.CharField("渠道", max_length=16, choices=Channel.choices)
-    nature = models.CharField("性质", max_length=16, choices=Issue.Nature.choices, blank=True,
-                              help_text="留空表示该渠道的默认时限")
+    nature = models.CharField(
+        "性质", max_length=16, choices=Issue.Nature.choices, blank=True, help_text="留空表示该渠道的默认时限"
+    )
     name = models.CharField("名称", max_length=100)
     amount = models.PositiveSmallIntegerField("时限")
     unit = models.CharField("单位", max_length=16, choices=DeadlineUnit.choices)
     extension_max_amount = models.PositiveSmallIntegerField("最长延期", default=0)
-    extension_unit = models.CharField("延期单位", max_length=16, choices=DeadlineUnit.choices,
-                                      default=DeadlineUnit.WORKING_DAY)
+    extension_unit = models.CharField(
+        "延期单位", max_length=16, choices=DeadlineUnit.choices, default=DeadlineUnit.WORKING_DAY
+    )
     legal_basis = models.CharField("依据", max_length=200, blank=True)
     active = models.BooleanField("启用", default=True)
 
@@ -33,8 +35,9 @@ class DeadlinePolicy(models.Model):
         verbose_name = verbose_name_plural = "办理时限规则"
         ordering = ["channel", "nature"]
         constraints = [
-            models.UniqueConstraint(fields=["channel", "nature"], condition=Q(active=True),
-                                    name="one_active_policy_per_channel_nature"),
+            models.UniqueConstraint(
+                fields=["channel", "nature"], condition=Q(active=True), name="one_active_policy_per_channel_nature"
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="policy_amount_positive"),
         ]
 
@@ -79,23 +82,25 @@ class Assignment(models.Model):
     OPEN_STATUSES = (Status.PENDING, Status.ACKNOWLEDGED, Status.SUBMITTED, Status.RETURNED)
 
     issue = models.ForeignKey(Issue, verbose_name="诉求", on_delete=models.PROTECT, related_name="assignments")
-    department = models.ForeignKey(Department, verbose_name="承办单位", on_delete=models.PROTECT,
-                                   related_name="assignments")
+    department = models.ForeignKey(
+        Department, verbose_name="承办单位", on_delete=models.PROTECT, related_name="assignments"
+    )
     role = models.CharField("角色", max_length=8, choices=Role.choices, default=Role.LEAD)
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
     assigned_on = models.DateField("交办日期")
     deadline_amount = models.PositiveSmallIntegerField("时限")
     deadline_unit = models.CharField("时限单位", max_length=16, choices=DeadlineUnit.choices)
-    policy = models.ForeignKey(DeadlinePolicy, verbose_name="时限规则", null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="+")
+    policy = models.ForeignKey(
+        DeadlinePolicy, verbose_name="时限规则", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     due_date = models.DateField("办理期限")
     original_due_date = models.DateField("原定期限", help_text="延期前的期限，按期率可按两者分别统计")
-    provisional = models.BooleanField("期限暂定", default=False,
-                                      help_text="期限跨入尚未载入工作日历的年份，按周一至周五暂算")
+    provisional = models.BooleanField(
+        "期限暂定", default=False, help_text="期限跨入尚未载入工作日历的年份，按周一至周五暂算"
+    )
     deadline_version = models.PositiveIntegerField("期限版本", default=1)
     acknowledged_at = models.DateTimeField("签收时间", null=True, blank=True)
-    replied_on = models.DateField("书面回复日期", null=True, blank=True,
-                                  help_text="通过审核的书面回复的签发日期")
+    replied_on = models.DateField("书面回复日期", null=True, blank=True, help_text="通过审核的书面回复的签发日期")
     # Set by the deadline sweep when the overdue step is taken (the ladder's steps are
     # DeadlineStep rows, feedback.services.sweeps).
     overdue_at = models.DateTimeField("标记超期时间", null=True, blank=True)
@@ -109,16 +114,23 @@ class Assignment(models.Model):
         indexes = [
             models.Index(fields=["department", "status", "due_date"], name="assignment_inbox_idx"),
             # Used by the overdue sweep and the inbox's "overdue" tab: only open rows.
-            models.Index(fields=["due_date"], name="assignment_open_due_idx",
-                         condition=Q(status__in=["pending", "acknowledged", "submitted", "returned"])),
+            models.Index(
+                fields=["due_date"],
+                name="assignment_open_due_idx",
+                condition=Q(status__in=["pending", "acknowledged", "submitted", "returned"]),
+            ),
         ]
         constraints = [
             # A withdrawn assignment (objection accepted) no longer counts: the issue gets a new
             # lead, and the office may even hand it back to a department that objected before.
-            models.UniqueConstraint(fields=["issue", "department"], condition=~Q(status="withdrawn"),
-                                    name="one_assignment_per_issue_department"),
-            models.UniqueConstraint(fields=["issue"], condition=Q(role="lead") & ~Q(status="withdrawn"),
-                                    name="one_lead_per_issue"),
+            models.UniqueConstraint(
+                fields=["issue", "department"],
+                condition=~Q(status="withdrawn"),
+                name="one_assignment_per_issue_department",
+            ),
+            models.UniqueConstraint(
+                fields=["issue"], condition=Q(role="lead") & ~Q(status="withdrawn"), name="one_lead_per_issue"
+            ),
             models.CheckConstraint(condition=Q(due_date__gt=F("assigned_on")), name="due_after_assigned"),
             models.CheckConstraint(condition=Q(deadline_amount__gt=0), name="deadline_amount_positive"),
             models.CheckConstraint(
@@ -156,8 +168,7 @@ class DeadlineStep(models.Model):
         SUPERVISE = "supervise", "督办"
         BULLETIN = "bulletin", "列入月度通报"
 
-    assignment = models.ForeignKey("Assignment", verbose_name="交办", on_delete=models.PROTECT,
-                                   related_name="steps")
+    assignment = models.ForeignKey("Assignment", verbose_name="交办", on_delete=models.PROTECT, related_name="steps")
     step = models.CharField("步骤", max_length=16, choices=Step.choices)
     deadline_version = models.PositiveIntegerField("期限版本")
     due_date = models.DateField("当时的办理期限")
@@ -170,11 +181,13 @@ class DeadlineStep(models.Model):
         ordering = ["scheduled_for", "id"]
         indexes = [
             # The sweep's queue (feedback.services.sweeps.take_due_steps): only steps still to take.
-            models.Index(fields=["scheduled_for"], name="deadlinestep_pending_idx",
-                         condition=Q(taken_at__isnull=True)),
+            models.Index(fields=["scheduled_for"], name="deadlinestep_pending_idx", condition=Q(taken_at__isnull=True)),
             # The announcing pass (feedback.services.sweeps.announce_steps): steps taken, not yet told.
-            models.Index(fields=["taken_at"], name="deadlinestep_unannounced_idx",
-                         condition=Q(taken_at__isnull=False, announced_at__isnull=True)),
+            models.Index(
+                fields=["taken_at"],
+                name="deadlinestep_unannounced_idx",
+                condition=Q(taken_at__isnull=False, announced_at__isnull=True),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["assignment", "step", "deadline_version"], name="one_step_per_deadline"),
@@ -192,17 +205,25 @@ class ExtensionRequest(models.Model):
         APPROVED = "approved", "已批准"
         REJECTED = "rejected", "未批准"
 
-    assignment = models.ForeignKey("Assignment", verbose_name="交办", on_delete=models.PROTECT,
-                                   related_name="extensions")
+    assignment = models.ForeignKey(
+        "Assignment", verbose_name="交办", on_delete=models.PROTECT, related_name="extensions"
+    )
     reason = models.TextField("延期理由")
     current_due_date = models.DateField("申请时的期限")
     requested_due_date = models.DateField("申请延至")
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="申请人", null=True,
-                                     on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", null=True, on_delete=models.PROTECT, related_name="+"
+    )
     requested_at = models.DateTimeField("申请时间", default=timezone.now)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="审批人", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审批人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     decided_at = models.DateTimeField("审批时间", null=True, blank=True)
     decision_note = models.TextField("审批意见", blank=True)
 
@@ -210,10 +231,12 @@ class ExtensionRequest(models.Model):
         verbose_name = verbose_name_plural = "延期申请"
         ordering = ["-requested_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["assignment"], condition=Q(status="pending"),
-                                    name="one_pending_extension_per_assignment"),
-            models.CheckConstraint(condition=Q(requested_due_date__gt=F("current_due_date")),
-                                   name="extension_moves_the_date_later"),
+            models.UniqueConstraint(
+                fields=["assignment"], condition=Q(status="pending"), name="one_pending_extension_per_assignment"
+            ),
+            models.CheckConstraint(
+                condition=Q(requested_due_date__gt=F("current_due_date")), name="extension_moves_the_date_later"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -241,8 +264,7 @@ class SignedReply(models.Model):
         ACCEPTED = "accepted", "已通过"
         RETURNED = "returned", "已退回"
 
-    assignment = models.ForeignKey(Assignment, verbose_name="交办", on_delete=models.PROTECT,
-                                   related_name="replies")
+    assignment = models.ForeignKey(Assignment, verbose_name="交办", on_delete=models.PROTECT, related_name="replies")
     version = models.PositiveSmallIntegerField("版本", default=1)
     file = models.FileField("回复函扫描件", upload_to=reply_upload_to)
     original_name = models.CharField("原文件名", max_length=200)
@@ -256,11 +278,18 @@ class SignedReply(models.Model):
     summary = models.TextField("答复摘要")
     review_status = models.CharField("审核", max_length=16, choices=Review.choices, default=Review.PENDING)
     review_reason = models.TextField("审核意见", blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="审核人", null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审核人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="提交人", null=True,
-                                     on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="提交人", null=True, on_delete=models.PROTECT, related_name="+"
+    )
     submitted_at = models.DateTimeField("提交时间", default=timezone.now)
 
     class Meta:
@@ -270,8 +299,9 @@ class SignedReply(models.Model):
             models.UniqueConstraint(fields=["assignment", "version"], name="one_reply_per_version"),
             # At most one reply waiting for review per assignment: two people submitting
             # at once cannot both win.
-            models.UniqueConstraint(fields=["assignment"], condition=Q(review_status="pending"),
-                                    name="one_pending_reply_per_assignment"),
+            models.UniqueConstraint(
+                fields=["assignment"], condition=Q(review_status="pending"), name="one_pending_reply_per_assignment"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -295,39 +325,50 @@ class Objection(models.Model):
         CONTINUE = "continue", "沿用原办理期限"
         RESTART = "restart", "从改派之日重新起算"
 
-    assignment = models.ForeignKey(Assignment, verbose_name="交办", on_delete=models.PROTECT,
-                                   related_name="objections")
+    assignment = models.ForeignKey(Assignment, verbose_name="交办", on_delete=models.PROTECT, related_name="objections")
     reason = models.TextField("异议理由")
-    suggested_department = models.ForeignKey(Department, verbose_name="建议改派单位", null=True, blank=True,
-                                             on_delete=models.PROTECT, related_name="+")
+    suggested_department = models.ForeignKey(
+        Department, verbose_name="建议改派单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="提出人", null=True,
-                                  on_delete=models.PROTECT, related_name="+")
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="提出人", null=True, on_delete=models.PROTECT, related_name="+"
+    )
     raised_at = models.DateTimeField("提出时间", default=timezone.now)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="决定人", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="决定人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     decided_at = models.DateTimeField("决定时间", null=True, blank=True)
     decision_note = models.TextField("决定意见", blank=True)
     clock = models.CharField("改派后期限", max_length=16, choices=Clock.choices, blank=True)
-    new_assignment = models.ForeignKey(Assignment, verbose_name="改派后的交办", null=True, blank=True,
-                                       on_delete=models.PROTECT, related_name="+")
+    new_assignment = models.ForeignKey(
+        Assignment, verbose_name="改派后的交办", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "异议"
         ordering = ["-raised_at", "-id"]
         constraints = [
             # Two members objecting at once cannot both win.
-            models.UniqueConstraint(fields=["assignment"], condition=Q(status="pending"),
-                                    name="one_pending_objection_per_assignment"),
+            models.UniqueConstraint(
+                fields=["assignment"], condition=Q(status="pending"), name="one_pending_objection_per_assignment"
+            ),
             models.CheckConstraint(
-                condition=Q(status="pending", decided_at__isnull=True) | (~Q(status="pending")
-                                                                          & Q(decided_at__isnull=False)),
-                name="objection_decided_iff_not_pending"),
+                condition=Q(status="pending", decided_at__isnull=True)
+                | (~Q(status="pending") & Q(decided_at__isnull=False)),
+                name="objection_decided_iff_not_pending",
+            ),
             # Accepted ⇔ re-assigned: an accepted objection always names the assignment that replaced it.
             models.CheckConstraint(
                 condition=Q(status="accepted", new_assignment__isnull=False, clock__in=["continue", "restart"])
                 | (~Q(status="accepted") & Q(new_assignment__isnull=True, clock="")),
-                name="objection_accepted_iff_reassigned"),
+                name="objection_accepted_iff_reassigned",
+            ),
         ]
 
     def __str__(self) -> str:

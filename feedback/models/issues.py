@@ -25,8 +25,10 @@ class Requester(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "诉求人"
-        indexes = [models.Index(fields=["phone"], name="requester_phone_idx"),
-                   models.Index(fields=["name"], name="requester_name_idx")]
+        indexes = [
+            models.Index(fields=["phone"], name="requester_phone_idx"),
+            models.Index(fields=["name"], name="requester_name_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -76,7 +78,12 @@ class Issue(models.Model):
     onsite_answer = models.TextField("现场回应", blank=True)
     # 检举控告 (信访工作条例 art. 30): the accused unit never sees the issue (access.issues_for).
     accused_department = models.ForeignKey(
-        Department, verbose_name="被举报单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Department,
+        verbose_name="被举报单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="仅限举报、投诉类诉求；被举报单位在任何页面、接口和统计中都看不到本诉求",
     )
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.REGISTERED)
@@ -85,8 +92,12 @@ class Issue(models.Model):
     followed_up_on = models.DateField("回访日期", null=True, blank=True)
     closed_on = models.DateField("办结日期", null=True, blank=True)
     registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="登记人", null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name="登记人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField("创建时间", default=timezone.now)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
@@ -103,10 +114,10 @@ class Issue(models.Model):
             # Used by feedback.figures.rollup for the distinct requesters of a cohort, which no rollup can
             # sum: index-only scans whatever the channel and category filters — the first for a
             # short period, the second (already in requester order, no sort) for a long one.
-            models.Index(fields=["received_on", "channel", "category", "requester"],
-                         name="issue_stats_requester_idx"),
-            models.Index(fields=["requester", "received_on", "channel", "category"],
-                         name="issue_requester_received_idx"),
+            models.Index(fields=["received_on", "channel", "category", "requester"], name="issue_stats_requester_idx"),
+            models.Index(
+                fields=["requester", "received_on", "channel", "category"], name="issue_requester_received_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -133,10 +144,17 @@ class HistoryEntry(models.Model):
     """Append-only record of every transition: who, when, what, from, to, why."""
 
     issue = models.ForeignKey(Issue, verbose_name="诉求", on_delete=models.PROTECT, related_name="history")
-    assignment = models.ForeignKey("Assignment", verbose_name="交办", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="history")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
+    assignment = models.ForeignKey(
+        "Assignment", verbose_name="交办", null=True, blank=True, on_delete=models.PROTECT, related_name="history"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     at = models.DateTimeField("时间", default=timezone.now)
     action = models.CharField("操作", max_length=32)
     from_status = models.CharField("原状态", max_length=16, blank=True)

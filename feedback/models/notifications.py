@@ -23,13 +23,16 @@ class Notification(models.Model):
         REPLY_RETURNED = "reply_returned", "回复被退回"
         REHANDLE = "rehandle", "重办"
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE,
-                                  related_name="notifications")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE, related_name="notifications"
+    )
     # Both are empty for system notices to administrators (e.g. next year's calendar is missing).
-    issue = models.ForeignKey(Issue, verbose_name="诉求", null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+")
-    assignment = models.ForeignKey(Assignment, verbose_name="交办", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    issue = models.ForeignKey(
+        Issue, verbose_name="诉求", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    assignment = models.ForeignKey(
+        Assignment, verbose_name="交办", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     kind = models.CharField("类型", max_length=32)
     deadline_version = models.PositiveIntegerField("期限版本", default=1)
     title = models.CharField("标题", max_length=200)
@@ -42,10 +45,14 @@ class Notification(models.Model):
         verbose_name = verbose_name_plural = "通知"
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["recipient", "assignment", "kind", "deadline_version"],
-                                    name="one_notification_per_step"),
-            models.UniqueConstraint(fields=["recipient", "kind", "deadline_version"],
-                                    condition=Q(assignment__isnull=True), name="one_system_notice_per_key"),
+            models.UniqueConstraint(
+                fields=["recipient", "assignment", "kind", "deadline_version"], name="one_notification_per_step"
+            ),
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "deadline_version"],
+                condition=Q(assignment__isnull=True),
+                name="one_system_notice_per_key",
+            ),
         ]
         indexes = [
             models.Index(fields=["recipient", "read_at"], name="notification_unread_idx"),

@@ -23,14 +23,21 @@ class Bulletin(models.Model):
         PUBLISHED = "published", "已发布"
 
     month = models.DateField("月份", help_text="该月第一天")
-    channel = models.CharField("渠道", max_length=16, choices=Channel.choices, blank=True,
-                               help_text="留空表示三个直通车合并通报")
+    channel = models.CharField(
+        "渠道", max_length=16, choices=Channel.choices, blank=True, help_text="留空表示三个直通车合并通报"
+    )
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.DRAFT)
     figures = models.JSONField("通报数据", default=dict)
     computed_at = models.DateTimeField("数据计算时间", null=True, blank=True)
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="发布人", null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="+")
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="发布人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_at = models.DateTimeField("创建时间", default=timezone.now)
 
     class Meta:
@@ -43,7 +50,8 @@ class Bulletin(models.Model):
             models.CheckConstraint(
                 condition=Q(status="draft", published_at__isnull=True)
                 | Q(status="published", published_at__isnull=False),
-                name="bulletin_published_iff_published_at"),
+                name="bulletin_published_iff_published_at",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -53,8 +61,11 @@ class Bulletin(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         # A published bulletin is frozen: re-read the stored status, so a stale object in memory
         # (loaded as a draft, published meanwhile by someone else) cannot overwrite it either.
-        if self.pk is not None and not self._state.adding and Bulletin.objects.filter(
-                pk=self.pk, status=self.Status.PUBLISHED).exists():
+        if (
+            self.pk is not None
+            and not self._state.adding
+            and Bulletin.objects.filter(pk=self.pk, status=self.Status.PUBLISHED).exists()
+        ):
             raise ValueError("通报已发布，不能修改。")
         super().save(*args, **kwargs)
 
@@ -73,8 +84,9 @@ class ExportJob(models.Model):
         DONE = "done", "已完成"
         FAILED = "failed", "失败"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.CASCADE,
-                             related_name="export_jobs")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.CASCADE, related_name="export_jobs"
+    )
     params = models.JSONField("筛选条件", default=dict)
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField("进度", default=0)

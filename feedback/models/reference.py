@@ -34,19 +34,16 @@ class Department(models.Model):
     active = models.BooleanField("启用", default=True)
     sort_order = models.PositiveIntegerField("排序", default=0)
     # What clerks write in their ledgers (住建局 for 县住房和城乡建设局); the import reads them.
-    short_names = models.CharField("简称", max_length=200, blank=True,
-                                   help_text="台账中常用的简称，多个用“、”分隔，如：住建局、县住建局")
+    short_names = models.CharField(
+        "简称", max_length=200, blank=True, help_text="台账中常用的简称，多个用“、”分隔，如：住建局、县住建局"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "单位"
         ordering = ["kind", "sort_order", "code"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["channel"], condition=~Q(channel=""), name="one_office_per_channel"
-            ),
-            models.CheckConstraint(
-                condition=Q(channel="") | Q(kind="office"), name="only_offices_run_channels"
-            ),
+            models.UniqueConstraint(fields=["channel"], condition=~Q(channel=""), name="one_office_per_channel"),
+            models.CheckConstraint(condition=Q(channel="") | Q(kind="office"), name="only_offices_run_channels"),
         ]
 
     def __str__(self) -> str:
@@ -86,10 +83,10 @@ class Category(models.Model):
 class Membership(models.Model):
     """Links a user to the department they work for (one department per user)."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE,
-                                related_name="membership")
-    department = models.ForeignKey(Department, verbose_name="单位", on_delete=models.PROTECT,
-                                   related_name="members")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, related_name="membership"
+    )
+    department = models.ForeignKey(Department, verbose_name="单位", on_delete=models.PROTECT, related_name="members")
     title = models.CharField("职务", max_length=50, blank=True)
     is_head = models.BooleanField("单位负责人", default=False)
 

@@ -50,13 +50,15 @@ class StatsRollup(StatsCounts):
 
     received_on = models.DateField()
     channel = models.CharField(max_length=16)
-    category = models.ForeignKey(Category, on_delete=models.DO_NOTHING, related_name="+",
-                                 db_index=False, db_constraint=False)
+    category = models.ForeignKey(
+        Category, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "统计汇总（按日）"
-        constraints = [models.UniqueConstraint(fields=["received_on", "channel", "category"],
-                                               name="one_stats_rollup_per_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["received_on", "channel", "category"], name="one_stats_rollup_per_key")
+        ]
         indexes = [
             # Used by feedback.figures.rollup to find the keys not yet settled at as_of (read live).
             models.Index(fields=["last_event_on"], name="stats_rollup_last_event_idx"),
@@ -72,13 +74,15 @@ class StatsMonthRollup(StatsCounts):
 
     month = models.DateField()
     channel = models.CharField(max_length=16)
-    category = models.ForeignKey(Category, on_delete=models.DO_NOTHING, related_name="+",
-                                 db_index=False, db_constraint=False)
+    category = models.ForeignKey(
+        Category, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "统计汇总（按月）"
-        constraints = [models.UniqueConstraint(fields=["month", "channel", "category"],
-                                               name="one_stats_month_rollup_per_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["month", "channel", "category"], name="one_stats_month_rollup_per_key")
+        ]
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.channel} {self.category_id}：{self.issues}"
@@ -89,10 +93,12 @@ class StatsDepartmentCounts(StatsCounts):
     counted assignment to the department, all their assignments; ``own_*`` the department's own."""
 
     channel = models.CharField(max_length=16)
-    category = models.ForeignKey(Category, on_delete=models.DO_NOTHING, related_name="+",
-                                 db_index=False, db_constraint=False)
-    department = models.ForeignKey(Department, on_delete=models.DO_NOTHING, related_name="+",
-                                 db_index=False, db_constraint=False)
+    category = models.ForeignKey(
+        Category, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
     own_assignments = models.PositiveIntegerField(default=0)
     own_assignments_replied = models.PositiveIntegerField(default=0)
     own_on_time = models.PositiveIntegerField(default=0)
@@ -111,8 +117,11 @@ class StatsDepartmentRollup(StatsDepartmentCounts):
 
     class Meta:
         verbose_name = verbose_name_plural = "统计汇总（按日、单位）"
-        constraints = [models.UniqueConstraint(fields=["received_on", "channel", "category", "department"],
-                                               name="one_stats_department_rollup_per_key")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["received_on", "channel", "category", "department"], name="one_stats_department_rollup_per_key"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.received_on} {self.channel} {self.category_id} {self.department_id}：{self.own_assignments}"
@@ -126,8 +135,11 @@ class StatsDepartmentMonthRollup(StatsDepartmentCounts):
 
     class Meta:
         verbose_name = verbose_name_plural = "统计汇总（按月、单位）"
-        constraints = [models.UniqueConstraint(fields=["month", "channel", "category", "department"],
-                                               name="one_stats_department_month_per_key")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "channel", "category", "department"], name="one_stats_department_month_per_key"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.channel} {self.category_id} {self.department_id}：{self.own_assignments}"
@@ -139,19 +151,24 @@ class StatsOpenDue(models.Model):
 
     received_on = models.DateField()
     channel = models.CharField(max_length=16)
-    category = models.ForeignKey(Category, on_delete=models.DO_NOTHING, related_name="+",
-                                 db_index=False, db_constraint=False)
-    department = models.ForeignKey(Department, on_delete=models.DO_NOTHING, related_name="+",
-                                 db_index=False, db_constraint=False)
+    category = models.ForeignKey(
+        Category, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
     due_date = models.DateField()
     original_due_date = models.DateField()
     assignments = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = verbose_name_plural = "统计汇总（未回复交办的期限）"
-        constraints = [models.UniqueConstraint(
-            fields=["received_on", "channel", "category", "department", "due_date", "original_due_date"],
-            name="one_stats_open_due_per_key")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["received_on", "channel", "category", "department", "due_date", "original_due_date"],
+                name="one_stats_open_due_per_key",
+            )
+        ]
         # Used by feedback.figures.rollup: the open assignments not yet due at as_of.
         indexes = [models.Index(fields=["due_date"], name="stats_open_due_idx")]
 
@@ -171,8 +188,11 @@ class StatsMonthRequesters(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "统计汇总（按月诉求人数）"
-        constraints = [models.UniqueConstraint(fields=["month", "channel", "category_id"],
-                                               name="one_stats_month_requesters_per_key")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "channel", "category_id"], name="one_stats_month_requesters_per_key"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.channel or '*'} {self.category_id or '*'}：{self.requesters}"
@@ -193,8 +213,9 @@ class StatsRollupDirtyKey(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "待重算的统计汇总"
-        constraints = [models.UniqueConstraint(fields=["received_on", "channel", "category_id"],
-                                               name="one_stats_dirty_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["received_on", "channel", "category_id"], name="one_stats_dirty_key")
+        ]
 
     def __str__(self) -> str:
         return f"{self.received_on} {self.channel} {self.category_id}"

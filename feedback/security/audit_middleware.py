@@ -35,7 +35,11 @@ class AuditDownloadsMiddleware:
         match = getattr(request, "resolver_match", None)
         action = AUDITED.get(match.url_name or "") if match is not None else None
         if action and response.status_code == 200:
-            record_event(action, request=request, object_type=match.url_name or "",
-                         object_id=match.kwargs.get("pk", ""),
-                         detail={"query": request.GET.urlencode()[:500]} if request.GET else {})
+            record_event(
+                action,
+                request=request,
+                object_type=match.url_name or "",
+                object_id=match.kwargs.get("pk", ""),
+                detail={"query": request.GET.urlencode()[:500]} if request.GET else {},
+            )
         return response

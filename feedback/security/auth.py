@@ -41,8 +41,9 @@ def failures_from_ip(ip: str) -> int:
     from axes.models import AccessAttempt
 
     window = datetime.timedelta(hours=float(getattr(settings, "AXES_COOLOFF_TIME", 0.25) or 0.25))
-    total = (AccessAttempt.objects.filter(ip_address=ip, attempt_time__gte=timezone.now() - window)
-             .aggregate(total=Sum("failures_since_start"))["total"])
+    total = AccessAttempt.objects.filter(ip_address=ip, attempt_time__gte=timezone.now() - window).aggregate(
+        total=Sum("failures_since_start")
+    )["total"]
     return int(total or 0)
 
 
@@ -50,8 +51,9 @@ class PortalBackend(ModelBackend):
     """ModelBackend, plus: the demo password never opens an account when DEBUG is off, and an IP that
     has failed too often recently is refused whatever the username (answered by axes with 429)."""
 
-    def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None,
-                     **kwargs: Any) -> Any:
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> Any:
         if is_demo_password_refused(password):
             log.warning("demo password refused for %r", username)
             from feedback.security.events import record_event

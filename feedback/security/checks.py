@@ -18,12 +18,15 @@ def demo_account_candidates() -> Any:
     from django.db.models import Count, Q
 
     User = get_user_model()
-    shared = (User.objects.values("password").annotate(n=Count("id")).filter(n__gt=1)
-              .values_list("password", flat=True))
-    demo_names = Q(username__in=["admin", "leader", "netoffice", "ezoneoffice", "petitionoffice"]) | Q(
-        username__endswith="_head") | Q(username__endswith="_staff")
+    shared = User.objects.values("password").annotate(n=Count("id")).filter(n__gt=1).values_list("password", flat=True)
+    demo_names = (
+        Q(username__in=["admin", "leader", "netoffice", "ezoneoffice", "petitionoffice"])
+        | Q(username__endswith="_head")
+        | Q(username__endswith="_staff")
+    )
     return User.objects.filter(is_active=True).filter(
-        demo_names | Q(is_staff=True) | Q(is_superuser=True) | Q(password__in=list(shared)))
+        demo_names | Q(is_staff=True) | Q(is_superuser=True) | Q(password__in=list(shared))
+    )
 
 
 @register(Tags.security, deploy=True)
@@ -46,11 +49,13 @@ def check_no_demo_passwords(app_configs: Any = None, **kwargs: Any) -> list[Erro
     if not found:
         return []
     shown = "、".join(sorted(found)[:10]) + ("等" if len(found) > 10 else "")
-    return [Error(
-        f"{len(found)} 个启用的账号仍使用公开的演示密码：{shown}。",
-        hint="在管理后台为这些账号设置新密码或停用它们（演示账号只应存在于开发环境）。",
-        id="zhitongche.E001",
-    )]
+    return [
+        Error(
+            f"{len(found)} 个启用的账号仍使用公开的演示密码：{shown}。",
+            hint="在管理后台为这些账号设置新密码或停用它们（演示账号只应存在于开发环境）。",
+            id="zhitongche.E001",
+        )
+    ]
 
 
 @register(Tags.security, deploy=True)

@@ -52,12 +52,28 @@ def canonical(fields: dict[str, Any]) -> bytes:
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
-def row_fields(*, at: Any, actor_id: int | None, actor: str, ip: str | None, request_id: str, action: str,
-               object_type: str, object_id: str, detail: dict[str, Any]) -> dict[str, Any]:
+def row_fields(
+    *,
+    at: Any,
+    actor_id: int | None,
+    actor: str,
+    ip: str | None,
+    request_id: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    detail: dict[str, Any],
+) -> dict[str, Any]:
     return {
         "at": at.astimezone(datetime.UTC).strftime(STAMP),
-        "actor_id": actor_id, "actor": actor, "ip": ip or None, "request_id": request_id, "action": action,
-        "object_type": object_type, "object_id": object_id, "detail": detail,
+        "actor_id": actor_id,
+        "actor": actor,
+        "ip": ip or None,
+        "request_id": request_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "detail": detail,
     }
 
 
@@ -81,8 +97,15 @@ def _client_ip(request: HttpRequest | None) -> str | None:
     return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR") or None
 
 
-def record_event(action: str, *, request: HttpRequest | None = None, user: Any = None, object_type: str = "",
-                 object_id: Any = "", detail: dict[str, Any] | None = None) -> Any:
+def record_event(
+    action: str,
+    *,
+    request: HttpRequest | None = None,
+    user: Any = None,
+    object_type: str = "",
+    object_id: Any = "",
+    detail: dict[str, Any] | None = None,
+) -> Any:
     """Append one event to the chain. Never raises into the caller's request: an audit write that
     fails is logged loudly, and the action it describes still happens (availability first for the
     public's requests; the log line carries the event)."""
@@ -112,9 +135,17 @@ def record_event(action: str, *, request: HttpRequest | None = None, user: Any =
             name = algorithm()
             return AuditEvent.objects.create(
                 at=datetime.datetime.strptime(fields["at"], STAMP).replace(tzinfo=datetime.UTC),
-                actor_id=fields["actor_id"], actor=fields["actor"], ip=fields["ip"], request_id=fields["request_id"],
-                action=action, object_type=object_type, object_id=fields["object_id"], detail=fields["detail"],
-                algorithm=name, prev_hash=prev, row_hash=chain_hash(prev, fields, name),
+                actor_id=fields["actor_id"],
+                actor=fields["actor"],
+                ip=fields["ip"],
+                request_id=fields["request_id"],
+                action=action,
+                object_type=object_type,
+                object_id=fields["object_id"],
+                detail=fields["detail"],
+                algorithm=name,
+                prev_hash=prev,
+                row_hash=chain_hash(prev, fields, name),
             )
     except Exception:
         log.exception("AUDIT WRITE FAILED: %s", canonical(fields).decode())
@@ -128,8 +159,17 @@ class Break:
 
 
 def _fields_of(row: Any) -> dict[str, Any]:
-    return row_fields(at=row.at, actor_id=row.actor_id, actor=row.actor, ip=row.ip, request_id=row.request_id,
-                      action=row.action, object_type=row.object_type, object_id=row.object_id, detail=row.detail)
+    return row_fields(
+        at=row.at,
+        actor_id=row.actor_id,
+        actor=row.actor,
+        ip=row.ip,
+        request_id=row.request_id,
+        action=row.action,
+        object_type=row.object_type,
+        object_id=row.object_id,
+        detail=row.detail,
+    )
 
 
 def verify_chain(chunk: int = 2000) -> tuple[int, Break | None]:

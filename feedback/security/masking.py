@@ -107,9 +107,13 @@ class PiiMaskingMiddleware:
 
 class UnmaskForm(forms.Form):
     next = forms.CharField(widget=forms.HiddenInput, max_length=500)
-    reason = forms.CharField(label="查看原因", min_length=4, max_length=200,
-                             help_text="如：需电话联系诉求人核实情况。原因将记入安全审计。",
-                             widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    reason = forms.CharField(
+        label="查看原因",
+        min_length=4,
+        max_length=200,
+        help_text="如：需电话联系诉求人核实情况。原因将记入安全审计。",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
 
 
 @login_required
@@ -125,7 +129,12 @@ def unmask_view(request: HttpRequest) -> HttpResponse:
         grants = {p: t for p, t in request.session.get(SESSION_KEY, {}).items() if t > time.time()}
         grants[path] = time.time() + UNMASK_SECONDS
         request.session[SESSION_KEY] = grants
-        record_event("unmask", request=request, object_type="path", object_id=path[:64],
-                     detail={"path": path, "reason": form.cleaned_data["reason"]})
+        record_event(
+            "unmask",
+            request=request,
+            object_type="path",
+            object_id=path[:64],
+            detail={"path": path, "reason": form.cleaned_data["reason"]},
+        )
         return redirect(target)
     return render(request, "security/unmask.html", {"form": form}, status=400 if form.errors else 200)

@@ -55,7 +55,8 @@ def role_key(user: Any) -> str:
 def is_demo_account(user: Any) -> bool:
     name = user.get_username()
     return name in {"admin", "leader", "netoffice", "ezoneoffice", "petitionoffice"} or name.endswith(
-        ("_head", "_staff"))
+        ("_head", "_staff")
+    )
 
 
 def otp_required(user: Any) -> bool:
@@ -74,8 +75,12 @@ class OtpRequiredMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if (user is not None and otp_required(user) and not user.is_verified()
-                and not request.path.startswith(EXEMPT_PREFIXES)):
+        if (
+            user is not None
+            and otp_required(user)
+            and not user.is_verified()
+            and not request.path.startswith(EXEMPT_PREFIXES)
+        ):
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": "需要先完成动态口令验证（/accounts/otp/）。"}, status=403)
             return redirect(f"{reverse('otp_verify')}?next={request.get_full_path()}")
@@ -83,8 +88,11 @@ class OtpRequiredMiddleware:
 
 
 class TokenForm(forms.Form):
-    token = forms.CharField(label="动态口令或恢复码", max_length=16,
-                            widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
+    token = forms.CharField(
+        label="动态口令或恢复码",
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -117,13 +125,16 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         if device is not None:
             otp_login(request, device)
             if isinstance(device, StaticDevice):
-                record_event("otp_recovery_code_used", request=request,
-                             detail={"left": device.token_set.count()})
+                record_event("otp_recovery_code_used", request=request, detail={"left": device.token_set.count()})
             return redirect(_safe_next(request))
         record_event("otp_failed", request=request)
         form.add_error("token", "动态口令不正确或已使用过，请输入手机验证器上的最新口令。")
-    return render(request, "security/otp_verify.html", {"form": form, "next": _safe_next(request)},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "security/otp_verify.html",
+        {"form": form, "next": _safe_next(request)},
+        status=400 if form.errors else 200,
+    )
 
 
 def _qr_data_uri(device: TOTPDevice) -> str:
@@ -139,7 +150,8 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists() and not user.is_verified():
         return redirect("otp_verify")  # a second device needs the first one's code
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
-        user=user, name=f"{ISSUER} {user.get_username()}", confirmed=False)
+        user=user, name=f"{ISSUER} {user.get_username()}", confirmed=False
+    )
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"].strip()):
@@ -151,9 +163,17 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             return render(request, "security/otp_codes.html", {"codes": codes, "next": _safe_next(request)})
         form.add_error("token", "口令不正确，请确认手机时间准确后输入验证器上的最新口令。")
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
-    return render(request, "security/otp_setup.html", {
-        "form": form, "qr": _qr_data_uri(device), "secret": secret, "next": _safe_next(request),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "security/otp_setup.html",
+        {
+            "form": form,
+            "qr": _qr_data_uri(device),
+            "secret": secret,
+            "next": _safe_next(request),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 def _new_recovery_codes(user: Any) -> list[str]:

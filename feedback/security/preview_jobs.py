@@ -71,9 +71,20 @@ def render_sandboxed(data: bytes, content_type: str) -> bytes:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(root), "LANG": "C.UTF-8"}
     try:
         done = subprocess.run(  # noqa: S603 - fixed argv: this interpreter, this module, numbers
-            [sys.executable, "-m", "feedback.documents.preview_child", content_type, str(MEMORY_BYTES),
-             str(CPU_SECONDS)],
-            input=data, capture_output=True, timeout=WALL_SECONDS, cwd=root, env=env, check=False,
+            [
+                sys.executable,
+                "-m",
+                "feedback.documents.preview_child",
+                content_type,
+                str(MEMORY_BYTES),
+                str(CPU_SECONDS),
+            ],
+            input=data,
+            capture_output=True,
+            timeout=WALL_SECONDS,
+            cwd=root,
+            env=env,
+            check=False,
         )
     except subprocess.TimeoutExpired as exc:
         raise RenderFailed("timeout") from exc

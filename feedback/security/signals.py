@@ -45,14 +45,19 @@ def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 @receiver(user_login_failed, dispatch_uid="zt_audit_login_failed")
 def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
     # Only the username: Django already replaces the password in ``credentials`` by stars.
-    record_event("login_failed", request=request, user=None,
-                 detail={"username": str(credentials.get("username", ""))[:150]})
+    record_event(
+        "login_failed", request=request, user=None, detail={"username": str(credentials.get("username", ""))[:150]}
+    )
 
 
 @receiver(user_locked_out, dispatch_uid="zt_audit_lockout")
 def _locked_out(sender: Any, request: Any, username: Any, ip_address: Any, **kwargs: Any) -> None:
-    record_event("lockout", request=request, user=None, detail={"username": str(username or "")[:150],
-                                                                   "ip": str(ip_address or "")})
+    record_event(
+        "lockout",
+        request=request,
+        user=None,
+        detail={"username": str(username or "")[:150], "ip": str(ip_address or "")},
+    )
 
 
 _WATCHED = ("is_superuser", "is_staff", "is_active")
@@ -71,18 +76,34 @@ def _user_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> Non
     old = getattr(instance, "_zt_old", None)
     if created or old is None:
         if instance.is_superuser or instance.is_staff:
-            record_event("permission_change", object_type="user", object_id=instance.pk,
-                         detail={"username": instance.get_username(), "created": True,
-                                 **{f: getattr(instance, f) for f in _WATCHED}})
+            record_event(
+                "permission_change",
+                object_type="user",
+                object_id=instance.pk,
+                detail={
+                    "username": instance.get_username(),
+                    "created": True,
+                    **{f: getattr(instance, f) for f in _WATCHED},
+                },
+            )
         return
     changed = {f: [old[f], getattr(instance, f)] for f in _WATCHED if old[f] != getattr(instance, f)}
     if changed:
-        record_event("permission_change", object_type="user", object_id=instance.pk,
-                     detail={"username": instance.get_username(), "changed": changed})
+        record_event(
+            "permission_change",
+            object_type="user",
+            object_id=instance.pk,
+            detail={"username": instance.get_username(), "changed": changed},
+        )
     if old["password"] != instance.password and old["password"]:
         # last_login updates also save the user; only a new hash is a password change.
-        record_event("password_changed", user=None, object_type="user", object_id=instance.pk,
-                     detail={"username": instance.get_username()})
+        record_event(
+            "password_changed",
+            user=None,
+            object_type="user",
+            object_id=instance.pk,
+            detail={"username": instance.get_username()},
+        )
 
 
 @receiver(m2m_changed, sender=User.groups.through, dispatch_uid="zt_audit_groups")

@@ -1,6 +1,5 @@
 """Assigning an issue to its lead and co-handling departments, and their acknowledgement."""
 
-
 from __future__ import annotations
 
 import datetime
@@ -35,8 +34,11 @@ def refuse_accused(issue: Issue, departments: Sequence[Department], *, field: st
     """信访工作条例 art. 30: the accused unit must never receive the accusation it is accused in."""
     for dept in departments:
         if issue.accused_department_id is not None and dept.pk == issue.accused_department_id:
-            raise InvalidInput(f"“{dept.name}”是本诉求的被举报单位，不能交由其办理（《信访工作条例》第三十条："
-                               "检举控告材料不得透露、转送给被检举控告的单位）。", field=field)
+            raise InvalidInput(
+                f"“{dept.name}”是本诉求的被举报单位，不能交由其办理（《信访工作条例》第三十条："
+                "检举控告材料不得透露、转送给被检举控告的单位）。",
+                field=field,
+            )
 
 
 def policy_for(channel: str, nature: str) -> DeadlinePolicy | None:
@@ -94,25 +96,33 @@ def assign_issue(
     if deadline_unit is None:
         raise InvalidInput("请选择办理时限的单位。", field="deadline_unit")
     try:
-        deadline = deadline_for(assigned_on, deadline_amount, deadline_unit,
-                                policy_name=str(policy) if policy else "")
+        deadline = deadline_for(assigned_on, deadline_amount, deadline_unit, policy_name=str(policy) if policy else "")
     except DeadlineInputError as exc:
         raise InvalidInput(str(exc), field="deadline_amount") from None
     states.move(issue, "assign", actor=actor, note=note or assign_note(lead, co, deadline.due_date))
     created = []
     for role, dept in [(Assignment.Role.LEAD, lead), *((Assignment.Role.CO, d) for d in co)]:
         assignment = Assignment.objects.create(
-            issue=issue, department=dept, role=role, assigned_on=assigned_on,
-            deadline_amount=deadline_amount, deadline_unit=deadline_unit, policy=policy,
-            due_date=deadline.due_date, original_due_date=deadline.due_date, provisional=deadline.provisional,
+            issue=issue,
+            department=dept,
+            role=role,
+            assigned_on=assigned_on,
+            deadline_amount=deadline_amount,
+            deadline_unit=deadline_unit,
+            policy=policy,
+            due_date=deadline.due_date,
+            original_due_date=deadline.due_date,
+            provisional=deadline.provisional,
         )
-        states.record(issue, "assigned_to", actor=actor, assignment=assignment,
-                      note="；".join(deadline.explanation))
+        states.record(issue, "assigned_to", actor=actor, assignment=assignment, note="；".join(deadline.explanation))
         schedule_steps(assignment)
         notifications.notify_department(
-            assignment, Notification.Kind.ASSIGNED, title=f"新交办：{issue.title}",
+            assignment,
+            Notification.Kind.ASSIGNED,
+            title=f"新交办：{issue.title}",
             body=f"{issue.get_channel_display()}诉求 {issue.ref}“{issue.title}”已交由贵单位"
-                 f"{assignment.get_role_display()}，办理期限 {assignment.due_date:%Y年%m月%d日}。")
+            f"{assignment.get_role_display()}，办理期限 {assignment.due_date:%Y年%m月%d日}。",
+        )
         created.append(assignment)
     return created
 

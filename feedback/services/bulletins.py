@@ -1,6 +1,5 @@
 """Monthly bulletins (通报): drafted from the figures, frozen when published."""
 
-
 from __future__ import annotations
 
 import datetime

@@ -43,9 +43,12 @@ def recompute_deadlines(*, actor: User | None, years: set[int]) -> int:
     if not years:
         return 0
     first, last = datetime.date(min(years), 1, 1), datetime.date(max(years), 12, 31)
-    candidates = (Assignment.objects.open().select_for_update(of=("self",))
-                  .filter(due_date__gte=first - datetime.timedelta(days=400), assigned_on__lte=last)
-                  .select_related("issue", "department", "policy"))
+    candidates = (
+        Assignment.objects.open()
+        .select_for_update(of=("self",))
+        .filter(due_date__gte=first - datetime.timedelta(days=400), assigned_on__lte=last)
+        .select_related("issue", "department", "policy")
+    )
     calendar = load_calendar(first - datetime.timedelta(days=400), last + datetime.timedelta(days=400))
     changed = 0
     for a in candidates:
@@ -64,8 +67,9 @@ def recompute_deadlines(*, actor: User | None, years: set[int]) -> int:
         note = f"工作日历更新，办理期限由 {old_due:%Y-%m-%d} 调整为 {a.due_date:%Y-%m-%d}"
         states.record(a.issue, "deadline_recomputed", actor=actor, assignment=a, note=note)
         if new_due != old_due:
-            notifications.notify_department(a, "deadline_recomputed", title=f"办理期限调整：{a.issue.title}",
-                                            body=f"{a.issue.ref}：{note}。")
+            notifications.notify_department(
+                a, "deadline_recomputed", title=f"办理期限调整：{a.issue.title}", body=f"{a.issue.ref}：{note}。"
+            )
         changed += 1
     return changed
 
@@ -106,15 +110,22 @@ def load_year(*, actor: Any, year: int, lines: str | Iterable[str], source: str)
     with transaction.atomic():
         national = CalendarDay.objects.filter(source=CalendarDay.Source.NATIONAL, date__year=year)
         replaced, _ = national.delete()
-        CalendarDay.objects.bulk_create([
-            CalendarDay(date=d.date, is_workday=d.is_workday, name=d.name, source=CalendarDay.Source.NATIONAL)
-            for d in days
-        ])
+        CalendarDay.objects.bulk_create(
+            [
+                CalendarDay(date=d.date, is_workday=d.is_workday, name=d.name, source=CalendarDay.Source.NATIONAL)
+                for d in days
+            ]
+        )
         CalendarYear.objects.update_or_create(year=year, defaults={"source": source, "loaded_at": timezone.now()})
         recomputed = services.recompute_deadlines(actor=actor, years={year})
         announce_calendar_change({year})
-    return LoadResult(year=year, rest_days=sum(not d.is_workday for d in days),
-                      work_days=sum(d.is_workday for d in days), replaced=replaced, recomputed=recomputed)
+    return LoadResult(
+        year=year,
+        rest_days=sum(not d.is_workday for d in days),
+        work_days=sum(d.is_workday for d in days),
+        replaced=replaced,
+        recomputed=recomputed,
+    )
 
 
 def save_county_day(*, actor: Any, day: CalendarDay, previous_date: datetime.date | None = None) -> int:
@@ -141,8 +152,11 @@ def delete_county_day(*, actor: Any, day: CalendarDay) -> int:
 
 
 def administrators() -> Any:
-    return get_user_model().objects.filter(
-        Q(is_superuser=True) | Q(groups__name=GROUP_NAMES[Role.ADMIN]), is_active=True).distinct()
+    return (
+        get_user_model()
+        .objects.filter(Q(is_superuser=True) | Q(groups__name=GROUP_NAMES[Role.ADMIN]), is_active=True)
+        .distinct()
+    )
 
 
 def warn_missing_calendar(today: datetime.date | None = None) -> int:
@@ -161,14 +175,26 @@ def warn_missing_calendar(today: datetime.date | None = None) -> int:
     created = 0
     with transaction.atomic():
         for year in missing:
-            already = set(Notification.objects.filter(
-                kind=MISSING_KIND, deadline_version=year, assignment__isnull=True, recipient_id__in=admin_ids,
-            ).values_list("recipient_id", flat=True))
+            already = set(
+                Notification.objects.filter(
+                    kind=MISSING_KIND,
+                    deadline_version=year,
+                    assignment__isnull=True,
+                    recipient_id__in=admin_ids,
+                ).values_list("recipient_id", flat=True)
+            )
             message = warning_text(year, today)
-            rows = [Notification(recipient_id=pk, kind=MISSING_KIND, deadline_version=year,
-                                 title=f"{year}年节假日安排尚未载入",
-                                 body=f"{message}载入方法：系统管理 → 工作日历年份 → 载入国务院节假日安排。")
-                    for pk in admin_ids if pk not in already]
+            rows = [
+                Notification(
+                    recipient_id=pk,
+                    kind=MISSING_KIND,
+                    deadline_version=year,
+                    title=f"{year}年节假日安排尚未载入",
+                    body=f"{message}载入方法：系统管理 → 工作日历年份 → 载入国务院节假日安排。",
+                )
+                for pk in admin_ids
+                if pk not in already
+            ]
             # A concurrent run that got there first hits the unique key and is skipped.
             Notification.objects.bulk_create(rows, ignore_conflicts=True)
             created += len(rows)

@@ -1,6 +1,5 @@
 """Follow-up (回访), closure and re-handling (重办)."""
 
-
 from __future__ import annotations
 
 import datetime
@@ -28,8 +27,9 @@ from feedback.workcalendar import deadline_for
 
 
 @transaction.atomic
-def record_follow_up(*, actor: User | None, issue: Issue, satisfaction: str, comment: str = "",
-                     on: datetime.date | None = None) -> Issue:
+def record_follow_up(
+    *, actor: User | None, issue: Issue, satisfaction: str, comment: str = "", on: datetime.date | None = None
+) -> Issue:
     """回访: the requester's rating."""
     if satisfaction not in Issue.Satisfaction.values:
         raise InvalidInput("请选择回访结果：满意、基本满意、不满意或未联系上。", field="satisfaction")
@@ -42,8 +42,13 @@ def record_follow_up(*, actor: User | None, issue: Issue, satisfaction: str, com
     issue.follow_up_comment = comment.strip()
     issue.followed_up_on = on
     label = Issue.Satisfaction(satisfaction).label
-    states.move(issue, "follow_up", actor=actor, note=f"{label}：{comment.strip()}" if comment.strip() else label,
-                also=("satisfaction", "follow_up_comment", "followed_up_on"))
+    states.move(
+        issue,
+        "follow_up",
+        actor=actor,
+        note=f"{label}：{comment.strip()}" if comment.strip() else label,
+        also=("satisfaction", "follow_up_comment", "followed_up_on"),
+    )
     return issue
 
 
@@ -79,8 +84,9 @@ def reopen_issue(
         raise InvalidInput("重办必须写明理由。", field="reason")
     issue = Issue.objects.select_for_update().get(pk=issue.pk)
     require_office(actor, issue)
-    assignments = list(issue.assignments.live().select_for_update(of=("self",))
-                       .select_related("department", "policy"))  # not those handed over after an objection
+    assignments = list(
+        issue.assignments.live().select_for_update(of=("self",)).select_related("department", "policy")
+    )  # not those handed over after an objection
     if departments:
         wanted = {d.pk for d in departments}
         chosen = [a for a in assignments if a.department_id in wanted]
@@ -94,8 +100,13 @@ def reopen_issue(
     issue.satisfaction = ""
     issue.followed_up_on = None
     issue.follow_up_comment = ""
-    states.move(issue, "reopen", actor=actor, note=reason.strip(),
-                also=("closed_on", "satisfaction", "followed_up_on", "follow_up_comment"))
+    states.move(
+        issue,
+        "reopen",
+        actor=actor,
+        note=reason.strip(),
+        also=("closed_on", "satisfaction", "followed_up_on", "follow_up_comment"),
+    )
     for a in chosen:
         amount = deadline_amount or a.deadline_amount
         unit = deadline_unit or a.deadline_unit
@@ -108,14 +119,30 @@ def reopen_issue(
         a.provisional = deadline.provisional
         a.deadline_version += 1
         a.replied_on = None
-        states.move(a, "rehandle", actor=actor, note=f"{reason.strip()}；新期限 {deadline.due_date:%Y-%m-%d}",
-                    also=("assigned_on", "deadline_amount", "deadline_unit", "due_date", "original_due_date",
-                          "provisional", "deadline_version", "replied_on"))
+        states.move(
+            a,
+            "rehandle",
+            actor=actor,
+            note=f"{reason.strip()}；新期限 {deadline.due_date:%Y-%m-%d}",
+            also=(
+                "assigned_on",
+                "deadline_amount",
+                "deadline_unit",
+                "due_date",
+                "original_due_date",
+                "provisional",
+                "deadline_version",
+                "replied_on",
+            ),
+        )
         schedule_steps(a)
         notifications.notify_department(
-            a, Notification.Kind.REHANDLE, title=f"重办：{issue.title}",
+            a,
+            Notification.Kind.REHANDLE,
+            title=f"重办：{issue.title}",
             body=f"{issue.ref}“{issue.title}”需重新办理，理由：{reason.strip()}。"
-                 f"新的办理期限 {a.due_date:%Y年%m月%d日}。")
+            f"新的办理期限 {a.due_date:%Y年%m月%d日}。",
+        )
     return chosen
 
 

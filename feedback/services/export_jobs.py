@@ -1,6 +1,5 @@
 """Large exports of the issue ledger, built in the background."""
 
-
 from __future__ import annotations
 
 import datetime
@@ -52,15 +51,20 @@ def _queue_export(job_id: int) -> None:
     try:
         task("build_export").delay(job_id)
     except Exception:
-        logging.getLogger(__name__).warning("broker unavailable; export %s waits for the catch-up run", job_id,
-                                            exc_info=True)
+        logging.getLogger(__name__).warning(
+            "broker unavailable; export %s waits for the catch-up run", job_id, exc_info=True
+        )
 
 
 def _claim_export(job_id: int) -> bool:
     """Queued → running by a conditional UPDATE: of two workers (or a worker and the catch-up, or a
     redelivered message) exactly one changes the row and builds the file."""
-    return ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
-        status=ExportJob.Status.RUNNING, started_at=timezone.now(), progress=0) == 1
+    return (
+        ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
+            status=ExportJob.Status.RUNNING, started_at=timezone.now(), progress=0
+        )
+        == 1
+    )
 
 
 def run_export(*, job_id: int) -> ExportJob | None:
@@ -81,11 +85,13 @@ def run_export(*, job_id: int) -> ExportJob | None:
         partial = target.with_suffix(".part")
         partial.write_bytes(content)
         os.replace(partial, target)  # the download never sees half a file
-        ExportJob.objects.filter(pk=job_id).update(status=ExportJob.Status.DONE, progress=100, file=relative,
-                                                   finished_at=timezone.now())
+        ExportJob.objects.filter(pk=job_id).update(
+            status=ExportJob.Status.DONE, progress=100, file=relative, finished_at=timezone.now()
+        )
     except Exception as exc:
-        ExportJob.objects.filter(pk=job_id).update(status=ExportJob.Status.FAILED, error=str(exc)[:2000],
-                                                   finished_at=timezone.now())
+        ExportJob.objects.filter(pk=job_id).update(
+            status=ExportJob.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
         raise
     job.refresh_from_db()
     return job
@@ -98,7 +104,7 @@ def _chunks_with_progress(job_id: int, issues: QuerySet[Issue], total: int) -> I
     ids = list(issues.values_list("pk", flat=True)[:total])
     base = issues.model.objects.select_related("category", "requester").prefetch_related("assignments__department")
     for start in range(0, len(ids), EXPORT_CHUNK):
-        part = ids[start:start + EXPORT_CHUNK]
+        part = ids[start : start + EXPORT_CHUNK]
         rows = base.in_bulk(part)
         yield from (rows[pk] for pk in part if pk in rows)
         done = start + len(part)
@@ -111,11 +117,14 @@ def run_queued_exports(*, now: datetime.datetime | None = None, limit: int = 5) 
     now = now or timezone.now()
     # A stale running job goes back to queued only if it is still the same stale row (conditional UPDATE).
     ExportJob.objects.filter(status=ExportJob.Status.RUNNING, started_at__lt=now - EXPORT_STALE_AFTER).update(
-        status=ExportJob.Status.QUEUED)
+        status=ExportJob.Status.QUEUED
+    )
     built = 0
-    for job_id in ExportJob.objects.filter(status=ExportJob.Status.QUEUED,
-                                           created_at__lt=now - EXPORT_CATCH_UP_AFTER).order_by(
-            "created_at").values_list("pk", flat=True)[:limit]:
+    for job_id in (
+        ExportJob.objects.filter(status=ExportJob.Status.QUEUED, created_at__lt=now - EXPORT_CATCH_UP_AFTER)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    ):
         if run_export(job_id=job_id) is not None:
             built += 1
     return built

@@ -1,6 +1,5 @@
 """Row locks and permission checks that several services share."""
 
-
 from __future__ import annotations
 
 from django.contrib.auth.models import User
@@ -28,8 +27,11 @@ def require_member(actor: User | None, assignment: Assignment) -> None:
 
 
 def lock_reply(reply: SignedReply) -> SignedReply:
-    return (SignedReply.objects.select_for_update()
-            .select_related("assignment", "assignment__issue", "assignment__department").get(pk=reply.pk))
+    return (
+        SignedReply.objects.select_for_update()
+        .select_related("assignment", "assignment__issue", "assignment__department")
+        .get(pk=reply.pk)
+    )
 
 
 def require_office(actor: User | None, issue: Issue) -> None:
@@ -45,5 +47,8 @@ def check_handling_department(department: Department, *, field: str) -> None:
 
 
 def office_members(channel: str) -> list[User]:
-    return list(User.objects.filter(
-        is_active=True, membership__department__channel=channel, membership__department__active=True))
+    return list(
+        User.objects.filter(
+            is_active=True, membership__department__channel=channel, membership__department__active=True
+        )
+    )

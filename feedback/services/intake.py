@@ -1,6 +1,5 @@
 """Registering issues and their requesters."""
 
-
 from __future__ import annotations
 
 import datetime
@@ -58,8 +57,12 @@ def find_or_create_requester(data: RequesterData) -> Requester:
 
 def next_reference(channel: str, received_on: datetime.date) -> str:
     prefix = f"{REF_PREFIX[Channel(channel)]}{received_on:%Y}"
-    last = (Issue.objects.filter(ref__startswith=prefix, ref__regex=rf"^{prefix}-\d{{5}}$")
-            .order_by("-ref").values_list("ref", flat=True).first())
+    last = (
+        Issue.objects.filter(ref__startswith=prefix, ref__regex=rf"^{prefix}-\d{{5}}$")
+        .order_by("-ref")
+        .values_list("ref", flat=True)
+        .first()
+    )
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}-{number:05d}"
 
@@ -104,9 +107,17 @@ def register_issue(
     try:
         with transaction.atomic():
             issue = Issue.objects.create(
-                ref=ref, channel=channel, nature=nature, category=category, requester=who,
-                title=title.strip(), content=content.strip(), received_on=received_on,
-                onsite_answer=onsite_answer.strip(), registered_by=actor, accused_department=accused_department,
+                ref=ref,
+                channel=channel,
+                nature=nature,
+                category=category,
+                requester=who,
+                title=title.strip(),
+                content=content.strip(),
+                received_on=received_on,
+                onsite_answer=onsite_answer.strip(),
+                registered_by=actor,
+                accused_department=accused_department,
             )
     except IntegrityError:
         # Two clerks registering the same reference at once: the unique index decides.
@@ -129,8 +140,9 @@ def register_and_assign_issue(
     """Register an issue and, when a lead department is given, assign it: both or neither."""
     issue = register_issue(actor=actor, accused_department=accused_department, **registration)
     if lead is not None:
-        assign_issue(actor=actor, issue=issue, lead=lead, co=co, deadline_amount=deadline_amount,
-                     deadline_unit=deadline_unit)
+        assign_issue(
+            actor=actor, issue=issue, lead=lead, co=co, deadline_amount=deadline_amount, deadline_unit=deadline_unit
+        )
     elif co:
         raise InvalidInput("选择协办单位时必须同时选择主办单位。", field="lead")
     return issue

@@ -1,7 +1,6 @@
 """The deadline ladder: each assignment's stored steps (reminders, overdue, 催办, 督办, 通报) and
 the set-based passes that take and announce them."""
 
-
 from __future__ import annotations
 
 import datetime
@@ -57,13 +56,24 @@ def schedule_steps(assignment: Assignment, *, calendar: WorkCalendar | None = No
     DeadlineStep.objects.filter(assignment=assignment, taken_at__isnull=True).delete()
     if not assignment.is_open:
         return  # out of the workflow: no more reminders or escalation
-    taken = set(DeadlineStep.objects.filter(assignment=assignment, deadline_version=assignment.deadline_version)
-                .values_list("step", flat=True))
-    DeadlineStep.objects.bulk_create([
-        DeadlineStep(assignment=assignment, step=s.step, deadline_version=assignment.deadline_version,
-                     due_date=assignment.due_date, scheduled_for=step_moment(s))
-        for s in _ladder_for(assignment, calendar) if s.step not in taken
-    ])
+    taken = set(
+        DeadlineStep.objects.filter(assignment=assignment, deadline_version=assignment.deadline_version).values_list(
+            "step", flat=True
+        )
+    )
+    DeadlineStep.objects.bulk_create(
+        [
+            DeadlineStep(
+                assignment=assignment,
+                step=s.step,
+                deadline_version=assignment.deadline_version,
+                due_date=assignment.due_date,
+                scheduled_for=step_moment(s),
+            )
+            for s in _ladder_for(assignment, calendar)
+            if s.step not in taken
+        ]
+    )
 
 
 def due_steps_sql(now: datetime.datetime, batch: int) -> tuple[str, list[Any]]:
@@ -78,9 +88,11 @@ def due_steps_sql(now: datetime.datetime, batch: int) -> tuple[str, list[Any]]:
     # replaces its pending steps; the foreign-key checks of new rows pointing at it (KEY SHARE)
     # do not block it.
     lock = " FOR NO KEY UPDATE OF s, a SKIP LOCKED" if connection.vendor == "postgresql" else ""
-    sql = (f"SELECT s.id FROM {step} s JOIN {assignment} a ON a.id = s.assignment_id "  # noqa: S608
-           f"WHERE s.taken_at IS NULL AND s.scheduled_for <= %s AND a.status IN ({open_statuses}) "
-           f"ORDER BY s.scheduled_for, s.id LIMIT %s{lock}")
+    sql = (
+        f"SELECT s.id FROM {step} s JOIN {assignment} a ON a.id = s.assignment_id "  # noqa: S608
+        f"WHERE s.taken_at IS NULL AND s.scheduled_for <= %s AND a.status IN ({open_statuses}) "
+        f"ORDER BY s.scheduled_for, s.id LIMIT %s{lock}"
+    )
     moment = DeadlineStep._meta.get_field("scheduled_for").get_db_prep_value(now, connection)
     return sql, [moment, *Assignment.OPEN_STATUSES, batch]
 
@@ -104,7 +116,8 @@ def take_due_steps(*, now: datetime.datetime, batch: int) -> tuple[int, list[tup
                 f"WHERE {assignment}.id = taken.assignment_id AND taken.step = %s "
                 f"AND {assignment}.overdue_at IS NULL) "
                 "SELECT (SELECT count(*) FROM due), assignment_id, step FROM taken",
-                [*params, moment, moment, DeadlineStep.Step.OVERDUE])
+                [*params, moment, moment, DeadlineStep.Step.OVERDUE],
+            )
             rows = cursor.fetchall()
         # No row: nothing was due (what the select locked, the claim always takes).
         return (rows[0][0] if rows else 0), [(assignment_id, step) for _, assignment_id, step in rows]
@@ -122,14 +135,22 @@ def announce_due_steps(*, now: datetime.datetime, batch: int) -> tuple[int, int]
     """The sweep's announce pass for one batch (``feedback.services.sweeps``, which holds the transaction):
     claim up to ``batch`` steps taken and not yet announced and announce them. Returns how many
     were waiting (unlocked) and how many this call announced."""
-    waiting = list(DeadlineStep.objects.filter(taken_at__isnull=False, announced_at__isnull=True)
-                   .select_for_update(skip_locked=True, no_key=True, of=("self",))
-                   .order_by("taken_at", "id").values_list("pk", flat=True)[:batch])
+    waiting = list(
+        DeadlineStep.objects.filter(taken_at__isnull=False, announced_at__isnull=True)
+        .select_for_update(skip_locked=True, no_key=True, of=("self",))
+        .order_by("taken_at", "id")
+        .values_list("pk", flat=True)[:batch]
+    )
     claimed = claim_steps(waiting, "announced_at", now)
     if claimed:
-        announce_steps(list(DeadlineStep.objects.filter(pk__in=[pk for pk, _, _ in claimed])
-                            .select_related("assignment__issue", "assignment__department")
-                            .order_by("assignment_id", "scheduled_for")), now)
+        announce_steps(
+            list(
+                DeadlineStep.objects.filter(pk__in=[pk for pk, _, _ in claimed])
+                .select_related("assignment__issue", "assignment__department")
+                .order_by("assignment_id", "scheduled_for")
+            ),
+            now,
+        )
     return len(waiting), len(claimed)
 
 
@@ -145,7 +166,8 @@ def claim_steps(ids: list[int], column: str, now: datetime.datetime) -> list[tup
         cursor.execute(
             f"UPDATE {table} SET {column} = %s WHERE id IN ({placeholders}) AND {column} IS NULL "  # noqa: S608
             "RETURNING id, assignment_id, step",
-            [cast("Field[Any, Any]", DeadlineStep._meta.get_field(column)).get_db_prep_save(now, connection), *ids])
+            [cast("Field[Any, Any]", DeadlineStep._meta.get_field(column)).get_db_prep_save(now, connection), *ids],
+        )
         return [tuple(row) for row in cursor.fetchall()]
 
 
@@ -157,8 +179,8 @@ def announce_steps(steps: list[DeadlineStep], now: datetime.datetime) -> None:
     """
     members: dict[int, list[int]] = {}
     for department_id, user_id in Membership.objects.filter(
-            department__in={s.assignment.department_id for s in steps}, user__is_active=True).values_list(
-            "department_id", "user_id"):
+        department__in={s.assignment.department_id for s in steps}, user__is_active=True
+    ).values_list("department_id", "user_id"):
         members.setdefault(department_id, []).append(user_id)
     # Supervision (督办) also goes to the county leaders and to the office that runs the channel.
     escalated: dict[str, list[int]] = {}
@@ -167,7 +189,8 @@ def announce_steps(steps: list[DeadlineStep], now: datetime.datetime) -> None:
         leaders = list(users.filter(groups__name=GROUP_NAMES[Role.LEADER]).values_list("pk", flat=True))
         office: dict[str, list[int]] = {}
         for user_id, channel in users.filter(membership__department__channel__in=Channel.values).values_list(
-                "pk", "membership__department__channel"):
+            "pk", "membership__department__channel"
+        ):
             office.setdefault(channel, []).append(user_id)
         escalated = {channel: leaders + office.get(channel, []) for channel in Channel.values}
     # After an outage one sweep may take several steps of one assignment at once. A reminder
@@ -191,9 +214,18 @@ def announce_steps(steps: list[DeadlineStep], now: datetime.datetime) -> None:
             title = f"督办：{a.department.name}·{issue.title}"
             recipients = [(user_id, title) for user_id in escalated[issue.channel]] + recipients
         for user_id, title in recipients:  # one per person and step: the first title wins
-            notes.setdefault((user_id, a.pk, s.step), Notification(
-                recipient_id=user_id, issue_id=issue.pk, assignment=a, kind=s.step,
-                deadline_version=s.deadline_version, title=title, body=body))
+            notes.setdefault(
+                (user_id, a.pk, s.step),
+                Notification(
+                    recipient_id=user_id,
+                    issue_id=issue.pk,
+                    assignment=a,
+                    kind=s.step,
+                    deadline_version=s.deadline_version,
+                    title=title,
+                    body=body,
+                ),
+            )
     HistoryEntry.objects.bulk_create(history)
     # A notification that already exists (the same step for the same person) hits its unique key.
     Notification.objects.bulk_create(notes.values(), ignore_conflicts=True)
@@ -209,12 +241,15 @@ def _overtaken_reminders(steps: list[DeadlineStep]) -> set[int]:
         return set()
     moments: dict[tuple[int, int], list[datetime.datetime]] = {}
     for assignment_id, version, scheduled_for in DeadlineStep.objects.filter(
-            assignment__in={s.assignment_id for s in reminders}).values_list(
-            "assignment_id", "deadline_version", "scheduled_for"):
+        assignment__in={s.assignment_id for s in reminders}
+    ).values_list("assignment_id", "deadline_version", "scheduled_for"):
         moments.setdefault((assignment_id, version), []).append(scheduled_for)
-    return {s.pk for s in reminders
-            if s.taken_at is not None
-            and any(s.scheduled_for < m <= s.taken_at for m in moments[(s.assignment_id, s.deadline_version)])}
+    return {
+        s.pk
+        for s in reminders
+        if s.taken_at is not None
+        and any(s.scheduled_for < m <= s.taken_at for m in moments[(s.assignment_id, s.deadline_version)])
+    }
 
 
 def _step_body(step: str, issue: Issue, due: str) -> str:

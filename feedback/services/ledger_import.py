@@ -1,6 +1,5 @@
 """Importing a checked ledger (see ``feedback.ledger.parse``) all or nothing."""
 
-
 from __future__ import annotations
 
 import datetime
@@ -36,8 +35,12 @@ from feedback.workcalendar import load_calendar
 
 # Where a service's complaint lands in the ledger's columns (``row N: column: reason``).
 LEDGER_COLUMN_OF_FIELD = {
-    "requester_name": "requester", "requester_phone": "requester_phone", "lead": "departments",
-    "co": "departments", "assigned_on": "received_on", "followed_up_on": "satisfaction",
+    "requester_name": "requester",
+    "requester_phone": "requester_phone",
+    "lead": "departments",
+    "co": "departments",
+    "assigned_on": "received_on",
+    "followed_up_on": "satisfaction",
 }
 
 
@@ -75,8 +78,7 @@ def import_ledger(*, actor: User | None, ledger: LedgerCheck) -> LedgerImport:
 
 
 @transaction.atomic(savepoint=False)
-def import_ledger_issue(*, actor: User | None, row: LedgerRow,
-                        calendar: WorkCalendar | None = None) -> Issue | None:
+def import_ledger_issue(*, actor: User | None, row: LedgerRow, calendar: WorkCalendar | None = None) -> Issue | None:
     """One ledger row: registered, assigned on ``received_on``, and brought to the state the ledger
     records (replies accepted on ``replied_on``, the follow-up rating, the closure on ``closed_on``).
     Returns None when the ref is already in the database."""
@@ -105,7 +107,7 @@ def _present_refs(rows: Sequence[LedgerRow]) -> set[str]:
     by_ref = {r.ref: r for r in rows}
     refs, present, problems = list(by_ref), set(), []
     for start in range(0, len(refs), 900):  # under every database's parameter limit
-        for ref, channel in Issue.objects.filter(ref__in=refs[start:start + 900]).values_list("ref", "channel"):
+        for ref, channel in Issue.objects.filter(ref__in=refs[start : start + 900]).values_list("ref", "channel"):
             if channel == by_ref[ref].channel:
                 present.add(ref)
             else:
@@ -120,8 +122,10 @@ def _ledger_calendar(rows: Sequence[LedgerRow]) -> WorkCalendar | None:
     """One calendar for the whole file instead of two queries per deadline and per ladder."""
     if not rows:
         return None
-    longest = max([r.deadline_amount or 0 for r in rows]
-                  + list(DeadlinePolicy.objects.filter(active=True).values_list("amount", flat=True)))
+    longest = max(
+        [r.deadline_amount or 0 for r in rows]
+        + list(DeadlinePolicy.objects.filter(active=True).values_list("amount", flat=True))
+    )
     first = min(r.received_on for r in rows)
     last = max(r.received_on for r in rows) + datetime.timedelta(days=longest * 3 + 45) + LADDER_SPAN
     return load_calendar(first, last)
@@ -130,22 +134,36 @@ def _ledger_calendar(rows: Sequence[LedgerRow]) -> WorkCalendar | None:
 def _import_open(*, actor: User | None, row: LedgerRow, calendar: WorkCalendar | None) -> Issue:
     """A row not yet answered: exactly a clerk's registration and assignment, dated ``received_on``."""
     issue = register_issue(
-        actor=actor, channel=row.channel, category=row.category, title=row.title, content=row.content,
-        received_on=row.received_on, ref=row.ref,
-        requester=RequesterData(name=row.requester, phone=row.requester_phone, kind=row.requester_kind,
-                                organization=row.requester_org),
+        actor=actor,
+        channel=row.channel,
+        category=row.category,
+        title=row.title,
+        content=row.content,
+        received_on=row.received_on,
+        ref=row.ref,
+        requester=RequesterData(
+            name=row.requester, phone=row.requester_phone, kind=row.requester_kind, organization=row.requester_org
+        ),
     )
     if row.departments:
         lead, *co = row.departments
         deadline, _ = _ledger_deadline(row, policy_for(row.channel, issue.nature), calendar)
-        assign_issue(actor=actor, issue=issue, lead=lead, co=co, assigned_on=row.received_on,
-                     deadline_amount=row.deadline_amount, deadline_unit=row.deadline_unit,
-                     note="导入：" + assign_note(lead, co, deadline.due_date))
+        assign_issue(
+            actor=actor,
+            issue=issue,
+            lead=lead,
+            co=co,
+            assigned_on=row.received_on,
+            deadline_amount=row.deadline_amount,
+            deadline_unit=row.deadline_unit,
+            note="导入：" + assign_note(lead, co, deadline.due_date),
+        )
     return issue
 
 
-def _ledger_deadline(row: LedgerRow, policy: DeadlinePolicy | None,
-                     calendar: WorkCalendar | None) -> tuple[Deadline, DeadlinePolicy | None]:
+def _ledger_deadline(
+    row: LedgerRow, policy: DeadlinePolicy | None, calendar: WorkCalendar | None
+) -> tuple[Deadline, DeadlinePolicy | None]:
     """The row's deadline from ``received_on``: its own limit, else the channel's default policy."""
     amount, unit = row.deadline_amount, row.deadline_unit
     if amount is None or unit is None:
@@ -156,8 +174,9 @@ def _ledger_deadline(row: LedgerRow, policy: DeadlinePolicy | None,
         policy = None
     calendar = calendar or load_calendar(row.received_on, row.received_on + datetime.timedelta(days=amount * 3 + 45))
     try:
-        return compute_deadline(row.received_on, amount, unit, calendar,
-                                policy_name=str(policy) if policy else ""), policy
+        return compute_deadline(
+            row.received_on, amount, unit, calendar, policy_name=str(policy) if policy else ""
+        ), policy
     except DeadlineInputError as exc:
         raise InvalidInput(str(exc), field="deadline_amount") from None
 
@@ -170,8 +189,7 @@ def _replay(status: str, action: str, *, issue: bool) -> tuple[str, str]:
     return status, step.target
 
 
-def _import_answered(*, actor: User | None, rows: Sequence[LedgerRow],
-                     calendar: WorkCalendar | None) -> list[Issue]:
+def _import_answered(*, actor: User | None, rows: Sequence[LedgerRow], calendar: WorkCalendar | None) -> list[Issue]:
     """Rows the ledger says were answered (``replied_on``), set-based; see the section's comment.
     Everything is built and checked in memory first, then inserted table by table."""
     if not rows:
@@ -193,19 +211,37 @@ def _import_answered(*, actor: User | None, rows: Sequence[LedgerRow],
             deadline, policy = deadlines[key]
             status = Issue.Status.FOLLOWED_UP if row.satisfaction else Issue.Status.REPLIED
             issue = Issue(
-                ref=row.ref, channel=row.channel, category=row.category, requester=requesters[_requester_key(row)],
-                title=row.title, content=row.content, received_on=row.received_on, registered_by=actor,
-                status=Issue.Status.CLOSED if row.closed_on else status, satisfaction=row.satisfaction,
+                ref=row.ref,
+                channel=row.channel,
+                category=row.category,
+                requester=requesters[_requester_key(row)],
+                title=row.title,
+                content=row.content,
+                received_on=row.received_on,
+                registered_by=actor,
+                status=Issue.Status.CLOSED if row.closed_on else status,
+                satisfaction=row.satisfaction,
                 followed_up_on=(row.closed_on or row.replied_on) if row.satisfaction else None,
                 closed_on=row.closed_on,
             )
             roles = [Assignment.Role.LEAD] + [Assignment.Role.CO] * (len(row.departments) - 1)
-            mine = [Assignment(issue=issue, department=dept, role=role, assigned_on=row.received_on,
-                               deadline_amount=deadline.amount, deadline_unit=deadline.unit, policy=policy,
-                               due_date=deadline.due_date, original_due_date=deadline.due_date,
-                               provisional=deadline.provisional, status=Assignment.Status.ACCEPTED,
-                               replied_on=row.replied_on)
-                    for role, dept in zip(roles, row.departments, strict=True)]
+            mine = [
+                Assignment(
+                    issue=issue,
+                    department=dept,
+                    role=role,
+                    assigned_on=row.received_on,
+                    deadline_amount=deadline.amount,
+                    deadline_unit=deadline.unit,
+                    policy=policy,
+                    due_date=deadline.due_date,
+                    original_due_date=deadline.due_date,
+                    provisional=deadline.provisional,
+                    status=Assignment.Status.ACCEPTED,
+                    replied_on=row.replied_on,
+                )
+                for role, dept in zip(roles, row.departments, strict=True)
+            ]
             history.extend(_answered_history(actor, row, issue, mine, deadline))
         except WorkflowError as exc:
             raise _ledger_problem(row, exc) from None
@@ -257,38 +293,83 @@ def _import_detailed(*, actor: User | None, rows: Sequence[LedgerRow]) -> list[I
             raise _ledger_problem(row, NotPermitted(f"您不能登记{Channel(row.channel).label}的诉求。"))
         assert row.detail is not None
         issue = Issue(
-            ref=row.ref, channel=row.channel, category=row.category, requester=requesters[_requester_key(row)],
-            title=row.title, content=row.content, received_on=row.received_on, registered_by=actor,
-            nature=row.nature or Issue.Nature.SUGGESTION, accused_department=row.accused_department,
-            status=_issue_status(row), satisfaction=row.satisfaction,
+            ref=row.ref,
+            channel=row.channel,
+            category=row.category,
+            requester=requesters[_requester_key(row)],
+            title=row.title,
+            content=row.content,
+            received_on=row.received_on,
+            registered_by=actor,
+            nature=row.nature or Issue.Nature.SUGGESTION,
+            accused_department=row.accused_department,
+            status=_issue_status(row),
+            satisfaction=row.satisfaction,
             followed_up_on=row.followed_up_on or ((row.closed_on or row.replied_on) if row.satisfaction else None),
             closed_on=row.closed_on,
         )
         issues.append(issue)
-        history.append(HistoryEntry(issue=issue, actor=actor, action="register", at=_noon(row.received_on),
-                                    note=f"导入（导出的台账）：{issue.get_channel_display()}：{issue.title}"))
+        history.append(
+            HistoryEntry(
+                issue=issue,
+                actor=actor,
+                action="register",
+                at=_noon(row.received_on),
+                note=f"导入（导出的台账）：{issue.get_channel_display()}：{issue.title}",
+            )
+        )
         for d in row.detail:
-            a = Assignment(issue=issue, department=d.department, role=d.role, status=d.status,
-                           assigned_on=d.assigned_on, deadline_amount=d.deadline_amount, deadline_unit=d.deadline_unit,
-                           due_date=d.due_date, original_due_date=d.original_due_date, provisional=d.provisional,
-                           acknowledged_at=_noon(d.acknowledged_on) if d.acknowledged_on else None,
-                           replied_on=d.replied_on)
+            a = Assignment(
+                issue=issue,
+                department=d.department,
+                role=d.role,
+                status=d.status,
+                assigned_on=d.assigned_on,
+                deadline_amount=d.deadline_amount,
+                deadline_unit=d.deadline_unit,
+                due_date=d.due_date,
+                original_due_date=d.original_due_date,
+                provisional=d.provisional,
+                acknowledged_at=_noon(d.acknowledged_on) if d.acknowledged_on else None,
+                replied_on=d.replied_on,
+            )
             assignments.append(a)
-            history.append(HistoryEntry(issue=issue, assignment=a, actor=actor, action="assigned_to",
-                                        at=_noon(d.assigned_on), note=f"导入：交办{d.department.name}"))
+            history.append(
+                HistoryEntry(
+                    issue=issue,
+                    assignment=a,
+                    actor=actor,
+                    action="assigned_to",
+                    at=_noon(d.assigned_on),
+                    note=f"导入：交办{d.department.name}",
+                )
+            )
         if row.rehandled_on:
             # The figures count an issue as re-handled from its first reopen or returned reply.
-            history.append(HistoryEntry(issue=issue, actor=actor, action="reopen", at=_noon(row.rehandled_on),
-                                        note="导入：台账记录的（最早）重办日期"))
+            history.append(
+                HistoryEntry(
+                    issue=issue,
+                    actor=actor,
+                    action="reopen",
+                    at=_noon(row.rehandled_on),
+                    note="导入：台账记录的（最早）重办日期",
+                )
+            )
     Requester.objects.bulk_create([r for r in requesters.values() if r.pk is None], batch_size=LEDGER_BATCH)
     _bulk_insert_issues(issues, rows)
     try:
         with transaction.atomic():
             Assignment.objects.bulk_create(assignments, batch_size=LEDGER_BATCH)
     except IntegrityError:
-        raise LedgerError([LedgerProblem(rows[0].row, "departments",
-                                         "交办明细与数据库的约束冲突（同一单位两个有效交办、两个主办，或期限不晚于交办日期）")]
-                          ) from None
+        raise LedgerError(
+            [
+                LedgerProblem(
+                    rows[0].row,
+                    "departments",
+                    "交办明细与数据库的约束冲突（同一单位两个有效交办、两个主办，或期限不晚于交办日期）",
+                )
+            ]
+        ) from None
     HistoryEntry.objects.bulk_create(history, batch_size=1000)
     for a in assignments:
         if a.status in Assignment.OPEN_STATUSES:
@@ -311,8 +392,11 @@ def _answered_problems(actor: User | None, row: LedgerRow) -> list[LedgerProblem
         check_departments(lead, co)
         today = timezone.localdate()
         assert row.replied_on is not None
-        for field, day in (("received_on", row.received_on), ("replied_on", row.replied_on),
-                           ("closed_on", row.closed_on)):
+        for field, day in (
+            ("received_on", row.received_on),
+            ("replied_on", row.replied_on),
+            ("closed_on", row.closed_on),
+        ):
             if day is not None and day > today:
                 raise InvalidInput("日期不能晚于今天。", field=field)
         if row.replied_on < row.received_on:
@@ -326,17 +410,28 @@ def _answered_problems(actor: User | None, row: LedgerRow) -> list[LedgerProblem
     return []
 
 
-def _answered_history(actor: User | None, row: LedgerRow, issue: Issue, assignments: list[Assignment],
-                      deadline: Deadline) -> list[HistoryEntry]:
+def _answered_history(
+    actor: User | None, row: LedgerRow, issue: Issue, assignments: list[Assignment], deadline: Deadline
+) -> list[HistoryEntry]:
     """The history rows the per-row path would write, in its order, each move checked against the table."""
     assert row.replied_on is not None
-    entries = [HistoryEntry(issue=issue, actor=actor, action="register",
-                            note=f"{issue.get_channel_display()}：{issue.title}")]
+    entries = [
+        HistoryEntry(issue=issue, actor=actor, action="register", note=f"{issue.get_channel_display()}：{issue.title}")
+    ]
 
     def moved(action: str, status: str, note: str, assignment: Assignment | None = None) -> str:
         before, after = _replay(status, action, issue=assignment is None)
-        entries.append(HistoryEntry(issue=issue, assignment=assignment, actor=actor, action=action,
-                                    from_status=before, to_status=after, note=note))
+        entries.append(
+            HistoryEntry(
+                issue=issue,
+                assignment=assignment,
+                actor=actor,
+                action=action,
+                from_status=before,
+                to_status=after,
+                note=note,
+            )
+        )
         return after
 
     lead, *co = row.departments
@@ -368,17 +463,21 @@ def _ledger_requesters(rows: Sequence[LedgerRow]) -> dict[tuple[str, str], Reque
     names = sorted(v for k, v in keys if k == "name")
     found: dict[tuple[str, str], Requester] = {}
     for start in range(0, len(phones), 900):
-        for who in Requester.objects.filter(phone__in=phones[start:start + 900]).order_by("-id"):
+        for who in Requester.objects.filter(phone__in=phones[start : start + 900]).order_by("-id"):
             found[("phone", who.phone)] = who  # descending: the oldest is written last and wins
     for start in range(0, len(names), 900):
-        for who in Requester.objects.filter(phone="", name__in=names[start:start + 900]).order_by("-id"):
+        for who in Requester.objects.filter(phone="", name__in=names[start : start + 900]).order_by("-id"):
             found[("name", who.name)] = who
     new: dict[tuple[str, str], Requester] = {}
     for row in rows:
         key = _requester_key(row)
         if key not in found and key not in new:
-            new[key] = Requester(name=row.requester.strip(), phone=row.requester_phone, kind=row.requester_kind,
-                                 organization=row.requester_org.strip())
+            new[key] = Requester(
+                name=row.requester.strip(),
+                phone=row.requester_phone,
+                kind=row.requester_kind,
+                organization=row.requester_org.strip(),
+            )
     return {**found, **new}  # the new ones are inserted by the caller, once every row has been built
 
 
@@ -386,13 +485,14 @@ def _bulk_insert_issues(issues: list[Issue], rows: Sequence[LedgerRow]) -> None:
     try:
         with transaction.atomic():
             for start in range(0, len(issues), LEDGER_BATCH):
-                Issue.objects.bulk_create(issues[start:start + LEDGER_BATCH])
+                Issue.objects.bulk_create(issues[start : start + LEDGER_BATCH])
     except IntegrityError:
         # Someone registered one of these refs since the check: the unique index decides; say which.
         taken = set(Issue.objects.filter(ref__in=[r.ref for r in rows]).values_list("ref", flat=True))
-        raise LedgerError([LedgerProblem(r.row, "ref", f"编号“{r.ref}”刚刚已被登记，请重新导入")
-                           for r in rows if r.ref in taken] or
-                          [LedgerProblem(rows[0].row, "ref", "写入时发生冲突，请重新导入")]) from None
+        raise LedgerError(
+            [LedgerProblem(r.row, "ref", f"编号“{r.ref}”刚刚已被登记，请重新导入") for r in rows if r.ref in taken]
+            or [LedgerProblem(rows[0].row, "ref", "写入时发生冲突，请重新导入")]
+        ) from None
 
 
 # --- Monthly bulletins (月度通报): drafted at month end, frozen once published (feedback.bulletins) ---

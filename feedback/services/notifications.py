@@ -23,9 +23,18 @@ log = logging.getLogger(__name__)
 def notify_department(assignment: Assignment, kind: str, *, title: str, body: str) -> None:
     """Tell every active member of the assignment's department, once per (kind, deadline version)."""
     members = assignment.department.members.filter(user__is_active=True).values_list("user_id", flat=True)
-    rows = [Notification(recipient_id=user_id, issue_id=assignment.issue_id, assignment=assignment, kind=kind,
-                         deadline_version=assignment.deadline_version, title=title, body=tidy(body))
-            for user_id in members]
+    rows = [
+        Notification(
+            recipient_id=user_id,
+            issue_id=assignment.issue_id,
+            assignment=assignment,
+            kind=kind,
+            deadline_version=assignment.deadline_version,
+            title=title,
+            body=tidy(body),
+        )
+        for user_id in members
+    ]
     # A repeat of the same step for the same person hits the unique key and is skipped.
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     queue_after_commit()
@@ -33,9 +42,18 @@ def notify_department(assignment: Assignment, kind: str, *, title: str, body: st
 
 def notify_users(assignment: Assignment, kind: str, users: Iterable[User], *, title: str, body: str) -> None:
     """Tell particular people (leaders, the channel office) about an assignment, once per step."""
-    rows = [Notification(recipient=user, issue_id=assignment.issue_id, assignment=assignment, kind=kind,
-                         deadline_version=assignment.deadline_version, title=title, body=tidy(body))
-            for user in {u.pk: u for u in users}.values()]
+    rows = [
+        Notification(
+            recipient=user,
+            issue_id=assignment.issue_id,
+            assignment=assignment,
+            kind=kind,
+            deadline_version=assignment.deadline_version,
+            title=title,
+            body=tidy(body),
+        )
+        for user in {u.pk: u for u in users}.values()
+    ]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     queue_after_commit()
 
@@ -60,19 +78,20 @@ def queue_pending_emails() -> None:
     try:
         task("send_pending_emails").delay()
     except Exception:
-        log.warning("broker unavailable; notification emails will be sent by the next catch-up run",
-                    exc_info=True)
+        log.warning("broker unavailable; notification emails will be sent by the next catch-up run", exc_info=True)
 
 
 def send_pending_emails(limit: int = 500) -> int:
     """Mail unsent notifications. Each row is claimed by a conditional UPDATE before it is
     sent, so two workers (or a rerun after a crash) never mail the same row twice."""
     sent = 0
-    pending = (Notification.objects.filter(emailed_at__isnull=True)
-               .select_related("recipient", "issue").order_by("id")[:limit])
+    pending = (
+        Notification.objects.filter(emailed_at__isnull=True).select_related("recipient", "issue").order_by("id")[:limit]
+    )
     for note in pending:
         claimed = Notification.objects.filter(Q(pk=note.pk) & Q(emailed_at__isnull=True)).update(
-            emailed_at=timezone.now())
+            emailed_at=timezone.now()
+        )
         if not claimed:
             continue
         if not note.recipient.email:

@@ -1,6 +1,5 @@
 """Signed replies: submission by the department, acceptance or return by the channel office."""
 
-
 from __future__ import annotations
 
 import datetime
@@ -63,15 +62,25 @@ def submit_reply(
     if was_pending:
         assignment.acknowledged_at = timezone.now()
         assignment.save(update_fields=["acknowledged_at"])
-    states.move(assignment, "submit_reply", actor=actor,
-                note=f"{SignedReply.Result(result).label}：{summary.strip()[:200]}")
+    states.move(
+        assignment, "submit_reply", actor=actor, note=f"{SignedReply.Result(result).label}：{summary.strip()[:200]}"
+    )
     version = (assignment.replies.order_by("-version").values_list("version", flat=True).first() or 0) + 1
     file.name = checked.safe_name
     reply = SignedReply(
-        assignment=assignment, version=version, file=file, original_name=checked.safe_name,
-        content_type=checked.content_type, size=checked.size, sha256=checked.sha256,
-        signer_name=signer_name.strip(), signer_title=signer_title.strip(), signed_on=signed_on,
-        result=result, summary=summary.strip(), submitted_by=actor,
+        assignment=assignment,
+        version=version,
+        file=file,
+        original_name=checked.safe_name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        signer_name=signer_name.strip(),
+        signer_title=signer_title.strip(),
+        signed_on=signed_on,
+        result=result,
+        summary=summary.strip(),
+        submitted_by=actor,
     )
     try:
         with transaction.atomic():
@@ -126,8 +135,10 @@ def return_reply(*, actor: User | None, reply: SignedReply, reason: str) -> Sign
     reply.save(update_fields=["review_status", "review_reason", "reviewed_by", "reviewed_at"])
     states.move(assignment, "return_reply", actor=actor, note=reason.strip())
     notifications.notify_department(
-        assignment, f"{Notification.Kind.REPLY_RETURNED}-{reply.version}",
+        assignment,
+        f"{Notification.Kind.REPLY_RETURNED}-{reply.version}",
         title=f"回复被退回：{assignment.issue.title}",
         body=f"贵单位对 {assignment.issue.ref} 的第{reply.version}版书面回复被退回，理由：{reason.strip()}。"
-             f"请重新办理并在 {assignment.due_date:%Y年%m月%d日} 前提交。")
+        f"请重新办理并在 {assignment.due_date:%Y年%m月%d日} 前提交。",
+    )
     return reply

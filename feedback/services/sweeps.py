@@ -57,8 +57,12 @@ class SweepResult:
     locked_out: bool = False  # another sweep was running: this one took nothing
 
     def as_dict(self) -> dict[str, object]:
-        return {"examined": self.examined, "steps": dict(self.steps), "announced": self.announced,
-                "locked_out": self.locked_out}
+        return {
+            "examined": self.examined,
+            "steps": dict(self.steps),
+            "announced": self.announced,
+            "locked_out": self.locked_out,
+        }
 
 
 def sweep_deadlines(now: datetime.datetime | None = None, batch: int = 2000) -> SweepResult:

@@ -1,6 +1,5 @@
 """Signing in and out, and the home page that sends each role to its own start."""
 
-
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views

@@ -1,6 +1,5 @@
 """Bulletin pages: list, draft, detail, print page, Word document, publish."""
 
-
 from __future__ import annotations
 
 import datetime
@@ -33,9 +32,12 @@ from feedback.views.common import query_without_page, run_service
 
 
 def _context(bulletin: Bulletin, *, link_items: bool) -> dict[str, Any]:
-    return {"b": bulletin, "f": bulletin.figures,
-            "tables": bulletin_tables(bulletin.figures, link_items=link_items, bulletin_id=bulletin.pk),
-            "issuer": issuer_of(bulletin)}
+    return {
+        "b": bulletin,
+        "f": bulletin.figures,
+        "tables": bulletin_tables(bulletin.figures, link_items=link_items, bulletin_id=bulletin.pk),
+        "issuer": issuer_of(bulletin),
+    }
 
 
 ITEMS_PAGE_SIZE = 50
@@ -57,18 +59,30 @@ def bulletin_items(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("该通报没有这个数字的清单。")
     is_issues = lists.is_issue_figure(figure)
     # Only what the user may read, in the order frozen.
-    rows: Any = (access.issues_for(request.user) if is_issues else
-                 access.assignments_for(request.user).select_related("issue", "department")).filter(pk__in=ids)
+    rows: Any = (
+        access.issues_for(request.user)
+        if is_issues
+        else access.assignments_for(request.user).select_related("issue", "department")
+    ).filter(pk__in=ids)
     order = {pk: n for n, pk in enumerate(ids)}
     records = sorted(rows, key=lambda r: order[r.pk])
     page = Paginator(records, ITEMS_PAGE_SIZE).get_page(request.GET.get("page"))
     unit_name = Department.objects.filter(code=unit).values_list("name", flat=True).first() if unit else ""
-    return render(request, "feedback/bulletin_items.html", {
-        "b": bulletin, "title": lists.FIGURES[figure], "count": len(ids), "hidden": len(ids) - len(records),
-        "page": page, "issue_list": is_issues, "unit_name": unit_name,
-        "period_label": {"month": "本月受理", "year": "本年累计"}.get(period, "本月受理"),
-        "query": query_without_page(request),
-    })
+    return render(
+        request,
+        "feedback/bulletin_items.html",
+        {
+            "b": bulletin,
+            "title": lists.FIGURES[figure],
+            "count": len(ids),
+            "hidden": len(ids) - len(records),
+            "page": page,
+            "issue_list": is_issues,
+            "unit_name": unit_name,
+            "period_label": {"month": "本月受理", "year": "本年累计"}.get(period, "本月受理"),
+            "query": query_without_page(request),
+        },
+    )
 
 
 def _viewer(request: HttpRequest) -> None:
@@ -80,23 +94,34 @@ def _viewer(request: HttpRequest) -> None:
 def bulletin_list(request: HttpRequest) -> HttpResponse:
     _viewer(request)
     scope = scope_of(request.user)
-    channels = [("", "三个直通车合并")] + ([(scope.channel, Channel(scope.channel).label)] if scope.role == Role.OFFICE
-                                       else list(Channel.choices))
+    channels = [("", "三个直通车合并")] + (
+        [(scope.channel, Channel(scope.channel).label)] if scope.role == Role.OFFICE else list(Channel.choices)
+    )
     if scope.role != Role.ADMIN:
         channels = [c for c in channels if can_publish(request.user, c[0])]
-    return render(request, "feedback/bulletin_list.html", {
-        "bulletins": bulletins_for(request.user).select_related("published_by"),
-        "draft_channels": channels, "last_month": f"{previous_month(timezone.localdate()):%Y-%m}",
-    })
+    return render(
+        request,
+        "feedback/bulletin_list.html",
+        {
+            "bulletins": bulletins_for(request.user).select_related("published_by"),
+            "draft_channels": channels,
+            "last_month": f"{previous_month(timezone.localdate()):%Y-%m}",
+        },
+    )
 
 
 @login_required
 def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _viewer(request)
     bulletin = get_or_404(bulletins_for(request.user).select_related("published_by"), pk=pk)
-    return render(request, "feedback/bulletin_detail.html", {
-        **_context(bulletin, link_items=True), "can_publish": bulletin.status == Bulletin.Status.DRAFT
-        and can_publish(request.user, bulletin.channel)})
+    return render(
+        request,
+        "feedback/bulletin_detail.html",
+        {
+            **_context(bulletin, link_items=True),
+            "can_publish": bulletin.status == Bulletin.Status.DRAFT and can_publish(request.user, bulletin.channel),
+        },
+    )
 
 
 @login_required
@@ -112,8 +137,7 @@ def bulletin_docx(request: HttpRequest, pk: int) -> HttpResponse:
     A draft has no document: its figures still change (404, the page says so)."""
     _viewer(request)
     bulletin = get_or_404(bulletins_for(request.user).filter(status=Bulletin.Status.PUBLISHED), pk=pk)
-    response = HttpResponse(bulletin_docx_bytes(bulletin, issuer=issuer_of(bulletin)),
-                            content_type=DOCX_CONTENT_TYPE)
+    response = HttpResponse(bulletin_docx_bytes(bulletin, issuer=issuer_of(bulletin)), content_type=DOCX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, bulletin_filename(bulletin))
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

@@ -64,8 +64,14 @@ def session_uid(entry: SessionEntry) -> str:
 
 def to_ical(entries: Iterable[SessionEntry], *, now: datetime.datetime, base_url: str = "") -> str:
     calendar = icalendar.Calendar()
-    for name, value in (("version", "2.0"), ("prodid", PRODID), ("calscale", "GREGORIAN"), ("method", "PUBLISH"),
-                        ("x-wr-calname", "三个直通车活动日历"), ("x-wr-timezone", "Asia/Shanghai")):
+    for name, value in (
+        ("version", "2.0"),
+        ("prodid", PRODID),
+        ("calscale", "GREGORIAN"),
+        ("method", "PUBLISH"),
+        ("x-wr-calname", "三个直通车活动日历"),
+        ("x-wr-timezone", "Asia/Shanghai"),
+    ):
         calendar.add(name, value)
     for entry in entries:
         label = Channel(entry.channel).label if entry.channel in Channel.values else entry.channel
@@ -94,7 +100,7 @@ def to_ical(entries: Iterable[SessionEntry], *, now: datetime.datetime, base_url
 
 # The salt keeps the module's old name, feedback.sessions_calendar: every personal feed URL handed out
 # depends on it. (Split in two so that renaming tools leave it alone.)
-FEED_KEY_SALT = "feedback" ".sessions_calendar.personal_feed"
+FEED_KEY_SALT = "feedback.sessions_calendar.personal_feed"
 FEED_TOKEN_LENGTH = 32  # hex digits: 128 bits
 
 
@@ -139,8 +145,9 @@ def reset_feed_token(request: HttpRequest, *, password: str) -> bool:
 
 
 class FeedResetForm(forms.Form):
-    password = forms.CharField(label="当前登录密码", strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    password = forms.CharField(
+        label="当前登录密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
 
 # --- leader attendance --------------------------------------------------------------------------
@@ -166,10 +173,20 @@ def leader_attendance(year: int) -> tuple[list[str], list[AttendanceRow]]:
     plus one for the leaders). Returns the channels with an attendance source, in channel order."""
     channels = [c for c in Channel.values if c in REGISTRY and REGISTRY[c].attendance is not None]
     counts = {c: REGISTRY[c].attendance(year) for c in channels}  # type: ignore[misc]
-    leaders = (get_user_model().objects.filter(groups__name=GROUP_NAMES[Role.LEADER])
-               .order_by("-is_active", "last_name", "first_name", "username"))
-    rows = [AttendanceRow(user_id=u.pk, name=u.get_full_name() or u.get_username(), active=u.is_active,
-                          by_channel={c: counts[c].get(u.pk, 0) for c in channels}) for u in leaders]
+    leaders = (
+        get_user_model()
+        .objects.filter(groups__name=GROUP_NAMES[Role.LEADER])
+        .order_by("-is_active", "last_name", "first_name", "username")
+    )
+    rows = [
+        AttendanceRow(
+            user_id=u.pk,
+            name=u.get_full_name() or u.get_username(),
+            active=u.is_active,
+            by_channel={c: counts[c].get(u.pk, 0) for c in channels},
+        )
+        for u in leaders
+    ]
     return channels, rows
 
 
@@ -190,14 +207,21 @@ def sessions_for(user: Any, start: datetime.date, end: datetime.date) -> list[Se
 def calendar_page(request: HttpRequest) -> HttpResponse:
     start, end = _window(timezone.localdate())
     feed_url = request.build_absolute_uri(feed_path(request.user))
-    return render(request, "feedback/sessions_calendar.html", {
-        "sessions": sessions_for(request.user, start, end), "start": start, "end": end, "horizon": HORIZON_DAYS,
-        "can_see_attendance": _can_see_attendance(request.user),
-        "feed_url": feed_url,
-        "reset_form": FeedResetForm(),
-        # Most calendar apps subscribe (and keep refreshing) when given the webcal:// form.
-        "webcal_url": "webcal://" + feed_url.split("://", 1)[1],
-    })
+    return render(
+        request,
+        "feedback/sessions_calendar.html",
+        {
+            "sessions": sessions_for(request.user, start, end),
+            "start": start,
+            "end": end,
+            "horizon": HORIZON_DAYS,
+            "can_see_attendance": _can_see_attendance(request.user),
+            "feed_url": feed_url,
+            "reset_form": FeedResetForm(),
+            # Most calendar apps subscribe (and keep refreshing) when given the webcal:// form.
+            "webcal_url": "webcal://" + feed_url.split("://", 1)[1],
+        },
+    )
 
 
 @login_required
@@ -205,8 +229,9 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
 def calendar_feed_reset(request: HttpRequest) -> HttpResponse:
     form = FeedResetForm(request.POST)
     if form.is_valid() and reset_feed_token(request, password=form.cleaned_data["password"]):
-        messages.success(request, "订阅链接已重置：旧链接已失效，请把下面的新链接重新添加到日历应用。"
-                                  "您在其他设备上的登录也已退出。")
+        messages.success(
+            request, "订阅链接已重置：旧链接已失效，请把下面的新链接重新添加到日历应用。您在其他设备上的登录也已退出。"
+        )
     else:
         messages.error(request, "密码不正确，订阅链接未重置。")
     return redirect(f"{reverse('sessions_calendar')}#calendar-subscription")
@@ -257,7 +282,12 @@ def attendance_page(request: HttpRequest) -> HttpResponse:
         raise Http404("未找到该记录，或您无权查看。")
     year = _year(request.GET.get("year"), timezone.localdate().year)
     channels, rows = leader_attendance(year)
-    return render(request, "feedback/sessions_attendance.html", {
-        "year": year, "channels": [(c, Channel(c).label) for c in channels],
-        "rows": [(row, row.cells(channels)) for row in rows],
-    })
+    return render(
+        request,
+        "feedback/sessions_attendance.html",
+        {
+            "year": year,
+            "channels": [(c, Channel(c).label) for c in channels],
+            "rows": [(row, row.cells(channels)) for row in rows],
+        },
+    )

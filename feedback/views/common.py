@@ -1,6 +1,5 @@
 """What every page family shares: running a service from a form, the query string of a list."""
 
-
 from __future__ import annotations
 
 from collections.abc import Callable

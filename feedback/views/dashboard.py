@@ -45,12 +45,14 @@ TREND_MONTHS = 120
 class DashboardFilterForm(PortalForm):
     channel = forms.ChoiceField(label="渠道", required=False)
     department = forms.ChoiceField(label="承办单位", required=False)
-    category = forms.ModelChoiceField(label="分类", required=False, queryset=Category.objects.all(),
-                                      to_field_name="code", empty_label="全部分类")
+    category = forms.ModelChoiceField(
+        label="分类", required=False, queryset=Category.objects.all(), to_field_name="code", empty_label="全部分类"
+    )
     received_from = forms.DateField(label="受理日期从", required=False, widget=DATE_WIDGET)
     received_to = forms.DateField(label="至", required=False, widget=DATE_WIDGET)
-    as_of = forms.DateField(label="统计截止日", required=False, widget=DATE_WIDGET,
-                            help_text="默认今天；此后的回复和办结视为尚未发生")
+    as_of = forms.DateField(
+        label="统计截止日", required=False, widget=DATE_WIDGET, help_text="默认今天；此后的回复和办结视为尚未发生"
+    )
 
     def __init__(self, *args: Any, scope: Scope, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -89,22 +91,36 @@ class Filters:
     as_of: datetime.date | None = None
 
     def cohort_kwargs(self) -> dict[str, Any]:
-        return {"channel": self.channel, "department": self.department, "category": self.category,
-                "received_from": self.received_from, "received_to": self.received_to}
+        return {
+            "channel": self.channel,
+            "department": self.department,
+            "category": self.category,
+            "received_from": self.received_from,
+            "received_to": self.received_to,
+        }
 
     def query(self, **override: Any) -> str:
         """This dashboard's own query string (codes, as in the API)."""
-        values = {"channel": self.channel, "department": self.department.code if self.department else "",
-                  "category": self.category.code if self.category else "",
-                  "received_from": _iso(self.received_from), "received_to": _iso(self.received_to),
-                  "as_of": _iso(self.as_of)}
+        values = {
+            "channel": self.channel,
+            "department": self.department.code if self.department else "",
+            "category": self.category.code if self.category else "",
+            "received_from": _iso(self.received_from),
+            "received_to": _iso(self.received_to),
+            "as_of": _iso(self.as_of),
+        }
         values.update(override)
         return urlencode({k: v for k, v in values.items() if v})
 
     def cut(self, as_of: datetime.date, **change: Any) -> lists.Cut:
-        return lists.Cut(as_of=as_of, channel=self.channel, department=self.department.code if self.department else "",
-                         category=self.category.code if self.category else "", received_from=self.received_from,
-                         received_to=self.received_to).narrowed(**change)
+        return lists.Cut(
+            as_of=as_of,
+            channel=self.channel,
+            department=self.department.code if self.department else "",
+            category=self.category.code if self.category else "",
+            received_from=self.received_from,
+            received_to=self.received_to,
+        ).narrowed(**change)
 
 
 def figure_url(figure: str, cut: lists.Cut) -> str:
@@ -139,9 +155,14 @@ def _dashboard_scope(request: HttpRequest) -> Scope:
 def _filters(request: HttpRequest, scope: Scope) -> tuple[DashboardFilterForm, Filters]:
     form = DashboardFilterForm(request.GET or None, scope=scope)
     data = form.cleaned_data if form.is_valid() else {}
-    filters = Filters(channel=data.get("channel") or "", department=data.get("department"),
-                      category=data.get("category"), received_from=data.get("received_from"),
-                      received_to=data.get("received_to"), as_of=data.get("as_of"))
+    filters = Filters(
+        channel=data.get("channel") or "",
+        department=data.get("department"),
+        category=data.get("category"),
+        received_from=data.get("received_from"),
+        received_to=data.get("received_to"),
+        as_of=data.get("as_of"),
+    )
     return form, filters
 
 
@@ -151,8 +172,16 @@ def _number(value: Decimal | None) -> float | None:
 
 def _rank(rows: list[DepartmentRow]) -> list[DepartmentRow]:
     """Best first: on-time rate, then reply rate, then fewest overdue; no rate yet goes last."""
-    return sorted(rows, key=lambda r: (r.on_time_rate is None, -(r.on_time_rate or 0), -(r.reply_rate or 0),
-                                       r.overdue_open, r.department))
+    return sorted(
+        rows,
+        key=lambda r: (
+            r.on_time_rate is None,
+            -(r.on_time_rate or 0),
+            -(r.reply_rate or 0),
+            r.overdue_open,
+            r.department,
+        ),
+    )
 
 
 def _periods(today: datetime.date) -> list[tuple[str, datetime.date, datetime.date]]:
@@ -190,8 +219,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
     bureaus = _rank([d for d in departments if d.kind == Department.Kind.BUREAU])
     town_rank = _rank([d for d in departments if d.kind == Department.Kind.TOWNSHIP])
-    missing = sorted((d for d in departments if d.unreplied or d.overdue_open),
-                     key=lambda d: (-d.overdue_open, -d.unreplied, d.department))
+    missing = sorted(
+        (d for d in departments if d.unreplied or d.overdue_open),
+        key=lambda d: (-d.overdue_open, -d.unreplied, d.department),
+    )
     for a in overdue:
         a.days_overdue = (as_of - a.due_date).days  # type: ignore[attr-defined]
 
@@ -199,33 +230,46 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "bureaus": [_chart_row(d) for d in bureaus],
         "townships": [_chart_row(d) for d in town_rank],
         "categories": [{"name": c.name, "issues": c.issues} for c in categories],
-        "months": [{"month": m.month, "issues": m.issues, "reply_rate": _number(m.reply_rate),
-                    "on_time_rate": _number(m.on_time_rate)} for m in months],
+        "months": [
+            {
+                "month": m.month,
+                "issues": m.issues,
+                "reply_rate": _number(m.reply_rate),
+                "on_time_rate": _number(m.on_time_rate),
+            }
+            for m in months
+        ],
     }
     cut = filters.cut(as_of)
-    return render(request, "feedback/dashboard.html", {
-        "form": form,
-        "filters": filters,
-        "as_of": as_of,
-        "as_of_is_today": as_of == today,
-        "periods": [(label, filters.query(received_from=start.isoformat(), received_to=end.isoformat()))
-                    for label, start, end in _periods(today)],
-        "s": summary,
-        "headline": headline(summary, FigureLinks(cut)),
-        "bureaus": [department_links(d, cut) for d in bureaus],
-        "township_rank": [department_links(d, cut) for d in town_rank],
-        "missing": [department_links(d, cut) for d in missing],
-        "categories": [Linked(c, FigureLinks(cut.narrowed(category=c.category))) for c in categories],
-        "townships": [Linked(t, FigureLinks(cut.narrowed(unit=t.township))) for t in townships],
-        "months": [Linked(m, FigureLinks(cut.month(m.first_day, m.last_day))) for m in months],
-        "overdue": overdue,
-        "overdue_more": summary.overdue_open - len(overdue),
-        "links": FigureLinks(cut),
-        "formulas": FORMULAS,
-        "chart_data": chart_data,
-        "echarts": available(ECHARTS),
-        "echarts_path": ECHARTS,
-    })
+    return render(
+        request,
+        "feedback/dashboard.html",
+        {
+            "form": form,
+            "filters": filters,
+            "as_of": as_of,
+            "as_of_is_today": as_of == today,
+            "periods": [
+                (label, filters.query(received_from=start.isoformat(), received_to=end.isoformat()))
+                for label, start, end in _periods(today)
+            ],
+            "s": summary,
+            "headline": headline(summary, FigureLinks(cut)),
+            "bureaus": [department_links(d, cut) for d in bureaus],
+            "township_rank": [department_links(d, cut) for d in town_rank],
+            "missing": [department_links(d, cut) for d in missing],
+            "categories": [Linked(c, FigureLinks(cut.narrowed(category=c.category))) for c in categories],
+            "townships": [Linked(t, FigureLinks(cut.narrowed(unit=t.township))) for t in townships],
+            "months": [Linked(m, FigureLinks(cut.month(m.first_day, m.last_day))) for m in months],
+            "overdue": overdue,
+            "overdue_more": summary.overdue_open - len(overdue),
+            "links": FigureLinks(cut),
+            "formulas": FORMULAS,
+            "chart_data": chart_data,
+            "echarts": available(ECHARTS),
+            "echarts_path": ECHARTS,
+        },
+    )
 
 
 def department_links(row: DepartmentRow, cut: lists.Cut) -> Linked:
@@ -265,8 +309,12 @@ def _months_between(first: datetime.date, last: datetime.date) -> int:
 
 
 def _chart_row(d: DepartmentRow) -> dict[str, Any]:
-    return {"name": d.name, "on_time_rate": _number(d.on_time_rate), "reply_rate": _number(d.reply_rate),
-            "overdue_open": d.overdue_open}
+    return {
+        "name": d.name,
+        "on_time_rate": _number(d.on_time_rate),
+        "reply_rate": _number(d.reply_rate),
+        "overdue_open": d.overdue_open,
+    }
 
 
 @dataclass(frozen=True)
@@ -305,33 +353,87 @@ def headline(s: Figures, links: FigureLinks) -> list[Card]:
         return text, ""
 
     return [
-        Card("诉求件数", str(s.issues), links.issues, [t("诉求人 "), t(str(s.requesters)), t(" 人")],
-             "受理日期在统计区间内的诉求数；诉求人按人去重"),
-        Card("办理回复率", _pct(s.reply_rate), links.replied, [n(s.replied, "replied"), t(" / "), n(s.issues, "issues"),
-                                                              t(" 件")],
-             FORMULAS["reply_rate"], target_gap=_gap(s.issues, s.replied),
-             gap_parts=[t("未全部回复 "), n(s.unreplied, "unreplied"), t(" 件")], meter=_number(s.reply_rate)),
-        Card("按期回复率", _pct(s.on_time_rate), links.on_time,
-             [n(s.on_time, "on_time"), t(f" / {judged} 件交办（按原定期限 {_pct(s.on_time_rate_original)}）")],
-             FORMULAS["on_time_rate"], target_gap=_gap(judged, s.on_time),
-             gap_parts=[t("逾期回复 "), n(s.late, "late"), t(" 件、超期未回复 "), n(s.overdue_open, "overdue_open"),
-                        t(" 件")], meter=_number(s.on_time_rate)),
-        Card("办结率", _pct(s.closure_rate), links.closed, [n(s.closed, "closed"), t(" / "), n(s.issues, "issues"),
-                                                          t(" 件")],
-             FORMULAS["closure_rate"], target_gap=_gap(s.issues, s.closed),
-             gap_parts=[t("未办结 "), n(s.issues - s.closed, "unclosed"), t(" 件")], meter=_number(s.closure_rate)),
-        Card("满意率", _pct(s.satisfaction_rate), links.satisfied,
-             [n(s.satisfied, "satisfied"), t(" / "), n(s.rated, "rated"), t(" 件已评价（未联系上 "),
-              n(s.unreachable, "unreachable"), t(" 件）")],
-             FORMULAS["satisfaction_rate"], meter=_number(s.satisfaction_rate)),
-        Card("回访率", _pct(s.follow_up_rate), links.followed_up,
-             [n(s.followed_up, "followed_up"), t(" / "), n(s.issues, "issues"), t(" 件")], FORMULAS["follow_up_rate"],
-             meter=_number(s.follow_up_rate)),
-        Card("重办率", _pct(s.rehandle_rate), links.rehandled,
-             [n(s.rehandled, "rehandled"), t(" / "), n(s.issues, "issues"), t(" 件")], FORMULAS["rehandle_rate"]),
-        Card("超期未回复", str(s.overdue_open), links.overdue_open,
-             [t("未到期 "), n(s.not_yet_due, "not_yet_due"), t(" 件交办")], FORMULAS["overdue_open"],
-             danger=s.overdue_open > 0),
+        Card(
+            "诉求件数",
+            str(s.issues),
+            links.issues,
+            [t("诉求人 "), t(str(s.requesters)), t(" 人")],
+            "受理日期在统计区间内的诉求数；诉求人按人去重",
+        ),
+        Card(
+            "办理回复率",
+            _pct(s.reply_rate),
+            links.replied,
+            [n(s.replied, "replied"), t(" / "), n(s.issues, "issues"), t(" 件")],
+            FORMULAS["reply_rate"],
+            target_gap=_gap(s.issues, s.replied),
+            gap_parts=[t("未全部回复 "), n(s.unreplied, "unreplied"), t(" 件")],
+            meter=_number(s.reply_rate),
+        ),
+        Card(
+            "按期回复率",
+            _pct(s.on_time_rate),
+            links.on_time,
+            [n(s.on_time, "on_time"), t(f" / {judged} 件交办（按原定期限 {_pct(s.on_time_rate_original)}）")],
+            FORMULAS["on_time_rate"],
+            target_gap=_gap(judged, s.on_time),
+            gap_parts=[
+                t("逾期回复 "),
+                n(s.late, "late"),
+                t(" 件、超期未回复 "),
+                n(s.overdue_open, "overdue_open"),
+                t(" 件"),
+            ],
+            meter=_number(s.on_time_rate),
+        ),
+        Card(
+            "办结率",
+            _pct(s.closure_rate),
+            links.closed,
+            [n(s.closed, "closed"), t(" / "), n(s.issues, "issues"), t(" 件")],
+            FORMULAS["closure_rate"],
+            target_gap=_gap(s.issues, s.closed),
+            gap_parts=[t("未办结 "), n(s.issues - s.closed, "unclosed"), t(" 件")],
+            meter=_number(s.closure_rate),
+        ),
+        Card(
+            "满意率",
+            _pct(s.satisfaction_rate),
+            links.satisfied,
+            [
+                n(s.satisfied, "satisfied"),
+                t(" / "),
+                n(s.rated, "rated"),
+                t(" 件已评价（未联系上 "),
+                n(s.unreachable, "unreachable"),
+                t(" 件）"),
+            ],
+            FORMULAS["satisfaction_rate"],
+            meter=_number(s.satisfaction_rate),
+        ),
+        Card(
+            "回访率",
+            _pct(s.follow_up_rate),
+            links.followed_up,
+            [n(s.followed_up, "followed_up"), t(" / "), n(s.issues, "issues"), t(" 件")],
+            FORMULAS["follow_up_rate"],
+            meter=_number(s.follow_up_rate),
+        ),
+        Card(
+            "重办率",
+            _pct(s.rehandle_rate),
+            links.rehandled,
+            [n(s.rehandled, "rehandled"), t(" / "), n(s.issues, "issues"), t(" 件")],
+            FORMULAS["rehandle_rate"],
+        ),
+        Card(
+            "超期未回复",
+            str(s.overdue_open),
+            links.overdue_open,
+            [t("未到期 "), n(s.not_yet_due, "not_yet_due"), t(" 件交办")],
+            FORMULAS["overdue_open"],
+            danger=s.overdue_open > 0,
+        ),
     ]
 
 
@@ -361,10 +463,14 @@ def dashboard_items(request: HttpRequest) -> HttpResponse:
     cut = filters.cut(as_of, unit=unit)
     if lists.is_issue_figure(which):
         rows: Any = lists.figure_issues(selectors.issue_list(request.user, {}), which, cut).order_by(
-            "-received_on", "-id")
+            "-received_on", "-id"
+        )
     else:
-        rows = lists.figure_assignments(access.assignments_for(request.user), access.issues_for(request.user),
-                                        which, cut).select_related("issue", "department").order_by("due_date", "id")
+        rows = (
+            lists.figure_assignments(access.assignments_for(request.user), access.issues_for(request.user), which, cut)
+            .select_related("issue", "department")
+            .order_by("due_date", "id")
+        )
     page = Paginator(rows, ITEMS_PAGE_SIZE).get_page(request.GET.get("page"))
     if lists.is_issue_figure(which):
         leads = selectors.lead_names([i.pk for i in page.object_list])
@@ -373,10 +479,21 @@ def dashboard_items(request: HttpRequest) -> HttpResponse:
     else:
         for a in page.object_list:
             a.days_overdue = (as_of - a.due_date).days
-    return render(request, "feedback/dashboard_items.html", {
-        "form": form, "filters": filters, "which": which, "title": lists.FIGURES[which], "as_of": as_of,
-        "page": page, "issue_list": lists.is_issue_figure(which), "unit": unit,
-        "channel_label": Channel(filters.channel).label if filters.channel else "",
-        "unit_name": Department.objects.filter(code=unit).values_list("name", flat=True).first() if unit else "",
-        "query": query_without_page(request), "back": reverse("dashboard") + "?" + filters.query(),
-    })
+    return render(
+        request,
+        "feedback/dashboard_items.html",
+        {
+            "form": form,
+            "filters": filters,
+            "which": which,
+            "title": lists.FIGURES[which],
+            "as_of": as_of,
+            "page": page,
+            "issue_list": lists.is_issue_figure(which),
+            "unit": unit,
+            "channel_label": Channel(filters.channel).label if filters.channel else "",
+            "unit_name": Department.objects.filter(code=unit).values_list("name", flat=True).first() if unit else "",
+            "query": query_without_page(request),
+            "back": reverse("dashboard") + "?" + filters.query(),
+        },
+    )

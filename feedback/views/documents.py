@@ -1,6 +1,5 @@
 """Printable documents of an assignment: 交办单, 催办通知书, and the 回复函 Word template."""
 
-
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
@@ -16,8 +15,10 @@ from feedback.models import Assignment
 def _document_assignment(request: HttpRequest, pk: int) -> Assignment:
     return access.get_or_404(
         access.assignments_for(request.user).select_related(
-            "issue__requester", "issue__category__parent", "department", "policy"),
-        pk=pk)
+            "issue__requester", "issue__category__parent", "department", "policy"
+        ),
+        pk=pk,
+    )
 
 
 @login_required

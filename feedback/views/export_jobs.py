@@ -31,8 +31,7 @@ def _own_job(request: HttpRequest, pk: int) -> ExportJob:
 def export_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = _own_job(request, pk)
     pending = job.status in (ExportJob.Status.QUEUED, ExportJob.Status.RUNNING)
-    response = render(request, "feedback/export_job.html", {"job": job, "pending": pending,
-                                                            "refresh": REFRESH_SECONDS})
+    response = render(request, "feedback/export_job.html", {"job": job, "pending": pending, "refresh": REFRESH_SECONDS})
     if pending:
         response["Refresh"] = str(REFRESH_SECONDS)
     return response
@@ -48,7 +47,8 @@ def export_job_download(request: HttpRequest, pk: int) -> FileResponse:
     if root not in path.parents or not path.is_file():
         raise Http404("文件不存在，请重新导出。")
     stamp = job.created_at.astimezone().strftime("%Y%m%d-%H%M")
-    response = FileResponse(path.open("rb"), as_attachment=True, filename=f"issues-{stamp}.xlsx",
-                            content_type=XLSX_CONTENT_TYPE)
+    response = FileResponse(
+        path.open("rb"), as_attachment=True, filename=f"issues-{stamp}.xlsx", content_type=XLSX_CONTENT_TYPE
+    )
     response["Cache-Control"] = "private, no-store"
     return response

@@ -1,6 +1,5 @@
 """Extensions (延期) and objections (异议): requested by a department, decided by the office."""
 
-
 from __future__ import annotations
 
 from django import forms
@@ -27,8 +26,11 @@ from feedback.views.common import flash_form_errors, run_service
 def extension_request(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = access.get_or_404(access.assignments_for(request.user), pk=pk)
     form = ExtensionForm(request.POST)
-    if form.is_valid() and run_service(request, None, lambda: services.request_extension(
-            actor=request.user, assignment=assignment, **form.cleaned_data)):
+    if form.is_valid() and run_service(
+        request,
+        None,
+        lambda: services.request_extension(actor=request.user, assignment=assignment, **form.cleaned_data),
+    ):
         messages.success(request, "延期申请已提交，等待直通车办公室审批。")
     flash_form_errors(request, form)
     return redirect("issue_detail", pk=assignment.issue_id)
@@ -41,8 +43,13 @@ def extension_decide(request: HttpRequest, pk: int, verdict: str) -> HttpRespons
     if verdict not in ("approve", "reject"):
         raise Http404("未知操作。")
     form = DecisionForm(request.POST)
-    if form.is_valid() and run_service(request, None, lambda: services.decide_extension(
-            actor=request.user, request=extension, approve=verdict == "approve", note=form.cleaned_data["note"])):
+    if form.is_valid() and run_service(
+        request,
+        None,
+        lambda: services.decide_extension(
+            actor=request.user, request=extension, approve=verdict == "approve", note=form.cleaned_data["note"]
+        ),
+    ):
         messages.success(request, "已批准延期。" if verdict == "approve" else "已记录：不批准延期。")
     flash_form_errors(request, form)
     return redirect("issue_detail", pk=extension.assignment.issue_id)
@@ -56,9 +63,16 @@ def extension_decide(request: HttpRequest, pk: int, verdict: str) -> HttpRespons
 def objection_raise(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = access.get_or_404(access.assignments_for(request.user).select_related("department"), pk=pk)
     form = ObjectionForm(request.POST, exclude=assignment.department, issue=assignment.issue)
-    if form.is_valid() and run_service(request, None, lambda: services.raise_objection(
-            actor=request.user, assignment=assignment, reason=form.cleaned_data["reason"],
-            suggested_department=form.cleaned_data["suggested_department"])):
+    if form.is_valid() and run_service(
+        request,
+        None,
+        lambda: services.raise_objection(
+            actor=request.user,
+            assignment=assignment,
+            reason=form.cleaned_data["reason"],
+            suggested_department=form.cleaned_data["suggested_department"],
+        ),
+    ):
         messages.success(request, "异议已提出，等待直通车办公室决定；决定之前请继续按原期限办理。")
     flash_form_errors(request, form)
     return redirect("issue_detail", pk=assignment.issue_id)
@@ -73,14 +87,21 @@ def objection_decide(request: HttpRequest, pk: int, verdict: str) -> HttpRespons
 
         def decide() -> Objection:
             data = form.cleaned_data
-            return services.accept_objection(actor=request.user, objection=objection, department=data["department"],
-                                             clock=data["clock"], note=data["note"])
+            return services.accept_objection(
+                actor=request.user,
+                objection=objection,
+                department=data["department"],
+                clock=data["clock"],
+                note=data["note"],
+            )
+
         done = "已同意异议并改派。"
     elif verdict == "reject":
         form = ObjectionRejectForm(request.POST)
 
         def decide() -> Objection:
             return services.reject_objection(actor=request.user, objection=objection, note=form.cleaned_data["note"])
+
         done = "已驳回异议，原承办单位须按期办理。"
     else:
         raise Http404("未知操作。")

@@ -1,6 +1,5 @@
 """A department's inbox (待签收 / 办理中 / 即将到期 / 已超期 / 已回复), its export, and acknowledgement."""
 
-
 from __future__ import annotations
 
 import datetime
@@ -61,30 +60,38 @@ def _inbox_rows(request: HttpRequest) -> tuple[str, dict[str, Q], QuerySet[Assig
 def inbox(request: HttpRequest) -> HttpResponse:
     tab, filters, rows = _inbox_rows(request)
     counts = _inbox_assignments(request).aggregate(**{key: Count("id", filter=q) for key, q in filters.items()})
-    rows = (rows.select_related("issue", "department", "issue__category")
-            .annotate(objection_pending=Exists(Objection.objects.filter(assignment=OuterRef("pk"),
-                                                                        status=Objection.Status.PENDING))))
+    rows = rows.select_related("issue", "department", "issue__category").annotate(
+        objection_pending=Exists(Objection.objects.filter(assignment=OuterRef("pk"), status=Objection.Status.PENDING))
+    )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "feedback/inbox.html", {
-        "tabs": [(key, label, counts[key]) for key, label in INBOX_TABS],
-        "tab": tab, "page": page, "today": timezone.localdate(), "q": request.GET.get("q", ""),
-        "department": scope_of(request.user).department,
-        "channel": request.GET.get("channel", "") if request.GET.get("channel") in Channel.values else "",
-        "channels": Channel.choices, "query": query_without_page(request),
-    })
+    return render(
+        request,
+        "feedback/inbox.html",
+        {
+            "tabs": [(key, label, counts[key]) for key, label in INBOX_TABS],
+            "tab": tab,
+            "page": page,
+            "today": timezone.localdate(),
+            "q": request.GET.get("q", ""),
+            "department": scope_of(request.user).department,
+            "channel": request.GET.get("channel", "") if request.GET.get("channel") in Channel.values else "",
+            "channels": Channel.choices,
+            "query": query_without_page(request),
+        },
+    )
 
 
 @login_required
 @require_POST
 def assignment_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = access.get_or_404(access.assignments_for(request.user), pk=pk)
-    if run_service(request, None, lambda: services.acknowledge_assignment(actor=request.user,
-                                                                           assignment=assignment)):
+    if run_service(request, None, lambda: services.acknowledge_assignment(actor=request.user, assignment=assignment)):
         messages.success(request, f"已签收 {assignment.issue.ref}。")
-    return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/")
-                    and not request.POST["next"].startswith("//") else "inbox")
-
-
+    return redirect(
+        request.POST.get("next")
+        if request.POST.get("next", "").startswith("/") and not request.POST["next"].startswith("//")
+        else "inbox"
+    )
 
 
 INBOX_EXPORT_LIMIT = 20000

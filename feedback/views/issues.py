@@ -1,6 +1,5 @@
 """The issue ledger and the issue page, and the office's moves on an issue (assign, follow-up, close, 重办)."""
 
-
 from __future__ import annotations
 
 import datetime
@@ -45,10 +44,16 @@ def issue_list(request: HttpRequest) -> HttpResponse:
     leads = selectors.lead_names([i.pk for i in page.object_list])
     for issue in page.object_list:
         issue.lead_name = leads.get(issue.pk, "")
-    return render(request, "feedback/issue_list.html", {
-        "form": form, "page": page, "query": query_without_page(request),
-        "can_register": access.can_register(request.user),
-    })
+    return render(
+        request,
+        "feedback/issue_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query_without_page(request),
+            "can_register": access.can_register(request.user),
+        },
+    )
 
 
 @login_required
@@ -57,7 +62,7 @@ def issue_export(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data if form.is_valid() else {}
     issues = selectors.issue_list(request.user, data).prefetch_related("assignments__department")
     # Large lists are built by a worker with progress (feedback.views.export_jobs); small ones at once.
-    rows = list(issues.values_list("pk", flat=True)[:services.export_jobs.EXPORT_SYNC_LIMIT + 1])
+    rows = list(issues.values_list("pk", flat=True)[: services.export_jobs.EXPORT_SYNC_LIMIT + 1])
     if len(rows) > services.export_jobs.EXPORT_SYNC_LIMIT:
         job = services.request_export(actor=request.user, params=selectors.stored_filters(data))
         return redirect("export_job", pk=job.pk)
@@ -87,12 +92,25 @@ def issue_create(request: HttpRequest) -> HttpResponse:
 
 def _register_and_assign(user: Any, data: dict[str, Any]) -> Issue:
     return services.register_and_assign_issue(
-        actor=user, ref=data["ref"] or None, channel=data["channel"], category=data["category"],
-        requester=services.RequesterData(name=data["requester_name"], phone=data["requester_phone"],
-                                         kind=data["requester_kind"], organization=data["requester_org"]),
-        title=data["title"], content=data["content"], received_on=data["received_on"],
-        nature=data["nature"], onsite_answer=data["onsite_answer"], lead=data["lead"], co=list(data["co"]),
-        deadline_amount=data["deadline_amount"], deadline_unit=data["deadline_unit"] or None,
+        actor=user,
+        ref=data["ref"] or None,
+        channel=data["channel"],
+        category=data["category"],
+        requester=services.RequesterData(
+            name=data["requester_name"],
+            phone=data["requester_phone"],
+            kind=data["requester_kind"],
+            organization=data["requester_org"],
+        ),
+        title=data["title"],
+        content=data["content"],
+        received_on=data["received_on"],
+        nature=data["nature"],
+        onsite_answer=data["onsite_answer"],
+        lead=data["lead"],
+        co=list(data["co"]),
+        deadline_amount=data["deadline_amount"],
+        deadline_unit=data["deadline_unit"] or None,
         accused_department=data["accused_department"],
     )
 
@@ -106,40 +124,56 @@ def _issue_page(request: HttpRequest, pk: int, *, follow_up_form: FollowUpForm |
     """The issue page; a refused follow-up is shown on it with what the clerk entered."""
     issue = access.get_or_404(access.issues_for(request.user).select_related("category", "requester"), pk=pk)
     scope = scope_of(request.user)
-    assignments = list(access.assignments_for(request.user).filter(issue=issue)
-                       .select_related("department", "policy").prefetch_related("extensions", OBJECTIONS,
-                                                                                PENDING_STEPS)
-                       .order_by("-role", "id"))  # lead first
+    assignments = list(
+        access.assignments_for(request.user)
+        .filter(issue=issue)
+        .select_related("department", "policy")
+        .prefetch_related("extensions", OBJECTIONS, PENDING_STEPS)
+        .order_by("-role", "id")
+    )  # lead first
     # Through access: a lead department also sees its co-handlers' replies (access.replies_for).
-    replies = (access.replies_for(request.user).filter(assignment__issue=issue)
-               .select_related("assignment__department", "reviewed_by").order_by("assignment_id", "-version"))
+    replies = (
+        access.replies_for(request.user)
+        .filter(assignment__issue=issue)
+        .select_related("assignment__department", "reviewed_by")
+        .order_by("assignment_id", "-version")
+    )
     history = access.history_for(request.user, issue).select_related("actor", "assignment__department")
     manage = access.can_manage_issue(request.user, issue)
     today = timezone.localdate()
     selectors.explain_deadlines(assignments)
     selectors.split_ladder(assignments, now=timezone.now())
     member_department = scope.department if scope.role == Role.DEPARTMENT else None
-    objection_forms = _objection_forms(assignments, member_department=member_department, manage=manage, today=today,
-                                       issue=issue)
-    return render(request, "feedback/issue_detail.html", {
-        "issue": issue,
-        "assignments": assignments,
-        "replies": replies,
-        "timeline": [(h, action_label(h.action)) for h in history],
-        "manage": manage,
-        "today": today,
-        "assign_form": AssignForm() if manage and issue.status == Issue.Status.REGISTERED else None,
-        "follow_up_form": (follow_up_form or FollowUpForm()) if manage and issue.status == Issue.Status.REPLIED
-        else None,
-        "close_form": CloseForm() if manage and issue.status in (Issue.Status.REPLIED,
-                                                                  Issue.Status.FOLLOWED_UP) else None,
-        "reopen_form": ReasonForm() if manage and issue.status in (Issue.Status.REPLIED, Issue.Status.FOLLOWED_UP,
-                                                                    Issue.Status.CLOSED) else None,
-        "return_form": ReasonForm(),
-        "extension_form": ExtensionForm(),
-        "member_department": member_department,
-        **objection_forms,
-    }, status=400 if follow_up_form is not None else 200)
+    objection_forms = _objection_forms(
+        assignments, member_department=member_department, manage=manage, today=today, issue=issue
+    )
+    return render(
+        request,
+        "feedback/issue_detail.html",
+        {
+            "issue": issue,
+            "assignments": assignments,
+            "replies": replies,
+            "timeline": [(h, action_label(h.action)) for h in history],
+            "manage": manage,
+            "today": today,
+            "assign_form": AssignForm() if manage and issue.status == Issue.Status.REGISTERED else None,
+            "follow_up_form": (follow_up_form or FollowUpForm())
+            if manage and issue.status == Issue.Status.REPLIED
+            else None,
+            "close_form": CloseForm()
+            if manage and issue.status in (Issue.Status.REPLIED, Issue.Status.FOLLOWED_UP)
+            else None,
+            "reopen_form": ReasonForm()
+            if manage and issue.status in (Issue.Status.REPLIED, Issue.Status.FOLLOWED_UP, Issue.Status.CLOSED)
+            else None,
+            "return_form": ReasonForm(),
+            "extension_form": ExtensionForm(),
+            "member_department": member_department,
+            **objection_forms,
+        },
+        status=400 if follow_up_form is not None else 200,
+    )
 
 
 def _managed_issue(request: HttpRequest, pk: int) -> Issue:
@@ -156,9 +190,18 @@ def issue_assign(request: HttpRequest, pk: int) -> HttpResponse:
     form = AssignForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        done = run_service(request, form, lambda: services.assign_issue(
-            actor=request.user, issue=issue, lead=data["lead"], co=list(data["co"]),
-            deadline_amount=data["deadline_amount"], deadline_unit=data["deadline_unit"] or None))
+        done = run_service(
+            request,
+            form,
+            lambda: services.assign_issue(
+                actor=request.user,
+                issue=issue,
+                lead=data["lead"],
+                co=list(data["co"]),
+                deadline_amount=data["deadline_amount"],
+                deadline_unit=data["deadline_unit"] or None,
+            ),
+        )
         if done is not None:
             messages.success(request, "已交办。")
             return redirect("issue_detail", pk=pk)
@@ -176,9 +219,16 @@ def issue_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
         # comment typed during the call is kept. (From a stale page, where the page no longer shows
         # the form, the errors are flashed as for the other actions.)
         return _issue_page(request, issue.pk, follow_up_form=form)
-    if form.is_valid() and run_service(request, None, lambda: services.record_follow_up(
-            actor=request.user, issue=issue, satisfaction=form.cleaned_data["satisfaction"],
-            comment=form.cleaned_data["comment"])):
+    if form.is_valid() and run_service(
+        request,
+        None,
+        lambda: services.record_follow_up(
+            actor=request.user,
+            issue=issue,
+            satisfaction=form.cleaned_data["satisfaction"],
+            comment=form.cleaned_data["comment"],
+        ),
+    ):
         messages.success(request, "已记录回访结果。")
     flash_form_errors(request, form)
     return redirect("issue_detail", pk=pk)
@@ -189,8 +239,9 @@ def issue_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
 def issue_close(request: HttpRequest, pk: int) -> HttpResponse:
     issue = _managed_issue(request, pk)
     form = CloseForm(request.POST)
-    if form.is_valid() and run_service(request, None, lambda: services.close_issue(
-            actor=request.user, issue=issue, on=form.cleaned_data["closed_on"])):
+    if form.is_valid() and run_service(
+        request, None, lambda: services.close_issue(actor=request.user, issue=issue, on=form.cleaned_data["closed_on"])
+    ):
         messages.success(request, "已办结。")
     flash_form_errors(request, form)
     return redirect("issue_detail", pk=pk)
@@ -201,8 +252,11 @@ def issue_close(request: HttpRequest, pk: int) -> HttpResponse:
 def issue_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     issue = _managed_issue(request, pk)
     form = ReasonForm(request.POST)
-    if form.is_valid() and run_service(request, None, lambda: services.reopen_issue(
-            actor=request.user, issue=issue, reason=form.cleaned_data["reason"])):
+    if form.is_valid() and run_service(
+        request,
+        None,
+        lambda: services.reopen_issue(actor=request.user, issue=issue, reason=form.cleaned_data["reason"]),
+    ):
         messages.success(request, "已重新交办（重办）。")
     flash_form_errors(request, form)
     return redirect("issue_detail", pk=pk)
@@ -210,16 +264,25 @@ def issue_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 
 # The ladder of reminders and 督办 (feedback.services.sweeps), split by selectors.split_ladder into
 # what is still to come and what has happened.
-PENDING_STEPS = Prefetch("steps", queryset=DeadlineStep.objects.order_by("scheduled_for", "id"),
-                         to_attr="ladder_steps")
+PENDING_STEPS = Prefetch("steps", queryset=DeadlineStep.objects.order_by("scheduled_for", "id"), to_attr="ladder_steps")
 
 
-OBJECTIONS = Prefetch("objections", queryset=Objection.objects.select_related(
-    "suggested_department", "raised_by", "decided_by", "new_assignment__department").order_by("raised_at", "id"))
+OBJECTIONS = Prefetch(
+    "objections",
+    queryset=Objection.objects.select_related(
+        "suggested_department", "raised_by", "decided_by", "new_assignment__department"
+    ).order_by("raised_at", "id"),
+)
 
 
-def _objection_forms(assignments: list[Assignment], *, member_department: Any, manage: bool,
-                     today: datetime.date, issue: Issue | None = None) -> dict[str, Any]:
+def _objection_forms(
+    assignments: list[Assignment],
+    *,
+    member_department: Any,
+    manage: bool,
+    today: datetime.date,
+    issue: Issue | None = None,
+) -> dict[str, Any]:
     """Mark each assignment with what its viewer may do about objections, and build the forms.
 
     The department sees the form while ``services.objection_refusal`` has nothing against it (the same
@@ -230,12 +293,14 @@ def _objection_forms(assignments: list[Assignment], *, member_department: Any, m
         a.objection_pending = next((o for o in objections if o.status == Objection.Status.PENDING), None)
         if member_department is not None and a.department_id == member_department.pk and a.is_open:
             a.objection_last_day = services.objection_last_day(a)
-            a.objection_allowed = services.objection_refusal(
-                a, objections, last_day=a.objection_last_day, today=today) is None
+            a.objection_allowed = (
+                services.objection_refusal(a, objections, last_day=a.objection_last_day, today=today) is None
+            )
             offer = offer or a.objection_allowed
         if manage and a.objection_pending is not None:
-            a.objection_pending.accept_form = ObjectionAcceptForm(objection=a.objection_pending,
-                                                                  prefix=f"obj{a.objection_pending.pk}")
+            a.objection_pending.accept_form = ObjectionAcceptForm(
+                objection=a.objection_pending, prefix=f"obj{a.objection_pending.pk}"
+            )
     return {
         "objection_form": ObjectionForm(exclude=member_department, issue=issue) if offer else None,
         "objection_reject_form": ObjectionRejectForm() if manage else None,

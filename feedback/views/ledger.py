@@ -1,6 +1,5 @@
 """The ledger in and out: import with a dry-run preview, and the export in the same format."""
 
-
 from __future__ import annotations
 
 import hashlib
@@ -61,8 +60,11 @@ def _keep_upload(request: HttpRequest, data: bytes, name: str) -> str:
     kept = folder / token
     kept.touch(mode=0o600)  # it holds phone numbers
     kept.write_bytes(data)
-    request.session[IMPORT_SESSION_KEY] = {"token": token, "sha256": hashlib.sha256(data).hexdigest(),
-                                           "name": Path(name).name[:200]}
+    request.session[IMPORT_SESSION_KEY] = {
+        "token": token,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "name": Path(name).name[:200],
+    }
     return token
 
 
@@ -85,12 +87,14 @@ def _kept_upload(request: HttpRequest) -> tuple[bytes, str] | None:
     return data, kept["name"]
 
 
-def _import_page(request: HttpRequest, form: LedgerUploadForm, ledger: LedgerCheck | None = None,
-                 name: str = "", token: str = "") -> HttpResponse:
+def _import_page(
+    request: HttpRequest, form: LedgerUploadForm, ledger: LedgerCheck | None = None, name: str = "", token: str = ""
+) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "ledger": ledger, "name": name, "token": token}
     if ledger is not None:
         context.update(
-            to_create=ledger.to_create[:PREVIEW_ROWS], more_rows=max(0, len(ledger.to_create) - PREVIEW_ROWS),
+            to_create=ledger.to_create[:PREVIEW_ROWS],
+            more_rows=max(0, len(ledger.to_create) - PREVIEW_ROWS),
             problems=ledger.problems[:PREVIEW_PROBLEMS],
             more_problems=max(0, len(ledger.problems) - PREVIEW_PROBLEMS),
         )
@@ -131,8 +135,9 @@ def _import_confirm(request: HttpRequest, channels: list[str]) -> HttpResponse:
     _discard_upload(request)
     if not ledger.ok:
         return _import_page(request, LedgerUploadForm(), ledger, name)
-    messages.success(request, f"台账“{name}”导入完成：新建 {len(result.created)} 条，"
-                              f"已存在 {len(result.present)} 条（跳过）。")
+    messages.success(
+        request, f"台账“{name}”导入完成：新建 {len(result.created)} 条，已存在 {len(result.present)} 条（跳过）。"
+    )
     return redirect("issue_list")
 
 
@@ -144,10 +149,17 @@ def issue_export_ledger(request: HttpRequest) -> HttpResponse:
         raise Http404("只有直通车办公室可以导出可导入格式的台账。")
     form = IssueFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    issues = list(issue_list(request.user, data).select_related("category", "requester")
-                  .prefetch_related("assignments__department")[:20000])
-    privacy_log.info("importable ledger export with phone numbers: user=%s issues=%d filters=%s",
-                     request.user.get_username(), len(issues), request.GET.urlencode())
+    issues = list(
+        issue_list(request.user, data)
+        .select_related("category", "requester")
+        .prefetch_related("assignments__department")[:20000]
+    )
+    privacy_log.info(
+        "importable ledger export with phone numbers: user=%s issues=%d filters=%s",
+        request.user.get_username(),
+        len(issues),
+        request.GET.urlencode(),
+    )
     response = HttpResponse(importable_ledger_csv(issues), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="ledger-{stamp}.csv"'
@@ -164,8 +176,12 @@ def issue_export_ledger_xlsx(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data if form.is_valid() else {}
     issues = issue_list(request.user, data)
     ids = list(issues.values_list("pk", flat=True)[:20000])
-    privacy_log.info("round-trip ledger export with phone numbers: user=%s issues=%d filters=%s",
-                     request.user.get_username(), len(ids), request.GET.urlencode())
+    privacy_log.info(
+        "round-trip ledger export with phone numbers: user=%s issues=%d filters=%s",
+        request.user.get_username(),
+        len(ids),
+        request.GET.urlencode(),
+    )
     response = HttpResponse(export_round_trip(Issue.objects.filter(pk__in=ids)), content_type=XLSX_CONTENT_TYPE)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="ledger-{stamp}.xlsx"'

@@ -1,6 +1,5 @@
 """The bell: a person's notices."""
 
-
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required

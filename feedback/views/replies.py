@@ -1,6 +1,5 @@
 """Signed replies: upload, review (accept or return), download and first-page preview."""
 
-
 from __future__ import annotations
 
 from django.contrib import messages
@@ -24,17 +23,26 @@ from feedback.views.common import flash_form_errors, run_service
 
 @login_required
 def reply_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    assignment = access.get_or_404(
-        access.assignments_for(request.user).select_related("issue", "department"), pk=pk)
+    assignment = access.get_or_404(access.assignments_for(request.user).select_related("issue", "department"), pk=pk)
     if not access.is_member_of(request.user, assignment.department):
         raise Http404("只有承办单位可以上传书面回复。")
     form = ReplyForm(request.POST or None, request.FILES or None, assignment=assignment)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        reply = run_service(request, form, lambda: services.submit_reply(
-            actor=request.user, assignment=assignment, file=data["file"], signer_name=data["signer_name"],
-            signer_title=data["signer_title"], signed_on=data["signed_on"], result=data["result"],
-            summary=data["summary"]))
+        reply = run_service(
+            request,
+            form,
+            lambda: services.submit_reply(
+                actor=request.user,
+                assignment=assignment,
+                file=data["file"],
+                signer_name=data["signer_name"],
+                signer_title=data["signer_title"],
+                signed_on=data["signed_on"],
+                result=data["result"],
+                summary=data["summary"],
+            ),
+        )
         if reply is not None:
             messages.success(request, "书面回复已提交，等待直通车办公室审核。")
             return redirect("issue_detail", pk=assignment.issue_id)
@@ -62,8 +70,11 @@ def reply_accept(request: HttpRequest, pk: int) -> HttpResponse:
 def reply_return(request: HttpRequest, pk: int) -> HttpResponse:
     reply = _reviewable_reply(request, pk)
     form = ReasonForm(request.POST)
-    if form.is_valid() and run_service(request, None, lambda: services.return_reply(
-            actor=request.user, reply=reply, reason=form.cleaned_data["reason"])):
+    if form.is_valid() and run_service(
+        request,
+        None,
+        lambda: services.return_reply(actor=request.user, reply=reply, reason=form.cleaned_data["reason"]),
+    ):
         messages.success(request, "已退回，承办单位需重新办理并提交。")
     flash_form_errors(request, form)
     return redirect("issue_detail", pk=reply.assignment.issue_id)

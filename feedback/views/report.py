@@ -1,6 +1,5 @@
 """The county report page, its print view and its Excel export."""
 
-
 from __future__ import annotations
 
 from typing import Any
@@ -51,8 +50,11 @@ def county_report_export(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     form = ReportForm(request.GET or None)
     if form.is_bound and not form.is_valid():
-        return HttpResponse("统计区间有误：" + "；".join(e for errors in form.errors.values() for e in errors),
-                            status=400, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            "统计区间有误：" + "；".join(e for errors in form.errors.values() for e in errors),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     data = form.cleaned_data if form.is_bound else {}
     start, end = data.get("start") or today.replace(month=1, day=1), data.get("to") or today
     issues, _ = statistics.scoped(request.user)
@@ -79,9 +81,21 @@ def county_report(request: HttpRequest) -> HttpResponse:
     lines = report_lines(issues, start=start, end=end, as_of=today, user=request.user) if valid else []
     items = None
     if valid and request.GET.get("items"):
-        items = items_table(request.user, request.GET["items"], request.GET.get("channel", ""), start=start,
-                            until=min(end, today))
-    return render(request, "feedback/report.html", {
-        "form": form, "valid": valid, "lines": lines, "items": items,
-        "dashboard": reverse("dashboard") + "?" + urlencode(period), "start": start, "end": end, "as_of": today,
-    }, status=200 if valid else 400)
+        items = items_table(
+            request.user, request.GET["items"], request.GET.get("channel", ""), start=start, until=min(end, today)
+        )
+    return render(
+        request,
+        "feedback/report.html",
+        {
+            "form": form,
+            "valid": valid,
+            "lines": lines,
+            "items": items,
+            "dashboard": reverse("dashboard") + "?" + urlencode(period),
+            "start": start,
+            "end": end,
+            "as_of": today,
+        },
+        status=200 if valid else 400,
+    )

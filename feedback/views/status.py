@@ -131,10 +131,16 @@ def status_page(request: HttpRequest) -> HttpResponse:
     if scope_of(request.user).role != Role.ADMIN:
         raise Http404("未找到该页面。")
     checks = run_checks()
-    return render(request, "feedback/status.html", {
-        "checks": checks, "rows": [(c, what_to_do(c)) for c in checks], "all_ok": all(c.ok for c in checks),
-        "checked_at": timezone.localtime(),
-    })
+    return render(
+        request,
+        "feedback/status.html",
+        {
+            "checks": checks,
+            "rows": [(c, what_to_do(c)) for c in checks],
+            "all_ok": all(c.ok for c in checks),
+            "checked_at": timezone.localtime(),
+        },
+    )
 
 
 # --- the same checks as JSON for monitoring systems ---------------------------------------------
@@ -161,18 +167,23 @@ def monitor_allowed(request: HttpRequest) -> bool:
 
 
 # The status page's check names (feedback.views.status) and the key each has in the JSON answer.
-KEYS = {"数据库": "database", "消息队列": "broker", "后台任务进程": "worker", "定时调度（beat）": "scheduler",
-        "工作日历": "calendar"}
+KEYS = {
+    "数据库": "database",
+    "消息队列": "broker",
+    "后台任务进程": "worker",
+    "定时调度（beat）": "scheduler",
+    "工作日历": "calendar",
+}
 
 WHAT_TO_DO = {
     "database": "检查 PostgreSQL 是否运行（systemctl status postgresql）以及 DATABASE_URL 是否正确。",
     "broker": "检查 Redis 是否运行（systemctl status redis-server）以及 REDIS_URL 是否正确；"
-              "恢复后提醒和催办会在下一次巡检时自动补上。",
+    "恢复后提醒和催办会在下一次巡检时自动补上。",
     "worker": "启动或重启后台任务进程：systemctl restart zhitongche-worker（日志：journalctl -u zhitongche-worker）。",
     "scheduler": "在且只在一台机器上启动定时调度：systemctl restart zhitongche-beat"
-                 "（日志：journalctl -u zhitongche-beat）。",
+    "（日志：journalctl -u zhitongche-beat）。",
     "calendar": "在 系统管理 → 工作日历年份 → 载入国务院节假日安排 中载入该年通知（操作说明见 docs/operations.md"
-                "「每年更新节假日安排」）；载入后未办结的期限会自动重算。",
+    "「每年更新节假日安排」）；载入后未办结的期限会自动重算。",
 }
 
 
@@ -196,9 +207,14 @@ def status_json(request: HttpRequest) -> JsonResponse:
         return response
     checks = run_checks()
     ok = all(c.ok for c in checks)
-    return JsonResponse({
-        "ok": ok,
-        "checked_at": timezone.localtime().isoformat(timespec="seconds"),
-        "checks": {key_of(c): {"ok": c.ok, "name": c.name, "detail": c.detail, "what_to_do": what_to_do(c)}
-                   for c in checks},
-    }, status=200 if ok else 503, json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        {
+            "ok": ok,
+            "checked_at": timezone.localtime().isoformat(timespec="seconds"),
+            "checks": {
+                key_of(c): {"ok": c.ok, "name": c.name, "detail": c.detail, "what_to_do": what_to_do(c)} for c in checks
+            },
+        },
+        status=200 if ok else 503,
+        json_dumps_params={"ensure_ascii": False},
+    )

@@ -33,23 +33,36 @@ def week(actor: Any, month: datetime.date = NOVEMBER) -> NoMeetingWeek:
     return services.plan_week(actor=actor, month=month)
 
 
-def roster_entry(actor: Any, week: NoMeetingWeek, leader: Any, township: str = "hqz",
-                 departments: tuple[str, ...] = ("zjj",)) -> RosterEntry:
-    return services.add_roster_entry(actor=actor, week=week, leader=leader, township=dept(township),
-                                     departments=[dept(c) for c in departments])
+def roster_entry(
+    actor: Any, week: NoMeetingWeek, leader: Any, township: str = "hqz", departments: tuple[str, ...] = ("zjj",)
+) -> RosterEntry:
+    return services.add_roster_entry(
+        actor=actor, week=week, leader=leader, township=dept(township), departments=[dept(c) for c in departments]
+    )
 
 
-def visit(actor: Any, week: NoMeetingWeek, *, township: str = "hqz", held_on: datetime.date | None = None,
-          **extra: Any) -> Visit:
+def visit(
+    actor: Any, week: NoMeetingWeek, *, township: str = "hqz", held_on: datetime.date | None = None, **extra: Any
+) -> Visit:
     held_on = held_on or week.starts_on + datetime.timedelta(days=1)
-    return services.record_visit(actor=actor, week=week, kind=extra.pop("kind", Visit.Kind.RECEPTION),
-                                 township=dept(township), held_on=held_on, **extra)
+    return services.record_visit(
+        actor=actor,
+        week=week,
+        kind=extra.pop("kind", Visit.Kind.RECEPTION),
+        township=dept(township),
+        held_on=held_on,
+        **extra,
+    )
 
 
 def request_row(**overrides: Any) -> services.VisitRequest:
-    data: dict[str, Any] = {"requester_name": "王某某", "requester_phone": "13812345678",
-                            "category": Category.objects.get(code="housing"), "lead": dept("zjj"),
-                            "content": "搬迁安置补偿标准不一致，请求统一核定"}
+    data: dict[str, Any] = {
+        "requester_name": "王某某",
+        "requester_phone": "13812345678",
+        "category": Category.objects.get(code="housing"),
+        "lead": dept("zjj"),
+        "content": "搬迁安置补偿标准不一致，请求统一核定",
+    }
     data.update(overrides)
     return services.VisitRequest(**data)
 

@@ -43,14 +43,26 @@ def text(response) -> str:
 
 
 def management(total: int = 8) -> dict[str, str]:
-    return {"rows-TOTAL_FORMS": str(total), "rows-INITIAL_FORMS": "0", "rows-MIN_NUM_FORMS": "0",
-            "rows-MAX_NUM_FORMS": "100"}
+    return {
+        "rows-TOTAL_FORMS": str(total),
+        "rows-INITIAL_FORMS": "0",
+        "rows-MIN_NUM_FORMS": "0",
+        "rows-MAX_NUM_FORMS": "100",
+    }
 
 
 def row(i: int, **overrides: object) -> dict[str, str]:
-    values = {"requester_name": f"信访人{i}", "requester_phone": f"1381234{i:04d}", "village": "",
-              "category": Category.objects.get(code="housing").pk, "nature": "help", "accused_department": "",
-              "departments": "住建局", "title": "", "content": f"第{i}条诉求：搬迁安置补偿问题"}
+    values = {
+        "requester_name": f"信访人{i}",
+        "requester_phone": f"1381234{i:04d}",
+        "village": "",
+        "category": Category.objects.get(code="housing").pk,
+        "nature": "help",
+        "accused_department": "",
+        "departments": "住建局",
+        "title": "",
+        "content": f"第{i}条诉求：搬迁安置补偿问题",
+    }
     values.update(overrides)
     return {f"rows-{i}-{k}": str(v) for k, v in values.items()}
 
@@ -64,7 +76,8 @@ def zrj_head(reference):
 
 
 def test_plan_hold_enter_assign_and_the_departments_find_the_requests_in_their_inbox(
-        client, petitionoffice, leader, zjj_head, hqz_head):
+    client, petitionoffice, leader, zjj_head, hqz_head
+):
     office = login(client, petitionoffice)
     village = VillageFactory(township=dept("hqz"), name="迴龙洲村")
     old_case = register(petitionoffice, channel="citizen", title="迴龙洲搬迁安置十年未决")
@@ -74,24 +87,41 @@ def test_plan_hold_enter_assign_and_the_departments_find_the_requests_in_their_i
     assert "2026-11-24 至 2026-11-30" in page and "生成无会周" in page
     response = office.post(reverse("channels_citizen:week_plan"), {"month": "2026-11"})
     the_week = NoMeetingWeek.objects.get(month=D(2026, 11, 1))
-    assert response.status_code == 302 and response["Location"] == reverse("channels_citizen:week_detail",
-                                                                           args=[the_week.pk])
-    response = office.post(reverse("channels_citizen:week_confirm", args=[the_week.pk]),
-                           {"starts_on": "2026-11-24", "ends_on": "2026-11-30"})
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "channels_citizen:week_detail", args=[the_week.pk]
+    )
+    response = office.post(
+        reverse("channels_citizen:week_confirm", args=[the_week.pk]),
+        {"starts_on": "2026-11-24", "ends_on": "2026-11-30"},
+    )
     assert response.status_code == 302
-    response = office.post(reverse("channels_citizen:roster_create", args=[the_week.pk]),
-                           {"leader": leader.pk, "township": dept("hqz").pk,
-                            "departments": [dept("zjj").pk, dept("jtj").pk]})
+    response = office.post(
+        reverse("channels_citizen:roster_create", args=[the_week.pk]),
+        {"leader": leader.pk, "township": dept("hqz").pk, "departments": [dept("zjj").pk, dept("jtj").pk]},
+    )
     assert response.status_code == 302
     page = text(office.get(reverse("channels_citizen:week_detail", args=[the_week.pk])))
     assert "已确认" in page and "黄桥镇" in page and "县住房和城乡建设局、县交通运输局" in page
 
     # Hold: a village visit with a lawyer, a case brought down, a courtyard meeting, the case of the week.
-    response = office.post(reverse("channels_citizen:visit_create", args=[the_week.pk]), {
-        "kind": "village", "township": dept("hqz").pk, "village": village.pk, "held_on": "2026-11-25",
-        "leader": leader.pk, "lawyer_present": "on", "lawyer_name": "刘律师", "cases": old_case.ref,
-        "case_of_week": old_case.ref, "notes": "入户走访", "meeting_place": "村部院坝", "meeting_attendance": "36",
-        "meeting_outcome": "达成分步解决方案"})
+    response = office.post(
+        reverse("channels_citizen:visit_create", args=[the_week.pk]),
+        {
+            "kind": "village",
+            "township": dept("hqz").pk,
+            "village": village.pk,
+            "held_on": "2026-11-25",
+            "leader": leader.pk,
+            "lawyer_present": "on",
+            "lawyer_name": "刘律师",
+            "cases": old_case.ref,
+            "case_of_week": old_case.ref,
+            "notes": "入户走访",
+            "meeting_place": "村部院坝",
+            "meeting_attendance": "36",
+            "meeting_outcome": "达成分步解决方案",
+        },
+    )
     assert response.status_code == 302, text(response)
     the_visit = Visit.objects.get()
     assert response["Location"] == reverse("channels_citizen:visit_detail", args=[the_visit.pk])
@@ -103,10 +133,21 @@ def test_plan_hold_enter_assign_and_the_departments_find_the_requests_in_their_i
     # Enter: the requests raised there, in one batch, registered and assigned at once.
     url = reverse("channels_citizen:visit_intake", args=[the_visit.pk])
     assert 'name="rows-7-requester_name"' in text(office.get(url))
-    response = office.post(url, {**management(), **row(0, village=village.pk, departments="住建局；jtj"),
-                                 **row(1, departments="黄桥镇", nature="report",
-                                       accused_department=dept("zrj").pk, category=Category.objects.get(
-                                           code="rural").pk, content="举报违规占用耕地")})
+    response = office.post(
+        url,
+        {
+            **management(),
+            **row(0, village=village.pk, departments="住建局；jtj"),
+            **row(
+                1,
+                departments="黄桥镇",
+                nature="report",
+                accused_department=dept("zrj").pk,
+                category=Category.objects.get(code="rural").pk,
+                content="举报违规占用耕地",
+            ),
+        },
+    )
     assert response.status_code == 302, text(response)
     first, second = Issue.objects.filter(citizen_intake__visit=the_visit).order_by("ref")
     assert (first.channel, first.received_on, first.status) == ("citizen", D(2026, 11, 25), "assigned")
@@ -135,8 +176,10 @@ def test_plan_hold_enter_assign_and_the_departments_find_the_requests_in_their_i
 
 def test_a_visit_outside_its_week_is_refused_with_the_reason_and_nothing_is_written(client, petitionoffice):
     the_week = week(petitionoffice)
-    response = login(client, petitionoffice).post(reverse("channels_citizen:visit_create", args=[the_week.pk]), {
-        "kind": "reception", "township": dept("hqz").pk, "held_on": "2026-11-20"})
+    response = login(client, petitionoffice).post(
+        reverse("channels_citizen:visit_create", args=[the_week.pk]),
+        {"kind": "reception", "township": dept("hqz").pk, "held_on": "2026-11-20"},
+    )
     assert response.status_code == 400
     assert "接访日期必须在本月无会周内（2026-11-24 至 2026-11-30）。" in text(response)
     assert not Visit.objects.exists()
@@ -171,8 +214,9 @@ def test_an_inactive_leader_is_refused_on_the_roster_with_the_reason(client, pet
     assert "县领导“leader”的账号已停用，不能排入无会周。" in text(response)
     assert RosterEntry.objects.count() == 1
     # Editing the existing row keeps the rule too.
-    response = office.post(reverse("channels_citizen:roster_edit", args=[entry.pk]),
-                           {"leader": leader.pk, "township": dept("gsz").pk})
+    response = office.post(
+        reverse("channels_citizen:roster_edit", args=[entry.pk]), {"leader": leader.pk, "township": dept("gsz").pk}
+    )
     assert response.status_code == 400 and "账号已停用" in text(response)
     assert RosterEntry.objects.get().township == dept("jkz")
 
@@ -182,11 +226,14 @@ def test_the_roster_is_edited_and_rows_removed_in_the_browser(client, petitionof
     entry = roster_entry(petitionoffice, the_week, leader, "jkz")
     roster_entry(petitionoffice, the_week, leader, "gsz")
     office = login(client, petitionoffice)
-    response = office.post(reverse("channels_citizen:roster_edit", args=[entry.pk]),
-                           {"leader": leader.pk, "township": dept("gsz").pk})
+    response = office.post(
+        reverse("channels_citizen:roster_edit", args=[entry.pk]), {"leader": leader.pk, "township": dept("gsz").pk}
+    )
     assert "已安排县领导到高沙镇" in text(response)
-    response = office.post(reverse("channels_citizen:roster_edit", args=[entry.pk]),
-                           {"leader": leader.pk, "township": dept("hqz").pk, "departments": [dept("slj").pk]})
+    response = office.post(
+        reverse("channels_citizen:roster_edit", args=[entry.pk]),
+        {"leader": leader.pk, "township": dept("hqz").pk, "departments": [dept("slj").pk]},
+    )
     assert response.status_code == 302
     entry.refresh_from_db()
     assert entry.township == dept("hqz") and [d.code for d in entry.departments.all()] == ["slj"]
@@ -199,9 +246,15 @@ def test_a_bad_batch_row_refuses_the_whole_batch_with_a_message_per_row(client, 
     url = reverse("channels_citizen:visit_intake", args=[the_visit.pk])
     office = login(client, petitionoffice)
     # Rows 2 and 3 fail in the service (accused unit as lead; a bad phone): nothing at all is written.
-    response = office.post(url, {**management(), **row(0),
-                                 **row(1, nature="report", accused_department=dept("zjj").pk),
-                                 **row(2, requester_phone="12-34")})
+    response = office.post(
+        url,
+        {
+            **management(),
+            **row(0),
+            **row(1, nature="report", accused_department=dept("zjj").pk),
+            **row(2, requester_phone="12-34"),
+        },
+    )
     page = text(response)
     assert response.status_code == 400
     assert "有 2 行填写有误，本批诉求均未登记" in page
@@ -210,8 +263,9 @@ def test_a_bad_batch_row_refuses_the_whole_batch_with_a_message_per_row(client, 
     assert not Issue.objects.exists() and not CitizenIntake.objects.exists()
     assert not Assignment.objects.exists() and not Requester.objects.exists()
     # A row refused by the form (an unknown co-handler; an accused unit on a request for help).
-    response = office.post(url, {**management(), **row(0, departments="住建局；nosuch"),
-                                 **row(1, accused_department=dept("jyj").pk)})
+    response = office.post(
+        url, {**management(), **row(0, departments="住建局；nosuch"), **row(1, accused_department=dept("jyj").pk)}
+    )
     page = text(response)
     assert "未知单位“nosuch”，请从列表中选择单位名称" in page
     assert "只有举报、投诉（检举控告）类诉求可以填写被检举控告单位" in page
@@ -231,8 +285,10 @@ def test_requests_of_a_visit_not_yet_held_are_refused(client, petitionoffice):
 
 def test_week_dates_outside_the_month_are_refused_with_the_reason(client, petitionoffice):
     the_week = week(petitionoffice)
-    response = login(client, petitionoffice).post(reverse("channels_citizen:week_confirm", args=[the_week.pk]),
-                                                  {"starts_on": "2026-11-28", "ends_on": "2026-12-04"})
+    response = login(client, petitionoffice).post(
+        reverse("channels_citizen:week_confirm", args=[the_week.pk]),
+        {"starts_on": "2026-11-28", "ends_on": "2026-12-04"},
+    )
     assert response.status_code == 400 and "无会周必须在2026年11月之内。" in text(response)
     assert not NoMeetingWeek.objects.get().confirmed
 
@@ -247,8 +303,7 @@ def test_a_provisional_week_is_marked_until_confirmed(client, petitionoffice):
     assert "日期暂定" in text(client.get(reverse("channels_citizen:week_detail", args=[the_week.pk])))
 
 
-def test_the_case_of_the_week_is_picked_by_reference_among_visible_citizen_issues(client, petitionoffice,
-                                                                                  netoffice):
+def test_the_case_of_the_week_is_picked_by_reference_among_visible_citizen_issues(client, petitionoffice, netoffice):
     the_week = week(petitionoffice)
     mine = register(petitionoffice, channel="citizen")
     other = register(netoffice, channel="net", title="政网的诉求")
@@ -271,8 +326,10 @@ def test_courtyard_meetings_need_people_and_an_outcome(client, petitionoffice):
     assert office.post(url, {"attendance": "12", "outcome": "化解", "place": "院坝"}).status_code == 302
     assert CourtyardMeeting.objects.get().place == "院坝"
     # On the visit form, a meeting without its attendance is refused before anything is written.
-    response = office.post(reverse("channels_citizen:visit_create", args=[the_visit.week_id]), {
-        "kind": "reception", "township": dept("hqz").pk, "held_on": "2026-11-26", "meeting_outcome": "化解"})
+    response = office.post(
+        reverse("channels_citizen:visit_create", args=[the_visit.week_id]),
+        {"kind": "reception", "township": dept("hqz").pk, "held_on": "2026-11-26", "meeting_outcome": "化解"},
+    )
     assert "召开院落会议时请填写参会人数" in text(response) and Visit.objects.count() == 1
 
 
@@ -329,8 +386,7 @@ def test_posts_need_the_csrf_token(petitionoffice, leader):
     assert client.post(reverse("channels_citizen:roster_delete", args=[entry.pk])).status_code == 403
     page = text(client.get(reverse("channels_citizen:week_detail", args=[the_week.pk])))
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    response = client.post(reverse("channels_citizen:roster_delete", args=[entry.pk]),
-                           {"csrfmiddlewaretoken": token})
+    response = client.post(reverse("channels_citizen:roster_delete", args=[entry.pk]), {"csrfmiddlewaretoken": token})
     assert response.status_code == 302 and not RosterEntry.objects.exists()
 
 
@@ -345,39 +401,66 @@ def scene(petitionoffice, leader):
     roster_entry(petitionoffice, the_week, leader)
     village = VillageFactory(township=dept("hqz"), name="迴龙洲村")
     case = register(petitionoffice, channel="citizen", title="带下去的案件")
-    the_visit = visit(petitionoffice, the_week, held_on=D(2026, 11, 25), kind="village", village=village,
-                      leader=leader, cases=[case],
-                      meetings=[services.MeetingData(attendance=20, outcome="化解", place="院坝")])
+    the_visit = visit(
+        petitionoffice,
+        the_week,
+        held_on=D(2026, 11, 25),
+        kind="village",
+        village=village,
+        leader=leader,
+        cases=[case],
+        meetings=[services.MeetingData(attendance=20, outcome="化解", place="院坝")],
+    )
     plain = petition(petitionoffice, the_visit, village=village)
-    accusation = petition(petitionoffice, the_visit, lead=dept("hqz"), nature="report",
-                          accused_department=dept("zrj"), content="举报县自然资源局违规审批", village=village)
+    accusation = petition(
+        petitionoffice,
+        the_visit,
+        lead=dept("hqz"),
+        nature="report",
+        accused_department=dept("zrj"),
+        content="举报县自然资源局违规审批",
+        village=village,
+    )
     services.set_case_of_week(actor=petitionoffice, week=the_week, issue=accusation)
-    return {"week": the_week, "visit": the_visit, "village": village, "case": case, "plain": plain,
-            "accusation": accusation, "entry": the_week.roster.get()}
+    return {
+        "week": the_week,
+        "visit": the_visit,
+        "village": village,
+        "case": case,
+        "plain": plain,
+        "accusation": accusation,
+        "entry": the_week.roster.get(),
+    }
 
 
 def read_urls(scene: dict) -> list[str]:
-    return [reverse("channels_citizen:week_list"),
-            reverse("channels_citizen:week_detail", args=[scene["week"].pk]),
-            reverse("channels_citizen:visit_detail", args=[scene["visit"].pk]),
-            reverse("channels_citizen:village_list")]
+    return [
+        reverse("channels_citizen:week_list"),
+        reverse("channels_citizen:week_detail", args=[scene["week"].pk]),
+        reverse("channels_citizen:visit_detail", args=[scene["visit"].pk]),
+        reverse("channels_citizen:village_list"),
+    ]
 
 
 def write_urls(scene: dict) -> list[str]:
-    return [reverse("channels_citizen:roster_create", args=[scene["week"].pk]),
-            reverse("channels_citizen:roster_edit", args=[scene["entry"].pk]),
-            reverse("channels_citizen:visit_create", args=[scene["week"].pk]),
-            reverse("channels_citizen:visit_edit", args=[scene["visit"].pk]),
-            reverse("channels_citizen:visit_intake", args=[scene["visit"].pk]),
-            reverse("channels_citizen:village_edit", args=[scene["village"].pk])]
+    return [
+        reverse("channels_citizen:roster_create", args=[scene["week"].pk]),
+        reverse("channels_citizen:roster_edit", args=[scene["entry"].pk]),
+        reverse("channels_citizen:visit_create", args=[scene["week"].pk]),
+        reverse("channels_citizen:visit_edit", args=[scene["visit"].pk]),
+        reverse("channels_citizen:visit_intake", args=[scene["visit"].pk]),
+        reverse("channels_citizen:village_edit", args=[scene["village"].pk]),
+    ]
 
 
 def post_urls(scene: dict) -> list[str]:
-    return [reverse("channels_citizen:week_plan"),
-            reverse("channels_citizen:week_confirm", args=[scene["week"].pk]),
-            reverse("channels_citizen:week_case", args=[scene["week"].pk]),
-            reverse("channels_citizen:roster_delete", args=[scene["entry"].pk]),
-            reverse("channels_citizen:courtyard_create", args=[scene["visit"].pk])]
+    return [
+        reverse("channels_citizen:week_plan"),
+        reverse("channels_citizen:week_confirm", args=[scene["week"].pk]),
+        reverse("channels_citizen:week_case", args=[scene["week"].pk]),
+        reverse("channels_citizen:roster_delete", args=[scene["entry"].pk]),
+        reverse("channels_citizen:courtyard_create", args=[scene["visit"].pk]),
+    ]
 
 
 def test_the_accused_department_sees_the_accusation_on_none_of_the_pages(client, scene, zrj_head):
@@ -393,12 +476,16 @@ def test_the_accused_department_sees_the_accusation_on_none_of_the_pages(client,
     for url in [reverse("channels_citizen:home"), *read_urls(scene), *write_urls(scene)]:
         response = admin_there.get(url)
         assert response.status_code == 200 and ref not in text(response), url
-    assert scene["plain"].ref in text(admin_there.get(reverse("channels_citizen:visit_detail",
-                                                               args=[scene["visit"].pk])))
+    assert scene["plain"].ref in text(
+        admin_there.get(reverse("channels_citizen:visit_detail", args=[scene["visit"].pk]))
+    )
     assert ref not in text(admin_there.get(reverse("channels_citizen:week_detail", args=[scene["week"].pk])))
     # Anyone else who reads the channel sees it.
-    page = text(login(Client(), make_user("reader", role=Role.LEADER)).get(
-        reverse("channels_citizen:visit_detail", args=[scene["visit"].pk])))
+    page = text(
+        login(Client(), make_user("reader", role=Role.LEADER)).get(
+            reverse("channels_citizen:visit_detail", args=[scene["visit"].pk])
+        )
+    )
     assert ref in page and "检举控告" in page
 
 
@@ -428,8 +515,10 @@ def test_leaders_read_every_page_and_write_none(client, scene, leader):
         assert reader.get(url).status_code == 404, url
     for url in post_urls(scene):
         assert reader.post(url, {}).status_code == 404, url
-    assert reader.post(reverse("channels_citizen:village_list"), {"township": dept("hqz").pk,
-                                                                   "name": "某村"}).status_code == 404
+    assert (
+        reader.post(reverse("channels_citizen:village_list"), {"township": dept("hqz").pk, "name": "某村"}).status_code
+        == 404
+    )
     assert not Village.objects.filter(name="某村").exists()
 
 
@@ -447,10 +536,12 @@ def test_no_page_fails_for_anyone(client, scene, petitionoffice, admin_user, lea
     # Pages with nothing in them yet.
     office = login(client, petitionoffice)
     empty = week(petitionoffice, D(2026, 12, 1))
-    for url in [reverse("channels_citizen:week_detail", args=[empty.pk]),
-                reverse("channels_citizen:visit_create", args=[empty.pk]),
-                reverse("channels_citizen:roster_create", args=[empty.pk]),
-                reverse("channels_citizen:week_list") + "?page=99"]:
+    for url in [
+        reverse("channels_citizen:week_detail", args=[empty.pk]),
+        reverse("channels_citizen:visit_create", args=[empty.pk]),
+        reverse("channels_citizen:roster_create", args=[empty.pk]),
+        reverse("channels_citizen:week_list") + "?page=99",
+    ]:
         assert office.get(url).status_code == 200, url
 
 
@@ -471,17 +562,20 @@ def grow(office, leader, size: int) -> dict:
     the_visit = weeks[0].visits.get()
     for n in range(size):
         v = VillageFactory(township=dept(["hqz", "jkz", "gsz"][n % 3]), name=f"村{n}")
-        petition(office, the_visit, village=v, requester_name=f"人{n}", requester_phone=f"1390000{n:04d}",
-                 co=[dept("jtj")])
+        petition(
+            office, the_visit, village=v, requester_name=f"人{n}", requester_phone=f"1390000{n:04d}", co=[dept("jtj")]
+        )
         services.record_courtyard_meeting(actor=office, visit=the_visit, attendance=n + 1, outcome="化解")
     the_visit.cases.set(Issue.objects.filter(citizen_intake__visit=the_visit))
     return {"week": weeks[0], "visit": the_visit}
 
 
-@pytest.mark.parametrize("name, bound", [("home", 19), ("week_list", 15), ("week_detail", 12),
-                                         ("visit_detail", 14), ("village_list", 12)])
-def test_lists_use_a_bounded_number_of_queries_at_two_sizes(client, petitionoffice, leader, name, bound,
-                                                            django_assert_max_num_queries):
+@pytest.mark.parametrize(
+    "name, bound", [("home", 19), ("week_list", 15), ("week_detail", 12), ("visit_detail", 14), ("village_list", 12)]
+)
+def test_lists_use_a_bounded_number_of_queries_at_two_sizes(
+    client, petitionoffice, leader, name, bound, django_assert_max_num_queries
+):
     office = login(client, petitionoffice)
     for size in (2, 12):
         made = grow(petitionoffice, leader, size)

@@ -24,13 +24,16 @@ def dept(code: str) -> Department:
     return Department.objects.get(code=code)
 
 
-@pytest.mark.parametrize("month, starts, ends, provisional", [
-    # February 2026: the Spring Festival ends on the 23rd and the 28th is a Saturday make-up day.
-    (D(2026, 2, 1), D(2026, 2, 24), D(2026, 2, 28), False),
-    (D(2026, 11, 1), D(2026, 11, 24), D(2026, 11, 30), False),
-    # 2027 is not in the stored calendar: Monday–Friday, marked provisional.
-    (D(2027, 1, 1), D(2027, 1, 25), D(2027, 1, 29), True),
-])
+@pytest.mark.parametrize(
+    "month, starts, ends, provisional",
+    [
+        # February 2026: the Spring Festival ends on the 23rd and the 28th is a Saturday make-up day.
+        (D(2026, 2, 1), D(2026, 2, 24), D(2026, 2, 28), False),
+        (D(2026, 11, 1), D(2026, 11, 24), D(2026, 11, 30), False),
+        # 2027 is not in the stored calendar: Monday–Friday, marked provisional.
+        (D(2027, 1, 1), D(2027, 1, 25), D(2027, 1, 29), True),
+    ],
+)
 def test_the_default_week_is_the_last_five_working_days_of_the_month(reference, month, starts, ends, provisional):
     dates = services.default_week(month)
     assert (dates.starts_on, dates.ends_on, dates.provisional) == (starts, ends, provisional)
@@ -56,30 +59,35 @@ def test_an_administrator_confirms_or_moves_the_week_within_its_month(petitionof
     with pytest.raises(InvalidInput, match="必须在2027年01月之内"):
         services.confirm_week(actor=admin_user, week=week, starts_on=D(2027, 1, 28), ends_on=D(2027, 2, 3))
     week = services.confirm_week(actor=admin_user, week=week, starts_on=D(2027, 1, 18), ends_on=D(2027, 1, 22))
-    assert (week.starts_on, week.ends_on, week.confirmed, week.provisional) == (D(2027, 1, 18), D(2027, 1, 22),
-                                                                              True, False)
+    assert (week.starts_on, week.ends_on, week.confirmed, week.provisional) == (
+        D(2027, 1, 18),
+        D(2027, 1, 22),
+        True,
+        False,
+    )
     assert week.confirmed_by == admin_user
 
 
 def test_a_week_cannot_be_moved_away_from_its_recorded_visits(petitionoffice, admin_user):
     week = services.plan_week(actor=petitionoffice, month=D(2026, 11, 1))
-    services.record_visit(actor=petitionoffice, week=week, kind="reception", township=dept("hqz"),
-                          held_on=D(2026, 11, 25))
+    services.record_visit(
+        actor=petitionoffice, week=week, kind="reception", township=dept("hqz"), held_on=D(2026, 11, 25)
+    )
     with pytest.raises(InvalidInput, match="2026-11-25"):
         services.confirm_week(actor=admin_user, week=week, starts_on=D(2026, 11, 26), ends_on=D(2026, 11, 30))
 
 
 def test_the_roster_sends_a_leader_to_a_township_with_departments(petitionoffice, leader):
     week = services.plan_week(actor=petitionoffice, month=D(2026, 11, 1))
-    entry = services.add_roster_entry(actor=petitionoffice, week=week, leader=leader, township=dept("hqz"),
-                                      departments=[dept("zjj"), dept("jtj")])
+    entry = services.add_roster_entry(
+        actor=petitionoffice, week=week, leader=leader, township=dept("hqz"), departments=[dept("zjj"), dept("jtj")]
+    )
     assert {d.code for d in entry.departments.all()} == {"zjj", "jtj"}
     with pytest.raises(InvalidInput, match="已安排县领导到黄桥镇"):
         services.add_roster_entry(actor=petitionoffice, week=week, leader=leader, township=dept("hqz"))
 
 
-def test_the_roster_refuses_an_inactive_leader_a_non_leader_and_a_bureau_as_township(petitionoffice, leader,
-                                                                                       zjj_head):
+def test_the_roster_refuses_an_inactive_leader_a_non_leader_and_a_bureau_as_township(petitionoffice, leader, zjj_head):
     week = services.plan_week(actor=petitionoffice, month=D(2026, 11, 1))
     leader.is_active = False
     leader.save()
@@ -98,8 +106,11 @@ def test_the_admin_page_confirms_and_moves_the_week(client, petitionoffice, admi
     client.force_login(admin_user)
     page = client.get(reverse("channels_citizen:week_detail", args=[week.pk])).content.decode()
     assert "确认无会周" in page
-    response = client.post(reverse("channels_citizen:week_confirm", args=[week.pk]),
-                           {"starts_on": "2026-11-23", "ends_on": "2026-11-27"}, follow=True)
+    response = client.post(
+        reverse("channels_citizen:week_confirm", args=[week.pk]),
+        {"starts_on": "2026-11-23", "ends_on": "2026-11-27"},
+        follow=True,
+    )
     assert "已确认" in response.content.decode()
     week.refresh_from_db()
     assert (week.starts_on, week.confirmed) == (D(2026, 11, 23), True)
@@ -108,13 +119,17 @@ def test_the_admin_page_confirms_and_moves_the_week(client, petitionoffice, admi
 def test_the_office_confirms_through_the_page_and_a_leader_cannot(client, petitionoffice, leader):
     week = services.plan_week(actor=petitionoffice, month=D(2026, 11, 1))
     client.force_login(leader)
-    response = client.post(reverse("channels_citizen:week_confirm", args=[week.pk]),
-                           {"starts_on": "2026-11-23", "ends_on": "2026-11-27"})
+    response = client.post(
+        reverse("channels_citizen:week_confirm", args=[week.pk]), {"starts_on": "2026-11-23", "ends_on": "2026-11-27"}
+    )
     assert response.status_code == 404
     assert not NoMeetingWeek.objects.get(pk=week.pk).confirmed
     client.force_login(petitionoffice)
-    response = client.post(reverse("channels_citizen:week_confirm", args=[week.pk]),
-                           {"starts_on": "2026-11-23", "ends_on": "2026-11-27"}, follow=True)
+    response = client.post(
+        reverse("channels_citizen:week_confirm", args=[week.pk]),
+        {"starts_on": "2026-11-23", "ends_on": "2026-11-27"},
+        follow=True,
+    )
     assert "已确认" in response.content.decode()
     assert NoMeetingWeek.objects.get(pk=week.pk).confirmed_by == petitionoffice
 
@@ -179,7 +194,8 @@ def test_the_scheduler_creates_this_and_next_months_week_once(time_machine, with
     created = services.schedule_no_meeting_weeks()
     assert [(w.month, w.starts_on, w.ends_on, w.provisional, w.confirmed) for w in created] == [
         (D(2026, 11, 1), D(2026, 11, 24), D(2026, 11, 30), False, False),
-        (D(2026, 12, 1), D(2026, 12, 25), D(2026, 12, 31), False, False)]
+        (D(2026, 12, 1), D(2026, 12, 25), D(2026, 12, 31), False, False),
+    ]
     assert services.schedule_no_meeting_weeks() == []
     (january,) = services.schedule_no_meeting_weeks(today=D(2026, 12, 1))  # a month ahead, provisional
     assert (january.starts_on, january.ends_on, january.provisional) == (D(2027, 1, 25), D(2027, 1, 29), True)
@@ -245,8 +261,9 @@ def test_a_rostered_week_keeps_its_dates_and_the_office_is_told_once(september, 
 
 @pytest.mark.parametrize("visit_on, moved", [(D(2027, 9, 27), True), (D(2027, 9, 24), False)])
 def test_a_week_with_recorded_visits_moves_only_if_they_stay_inside(september, petitionoffice, visit_on, moved):
-    services.record_visit(actor=petitionoffice, week=september, kind="reception", township=dept("hqz"),
-                          held_on=visit_on)
+    services.record_visit(
+        actor=petitionoffice, week=september, kind="reception", township=dept("hqz"), held_on=visit_on
+    )
     load_2027()
     september.refresh_from_db()
     assert september.starts_on == (D(2027, 9, 26) if moved else D(2027, 9, 24))

@@ -34,8 +34,15 @@ def admin_client(client: Client, admin_user: Any) -> Client:
 
 
 def enterprise_post(**overrides: str) -> dict[str, str]:
-    data = {"name": "洞口电子科技有限公司", "credit_code": credit_code(5), "park": "电子信息产业园",
-            "sector": "电子", "contact_name": "李经理", "contact_phone": "13812345678", "active": "on"}
+    data = {
+        "name": "洞口电子科技有限公司",
+        "credit_code": credit_code(5),
+        "park": "电子信息产业园",
+        "sector": "电子",
+        "contact_name": "李经理",
+        "contact_phone": "13812345678",
+        "active": "on",
+    }
     data.update(overrides)
     return data
 
@@ -49,8 +56,9 @@ def test_adding_an_enterprise_with_a_wrong_check_digit_is_refused_on_the_field(a
 
 
 def test_an_enterprise_added_in_the_admin_goes_through_the_service(admin_client: Client, admin_user: Any) -> None:
-    response = admin_client.post(f"{ADMIN}/enterprise/add/", enterprise_post(credit_code=credit_code(5).lower(),
-                                                                             contact_phone="138-1234-5678"))
+    response = admin_client.post(
+        f"{ADMIN}/enterprise/add/", enterprise_post(credit_code=credit_code(5).lower(), contact_phone="138-1234-5678")
+    )
     assert response.status_code == 302
     ent = Enterprise.objects.get()
     assert ent.credit_code == credit_code(5) and ent.contact_phone == "13812345678"
@@ -95,38 +103,59 @@ def test_an_inactive_leader_is_refused_in_the_admin(admin_client: Client, leader
     page = admin_client.post(f"{ADMIN}/enterpriseday/{day.pk}/change/", day_post(leaders=[gone.pk]))
     assert page.status_code == 200 and "账号已停用，不能安排带队" in page.content.decode()
     assert not day.leaders.exists()
-    response = admin_client.post(f"{ADMIN}/enterpriseday/{day.pk}/change/",
-                                 day_post(leaders=[leader.pk], departments=[Department.objects.get(code="zjj").pk]))
+    response = admin_client.post(
+        f"{ADMIN}/enterpriseday/{day.pk}/change/",
+        day_post(leaders=[leader.pk], departments=[Department.objects.get(code="zjj").pk]),
+    )
     assert response.status_code == 302
     assert list(day.leaders.all()) == [leader]
 
 
 def test_the_dates_of_a_day_cannot_be_changed_and_no_day_added_or_deleted_in_the_admin(
-        admin_client: Client, day: EnterpriseDay) -> None:
+    admin_client: Client, day: EnterpriseDay
+) -> None:
     form = admin_client.get(f"{ADMIN}/enterpriseday/{day.pk}/change/").content.decode()
     assert 'name="held_on"' not in form and 'name="notice_on"' not in form and 'name="provisional"' not in form
-    admin_client.post(f"{ADMIN}/enterpriseday/{day.pk}/change/",
-                      day_post(held_on="2026-11-22", notice_on="2026-11-01", provisional="on", held_at="2026-11-01"))
+    admin_client.post(
+        f"{ADMIN}/enterpriseday/{day.pk}/change/",
+        day_post(held_on="2026-11-22", notice_on="2026-11-01", provisional="on", held_at="2026-11-01"),
+    )
     day.refresh_from_db()
     assert (day.held_on, day.notice_on, day.provisional, day.held_at) == (
-        datetime.date(2026, 11, 23), datetime.date(2026, 11, 18), False, None)
+        datetime.date(2026, 11, 23),
+        datetime.date(2026, 11, 18),
+        False,
+        None,
+    )
     assert admin_client.get(f"{ADMIN}/enterpriseday/add/").status_code == 403
     assert admin_client.post(f"{ADMIN}/enterpriseday/{day.pk}/delete/", {"post": "yes"}).status_code == 403
 
 
-def test_problems_and_consultations_are_read_only_in_the_admin(admin_client: Client, ezoneoffice: Any,
-                                                               day: EnterpriseDay) -> None:
-    (intake,) = services.raise_problems(actor=ezoneoffice, day=day, problems=[services.ProblemData(
-        enterprise=EnterpriseFactory(), category=Category.objects.get(code="business"), title="融资难",
-        content="贷款。")])
-    record = services.record_consultation(actor=ezoneoffice, intake=intake, held_on=datetime.date(2026, 11, 24),
-                                          participants=["县长"], outcome="已协调")
+def test_problems_and_consultations_are_read_only_in_the_admin(
+    admin_client: Client, ezoneoffice: Any, day: EnterpriseDay
+) -> None:
+    (intake,) = services.raise_problems(
+        actor=ezoneoffice,
+        day=day,
+        problems=[
+            services.ProblemData(
+                enterprise=EnterpriseFactory(),
+                category=Category.objects.get(code="business"),
+                title="融资难",
+                content="贷款。",
+            )
+        ],
+    )
+    record = services.record_consultation(
+        actor=ezoneoffice, intake=intake, held_on=datetime.date(2026, 11, 24), participants=["县长"], outcome="已协调"
+    )
     assert admin_client.get(f"{ADMIN}/enterpriseintake/{intake.pk}/change/").status_code == 200  # view only
     assert admin_client.get(f"{ADMIN}/consultation/{record.pk}/change/").status_code == 200
     for model in ("enterpriseintake", "consultation", "enterpriselog"):
         assert admin_client.get(f"{ADMIN}/{model}/add/").status_code == 403, model
-    admin_client.post(f"{ADMIN}/consultation/{record.pk}/change/",
-                      {"held_on": "2027-01-01", "participants": "[]", "outcome": "改了"})
+    admin_client.post(
+        f"{ADMIN}/consultation/{record.pk}/change/", {"held_on": "2027-01-01", "participants": "[]", "outcome": "改了"}
+    )
     record.refresh_from_db()
     assert (record.held_on, record.outcome) == (datetime.date(2026, 11, 24), "已协调")
     assert admin_client.post(f"{ADMIN}/enterpriseintake/{intake.pk}/delete/", {"post": "yes"}).status_code == 403
@@ -147,9 +176,18 @@ def test_a_staff_user_outside_the_channel_only_views_the_registry(client: Client
 
 
 def test_the_admin_lists_render(admin_client: Client, ezoneoffice: Any, day: EnterpriseDay) -> None:
-    services.raise_problems(actor=ezoneoffice, day=day, problems=[services.ProblemData(
-        enterprise=EnterpriseFactory(), category=Category.objects.get(code="business"), title="融资难",
-        content="贷款。")])
+    services.raise_problems(
+        actor=ezoneoffice,
+        day=day,
+        problems=[
+            services.ProblemData(
+                enterprise=EnterpriseFactory(),
+                category=Category.objects.get(code="business"),
+                title="融资难",
+                content="贷款。",
+            )
+        ],
+    )
     for model in ("enterprise", "enterpriseday", "enterpriseintake", "consultation", "enterpriselog"):
         assert admin_client.get(f"{ADMIN}/{model}/").status_code == 200, model
     assert admin_client.get(f"{ADMIN}/enterpriseday/{day.pk}/change/").status_code == 200

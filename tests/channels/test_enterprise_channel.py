@@ -38,12 +38,20 @@ def frozen_clock(time_machine: Any) -> None:
 
 
 def enterprise(actor: Any, code: str = VALID, **kwargs: Any) -> Any:
-    return services.register_enterprise(actor=actor, name=kwargs.pop("name", "洞口电子科技有限公司"),
-                                        credit_code=code, park="经开区电子信息产业园", sector="电子",
-                                        contact_name="李经理", contact_phone="13812345678", **kwargs)
+    return services.register_enterprise(
+        actor=actor,
+        name=kwargs.pop("name", "洞口电子科技有限公司"),
+        credit_code=code,
+        park="经开区电子信息产业园",
+        sector="电子",
+        contact_name="李经理",
+        contact_phone="13812345678",
+        **kwargs,
+    )
 
 
 # ---- the registry --------------------------------------------------------------------------
+
 
 def test_a_credit_code_with_a_wrong_check_digit_is_refused_with_the_expected_digit(ezoneoffice: Any) -> None:
     with pytest.raises(InvalidInput) as exc:
@@ -123,12 +131,14 @@ def test_a_provisional_day_is_redated_when_its_year_is_loaded(reference: None) -
 
 
 def test_the_daily_run_also_moves_a_definite_day_when_the_calendar_changed_behind_the_hooks_back(
-        reference: None) -> None:
+    reference: None,
+) -> None:
     from feedback.models import CalendarDay
 
     (day,) = services.schedule_enterprise_days(today=datetime.date(2026, 11, 25))  # December, definite
-    CalendarDay.objects.create(date=datetime.date(2026, 12, 23), is_workday=False, name="直接写入",
-                               source=CalendarDay.Source.COUNTY)
+    CalendarDay.objects.create(
+        date=datetime.date(2026, 12, 23), is_workday=False, name="直接写入", source=CalendarDay.Source.COUNTY
+    )
     assert services.schedule_enterprise_days(today=datetime.date(2026, 11, 25)) == [day]
     day.refresh_from_db()
     assert (day.held_on, day.provisional) == (datetime.date(2026, 12, 24), False)
@@ -136,6 +146,7 @@ def test_the_daily_run_also_moves_a_definite_day_when_the_calendar_changed_behin
 
 
 # ---- re-dating when the calendar changes ---------------------------------------------------
+
 
 def move_to(time_machine: Any, day: datetime.date) -> None:
     time_machine.move_to(datetime.datetime(day.year, day.month, day.day, 10, 0, tzinfo=SHANGHAI), tick=False)
@@ -151,19 +162,25 @@ def county_rest(day: datetime.date) -> Any:
 
 
 def test_a_definite_day_not_yet_noticed_moves_at_once_with_a_record_and_no_notification(
-        december_day: EnterpriseDay) -> None:
+    december_day: EnterpriseDay,
+) -> None:
     county_rest(datetime.date(2026, 12, 23))  # the office saves a county rest day on 25 November
     december_day.refresh_from_db()
     assert (december_day.held_on, december_day.notice_on) == (datetime.date(2026, 12, 24), datetime.date(2026, 12, 18))
     change = december_day.changes.get()
     assert (change.action, change.held_on_before, change.held_on_after, change.corrected_notice) == (
-        "moved", datetime.date(2026, 12, 23), datetime.date(2026, 12, 24), False)
+        "moved",
+        datetime.date(2026, 12, 23),
+        datetime.date(2026, 12, 24),
+        False,
+    )
     assert change.reason == "2026年工作日历调整"
     assert not Notification.objects.exists()  # the notice goes out in time, with the new date
 
 
 def test_a_day_moved_after_its_notice_went_out_gets_a_corrected_notice_once(
-        time_machine: Any, ezoneoffice: Any, netoffice: Any, leader: Any, december_day: EnterpriseDay) -> None:
+    time_machine: Any, ezoneoffice: Any, netoffice: Any, leader: Any, december_day: EnterpriseDay
+) -> None:
     services.set_day_duty(actor=ezoneoffice, day=december_day, leaders=[leader], place="电子信息产业园")
     move_to(time_machine, datetime.date(2026, 12, 18))
     assert services.send_enterprise_day_notices() == 2
@@ -194,16 +211,27 @@ def test_a_day_moved_after_its_notice_went_out_gets_a_corrected_notice_once(
 
 
 @pytest.mark.parametrize("activity", ["held", "problems", None])
-def test_a_day_held_or_with_problems_recorded_never_moves(time_machine: Any, ezoneoffice: Any, leader: Any,
-                                                         december_day: EnterpriseDay, activity: str | None) -> None:
+def test_a_day_held_or_with_problems_recorded_never_moves(
+    time_machine: Any, ezoneoffice: Any, leader: Any, december_day: EnterpriseDay, activity: str | None
+) -> None:
     move_to(time_machine, datetime.date(2026, 12, 23))
     if activity == "held":
         services.set_day_duty(actor=ezoneoffice, day=december_day, leaders=[leader])
         services.mark_day_held(actor=ezoneoffice, day=december_day, summary="走访三家企业")
     elif activity == "problems":
-        services.raise_problems(actor=ezoneoffice, day=december_day, problems=[services.ProblemData(
-            enterprise=enterprise(ezoneoffice), category=Category.objects.get(code="housing"),
-            title="员工通勤难", content="希望开通通勤公交线路。", lead=Department.objects.get(code="zjj"))])
+        services.raise_problems(
+            actor=ezoneoffice,
+            day=december_day,
+            problems=[
+                services.ProblemData(
+                    enterprise=enterprise(ezoneoffice),
+                    category=Category.objects.get(code="housing"),
+                    title="员工通勤难",
+                    content="希望开通通勤公交线路。",
+                    lead=Department.objects.get(code="zjj"),
+                )
+            ],
+        )
     county_rest(datetime.date(2026, 12, 23))  # declared on the day itself
     services.schedule_enterprise_days(today=datetime.date(2026, 12, 23))
     december_day.refresh_from_db()
@@ -214,7 +242,8 @@ def test_a_day_held_or_with_problems_recorded_never_moves(time_machine: Any, ezo
 
 
 def test_a_day_whose_new_date_has_passed_keeps_its_date_and_the_office_is_told_once(
-        time_machine: Any, ezoneoffice: Any, leader: Any, reference: None) -> None:
+    time_machine: Any, ezoneoffice: Any, leader: Any, reference: None
+) -> None:
     from feedback.services.calendar import load_year
 
     services.schedule_enterprise_days(today=datetime.date(2026, 12, 1))
@@ -227,7 +256,10 @@ def test_a_day_whose_new_date_has_passed_keeps_its_date_and_the_office_is_told_o
     assert (january.held_on, january.provisional) == (datetime.date(2027, 1, 25), False)
     change = january.changes.get()
     assert (change.action, change.held_on_before, change.held_on_after) == (
-        "kept", datetime.date(2027, 1, 25), datetime.date(2027, 1, 23))
+        "kept",
+        datetime.date(2027, 1, 25),
+        datetime.date(2027, 1, 23),
+    )
     kept = Notification.objects.get(kind=services.KEPT_KIND)
     assert kept.recipient == ezoneoffice and "仍定于2027年01月25日举行" in kept.body
     for today in (datetime.date(2027, 1, 24), datetime.date(2027, 1, 25)):
@@ -236,6 +268,7 @@ def test_a_day_whose_new_date_has_passed_keeps_its_date_and_the_office_is_told_o
 
 
 # ---- duty and the notice -------------------------------------------------------------------
+
 
 @pytest.fixture
 def december_day(reference: None) -> EnterpriseDay:
@@ -251,17 +284,24 @@ def test_an_inactive_leader_is_refused(ezoneoffice: Any, leader: Any, december_d
     assert not december_day.leaders.exists()
 
 
-def test_a_user_who_is_not_a_county_leader_is_refused(ezoneoffice: Any, zjj_head: Any,
-                                                     december_day: EnterpriseDay) -> None:
+def test_a_user_who_is_not_a_county_leader_is_refused(
+    ezoneoffice: Any, zjj_head: Any, december_day: EnterpriseDay
+) -> None:
     with pytest.raises(InvalidInput, match="不是县领导"):
         services.set_day_duty(actor=ezoneoffice, day=december_day, leaders=[zjj_head])
 
 
 def test_the_notice_goes_once_to_the_office_and_the_leaders_on_duty(
-        ezoneoffice: Any, netoffice: Any, leader: Any, december_day: EnterpriseDay) -> None:
+    ezoneoffice: Any, netoffice: Any, leader: Any, december_day: EnterpriseDay
+) -> None:
     other_leader = make_user("other_leader", role="leader")
-    services.set_day_duty(actor=ezoneoffice, day=december_day, leaders=[leader], place="电子信息产业园",
-                          departments=[Department.objects.get(code="zjj")])
+    services.set_day_duty(
+        actor=ezoneoffice,
+        day=december_day,
+        leaders=[leader],
+        place="电子信息产业园",
+        departments=[Department.objects.get(code="zjj")],
+    )
     assert december_day.notice_on == datetime.date(2026, 12, 18)
     assert services.send_enterprise_day_notices(today=datetime.date(2026, 12, 17)) == 0
     assert services.send_enterprise_day_notices(today=datetime.date(2026, 12, 18)) == 2
@@ -277,6 +317,7 @@ def test_the_notice_goes_once_to_the_office_and_the_leaders_on_duty(
 
 # ---- problems and joint consultation -------------------------------------------------------
 
+
 @pytest.fixture
 def november_day(reference: None) -> EnterpriseDay:
     (day, _) = services.schedule_enterprise_days(today=datetime.date(2026, 11, 1))
@@ -285,14 +326,24 @@ def november_day(reference: None) -> EnterpriseDay:
 
 
 def test_problems_raised_at_an_enterprise_day_become_assigned_issues(
-        ezoneoffice: Any, november_day: EnterpriseDay) -> None:
+    ezoneoffice: Any, november_day: EnterpriseDay
+) -> None:
     ent = enterprise(ezoneoffice)
     category = Category.objects.get(code="housing")
-    intakes = services.raise_problems(actor=ezoneoffice, day=november_day, problems=[
-        services.ProblemData(enterprise=ent, category=category, title="员工通勤难", content="希望开通通勤公交线路。",
-                             lead=Department.objects.get(code="zjj")),
-        services.ProblemData(enterprise=ent, category=category, title="厂区道路破损", content="请修复。"),
-    ])
+    intakes = services.raise_problems(
+        actor=ezoneoffice,
+        day=november_day,
+        problems=[
+            services.ProblemData(
+                enterprise=ent,
+                category=category,
+                title="员工通勤难",
+                content="希望开通通勤公交线路。",
+                lead=Department.objects.get(code="zjj"),
+            ),
+            services.ProblemData(enterprise=ent, category=category, title="厂区道路破损", content="请修复。"),
+        ],
+    )
     first, second = (Issue.objects.get(pk=i.issue_id) for i in intakes)
     assert first.channel == Channel.ENTERPRISE and first.received_on == november_day.held_on
     assert first.status == Issue.Status.ASSIGNED and first.assignments.count() == 1
@@ -306,41 +357,76 @@ def test_a_batch_of_problems_is_all_or_nothing(ezoneoffice: Any, november_day: E
     ent = enterprise(ezoneoffice)
     category = Category.objects.get(code="housing")
     with pytest.raises(BatchRejected) as caught:
-        services.raise_problems(actor=ezoneoffice, day=november_day, problems=[
-            services.ProblemData(enterprise=ent, category=category, title="好的", content="内容"),
-            services.ProblemData(enterprise=ent, category=category, title="", content="  "),
-            services.ProblemData(enterprise=ent, category=category, title="好的", content="内容"),
-        ])
+        services.raise_problems(
+            actor=ezoneoffice,
+            day=november_day,
+            problems=[
+                services.ProblemData(enterprise=ent, category=category, title="好的", content="内容"),
+                services.ProblemData(enterprise=ent, category=category, title="", content="  "),
+                services.ProblemData(enterprise=ent, category=category, title="好的", content="内容"),
+            ],
+        )
     assert list(caught.value.rows) == [1]
     assert (caught.value.rows[1].field, caught.value.rows[1].message) == ("content", "请填写问题内容。")
     assert not Issue.objects.exists()
 
 
 def test_a_joint_consultation_is_recorded_with_participants_and_outcome(
-        ezoneoffice: Any, november_day: EnterpriseDay) -> None:
+    ezoneoffice: Any, november_day: EnterpriseDay
+) -> None:
     ent = enterprise(ezoneoffice)
-    (intake,) = services.raise_problems(actor=ezoneoffice, day=november_day, problems=[
-        services.ProblemData(enterprise=ent, category=Category.objects.get(code="housing"), title="融资难",
-                             content="流动资金贷款。")])
-    record = services.record_consultation(actor=ezoneoffice, intake=intake, held_on=datetime.date(2026, 11, 24),
-                                          participants=["县长", "财政局局长", " ", "农商行行长"], outcome="贷款获批")
+    (intake,) = services.raise_problems(
+        actor=ezoneoffice,
+        day=november_day,
+        problems=[
+            services.ProblemData(
+                enterprise=ent, category=Category.objects.get(code="housing"), title="融资难", content="流动资金贷款。"
+            )
+        ],
+    )
+    record = services.record_consultation(
+        actor=ezoneoffice,
+        intake=intake,
+        held_on=datetime.date(2026, 11, 24),
+        participants=["县长", "财政局局长", " ", "农商行行长"],
+        outcome="贷款获批",
+    )
     assert record.participants == ["县长", "财政局局长", "农商行行长"]
     with pytest.raises(InvalidInput, match="参加会诊"):
-        services.record_consultation(actor=ezoneoffice, intake=intake, held_on=datetime.date(2026, 11, 24),
-                                     participants=[], outcome="x")
+        services.record_consultation(
+            actor=ezoneoffice, intake=intake, held_on=datetime.date(2026, 11, 24), participants=[], outcome="x"
+        )
 
 
 def test_the_channel_page_counts_problems_solved_per_month_and_year(
-        client: Any, ezoneoffice: Any, zjj_head: Any, november_day: EnterpriseDay) -> None:
+    client: Any, ezoneoffice: Any, zjj_head: Any, november_day: EnterpriseDay
+) -> None:
     ent = enterprise(ezoneoffice)
-    (intake,) = services.raise_problems(actor=ezoneoffice, day=november_day, problems=[
-        services.ProblemData(enterprise=ent, category=Category.objects.get(code="housing"), title="用电报装慢",
-                             content="请加快。", lead=Department.objects.get(code="zjj"))])
+    (intake,) = services.raise_problems(
+        actor=ezoneoffice,
+        day=november_day,
+        problems=[
+            services.ProblemData(
+                enterprise=ent,
+                category=Category.objects.get(code="housing"),
+                title="用电报装慢",
+                content="请加快。",
+                lead=Department.objects.get(code="zjj"),
+            )
+        ],
+    )
     assignment = intake.issue.assignments.get()
     core.acknowledge_assignment(actor=zjj_head, assignment=assignment)
-    reply = core.submit_reply(actor=zjj_head, assignment=assignment, file=reply_pdf(), signer_name="王建国",
-                              signer_title="局长", signed_on=datetime.date(2026, 11, 25), result="resolved",
-                              summary="已解决。")
+    reply = core.submit_reply(
+        actor=zjj_head,
+        assignment=assignment,
+        file=reply_pdf(),
+        signer_name="王建国",
+        signer_title="局长",
+        signed_on=datetime.date(2026, 11, 25),
+        result="resolved",
+        summary="已解决。",
+    )
     core.accept_reply(actor=ezoneoffice, reply=reply)
     from channels_enterprise import figures
 

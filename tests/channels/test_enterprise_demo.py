@@ -26,8 +26,11 @@ BEFORE_THE_23RD = datetime.datetime(2026, 11, 20, 2, 0, tzinfo=datetime.UTC)
 
 
 def counts() -> dict[str, int]:
-    return {m._meta.label: m.objects.count() for m in apps.get_models()
-            if m._meta.app_label in {"channels_enterprise", "feedback"}}
+    return {
+        m._meta.label: m.objects.count()
+        for m in apps.get_models()
+        if m._meta.app_label in {"channels_enterprise", "feedback"}
+    }
 
 
 def test_the_demo_credit_codes_carry_their_check_characters():
@@ -61,8 +64,10 @@ def test_the_demo_holds_every_past_day_and_records_problems_once(reference):
     assert november.held_on == datetime.date(2026, 11, 23) and november.is_held
     december = EnterpriseDay.objects.get(month=datetime.date(2026, 12, 1))  # the scheduler's, a month ahead
     assert december.held_on == datetime.date(2026, 12, 23) and not december.is_held
-    assert all(day.leaders.filter(username="leader").exists() and day.departments.exists()
-               for day in EnterpriseDay.objects.all())
+    assert all(
+        day.leaders.filter(username="leader").exists() and day.departments.exists()
+        for day in EnterpriseDay.objects.all()
+    )
 
     intakes = EnterpriseIntake.objects.select_related("issue", "day")
     assert sorted(i.day.month.month for i in intakes) == [10, 10, 10, 11, 11, 11]
@@ -71,8 +76,10 @@ def test_the_demo_holds_every_past_day_and_records_problems_once(reference):
     assert not issues.filter(status="registered").exists()  # every problem assigned to a department
     assert all(today - datetime.timedelta(days=366) <= i.received_on <= today for i in issues)
     assert issues.filter(onsite_answer__gt="").exists()
-    assert (issues.filter(enterprise_intake__day__month=datetime.date(2026, 10, 1), assignments__status="pending")
-            .count() == 0)  # the earlier day's problems are signed for
+    assert (
+        issues.filter(enterprise_intake__day__month=datetime.date(2026, 10, 1), assignments__status="pending").count()
+        == 0
+    )  # the earlier day's problems are signed for
     assert Consultation.objects.get().intake.day.month == datetime.date(2026, 10, 1)
 
 

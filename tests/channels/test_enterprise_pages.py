@@ -54,31 +54,49 @@ def dept(code: str) -> Department:
 
 
 def registry_form(**overrides: str) -> dict[str, str]:
-    data = {"name": "洞口电子科技有限公司", "credit_code": credit_code(1), "park": "经开区电子信息产业园",
-            "sector": "电子", "contact_name": "李经理", "contact_phone": "13812345678"}
+    data = {
+        "name": "洞口电子科技有限公司",
+        "credit_code": credit_code(1),
+        "park": "经开区电子信息产业园",
+        "sector": "电子",
+        "contact_name": "李经理",
+        "contact_phone": "13812345678",
+    }
     data.update(overrides)
     return data
 
 
 # --- batch rows as the browser posts them --------------------------------------------------------
 
+
 def management(total: int = 8) -> dict[str, str]:
-    return {"rows-TOTAL_FORMS": str(total), "rows-INITIAL_FORMS": "0", "rows-MIN_NUM_FORMS": "0",
-            "rows-MAX_NUM_FORMS": "100"}
+    return {
+        "rows-TOTAL_FORMS": str(total),
+        "rows-INITIAL_FORMS": "0",
+        "rows-MIN_NUM_FORMS": "0",
+        "rows-MAX_NUM_FORMS": "100",
+    }
 
 
 def row(i: int, enterprise: Enterprise, **overrides: str) -> dict[str, str]:
-    values = {"enterprise": str(enterprise.pk), "category": str(Category.objects.get(code="business").pk),
-              "departments": "县住房和城乡建设局", "title": "", "content": f"第{i + 1}个问题：厂区道路破损，请修复。",
-              "onsite_answer": ""}
+    values = {
+        "enterprise": str(enterprise.pk),
+        "category": str(Category.objects.get(code="business").pk),
+        "departments": "县住房和城乡建设局",
+        "title": "",
+        "content": f"第{i + 1}个问题：厂区道路破损，请修复。",
+        "onsite_answer": "",
+    }
     values.update(overrides)
     return {f"rows-{i}-{k}": v for k, v in values.items()}
 
 
 # --- the whole cycle ---------------------------------------------------------------------------------
 
-def test_the_whole_cycle_in_the_browser(client: Client, time_machine: Any, ezoneoffice: Any, leader: Any,
-                                        zjj_head: Any, jtj_head: Any) -> None:
+
+def test_the_whole_cycle_in_the_browser(
+    client: Client, time_machine: Any, ezoneoffice: Any, leader: Any, zjj_head: Any, jtj_head: Any
+) -> None:
     move_to(time_machine, datetime.date(2026, 11, 2))
     office = login(Client(), ezoneoffice)
 
@@ -92,17 +110,27 @@ def test_the_whole_cycle_in_the_browser(client: Client, time_machine: Any, ezone
     # Plan: the scheduler creates this month's day (the 23rd, a Monday) and the next month's.
     assert office.post(url("day_schedule")).status_code == 302
     day = EnterpriseDay.objects.get(month=datetime.date(2026, 11, 1))
-    assert (day.held_on, day.notice_on, day.provisional) == (datetime.date(2026, 11, 23),
-                                                             datetime.date(2026, 11, 18), False)
+    assert (day.held_on, day.notice_on, day.provisional) == (
+        datetime.date(2026, 11, 23),
+        datetime.date(2026, 11, 18),
+        False,
+    )
     listing = office.get(url("day_list")).content.decode()
     assert "2026-11-23" in listing and "2026-12-23" in listing
     page = office.get(url("day_detail", day.pk)).content.decode()
     assert "2026年11月18日（活动前第3个工作日）" in page and "到期自动发出" in page
 
     # Duty: the leader, two departments, the enterprise visited, the place.
-    response = office.post(url("day_duty", day.pk), {
-        "leaders": [leader.pk], "departments": [dept("zjj").pk, dept("jtj").pk], "enterprises": [ent.pk],
-        "place": "电子信息产业园", "note": "县长带队"})
+    response = office.post(
+        url("day_duty", day.pk),
+        {
+            "leaders": [leader.pk],
+            "departments": [dept("zjj").pk, dept("jtj").pk],
+            "enterprises": [ent.pk],
+            "place": "电子信息产业园",
+            "note": "县长带队",
+        },
+    )
     assert response.status_code == 302
     assert list(day.leaders.all()) == [leader] and day.departments.count() == 2
 
@@ -125,9 +153,14 @@ def test_the_whole_cycle_in_the_browser(client: Client, time_machine: Any, ezone
     # Enter the problems in one batch: registered as 政企 issues and assigned in the same step.
     form = office.get(url("day_intake", day.pk)).content.decode()
     assert 'name="rows-7-content"' in form and "csrfmiddlewaretoken" in form
-    response = office.post(url("day_intake", day.pk), {
-        **management(), **row(0, ent, title="员工通勤难", content="员工上下班没有公交，希望开通通勤线路。"),
-        **row(1, ent, departments="交通运输局；住建局", onsite_answer="交通运输局现场答复：调研后开线。")})
+    response = office.post(
+        url("day_intake", day.pk),
+        {
+            **management(),
+            **row(0, ent, title="员工通勤难", content="员工上下班没有公交，希望开通通勤线路。"),
+            **row(1, ent, departments="交通运输局；住建局", onsite_answer="交通运输局现场答复：调研后开线。"),
+        },
+    )
     assert response.status_code == 302, response.content.decode()
     issues = list(Issue.objects.order_by("id"))
     assert [i.channel for i in issues] == [Channel.ENTERPRISE] * 2
@@ -135,7 +168,10 @@ def test_the_whole_cycle_in_the_browser(client: Client, time_machine: Any, ezone
     assert issues[0].title == "员工通勤难" and issues[1].title.startswith("第2个问题")
     assert issues[0].received_on == day.held_on and issues[1].onsite_answer.startswith("交通运输局")
     assert {(a.issue_id, a.department.code, a.role) for a in Assignment.objects.all()} == {
-        (issues[0].pk, "zjj", "lead"), (issues[1].pk, "jtj", "lead"), (issues[1].pk, "zjj", "co")}
+        (issues[0].pk, "zjj", "lead"),
+        (issues[1].pk, "jtj", "lead"),
+        (issues[1].pk, "zjj", "co"),
+    }
     detail = office.get(url("day_detail", day.pk)).content.decode()
     assert issues[0].ref in detail and reverse("issue_detail", args=[issues[0].pk]) in detail
 
@@ -152,10 +188,16 @@ def test_the_whole_cycle_in_the_browser(client: Client, time_machine: Any, ezone
 
     # A hard one goes to 三长会诊.
     intake = EnterpriseIntake.objects.get(issue=issues[0])
-    response = office.post(url("consultation_create", intake.pk), {
-        "held_on": "2026-11-23", "county_leaders": "县长 张某",
-        "bureau_heads": "县交通运输局局长 李某\n县住建局局长 王某", "bank_heads": "农商银行行长 赵某",
-        "outcome": "开通三条通勤公交线路。"})
+    response = office.post(
+        url("consultation_create", intake.pk),
+        {
+            "held_on": "2026-11-23",
+            "county_leaders": "县长 张某",
+            "bureau_heads": "县交通运输局局长 李某\n县住建局局长 王某",
+            "bank_heads": "农商银行行长 赵某",
+            "outcome": "开通三条通勤公交线路。",
+        },
+    )
     assert response.status_code == 302
     record = Consultation.objects.get()
     assert record.participants == ["县长 张某", "县交通运输局局长 李某", "县住建局局长 王某", "农商银行行长 赵某"]
@@ -172,11 +214,12 @@ def test_the_whole_cycle_in_the_browser(client: Client, time_machine: Any, ezone
 
 # --- the registry ---------------------------------------------------------------------------------
 
-def test_a_wrong_check_digit_is_refused_on_the_page_with_the_expected_character(client: Client,
-                                                                                 ezoneoffice: Any) -> None:
+
+def test_a_wrong_check_digit_is_refused_on_the_page_with_the_expected_character(
+    client: Client, ezoneoffice: Any
+) -> None:
     good = credit_code(7)
-    page = login(client, ezoneoffice).post(url("enterprise_create"),
-                                           registry_form(credit_code=wrong_check_digit(good)))
+    page = login(client, ezoneoffice).post(url("enterprise_create"), registry_form(credit_code=wrong_check_digit(good)))
     assert page.status_code == 200
     assert f"统一社会信用代码校验位错误：第18位应为“{good[17]}”" in page.content.decode()
     assert not Enterprise.objects.exists()
@@ -189,15 +232,15 @@ def test_a_credit_code_already_registered_is_refused(client: Client, ezoneoffice
     assert Enterprise.objects.count() == 1
 
 
-def test_an_edit_is_recorded_with_the_phone_masked_and_a_blank_phone_keeps_it(client: Client,
-                                                                              ezoneoffice: Any) -> None:
+def test_an_edit_is_recorded_with_the_phone_masked_and_a_blank_phone_keeps_it(client: Client, ezoneoffice: Any) -> None:
     ent = EnterpriseFactory(contact_phone="13812345678")
     old_name = ent.name
     login(client, ezoneoffice)
     form = client.get(url("enterprise_edit", ent.pk)).content.decode()
     assert "13812345678" not in form and "138****5678" in form
-    data = registry_form(name="洞口电子科技股份有限公司", credit_code=ent.credit_code.lower(), contact_phone="",
-                         active="on")
+    data = registry_form(
+        name="洞口电子科技股份有限公司", credit_code=ent.credit_code.lower(), contact_phone="", active="on"
+    )
     assert client.post(url("enterprise_edit", ent.pk), data).status_code == 302
     ent.refresh_from_db()
     assert ent.name == "洞口电子科技股份有限公司" and ent.contact_phone == "13812345678"
@@ -213,7 +256,8 @@ def test_an_edit_is_recorded_with_the_phone_masked_and_a_blank_phone_keeps_it(cl
 
 
 def test_the_phone_is_masked_in_lists_and_shown_in_full_only_to_the_office_and_recorded(
-        client: Client, ezoneoffice: Any, leader: Any, caplog: Any) -> None:
+    client: Client, ezoneoffice: Any, leader: Any, caplog: Any
+) -> None:
     ent = EnterpriseFactory(contact_phone="13812345678")
     for user in (leader, ezoneoffice):
         login(client, user)
@@ -254,7 +298,7 @@ def test_the_list_searches_name_code_park_and_sector_sorts_and_pages(client: Cli
 
 def test_the_excel_export_has_chinese_headers_and_masked_phones(client: Client, leader: Any) -> None:
     EnterpriseFactory(name="洞口电子", contact_phone="13812345678")
-    EnterpriseFactory(name="=HYPERLINK(\"http://x\")", contact_phone="")
+    EnterpriseFactory(name='=HYPERLINK("http://x")', contact_phone="")
     response = login(client, leader).get(url("enterprise_export"))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
@@ -268,6 +312,7 @@ def test_the_excel_export_has_chinese_headers_and_masked_phones(client: Client, 
 
 # --- enterprise days ------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def november_day(reference: None) -> EnterpriseDay:
     day, _ = services.schedule_enterprise_days(today=datetime.date(2026, 11, 1))
@@ -275,7 +320,8 @@ def november_day(reference: None) -> EnterpriseDay:
 
 
 def test_an_inactive_leader_is_refused_on_the_duty_page_with_the_reason(
-        client: Client, ezoneoffice: Any, leader: Any, november_day: EnterpriseDay) -> None:
+    client: Client, ezoneoffice: Any, leader: Any, november_day: EnterpriseDay
+) -> None:
     gone = make_user("retired_leader", role=Role.LEADER)
     gone.first_name = "老县长"
     gone.is_active = False
@@ -290,7 +336,8 @@ def test_an_inactive_leader_is_refused_on_the_duty_page_with_the_reason(
 
 
 def test_a_day_is_not_marked_held_before_its_date_nor_without_a_leader(
-        client: Client, time_machine: Any, ezoneoffice: Any, leader: Any, november_day: EnterpriseDay) -> None:
+    client: Client, time_machine: Any, ezoneoffice: Any, leader: Any, november_day: EnterpriseDay
+) -> None:
     move_to(time_machine, datetime.date(2026, 11, 20))
     login(client, ezoneoffice)
     page = client.post(url("day_held", november_day.pk), {"summary": "x"}).content.decode()
@@ -312,8 +359,9 @@ def test_a_provisional_day_shows_it(client: Client, leader: Any, reference: None
     assert "该年节假日安排尚未载入" in client.get(url("day_detail", day.pk)).content.decode()
 
 
-def test_a_day_confirmed_held_by_nobody_in_particular_shows_the_system(client: Client, leader: Any,
-                                                                       november_day: EnterpriseDay) -> None:
+def test_a_day_confirmed_held_by_nobody_in_particular_shows_the_system(
+    client: Client, leader: Any, november_day: EnterpriseDay
+) -> None:
     """held_by is empty when the system confirmed the day (or the account went): the page still opens."""
     from django.utils import timezone
 
@@ -333,8 +381,9 @@ def test_a_day_moved_by_a_calendar_change_shows_the_move(client: Client, leader:
     assert "改期记录" in html and "由 12月23日 改为 12月24日" in html and "2026年工作日历调整" in html
 
 
-def test_a_past_day_not_confirmed_has_one_name_and_is_not_listed_as_held(client: Client, leader: Any,
-                                                                         november_day: EnterpriseDay) -> None:
+def test_a_past_day_not_confirmed_has_one_name_and_is_not_listed_as_held(
+    client: Client, leader: Any, november_day: EnterpriseDay
+) -> None:
     login(client, leader)
     home = client.get(url("home")).content.decode()
     days = client.get(url("day_list")).content.decode()
@@ -356,8 +405,10 @@ def test_the_filters_label_with_the_full_width_colon(client: Client, leader: Any
 
 # --- batch intake -----------------------------------------------------------------------------------
 
-def test_one_bad_row_refuses_the_whole_batch_with_a_message_per_row(client: Client, ezoneoffice: Any,
-                                                                   november_day: EnterpriseDay) -> None:
+
+def test_one_bad_row_refuses_the_whole_batch_with_a_message_per_row(
+    client: Client, ezoneoffice: Any, november_day: EnterpriseDay
+) -> None:
     ent = EnterpriseFactory()
     login(client, ezoneoffice)
     target = url("day_intake", november_day.pk)
@@ -367,8 +418,15 @@ def test_one_bad_row_refuses_the_whole_batch_with_a_message_per_row(client: Clie
     assert page.status_code == 200 and "第 2 行：未知单位“nosuch”，请从列表中选择单位名称" in html
     assert "有 1 行填写不完整或有误，本批问题均未登记" in html
     # … and errors only the service finds (the lead again as co-handler, a co-handler twice).
-    page = client.post(target, {**management(), **row(0, ent), **row(1, ent, departments="zjj；zjj"),
-                                **row(2, ent, departments="zjj；jtj；jtj")})
+    page = client.post(
+        target,
+        {
+            **management(),
+            **row(0, ent),
+            **row(1, ent, departments="zjj；zjj"),
+            **row(2, ent, departments="zjj；jtj；jtj"),
+        },
+    )
     html = page.content.decode()
     assert "有 2 行填写有误，本批问题均未登记" in html
     assert "第 2 行：协办单位“县住房和城乡建设局”与主办单位相同。" in html
@@ -377,8 +435,9 @@ def test_one_bad_row_refuses_the_whole_batch_with_a_message_per_row(client: Clie
     assert not Assignment.objects.exists() and not november_day.enterprises.exists()
 
 
-def test_an_enterprise_taken_off_the_register_cannot_be_chosen(client: Client, ezoneoffice: Any,
-                                                               november_day: EnterpriseDay) -> None:
+def test_an_enterprise_taken_off_the_register_cannot_be_chosen(
+    client: Client, ezoneoffice: Any, november_day: EnterpriseDay
+) -> None:
     gone = EnterpriseFactory(active=False)
     page = login(client, ezoneoffice).post(url("day_intake", november_day.pk), {**management(), **row(0, gone)})
     assert page.status_code == 200 and not Issue.objects.exists()
@@ -399,8 +458,9 @@ def test_an_empty_batch_asks_for_a_row(client: Client, ezoneoffice: Any, novembe
     assert "请至少填写一行问题。" in page.content.decode()
 
 
-def test_the_lead_department_is_listed_before_its_co_handler(client: Client, ezoneoffice: Any,
-                                                              november_day: EnterpriseDay) -> None:
+def test_the_lead_department_is_listed_before_its_co_handler(
+    client: Client, ezoneoffice: Any, november_day: EnterpriseDay
+) -> None:
     problems_for(ezoneoffice, november_day, 1)  # 住建局 leads, 交通运输局 co-handles
     login(client, ezoneoffice)
     for page in (url("day_detail", november_day.pk), url("problem_list")):
@@ -408,13 +468,22 @@ def test_the_lead_department_is_listed_before_its_co_handler(client: Client, ezo
 
 
 def test_a_consultation_dated_in_the_future_or_without_people_is_refused(
-        client: Client, ezoneoffice: Any, november_day: EnterpriseDay) -> None:
+    client: Client, ezoneoffice: Any, november_day: EnterpriseDay
+) -> None:
     ent = EnterpriseFactory()
-    (intake,) = services.raise_problems(actor=ezoneoffice, day=november_day, problems=[services.ProblemData(
-        enterprise=ent, category=Category.objects.get(code="business"), title="融资难", content="流动资金贷款。")])
+    (intake,) = services.raise_problems(
+        actor=ezoneoffice,
+        day=november_day,
+        problems=[
+            services.ProblemData(
+                enterprise=ent, category=Category.objects.get(code="business"), title="融资难", content="流动资金贷款。"
+            )
+        ],
+    )
     login(client, ezoneoffice)
-    page = client.post(url("consultation_create", intake.pk), {"held_on": "2026-12-01", "county_leaders": "县长",
-                                                               "outcome": "x"})
+    page = client.post(
+        url("consultation_create", intake.pk), {"held_on": "2026-12-01", "county_leaders": "县长", "outcome": "x"}
+    )
     assert "会诊日期不能晚于今天。" in page.content.decode()
     page = client.post(url("consultation_create", intake.pk), {"held_on": "2026-11-24", "outcome": "x"})
     assert "请填写参加会诊的人员" in page.content.decode()
@@ -423,28 +492,59 @@ def test_a_consultation_dated_in_the_future_or_without_people_is_refused(
 
 # --- who sees what ---------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def world(ezoneoffice: Any, november_day: EnterpriseDay) -> dict[str, Any]:
     ent = EnterpriseFactory()
-    zjj_problem, jtj_problem = services.raise_problems(actor=ezoneoffice, day=november_day, problems=[
-        services.ProblemData(enterprise=ent, category=Category.objects.get(code="business"), title="用电报装慢",
-                             content="请加快。", lead=dept("zjj")),
-        services.ProblemData(enterprise=ent, category=Category.objects.get(code="business"), title="道路破损",
-                             content="请修复。", lead=dept("jtj")),
-    ])
-    services.record_consultation(actor=ezoneoffice, intake=jtj_problem, held_on=datetime.date(2026, 11, 24),
-                                 participants=["县长"], outcome="已协调")
+    zjj_problem, jtj_problem = services.raise_problems(
+        actor=ezoneoffice,
+        day=november_day,
+        problems=[
+            services.ProblemData(
+                enterprise=ent,
+                category=Category.objects.get(code="business"),
+                title="用电报装慢",
+                content="请加快。",
+                lead=dept("zjj"),
+            ),
+            services.ProblemData(
+                enterprise=ent,
+                category=Category.objects.get(code="business"),
+                title="道路破损",
+                content="请修复。",
+                lead=dept("jtj"),
+            ),
+        ],
+    )
+    services.record_consultation(
+        actor=ezoneoffice,
+        intake=jtj_problem,
+        held_on=datetime.date(2026, 11, 24),
+        participants=["县长"],
+        outcome="已协调",
+    )
     return {"enterprise": ent, "day": november_day, "zjj": zjj_problem, "jtj": jtj_problem}
 
 
 def read_urls(w: dict[str, Any]) -> list[str]:
-    return [url("enterprise_list"), url("enterprise_export"), url("enterprise_detail", w["enterprise"].pk),
-            url("day_list"), url("day_detail", w["day"].pk)]
+    return [
+        url("enterprise_list"),
+        url("enterprise_export"),
+        url("enterprise_detail", w["enterprise"].pk),
+        url("day_list"),
+        url("day_detail", w["day"].pk),
+    ]
 
 
 def write_urls(w: dict[str, Any]) -> list[str]:
-    return [url("enterprise_create"), url("enterprise_edit", w["enterprise"].pk), url("day_duty", w["day"].pk),
-            url("day_held", w["day"].pk), url("day_intake", w["day"].pk), url("consultation_create", w["zjj"].pk)]
+    return [
+        url("enterprise_create"),
+        url("enterprise_edit", w["enterprise"].pk),
+        url("day_duty", w["day"].pk),
+        url("day_held", w["day"].pk),
+        url("day_intake", w["day"].pk),
+        url("consultation_create", w["zjj"].pk),
+    ]
 
 
 def test_another_channel_office_finds_nothing(client: Client, netoffice: Any, world: dict[str, Any]) -> None:
@@ -467,8 +567,9 @@ def test_a_leader_reads_everything_and_writes_nothing(client: Client, leader: An
     assert "批量登记企业问题" not in page and world["zjj"].issue.ref in page
 
 
-def test_a_department_sees_only_the_problems_assigned_to_it(client: Client, zjj_head: Any,
-                                                            world: dict[str, Any]) -> None:
+def test_a_department_sees_only_the_problems_assigned_to_it(
+    client: Client, zjj_head: Any, world: dict[str, Any]
+) -> None:
     login(client, zjj_head)
     for target in [*read_urls(world), *write_urls(world)]:
         assert client.get(target).status_code == 404, target
@@ -496,17 +597,32 @@ def test_forms_require_the_csrf_token(ezoneoffice: Any, world: dict[str, Any]) -
 
 def test_what_people_typed_is_escaped(client: Client, ezoneoffice: Any, november_day: EnterpriseDay) -> None:
     ent = EnterpriseFactory(name="<script>alert(1)</script>厂", park="<b>园</b>")
-    services.raise_problems(actor=ezoneoffice, day=november_day, problems=[services.ProblemData(
-        enterprise=ent, category=Category.objects.get(code="business"), title="<img src=x onerror=alert(1)>",
-        content="x", lead=dept("zjj"))])
+    services.raise_problems(
+        actor=ezoneoffice,
+        day=november_day,
+        problems=[
+            services.ProblemData(
+                enterprise=ent,
+                category=Category.objects.get(code="business"),
+                title="<img src=x onerror=alert(1)>",
+                content="x",
+                lead=dept("zjj"),
+            )
+        ],
+    )
     login(client, ezoneoffice)
-    for target in (url("enterprise_list"), url("enterprise_detail", ent.pk), url("problem_list"),
-                   url("day_detail", november_day.pk)):
+    for target in (
+        url("enterprise_list"),
+        url("enterprise_detail", ent.pk),
+        url("problem_list"),
+        url("day_detail", november_day.pk),
+    ):
         html = client.get(target).content.decode()
         assert "<script>alert(1)" not in html and "<img src=x" not in html and "<b>园" not in html, target
 
 
 # --- query counts: the same at two sizes -------------------------------------------------------------
+
 
 def queries(client: Client, target: str) -> int:
     with CaptureQueriesContext(connection) as ctx:
@@ -516,9 +632,21 @@ def queries(client: Client, target: str) -> int:
 
 def problems_for(actor: Any, day: EnterpriseDay, count: int) -> None:
     ent = EnterpriseFactory()
-    services.raise_problems(actor=actor, day=day, problems=[services.ProblemData(
-        enterprise=ent, category=Category.objects.get(code="business"), title=f"问题{i}", content="内容",
-        lead=dept("zjj"), co=[dept("jtj")]) for i in range(count)])
+    services.raise_problems(
+        actor=actor,
+        day=day,
+        problems=[
+            services.ProblemData(
+                enterprise=ent,
+                category=Category.objects.get(code="business"),
+                title=f"问题{i}",
+                content="内容",
+                lead=dept("zjj"),
+                co=[dept("jtj")],
+            )
+            for i in range(count)
+        ],
+    )
 
 
 # Session, user, scope (membership, department, groups) and the unread notifications are 6 of them.
@@ -526,9 +654,9 @@ LIST_QUERIES = {"enterprise_list": 8, "day_list": 10, "problem_list": 9, "consul
 
 
 @pytest.mark.parametrize("name", list(LIST_QUERIES))
-def test_the_lists_take_the_same_queries_at_two_sizes(client: Client, ezoneoffice: Any, leader: Any,
-                                                      name: str, reference: None,
-                                                      django_assert_max_num_queries: Any) -> None:
+def test_the_lists_take_the_same_queries_at_two_sizes(
+    client: Client, ezoneoffice: Any, leader: Any, name: str, reference: None, django_assert_max_num_queries: Any
+) -> None:
     login(client, ezoneoffice)
 
     def grow(n: int) -> None:
@@ -540,8 +668,13 @@ def test_the_lists_take_the_same_queries_at_two_sizes(client: Client, ezoneoffic
             day.enterprises.add(ent)
             problems_for(ezoneoffice, day, 2)
         for intake in EnterpriseIntake.objects.filter(consultations__isnull=True):
-            services.record_consultation(actor=ezoneoffice, intake=intake, held_on=intake.issue.received_on,
-                                         participants=["县长", "行长"], outcome="已协调")
+            services.record_consultation(
+                actor=ezoneoffice,
+                intake=intake,
+                held_on=intake.issue.received_on,
+                participants=["县长", "行长"],
+                outcome="已协调",
+            )
 
     grow(2)
     small = queries(client, url(name))
@@ -551,4 +684,3 @@ def test_the_lists_take_the_same_queries_at_two_sizes(client: Client, ezoneoffic
     with django_assert_max_num_queries(LIST_QUERIES[name]):
         client.get(url(name))
     assert queries(client, url(name)) == small
-

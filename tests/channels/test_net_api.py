@@ -33,18 +33,30 @@ def held_forum(reference: None) -> Forum:
 
 
 def request_row(**overrides: object) -> dict[str, object]:
-    data = {"handle": "山村支教亮亮老师", "category": "housing", "lead": "zjj", "content": "学校门口修建人行天桥",
-            "onsite_answer": "现场答复：测算后书面回复"}
+    data = {
+        "handle": "山村支教亮亮老师",
+        "category": "housing",
+        "lead": "zjj",
+        "content": "学校门口修建人行天桥",
+        "onsite_answer": "现场答复：测算后书面回复",
+    }
     data.update(overrides)
     return data
 
 
 def test_the_net_office_plans_a_forum_and_a_leader_reads_it(netoffice: object, leader: object) -> None:
-    response = api(netoffice).post(FORUMS, {
-        "title": "第九次网民座谈会", "held_on": in_days(20), "chair": leader.pk, "chair_title": "县委书记",
-        "departments_present": ["zjj", "jtj"],
-        "representatives": [{"handle": "山村支教亮亮老师", "phone": "13812345678"}],
-    }, format="json")
+    response = api(netoffice).post(
+        FORUMS,
+        {
+            "title": "第九次网民座谈会",
+            "held_on": in_days(20),
+            "chair": leader.pk,
+            "chair_title": "县委书记",
+            "departments_present": ["zjj", "jtj"],
+            "representatives": [{"handle": "山村支教亮亮老师", "phone": "13812345678"}],
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.data
     body = response.data
     assert body["leaders"] == [leader.pk] and body["representatives"][0]["phone"] == "138****5678"
@@ -59,14 +71,16 @@ def test_a_forum_in_the_past_and_an_inactive_leader_are_refused_with_the_reason(
     gone = make_user("retired", role=Role.LEADER)
     gone.is_active = False
     gone.save()
-    response = api(netoffice).post(FORUMS, {"title": "将来", "held_on": in_days(5), "leaders": [gone.pk]},
-                                   format="json")
+    response = api(netoffice).post(
+        FORUMS, {"title": "将来", "held_on": in_days(5), "leaders": [gone.pk]}, format="json"
+    )
     assert response.status_code == 400 and "账号已停用" in response.data["leaders"][0]
     assert not Forum.objects.exists()
 
 
-def test_who_may_do_what_with_forums(held_forum: Forum, netoffice: object, leader: object, ezoneoffice: object,
-                                     zjj_head: object, admin_user: object) -> None:
+def test_who_may_do_what_with_forums(
+    held_forum: Forum, netoffice: object, leader: object, ezoneoffice: object, zjj_head: object, admin_user: object
+) -> None:
     plan = {"title": "座谈会", "held_on": in_days(9)}
     intake = f"{FORUMS}{held_forum.pk}/intake/"
     assert api(leader).post(FORUMS, plan, format="json").status_code == 403
@@ -83,9 +97,16 @@ def test_who_may_do_what_with_forums(held_forum: Forum, netoffice: object, leade
 
 
 def test_the_batch_intake_registers_and_assigns_every_row(netoffice: object, held_forum: Forum) -> None:
-    response = api(netoffice).post(f"{FORUMS}{held_forum.pk}/intake/", {"rows": [
-        request_row(), request_row(handle="洞口小哥", lead="jtj", co=["zjj"], title="公交线路延伸"),
-    ]}, format="json")
+    response = api(netoffice).post(
+        f"{FORUMS}{held_forum.pk}/intake/",
+        {
+            "rows": [
+                request_row(),
+                request_row(handle="洞口小哥", lead="jtj", co=["zjj"], title="公交线路延伸"),
+            ]
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.data
     issues = Issue.objects.filter(pk__in=response.data["issues"])
     assert {i.status for i in issues} == {Issue.Status.ASSIGNED}
@@ -104,8 +125,9 @@ def test_the_batch_intake_answers_400_per_row_and_writes_nothing(netoffice: obje
     assert not Issue.objects.exists()
 
 
-def test_the_forum_list_takes_few_queries(netoffice: object, reference: None,
-                                          django_assert_max_num_queries: object) -> None:
+def test_the_forum_list_takes_few_queries(
+    netoffice: object, reference: None, django_assert_max_num_queries: object
+) -> None:
     for i in range(5):
         Forum.objects.create(title=f"座谈会{i}", held_on=timezone.localdate() + datetime.timedelta(days=i + 1))
     with django_assert_max_num_queries(15):

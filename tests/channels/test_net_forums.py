@@ -29,12 +29,18 @@ def plan(actor: object, **overrides: object) -> Forum:
     return services.plan_forum(actor=actor, data=services.ForumData(**data))
 
 
-def test_a_forum_is_planned_with_chair_leaders_representatives_and_departments(netoffice: object,
-                                                                                 leader: object) -> None:
+def test_a_forum_is_planned_with_chair_leaders_representatives_and_departments(
+    netoffice: object, leader: object
+) -> None:
     other = make_user("county_head", role=Role.LEADER)
-    forum = plan(netoffice, chair=leader, chair_title="县委书记", leaders=[other],
-                 departments_present=[Department.objects.get(code="zjj")],
-                 representatives=[services.RepresentativeData("山村支教亮亮老师", "李亮", "13812345678")])
+    forum = plan(
+        netoffice,
+        chair=leader,
+        chair_title="县委书记",
+        leaders=[other],
+        departments_present=[Department.objects.get(code="zjj")],
+        representatives=[services.RepresentativeData("山村支教亮亮老师", "李亮", "13812345678")],
+    )
     assert set(forum.leaders.all()) == {leader, other}  # the chair attends
     assert list(forum.departments_present.values_list("code", flat=True)) == ["zjj"]
     rep = forum.representatives.get()
@@ -50,8 +56,9 @@ def test_a_forum_dated_in_the_past_is_refused(netoffice: object) -> None:
 def test_a_held_forum_keeps_its_date_when_its_minutes_are_recorded(netoffice: object) -> None:
     past = timezone.localdate() - datetime.timedelta(days=3)
     forum = Forum.objects.create(title="已召开", held_on=past)
-    forum = services.record_forum(actor=netoffice, forum=forum,
-                                  data=services.ForumData(title="已召开", held_on=past, minutes="会议纪要"))
+    forum = services.record_forum(
+        actor=netoffice, forum=forum, data=services.ForumData(title="已召开", held_on=past, minutes="会议纪要")
+    )
     assert forum.minutes == "会议纪要"
 
 
@@ -71,16 +78,16 @@ def test_a_user_who_is_not_a_county_leader_cannot_attend_as_one(netoffice: objec
         plan(netoffice, leaders=[zjj_head])
 
 
-def test_only_the_net_office_or_an_admin_plans_forums(ezoneoffice: object, leader: object,
-                                                     admin_user: object) -> None:
+def test_only_the_net_office_or_an_admin_plans_forums(ezoneoffice: object, leader: object, admin_user: object) -> None:
     for user in (ezoneoffice, leader):
         with pytest.raises(NotPermitted):
             plan(user)
     assert plan(admin_user).pk
 
 
-def test_the_forum_page_refuses_a_past_date_and_an_inactive_leader(client: Client, netoffice: object,
-                                                                   leader: object) -> None:
+def test_the_forum_page_refuses_a_past_date_and_an_inactive_leader(
+    client: Client, netoffice: object, leader: object
+) -> None:
     gone = make_user("retired", role=Role.LEADER)
     gone.is_active = False
     gone.save()
@@ -91,8 +98,15 @@ def test_the_forum_page_refuses_a_past_date_and_an_inactive_leader(client: Clien
     assert "座谈会日期不能早于今天" in page.content.decode()
     page = client.post(url, {"title": "座谈会", "held_on": soon().isoformat(), "leaders": [gone.pk]})
     assert "账号已停用" in page.content.decode()
-    response = client.post(url, {"title": "座谈会", "held_on": soon().isoformat(), "chair": leader.pk,
-                                 "representatives": "山村支教亮亮老师，李亮，13812345678\n洞口小哥"})
+    response = client.post(
+        url,
+        {
+            "title": "座谈会",
+            "held_on": soon().isoformat(),
+            "chair": leader.pk,
+            "representatives": "山村支教亮亮老师，李亮，13812345678\n洞口小哥",
+        },
+    )
     forum = Forum.objects.get()
     assert response.status_code == 302 and forum.representatives.count() == 2
     detail = client.get(reverse("channels_net:forum_detail", args=[forum.pk])).content.decode()
@@ -124,8 +138,9 @@ def test_a_department_sees_the_channel_figures_but_no_forum(client: Client, zjj_
     assert client.get(reverse("channels_net:forum_create")).status_code == 404
 
 
-def test_the_channel_page_takes_few_queries(client: Client, netoffice: object,
-                                            django_assert_max_num_queries: object) -> None:
+def test_the_channel_page_takes_few_queries(
+    client: Client, netoffice: object, django_assert_max_num_queries: object
+) -> None:
     for i in range(5):
         Forum.objects.create(title=f"座谈会{i}", held_on=soon(i + 1))
     client.force_login(netoffice)

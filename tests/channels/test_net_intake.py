@@ -23,32 +23,52 @@ def held_forum(reference: None) -> Forum:
 
 
 def row(**overrides: object) -> services.ForumRequest:
-    data = {"handle": "山村支教亮亮老师", "category": Category.objects.get(code="housing"),
-            "lead": Department.objects.get(code="zjj"), "content": "学校门口修建人行天桥",
-            "onsite_answer": "住建局现场表示将测算人车流量。"}
+    data = {
+        "handle": "山村支教亮亮老师",
+        "category": Category.objects.get(code="housing"),
+        "lead": Department.objects.get(code="zjj"),
+        "content": "学校门口修建人行天桥",
+        "onsite_answer": "住建局现场表示将测算人车流量。",
+    }
     data.update(overrides)
     return services.ForumRequest(**data)
 
 
-def test_a_batch_registers_and_assigns_every_row_with_its_onsite_answer(netoffice: object,
-                                                                       held_forum: Forum) -> None:
-    issues = services.record_forum_requests(actor=netoffice, forum=held_forum, rows=[
-        row(), row(handle="洞口小哥", lead=Department.objects.get(code="jtj"),
-                   co=[Department.objects.get(code="zjj")], title="公交线路延伸"),
-    ])
+def test_a_batch_registers_and_assigns_every_row_with_its_onsite_answer(netoffice: object, held_forum: Forum) -> None:
+    issues = services.record_forum_requests(
+        actor=netoffice,
+        forum=held_forum,
+        rows=[
+            row(),
+            row(
+                handle="洞口小哥",
+                lead=Department.objects.get(code="jtj"),
+                co=[Department.objects.get(code="zjj")],
+                title="公交线路延伸",
+            ),
+        ],
+    )
     assert [i.status for i in issues] == [Issue.Status.ASSIGNED] * 2
     assert issues[0].onsite_answer == "住建局现场表示将测算人车流量。"
     assert issues[0].received_on == held_forum.held_on and issues[0].title == "学校门口修建人行天桥"
-    assert set(NetIntake.objects.filter(forum=held_forum).values_list("handle", flat=True)) == {"山村支教亮亮老师",
-                                                                                                  "洞口小哥"}
+    assert set(NetIntake.objects.filter(forum=held_forum).values_list("handle", flat=True)) == {
+        "山村支教亮亮老师",
+        "洞口小哥",
+    }
     assert Assignment.objects.filter(issue=issues[1]).count() == 2
 
 
 def test_a_batch_with_one_bad_row_writes_nothing_and_names_the_row(netoffice: object, held_forum: Forum) -> None:
     with pytest.raises(BatchRejected) as caught:
-        services.record_forum_requests(actor=netoffice, forum=held_forum, rows=[
-            row(), row(co=[Department.objects.get(code="zjj")]), row(),
-        ])
+        services.record_forum_requests(
+            actor=netoffice,
+            forum=held_forum,
+            rows=[
+                row(),
+                row(co=[Department.objects.get(code="zjj")]),
+                row(),
+            ],
+        )
     assert list(caught.value.rows) == [1]
     assert "与主办单位相同" in caught.value.rows[1].message
     assert not Issue.objects.exists() and not NetIntake.objects.exists() and not Assignment.objects.exists()
@@ -70,20 +90,30 @@ def form_row(i: int, **values: str) -> dict[str, str]:
 
 
 def management(total: int = 8) -> dict[str, str]:
-    return {"rows-TOTAL_FORMS": str(total), "rows-INITIAL_FORMS": "0", "rows-MIN_NUM_FORMS": "0",
-            "rows-MAX_NUM_FORMS": "100"}
+    return {
+        "rows-TOTAL_FORMS": str(total),
+        "rows-INITIAL_FORMS": "0",
+        "rows-MIN_NUM_FORMS": "0",
+        "rows-MAX_NUM_FORMS": "100",
+    }
 
 
 def good(i: int, **overrides: str) -> dict[str, str]:
-    values = {"handle": f"网友{i}", "category": str(Category.objects.get(code="housing").pk),
-              "departments": "县住房和城乡建设局", "title": "",
-              "content": f"第{i}条诉求内容", "onsite_answer": "现场答复"}
+    values = {
+        "handle": f"网友{i}",
+        "category": str(Category.objects.get(code="housing").pk),
+        "departments": "县住房和城乡建设局",
+        "title": "",
+        "content": f"第{i}条诉求内容",
+        "onsite_answer": "现场答复",
+    }
     values.update(overrides)
     return form_row(i, **values)
 
 
-def test_the_batch_page_registers_the_filled_rows_and_skips_blank_ones(client: Client, netoffice: object,
-                                                                      held_forum: Forum) -> None:
+def test_the_batch_page_registers_the_filled_rows_and_skips_blank_ones(
+    client: Client, netoffice: object, held_forum: Forum
+) -> None:
     client.force_login(netoffice)
     url = reverse("channels_net:forum_intake", args=[held_forum.pk])
     assert 'name="rows-7-handle"' in client.get(url).content.decode()
@@ -93,14 +123,17 @@ def test_the_batch_page_registers_the_filled_rows_and_skips_blank_ones(client: C
     assert Assignment.objects.filter(issue__net_intake__handle="网友1").count() == 3
 
 
-def test_the_batch_page_shows_each_bad_row_and_writes_nothing(client: Client, netoffice: object,
-                                                             held_forum: Forum) -> None:
+def test_the_batch_page_shows_each_bad_row_and_writes_nothing(
+    client: Client, netoffice: object, held_forum: Forum
+) -> None:
     client.force_login(netoffice)
     url = reverse("channels_net:forum_intake", args=[held_forum.pk])
     # Row 1: an unknown department (form, with the nearest one offered); row 2: the lead again as
     # co-handler (service).
-    page = client.post(url, {**management(), **good(0), **good(1, departments="住建局；县交通局"),
-                             **good(2, departments="zjj；住建局")})
+    page = client.post(
+        url,
+        {**management(), **good(0), **good(1, departments="住建局；县交通局"), **good(2, departments="zjj；住建局")},
+    )
     html = page.content.decode()
     assert page.status_code == 200 and "未知单位“县交通局”，是否为 县交通运输局？" in html
     assert not Issue.objects.exists()
@@ -111,11 +144,13 @@ def test_the_batch_page_shows_each_bad_row_and_writes_nothing(client: Client, ne
 
 
 def test_the_batch_page_asks_for_the_departments_and_suggests_nothing_when_nothing_is_near(
-        client: Client, netoffice: object, held_forum: Forum) -> None:
+    client: Client, netoffice: object, held_forum: Forum
+) -> None:
     client.force_login(netoffice)
     url = reverse("channels_net:forum_intake", args=[held_forum.pk])
-    html = client.post(url, {**management(), **good(0, departments=""), **good(1, departments="县财政局")}
-                       ).content.decode()
+    html = client.post(
+        url, {**management(), **good(0, departments=""), **good(1, departments="县财政局")}
+    ).content.decode()
     assert "第 1 行：请填写承办单位（主办在前，协办在后）。" in html
     # 县财政局 is not a department of this county: no "是否为" pointing at some other bureau.
     assert "未知单位“县财政局”，请从列表中选择单位名称" in html and "是否为" not in html
@@ -123,7 +158,8 @@ def test_the_batch_page_asks_for_the_departments_and_suggests_nothing_when_nothi
 
 
 def test_adding_rows_without_the_script_keeps_what_was_typed_and_saves_nothing(
-        client: Client, netoffice: object, held_forum: Forum) -> None:
+    client: Client, netoffice: object, held_forum: Forum
+) -> None:
     client.force_login(netoffice)
     url = reverse("channels_net:forum_intake", args=[held_forum.pk])
     page = client.post(url, {**management(), **good(0), "add_rows": "5"})
@@ -132,7 +168,6 @@ def test_adding_rows_without_the_script_keeps_what_was_typed_and_saves_nothing(
     assert not Issue.objects.exists()
 
 
-def test_the_batch_page_is_not_found_for_other_offices(client: Client, ezoneoffice: object,
-                                                      held_forum: Forum) -> None:
+def test_the_batch_page_is_not_found_for_other_offices(client: Client, ezoneoffice: object, held_forum: Forum) -> None:
     client.force_login(ezoneoffice)
     assert client.get(reverse("channels_net:forum_intake", args=[held_forum.pk])).status_code == 404

@@ -22,17 +22,33 @@ pytestmark = pytest.mark.django_db
 SUBMISSIONS = "/api/v1/net/submissions/"
 
 
-def suggestion(content: str = "学校门口上下学拥堵，建议修人行天桥，联系我13812345678", *,
-               name: str = "洞口小哥", phone: str = "13912345678") -> PublicSubmission:
-    return services.submit_suggestion(category=Category.objects.get(code="transport"), content=content,
-                                      name=name, phone=phone, consent_to_publish=True)
+def suggestion(
+    content: str = "学校门口上下学拥堵，建议修人行天桥，联系我13812345678",
+    *,
+    name: str = "洞口小哥",
+    phone: str = "13912345678",
+) -> PublicSubmission:
+    return services.submit_suggestion(
+        category=Category.objects.get(code="transport"),
+        content=content,
+        name=name,
+        phone=phone,
+        consent_to_publish=True,
+    )
 
 
 def closed_issue(netoffice: object, zjj_head: object) -> Issue:
     issue, (assignment,) = assigned(netoffice, title="已办结的老问题")
-    reply = core.submit_reply(actor=zjj_head, assignment=assignment, file=reply_pdf(), signer_name="王局长",
-                              signer_title="局长", signed_on=timezone.localdate(), result="explained",
-                              summary="已答复")
+    reply = core.submit_reply(
+        actor=zjj_head,
+        assignment=assignment,
+        file=reply_pdf(),
+        signer_name="王局长",
+        signer_title="局长",
+        signed_on=timezone.localdate(),
+        result="explained",
+        summary="已答复",
+    )
     core.accept_reply(actor=netoffice, reply=reply)
     return core.close_issue(actor=netoffice, issue=issue)
 
@@ -46,12 +62,12 @@ def api(user: object) -> APIClient:
 # --- the service ------------------------------------------------------------------------------
 
 
-def test_a_merged_suggestion_is_recorded_in_the_issues_history_with_personal_numbers_masked(
-        netoffice: object) -> None:
+def test_a_merged_suggestion_is_recorded_in_the_issues_history_with_personal_numbers_masked(netoffice: object) -> None:
     issue, _ = assigned(netoffice)
     submission = suggestion()
-    merged = services.merge_submission(actor=netoffice, submission=submission, issue_ref=f"  {issue.ref.lower()} ",
-                                       note="同一学校门口")
+    merged = services.merge_submission(
+        actor=netoffice, submission=submission, issue_ref=f"  {issue.ref.lower()} ", note="同一学校门口"
+    )
     assert merged == issue
     submission.refresh_from_db()
     assert submission.status == PublicSubmission.Status.MERGED and submission.merged_into == issue
@@ -65,10 +81,13 @@ def test_a_merged_suggestion_is_recorded_in_the_issues_history_with_personal_num
     assert Issue.objects.count() == 1
 
 
-@pytest.mark.parametrize("ref, message", [
-    ("", "请填写要并入的诉求编号"),
-    ("ZW2026-99999", "未找到编号为“ZW2026-99999”的诉求"),
-])
+@pytest.mark.parametrize(
+    "ref, message",
+    [
+        ("", "请填写要并入的诉求编号"),
+        ("ZW2026-99999", "未找到编号为“ZW2026-99999”的诉求"),
+    ],
+)
 def test_a_blank_or_unknown_reference_is_refused_on_the_field(netoffice: object, ref: str, message: str) -> None:
     submission = suggestion()
     with pytest.raises(InvalidInput, match=message) as caught:
@@ -79,7 +98,8 @@ def test_a_blank_or_unknown_reference_is_refused_on_the_field(netoffice: object,
 
 
 def test_a_closed_issue_or_another_channels_issue_cannot_take_a_suggestion(
-        netoffice: object, ezoneoffice: object, zjj_head: object, admin_user: object) -> None:
+    netoffice: object, ezoneoffice: object, zjj_head: object, admin_user: object
+) -> None:
     closed = closed_issue(netoffice, zjj_head)
     enterprise = register(ezoneoffice, channel="enterprise", title="企业用工难")
     submission = suggestion()
@@ -96,8 +116,9 @@ def test_a_closed_issue_or_another_channels_issue_cannot_take_a_suggestion(
     assert not HistoryEntry.objects.filter(action=services.MERGED_ACTION).exists()
 
 
-def test_only_the_net_office_or_an_administrator_merges(netoffice: object, ezoneoffice: object, zjj_head: object,
-                                                        leader: object) -> None:
+def test_only_the_net_office_or_an_administrator_merges(
+    netoffice: object, ezoneoffice: object, zjj_head: object, leader: object
+) -> None:
     issue, _ = assigned(netoffice)
     submission = suggestion()
     for outsider in (ezoneoffice, zjj_head, leader, None):
@@ -147,7 +168,8 @@ def test_a_reference_imported_in_lower_case_is_found_as_typed(netoffice: object)
 
 
 def test_the_triage_page_offers_the_open_issues_and_merges_by_reference(
-        client: Client, netoffice: object, zjj_head: object) -> None:
+    client: Client, netoffice: object, zjj_head: object
+) -> None:
     issue, _ = assigned(netoffice)
     closed = closed_issue(netoffice, zjj_head)
     submission = suggestion()
@@ -163,15 +185,16 @@ def test_the_triage_page_offers_the_open_issues_and_merges_by_reference(
     submission.refresh_from_db()
     assert submission.status == PublicSubmission.Status.RECEIVED
     page = client.post(url, {"issue_ref": issue.ref, "note": "同一路口"}, follow=True).content.decode()
-    assert f"已并入诉求 {issue.ref}" in page and f"并入 <a href=\"/issues/{issue.pk}/\">{issue.ref}</a>" in page
+    assert f"已并入诉求 {issue.ref}" in page and f'并入 <a href="/issues/{issue.pk}/">{issue.ref}</a>' in page
     page = client.post(url, {"issue_ref": issue.ref}, follow=True).content.decode()
     assert "该意见已处理过" in page
     detail = client.get(reverse("issue_detail", args=[issue.pk])).content.decode()
     assert "并入网上征集意见" in detail and "同一路口" in detail
 
 
-def test_the_triage_page_takes_few_queries(client: Client, netoffice: object,
-                                           django_assert_max_num_queries: object) -> None:
+def test_the_triage_page_takes_few_queries(
+    client: Client, netoffice: object, django_assert_max_num_queries: object
+) -> None:
     issue, _ = assigned(netoffice)
     for n in range(6):
         assigned(netoffice, title=f"诉求{n}")
@@ -184,8 +207,9 @@ def test_the_triage_page_takes_few_queries(client: Client, netoffice: object,
     assert html.count('<option value="ZW') == 8
 
 
-def test_the_triage_endpoint_is_not_found_for_anyone_else(client: Client, netoffice: object, ezoneoffice: object,
-                                                          zjj_head: object) -> None:
+def test_the_triage_endpoint_is_not_found_for_anyone_else(
+    client: Client, netoffice: object, ezoneoffice: object, zjj_head: object
+) -> None:
     issue, _ = assigned(netoffice)
     submission = suggestion()
     url = reverse("channels_net:submission_decide", args=[submission.pk, "merge"])
@@ -197,20 +221,37 @@ def test_the_triage_endpoint_is_not_found_for_anyone_else(client: Client, netoff
 
 
 def test_the_tracking_page_follows_the_issue_without_showing_anything_private(
-        client: Client, netoffice: object, zjj_head: object) -> None:
+    client: Client, netoffice: object, zjj_head: object
+) -> None:
     issue, (assignment,) = assigned(netoffice, name="另一位网民", phone="13700001111")
     submission = suggestion()
     services.merge_submission(actor=netoffice, submission=submission, issue_ref=issue.ref, note="内部说明")
     html = Client().get(reverse("public:track", args=[submission.code])).content.decode()
     assert "已并入同类诉求办理" in html and issue.ref in html and "办理中" in html
-    for private in ("另一位网民", "13700001111", "137****1111", issue.title, "请尽快研究答复", "内部说明",
-                    "洞口小哥", "13912345678", "人行天桥"):
+    for private in (
+        "另一位网民",
+        "13700001111",
+        "137****1111",
+        issue.title,
+        "请尽快研究答复",
+        "内部说明",
+        "洞口小哥",
+        "13912345678",
+        "人行天桥",
+    ):
         assert private not in html, private
     assert "查看该诉求的公开答复" not in html
     # Answered and published (with the first submitter's consent): the merged submitter may read it.
-    reply = core.submit_reply(actor=zjj_head, assignment=assignment, file=reply_pdf(), signer_name="王局长",
-                              signer_title="局长", signed_on=timezone.localdate(), result="explained",
-                              summary="经测算暂不设置")
+    reply = core.submit_reply(
+        actor=zjj_head,
+        assignment=assignment,
+        file=reply_pdf(),
+        signer_name="王局长",
+        signer_title="局长",
+        signed_on=timezone.localdate(),
+        result="explained",
+        summary="经测算暂不设置",
+    )
     core.accept_reply(actor=netoffice, reply=reply)
     html = Client().get(reverse("public:track", args=[submission.code])).content.decode()
     assert "已回复待回访" in html and "查看该诉求的公开答复" not in html  # nothing published yet
@@ -219,9 +260,16 @@ def test_the_tracking_page_follows_the_issue_without_showing_anything_private(
     first.refresh_from_db()
     answered = first.issue
     (first_assignment,) = core.assign_issue(actor=netoffice, issue=answered, lead=Department.objects.get(code="zjj"))
-    reply = core.submit_reply(actor=zjj_head, assignment=first_assignment, file=reply_pdf(), signer_name="王局长",
-                              signer_title="局长", signed_on=timezone.localdate(), result="explained",
-                              summary="经测算暂不设置")
+    reply = core.submit_reply(
+        actor=zjj_head,
+        assignment=first_assignment,
+        file=reply_pdf(),
+        signer_name="王局长",
+        signer_title="局长",
+        signed_on=timezone.localdate(),
+        result="explained",
+        summary="经测算暂不设置",
+    )
     core.accept_reply(actor=netoffice, reply=reply)
     services.publish_reply(actor=netoffice, submission=first, summary="经测算车流未达标准，暂不设置。")
     later = suggestion(name="后来的网民")
@@ -235,7 +283,8 @@ def test_the_tracking_page_follows_the_issue_without_showing_anything_private(
 
 
 def test_the_api_lists_suggestions_without_tracking_codes_and_with_masked_phones(
-        netoffice: object, django_assert_max_num_queries: object) -> None:
+    netoffice: object, django_assert_max_num_queries: object
+) -> None:
     issue, _ = assigned(netoffice)
     rows = [suggestion() for _ in range(4)]
     services.merge_submission(actor=netoffice, submission=rows[0], issue_ref=issue.ref)
@@ -281,20 +330,29 @@ def test_the_api_accepts_and_declines_too(netoffice: object) -> None:
     assert response.status_code == 200 and response.data["decline_reason"] == "请拨打138****5678"
 
 
-def test_the_api_is_for_the_net_office_and_administrators_only(netoffice: object, ezoneoffice: object,
-                                                                zjj_head: object, leader: object,
-                                                                admin_user: object) -> None:
+def test_the_api_is_for_the_net_office_and_administrators_only(
+    netoffice: object, ezoneoffice: object, zjj_head: object, leader: object, admin_user: object
+) -> None:
     issue, _ = assigned(netoffice)
     submission = suggestion()
     for outsider in (ezoneoffice, zjj_head, leader):  # out of scope is 404, never 403 (issue 15)
         assert api(outsider).get(SUBMISSIONS).status_code == 404
-        assert api(outsider).post(f"{SUBMISSIONS}{submission.pk}/merge/", {"issue_ref": issue.ref},
-                                  format="json").status_code == 404
+        assert (
+            api(outsider)
+            .post(f"{SUBMISSIONS}{submission.pk}/merge/", {"issue_ref": issue.ref}, format="json")
+            .status_code
+            == 404
+        )
     assert APIClient().get(SUBMISSIONS).status_code in (401, 403)
-    assert api(netoffice).post(f"{SUBMISSIONS}999999/merge/", {"issue_ref": issue.ref},
-                               format="json").status_code == 404
-    assert api(admin_user).post(f"{SUBMISSIONS}{submission.pk}/merge/", {"issue_ref": issue.ref},
-                                format="json").status_code == 200
+    assert (
+        api(netoffice).post(f"{SUBMISSIONS}999999/merge/", {"issue_ref": issue.ref}, format="json").status_code == 404
+    )
+    assert (
+        api(admin_user)
+        .post(f"{SUBMISSIONS}{submission.pk}/merge/", {"issue_ref": issue.ref}, format="json")
+        .status_code
+        == 200
+    )
 
 
 # --- two clerks at once (PostgreSQL row locks) ------------------------------------------------
@@ -302,8 +360,9 @@ def test_the_api_is_for_the_net_office_and_administrators_only(netoffice: object
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_clerks_triaging_one_suggestion_at_once_leave_one_decision(reference: None, netoffice: object,
-                                                                       admin_user: object) -> None:
+def test_two_clerks_triaging_one_suggestion_at_once_leave_one_decision(
+    reference: None, netoffice: object, admin_user: object
+) -> None:
     issue, _ = assigned(netoffice)
     other, _ = assigned(netoffice, title="另一件诉求")
     for n in range(8):
@@ -328,18 +387,25 @@ def test_two_clerks_triaging_one_suggestion_at_once_leave_one_decision(reference
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_merge_racing_the_closure_of_its_issue_never_joins_a_closed_issue(reference: None, netoffice: object,
-                                                                           zjj_head: object) -> None:
+def test_a_merge_racing_the_closure_of_its_issue_never_joins_a_closed_issue(
+    reference: None, netoffice: object, zjj_head: object
+) -> None:
     for n in range(6):
         issue, (assignment,) = assigned(netoffice, title=f"诉求{n}")
-        reply = core.submit_reply(actor=zjj_head, assignment=assignment, file=reply_pdf(), signer_name="王局长",
-                                  signer_title="局长", signed_on=timezone.localdate(), result="explained",
-                                  summary="已答复")
+        reply = core.submit_reply(
+            actor=zjj_head,
+            assignment=assignment,
+            file=reply_pdf(),
+            signer_name="王局长",
+            signer_title="局长",
+            signed_on=timezone.localdate(),
+            result="explained",
+            summary="已答复",
+        )
         core.accept_reply(actor=netoffice, reply=reply)
         submission = suggestion(f"第{n}条意见")
         outcomes = run_together(
-            lambda s=submission, i=issue: services.merge_submission(actor=netoffice, submission=s,
-                                                                    issue_ref=i.ref),
+            lambda s=submission, i=issue: services.merge_submission(actor=netoffice, submission=s, issue_ref=i.ref),
             lambda i=issue: core.close_issue(actor=netoffice, issue=i),
         )
         assert isinstance(outcomes[1], Issue), outcomes

@@ -82,13 +82,33 @@ class Stack:
     nginx_access_log: Path
     cookies: dict[str, str] = field(default_factory=dict)
 
-    def curl(self, path: str, *args: str, cookie: str | None = None, port: int | None = None,
-             scheme: str = "https", host: str = SERVER_NAME) -> Response:
+    def curl(
+        self,
+        path: str,
+        *args: str,
+        cookie: str | None = None,
+        port: int | None = None,
+        scheme: str = "https",
+        host: str = SERVER_NAME,
+    ) -> Response:
         port = port or (self.https_port if scheme == "https" else self.http_port)
         headers_file = self.tmp / "curl-headers"
         body_file = self.tmp / "curl-body"
-        command = ["curl", "-s", "-k", "--max-time", "60", "--resolve", f"{host}:{port}:127.0.0.1",
-                   "-D", str(headers_file), "-o", str(body_file), "-w", "%{http_code}"]
+        command = [
+            "curl",
+            "-s",
+            "-k",
+            "--max-time",
+            "60",
+            "--resolve",
+            f"{host}:{port}:127.0.0.1",
+            "-D",
+            str(headers_file),
+            "-o",
+            str(body_file),
+            "-w",
+            "%{http_code}",
+        ]
         if cookie:
             command += ["-b", f"sessionid={cookie}"]
         command += [*args, f"{scheme}://{host}:{port}{path}"]
@@ -117,8 +137,9 @@ def render_site(stack: Stack, certs: Path) -> str:
     site = replace_exactly(site, "alias /srv/zhitongche/var/static/;", f"alias {stack.var}/static/;")
     site = replace_exactly(site, "alias /srv/zhitongche/var/media/;", f"alias {settings.MEDIA_ROOT}/;")
     site = replace_exactly(site, "listen 80;", f"listen 127.0.0.1:{stack.http_port};")
-    site = replace_exactly(site, "listen 443 ssl default_server;",
-                           f"listen 127.0.0.1:{stack.https_port} ssl default_server;")
+    site = replace_exactly(
+        site, "listen 443 ssl default_server;", f"listen 127.0.0.1:{stack.https_port} ssl default_server;"
+    )
     site = replace_exactly(site, "listen 443 ssl http2;", f"listen 127.0.0.1:{stack.https_port} ssl http2;")
     site = re.sub(r"^\s*listen \[::\].*$", "", site, flags=re.M)  # the test machine may have no IPv6
     site = replace_exactly(site, "/etc/ssl/zhitongche/", f"{certs}/")
@@ -130,8 +151,9 @@ def render_site(stack: Stack, certs: Path) -> str:
 def nginx_main_conf(tmp: Path, site: Path) -> str:
     # Debian's nginx.conf, reduced to what a test prefix needs (pid, temp paths, logs under tmp).
     user = "user root;" if os.geteuid() == 0 else ""  # as root, the default "nobody" could not read tmp
-    temps = "\n".join(f"    {kind}_temp_path {tmp}/{kind}-temp;"
-                      for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temps = "\n".join(
+        f"    {kind}_temp_path {tmp}/{kind}-temp;" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     return f"""{user}
 worker_processes 1;
 pid {tmp}/nginx.pid;
@@ -162,14 +184,39 @@ def stack(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> It
     tmp = tmp_path_factory.mktemp("deploy")
     var = tmp / "var"
     var.mkdir()
-    stack = Stack(https_port=free_port(), http_port=free_port(), gunicorn_port=free_port(), tmp=tmp, var=var,
-                  gunicorn_log=tmp / "gunicorn.log", nginx_access_log=tmp / "nginx-access.log")
+    stack = Stack(
+        https_port=free_port(),
+        http_port=free_port(),
+        gunicorn_port=free_port(),
+        tmp=tmp,
+        var=var,
+        gunicorn_log=tmp / "gunicorn.log",
+        nginx_access_log=tmp / "nginx-access.log",
+    )
     certs = tmp / "certs"
     certs.mkdir()
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", f"/CN={SERVER_NAME}", "-addext", f"subjectAltName=DNS:{SERVER_NAME}",
-                    "-keyout", str(certs / "privkey.pem"), "-out", str(certs / "fullchain.pem")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            f"/CN={SERVER_NAME}",
+            "-addext",
+            f"subjectAltName=DNS:{SERVER_NAME}",
+            "-keyout",
+            str(certs / "privkey.pem"),
+            "-out",
+            str(certs / "fullchain.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
 
     env = {
         **os.environ,
@@ -188,8 +235,9 @@ def stack(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> It
         "LOG_FORMAT": "json",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prometheus"),
     }
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
-                   cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
 
     site = tmp / "site.conf"
     site.write_text(render_site(stack, certs))
@@ -201,7 +249,11 @@ def stack(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> It
     with stack.gunicorn_log.open("wb") as log:
         gunicorn = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "zhitongche.wsgi:application"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     nginx = subprocess.Popen([str(NGINX), "-p", str(tmp), "-c", str(main), "-g", "daemon off;"])
     try:
         wait_for_port(stack.gunicorn_port, gunicorn, "gunicorn")

@@ -19,8 +19,10 @@ from tests.deploy.conftest import ROOT, database_url
 
 DEPLOY = ROOT / "deploy"
 # os.environ.get("X"), os.environ["X"], environ.get("X"), envbool/envint/envlist("X")
-READ = re.compile(r"""(?:environ(?:\.get|\.setdefault)?\(|environ\[|env(?:bool|int|list)\()"""
-                  r"""\s*["']([A-Z][A-Z0-9_]+)["']""")
+READ = re.compile(
+    r"""(?:environ(?:\.get|\.setdefault)?\(|environ\[|env(?:bool|int|list)\()"""
+    r"""\s*["']([A-Z][A-Z0-9_]+)["']"""
+)
 NOT_CONFIGURATION = {
     "DJANGO_SETTINGS_MODULE",  # fixed by manage.py, wsgi.py and celery.py
     "DJANGO_ALLOW_ASYNC_UNSAFE",  # tests only
@@ -60,10 +62,21 @@ def test_the_template_passes_check_deploy(tmp_path, django_db_setup):
         if line and not line.startswith("#"):
             key, _, value = line.partition("=")
             env[key] = value
-    env.update(SECRET_KEY=secrets.token_urlsafe(50), DATABASE_URL=database_url(), VAR_DIR=str(tmp_path),
-               MEDIA_ROOT=str(tmp_path / "media"), REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/8"))
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    env.update(
+        SECRET_KEY=secrets.token_urlsafe(50),
+        DATABASE_URL=database_url(),
+        VAR_DIR=str(tmp_path),
+        MEDIA_ROOT=str(tmp_path / "media"),
+        REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/8"),
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -101,12 +114,15 @@ def test_compose_has_the_same_pieces_and_one_beat():
 @pytest.mark.skipif(os.geteuid() != 0, reason="runuser needs root")
 def test_zhitongche_manage_runs_a_command_with_the_env_file(tmp_path):
     env_file = tmp_path / "zhitongche.env"
-    env_file.write_text(f"DEBUG=0\nSECRET_KEY={'k' * 50}\nVAR_DIR={tmp_path}\nMEDIA_ROOT={tmp_path}/media\n"
-                        f"DATABASE_URL=sqlite:///{tmp_path}/db.sqlite3\n")
+    env_file.write_text(
+        f"DEBUG=0\nSECRET_KEY={'k' * 50}\nVAR_DIR={tmp_path}\nMEDIA_ROOT={tmp_path}/media\n"
+        f"DATABASE_URL=sqlite:///{tmp_path}/db.sqlite3\n"
+    )
     env = {**os.environ, "ZHITONGCHE_ENV": str(env_file), "ZHITONGCHE_APP": str(ROOT), "ZHITONGCHE_USER": "root"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    result = subprocess.run([str(DEPLOY / "bin/zhitongche-manage"), "diffsettings"], env=env,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [str(DEPLOY / "bin/zhitongche-manage"), "diffsettings"], env=env, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert f"MEDIA_ROOT = PosixPath('{tmp_path}/media')" in result.stdout
     assert "DEBUG = True" not in result.stdout

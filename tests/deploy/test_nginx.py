@@ -42,8 +42,15 @@ def world(transactional_db: None) -> dict[str, object]:
     jyj_head = make_user("jyj_head", department="jyj", role=Role.DEPARTMENT, is_head=True)
     _issue, (lead,) = assigned(netoffice, lead="zjj", assigned_on=timezone.localdate() - datetime.timedelta(days=3))
     reply = services.submit_reply(
-        actor=zjj_head, assignment=lead, file=reply_pdf("住建局回复函.pdf"), signer_name="王建国",
-        signer_title="局长", signed_on=timezone.localdate(), result="explained", summary="已答复。")
+        actor=zjj_head,
+        assignment=lead,
+        file=reply_pdf("住建局回复函.pdf"),
+        signer_name="王建国",
+        signer_title="局长",
+        signed_on=timezone.localdate(),
+        result="explained",
+        summary="已答复。",
+    )
     return {"reply": reply, "assignment": lead, "zjj_head": zjj_head, "jyj_head": jyj_head}
 
 
@@ -75,8 +82,11 @@ def test_a_refused_download_is_404_and_the_files_cannot_be_reached_directly(stac
     assert anonymous.status == 302
     assert anonymous.headers["location"].startswith("/accounts/login/")
 
-    for direct in (f"/protected/{reply.file.name}", f"/media/{reply.file.name}",
-                   f"/media-not-served/{reply.file.name}"):
+    for direct in (
+        f"/protected/{reply.file.name}",
+        f"/media/{reply.file.name}",
+        f"/media-not-served/{reply.file.name}",
+    ):
         answer = stack.curl(direct, cookie=session_cookie(world["zjj_head"]))
         assert answer.status == 404, direct
         assert b"%PDF" not in answer.body, direct
@@ -88,9 +98,23 @@ def test_an_upload_over_the_limit_is_413_before_gunicorn_reads_it(stack: Stack, 
     big.write_bytes(b"%PDF-1.4\n" + b"0" * (26 * 1024 * 1024))
     url = f"/api/v1/assignments/{world['assignment'].pk}/replies/"
 
-    response = stack.curl(url, "-H", f"Authorization: Token {token}", "-F", f"file=@{big};type=application/pdf",
-                          "-F", "signer_name=王建国", "-F", "signer_title=局长", "-F", "result=explained",
-                          "-F", f"signed_on={timezone.localdate():%Y-%m-%d}", "-F", "summary=已答复。")
+    response = stack.curl(
+        url,
+        "-H",
+        f"Authorization: Token {token}",
+        "-F",
+        f"file=@{big};type=application/pdf",
+        "-F",
+        "signer_name=王建国",
+        "-F",
+        "signer_title=局长",
+        "-F",
+        "result=explained",
+        "-F",
+        f"signed_on={timezone.localdate():%Y-%m-%d}",
+        "-F",
+        "summary=已答复。",
+    )
 
     assert response.status == 413
     assert not stack.gunicorn_saw(url), "the oversized request reached gunicorn"
@@ -136,8 +160,11 @@ def test_one_request_id_in_nginx_gunicorn_and_the_portal(stack: Stack, transacti
     assert request_id.encode() in response.body  # shown on the error page
     assert f"rid={request_id}" in stack.nginx_access_log.read_text()
     assert stack.gunicorn_saw(f"rid={request_id}")
-    access = [json.loads(line) for line in stack.gunicorn_log.read_text().splitlines()
-              if line.startswith("{") and request_id in line]
+    access = [
+        json.loads(line)
+        for line in stack.gunicorn_log.read_text().splitlines()
+        if line.startswith("{") and request_id in line
+    ]
     assert access and access[0]["logger"] == "gunicorn.access"
 
 
@@ -145,7 +172,7 @@ def test_the_api_without_credentials_answers_401_with_a_challenge(stack: Stack, 
     response = stack.curl("/api/v1/assignments/")
 
     assert response.status == 401
-    assert response.headers["www-authenticate"] == 'Token'
+    assert response.headers["www-authenticate"] == "Token"
 
 
 def test_metrics_from_gunicorn_add_up_every_worker_and_nginx_hides_them(stack: Stack, transactional_db):

@@ -15,8 +15,10 @@ def test_a_signed_in_user_reads_the_api_docs_and_tries_an_operation(live_server,
     base = live_server.url
     log_in(page, base, "leader")
     problems: list[str] = []  # script errors and CSP refusals ("Refused to …"/"violates …" are console errors)
-    page.on("console", lambda msg: problems.append(msg.text)
-            if msg.type == "error" or "Content Security Policy" in msg.text else None)
+    page.on(
+        "console",
+        lambda msg: problems.append(msg.text) if msg.type == "error" or "Content Security Policy" in msg.text else None,
+    )
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     outside: list[str] = []  # anything an intranet browser could not reach
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((base, "data:")) else None)

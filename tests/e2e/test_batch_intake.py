@@ -21,8 +21,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 LAPTOP = {"width": 1366, "height": 768}
 CATEGORIES = ["教育", "医疗卫生", "交通出行", "住房和城乡建设"]
 # (what a ledger's 承办单位 cell says, the lead's code, the co-handlers' codes)
-HANDLERS = [("住建局", "zjj", []), ("县交通运输局；zjj", "jtj", ["zjj"]), ("教育局、卫健局", "jyj", ["wjj"]),
-            ("黄桥镇", "hqz", [])]
+HANDLERS = [
+    ("住建局", "zjj", []),
+    ("县交通运输局；zjj", "jtj", ["zjj"]),
+    ("教育局、卫健局", "jyj", ["wjj"]),
+    ("黄桥镇", "hqz", []),
+]
 
 
 def log_in(page: Page, base: str, username: str) -> None:
@@ -53,11 +57,14 @@ def paste(page: Page, selector: str, text: str) -> None:
     page.locator(selector).evaluate(
         """(el, text) => { const data = new DataTransfer(); data.setData("text/plain", text);
                            el.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true,
-                                                                         cancelable: true})); }""", text)
+                                                                         cancelable: true})); }""",
+        text,
+    )
 
 
 def test_twenty_requests_pasted_from_a_ledger_are_registered_and_assigned_in_one_go(
-        live_server, browser, forum: Forum, netoffice, screenshot) -> None:
+    live_server, browser, forum: Forum, netoffice, screenshot
+) -> None:
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport=LAPTOP)
     page = context.new_page()
     base = live_server.url
@@ -108,7 +115,8 @@ class Keys:
 
 
 def test_twenty_requests_typed_with_the_keyboard_alone_names_found_by_initials(
-        live_server, browser, forum: Forum, netoffice, screenshot) -> None:
+    live_server, browser, forum: Forum, netoffice, screenshot
+) -> None:
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport=LAPTOP)
     page = context.new_page()
     base = live_server.url
@@ -117,8 +125,12 @@ def test_twenty_requests_typed_with_the_keyboard_alone_names_found_by_initials(
     keys = Keys(page)
     page.locator("#id_rows-0-handle").focus()
     # (initials typed in 承办单位, the lead's code, co-handlers typed, their codes)
-    typed = [("zjj", "zjj", "jtj", ["jtj"]), ("住建", "zjj", "", []), ("jyj", "jyj", "wjj", ["wjj"]),
-             ("hqz", "hqz", "", [])]
+    typed = [
+        ("zjj", "zjj", "jtj", ["jtj"]),
+        ("住建", "zjj", "", []),
+        ("jyj", "jyj", "wjj", ["wjj"]),
+        ("hqz", "hqz", "", []),
+    ]
     for n in range(20):
         prefix = f"#id_rows-{n}-"
         expect(page.locator(f"{prefix}handle")).to_be_focused()
@@ -163,7 +175,8 @@ def test_twenty_requests_typed_with_the_keyboard_alone_names_found_by_initials(
 
 
 def test_an_unknown_department_is_refused_with_a_suggestion_and_nothing_is_registered(
-        live_server, page: Page, forum: Forum, netoffice) -> None:
+    live_server, page: Page, forum: Forum, netoffice
+) -> None:
     base = live_server.url
     log_in(page, base, "netoffice")
     page.goto(f"{base}/net/forums/{forum.pk}/intake/")
@@ -177,7 +190,8 @@ def test_an_unknown_department_is_refused_with_a_suggestion_and_nothing_is_regis
 
 
 def test_the_visit_grid_offers_only_the_villages_of_the_visits_township(
-        live_server, page: Page, reference: None, petitionoffice) -> None:
+    live_server, page: Page, reference: None, petitionoffice
+) -> None:
     township = Department.objects.get(code="hqz")
     Village.objects.create(township=township, name="黄桥村")
     Village.objects.create(township=township, name="大屋村")
@@ -193,7 +207,8 @@ def test_the_visit_grid_offers_only_the_villages_of_the_visits_township(
 
 
 def test_on_a_phone_each_row_is_a_card_and_the_department_list_fits_the_screen(
-        live_server, browser, reference: None, petitionoffice) -> None:
+    live_server, browser, reference: None, petitionoffice
+) -> None:
     township = Department.objects.get(code="hqz")
     Village.objects.create(township=township, name="迴龙洲村")
     held = timezone.localdate() - datetime.timedelta(days=1)

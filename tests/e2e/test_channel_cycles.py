@@ -49,8 +49,9 @@ def choose_with_keys(page: Page, select_id: str, label: str) -> None:
     expect(select.locator("option:checked")).to_have_text(label)
 
 
-def type_row(page: Page, row: int, *, handle: str, category: str, departments: str, title: str,
-             content: str, onsite: str) -> None:
+def type_row(
+    page: Page, row: int, *, handle: str, category: str, departments: str, title: str, content: str, onsite: str
+) -> None:
     """One request, field after field with Tab: 网名, 分类, 标题, 诉求内容, 承办单位 (lead first), 现场回应."""
     prefix = f"id_rows-{row}-"
     expect(page.locator(f"#{prefix}handle")).to_be_focused()
@@ -64,7 +65,8 @@ def type_row(page: Page, row: int, *, handle: str, category: str, departments: s
 
 
 def test_the_net_office_plans_holds_and_enters_a_forum_and_the_department_finds_its_assignment(
-        live_server, page: Page, screenshot, netoffice, leader, zjj_head) -> None:
+    live_server, page: Page, screenshot, netoffice, leader, zjj_head
+) -> None:
     base = live_server.url
     today = timezone.localdate()
     log_in(page, base, "netoffice")
@@ -98,12 +100,26 @@ def test_the_net_office_plans_holds_and_enters_a_forum_and_the_department_finds_
     # Enter the requests raised at the forum, keyboard only, and submit with Enter.
     page.get_by_role("link", name="批量登记现场诉求").click()
     page.locator("#id_rows-0-handle").focus()
-    type_row(page, 0, handle="山村支教亮亮老师", category="住房和城乡建设", departments="住建局；jtj",
-             title="学校门口修建人行天桥", content="上下学高峰人车混行，建议修建人行天桥。",
-             onsite="住建局：会后测算人车流量，书面答复。")
-    type_row(page, 1, handle="洞口小哥", category="交通出行", departments="县交通运输局",
-             title="公交线路延伸到工业园", content="工业园上下班无公交，建议延伸线路。",
-             onsite="交通局：调研后答复。")
+    type_row(
+        page,
+        0,
+        handle="山村支教亮亮老师",
+        category="住房和城乡建设",
+        departments="住建局；jtj",
+        title="学校门口修建人行天桥",
+        content="上下学高峰人车混行，建议修建人行天桥。",
+        onsite="住建局：会后测算人车流量，书面答复。",
+    )
+    type_row(
+        page,
+        1,
+        handle="洞口小哥",
+        category="交通出行",
+        departments="县交通运输局",
+        title="公交线路延伸到工业园",
+        content="工业园上下班无公交，建议延伸线路。",
+        onsite="交通局：调研后答复。",
+    )
     expect(page.locator("#id_rows-2-handle")).to_be_focused()
     screenshot(page, "net-02-batch-intake")
     page.keyboard.press("Control+Enter")  # the grid's submit key (Enter opens the next row)
@@ -132,7 +148,8 @@ def test_the_net_office_plans_holds_and_enters_a_forum_and_the_department_finds_
 
 
 def test_a_netizens_suggestion_merged_into_an_issue_is_followed_on_the_tracking_page(
-        live_server, page: Page, screenshot, netoffice) -> None:
+    live_server, page: Page, screenshot, netoffice
+) -> None:
     from tests.factories import assigned
 
     base = live_server.url
@@ -175,7 +192,8 @@ def test_a_netizens_suggestion_merged_into_an_issue_is_followed_on_the_tracking_
 
 
 def test_the_calendar_page_copies_the_personal_feed_link_which_works_without_login(
-        live_server, page: Page, screenshot, netoffice) -> None:
+    live_server, page: Page, screenshot, netoffice
+) -> None:
     base = live_server.url
     Forum.objects.create(title="第十次网民座谈会", held_on=timezone.localdate() + datetime.timedelta(days=7))
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
@@ -194,8 +212,10 @@ def test_the_calendar_page_copies_the_personal_feed_link_which_works_without_log
 
 # --- 政企直通车 ------------------------------------------------------------------------------------------
 
-def type_problem(page: Page, row: int, *, enterprise: str, category: str, departments: str, title: str,
-                 content: str, onsite: str) -> None:
+
+def type_problem(
+    page: Page, row: int, *, enterprise: str, category: str, departments: str, title: str, content: str, onsite: str
+) -> None:
     """One enterprise problem, field after field with Tab: 企业, 分类, 标题, 问题内容, 承办单位, 现场答复."""
     prefix = f"id_rows-{row}-"
     choose_with_keys(page, f"{prefix}enterprise", enterprise)
@@ -208,7 +228,8 @@ def type_problem(page: Page, row: int, *, enterprise: str, category: str, depart
 
 
 def test_the_zone_office_schedules_holds_and_enters_an_enterprise_day_and_the_department_finds_its_problem(
-        live_server, page: Page, screenshot, ezoneoffice, leader, zjj_head) -> None:
+    live_server, page: Page, screenshot, ezoneoffice, leader, zjj_head
+) -> None:
     base = live_server.url
     today = timezone.localdate()
     EnterpriseFactory(name="湘洞电子科技有限公司", contact_name="李经理", contact_phone="13812345678")
@@ -258,11 +279,26 @@ def test_the_zone_office_schedules_holds_and_enters_an_enterprise_day_and_the_de
     # Enter the problems raised that day, keyboard only, and submit with Ctrl+Enter.
     page.get_by_role("link", name="批量登记企业问题").click()
     page.locator("#id_rows-0-enterprise").focus()
-    type_problem(page, 0, enterprise="湘洞电子科技有限公司", category="住房和城乡建设",
-                 departments="zjj；jtj", title="园区配套道路未完工",
-                 content="厂区外配套道路未完工，雨天货车进出困难。", onsite="住建局：月底前完成路面硬化。")
-    type_problem(page, 1, enterprise="雪峰食品有限公司", category="交通出行", departments="交通运输局",
-                 title="开通园区通勤公交", content="员工上下班没有公交，希望开通通勤线路。", onsite="")
+    type_problem(
+        page,
+        0,
+        enterprise="湘洞电子科技有限公司",
+        category="住房和城乡建设",
+        departments="zjj；jtj",
+        title="园区配套道路未完工",
+        content="厂区外配套道路未完工，雨天货车进出困难。",
+        onsite="住建局：月底前完成路面硬化。",
+    )
+    type_problem(
+        page,
+        1,
+        enterprise="雪峰食品有限公司",
+        category="交通出行",
+        departments="交通运输局",
+        title="开通园区通勤公交",
+        content="员工上下班没有公交，希望开通通勤线路。",
+        onsite="",
+    )
     expect(page.locator("#id_rows-2-enterprise")).to_be_focused()
     screenshot(page, "enterprise-02-batch-intake")
     page.keyboard.press("Control+Enter")  # the grid's submit key; the blank rows are not entered
@@ -292,8 +328,21 @@ def test_the_zone_office_schedules_holds_and_enters_an_enterprise_day_and_the_de
 
 # --- 政民直通车 ------------------------------------------------------------------------------------------
 
-def type_request(page: Page, row: int, *, name: str, phone: str, village: str, category: str, nature: str = "",
-                 accused: str = "", departments: str, title: str, content: str) -> None:
+
+def type_request(
+    page: Page,
+    row: int,
+    *,
+    name: str,
+    phone: str,
+    village: str,
+    category: str,
+    nature: str = "",
+    accused: str = "",
+    departments: str,
+    title: str,
+    content: str,
+) -> None:
     """One request, field after field with Tab: 信访人, 电话, 所在村, 分类, 性质, 被检举控告单位, 标题, 诉求内容,
     承办单位. A select left blank (性质 stays 求助, no accused unit) is only tabbed past."""
     prefix = f"id_rows-{row}-"
@@ -301,8 +350,12 @@ def type_request(page: Page, row: int, *, name: str, phone: str, village: str, c
     page.keyboard.type(name)
     page.keyboard.press("Tab")
     page.keyboard.type(phone)
-    for field, label in (("village", village), ("category", category), ("nature", nature),
-                         ("accused_department", accused)):
+    for field, label in (
+        ("village", village),
+        ("category", category),
+        ("nature", nature),
+        ("accused_department", accused),
+    ):
         page.keyboard.press("Tab")
         if label:
             choose_with_keys(page, f"{prefix}{field}", label)
@@ -313,7 +366,8 @@ def type_request(page: Page, row: int, *, name: str, phone: str, village: str, c
 
 
 def test_the_petitions_bureau_plans_a_week_visits_and_enters_requests_and_the_accused_unit_sees_no_accusation(
-        live_server, page: Page, screenshot, petitionoffice, leader, zjj_head, hqz_head) -> None:
+    live_server, page: Page, screenshot, petitionoffice, leader, zjj_head, hqz_head
+) -> None:
     base = live_server.url
     today = timezone.localdate()
     hqz = Department.objects.get(code="hqz")
@@ -370,12 +424,30 @@ def test_the_petitions_bureau_plans_a_week_visits_and_enters_requests_and_the_ac
     # Enter the two requests raised there, keyboard only; the second accuses 住建局, so 黄桥镇 handles it.
     page.get_by_role("link", name="批量登记现场诉求").click()
     page.locator("#id_rows-0-requester_name").focus()
-    type_request(page, 0, name="王某某", phone="13812345678", village="迴龙洲村", category="住房和城乡建设",
-                 departments="住建局；交通", title="搬迁安置补偿标准不一致",
-                 content="迴龙洲搬迁安置补偿标准不一致，请求统一核定。")
-    type_request(page, 1, name="赵某某", phone="13987654321", village="黄桥村", category="乡村振兴",
-                 nature="举报（检举控告）", accused="县住房和城乡建设局", departments="hqz", title="举报违规审批农房",
-                 content="举报住建部门为村里违规占用耕地的农房办理手续。")
+    type_request(
+        page,
+        0,
+        name="王某某",
+        phone="13812345678",
+        village="迴龙洲村",
+        category="住房和城乡建设",
+        departments="住建局；交通",
+        title="搬迁安置补偿标准不一致",
+        content="迴龙洲搬迁安置补偿标准不一致，请求统一核定。",
+    )
+    type_request(
+        page,
+        1,
+        name="赵某某",
+        phone="13987654321",
+        village="黄桥村",
+        category="乡村振兴",
+        nature="举报（检举控告）",
+        accused="县住房和城乡建设局",
+        departments="hqz",
+        title="举报违规审批农房",
+        content="举报住建部门为村里违规占用耕地的农房办理手续。",
+    )
     expect(page.locator("#id_rows-2-requester_name")).to_be_focused()
     screenshot(page, "citizen-01-batch-intake")
     page.keyboard.press("Control+Enter")  # the grid's submit key

@@ -17,8 +17,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("may")
 def test_the_leader_reads_the_dashboard(live_server, page, screenshot, leader):
     problems: list[str] = []  # script errors and CSP refusals (the browser reports both as console errors)
-    page.on("console", lambda msg: problems.append(msg.text)
-            if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     failed: list[str] = []  # any file the page could not load (the browser's own /favicon.ico aside)
     page.on("response", lambda r: failed.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
@@ -80,7 +86,8 @@ def chart_option(page, name: str) -> dict:
 
 @pytest.mark.usefixtures("may")
 def test_on_a_phone_the_leader_reads_the_rates_first_opens_a_formula_and_the_tables_on_a_tap(
-        live_server, browser, screenshot, leader):
+    live_server, browser, screenshot, leader
+):
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 390, "height": 844})
     page = context.new_page()
     try:

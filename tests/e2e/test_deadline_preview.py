@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_the_registration_form_previews_the_default_and_a_typed_deadline_under_csp(
-        live_server, page, screenshot, netoffice):
+    live_server, page, screenshot, netoffice
+):
     blocked: list[str] = []
     page.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
     today = timezone.localdate()

@@ -20,7 +20,8 @@ def log_in(page, base: str, username: str) -> None:
 
 
 def test_office_registers_and_assigns_and_the_head_finds_it_in_the_inbox(
-        live_server, page, screenshot, netoffice, zjj_head):
+    live_server, page, screenshot, netoffice, zjj_head
+):
     base = live_server.url
     log_in(page, base, "netoffice")
     expect(page.get_by_role("heading", name="诉求台账")).to_be_visible()

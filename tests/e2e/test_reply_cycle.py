@@ -28,7 +28,8 @@ def upload_reply(page, base: str, pdf_path, summary: str) -> None:
 
 
 def test_lead_and_co_handler_reply_the_office_reviews_follows_up_and_closes(
-        live_server, browser, screenshot, tmp_path, netoffice, zjj_head, jtj_head):
+    live_server, browser, screenshot, tmp_path, netoffice, zjj_head, jtj_head
+):
     base = live_server.url
     issue, _ = assigned(netoffice, lead="zjj", co=("jtj",), title="学校门口修建人行天桥")
     letter = tmp_path / "回复函.pdf"
@@ -37,8 +38,9 @@ def test_lead_and_co_handler_reply_the_office_reviews_follows_up_and_closes(
     fake.write_text("<html><script>alert(1)</script></html>")
 
     def page_for(username):
-        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai",
-                                      viewport={"width": 1280, "height": 900})
+        context = browser.new_context(
+            locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1280, "height": 900}
+        )
         page = context.new_page()
         log_in(page, base, username)
         return page

@@ -38,8 +38,11 @@ MAIN_PAGES: list[tuple[str | None, str, Callable[[], str]]] = [
     ("netoffice", "登记诉求", lambda: "/issues/new/"),
     ("netoffice", "诉求详情", lambda: f"/issues/{_first('feedback.Issue', channel='net')}/"),
     ("netoffice", "政网座谈会批量登记", lambda: f"/net/forums/{_first('channels_net.Forum')}/intake/"),
-    ("ezoneoffice", "政企批量登记",
-     lambda: f"/enterprise/days/{_first('channels_enterprise.EnterpriseDay')}/problems/new/"),
+    (
+        "ezoneoffice",
+        "政企批量登记",
+        lambda: f"/enterprise/days/{_first('channels_enterprise.EnterpriseDay')}/problems/new/",
+    ),
     ("petitionoffice", "政民批量登记", lambda: f"/citizen/visits/{_first('channels_citizen.Visit')}/intake/"),
     ("zjj_head", "部门待办", lambda: "/inbox/"),
     ("leader", "统计看板", lambda: "/dashboard/"),
@@ -123,10 +126,12 @@ def run_axe(page: Page) -> list[dict]:
 
 
 @pytest.mark.skipif(not AXE.exists(), reason="node_modules/axe-core is missing: npm ci (bin/test runs it)")
-@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 768}, {"width": 390, "height": 844}],
-                         ids=["laptop", "phone"])
-def test_axe_finds_no_serious_or_critical_violation_on_the_main_pages(live_server, browser, demo,
-                                                                      viewport: dict[str, int]) -> None:
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1366, "height": 768}, {"width": 390, "height": 844}], ids=["laptop", "phone"]
+)
+def test_axe_finds_no_serious_or_critical_violation_on_the_main_pages(
+    live_server, browser, demo, viewport: dict[str, int]
+) -> None:
     found: list[str] = []
 
     def check(page: Page, name: str) -> None:

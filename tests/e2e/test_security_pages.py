@@ -34,9 +34,16 @@ def test_a_missing_page_is_chinese_with_its_request_id(live_server, page: Page, 
 
 def test_the_preview_placeholder_becomes_the_picture(live_server, page: Page, netoffice, zjj_head) -> None:
     issue, (lead,) = assigned(netoffice, lead="zjj")
-    reply = services.submit_reply(actor=zjj_head, assignment=lead, file=reply_pdf(), signer_name="王建国",
-                                  signer_title="局长", signed_on=timezone.localdate(), result="explained",
-                                  summary="已答复。")
+    reply = services.submit_reply(
+        actor=zjj_head,
+        assignment=lead,
+        file=reply_pdf(),
+        signer_name="王建国",
+        signer_title="局长",
+        signed_on=timezone.localdate(),
+        result="explained",
+        summary="已答复。",
+    )
     log_in(page, live_server.url, "netoffice")
     page.goto(f"{live_server.url}/issues/{issue.pk}/")
     preview = page.locator("img[data-preview]")

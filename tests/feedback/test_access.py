@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 def world(netoffice, ezoneoffice, zjj_head, jyj_head):
     """A 政网 issue handled by 住建局, and a 政企 issue handled by 教育局 with 住建局 co-handling."""
     net_issue, (net_a,) = assigned(netoffice, lead="zjj", channel="net")
-    ent_issue, (ent_lead, ent_co) = assigned(ezoneoffice, lead="jyj", co=("zjj",), channel="enterprise",
-                                              title="园区通勤公交")
+    ent_issue, (ent_lead, ent_co) = assigned(
+        ezoneoffice, lead="jyj", co=("zjj",), channel="enterprise", title="园区通勤公交"
+    )
     return {"net": net_issue, "net_a": net_a, "ent": ent_issue, "ent_lead": ent_lead, "ent_co": ent_co}
 
 
@@ -65,10 +66,17 @@ def test_a_retired_department_loses_its_access(world, zjj_head):
     assert not access.issues_for(zjj_head).exists()
 
 
-@pytest.mark.parametrize("username, visible", [
-    ("netoffice", {"net"}), ("ezoneoffice", {"ent"}), ("zjj_head", {"net", "ent"}), ("jyj_head", {"ent"}),
-    ("leader", {"net", "ent"}), ("admin", {"net", "ent"}),
-])
+@pytest.mark.parametrize(
+    "username, visible",
+    [
+        ("netoffice", {"net"}),
+        ("ezoneoffice", {"ent"}),
+        ("zjj_head", {"net", "ent"}),
+        ("jyj_head", {"ent"}),
+        ("leader", {"net", "ent"}),
+        ("admin", {"net", "ent"}),
+    ],
+)
 def test_issue_pages_answer_404_out_of_scope(client, world, leader, admin_user, username, visible):
     from django.contrib.auth import get_user_model
 
@@ -86,9 +94,17 @@ def test_another_departments_assignment_is_404_for_acknowledge_and_reply(client,
     net_a = world["net_a"]
     assert client.post(reverse("assignment_acknowledge", args=[net_a.pk])).status_code == 404
     assert client.get(reverse("reply_upload", args=[net_a.pk])).status_code == 404
-    response = client.post(reverse("reply_upload", args=[net_a.pk]), {
-        "file": reply_pdf(), "signer_name": "x", "signer_title": "x", "signed_on": "2026-01-01",
-        "result": "resolved", "summary": "x"})
+    response = client.post(
+        reverse("reply_upload", args=[net_a.pk]),
+        {
+            "file": reply_pdf(),
+            "signer_name": "x",
+            "signer_title": "x",
+            "signed_on": "2026-01-01",
+            "result": "resolved",
+            "summary": "x",
+        },
+    )
     assert response.status_code == 404
     net_a.refresh_from_db()
     assert net_a.status == "pending" and not net_a.replies.exists()
@@ -97,9 +113,16 @@ def test_another_departments_assignment_is_404_for_acknowledge_and_reply(client,
 def test_reply_files_download_only_within_scope(client, world, netoffice, ezoneoffice, zjj_head, jyj_head, leader):
     from feedback import services
 
-    reply = services.submit_reply(actor=zjj_head, assignment=world["net_a"], file=reply_pdf(), signer_name="王",
-                                  signer_title="局长", signed_on=world["net_a"].assigned_on, result="resolved",
-                                  summary="已解决")
+    reply = services.submit_reply(
+        actor=zjj_head,
+        assignment=world["net_a"],
+        file=reply_pdf(),
+        signer_name="王",
+        signer_title="局长",
+        signed_on=world["net_a"].assigned_on,
+        result="resolved",
+        summary="已解决",
+    )
     url = reverse("reply_download", args=[reply.pk])
     for user, status in ((netoffice, 200), (zjj_head, 200), (leader, 200), (ezoneoffice, 404), (jyj_head, 404)):
         client.force_login(user)

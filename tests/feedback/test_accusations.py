@@ -28,13 +28,26 @@ def dept(code: str) -> Department:
     return Department.objects.get(code=code)
 
 
-def accuse(actor, *, accused: str = "zjj", lead: str | None = "jtj", nature: str = Issue.Nature.REPORT,
-           title: str = "举报住建局工作人员索要好处费") -> Issue:
+def accuse(
+    actor,
+    *,
+    accused: str = "zjj",
+    lead: str | None = "jtj",
+    nature: str = Issue.Nature.REPORT,
+    title: str = "举报住建局工作人员索要好处费",
+) -> Issue:
     return services.register_and_assign_issue(
-        actor=actor, channel="citizen", category=Category.objects.get(code="housing"),
-        requester=services.RequesterData(name="匿名群众", phone="13800001111"), title=title,
-        content=f"{title}，请查处。", received_on=timezone.localdate(), nature=nature,
-        accused_department=dept(accused), lead=dept(lead) if lead else None)
+        actor=actor,
+        channel="citizen",
+        category=Category.objects.get(code="housing"),
+        requester=services.RequesterData(name="匿名群众", phone="13800001111"),
+        title=title,
+        content=f"{title}，请查处。",
+        received_on=timezone.localdate(),
+        nature=nature,
+        accused_department=dept(accused),
+        lead=dept(lead) if lead else None,
+    )
 
 
 def api(user) -> APIClient:
@@ -49,14 +62,27 @@ def world(petitionoffice, zjj_head, jtj_head):
     住建局 that 住建局 had been assigned (and replied to) before it was named the accused unit."""
     handled = accuse(petitionoffice)
     leaked = services.register_and_assign_issue(
-        actor=petitionoffice, channel="citizen", category=Category.objects.get(code="housing"),
-        requester=services.RequesterData(name="匿名群众", phone="13800002222"), title="举报拆迁补偿被截留",
-        content="举报拆迁补偿被截留。", received_on=timezone.localdate(), nature=Issue.Nature.REPORT,
-        lead=dept("zjj"))
+        actor=petitionoffice,
+        channel="citizen",
+        category=Category.objects.get(code="housing"),
+        requester=services.RequesterData(name="匿名群众", phone="13800002222"),
+        title="举报拆迁补偿被截留",
+        content="举报拆迁补偿被截留。",
+        received_on=timezone.localdate(),
+        nature=Issue.Nature.REPORT,
+        lead=dept("zjj"),
+    )
     assignment = leaked.assignments.get()
-    reply = services.submit_reply(actor=zjj_head, assignment=assignment, file=reply_pdf(), signer_name="王",
-                                  signer_title="局长", signed_on=assignment.assigned_on, result="resolved",
-                                  summary="已处理")
+    reply = services.submit_reply(
+        actor=zjj_head,
+        assignment=assignment,
+        file=reply_pdf(),
+        signer_name="王",
+        signer_title="局长",
+        signed_on=assignment.assigned_on,
+        result="resolved",
+        summary="已处理",
+    )
     Issue.objects.filter(pk=leaked.pk).update(accused_department=dept("zjj"))
     return {"handled": handled, "leaked": leaked, "assignment": assignment, "reply": reply}
 
@@ -91,8 +117,9 @@ def test_an_objection_cannot_hand_an_accusation_to_the_accused_unit(world, petit
     assignment = world["handled"].assignments.get()
     objection = services.raise_objection(actor=jtj_head, assignment=assignment, reason="不属于交通局职责")
     with pytest.raises(InvalidInput, match="被举报单位"):
-        services.accept_objection(actor=petitionoffice, objection=objection, department=dept("zjj"),
-                                  clock=Objection.Clock.CONTINUE)
+        services.accept_objection(
+            actor=petitionoffice, objection=objection, department=dept("zjj"), clock=Objection.Clock.CONTINUE
+        )
 
 
 def test_the_api_refuses_the_assignment_with_the_reason(petitionoffice):
@@ -143,9 +170,14 @@ def test_the_accused_unit_sees_nothing_through_the_api(world, zjj_head):
     client = api(zjj_head)
     assert client.get("/api/v1/issues/").json()["count"] == 0
     assert client.get("/api/v1/assignments/").json()["count"] == 0
-    for url in (f"/api/v1/issues/{world['leaked'].pk}/", f"/api/v1/issues/{world['handled'].pk}/",
-                f"/api/v1/issues/{world['leaked'].pk}/history/", f"/api/v1/assignments/{world['assignment'].pk}/",
-                f"/api/v1/replies/{world['reply'].pk}/", f"/api/v1/replies/{world['reply'].pk}/file/"):
+    for url in (
+        f"/api/v1/issues/{world['leaked'].pk}/",
+        f"/api/v1/issues/{world['handled'].pk}/",
+        f"/api/v1/issues/{world['leaked'].pk}/history/",
+        f"/api/v1/assignments/{world['assignment'].pk}/",
+        f"/api/v1/replies/{world['reply'].pk}/",
+        f"/api/v1/replies/{world['reply'].pk}/file/",
+    ):
         assert client.get(url).status_code == 404, url
 
 
@@ -167,8 +199,9 @@ def test_the_accused_unit_exports_nothing(client, world, zjj_head):
     response = client.get(reverse("inbox_export"))
     assert world["leaked"].ref.encode() not in response.content
     ledger = client.get(reverse("issue_export_ledger"))
-    assert world["leaked"].ref not in b"".join(ledger.streaming_content if ledger.streaming else
-                                               [ledger.content]).decode("utf-8-sig")
+    assert world["leaked"].ref not in b"".join(
+        ledger.streaming_content if ledger.streaming else [ledger.content]
+    ).decode("utf-8-sig")
 
 
 def test_a_leader_whose_department_is_accused_does_not_see_it(world):
@@ -185,13 +218,21 @@ def test_an_accusation_is_registered_on_the_form_and_hidden_from_the_accused(cli
     from feedback.models import Category, Department, Issue
 
     client.force_login(netoffice)
-    response = client.post(reverse("issue_create"), {
-        "channel": "net", "received_on": "2026-11-02", "nature": "report",
-        "category": Category.objects.get(code="housing").pk, "requester_kind": "netizen",
-        "requester_name": "匿名网友", "title": "举报某单位违规收费", "content": "详见材料",
-        "accused_department": Department.objects.get(code="zjj").pk,
-        "lead": Department.objects.get(code="jtj").pk,
-    })
+    response = client.post(
+        reverse("issue_create"),
+        {
+            "channel": "net",
+            "received_on": "2026-11-02",
+            "nature": "report",
+            "category": Category.objects.get(code="housing").pk,
+            "requester_kind": "netizen",
+            "requester_name": "匿名网友",
+            "title": "举报某单位违规收费",
+            "content": "详见材料",
+            "accused_department": Department.objects.get(code="zjj").pk,
+            "lead": Department.objects.get(code="jtj").pk,
+        },
+    )
     assert response.status_code == 302
     issue = Issue.objects.get()
     assert issue.accused_department.code == "zjj"
@@ -206,12 +247,21 @@ def test_the_form_refuses_the_accused_unit_as_handler(client, netoffice):
 
     client.force_login(netoffice)
     zjj = Department.objects.get(code="zjj")
-    response = client.post(reverse("issue_create"), {
-        "channel": "net", "received_on": "2026-11-02", "nature": "report",
-        "category": Category.objects.get(code="housing").pk, "requester_kind": "netizen",
-        "requester_name": "匿名网友", "title": "举报", "content": "详见材料",
-        "accused_department": zjj.pk, "lead": zjj.pk,
-    })
+    response = client.post(
+        reverse("issue_create"),
+        {
+            "channel": "net",
+            "received_on": "2026-11-02",
+            "nature": "report",
+            "category": Category.objects.get(code="housing").pk,
+            "requester_kind": "netizen",
+            "requester_name": "匿名网友",
+            "title": "举报",
+            "content": "详见材料",
+            "accused_department": zjj.pk,
+            "lead": zjj.pk,
+        },
+    )
     assert response.status_code == 200 and "被举报" in response.content.decode()
     assert not Issue.objects.exists()
 
@@ -220,14 +270,31 @@ def test_an_accusation_is_registered_through_the_api(client, netoffice):
     from feedback.models import Issue
 
     client.force_login(netoffice)
-    response = client.post("/api/v1/issues/", {
-        "nature": "report", "category": "housing", "title": "举报", "content": "详见材料",
-        "requester": {"name": "匿名网友"}, "accused_department": "zjj", "lead": "jtj",
-    }, content_type="application/json")
+    response = client.post(
+        "/api/v1/issues/",
+        {
+            "nature": "report",
+            "category": "housing",
+            "title": "举报",
+            "content": "详见材料",
+            "requester": {"name": "匿名网友"},
+            "accused_department": "zjj",
+            "lead": "jtj",
+        },
+        content_type="application/json",
+    )
     assert response.status_code == 201, response.json()
     assert Issue.objects.get().accused_department.code == "zjj"
-    wrong = client.post("/api/v1/issues/", {
-        "nature": "suggestion", "category": "housing", "title": "建议", "content": "x",
-        "requester": {"name": "网友"}, "accused_department": "zjj",
-    }, content_type="application/json")
+    wrong = client.post(
+        "/api/v1/issues/",
+        {
+            "nature": "suggestion",
+            "category": "housing",
+            "title": "建议",
+            "content": "x",
+            "requester": {"name": "网友"},
+            "accused_department": "zjj",
+        },
+        content_type="application/json",
+    )
     assert wrong.status_code == 400 and "accused_department" in wrong.json()

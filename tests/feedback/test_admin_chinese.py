@@ -39,8 +39,13 @@ def test_the_admin_index_names_every_app_and_model_in_chinese(admin_client_zh: C
 def test_the_lockout_records_are_listed_in_chinese(admin_client_zh: Client, model: str) -> None:
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
-    common = {"user_agent": "Mozilla", "ip_address": "10.0.0.9", "username": "zjj_head", "http_accept": "*/*",
-              "path_info": "/accounts/login/"}
+    common = {
+        "user_agent": "Mozilla",
+        "ip_address": "10.0.0.9",
+        "username": "zjj_head",
+        "http_accept": "*/*",
+        "path_info": "/accounts/login/",
+    }
     AccessAttempt.objects.create(**common, get_data="", post_data="", failures_since_start=5)
     AccessLog.objects.create(**common)
     AccessFailureLog.objects.create(**common, locked_out=True)

@@ -63,7 +63,8 @@ def test_assignment_list_is_paginated_and_holds_only_the_departments_own_assignm
 
 
 def test_assignment_list_for_the_channel_office_and_the_leader_holds_every_visible_assignment(
-        netoffice, leader, petitionoffice):
+    netoffice, leader, petitionoffice
+):
     assigned(netoffice, lead="zjj", co=("jyj",))
     assigned(petitionoffice, channel="citizen", lead="hqz")
 
@@ -109,7 +110,8 @@ def test_assignment_list_orders_by_due_date_or_assigned_on(netoffice, leader):
 
 @pytest.mark.parametrize("size", [3, 30])
 def test_assignment_list_runs_the_same_few_queries_however_many_rows(
-        netoffice, zjj_head, django_assert_max_num_queries, size):
+    netoffice, zjj_head, django_assert_max_num_queries, size
+):
     for n in range(size):
         assigned(netoffice, lead="zjj", title=f"诉求{n}")
     api = client_for(zjj_head)
@@ -170,7 +172,8 @@ def test_acknowledging_twice_is_harmless(zjj_assignment, zjj_staff, zjj_head):
 
 @pytest.mark.parametrize("who", ["netoffice", "leader", "admin_user"])
 def test_someone_who_sees_the_assignment_but_is_not_in_the_department_may_not_acknowledge_it(
-        request, zjj_assignment, who):
+    request, zjj_assignment, who
+):
     response = client_for(request.getfixturevalue(who)).post(f"{URL}{zjj_assignment.pk}/acknowledge/")
 
     assert response.status_code == 403

@@ -18,7 +18,9 @@ def answer(exc: Exception) -> tuple[int, object]:
 
 def test_a_workflow_error_is_a_bad_request_with_its_message():
     assert answer(IllegalTransition("当前状态为“已办结”，不能回访。")) == (
-        400, {"detail": "当前状态为“已办结”，不能回访。"})
+        400,
+        {"detail": "当前状态为“已办结”，不能回访。"},
+    )
     assert answer(WorkflowError()) == (400, {"detail": "操作无法完成。"})
 
 
@@ -37,7 +39,9 @@ def test_a_concurrent_change_is_a_conflict():
 
 def test_not_found_never_repeats_djangos_message():
     assert answer(Http404("No Assignment matches the given query.")) == (
-        404, {"detail": "未找到该记录，或您无权查看。"})
+        404,
+        {"detail": "未找到该记录，或您无权查看。"},
+    )
 
 
 def test_other_errors_are_left_to_drf():

@@ -37,16 +37,29 @@ def client_for(user: Any) -> APIClient:
 def replied(office: Any, member: Any, **kwargs: Any) -> Issue:
     """An issue whose only (zjj) assignment has an accepted reply: ready for follow-up."""
     issue, (assignment,) = assigned(office, lead="zjj", **kwargs)
-    reply = services.submit_reply(actor=member, assignment=assignment, file=reply_pdf(), signer_name="王建国",
-                                  signer_title="局长", signed_on=TODAY, result="resolved", summary="已处理。")
+    reply = services.submit_reply(
+        actor=member,
+        assignment=assignment,
+        file=reply_pdf(),
+        signer_name="王建国",
+        signer_title="局长",
+        signed_on=TODAY,
+        result="resolved",
+        summary="已处理。",
+    )
     services.accept_reply(actor=office, reply=reply)
     issue.refresh_from_db()
     return issue
 
 
 def new_issue(**overrides: Any) -> dict[str, Any]:
-    data = {"category": "housing", "title": "老旧小区加装电梯", "content": "希望政府支持老旧小区加装电梯。",
-            "received_on": "2026-11-13", "requester": {"name": "李大姐", "phone": "13812345678"}}
+    data = {
+        "category": "housing",
+        "title": "老旧小区加装电梯",
+        "content": "希望政府支持老旧小区加装电梯。",
+        "received_on": "2026-11-13",
+        "requester": {"name": "李大姐", "phone": "13812345678"},
+    }
     data.update(overrides)
     return data
 
@@ -116,7 +129,8 @@ def test_the_issue_list_refuses_an_impossible_date_filter(leader):
 
 @pytest.mark.parametrize("size", [3, 30])
 def test_the_issue_list_runs_the_same_few_queries_however_many_rows(
-        netoffice, leader, django_assert_max_num_queries, size):
+    netoffice, leader, django_assert_max_num_queries, size
+):
     for n in range(size):
         assigned(netoffice, lead="zjj", co=("jyj",), title=f"诉求{n}", phone=f"1390000{n:04d}")
     api = client_for(leader)
@@ -184,14 +198,18 @@ def test_the_channel_office_registers_an_issue_for_its_own_channel(netoffice):
 
 
 def test_registering_with_departments_assigns_in_the_same_request(netoffice):
-    response = client_for(netoffice).post(URL, new_issue(
-        lead="zjj", co=["jyj", "hqz"], deadline_amount=5, deadline_unit="working_day"), format="json")
+    response = client_for(netoffice).post(
+        URL, new_issue(lead="zjj", co=["jyj", "hqz"], deadline_amount=5, deadline_unit="working_day"), format="json"
+    )
 
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["status"] == "assigned"
     assert [(a["department"], a["role"]) for a in body["assignments"]] == [
-        ("zjj", "lead"), ("jyj", "co"), ("hqz", "co")]
+        ("zjj", "lead"),
+        ("jyj", "co"),
+        ("hqz", "co"),
+    ]
     # Assigned today, Mon 2026-11-16, + 5 working days.
     assert {a["due_date"] for a in body["assignments"]} == {"2026-11-23"}
     assert {a["deadline_amount"] for a in body["assignments"]} == {5}
@@ -272,8 +290,7 @@ def test_an_office_may_not_register_for_another_channel(netoffice):
 def test_the_office_assigns_a_registered_issue(netoffice):
     issue = register(netoffice)
 
-    response = client_for(netoffice).post(f"{URL}{issue.pk}/assign/", {"lead": "zjj", "co": ["jyj"]},
-                                          format="json")
+    response = client_for(netoffice).post(f"{URL}{issue.pk}/assign/", {"lead": "zjj", "co": ["jyj"]}, format="json")
 
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "assigned"
@@ -283,13 +300,17 @@ def test_the_office_assigns_a_registered_issue(netoffice):
 def test_the_office_records_a_follow_up_given_as_a_chinese_label(netoffice, zjj_staff):
     issue = replied(netoffice, zjj_staff)
 
-    response = client_for(netoffice).post(f"{URL}{issue.pk}/follow-up/",
-                                          {"satisfaction": "基本满意", "comment": "希望尽快施工"}, format="json")
+    response = client_for(netoffice).post(
+        f"{URL}{issue.pk}/follow-up/", {"satisfaction": "基本满意", "comment": "希望尽快施工"}, format="json"
+    )
 
     assert response.status_code == 200, response.json()
     body = response.json()
     assert (body["status"], body["satisfaction"], body["follow_up_comment"]) == (
-        "followed_up", "basically", "希望尽快施工")
+        "followed_up",
+        "basically",
+        "希望尽快施工",
+    )
     assert body["followed_up_on"] == "2026-11-16"
 
 
@@ -351,12 +372,17 @@ def test_the_office_reopens_a_closed_issue_with_a_reason(netoffice, zjj_staff):
 
 @pytest.mark.parametrize(
     ("action", "data"),
-    [("follow-up/", {"satisfaction": "satisfied"}), ("close/", {}), ("reopen/", {"reason": "不满意"}),
-     ("assign/", {"lead": "jyj"})],
+    [
+        ("follow-up/", {"satisfaction": "satisfied"}),
+        ("close/", {}),
+        ("reopen/", {"reason": "不满意"}),
+        ("assign/", {"lead": "jyj"}),
+    ],
 )
 @pytest.mark.parametrize("who", ["leader", "zjj_head"])
 def test_users_who_see_an_issue_but_do_not_run_its_channel_may_not_change_it(
-        request, netoffice, zjj_staff, action, data, who):
+    request, netoffice, zjj_staff, action, data, who
+):
     issue = replied(netoffice, zjj_staff)
 
     response = client_for(request.getfixturevalue(who)).post(f"{URL}{issue.pk}/{action}", data, format="json")
@@ -382,8 +408,9 @@ def test_the_page_its_export_and_the_api_list_the_same_issues_for_a_department(n
     handed_over, (first,) = assigned(netoffice, title="交错了单位的诉求", lead="zjj")
     kept, _ = assigned(netoffice, title="住建局的诉求", lead="zjj")
     objection = services.raise_objection(actor=zjj_head, assignment=first, reason="不属于本单位职责")
-    services.accept_objection(actor=netoffice, objection=objection, department=Department.objects.get(code="jtj"),
-                              clock="continue")
+    services.accept_objection(
+        actor=netoffice, objection=objection, department=Department.objects.get(code="jtj"), clock="continue"
+    )
 
     api = {i["ref"] for i in client_for(netoffice).get("/api/v1/issues/", {"department": "zjj"}).json()["results"]}
     client.force_login(netoffice)

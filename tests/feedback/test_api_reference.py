@@ -20,8 +20,14 @@ def test_every_department_is_listed_without_pagination(zjj_staff):
     assert response.status_code == 200
     rows = {row["code"]: row for row in response.json()}
     assert len(rows) == 26
-    assert rows["zjj"] == {"code": "zjj", "name": "县住房和城乡建设局", "kind": "bureau", "kind_label": "县直部门",
-                           "channel": "", "active": True}
+    assert rows["zjj"] == {
+        "code": "zjj",
+        "name": "县住房和城乡建设局",
+        "kind": "bureau",
+        "kind_label": "县直部门",
+        "channel": "",
+        "active": True,
+    }
     assert rows["wxb"]["channel"] == "net"
 
 

@@ -53,8 +53,14 @@ def replies_url(assignment: Assignment) -> str:
 
 
 def form(**overrides: Any) -> dict[str, Any]:
-    data = {"file": reply_pdf(), "signer_name": "王建国", "signer_title": "局长", "signed_on": "2026-11-16",
-            "result": "explained", "summary": "经测算人流车流未达设置标准，暂不修建。"}
+    data = {
+        "file": reply_pdf(),
+        "signer_name": "王建国",
+        "signer_title": "局长",
+        "signed_on": "2026-11-16",
+        "result": "explained",
+        "summary": "经测算人流车流未达设置标准，暂不修建。",
+    }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
 
@@ -65,9 +71,16 @@ def submit(user: Any, assignment: Assignment, **overrides: Any) -> Any:
 
 @pytest.fixture
 def pending_reply(assignment: Assignment, zjj_staff: Any) -> SignedReply:
-    return services.submit_reply(actor=zjj_staff, assignment=assignment, file=reply_pdf(), signer_name="王建国",
-                                 signer_title="局长", signed_on=datetime.date(2026, 11, 16), result="explained",
-                                 summary="暂不修建。")
+    return services.submit_reply(
+        actor=zjj_staff,
+        assignment=assignment,
+        file=reply_pdf(),
+        signer_name="王建国",
+        signer_title="局长",
+        signed_on=datetime.date(2026, 11, 16),
+        result="explained",
+        summary="暂不修建。",
+    )
 
 
 def test_a_department_member_uploads_a_real_pdf_reply(assignment, zjj_staff, media_root):
@@ -136,7 +149,8 @@ def test_a_missing_field_is_named_and_nothing_is_stored(assignment, zjj_staff, m
     ],
 )
 def test_a_bad_field_answers_400_with_that_field_and_stores_nothing(
-        assignment, zjj_staff, media_root, overrides, field):
+    assignment, zjj_staff, media_root, overrides, field
+):
     response = submit(zjj_staff, assignment, **overrides)
 
     assert response.status_code == 400
@@ -147,7 +161,8 @@ def test_a_bad_field_answers_400_with_that_field_and_stores_nothing(
 
 @pytest.mark.parametrize("who", ["leader", "netoffice", "admin_user"])
 def test_someone_who_sees_the_assignment_but_is_not_in_the_department_may_not_reply(
-        request, assignment, media_root, who):
+    request, assignment, media_root, who
+):
     response = submit(request.getfixturevalue(who), assignment)
 
     assert response.status_code == 403
@@ -230,8 +245,9 @@ def test_returning_a_reply_needs_a_reason(pending_reply, netoffice):
 
 
 def test_the_channel_office_returns_a_reply_for_rework(pending_reply, netoffice):
-    response = client_for(netoffice).post(f"/api/v1/replies/{pending_reply.pk}/return/",
-                                          {"reason": "未加盖公章"}, format="json")
+    response = client_for(netoffice).post(
+        f"/api/v1/replies/{pending_reply.pk}/return/", {"reason": "未加盖公章"}, format="json"
+    )
 
     assert response.status_code == 200
     assert response.json()["review_status"] == "returned"
@@ -261,14 +277,12 @@ def test_the_download_url_serves_the_stored_scan(assignment, zjj_staff, jyj_head
     assert client_for(jyj_head).get(created["download_url"]).status_code == 404
 
 
-def test_a_reason_typed_with_a_full_stop_is_not_doubled_in_the_departments_notice(pending_reply, netoffice,
-                                                                                   zjj_head):
+def test_a_reason_typed_with_a_full_stop_is_not_doubled_in_the_departments_notice(pending_reply, netoffice, zjj_head):
     from django.test import Client
 
     from feedback.models import Notification
 
-    client_for(netoffice).post(f"/api/v1/replies/{pending_reply.pk}/return/", {"reason": "未加盖公章。"},
-                               format="json")
+    client_for(netoffice).post(f"/api/v1/replies/{pending_reply.pk}/return/", {"reason": "未加盖公章。"}, format="json")
     note = Notification.objects.get(recipient=zjj_head, kind__startswith="reply_returned")
     assert "理由：未加盖公章。请重新办理" in note.body and "。。" not in note.body
     page = Client()

@@ -19,10 +19,20 @@ def test_the_schema_generates_without_warnings_and_validates(tmp_path: Path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
 
     paths = yaml.safe_load(out.read_text())["paths"]
-    assert {"/api/v1/deadlines/preview/", "/api/v1/assignments/", "/api/v1/assignments/{id}/acknowledge/",
-            "/api/v1/assignments/{id}/replies/", "/api/v1/issues/", "/api/v1/replies/{id}/accept/",
-            "/api/v1/replies/{id}/return/", "/api/v1/issues/{id}/follow-up/", "/api/v1/issues/{id}/close/",
-            "/api/v1/issues/{id}/reopen/", "/api/v1/departments/", "/api/v1/categories/"} <= set(paths)
+    assert {
+        "/api/v1/deadlines/preview/",
+        "/api/v1/assignments/",
+        "/api/v1/assignments/{id}/acknowledge/",
+        "/api/v1/assignments/{id}/replies/",
+        "/api/v1/issues/",
+        "/api/v1/replies/{id}/accept/",
+        "/api/v1/replies/{id}/return/",
+        "/api/v1/issues/{id}/follow-up/",
+        "/api/v1/issues/{id}/close/",
+        "/api/v1/issues/{id}/reopen/",
+        "/api/v1/departments/",
+        "/api/v1/categories/",
+    } <= set(paths)
 
 
 def test_the_schema_is_served_to_a_signed_in_user(leader):
@@ -36,6 +46,7 @@ def test_the_schema_is_served_to_a_signed_in_user(leader):
 
 
 # The documentation page (zhitongche/api_router.py) must work on an intranet under the portal's CSP.
+
 
 class _Assets(HTMLParser):
     """Collects a page's <script>, <link> and <style> tags."""

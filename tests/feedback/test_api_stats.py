@@ -13,10 +13,34 @@ from tests.feedback.test_statistics import D, make, may  # noqa: F401  (the fixt
 pytestmark = pytest.mark.django_db
 
 MAY = "received_from=2026-05-01&received_to=2026-05-31&as_of=2026-05-31"
-SUMMARY_FIELDS = {"issues", "requesters", "replied", "reply_rate", "closed", "closure_rate", "assignments",
-                  "on_time", "late", "overdue_open", "on_time_rate", "rated", "satisfied", "satisfaction_rate"}
-DEPARTMENT_FIELDS = {"department", "name", "kind", "assignments", "on_time", "late", "overdue_open", "on_time_rate",
-                     "replied", "reply_rate"}
+SUMMARY_FIELDS = {
+    "issues",
+    "requesters",
+    "replied",
+    "reply_rate",
+    "closed",
+    "closure_rate",
+    "assignments",
+    "on_time",
+    "late",
+    "overdue_open",
+    "on_time_rate",
+    "rated",
+    "satisfied",
+    "satisfaction_rate",
+}
+DEPARTMENT_FIELDS = {
+    "department",
+    "name",
+    "kind",
+    "assignments",
+    "on_time",
+    "late",
+    "overdue_open",
+    "on_time_rate",
+    "replied",
+    "reply_rate",
+}
 
 
 def api(user) -> APIClient:
@@ -34,24 +58,38 @@ def test_summary_has_the_contract_fields_and_the_hand_computed_numbers(leader):
     assert set(body) >= SUMMARY_FIELDS
     # See test_statistics.may for the cohort and test_summary_of_a_hand_computed_cohort for the sums.
     assert {k: body[k] for k in SUMMARY_FIELDS} == {
-        "issues": 7, "requesters": 6,
-        "replied": 3, "reply_rate": 42.9,          # 3/7
-        "closed": 2, "closure_rate": 28.6,         # 2/7
-        "assignments": 7, "on_time": 3, "late": 1, "overdue_open": 2,
-        "on_time_rate": 50.0,                      # 3/(3+1+2)
-        "rated": 3, "satisfied": 2, "satisfaction_rate": 66.7,  # 未联系上 is not a rating: 2/3
+        "issues": 7,
+        "requesters": 6,
+        "replied": 3,
+        "reply_rate": 42.9,  # 3/7
+        "closed": 2,
+        "closure_rate": 28.6,  # 2/7
+        "assignments": 7,
+        "on_time": 3,
+        "late": 1,
+        "overdue_open": 2,
+        "on_time_rate": 50.0,  # 3/(3+1+2)
+        "rated": 3,
+        "satisfied": 2,
+        "satisfaction_rate": 66.7,  # 未联系上 is not a rating: 2/3
     }
-    assert isinstance(body["reply_rate"], float)   # a JSON number, not a string
+    assert isinstance(body["reply_rate"], float)  # a JSON number, not a string
     assert (body["unreachable"], body["not_yet_due"], body["as_of"]) == (1, 1, "2026-05-31")
     assert (body["on_time_original"], body["late_original"], body["overdue_open_original"]) == (3, 1, 2)
 
 
 @pytest.mark.usefixtures("may")
 def test_replies_and_closures_after_as_of_count_as_not_yet_happened(leader):
-    before = api(leader).get("/api/v1/stats/summary/?received_from=2026-05-01&received_to=2026-05-31"
-                             "&as_of=2026-06-02").json()
-    after = api(leader).get("/api/v1/stats/summary/?received_from=2026-05-01&received_to=2026-05-31"
-                            "&as_of=2026-06-05").json()
+    before = (
+        api(leader)
+        .get("/api/v1/stats/summary/?received_from=2026-05-01&received_to=2026-05-31&as_of=2026-06-02")
+        .json()
+    )
+    after = (
+        api(leader)
+        .get("/api/v1/stats/summary/?received_from=2026-05-01&received_to=2026-05-31&as_of=2026-06-05")
+        .json()
+    )
 
     # I4: reply dated 06-03, closed 06-05 (test_statistics.may).
     assert (before["replied"], before["closed"], before["late"], before["overdue_open"]) == (3, 2, 1, 2)
@@ -66,11 +104,23 @@ def test_departments_one_row_per_department_with_the_contract_fields(leader):
     rows = response.json()
     assert isinstance(rows, list)  # not paginated
     assert all(set(r) >= DEPARTMENT_FIELDS for r in rows)
-    assert [(r["department"], r["kind"], r["assignments"], r["on_time"], r["late"], r["overdue_open"],
-             r["on_time_rate"], r["replied"], r["reply_rate"]) for r in rows] == [
+    assert [
+        (
+            r["department"],
+            r["kind"],
+            r["assignments"],
+            r["on_time"],
+            r["late"],
+            r["overdue_open"],
+            r["on_time_rate"],
+            r["replied"],
+            r["reply_rate"],
+        )
+        for r in rows
+    ] == [
         ("jyj", "bureau", 1, 0, 0, 1, 0.0, 0, 0.0),
         ("zjj", "bureau", 3, 3, 0, 0, 100.0, 3, 100.0),
-        ("jtj", "bureau", 2, 0, 1, 1, 0.0, 1, 50.0),   # replied 1 of 2 assignments
+        ("jtj", "bureau", 2, 0, 1, 1, 0.0, 1, 50.0),  # replied 1 of 2 assignments
         ("hqz", "township", 1, 0, 0, 0, None, 0, 0.0),  # not yet due: no on-time rate
     ]
     assert rows[1]["name"] == "县住房和城乡建设局"
@@ -85,7 +135,10 @@ def test_categories_townships_and_months(leader):
     months = client.get("/api/v1/stats/months/?as_of=2026-05-31").json()
 
     assert [(c["category"], c["issues"], c["share"]) for c in categories] == [
-        ("education", 3, 42.9), ("housing", 3, 42.9), ("transport", 1, 14.3)]
+        ("education", 3, 42.9),
+        ("housing", 3, 42.9),
+        ("transport", 1, 14.3),
+    ]
     assert [(t["township"], t["issues"], t["replied"]) for t in townships] == [("hqz", 1, 0)]
     assert [(m["month"], m["issues"], m["replied"]) for m in months] == [("2026-04", 1, 1), ("2026-05", 7, 3)]
 
@@ -118,7 +171,8 @@ def test_rates_are_rounded_half_up(reference, leader):
     # services that write them are exercised in test_statistics.py.
     pairs = [make(received=D(2026, 5, 4), due=D(2026, 5, 20), name=f"群众{n}") for n in range(16)]
     Assignment.objects.filter(pk__in=[a.pk for _, (a,) in pairs[:5]]).update(
-        status=Assignment.Status.ACCEPTED, replied_on=D(2026, 5, 10))
+        status=Assignment.Status.ACCEPTED, replied_on=D(2026, 5, 10)
+    )
     body = api(leader).get(f"/api/v1/stats/summary/?{MAY}").json()
     assert body["reply_rate"] == 31.3
     # Then 8 issues in May (the other 8 moved to April), 1 of them replied: 1/8 = 12.5 exactly.
@@ -127,16 +181,19 @@ def test_rates_are_rounded_half_up(reference, leader):
     assert api(leader).get(f"/api/v1/stats/summary/?{MAY}").json()["reply_rate"] == 12.5
 
 
-@pytest.mark.parametrize(("query", "field", "message"), [
-    ("channel=weibo", "channel", "未知渠道“weibo”"),
-    ("department=nope", "department", "未知单位代码“nope”"),
-    ("category=nope", "category", "未知分类代码“nope”"),
-    ("received_from=2026-06-01&received_to=2026-05-01", "received_to", "受理日期止不能早于受理日期起"),
-    ("received_from=2026-13-01", "received_from", "日期格式应为 YYYY-MM-DD"),
-    ("received_to=yesterday", "received_to", "日期格式应为 YYYY-MM-DD"),
-    ("as_of=2026-02-30", "as_of", "日期格式应为 YYYY-MM-DD"),
-    ("as_of=1900-01-01", "as_of", "日期应在"),
-])
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ("channel=weibo", "channel", "未知渠道“weibo”"),
+        ("department=nope", "department", "未知单位代码“nope”"),
+        ("category=nope", "category", "未知分类代码“nope”"),
+        ("received_from=2026-06-01&received_to=2026-05-01", "received_to", "受理日期止不能早于受理日期起"),
+        ("received_from=2026-13-01", "received_from", "日期格式应为 YYYY-MM-DD"),
+        ("received_to=yesterday", "received_to", "日期格式应为 YYYY-MM-DD"),
+        ("as_of=2026-02-30", "as_of", "日期格式应为 YYYY-MM-DD"),
+        ("as_of=1900-01-01", "as_of", "日期应在"),
+    ],
+)
 @pytest.mark.parametrize("endpoint", ["summary", "departments", "categories", "townships", "months"])
 def test_bad_parameters_answer_400_with_a_message(reference, leader, endpoint, query, field, message):
     response = api(leader).get(f"/api/v1/stats/{endpoint}/?{query}")
@@ -147,7 +204,7 @@ def test_bad_parameters_answer_400_with_a_message(reference, leader, endpoint, q
 
 @pytest.mark.usefixtures("may")
 def test_an_office_sees_its_channel_and_a_department_its_own_row(netoffice, petitionoffice, zjj_head):
-    assert api(netoffice).get(f"/api/v1/stats/summary/?{MAY}").json()["issues"] == 6       # all but I5 (政民)
+    assert api(netoffice).get(f"/api/v1/stats/summary/?{MAY}").json()["issues"] == 6  # all but I5 (政民)
     assert api(petitionoffice).get(f"/api/v1/stats/summary/?{MAY}").json()["issues"] == 1  # I5
     # zjj: I1, I3, I8. Its figures cover all their assignments (I3's co-handler jtj included)…
     mine = api(zjj_head).get(f"/api/v1/stats/summary/?{MAY}").json()
@@ -164,11 +221,18 @@ def test_anonymous_requests_are_refused():
 
 @pytest.mark.parametrize("size", [1, 8])
 @pytest.mark.parametrize("endpoint", ["summary", "departments", "categories", "townships", "months"])
-def test_each_endpoint_takes_a_constant_number_of_queries(reference, leader, django_assert_max_num_queries,
-                                                          size, endpoint):
+def test_each_endpoint_takes_a_constant_number_of_queries(
+    reference, leader, django_assert_max_num_queries, size, endpoint
+):
     for n in range(size):
-        make(received=D(2026, 5, 1 + n), lead=("zjj", "hqz")[n % 2], co=("jtj",),
-             category=("housing", "education")[n % 2], name=f"群众{n}", due=D(2026, 5, 20))
+        make(
+            received=D(2026, 5, 1 + n),
+            lead=("zjj", "hqz")[n % 2],
+            co=("jtj",),
+            category=("housing", "education")[n % 2],
+            name=f"群众{n}",
+            due=D(2026, 5, 20),
+        )
     client = api(leader)
     client.get("/api/v1/stats/summary/")  # the user's groups and membership, looked up once per request
 

@@ -108,7 +108,11 @@ def test_every_schema_component_and_operation_has_an_ascii_identifier(tmp_path: 
     components = list(schema["components"]["schemas"])
     assert [name for name in components if not IDENTIFIER.match(name)] == []
     assert {"AssignmentStatusEnum", "IssueStatusEnum", "ResultEnum"} <= set(components)
-    operations = [op["operationId"] for item in schema["paths"].values() for op in item.values()
-                  if isinstance(op, dict) and "operationId" in op]
+    operations = [
+        op["operationId"]
+        for item in schema["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict) and "operationId" in op
+    ]
     assert [op for op in operations if not re.match(r"^[a-z][a-z0-9_]*$", op)] == []
     assert set(schema["components"]["securitySchemes"]) >= {"tokenAuth", "cookieAuth"}

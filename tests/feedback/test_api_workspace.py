@@ -60,6 +60,7 @@ def objection(lead: Assignment, zjj_head: Any) -> dict[str, Any]:
 
 # --- POST/GET /api/v1/assignments/{id}/objections/ ------------------------------------------------------
 
+
 def test_a_department_objects_and_reads_its_objections(lead, zjj_staff, objection):
     assert objection["status"] == "pending" and objection["status_label"] == "待决定"
     assert (objection["department"], objection["suggested_department"]) == ("zjj", "jtj")
@@ -105,23 +106,30 @@ def test_another_department_gets_404_and_the_office_and_leader_403(lead, jyj_hea
 
 # --- /api/v1/objections/ ------------------------------------------------------------------------------
 
+
 def test_the_office_accepts_and_re_assigns_with_a_restarted_clock(lead, objection, netoffice, clock):
     clock.move_to(datetime.datetime(2026, 11, 6, 9, 0, tzinfo=SHANGHAI))
-    response = client_for(netoffice).post(f"/api/v1/objections/{objection['id']}/accept/",
-                                          {"department": "jtj", "clock": "restart", "note": "同意"})
+    response = client_for(netoffice).post(
+        f"/api/v1/objections/{objection['id']}/accept/", {"department": "jtj", "clock": "restart", "note": "同意"}
+    )
     assert response.status_code == 200, response.json()
     body = response.json()
     assert (body["status"], body["clock"], body["new_department"]) == ("accepted", "restart", "jtj")
     new = client_for(netoffice).get(f"/api/v1/assignments/{body['new_assignment']}/").json()
-    assert (new["department"], new["role"], new["assigned_on"], new["due_date"]) == ("jtj", "lead", "2026-11-06",
-                                                                                     "2026-11-20")
+    assert (new["department"], new["role"], new["assigned_on"], new["due_date"]) == (
+        "jtj",
+        "lead",
+        "2026-11-06",
+        "2026-11-20",
+    )
     old = client_for(netoffice).get(f"/api/v1/assignments/{lead.pk}/").json()
     assert (old["status"], old["status_label"]) == ("withdrawn", "已退回改派")
 
 
 def test_the_clock_may_be_given_by_its_chinese_label(lead, objection, netoffice):
-    response = client_for(netoffice).post(f"/api/v1/objections/{objection['id']}/accept/",
-                                          {"department": "jtj", "clock": "沿用原办理期限"})
+    response = client_for(netoffice).post(
+        f"/api/v1/objections/{objection['id']}/accept/", {"department": "jtj", "clock": "沿用原办理期限"}
+    )
     assert response.status_code == 200 and response.json()["clock"] == "continue"
 
 
@@ -159,7 +167,8 @@ def test_only_the_channel_office_decides(lead, objection, zjj_head, leader, ezon
 
 
 def test_the_objection_list_is_scoped_and_takes_a_constant_number_of_queries(
-        netoffice, ezoneoffice, zjj_head, leader, django_assert_max_num_queries):
+    netoffice, ezoneoffice, zjj_head, leader, django_assert_max_num_queries
+):
     for n in range(4):
         _, (a,) = assigned(netoffice, lead="zjj", title=f"诉求{n}", assigned_on=D(2026, 11, 2))
         client_for(zjj_head).post(objections_url(a), {"reason": f"理由{n}", "suggested_department": "jtj"})
@@ -172,38 +181,65 @@ def test_the_objection_list_is_scoped_and_takes_a_constant_number_of_queries(
 
 def test_the_schema_lists_the_objection_endpoints(client):
     paths = client.get("/api/v1/schema/", {"format": "json"}).json()["paths"]
-    assert {"/api/v1/assignments/{id}/objections/", "/api/v1/objections/", "/api/v1/objections/{id}/",
-            "/api/v1/objections/{id}/accept/", "/api/v1/objections/{id}/reject/"} <= set(paths)
+    assert {
+        "/api/v1/assignments/{id}/objections/",
+        "/api/v1/objections/",
+        "/api/v1/objections/{id}/",
+        "/api/v1/objections/{id}/accept/",
+        "/api/v1/objections/{id}/reject/",
+    } <= set(paths)
 
 
 # --- the whole path, lead and co-handler, through the API ----------------------------------------------
 
+
 def test_from_assignment_to_closure_through_the_api_with_an_objection_on_the_way(
-        clock, netoffice, zjj_head, jyj_head, reference):
+    clock, netoffice, zjj_head, jyj_head, reference
+):
     fgj_head = make_user("fgj_head", department="fgj", role="department", is_head=True)
     office, zjj, jyj, fgj = (client_for(u) for u in (netoffice, zjj_head, jyj_head, fgj_head))
 
-    created = office.post("/api/v1/issues/", {
-        "title": "工业园区道路照明不足", "content": "夜间下班路段无路灯。", "category": "urban",
-        "requester": {"name": "园区职工"}, "lead": "zjj", "co": ["jyj"]}, format="json")
+    created = office.post(
+        "/api/v1/issues/",
+        {
+            "title": "工业园区道路照明不足",
+            "content": "夜间下班路段无路灯。",
+            "category": "urban",
+            "requester": {"name": "园区职工"},
+            "lead": "zjj",
+            "co": ["jyj"],
+        },
+        format="json",
+    )
     assert created.status_code == 201, created.json()
     issue_id = created.json()["id"]
     by_dept = {a["department"]: a["id"] for a in created.json()["assignments"]}
 
     assert jyj.post(f"/api/v1/assignments/{by_dept['jyj']}/acknowledge/").status_code == 200
-    objection = zjj.post(objections_url(by_dept["zjj"]),
-                         {"reason": "道路照明属发改局立项", "suggested_department": "fgj"})
+    objection = zjj.post(
+        objections_url(by_dept["zjj"]), {"reason": "道路照明属发改局立项", "suggested_department": "fgj"}
+    )
     assert objection.status_code == 201
-    accepted = office.post(f"/api/v1/objections/{objection.json()['id']}/accept/",
-                           {"department": "fgj", "clock": "continue"})
+    accepted = office.post(
+        f"/api/v1/objections/{objection.json()['id']}/accept/", {"department": "fgj", "clock": "continue"}
+    )
     assert accepted.status_code == 200
     new_lead = accepted.json()["new_assignment"]
     assert fgj.post(f"/api/v1/assignments/{new_lead}/acknowledge/").status_code == 200
 
     def reply(api: APIClient, assignment_id: int, summary: str) -> dict[str, Any]:
-        response = api.post(f"/api/v1/assignments/{assignment_id}/replies/", {
-            "file": reply_pdf(), "signer_name": "负责人", "signer_title": "局长", "signed_on": "2026-11-02",
-            "result": "planned", "summary": summary}, format="multipart")
+        response = api.post(
+            f"/api/v1/assignments/{assignment_id}/replies/",
+            {
+                "file": reply_pdf(),
+                "signer_name": "负责人",
+                "signer_title": "局长",
+                "signed_on": "2026-11-02",
+                "result": "planned",
+                "summary": summary,
+            },
+            format="multipart",
+        )
         assert response.status_code == 201, response.json()
         return response.json()
 
@@ -213,8 +249,10 @@ def test_from_assignment_to_closure_through_the_api_with_an_objection_on_the_way
     # The new lead reads the co-handler's reply before writing the formal one; the old lead no longer does.
     assert co_reply["id"] in {r["id"] for r in fgj.get("/api/v1/replies/").json()["results"]}
     assert zjj.get(f"/api/v1/replies/{co_reply['id']}/").status_code == 404
-    extension = fgj.post(f"/api/v1/assignments/{new_lead}/extensions/",
-                         {"requested_due_date": "2026-11-20", "reason": "需与电力公司协调"})
+    extension = fgj.post(
+        f"/api/v1/assignments/{new_lead}/extensions/",
+        {"requested_due_date": "2026-11-20", "reason": "需与电力公司协调"},
+    )
     assert extension.status_code == 201
     assert office.post(f"/api/v1/extensions/{extension.json()['id']}/approve/").status_code == 200
     assert fgj.get(f"/api/v1/assignments/{new_lead}/").json()["due_date"] == "2026-11-20"
@@ -228,5 +266,8 @@ def test_from_assignment_to_closure_through_the_api_with_an_objection_on_the_way
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     issue = Issue.objects.get(pk=issue_id)
     assert list(issue.assignments.order_by("id").values_list("department__code", "status")) == [
-        ("zjj", "withdrawn"), ("jyj", "accepted"), ("fgj", "accepted")]
+        ("zjj", "withdrawn"),
+        ("jyj", "accepted"),
+        ("fgj", "accepted"),
+    ]
     assert HistoryEntry.objects.filter(issue=issue, action__startswith="objection_").count() == 2

@@ -50,8 +50,9 @@ def test_a_small_list_is_still_exported_at_once(netoffice, client, monkeypatch):
     assert not ExportJob.objects.exists()
 
 
-def test_a_large_list_becomes_a_job_queued_after_commit(five, netoffice, client, queued,
-                                                         django_capture_on_commit_callbacks):
+def test_a_large_list_becomes_a_job_queued_after_commit(
+    five, netoffice, client, queued, django_capture_on_commit_callbacks
+):
     client.force_login(netoffice)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.get(reverse("issue_export"), {"channel": "net", "page": "2"})
@@ -90,8 +91,9 @@ def test_progress_is_stored_after_each_chunk(five, netoffice, monkeypatch):
     assert job.progress == 99  # 100 only once the file is written
 
 
-def test_the_workbook_takes_a_constant_number_of_queries_per_chunk(five, netoffice, monkeypatch,
-                                                                     django_assert_max_num_queries):
+def test_the_workbook_takes_a_constant_number_of_queries_per_chunk(
+    five, netoffice, monkeypatch, django_assert_max_num_queries
+):
     monkeypatch.setattr(services.export_jobs, "EXPORT_CHUNK", 1000)
     job = services.request_export(actor=netoffice, params={})
     with django_assert_max_num_queries(14):
@@ -115,8 +117,9 @@ def test_only_the_owner_sees_and_downloads_the_file(five, netoffice, leader, cli
     assert client.get(reverse("export_job_download", args=[job.pk])).status_code == 404
 
 
-def test_with_the_broker_down_the_job_waits_for_the_catch_up(five, netoffice, client, monkeypatch,
-                                                              django_capture_on_commit_callbacks):
+def test_with_the_broker_down_the_job_waits_for_the_catch_up(
+    five, netoffice, client, monkeypatch, django_capture_on_commit_callbacks
+):
     def down(job_id: int) -> None:
         raise ConnectionError("broker down")
 
@@ -138,8 +141,9 @@ def test_with_the_broker_down_the_job_waits_for_the_catch_up(five, netoffice, cl
 def test_a_job_left_running_by_a_dead_worker_is_built_again(five, netoffice):
     job = services.request_export(actor=netoffice, params={})
     long_ago = timezone.now() - datetime.timedelta(hours=1)
-    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, started_at=long_ago,
-                                               created_at=long_ago)
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportJob.Status.RUNNING, started_at=long_ago, created_at=long_ago
+    )
     assert services.run_queued_exports() == 1
     job.refresh_from_db()
     assert job.status == ExportJob.Status.DONE

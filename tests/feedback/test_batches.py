@@ -23,7 +23,9 @@ def test_every_bad_row_is_reported_and_nothing_of_the_batch_stays():
     with pytest.raises(BatchRejected) as caught, transaction.atomic():
         all_or_none(["甲", "坏乙", "丙", "坏丁"], register)
     assert {i: (e.field, e.message) for i, e in caught.value.rows.items()} == {
-        1: ("name", "坏乙填写有误"), 3: ("name", "坏丁填写有误")}
+        1: ("name", "坏乙填写有误"),
+        3: ("name", "坏丁填写有误"),
+    }
     assert "有 2 行填写有误，本批诉求均未登记" in caught.value.message
     assert not Requester.objects.exists()
 

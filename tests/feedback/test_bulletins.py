@@ -46,8 +46,11 @@ def bulletin_step(assignment: Assignment, day: D) -> DeadlineStep:
     """The ladder's bulletin step as the sweep leaves it once taken (the row may already be waiting)."""
     at = datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
     step, _ = DeadlineStep.objects.update_or_create(
-        assignment=assignment, step="bulletin", deadline_version=assignment.deadline_version,
-        defaults={"due_date": assignment.due_date, "scheduled_for": at, "taken_at": at})
+        assignment=assignment,
+        step="bulletin",
+        deadline_version=assignment.deadline_version,
+        defaults={"due_date": assignment.due_date, "scheduled_for": at, "taken_at": at},
+    )
     return step
 
 
@@ -83,7 +86,10 @@ def test_the_figures_of_a_hand_computed_month(may, django_assert_max_num_queries
     bureaus = {d["department"]: d for d in f["bureaus"]}
     assert set(bureaus) == {"zjj", "jtj"}
     assert (bureaus["zjj"]["assignments"], bureaus["zjj"]["on_time_rate"], bureaus["zjj"]["reply_rate"]) == (
-        2, "100.0", "50.0")
+        2,
+        "100.0",
+        "50.0",
+    )
     assert (bureaus["jtj"]["on_time_rate"], bureaus["jtj"]["reply_rate"]) == ("0.0", "100.0")
     assert [(d["department"], d["overdue_open"], d["on_time_rate"]) for d in f["townships"]] == [("hqz", 1, "0.0")]
     assert [item["ref"] for item in f["listed"]] == [may["i3"].ref]
@@ -164,7 +170,11 @@ def test_the_month_end_task_drafts_last_months_bulletins_once(may, admin_user):
         services.publish_bulletin(actor=admin_user, bulletin=Bulletin.objects.get(month=MAY, channel=""))
         assert tasks.draft_month_end_bulletins() == 0
     assert sorted(Bulletin.objects.filter(month=MAY).values_list("channel", flat=True)) == [
-        "", "citizen", "enterprise", "net"]
+        "",
+        "citizen",
+        "enterprise",
+        "net",
+    ]
     assert Bulletin.objects.get(month=MAY, channel="").status == Bulletin.Status.PUBLISHED
 
 
@@ -204,11 +214,12 @@ def test_departments_get_404(may, admin_user, zjj_head, client):
     assert client.get(reverse("bulletin_print", args=[b.pk])).status_code == 404
 
 
-def test_the_bulletin_page_ranks_bureaus_and_townships_apart_and_lists_the_items(may, admin_user, leader,
-                                                                                   client,
-                                                                                   django_assert_max_num_queries):
-    b = services.publish_bulletin(actor=admin_user,
-                                  bulletin=services.draft_bulletin(actor=admin_user, month=MAY, channel="net"))
+def test_the_bulletin_page_ranks_bureaus_and_townships_apart_and_lists_the_items(
+    may, admin_user, leader, client, django_assert_max_num_queries
+):
+    b = services.publish_bulletin(
+        actor=admin_user, bulletin=services.draft_bulletin(actor=admin_user, month=MAY, channel="net")
+    )
     client.force_login(leader)
     client.get(reverse("bulletin_detail", args=[b.pk]))  # warm the session and scope
     with django_assert_max_num_queries(12):
@@ -231,21 +242,26 @@ def test_an_administrator_drafts_by_hand_from_the_list(reference, admin_user, cl
 # --- the Word document (DOCX) of a published bulletin ---------------------------------------------------
 
 MAY_NET_TABLES = [
-    [["指标", "本月受理", "本年累计"],
-     ["诉求件数", "4", "5"],
-     ["诉求人", "4", "5"],
-     ["办理回复率", "50.0%（2/4）", "60.0%（3/5）"],
-     ["按期回复率", "33.3%", "25.0%"],
-     ["办结率", "0.0%", "0.0%"],
-     ["满意率", "—", "—"],
-     ["超期未回复（交办）", "1", "1"]],
-    [["名次", "单位", "交办", "按期率", "回复率", "超期未回复"],
-     ["1", "县住房和城乡建设局", "2", "100.0%", "50.0%", "0"],
-     ["2", "县交通运输局", "1", "0.0%", "100.0%", "0"]],
-    [["名次", "单位", "交办", "按期率", "回复率", "超期未回复"],
-     ["1", "黄桥镇", "1", "0.0%", "0.0%", "1"]],
-    [["编号", "诉求", "承办单位", "办理期限", "至月末超期（天）"],
-     ["{i3}", "王五的诉求", "黄桥镇（主办）", "2026-05-20", "11"]],
+    [
+        ["指标", "本月受理", "本年累计"],
+        ["诉求件数", "4", "5"],
+        ["诉求人", "4", "5"],
+        ["办理回复率", "50.0%（2/4）", "60.0%（3/5）"],
+        ["按期回复率", "33.3%", "25.0%"],
+        ["办结率", "0.0%", "0.0%"],
+        ["满意率", "—", "—"],
+        ["超期未回复（交办）", "1", "1"],
+    ],
+    [
+        ["名次", "单位", "交办", "按期率", "回复率", "超期未回复"],
+        ["1", "县住房和城乡建设局", "2", "100.0%", "50.0%", "0"],
+        ["2", "县交通运输局", "1", "0.0%", "100.0%", "0"],
+    ],
+    [["名次", "单位", "交办", "按期率", "回复率", "超期未回复"], ["1", "黄桥镇", "1", "0.0%", "0.0%", "1"]],
+    [
+        ["编号", "诉求", "承办单位", "办理期限", "至月末超期（天）"],
+        ["{i3}", "王五的诉求", "黄桥镇（主办）", "2026-05-20", "11"],
+    ],
 ]
 
 
@@ -265,12 +281,14 @@ def paragraphs(document) -> list[str]:
 
 @pytest.fixture
 def published_may(may, netoffice):
-    return services.publish_bulletin(actor=netoffice,
-                                     bulletin=services.draft_bulletin(actor=netoffice, month=MAY, channel="net"))
+    return services.publish_bulletin(
+        actor=netoffice, bulletin=services.draft_bulletin(actor=netoffice, month=MAY, channel="net")
+    )
 
 
-def test_the_docx_prints_the_frozen_tables_cell_for_cell_with_headings_issuer_and_date(published_may, may,
-                                                                                    leader, client):
+def test_the_docx_prints_the_frozen_tables_cell_for_cell_with_headings_issuer_and_date(
+    published_may, may, leader, client
+):
     client.force_login(leader)
     response, document = docx_of(client, published_may)
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -304,8 +322,9 @@ def test_correcting_the_data_after_publication_does_not_change_the_docx(publishe
     assert cells(after)[0][3] == ["办理回复率", "50.0%（2/4）", "60.0%（3/5）"]
 
 
-def test_the_docx_follows_the_pages_access_and_exists_only_once_published(may, admin_user, netoffice, ezoneoffice,
-                                                                          zjj_head, client):
+def test_the_docx_follows_the_pages_access_and_exists_only_once_published(
+    may, admin_user, netoffice, ezoneoffice, zjj_head, client
+):
     draft = services.draft_bulletin(actor=admin_user, month=MAY, channel="net")
     client.force_login(netoffice)
     assert client.get(reverse("bulletin_docx", args=[draft.pk])).status_code == 404  # figures still change
@@ -324,10 +343,12 @@ def test_the_docx_follows_the_pages_access_and_exists_only_once_published(may, a
 
 
 def test_the_issuer_is_frozen_with_the_figures(may, admin_user, client):
-    net = services.publish_bulletin(actor=admin_user,
-                                    bulletin=services.draft_bulletin(actor=admin_user, month=MAY, channel="net"))
-    every = services.publish_bulletin(actor=admin_user,
-                                      bulletin=services.draft_bulletin(actor=admin_user, month=MAY, channel=""))
+    net = services.publish_bulletin(
+        actor=admin_user, bulletin=services.draft_bulletin(actor=admin_user, month=MAY, channel="net")
+    )
+    every = services.publish_bulletin(
+        actor=admin_user, bulletin=services.draft_bulletin(actor=admin_user, month=MAY, channel="")
+    )
     assert (net.figures["issuer"], every.figures["issuer"]) == ("县委网信办", "三个直通车办公室")
     Department.objects.filter(code="wxb").update(name="中共某县委网络安全和信息化委员会办公室")
     client.force_login(admin_user)
@@ -343,16 +364,18 @@ def _linked(page: str) -> list[tuple[str, str]]:
     import re
     from html import unescape
 
-    return [(unescape(href), text) for href, text in
-            re.findall(r'<a href="(/bulletins/\d+/items/\?[^"]+)">([^<]+)</a>', page)]
+    return [
+        (unescape(href), text)
+        for href, text in re.findall(r'<a href="(/bulletins/\d+/items/\?[^"]+)">([^<]+)</a>', page)
+    ]
 
 
-def test_every_linked_number_of_a_bulletin_opens_its_records_frozen_at_publication(may, admin_user, leader,
-                                                                                    client):
+def test_every_linked_number_of_a_bulletin_opens_its_records_frozen_at_publication(may, admin_user, leader, client):
     import re
 
-    b = services.publish_bulletin(actor=admin_user,
-                                  bulletin=services.draft_bulletin(actor=admin_user, month=MAY, channel="net"))
+    b = services.publish_bulletin(
+        actor=admin_user, bulletin=services.draft_bulletin(actor=admin_user, month=MAY, channel="net")
+    )
     client.force_login(leader)
     page = client.get(reverse("bulletin_detail", args=[b.pk])).content.decode()
     linked = _linked(page)
@@ -372,7 +395,7 @@ def test_every_linked_number_of_a_bulletin_opens_its_records_frozen_at_publicati
             assert before[href] == row[figure] == int(text)
         else:
             period = "month_summary" if "period=month" in href else "year_summary"
-            assert before[href] == f[period][figure]          # the count is the number the rate is made of
+            assert before[href] == f[period][figure]  # the count is the number the rate is made of
         response = client.get(href)
         assert len(response.context["page"].object_list) == min(before[href], 50)
     # A correction after publication (the overdue reply entered late, dated in May) moves the live

@@ -60,8 +60,11 @@ def provisional_assignment(netoffice) -> Assignment:
 
 
 def national_rows(year: int) -> list[tuple]:
-    return list(CalendarDay.objects.filter(source="national", date__year=year)
-                .values_list("date", "is_workday", "name").order_by("date"))
+    return list(
+        CalendarDay.objects.filter(source="national", date__year=year)
+        .values_list("date", "is_workday", "name")
+        .order_by("date")
+    )
 
 
 # --- the notice file ------------------------------------------------------------------------------
@@ -71,9 +74,16 @@ def test_a_notice_accepts_comments_blank_lines_a_header_and_every_spelling_of_re
     days = parse_notice(NOTICE_2027, year=2027)
 
     assert [(d.date, d.is_workday) for d in days] == [
-        (D(2027, 1, 1), False), (D(2027, 1, 2), False), (D(2027, 1, 3), False), (D(2027, 1, 4), False),
-        (D(2027, 1, 9), True), (D(2027, 2, 5), False), (D(2027, 2, 6), False), (D(2027, 2, 7), False),
-        (D(2027, 2, 13), True), (D(2027, 2, 20), True),
+        (D(2027, 1, 1), False),
+        (D(2027, 1, 2), False),
+        (D(2027, 1, 3), False),
+        (D(2027, 1, 4), False),
+        (D(2027, 1, 9), True),
+        (D(2027, 2, 5), False),
+        (D(2027, 2, 6), False),
+        (D(2027, 2, 7), False),
+        (D(2027, 2, 13), True),
+        (D(2027, 2, 20), True),
     ]
     assert days[4].name == "元旦调休上班"  # the trailing comment is not part of the name
     assert days[7].name == ""
@@ -115,10 +125,13 @@ def test_every_bad_line_is_reported_at_once_including_a_date_given_twice():
     ]
 
 
-@pytest.mark.parametrize(("text", "year", "message"), [
-    ("# 只有注释\n\n", 2027, "没有读到任何日期行"),
-    ("2027-01-01,休,元旦", 1999, "年份应在"),
-])
+@pytest.mark.parametrize(
+    ("text", "year", "message"),
+    [
+        ("# 只有注释\n\n", 2027, "没有读到任何日期行"),
+        ("2027-01-01,休,元旦", 1999, "年份应在"),
+    ],
+)
 def test_an_empty_notice_or_an_impossible_year_is_refused(text, year, message):
     with pytest.raises(NoticeError, match=message):
         parse_notice(text, year=year)
@@ -141,7 +154,8 @@ def test_a_bad_notice_writes_nothing(reference, netoffice):
 
 
 def test_loading_2027_makes_a_provisional_deadline_final_records_it_and_tells_the_department(
-        reference, netoffice, admin_user, zjj_head):
+    reference, netoffice, admin_user, zjj_head
+):
     a = provisional_assignment(netoffice)
     version = a.deadline_version
 
@@ -237,7 +251,8 @@ def test_the_command_refuses_a_missing_or_non_utf8_file(reference, tmp_path):
 
 
 def test_a_county_holiday_on_a_weekday_moves_an_open_deadline_and_removing_it_moves_it_back(
-        reference, netoffice, admin_user, zjj_head):
+    reference, netoffice, admin_user, zjj_head
+):
     # Tue 2026-12-01 + 10 working days → Tue 2026-12-15.
     with at(2026, 12, 1):
         _, (a,) = assigned(netoffice, assigned_on=D(2026, 12, 1))
@@ -285,8 +300,9 @@ def test_the_notice_page_previews_then_loads_on_confirmation(reference, admin_cl
     a = provisional_assignment(netoffice)
     assert admin_client.get(LOAD_URL).status_code == 200
 
-    response = admin_client.post(LOAD_URL, {"year": "2027", "source": "测试通知", "text": NOTICE_2027,
-                                            "_preview": "预览"})
+    response = admin_client.post(
+        LOAD_URL, {"year": "2027", "source": "测试通知", "text": NOTICE_2027, "_preview": "预览"}
+    )
 
     assert response.status_code == 200
     assert "预览：2027年 休息日 7 天，调休上班日 3 天" in response.text
@@ -295,9 +311,16 @@ def test_the_notice_page_previews_then_loads_on_confirmation(reference, admin_cl
     assert not CalendarYear.objects.filter(year=2027).exists()  # nothing written by a preview
     digest = response.context["form"].initial["digest"]
 
-    response = admin_client.post(LOAD_URL, {"year": "2027", "source": "测试通知",
-                                            "text": NOTICE_2027.replace("\n", "\r\n"),
-                                            "digest": digest, "_confirm": "确认"})
+    response = admin_client.post(
+        LOAD_URL,
+        {
+            "year": "2027",
+            "source": "测试通知",
+            "text": NOTICE_2027.replace("\n", "\r\n"),
+            "digest": digest,
+            "_confirm": "确认",
+        },
+    )
 
     assert response.status_code == 302
     assert response.url == reverse("admin:feedback_calendaryear_changelist")
@@ -318,8 +341,9 @@ def test_the_notice_page_takes_an_uploaded_file_into_the_text_box(reference, adm
 
 def test_the_notice_page_shows_every_bad_line_and_writes_nothing(reference, admin_client):
     text = "2027-01-01,休,元旦\n2027-01-05,班,调休\n2026-05-01,休\n"
-    response = admin_client.post(LOAD_URL, {"year": "2027", "text": text, "digest": notice_digest(2027, text),
-                                            "_confirm": "确认"})
+    response = admin_client.post(
+        LOAD_URL, {"year": "2027", "text": text, "digest": notice_digest(2027, text), "_confirm": "确认"}
+    )
 
     assert response.status_code == 200
     assert "未写入任何数据" in response.text
@@ -330,8 +354,9 @@ def test_the_notice_page_shows_every_bad_line_and_writes_nothing(reference, admi
 def test_a_confirmation_for_text_that_was_not_previewed_is_only_a_preview(reference, admin_client):
     previewed = "2027-01-01,休,元旦\n"
     changed = "2027-01-01,休,元旦\n2027-01-04,休,补休\n"
-    response = admin_client.post(LOAD_URL, {"year": "2027", "text": changed,
-                                            "digest": notice_digest(2027, previewed), "_confirm": "确认"})
+    response = admin_client.post(
+        LOAD_URL, {"year": "2027", "text": changed, "digest": notice_digest(2027, previewed), "_confirm": "确认"}
+    )
 
     assert response.status_code == 200
     assert "请核对下面的预览后再确认" in response.text
@@ -343,8 +368,10 @@ def test_a_county_override_is_added_in_the_admin_and_recomputes(reference, clien
     with at(2026, 12, 1):
         client.force_login(admin_user)
         _, (a,) = assigned(netoffice, assigned_on=D(2026, 12, 1))
-        response = client.post(reverse("admin:feedback_calendarday_add"),
-                                     {"date": "2026-12-09", "is_workday": "False", "name": "本县放假（测试）"})
+        response = client.post(
+            reverse("admin:feedback_calendarday_add"),
+            {"date": "2026-12-09", "is_workday": "False", "name": "本县放假（测试）"},
+        )
 
     assert response.status_code == 302
     day = CalendarDay.objects.get(date=D(2026, 12, 9))
@@ -388,9 +415,15 @@ def test_national_rows_are_read_only_in_the_admin(reference, admin_client):
     assert "delete_selected" not in listing.text
 
 
-@pytest.mark.parametrize("url", [
-    LOAD_URL, "/admin/feedback/calendaryear/", "/admin/feedback/calendarday/", "/admin/feedback/calendarday/add/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        LOAD_URL,
+        "/admin/feedback/calendaryear/",
+        "/admin/feedback/calendarday/",
+        "/admin/feedback/calendarday/add/",
+    ],
+)
 def test_the_calendar_admin_is_closed_to_everyone_but_administrators(reference, client, netoffice, url):
     assert client.get(url).status_code == 302  # anonymous: to the admin login
     client.force_login(netoffice)
@@ -417,19 +450,23 @@ def test_a_staff_member_of_the_administrators_group_may_use_the_calendar_admin(r
 # --- the missing-year warning -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("today", "known", "expected"), [
-    (D(2026, 10, 31), {2026}, None),
-    (D(2026, 11, 1), {2026}, "2027年节假日安排尚未载入，跨年期限按周一至周五暂算。请在国务院公布后载入。"),
-    (D(2026, 12, 31), {2026, 2027}, None),
-    (D(2027, 1, 4), {2026}, "2027年节假日安排尚未载入，期限按周一至周五暂算。请尽快载入国务院公布的安排。"),
-    (D(2027, 6, 1), {2027}, None),
-])
+@pytest.mark.parametrize(
+    ("today", "known", "expected"),
+    [
+        (D(2026, 10, 31), {2026}, None),
+        (D(2026, 11, 1), {2026}, "2027年节假日安排尚未载入，跨年期限按周一至周五暂算。请在国务院公布后载入。"),
+        (D(2026, 12, 31), {2026, 2027}, None),
+        (D(2027, 1, 4), {2026}, "2027年节假日安排尚未载入，期限按周一至周五暂算。请尽快载入国务院公布的安排。"),
+        (D(2027, 6, 1), {2027}, None),
+    ],
+)
 def test_calendar_warning_from_november_for_next_year_and_always_for_this_year(today, known, expected):
     assert calendar_warning(today, known) == expected
 
 
 def test_the_banner_shows_to_administrators_from_november_when_next_year_is_missing(
-        reference, client, admin_user, netoffice):
+    reference, client, admin_user, netoffice
+):
     with at(2026, 11, 1, 8):
         client.force_login(admin_user)
         page = client.get(reverse("issue_list"))
@@ -454,7 +491,8 @@ def test_the_banner_is_absent_before_november_and_once_next_year_is_loaded(refer
 
 
 def test_the_banner_costs_administrators_one_query_and_everyone_else_none(
-        reference, admin_user, netoffice, django_assert_num_queries):
+    reference, admin_user, netoffice, django_assert_num_queries
+):
     scope_of(admin_user), scope_of(netoffice)  # computed once per request by the portal anyway
     with django_assert_num_queries(1):
         assert warning_for(admin_user, D(2026, 11, 2))
@@ -501,10 +539,12 @@ def test_the_registration_form_carries_the_preview_box_and_the_default_policies(
     assert 'data-url="/api/v1/deadlines/preview/"' in box
     assert 'data-start="2026-12-24"' in box
     policies = json.loads(re.search(r'data-policies="([^"]*)"', box).group(1).replace("&quot;", '"'))
-    assert policies == {"net": {
-        "": {"amount": 10, "unit": "working_day", "label": "政网书面回复：10个工作日"},
-        "consult": {"amount": 3, "unit": "working_day", "label": "政网咨询类回复：3个工作日"},
-    }}
+    assert policies == {
+        "net": {
+            "": {"amount": 10, "unit": "working_day", "label": "政网书面回复：10个工作日"},
+            "consult": {"amount": 3, "unit": "working_day", "label": "政网咨询类回复：3个工作日"},
+        }
+    }
     assert "<script>" not in response.text and " onchange=" not in response.text  # CSP: script-src 'self'
 
 

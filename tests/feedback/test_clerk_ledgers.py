@@ -26,17 +26,83 @@ pytestmark = pytest.mark.django_db
 
 D = datetime.date
 TITLE = "2024年政网直通车诉求台账"
-CLERK_HEADER = ["序号", "诉求编号", "来源渠道", "受理时间", "反映人", "联系方式", "单位名称", "类别", "诉求标题",
-                "具体诉求", "责任单位", "时限", "时限单位", "答复日期", "办结时间", "回访结果", "备注"]
+CLERK_HEADER = [
+    "序号",
+    "诉求编号",
+    "来源渠道",
+    "受理时间",
+    "反映人",
+    "联系方式",
+    "单位名称",
+    "类别",
+    "诉求标题",
+    "具体诉求",
+    "责任单位",
+    "时限",
+    "时限单位",
+    "答复日期",
+    "办结时间",
+    "回访结果",
+    "备注",
+]
 CLERK_ROWS = [
-    [1, "ZW2024-00101", "政网", D(2024, 3, 5), "山村支教亮亮老师", 13812345678, None, "住房和城乡建设",
-     "学校门口修建人行天桥", "上下学高峰人车混行。", "住建局、交通运输局", None, None, "2024年3月15日", "2024.3.20",
-     "满意", "已回复"],
-    [2, "ZQ2024-00102", "政企", "2024/1/23", "张经理", 13912345678, "某电子科技有限公司", "营商环境", "员工通勤难",
-     "建议开通园区通勤公交。", "交通运输局/县住房和城乡建设局", 15, "工作日", D(2024, 2, 20), D(2024, 3, 1),
-     "基本满意", None],
-    [3, "ZM2024-00103", "政民", "2024年11月5日", "李大爷", None, None, "rural", "村道破损", "雨天无法通行。",
-     "黄桥镇，jtj", None, None, None, None, None, None],
+    [
+        1,
+        "ZW2024-00101",
+        "政网",
+        D(2024, 3, 5),
+        "山村支教亮亮老师",
+        13812345678,
+        None,
+        "住房和城乡建设",
+        "学校门口修建人行天桥",
+        "上下学高峰人车混行。",
+        "住建局、交通运输局",
+        None,
+        None,
+        "2024年3月15日",
+        "2024.3.20",
+        "满意",
+        "已回复",
+    ],
+    [
+        2,
+        "ZQ2024-00102",
+        "政企",
+        "2024/1/23",
+        "张经理",
+        13912345678,
+        "某电子科技有限公司",
+        "营商环境",
+        "员工通勤难",
+        "建议开通园区通勤公交。",
+        "交通运输局/县住房和城乡建设局",
+        15,
+        "工作日",
+        D(2024, 2, 20),
+        D(2024, 3, 1),
+        "基本满意",
+        None,
+    ],
+    [
+        3,
+        "ZM2024-00103",
+        "政民",
+        "2024年11月5日",
+        "李大爷",
+        None,
+        None,
+        "rural",
+        "村道破损",
+        "雨天无法通行。",
+        "黄桥镇，jtj",
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    ],
 ]
 TOTAL = ["合计", None, None, None, None, None, None, None, None, None, None, None, None, None, None, None, "3 件"]
 LEDGERS = Path(__file__).with_name("ledgers")
@@ -91,12 +157,16 @@ def assert_the_clerks_issues() -> None:
     zw = Issue.objects.get(ref="ZW2024-00101")
     assert (zw.received_on, zw.requester.phone, zw.category.code) == (D(2024, 3, 5), "13812345678", "housing")
     assert [(a.department.code, a.role, a.replied_on) for a in zw.assignments.order_by("id")] == [
-        ("zjj", "lead", D(2024, 3, 15)), ("jtj", "co", D(2024, 3, 15))]
+        ("zjj", "lead", D(2024, 3, 15)),
+        ("jtj", "co", D(2024, 3, 15)),
+    ]
     assert (zw.closed_on, zw.satisfaction) == (D(2024, 3, 20), "satisfied")
     zq = Issue.objects.get(ref="ZQ2024-00102")
     assert zq.received_on == D(2024, 1, 23) and zq.requester.organization == "某电子科技有限公司"
     assert [(a.department.code, a.deadline_amount, a.deadline_unit) for a in zq.assignments.order_by("id")] == [
-        ("jtj", 15, "working_day"), ("zjj", 15, "working_day")]
+        ("jtj", 15, "working_day"),
+        ("zjj", 15, "working_day"),
+    ]
     assert zq.satisfaction == "basically"
     zm = Issue.objects.get(ref="ZM2024-00103")
     assert zm.received_on == D(2024, 11, 5)
@@ -105,9 +175,13 @@ def assert_the_clerks_issues() -> None:
 
 @pytest.mark.parametrize("kind", ["xlsx", "xls", "csv-gbk", "csv-gb18030", "csv-utf8-bom"])
 def test_a_clerks_ledger_imports_without_editing(tmp_path, reference, kind):
-    data = {"xlsx": clerk_xlsx, "xls": lambda: (LEDGERS / "clerk.xls").read_bytes(),
-            "csv-gbk": lambda: clerk_csv("gbk"), "csv-gb18030": lambda: clerk_csv("gb18030"),
-            "csv-utf8-bom": lambda: clerk_csv("utf-8-sig")}[kind]()
+    data = {
+        "xlsx": clerk_xlsx,
+        "xls": lambda: (LEDGERS / "clerk.xls").read_bytes(),
+        "csv-gbk": lambda: clerk_csv("gbk"),
+        "csv-gb18030": lambda: clerk_csv("gb18030"),
+        "csv-utf8-bom": lambda: clerk_csv("utf-8-sig"),
+    }[kind]()
     path = tmp_path / f"台账.{kind.split('-')[0]}"
     path.write_bytes(data)
 
@@ -123,9 +197,18 @@ def test_a_clerks_ledger_imports_without_editing(tmp_path, reference, kind):
 def test_short_names_are_reference_data_an_administrator_edits(tmp_path, reference, admin_client):
     assert Department.objects.get(code="cgj").short_name_list == ["城管局"]
     department = Department.objects.get(code="scj")
-    response = admin_client.post(reverse("admin:feedback_department_change", args=[department.pk]), {
-        "code": "scj", "name": department.name, "kind": department.kind, "channel": "", "active": "on",
-        "sort_order": department.sort_order, "short_names": "市场监管局、市监局"})
+    response = admin_client.post(
+        reverse("admin:feedback_department_change", args=[department.pk]),
+        {
+            "code": "scj",
+            "name": department.name,
+            "kind": department.kind,
+            "channel": "",
+            "active": "on",
+            "sort_order": department.sort_order,
+            "short_names": "市场监管局、市监局",
+        },
+    )
     assert response.status_code == 302
     rows = [[*CLERK_ROWS[2][:1], "ZM2024-00104", *CLERK_ROWS[2][2:10], "市监局", *CLERK_ROWS[2][11:]]]
     path = tmp_path / "l.xlsx"
@@ -136,8 +219,8 @@ def test_short_names_are_reference_data_an_administrator_edits(tmp_path, referen
 
 def test_errors_name_the_row_as_seen_and_the_column_by_the_files_header(tmp_path, reference):
     bad = [row[:] for row in CLERK_ROWS]
-    bad[0][3] = "2024-13-01"            # file row 4 (title, empty row, header above it)
-    bad[1][5] = 7395551234              # a landline whose 0 the spreadsheet dropped
+    bad[0][3] = "2024-13-01"  # file row 4 (title, empty row, header above it)
+    bad[1][5] = 7395551234  # a landline whose 0 the spreadsheet dropped
     bad[2][10] = "黄桥镇、县宇航局"
     path = tmp_path / "bad.xlsx"
     path.write_bytes(clerk_xlsx(bad))

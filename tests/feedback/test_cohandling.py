@@ -46,20 +46,33 @@ def jtj_head(reference: None) -> Any:
 
 
 def submit(actor: Any, assignment: Assignment, summary: str) -> SignedReply:
-    return services.submit_reply(actor=actor, assignment=assignment, file=reply_pdf(f"{summary}.pdf"),
-                                 signer_name="负责人", signer_title="局长", signed_on=timezone.localdate(),
-                                 result="partly_resolved", summary=summary)
+    return services.submit_reply(
+        actor=actor,
+        assignment=assignment,
+        file=reply_pdf(f"{summary}.pdf"),
+        signer_name="负责人",
+        signer_title="局长",
+        signed_on=timezone.localdate(),
+        result="partly_resolved",
+        summary=summary,
+    )
 
 
 @pytest.fixture
 def world(netoffice: Any, zjj_head: Any, jyj_head: Any, jtj_head: Any) -> dict[str, Any]:
     """Issue A: zjj leads, jyj and jtj co-handle, each has replied. Issue B: jyj leads, zjj co-handles."""
-    issue, (lead, co_jyj, co_jtj) = assigned(netoffice, lead="zjj", co=("jyj", "jtj"), assigned_on=D(2026, 11, 2),
-                                             title="学校周边道路积水")
-    other, (other_lead, other_co) = assigned(netoffice, lead="jyj", co=("zjj",), assigned_on=D(2026, 11, 2),
-                                             title="校车接送安全")
+    issue, (lead, co_jyj, co_jtj) = assigned(
+        netoffice, lead="zjj", co=("jyj", "jtj"), assigned_on=D(2026, 11, 2), title="学校周边道路积水"
+    )
+    other, (other_lead, other_co) = assigned(
+        netoffice, lead="jyj", co=("zjj",), assigned_on=D(2026, 11, 2), title="校车接送安全"
+    )
     return {
-        "issue": issue, "lead": lead, "co_jyj": co_jyj, "co_jtj": co_jtj, "other": other,
+        "issue": issue,
+        "lead": lead,
+        "co_jyj": co_jyj,
+        "co_jtj": co_jtj,
+        "other": other,
         "lead_reply": submit(zjj_head, lead, "主办：已制定排水改造方案"),
         "jyj_reply": submit(jyj_head, co_jyj, "协办教育局：已通知学校错峰放学"),
         "jtj_reply": submit(jtj_head, co_jtj, "协办交通局：已设置临时警示标志"),
@@ -74,10 +87,17 @@ def ids(queryset: Any) -> set[int]:
 
 def test_the_lead_sees_its_co_handlers_replies_and_only_on_the_issues_it_leads(world, zjj_head, jyj_head, jtj_head):
     assert ids(access.replies_for(zjj_head)) == {
-        world["lead_reply"].pk, world["jyj_reply"].pk, world["jtj_reply"].pk, world["other_co_reply"].pk}
+        world["lead_reply"].pk,
+        world["jyj_reply"].pk,
+        world["jtj_reply"].pk,
+        world["other_co_reply"].pk,
+    }
     # jyj leads issue B (sees zjj's co-reply there) but only co-handles issue A (sees its own reply only).
     assert ids(access.replies_for(jyj_head)) == {
-        world["jyj_reply"].pk, world["other_lead_reply"].pk, world["other_co_reply"].pk}
+        world["jyj_reply"].pk,
+        world["other_lead_reply"].pk,
+        world["other_co_reply"].pk,
+    }
     assert ids(access.replies_for(jtj_head)) == {world["jtj_reply"].pk}
 
 
@@ -97,14 +117,17 @@ def test_a_co_handler_sees_only_its_own_reply_on_the_issue_page(client, world, j
     assert world["lead_reply"].summary not in page and world["jtj_reply"].summary not in page
 
 
-@pytest.mark.parametrize(("who", "visible"), [
-    ("zjj_head", {"lead_reply", "jyj_reply", "jtj_reply"}),
-    ("jyj_head", {"jyj_reply"}),
-    ("jtj_head", {"jtj_reply"}),
-    ("netoffice", {"lead_reply", "jyj_reply", "jtj_reply"}),
-    ("leader", {"lead_reply", "jyj_reply", "jtj_reply"}),
-    ("ezoneoffice", set()),
-])
+@pytest.mark.parametrize(
+    ("who", "visible"),
+    [
+        ("zjj_head", {"lead_reply", "jyj_reply", "jtj_reply"}),
+        ("jyj_head", {"jyj_reply"}),
+        ("jtj_head", {"jtj_reply"}),
+        ("netoffice", {"lead_reply", "jyj_reply", "jtj_reply"}),
+        ("leader", {"lead_reply", "jyj_reply", "jtj_reply"}),
+        ("ezoneoffice", set()),
+    ],
+)
 def test_reply_downloads_follow_the_co_handling_rule(request, client, world, leader, ezoneoffice, who, visible):
     client.force_login(request.getfixturevalue(who))
     for key in ("lead_reply", "jyj_reply", "jtj_reply"):
@@ -116,14 +139,14 @@ def test_reply_downloads_follow_the_co_handling_rule(request, client, world, lea
 
 
 def test_the_api_lists_the_co_handlers_replies_for_the_lead_in_a_constant_number_of_queries(
-        world, zjj_head, jtj_head, django_assert_max_num_queries):
+    world, zjj_head, jtj_head, django_assert_max_num_queries
+):
     lead_api, co_api = APIClient(), APIClient()
     lead_api.force_authenticate(zjj_head)
     co_api.force_authenticate(jtj_head)
     with django_assert_max_num_queries(8):
         rows = lead_api.get("/api/v1/replies/", {"page_size": 50}).json()["results"]
-    assert {r["id"] for r in rows} == {world[k].pk for k in ("lead_reply", "jyj_reply", "jtj_reply",
-                                                             "other_co_reply")}
+    assert {r["id"] for r in rows} == {world[k].pk for k in ("lead_reply", "jyj_reply", "jtj_reply", "other_co_reply")}
     assert lead_api.get(f"/api/v1/replies/{world['jyj_reply'].pk}/download/").status_code == 200
     assert co_api.get(f"/api/v1/replies/{world['jyj_reply'].pk}/").status_code == 404
     assert co_api.get(f"/api/v1/replies/{world['lead_reply'].pk}/download/").status_code == 404
@@ -142,15 +165,17 @@ def test_the_lead_cannot_review_a_co_handlers_reply(client, world, zjj_head):
 
 
 def test_a_withdrawn_lead_stops_seeing_the_co_handlers_replies_and_the_new_lead_starts(
-        clock, netoffice, zjj_head, jyj_head, reference):
+    clock, netoffice, zjj_head, jyj_head, reference
+):
     _, (lead, co) = assigned(netoffice, lead="zjj", co=("jyj",), assigned_on=D(2026, 11, 2))
     co_reply = submit(jyj_head, co, "协办意见")
     fgj_head = make_user("fgj_head", department="fgj", role="department", is_head=True)
     assert co_reply.pk in ids(access.replies_for(zjj_head))
 
     objection = services.raise_objection(actor=zjj_head, assignment=lead, reason="属发改局职责")
-    services.accept_objection(actor=netoffice, objection=objection, department=Department.objects.get(code="fgj"),
-                              clock="continue")
+    services.accept_objection(
+        actor=netoffice, objection=objection, department=Department.objects.get(code="fgj"), clock="continue"
+    )
 
     assert co_reply.pk not in ids(access.replies_for(zjj_head))
     assert co_reply.pk in ids(access.replies_for(fgj_head))
@@ -159,8 +184,9 @@ def test_a_withdrawn_lead_stops_seeing_the_co_handlers_replies_and_the_new_lead_
 def test_each_co_handler_keeps_its_own_due_date_and_status(clock, netoffice, zjj_head, jyj_head, jtj_head):
     issue, (lead, co_jyj, co_jtj) = assigned(netoffice, lead="zjj", co=("jyj", "jtj"), assigned_on=D(2026, 11, 2))
     services.acknowledge_assignment(actor=jyj_head, assignment=co_jyj)
-    extension = services.request_extension(actor=jtj_head, assignment=co_jtj, requested_due_date=D(2026, 11, 23),
-                                           reason="需要现场勘查")
+    extension = services.request_extension(
+        actor=jtj_head, assignment=co_jtj, requested_due_date=D(2026, 11, 23), reason="需要现场勘查"
+    )
     services.decide_extension(actor=netoffice, request=extension, approve=True)
     services.accept_reply(actor=netoffice, reply=submit(zjj_head, lead, "主办答复"))
 
@@ -183,8 +209,9 @@ def test_a_co_handlers_overdue_mark_does_not_touch_the_others(clock, netoffice, 
     from feedback.services.sweeps import sweep_deadlines
 
     _, (_lead, _co_jyj, co_jtj) = assigned(netoffice, lead="zjj", co=("jyj", "jtj"), assigned_on=D(2026, 11, 2))
-    extension = services.request_extension(actor=jtj_head, assignment=co_jtj, requested_due_date=D(2026, 11, 23),
-                                           reason="需要现场勘查")
+    extension = services.request_extension(
+        actor=jtj_head, assignment=co_jtj, requested_due_date=D(2026, 11, 23), reason="需要现场勘查"
+    )
     services.decide_extension(actor=netoffice, request=extension, approve=True)
 
     sweep_deadlines(now=datetime.datetime(2026, 11, 18, 9, 30, tzinfo=SHANGHAI))

@@ -14,9 +14,11 @@ pytestmark = pytest.mark.django_db
 
 
 def all_counts() -> dict[str, int]:
-    return {model._meta.label: model.objects.count() for model in apps.get_models()
-            if model._meta.app_label in {"feedback", "channels_net", "channels_enterprise", "channels_citizen",
-                                         "auth"}}
+    return {
+        model._meta.label: model.objects.count()
+        for model in apps.get_models()
+        if model._meta.app_label in {"feedback", "channels_net", "channels_enterprise", "channels_citizen", "auth"}
+    }
 
 
 def test_load_reference_data_loads_the_contract_lists_and_is_idempotent():
@@ -89,8 +91,10 @@ def test_seed_demo_shows_working_channels_and_a_published_bulletin(settings, cli
     assert Forum.objects.filter(intakes__isnull=False).distinct().count() == 2
     published = Bulletin.objects.filter(month=previous_month(today), status=Bulletin.Status.PUBLISHED)
     assert set(published.values_list("channel", flat=True)) == {"", "net", "enterprise", "citizen"}
-    assert published.get(channel="").figures["month_summary"]["issues"] == Issue.objects.filter(
-        received_on__gte=previous_month(today), received_on__lt=today.replace(day=1)).count()
+    assert (
+        published.get(channel="").figures["month_summary"]["issues"]
+        == Issue.objects.filter(received_on__gte=previous_month(today), received_on__lt=today.replace(day=1)).count()
+    )
 
     client.force_login(get_user_model().objects.get(username="leader"))
     page = client.get("/bulletins/").content.decode()
@@ -113,9 +117,24 @@ def test_the_system_checks_pass():
     call_command("check", fail_level="WARNING", verbosity=0)
 
 
-@pytest.mark.parametrize("model", ["issue", "assignment", "signedreply", "historyentry", "extensionrequest",
-                                   "objection", "deadlinestep", "notification", "department", "category",
-                                   "calendaryear", "calendarday", "deadlinepolicy"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "issue",
+        "assignment",
+        "signedreply",
+        "historyentry",
+        "extensionrequest",
+        "objection",
+        "deadlinestep",
+        "notification",
+        "department",
+        "category",
+        "calendaryear",
+        "calendarday",
+        "deadlinepolicy",
+    ],
+)
 def test_the_admin_lists_every_core_record_in_chinese(client, admin_user, model):
     client.force_login(admin_user)
     admin_user.is_staff = True
@@ -140,7 +159,7 @@ def test_a_demo_reply_letter_is_a_page_with_text_and_a_red_seal():
     finally:
         pdf.close()
     raw = image.tobytes()
-    pixels = [tuple(raw[i:i + 3]) for i in range(0, len(raw), 3)]
+    pixels = [tuple(raw[i : i + 3]) for i in range(0, len(raw), 3)]
     red = sum(1 for r, g, b in pixels if r > 150 and g < 90 and b < 90)
     dark = sum(1 for r, g, b in pixels if r < 200 and g < 200 and b < 200 and not (r > 150 and g < 90))
     assert red > 500 and dark > 500, (red, dark)

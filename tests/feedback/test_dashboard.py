@@ -30,10 +30,15 @@ def test_the_leader_sees_the_headline_figures_with_their_formulas(leader):
     html = response.content.decode()
     cards = response.context["headline"]
     assert [(c.label, c.value) for c in cards[:5]] == [
-        ("诉求件数", "7"), ("办理回复率", "42.9%"), ("按期回复率", "50.0%"), ("办结率", "28.6%"), ("满意率", "66.7%")]
+        ("诉求件数", "7"),
+        ("办理回复率", "42.9%"),
+        ("按期回复率", "50.0%"),
+        ("办结率", "28.6%"),
+        ("满意率", "66.7%"),
+    ]
     assert 'title="办理回复率 = ' in html and "未联系上不算评价" in html
     # The 100% target: what is missing, and links to it.
-    assert "距目标 100% 还差 4 件" in html                      # 7 − 3 replied
+    assert "距目标 100% 还差 4 件" in html  # 7 − 3 replied
     assert "/dashboard/items/?which=overdue_open" in html
     assert re.search(r'<a class="danger-text" href="/dashboard/items/\?which=overdue_open[^"]*unit=jtj', html)
 
@@ -61,8 +66,10 @@ def test_numbers_link_to_their_records_under_the_same_filters_and_as_of(leader):
 
 def _numbers_and_links(html: str) -> list[tuple[int, str]]:
     """Every number on the page that is a link to a list: (the number, the link)."""
-    return [(int(number), unescape(href)) for href, number in
-            re.findall(r'<a (?:class="[^"]*" )?href="(/dashboard/items/\?[^"]+)">\s*(\d+)\s*<', html)]
+    return [
+        (int(number), unescape(href))
+        for href, number in re.findall(r'<a (?:class="[^"]*" )?href="(/dashboard/items/\?[^"]+)">\s*(\d+)\s*<', html)
+    ]
 
 
 @pytest.mark.usefixtures("may")
@@ -73,8 +80,20 @@ def test_every_number_on_the_dashboard_opens_a_list_of_exactly_that_many(leader,
     html = client.get(f"/dashboard/?{MAY}{extra}").content.decode()
     found = _numbers_and_links(html)
     figures = {re.search(r"which=(\w+)", link).group(1) for _, link in found}
-    assert {"issues", "replied", "unreplied", "on_time", "overdue_open", "closed", "rated", "satisfied",
-            "followed_up", "rehandled", "unreachable", "not_yet_due"} <= figures
+    assert {
+        "issues",
+        "replied",
+        "unreplied",
+        "on_time",
+        "overdue_open",
+        "closed",
+        "rated",
+        "satisfied",
+        "followed_up",
+        "rehandled",
+        "unreachable",
+        "not_yet_due",
+    } <= figures
     for number, link in found:
         page = client.get(link)
         assert page.status_code == 200, link
@@ -87,7 +106,7 @@ def test_the_chart_data_is_passed_as_json_not_as_a_script(leader):
     html = client_for(leader).get(f"/dashboard/?{MAY}").content.decode()
 
     assert '<script id="dashboard-data" type="application/json">' in html
-    assert re.search(r"<script>", html) is None                # no inline script (CSP script-src 'self')
+    assert re.search(r"<script>", html) is None  # no inline script (CSP script-src 'self')
     assert 'src="/static/js/dashboard.js"' in html
 
 
@@ -110,7 +129,7 @@ def test_echarts_is_served_from_node_modules_when_installed():
     assert found.endswith("node_modules/echarts/dist/echarts.min.js")
     listed = {(getattr(storage, "prefix", ""), path) for path, storage in finder.list(None)}
     assert ("vendor/echarts", "echarts.min.js") in listed
-    assert finder.find("vendor/echarts/echarts.js") == []   # only the built file is exposed
+    assert finder.find("vendor/echarts/echarts.js") == []  # only the built file is exposed
 
 
 @pytest.mark.usefixtures("may")
@@ -165,8 +184,14 @@ def test_the_nav_links_to_the_dashboard_for_leaders_only(leader, zjj_head):
 @pytest.mark.parametrize("size", [1, 10])
 def test_the_dashboard_takes_a_constant_number_of_queries(reference, leader, django_assert_max_num_queries, size):
     for n in range(size):
-        make(received=D(2026, 5, 1 + n), lead=("zjj", "hqz")[n % 2], co=("jtj",),
-             category=("housing", "education", "transport")[n % 3], name=f"群众{n}", due=D(2026, 5, 20))
+        make(
+            received=D(2026, 5, 1 + n),
+            lead=("zjj", "hqz")[n % 2],
+            co=("jtj",),
+            category=("housing", "education", "transport")[n % 3],
+            name=f"群众{n}",
+            due=D(2026, 5, 20),
+        )
     client = client_for(leader)
 
     with django_assert_max_num_queries(22):
@@ -186,7 +211,12 @@ def test_the_monthly_trend_shows_every_month_of_the_period_even_without_issues(r
 
     months = [item.row for item in response.context["months"]]
     assert [(m.month, m.issues) for m in months] == [
-        ("2026-02", 0), ("2026-03", 1), ("2026-04", 0), ("2026-05", 2), ("2026-06", 0)]
+        ("2026-02", 0),
+        ("2026-03", 1),
+        ("2026-04", 0),
+        ("2026-05", 2),
+        ("2026-06", 0),
+    ]
     april = months[2]
     assert (april.first_day, april.last_day) == (D(2026, 4, 1), D(2026, 4, 30))
     assert april.reply_rate is None and april.on_time_rate is None and april.overdue_open == 0

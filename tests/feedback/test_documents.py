@@ -31,14 +31,27 @@ PHONE = "13812345678"
 
 
 def overdue_issue(office, *, days_ago: int = 40, co: tuple[str, ...] = ("jtj",), **kwargs) -> tuple[Issue, list]:
-    return assigned(office, lead="zjj", co=co, assigned_on=timezone.localdate() - datetime.timedelta(days=days_ago),
-                    phone=PHONE, **kwargs)
+    return assigned(
+        office,
+        lead="zjj",
+        co=co,
+        assigned_on=timezone.localdate() - datetime.timedelta(days=days_ago),
+        phone=PHONE,
+        **kwargs,
+    )
 
 
 def submit(user, assignment: Assignment, upload: SimpleUploadedFile) -> SignedReply:
-    return services.submit_reply(actor=user, assignment=assignment, file=upload, signer_name="王建国",
-                                 signer_title="局长", signed_on=timezone.localdate(), result="explained",
-                                 summary="经实地测量，人车流量未达到建设标准。")
+    return services.submit_reply(
+        actor=user,
+        assignment=assignment,
+        file=upload,
+        signer_name="王建国",
+        signer_title="局长",
+        signed_on=timezone.localdate(),
+        result="explained",
+        summary="经实地测量，人车流量未达到建设标准。",
+    )
 
 
 def jpeg_upload(size: tuple[int, int], *, orientation: int | None = None, name: str = "IMG_0001.jpg"):
@@ -118,7 +131,7 @@ def test_assignment_slip_is_a_formal_print_page_with_the_facts_of_the_assignment
     assert "县住房和城乡建设局" in page and "县交通运输局" in page  # lead and co-handlers
     assert chinese_date(co.assigned_on) in page and chinese_date(co.due_date) in page
     assert "当日不计入" in page  # the due date explains itself
-    assert 'data-print hidden' in page and "Ctrl+P" in page
+    assert "data-print hidden" in page and "Ctrl+P" in page
     assert "onclick" not in page and not re.search(r"<script(?![^>]*\ssrc=)", page)  # CSP: no inline script
 
 
@@ -149,8 +162,9 @@ def test_chase_notice_cites_the_chase_step_the_sweep_took(client, netoffice):
     _issue, (lead, _co) = overdue_issue(netoffice)
     chased_at = timezone.now() - datetime.timedelta(days=20)
     # The sweep took the pending chase step of the ladder 20 days ago.
-    DeadlineStep.objects.filter(assignment=lead, step=DeadlineStep.Step.CHASE,
-                                deadline_version=lead.deadline_version).update(taken_at=chased_at)
+    DeadlineStep.objects.filter(
+        assignment=lead, step=DeadlineStep.Step.CHASE, deadline_version=lead.deadline_version
+    ).update(taken_at=chased_at)
     client.force_login(netoffice)
 
     page = client.get(reverse("assignment_chase_notice", args=[lead.pk])).content.decode()
@@ -181,11 +195,22 @@ def test_reply_letter_template_is_a_prefilled_docx_attachment(client, netoffice,
     assert response["Content-Disposition"].startswith("attachment;")
     assert disposition_filename(response["Content-Disposition"]) == f"回复函-{issue.ref}-县住房和城乡建设局.docx"
     doc = Document(io.BytesIO(response.content))
-    text = "\n".join([p.text for p in doc.paragraphs]
-                     + [cell.text for table in doc.tables for row in table.rows for cell in row.cells])
+    text = "\n".join(
+        [p.text for p in doc.paragraphs]
+        + [cell.text for table in doc.tables for row in table.rows for cell in row.cells]
+    )
     assert "关于“学校门口修建人行天桥”的回复函" in text
-    for expected in (issue.ref, issue.title, issue.requester.name, issue.content, "县委网信办：",
-                     "盖章处", "主要负责人签字", "□已解决", "□不予支持"):
+    for expected in (
+        issue.ref,
+        issue.title,
+        issue.requester.name,
+        issue.content,
+        "县委网信办：",
+        "盖章处",
+        "主要负责人签字",
+        "□已解决",
+        "□不予支持",
+    ):
         assert expected in text, expected
     assert PHONE not in text and "5678" not in text
     # Chinese glyphs come from the East Asian font slot, which Word reads.
@@ -256,8 +281,9 @@ def test_preview_of_a_png_keeps_a_small_scan_as_it_is(client, netoffice, zjj_hea
 def test_preview_of_a_multi_picture_phone_photo_is_its_first_picture(client, netoffice, zjj_head):
     _, (lead, _co) = overdue_issue(netoffice)
     out = io.BytesIO()
-    Image.new("RGB", (300, 200), "red").save(out, "MPO", save_all=True,
-                                               append_images=[Image.new("RGB", (60, 40), "blue")])
+    Image.new("RGB", (300, 200), "red").save(
+        out, "MPO", save_all=True, append_images=[Image.new("RGB", (60, 40), "blue")]
+    )
     reply = submit(zjj_head, lead, SimpleUploadedFile("IMG_0002.jpg", out.getvalue()))
     client.force_login(netoffice)
 
@@ -332,15 +358,16 @@ def inbox_sheet(response):
 
 def test_inbox_exports_the_current_tab_and_search_with_chinese_headers(client, netoffice, zjj_head):
     today = timezone.localdate()
-    late, _ = assigned(netoffice, lead="zjj", title="=HYPERLINK(\"http://x\",\"点我\")",
-                       assigned_on=today - datetime.timedelta(days=40))
+    late, _ = assigned(
+        netoffice, lead="zjj", title='=HYPERLINK("http://x","点我")', assigned_on=today - datetime.timedelta(days=40)
+    )
     assigned(netoffice, lead="zjj", title="老城区夜市油烟扰民", assigned_on=today - datetime.timedelta(days=40))
     assigned(netoffice, lead="zjj", title="路灯不亮", assigned_on=today)  # pending, not overdue
     assigned(netoffice, lead="jyj", title="别的单位的事", assigned_on=today - datetime.timedelta(days=40))
     client.force_login(zjj_head)
 
     page = client.get(reverse("inbox") + "?tab=overdue&q=HYPER").content.decode()
-    assert f'{reverse("inbox_export")}?tab=overdue&amp;q=HYPER' in page
+    assert f"{reverse('inbox_export')}?tab=overdue&amp;q=HYPER" in page
     sheet = inbox_sheet(client.get(reverse("inbox_export"), {"tab": "overdue", "q": "HYPER"}))
 
     rows = list(sheet.iter_rows(values_only=True))
@@ -358,8 +385,9 @@ def test_inbox_exports_the_current_tab_and_search_with_chinese_headers(client, n
 
 
 @pytest.mark.parametrize("size", [2, 12])
-def test_inbox_export_uses_a_constant_number_of_queries(client, netoffice, zjj_head, django_assert_max_num_queries,
-                                                        size):
+def test_inbox_export_uses_a_constant_number_of_queries(
+    client, netoffice, zjj_head, django_assert_max_num_queries, size
+):
     for n in range(size):
         assigned(netoffice, lead="zjj", co=("jtj",), title=f"诉求{n}")
     client.force_login(zjj_head)

@@ -38,18 +38,30 @@ ROLES = [
 
 ENDPOINTS = {
     # name: (URL of the lead's object, URL of the co-handler's object)
-    "reply_download": lambda w: (reverse("reply_download", args=[w["lead_reply"]]),
-                                 reverse("reply_download", args=[w["co_reply"]])),
-    "api_reply_download": lambda w: (f"/api/v1/replies/{w['lead_reply']}/download/",
-                                     f"/api/v1/replies/{w['co_reply']}/download/"),
-    "reply_preview": lambda w: (reverse("reply_preview", args=[w["lead_reply"]]),
-                                reverse("reply_preview", args=[w["co_reply"]])),
-    "reply_template_docx": lambda w: (reverse("assignment_reply_template", args=[w["lead"]]),
-                                      reverse("assignment_reply_template", args=[w["co"]])),
-    "assignment_slip": lambda w: (reverse("assignment_slip", args=[w["lead"]]),
-                                  reverse("assignment_slip", args=[w["co"]])),
-    "chase_notice": lambda w: (reverse("assignment_chase_notice", args=[w["lead"]]),
-                               reverse("assignment_chase_notice", args=[w["co"]])),
+    "reply_download": lambda w: (
+        reverse("reply_download", args=[w["lead_reply"]]),
+        reverse("reply_download", args=[w["co_reply"]]),
+    ),
+    "api_reply_download": lambda w: (
+        f"/api/v1/replies/{w['lead_reply']}/download/",
+        f"/api/v1/replies/{w['co_reply']}/download/",
+    ),
+    "reply_preview": lambda w: (
+        reverse("reply_preview", args=[w["lead_reply"]]),
+        reverse("reply_preview", args=[w["co_reply"]]),
+    ),
+    "reply_template_docx": lambda w: (
+        reverse("assignment_reply_template", args=[w["lead"]]),
+        reverse("assignment_reply_template", args=[w["co"]]),
+    ),
+    "assignment_slip": lambda w: (
+        reverse("assignment_slip", args=[w["lead"]]),
+        reverse("assignment_slip", args=[w["co"]]),
+    ),
+    "chase_notice": lambda w: (
+        reverse("assignment_chase_notice", args=[w["lead"]]),
+        reverse("assignment_chase_notice", args=[w["co"]]),
+    ),
 }
 
 # Endpoints that answer with a file rather than a portal page.
@@ -130,13 +142,20 @@ POLICY: dict[tuple[str, str], tuple[int, int]] = {
     ("chase_notice", "anonymous"): (LOGIN, LOGIN),
 }
 
+
 @pytest.fixture
 def world(netoffice, ezoneoffice, petitionoffice, zjj_head, zjj_staff, jyj_head, leader, admin_user):
     co_member = make_user("jtj_staff", department="jtj", role=Role.DEPARTMENT)
-    _issue, (lead, co) = assigned(netoffice, lead="zjj", co=("jtj",),
-                                  assigned_on=timezone.localdate() - datetime.timedelta(days=40))
-    signed = {"signer_name": "王建国", "signer_title": "局长", "signed_on": timezone.localdate(),
-              "result": "explained", "summary": "已答复。"}
+    _issue, (lead, co) = assigned(
+        netoffice, lead="zjj", co=("jtj",), assigned_on=timezone.localdate() - datetime.timedelta(days=40)
+    )
+    signed = {
+        "signer_name": "王建国",
+        "signer_title": "局长",
+        "signed_on": timezone.localdate(),
+        "result": "explained",
+        "summary": "已答复。",
+    }
     lead_reply = services.submit_reply(actor=zjj_head, assignment=lead, file=reply_pdf(), **signed)
     co_reply = services.submit_reply(actor=co_member, assignment=co, file=reply_pdf("协办意见.pdf"), **signed)
     # Previews are rendered by a worker (issue 15); render them now so every role meets a finished one.
@@ -146,11 +165,21 @@ def world(netoffice, ezoneoffice, petitionoffice, zjj_head, zjj_staff, jyj_head,
     render_reply_preview(co_reply.pk)
     return {
         "users": {
-            "netoffice": netoffice, "ezoneoffice": ezoneoffice, "petitionoffice": petitionoffice,
-            "lead_head": zjj_head, "lead_staff": zjj_staff, "co_member": co_member, "unrelated": jyj_head,
-            "leader": leader, "admin": admin_user, "anonymous": None,
+            "netoffice": netoffice,
+            "ezoneoffice": ezoneoffice,
+            "petitionoffice": petitionoffice,
+            "lead_head": zjj_head,
+            "lead_staff": zjj_staff,
+            "co_member": co_member,
+            "unrelated": jyj_head,
+            "leader": leader,
+            "admin": admin_user,
+            "anonymous": None,
         },
-        "lead": lead.pk, "co": co.pk, "lead_reply": lead_reply.pk, "co_reply": co_reply.pk,
+        "lead": lead.pk,
+        "co": co.pk,
+        "lead_reply": lead_reply.pk,
+        "co_reply": co_reply.pk,
     }
 
 

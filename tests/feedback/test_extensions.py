@@ -34,8 +34,9 @@ def net_assignment(clock, netoffice):
 
 
 def test_an_approved_extension_moves_the_due_date_and_keeps_the_original(net_assignment, netoffice, zjj_head):
-    request = services.request_extension(actor=zjj_head, assignment=net_assignment,
-                                         requested_due_date=D(2026, 11, 27), reason="需现场测量人流量")
+    request = services.request_extension(
+        actor=zjj_head, assignment=net_assignment, requested_due_date=D(2026, 11, 27), reason="需现场测量人流量"
+    )
     services.decide_extension(actor=netoffice, request=request, approve=True)
     net_assignment.refresh_from_db()
     assert net_assignment.due_date == D(2026, 11, 27)
@@ -46,39 +47,48 @@ def test_an_approved_extension_moves_the_due_date_and_keeps_the_original(net_ass
 
 def test_an_extension_beyond_the_policy_limit_is_refused_with_the_limit(net_assignment, zjj_head):
     with pytest.raises(InvalidInput, match="最晚可延至 2026-11-30"):
-        services.request_extension(actor=zjj_head, assignment=net_assignment, requested_due_date=D(2026, 12, 1),
-                                   reason="复杂")
+        services.request_extension(
+            actor=zjj_head, assignment=net_assignment, requested_due_date=D(2026, 12, 1), reason="复杂"
+        )
     assert not ExtensionRequest.objects.exists()
 
 
 def test_an_extension_asked_after_the_due_date_is_refused(net_assignment, zjj_head):
     later = datetime.datetime(2026, 11, 17, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     with time_machine.travel(later, tick=False), pytest.raises(InvalidInput, match="已超过办理期限"):
-        services.request_extension(actor=zjj_head, assignment=net_assignment,
-                                   requested_due_date=D(2026, 11, 20), reason="来不及")
+        services.request_extension(
+            actor=zjj_head, assignment=net_assignment, requested_due_date=D(2026, 11, 20), reason="来不及"
+        )
 
 
 def test_extension_requests_need_a_reason_a_later_date_and_only_one_pending(net_assignment, zjj_head):
     with pytest.raises(InvalidInput, match="理由"):
-        services.request_extension(actor=zjj_head, assignment=net_assignment, requested_due_date=D(2026, 11, 20),
-                                   reason=" ")
+        services.request_extension(
+            actor=zjj_head, assignment=net_assignment, requested_due_date=D(2026, 11, 20), reason=" "
+        )
     with pytest.raises(InvalidInput, match="必须晚于"):
-        services.request_extension(actor=zjj_head, assignment=net_assignment, requested_due_date=D(2026, 11, 16),
-                                   reason="x")
-    services.request_extension(actor=zjj_head, assignment=net_assignment, requested_due_date=D(2026, 11, 20),
-                               reason="x")
+        services.request_extension(
+            actor=zjj_head, assignment=net_assignment, requested_due_date=D(2026, 11, 16), reason="x"
+        )
+    services.request_extension(
+        actor=zjj_head, assignment=net_assignment, requested_due_date=D(2026, 11, 20), reason="x"
+    )
     with pytest.raises(ConcurrentChange):
-        services.request_extension(actor=zjj_head, assignment=net_assignment, requested_due_date=D(2026, 11, 23),
-                                   reason="y")
+        services.request_extension(
+            actor=zjj_head, assignment=net_assignment, requested_due_date=D(2026, 11, 23), reason="y"
+        )
 
 
-def test_only_the_department_asks_and_only_the_office_decides(net_assignment, netoffice, ezoneoffice, jyj_head,
-                                                              zjj_head, leader):
+def test_only_the_department_asks_and_only_the_office_decides(
+    net_assignment, netoffice, ezoneoffice, jyj_head, zjj_head, leader
+):
     with pytest.raises(NotPermitted):
-        services.request_extension(actor=jyj_head, assignment=net_assignment, requested_due_date=D(2026, 11, 20),
-                                   reason="x")
-    request = services.request_extension(actor=zjj_head, assignment=net_assignment,
-                                         requested_due_date=D(2026, 11, 20), reason="x")
+        services.request_extension(
+            actor=jyj_head, assignment=net_assignment, requested_due_date=D(2026, 11, 20), reason="x"
+        )
+    request = services.request_extension(
+        actor=zjj_head, assignment=net_assignment, requested_due_date=D(2026, 11, 20), reason="x"
+    )
     for outsider in (zjj_head, ezoneoffice, leader):
         with pytest.raises(NotPermitted):
             services.decide_extension(actor=outsider, request=request, approve=True)
@@ -96,24 +106,34 @@ def test_a_petition_may_be_extended_once_by_at_most_thirty_days(clock, petitiono
     _, (a,) = assigned(petitionoffice, channel="citizen", lead="hqz", assigned_on=D(2026, 11, 2))
     assert (a.due_date, a.provisional) == (D(2027, 1, 4), True)
     assert services.extension_limit(a) == D(2027, 2, 3)  # 30 calendar days after the original due date
-    first = services.request_extension(actor=hqz_head, assignment=a, requested_due_date=a.due_date +
-                                       datetime.timedelta(days=10), reason="需调查取证")
+    first = services.request_extension(
+        actor=hqz_head, assignment=a, requested_due_date=a.due_date + datetime.timedelta(days=10), reason="需调查取证"
+    )
     services.decide_extension(actor=petitionoffice, request=first, approve=True)
     a.refresh_from_db()
     with pytest.raises(InvalidInput, match="只能延期一次"):
-        services.request_extension(actor=hqz_head, assignment=a, requested_due_date=a.due_date +
-                                   datetime.timedelta(days=5), reason="还需要时间")
+        services.request_extension(
+            actor=hqz_head,
+            assignment=a,
+            requested_due_date=a.due_date + datetime.timedelta(days=5),
+            reason="还需要时间",
+        )
 
 
 def test_extensions_through_the_pages(client, net_assignment, netoffice, zjj_head):
     client.force_login(zjj_head)
     page = client.get(reverse("issue_detail", args=[net_assignment.issue_id])).content.decode()
     assert "申请延期" in page
-    response = client.post(reverse("extension_request", args=[net_assignment.pk]),
-                           {"requested_due_date": "2026-12-15", "reason": "复杂"}, follow=True)
+    response = client.post(
+        reverse("extension_request", args=[net_assignment.pk]),
+        {"requested_due_date": "2026-12-15", "reason": "复杂"},
+        follow=True,
+    )
     assert "最晚可延至 2026-11-30" in response.content.decode()
-    client.post(reverse("extension_request", args=[net_assignment.pk]),
-                {"requested_due_date": "2026-11-25", "reason": "需现场测量"})
+    client.post(
+        reverse("extension_request", args=[net_assignment.pk]),
+        {"requested_due_date": "2026-11-25", "reason": "需现场测量"},
+    )
     request = ExtensionRequest.objects.get()
     assert client.post(reverse("extension_decide", args=[request.pk, "approve"])).status_code == 302
     request.refresh_from_db()
@@ -146,14 +166,22 @@ def test_extensions_through_the_api(client, net_assignment, netoffice, zjj_head,
     assert detail["due_date"] == "2026-11-20" and detail["original_due_date"] == "2026-11-16"
 
 
-def test_an_extension_left_pending_cannot_be_approved_once_the_reply_is_accepted(net_assignment, netoffice,
-                                                                                  zjj_head):
+def test_an_extension_left_pending_cannot_be_approved_once_the_reply_is_accepted(net_assignment, netoffice, zjj_head):
     from tests.conftest import reply_pdf
 
-    request = services.request_extension(actor=zjj_head, assignment=net_assignment,
-                                         requested_due_date=D(2026, 11, 20), reason="需现场测量")
-    reply = services.submit_reply(actor=zjj_head, assignment=net_assignment, file=reply_pdf(), signer_name="王",
-                                  signer_title="局长", signed_on=D(2026, 11, 2), result="resolved", summary="已解决")
+    request = services.request_extension(
+        actor=zjj_head, assignment=net_assignment, requested_due_date=D(2026, 11, 20), reason="需现场测量"
+    )
+    reply = services.submit_reply(
+        actor=zjj_head,
+        assignment=net_assignment,
+        file=reply_pdf(),
+        signer_name="王",
+        signer_title="局长",
+        signed_on=D(2026, 11, 2),
+        result="resolved",
+        summary="已解决",
+    )
     services.accept_reply(actor=netoffice, reply=reply)
     with pytest.raises(IllegalTransition, match="无需再延期"):
         services.decide_extension(actor=netoffice, request=request, approve=True)

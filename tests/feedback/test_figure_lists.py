@@ -36,9 +36,14 @@ def api(user) -> APIClient:
 
 
 def query(channel, department, category, start, end, as_of) -> str:
-    values = {"channel": channel, "department": department, "category": category,
-              "received_from": start.isoformat() if start else "", "received_to": end.isoformat() if end else "",
-              "as_of": as_of.isoformat()}
+    values = {
+        "channel": channel,
+        "department": department,
+        "category": category,
+        "received_from": start.isoformat() if start else "",
+        "received_to": end.isoformat() if end else "",
+        "as_of": as_of.isoformat(),
+    }
     return "&".join(f"{k}={v}" for k, v in values.items() if v)
 
 
@@ -54,8 +59,13 @@ def assert_every_list_counts_its_figure(client: APIClient, params: str, *, own: 
     followed = 0
     for endpoint in ENDPOINTS:
         for row in rows_of(client, endpoint, params):
-            expected = set(lists.DEPARTMENT_LISTS if endpoint == "departments" else
-                           lists.SUMMARY_LISTS if endpoint == "summary" else lists.BREAKDOWN_LISTS)
+            expected = set(
+                lists.DEPARTMENT_LISTS
+                if endpoint == "departments"
+                else lists.SUMMARY_LISTS
+                if endpoint == "summary"
+                else lists.BREAKDOWN_LISTS
+            )
             assert set(row["lists"]) == expected, endpoint
             for name, url in row["lists"].items():
                 if url is None:  # an assignment list a department member may not read whole
@@ -66,8 +76,12 @@ def assert_every_list_counts_its_figure(client: APIClient, params: str, *, own: 
                 response = client.get(url)
                 assert response.status_code == 200, (url, response.content)
                 figure = row[name]
-                assert response.json()["count"] == figure, (endpoint, row.get("department") or row.get("category")
-                                                            or row.get("township") or row.get("month"), name, url)
+                assert response.json()["count"] == figure, (
+                    endpoint,
+                    row.get("department") or row.get("category") or row.get("township") or row.get("month"),
+                    name,
+                    url,
+                )
                 followed += 1
     return followed
 
@@ -80,21 +94,27 @@ def on_the_boundaries() -> D:
     for n in range(3):
         with on(received):
             issue = services.register_issue(
-                actor=None, channel="net", category=Category.objects.get(code="housing"),
-                requester=services.RequesterData(name=f"边界{n}", phone=""), title=f"边界{n}", content="请答复。",
-                received_on=received, nature="suggestion")
+                actor=None,
+                channel="net",
+                category=Category.objects.get(code="housing"),
+                requester=services.RequesterData(name=f"边界{n}", phone=""),
+                title=f"边界{n}",
+                content="请答复。",
+                received_on=received,
+                nature="suggestion",
+            )
             (a,) = services.assign_issue(actor=None, issue=issue, lead=dept("zjj"), co=[], assigned_on=received)
         made.append((issue, a))
     due = made[0][1].due_date
-    reply(made[0][1], due)                      # on time, on the day
+    reply(made[0][1], due)  # on time, on the day
     reply(made[1][1], due - datetime.timedelta(days=1))
     with on(due):
         issue = made[1][0]
         services.record_follow_up(actor=None, issue=issue, satisfaction="dissatisfied", on=due)
-        services.reopen_issue(actor=None, issue=issue, reason="群众不满意")   # re-handled on as_of
+        services.reopen_issue(actor=None, issue=issue, reason="群众不满意")  # re-handled on as_of
     with on(due):
-        services.close_issue(actor=None, issue=made[0][0], on=due)          # closed on as_of
-    return due                                   # made[2]: due on as_of, unreplied: not yet overdue
+        services.close_issue(actor=None, issue=made[0][0], on=due)  # closed on as_of
+    return due  # made[2]: due on as_of, unreplied: not yet overdue
 
 
 @pytest.fixture
@@ -117,8 +137,14 @@ def test_every_list_counts_exactly_its_figure_for_random_data_filters_and_as_of(
     for _ in range(8):
         name = rng.choice(sorted(users))
         start, end = rng.choice(WINDOWS)
-        params = query(rng.choice(("", *CHANNELS)), rng.choice(("", "zjj", "hqz", "jtj")),
-                       rng.choice(("", *CATEGORIES[:2])), start, end, rng.choice(AS_OF))
+        params = query(
+            rng.choice(("", *CHANNELS)),
+            rng.choice(("", "zjj", "hqz", "jtj")),
+            rng.choice(("", *CATEGORIES[:2])),
+            start,
+            end,
+            rng.choice(AS_OF),
+        )
         own = "zjj" if name == "zjj staff" else None
         followed += assert_every_list_counts_its_figure(api(users[name]), params, own=own)
     as_of = on_the_boundaries()
@@ -133,8 +159,13 @@ def test_each_figure_list_differs_from_its_neighbours(users):
     build(5, 30)
     client = api(users["leader"])
     body = client.get("/api/v1/stats/summary/?as_of=2026-05-20").json()
-    pairs = [("on_time", "late"), ("replied", "closed"), ("rated", "satisfied"), ("overdue_open", "not_yet_due"),
-             ("followed_up", "rated")]
+    pairs = [
+        ("on_time", "late"),
+        ("replied", "closed"),
+        ("rated", "satisfied"),
+        ("overdue_open", "not_yet_due"),
+        ("followed_up", "rated"),
+    ]
     for a, b in pairs:
         assert body[a] != body[b], (a, b)  # the data tells them apart…
         refs = [{r.get("ref") or r.get("id") for r in _all(client, body["lists"][n])} for n in (a, b)]

@@ -21,9 +21,16 @@ pytestmark = pytest.mark.django_db
 def replied(office: Any, member: Any) -> Issue:
     """An issue whose only (zjj) assignment has an accepted reply: ready for follow-up."""
     issue, (assignment,) = assigned(office, lead="zjj")
-    reply = services.submit_reply(actor=member, assignment=assignment, file=reply_pdf(), signer_name="王建国",
-                                  signer_title="局长", signed_on=timezone.localdate(), result="explained",
-                                  summary="已答复。")
+    reply = services.submit_reply(
+        actor=member,
+        assignment=assignment,
+        file=reply_pdf(),
+        signer_name="王建国",
+        signer_title="局长",
+        signed_on=timezone.localdate(),
+        result="explained",
+        summary="已答复。",
+    )
     services.accept_reply(actor=office, reply=reply)
     issue.refresh_from_db()
     return issue
@@ -69,9 +76,16 @@ def test_a_reply_without_a_result_is_shown_again_and_nothing_is_stored(client, n
     client.force_login(zjj_head)
     page = client.get(reverse("reply_upload", args=[a.pk])).content.decode()
     assert '<option value="" selected>请选择…</option>' in page
-    response = client.post(reverse("reply_upload", args=[a.pk]), {
-        "file": reply_pdf(), "signer_name": "王建国", "signer_title": "局长",
-        "signed_on": timezone.localdate().isoformat(), "summary": "经测算暂不建设。"})
+    response = client.post(
+        reverse("reply_upload", args=[a.pk]),
+        {
+            "file": reply_pdf(),
+            "signer_name": "王建国",
+            "signer_title": "局长",
+            "signed_on": timezone.localdate().isoformat(),
+            "summary": "经测算暂不建设。",
+        },
+    )
     assert response.status_code == 200
     assert "请选择办理结果。" in response.content.decode()
     assert not SignedReply.objects.exists()
@@ -85,7 +99,7 @@ def test_the_issue_page_offers_the_follow_up_with_nothing_chosen(client, netoffi
     client.force_login(netoffice)
     page = client.get(reverse("issue_detail", args=[issue.pk])).content.decode()
     start = page.index('id="follow-up"')
-    form = page[start:page.index("</form>", start)]
+    form = page[start : page.index("</form>", start)]
     assert '<option value="" selected>请选择…</option>' in form and 'value="satisfied">满意' in form
     assert "---------" not in page
 
@@ -114,9 +128,16 @@ def test_a_bad_scan_is_reported_together_with_a_missing_result(client, netoffice
 
     _, (a,) = assigned(netoffice)
     client.force_login(zjj_head)
-    response = client.post(reverse("reply_upload", args=[a.pk]), {
-        "file": SimpleUploadedFile("回复函.pdf", b"GIF89a not a pdf"), "signer_name": "王建国",
-        "signer_title": "局长", "signed_on": timezone.localdate().isoformat(), "summary": "x"})
+    response = client.post(
+        reverse("reply_upload", args=[a.pk]),
+        {
+            "file": SimpleUploadedFile("回复函.pdf", b"GIF89a not a pdf"),
+            "signer_name": "王建国",
+            "signer_title": "局长",
+            "signed_on": timezone.localdate().isoformat(),
+            "summary": "x",
+        },
+    )
     page = response.content.decode()
     assert response.status_code == 200
     assert "请选择办理结果。" in page and "文件内容与扩展名不符" in page

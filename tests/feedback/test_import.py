@@ -37,17 +37,29 @@ def frozen_clock():
 
 def ledger_row(**values: str) -> dict[str, str]:
     row = {
-        "ref": "ZW2024-00001", "channel": "net", "received_on": "2024-03-01", "requester": "山村支教亮亮老师",
-        "requester_phone": "", "requester_org": "", "category": "housing", "title": "学校门口修建人行天桥",
-        "content": "上下学高峰人车混行，建议修建天桥。", "departments": "zjj", "deadline_amount": "",
-        "deadline_unit": "", "replied_on": "", "closed_on": "", "satisfaction": "",
+        "ref": "ZW2024-00001",
+        "channel": "net",
+        "received_on": "2024-03-01",
+        "requester": "山村支教亮亮老师",
+        "requester_phone": "",
+        "requester_org": "",
+        "category": "housing",
+        "title": "学校门口修建人行天桥",
+        "content": "上下学高峰人车混行，建议修建天桥。",
+        "departments": "zjj",
+        "deadline_amount": "",
+        "deadline_unit": "",
+        "replied_on": "",
+        "closed_on": "",
+        "satisfaction": "",
     }
     row.update(values)
     return row
 
 
-def csv_bytes(rows: list[dict[str, str]], *, bom: bool = False, columns: tuple[str, ...] = COLUMNS,
-              encoding: str = "utf-8") -> bytes:
+def csv_bytes(
+    rows: list[dict[str, str]], *, bom: bool = False, columns: tuple[str, ...] = COLUMNS, encoding: str = "utf-8"
+) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow(columns)
@@ -77,20 +89,37 @@ def run_failing(path: Path, *args: str) -> list[str]:
 
 
 def nothing_written() -> bool:
-    return not (Issue.objects.exists() or Requester.objects.exists() or HistoryEntry.objects.exists()
-                or Assignment.objects.exists())
+    return not (
+        Issue.objects.exists()
+        or Requester.objects.exists()
+        or HistoryEntry.objects.exists()
+        or Assignment.objects.exists()
+    )
 
 
 THREE_ROWS = [
-    ledger_row(ref="ZW2024-00001", departments="zjj;jtj", replied_on="2024-03-12", closed_on="2024-03-20",
-               satisfaction="满意", requester_phone="13812345678"),
+    ledger_row(
+        ref="ZW2024-00001",
+        departments="zjj;jtj",
+        replied_on="2024-03-12",
+        closed_on="2024-03-20",
+        satisfaction="满意",
+        requester_phone="13812345678",
+    ),
     ledger_row(ref="ZW2024-00002", received_on="2024-09-27", replied_on="2024-10-10", title="路灯不亮"),
-    ledger_row(ref="ZW2024-00003", received_on="2026-11-20", departments="hqz", title="村道破损",
-               deadline_amount="15", deadline_unit="calendar_day"),
+    ledger_row(
+        ref="ZW2024-00003",
+        received_on="2026-11-20",
+        departments="hqz",
+        title="村道破损",
+        deadline_amount="15",
+        deadline_unit="calendar_day",
+    ),
 ]
 
 
 # --- reading: CSV with and without BOM, XLSX, encodings -----------------------------------------
+
 
 def test_a_csv_ledger_imports_every_row_with_its_dates_replies_and_closure(tmp_path, reference, hqz_head, zjj_head):
     out, err = run(write(tmp_path, csv_bytes(THREE_ROWS)))
@@ -128,13 +157,25 @@ def test_due_dates_are_computed_from_received_on_by_the_deadline_rules(tmp_path,
     assert b.due_date == datetime.date(2026, 12, 7)  # 12-05 is a Saturday: moved to Monday
 
 
-def test_history_records_every_imported_step_and_only_open_assignments_are_announced(tmp_path, reference,
-                                                                                      zjj_head, hqz_head):
+def test_history_records_every_imported_step_and_only_open_assignments_are_announced(
+    tmp_path, reference, zjj_head, hqz_head
+):
     run(write(tmp_path, csv_bytes(THREE_ROWS)))
     closed = Issue.objects.get(ref="ZW2024-00001")
     actions = list(closed.history.values_list("action", flat=True))
-    assert actions == ["register", "assign", "assigned_to", "assigned_to", "submit_reply", "accept_reply",
-                       "submit_reply", "accept_reply", "all_replied", "follow_up", "close"]
+    assert actions == [
+        "register",
+        "assign",
+        "assigned_to",
+        "assigned_to",
+        "submit_reply",
+        "accept_reply",
+        "submit_reply",
+        "accept_reply",
+        "all_replied",
+        "follow_up",
+        "close",
+    ]
     notes = list(closed.history.values_list("note", flat=True))
     assert notes.count("导入：书面回复日期 2024-03-12") == 3  # two acceptances and the issue's all_replied
     assert any(n.startswith("导入：主办：县住房和城乡建设局；协办：县交通运输局") for n in notes)
@@ -144,15 +185,26 @@ def test_history_records_every_imported_step_and_only_open_assignments_are_annou
 
 
 def test_a_csv_with_a_bom_and_chinese_labels_imports(tmp_path, reference):
-    rows = [ledger_row(channel="政网", category="住房和城乡建设", departments="县住房和城乡建设局；jtj；",
-                       deadline_amount="5", deadline_unit="工作日", replied_on="2024/3/8", closed_on="2024-03-09",
-                       satisfaction="基本满意")]
+    rows = [
+        ledger_row(
+            channel="政网",
+            category="住房和城乡建设",
+            departments="县住房和城乡建设局；jtj；",
+            deadline_amount="5",
+            deadline_unit="工作日",
+            replied_on="2024/3/8",
+            closed_on="2024-03-09",
+            satisfaction="基本满意",
+        )
+    ]
     out, _ = run(write(tmp_path, csv_bytes(rows, bom=True)))
     assert "created: 1" in out
     issue = Issue.objects.get()
     assert (issue.channel, issue.category.code, issue.satisfaction) == ("net", "housing", "basically")
     assert list(issue.assignments.order_by("-role").values_list("department__code", "deadline_amount")) == [
-        ("zjj", 5), ("jtj", 5)]
+        ("zjj", 5),
+        ("jtj", 5),
+    ]
     assert issue.assignments.first().replied_on == datetime.date(2024, 3, 8)
 
 
@@ -180,26 +232,49 @@ def test_an_xlsx_ledger_imports_with_date_and_number_cells(tmp_path, reference):
     book = Workbook()
     sheet = book.active
     sheet.append(list(COLUMNS))
-    sheet.append(["ZQ2024-00007", "政企", EXCEL_DATETIME, "张经理", 13912345678, "某电子科技有限公司",
-                  "business", "员工通勤难", "建议开通园区通勤公交。", "jtj", 15, "working_day",
-                  datetime.date(2024, 2, 20), datetime.date(2024, 3, 1), "满意"])
+    sheet.append(
+        [
+            "ZQ2024-00007",
+            "政企",
+            EXCEL_DATETIME,
+            "张经理",
+            13912345678,
+            "某电子科技有限公司",
+            "business",
+            "员工通勤难",
+            "建议开通园区通勤公交。",
+            "jtj",
+            15,
+            "working_day",
+            datetime.date(2024, 2, 20),
+            datetime.date(2024, 3, 1),
+            "满意",
+        ]
+    )
     sheet.append([None] * len(COLUMNS))  # a blank row is skipped
     out = io.BytesIO()
     book.save(out)
     stdout, _ = run(write(tmp_path, out.getvalue(), "ledger.xlsx"))
     assert "created: 1" in stdout
     issue = Issue.objects.get()
-    assert (issue.channel, issue.received_on, issue.closed_on) == ("enterprise", datetime.date(2024, 1, 23),
-                                                                   datetime.date(2024, 3, 1))
+    assert (issue.channel, issue.received_on, issue.closed_on) == (
+        "enterprise",
+        datetime.date(2024, 1, 23),
+        datetime.date(2024, 3, 1),
+    )
     assert (issue.requester.phone, issue.requester.organization, issue.requester.kind) == (
-        "13912345678", "某电子科技有限公司", "enterprise")
+        "13912345678",
+        "某电子科技有限公司",
+        "enterprise",
+    )
 
 
 def test_a_file_in_neither_utf8_nor_gb18030_is_refused_with_the_save_as_utf8_hint(tmp_path, reference):
     data = csv_bytes([ledger_row()]) + b"\x81\x30\xff\xff\r\n"  # not UTF-8, not GB18030 either
     lines = run_failing(write(tmp_path, data))
-    assert lines == ["row 3: file: 文件既不是 UTF-8 也不是 GBK/GB18030 编码，"
-                     "请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入"]
+    assert lines == [
+        "row 3: file: 文件既不是 UTF-8 也不是 GBK/GB18030 编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入"
+    ]
     assert nothing_written()
 
 
@@ -209,6 +284,7 @@ def test_a_damaged_xls_file_is_refused(tmp_path, reference):
 
 
 # --- every problem, by row, nothing written ------------------------------------------------------------
+
 
 def test_missing_columns_are_each_reported_once_on_row_1(tmp_path, reference):
     columns = tuple(c for c in COLUMNS if c not in ("category", "satisfaction"))
@@ -220,26 +296,38 @@ def test_missing_columns_are_each_reported_once_on_row_1(tmp_path, reference):
 def test_every_bad_row_is_reported_as_row_column_reason_and_nothing_is_written(tmp_path, reference):
     tomorrow = (TODAY + datetime.timedelta(days=1)).isoformat()
     rows = [
-        ledger_row(ref="OK-1"),                                              # row 2: fine, but not written
-        ledger_row(ref="B-1", category="天文"),                               # row 3
-        ledger_row(ref="B-2", departments="zjj;县宇航局"),                    # row 4
-        ledger_row(ref="OK-1"),                                              # row 5: duplicate ref
-        ledger_row(ref="B-3", received_on="2024-02-30"),                     # row 6
-        ledger_row(ref="B-4", received_on=tomorrow),                         # row 7
-        ledger_row(ref="B-5", replied_on="2024-02-01"),                      # row 8: before received_on
-        ledger_row(ref="B-6", closed_on="2024-03-05"),                       # row 9: closed, never replied
-        ledger_row(ref="B-7", deadline_amount="10"),                         # row 10
+        ledger_row(ref="OK-1"),  # row 2: fine, but not written
+        ledger_row(ref="B-1", category="天文"),  # row 3
+        ledger_row(ref="B-2", departments="zjj;县宇航局"),  # row 4
+        ledger_row(ref="OK-1"),  # row 5: duplicate ref
+        ledger_row(ref="B-3", received_on="2024-02-30"),  # row 6
+        ledger_row(ref="B-4", received_on=tomorrow),  # row 7
+        ledger_row(ref="B-5", replied_on="2024-02-01"),  # row 8: before received_on
+        ledger_row(ref="B-6", closed_on="2024-03-05"),  # row 9: closed, never replied
+        ledger_row(ref="B-7", deadline_amount="10"),  # row 10
         ledger_row(ref="B-8", replied_on="2024-03-05", satisfaction="还行"),  # row 11
-        ledger_row(ref="B-9", requester="", title="", content=""),           # row 12
-        ledger_row(ref="B-10", channel="政务"),                               # row 13
+        ledger_row(ref="B-9", requester="", title="", content=""),  # row 12
+        ledger_row(ref="B-10", channel="政务"),  # row 13
         ledger_row(ref="B-11", departments="wxb", deadline_amount="x", deadline_unit="周"),  # row 14
     ]
     lines = run_failing(write(tmp_path, csv_bytes(rows)))
     assert [line.split(": ")[0] + ": " + line.split(": ")[1] for line in lines] == [
-        "row 3: category", "row 4: departments", "row 5: ref", "row 6: received_on", "row 7: received_on",
-        "row 8: replied_on", "row 9: closed_on", "row 10: deadline_unit", "row 11: satisfaction",
-        "row 12: requester", "row 12: title", "row 12: content", "row 13: channel", "row 14: departments",
-        "row 14: deadline_amount", "row 14: deadline_unit",
+        "row 3: category",
+        "row 4: departments",
+        "row 5: ref",
+        "row 6: received_on",
+        "row 7: received_on",
+        "row 8: replied_on",
+        "row 9: closed_on",
+        "row 10: deadline_unit",
+        "row 11: satisfaction",
+        "row 12: requester",
+        "row 12: title",
+        "row 12: content",
+        "row 13: channel",
+        "row 14: departments",
+        "row 14: deadline_amount",
+        "row 14: deadline_unit",
     ]
     assert "row 3: category: 未知分类“天文”" in lines
     assert "row 4: departments: 未知单位“县宇航局”" in lines
@@ -265,15 +353,26 @@ def test_checking_a_ledger_takes_a_fixed_number_of_queries(reference, django_ass
 
 # --- idempotence, dry run, identity -------------------------------------------------------------------
 
+
 def test_importing_the_same_file_twice_creates_nothing_new(tmp_path, reference):
     path = write(tmp_path, csv_bytes(THREE_ROWS))
     run(path)
-    counts = (Issue.objects.count(), Assignment.objects.count(), HistoryEntry.objects.count(),
-              Requester.objects.count(), Notification.objects.count())
+    counts = (
+        Issue.objects.count(),
+        Assignment.objects.count(),
+        HistoryEntry.objects.count(),
+        Requester.objects.count(),
+        Notification.objects.count(),
+    )
     out, _ = run(path)
     assert "created: 0, already present: 3" in out
-    assert counts == (Issue.objects.count(), Assignment.objects.count(), HistoryEntry.objects.count(),
-                      Requester.objects.count(), Notification.objects.count())
+    assert counts == (
+        Issue.objects.count(),
+        Assignment.objects.count(),
+        HistoryEntry.objects.count(),
+        Requester.objects.count(),
+        Notification.objects.count(),
+    )
 
 
 def test_a_dry_run_reports_what_would_be_created_and_writes_nothing(tmp_path, reference):
@@ -285,8 +384,9 @@ def test_a_dry_run_reports_what_would_be_created_and_writes_nothing(tmp_path, re
 
 
 def test_one_requester_per_phone_whatever_the_names_and_per_name_without_a_phone(tmp_path, reference, netoffice):
-    existing = register(netoffice, ref="OLD-1", phone="13900001111", name="老王",
-                        received_on=datetime.date(2024, 1, 2)).requester
+    existing = register(
+        netoffice, ref="OLD-1", phone="13900001111", name="老王", received_on=datetime.date(2024, 1, 2)
+    ).requester
     answered = {"replied_on": "2024-03-05"}  # answered rows are written set-based, open ones one by one
     rows = [
         ledger_row(ref="R-1", requester="王师傅", requester_phone="139 0000 1111", **answered),
@@ -318,18 +418,22 @@ def test_one_row_through_the_service_and_again_is_none(reference, netoffice):
 def test_the_example_in_the_user_guide_imports(tmp_path, reference):
     guide = (Path(__file__).resolve().parents[2] / "docs" / "user-guide.md").read_text(encoding="utf-8")
     start = guide.index("ref,channel,received_on")
-    example = guide[start:guide.index("```", start)]
+    example = guide[start : guide.index("```", start)]
     out, _ = run(write(tmp_path, example.encode("utf-8")))
     assert "created: 3, already present: 0" in out
     assert dict(Issue.objects.values_list("ref", "status")) == {
-        "ZW2024-00001": "closed", "ZQ2024-00007": "closed", "ZM2024-00012": "assigned"}
+        "ZW2024-00001": "closed",
+        "ZQ2024-00007": "closed",
+        "ZM2024-00012": "assigned",
+    }
 
 
 def test_an_office_user_imports_only_its_own_channel_from_the_command(tmp_path, reference, ezoneoffice):
     path = write(tmp_path, csv_bytes([ledger_row(ref="Z-1", channel="enterprise"), ledger_row(ref="Z-2")]))
     assert run_failing(path, "--user", "ezoneoffice") == ["row 3: channel: 您只能导入政企直通车的诉求"]
-    out, _ = run(write(tmp_path, csv_bytes([ledger_row(ref="Z-1", channel="enterprise")]), "ok.csv"),
-                 "--user", "ezoneoffice")
+    out, _ = run(
+        write(tmp_path, csv_bytes([ledger_row(ref="Z-1", channel="enterprise")]), "ok.csv"), "--user", "ezoneoffice"
+    )
     assert "created: 1" in out
     assert Issue.objects.get().registered_by == ezoneoffice
 
@@ -337,19 +441,44 @@ def test_an_office_user_imports_only_its_own_channel_from_the_command(tmp_path, 
 def test_imported_figures_come_out_of_the_statistics_api(client, tmp_path, reference, leader):
     run(write(tmp_path, csv_bytes(THREE_ROWS)))
     client.force_login(leader)
-    figures = client.get("/api/v1/stats/summary/", {"received_from": "2024-01-01", "received_to": "2024-12-31",
-                                                    "as_of": "2024-12-31"}).json()
-    assert {k: figures[k] for k in ("issues", "replied", "reply_rate", "closed", "rated", "satisfied",
-                                    "assignments", "on_time", "late", "overdue_open")} == {
-        "issues": 2, "replied": 2, "reply_rate": 100.0, "closed": 1, "rated": 1, "satisfied": 1,
-        "assignments": 3, "on_time": 3, "late": 0, "overdue_open": 0}
+    figures = client.get(
+        "/api/v1/stats/summary/", {"received_from": "2024-01-01", "received_to": "2024-12-31", "as_of": "2024-12-31"}
+    ).json()
+    assert {
+        k: figures[k]
+        for k in (
+            "issues",
+            "replied",
+            "reply_rate",
+            "closed",
+            "rated",
+            "satisfied",
+            "assignments",
+            "on_time",
+            "late",
+            "overdue_open",
+        )
+    } == {
+        "issues": 2,
+        "replied": 2,
+        "reply_rate": 100.0,
+        "closed": 1,
+        "rated": 1,
+        "satisfied": 1,
+        "assignments": 3,
+        "on_time": 3,
+        "late": 0,
+        "overdue_open": 0,
+    }
     # As of the day before the replies, nothing had been replied yet.
-    early = client.get("/api/v1/stats/summary/", {"received_from": "2024-01-01", "received_to": "2024-12-31",
-                                                  "as_of": "2024-03-11"}).json()
+    early = client.get(
+        "/api/v1/stats/summary/", {"received_from": "2024-01-01", "received_to": "2024-12-31", "as_of": "2024-03-11"}
+    ).json()
     assert (early["issues"], early["replied"], early["closed"]) == (2, 0, 0)
 
 
 # --- the browser -----------------------------------------------------------------------------------
+
 
 def upload(client, data: bytes, name: str = "ledger.csv"):
     return client.post(reverse("issue_import"), {"file": SimpleUploadedFile(name, data, content_type="text/csv")})
@@ -423,15 +552,40 @@ def test_the_issue_list_links_to_the_importable_export_and_the_import(client, re
 
 # --- the round trip ---------------------------------------------------------------------------------
 
+
 def snapshot() -> list[tuple]:
     rows = []
     for issue in Issue.objects.select_related("requester", "category").order_by("ref"):
-        assignments = tuple(issue.assignments.order_by("-role", "department__code").values_list(
-            "department__code", "role", "status", "assigned_on", "deadline_amount", "deadline_unit", "due_date",
-            "replied_on"))
-        rows.append((issue.ref, issue.channel, issue.received_on, issue.requester.name, issue.requester.phone,
-                     issue.requester.organization, issue.category.code, issue.title, issue.content, issue.status,
-                     issue.closed_on, issue.satisfaction, issue.followed_up_on, assignments))
+        assignments = tuple(
+            issue.assignments.order_by("-role", "department__code").values_list(
+                "department__code",
+                "role",
+                "status",
+                "assigned_on",
+                "deadline_amount",
+                "deadline_unit",
+                "due_date",
+                "replied_on",
+            )
+        )
+        rows.append(
+            (
+                issue.ref,
+                issue.channel,
+                issue.received_on,
+                issue.requester.name,
+                issue.requester.phone,
+                issue.requester.organization,
+                issue.category.code,
+                issue.title,
+                issue.content,
+                issue.status,
+                issue.closed_on,
+                issue.satisfaction,
+                issue.followed_up_on,
+                assignments,
+            )
+        )
     return rows
 
 
@@ -445,16 +599,34 @@ def empty_the_issue_tables() -> None:
 
 
 def test_the_importable_export_imports_back_into_an_empty_database_as_the_same_issues(
-        client, tmp_path, reference, netoffice, zjj_head, jyj_head):
+    client, tmp_path, reference, netoffice, zjj_head, jyj_head
+):
     received, signed, closed = datetime.date(2026, 10, 12), datetime.date(2026, 10, 20), datetime.date(2026, 10, 26)
 
     def reply(assignment, user):
-        services.accept_reply(actor=netoffice, reply=services.submit_reply(
-            actor=user, assignment=assignment, file=reply_pdf(), signer_name="王", signer_title="局长",
-            signed_on=signed, result="resolved", summary="已解决"))
+        services.accept_reply(
+            actor=netoffice,
+            reply=services.submit_reply(
+                actor=user,
+                assignment=assignment,
+                file=reply_pdf(),
+                signer_name="王",
+                signer_title="局长",
+                signed_on=signed,
+                result="resolved",
+                summary="已解决",
+            ),
+        )
 
-    done, (lead, co) = assigned(netoffice, ref="RT-1", co=("jyj",), assigned_on=received, phone="13812345678",
-                                title="=1+1 公式样的标题", name="-网友")
+    done, (lead, co) = assigned(
+        netoffice,
+        ref="RT-1",
+        co=("jyj",),
+        assigned_on=received,
+        phone="13812345678",
+        title="=1+1 公式样的标题",
+        name="-网友",
+    )
     reply(lead, zjj_head)
     reply(co, jyj_head)
     services.record_follow_up(actor=netoffice, issue=done, satisfaction="basically", on=closed)
@@ -464,8 +636,14 @@ def test_the_importable_export_imports_back_into_an_empty_database_as_the_same_i
     assigned(netoffice, ref="RT-3", lead="jyj", assigned_on=datetime.date(2026, 11, 2), title="还在办理")
     register(netoffice, ref="RT-4", received_on=received, title="尚未交办", name="无电话的群众")
     issue = register(netoffice, ref="RT-5", received_on=received, title="自然日时限")
-    services.assign_issue(actor=netoffice, issue=issue, lead=Department.objects.get(code="hqz"),
-                          assigned_on=received, deadline_amount=20, deadline_unit="calendar_day")
+    services.assign_issue(
+        actor=netoffice,
+        issue=issue,
+        lead=Department.objects.get(code="hqz"),
+        assigned_on=received,
+        deadline_amount=20,
+        deadline_unit="calendar_day",
+    )
     before, requesters = snapshot(), Requester.objects.count()
 
     client.force_login(netoffice)

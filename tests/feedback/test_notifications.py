@@ -13,8 +13,9 @@ from tests.factories import assigned
 pytestmark = pytest.mark.django_db
 
 
-def test_assigning_notifies_every_member_of_each_department(netoffice, zjj_head, zjj_staff, jyj_head,
-                                                            django_capture_on_commit_callbacks):
+def test_assigning_notifies_every_member_of_each_department(
+    netoffice, zjj_head, zjj_staff, jyj_head, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as callbacks:
         assigned(netoffice, co=("jyj",))
     assert len(callbacks) >= 1  # the email task is queued only after commit
@@ -55,8 +56,9 @@ def test_the_bell_shows_the_unread_count_and_the_list_marks_read(client, netoffi
     assert '<span class="unread">' not in client.get(reverse("inbox")).content.decode()
 
 
-def test_a_broker_that_is_down_does_not_break_the_page(client, netoffice, zjj_head, monkeypatch,
-                                                       django_capture_on_commit_callbacks):
+def test_a_broker_that_is_down_does_not_break_the_page(
+    client, netoffice, zjj_head, monkeypatch, django_capture_on_commit_callbacks
+):
     from kombu.exceptions import OperationalError
 
     from feedback import tasks
@@ -71,12 +73,20 @@ def test_a_broker_that_is_down_does_not_break_the_page(client, netoffice, zjj_he
     monkeypatch.setattr(tasks.send_pending_emails, "delay", broker_down)
     client.force_login(netoffice)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("issue_create"), {
-            "channel": "net", "received_on": "2026-11-02", "nature": "suggestion",
-            "category": Category.objects.get(code="housing").pk, "requester_kind": "netizen",
-            "requester_name": "网友", "title": "路灯不亮", "content": "老街路灯不亮",
-            "lead": Department.objects.get(code="zjj").pk,
-        })
+        response = client.post(
+            reverse("issue_create"),
+            {
+                "channel": "net",
+                "received_on": "2026-11-02",
+                "nature": "suggestion",
+                "category": Category.objects.get(code="housing").pk,
+                "requester_kind": "netizen",
+                "requester_name": "网友",
+                "title": "路灯不亮",
+                "content": "老街路灯不亮",
+                "lead": Department.objects.get(code="zjj").pk,
+            },
+        )
     assert response.status_code == 302
     assert attempts, "the email task was queued after commit"
     assert Issue.objects.get().status == "assigned"
@@ -84,8 +94,9 @@ def test_a_broker_that_is_down_does_not_break_the_page(client, netoffice, zjj_he
     assert Notification.objects.get(recipient=zjj_head).emailed_at is None
 
 
-def test_one_mail_run_is_queued_per_transaction_however_many_notices(netoffice, zjj_head, jyj_head,
-                                                                      django_capture_on_commit_callbacks):
+def test_one_mail_run_is_queued_per_transaction_however_many_notices(
+    netoffice, zjj_head, jyj_head, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as callbacks:
         assigned(netoffice, co=("jyj", "jtj", "jkz"))  # four departments told in one transaction
     assert [c for c in callbacks if c is notifications.queue_pending_emails] == [notifications.queue_pending_emails]

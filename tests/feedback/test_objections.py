@@ -46,15 +46,21 @@ def lead(clock, netoffice) -> Assignment:
     return a
 
 
-def object_to(actor: Any, assignment: Assignment, reason: str = "天桥建设属交通运输局职责",
-              **kwargs: Any) -> Objection:
+def object_to(actor: Any, assignment: Assignment, reason: str = "天桥建设属交通运输局职责", **kwargs: Any) -> Objection:
     return services.raise_objection(actor=actor, assignment=assignment, reason=reason, **kwargs)
 
 
 def submit(actor: Any, assignment: Assignment) -> Any:
-    return services.submit_reply(actor=actor, assignment=assignment, file=reply_pdf(), signer_name="王局长",
-                                 signer_title="局长", signed_on=timezone.localdate(), result="explained",
-                                 summary="经测算，暂不具备建设条件。")
+    return services.submit_reply(
+        actor=actor,
+        assignment=assignment,
+        file=reply_pdf(),
+        signer_name="王局长",
+        signer_title="局长",
+        signed_on=timezone.localdate(),
+        result="explained",
+        summary="经测算，暂不具备建设条件。",
+    )
 
 
 def pending_steps(a: Assignment) -> list[str]:
@@ -62,6 +68,7 @@ def pending_steps(a: Assignment) -> list[str]:
 
 
 # --- raising an objection --------------------------------------------------------------------------------
+
 
 def test_an_objection_within_five_working_days_is_recorded_and_the_clock_keeps_running(lead, zjj_head, netoffice):
     before = (lead.status, lead.due_date, pending_steps(lead))
@@ -145,6 +152,7 @@ def test_no_objection_once_a_reply_waits_for_review_or_after_a_rejection(lead, z
 
 # --- the office decides ----------------------------------------------------------------------------------
 
+
 def test_rejecting_needs_a_reason_and_leaves_the_assignment_on_its_clock(lead, zjj_head, netoffice):
     objection = object_to(zjj_head, lead)
     with pytest.raises(InvalidInput, match="理由"):
@@ -155,22 +163,27 @@ def test_rejecting_needs_a_reason_and_leaves_the_assignment_on_its_clock(lead, z
     objection.refresh_from_db()
     lead.refresh_from_db()
     assert (objection.status, objection.decided_by, objection.decision_note) == (
-        Objection.Status.REJECTED, netoffice, "属住建局职责范围")
+        Objection.Status.REJECTED,
+        netoffice,
+        "属住建局职责范围",
+    )
     assert (lead.status, lead.due_date) == (Assignment.Status.PENDING, D(2026, 11, 16))
     assert HistoryEntry.objects.filter(action="objection_rejected", assignment=lead).count() == 1
     assert Notification.objects.filter(recipient=zjj_head, kind=f"objection_{objection.pk}_decided").exists()
 
 
 def test_accepting_with_the_clock_continued_hands_the_issue_over_on_the_same_due_date(
-        lead, clock, zjj_head, netoffice, django_user_model):
+    lead, clock, zjj_head, netoffice, django_user_model
+):
     from tests.conftest import make_user
 
     jtj_head = make_user("jtj_head", department="jtj", role="department", is_head=True)
     objection = object_to(zjj_head, lead, suggested_department=dept("jtj"))
     clock.move_to(datetime.datetime(2026, 11, 5, 15, 0, tzinfo=SHANGHAI))
 
-    services.accept_objection(actor=netoffice, objection=objection, department=dept("jtj"), clock="continue",
-                              note="同意")
+    services.accept_objection(
+        actor=netoffice, objection=objection, department=dept("jtj"), clock="continue", note="同意"
+    )
 
     lead.refresh_from_db()
     objection.refresh_from_db()
@@ -178,13 +191,14 @@ def test_accepting_with_the_clock_continued_hands_the_issue_over_on_the_same_due
     assert (lead.status, pending_steps(lead)) == (Assignment.Status.WITHDRAWN, [])
     assert not lead.is_open
     assert (new.department, new.role, new.status) == (dept("jtj"), Assignment.Role.LEAD, Assignment.Status.PENDING)
-    assert (new.assigned_on, new.due_date, new.original_due_date) == (D(2026, 11, 2), D(2026, 11, 16),
-                                                                      D(2026, 11, 16))
+    assert (new.assigned_on, new.due_date, new.original_due_date) == (D(2026, 11, 2), D(2026, 11, 16), D(2026, 11, 16))
     assert pending_steps(new)[-1] == "bulletin"  # its own reminders
     assert (objection.status, objection.clock) == (Objection.Status.ACCEPTED, "continue")
-    assert list(lead.issue.history.filter(action__in=["withdraw", "assigned_to", "objection_accepted"])
-                .filter(at__date__gte=D(2026, 11, 5)).values_list("action", "assignment")) == [
-        ("withdraw", lead.pk), ("assigned_to", new.pk), ("objection_accepted", lead.pk)]
+    assert list(
+        lead.issue.history.filter(action__in=["withdraw", "assigned_to", "objection_accepted"])
+        .filter(at__date__gte=D(2026, 11, 5))
+        .values_list("action", "assignment")
+    ) == [("withdraw", lead.pk), ("assigned_to", new.pk), ("objection_accepted", lead.pk)]
     assert Notification.objects.filter(recipient=zjj_head, kind=f"objection_{objection.pk}_decided").exists()
     assert Notification.objects.filter(recipient=jtj_head, assignment=new, kind="assigned").exists()
     # The new department's own objection window starts on the day it received the issue.
@@ -269,6 +283,7 @@ def test_a_pending_extension_of_the_withdrawn_assignment_is_closed(lead, zjj_hea
 
 # --- a withdrawn assignment leaves the workflow ---------------------------------------------------------
 
+
 def test_a_withdrawn_lead_allows_a_new_lead_and_does_not_block_the_reply(lead, zjj_head, netoffice):
     from tests.conftest import make_user
 
@@ -287,17 +302,25 @@ def test_a_withdrawn_lead_allows_a_new_lead_and_does_not_block_the_reply(lead, z
 
 def test_the_database_still_refuses_two_live_leads(lead, netoffice):
     with pytest.raises(IntegrityError), transaction.atomic():
-        Assignment.objects.create(issue=lead.issue, department=dept("jtj"), role="lead", assigned_on=lead.assigned_on,
-                                  deadline_amount=10, deadline_unit="working_day", due_date=lead.due_date,
-                                  original_due_date=lead.due_date)
+        Assignment.objects.create(
+            issue=lead.issue,
+            department=dept("jtj"),
+            role="lead",
+            assigned_on=lead.assigned_on,
+            deadline_amount=10,
+            deadline_unit="working_day",
+            due_date=lead.due_date,
+            original_due_date=lead.due_date,
+        )
 
 
 def test_reopening_after_a_hand_over_reopens_the_new_lead(lead, zjj_head, netoffice):
     from tests.conftest import make_user
 
     jtj_head = make_user("jtj_head", department="jtj", role="department", is_head=True)
-    services.accept_objection(actor=netoffice, objection=object_to(zjj_head, lead), department=dept("jtj"),
-                              clock="continue")
+    services.accept_objection(
+        actor=netoffice, objection=object_to(zjj_head, lead), department=dept("jtj"), clock="continue"
+    )
     new = Objection.objects.get().new_assignment
     services.accept_reply(actor=netoffice, reply=submit(jtj_head, new))
 
@@ -313,14 +336,16 @@ def test_reopening_after_a_hand_over_reopens_the_new_lead(lead, zjj_head, netoff
 def test_the_sweep_leaves_a_withdrawn_assignment_alone(lead, zjj_head, netoffice):
     from feedback.services.sweeps import sweep_deadlines
 
-    services.accept_objection(actor=netoffice, objection=object_to(zjj_head, lead), department=dept("jtj"),
-                              clock="continue")
+    services.accept_objection(
+        actor=netoffice, objection=object_to(zjj_head, lead), department=dept("jtj"), clock="continue"
+    )
     sweep_deadlines(now=datetime.datetime(2027, 3, 1, tzinfo=SHANGHAI))
     assert not lead.steps.exists()
     assert Objection.objects.get().new_assignment.steps.filter(step="overdue", taken_at__isnull=False).exists()
 
 
 # --- the pages -------------------------------------------------------------------------------------------
+
 
 def test_the_department_objects_on_the_issue_page(client, lead, zjj_head):
     client.force_login(zjj_head)
@@ -331,8 +356,11 @@ def test_the_department_objects_on_the_issue_page(client, lead, zjj_head):
     empty = client.post(reverse("objection_raise", args=[lead.pk]), {"reason": ""}, follow=True)
     assert "异议理由" in empty.content.decode() and not Objection.objects.exists()
 
-    response = client.post(reverse("objection_raise", args=[lead.pk]),
-                           {"reason": "属交通运输局职责", "suggested_department": dept("jtj").pk}, follow=True)
+    response = client.post(
+        reverse("objection_raise", args=[lead.pk]),
+        {"reason": "属交通运输局职责", "suggested_department": dept("jtj").pk},
+        follow=True,
+    )
 
     page = response.content.decode()
     assert "异议已提出" in page and "待决定" in page
@@ -360,15 +388,19 @@ def test_the_office_decides_on_the_issue_page(client, lead, zjj_head, netoffice)
     page = client.get(reverse("issue_detail", args=[lead.issue_id])).content.decode()
     assert "同意并改派" in page and "驳回异议" in page
 
-    same = client.post(reverse("objection_decide", args=[objection.pk, "accept"]),
-                       {f"obj{objection.pk}-department": dept("zjj").pk, f"obj{objection.pk}-clock": "continue"},
-                       follow=True)
+    same = client.post(
+        reverse("objection_decide", args=[objection.pk, "accept"]),
+        {f"obj{objection.pk}-department": dept("zjj").pk, f"obj{objection.pk}-clock": "continue"},
+        follow=True,
+    )
     assert Objection.objects.get().status == "pending"  # the objecting department is not on the list
     assert "改派单位" in same.content.decode()
 
-    response = client.post(reverse("objection_decide", args=[objection.pk, "accept"]),
-                           {f"obj{objection.pk}-department": dept("jtj").pk, f"obj{objection.pk}-clock": "restart"},
-                           follow=True)
+    response = client.post(
+        reverse("objection_decide", args=[objection.pk, "accept"]),
+        {f"obj{objection.pk}-department": dept("jtj").pk, f"obj{objection.pk}-clock": "restart"},
+        follow=True,
+    )
 
     page = response.content.decode()
     assert "已同意异议并改派" in page and "已退回改派" in page and "县交通运输局" in page
@@ -392,7 +424,8 @@ def test_a_department_cannot_decide_its_own_objection_on_the_page(client, lead, 
 
 
 def test_the_inbox_tags_rows_with_a_pending_objection_without_a_query_per_row(
-        client, clock, netoffice, zjj_head, django_assert_max_num_queries):
+    client, clock, netoffice, zjj_head, django_assert_max_num_queries
+):
     rows = [assigned(netoffice, lead="zjj", title=f"诉求{n}", assigned_on=D(2026, 11, 2))[1][0] for n in range(6)]
     for a in rows[:3]:
         object_to(zjj_head, a)

@@ -28,15 +28,21 @@ def test_the_history_table_refuses_raw_updates_and_deletes(netoffice):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_people_submitting_at_once_one_reply_wins_the_other_is_told(reference, netoffice, zjj_head,
-                                                                        zjj_staff):
+def test_two_people_submitting_at_once_one_reply_wins_the_other_is_told(reference, netoffice, zjj_head, zjj_staff):
     for _ in range(10):
         _, (a,) = assigned(netoffice)
 
         def submit(user, a=a):
-            return services.submit_reply(actor=user, assignment=a, file=reply_pdf(), signer_name="王",
-                                         signer_title="局长", signed_on=timezone.localdate(), result="resolved",
-                                         summary="已解决")
+            return services.submit_reply(
+                actor=user,
+                assignment=a,
+                file=reply_pdf(),
+                signer_name="王",
+                signer_title="局长",
+                signed_on=timezone.localdate(),
+                result="resolved",
+                summary="已解决",
+            )
 
         outcomes = run_together(lambda: submit(zjj_head), lambda: submit(zjj_staff))
         assert sorted(type(o).__name__ for o in outcomes) == ["ConcurrentChange", "SignedReply"], outcomes
@@ -55,12 +61,23 @@ def test_two_clerks_registering_one_reference_at_once_leave_one_issue(reference,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_accepting_two_co_handled_replies_at_once_marks_the_issue_replied_once(reference, netoffice, zjj_head,
-                                                                               jyj_head):
+def test_accepting_two_co_handled_replies_at_once_marks_the_issue_replied_once(
+    reference, netoffice, zjj_head, jyj_head
+):
     issue, (lead, co) = assigned(netoffice, co=("jyj",))
-    replies = [services.submit_reply(actor=user, assignment=a, file=reply_pdf(), signer_name="王", signer_title="局长",
-                                     signed_on=timezone.localdate(), result="resolved", summary="已解决")
-               for user, a in ((zjj_head, lead), (jyj_head, co))]
+    replies = [
+        services.submit_reply(
+            actor=user,
+            assignment=a,
+            file=reply_pdf(),
+            signer_name="王",
+            signer_title="局长",
+            signed_on=timezone.localdate(),
+            result="resolved",
+            summary="已解决",
+        )
+        for user, a in ((zjj_head, lead), (jyj_head, co))
+    ]
     outcomes = run_together(*(lambda r=r: services.accept_reply(actor=netoffice, reply=r) for r in replies))
     assert all(isinstance(o, SignedReply) for o in outcomes), outcomes
     issue.refresh_from_db()

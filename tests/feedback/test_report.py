@@ -64,18 +64,36 @@ PERIOD = {"from": "2026-05-01", "to": "2026-05-31"}
 
 def make(name: str, *, channel: str, nature: str, received: D, results: dict[str, str | None]) -> Issue:
     issue = services.register_issue(
-        actor=None, channel=channel, category=Category.objects.get(code="housing"), nature=nature,
-        requester=services.RequesterData(name=name), title=f"{name}的诉求", content="请研究答复。",
-        received_on=received)
+        actor=None,
+        channel=channel,
+        category=Category.objects.get(code="housing"),
+        nature=nature,
+        requester=services.RequesterData(name=name),
+        title=f"{name}的诉求",
+        content="请研究答复。",
+        received_on=received,
+    )
     codes = list(results)
-    assignments = services.assign_issue(actor=None, issue=issue, lead=Department.objects.get(code=codes[0]),
-                                        co=[Department.objects.get(code=c) for c in codes[1:]], assigned_on=received)
+    assignments = services.assign_issue(
+        actor=None,
+        issue=issue,
+        lead=Department.objects.get(code=codes[0]),
+        co=[Department.objects.get(code=c) for c in codes[1:]],
+        assigned_on=received,
+    )
     for a in assignments:
         result = results[a.department.code]
         if result:
             submitted = services.submit_reply(
-                actor=None, assignment=a, file=reply_pdf(), signer_name="王局长", signer_title="局长",
-                signed_on=received + datetime.timedelta(days=5), result=result, summary="答复如下。")
+                actor=None,
+                assignment=a,
+                file=reply_pdf(),
+                signer_name="王局长",
+                signer_title="局长",
+                signed_on=received + datetime.timedelta(days=5),
+                result=result,
+                summary="答复如下。",
+            )
             services.accept_reply(actor=None, reply=submitted)
     return issue
 
@@ -86,14 +104,16 @@ def may(reference):
         "i1": make("张三", channel="net", nature="suggestion", received=D(2026, 5, 4), results={"zjj": "resolved"}),
         "i2": make("张三", channel="net", nature="suggestion", received=D(2026, 5, 5), results={"zjj": None}),
         "i3": make("李四", channel="net", nature="consult", received=D(2026, 5, 6), results={"zjj": "explained"}),
-        "i4": make("甲公司", channel="enterprise", nature="help", received=D(2026, 5, 7),
-                   results={"jtj": "resolved"}),
-        "i5": make("乙公司", channel="enterprise", nature="help", received=D(2026, 5, 8),
-                   results={"jtj": "planned"}),
-        "i6": make("丙公司", channel="enterprise", nature="suggestion", received=D(2026, 5, 9),
-                   results={"zjj": "resolved", "jtj": "declined"}),
-        "i7": make("丁公司", channel="enterprise", nature="help", received=D(2026, 4, 9),
-                   results={"jtj": "resolved"}),
+        "i4": make("甲公司", channel="enterprise", nature="help", received=D(2026, 5, 7), results={"jtj": "resolved"}),
+        "i5": make("乙公司", channel="enterprise", nature="help", received=D(2026, 5, 8), results={"jtj": "planned"}),
+        "i6": make(
+            "丙公司",
+            channel="enterprise",
+            nature="suggestion",
+            received=D(2026, 5, 9),
+            results={"zjj": "resolved", "jtj": "declined"},
+        ),
+        "i7": make("丁公司", channel="enterprise", nature="help", received=D(2026, 4, 9), results={"jtj": "resolved"}),
     }
 
 
@@ -174,14 +194,21 @@ def week(month: D, starts: D, ends: D) -> NoMeetingWeek:
 
 def visit(on: D, township: str, leader=None, village: Village | None = None) -> Visit:
     w = NoMeetingWeek.objects.get(month=on.replace(day=1))
-    return Visit.objects.create(week=w, kind="village" if village else "reception", township=dept(township),
-                                village=village, held_on=on, leader=leader)
+    return Visit.objects.create(
+        week=w,
+        kind="village" if village else "reception",
+        township=dept(township),
+        village=village,
+        held_on=on,
+        leader=leader,
+    )
 
 
 def enterprise_day(on: D, confirmed_by, *leaders) -> EnterpriseDay:
     held = datetime.datetime.combine(on, datetime.time(17), tzinfo=timezone.get_current_timezone())
-    day = EnterpriseDay.objects.create(month=on.replace(day=1), held_on=on, place="经开区电子产业园", held_at=held,
-                                       held_by=confirmed_by)
+    day = EnterpriseDay.objects.create(
+        month=on.replace(day=1), held_on=on, place="经开区电子产业园", held_at=held, held_by=confirmed_by
+    )
     day.leaders.set(leaders)
     return day
 
@@ -194,9 +221,15 @@ def forum(on: D, chair=None, *attending) -> Forum:
 
 def petition(village: Village | None, received: D) -> Issue:
     return citizen.register_citizen_issue(
-        actor=None, village=village, category=Category.objects.get(code="rural"),
-        requester=services.RequesterData(name="村民"), title="灌溉水渠", content="水渠年久失修。",
-        received_on=received, nature="help")
+        actor=None,
+        village=village,
+        category=Category.objects.get(code="rural"),
+        requester=services.RequesterData(name="村民"),
+        title="灌溉水渠",
+        content="水渠年久失修。",
+        received_on=received,
+        nature="help",
+    )
 
 
 @pytest.fixture
@@ -206,22 +239,35 @@ def sessions(reference, leader, ezoneoffice):
     second = make_user("leader2", role=Role.LEADER)
     second.first_name = "县领导乙"
     second.save()
-    for month, starts, ends in ((D(2026, 4, 1), D(2026, 4, 24), D(2026, 4, 30)),
-                                (D(2026, 5, 1), D(2026, 5, 1), D(2026, 5, 31)),
-                                (D(2026, 6, 1), D(2026, 6, 1), D(2026, 6, 5))):
+    for month, starts, ends in (
+        (D(2026, 4, 1), D(2026, 4, 24), D(2026, 4, 30)),
+        (D(2026, 5, 1), D(2026, 5, 1), D(2026, 5, 31)),
+        (D(2026, 6, 1), D(2026, 6, 1), D(2026, 6, 5)),
+    ):
         week(month, starts, ends)
-    qiaotou, huilongzhou, xintian = (Village.objects.create(township=dept("hqz"), name=n)
-                                     for n in ("桥头村", "迴龙洲村", "新田村"))
+    qiaotou, huilongzhou, xintian = (
+        Village.objects.create(township=dept("hqz"), name=n) for n in ("桥头村", "迴龙洲村", "新田村")
+    )
     gaosha = Village.objects.create(township=dept("gsz"), name="高沙村")
     Village.objects.create(township=dept("gsz"), name="旧村", active=False)
     records = {
-        "visits": [visit(D(2026, 4, 30), "jkz", leader), visit(D(2026, 5, 1), "hqz", leader),
-                   visit(D(2026, 5, 27), "gsz"), visit(D(2026, 5, 31), "hqz", second, village=qiaotou),
-                   visit(D(2026, 6, 1), "hqz", leader)],
-        "days": [enterprise_day(D(2026, 4, 23), ezoneoffice, leader),
-                 enterprise_day(D(2026, 5, 25), ezoneoffice, leader, second)],
-        "forums": [forum(D(2026, 5, 10)), forum(D(2026, 5, 20), None, second), forum(D(2026, 5, 31), leader),
-                   forum(D(2026, 6, 1), leader)],
+        "visits": [
+            visit(D(2026, 4, 30), "jkz", leader),
+            visit(D(2026, 5, 1), "hqz", leader),
+            visit(D(2026, 5, 27), "gsz"),
+            visit(D(2026, 5, 31), "hqz", second, village=qiaotou),
+            visit(D(2026, 6, 1), "hqz", leader),
+        ],
+        "days": [
+            enterprise_day(D(2026, 4, 23), ezoneoffice, leader),
+            enterprise_day(D(2026, 5, 25), ezoneoffice, leader, second),
+        ],
+        "forums": [
+            forum(D(2026, 5, 10)),
+            forum(D(2026, 5, 20), None, second),
+            forum(D(2026, 5, 31), leader),
+            forum(D(2026, 6, 1), leader),
+        ],
     }
     petition(qiaotou, D(2026, 5, 31))
     petition(huilongzhou, D(2026, 4, 30))
@@ -246,7 +292,10 @@ def test_leader_led_sessions_add_up_the_three_channels_within_inclusive_dates(se
     line = lines(client.get(reverse("county_report"), PERIOD))["县级领导带队场次"]
     assert line.value == "5 场"
     assert [(p.label, p.value) for p in line.parts] == [
-        ("政网直通车网民座谈会", "2 场"), ("政企直通车企业家日", "1 场"), ("政民直通车集中接访和进村走访", "2 场")]
+        ("政网直通车网民座谈会", "2 场"),
+        ("政企直通车企业家日", "1 场"),
+        ("政民直通车集中接访和进村走访", "2 场"),
+    ]
     assert "登记了带队县领导" in line.formula and "每个企业家日计1场" in line.formula
     # An enterprise day counts once 经开区 has confirmed it was held.
     EnterpriseDay.objects.filter(held_on=D(2026, 5, 25)).update(held_at=None)
@@ -372,12 +421,16 @@ def test_departments_get_404(reference, zjj_head, client):
 
 
 @pytest.mark.parametrize("size", [1, 6])
-def test_the_report_takes_a_constant_number_of_queries(reference, leader, client, django_assert_max_num_queries,
-                                                       size):
+def test_the_report_takes_a_constant_number_of_queries(reference, leader, client, django_assert_max_num_queries, size):
     week(D(2026, 5, 1), D(2026, 5, 25), D(2026, 5, 29))
     for n in range(size):
-        make(f"企业{n}", channel="enterprise", nature="suggestion", received=D(2026, 5, 4),
-             results={"jtj": "resolved", "zjj": None})
+        make(
+            f"企业{n}",
+            channel="enterprise",
+            nature="suggestion",
+            received=D(2026, 5, 4),
+            results={"jtj": "resolved", "zjj": None},
+        )
         visit(D(2026, 5, 25), "hqz", leader, village=Village.objects.create(township=dept("hqz"), name=f"{n}村"))
         forum(D(2026, 5, 1 + n), leader)
     client.force_login(leader)

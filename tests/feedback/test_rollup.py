@@ -47,8 +47,14 @@ CHANNELS = ("net", "enterprise", "citizen")
 NAMES = ("甲", "乙", "丙", "丁", "戊", "己", "庚")
 RATINGS = ("satisfied", "basically", "dissatisfied", "unreachable")
 AS_OF = (D(2026, 3, 20), D(2026, 4, 30), D(2026, 5, 20), D(2026, 6, 15), D(2026, 7, 31), D(2026, 12, 31))
-WINDOWS = ((None, None), (D(2026, 3, 1), D(2026, 5, 31)), (D(2026, 3, 10), D(2026, 5, 20)),
-           (D(2026, 4, 1), D(2026, 4, 30)), (D(2026, 5, 5), None), (None, D(2026, 3, 31)))
+WINDOWS = (
+    (None, None),
+    (D(2026, 3, 1), D(2026, 5, 31)),
+    (D(2026, 3, 10), D(2026, 5, 20)),
+    (D(2026, 4, 1), D(2026, 4, 30)),
+    (D(2026, 5, 5), None),
+    (None, D(2026, 3, 31)),
+)
 
 
 @contextmanager
@@ -64,9 +70,19 @@ def dept(code: str) -> Department:
 
 def reply(assignment: Assignment, day: D, *, returned_first: bool = False) -> None:
     with on(day):
+
         def submit():
-            return services.submit_reply(actor=None, assignment=assignment, file=reply_pdf(), signer_name="王局长",
-                                         signer_title="局长", signed_on=day, result="explained", summary="答复如下。")
+            return services.submit_reply(
+                actor=None,
+                assignment=assignment,
+                file=reply_pdf(),
+                signer_name="王局长",
+                signer_title="局长",
+                signed_on=day,
+                result="explained",
+                summary="答复如下。",
+            )
+
         submitted = submit()
         if returned_first:
             services.return_reply(actor=None, reply=submitted, reason="未加盖公章")
@@ -82,25 +98,40 @@ def build(seed: int, issues: int, after: Callable[[], None] = lambda: None) -> N
         accusing = n % 9 == 4
         with on(received):
             issue = services.register_issue(
-                actor=None, channel=rng.choice(CHANNELS), category=Category.objects.get(code=rng.choice(CATEGORIES)),
-                requester=services.RequesterData(name=rng.choice(NAMES), phone=""), title=f"诉求{n}",
-                content="请研究答复。", received_on=received, nature="complaint" if accusing else "suggestion",
-                accused_department=dept("jtj") if accusing else None)
+                actor=None,
+                channel=rng.choice(CHANNELS),
+                category=Category.objects.get(code=rng.choice(CATEGORIES)),
+                requester=services.RequesterData(name=rng.choice(NAMES), phone=""),
+                title=f"诉求{n}",
+                content="请研究答复。",
+                received_on=received,
+                nature="complaint" if accusing else "suggestion",
+                accused_department=dept("jtj") if accusing else None,
+            )
         after()
         if rng.random() < 0.1:
             continue  # never assigned
         handlers = rng.sample([d for d in DEPARTMENTS if not (accusing and d == "jtj")], rng.choice((1, 1, 2, 3)))
         with on(received):
-            assignments = services.assign_issue(actor=None, issue=issue, lead=dept(handlers[0]),
-                                                co=[dept(d) for d in handlers[1:]], assigned_on=received)
+            assignments = services.assign_issue(
+                actor=None,
+                issue=issue,
+                lead=dept(handlers[0]),
+                co=[dept(d) for d in handlers[1:]],
+                assigned_on=received,
+            )
         after()
         for a in assignments:
             if rng.random() < 0.15:  # "not ours": withdrawn, handed to a department not yet on the issue
                 free = [d for d in DEPARTMENTS if d not in handlers and d != "jtj"]
                 with on(received + datetime.timedelta(days=1)):
                     objection = services.raise_objection(actor=None, assignment=a, reason="不属于本单位职责")
-                    objection = services.accept_objection(actor=None, objection=objection, department=dept(free[0]),
-                                                          clock=rng.choice(("continue", "restart")))
+                    objection = services.accept_objection(
+                        actor=None,
+                        objection=objection,
+                        department=dept(free[0]),
+                        clock=rng.choice(("continue", "restart")),
+                    )
                 handlers.append(free[0])
                 after()
                 a = objection.new_assignment
@@ -109,11 +140,13 @@ def build(seed: int, issues: int, after: Callable[[], None] = lambda: None) -> N
                 with on(received + datetime.timedelta(days=2)):
                     limit = services.extension_limit(a)
                     if limit is not None and limit > a.due_date:
-                        request = services.request_extension(actor=None, assignment=a, requested_due_date=limit,
-                                                             reason="需要现场调查")
+                        request = services.request_extension(
+                            actor=None, assignment=a, requested_due_date=limit, reason="需要现场调查"
+                        )
                         approve = rng.random() < 0.8
-                        services.decide_extension(actor=None, request=request, approve=approve,
-                                                  note="" if approve else "理由不充分")
+                        services.decide_extension(
+                            actor=None, request=request, approve=approve, note="" if approve else "理由不充分"
+                        )
                         after()
             if rng.random() < 0.8:
                 a.refresh_from_db()
@@ -151,15 +184,28 @@ def combinations(rng: random.Random, bases: dict[str, object], count: int) -> It
     for _ in range(count):
         name = rng.choice(sorted(bases))
         start, end = rng.choice(WINDOWS)
-        yield (name, bases[name], rng.choice(("", *CHANNELS)), rng.choice(departments), rng.choice(categories),
-               start, end, rng.choice(AS_OF))
+        yield (
+            name,
+            bases[name],
+            rng.choice(("", *CHANNELS)),
+            rng.choice(departments),
+            rng.choice(categories),
+            start,
+            end,
+            rng.choice(AS_OF),
+        )
 
 
 def assert_same_figures(base: object, as_of: D, **filters: object) -> None:
     cohort = statistics.cohort(base, **filters)
     assert cohort._stats_cohort is not None or (filters["channel"] and base._stats_scope.channel)
-    for figures in (statistics.summary, statistics.by_department, statistics.by_category, statistics.by_month,
-                    statistics.by_township):
+    for figures in (
+        statistics.summary,
+        statistics.by_department,
+        statistics.by_category,
+        statistics.by_month,
+        statistics.by_township,
+    ):
         assert figures(cohort, as_of=as_of) == figures(cohort, as_of=as_of, live=True), (figures.__name__, filters)
     for breakdown in (statistics.by_category, statistics.by_township):
         with_requesters = breakdown(cohort, as_of=as_of, requesters=True)
@@ -171,29 +217,34 @@ def assert_same_figures(base: object, as_of: D, **filters: object) -> None:
 def bases(reference):
     leader_in_jtj = make_user("leader_jtj", department="jtj", role=Role.LEADER)  # does not see accusations of jtj
     netoffice = make_user("netoffice", department="wxb", role=Role.OFFICE)
-    return {"every issue": Issue.objects.all(), "leader of jtj": statistics.scoped(leader_in_jtj)[0],
-            "政网 office": statistics.scoped(netoffice)[0]}
+    return {
+        "every issue": Issue.objects.all(),
+        "leader of jtj": statistics.scoped(leader_in_jtj)[0],
+        "政网 office": statistics.scoped(netoffice)[0],
+    }
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_rollup_gives_the_live_figures_for_any_filters_scope_and_as_of(bases, seed):
     build(seed, 30)
-    assert StatsRollupDirtyKey.objects.exists()          # the services only mark…
-    assert tasks.refresh_stats_rollup() > 0              # …the minute's refresh sums
+    assert StatsRollupDirtyKey.objects.exists()  # the services only mark…
+    assert tasks.refresh_stats_rollup() > 0  # …the minute's refresh sums
     assert StatsRollupDirtyKey.objects.count() == 0
     assert StatsRollup.objects.exists() and StatsDepartmentMonthRollup.objects.exists()
     assert StatsMonthRequesters.objects.filter(channel="", category_id=0).exists()
 
     rng = random.Random(seed)
     for _name, base, channel, department, category, start, end, as_of in combinations(rng, bases, 30):
-        assert_same_figures(base, as_of, channel=channel, department=department, category=category,
-                            received_from=start, received_to=end)
+        assert_same_figures(
+            base, as_of, channel=channel, department=department, category=category, received_from=start, received_to=end
+        )
     # Writes since the refresh: their keys are read live, the others from the rollup, in one answer.
     build(seed + 100, 6)
     assert StatsRollupDirtyKey.objects.exists()
     for _name, base, channel, department, category, start, end, as_of in combinations(rng, bases, 20):
-        assert_same_figures(base, as_of, channel=channel, department=department, category=category,
-                            received_from=start, received_to=end)
+        assert_same_figures(
+            base, as_of, channel=channel, department=department, category=category, received_from=start, received_to=end
+        )
 
 
 def test_the_refresh_after_any_service_call_equals_a_rebuild(reference):
@@ -233,16 +284,17 @@ def test_a_write_outside_the_services_is_read_live_until_summed_again(bases):
 
     # As the admin or a raw UPDATE would: the triggers mark the key, the figures move at once.
     Assignment.objects.filter(issue=issue).update(replied_on=None, status="acknowledged")
-    assert StatsRollupDirtyKey.objects.filter(received_on=issue.received_on, channel=issue.channel,
-                                              category_id=issue.category_id).exists()
+    assert StatsRollupDirtyKey.objects.filter(
+        received_on=issue.received_on, channel=issue.channel, category_id=issue.category_id
+    ).exists()
     after = statistics.summary(cohort, as_of=D(2026, 12, 31))
     assert after == statistics.summary(cohort, as_of=D(2026, 12, 31), live=True)
     assert after.assignments_replied < before.assignments_replied
 
-    assert rollup.rebuild().changed > 0                  # the nightly rebuild sums it again
+    assert rollup.rebuild().changed > 0  # the nightly rebuild sums it again
     assert StatsRollupDirtyKey.objects.count() == 0
     assert statistics.summary(cohort, as_of=D(2026, 12, 31)) == after
-    assert rollup.rebuild().changed == 0                 # and a second run finds nothing to correct
+    assert rollup.rebuild().changed == 0  # and a second run finds nothing to correct
 
 
 def test_moving_an_issue_to_another_key_moves_its_figures(bases):
@@ -250,11 +302,22 @@ def test_moving_an_issue_to_another_key_moves_its_figures(bases):
     rollup.refresh()
     issue = Issue.objects.order_by("id").first()
     Issue.objects.filter(pk=issue.pk).update(received_on=D(2026, 1, 5), channel="citizen")
-    assert rollup.refresh() == 2                          # the old key and the new one
-    assert_same_figures(Issue.objects.all(), D(2026, 12, 31), channel="", department=None, category=None,
-                        received_from=D(2026, 1, 1), received_to=D(2026, 1, 31))
-    assert statistics.summary(statistics.cohort(Issue.objects.all(), received_to=D(2026, 1, 31)),
-                              as_of=D(2026, 12, 31)).issues == 1
+    assert rollup.refresh() == 2  # the old key and the new one
+    assert_same_figures(
+        Issue.objects.all(),
+        D(2026, 12, 31),
+        channel="",
+        department=None,
+        category=None,
+        received_from=D(2026, 1, 1),
+        received_to=D(2026, 1, 31),
+    )
+    assert (
+        statistics.summary(
+            statistics.cohort(Issue.objects.all(), received_to=D(2026, 1, 31)), as_of=D(2026, 12, 31)
+        ).issues
+        == 1
+    )
 
 
 def test_a_new_requester_is_counted_in_the_month_at_once(bases):
@@ -275,9 +338,14 @@ def test_a_new_requester_is_counted_in_the_month_at_once(bases):
 def test_changes_that_move_no_figure_mark_nothing(reference):
     with on(D(2026, 5, 4)):
         issue = services.register_issue(
-            actor=None, channel="net", category=Category.objects.get(code="housing"),
-            requester=services.RequesterData(name="甲", phone=""), title="诉求", content="请研究答复。",
-            received_on=D(2026, 5, 4))
+            actor=None,
+            channel="net",
+            category=Category.objects.get(code="housing"),
+            requester=services.RequesterData(name="甲", phone=""),
+            title="诉求",
+            content="请研究答复。",
+            received_on=D(2026, 5, 4),
+        )
         (a,) = services.assign_issue(actor=None, issue=issue, lead=dept("zjj"), assigned_on=D(2026, 5, 4))
         services.acknowledge_assignment(actor=None, assignment=a)
     rollup.refresh()
@@ -287,7 +355,7 @@ def test_changes_that_move_no_figure_mark_nothing(reference):
     assert StatsRollupDirtyKey.objects.count() == 0
     with CaptureQueriesContext(connection) as queries:
         assert rollup.refresh() == 0
-    assert len(queries) == 1                              # what the minute's refresh pays when nothing counts
+    assert len(queries) == 1  # what the minute's refresh pays when nothing counts
 
 
 def test_an_answered_ledger_import_is_counted_at_once_and_summed_by_the_refresh(reference, tmp_path):
@@ -296,14 +364,16 @@ def test_an_answered_ledger_import_is_counted_at_once_and_summed_by_the_refresh(
         "ref,channel,received_on,requester,requester_phone,requester_org,category,title,content,departments,"
         "deadline_amount,deadline_unit,replied_on,closed_on,satisfaction\n"
         "L-1,net,2026-03-02,甲,,,housing,标题,内容,zjj;jtj,,,2026-03-20,2026-03-25,满意\n"
-        "L-2,citizen,2026-03-03,乙,,,education,标题,内容,hqz,,,2026-04-20,,\n", encoding="utf-8")
+        "L-2,citizen,2026-03-03,乙,,,education,标题,内容,hqz,,,2026-04-20,,\n",
+        encoding="utf-8",
+    )
     call_command("import_issues", str(path))
 
     def figures():
         s = statistics.summary(statistics.cohort(Issue.objects.all()), as_of=D(2026, 12, 31))
         return s.issues, s.assignments, s.replied, s.closed, s.satisfied
 
-    assert StatsRollupDirtyKey.objects.count() == 2          # marked: read live until the refresh
+    assert StatsRollupDirtyKey.objects.count() == 2  # marked: read live until the refresh
     assert figures() == (2, 3, 2, 1, 1)
     assert tasks.refresh_stats_rollup() == 2
     assert StatsRollupDirtyKey.objects.count() == 0
@@ -325,8 +395,10 @@ def test_the_rebuild_command_reports_what_it_corrected(bases, capsys):
 def test_the_minute_refresh_and_the_nightly_rebuild_are_scheduled():
     from zhitongche.celery import app
 
-    assert app.conf.beat_schedule["refresh-stats-rollup"] == {"task": "feedback.tasks.refresh_stats_rollup",
-                                                              "schedule": 60.0}
+    assert app.conf.beat_schedule["refresh-stats-rollup"] == {
+        "task": "feedback.tasks.refresh_stats_rollup",
+        "schedule": 60.0,
+    }
     assert app.conf.beat_schedule["rebuild-stats-rollup"]["task"] == "feedback.tasks.rebuild_stats_rollup"
 
 
@@ -336,18 +408,23 @@ def _with_issues(count: int) -> None:
         received = START + datetime.timedelta(days=rng.randrange(90))
         with on(received):
             issue = services.register_issue(
-                actor=None, channel=CHANNELS[n % 3], category=Category.objects.get(code=CATEGORIES[n % 3]),
-                requester=services.RequesterData(name=f"群众{n}", phone=""), title="诉求", content="请研究答复。",
-                received_on=received)
-            (a, *_) = services.assign_issue(actor=None, issue=issue, lead=dept(("zjj", "hqz")[n % 2]),
-                                            co=[dept("jtj")], assigned_on=received)
+                actor=None,
+                channel=CHANNELS[n % 3],
+                category=Category.objects.get(code=CATEGORIES[n % 3]),
+                requester=services.RequesterData(name=f"群众{n}", phone=""),
+                title="诉求",
+                content="请研究答复。",
+                received_on=received,
+            )
+            (a, *_) = services.assign_issue(
+                actor=None, issue=issue, lead=dept(("zjj", "hqz")[n % 2]), co=[dept("jtj")], assigned_on=received
+            )
         if n % 2:
             reply(a, received + datetime.timedelta(days=5))
 
 
 @pytest.mark.parametrize("size", [2, 14])
-def test_each_figure_from_the_rollup_takes_a_constant_number_of_queries(reference, django_assert_max_num_queries,
-                                                                        size):
+def test_each_figure_from_the_rollup_takes_a_constant_number_of_queries(reference, django_assert_max_num_queries, size):
     """Whether a key is live (one small query), then the statement: the short one when none is
     (2026-12-31, every key settled), the full one otherwise (end of May: replies still to come);
     the category table adds the categories' names (the department tables read theirs in the statement)."""
@@ -359,8 +436,11 @@ def test_each_figure_from_the_rollup_takes_a_constant_number_of_queries(referenc
                 statistics.summary(issues, as_of=as_of)
             with django_assert_max_num_queries(1 + statement):
                 statistics.by_month(issues, as_of=as_of)
-            for breakdown, names in ((statistics.by_category, 1), (statistics.by_department, 0),
-                                     (statistics.by_township, 0)):
+            for breakdown, names in (
+                (statistics.by_category, 1),
+                (statistics.by_department, 0),
+                (statistics.by_township, 0),
+            ):
                 with django_assert_max_num_queries(1 + statement + names):
                     breakdown(issues, as_of=as_of)
 
@@ -371,12 +451,12 @@ def test_a_window_with_no_live_key_is_read_by_the_short_statement(reference):
     issues = statistics.cohort(Issue.objects.all(), received_from=D(2026, 3, 1))
     with CaptureQueriesContext(connection) as queries:
         settled = statistics.summary(issues, as_of=D(2026, 12, 31))
-    assert len(queries) == 2                              # is a key live? no: the short statement
+    assert len(queries) == 2  # is a key live? no: the short statement
     assert "'live'" not in queries[1]["sql"] and f"'{rollup.RECHECK}'" in queries[1]["sql"]
     assert settled == statistics.summary(issues, as_of=D(2026, 12, 31), live=True)
 
     last_reply = Assignment.objects.filter(replied_on__isnull=False).order_by("replied_on").last().replied_on
-    before_it = last_reply - datetime.timedelta(days=1)   # a reply still to come: its key is live
+    before_it = last_reply - datetime.timedelta(days=1)  # a reply still to come: its key is live
     with CaptureQueriesContext(connection) as queries:
         live = statistics.summary(issues, as_of=before_it)
     assert len(queries) == 2 and "'live'" in queries[1]["sql"]
@@ -396,7 +476,7 @@ def test_a_key_marked_after_the_check_is_read_live_by_the_statement(reference, m
 
     with CaptureQueriesContext(connection) as queries:
         after = statistics.summary(issues, as_of=D(2026, 12, 31))
-    assert len(queries) == 2                              # the short statement, then the full one
+    assert len(queries) == 2  # the short statement, then the full one
     assert after == statistics.summary(issues, as_of=D(2026, 12, 31), live=True)
     assert after.assignments_replied == before.assignments_replied - 1
 
@@ -405,9 +485,14 @@ def test_a_workflow_error_leaves_the_rollup_as_it_was(reference):
     """A refused service call rolls back its marks along with its changes."""
     with on(D(2026, 5, 4)):
         issue = services.register_issue(
-            actor=None, channel="net", category=Category.objects.get(code="housing"),
-            requester=services.RequesterData(name="甲", phone=""), title="诉求", content="请研究答复。",
-            received_on=D(2026, 5, 4))
+            actor=None,
+            channel="net",
+            category=Category.objects.get(code="housing"),
+            requester=services.RequesterData(name="甲", phone=""),
+            title="诉求",
+            content="请研究答复。",
+            received_on=D(2026, 5, 4),
+        )
         with pytest.raises(WorkflowError):
             services.close_issue(actor=None, issue=issue, on=D(2026, 5, 4))  # not replied yet
     marked = list(StatsRollupDirtyKey.objects.values_list("received_on", "channel", "category_id"))
@@ -432,22 +517,40 @@ def test_writers_refreshes_and_a_rebuild_at_once_leave_the_rollup_exact(referenc
     with on(D(2026, 5, 7)):
         for n, day in enumerate(days):
             issue = services.register_issue(
-                actor=None, channel="net", category=Category.objects.get(code="housing"),
-                requester=services.RequesterData(name=f"群众{n}", phone=""), title="诉求", content="请研究答复。",
-                received_on=D(2026, 5, day))
-            issues.append(services.assign_issue(actor=None, issue=issue, lead=dept(DEPARTMENTS[n]),
-                                                assigned_on=D(2026, 5, day))[0])
+                actor=None,
+                channel="net",
+                category=Category.objects.get(code="housing"),
+                requester=services.RequesterData(name=f"群众{n}", phone=""),
+                title="诉求",
+                content="请研究答复。",
+                received_on=D(2026, 5, day),
+            )
+            issues.append(
+                services.assign_issue(actor=None, issue=issue, lead=dept(DEPARTMENTS[n]), assigned_on=D(2026, 5, day))[
+                    0
+                ]
+            )
     submitted = []
     with on(D(2026, 5, 10)):
         for a in issues:
-            submitted.append(services.submit_reply(
-                actor=None, assignment=a, file=reply_pdf(), signer_name="王局长", signer_title="局长",
-                signed_on=D(2026, 5, 10), result="explained", summary="答复如下。"))
+            submitted.append(
+                services.submit_reply(
+                    actor=None,
+                    assignment=a,
+                    file=reply_pdf(),
+                    signer_name="王局长",
+                    signer_title="局长",
+                    signed_on=D(2026, 5, 10),
+                    result="explained",
+                    summary="答复如下。",
+                )
+            )
 
     def accept(reply):
         def call():
             with on(D(2026, 5, 10)):
                 return services.accept_reply(actor=None, reply=reply)
+
         return call
 
     outcomes = run_together(*(accept(r) for r in submitted), rollup.refresh, rollup.refresh, rollup.rebuild)
@@ -471,16 +574,23 @@ def test_a_service_does_not_wait_for_a_rebuild_holding_the_rollup_tables(referen
 
     with on(D(2026, 5, 4)):
         issue = services.register_issue(
-            actor=None, channel="net", category=Category.objects.get(code="housing"),
-            requester=services.RequesterData(name="甲", phone=""), title="诉求", content="请研究答复。",
-            received_on=D(2026, 5, 4))
+            actor=None,
+            channel="net",
+            category=Category.objects.get(code="housing"),
+            requester=services.RequesterData(name="甲", phone=""),
+            title="诉求",
+            content="请研究答复。",
+            received_on=D(2026, 5, 4),
+        )
     locked, release = threading.Event(), threading.Event()
 
     def rebuild_holding_the_locks() -> None:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"LOCK TABLE {rollup.DAY}, {rollup.MONTH}, {rollup.DEPT_DAY}, {rollup.DEPT_MONTH}, "
-                               f"{rollup.OPEN_DUE}, {rollup.REQUESTERS} IN SHARE ROW EXCLUSIVE MODE")
+                cursor.execute(
+                    f"LOCK TABLE {rollup.DAY}, {rollup.MONTH}, {rollup.DEPT_DAY}, {rollup.DEPT_MONTH}, "
+                    f"{rollup.OPEN_DUE}, {rollup.REQUESTERS} IN SHARE ROW EXCLUSIVE MODE"
+                )
                 locked.set()
                 release.wait(30)
         finally:

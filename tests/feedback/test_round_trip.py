@@ -50,8 +50,17 @@ def empty_the_database() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET session_replication_role = replica")  # no user triggers: the rebuild below
-    for model in (Notification, DeadlineStep, SignedReply, ExtensionRequest, Objection, HistoryEntry, Assignment,
-                  Issue, Requester):
+    for model in (
+        Notification,
+        DeadlineStep,
+        SignedReply,
+        ExtensionRequest,
+        Objection,
+        HistoryEntry,
+        Assignment,
+        Issue,
+        Requester,
+    ):
         model.objects.all().delete()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -77,19 +86,26 @@ def random_queries(seed: int, count: int) -> list[str]:
     queries = []
     for _ in range(count):
         start, end = rng.choice(WINDOWS)
-        values = {"channel": rng.choice(("", *CHANNELS)), "department": rng.choice(("", "zjj", "hqz", "jtj")),
-                  "category": rng.choice(("", *CATEGORIES)), "received_from": start.isoformat() if start else "",
-                  "received_to": end.isoformat() if end else "", "as_of": rng.choice(AS_OF).isoformat()}
+        values = {
+            "channel": rng.choice(("", *CHANNELS)),
+            "department": rng.choice(("", "zjj", "hqz", "jtj")),
+            "category": rng.choice(("", *CATEGORIES)),
+            "received_from": start.isoformat() if start else "",
+            "received_to": end.isoformat() if end else "",
+            "as_of": rng.choice(AS_OF).isoformat(),
+        }
         queries.append("&".join(f"{k}={v}" for k, v in values.items() if v))
     return queries
 
 
 @pytest.mark.parametrize("seed", [21, 22])
 def test_export_then_import_into_an_empty_database_gives_every_figure_back(reference, tmp_path, seed):
-    users = {"leader": make_user("leader_rt", role=Role.LEADER),
-             "leader of jtj": make_user("leader_jtj_rt", department="jtj", role=Role.LEADER),
-             "政民 office": make_user("petition_rt", department="xfj", role=Role.OFFICE),
-             "zjj staff": make_user("zjj_rt", department="zjj", role=Role.DEPARTMENT)}
+    users = {
+        "leader": make_user("leader_rt", role=Role.LEADER),
+        "leader of jtj": make_user("leader_jtj_rt", department="jtj", role=Role.LEADER),
+        "政民 office": make_user("petition_rt", department="xfj", role=Role.OFFICE),
+        "zjj staff": make_user("zjj_rt", department="zjj", role=Role.DEPARTMENT),
+    }
     build(seed, 40)
     clients = {name: api(user) for name, user in users.items()}
     queries = ["as_of=2026-12-31", "as_of=2026-04-15", *random_queries(seed, 14)]
@@ -103,7 +119,7 @@ def test_export_then_import_into_an_empty_database_gives_every_figure_back(refer
     empty_the_database()
     call_command("import_issues", str(path))
 
-    assert figures(clients, queries) == before                     # read live (every key marked)…
+    assert figures(clients, queries) == before  # read live (every key marked)…
     tasks.refresh_stats_rollup()
     assert figures(clients, queries[:6]) == {k: v for k, v in before.items() if k[1] in queries[:6]}  # …and summed
 

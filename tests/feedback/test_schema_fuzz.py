@@ -23,6 +23,7 @@ from zhitongche.wsgi import application
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
 
+
 @pytest.fixture(autouse=True)
 def _keep_the_test_connection() -> Iterator[None]:
     # Django's own test client does this too: the WSGI handler's close_old_connections would close
@@ -50,9 +51,17 @@ def headers_by_role(leader: object, zjj_staff: object, netoffice: object) -> dic
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application)
 
 
-FUZZ = settings(max_examples=15, deadline=None, derandomize=True,
-               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                      HealthCheck.filter_too_much, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
 
 
 def call_and_check(case: schemathesis.Case, headers: dict[str, str]) -> None:

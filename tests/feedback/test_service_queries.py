@@ -20,15 +20,20 @@ from tests.factories import register
 
 pytestmark = pytest.mark.django_db
 
-ROLLUP_TABLES = ("feedback_statsrollup", "feedback_statsmonthrollup", "feedback_statsdepartment",
-                 "feedback_statsopendue", "feedback_statsmonthrequesters", "feedback_statsrollupdirtykey")
+ROLLUP_TABLES = (
+    "feedback_statsrollup",
+    "feedback_statsmonthrollup",
+    "feedback_statsdepartment",
+    "feedback_statsopendue",
+    "feedback_statsmonthrequesters",
+    "feedback_statsrollupdirtykey",
+)
 
 # The most queries each service may take for one issue with one assignment (measured on PostgreSQL;
 # SQLite takes the same or fewer). A service that starts doing rollup work again exceeds them.
 # Before the rollup left the write path they took 27, 31, 8, 10 and 26 (11, 11, 1, 1 and 11 of them
 # rollup work).
-BUDGET = {"register_issue": 12, "assign_issue": 18, "acknowledge_assignment": 7, "submit_reply": 9,
-          "accept_reply": 13}
+BUDGET = {"register_issue": 12, "assign_issue": 18, "acknowledge_assignment": 7, "submit_reply": 9, "accept_reply": 13}
 
 
 def _rollup_queries(captured: CaptureQueriesContext) -> list[str]:
@@ -47,12 +52,24 @@ def test_each_service_stays_within_its_query_budget_and_does_no_rollup_work(neto
         return result
 
     issue = measure("register_issue", lambda: register(netoffice))
-    (a,) = measure("assign_issue", lambda: services.assign_issue(
-        actor=netoffice, issue=issue, lead=Department.objects.get(code="zjj"), co=[]))
+    (a,) = measure(
+        "assign_issue",
+        lambda: services.assign_issue(actor=netoffice, issue=issue, lead=Department.objects.get(code="zjj"), co=[]),
+    )
     measure("acknowledge_assignment", lambda: services.acknowledge_assignment(actor=zjj_head, assignment=a))
-    reply = measure("submit_reply", lambda: services.submit_reply(
-        actor=zjj_head, assignment=a, file=reply_pdf(), signer_name="王局长", signer_title="局长",
-        signed_on=timezone.localdate(), result="explained", summary="经测算，暂不具备建设条件。"))
+    reply = measure(
+        "submit_reply",
+        lambda: services.submit_reply(
+            actor=zjj_head,
+            assignment=a,
+            file=reply_pdf(),
+            signer_name="王局长",
+            signer_title="局长",
+            signed_on=timezone.localdate(),
+            result="explained",
+            summary="经测算，暂不具备建设条件。",
+        ),
+    )
     measure("accept_reply", lambda: services.accept_reply(actor=netoffice, reply=reply))
 
     print("queries per service call:", counts)
@@ -76,8 +93,15 @@ def test_every_process_knows_the_tasks_the_services_queue_by_name():
     import subprocess
     import sys
 
-    script = ("import django; django.setup(); from celery import current_app; "
-              "print(sorted(n for n in current_app.tasks if n.startswith('feedback.tasks.')))")
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                         env={**os.environ, "DJANGO_SETTINGS_MODULE": "zhitongche.test_settings"})
+    script = (
+        "import django; django.setup(); from celery import current_app; "
+        "print(sorted(n for n in current_app.tasks if n.startswith('feedback.tasks.')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "zhitongche.test_settings"},
+    )
     assert "'feedback.tasks.build_export'" in out.stdout and "'feedback.tasks.send_pending_emails'" in out.stdout

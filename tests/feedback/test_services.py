@@ -23,8 +23,14 @@ def dept(code: str) -> Department:
 
 
 def submit(actor, assignment, **overrides) -> SignedReply:
-    values = {"file": reply_pdf(), "signer_name": "王局长", "signer_title": "局长",
-              "signed_on": timezone.localdate(), "result": "explained", "summary": "经测算，暂不具备建设条件。"}
+    values = {
+        "file": reply_pdf(),
+        "signer_name": "王局长",
+        "signer_title": "局长",
+        "signed_on": timezone.localdate(),
+        "result": "explained",
+        "summary": "经测算，暂不具备建设条件。",
+    }
     values.update(overrides)
     return services.submit_reply(actor=actor, assignment=assignment, **values)
 
@@ -37,6 +43,7 @@ def replied_issue(netoffice, zjj_head) -> Issue:
 
 
 # --- registration -------------------------------------------------------------------------
+
 
 def test_register_issue_generates_a_reference_and_records_history(netoffice):
     issue = register(netoffice, received_on=datetime.date(2026, 3, 2))
@@ -85,6 +92,7 @@ def test_phone_numbers_are_shown_masked(netoffice):
 
 # --- assignment ---------------------------------------------------------------------------
 
+
 def test_assign_issue_creates_lead_and_co_assignments_with_due_dates(netoffice):
     issue, assignments = assigned(netoffice, lead="zjj", co=("jtj", "jyj"), assigned_on=datetime.date(2026, 9, 30))
     issue.refresh_from_db()
@@ -101,8 +109,14 @@ def test_assign_issue_creates_lead_and_co_assignments_with_due_dates(netoffice):
 def test_assign_issue_with_an_explicit_calendar_day_limit_rolls_forward(netoffice):
     _, (a,) = assigned(netoffice, assigned_on=datetime.date(2026, 9, 26))
     issue = register(netoffice, received_on=datetime.date(2026, 9, 26))
-    (b,) = services.assign_issue(actor=netoffice, issue=issue, lead=dept("zjj"), deadline_amount=5,
-                                 deadline_unit="calendar_day", assigned_on=datetime.date(2026, 9, 26))
+    (b,) = services.assign_issue(
+        actor=netoffice,
+        issue=issue,
+        lead=dept("zjj"),
+        deadline_amount=5,
+        deadline_unit="calendar_day",
+        assigned_on=datetime.date(2026, 9, 26),
+    )
     assert b.due_date == datetime.date(2026, 10, 8)  # Oct 1 falls in the Oct 1–7 holiday: rolls to Oct 8
     assert b.policy is None and a.policy is not None
 
@@ -143,6 +157,7 @@ def test_assigning_twice_is_an_illegal_transition(netoffice):
 
 
 # --- department work ----------------------------------------------------------------------
+
 
 def test_acknowledge_twice_is_harmless(netoffice, zjj_staff):
     _, (a,) = assigned(netoffice)
@@ -208,6 +223,7 @@ def test_reply_dates_must_be_plausible(netoffice, zjj_head):
 
 # --- review -------------------------------------------------------------------------------
 
+
 def test_accepting_every_reply_marks_the_issue_replied(netoffice, zjj_head, jyj_head):
     issue, (lead, co) = assigned(netoffice, co=("jyj",))
     services.accept_reply(actor=netoffice, reply=submit(zjj_head, lead))
@@ -256,6 +272,7 @@ def test_only_the_channel_office_reviews(netoffice, ezoneoffice, zjj_head, leade
 
 
 # --- follow-up, close, reopen -------------------------------------------------------------
+
 
 def test_follow_up_then_close(netoffice, zjj_head):
     issue = replied_issue(netoffice, zjj_head)
@@ -395,9 +412,15 @@ def test_only_an_office_of_the_channel_registers_and_assigns(netoffice, ezoneoff
 def test_register_and_assign_lands_both_or_neither(netoffice):
     from feedback.models import Category
 
-    common = {"actor": netoffice, "channel": "net", "category": Category.objects.get(code="housing"),
-              "requester": services.RequesterData(name="网友"), "title": "天桥", "content": "修天桥",
-              "received_on": timezone.localdate()}
+    common = {
+        "actor": netoffice,
+        "channel": "net",
+        "category": Category.objects.get(code="housing"),
+        "requester": services.RequesterData(name="网友"),
+        "title": "天桥",
+        "content": "修天桥",
+        "received_on": timezone.localdate(),
+    }
     with pytest.raises(InvalidInput, match="与主办单位相同"):
         services.register_and_assign_issue(**common, lead=dept("zjj"), co=[dept("zjj")])
     assert not Issue.objects.exists()
@@ -408,7 +431,8 @@ def test_register_and_assign_lands_both_or_neither(netoffice):
 def test_a_reopen_with_an_impossible_limit_is_refused_with_a_message(netoffice, zjj_head):
     issue = replied_issue(netoffice, zjj_head)
     with pytest.raises(InvalidInput, match="正整数"):
-        services.reopen_issue(actor=netoffice, issue=issue, reason="不满意", deadline_amount=-1,
-                              deadline_unit="working_day")
+        services.reopen_issue(
+            actor=netoffice, issue=issue, reason="不满意", deadline_amount=-1, deadline_unit="working_day"
+        )
     issue.refresh_from_db()
     assert issue.status == Issue.Status.REPLIED

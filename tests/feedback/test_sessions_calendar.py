@@ -22,9 +22,15 @@ def day(n: int) -> datetime.date:
 
 
 def entry(**overrides: object) -> SessionEntry:
-    data = {"channel": "net", "title": "网民座谈会", "starts_on": datetime.date(2027, 1, 13),
-            "ends_on": datetime.date(2027, 1, 13), "place": "县委会议中心", "leaders": ["张书记"],
-            "url": "/net/forums/1/"}
+    data = {
+        "channel": "net",
+        "title": "网民座谈会",
+        "starts_on": datetime.date(2027, 1, 13),
+        "ends_on": datetime.date(2027, 1, 13),
+        "place": "县委会议中心",
+        "leaders": ["张书记"],
+        "url": "/net/forums/1/",
+    }
     data.update(overrides)
     return SessionEntry(**data)
 
@@ -45,15 +51,26 @@ def unfold(text: str) -> list[str]:
 
 def test_the_ical_text_has_the_rfc_5545_structure_with_crlf_and_escapes() -> None:
     now = datetime.datetime(2026, 11, 29, 10, 0, tzinfo=datetime.UTC)
-    text = cal.to_ical([entry(place="洞口县经开区,管委会;三楼", title="第九次网民座谈会" * 6),
-                        entry(channel="citizen", title="无会周", starts_on=datetime.date(2027, 1, 25),
-                              ends_on=datetime.date(2027, 1, 29), url="", provisional=True)],
-                       now=now, base_url="https://zt.example/")
+    text = cal.to_ical(
+        [
+            entry(place="洞口县经开区,管委会;三楼", title="第九次网民座谈会" * 6),
+            entry(
+                channel="citizen",
+                title="无会周",
+                starts_on=datetime.date(2027, 1, 25),
+                ends_on=datetime.date(2027, 1, 29),
+                url="",
+                provisional=True,
+            ),
+        ],
+        now=now,
+        base_url="https://zt.example/",
+    )
     lines = unfold(text)
     assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR"
     assert "VERSION:2.0" in lines and any(line.startswith("PRODID:") for line in lines)
     assert lines.count("BEGIN:VEVENT") == lines.count("END:VEVENT") == 2
-    first = lines[lines.index("BEGIN:VEVENT"):lines.index("END:VEVENT")]
+    first = lines[lines.index("BEGIN:VEVENT") : lines.index("END:VEVENT")]
     props = dict(line.split(":", 1) for line in first[1:])
     assert props["DTSTAMP"] == "20261129T100000Z"
     assert props["DTSTART;VALUE=DATE"] == "20270113" and props["DTEND;VALUE=DATE"] == "20270114"
@@ -61,7 +78,7 @@ def test_the_ical_text_has_the_rfc_5545_structure_with_crlf_and_escapes() -> Non
     assert props["SUMMARY"].startswith("【政网直通车】第九次网民座谈会")
     assert props["UID"].endswith("@zhitongche") and props["URL"] == "https://zt.example/net/forums/1/"
     assert "张书记" in props["DESCRIPTION"]
-    second = lines[lines.index("BEGIN:VEVENT", 2):]
+    second = lines[lines.index("BEGIN:VEVENT", 2) :]
     assert "DTEND;VALUE=DATE:20270130" in second and "STATUS:TENTATIVE" in second
 
 
@@ -83,9 +100,13 @@ def fake_channel() -> object:
     """A second channel registered the way the other channel apps do, removed afterwards."""
     saved = REGISTRY.get("enterprise")
     REGISTRY["enterprise"] = ChannelPlugin(
-        "enterprise", "企业家日", "channels_enterprise:home", lambda: 0,
-        sessions=lambda start, end: [entry(channel="enterprise", title="企业家日", starts_on=day(5),
-                                           ends_on=day(5), url="")],
+        "enterprise",
+        "企业家日",
+        "channels_enterprise:home",
+        lambda: 0,
+        sessions=lambda start, end: [
+            entry(channel="enterprise", title="企业家日", starts_on=day(5), ends_on=day(5), url="")
+        ],
         attendance=lambda year: {},
     )
     yield
@@ -97,7 +118,8 @@ def fake_channel() -> object:
 
 @pytest.mark.django_db
 def test_the_calendar_lists_coming_sessions_of_every_channel_with_leaders(
-        client: Client, netoffice: object, leader: object, fake_channel: object) -> None:
+    client: Client, netoffice: object, leader: object, fake_channel: object
+) -> None:
     forum = Forum.objects.create(title="第九次网民座谈会", held_on=day(10), chair=leader, place="县委会议中心")
     forum.leaders.add(leader)
     Forum.objects.create(title="太远的座谈会", held_on=day(cal.HORIZON_DAYS + 5))
@@ -121,8 +143,9 @@ def test_the_ical_feed_is_for_logged_in_users(client: Client, netoffice: object,
 
 
 @pytest.mark.django_db
-def test_attendance_counts_held_sessions_per_leader_and_channel(client: Client, leader: object,
-                                                                netoffice: object, zjj_head: object) -> None:
+def test_attendance_counts_held_sessions_per_leader_and_channel(
+    client: Client, leader: object, netoffice: object, zjj_head: object
+) -> None:
     today = timezone.localdate()
     head = make_user("county_head", role=Role.LEADER)
     for i, held_on in enumerate((today - datetime.timedelta(days=1), today, today + datetime.timedelta(days=1))):
@@ -158,7 +181,8 @@ def vevents(body: bytes) -> list[str]:
 
 @pytest.mark.django_db
 def test_the_personal_feed_serves_without_login_what_the_user_sees_logged_in(
-        client: Client, netoffice: object, zjj_head: object) -> None:
+    client: Client, netoffice: object, zjj_head: object
+) -> None:
     Forum.objects.create(title="第九次网民座谈会", held_on=day(10), place="县委会议中心")
     for user in (netoffice, zjj_head):
         client.force_login(user)
@@ -209,8 +233,7 @@ def test_changing_the_password_or_deactivating_the_account_revokes_the_link(neto
 
 
 @pytest.mark.django_db
-def test_the_user_resets_the_link_with_their_password_which_stays_the_same(client: Client,
-                                                                            netoffice: object) -> None:
+def test_the_user_resets_the_link_with_their_password_which_stays_the_same(client: Client, netoffice: object) -> None:
     client.force_login(netoffice)
     old = cal.feed_path(netoffice)
     reset = reverse("sessions_calendar_feed_reset")
@@ -230,7 +253,8 @@ def test_the_user_resets_the_link_with_their_password_which_stays_the_same(clien
 
 @pytest.mark.django_db
 def test_a_link_made_before_a_secret_key_rotation_works_while_the_old_key_is_a_fallback(
-        netoffice: object, settings: object) -> None:
+    netoffice: object, settings: object
+) -> None:
     old = cal.feed_path(netoffice)
     previous = settings.SECRET_KEY
     settings.SECRET_KEY = "a-rotated-secret-key-" + "x" * 40
@@ -242,8 +266,9 @@ def test_a_link_made_before_a_secret_key_rotation_works_while_the_old_key_is_a_f
 
 
 @pytest.mark.django_db
-def test_the_personal_feed_takes_few_queries(netoffice: object, leader: object,
-                                             django_assert_max_num_queries: object) -> None:
+def test_the_personal_feed_takes_few_queries(
+    netoffice: object, leader: object, django_assert_max_num_queries: object
+) -> None:
     for n in range(5):
         forum = Forum.objects.create(title=f"座谈会{n}", held_on=day(n + 1), chair=leader)
         forum.leaders.add(leader)
@@ -330,7 +355,8 @@ def load_2027(*, county_rest: datetime.date | None = None) -> None:
 
 @pytest.mark.django_db
 def test_enterprise_days_run_daily_from_november_2026_fall_right_through_2027_and_are_provisional(
-        without_2027: None) -> None:
+    without_2027: None,
+) -> None:
     from channels_enterprise.models import EnterpriseDay
     from channels_enterprise.services import schedule_enterprise_days
 
@@ -367,8 +393,7 @@ def assert_2027_days_definite_with_january_on_the_26th() -> None:
 
 @pytest.mark.django_db
 @time_machine.travel(datetime.datetime(2026, 12, 10, 1, tzinfo=datetime.UTC), tick=False)
-def test_loading_2027_makes_the_coming_enterprise_days_definite_and_moves_them_when_needed(
-        without_2027: None) -> None:
+def test_loading_2027_makes_the_coming_enterprise_days_definite_and_moves_them_when_needed(without_2027: None) -> None:
     from channels_enterprise.models import EnterpriseDay, EnterpriseDayChange
     from channels_enterprise.services import schedule_enterprise_days
 
@@ -381,8 +406,9 @@ def test_loading_2027_makes_the_coming_enterprise_days_definite_and_moves_them_w
     # At once, in the calendar's own transaction (the calendar_changed hook): every 2027 day is
     # definite, and January, whose Monday 25th the county made a rest day, moved to the 26th.
     assert_2027_days_definite_with_january_on_the_26th()
-    assert list(EnterpriseDayChange.objects.values_list("day__month", "action", "held_on_before", "held_on_after")) \
-        == [(datetime.date(2027, 1, 1), "moved", datetime.date(2027, 1, 25), datetime.date(2027, 1, 26))]
+    assert list(EnterpriseDayChange.objects.values_list("day__month", "action", "held_on_before", "held_on_after")) == [
+        (datetime.date(2027, 1, 1), "moved", datetime.date(2027, 1, 25), datetime.date(2027, 1, 26))
+    ]
     # Nothing is left for the next morning's run, nor for the daily runs through 2027.
     assert schedule_enterprise_days(today=datetime.date(2026, 12, 10)) == []
     for today in days(datetime.date(2026, 12, 11), DEC_2027):
@@ -412,14 +438,19 @@ def test_a_county_rest_day_declared_on_a_planned_enterprise_day_moves_it(without
 
 @pytest.mark.django_db
 def test_no_meeting_weeks_planned_through_2027_are_the_last_five_weekdays_and_provisional(
-        without_2027: None, petitionoffice: object) -> None:
+    without_2027: None, petitionoffice: object
+) -> None:
     from channels_citizen.services import plan_week
 
     weeks = {m: plan_week(actor=petitionoffice, month=m) for m in months(NOV_2026, DEC_2027)}
-    assert (weeks[NOV_2026].starts_on, weeks[NOV_2026].ends_on) == (datetime.date(2026, 11, 24),
-                                                                    datetime.date(2026, 11, 30))
+    assert (weeks[NOV_2026].starts_on, weeks[NOV_2026].ends_on) == (
+        datetime.date(2026, 11, 24),
+        datetime.date(2026, 11, 30),
+    )
     assert (weeks[datetime.date(2026, 12, 1)].starts_on, weeks[datetime.date(2026, 12, 1)].ends_on) == (
-        datetime.date(2026, 12, 25), datetime.date(2026, 12, 31))
+        datetime.date(2026, 12, 25),
+        datetime.date(2026, 12, 31),
+    )
     for month, week in weeks.items():
         assert week.provisional == (month.year == 2027), month
         if month.year == 2027:
@@ -430,7 +461,8 @@ def test_no_meeting_weeks_planned_through_2027_are_the_last_five_weekdays_and_pr
 
 @pytest.mark.django_db
 def test_no_meeting_weeks_scheduled_daily_from_november_2026_fall_right_through_2027_and_are_provisional(
-        without_2027: None) -> None:
+    without_2027: None,
+) -> None:
     from channels_citizen.models import NoMeetingWeek
     from channels_citizen.services import schedule_no_meeting_weeks
 
@@ -440,8 +472,10 @@ def test_no_meeting_weeks_scheduled_daily_from_november_2026_fall_right_through_
             first_seen.setdefault(created.month, today)
     by_month = {w.month: w for w in NoMeetingWeek.objects.all()}
     assert set(by_month) == {*months(NOV_2026, DEC_2027), datetime.date(2028, 1, 1)}
-    assert (by_month[NOV_2026].starts_on, by_month[NOV_2026].ends_on) == (datetime.date(2026, 11, 24),
-                                                                          datetime.date(2026, 11, 30))
+    assert (by_month[NOV_2026].starts_on, by_month[NOV_2026].ends_on) == (
+        datetime.date(2026, 11, 24),
+        datetime.date(2026, 11, 30),
+    )
     for month in months(NOV_2026, DEC_2027):
         week = by_month[month]
         assert week.provisional == (month.year == 2027) and not week.confirmed, month
@@ -482,17 +516,24 @@ def test_the_week_default_follows_a_loaded_2027_calendar(without_2027: None) -> 
 
     before = default_week(datetime.date(2027, 9, 1))
     assert (before.starts_on, before.ends_on, before.provisional) == (
-        datetime.date(2027, 9, 24), datetime.date(2027, 9, 30), True)
+        datetime.date(2027, 9, 24),
+        datetime.date(2027, 9, 30),
+        True,
+    )
     load_2027()
     after = default_week(datetime.date(2027, 9, 1))
     assert (after.starts_on, after.ends_on, after.provisional) == (
-        datetime.date(2027, 9, 26), datetime.date(2027, 9, 30), False)
+        datetime.date(2027, 9, 26),
+        datetime.date(2027, 9, 30),
+        False,
+    )
 
 
 @pytest.mark.django_db
 @time_machine.travel(datetime.datetime(2026, 11, 29, 2, tzinfo=datetime.UTC), tick=False)
-def test_a_week_planned_before_2027_was_loaded_is_recomputed_when_it_is(without_2027: None,
-                                                                         petitionoffice: object) -> None:
+def test_a_week_planned_before_2027_was_loaded_is_recomputed_when_it_is(
+    without_2027: None, petitionoffice: object
+) -> None:
     from channels_citizen.models import NoMeetingWeek
     from channels_citizen.services import plan_week
 
@@ -513,15 +554,20 @@ def test_the_beat_schedule_plans_the_no_meeting_weeks() -> None:
 
 
 @pytest.mark.django_db
-def test_quarterly_forums_planned_for_2027_are_on_the_calendar_on_their_dates(without_2027: None,
-                                                                              netoffice: object) -> None:
+def test_quarterly_forums_planned_for_2027_are_on_the_calendar_on_their_dates(
+    without_2027: None, netoffice: object
+) -> None:
     """政网 has no scheduler either: the office sets each forum's date, so a forum is never provisional."""
     import time_machine
 
     from channels_net import services as net
 
-    planned = [datetime.date(2027, 1, 13), datetime.date(2027, 4, 14), datetime.date(2027, 7, 14),
-               datetime.date(2027, 10, 13)]
+    planned = [
+        datetime.date(2027, 1, 13),
+        datetime.date(2027, 4, 14),
+        datetime.date(2027, 7, 14),
+        datetime.date(2027, 10, 13),
+    ]
     with time_machine.travel(datetime.datetime(2026, 11, 29, 2, tzinfo=datetime.UTC), tick=False):
         for n, held_on in enumerate(planned, start=1):
             net.plan_forum(actor=netoffice, data=net.ForumData(title=f"2027年第{n}季度网民座谈会", held_on=held_on))

@@ -32,17 +32,31 @@ def dept(code: str) -> Department:
     return Department.objects.get(code=code)
 
 
-def make(*, received: D, lead: str | None = "zjj", co: tuple[str, ...] = (), due: D | None = None,
-         original_due: D | None = None, channel: str = "net", category: str = "housing",
-         name: str = "群众") -> tuple[Issue, list[Assignment]]:
+def make(
+    *,
+    received: D,
+    lead: str | None = "zjj",
+    co: tuple[str, ...] = (),
+    due: D | None = None,
+    original_due: D | None = None,
+    channel: str = "net",
+    category: str = "housing",
+    name: str = "群众",
+) -> tuple[Issue, list[Assignment]]:
     issue = services.register_issue(
-        actor=None, channel=channel, category=Category.objects.get(code=category),
-        requester=services.RequesterData(name=name, phone=""), title=f"{name}的诉求",
-        content="请研究答复。", received_on=received)
+        actor=None,
+        channel=channel,
+        category=Category.objects.get(code=category),
+        requester=services.RequesterData(name=name, phone=""),
+        title=f"{name}的诉求",
+        content="请研究答复。",
+        received_on=received,
+    )
     if lead is None:
         return issue, []
-    assignments = services.assign_issue(actor=None, issue=issue, lead=dept(lead), co=[dept(c) for c in co],
-                                        assigned_on=received)
+    assignments = services.assign_issue(
+        actor=None, issue=issue, lead=dept(lead), co=[dept(c) for c in co], assigned_on=received
+    )
     if due is not None:
         # Set directly so the test reads in dates, not in working days (see the module docstring).
         Assignment.objects.filter(issue=issue).update(due_date=due, original_due_date=original_due or due)
@@ -53,8 +67,15 @@ def make(*, received: D, lead: str | None = "zjj", co: tuple[str, ...] = (), due
 
 def reply(assignment: Assignment, on: D) -> None:
     submitted = services.submit_reply(
-        actor=None, assignment=assignment, file=reply_pdf(), signer_name="王局长", signer_title="局长",
-        signed_on=on, result="explained", summary="经研究，答复如下。")
+        actor=None,
+        assignment=assignment,
+        file=reply_pdf(),
+        signer_name="王局长",
+        signer_title="局长",
+        signed_on=on,
+        result="explained",
+        summary="经研究，答复如下。",
+    )
     services.accept_reply(actor=None, reply=submitted)
 
 
@@ -99,8 +120,7 @@ def may(reference):
     reply(a4, D(2026, 6, 3))
     follow_up(i4, "dissatisfied", D(2026, 6, 4))
     close(i4, D(2026, 6, 5))
-    make(received=D(2026, 5, 20), lead="hqz", due=D(2026, 6, 10), channel="citizen", category="education",
-         name="赵六")
+    make(received=D(2026, 5, 20), lead="hqz", due=D(2026, 6, 10), channel="citizen", category="education", name="赵六")
     make(received=D(2026, 5, 25), lead=None, category="education", name="钱七")
     i8, (a8,) = make(received=D(2026, 5, 2), lead="zjj", due=D(2026, 5, 12), category="education", name="孙八")
     reply(a8, D(2026, 5, 12))
@@ -113,17 +133,20 @@ def may(reference):
 # --- rounding -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("part", "whole", "expected"), [
-    (2, 3, "66.7"),      # 66.666… → 66.7
-    (1, 3, "33.3"),      # 33.333… → 33.3
-    (1, 8, "12.5"),      # exact
-    (5, 16, "31.3"),     # 31.25 → 31.3 (half up, where banker's rounding would give 31.2)
-    (1, 16, "6.3"),      # 6.25 → 6.3
-    (7, 16, "43.8"),     # 43.75 → 43.8
-    (1, 6, "16.7"),      # 16.666… → 16.7
-    (0, 5, "0.0"),
-    (5, 5, "100.0"),
-])
+@pytest.mark.parametrize(
+    ("part", "whole", "expected"),
+    [
+        (2, 3, "66.7"),  # 66.666… → 66.7
+        (1, 3, "33.3"),  # 33.333… → 33.3
+        (1, 8, "12.5"),  # exact
+        (5, 16, "31.3"),  # 31.25 → 31.3 (half up, where banker's rounding would give 31.2)
+        (1, 16, "6.3"),  # 6.25 → 6.3
+        (7, 16, "43.8"),  # 43.75 → 43.8
+        (1, 6, "16.7"),  # 16.666… → 16.7
+        (0, 5, "0.0"),
+        (5, 5, "100.0"),
+    ],
+)
 def test_rates_are_rounded_half_up_to_one_decimal(part, whole, expected):
     assert statistics.rate(part, whole) == Decimal(expected)
     assert str(statistics.rate(part, whole)) == expected
@@ -139,23 +162,23 @@ def test_a_rate_over_nothing_is_none_not_an_error():
 def test_summary_of_a_hand_computed_cohort(may):
     s = statistics.summary(may_cohort(), as_of=AS_OF)
 
-    assert s.issues == 7                   # I1–I6 and I8; I7 was received in April
-    assert s.requesters == 6               # I1 and I2 share 张三
+    assert s.issues == 7  # I1–I6 and I8; I7 was received in April
+    assert s.requesters == 6  # I1 and I2 share 张三
     # replied: I1, I2, I8. Not I3 (co-handler jtj has not replied), not I4 (reply dated 06-03,
     # after as_of), not I5 (open), not I6 (never assigned).
     assert s.replied == 3
     assert s.reply_rate == Decimal("42.9")  # 3/7 = 42.857…
     assert s.unreplied == 4
-    assert s.closed == 2                   # I1 (05-20), I8 (05-30); I4 closed 06-05, after as_of
+    assert s.closed == 2  # I1 (05-20), I8 (05-30); I4 closed 06-05, after as_of
     assert s.closure_rate == Decimal("28.6")  # 2/7 = 28.571…
-    assert s.assignments == 7              # I1, I2, I3 ×2, I4, I5, I8
-    assert s.on_time == 3                  # I1, I3-zjj, I8 (replied on its due day)
-    assert s.late == 1                     # I2
-    assert s.overdue_open == 2             # I3-jtj (due 05-20), I4 (due 05-25; its reply came later)
-    assert s.not_yet_due == 1              # I5, due 06-10: left out of the on-time rate
+    assert s.assignments == 7  # I1, I2, I3 ×2, I4, I5, I8
+    assert s.on_time == 3  # I1, I3-zjj, I8 (replied on its due day)
+    assert s.late == 1  # I2
+    assert s.overdue_open == 2  # I3-jtj (due 05-20), I4 (due 05-25; its reply came later)
+    assert s.not_yet_due == 1  # I5, due 06-10: left out of the on-time rate
     assert s.on_time_rate == Decimal("50.0")  # 3 / (3 + 1 + 2)
     # Ratings count whatever their date (I4's 不满意 on 06-04 counts); 未联系上 (I8) is not a rating.
-    assert s.rated == 3                    # I1 满意, I2 基本满意, I4 不满意
+    assert s.rated == 3  # I1 满意, I2 基本满意, I4 不满意
     assert s.satisfied == 2
     assert s.satisfaction_rate == Decimal("66.7")  # 2/3
     assert (s.dissatisfied, s.unreachable, s.followed_up) == (1, 1, 4)
@@ -166,9 +189,9 @@ def test_summary_of_a_hand_computed_cohort(may):
 def test_a_month_later_the_late_reply_and_the_closure_count_and_the_open_item_is_overdue(may):
     s = statistics.summary(may_cohort(), as_of=D(2026, 6, 30))
 
-    assert s.replied == 4                   # + I4 (replied 06-03)
+    assert s.replied == 4  # + I4 (replied 06-03)
     assert s.reply_rate == Decimal("57.1")  # 4/7
-    assert s.closed == 3                    # + I4 (06-05)
+    assert s.closed == 3  # + I4 (06-05)
     assert s.closure_rate == Decimal("42.9")
     # on time: I1, I3-zjj, I8; late: I2, I4 (06-03 > 05-25); overdue: I3-jtj, I5 (due 06-10)
     assert (s.on_time, s.late, s.overdue_open, s.not_yet_due) == (3, 2, 2, 0)
@@ -193,7 +216,7 @@ def test_an_assignment_due_on_as_of_is_not_yet_overdue(reference):
     s = statistics.summary(may_cohort(), as_of=AS_OF)
 
     assert (s.overdue_open, s.not_yet_due) == (0, 1)
-    assert s.on_time_rate is None           # nothing judged yet
+    assert s.on_time_rate is None  # nothing judged yet
 
 
 def test_on_time_is_also_judged_against_the_original_due_date(reference):
@@ -233,28 +256,34 @@ def test_an_assignment_withdrawn_after_an_objection_is_not_counted(reference):
     s = statistics.summary(may_cohort(), as_of=AS_OF)
 
     assert (s.assignments, s.on_time, s.overdue_open) == (1, 1, 0)  # not 2, and jtj not overdue
-    assert s.replied == 1                                           # zjj's reply is the only one awaited
+    assert s.replied == 1  # zjj's reply is the only one awaited
     assert [r.department for r in statistics.by_department(may_cohort(), as_of=AS_OF)] == ["zjj"]
     assert statistics.summary(may_cohort(department=dept("jtj")), as_of=AS_OF).issues == 0
 
 
 def test_an_empty_period_gives_zeros_and_no_rates(may):
-    s = statistics.summary(statistics.cohort(Issue.objects.all(), received_from=D(2025, 1, 1),
-                                             received_to=D(2025, 1, 31)), as_of=AS_OF)
+    s = statistics.summary(
+        statistics.cohort(Issue.objects.all(), received_from=D(2025, 1, 1), received_to=D(2025, 1, 31)), as_of=AS_OF
+    )
 
     assert (s.issues, s.replied, s.assignments, s.on_time, s.rated) == (0, 0, 0, 0, 0)
     assert s.reply_rate is s.closure_rate is s.on_time_rate is s.satisfaction_rate is None
 
 
 def test_the_cohort_filters(may):
-    assert statistics.summary(may_cohort(channel="citizen"), as_of=AS_OF).issues == 1       # I5
+    assert statistics.summary(may_cohort(channel="citizen"), as_of=AS_OF).issues == 1  # I5
     # department: the issues with an assignment to it (lead or co); their other assignments count too.
     jtj = statistics.summary(may_cohort(department=dept("jtj")), as_of=AS_OF)
     assert (jtj.issues, jtj.assignments, jtj.on_time, jtj.late, jtj.overdue_open) == (2, 3, 1, 1, 1)  # I2, I3
-    assert statistics.summary(may_cohort(category=Category.objects.get(code="education")),
-                              as_of=AS_OF).issues == 3                                         # I5, I6, I8
-    assert statistics.summary(statistics.cohort(Issue.objects.all(), received_from=D(2026, 5, 4),
-                                                received_to=D(2026, 5, 4)), as_of=AS_OF).issues == 2
+    assert (
+        statistics.summary(may_cohort(category=Category.objects.get(code="education")), as_of=AS_OF).issues == 3
+    )  # I5, I6, I8
+    assert (
+        statistics.summary(
+            statistics.cohort(Issue.objects.all(), received_from=D(2026, 5, 4), received_to=D(2026, 5, 4)), as_of=AS_OF
+        ).issues
+        == 2
+    )
 
 
 def test_as_of_defaults_to_today(may):
@@ -287,14 +316,17 @@ def test_by_category(may):
     rows = {r.category: r for r in statistics.by_category(may_cohort(), as_of=AS_OF)}
 
     assert [r.category for r in statistics.by_category(may_cohort(), as_of=AS_OF)] == [
-        "education", "housing", "transport"]          # 3, 3, 1 issues; ties by code
-    housing = rows["housing"]                         # I1, I2, I3
+        "education",
+        "housing",
+        "transport",
+    ]  # 3, 3, 1 issues; ties by code
+    housing = rows["housing"]  # I1, I2, I3
     assert (housing.issues, housing.replied, housing.closed) == (3, 2, 1)
-    assert housing.share == Decimal("42.9")            # 3/7
-    assert housing.reply_rate == Decimal("66.7")       # 2/3
+    assert housing.share == Decimal("42.9")  # 3/7
+    assert housing.reply_rate == Decimal("66.7")  # 2/3
     assert (housing.on_time, housing.late, housing.overdue_open) == (2, 1, 1)  # I1, I3-zjj | I2 | I3-jtj
     assert rows["transport"].share == Decimal("14.3")  # 1/7
-    education = rows["education"]                     # I5, I6, I8
+    education = rows["education"]  # I5, I6, I8
     assert (education.issues, education.replied, education.closed, education.rated) == (3, 1, 1, 0)
 
 
@@ -302,7 +334,13 @@ def test_by_township(may):
     (hqz,) = statistics.by_township(may_cohort(), as_of=AS_OF)
 
     assert (hqz.township, hqz.name, hqz.issues, hqz.replied, hqz.assignments, hqz.overdue_open) == (
-        "hqz", "黄桥镇", 1, 0, 1, 0)
+        "hqz",
+        "黄桥镇",
+        1,
+        0,
+        1,
+        0,
+    )
     assert hqz.reply_rate == Decimal("0.0")
     assert hqz.on_time_rate is None
 
@@ -317,7 +355,7 @@ def test_by_month(reference):
 
     assert [(r.month, r.issues, r.replied, r.on_time, r.overdue_open) for r in rows] == [
         ("2026-04", 1, 1, 1, 0),
-        ("2026-05", 2, 0, 0, 1),   # one overdue (05-12), one not yet due
+        ("2026-05", 2, 0, 0, 1),  # one overdue (05-12), one not yet due
     ]
     assert (rows[1].first_day, rows[1].last_day) == (D(2026, 5, 1), D(2026, 5, 31))
     assert rows[1].reply_rate == Decimal("0.0")
@@ -337,8 +375,13 @@ def test_open_assignments_are_the_items_missing_from_the_target(may):
 
 def many(count: int) -> None:
     for n in range(count):
-        _, assignments = make(received=D(2026, 5, 1 + n % 28), lead=("zjj", "hqz")[n % 2], co=("jtj",),
-                              category=("housing", "education")[n % 2], name=f"群众{n}")
+        _, assignments = make(
+            received=D(2026, 5, 1 + n % 28),
+            lead=("zjj", "hqz")[n % 2],
+            co=("jtj",),
+            category=("housing", "education")[n % 2],
+            name=f"群众{n}",
+        )
         if n % 3 == 0:
             reply(assignments[0], D(2026, 5, 29))
 
@@ -365,8 +408,16 @@ def test_a_returned_reply_counts_as_re_handling(reference, netoffice, zjj_head):
 
     issue, (a,) = assigned(netoffice)
     other, _ = assigned(netoffice, title="另一件")
-    first = services.submit_reply(actor=zjj_head, assignment=a, file=reply_pdf(), signer_name="王",
-                                  signer_title="局长", signed_on=a.assigned_on, result="resolved", summary="已解决")
+    first = services.submit_reply(
+        actor=zjj_head,
+        assignment=a,
+        file=reply_pdf(),
+        signer_name="王",
+        signer_title="局长",
+        signed_on=a.assigned_on,
+        result="resolved",
+        summary="已解决",
+    )
     today = a.assigned_on
     before = statistics.summary(Issue.objects.filter(pk__in=[issue.pk, other.pk]), as_of=today)
     services.return_reply(actor=netoffice, reply=first, reason="未加盖公章")
@@ -378,10 +429,19 @@ def test_a_returned_reply_counts_as_re_handling(reference, netoffice, zjj_head):
 @pytest.mark.parametrize("as_of", [AS_OF, D(2026, 6, 2), D(2026, 6, 30)])
 def test_the_rollup_reads_the_hand_computed_cohort_as_the_live_computation_does(may, as_of):
     """statistics.cohort on every issue reads the rollup (feedback.figures.rollup); ``live=True`` the tables."""
-    for filters in ({}, {"channel": "net"}, {"department": dept("jtj")}, {"category": Category.objects.get(
-            code="education")}):
+    for filters in (
+        {},
+        {"channel": "net"},
+        {"department": dept("jtj")},
+        {"category": Category.objects.get(code="education")},
+    ):
         issues = may_cohort(**filters)
         assert issues._stats_cohort is not None
-        for figures in (statistics.summary, statistics.by_department, statistics.by_category, statistics.by_month,
-                        statistics.by_township):
+        for figures in (
+            statistics.summary,
+            statistics.by_department,
+            statistics.by_category,
+            statistics.by_month,
+            statistics.by_township,
+        ):
             assert figures(issues, as_of=as_of) == figures(issues, as_of=as_of, live=True), figures.__name__

@@ -67,8 +67,9 @@ def ladder_notes(a: Assignment) -> Counter[tuple[str, str]]:
 
 
 def ladder_history(a: Assignment) -> Counter[str]:
-    return Counter(HistoryEntry.objects.filter(assignment=a, action__startswith="deadline_")
-                   .values_list("action", flat=True))
+    return Counter(
+        HistoryEntry.objects.filter(assignment=a, action__startswith="deadline_").values_list("action", flat=True)
+    )
 
 
 def steps_of(a: Assignment) -> Counter[str]:
@@ -108,8 +109,13 @@ def test_a_ten_working_day_assignment_takes_each_step_once_at_its_moment(clock, 
     taken = ["remind_50", "remind_1d", "overdue", "chase", "supervise", "bulletin"]
     assert steps_of(a) == Counter(taken)
     assert dict(DeadlineStep.objects.filter(assignment=a).values_list("step", "scheduled_for")) == {
-        "remind_50": REMIND_50, "remind_1d": REMIND_1D, "overdue": OVERDUE, "chase": CHASE,
-        "supervise": SUPERVISE, "bulletin": BULLETIN}
+        "remind_50": REMIND_50,
+        "remind_1d": REMIND_1D,
+        "overdue": OVERDUE,
+        "chase": CHASE,
+        "supervise": SUPERVISE,
+        "bulletin": BULLETIN,
+    }
     department = Counter({(step, who): 1 for step in taken for who in ("zjj_head", "zjj_staff")})
     # Supervision (督办) also goes to the county leaders and to the office that runs the channel.
     assert ladder_notes(a) == department + Counter({("supervise", "leader"): 1, ("supervise", "netoffice"): 1})
@@ -148,9 +154,10 @@ def test_one_sweep_after_a_long_outage_takes_every_passed_step_once(clock, peopl
     assert ladder_history(a) == Counter(f"deadline_{s}" for s in caught_up)
     # Reminders overtaken by later steps of the same sweep are recorded but not sent: the two
     # department members hear of overdue, chase and supervise; leader and office of supervise.
-    assert ladder_notes(a) == Counter({(step, user): 1 for step in ("overdue", "chase", "supervise")
-                                       for user in ("zjj_head", "zjj_staff")}
-                                      | {("supervise", "leader"): 1, ("supervise", "netoffice"): 1})
+    assert ladder_notes(a) == Counter(
+        {(step, user): 1 for step in ("overdue", "chase", "supervise") for user in ("zjj_head", "zjj_staff")}
+        | {("supervise", "leader"): 1, ("supervise", "netoffice"): 1}
+    )
     assert "未发送" in a.history.get(action="deadline_remind_50").note
     a.refresh_from_db()
     assert next_step(a) == ("bulletin", BULLETIN)
@@ -161,9 +168,16 @@ def test_one_sweep_after_a_long_outage_takes_every_passed_step_once(clock, peopl
 def test_an_accepted_assignment_is_never_reminded_again(clock, people):
     a = new_assignment(people)
     clock(at(11, 5, 10))
-    reply = services.submit_reply(actor=people["head"], assignment=a, file=reply_pdf(), signer_name="王局长",
-                                  signer_title="局长", signed_on=timezone.localdate(), result="explained",
-                                  summary="经测算，暂不具备建设条件。")
+    reply = services.submit_reply(
+        actor=people["head"],
+        assignment=a,
+        file=reply_pdf(),
+        signer_name="王局长",
+        signer_title="局长",
+        signed_on=timezone.localdate(),
+        result="explained",
+        summary="经测算，暂不具备建设条件。",
+    )
     services.accept_reply(actor=people["office"], reply=reply)
     a.refresh_from_db()
     assert (a.status, next_step(a)) == ("accepted", ("", None))
@@ -194,6 +208,7 @@ def test_the_sweep_task_returns_its_counts(clock, people):
 
 # --- cost ---------------------------------------------------------------------------------------
 
+
 def queries_for_sweep() -> int:
     with CaptureQueriesContext(connection) as ctx:
         sweep_deadlines()
@@ -208,8 +223,7 @@ PER_BATCH = 17
 
 
 @pytest.mark.django_db
-def test_the_number_of_queries_does_not_grow_with_the_number_of_due_rows(clock, people,
-                                                                         django_assert_max_num_queries):
+def test_the_number_of_queries_does_not_grow_with_the_number_of_due_rows(clock, people, django_assert_max_num_queries):
     for i in range(5):
         new_assignment(people, title=f"五件之{i}")
     clock(REMIND_50)
@@ -232,26 +246,34 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_due_rows(clock, 
 
 # --- PostgreSQL: the index and real concurrency -------------------------------------------------
 
+
 def bulk_assignments(count: int, *, due_share: float, now: datetime.datetime) -> None:
     """``count`` open assignments straight in SQL (one issue each) with their ladders as pending
     steps: for ``due_share`` of them the first step is due at ``now``, for the others every step
     lies ahead or (a third) all were taken, as in a county's real table."""
     with connection.cursor() as cursor:
-        cursor.execute("""
+        cursor.execute(
+            """
             INSERT INTO feedback_issue (ref, channel, nature, category_id, requester_id, title, content,
                                         received_on, onsite_answer, status, satisfaction, follow_up_comment,
                                         created_at, updated_at)
             SELECT 'BULK-' || g, 'net', 'suggestion', (SELECT min(id) FROM feedback_category),
                    (SELECT min(id) FROM feedback_requester), 'bulk', 'bulk', %(day)s, '', 'assigned', '', '',
                    %(now)s, %(now)s
-            FROM generate_series(1, %(n)s) g""", {"n": count, "day": ASSIGNED, "now": now})
-        cursor.execute("""
+            FROM generate_series(1, %(n)s) g""",
+            {"n": count, "day": ASSIGNED, "now": now},
+        )
+        cursor.execute(
+            """
             INSERT INTO feedback_assignment (issue_id, department_id, role, status, assigned_on, deadline_amount,
                 deadline_unit, due_date, original_due_date, provisional, deadline_version, created_at)
             SELECT i.id, (SELECT id FROM feedback_department WHERE code = 'zjj'), 'lead', 'pending', %(day)s, 10,
                    'working_day', %(due)s, %(due)s, false, 1, %(now)s
-            FROM feedback_issue i WHERE i.ref LIKE 'BULK-%%'""", {"day": ASSIGNED, "due": DUE, "now": now})
-        cursor.execute("""
+            FROM feedback_issue i WHERE i.ref LIKE 'BULK-%%'""",
+            {"day": ASSIGNED, "due": DUE, "now": now},
+        )
+        cursor.execute(
+            """
             INSERT INTO feedback_deadlinestep (assignment_id, step, deadline_version, due_date, scheduled_for,
                                                taken_at, announced_at)
             SELECT a.id, s.step, 1, a.due_date, first.at + s.n * interval '3 days',
@@ -266,7 +288,9 @@ def bulk_assignments(count: int, *, due_share: float, now: datetime.datetime) ->
                                 FROM (SELECT random() + a.id * 0 AS r) AS roll) AS first
             CROSS JOIN (VALUES ('remind_50', 0), ('overdue', 1), ('chase', 2), ('supervise', 3),
                                ('bulletin', 4)) AS s(step, n)
-            WHERE s.n = 0 OR NOT first.due""", {"share": due_share, "now": now})
+            WHERE s.n = 0 OR NOT first.due""",
+            {"share": due_share, "now": now},
+        )
         for table in ("feedback_issue", "feedback_assignment", "feedback_deadlinestep"):
             cursor.execute(f"ANALYZE {table}")
 
@@ -282,8 +306,7 @@ def test_the_sweep_reads_only_the_partial_index_of_due_steps(clock, people):
         plan = "\n".join(row for (row,) in cursor.fetchall())
     # An index scan (or a bitmap scan for a larger share) of the partial index, with the time range
     # as its index condition; never a scan of the whole table.
-    assert re.search(r"Index Scan (using|on) deadlinestep_pending_idx.*\n\s+Index Cond: \(scheduled_for <=",
-                     plan), plan
+    assert re.search(r"Index Scan (using|on) deadlinestep_pending_idx.*\n\s+Index Cond: \(scheduled_for <=", plan), plan
     assert "Seq Scan on feedback_deadlinestep" not in plan, plan
     assert "Seq Scan on feedback_assignment" not in plan, plan
     result = take_due_steps(REMIND_50)
@@ -301,23 +324,33 @@ def sent_steps(ids: list[int]) -> list[tuple[int, str]]:
     """The steps whose notifications were sent: all but reminders overtaken in the same sweep,
     which the history marks as recorded and not sent."""
     rows = HistoryEntry.objects.filter(assignment_id__in=ids, action__startswith="deadline_")
-    return [(i, action.removeprefix("deadline_")) for i, action, note in
-            rows.values_list("assignment_id", "action", "note") if "未发送" not in note]
+    return [
+        (i, action.removeprefix("deadline_"))
+        for i, action, note in rows.values_list("assignment_id", "action", "note")
+        if "未发送" not in note
+    ]
 
 
 def assert_every_step_once(rows: list[Assignment], steps: list[str]) -> None:
     """Each step once per assignment; each notification once per person: the department's two
     members, and for supervision also the leader and the channel office."""
     ids = [a.pk for a in rows]
-    found = Counter(DeadlineStep.objects.filter(assignment_id__in=ids, taken_at__isnull=False)
-                    .values_list("assignment_id", "step"))
+    found = Counter(
+        DeadlineStep.objects.filter(assignment_id__in=ids, taken_at__isnull=False).values_list("assignment_id", "step")
+    )
     assert found == Counter((i, s) for i in ids for s in steps)
-    notes = Counter(Notification.objects.filter(assignment_id__in=ids, kind__in=LADDER_KINDS)
-                    .values_list("assignment_id", "kind", "recipient_id"))
+    notes = Counter(
+        Notification.objects.filter(assignment_id__in=ids, kind__in=LADDER_KINDS).values_list(
+            "assignment_id", "kind", "recipient_id"
+        )
+    )
     assert set(notes.values()) == {1}
     assert len(notes) == sum(4 if step == "supervise" else 2 for _, step in sent_steps(ids))
-    assert Counter(HistoryEntry.objects.filter(assignment_id__in=ids, action__startswith="deadline_")
-                   .values_list("action", flat=True)) == Counter({f"deadline_{s}": len(ids) for s in steps})
+    assert Counter(
+        HistoryEntry.objects.filter(assignment_id__in=ids, action__startswith="deadline_").values_list(
+            "action", flat=True
+        )
+    ) == Counter({f"deadline_{s}": len(ids) for s in steps})
 
 
 @pytest.mark.postgres
@@ -415,8 +448,9 @@ def test_an_approved_extension_replaces_the_pending_steps_and_keeps_the_taken_on
     clock(REMIND_50)
     sweep_deadlines()
     clock(at(11, 11, 10))
-    request = services.request_extension(actor=people["head"], assignment=a,
-                                         requested_due_date=datetime.date(2026, 11, 30), reason="需要现场勘查")
+    request = services.request_extension(
+        actor=people["head"], assignment=a, requested_due_date=datetime.date(2026, 11, 30), reason="需要现场勘查"
+    )
     services.decide_extension(actor=people["office"], request=request, approve=True)
     a.refresh_from_db()
     assert a.deadline_version == 2
@@ -433,8 +467,7 @@ def test_an_approved_extension_replaces_the_pending_steps_and_keeps_the_taken_on
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_sweep_skips_an_assignment_a_service_is_changing_and_takes_it_next_time(clock, people,
-                                                                                   no_mail_requests):
+def test_the_sweep_skips_an_assignment_a_service_is_changing_and_takes_it_next_time(clock, people, no_mail_requests):
     """A service locks the assignment (FOR UPDATE) and then replaces its pending steps; the sweep
     must neither wait for it nor lock those steps first (which would deadlock): it skips the row."""
     a, other = new_assignment(people), new_assignment(people, title="另一件")
@@ -467,11 +500,11 @@ def test_the_issue_page_shows_what_the_sweep_will_do_next(clock, people, client)
     client.force_login(people["office"])
     page = client.get(f"/issues/{a.issue_id}/").content.decode()
     start = page.index("接下来的提醒与督办")
-    upcoming = page[start:page.index("</ul>", start)]
+    upcoming = page[start : page.index("</ul>", start)]
     assert "2026-11-13 09:00 到期前一个工作日提醒" in upcoming and "2026-11-17 09:00 催办" in upcoming
     assert "时间过半提醒" not in upcoming  # taken already
     start = page.index("已发生：")
-    happened = page[start:page.index("</ul>", start)]
+    happened = page[start : page.index("</ul>", start)]
     assert "时间过半提醒" in happened and "催办" not in happened
 
 
@@ -482,10 +515,10 @@ def test_a_step_due_but_not_yet_swept_is_not_listed_as_coming(clock, people, cli
     client.force_login(people["office"])
     page = client.get(f"/issues/{a.issue_id}/").content.decode()
     start = page.index("接下来的提醒与督办")
-    upcoming = page[start:page.index("</ul>", start)]
+    upcoming = page[start : page.index("</ul>", start)]
     assert "时间过半提醒" not in upcoming and "催办" in upcoming
     start = page.index("已发生：")
-    assert "时间过半提醒（已到时间，待系统发出）" in page[start:page.index("</ul>", start)]
+    assert "时间过半提醒（已到时间，待系统发出）" in page[start : page.index("</ul>", start)]
 
 
 @pytest.mark.django_db

@@ -206,9 +206,7 @@ def add_javascript_open_action(pdf: pikepdf.Pdf) -> None:
 
 
 def add_page_additional_action(pdf: pikepdf.Pdf) -> None:
-    pdf.pages[0].AA = pikepdf.Dictionary(
-        O=pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("1"))
-    )
+    pdf.pages[0].AA = pikepdf.Dictionary(O=pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("1")))
 
 
 def add_document_javascript(pdf: pikepdf.Pdf) -> None:
@@ -840,9 +838,7 @@ def test_safe_name_has_a_stem_when_the_name_is_only_an_extension(small_pdf: byte
     assert validate_reply_file(SimpleUploadedFile(".pdf", small_pdf)).safe_name == "扫描件.pdf"
 
 
-def test_wraps_unexpected_parser_errors_as_refusals(
-    small_pdf: bytes, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_wraps_unexpected_parser_errors_as_refusals(small_pdf: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("qpdf internal error")
 

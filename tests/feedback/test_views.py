@@ -18,11 +18,22 @@ pytestmark = pytest.mark.django_db
 
 def registration_data(**overrides) -> dict:
     data = {
-        "channel": "net", "ref": "", "received_on": timezone.localdate().isoformat(), "nature": "suggestion",
-        "category": "", "requester_kind": "netizen", "requester_name": "山村支教亮亮老师",
-        "requester_phone": "13812345678", "requester_org": "", "title": "学校门口修建人行天桥",
-        "content": "上下学高峰人车混行，建议修建天桥。", "onsite_answer": "", "lead": "", "co": [],
-        "deadline_amount": "", "deadline_unit": "",
+        "channel": "net",
+        "ref": "",
+        "received_on": timezone.localdate().isoformat(),
+        "nature": "suggestion",
+        "category": "",
+        "requester_kind": "netizen",
+        "requester_name": "山村支教亮亮老师",
+        "requester_phone": "13812345678",
+        "requester_org": "",
+        "title": "学校门口修建人行天桥",
+        "content": "上下学高峰人车混行，建议修建天桥。",
+        "onsite_answer": "",
+        "lead": "",
+        "co": [],
+        "deadline_amount": "",
+        "deadline_unit": "",
     }
     data.update(overrides)
     return data
@@ -60,8 +71,10 @@ def test_office_registers_and_assigns_in_one_step(client, netoffice):
     zjj, jtj = Department.objects.get(code="zjj"), Department.objects.get(code="jtj")
     from feedback.models import Category
 
-    response = client.post(reverse("issue_create"), registration_data(
-        category=Category.objects.get(code="housing").pk, lead=zjj.pk, co=[jtj.pk]))
+    response = client.post(
+        reverse("issue_create"),
+        registration_data(category=Category.objects.get(code="housing").pk, lead=zjj.pk, co=[jtj.pk]),
+    )
     issue = Issue.objects.get()
     assert response.status_code == 302 and response.url == reverse("issue_detail", args=[issue.pk])
     assert issue.status == Issue.Status.ASSIGNED and issue.registered_by == netoffice
@@ -74,8 +87,7 @@ def test_office_registers_and_assigns_in_one_step(client, netoffice):
 def test_registration_errors_are_shown_and_nothing_is_saved(client, netoffice):
     client.force_login(netoffice)
     zjj = Department.objects.get(code="zjj")
-    response = client.post(reverse("issue_create"), registration_data(category="", title="", lead=zjj.pk,
-                                                                     co=[zjj.pk]))
+    response = client.post(reverse("issue_create"), registration_data(category="", title="", lead=zjj.pk, co=[zjj.pk]))
     page = response.content.decode()
     assert response.status_code == 200
     assert "与主办单位相同" in page and "该字段是必填项" in page
@@ -87,8 +99,10 @@ def test_a_duplicate_reference_is_refused_on_the_form(client, netoffice):
     client.force_login(netoffice)
     from feedback.models import Category
 
-    response = client.post(reverse("issue_create"), registration_data(
-        ref="ZW-2026-Q3-01", category=Category.objects.get(code="housing").pk))
+    response = client.post(
+        reverse("issue_create"),
+        registration_data(ref="ZW-2026-Q3-01", category=Category.objects.get(code="housing").pk),
+    )
     assert "已存在" in response.content.decode()
     assert Issue.objects.count() == 1
 
@@ -97,8 +111,9 @@ def test_an_office_only_registers_in_its_own_channel(client, netoffice):
     client.force_login(netoffice)
     from feedback.models import Category
 
-    response = client.post(reverse("issue_create"), registration_data(
-        channel="citizen", category=Category.objects.get(code="housing").pk))
+    response = client.post(
+        reverse("issue_create"), registration_data(channel="citizen", category=Category.objects.get(code="housing").pk)
+    )
     assert response.status_code == 200 and "渠道：选择一个有效的选项" in response.content.decode()
     assert not Issue.objects.exists()
 
@@ -123,8 +138,7 @@ def test_issue_list_filters_searches_sorts_and_paginates(client, netoffice):
 
 
 @pytest.mark.parametrize("size", [5, 40])
-def test_issue_list_and_detail_use_a_constant_number_of_queries(client, netoffice, django_assert_max_num_queries,
-                                                                size):
+def test_issue_list_and_detail_use_a_constant_number_of_queries(client, netoffice, django_assert_max_num_queries, size):
     for _ in range(size):
         assigned(netoffice, co=("jtj",))
     client.force_login(netoffice)
@@ -158,9 +172,19 @@ def test_department_inbox_counts_and_tabs(client, netoffice, zjj_head):
     _, (overdue,) = assigned(netoffice, title="超期事项", assigned_on=today - datetime.timedelta(days=40))
     _, (_fresh,) = assigned(netoffice, title="新事项")
     _, (done,) = assigned(netoffice, title="已回复事项")
-    services.accept_reply(actor=netoffice, reply=services.submit_reply(
-        actor=zjj_head, assignment=done, file=reply_pdf(), signer_name="王", signer_title="局长", signed_on=today,
-        result="resolved", summary="已解决"))
+    services.accept_reply(
+        actor=netoffice,
+        reply=services.submit_reply(
+            actor=zjj_head,
+            assignment=done,
+            file=reply_pdf(),
+            signer_name="王",
+            signer_title="局长",
+            signed_on=today,
+            result="resolved",
+            summary="已解决",
+        ),
+    )
     services.acknowledge_assignment(actor=zjj_head, assignment=overdue)
     client.force_login(zjj_head)
     assert client.get(reverse("home")).url == reverse("inbox")
@@ -173,7 +197,8 @@ def test_department_inbox_counts_and_tabs(client, netoffice, zjj_head):
 
 
 def test_the_inbox_filters_by_channel_and_its_pages_keep_the_filter_and_the_search(
-        client, netoffice, ezoneoffice, zjj_head, monkeypatch):
+    client, netoffice, ezoneoffice, zjj_head, monkeypatch
+):
     for n in range(3):
         assigned(netoffice, title=f"政网事项{n}", channel="net")
     assigned(ezoneoffice, title="政企事项", channel="enterprise")
@@ -198,9 +223,17 @@ def test_department_acknowledges_and_uploads_a_reply_in_the_browser(client, neto
     client.post(reverse("assignment_acknowledge", args=[a.pk]))
     a.refresh_from_db()
     assert a.status == Assignment.Status.ACKNOWLEDGED
-    response = client.post(reverse("reply_upload", args=[a.pk]), {
-        "file": reply_pdf("住建局回复函.pdf"), "signer_name": "王建国", "signer_title": "局长",
-        "signed_on": timezone.localdate().isoformat(), "result": "explained", "summary": "经测算暂不建设。"})
+    response = client.post(
+        reverse("reply_upload", args=[a.pk]),
+        {
+            "file": reply_pdf("住建局回复函.pdf"),
+            "signer_name": "王建国",
+            "signer_title": "局长",
+            "signed_on": timezone.localdate().isoformat(),
+            "result": "explained",
+            "summary": "经测算暂不建设。",
+        },
+    )
     assert response.status_code == 302
     reply = SignedReply.objects.get()
     assert reply.original_name == "住建局回复函.pdf" and reply.submitted_by == zjj_head
@@ -211,10 +244,17 @@ def test_a_bad_upload_is_shown_on_the_form_and_nothing_is_stored(client, netoffi
 
     _, (a,) = assigned(netoffice)
     client.force_login(zjj_head)
-    response = client.post(reverse("reply_upload", args=[a.pk]), {
-        "file": SimpleUploadedFile("letter.svg", b"<svg onload='alert(1)'/>"), "signer_name": "王",
-        "signer_title": "局长", "signed_on": timezone.localdate().isoformat(), "result": "resolved",
-        "summary": "x"})
+    response = client.post(
+        reverse("reply_upload", args=[a.pk]),
+        {
+            "file": SimpleUploadedFile("letter.svg", b"<svg onload='alert(1)'/>"),
+            "signer_name": "王",
+            "signer_title": "局长",
+            "signed_on": timezone.localdate().isoformat(),
+            "result": "resolved",
+            "summary": "x",
+        },
+    )
     assert response.status_code == 200
     assert "PDF、JPG 或 PNG" in response.content.decode()
     assert not SignedReply.objects.exists()
@@ -222,18 +262,32 @@ def test_a_bad_upload_is_shown_on_the_form_and_nothing_is_stored(client, netoffi
 
 def test_office_reviews_follows_up_and_closes_in_the_browser(client, netoffice, zjj_head):
     issue, (a,) = assigned(netoffice)
-    first = services.submit_reply(actor=zjj_head, assignment=a, file=reply_pdf(), signer_name="王",
-                                  signer_title="局长", signed_on=timezone.localdate(), result="resolved",
-                                  summary="已解决")
+    first = services.submit_reply(
+        actor=zjj_head,
+        assignment=a,
+        file=reply_pdf(),
+        signer_name="王",
+        signer_title="局长",
+        signed_on=timezone.localdate(),
+        result="resolved",
+        summary="已解决",
+    )
     client.force_login(netoffice)
     response = client.post(reverse("reply_return", args=[first.pk]), {"reason": ""}, follow=True)
     assert "理由" in response.content.decode()
     client.post(reverse("reply_return", args=[first.pk]), {"reason": "未加盖公章"})
     first.refresh_from_db()
     assert first.review_status == "returned"
-    second = services.submit_reply(actor=zjj_head, assignment=a, file=reply_pdf(), signer_name="王",
-                                   signer_title="局长", signed_on=timezone.localdate(), result="resolved",
-                                   summary="已解决")
+    second = services.submit_reply(
+        actor=zjj_head,
+        assignment=a,
+        file=reply_pdf(),
+        signer_name="王",
+        signer_title="局长",
+        signed_on=timezone.localdate(),
+        result="resolved",
+        summary="已解决",
+    )
     client.post(reverse("reply_accept", args=[second.pk]))
     client.post(reverse("issue_follow_up", args=[issue.pk]), {"satisfaction": "basically", "comment": "还行"})
     client.post(reverse("issue_close", args=[issue.pk]), {"closed_on": ""})

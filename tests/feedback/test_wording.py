@@ -14,4 +14,3 @@ def test_a_reason_ending_in_a_full_stop_does_not_double_the_notices_own() -> Non
 def test_sentences_that_are_right_are_left_alone() -> None:
     for text in ("办理期限 2026年11月13日。", "共 1,000 件；其中超期 3 件。", "是否为 县教育局？", "等等……"):
         assert tidy(text) == text
-

@@ -15,8 +15,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "honcho").exists(),
-                                reason="bin/run needs the project's .venv (bin/test makes it)")
+pytestmark = pytest.mark.skipif(
+    not (ROOT / ".venv" / "bin" / "honcho").exists(), reason="bin/run needs the project's .venv (bin/test makes it)"
+)
 
 
 def free_port() -> int:
@@ -31,8 +32,15 @@ def test_bin_run_prints_the_address_accounts_and_how_to_stop_and_logs_the_rest_t
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
     # Its own SQLite database and broker folder: nothing shared with the test database or a running portal.
     env.update(VAR_DIR=str(tmp_path / "var"), BIND=f"127.0.0.1:{port}", ZTC_LOG=str(log), DEBUG="1")
-    proc = subprocess.Popen(["bin/run"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        ["bin/run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
@@ -53,8 +61,16 @@ def test_bin_run_prints_the_address_accounts_and_how_to_stop_and_logs_the_rest_t
     assert "netoffice" in console and "zhitongche-demo" in console
     assert "Ctrl-C" in console and str(log) in console
     assert "已就绪" in console and "已停止" in console
-    for noise in ("pikepdf", "AXES", "hostname", "Applying ", "celery@", "Watching for file changes",
-                  "Starting development server", "ERROR"):
+    for noise in (
+        "pikepdf",
+        "AXES",
+        "hostname",
+        "Applying ",
+        "celery@",
+        "Watching for file changes",
+        "Starting development server",
+        "ERROR",
+    ):
         assert noise not in console, noise
     full = log.read_text(encoding="utf-8")
     assert "Applying feedback.0001_initial" in full and "Starting development server" in full

@@ -34,13 +34,37 @@ def worker(tmp_path):
     previous = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = queue
     mail_dir = tmp_path / "mail"
-    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_QUEUE": queue, "DEBUG": "1",
-           "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": str(mail_dir),
-           "DJANGO_SETTINGS_MODULE": "zhitongche.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_QUEUE": queue,
+        "DEBUG": "1",
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail_dir),
+        "DJANGO_SETTINGS_MODULE": "zhitongche.settings",
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "zhitongche", "worker", "-Q", queue, "--pool", "solo",
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "zhitongche",
+            "worker",
+            "-Q",
+            queue,
+            "--pool",
+            "solo",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     yield mail_dir
     celery_app.conf.task_default_queue = previous
@@ -65,8 +89,9 @@ def test_the_worker_mails_each_new_assignment_once(reference, netoffice, zjj_hea
         user.email = address
         user.save()
     assigned(netoffice, title="学校门口修建人行天桥")  # commits; the task is published after commit
-    assert wait_for(lambda: not Notification.objects.filter(emailed_at__isnull=True).exists()), \
+    assert wait_for(lambda: not Notification.objects.filter(emailed_at__isnull=True).exists()), (
         "the worker did not mail the notifications"
+    )
     # A second publish (as the periodic catch-up would do) must not send anything again.
     celery_app.send_task("feedback.tasks.send_pending_emails")
     time.sleep(2)

@@ -53,30 +53,42 @@ class Celery:
         self.tmp = tmp_path
         self.queue = f"test-{uuid.uuid4().hex[:8]}"
         self.mail_dir = tmp_path / "mail"
-        self.env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_QUEUE": self.queue, "DEBUG": "1",
-                    "SWEEP_INTERVAL_SECONDS": "1", "DJANGO_SETTINGS_MODULE": "zhitongche.settings",
-                    "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-                    "EMAIL_FILE_PATH": str(self.mail_dir)}
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "CELERY_QUEUE": self.queue,
+            "DEBUG": "1",
+            "SWEEP_INTERVAL_SECONDS": "1",
+            "DJANGO_SETTINGS_MODULE": "zhitongche.settings",
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(self.mail_dir),
+        }
         self.processes: list[subprocess.Popen] = []
 
     def start(self, *args: str) -> subprocess.Popen:
         log = open(self.tmp / f"{args[0]}-{len(self.processes)}.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "zhitongche", *args, "-l", "warning"],
-                                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "zhitongche", *args, "-l", "warning"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         self.processes.append(proc)
         return proc
 
     def worker(self) -> subprocess.Popen:
-        return self.start("worker", "-Q", self.queue, "--pool", "solo", "--without-heartbeat",
-                          "--without-gossip", "--without-mingle")
+        return self.start(
+            "worker", "-Q", self.queue, "--pool", "solo", "--without-heartbeat", "--without-gossip", "--without-mingle"
+        )
 
     def beat(self) -> subprocess.Popen:
-        return self.start("beat", "-s", str(self.tmp / "celerybeat-schedule"),
-                          "--pidfile", str(self.tmp / "beat.pid"))
+        return self.start("beat", "-s", str(self.tmp / "celerybeat-schedule"), "--pidfile", str(self.tmp / "beat.pid"))
 
     def logs(self) -> str:
-        return "\n".join(f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}"
-                         for path in sorted(self.tmp.glob("*.log")))
+        return "\n".join(
+            f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}" for path in sorted(self.tmp.glob("*.log"))
+        )
 
     def stop(self) -> None:
         for proc in self.processes:
@@ -122,8 +134,9 @@ def due_steps(a: Assignment, now: datetime.datetime) -> list[str]:
 
 def recorded_steps(rows: list[Assignment]) -> Counter[tuple[int, str]]:
     """The steps taken."""
-    return Counter(DeadlineStep.objects.filter(assignment__in=rows, taken_at__isnull=False)
-                   .values_list("assignment_id", "step"))
+    return Counter(
+        DeadlineStep.objects.filter(assignment__in=rows, taken_at__isnull=False).values_list("assignment_id", "step")
+    )
 
 
 def announced_steps(rows: list[Assignment]) -> int:
@@ -144,16 +157,26 @@ def assert_each_due_step_once(rows: list[Assignment]) -> None:
     expected = expected_steps(rows)
     assert recorded_steps(rows) == expected
     ladder_kinds = {step for _, step in expected}
-    notes = Counter(Notification.objects.filter(assignment__in=rows, kind__in=ladder_kinds)
-                    .values_list("recipient_id", "assignment_id", "kind"))
+    notes = Counter(
+        Notification.objects.filter(assignment__in=rows, kind__in=ladder_kinds).values_list(
+            "recipient_id", "assignment_id", "kind"
+        )
+    )
     assert set(notes.values()) == {1}, "a notification was stored twice"
     # Reminders overtaken by a later step in the same sweep are recorded but not sent.
-    sent = [(i, action.removeprefix("deadline_")) for i, action, note in HistoryEntry.objects.filter(
-        assignment__in=rows, action__startswith="deadline_").values_list("assignment_id", "action", "note")
-        if "未发送" not in note]
+    sent = [
+        (i, action.removeprefix("deadline_"))
+        for i, action, note in HistoryEntry.objects.filter(
+            assignment__in=rows, action__startswith="deadline_"
+        ).values_list("assignment_id", "action", "note")
+        if "未发送" not in note
+    ]
     assert sum(notes.values()) == sum(recipients_per_step(step) for _, step in sent)
-    history = Counter(HistoryEntry.objects.filter(assignment__in=rows, action__startswith="deadline_")
-                      .values_list("assignment_id", "action"))
+    history = Counter(
+        HistoryEntry.objects.filter(assignment__in=rows, action__startswith="deadline_").values_list(
+            "assignment_id", "action"
+        )
+    )
     assert history == Counter({(i, f"deadline_{step}"): 1 for i, step in expected})
 
 
@@ -172,8 +195,9 @@ def reminder_only_start(now: datetime.datetime) -> datetime.date:
     raise AssertionError("no assignment date with only a reminder due")
 
 
-def test_worker_and_beat_take_each_due_step_once_and_mail_it_once(reference, netoffice, zjj_head, zjj_staff,
-                                                                   jyj_head, leader, celery):
+def test_worker_and_beat_take_each_due_step_once_and_mail_it_once(
+    reference, netoffice, zjj_head, zjj_staff, jyj_head, leader, celery
+):
     jyj_staff = make_user("jyj_staff", department="jyj", role="department")
     for user in (netoffice, zjj_head, zjj_staff, jyj_head, jyj_staff, leader):
         user.email = f"{user.username}@county.example"
@@ -183,14 +207,18 @@ def test_worker_and_beat_take_each_due_step_once_and_mail_it_once(reference, net
     _, (old_jyj,) = assigned(netoffice, lead="jyj", assigned_on=datetime.date(2026, 9, 1), title="校车（九月交办）")
     _, (fresh,) = assigned(netoffice, assigned_on=reminder_only_start(timezone.now()), title="路灯（刚过半）")
     rows = [old_zjj, old_jyj, fresh]
-    assert due_steps(old_zjj, timezone.now()) == ["remind_50", "remind_1d", "overdue", "chase", "supervise",
-                                                  "bulletin"]
+    assert due_steps(old_zjj, timezone.now()) == ["remind_50", "remind_1d", "overdue", "chase", "supervise", "bulletin"]
     assert due_steps(fresh, timezone.now())[-1].startswith("remind")
 
     celery.worker()
     celery.beat()
-    everything_mailed = lambda: (recorded_steps(rows) == expected_steps(rows)  # noqa: E731
-                                 and not Notification.objects.filter(emailed_at__isnull=True).exists())
+
+    def everything_mailed() -> bool:
+        return (
+            recorded_steps(rows) == expected_steps(rows)
+            and not Notification.objects.filter(emailed_at__isnull=True).exists()
+        )
+
     assert wait_for(everything_mailed, timeout=40), celery.logs()
     time.sleep(3)  # three more sweeps (and a second send-pending run) must change nothing
     celery_app.send_task("feedback.tasks.send_pending_emails")
@@ -198,15 +226,17 @@ def test_worker_and_beat_take_each_due_step_once_and_mail_it_once(reference, net
     assert_each_due_step_once(rows)
 
     mails = Counter((m["To"], subject_of(m)) for m in sent_mails(celery.mail_dir))
-    stored = Counter((n.recipient.email, f"【直通车】{n.title}")
-                     for n in Notification.objects.select_related("recipient"))
+    stored = Counter(
+        (n.recipient.email, f"【直通车】{n.title}") for n in Notification.objects.select_related("recipient")
+    )
     assert mails == stored, "every notification is mailed exactly once"
     assert set(mails.values()) == {1}
     assert ("leader@county.example", "【直通车】督办：县住房和城乡建设局·天桥（八月交办）") in mails
 
 
-def test_a_worker_killed_mid_sweep_leaves_nothing_missing_or_doubled_after_restart(reference, netoffice, zjj_head,
-                                                                                  zjj_staff, leader, celery):
+def test_a_worker_killed_mid_sweep_leaves_nothing_missing_or_doubled_after_restart(
+    reference, netoffice, zjj_head, zjj_staff, leader, celery
+):
     # 40 long-overdue assignments: 6 due steps each, 240 in all, announced in batches of 15 in the
     # order of their rows. The last assignment's steps are the last rows: that is where the sweep
     # will be stuck.
@@ -215,16 +245,19 @@ def test_a_worker_killed_mid_sweep_leaves_nothing_missing_or_doubled_after_resta
     rows.append(last)
     steps = DeadlineStep.objects.filter(assignment__in=rows[:-1])
     assert DeadlineStep.objects.filter(assignment=last).order_by("pk").first().pk > max(
-        steps.values_list("pk", flat=True))
+        steps.values_list("pk", flat=True)
+    )
 
     # To kill the worker at a known point rather than at a lucky moment, another transaction
     # holds, uncommitted, the unique key of a notification of the last row's overdue step: the
     # sweep takes every step, commits its first batches of announcements, then its notification
     # insert for the last batch waits on that key — mid-sweep.
     blocker = psycopg.connect(database_url())
-    blocker.execute("INSERT INTO feedback_notification (recipient_id, issue_id, assignment_id, kind, "
-                    "deadline_version, title, body, created_at) VALUES (%s, %s, %s, 'overdue', 1, '', '', now())",
-                    [zjj_head.pk, last.issue_id, last.pk])
+    blocker.execute(
+        "INSERT INTO feedback_notification (recipient_id, issue_id, assignment_id, kind, "
+        "deadline_version, title, body, created_at) VALUES (%s, %s, %s, 'overdue', 1, '', '', now())",
+        [zjj_head.pk, last.issue_id, last.pk],
+    )
     try:
         worker = celery.worker()
         celery_app.send_task("feedback.tasks.sweep_deadlines", kwargs={"batch": 15})
@@ -254,7 +287,8 @@ def test_a_worker_killed_mid_sweep_leaves_nothing_missing_or_doubled_after_resta
 def blocked_sweeps(blocker: psycopg.Connection) -> int:
     """Backends of other sessions waiting on a lock while inserting notifications."""
     with psycopg.connect(database_url(), autocommit=True) as conn:
-        return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                            "AND query LIKE 'INSERT INTO \"feedback_notification\"%%' AND pid <> %s",
-                            [blocker.info.backend_pid]).fetchone()[0]
-
+        return conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND query LIKE 'INSERT INTO \"feedback_notification\"%%' AND pid <> %s",
+            [blocker.info.backend_pid],
+        ).fetchone()[0]

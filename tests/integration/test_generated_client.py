@@ -41,14 +41,27 @@ def generated(live_server, tmp_path):
     load_reference_data()
     leader = make_user("leader", role=Role.LEADER)
     token = Token.objects.create(user=leader).key
-    request = urllib.request.Request(f"{live_server.url}/api/v1/schema/",  # noqa: S310 (the live test server)
-                                     headers={"Authorization": f"Token {token}"})
+    request = urllib.request.Request(  # noqa: S310 (the live test server)
+        f"{live_server.url}/api/v1/schema/",
+        headers={"Authorization": f"Token {token}"},
+    )
     with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
         (tmp_path / "schema.yaml").write_bytes(answer.read())
     (tmp_path / "config.yaml").write_text(CONFIG)
-    subprocess.run([str(GENERATOR), "generate", "--path", str(tmp_path / "schema.yaml"), "--config",
-                    str(tmp_path / "config.yaml"), "--output-path", str(tmp_path / "client")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(GENERATOR),
+            "generate",
+            "--path",
+            str(tmp_path / "schema.yaml"),
+            "--config",
+            str(tmp_path / "config.yaml"),
+            "--output-path",
+            str(tmp_path / "client"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     sys.path.insert(0, str(tmp_path / "client"))
     try:
         yield importlib.import_module("zhitongche_api_client")
@@ -71,10 +84,12 @@ def test_the_generated_client_lists_acknowledges_uploads_and_reads_statistics(ge
 
     netoffice = make_user("netoffice", department="wxb", role=Role.OFFICE)
     zjj_head = make_user("zjj_head", department="zjj", role=Role.DEPARTMENT, is_head=True)
-    issue, (assignment,) = assigned(netoffice, lead="zjj",
-                                    assigned_on=timezone.localdate() - datetime.timedelta(days=1))
-    bureau = AuthenticatedClient(base_url=live_server.url, token=Token.objects.create(user=zjj_head).key,
-                                 prefix="Token")
+    issue, (assignment,) = assigned(
+        netoffice, lead="zjj", assigned_on=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    bureau = AuthenticatedClient(
+        base_url=live_server.url, token=Token.objects.create(user=zjj_head).key, prefix="Token"
+    )
 
     page = assignments_list.sync(client=bureau, status=AssignmentStatusEnum.PENDING)
     assert page.count == 1
@@ -86,14 +101,19 @@ def test_the_generated_client_lists_acknowledges_uploads_and_reads_statistics(ge
     scan = pdf_bytes()
     body = ReplyCreateRequest(
         file=File(payload=io.BytesIO(scan), file_name="回复函.pdf", mime_type="application/pdf"),
-        signer_name="王建国", signer_title="局长", signed_on=timezone.localdate(), result=ResultEnum.EXPLAINED,
-        summary="已答复。")
+        signer_name="王建国",
+        signer_title="局长",
+        signed_on=timezone.localdate(),
+        result=ResultEnum.EXPLAINED,
+        summary="已答复。",
+    )
     uploaded = assignments_replies_create.sync_detailed(assignment.pk, client=bureau, body=body)
     assert uploaded.status_code == 201, uploaded.content
     assert SignedReply.objects.get(assignment=assignment).sha256 == hashlib.sha256(scan).hexdigest()
 
-    office = AuthenticatedClient(base_url=live_server.url, token=Token.objects.create(user=netoffice).key,
-                                 prefix="Token")
+    office = AuthenticatedClient(
+        base_url=live_server.url, token=Token.objects.create(user=netoffice).key, prefix="Token"
+    )
     summary = stats_summary_retrieve.sync(client=office)
     assert summary.issues == 1
     assert summary.assignments == 1

@@ -35,8 +35,12 @@ pytestmark = pytest.mark.postgres
 
 def admin_dsn(dbname: str) -> str:
     db = settings.DATABASES["default"]
-    parts = [f"dbname={dbname}", f"host={db['HOST'] or '127.0.0.1'}", f"port={db['PORT'] or 5432}",
-             f"user={db['USER']}"]
+    parts = [
+        f"dbname={dbname}",
+        f"host={db['HOST'] or '127.0.0.1'}",
+        f"port={db['PORT'] or 5432}",
+        f"user={db['USER']}",
+    ]
     if db.get("PASSWORD"):
         parts.append(f"password={db['PASSWORD']}")
     return " ".join(parts)
@@ -44,8 +48,9 @@ def admin_dsn(dbname: str) -> str:
 
 def table_counts(dbname: str) -> dict[str, int]:
     with psycopg.connect(admin_dsn(dbname)) as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")]
+        tables = [
+            r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+        ]
         return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}  # noqa: S608
 
 
@@ -68,12 +73,18 @@ def replies(transactional_db: None) -> list[SignedReply]:
     netoffice = make_user("netoffice", department="wxb", role=Role.OFFICE)
     zjj = make_user("zjj_head", department="zjj", role=Role.DEPARTMENT, is_head=True)
     jtj = make_user("jtj_head", department="jtj", role=Role.DEPARTMENT, is_head=True)
-    signed = {"signer_name": "王建国", "signer_title": "局长", "signed_on": timezone.localdate(),
-              "result": "explained", "summary": "已答复。"}
+    signed = {
+        "signer_name": "王建国",
+        "signer_title": "局长",
+        "signed_on": timezone.localdate(),
+        "result": "explained",
+        "summary": "已答复。",
+    }
     made = []
     for days in (3, 30):
-        _issue, (lead, co) = assigned(netoffice, lead="zjj", co=("jtj",),
-                                      assigned_on=timezone.localdate() - datetime.timedelta(days=days))
+        _issue, (lead, co) = assigned(
+            netoffice, lead="zjj", co=("jtj",), assigned_on=timezone.localdate() - datetime.timedelta(days=days)
+        )
         made.append(services.submit_reply(actor=zjj, assignment=lead, file=reply_pdf(f"回复{days}.pdf"), **signed))
         made.append(services.submit_reply(actor=jtj, assignment=co, file=reply_pdf("协办意见.pdf"), **signed))
     return made
@@ -81,11 +92,23 @@ def replies(transactional_db: None) -> list[SignedReply]:
 
 def run_restore(archive: Path, database: str, media: Path, tmp: Path) -> subprocess.CompletedProcess[str]:
     db = settings.DATABASES["default"]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "zhitongche.settings", "DEBUG": "0", "SECRET_KEY": "s" * 50,
-           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{database}",
-           "MEDIA_ROOT": str(media), "VAR_DIR": str(tmp / "var")}
-    return subprocess.run([sys.executable, "manage.py", "restore", str(archive)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=False)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "zhitongche.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": "s" * 50,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{database}",
+        "MEDIA_ROOT": str(media),
+        "VAR_DIR": str(tmp / "var"),
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", "restore", str(archive)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_backup_and_restore_give_the_same_rows_and_files(replies, empty_database, tmp_path):
@@ -149,10 +172,16 @@ def test_the_sqlite_database_of_bin_run_round_trips_too(tmp_path):
 
     def manage(*args: str, database: str, media: Path) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-        env.update(DJANGO_SETTINGS_MODULE="zhitongche.settings", DEBUG="1", VAR_DIR=str(tmp_path / "var"),
-                   MEDIA_ROOT=str(media), DATABASE_URL=f"sqlite:///{database}")
-        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
-                              text=True, check=False)
+        env.update(
+            DJANGO_SETTINGS_MODULE="zhitongche.settings",
+            DEBUG="1",
+            VAR_DIR=str(tmp_path / "var"),
+            MEDIA_ROOT=str(media),
+            DATABASE_URL=f"sqlite:///{database}",
+        )
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        )
 
     source_db, source_media = tmp_path / "source.sqlite3", tmp_path / "media"
     assert manage("migrate", "--noinput", database=str(source_db), media=source_media).returncode == 0

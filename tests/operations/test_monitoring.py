@@ -61,8 +61,7 @@ def test_status_json_needs_the_monitoring_token_from_elsewhere(settings, leader,
     not_admin.force_login(leader)
     assert not_admin.get("/status/?format=json").status_code == 401
 
-    monitor = Client(**ELSEWHERE).get("/status/?format=json",
-                                      HTTP_AUTHORIZATION="Bearer s3cret-token-for-monitoring")
+    monitor = Client(**ELSEWHERE).get("/status/?format=json", HTTP_AUTHORIZATION="Bearer s3cret-token-for-monitoring")
     assert monitor.status_code in (200, 503)
     assert "database" in monitor.json()["checks"]
 
@@ -71,8 +70,11 @@ def test_the_html_status_page_says_what_to_do_about_a_missing_calendar_year(admi
     client = Client()
     client.force_login(admin_user)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(status, "check_calendar",
-                      lambda: status.Check("工作日历", False, "缺少明年（2027年），请载入国务院节假日安排"))
+        patch.setattr(
+            status,
+            "check_calendar",
+            lambda: status.Check("工作日历", False, "缺少明年（2027年），请载入国务院节假日安排"),
+        )
         html = client.get(reverse("status")).content.decode()
     assert "载入国务院节假日安排 中载入该年通知" in html
 

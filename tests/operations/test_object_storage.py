@@ -50,22 +50,38 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def s3_client(endpoint: str):
     import boto3
 
-    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def storage_options(endpoint: str, bucket: str) -> dict[str, object]:
-    return {"bucket_name": bucket, "endpoint_url": endpoint, "access_key": "testing", "secret_key": "testing",
-            "region_name": "us-east-1", "location": "media", "default_acl": "private", "file_overwrite": False,
-            "addressing_style": "path", "signature_version": "s3v4"}
+    return {
+        "bucket_name": bucket,
+        "endpoint_url": endpoint,
+        "access_key": "testing",
+        "secret_key": "testing",
+        "region_name": "us-east-1",
+        "location": "media",
+        "default_acl": "private",
+        "file_overwrite": False,
+        "addressing_style": "path",
+        "signature_version": "s3v4",
+    }
 
 
 @pytest.fixture
 def bucket(s3_endpoint: str, settings, request) -> str:
     name = f"ztc-{request.node.name[:30].replace('_', '-').lower()}-{os.getpid()}"
     s3_client(s3_endpoint).create_bucket(Bucket=name)
-    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage",
-                                                           "OPTIONS": storage_options(s3_endpoint, name)}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": storage_options(s3_endpoint, name)},
+    }
     settings.X_ACCEL_REDIRECT_PREFIX = "/protected/"  # must not be used for objects
     return name
 
@@ -81,8 +97,15 @@ def world(reference):
 
 def submit(world) -> object:
     return services.submit_reply(
-        actor=world["zjj_head"], assignment=world["lead"], file=reply_pdf("回复函.pdf"), signer_name="王建国",
-        signer_title="局长", signed_on=timezone.localdate(), result="explained", summary="已答复。")
+        actor=world["zjj_head"],
+        assignment=world["lead"],
+        file=reply_pdf("回复函.pdf"),
+        signer_name="王建国",
+        signer_title="局长",
+        signed_on=timezone.localdate(),
+        result="explained",
+        summary="已答复。",
+    )
 
 
 @pytest.mark.django_db
@@ -138,17 +161,33 @@ def test_backup_and_restore_carry_the_objects_into_an_empty_bucket(bucket, s3_en
         conn.execute(f'DROP DATABASE IF EXISTS "{target_db}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{target_db}"')
     db = settings.DATABASES["default"]
-    env = {**os.environ, **CREDENTIALS, "DJANGO_SETTINGS_MODULE": "zhitongche.settings", "DEBUG": "0",
-           "SECRET_KEY": "s" * 50, "VAR_DIR": str(tmp_path / "var"), "MEDIA_ROOT": str(tmp_path / "media"),
-           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{target_db}",
-           "S3_BUCKET": target_bucket, "S3_ENDPOINT_URL": s3_endpoint, "S3_ACCESS_KEY_ID": "testing",
-           "S3_SECRET_ACCESS_KEY": "testing", "S3_REGION": "us-east-1"}
+    env = {
+        **os.environ,
+        **CREDENTIALS,
+        "DJANGO_SETTINGS_MODULE": "zhitongche.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": "s" * 50,
+        "VAR_DIR": str(tmp_path / "var"),
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{target_db}",
+        "S3_BUCKET": target_bucket,
+        "S3_ENDPOINT_URL": s3_endpoint,
+        "S3_ACCESS_KEY_ID": "testing",
+        "S3_SECRET_ACCESS_KEY": "testing",
+        "S3_REGION": "us-east-1",
+    }
     try:
-        result = subprocess.run([sys.executable, "manage.py", "restore", str(archive)], cwd=ROOT, env=env,
-                                capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            [sys.executable, "manage.py", "restore", str(archive)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert result.returncode == 0, result.stderr
         with psycopg.connect(admin_dsn(target_db)) as conn:
-            (name, sha), = conn.execute("SELECT file, sha256 FROM feedback_signedreply").fetchall()
+            ((name, sha),) = conn.execute("SELECT file, sha256 FROM feedback_signedreply").fetchall()
     finally:
         with psycopg.connect(admin_dsn("postgres"), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{target_db}" WITH (FORCE)')

@@ -35,11 +35,25 @@ def run_install(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     for name, text in (("apt-get", FAKE_APT), ("sudo", FAKE_SUDO)):
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
-    full_env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "COUNTER": str(tmp_path / "n"),
-                "CALLS": str(tmp_path / "calls"), "APT_LOCK_RETRY_SECONDS": "0", "LOCKED": "0", "FAIL_WITH": "",
-                **env}
-    return subprocess.run(["bash", "-c", "source bin/_apt.sh && install_system_packages nginx"], cwd=ROOT,
-                          env=full_env, capture_output=True, text=True, check=False, timeout=60)
+    full_env = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "COUNTER": str(tmp_path / "n"),
+        "CALLS": str(tmp_path / "calls"),
+        "APT_LOCK_RETRY_SECONDS": "0",
+        "LOCKED": "0",
+        "FAIL_WITH": "",
+        **env,
+    }
+    return subprocess.run(
+        ["bash", "-c", "source bin/_apt.sh && install_system_packages nginx"],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
 
 
 def test_a_held_lock_is_waited_for_not_reported_as_a_failure(tmp_path):
@@ -72,8 +86,18 @@ def test_a_failed_install_prints_the_real_cause(tmp_path):
 def test_under_ci_a_missing_chromium_fails_the_browser_tests_instead_of_skipping(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(CHROMIUM=str(tmp_path / "no-chromium"))
-    command = [sys.executable, "-m", "pytest", "tests/e2e/test_api_docs.py", "-q", "-p", "no:randomly",
-               "-p", "no:cacheprovider", "-x"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "tests/e2e/test_api_docs.py",
+        "-q",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:cacheprovider",
+        "-x",
+    ]
 
     in_ci = subprocess.run(command, cwd=ROOT, env={**env, "CI": "1"}, capture_output=True, text=True, check=False)
     assert in_ci.returncode != 0

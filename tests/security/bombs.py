@@ -29,8 +29,12 @@ def deflate_zeros(total: int, *, chunk: int = 4 * MiB) -> bytes:
 def _save(pdf: pikepdf.Pdf) -> bytes:
     out = io.BytesIO()
     # No decoding on save: qpdf would otherwise inflate the bomb to re-compress it.
-    pdf.save(out, stream_decode_level=pikepdf.StreamDecodeLevel.none, compress_streams=False,
-             object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    pdf.save(
+        out,
+        stream_decode_level=pikepdf.StreamDecodeLevel.none,
+        compress_streams=False,
+        object_stream_mode=pikepdf.ObjectStreamMode.disable,
+    )
     return out.getvalue()
 
 
@@ -85,8 +89,11 @@ def giant_page_pdf() -> bytes:
 def object_stream_bomb_pdf(padding: int = 300 * MiB) -> bytes:
     """The catalogue, page tree and page inside one object stream padded to ``padding`` bytes of spaces:
     qpdf inflates it while *opening* the file (written by hand: pikepdf re-generates object streams)."""
-    objects = [b"<< /Type /Catalog /Pages 4 0 R >>", b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 4 0 R /MediaBox [0 0 595 842] >>"]
+    objects = [
+        b"<< /Type /Catalog /Pages 4 0 R >>",
+        b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 4 0 R /MediaBox [0 0 595 842] >>",
+    ]
     body, offsets = b"", []
     for obj in objects:
         offsets.append(len(body))
@@ -103,11 +110,18 @@ def object_stream_bomb_pdf(padding: int = 300 * MiB) -> bytes:
     stream = b"".join(parts)
     out = b"%PDF-1.7\n"
     first = len(out)
-    out += (b"1 0 obj\n<< /Type /ObjStm /N 3 /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
-            % (len(header), len(stream)) + stream + b"\nendstream\nendobj\n")
+    out += (
+        b"1 0 obj\n<< /Type /ObjStm /N 3 /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
+        % (len(header), len(stream))
+        + stream
+        + b"\nendstream\nendobj\n"
+    )
     xref_at = len(out)
     rows = [(0, 0, 0xFFFF), (1, first, 0), (1, xref_at, 0), (2, 1, 0), (2, 1, 1), (2, 1, 2)]
     table = b"".join(struct.pack(">BIH", *row) for row in rows)
-    out += (b"2 0 obj\n<< /Type /XRef /Size 6 /W [1 4 2] /Root 3 0 R /Length %d >>\nstream\n" % len(table)
-            + table + b"\nendstream\nendobj\n")
+    out += (
+        b"2 0 obj\n<< /Type /XRef /Size 6 /W [1 4 2] /Root 3 0 R /Length %d >>\nstream\n" % len(table)
+        + table
+        + b"\nendstream\nendobj\n"
+    )
     return out + b"startxref\n%d\n%%%%EOF\n" % xref_at

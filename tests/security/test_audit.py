@@ -37,10 +37,13 @@ def test_the_model_refuses_changes():
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("sql", [
-    "UPDATE feedback_auditevent SET actor = 'mallory'",
-    "DELETE FROM feedback_auditevent",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE feedback_auditevent SET actor = 'mallory'",
+        "DELETE FROM feedback_auditevent",
+    ],
+)
 def test_the_database_refuses_update_and_delete_from_raw_sql(sql):
     three_events()
     with pytest.raises(DatabaseError, match="只能追加"), transaction.atomic(), connection.cursor() as cursor:
@@ -71,8 +74,9 @@ def test_an_edit_by_the_owner_with_triggers_disabled_is_found_by_verify_audit():
     # What only the tables' owner (or a superuser) can do: switch the guard off, edit, switch it on.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("ALTER TABLE feedback_auditevent DISABLE TRIGGER USER")
-        cursor.execute("UPDATE feedback_auditevent SET detail = '{\"username\": \"nobody\", \"n\": 1}' "
-                       "WHERE id = %s", [middle.pk])
+        cursor.execute(
+            'UPDATE feedback_auditevent SET detail = \'{"username": "nobody", "n": 1}\' WHERE id = %s', [middle.pk]
+        )
         cursor.execute("ALTER TABLE feedback_auditevent ENABLE TRIGGER USER")
 
     checked, broken = verify_chain()
@@ -114,19 +118,32 @@ def test_reply_downloads_and_personal_data_exports_are_recorded(client, netoffic
     from tests.factories import assigned
 
     _, (lead,) = assigned(netoffice, lead="zjj")
-    reply = services.submit_reply(actor=zjj_head, assignment=lead, file=reply_pdf(), signer_name="王建国",
-                                  signer_title="局长", signed_on=timezone.localdate(), result="explained",
-                                  summary="已答复。")
+    reply = services.submit_reply(
+        actor=zjj_head,
+        assignment=lead,
+        file=reply_pdf(),
+        signer_name="王建国",
+        signer_title="局长",
+        signed_on=timezone.localdate(),
+        result="explained",
+        summary="已答复。",
+    )
     client.force_login(netoffice)
     assert client.get(reverse("reply_download", args=[reply.pk])).status_code == 200
     assert client.get(f"/api/v1/replies/{reply.pk}/download/").status_code == 200
     assert client.get(reverse("issue_export_ledger")).status_code == 200
     assert client.get(reverse("reply_download", args=[999999])).status_code == 404  # nothing given: not recorded
 
-    events = list(AuditEvent.objects.filter(action__in=["reply_download", "export_personal_data"])
-                  .values_list("action", "actor", "object_id"))
-    assert events == [("reply_download", "netoffice", str(reply.pk)), ("reply_download", "netoffice", str(reply.pk)),
-                      ("export_personal_data", "netoffice", "")]
+    events = list(
+        AuditEvent.objects.filter(action__in=["reply_download", "export_personal_data"]).values_list(
+            "action", "actor", "object_id"
+        )
+    )
+    assert events == [
+        ("reply_download", "netoffice", str(reply.pk)),
+        ("reply_download", "netoffice", str(reply.pk)),
+        ("export_personal_data", "netoffice", ""),
+    ]
     assert verify_chain()[1] is None
 
 

@@ -90,15 +90,21 @@ def test_the_password_change_page_refuses_the_demo_password_and_ends_other_sessi
     page = here.get(reverse("password_change"))
     assert page.status_code == 200 and "修改密码" in page.content.decode()
 
-    refused = here.post(reverse("password_change"), {"old_password": PASSWORD, "new_password1": DEMO_PASSWORD,
-                                                     "new_password2": DEMO_PASSWORD})
+    refused = here.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": DEMO_PASSWORD, "new_password2": DEMO_PASSWORD},
+    )
     assert refused.status_code == 200 and "演示密码" in refused.content.decode()
-    named = here.post(reverse("password_change"), {"old_password": PASSWORD, "new_password1": "Zhitongche#2026x",
-                                                   "new_password2": "Zhitongche#2026x"})
+    named = here.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": "Zhitongche#2026x", "new_password2": "Zhitongche#2026x"},
+    )
     assert named.status_code == 200 and "系统名称" in named.content.decode()
 
-    done = here.post(reverse("password_change"), {"old_password": PASSWORD, "new_password1": "Rain-on-Zi-42-river",
-                                                  "new_password2": "Rain-on-Zi-42-river"})
+    done = here.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": "Rain-on-Zi-42-river", "new_password2": "Rain-on-Zi-42-river"},
+    )
     assert done.status_code == 302
     get_user_model().objects.get(pk=user.pk).check_password("Rain-on-Zi-42-river")
     assert here.get(reverse("notifications")).status_code == 200  # this session stays

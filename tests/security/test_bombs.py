@@ -76,10 +76,18 @@ def test_a_bomb_uploaded_through_the_api_answers_400_and_stores_nothing(bombs, n
     _, (lead,) = assigned(netoffice, lead="zjj")
     client = APIClient()
     client.force_authenticate(zjj_head)
-    response = client.post(f"/api/v1/assignments/{lead.pk}/replies/", {
-        "file": SimpleUploadedFile("回复函.pdf", bombs["flate-300MB-content-stream"]), "signer_name": "王建国",
-        "signer_title": "局长", "signed_on": timezone.localdate().isoformat(), "result": "explained",
-        "summary": "已答复。"}, format="multipart")
+    response = client.post(
+        f"/api/v1/assignments/{lead.pk}/replies/",
+        {
+            "file": SimpleUploadedFile("回复函.pdf", bombs["flate-300MB-content-stream"]),
+            "signer_name": "王建国",
+            "signer_title": "局长",
+            "signed_on": timezone.localdate().isoformat(),
+            "result": "explained",
+            "summary": "已答复。",
+        },
+        format="multipart",
+    )
     assert response.status_code == 400, response.content
     assert "压缩炸弹" in response.content.decode()
     assert not SignedReply.objects.exists()
@@ -90,9 +98,16 @@ def test_a_bomb_uploaded_through_the_api_answers_400_and_stores_nothing(bombs, n
 
 def _stored_reply(office, head) -> SignedReply:
     _, (lead,) = assigned(office, lead="zjj")
-    return services.submit_reply(actor=head, assignment=lead, file=reply_pdf(), signer_name="王建国",
-                                 signer_title="局长", signed_on=timezone.localdate(), result="explained",
-                                 summary="已答复。")
+    return services.submit_reply(
+        actor=head,
+        assignment=lead,
+        file=reply_pdf(),
+        signer_name="王建国",
+        signer_title="局长",
+        signed_on=timezone.localdate(),
+        result="explained",
+        summary="已答复。",
+    )
 
 
 @pytest.mark.django_db

@@ -16,8 +16,15 @@ pytestmark = pytest.mark.django_db
 
 
 def form_data(key: str, answer: str) -> dict[str, object]:
-    return {"category": Category.objects.get(code="transport").pk, "content": "路灯不亮，请维修。", "name": "",
-            "phone": "", "captcha_0": key, "captcha_1": answer, "website": ""}
+    return {
+        "category": Category.objects.get(code="transport").pk,
+        "content": "路灯不亮，请维修。",
+        "name": "",
+        "phone": "",
+        "captcha_0": key,
+        "captcha_1": answer,
+        "website": "",
+    }
 
 
 def test_the_page_carries_a_picture_not_the_answer(reference):

@@ -44,23 +44,43 @@ def object_routes() -> list[tuple[str, str, list[str]]]:
 @pytest.fixture
 def objects(reference, netoffice, petitionoffice, ezoneoffice) -> dict[str, int]:
     forum = Forum.objects.create(title="座谈会", held_on=timezone.localdate())
-    submission = net_services.submit_suggestion(category=Category.objects.get(code="transport"), content="建议",
-                                                 name="", phone="", consent_to_publish=False)
+    submission = net_services.submit_suggestion(
+        category=Category.objects.get(code="transport"), content="建议", name="", phone="", consent_to_publish=False
+    )
     a_week = week(petitionoffice)
     return {
-        "forum": forum.pk, "submission": submission.pk, "week": a_week.pk,
-        "visit": visit(petitionoffice, a_week).pk, "village": VillageFactory().pk,
-        "enterprise": EnterpriseFactory().pk, "enterprise-day": EnterpriseDayFactory().pk,
+        "forum": forum.pk,
+        "submission": submission.pk,
+        "week": a_week.pk,
+        "visit": visit(petitionoffice, a_week).pk,
+        "village": VillageFactory().pk,
+        "enterprise": EnterpriseFactory().pk,
+        "enterprise-day": EnterpriseDayFactory().pk,
     }
 
 
 def _kind(name: str) -> str:
-    return next(k for k in ("enterprise-day", "enterprise-problem", "enterprise", "forum", "submission", "week",
-                            "visit", "village") if name.startswith(k))
+    return next(
+        k
+        for k in (
+            "enterprise-day",
+            "enterprise-problem",
+            "enterprise",
+            "forum",
+            "submission",
+            "week",
+            "visit",
+            "village",
+        )
+        if name.startswith(k)
+    )
 
 
-OUTSIDERS = {"net": ("ezoneoffice", "zjj_head"), "citizen": ("netoffice", "zjj_head"),
-             "enterprise": ("netoffice", "petitionoffice")}
+OUTSIDERS = {
+    "net": ("ezoneoffice", "zjj_head"),
+    "citizen": ("netoffice", "zjj_head"),
+    "enterprise": ("netoffice", "petitionoffice"),
+}
 
 
 def test_outsiders_get_404_on_every_object_route_of_every_channel(objects, request, zjj_head):

@@ -28,8 +28,7 @@ def demo_admin(reference):
 
 
 def admin_login(client):
-    return client.post(reverse("admin:login"), {"username": "admin", "password": DEMO_PASSWORD,
-                                                "next": "/admin/"})
+    return client.post(reverse("admin:login"), {"username": "admin", "password": DEMO_PASSWORD, "next": "/admin/"})
 
 
 def test_admin_login_refuses_the_demo_password_when_debug_is_off(client, settings, demo_admin):

@@ -33,27 +33,39 @@ def test_check_deploy_passes_at_warning_level_with_the_documented_environment():
     env = documented_environment()
     assert env["DEBUG"] == "0" and env["SECURE_SSL_REDIRECT"] == "1" and int(env["SECURE_HSTS_SECONDS"]) >= 31536000
     db = django_settings.DATABASES["default"]
-    env.update({
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        # The placeholder in the file is replaced as the operator would, with a long random key.
-        "SECRET_KEY": "k" + os.urandom(32).hex() + "Z9!",
-        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{db['NAME']}"),
-        "REDIS_URL": "", "DJANGO_SETTINGS_MODULE": "zhitongche.settings",
-    })
+    env.update(
+        {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            # The placeholder in the file is replaced as the operator would, with a long random key.
+            "SECRET_KEY": "k" + os.urandom(32).hex() + "Z9!",
+            "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{db['NAME']}"),
+            "REDIS_URL": "",
+            "DJANGO_SETTINGS_MODULE": "zhitongche.settings",
+        }
+    )
     if db["ENGINE"].endswith("postgresql"):
         env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    done = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues (0 silenced)" in done.stdout
 
 
 def test_production_cookies_are_host_prefixed_and_secure():
     env = {**documented_environment(), "SECRET_KEY": "x" * 60, "PATH": os.environ.get("PATH", "")}
-    code = ("import zhitongche.settings as s; print(s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, s.SESSION_COOKIE_SECURE,"
-            " s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_AGE)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=60, check=True).stdout.split()
+    code = (
+        "import zhitongche.settings as s; print(s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, s.SESSION_COOKIE_SECURE,"
+        " s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_AGE)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True
+    ).stdout.split()
     assert out == ["__Host-sessionid", "__Host-csrftoken", "True", "True", "31536000", "True", "43200"]
 
 
@@ -142,8 +154,11 @@ def test_every_list_answers_400_to_nul_and_oversized_parameters(client, referenc
     names = {"q", "page", "tab", "which", "items", "ordering", "search", "format", "next"}
     for module in (feedback.forms, channels_net.forms, channels_enterprise.forms, channels_citizen.forms):
         for obj in vars(module).values():
-            if isinstance(obj, type) and issubclass(obj, Form) and re.search(r"Filter|Report|Search|Dashboard",
-                                                                              obj.__name__):
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, Form)
+                and re.search(r"Filter|Report|Search|Dashboard", obj.__name__)
+            ):
                 names |= set(obj.base_fields)
     client.force_login(make_user("fuzzadmin", superuser=True))
     routes = _no_argument_get_routes()
@@ -168,9 +183,37 @@ def test_no_list_answers_500_to_odd_but_legal_parameters(client, reference):
     """Below the limits the middleware passes everything on: the views' own parsing must hold."""
     client.force_login(make_user("fuzzadmin", superuser=True))
     client.raise_request_exception = False
-    names = ["q", "page", "channel", "status", "category", "department", "received_from", "received_to", "sort",
-             "tab", "which", "items", "start", "to", "as_of", "month", "ordering", "search", "result", "replied",
-             "nature", "year", "kind", "issue_ref", "provisional", "confirmed", "active", "park", "sector"]
+    names = [
+        "q",
+        "page",
+        "channel",
+        "status",
+        "category",
+        "department",
+        "received_from",
+        "received_to",
+        "sort",
+        "tab",
+        "which",
+        "items",
+        "start",
+        "to",
+        "as_of",
+        "month",
+        "ordering",
+        "search",
+        "result",
+        "replied",
+        "nature",
+        "year",
+        "kind",
+        "issue_ref",
+        "provisional",
+        "confirmed",
+        "active",
+        "park",
+        "sector",
+    ]
     failures = []
     for route in _no_argument_get_routes():
         if route.endswith((".xlsx", ".csv", ".ics", ".docx")) or "export" in route:

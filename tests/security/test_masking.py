@@ -22,15 +22,18 @@ LANDLINE = "0739-7221234"
 CONTENT = f"请联系我，身份证{ID}，手机{MOBILE}，家里电话{LANDLINE}。"
 
 
-@pytest.mark.parametrize(("raw", "masked"), [
-    (ID, "4305**********1234"),
-    ("43052519880712123X", "4305**********123X"),
-    (MOBILE, "139****5678"),
-    ("139 1234 5678", "139****5678"),
-    ("+86 13912345678", "+86 139****5678"),
-    (LANDLINE, "0739-***1234"),
-    ("(0739)7221234", "(0739)***1234"),
-])
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        (ID, "4305**********1234"),
+        ("43052519880712123X", "4305**********123X"),
+        (MOBILE, "139****5678"),
+        ("139 1234 5678", "139****5678"),
+        ("+86 13912345678", "+86 139****5678"),
+        (LANDLINE, "0739-***1234"),
+        ("(0739)7221234", "(0739)***1234"),
+    ],
+)
 def test_numbers_are_masked_in_text(raw, masked):
     assert mask_text(f"电话：{raw}。") == f"电话：{masked}。"
 
@@ -74,8 +77,12 @@ def test_the_inbox_export_masks_them(client, issue, zjj_head):
     client.force_login(zjj_head)
     response = client.get(reverse("inbox_export"), {"tab": "pending"})
     assert response.status_code == 200
-    cells = [str(c) for row in load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)
-             for c in row if c]
+    cells = [
+        str(c)
+        for row in load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)
+        for c in row
+        if c
+    ]
     assert any("139****5678" in c for c in cells)
     assert not any(MOBILE in c or ID in c for c in cells)
 
@@ -106,7 +113,7 @@ def test_unmask_never_redirects_off_site(client, zjj_head, reference):
 def test_masking_an_export_never_turns_text_into_a_formula(client, reference, leader):
     from tests.channels.enterprise_factories import EnterpriseFactory
 
-    EnterpriseFactory(name="=HYPERLINK(\"http://x\",\"13912345678\")", contact_phone="")
+    EnterpriseFactory(name='=HYPERLINK("http://x","13912345678")', contact_phone="")
     client.force_login(leader)
     sheet = load_workbook(io.BytesIO(client.get(reverse("channels_enterprise:enterprise_export")).content)).active
     cell = next(c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value)

@@ -45,12 +45,15 @@ def enrol(client: Client, user) -> list[str]:
     return re.findall(r"<li><code>([0-9a-f]{8})</code></li>", done.content.decode())
 
 
-@pytest.mark.parametrize(("username", "kwargs"), [
-    ("boss", {"superuser": True}),
-    ("county_leader", {"role": Role.LEADER}),
-    ("office1", {"department": "wxb", "role": Role.OFFICE}),
-    ("head1", {"department": "zjj", "role": Role.DEPARTMENT, "is_head": True}),
-])
+@pytest.mark.parametrize(
+    ("username", "kwargs"),
+    [
+        ("boss", {"superuser": True}),
+        ("county_leader", {"role": Role.LEADER}),
+        ("office1", {"department": "wxb", "role": Role.OFFICE}),
+        ("head1", {"department": "zjj", "role": Role.DEPARTMENT, "is_head": True}),
+    ],
+)
 def test_every_required_role_is_stopped_after_the_password(reference, username, kwargs):
     make_user(username, **kwargs)
     client = login(username)

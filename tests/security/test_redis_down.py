@@ -56,8 +56,9 @@ def test_public_suggestions_are_all_stored_and_the_limit_still_holds(reference, 
     assert RateLimitHit.objects.filter(kind="submit").count() == SUBMISSIONS_PER_HOUR
 
 
-def test_staff_writes_all_commit_with_redis_down(reference, redis_down, netoffice, zjj_head,
-                                                 django_capture_on_commit_callbacks):
+def test_staff_writes_all_commit_with_redis_down(
+    reference, redis_down, netoffice, zjj_head, django_capture_on_commit_callbacks
+):
     office, department = Client(), Client()
     office.force_login(netoffice)
     department.force_login(zjj_head)
@@ -81,10 +82,23 @@ def test_staff_writes_all_commit_with_redis_down(reference, redis_down, netoffic
 
 def _staff_round(office, department, zjj, housing, statuses) -> None:
     for n in range(3):
-        statuses.append(office.post(reverse("issue_create"), registration_data(
-            category=housing, lead=zjj.pk, title=f"诉求{n}")).status_code)
+        statuses.append(
+            office.post(
+                reverse("issue_create"), registration_data(category=housing, lead=zjj.pk, title=f"诉求{n}")
+            ).status_code
+        )
     for assignment in Assignment.objects.all():
         statuses.append(department.post(reverse("assignment_acknowledge", args=[assignment.pk])).status_code)
-        statuses.append(department.post(reverse("reply_upload", args=[assignment.pk]), {
-            "file": reply_pdf(), "signer_name": "王建国", "signer_title": "局长",
-            "signed_on": timezone.localdate().isoformat(), "result": "explained", "summary": "已答复。"}).status_code)
+        statuses.append(
+            department.post(
+                reverse("reply_upload", args=[assignment.pk]),
+                {
+                    "file": reply_pdf(),
+                    "signer_name": "王建国",
+                    "signer_title": "局长",
+                    "signed_on": timezone.localdate().isoformat(),
+                    "result": "explained",
+                    "summary": "已答复。",
+                },
+            ).status_code
+        )

@@ -75,12 +75,16 @@ def _zip() -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("build", [
-    lambda pdf: pdf + _zip(),
-    lambda pdf: pdf + b"<html><script>alert(1)</script></html>",
-    # The archive's comment holds a fake PDF ending, so the file still "ends with %%EOF".
-    lambda pdf: pdf + _zip()[:-2] + struct.pack("<H", 6) + b"%%EOF\n",
-], ids=["pdf+zip", "pdf+html", "pdf+zip-with-eof-comment"])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda pdf: pdf + _zip(),
+        lambda pdf: pdf + b"<html><script>alert(1)</script></html>",
+        # The archive's comment holds a fake PDF ending, so the file still "ends with %%EOF".
+        lambda pdf: pdf + _zip()[:-2] + struct.pack("<H", 6) + b"%%EOF\n",
+    ],
+    ids=["pdf+zip", "pdf+html", "pdf+zip-with-eof-comment"],
+)
 def test_a_pdf_polyglot_is_refused(build):
     data = build(pdf_bytes())
     with pytest.raises(UploadRejected) as refused:
@@ -106,15 +110,23 @@ def test_images_are_limited_to_10_mb_and_pdfs_keep_20():
 @pytest.mark.django_db
 def test_downloads_carry_a_sandbox_csp(client, netoffice, zjj_head):
     _, (lead,) = assigned(netoffice, lead="zjj")
-    reply = services.submit_reply(actor=zjj_head, assignment=lead, file=reply_pdf(), signer_name="王建国",
-                                  signer_title="局长", signed_on=timezone.localdate(), result="explained",
-                                  summary="已答复。")
+    reply = services.submit_reply(
+        actor=zjj_head,
+        assignment=lead,
+        file=reply_pdf(),
+        signer_name="王建国",
+        signer_title="局长",
+        signed_on=timezone.localdate(),
+        result="explained",
+        summary="已答复。",
+    )
     client.force_login(netoffice)
     for url in (reverse("reply_download", args=[reply.pk]), f"/api/v1/replies/{reply.pk}/download/"):
         response = client.get(url)
         assert response.status_code == 200, url
         assert "sandbox" in response["Content-Security-Policy"] and response["Content-Disposition"].startswith(
-            "attachment")
+            "attachment"
+        )
 
 
 # --- clamd -------------------------------------------------------------------------------------------------
@@ -145,8 +157,9 @@ class FakeClamd:
         self.server.close()
 
 
-@pytest.mark.parametrize(("answer", "accepted"), [(b"stream: OK\0", True),
-                                                  (b"stream: Eicar-Test-Signature FOUND\0", False)])
+@pytest.mark.parametrize(
+    ("answer", "accepted"), [(b"stream: OK\0", True), (b"stream: Eicar-Test-Signature FOUND\0", False)]
+)
 def test_the_clamd_hook_scans_every_upload(settings, tmp_path, answer, accepted):
     fake = FakeClamd(tmp_path / "clamd.sock", answer)
     settings.CLAMD_ADDRESS = str(fake.path)

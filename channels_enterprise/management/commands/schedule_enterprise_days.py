@@ -12,8 +12,9 @@ class Command(BaseCommand):
     help = "创建本月及下月的企业家日（可重复运行），并发送临近企业家日的通知。"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--today", type=datetime.date.fromisoformat, default=None,
-                            help="按此日期计算（YYYY-MM-DD），默认今天")
+        parser.add_argument(
+            "--today", type=datetime.date.fromisoformat, default=None, help="按此日期计算（YYYY-MM-DD），默认今天"
+        )
         parser.add_argument("--months", type=int, default=services.MONTHS_AHEAD, help="向后安排几个月")
 
     def handle(self, *args: Any, today: datetime.date | None, months: int, **options: Any) -> None:

@@ -21,5 +21,6 @@ class Command(BaseCommand):
             summary = backup(path)
         except BackupError as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(f"backup written: {summary.path} (database {summary.vendor}, "
-                          f"{summary.files} files, {summary.bytes} bytes)")
+        self.stdout.write(
+            f"backup written: {summary.path} (database {summary.vendor}, {summary.files} files, {summary.bytes} bytes)"
+        )

@@ -25,9 +25,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="台账文件：.xlsx、.xls 或 .csv")
         parser.add_argument("--dry-run", action="store_true", help="只检查并报告将新建多少条，不写入数据库")
-        parser.add_argument("--user", default="",
-                            help="以该用户名义导入（记入登记人和办理记录；直通车办公室只能导入本渠道的诉求）。"
-                                 "默认为系统导入，不限渠道")
+        parser.add_argument(
+            "--user",
+            default="",
+            help="以该用户名义导入（记入登记人和办理记录；直通车办公室只能导入本渠道的诉求）。默认为系统导入，不限渠道",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["path"])
@@ -49,16 +51,19 @@ class Command(BaseCommand):
             self.stderr.write("忽略的列：" + ", ".join(ledger.ignored_columns))
         if options["dry_run"]:
             self._list(ledger, options["verbosity"])
-            self.stdout.write(f"检查通过（试运行，未写入）：共 {len(ledger.rows)} 行，"
-                              f"将新建 {len(ledger.to_create)} 条，已存在 {len(ledger.present)} 条（跳过）。")
+            self.stdout.write(
+                f"检查通过（试运行，未写入）：共 {len(ledger.rows)} 行，"
+                f"将新建 {len(ledger.to_create)} 条，已存在 {len(ledger.present)} 条（跳过）。"
+            )
             self.stdout.write(f"would create: {len(ledger.to_create)}, already present: {len(ledger.present)}")
             return
         try:
             result = services.import_ledger(actor=actor, ledger=ledger)
         except LedgerError as exc:
             self._fail(exc.problems)
-        self.stdout.write(self.style.SUCCESS(
-            f"导入完成：新建 {len(result.created)} 条，已存在 {len(result.present)} 条（跳过）。"))
+        self.stdout.write(
+            self.style.SUCCESS(f"导入完成：新建 {len(result.created)} 条，已存在 {len(result.present)} 条（跳过）。")
+        )
         self.stdout.write(f"created: {len(result.created)}, already present: {len(result.present)}")
 
     def _actor(self, username: str) -> Any:

@@ -11,8 +11,10 @@ from feedback.services.calendar import load_year
 
 
 class Command(BaseCommand):
-    help = ("载入国务院办公厅公布的某年节假日安排（每行一个日期：2027-01-01,休,元旦 或 2027-02-07,班,春节调休上班），"
-            "替换该年的国务院安排并重新计算受影响的办理期限。有任何一行出错则什么都不写入。")
+    help = (
+        "载入国务院办公厅公布的某年节假日安排（每行一个日期：2027-01-01,休,元旦 或 2027-02-07,班,春节调休上班），"
+        "替换该年的国务院安排并重新计算受影响的办理期限。有任何一行出错则什么都不写入。"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="通知文件（UTF-8 文本或 CSV）")
@@ -41,10 +43,15 @@ class Command(BaseCommand):
         if options["dry_run"]:
             existing = CalendarDay.objects.filter(source=CalendarDay.Source.NATIONAL, date__year=year).count()
             loaded = "已载入，将被替换" if CalendarYear.objects.filter(year=year).exists() else "尚未载入"
-            self.stdout.write(f"检查通过（试运行，未写入）：{year}年 休息日 {rest} 天、调休上班日 {work} 天；"
-                              f"{year}年{loaded}（现有国务院安排 {existing} 条）。")
+            self.stdout.write(
+                f"检查通过（试运行，未写入）：{year}年 休息日 {rest} 天、调休上班日 {work} 天；"
+                f"{year}年{loaded}（现有国务院安排 {existing} 条）。"
+            )
             return
         result = load_year(actor=None, year=year, lines=text, source=options["source"])
-        self.stdout.write(self.style.SUCCESS(
-            f"已载入{year}年节假日安排：休息日 {result.rest_days} 天、调休上班日 {result.work_days} 天"
-            f"（替换原有 {result.replaced} 条）；重新计算了 {result.recomputed} 项交办的办理期限。"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已载入{year}年节假日安排：休息日 {result.rest_days} 天、调休上班日 {result.work_days} 天"
+                f"（替换原有 {result.replaced} 条）；重新计算了 {result.recomputed} 项交办的办理期限。"
+            )
+        )
