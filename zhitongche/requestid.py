@@ -39,10 +39,9 @@ def new_id(incoming: str | None) -> str:
 class RequestIdMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.trusted = frozenset(settings.TRUSTED_PROXIES)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from_proxy = request.META.get("REMOTE_ADDR") in self.trusted
+        from_proxy = request.META.get("REMOTE_ADDR") in settings.TRUSTED_PROXIES
         request_id = new_id(request.META.get("HTTP_X_REQUEST_ID") if from_proxy else None)
         request.request_id = request_id  # type: ignore[attr-defined]
         token = _current.set(request_id)

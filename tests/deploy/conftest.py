@@ -110,7 +110,8 @@ class Stack:
             "%{http_code}",
         ]
         if cookie:
-            command += ["-b", f"sessionid={cookie}"]
+            # Production names its session cookie __Host-sessionid (HTTPS only, no Domain: docs/security.md).
+            command += ["-b", f"__Host-sessionid={cookie}"]
         command += [*args, f"{scheme}://{host}:{port}{path}"]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         status = int(result.stdout.strip() or 0)
@@ -230,6 +231,8 @@ def stack(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> It
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "X_ACCEL_REDIRECT_PREFIX": "/protected/",
         "TRUSTED_PROXIES": "127.0.0.1",
+        # The test users have no TOTP device; the second factor has its own tests (tests/security).
+        "OTP_REQUIRED_ROLES": "none",
         "BIND": f"127.0.0.1:{stack.gunicorn_port}",
         "WEB_CONCURRENCY": "2",
         "LOG_FORMAT": "json",

@@ -26,6 +26,7 @@ READ = re.compile(
 NOT_CONFIGURATION = {
     "DJANGO_SETTINGS_MODULE",  # fixed by manage.py, wsgi.py and celery.py
     "DJANGO_ALLOW_ASYNC_UNSAFE",  # tests only
+    "PATH",  # passed on to the preview renderer's child process, not a setting
 }
 
 

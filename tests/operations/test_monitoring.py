@@ -130,10 +130,16 @@ def test_metrics_are_refused_from_elsewhere_without_the_token(settings, db):
     assert ok.status_code == 200
 
 
-def test_every_response_carries_a_request_id_and_keeps_a_valid_incoming_one(db):
+def test_every_response_carries_a_request_id_and_keeps_a_valid_incoming_one(db, settings):
     own = Client().get(reverse("login"))
     assert re.fullmatch(r"[0-9a-f]{32}", own["X-Request-ID"])
 
+    # From a client that is not a trusted proxy, an incoming id is never believed.
+    settings.TRUSTED_PROXIES = []
+    direct = Client().get(reverse("login"), HTTP_X_REQUEST_ID="0123456789abcdef0123456789abcdef")
+    assert direct["X-Request-ID"] != "0123456789abcdef0123456789abcdef"
+
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]  # the test client's address: as nginx would send it
     passed = Client().get(reverse("login"), HTTP_X_REQUEST_ID="0123456789abcdef0123456789abcdef")
     assert passed["X-Request-ID"] == "0123456789abcdef0123456789abcdef"
 
@@ -143,6 +149,7 @@ def test_every_response_carries_a_request_id_and_keeps_a_valid_incoming_one(db):
 
 def test_the_404_and_500_pages_show_the_request_id(settings, admin_user):
     settings.DEBUG = False
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]  # the ids come from nginx
     client = Client(raise_request_exception=False)
     missing = client.get("/no-such-page/", HTTP_X_REQUEST_ID="rid-404-0000000001")
     assert missing.status_code == 404
