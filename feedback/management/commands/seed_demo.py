@@ -5,8 +5,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from feedback.demo import seed_demo
 from feedback.figures import rollup
-from feedback.passwords import DEMO_PASSWORD, seed_demo
+from feedback.passwords import DEMO_PASSWORD
 
 
 class Command(BaseCommand):
