@@ -34,7 +34,9 @@ from feedback.models import (
     Objection,
     SignedReply,
 )
+from feedback.security.admin import ChinesePermissionsMixin
 from feedback.services.calendar import delete_county_day, load_year, save_county_day
+from feedback.states import action_label
 
 admin.site.site_header = "直通车管理后台"
 admin.site.site_title = "直通车"
@@ -127,11 +129,27 @@ class DeadlineStepAdmin(ReadOnlyAdmin):
     list_select_related = ["assignment__issue", "assignment__department"]
 
 
+def notification_kind_label(kind: str) -> str:
+    """新交办, 超期, 催办 …: a notice's kind as the timeline names the same event (never the code)."""
+    if kind in Notification.Kind.values:
+        return str(Notification.Kind(kind).label)
+    for action in (f"deadline_{kind}", kind):
+        label = action_label(action)
+        if label != action:
+            return label
+    return kind
+
+
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "recipient", "kind", "title", "read_at", "emailed_at"]
-    list_filter = ["kind"]
+    list_display = ["created_at", "recipient", "kind_label", "title", "read_at", "emailed_at"]
     list_select_related = ["recipient"]
+    fields = ["recipient", "issue", "assignment", "kind_label", "title", "body", "created_at", "read_at", "emailed_at"]
+    readonly_fields = ["kind_label"]
+
+    @admin.display(description="类型")
+    def kind_label(self, obj: Notification) -> str:
+        return notification_kind_label(obj.kind)
 
 
 @admin.register(SignedReply)
@@ -142,8 +160,31 @@ class SignedReplyAdmin(ReadOnlyAdmin):
 
 @admin.register(HistoryEntry)
 class HistoryEntryAdmin(ReadOnlyAdmin):
-    list_display = ["at", "issue", "action", "from_status", "to_status", "actor"]
-    list_select_related = ["issue", "actor"]
+    """The timeline's rows, named as the issue page names them (登记, 签收 …), not by their codes."""
+
+    list_display = ["at", "issue", "action_name", "from_name", "to_name", "actor"]
+    list_select_related = ["issue", "assignment", "actor"]
+    fields = ["at", "issue", "assignment", "actor", "action_name", "from_name", "to_name", "note"]
+    readonly_fields = ["action_name", "from_name", "to_name"]
+
+    @admin.display(description="操作")
+    def action_name(self, obj: HistoryEntry) -> str:
+        return action_label(obj.action)
+
+    @admin.display(description="原状态")
+    def from_name(self, obj: HistoryEntry) -> str:
+        return self._status_name(obj, obj.from_status)
+
+    @admin.display(description="新状态")
+    def to_name(self, obj: HistoryEntry) -> str:
+        return self._status_name(obj, obj.to_status)
+
+    @staticmethod
+    def _status_name(obj: HistoryEntry, status: str) -> str:
+        if not status:
+            return "—"
+        statuses = Assignment.Status if obj.assignment_id else Issue.Status
+        return str(statuses(status).label) if status in statuses.values else status
 
 
 # --- the working calendar (docs/operations.md "每年更新节假日安排") -------------------------------------
@@ -381,7 +422,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class PortalUserAdmin(UserAdmin):
+class PortalUserAdmin(ChinesePermissionsMixin, UserAdmin):
     inlines = [MembershipInline]
     list_display = ["username", "first_name", "department", "is_active", "is_superuser"]
     list_select_related = ["membership__department"]

@@ -69,10 +69,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "zhitongche.apps.AxesConfig",  # django-axes, named in Chinese in the admin
-    "captcha",  # the public portal's human check, served by the portal (issue 15)
+    "zhitongche.apps.CaptchaConfig",  # captcha: the public portal's human check, served by the portal (issue 15)
     "django_otp",  # second factor (feedback.security.otp)
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "zhitongche.apps.OtpTotpConfig",  # django_otp.plugins.otp_totp, named in Chinese in the admin
+    "zhitongche.apps.OtpStaticConfig",  # django_otp.plugins.otp_static, likewise
     "feedback",
     "channels_net",
     "channels_enterprise",

@@ -37,7 +37,8 @@ class AuditEvent(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.actor}"
+        # The admin's title and breadcrumbs; the event's Chinese name is feedback.security.events.ACTIONS.
+        return f"审计记录 #{self.pk}（{self.at:%Y-%m-%d %H:%M:%S}，{self.actor or '—'}）"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not kwargs.get("force_insert"):
@@ -53,11 +54,12 @@ class RateLimitHit(models.Model):
     here instead of failing the citizen's submission (issue 15, part 9). Rows older than the window are
     deleted as new ones are written."""
 
-    kind = models.CharField(max_length=32)
-    client = models.CharField(max_length=64)
-    at = models.DateTimeField(db_index=True)
+    kind = models.CharField("限流类型", max_length=32)
+    client = models.CharField("来源", max_length=64)
+    at = models.DateTimeField("时间", db_index=True)
 
     class Meta:
+        verbose_name = verbose_name_plural = "限流计数"
         indexes = [models.Index(fields=["kind", "client", "at"], name="ratelimit_lookup")]
 
     def __str__(self) -> str:
