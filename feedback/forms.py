@@ -63,34 +63,8 @@ def handling_departments() -> Any:
     return Department.objects.filter(active=True).exclude(kind=Department.Kind.OFFICE).order_by("kind", "sort_order")
 
 
-# Department codes typed in a batch grid: ；/;/，/,/、 or spaces between them.
+# Codes or references typed in one cell: ；/;/，/,/、 or spaces between them.
 CODE_SEPARATORS = re.compile(r"[；;，,、\s]+")
-
-
-class DepartmentCodesField(forms.CharField):
-    """Co-handling departments typed as codes (keyboard-friendly, no script). A form that already
-    holds the departments for its rows sets ``departments`` (code → department) and no query is made
-    per row; otherwise the codes are looked up. The batch intakes now use ``DepartmentNamesField``."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.departments: dict[str, Department] | None = None
-        super().__init__(*args, **kwargs)
-
-    def clean(self, value: Any) -> list[Department]:
-        text = super().clean(value)
-        # Repeats are kept: the service names a co-handler given twice (协办单位“…”重复).
-        codes = [c for c in CODE_SEPARATORS.split(text or "") if c]
-        if not codes:
-            return []
-        found = (
-            self.departments
-            if self.departments is not None
-            else {d.code: d for d in Department.objects.filter(code__in=codes)}
-        )
-        unknown = [c for c in codes if c not in found]
-        if unknown:
-            raise forms.ValidationError(f"未知单位代码：{'、'.join(unknown)}")
-        return [found[c] for c in codes]
 
 
 # --- departments chosen by name (the three channels' batch intakes) ---------------------------------
