@@ -17,6 +17,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from rest_framework.authtoken.models import Token
 
+from feedback.security.events import record_event
+
 log = logging.getLogger("zhitongche.tokens")
 
 
@@ -32,15 +34,23 @@ def token_page(request: HttpRequest) -> HttpResponse:
             deleted, _ = Token.objects.filter(user=user).delete()
             if deleted:
                 log.info("api token revoked", extra={"user_id": user.pk})
+                record_event("token_revoked", request=request, object_type="user", object_id=user.pk)
             return redirect("api_tokens")
         if action == "create":
             if not user.check_password(request.POST.get("password", "")):
                 error = "密码不正确，未创建令牌。"
             else:
                 # Replacing revokes the old key at once: one person, one key in use.
-                Token.objects.filter(user=user).delete()
+                replaced, _ = Token.objects.filter(user=user).delete()
                 new_key = Token.objects.create(user=user).key
                 log.info("api token created", extra={"user_id": user.pk})
+                record_event(
+                    "token_issued",
+                    request=request,
+                    object_type="user",
+                    object_id=user.pk,
+                    detail={"replaced": bool(replaced)},  # never the key itself
+                )
     token = Token.objects.filter(user=user).first()
     status = 400 if error else 200
     return render(

@@ -19,9 +19,11 @@ from django.db.models import ManyToManyField
 from django.http import HttpRequest
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from feedback.models.security import AuditEvent
-from feedback.security.events import ACTIONS
+from feedback.security.events import ACTIONS, record_event
 
 PERMISSION_VERBS = {"add": "添加", "change": "修改", "delete": "删除", "view": "查看"}
 
@@ -129,3 +131,28 @@ for _model in (TOTPDevice, StaticDevice):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
     admin.site.register(_model, SecondFactorDeviceAdmin)
+
+
+class AuditedTokenAdmin(TokenAdmin):
+    """An API token issued or revoked by an administrator is an audit event, as on the token page."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            record_event("token_issued", request=request, object_type="user", object_id=obj.user_id)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        user_id = obj.user_id
+        super().delete_model(request, obj)
+        record_event("token_revoked", request=request, object_type="user", object_id=user_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        user_ids = list(queryset.values_list("user_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for user_id in user_ids:
+            record_event("token_revoked", request=request, object_type="user", object_id=user_id)
+
+
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)
+admin.site.register(TokenProxy, AuditedTokenAdmin)

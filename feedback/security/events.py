@@ -45,6 +45,8 @@ ACTIONS = {
     "permission_change": "权限变更",
     "otp_enrolled": "绑定动态口令",
     "otp_failed": "动态口令错误",
+    "token_issued": "创建 API 令牌",
+    "token_revoked": "撤销 API 令牌",
 }
 
 

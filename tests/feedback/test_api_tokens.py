@@ -116,3 +116,44 @@ def test_every_schema_component_and_operation_has_an_ascii_identifier(tmp_path: 
     ]
     assert [op for op in operations if not re.match(r"^[a-z][a-z0-9_]*$", op)] == []
     assert set(schema["components"]["securitySchemes"]) >= {"tokenAuth", "cookieAuth"}
+
+
+def token_events(user) -> list[str]:
+    from feedback.models.security import AuditEvent
+
+    return list(
+        AuditEvent.objects.filter(object_type="user", object_id=str(user.pk), action__startswith="token_")
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+
+
+def test_issuing_and_revoking_a_token_are_audit_events_and_a_wrong_password_is_not(zjj_head):
+    from feedback.models.security import AuditEvent
+
+    browser = Client()
+    browser.force_login(zjj_head)
+    browser.post(reverse("api_tokens"), {"action": "create", "password": "wrong password"})
+    assert token_events(zjj_head) == []
+    browser.post(reverse("api_tokens"), {"action": "create", "password": PASSWORD})
+    browser.post(reverse("api_tokens"), {"action": "create", "password": PASSWORD})
+    browser.post(reverse("api_tokens"), {"action": "revoke"})
+    browser.post(reverse("api_tokens"), {"action": "revoke"})  # nothing left to revoke: no event
+    assert token_events(zjj_head) == ["token_issued", "token_issued", "token_revoked"]
+    issued = AuditEvent.objects.filter(action="token_issued").order_by("id")
+    assert [e.detail for e in issued] == [{"replaced": False}, {"replaced": True}]
+    assert all(e.actor == zjj_head.username for e in issued)
+
+
+def test_a_token_issued_or_deleted_in_the_admin_is_an_audit_event(zjj_head):
+    from tests.conftest import make_user
+
+    root = make_user("root", superuser=True)
+    admin = Client()
+    admin.force_login(root)
+    response = admin.post("/admin/authtoken/tokenproxy/add/", {"user": zjj_head.pk})
+    assert response.status_code == 302, response.content.decode()[:500]
+    token = Token.objects.get(user=zjj_head)
+    admin.post(f"/admin/authtoken/tokenproxy/{zjj_head.pk}/delete/", {"post": "yes"})
+    assert not Token.objects.filter(pk=token.pk).exists()
+    assert token_events(zjj_head) == ["token_issued", "token_revoked"]
