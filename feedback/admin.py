@@ -129,8 +129,18 @@ class DeadlineStepAdmin(ReadOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "recipient", "kind", "title", "read_at", "emailed_at"]
-    list_filter = ["kind"]
+    list_display = [
+        "created_at",
+        "recipient",
+        "kind",
+        "title",
+        "read_at",
+        "email_status",
+        "email_attempts",
+        "email_next_attempt_at",
+        "emailed_at",
+    ]
+    list_filter = ["kind", "email_status"]
     list_select_related = ["recipient"]
 
 

@@ -80,8 +80,12 @@ def _user(
             "is_staff": superuser,
             "is_superuser": superuser,
             "password": _demo_password_hash(),
+            "email": f"{username}@example.org",
         },
     )
+    if not user.email:  # accounts seeded before the demo had addresses (issue 13 §5)
+        user.email = f"{username}@example.org"
+        user.save(update_fields=["email"])
     if group:
         user.groups.add(Group.objects.get(name=group))
     if department is not None:
