@@ -20,6 +20,7 @@ from feedback.models import Category, Channel, Department, Issue, Notification, 
 from feedback.privacy import mask_phone
 from feedback.services.batches import all_or_none
 from feedback.services.notifications import queue_after_commit
+from feedback.wording import title_from
 from feedback.workcalendar import load_calendar
 
 from .creditcode import credit_code_problem, normalise
@@ -535,7 +536,7 @@ def raise_problems(*, actor: Any, day: EnterpriseDay, problems: Sequence[Problem
                 kind=Requester.Kind.ENTERPRISE,
                 organization=ent.name,
             ),
-            title=problem.title.strip() or content.replace("\n", " ")[:TITLE_LENGTH],
+            title=problem.title.strip() or title_from(content, TITLE_LENGTH),
             content=content,
             received_on=day.held_on,
             nature=problem.nature,

@@ -22,6 +22,7 @@ from feedback.errors import IllegalTransition, InvalidInput, NotPermitted
 from feedback.models import Category, Channel, Department, Issue, Requester
 from feedback.privacy import redact
 from feedback.services.batches import all_or_none
+from feedback.wording import title_from
 
 from .models import Forum, NetIntake, NetRepresentative, PublicSubmission
 
@@ -79,7 +80,7 @@ def accept_submission(
         requester=services.RequesterData(
             name=submission.name or f"匿名网民{submission.pk}", phone=submission.phone, kind=Requester.Kind.NETIZEN
         ),
-        title=(title.strip() or content.replace("\n", " ")[:TITLE_LENGTH]),
+        title=(title.strip() or title_from(content, TITLE_LENGTH)),
         content=content,
         received_on=timezone.localdate(submission.submitted_at),
     )
@@ -348,7 +349,7 @@ def record_forum_requests(*, actor: User | None, forum: Forum, rows: Sequence[Fo
             channel=Channel.NET,
             category=row.category,
             requester=services.RequesterData(name=row.handle, phone=row.phone, kind=Requester.Kind.NETIZEN),
-            title=row.title.strip() or content.replace("\n", " ")[:TITLE_LENGTH],
+            title=row.title.strip() or title_from(content, TITLE_LENGTH),
             content=content,
             received_on=forum.held_on,
             nature=row.nature,
