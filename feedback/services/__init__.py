@@ -48,6 +48,7 @@ from feedback.services.ladder import (
     claim_steps,
     due_steps_sql,
     schedule_steps,
+    settle_passed_steps,
     step_moment,
     take_due_steps,
 )
@@ -129,6 +130,7 @@ __all__ = [
     "run_queued_exports",
     "save_county_day",
     "schedule_steps",
+    "settle_passed_steps",
     "step_moment",
     "submit_reply",
     "take_due_steps",
