@@ -86,7 +86,7 @@ ESCALATION = (
     DeadlineStep.Step.SUPERVISE,
     DeadlineStep.Step.BULLETIN,
 )
-PASSED_WHEN = {"import": "导入台账时", "calendar": "载入节假日安排重算期限时"}
+PASSED_WHEN = {"import": "导入台账时", "calendar": "载入节假日安排重算期限时", "session": "补录活动登记时"}
 
 
 def settle_passed_steps(assignments: list[Assignment], *, now: datetime.datetime, when: str = "import") -> int:
