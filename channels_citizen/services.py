@@ -24,6 +24,7 @@ from feedback.errors import InvalidInput, NotPermitted
 from feedback.models import Channel, Department, Issue, Notification
 from feedback.services.batches import all_or_none
 from feedback.services.notifications import queue_after_commit
+from feedback.wording import title_from
 from feedback.workcalendar import load_calendar
 
 from .access import can_plan, can_read
@@ -595,7 +596,7 @@ def record_visit_requests(*, actor: Any, visit: Visit, rows: Sequence[VisitReque
             accused_department=row.accused_department,
             category=row.category,
             requester=services.RequesterData(name=row.requester_name, phone=row.requester_phone),
-            title=row.title.strip() or content.replace("\n", " ")[:TITLE_LENGTH],
+            title=row.title.strip() or title_from(content, TITLE_LENGTH),
             content=content,
             received_on=visit.held_on,
             nature=row.nature,

@@ -245,7 +245,13 @@ class ConsultationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="每行一人，如：农商银行行长 王某",
     )
-    outcome = forms.CharField(label="会诊结果", max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+    outcome = forms.CharField(
+        label="会诊结果",
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="会诊日期在今天以后的为计划会诊，结果可在会诊后再填",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"held_on": timezone.localdate()})
@@ -260,3 +266,10 @@ class ConsultationForm(forms.Form):
         if not any(_lines(data.get(f, "")) for f in ("county_leaders", "bureau_heads", "bank_heads")):
             raise forms.ValidationError("请填写参加会诊的人员（县领导、部门负责人、银行负责人）。")
         return data
+
+
+class ConsultationHeldForm(forms.Form):
+    """A planned 三长会诊 took place: its outcome, and its date if it moved."""
+
+    held_on = forms.DateField(label="实际会诊日期", widget=DATE_WIDGET, required=False, help_text="留空为原定日期")
+    outcome = forms.CharField(label="会诊结果", max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))

@@ -172,14 +172,20 @@ class EnterpriseIntake(models.Model):
 
 
 class Consultation(models.Model):
-    """三长会诊: the county head, bureau heads and bank presidents on one hard problem."""
+    """三长会诊: the county head, bureau heads and bank presidents on one hard problem. Requested for
+    a later date it is planned (计划会诊), and becomes held when the office records its outcome."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "计划会诊"
+        HELD = "held", "已会诊"
 
     intake = models.ForeignKey(
         EnterpriseIntake, verbose_name="企业问题", on_delete=models.PROTECT, related_name="consultations"
     )
     held_on = models.DateField("会诊日期")
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.HELD, db_default="held")
     participants = models.JSONField("参加人员", default=list, help_text="县长、局长、银行行长等，每人一项")
-    outcome = models.TextField("会诊结果")
+    outcome = models.TextField("会诊结果", blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="记录人",

@@ -20,6 +20,7 @@ from feedback.models import Category, Channel, Department, Issue, Notification, 
 from feedback.privacy import mask_phone
 from feedback.services.batches import all_or_none
 from feedback.services.notifications import queue_after_commit
+from feedback.wording import title_from
 from feedback.workcalendar import load_calendar
 
 from .creditcode import credit_code_problem, normalise
@@ -535,7 +536,7 @@ def raise_problems(*, actor: Any, day: EnterpriseDay, problems: Sequence[Problem
                 kind=Requester.Kind.ENTERPRISE,
                 organization=ent.name,
             ),
-            title=problem.title.strip() or content.replace("\n", " ")[:TITLE_LENGTH],
+            title=problem.title.strip() or title_from(content, TITLE_LENGTH),
             content=content,
             received_on=day.held_on,
             nature=problem.nature,
@@ -554,17 +555,45 @@ def raise_problems(*, actor: Any, day: EnterpriseDay, problems: Sequence[Problem
 def record_consultation(
     *, actor: Any, intake: EnterpriseIntake, held_on: datetime.date, participants: Sequence[str], outcome: str
 ) -> Consultation:
-    """三长会诊 on one problem: when, who (county head, bureau heads, bank presidents), the outcome."""
+    """三长会诊 on one problem: when, who (county head, bureau heads, bank presidents), the outcome.
+    A date after today requests it (计划会诊, outcome still to come: ``mark_consultation_held``)."""
     _require_manager(actor)
     names = [p.strip() for p in participants if p and p.strip()]
     if not names:
         raise InvalidInput("请填写参加会诊的人员。", field="participants")
-    if not outcome.strip():
-        raise InvalidInput("请填写会诊结果。", field="outcome")
-    if held_on > timezone.localdate():
-        raise InvalidInput("会诊日期不能晚于今天。", field="held_on")
+    planned = held_on > timezone.localdate()
+    if not planned and not outcome.strip():
+        raise InvalidInput("请填写会诊结果（会诊日期在今天以后的为计划会诊，可暂不填写）。", field="outcome")
     if held_on < intake.issue.received_on:
         raise InvalidInput("会诊日期不能早于问题受理日期。", field="held_on")
     return Consultation.objects.create(
-        intake=intake, held_on=held_on, participants=names, outcome=outcome.strip(), recorded_by=actor
+        intake=intake,
+        held_on=held_on,
+        status=Consultation.Status.PLANNED if planned else Consultation.Status.HELD,
+        participants=names,
+        outcome=outcome.strip(),
+        recorded_by=actor,
     )
+
+
+@transaction.atomic
+def mark_consultation_held(
+    *, actor: Any, consultation: Consultation, outcome: str, held_on: datetime.date | None = None
+) -> Consultation:
+    """A planned 三长会诊 took place: its outcome (and, if it moved, its actual date). A repeat on a
+    consultation already held is refused (its record stands; a new consultation is a new row)."""
+    _require_manager(actor)
+    consultation = Consultation.objects.select_for_update().select_related("intake__issue").get(pk=consultation.pk)
+    if consultation.status == Consultation.Status.HELD:
+        raise InvalidInput("该会诊已记录结果。", field="outcome")
+    day = held_on or consultation.held_on
+    if day > timezone.localdate():
+        raise InvalidInput(f"会诊定于{day:%Y年%m月%d日}，尚未到期，不能记录结果。", field="held_on")
+    if day < consultation.intake.issue.received_on:
+        raise InvalidInput("会诊日期不能早于问题受理日期。", field="held_on")
+    if not outcome.strip():
+        raise InvalidInput("请填写会诊结果。", field="outcome")
+    consultation.held_on, consultation.outcome = day, outcome.strip()
+    consultation.status = Consultation.Status.HELD
+    consultation.save(update_fields=["held_on", "outcome", "status"])
+    return consultation

@@ -22,4 +22,5 @@ urlpatterns = [
     path("problems/", views.problem_list, name="problem_list"),
     path("problems/<int:pk>/consultation/", views.consultation_create, name="consultation_create"),
     path("consultations/", views.consultation_list, name="consultation_list"),
+    path("consultations/<int:pk>/held/", views.consultation_held, name="consultation_held"),
 ]

@@ -29,6 +29,7 @@ from .exports import EXPORT_LIMIT, registry_workbook
 from .forms import (
     ENTERPRISE_SORTS,
     ConsultationForm,
+    ConsultationHeldForm,
     DutyForm,
     EnterpriseEditForm,
     EnterpriseFilterForm,
@@ -472,7 +473,9 @@ def consultation_create(request: HttpRequest, pk: int) -> HttpResponse:
         except WorkflowError as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, f"已记录 {intake.issue.ref} 的三长会诊。")
+            planned = form.cleaned_data["held_on"] > timezone.localdate()
+            done = "已提请" if planned else "已记录"
+            messages.success(request, f"{done} {intake.issue.ref} 的三长会诊。")
             return redirect("channels_enterprise:consultation_list")
     return render(
         request,
@@ -486,6 +489,32 @@ def consultation_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def consultation_held(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the outcome of a planned 三长会诊 (planned → held)."""
+    _require_manage(request)
+    consultation = get_or_404(access.consultations_for(request.user).select_related("intake__issue"), pk=pk)
+    form = ConsultationHeldForm(request.POST)
+    if form.is_valid():
+        try:
+            services.mark_consultation_held(
+                actor=request.user,
+                consultation=consultation,
+                outcome=form.cleaned_data["outcome"],
+                held_on=form.cleaned_data["held_on"],
+            )
+        except WorkflowError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"已记录 {consultation.intake.issue.ref} 的会诊结果。")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect("channels_enterprise:consultation_list")
+
+
+@login_required
 def consultation_list(request: HttpRequest) -> HttpResponse:
     if not access.can_read_problems(request.user):
         raise Http404(NOT_FOUND)
@@ -495,4 +524,14 @@ def consultation_list(request: HttpRequest) -> HttpResponse:
         .order_by("-held_on", "-id")
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "channels/enterprise_consultation_list.html", {"page": page, "query": ""})
+    return render(
+        request,
+        "channels/enterprise_consultation_list.html",
+        {
+            "page": page,
+            "query": "",
+            "can_manage": services.can_manage(request.user),
+            "held_form": ConsultationHeldForm(),
+            "today": timezone.localdate(),
+        },
+    )

@@ -1,21 +1,40 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 
 from .models import Forum, NetIntake, PublicSubmission
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Forum)
-class ForumAdmin(admin.ModelAdmin):
+class ForumAdmin(ReadOnlyAdmin):
+    """Read-only here (issue 13 §6): forums are planned and recorded on the channel's pages
+    (/net/forums/), through channels_net.services.plan_forum / record_forum, which check the dates,
+    the leaders and the representatives."""
+
     list_display = ["title", "held_on", "collect_from", "collect_until", "place", "chair_title"]
     search_fields = ["title", "place"]
     date_hierarchy = "held_on"
 
 
 @admin.register(NetIntake)
-class NetIntakeAdmin(admin.ModelAdmin):
+class NetIntakeAdmin(ReadOnlyAdmin):
+    """Written with the issue (channels_net.services.record_forum_requests / accept_submission)."""
+
     list_display = ["issue", "forum", "handle"]
-    raw_id_fields = ["issue"]
+    list_select_related = ["issue", "forum"]
 
 
 @admin.register(PublicSubmission)
@@ -41,4 +60,7 @@ class PublicSubmissionAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False

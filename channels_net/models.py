@@ -17,6 +17,9 @@ class Forum(models.Model):
 
     title = models.CharField("名称", max_length=100)
     held_on = models.DateField("日期")
+    # Issue 13 §3: a forum entered after it was held (补录) keeps the day it was entered; its
+    # requests are then received and assigned on the forum's date (docs/decisions/0610).
+    recorded_on = models.DateField("补录日期", null=True, blank=True, help_text="座谈会召开后才录入的，录入当天的日期")
     place = models.CharField("地点", max_length=100, blank=True)
     # The chair is one of the attending leaders (services.plan_forum keeps it among ``leaders``),
     # so attendance is counted from ``leaders`` alone.

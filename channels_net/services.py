@@ -22,6 +22,7 @@ from feedback.errors import IllegalTransition, InvalidInput, NotPermitted
 from feedback.models import Category, Channel, Department, Issue, Requester
 from feedback.privacy import redact
 from feedback.services.batches import all_or_none
+from feedback.wording import title_from
 
 from .models import Forum, NetIntake, NetRepresentative, PublicSubmission
 
@@ -79,7 +80,7 @@ def accept_submission(
         requester=services.RequesterData(
             name=submission.name or f"匿名网民{submission.pk}", phone=submission.phone, kind=Requester.Kind.NETIZEN
         ),
-        title=(title.strip() or content.replace("\n", " ")[:TITLE_LENGTH]),
+        title=(title.strip() or title_from(content, TITLE_LENGTH)),
         content=content,
         received_on=timezone.localdate(submission.submitted_at),
     )
@@ -250,9 +251,10 @@ def _check_representatives(reps: Sequence[RepresentativeData]) -> list[Represent
 def _check_forum(data: ForumData, *, forum: Forum | None) -> None:
     if not data.title.strip():
         raise InvalidInput("请填写座谈会名称。", field="title")
-    # A forum is planned ahead; a recorded forum may keep its (now past) date, but not move into the past.
-    if (forum is None or forum.held_on != data.held_on) and data.held_on < timezone.localdate():
-        raise InvalidInput("座谈会日期不能早于今天。", field="held_on")
+    # A forum dated in the past is one recorded afterwards (补录, issue 13 §3): accepted, and
+    # _save_forum keeps the day it was entered. Only a date that cannot be right is refused.
+    if data.held_on.year < 2000:
+        raise InvalidInput("座谈会日期有误。", field="held_on")
     if Forum.objects.filter(held_on=data.held_on).exclude(pk=forum.pk if forum else None).exists():
         raise InvalidInput(f"{data.held_on:%Y-%m-%d} 已有座谈会。", field="held_on")
     if (data.collect_from is None) != (data.collect_until is None):
@@ -279,6 +281,11 @@ def _save_forum(actor: User | None, forum: Forum | None, data: ForumData) -> For
     reps = _check_representatives(data.representatives)
     forum = forum or Forum()
     forum.title = data.title.strip()
+    today = timezone.localdate()
+    if data.held_on < today and (forum.pk is None or forum.held_on != data.held_on):
+        forum.recorded_on = today  # entered (or moved) after the day it was held: 补录
+    elif data.held_on >= today:
+        forum.recorded_on = None
     forum.held_on = data.held_on
     forum.place = data.place.strip()
     forum.chair = data.chair
@@ -300,7 +307,8 @@ def _save_forum(actor: User | None, forum: Forum | None, data: ForumData) -> For
 
 
 def plan_forum(*, actor: User | None, data: ForumData) -> Forum:
-    """Plan a forum (网信办 or an administrator). A date in the past is refused."""
+    """Plan a forum (网信办 or an administrator), or record one already held (a date in the past:
+    the forum keeps ``recorded_on``, the day it was entered)."""
     return _save_forum(actor, None, data)
 
 
@@ -339,16 +347,21 @@ def record_forum_requests(*, actor: User | None, forum: Forum, rows: Sequence[Fo
     if not rows:
         raise InvalidInput("请至少填写一行诉求。")
 
+    # A forum recorded afterwards: its requests were handed to the departments present on the day,
+    # so they are assigned on the forum's date too and the deadlines run from it (decision 0610).
+    assigned_on = forum.held_on if forum.recorded_on else None
+
     def register(row: ForumRequest) -> Issue:
         content = row.content.strip()
         issue = services.register_and_assign_issue(
             actor=actor,
+            assigned_on=assigned_on,
             lead=row.lead,
             co=row.co,
             channel=Channel.NET,
             category=row.category,
             requester=services.RequesterData(name=row.handle, phone=row.phone, kind=Requester.Kind.NETIZEN),
-            title=row.title.strip() or content.replace("\n", " ")[:TITLE_LENGTH],
+            title=row.title.strip() or title_from(content, TITLE_LENGTH),
             content=content,
             received_on=forum.held_on,
             nature=row.nature,

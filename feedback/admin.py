@@ -18,6 +18,7 @@ from django.utils import timezone
 from feedback.access import Role, scope_of
 from feedback.calendar_notice import FIRST_YEAR, LAST_YEAR, SOURCE_MAX, NoticeError, base_is_workday, parse_notice
 from feedback.deadlines import WEEKDAYS
+from feedback.errors import WorkflowError
 from feedback.models import (
     Assignment,
     CalendarDay,
@@ -36,6 +37,7 @@ from feedback.models import (
 )
 from feedback.security.admin import ChinesePermissionsMixin
 from feedback.services.calendar import delete_county_day, load_year, save_county_day
+from feedback.services.departments import reactivate_department, retire_department
 from feedback.states import action_label
 
 admin.site.site_header = "直通车管理后台"
@@ -62,9 +64,33 @@ class RetireInsteadOfDelete(admin.ModelAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(RetireInsteadOfDelete):
+    """停用 goes through feedback.services.departments (refused while the department has open
+    assignments); the change form shows 启用 read-only, so no save can flip it around the service."""
+
     list_display = ["code", "name", "short_names", "kind", "channel", "active", "sort_order"]
     list_filter = ["kind", "active"]
     search_fields = ["code", "name", "short_names"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Department | None = None) -> list[str]:
+        return ["active"] if obj is not None else []
+
+    @admin.action(description="停用所选单位（有未办结交办的单位不能停用）")
+    def retire(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done = 0
+        for department in queryset.order_by("sort_order", "code"):
+            try:
+                retire_department(actor=request.user, department=department)
+                done += 1
+            except WorkflowError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+        if done:
+            self.message_user(request, f"已停用 {done} 个单位。", messages.SUCCESS)
+
+    @admin.action(description="重新启用所选单位")
+    def reactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for department in queryset:
+            reactivate_department(actor=request.user, department=department)
+        self.message_user(request, f"已启用 {queryset.count()} 个单位。", messages.SUCCESS)
 
 
 @admin.register(Category)
@@ -142,9 +168,34 @@ def notification_kind_label(kind: str) -> str:
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "recipient", "kind_label", "title", "read_at", "emailed_at"]
+    list_display = [
+        "created_at",
+        "recipient",
+        "kind_label",
+        "title",
+        "read_at",
+        "email_status",
+        "email_attempts",
+        "email_next_attempt_at",
+        "emailed_at",
+    ]
+    list_filter = ["email_status"]
     list_select_related = ["recipient"]
-    fields = ["recipient", "issue", "assignment", "kind_label", "title", "body", "created_at", "read_at", "emailed_at"]
+    fields = [
+        "recipient",
+        "issue",
+        "assignment",
+        "kind_label",
+        "title",
+        "body",
+        "created_at",
+        "read_at",
+        "email_status",
+        "email_attempts",
+        "email_error",
+        "email_next_attempt_at",
+        "emailed_at",
+    ]
     readonly_fields = ["kind_label"]
 
     @admin.display(description="类型")

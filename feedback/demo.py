@@ -80,8 +80,12 @@ def _user(
             "is_staff": superuser,
             "is_superuser": superuser,
             "password": _demo_password_hash(),
+            "email": f"{username}@example.org",
         },
     )
+    if not user.email:  # accounts seeded before the demo had addresses (issue 13 §5)
+        user.email = f"{username}@example.org"
+        user.save(update_fields=["email"])
     if group:
         user.groups.add(Group.objects.get(name=group))
     if department is not None:
@@ -264,6 +268,12 @@ def _demo_issue(
     assignments = services.assign_issue(
         actor=office, issue=issue, lead=lead, co=co, assigned_on=received + datetime.timedelta(days=rng.randint(0, 2))
     )
+    if stage in ("assigned", "acknowledged"):
+        # Issue 13 §4: for work still open, the ladder steps already past are recorded and the
+        # departments hear the current state once, as after a ledger import — not a flood of old
+        # reminders from the first sweep, nor a "已列入月度通报" the bulletin below would not bear
+        # out. (Replied issues close their assignments below: nothing of their ladder is left.)
+        services.settle_passed_steps(assignments, now=timezone.now(), when="生成演示数据时")
     if stage == "assigned":
         return
     for a in assignments:

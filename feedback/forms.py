@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.db.models import Q
 from django.utils import timezone
 from pypinyin import Style, lazy_pinyin
 
@@ -27,6 +28,8 @@ from feedback.models import (
 )
 from feedback.passwords import DEMO_PASSWORD
 from feedback.selectors import SORTS
+from feedback.services.corrections import IssueCorrection
+from feedback.services.intake import RequesterData
 from feedback.services.reference import SHORT_NAMES
 
 T = TypeVar("T")
@@ -552,3 +555,51 @@ def submit_batch(filled: Sequence[forms.Form], call: Callable[[], T]) -> tuple[T
         return None, exc.message
     except WorkflowError as exc:
         return None, exc.message
+
+
+class IssueEditForm(PortalForm):
+    """更正登记信息 (issue 13 §3). The phone is never shown in full here: left empty, it stays."""
+
+    nature = forms.ChoiceField(label="诉求性质", choices=Issue.Nature.choices)
+    category = forms.ModelChoiceField(label="分类", queryset=Category.objects.filter(active=True))
+    title = forms.CharField(label="标题", max_length=200)
+    content = forms.CharField(label="诉求内容", widget=forms.Textarea(attrs={"rows": 6}))
+    requester_kind = forms.ChoiceField(label="诉求人类型", choices=Requester.Kind.choices)
+    requester_name = forms.CharField(label="姓名/网名/企业", max_length=100)
+    requester_phone = forms.CharField(label="联系电话", max_length=32, required=False)
+    requester_org = forms.CharField(label="所在企业/单位", max_length=200, required=False)
+
+    def __init__(self, *args: Any, issue: Issue, **kwargs: Any) -> None:
+        who = issue.requester
+        initial = {
+            "nature": issue.nature,
+            "category": issue.category_id,
+            "title": issue.title,
+            "content": issue.content,
+            "requester_kind": who.kind,
+            "requester_name": who.name,
+            "requester_org": who.organization,
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        self.issue = issue
+        # A category retired since registration stays choosable for this issue.
+        self.fields["category"].queryset = Category.objects.filter(Q(active=True) | Q(pk=issue.category_id))
+        self.fields["requester_phone"].help_text = (
+            f"留空则不变（现为 {who.masked_phone}）" if who.phone else "没有电话可留空"
+        )
+
+    def correction(self) -> IssueCorrection:
+        d = self.cleaned_data
+        who = self.issue.requester
+        return IssueCorrection(
+            title=d["title"],
+            content=d["content"],
+            category=d["category"],
+            nature=d["nature"],
+            requester=RequesterData(
+                name=d["requester_name"],
+                phone=d["requester_phone"].strip() or who.phone,
+                kind=d["requester_kind"],
+                organization=d["requester_org"],
+            ),
+        )

@@ -67,6 +67,11 @@ OTHER_ACTIONS = {
     "deadline_chase": "催办",
     "deadline_supervise": "督办",
     "deadline_bulletin": "列入月度通报",
+    # Issue 13 §3: a correction of what was registered, one row per field (old → new).
+    "issue_edited": "更正登记信息",
+    # Issue 13 §4: ladder steps whose moment had passed when the issue was imported or a
+    # calendar year loaded: recorded, never announced (the current state is notified once).
+    "deadline_passed_before_import": "导入前已过期限节点（未提醒）",
 }
 
 

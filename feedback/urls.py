@@ -49,6 +49,7 @@ urlpatterns = [
     path("issues/import/", ledger.issue_import, name="issue_import"),
     path("issues/new/", issues.issue_create, name="issue_create"),
     path("issues/<int:pk>/", issues.issue_detail, name="issue_detail"),
+    path("issues/<int:pk>/edit/", issues.issue_edit, name="issue_edit"),
     path("issues/<int:pk>/assign/", issues.issue_assign, name="issue_assign"),
     path("issues/<int:pk>/follow-up/", issues.issue_follow_up, name="issue_follow_up"),
     path("issues/<int:pk>/close/", issues.issue_close, name="issue_close"),

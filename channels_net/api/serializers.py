@@ -43,6 +43,9 @@ class ForumSerializer(serializers.ModelSerializer):
     departments_present = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     representatives = RepresentativeSerializer(many=True, read_only=True)
     requests = ForumRequestSerializer(source="intakes", many=True, read_only=True)
+    recorded_on = serializers.DateField(
+        read_only=True, allow_null=True, help_text="补录日期：座谈会召开后才录入的，录入当天"
+    )
 
     class Meta:
         model = Forum
@@ -50,6 +53,7 @@ class ForumSerializer(serializers.ModelSerializer):
             "id",
             "title",
             "held_on",
+            "recorded_on",
             "place",
             "chair",
             "chair_name",

@@ -534,3 +534,26 @@ class ObjectionRejectSerializer(serializers.Serializer):
             "null": "驳回异议时请写明理由。",
         },
     )
+
+
+class RequesterEditSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, help_text="留空或不填则不变")
+    kind = CodeOrLabelChoiceField(Requester.Kind, required=False)
+    organization = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class IssueEditSerializer(serializers.Serializer):
+    """更正登记信息 (issue 13 §3): only the fields given change; each change is a history row."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    content = serializers.CharField(required=False)
+    nature = CodeOrLabelChoiceField(Issue.Nature, required=False)
+    category = serializers.CharField(required=False, help_text="分类代码，如 housing")
+    requester = RequesterEditSerializer(required=False)
+
+    def validate_category(self, value: str) -> Category:
+        category = Category.objects.filter(code=value).first()
+        if category is None:
+            raise serializers.ValidationError(f"未知分类：{value}")
+        return category

@@ -505,7 +505,37 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
     def get_permissions(self) -> list[Any]:
         if self.action == "create":
             return [IsAuthenticated(), CanRegisterIssues()]
+        if self.action == "partial_update":
+            return [IsAuthenticated(), CanManageIssue()]
         return super().get_permissions()
+
+    @extend_schema(
+        summary="更正登记信息",
+        description="该渠道的直通车办公室或管理员，诉求未办结时：标题、内容、分类、性质、诉求人；"
+        "只改所填字段，每项修改连同修改前后的内容和修改人记入办理记录（电话脱敏）。已办结的诉求返回 400。",
+        request=s.IssueEditSerializer,
+        responses={200: s.IssueSerializer, **ERRORS},
+    )
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        issue = self.get_object()
+        data = _valid(s.IssueEditSerializer, request)
+        who = issue.requester
+        new = data.get("requester", {})
+        correction = services.IssueCorrection(
+            title=data.get("title", issue.title),
+            content=data.get("content", issue.content),
+            category=data.get("category", issue.category),
+            nature=data.get("nature", issue.nature),
+            requester=services.RequesterData(
+                name=new.get("name", who.name),
+                phone=new.get("phone") or who.phone,
+                kind=new.get("kind", who.kind),
+                organization=new.get("organization", who.organization),
+            ),
+        )
+        with fields_named(requester_name="requester", requester_phone="requester"):
+            services.edit_issue(actor=request.user, issue=issue, correction=correction)
+        return self._detail(issue)
 
     @extend_schema(summary="交办", request=s.AssignInputSerializer, responses={200: s.IssueSerializer, **ERRORS})
     @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[IsAuthenticated, CanManageIssue])

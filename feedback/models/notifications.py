@@ -23,6 +23,11 @@ class Notification(models.Model):
         REPLY_RETURNED = "reply_returned", "回复被退回"
         REHANDLE = "rehandle", "重办"
 
+    class EmailStatus(models.TextChoices):
+        PENDING = "pending", "待发送"
+        SENT = "sent", "已发送"
+        NO_ADDRESS = "no_address", "无邮箱（仅站内提醒）"
+
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE, related_name="notifications"
     )
@@ -39,7 +44,16 @@ class Notification(models.Model):
     body = models.TextField("内容")
     created_at = models.DateTimeField("时间", default=timezone.now)
     read_at = models.DateTimeField("已读时间", null=True, blank=True)
+    # Set only after the SMTP server accepted the message (issue 13 §5): a failed send stays
+    # pending with its error and attempt count, and the catch-up retries it after a back-off.
     emailed_at = models.DateTimeField("邮件发送时间", null=True, blank=True)
+    # db_default: rows inserted by raw SQL (tests that hold a key open) are pending like any other.
+    email_status = models.CharField(
+        "邮件状态", max_length=16, choices=EmailStatus.choices, default=EmailStatus.PENDING, db_default="pending"
+    )
+    email_attempts = models.PositiveSmallIntegerField("发送尝试次数", default=0, db_default=0)
+    email_error = models.TextField("最近一次发送错误", blank=True, default="", db_default="")
+    email_next_attempt_at = models.DateTimeField("下次尝试时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "通知"
@@ -56,8 +70,12 @@ class Notification(models.Model):
         ]
         indexes = [
             models.Index(fields=["recipient", "read_at"], name="notification_unread_idx"),
-            # Used by tasks.send_pending_emails to find what is still to be mailed.
-            models.Index(fields=["id"], name="notification_unsent_idx", condition=Q(emailed_at__isnull=True)),
+            # Used by tasks.send_pending_emails to find what is still to be mailed, and when.
+            models.Index(
+                fields=["email_next_attempt_at", "recipient"],
+                name="notification_email_pending_idx",
+                condition=Q(email_status="pending"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -18,6 +18,8 @@ from feedback.services.calendar import (
     warn_missing_calendar,
 )
 from feedback.services.closing import close_issue, record_follow_up, reopen_issue
+from feedback.services.corrections import IssueCorrection, edit_issue
+from feedback.services.departments import DepartmentHasOpenWork, reactivate_department, retire_department
 from feedback.services.export_jobs import (
     EXPORT_CATCH_UP_AFTER,
     EXPORT_CHUNK,
@@ -46,6 +48,7 @@ from feedback.services.ladder import (
     claim_steps,
     due_steps_sql,
     schedule_steps,
+    settle_passed_steps,
     step_moment,
     take_due_steps,
 )
@@ -81,6 +84,8 @@ __all__ = [
     "REF_PREFIX",
     "SHANGHAI",
     "STEP_LABELS",
+    "DepartmentHasOpenWork",
+    "IssueCorrection",
     "LedgerImport",
     "LoadResult",
     "RequesterData",
@@ -97,6 +102,7 @@ __all__ = [
     "draft_bulletin",
     "draft_month_end_bulletins",
     "due_steps_sql",
+    "edit_issue",
     "extension_limit",
     "find_or_create_requester",
     "import_ledger",
@@ -109,6 +115,7 @@ __all__ = [
     "policy_for",
     "publish_bulletin",
     "raise_objection",
+    "reactivate_department",
     "recompute_deadlines",
     "record_follow_up",
     "register_and_assign_issue",
@@ -117,11 +124,13 @@ __all__ = [
     "reopen_issue",
     "request_export",
     "request_extension",
+    "retire_department",
     "return_reply",
     "run_export",
     "run_queued_exports",
     "save_county_day",
     "schedule_steps",
+    "settle_passed_steps",
     "step_moment",
     "submit_reply",
     "take_due_steps",

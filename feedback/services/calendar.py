@@ -27,7 +27,7 @@ from feedback.models import (
     Notification,
 )
 from feedback.services import notifications
-from feedback.services.ladder import schedule_steps
+from feedback.services.ladder import schedule_steps, settle_passed_steps
 from feedback.services.notifications import queue_after_commit
 from feedback.workcalendar import load_calendar
 
@@ -64,6 +64,8 @@ def recompute_deadlines(*, actor: User | None, years: set[int]) -> int:
             a.deadline_version += 1
         a.save(update_fields=["due_date", "original_due_date", "provisional", "deadline_version"])
         schedule_steps(a, calendar=calendar)
+        # A new due date whose steps are already past: recorded, not announced one by one (§4).
+        settle_passed_steps([a], now=timezone.now(), when="calendar")
         note = f"工作日历更新，办理期限由 {old_due:%Y-%m-%d} 调整为 {a.due_date:%Y-%m-%d}"
         states.record(a.issue, "deadline_recomputed", actor=actor, assignment=a, note=note)
         if new_due != old_due:

@@ -26,6 +26,7 @@ from feedback.models import (
     Requester,
 )
 from feedback.services.assignments import ACCUSATION_NATURES, assign_issue
+from feedback.services.ladder import settle_passed_steps
 
 REF_PREFIX = {Channel.NET: "ZW", Channel.ENTERPRISE: "ZQ", Channel.CITIZEN: "ZM"}
 
@@ -135,14 +136,26 @@ def register_and_assign_issue(
     deadline_amount: int | None = None,
     deadline_unit: str | None = None,
     accused_department: Department | None = None,
+    assigned_on: datetime.date | None = None,
     **registration: Any,
 ) -> Issue:
-    """Register an issue and, when a lead department is given, assign it: both or neither."""
+    """Register an issue and, when a lead department is given, assign it: both or neither.
+
+    ``assigned_on`` in the past (a session recorded afterwards, issue 13 §3): the ladder steps
+    already past are recorded, not announced, and the department hears the current state once."""
     issue = register_issue(actor=actor, accused_department=accused_department, **registration)
     if lead is not None:
-        assign_issue(
-            actor=actor, issue=issue, lead=lead, co=co, deadline_amount=deadline_amount, deadline_unit=deadline_unit
+        assignments = assign_issue(
+            actor=actor,
+            issue=issue,
+            lead=lead,
+            co=co,
+            deadline_amount=deadline_amount,
+            deadline_unit=deadline_unit,
+            assigned_on=assigned_on,
         )
+        if assigned_on is not None and assigned_on < timezone.localdate():
+            settle_passed_steps(assignments, now=timezone.now(), when="session")
     elif co:
         raise InvalidInput("选择协办单位时必须同时选择主办单位。", field="lead")
     return issue

@@ -10,11 +10,14 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Field
+from django.utils import timezone
 
 from feedback.access import GROUP_NAMES, Role
 from feedback.deadlines import LadderStep, WorkCalendar, ladder
+from feedback.figures.bulletins import previous_month
 from feedback.models import (
     Assignment,
+    Bulletin,
     Channel,
     DeadlineStep,
     HistoryEntry,
@@ -74,6 +77,92 @@ def schedule_steps(assignment: Assignment, *, calendar: WorkCalendar | None = No
             if s.step not in taken
         ]
     )
+
+
+# Steps that stand for "overdue or worse": the current state they leave is 已超期.
+ESCALATION = (
+    DeadlineStep.Step.OVERDUE,
+    DeadlineStep.Step.CHASE,
+    DeadlineStep.Step.SUPERVISE,
+    DeadlineStep.Step.BULLETIN,
+)
+PASSED_WHEN = {"import": "导入台账时", "calendar": "载入节假日安排重算期限时", "session": "补录活动登记时"}
+
+
+def settle_passed_steps(assignments: list[Assignment], *, now: datetime.datetime, when: str = "import") -> int:
+    """No old alarms (issue 13 §4). For assignments that enter the portal late — imported from a
+    ledger, or whose deadline a calendar load moved — the pending steps whose moment has already
+    passed are recorded, not announced: each becomes taken and announced at ``now`` with a history
+    row "deadline_passed_before_import" (shown in the timeline), and the department hears the
+    current state once: one 已超期 notice when the overdue step has passed (not four for overdue,
+    催办, 督办 and 通报, which the portal never did), else the latest reminder. A passed overdue
+    step marks the assignment overdue as the sweep would. Returns the number of steps settled.
+
+    Called after ``schedule_steps`` in the same transaction, so the sweep never sees these rows
+    pending (it locks the assignment's steps with SKIP LOCKED; ours are new and uncommitted)."""
+    ids = [a.pk for a in assignments if a.is_open]
+    if not ids:
+        return 0
+    steps = list(
+        DeadlineStep.objects.filter(assignment__in=ids, taken_at__isnull=True, scheduled_for__lte=now)
+        .select_related("assignment__issue", "assignment__department")
+        .order_by("assignment_id", "scheduled_for", "id")
+    )
+    if not steps:
+        return 0
+    DeadlineStep.objects.filter(pk__in=[s.pk for s in steps]).update(taken_at=now, announced_at=now)
+    overdue = {s.assignment_id for s in steps if s.step in ESCALATION}
+    if overdue:
+        Assignment.objects.filter(pk__in=overdue, overdue_at__isnull=True).update(overdue_at=now)
+    where = PASSED_WHEN.get(when, when)
+    HistoryEntry.objects.bulk_create(
+        [
+            HistoryEntry(
+                issue=s.assignment.issue,
+                assignment=s.assignment,
+                action="deadline_passed_before_import",
+                note=f"{STEP_LABELS[s.step]}（应于 {timezone.localtime(s.scheduled_for):%Y-%m-%d %H:%M}，"
+                f"办理期限 {s.due_date:%Y-%m-%d}）：{where}已过，不再逐项提醒",
+                at=now,
+            )
+            for s in steps
+        ]
+    )
+    latest: dict[int, DeadlineStep] = {}
+    for s in steps:  # ordered by moment: the last one per assignment is its current state
+        latest[s.assignment_id] = s
+    members: dict[int, list[int]] = {}
+    for department_id, user_id in Membership.objects.filter(
+        department__in={s.assignment.department_id for s in latest.values()}, user__is_active=True
+    ).values_list("department_id", "user_id"):
+        members.setdefault(department_id, []).append(user_id)
+    notes = []
+    for s in latest.values():
+        a, issue = s.assignment, s.assignment.issue
+        due = f"{s.due_date:%Y年%m月%d日}"
+        kind: str
+        if s.step in ESCALATION:
+            kind, title = DeadlineStep.Step.OVERDUE, f"已超期：{issue.title}"
+            body = f"{issue.ref}“{issue.title}”{where}已超过办理期限（{due}），请立即办理。"
+        else:
+            kind, title = s.step, f"{STEP_LABELS[s.step]}：{issue.title}"
+            body = _step_body(s.step, issue, due)
+        notes += [
+            Notification(
+                recipient_id=user_id,
+                issue_id=issue.pk,
+                assignment=a,
+                kind=kind,
+                deadline_version=s.deadline_version,
+                title=title,
+                body=body,
+            )
+            for user_id in members.get(a.department_id, [])
+        ]
+    Notification.objects.bulk_create(notes, ignore_conflicts=True)
+    if notes:
+        notifications.queue_after_commit()
+    return len(steps)
 
 
 def due_steps_sql(now: datetime.datetime, batch: int) -> tuple[str, list[Any]]:
@@ -197,6 +286,7 @@ def announce_steps(steps: list[DeadlineStep], now: datetime.datetime) -> None:
     # overtaken by a later step that had also come when it was taken is recorded but not sent:
     # nobody needs "half the time has passed" next to "overdue".
     overtaken = _overtaken_reminders(steps)
+    unlisted = _missing_from_published_bulletin(steps)
     history: list[HistoryEntry] = []
     notes: dict[Any, Any] = {}
     for s in steps:
@@ -204,11 +294,16 @@ def announce_steps(steps: list[DeadlineStep], now: datetime.datetime) -> None:
         label, due = STEP_LABELS[s.step], f"{s.due_date:%Y年%m月%d日}"
         stale = s.pk in overtaken
         note = f"{label}：办理期限 {due}" + ("（补记，已被后续步骤取代，未发送）" if stale else "")
+        if s.pk in unlisted:
+            label = "超期未办结"
+            note = f"超期未办结：办理期限 {due}（{unlisted[s.pk]}已发布，未列入该期通报）"
         taken_at = cast(datetime.datetime, s.taken_at)  # taken: the sweep set it
         history.append(HistoryEntry(issue=issue, assignment=a, action=f"deadline_{s.step}", note=note, at=taken_at))
         if stale:
             continue
         body = _step_body(s.step, issue, due)
+        if s.pk in unlisted:
+            body = f"{issue.ref}“{issue.title}”超期未办结。{unlisted[s.pk]}已发布，未列入该期通报；请立即办理。"
         recipients = [(user_id, f"{label}：{issue.title}") for user_id in members.get(a.department_id, [])]
         if s.step == DeadlineStep.Step.SUPERVISE:
             title = f"督办：{a.department.name}·{issue.title}"
@@ -231,6 +326,34 @@ def announce_steps(steps: list[DeadlineStep], now: datetime.datetime) -> None:
     Notification.objects.bulk_create(notes.values(), ignore_conflicts=True)
     if notes:
         notifications.queue_after_commit()
+
+
+def _missing_from_published_bulletin(steps: list[DeadlineStep]) -> dict[int, str]:
+    """Bulletin steps whose month's bulletin (of the issue's channel, or the all-channel one) is
+    already published without listing the assignment — a sweep after an outage, or a step moved
+    by a calendar load. Their notice must not say "已列入月度通报" (issue 13 §4): a frozen
+    bulletin is never said to contain an item it does not contain. Maps step id → "YYYY年M月通报"."""
+    wanted = [s for s in steps if s.step == DeadlineStep.Step.BULLETIN]
+    if not wanted:
+        return {}
+    months = {previous_month(timezone.localtime(s.scheduled_for).date()) for s in wanted}
+    published: dict[tuple[datetime.date, str], set[tuple[int, str]]] = {}
+    for month, channel, figures in Bulletin.objects.filter(
+        month__in=months, status=Bulletin.Status.PUBLISHED
+    ).values_list("month", "channel", "figures"):
+        published[(month, channel)] = {
+            (row.get("issue_id"), row.get("department")) for row in figures.get("listed", [])
+        }
+    missing = {}
+    for s in wanted:
+        month = previous_month(timezone.localtime(s.scheduled_for).date())
+        key = (s.assignment.issue_id, s.assignment.department.name)
+        for channel in (s.assignment.issue.channel, ""):
+            listed = published.get((month, channel))
+            if listed is not None and key not in listed:
+                missing[s.pk] = f"{month.year}年{month.month}月{'' if channel else '全县'}月度通报"
+                break
+    return missing
 
 
 def _overtaken_reminders(steps: list[DeadlineStep]) -> set[int]:

@@ -30,7 +30,7 @@ from feedback.models import (
 )
 from feedback.services.assignments import assign_issue, assign_note, check_departments, policy_for
 from feedback.services.intake import RequesterData, register_issue
-from feedback.services.ladder import LADDER_SPAN, schedule_steps
+from feedback.services.ladder import LADDER_SPAN, schedule_steps, settle_passed_steps
 from feedback.workcalendar import load_calendar
 
 # Where a service's complaint lands in the ledger's columns (``row N: column: reason``).
@@ -148,7 +148,7 @@ def _import_open(*, actor: User | None, row: LedgerRow, calendar: WorkCalendar |
     if row.departments:
         lead, *co = row.departments
         deadline, _ = _ledger_deadline(row, policy_for(row.channel, issue.nature), calendar)
-        assign_issue(
+        assignments = assign_issue(
             actor=actor,
             issue=issue,
             lead=lead,
@@ -158,6 +158,9 @@ def _import_open(*, actor: User | None, row: LedgerRow, calendar: WorkCalendar |
             deadline_unit=row.deadline_unit,
             note="导入：" + assign_note(lead, co, deadline.due_date),
         )
+        # No old alarms (issue 13 §4): the ladder steps already past when the ledger is imported
+        # are recorded as such; the department hears the current state once (e.g. one 已超期).
+        settle_passed_steps(assignments, now=timezone.now())
     return issue
 
 
@@ -371,9 +374,11 @@ def _import_detailed(*, actor: User | None, rows: Sequence[LedgerRow]) -> list[I
             ]
         ) from None
     HistoryEntry.objects.bulk_create(history, batch_size=1000)
-    for a in assignments:
-        if a.status in Assignment.OPEN_STATUSES:
-            schedule_steps(a)
+    open_ones = [a for a in assignments if a.status in Assignment.OPEN_STATUSES]
+    for a in open_ones:
+        schedule_steps(a)
+    # No old alarms (issue 13 §4): steps already past are recorded, the current state told once.
+    settle_passed_steps(open_ones, now=timezone.now())
     return issues
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -81,23 +82,101 @@ def queue_pending_emails() -> None:
         log.warning("broker unavailable; notification emails will be sent by the next catch-up run", exc_info=True)
 
 
-def send_pending_emails(limit: int = 500) -> int:
-    """Mail unsent notifications. Each row is claimed by a conditional UPDATE before it is
-    sent, so two workers (or a rerun after a crash) never mail the same row twice."""
-    sent = 0
-    pending = (
-        Notification.objects.filter(emailed_at__isnull=True).select_related("recipient", "issue").order_by("id")[:limit]
+# Back-off between attempts for a notice whose mail failed: 5, 10, 20 … minutes, at most 6 hours.
+# It never gives up: a notice stays pending (its error shown in the admin) until a send succeeds.
+RETRY_FIRST = datetime.timedelta(minutes=5)
+RETRY_MAX = datetime.timedelta(hours=6)
+# How long a worker holds the notices it claimed while it talks to the SMTP server. A worker
+# killed mid-send leaves them to be retried once the lease runs out (a mail may then go twice,
+# never zero times).
+CLAIM_LEASE = datetime.timedelta(minutes=10)
+
+
+def retry_delay(attempts: int) -> datetime.timedelta:
+    """The wait after the attempts-th failed attempt (1 → 5 minutes, doubling, capped)."""
+    delay: datetime.timedelta = RETRY_FIRST * (2 ** max(attempts - 1, 0))
+    return min(delay, RETRY_MAX)
+
+
+def _due(now: datetime.datetime) -> QuerySet[Notification]:
+    return Notification.objects.filter(email_status=Notification.EmailStatus.PENDING).filter(
+        Q(email_next_attempt_at__isnull=True) | Q(email_next_attempt_at__lte=now)
     )
-    for note in pending:
-        claimed = Notification.objects.filter(Q(pk=note.pk) & Q(emailed_at__isnull=True)).update(
-            emailed_at=timezone.now()
+
+
+def send_pending_emails(limit: int = 500) -> int:
+    """Mail every notice still pending whose time has come, as one email per person (a digest of
+    all that person's pending notices, however many steps of however many sweeps produced them).
+    A notice is marked sent only after the SMTP server accepted the message; a failure leaves it
+    pending with the error, one more attempt counted and the next attempt set after a back-off, for
+    this catch-up task (beat, every 5 minutes) to retry. Returns the number of emails sent."""
+    now = timezone.now()
+    recipients = list(_due(now).order_by("recipient_id").values_list("recipient_id", flat=True).distinct()[:limit])
+    return sum(_send_digest(recipient_id) for recipient_id in recipients)
+
+
+def _send_digest(recipient_id: int) -> int:
+    now = timezone.now()
+    # Claim this person's due notices: locked rows another worker holds are skipped, and the
+    # lease keeps them from being claimed again while this worker sends.
+    with transaction.atomic():
+        notes = list(
+            _due(now)
+            .filter(recipient_id=recipient_id)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient")
+            .order_by("created_at", "id")
         )
-        if not claimed:
-            continue
-        if not note.recipient.email:
-            continue  # no address: the bell in the portal is enough
+        if not notes:
+            return 0
+        ids = [n.pk for n in notes]
+        Notification.objects.filter(pk__in=ids).update(email_next_attempt_at=now + CLAIM_LEASE)
+    recipient = notes[0].recipient
+    if not recipient.email:
+        # No address: the bell in the portal is enough.
+        Notification.objects.filter(pk__in=ids).update(
+            email_status=Notification.EmailStatus.NO_ADDRESS, email_next_attempt_at=None
+        )
+        return 0
+    subject, body = digest(notes)
+    try:
+        EmailMessage(subject, body, None, [recipient.email]).send(fail_silently=False)
+    except Exception as exc:  # smtplib.SMTPException, a refused connection, a timeout …
+        failed_at = timezone.now()
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        for note in notes:
+            attempts = note.email_attempts + 1
+            Notification.objects.filter(pk=note.pk).update(
+                email_attempts=attempts,
+                email_error=error,
+                email_next_attempt_at=failed_at + retry_delay(attempts),
+            )
+        log.warning("mail to user %s failed (%s notices kept pending): %s", recipient_id, len(notes), error)
+        return 0
+    Notification.objects.filter(pk__in=ids).update(
+        email_status=Notification.EmailStatus.SENT,
+        emailed_at=timezone.now(),
+        email_attempts=F("email_attempts") + 1,
+        email_error="",
+        email_next_attempt_at=None,
+    )
+    return 1
+
+
+def digest(notes: list[Notification]) -> tuple[str, str]:
+    """One email for one person's notices: one notice keeps its own subject; several are listed,
+    oldest first, each with its link."""
+    base = settings.PORTAL_URL.rstrip("/")
+
+    def link(note: Notification) -> str:
         path = reverse("issue_detail", args=[note.issue_id]) if note.issue_id else reverse("notifications")
-        link = f"{settings.PORTAL_URL.rstrip('/')}{path}"
-        send_mail(f"【直通车】{note.title}", f"{tidy(note.body)}\n\n查看详情：{link}", None, [note.recipient.email])
-        sent += 1
-    return sent
+        return f"{base}{path}"
+
+    if len(notes) == 1:
+        (note,) = notes
+        return f"【直通车】{note.title}", f"{tidy(note.body)}\n\n查看详情：{link(note)}"
+    parts = [f"您有 {len(notes)} 条新通知：", ""]
+    for number, note in enumerate(notes, start=1):
+        parts += [f"{number}. {note.title}", tidy(note.body), f"查看详情：{link(note)}", ""]
+    parts.append(f"全部通知：{base}{reverse('notifications')}")
+    return f"【直通车】{len(notes)} 条新通知：{notes[0].title} 等", "\n".join(parts)

@@ -22,6 +22,7 @@ from feedback.forms import (
     CloseForm,
     ExtensionForm,
     FollowUpForm,
+    IssueEditForm,
     IssueFilterForm,
     IssueForm,
     ObjectionAcceptForm,
@@ -174,6 +175,26 @@ def _issue_page(request: HttpRequest, pk: int, *, follow_up_form: FollowUpForm |
         },
         status=400 if follow_up_form is not None else 200,
     )
+
+
+@login_required
+def issue_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """更正登记信息: the channel's office, while the issue is open (issue 13 §3)."""
+    issue = _managed_issue(request, pk)
+    issue = Issue.objects.select_related("category", "requester").get(pk=issue.pk)
+    form = IssueEditForm(request.POST or None, issue=issue)
+    if request.method == "POST" and form.is_valid():
+        changed = run_service(
+            request, form, lambda: services.edit_issue(actor=request.user, issue=issue, correction=form.correction())
+        )
+        if changed is not None:
+            if changed:
+                messages.success(request, f"已更正{'、'.join(changed)}，修改前后的内容已记入办理记录。")
+            else:
+                messages.info(request, "没有修改任何内容。")
+            return redirect("issue_detail", pk=issue.pk)
+    closed = issue.status == Issue.Status.CLOSED
+    return render(request, "feedback/issue_edit.html", {"issue": issue, "form": form, "closed": closed})
 
 
 def _managed_issue(request: HttpRequest, pk: int) -> Issue:

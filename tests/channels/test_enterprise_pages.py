@@ -13,6 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from channels_enterprise import services
@@ -467,27 +468,61 @@ def test_the_lead_department_is_listed_before_its_co_handler(
         assert "县住房和城乡建设局（主办）、县交通运输局（协办）" in client.get(page).content.decode()
 
 
-def test_a_consultation_dated_in_the_future_or_without_people_is_refused(
+def test_a_consultation_without_people_or_a_past_one_without_an_outcome_is_refused(
     client: Client, ezoneoffice: Any, november_day: EnterpriseDay
 ) -> None:
+    intake = _hard_problem(ezoneoffice, november_day)
+    login(client, ezoneoffice)
+    page = client.post(url("consultation_create", intake.pk), {"held_on": "2026-11-24", "outcome": "x"})
+    assert "请填写参加会诊的人员" in page.content.decode()
+    page = client.post(url("consultation_create", intake.pk), {"held_on": "2026-11-24", "county_leaders": "县长"})
+    assert "请填写会诊结果" in page.content.decode()
+    assert not Consultation.objects.exists()
+
+
+def test_a_consultation_requested_for_a_later_date_is_planned_then_held(
+    client: Client, ezoneoffice: Any, november_day: EnterpriseDay, time_machine: Any
+) -> None:
+    intake = _hard_problem(ezoneoffice, november_day)
+    login(client, ezoneoffice)
+    later = timezone.localdate() + datetime.timedelta(days=5)
+    response = client.post(
+        url("consultation_create", intake.pk),
+        {"held_on": later.isoformat(), "county_leaders": "县长 张某", "bank_heads": "农商银行行长 王某"},
+    )
+    assert response.status_code == 302
+    planned = Consultation.objects.get()
+    assert (planned.status, planned.held_on, planned.outcome) == ("planned", later, "")
+    listing = client.get(url("consultation_list")).content.decode()
+    assert "计划会诊" in listing and "待会诊" in listing
+    # Before the day: the outcome cannot be recorded yet.
+    client.post(url("consultation_held", planned.pk), {"outcome": "同意贷款贴息"})
+    assert Consultation.objects.get().status == "planned"
+    time_machine.move_to(
+        datetime.datetime.combine(later, datetime.time(15), tzinfo=timezone.get_current_timezone()), tick=False
+    )
+    login(client, ezoneoffice)  # the session of five days ago has expired
+    assert "记录会诊结果" in client.get(url("consultation_list")).content.decode()
+    client.post(url("consultation_held", planned.pk), {"outcome": "同意贷款贴息"})
+    held = Consultation.objects.get()
+    assert (held.status, held.held_on, held.outcome) == ("held", later, "同意贷款贴息")
+    # Recorded once: a second outcome is refused, the first stands.
+    client.post(url("consultation_held", planned.pk), {"outcome": "改了"})
+    assert Consultation.objects.get().outcome == "同意贷款贴息"
+
+
+def _hard_problem(office: Any, day: EnterpriseDay) -> Any:
     ent = EnterpriseFactory()
     (intake,) = services.raise_problems(
-        actor=ezoneoffice,
-        day=november_day,
+        actor=office,
+        day=day,
         problems=[
             services.ProblemData(
                 enterprise=ent, category=Category.objects.get(code="business"), title="融资难", content="流动资金贷款。"
             )
         ],
     )
-    login(client, ezoneoffice)
-    page = client.post(
-        url("consultation_create", intake.pk), {"held_on": "2026-12-01", "county_leaders": "县长", "outcome": "x"}
-    )
-    assert "会诊日期不能晚于今天。" in page.content.decode()
-    page = client.post(url("consultation_create", intake.pk), {"held_on": "2026-11-24", "outcome": "x"})
-    assert "请填写参加会诊的人员" in page.content.decode()
-    assert not Consultation.objects.exists()
+    return intake
 
 
 # --- who sees what ---------------------------------------------------------------------------------

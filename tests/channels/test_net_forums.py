@@ -47,10 +47,12 @@ def test_a_forum_is_planned_with_chair_leaders_representatives_and_departments(
     assert rep.phone == "13812345678" and rep.masked_phone == "138****5678"
 
 
-def test_a_forum_dated_in_the_past_is_refused(netoffice: object) -> None:
-    with pytest.raises(InvalidInput, match="座谈会日期不能早于今天"):
-        plan(netoffice, held_on=timezone.localdate() - datetime.timedelta(days=1))
-    assert not Forum.objects.exists()
+def test_a_forum_dated_in_the_past_is_recorded_afterwards_with_its_recording_date(netoffice: object) -> None:
+    held = timezone.localdate() - datetime.timedelta(days=20)
+    forum = plan(netoffice, held_on=held)
+    assert (forum.held_on, forum.recorded_on) == (held, timezone.localdate())
+    planned = plan(netoffice, held_on=soon(), title="下一次座谈会")
+    assert planned.recorded_on is None
 
 
 def test_a_held_forum_keeps_its_date_when_its_minutes_are_recorded(netoffice: object) -> None:
@@ -85,7 +87,7 @@ def test_only_the_net_office_or_an_admin_plans_forums(ezoneoffice: object, leade
     assert plan(admin_user).pk
 
 
-def test_the_forum_page_refuses_a_past_date_and_an_inactive_leader(
+def test_the_forum_page_records_a_past_forum_and_refuses_an_inactive_leader(
     client: Client, netoffice: object, leader: object
 ) -> None:
     gone = make_user("retired", role=Role.LEADER)
@@ -94,8 +96,12 @@ def test_the_forum_page_refuses_a_past_date_and_an_inactive_leader(
     client.force_login(netoffice)
     url = reverse("channels_net:forum_create")
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
-    page = client.post(url, {"title": "座谈会", "held_on": yesterday.isoformat()})
-    assert "座谈会日期不能早于今天" in page.content.decode()
+    page = client.post(url, {"title": "已开的座谈会", "held_on": yesterday.isoformat()})
+    assert page.status_code == 302
+    past = Forum.objects.get(title="已开的座谈会")
+    assert past.recorded_on == timezone.localdate()
+    assert "补录" in client.get(reverse("channels_net:forum_detail", args=[past.pk])).content.decode()
+    past.delete()
     page = client.post(url, {"title": "座谈会", "held_on": soon().isoformat(), "leaders": [gone.pk]})
     assert "账号已停用" in page.content.decode()
     response = client.post(

@@ -171,3 +171,31 @@ def test_adding_rows_without_the_script_keeps_what_was_typed_and_saves_nothing(
 def test_the_batch_page_is_not_found_for_other_offices(client: Client, ezoneoffice: object, held_forum: Forum) -> None:
     client.force_login(ezoneoffice)
     assert client.get(reverse("channels_net:forum_intake", args=[held_forum.pk])).status_code == 404
+
+
+def test_a_forum_recorded_afterwards_has_its_requests_received_and_assigned_on_its_date(
+    netoffice: object, zjj_head: object
+) -> None:
+    from feedback.models import HistoryEntry, Notification
+
+    held = timezone.localdate() - datetime.timedelta(days=60)
+    forum = services.plan_forum(actor=netoffice, data=services.ForumData(title="补录的座谈会", held_on=held))
+    assert forum.recorded_on == timezone.localdate()
+    (issue,) = services.record_forum_requests(actor=netoffice, forum=forum, rows=[row()])
+    (a,) = issue.assignments.all()
+    assert (issue.received_on, a.assigned_on) == (held, held)
+    assert a.due_date < timezone.localdate()  # ten working days from the forum: long past
+    # No old alarms: the passed steps are recorded, the department is told once that it is overdue.
+    passed = HistoryEntry.objects.filter(issue=issue, action="deadline_passed_before_import")
+    assert passed.count() >= 2 and all("补录活动登记时已过" in n for n in passed.values_list("note", flat=True))
+    kinds = sorted(Notification.objects.filter(recipient=zjj_head).values_list("kind", flat=True))
+    assert kinds == ["assigned", "overdue"]
+
+
+def test_a_forum_planned_ahead_and_held_has_its_requests_assigned_on_the_day_they_are_registered(
+    netoffice: object, held_forum: Forum
+) -> None:
+    assert held_forum.recorded_on is None
+    (issue,) = services.record_forum_requests(actor=netoffice, forum=held_forum, rows=[row()])
+    assert issue.received_on == held_forum.held_on
+    assert issue.assignments.get().assigned_on == timezone.localdate()

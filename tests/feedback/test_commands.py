@@ -54,6 +54,9 @@ def test_seed_demo_creates_every_account_and_changes_nothing_the_second_time(set
     assert expected <= usernames
     assert get_user_model().objects.get(username="zjj_head").check_password("zhitongche-demo")
     assert get_user_model().objects.get(username="admin").is_superuser
+    # Example addresses, so that the mail queue (console backend in DEBUG) shows what would go out.
+    assert get_user_model().objects.get(username="zjj_head").email == "zjj_head@example.org"
+    assert not get_user_model().objects.filter(username__in=expected, email="").exists()
 
 
 def test_seed_demo_issues_cover_every_stage_within_the_last_twelve_months(settings):
