@@ -56,6 +56,7 @@ from feedback.services.ledger_import import (
     import_ledger,
     import_ledger_issue,
 )
+from feedback.services.merging import merge_issue, register_and_merge_issue, split_issue
 from feedback.services.objections import (
     OBJECTION_WINDOW_WORKING_DAYS,
     accept_objection,
@@ -102,6 +103,7 @@ __all__ = [
     "import_ledger",
     "import_ledger_issue",
     "load_year",
+    "merge_issue",
     "next_reference",
     "objection_last_day",
     "objection_refusal",
@@ -112,6 +114,7 @@ __all__ = [
     "recompute_deadlines",
     "record_follow_up",
     "register_and_assign_issue",
+    "register_and_merge_issue",
     "register_issue",
     "reject_objection",
     "reopen_issue",
@@ -122,6 +125,7 @@ __all__ = [
     "run_queued_exports",
     "save_county_day",
     "schedule_steps",
+    "split_issue",
     "step_moment",
     "submit_reply",
     "take_due_steps",

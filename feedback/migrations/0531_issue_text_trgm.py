@@ -1,0 +1,31 @@
+"""Character-trigram index of an issue's title and content for the duplicate suggestions
+(``feedback.similar.candidates``, issue 19). PostgreSQL only: SQLite scores a bounded set of recent
+issues instead. ``pg_trgm`` ships with PostgreSQL (contrib); creating it needs the database owner's
+rights once (docs/operations.md)."""
+
+from django.db import migrations
+
+EXPRESSION = "(title || ' ' || content)"
+
+
+def forwards(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    schema_editor.execute(
+        f"CREATE INDEX IF NOT EXISTS issue_text_trgm_idx ON feedback_issue USING gin ({EXPRESSION} gin_trgm_ops)"
+    )
+
+
+def backwards(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute("DROP INDEX IF EXISTS issue_text_trgm_idx")
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("feedback", "0530_issue_merge"),
+    ]
+
+    operations = [migrations.RunPython(forwards, backwards)]
