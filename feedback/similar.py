@@ -37,13 +37,13 @@ from feedback.models import Assignment, Department, Issue
 RECENT_DAYS = 180
 # "Same category and township within N days" (issue 19).
 CATEGORY_WINDOW_DAYS = 30
-# Scored rows at most: the trigram candidates (PostgreSQL) or the newest issues (SQLite).
-TRIGRAM_CANDIDATES = 100
+# Scored rows at most: the title trigram candidates (PostgreSQL) or the newest issues (SQLite).
+TRIGRAM_CANDIDATES = 50
 SQLITE_CANDIDATES = 2000
 # The newest issues naming one of the request's places (village, road, enterprise, township).
 PLACE_CANDIDATES = 100
-# pg_trgm similarity above which an issue is a text candidate (the GIN index answers ``%``).
-TRIGRAM_THRESHOLD = 0.1
+# pg_trgm title similarity above which an issue is a text candidate (the GIN index answers ``%``).
+TRIGRAM_THRESHOLD = 0.3
 # The score from which the portal flags a probable duplicate at intake: chosen on the labelled pairs
 # of tests/data/similar_pairs.csv by bench/similar.py (precision and recall printed there).
 LIKELY = 0.3
@@ -278,7 +278,13 @@ def _trigram_ready() -> bool:
     return connection.vendor == "postgresql"
 
 
-def candidates(user: Any, request: Request, *, today: datetime.date | None = None) -> list[Issue]:
+def _places_of(request: Request) -> frozenset[str]:
+    return analyse(request.title, request.content).places
+
+
+def candidates(
+    user: Any, request: Request, *, today: datetime.date | None = None, request_places: frozenset[str] | None = None
+) -> list[Issue]:
     """The bounded set of issues the user can see that the scorer looks at."""
     today = today or timezone.localdate()
     seen = (
@@ -291,23 +297,26 @@ def candidates(user: Any, request: Request, *, today: datetime.date | None = Non
     if request.exclude_pk is not None:
         seen = seen.exclude(pk=request.exclude_pk)
     ids: list[int] = []
-    # The places the request names (红星村, 建设路, 江口镇 …): a paraphrase shares few trigrams with the
-    # issue it repeats, but names the same place.
-    places = sorted(p for p in analyse(request.title, request.content, township_names().values()).places if len(p) >= 3)
     newest = ("-received_on", "-id")
     if _trigram_ready():
-        document = Value(f"{request.title} {request.content}".strip())
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [TRIGRAM_THRESHOLD])
-            ids += list(
-                seen.filter(TrigramMatch(IssueText(), document))
-                .annotate(trgm=TrigramSimilarity(IssueText(), document))
-                .order_by("-trgm")
-                .values_list("pk", flat=True)[:TRIGRAM_CANDIDATES]
-            )
+        if request.title.strip():
+            # A request repeated in nearly the same words: its title (short, so few trigrams to look up).
+            title = Value(request.title.strip())
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [TRIGRAM_THRESHOLD])
+                ids += list(
+                    seen.filter(TrigramMatch(F("title"), title))
+                    .annotate(trgm=TrigramSimilarity(F("title"), title))
+                    .order_by("-trgm")
+                    .values_list("pk", flat=True)[:TRIGRAM_CANDIDATES]
+                )
     else:
         ids += list(seen.order_by(*newest).values_list("pk", flat=True)[:SQLITE_CANDIDATES])
+    # The villages, roads, enterprises and schools the request names (红星村, 建设路, 宏达电子公司): a
+    # paraphrase shares few trigrams with the issue it repeats, but names the same place. (Not the
+    # townships: an eighth of the county each; the township leg below covers them.)
+    places = sorted(p for p in (request_places if request_places is not None else _places_of(request)) if len(p) >= 3)
     if places:
         at_place = Q()
         for place in places:
@@ -326,7 +335,12 @@ def candidates(user: Any, request: Request, *, today: datetime.date | None = Non
             near = near.filter(category_id=request.category_id)
         ids += list(near.order_by("-received_on").values_list("pk", flat=True)[:50])
     unique = list(dict.fromkeys(ids))
-    return list(Issue.objects.filter(pk__in=unique).select_related("requester"))
+    return list(
+        Issue.objects.filter(pk__in=unique).select_related("requester").only(*SCORED_FIELDS, "requester__phone")
+    )
+
+
+SCORED_FIELDS = ("id", "ref", "title", "content", "status", "channel", "category_id", "received_on", "requester_id")
 
 
 def _townships_of(issues: list[Issue], names: dict[str, str]) -> dict[int, set[str]]:

@@ -1,5 +1,6 @@
-"""Character-trigram index of an issue's title and content for the duplicate suggestions
-(``feedback.similar.candidates``, issue 19). PostgreSQL only: SQLite scores a bounded set of recent
+"""Character-trigram indexes for the duplicate suggestions (``feedback.similar.candidates``, issue 19):
+the title (``title % request title``: a request repeated in nearly the same words) and title and
+content together (``LIKE '%红星村%'``: the issues naming the request's village, road or enterprise). PostgreSQL only: SQLite scores a bounded set of recent
 issues instead. ``pg_trgm`` ships with PostgreSQL (contrib); creating it needs the database owner's
 rights once (docs/operations.md)."""
 
@@ -13,6 +14,9 @@ def forwards(apps, schema_editor):
         return
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     schema_editor.execute(
+        "CREATE INDEX IF NOT EXISTS issue_title_trgm_idx ON feedback_issue USING gin (title gin_trgm_ops)"
+    )
+    schema_editor.execute(
         f"CREATE INDEX IF NOT EXISTS issue_text_trgm_idx ON feedback_issue USING gin ({EXPRESSION} gin_trgm_ops)"
     )
 
@@ -21,6 +25,7 @@ def backwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute("DROP INDEX IF EXISTS issue_text_trgm_idx")
+    schema_editor.execute("DROP INDEX IF EXISTS issue_title_trgm_idx")
 
 
 class Migration(migrations.Migration):

@@ -41,9 +41,9 @@ def merge_issue(*, actor: User | None, issue: Issue, into: Issue, note: str = ""
     require_office(actor, issue)
     if actor is not None and not access.issues_for(actor).filter(pk=into.pk).exists():
         raise NotPermitted("您无权查看要并入的诉求。")
-    if issue.merged_into_id is not None:
+    if issue.merged_into is not None:
         raise IllegalTransition(f"该诉求已并入 {issue.merged_into.ref}，如需改并，请先拆分。")
-    if into.merged_into_id is not None:
+    if into.merged_into is not None:
         lead = into.merged_into
         raise InvalidInput(f"{into.ref} 本身已并入 {lead.ref}，请直接并入 {lead.ref}。", field="into")
     if issue.merged_issues.exists():

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -93,9 +93,9 @@ def issue_create(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"已登记诉求 {issue.ref}，并入 {merge_ref}，由该件统一办理。")
                 return redirect("issue_detail", pk=issue.pk)
         else:
-            suggestions = (
-                [] if request.POST.get("keep_apart") else merging.likely_duplicates(request.user, form.cleaned_data)
-            )
+            # A reference already taken is refused first: the clerk must correct it whatever the duplicates.
+            skip = request.POST.get("keep_apart") or merging.reference_taken(form.cleaned_data["ref"])
+            suggestions = [] if skip else merging.likely_duplicates(request.user, form.cleaned_data)
             if not any(s.likely for s in suggestions):
                 issue = run_service(request, form, lambda: _register_and_assign(request.user, form.cleaned_data))
                 if issue is not None:
@@ -160,7 +160,12 @@ def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _issue_page(request: HttpRequest, pk: int, *, follow_up_form: FollowUpForm | None = None) -> HttpResponse:
     """The issue page; a refused follow-up is shown on it with what the clerk entered."""
-    issue = access.get_or_404(access.issues_for(request.user).select_related("category", "requester"), pk=pk)
+    issue = access.get_or_404(
+        access.issues_for(request.user)
+        .select_related("category", "requester")
+        .annotate(has_merged=Exists(Issue.objects.filter(merged_into=OuterRef("pk")))),  # 并单: no query when none
+        pk=pk,
+    )
     scope = scope_of(request.user)
     assignments = list(
         access.assignments_for(request.user)

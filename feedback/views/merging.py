@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from feedback import access, services, similar
 from feedback.errors import InvalidInput
 from feedback.forms import PortalForm, ReasonForm
-from feedback.models import Department, Issue
+from feedback.models import Department, Issue, SignedReply
 from feedback.views.common import flash_form_errors, run_service
 
 
@@ -29,6 +29,10 @@ def lead_by_ref(user: Any, ref: str) -> Issue:
     if lead is None:
         raise InvalidInput(f"未找到编号为“{ref.strip()}”的诉求，或您无权查看。", field="into")
     return lead
+
+
+def reference_taken(ref: str) -> bool:
+    return bool(ref.strip()) and Issue.objects.filter(ref=ref.strip()).exists()
 
 
 def likely_duplicates(user: Any, data: dict[str, Any]) -> list[similar.Suggestion]:
@@ -54,11 +58,15 @@ def page_context(user: Any, issue: Issue, *, manage: bool) -> dict[str, Any]:
     """What the issue page shows of 并单: the lead (and its replies) or the issues merged into it."""
     visible = access.issues_for(user)
     lead = visible.filter(pk=issue.merged_into_id).first() if issue.merged_into_id else None
-    merged = list(visible.filter(merged_into=issue).select_related("requester").order_by("received_on", "pk"))
+    merged = (
+        list(visible.filter(merged_into=issue).select_related("requester").order_by("received_on", "pk"))
+        if getattr(issue, "has_merged", True)
+        else []
+    )
     lead_replies = (
         list(
             access.replies_for(user)
-            .filter(assignment__issue=lead, status="accepted")
+            .filter(assignment__issue=lead, review_status=SignedReply.Review.ACCEPTED)
             .select_related("assignment__department")
             .order_by("assignment_id", "-version")
         )
