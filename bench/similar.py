@@ -195,7 +195,7 @@ def generate(n: int) -> None:
                              || (%(second)s::text[])[1 + (g * 17) %% %(ns)s] || '村' AS p,
                            (%(townships)s::text[])[1 + g %% 8] AS tw,
                            DATE '2026-11-30' - (g %% 730) AS day
-                    FROM generate_series(1, %(n)s) AS g
+                    FROM generate_series(1::bigint, %(n)s) AS g
                 )
                 INSERT INTO feedback_issue (ref, channel, nature, category_id, requester_id, title, content,
                     received_on, onsite_answer, status, satisfaction, follow_up_comment, closed_on,

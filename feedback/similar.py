@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Exists, F, FloatField, Func, OuterRef, Q, TextField, Value
+from django.db.models import BooleanField, Exists, F, FloatField, Func, OuterRef, Q, QuerySet, TextField, Value
 from django.utils import timezone
 
 from feedback import access
-from feedback.models import Assignment, Department, Issue
+from feedback.models import Assignment, Channel, Department, Issue
 
 # Closed issues older than this are not suggested: the requester is told to raise it again.
 RECENT_DAYS = 180
@@ -396,3 +396,102 @@ def suggest(user: Any, request: Request, *, limit: int = MAX_RESULTS) -> list[Su
             scored.append(Suggestion(issue, round(score, 3), score >= LIKELY, reasons))
     scored.sort(key=lambda s: (-s.score, -s.issue.received_on.toordinal(), -s.issue.pk))
     return [s for s in scored if s.score >= 0.2][:limit]
+
+
+# --- Hot topics (热点诉求) ------------------------------------------------------------------------
+# A cluster is the requests of one problem (a group of CONCEPTS, 停水/断供/没水 → 供水) received in a
+# period, whatever the channel and the place; the dashboard shows the ten largest, with the previous
+# period of the same length beside them. Rising: at least RISING_MIN requests and at least twice the
+# previous period's.
+HOT_TOPICS = 10
+RISING_MIN = 5
+SAMPLE_TITLES = 3
+# The most recent requests of a period that are read (a county registers a few hundred a month).
+HOT_SCAN_LIMIT = 20000
+
+
+@dataclass
+class Topic:
+    concept: str
+    words: tuple[str, ...]
+    size: int = 0
+    previous: int = 0
+    channels: Counter[str] = field(default_factory=Counter)
+    townships: Counter[str] = field(default_factory=Counter)
+    titles: list[str] = field(default_factory=list)
+    issue_ids: list[int] = field(default_factory=list)
+
+    @property
+    def rising(self) -> bool:
+        return self.size >= RISING_MIN and self.size >= 2 * self.previous
+
+    @property
+    def trend(self) -> int:
+        return self.size - self.previous
+
+    @property
+    def fall(self) -> int:
+        return self.previous - self.size
+
+    # For templates (a Counter's item lookup would shadow its methods there).
+    @property
+    def channel_counts(self) -> list[tuple[str, int]]:
+        return self.channels.most_common()
+
+    @property
+    def township_counts(self) -> list[tuple[str, int]]:
+        return self.townships.most_common(4)
+
+
+def topic_of(title: str, content: str) -> str | None:
+    """The problem a request is about: the lexicon's concept named most in its title, else in its text."""
+    for text in (title, f"{title}{content}"):
+        found = Counter(_CONCEPT_OF[w] for w in _CONCEPT_WORDS.findall(text))
+        if found:
+            return sorted(found.items(), key=lambda item: (-item[1], list(CONCEPTS).index(item[0])))[0][0]
+    return None
+
+
+def hot_topics(
+    issues: QuerySet[Issue], *, start: datetime.date, end: datetime.date, limit: int = HOT_TOPICS
+) -> list[Topic]:
+    """The largest clusters of ``issues`` (already scoped and filtered) received from ``start`` to ``end``,
+    each with the size of the same cluster in the period of the same length just before."""
+    length = (end - start).days + 1
+    before = start - datetime.timedelta(days=length)
+    rows = (
+        issues.filter(received_on__gte=before, received_on__lte=end)
+        .order_by("-received_on", "-id")
+        .values_list("pk", "title", "content", "channel", "received_on")[:HOT_SCAN_LIMIT]
+    )
+    topics: dict[str, Topic] = {}
+    current: dict[int, Topic] = {}
+    where: dict[int, set[str]] = {}  # each current request's townships
+    names = township_names()
+    for pk, title, content, channel, received_on in rows:
+        concept = topic_of(title, content)
+        if concept is None:
+            continue
+        topic = topics.setdefault(concept, Topic(concept, CONCEPTS[concept]))
+        if received_on < start:
+            topic.previous += 1
+            continue
+        topic.size += 1
+        topic.channels[Channel(channel).label] += 1
+        topic.issue_ids.append(pk)
+        if len(topic.titles) < SAMPLE_TITLES:
+            topic.titles.append(title)
+        current[pk] = topic
+        where[pk] = _named_townships(f"{title}{content}", names)
+    if current:  # the townships they are assigned to, when the text does not name them (one query)
+        assigned = (
+            Assignment.objects.filter(issue_id__in=list(current), department__kind=Department.Kind.TOWNSHIP)
+            .exclude(status=Assignment.Status.WITHDRAWN)
+            .values_list("issue_id", "department__name")
+        )
+        for issue_id, name in assigned:
+            where[issue_id].add(name)
+    for pk, townships in where.items():
+        current[pk].townships.update(townships)
+    ranked = sorted((t for t in topics.values() if t.size), key=lambda t: (-t.size, -t.trend, t.concept))
+    return ranked[:limit]

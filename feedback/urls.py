@@ -27,6 +27,7 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("status/", status.status_page, name="status"),
     path("dashboard/items/", dashboard.dashboard_items, name="dashboard_items"),
+    path("dashboard/topics/", dashboard.dashboard_topic, name="dashboard_topic"),
     path("bulletins/", bulletins.bulletin_list, name="bulletin_list"),
     path("bulletins/draft/", bulletins.bulletin_draft, name="bulletin_draft"),
     path("bulletins/<int:pk>/", bulletins.bulletin_detail, name="bulletin_detail"),

@@ -67,6 +67,7 @@ from feedback.services.objections import (
     reject_objection,
 )
 from feedback.services.replies import accept_reply, return_reply, submit_reply
+from feedback.services.topics import flag_rising_topics
 
 __all__ = [
     "ACCUSATION_NATURES",
@@ -100,6 +101,7 @@ __all__ = [
     "due_steps_sql",
     "extension_limit",
     "find_or_create_requester",
+    "flag_rising_topics",
     "import_ledger",
     "import_ledger_issue",
     "load_year",

@@ -49,6 +49,7 @@ def test_the_clerk_sees_the_duplicate_while_typing_merges_it_and_the_page_says_m
     expect(suggestion).to_be_visible()
     expect(suggestion.get_by_text("很可能重复")).to_be_visible()
     expect(suggestion.get_by_text(re.compile("同一地点：.*红星村"))).to_be_visible()
+    expect(page.get_by_text("Probable duplicates")).to_have_count(0)  # no template comment leaks
     screenshot(page, "similar-01-suggested-while-typing")
 
     page.once("dialog", lambda dialog: dialog.accept())
