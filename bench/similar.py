@@ -53,6 +53,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--database", default="zt_similar_bench", help="database to (re)create")
     p.add_argument("--reuse", action="store_true", help="keep an existing bench database with its rows")
     p.add_argument("--queries", type=int, default=20, help="timed requests (default 20)")
+    p.add_argument("--skip-quality", action="store_true", help="only the time at --rows issues")
     return p.parse_args()
 
 
@@ -194,7 +195,7 @@ def generate(n: int) -> None:
                            (%(first)s::text[])[1 + (g * 31) %% %(nf)s]
                              || (%(second)s::text[])[1 + (g * 17) %% %(ns)s] || '村' AS p,
                            (%(townships)s::text[])[1 + g %% 8] AS tw,
-                           DATE '2026-11-30' - (g %% 730) AS day
+                           DATE '2026-11-30' - (g %% 730)::int AS day
                     FROM generate_series(1::bigint, %(n)s) AS g
                 )
                 INSERT INTO feedback_issue (ref, channel, nature, category_id, requester_id, title, content,
@@ -251,7 +252,9 @@ def main() -> None:
         f"\nQuality: {len(rows)} labelled pairs ({dup} duplicates, {len(rows) - dup} near misses), "
         f"{len(groups)} issues, top 3, flagged at score ≥ {similar.LIKELY}"
     )
-    if Issue.objects.count() == len(groups):
+    if args.skip_quality:
+        print("  (skipped: --skip-quality)")
+    elif Issue.objects.count() == len(groups):
         for label, concepts in (("portal (characters + places + lexicon)", True), ("without the lexicon", False)):
             p, r, flagged = quality(leader, rows, groups, use_concepts=concepts)
             print(f"  {label:40s} precision {p:.3f}  recall {r:.3f}  ({flagged} flagged)")

@@ -64,3 +64,25 @@ def test_the_clerk_sees_the_duplicate_while_typing_merges_it_and_the_page_says_m
     banner.get_by_role("link", name=lead.ref).click()
     expect(page.get_by_text("以下 1 件诉求已并入本件")).to_be_visible()
     expect(page.get_by_role("link", name=merged.ref)).to_be_visible()
+
+
+def test_the_batch_grid_hints_at_the_issue_a_row_repeats(live_server, page, netoffice):
+    import datetime
+
+    from channels_net.models import Forum
+
+    forum = Forum.objects.create(title="第十次网民座谈会", held_on=timezone.localdate() - datetime.timedelta(days=1))
+    lead = services.register_issue(
+        actor=netoffice,
+        channel="net",
+        category=Category.objects.get(code="housing"),
+        requester=services.RequesterData(name="红星村村民", phone=""),
+        title="红星村自来水经常停水",
+        content="江口镇红星村最近一个月自来水三天两头停，希望水厂尽快检修管网。",
+        received_on=timezone.localdate(),
+    )
+    log_in(page, live_server.url, "netoffice")
+    page.goto(f"{live_server.url}/net/forums/{forum.pk}/intake/")
+    page.locator("#id_rows-1-content").fill("我们红星村的自来水老是断供，有时候一停就是两三天。")
+    expect(page.locator("tr[data-row]").nth(1).locator(".similar-hint")).to_contain_text(lead.ref)
+    expect(page.locator("tr[data-row]").nth(0).locator(".similar-hint")).to_have_count(0)
