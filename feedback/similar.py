@@ -2,9 +2,10 @@
 
 Two steps, the same on both databases for the second:
 
-1. *Candidates*, bounded: on PostgreSQL the issues whose title and content share enough character
-   trigrams with the request (``pg_trgm``'s ``%`` over the GIN index of migration 0531), plus the
-   same requester's issues and the same township's recent issues of the category. On SQLite (the
+1. *Candidates*, bounded: on PostgreSQL the recent issues whose title shares enough character
+   trigrams with the request's (``pg_trgm``'s ``%``), the issues naming the request's places
+   (``LIKE``), both over the GIN indexes of migration 0531, plus the same requester's issues and the
+   same township's recent issues of the category. On SQLite (the
    README's ``bin/run``) the most recent open and recently closed issues, at most
    ``SQLITE_CANDIDATES`` of them.
 2. *Scoring* in Python over those few hundred rows: character uni- and bigram overlap of the problem
@@ -42,6 +43,10 @@ TRIGRAM_CANDIDATES = 50
 SQLITE_CANDIDATES = 2000
 # The newest issues naming one of the request's places (village, road, enterprise, township).
 PLACE_CANDIDATES = 100
+# The title leg looks at the requests received in the last TITLE_WINDOW_DAYS (a request re-posted in the
+# same words comes within weeks; older ones are found by place and requester): the GIN index over
+# (received_on, title) of migration 0531 bounds the match by date inside the index.
+TITLE_WINDOW_DAYS = 90
 # pg_trgm title similarity above which an issue is a text candidate (the GIN index answers ``%``).
 TRIGRAM_THRESHOLD = 0.3
 # The score from which the portal flags a probable duplicate at intake: chosen on the labelled pairs
@@ -305,8 +310,10 @@ def candidates(
             with transaction.atomic():
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [TRIGRAM_THRESHOLD])
+                recent = today - datetime.timedelta(days=TITLE_WINDOW_DAYS)
                 ids += list(
-                    seen.filter(TrigramMatch(F("title"), title))
+                    seen.filter(received_on__gte=recent)
+                    .filter(TrigramMatch(F("title"), title))
                     .annotate(trgm=TrigramSimilarity(F("title"), title))
                     .order_by("-trgm")
                     .values_list("pk", flat=True)[:TRIGRAM_CANDIDATES]
