@@ -53,6 +53,10 @@ ISSUE_MOVES: dict[str, Move] = {
 # Human-readable names of actions that are not status moves, for the timeline.
 OTHER_ACTIONS = {
     "register": "登记",
+    "merged": "并单（并入）",
+    "merge_received": "并单（并入本件）",
+    "split": "拆分",
+    "split_off": "拆分（移出）",
     "assigned_to": "交办单位",
     "extension_requested": "申请延期",
     "extension_decided": "延期审批",
@@ -94,6 +98,8 @@ def move(
     no-op), True when it moved. Raises :class:`IllegalTransition` otherwise.
     """
     table = ISSUE_MOVES if isinstance(obj, Issue) else ASSIGNMENT_MOVES
+    if isinstance(obj, Issue) and obj.merged_into_id is not None:
+        raise IllegalTransition("该诉求已并单，由主诉求统一办理；如需单独办理，请先拆分。")
     try:
         step = table[action]
     except KeyError:
@@ -116,7 +122,33 @@ def move(
         to_status=step.target,
         note=note,
     )
+    if isinstance(obj, Issue):
+        for merged in Issue.objects.select_for_update().filter(merged_into=obj).order_by("pk"):
+            follow_lead(
+                merged, obj, actor=actor, action=action, note=f"随主诉求 {obj.ref}" + (f"：{note}" if note else "")
+            )
     return True
+
+
+# The fields of a merged issue that follow its lead (并单, issue 19): the handling's status, the
+# follow-up and the closure. Its requester, channel, dates and text stay its own.
+FOLLOWED_FIELDS = ("status", "satisfaction", "follow_up_comment", "followed_up_on", "closed_on")
+
+
+def follow_lead(merged: Issue, lead: Issue, *, actor: User | None, action: str, note: str) -> None:
+    """Give a merged issue (locked by the caller) its lead's status, follow-up and closure, and record
+    it in the merged issue's own timeline. The closure is never dated before the merged issue was
+    received (a request merged into an issue closed earlier is closed the day it is merged)."""
+    previous = merged.status
+    merged.status = lead.status
+    merged.satisfaction = lead.satisfaction
+    merged.follow_up_comment = lead.follow_up_comment
+    merged.followed_up_on = lead.followed_up_on
+    merged.closed_on = None if lead.closed_on is None else max(lead.closed_on, merged.received_on)
+    merged.save(update_fields=[*FOLLOWED_FIELDS, "updated_at"])
+    HistoryEntry.objects.create(
+        issue=merged, actor=actor, action=action, from_status=previous, to_status=merged.status, note=note
+    )
 
 
 def record(

@@ -31,6 +31,12 @@ def warn_missing_calendar() -> int:
 
 
 @shared_task(acks_late=True)
+def flag_rising_topics() -> int:
+    """Daily: tell the channel offices of a rising hot topic (热点上升), once a month per topic."""
+    return services.flag_rising_topics()
+
+
+@shared_task(acks_late=True)
 def draft_month_end_bulletins() -> int:
     """On the 1st at 07:00: draft last month's bulletins once (unique on month and channel)."""
     return len(services.draft_month_end_bulletins())

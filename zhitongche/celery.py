@@ -26,6 +26,8 @@ app.conf.beat_schedule = {
     # Daily at 08:30 Asia/Shanghai: from 1 November, warn administrators (bell + mail) when next
     # year's holiday calendar is missing; once per administrator and year.
     "warn-missing-calendar": {"task": "feedback.tasks.warn_missing_calendar", "schedule": crontab(hour=8, minute=30)},
+    # Daily at 08:40 Asia/Shanghai: a rising hot topic (issue 19) told to its channel's office, once a month.
+    "flag-rising-topics": {"task": "feedback.tasks.flag_rising_topics", "schedule": crontab(hour=8, minute=40)},
     # The 1st of each month at 07:00 Asia/Shanghai: draft last month's bulletins (月度通报). A
     # missed run is made up by drafting by hand on the bulletin page; a rerun drafts nothing twice.
     "draft-month-end-bulletins": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from feedback.api import stats, views
+from feedback.api import similar, stats, views
 
 app_name = "api"
 
@@ -27,6 +27,7 @@ urlpatterns = [
     path("stats/months/", stats.MonthStatsView.as_view(), name="stats-months"),
     # The records behind each figure (``lists`` of the stats answers); before the routers' issues/<pk>/.
     path("issues/figures/<str:figure>/", stats.IssueFigureList.as_view(), name="issue-figures"),
+    path("issues/similar/", similar.SimilarIssuesView.as_view(), name="issue-similar"),
     path("assignments/figures/<str:figure>/", stats.AssignmentFigureList.as_view(), name="assignment-figures"),
     *router.urls,
 ]

@@ -101,6 +101,17 @@ class Issue(models.Model):
     )
     created_at = models.DateTimeField("创建时间", default=timezone.now)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
+    # 并单 (issue 19): a merged issue keeps its requester, channel and dates but has no handling of its
+    # own; its status, follow-up and closure follow the lead's (states.move). Split again by the office.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name="并入诉求",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_issues",
+    )
+    merged_at = models.DateTimeField("并单时间", null=True, blank=True)
 
     objects = IssueQuerySet.as_manager()
 
@@ -133,6 +144,14 @@ class Issue(models.Model):
             models.CheckConstraint(
                 condition=Q(accused_department__isnull=True) | Q(nature__in=["report", "complaint"]),
                 name="accusation_is_report_or_complaint",
+            ),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | ~Q(merged_into=F("pk")), name="issue_not_merged_into_itself"
+            ),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True, merged_at__isnull=True)
+                | Q(merged_into__isnull=False, merged_at__isnull=False),
+                name="merged_issue_has_merged_at",
             ),
         ]
 

@@ -59,6 +59,7 @@ from feedback.services.ledger_import import (
     import_ledger,
     import_ledger_issue,
 )
+from feedback.services.merging import merge_issue, register_and_merge_issue, split_issue
 from feedback.services.objections import (
     OBJECTION_WINDOW_WORKING_DAYS,
     accept_objection,
@@ -69,6 +70,7 @@ from feedback.services.objections import (
     reject_objection,
 )
 from feedback.services.replies import accept_reply, return_reply, submit_reply
+from feedback.services.topics import flag_rising_topics
 
 __all__ = [
     "ACCUSATION_NATURES",
@@ -105,9 +107,11 @@ __all__ = [
     "edit_issue",
     "extension_limit",
     "find_or_create_requester",
+    "flag_rising_topics",
     "import_ledger",
     "import_ledger_issue",
     "load_year",
+    "merge_issue",
     "next_reference",
     "objection_last_day",
     "objection_refusal",
@@ -119,6 +123,7 @@ __all__ = [
     "recompute_deadlines",
     "record_follow_up",
     "register_and_assign_issue",
+    "register_and_merge_issue",
     "register_issue",
     "reject_objection",
     "reopen_issue",
@@ -131,6 +136,7 @@ __all__ = [
     "save_county_day",
     "schedule_steps",
     "settle_passed_steps",
+    "split_issue",
     "step_moment",
     "submit_reply",
     "take_due_steps",

@@ -24,13 +24,14 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from feedback import access, selectors
+from feedback import access, selectors, similar
 from feedback.access import Role, Scope, scope_of
 from feedback.assets import ECHARTS, available
 from feedback.figures import lists, statistics
 from feedback.figures.statistics import FORMULAS, DepartmentRow, Figures, MonthRow
 from feedback.forms import PortalForm
-from feedback.models import Category, Channel, Department
+from feedback.models import Category, Channel, Department, Issue
+from feedback.views import topics
 from feedback.views.common import query_without_page
 
 DASHBOARD_ROLES = (Role.LEADER, Role.OFFICE, Role.ADMIN)
@@ -268,6 +269,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "chart_data": chart_data,
             "echarts": available(ECHARTS),
             "echarts_path": ECHARTS,
+            **topics.dashboard_topics(request.user, filters, as_of),  # 热点诉求 (issue 19)
         },
     )
 
@@ -493,6 +495,39 @@ def dashboard_items(request: HttpRequest) -> HttpResponse:
             "unit": unit,
             "channel_label": Channel(filters.channel).label if filters.channel else "",
             "unit_name": Department.objects.filter(code=unit).values_list("name", flat=True).first() if unit else "",
+            "query": query_without_page(request),
+            "back": reverse("dashboard") + "?" + filters.query(),
+        },
+    )
+
+
+# 热点诉求 (issue 19): the requests of one hot topic of the dashboard (feedback.views.topics).
+@login_required
+def dashboard_topic(request: HttpRequest) -> HttpResponse:
+    """The requests of one hot topic in the period: exactly those the dashboard counted."""
+    scope = _dashboard_scope(request)
+    _form, filters = _filters(request, scope)
+    concept = request.GET.get("topic", "")
+    if concept not in similar.CONCEPTS:
+        raise Http404("没有这个热点。")
+    as_of = filters.as_of or timezone.localdate()
+    period = topics.period_of(filters.received_from, filters.received_to, as_of)
+    found = similar.hot_topics(
+        topics.base_issues(request.user, filters), start=period.start, end=period.end, limit=len(similar.CONCEPTS)
+    )
+    topic = next((t for t in found if t.concept == concept), None)
+    ids = topic.issue_ids if topic else []
+    issues = Issue.objects.filter(pk__in=ids).select_related("category", "requester").order_by("-received_on", "-id")
+    page = Paginator(issues, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "feedback/dashboard_topic.html",
+        {
+            "topic": topic,
+            "concept": concept,
+            "words": similar.CONCEPTS[concept],
+            "period": period,
+            "page": page,
             "query": query_without_page(request),
             "back": reverse("dashboard") + "?" + filters.query(),
         },

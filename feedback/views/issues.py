@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -33,6 +33,7 @@ from feedback.forms import (
 from feedback.ledger.export import XLSX_CONTENT_TYPE, issues_workbook
 from feedback.models import Assignment, DeadlineStep, Issue, Objection
 from feedback.states import action_label
+from feedback.views import merging
 from feedback.views.common import PAGE_SIZE, flash_form_errors, query_without_page, run_service
 
 
@@ -82,13 +83,50 @@ def issue_create(request: HttpRequest) -> HttpResponse:
     if not channels:
         raise Http404("只有直通车办公室可以登记诉求。")
     form = IssueForm(request.POST or None, channels=channels)
+    suggestions: list[Any] = []
     if request.method == "POST" and form.is_valid():
-        issue = run_service(request, form, lambda: _register_and_assign(request.user, form.cleaned_data))
-        if issue is not None:
-            done = "并完成交办。" if form.cleaned_data["lead"] else "。"
-            messages.success(request, f"已登记诉求 {issue.ref}{done}")
-            return redirect("issue_detail", pk=issue.pk)
-    return render(request, "feedback/issue_form.html", {"form": form})
+        # 并单 at intake (issue 19): a probable duplicate is shown before saving, without JavaScript too;
+        # the clerk merges with one click (merge_into) or keeps it apart (keep_apart) and saves again.
+        merge_ref = request.POST.get("merge_into", "").strip()
+        if merge_ref:
+            issue = run_service(request, form, lambda: _register_and_merge(request.user, form.cleaned_data, merge_ref))
+            if issue is not None:
+                messages.success(request, f"已登记诉求 {issue.ref}，并入 {merge_ref}，由该件统一办理。")
+                return redirect("issue_detail", pk=issue.pk)
+        else:
+            # A reference already taken is refused first: the clerk must correct it whatever the duplicates.
+            skip = request.POST.get("keep_apart") or merging.reference_taken(form.cleaned_data["ref"])
+            suggestions = [] if skip else merging.likely_duplicates(request.user, form.cleaned_data)
+            if not any(s.likely for s in suggestions):
+                issue = run_service(request, form, lambda: _register_and_assign(request.user, form.cleaned_data))
+                if issue is not None:
+                    done = "并完成交办。" if form.cleaned_data["lead"] else "。"
+                    messages.success(request, f"已登记诉求 {issue.ref}{done}")
+                    return redirect("issue_detail", pk=issue.pk)
+    return render(request, "feedback/issue_form.html", {"form": form, "suggestions": suggestions})
+
+
+def _register_and_merge(user: Any, data: dict[str, Any], merge_ref: str) -> Issue:
+    lead = merging.lead_by_ref(user, merge_ref)
+    return services.register_and_merge_issue(
+        actor=user,
+        into=lead,
+        ref=data["ref"] or None,
+        channel=data["channel"],
+        category=data["category"],
+        requester=services.RequesterData(
+            name=data["requester_name"],
+            phone=data["requester_phone"],
+            kind=data["requester_kind"],
+            organization=data["requester_org"],
+        ),
+        title=data["title"],
+        content=data["content"],
+        received_on=data["received_on"],
+        nature=data["nature"],
+        onsite_answer=data["onsite_answer"],
+        accused_department=data["accused_department"],
+    )
 
 
 def _register_and_assign(user: Any, data: dict[str, Any]) -> Issue:
@@ -123,7 +161,12 @@ def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _issue_page(request: HttpRequest, pk: int, *, follow_up_form: FollowUpForm | None = None) -> HttpResponse:
     """The issue page; a refused follow-up is shown on it with what the clerk entered."""
-    issue = access.get_or_404(access.issues_for(request.user).select_related("category", "requester"), pk=pk)
+    issue = access.get_or_404(
+        access.issues_for(request.user)
+        .select_related("category", "requester")
+        .annotate(has_merged=Exists(Issue.objects.filter(merged_into=OuterRef("pk")))),  # 并单: no query when none
+        pk=pk,
+    )
     scope = scope_of(request.user)
     assignments = list(
         access.assignments_for(request.user)
@@ -141,6 +184,7 @@ def _issue_page(request: HttpRequest, pk: int, *, follow_up_form: FollowUpForm |
     )
     history = access.history_for(request.user, issue).select_related("actor", "assignment__department")
     manage = access.can_manage_issue(request.user, issue)
+    handle = manage and issue.merged_into_id is None  # a merged issue is handled on its lead
     today = timezone.localdate()
     selectors.explain_deadlines(assignments)
     selectors.split_ladder(assignments, now=timezone.now())
@@ -158,20 +202,21 @@ def _issue_page(request: HttpRequest, pk: int, *, follow_up_form: FollowUpForm |
             "timeline": [(h, action_label(h.action)) for h in history],
             "manage": manage,
             "today": today,
-            "assign_form": AssignForm() if manage and issue.status == Issue.Status.REGISTERED else None,
+            "assign_form": AssignForm() if handle and issue.status == Issue.Status.REGISTERED else None,
             "follow_up_form": (follow_up_form or FollowUpForm())
-            if manage and issue.status == Issue.Status.REPLIED
+            if handle and issue.status == Issue.Status.REPLIED
             else None,
             "close_form": CloseForm()
-            if manage and issue.status in (Issue.Status.REPLIED, Issue.Status.FOLLOWED_UP)
+            if handle and issue.status in (Issue.Status.REPLIED, Issue.Status.FOLLOWED_UP)
             else None,
             "reopen_form": ReasonForm()
-            if manage and issue.status in (Issue.Status.REPLIED, Issue.Status.FOLLOWED_UP, Issue.Status.CLOSED)
+            if handle and issue.status in (Issue.Status.REPLIED, Issue.Status.FOLLOWED_UP, Issue.Status.CLOSED)
             else None,
             "return_form": ReasonForm(),
             "extension_form": ExtensionForm(),
             "member_department": member_department,
             **objection_forms,
+            **merging.page_context(request.user, issue, manage=manage),
         },
         status=400 if follow_up_form is not None else 200,
     )

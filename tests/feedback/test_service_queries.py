@@ -33,7 +33,9 @@ ROLLUP_TABLES = (
 # SQLite takes the same or fewer). A service that starts doing rollup work again exceeds them.
 # Before the rollup left the write path they took 27, 31, 8, 10 and 26 (11, 11, 1, 1 and 11 of them
 # rollup work).
-BUDGET = {"register_issue": 12, "assign_issue": 18, "acknowledge_assignment": 7, "submit_reply": 9, "accept_reply": 13}
+# assign_issue and accept_reply move the issue: one more query each (issue 19) for the issues merged into
+# it, which follow its status (states.move → follow_lead).
+BUDGET = {"register_issue": 12, "assign_issue": 19, "acknowledge_assignment": 7, "submit_reply": 9, "accept_reply": 14}
 
 
 def _rollup_queries(captured: CaptureQueriesContext) -> list[str]:

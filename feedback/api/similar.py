@@ -1,0 +1,108 @@
+"""``POST /api/v1/issues/similar/``: likely duplicates of a request being registered (issue 19).
+
+Reading only: the body is the request as typed, nothing is stored. A channel office sees
+suggestions among its channel's issues, a leader and an admin among all (``feedback.access``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from feedback import access, similar
+from feedback.access import Role
+from feedback.models import Channel
+
+
+class MaySeeSuggestions(BasePermission):
+    message = "只有直通车办公室、县领导或系统管理员可以查询相似诉求。"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return access.scope_of(request.user).role in (Role.OFFICE, Role.LEADER, Role.ADMIN)
+
+
+class SimilarRequestSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+    content = serializers.CharField(max_length=20000, allow_blank=True, required=False, default="")
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False, allow_blank=True, default="")
+    township = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    requester_phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not (attrs["title"].strip() or attrs["content"].strip()):
+            raise serializers.ValidationError({"title": ["请至少填写标题或诉求内容。"]})
+        township = attrs["township"].strip()
+        attrs["township"] = similar.resolve_township(township) if township else None
+        if township and attrs["township"] is None:
+            raise serializers.ValidationError({"township": [f"未找到乡镇“{township}”，请填写乡镇名称或代码。"]})
+        return attrs
+
+
+RESULT = inline_serializer(
+    "SimilarIssues",
+    {
+        "results": serializers.ListField(
+            child=inline_serializer(
+                "SimilarIssue",
+                {
+                    "issue_ref": serializers.CharField(),
+                    "score": serializers.FloatField(),
+                    "likely": serializers.BooleanField(),
+                    "reasons": serializers.ListField(child=serializers.CharField()),
+                    "title": serializers.CharField(),
+                    "status": serializers.CharField(),
+                    "url": serializers.CharField(),
+                },
+            )
+        )
+    },
+)
+
+
+class SimilarIssuesView(APIView):
+    permission_classes = [IsAuthenticated, MaySeeSuggestions]
+
+    @extend_schema(
+        summary="查询相似诉求（登记时提示可能重复）",
+        request=SimilarRequestSerializer,
+        responses={
+            200: RESULT,
+            400: OpenApiResponse(description="输入有误"),
+            403: OpenApiResponse(description="无权查询"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        body = SimilarRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        found = similar.suggest(
+            request.user,
+            similar.Request(
+                title=data["title"],
+                content=data["content"],
+                channel=data["channel"],
+                township=data["township"],
+                requester_phone=data["requester_phone"],
+            ),
+        )
+        return Response({"results": [_row(s) for s in found]})
+
+
+def _row(suggestion: similar.Suggestion) -> dict[str, Any]:
+    return {
+        "issue_ref": suggestion.issue.ref,
+        "score": suggestion.score,
+        "likely": suggestion.likely,
+        "reasons": suggestion.reasons,
+        # Beyond CONTRACT (extended freely): what the register form shows and links to.
+        "title": suggestion.issue.title,
+        "status": suggestion.issue.get_status_display(),
+        "url": reverse("issue_detail", args=[suggestion.issue.pk]),
+    }

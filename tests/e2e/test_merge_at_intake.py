@@ -1,0 +1,88 @@
+"""并单 at intake in a real browser (issue 19): the clerk types a request, the portal suggests the
+issue it repeats as the clerk types (fetch to POST /api/v1/issues/similar/), one click (confirmed)
+merges it, and its page says 已并入 with a link to the lead."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from feedback import services
+from feedback.models import Category, Department, Issue
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def log_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("账号").fill(username)
+    page.get_by_label("密码").fill("pw-for-tests-123")
+    page.get_by_role("button", name="登录").click()
+
+
+def test_the_clerk_sees_the_duplicate_while_typing_merges_it_and_the_page_says_merged(
+    live_server, page, screenshot, netoffice
+):
+    lead = services.register_issue(
+        actor=netoffice,
+        channel="net",
+        category=Category.objects.get(code="housing"),
+        requester=services.RequesterData(name="红星村村民", phone="13900001111"),
+        title="红星村自来水经常停水",
+        content="江口镇红星村最近一个月自来水三天两头停，村民做饭洗衣都成问题，希望水厂尽快检修管网。",
+        received_on=timezone.localdate(),
+    )
+    services.assign_issue(actor=netoffice, issue=lead, lead=Department.objects.get(code="slj"), co=[])
+    base = live_server.url
+    log_in(page, base, "netoffice")
+    page.goto(f"{base}/issues/new/")
+    page.get_by_label("分类").select_option(label="住房和城乡建设")
+    page.get_by_label("诉求人类型").select_option(label="网民")
+    page.get_by_label("姓名/网名/企业").fill("水务观察员")
+    page.get_by_label("标题").fill("反映江口镇红星村供水不正常")
+    page.get_by_label("诉求内容").fill("红星村供水很不稳定，隔几天就没水，估计是水管破了，请派人来查一查。")
+
+    suggestion = page.locator("#similar-panel li", has_text=lead.ref)
+    expect(suggestion).to_be_visible()
+    expect(suggestion.get_by_text("很可能重复")).to_be_visible()
+    expect(suggestion.get_by_text(re.compile("同一地点：.*红星村"))).to_be_visible()
+    expect(page.get_by_text("Probable duplicates")).to_have_count(0)  # no template comment leaks
+    screenshot(page, "similar-01-suggested-while-typing")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    suggestion.get_by_role("button", name="并入此件").click()
+
+    expect(page.get_by_text(re.compile(rf"已登记诉求 ZW\d{{4}}-\d{{5}}，并入 {lead.ref}"))).to_be_visible()
+    banner = page.locator(".merged-banner")
+    expect(banner).to_contain_text(f"已并入 {lead.ref}")
+    screenshot(page, "similar-02-merged-issue-page")
+    merged = Issue.objects.get(requester__name="水务观察员")
+    assert merged.merged_into_id == lead.pk
+    banner.get_by_role("link", name=lead.ref).click()
+    expect(page.get_by_text("以下 1 件诉求已并入本件")).to_be_visible()
+    expect(page.get_by_role("link", name=merged.ref)).to_be_visible()
+
+
+def test_the_batch_grid_hints_at_the_issue_a_row_repeats(live_server, page, netoffice):
+    import datetime
+
+    from channels_net.models import Forum
+
+    forum = Forum.objects.create(title="第十次网民座谈会", held_on=timezone.localdate() - datetime.timedelta(days=1))
+    lead = services.register_issue(
+        actor=netoffice,
+        channel="net",
+        category=Category.objects.get(code="housing"),
+        requester=services.RequesterData(name="红星村村民", phone=""),
+        title="红星村自来水经常停水",
+        content="江口镇红星村最近一个月自来水三天两头停，希望水厂尽快检修管网。",
+        received_on=timezone.localdate(),
+    )
+    log_in(page, live_server.url, "netoffice")
+    page.goto(f"{live_server.url}/net/forums/{forum.pk}/intake/")
+    page.locator("#id_rows-1-content").fill("我们红星村的自来水老是断供，有时候一停就是两三天。")
+    expect(page.locator("tr[data-row]").nth(1).locator(".similar-hint")).to_contain_text(lead.ref)
+    expect(page.locator("tr[data-row]").nth(0).locator(".similar-hint")).to_have_count(0)
