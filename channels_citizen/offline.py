@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 MAX_PHOTOS = 6  # per request: enough for a site, small enough for a phone's upload on a weak signal
 PHOTO_TYPES = ("jpg", "png")
-PACK_WEEKS_BACK = datetime.timedelta(days=31)  # the week just over may still be written up
+PACK_WEEKS_BACK = datetime.timedelta(days=45)  # the week just over may still be written up
 PACK_WEEKS_AHEAD = datetime.timedelta(days=62)
 PACK_CASES = 300  # open issues downloaded for 带案下访; the newest first
 
