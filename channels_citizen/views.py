@@ -438,6 +438,10 @@ def _visit_page(
             .select_related("citizen_intake__village", "accused_department")
             .order_by("ref"),
             "meetings": visit.courtyard_meetings.all(),
+            # Photos of the requests the viewer may see (issue 20: taken on the phone at the visit).
+            "photos": IntakePhoto.objects.filter(issue__in=issues.filter(citizen_intake__visit=visit))
+            .select_related("issue")
+            .order_by("issue__ref", "id"),
             # 一周一案 shown only when the viewer may see that issue (access rules, accusations).
             "case_of_week": issues.filter(pk=visit.week.case_of_week_id).first()
             if visit.week.case_of_week_id

@@ -411,3 +411,19 @@ def test_the_service_worker_covers_the_page_and_keeps_only_files(client):
 def test_the_logout_script_is_on_every_page_of_a_logged_in_user(petitionoffice, client):
     client.force_login(petitionoffice)
     assert "js/offline_logout.js" in client.get("/citizen/").content.decode()
+
+
+def test_the_visit_page_lists_the_photos_its_viewer_may_see(petitionoffice, week, leader, client):
+    visit_key = synced_visit(petitionoffice, week)
+    response = post_request(petitionoffice, visit_key, photos=[SimpleUploadedFile("p.jpg", jpeg())])
+    issue = Issue.objects.get(pk=response.json()["issue"]["id"])
+    visit_id = OfflineRecord.objects.get(key=visit_key).visit_id
+    photo = issue.citizen_photos.get()
+    client.force_login(petitionoffice)
+    page = client.get(f"/citizen/visits/{visit_id}/").content.decode()
+    assert f"/citizen/photos/{photo.pk}/" in page and "现场照片（1 张）" in page
+    home = client.get("/citizen/").content.decode()
+    assert "/citizen/offline/" in home  # the visit team finds the page
+    client.force_login(leader)  # leaders read the visit, and the request, and its photo
+    assert f"/citizen/photos/{photo.pk}/" in client.get(f"/citizen/visits/{visit_id}/").content.decode()
+    assert "/citizen/offline/" not in client.get("/citizen/").content.decode()
