@@ -20,6 +20,7 @@ from channels_citizen import offline, services
 from channels_citizen.models import CitizenIntake, IntakePhoto, OfflineRecord, Village, Visit
 from feedback.access import issues_for
 from feedback.models import Assignment, Category, Department, Issue
+from feedback.models.security import AuditEvent
 from feedback.services import RequesterData
 from tests.channels.citizen_factories import week as plan_week
 from tests.conftest import make_user, pdf_bytes
@@ -252,6 +253,8 @@ def test_an_accusation_and_its_photo_stay_hidden_from_the_accused_unit(petitiono
     download = client.get(f"/citizen/photos/{photo.pk}/")
     assert download.status_code == 200 and download["Content-Type"] == "image/jpeg"
     assert download["X-Content-Type-Options"] == "nosniff" and "sandbox" in download["Content-Security-Policy"]
+    audited = AuditEvent.objects.filter(action="photo_download")  # the refused attempt gave nothing away
+    assert [(e.actor_id, e.object_id) for e in audited] == [(petitionoffice.pk, str(photo.pk))]
 
 
 def test_an_accused_unit_only_on_a_complaint_or_a_report(petitionoffice, week):

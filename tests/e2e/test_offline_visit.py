@@ -128,12 +128,12 @@ def test_a_visit_and_five_requests_recorded_offline_become_five_issues_once(
         else:
             route.continue_()
 
-    phone.route(f"**/api/v1/citizen/visit-sync/", lose_third_answer)
+    phone.route("**/api/v1/citizen/visit-sync/", lose_third_answer)
     phone.set_offline(False)  # the page syncs by itself when the signal returns
     expect(page.locator("[data-app-status]")).to_contain_text("网络中断")
     assert Issue.objects.count() == 2  # request 1 answered, request 2 stored but unanswered
     expect(summary(page)).to_have_attribute("data-pending", "4")
-    phone.unroute(f"**/api/v1/citizen/visit-sync/")
+    phone.unroute("**/api/v1/citizen/visit-sync/")
 
     page.get_by_role("button", name="立即同步").click()
     expect(page.locator("[data-app-status]")).to_contain_text("已同步 4 条记录")
