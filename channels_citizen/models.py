@@ -188,3 +188,76 @@ class CitizenIntake(models.Model):
 
     def __str__(self) -> str:
         return f"{self.issue.ref}（{self.week or '日常来访'}）"
+
+
+def photo_upload_to(instance: IntakePhoto, filename: str) -> str:
+    # The stored name is generated (as feedback's reply scans): nothing of the phone's name reaches the disk.
+    import uuid
+
+    from django.utils import timezone
+
+    ext = filename.rsplit(".", 1)[-1].lower()
+    return f"citizen-photos/{timezone.localdate():%Y}/{uuid.uuid4().hex}.{ext}"
+
+
+class IntakePhoto(models.Model):
+    """A photo taken where a request was raised (a cracked wall, a blocked ditch), attached to its issue.
+
+    Only the 政民 channel captures photos so far, so the model lives here and is read through
+    ``feedback.access.issues_for`` like the issue itself (an accused unit never sees it)."""
+
+    issue = models.ForeignKey(Issue, verbose_name="诉求", on_delete=models.PROTECT, related_name="citizen_photos")
+    file = models.FileField("照片", upload_to=photo_upload_to)
+    content_type = models.CharField("类型", max_length=32)
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "现场照片"
+        ordering = ["issue", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.issue.ref} 现场照片"
+
+
+class OfflineRecord(models.Model):
+    """A record captured offline on a phone and synced (issue 20), kept by its idempotency key.
+
+    The phone generates ``key`` when the record is captured and sends it with every attempt; the first
+    accepted attempt stores the answer here in the same transaction as the visit or issue it created,
+    and every later attempt with that key (a retry after a lost answer, a double tap) gets that answer
+    back and creates nothing. The unique constraint is what makes two attempts at the same moment
+    create one record: the second insert waits for the first transaction and then fails."""
+
+    class Kind(models.TextChoices):
+        VISIT = "visit", "接访活动"
+        REQUEST = "request", "现场诉求"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
+    )
+    key = models.UUIDField("幂等键")
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    visit = models.ForeignKey(
+        Visit, verbose_name="接访活动", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    issue = models.ForeignKey(
+        Issue, verbose_name="诉求", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    synced_at = models.DateTimeField("同步时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "离线登记同步记录"
+        ordering = ["-synced_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="offline_record_key_unique_per_user"),
+        ]
+        # No check that a record names what it created: the key is claimed first (inserted empty) and
+        # filled in the same transaction, so that a second attempt waits on the index before doing any work.
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.key}"

@@ -22,4 +22,8 @@ urlpatterns = [
     path("visits/<int:pk>/intake/", views.visit_intake, name="visit_intake"),
     path("villages/", views.village_list, name="village_list"),
     path("villages/<int:pk>/edit/", views.village_edit, name="village_edit"),
+    path("offline/", views.offline_page, name="offline_page"),
+    path("offline/sw.js", views.service_worker, name="offline_sw"),
+    path("offline/manifest.webmanifest", views.offline_manifest, name="offline_manifest"),
+    path("photos/<int:pk>/", views.photo_download, name="photo_download"),
 ]

@@ -16,8 +16,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -42,7 +44,7 @@ from .forms import (
     WeekConfirmForm,
     WeekPlanForm,
 )
-from .models import NoMeetingWeek, RosterEntry, Village, Visit
+from .models import IntakePhoto, NoMeetingWeek, RosterEntry, Village, Visit
 
 FIRST_YEAR = 2021  # the channel started in September 2021 (DOMAIN.md)
 NOT_FOUND = "未找到该记录，或您无权查看。"
@@ -436,6 +438,10 @@ def _visit_page(
             .select_related("citizen_intake__village", "accused_department")
             .order_by("ref"),
             "meetings": visit.courtyard_meetings.all(),
+            # Photos of the requests the viewer may see (issue 20: taken on the phone at the visit).
+            "photos": IntakePhoto.objects.filter(issue__in=issues.filter(citizen_intake__visit=visit))
+            .select_related("issue")
+            .order_by("issue__ref", "id"),
             # 一周一案 shown only when the viewer may see that issue (access rules, accusations).
             "case_of_week": issues.filter(pk=visit.week.case_of_week_id).first()
             if visit.week.case_of_week_id
@@ -601,3 +607,67 @@ def village_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {"village": village, "form": form},
         status=400 if form.is_bound else 200,
     )
+
+
+# --- offline visit capture (issue 20) --------------------------------------------------------------
+
+# Bumped when the page's or the service worker's files change: the new worker replaces the old
+# cache at once (docs/decisions/0640-offline-visit-capture.md).
+OFFLINE_VERSION = "1"
+
+
+@login_required
+def offline_page(request: HttpRequest) -> HttpResponse:
+    """The visit team's installable page: works without a signal once loaded (static/js/offline_visit.js)."""
+    _require_planner(request)
+    return render(request, "channels/citizen_offline.html", {"version": OFFLINE_VERSION})
+
+
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """Served under /citizen/offline/ so that its scope covers the page (a worker under /static/ could
+    only control /static/). Public like any script: it holds no data, only the list of files to keep."""
+    response = render(
+        request,
+        "channels/citizen_offline_sw.js",
+        {"version": OFFLINE_VERSION},
+        content_type="text/javascript; charset=utf-8",
+    )
+    response["Cache-Control"] = "no-cache"  # the browser checks for a new worker on every visit
+    response["Service-Worker-Allowed"] = reverse("channels_citizen:offline_page")
+    return response
+
+
+def offline_manifest(request: HttpRequest) -> JsonResponse:
+    page = reverse("channels_citizen:offline_page")
+    manifest = {
+        "name": "政民直通车 下访离线登记",
+        "short_name": "下访登记",
+        "lang": "zh-CN",
+        "start_url": page,
+        "scope": page,
+        "display": "standalone",
+        "background_color": "#f6f6f4",
+        "theme_color": "#b22222",
+        "icons": [{"src": static("img/favicon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    }
+    response = JsonResponse(manifest, json_dumps_params={"ensure_ascii": False})
+    response["Content-Type"] = "application/manifest+json"
+    return response
+
+
+@login_required
+def photo_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """A photo taken at a visit: whoever may see its issue (feedback.access) may see the photo."""
+    photo = get_or_404(IntakePhoto.objects.filter(issue__in=issues_for(request.user)).select_related("issue"), pk=pk)
+    try:
+        handle = photo.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("文件不存在，请联系管理员。") from None
+    ext = "png" if photo.content_type == "image/png" else "jpg"
+    response = FileResponse(
+        handle, filename=f"{photo.issue.ref}-现场照片{photo.pk}.{ext}", content_type=photo.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

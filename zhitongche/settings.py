@@ -233,6 +233,10 @@ CSP_OBJECT_SRC = ("'none'",)
 CSP_BASE_URI = ("'none'",)
 CSP_FRAME_ANCESTORS = ("'none'",)
 CSP_FORM_ACTION = ("'self'",)
+# The offline visit page (issue 20): its service worker and manifest come from the portal itself.
+# Named explicitly rather than left to default-src, so that widening default-src never widens them.
+CSP_WORKER_SRC = ("'self'",)
+CSP_MANIFEST_SRC = ("'self'",)
 # A nonce is added to style-src only on pages whose template reads request.csp_nonce: so far
 # the API docs (templates/drf_spectacular/api_docs_swagger.html), for Swagger UI's inline <style>.
 CSP_INCLUDE_NONCE_IN = ("style-src",)

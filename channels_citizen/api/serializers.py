@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from feedback.models import Issue
+
 from ..models import CourtyardMeeting, NoMeetingWeek, RosterEntry, Village, Visit
 
 
@@ -123,3 +125,56 @@ class QuietVillageYearSerializer(serializers.Serializer):
         help_text="无访村数：当年没有登记任何政民诉求的村；该年政民直通车没有任何诉求和"
         "接访记录时为 null（无记录，不是全部无访）",
     )
+
+
+# --- offline visit capture (issue 20) ------------------------------------------------------------
+
+
+class OfflineMeetingSerializer(serializers.Serializer):
+    place = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+    attendance = serializers.IntegerField(min_value=1, error_messages={"min_value": "参会人数至少为 1 人。"})
+    outcome = serializers.CharField()
+
+
+class OfflineVisitSerializer(serializers.Serializer):
+    week = serializers.IntegerField()
+    visit_kind = serializers.ChoiceField(choices=Visit.Kind.choices)
+    township = serializers.SlugField(help_text="乡镇代码")
+    village = serializers.IntegerField(required=False, allow_null=True, default=None)
+    held_on = serializers.DateField()
+    leader = serializers.IntegerField(required=False, allow_null=True, default=None)
+    cases = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    lawyer_present = serializers.BooleanField(required=False, default=False)
+    lawyer_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    meetings = OfflineMeetingSerializer(many=True, required=False, default=list)
+
+
+class OfflineRequestSerializer(serializers.Serializer):
+    visit_key = serializers.UUIDField(help_text="该诉求所属接访活动在手机上的登记编号（幂等键）")
+    requester_name = serializers.CharField(max_length=100)
+    requester_phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
+    village = serializers.IntegerField(required=False, allow_null=True, default=None)
+    category = serializers.SlugField(help_text="分类代码")
+    nature = serializers.ChoiceField(choices=Issue.Nature.choices, required=False, default=Issue.Nature.HELP)
+    accused_department = serializers.SlugField(required=False, allow_blank=True, default="", help_text="被举报单位代码")
+    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    content = serializers.CharField()
+
+
+class VisitSyncSerializer(serializers.Serializer):
+    """One record: multipart (``data`` as a JSON string, ``photos`` as files) or JSON."""
+
+    key = serializers.UUIDField(help_text="手机登记时生成的幂等键；重试时不变")
+    kind = serializers.ChoiceField(choices=[("visit", "接访活动"), ("request", "现场诉求")])
+    data = serializers.JSONField(help_text="kind=visit 时为接访活动字段，kind=request 时为诉求字段")
+    photos = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+
+class SyncAnswerSerializer(serializers.Serializer):
+    key = serializers.UUIDField()
+    kind = serializers.CharField()
+    replayed = serializers.BooleanField(help_text="true：该记录此前已同步，本次未新建任何记录")
+    visit = serializers.IntegerField(allow_null=True)
+    issue = serializers.DictField(allow_null=True, help_text="{id, ref}")
+    photos = serializers.IntegerField()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from . import views
@@ -13,4 +14,8 @@ router.register("weeks", views.WeekViewSet, basename="week")
 router.register("visits", views.VisitViewSet, basename="visit")
 router.register("villages", views.VillageViewSet, basename="village")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("visit-sync/", views.VisitSyncView.as_view(), name="visit-sync"),
+    path("offline-pack/", views.OfflinePackView.as_view(), name="offline-pack"),
+    *router.urls,
+]

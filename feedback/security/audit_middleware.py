@@ -23,6 +23,8 @@ AUDITED = {
     "inbox_export": "export_personal_data",
     "export_job_download": "export_personal_data",
     "enterprise_export": "export_personal_data",
+    # 政民 visit photos (issue 20): a petitioner's house, sometimes the petitioner.
+    "photo_download": "photo_download",
 }
 
 

@@ -41,6 +41,7 @@ ACTIONS = {
     "password_changed": "修改密码",
     "unmask": "查看未遮盖的个人信息",
     "reply_download": "下载回复函原件",
+    "photo_download": "下载现场照片",
     "export_personal_data": "导出含个人信息的台账",
     "permission_change": "权限变更",
     "otp_enrolled": "绑定动态口令",

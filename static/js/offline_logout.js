@@ -1,0 +1,67 @@
+// At logout, the visit page's offline data leaves the phone (issue 20): every IndexedDB database of
+// the offline visit page, its cache and its service worker. Records not yet synced are named first,
+// so nobody loses a visit by tapping 退出 by mistake. A session that merely expires keeps everything
+// (re-login, then sync): only this explicit logout clears.
+"use strict";
+(function () {
+  const PREFIX = "zhitongche-offline";
+
+  function countUnsynced(name) {
+    return new Promise((resolve) => {
+      const open = indexedDB.open(name);
+      open.onerror = () => resolve(0);
+      open.onsuccess = () => {
+        const db = open.result;
+        if (!db.objectStoreNames.contains("records")) { db.close(); resolve(0); return; }
+        const all = db.transaction("records").objectStore("records").getAll();
+        all.onsuccess = () => { db.close(); resolve(all.result.filter((r) => r.status !== "synced").length); };
+        all.onerror = () => { db.close(); resolve(0); };
+      };
+    });
+  }
+
+  function remove(name) {
+    return new Promise((resolve) => {
+      const request = indexedDB.deleteDatabase(name);
+      request.onsuccess = request.onerror = request.onblocked = () => resolve();
+    });
+  }
+
+  async function offlineDatabases() {
+    if (!window.indexedDB || !indexedDB.databases) return [];
+    const all = await indexedDB.databases();
+    return all.map((d) => d.name).filter((n) => n && n.startsWith(PREFIX));
+  }
+
+  async function clearAll(names) {
+    await Promise.all(names.map(remove));
+    if (window.caches) {
+      const keys = await caches.keys();
+      await Promise.all(keys.filter((k) => k.startsWith(PREFIX)).map((k) => caches.delete(k)));
+    }
+    if (navigator.serviceWorker) {
+      const registrations = await navigator.serviceWorker.getRegistrations();
+      await Promise.all(registrations.filter((r) => r.scope.includes("/citizen/offline/")).map((r) => r.unregister()));
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll('form[action$="/accounts/logout/"]').forEach((form) => {
+      form.addEventListener("submit", async (event) => {
+        if (form.dataset.offlineCleared) return;
+        event.preventDefault();
+        try {
+          const names = await offlineDatabases();
+          const counts = await Promise.all(names.map(countUnsynced));
+          const unsynced = counts.reduce((a, b) => a + b, 0);
+          if (unsynced && !window.confirm(`手机上还有 ${unsynced} 条下访登记未同步，退出后将被删除。确定退出吗？`)) return;
+          await clearAll(names);
+        } catch (error) {
+          // Logging out must never be blocked by the offline store.
+        }
+        form.dataset.offlineCleared = "1";
+        form.submit();
+      });
+    });
+  });
+})();
