@@ -17,7 +17,7 @@ from feedback.services.calendar import (
     save_county_day,
     warn_missing_calendar,
 )
-from feedback.services.closing import close_issue, record_follow_up, reopen_issue
+from feedback.services.closing import close_issue, record_follow_up, record_follow_up_skipped, reopen_issue
 from feedback.services.export_jobs import (
     EXPORT_CATCH_UP_AFTER,
     EXPORT_CHUNK,
@@ -111,6 +111,7 @@ __all__ = [
     "raise_objection",
     "recompute_deadlines",
     "record_follow_up",
+    "record_follow_up_skipped",
     "register_and_assign_issue",
     "register_issue",
     "reject_objection",

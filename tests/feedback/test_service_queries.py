@@ -33,7 +33,8 @@ ROLLUP_TABLES = (
 # SQLite takes the same or fewer). A service that starts doing rollup work again exceeds them.
 # Before the rollup left the write path they took 27, 31, 8, 10 and 26 (11, 11, 1, 1 and 11 of them
 # rollup work).
-BUDGET = {"register_issue": 12, "assign_issue": 18, "acknowledge_assignment": 7, "submit_reply": 9, "accept_reply": 13}
+# submit_reply: 9 + 2 for the channel office's 待审核 notice (its members, one INSERT for all; issue 13).
+BUDGET = {"register_issue": 12, "assign_issue": 18, "acknowledge_assignment": 7, "submit_reply": 11, "accept_reply": 13}
 
 
 def _rollup_queries(captured: CaptureQueriesContext) -> list[str]:
