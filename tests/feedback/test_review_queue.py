@@ -220,3 +220,53 @@ def test_the_api_records_a_reason_for_no_follow_up_and_reports_it(netoffice, zjj
     assert (summary["closed"], summary["rated"], summary["follow_up_skipped"]) == (1, 0, 1)
     listed = client.get(summary["lists"]["follow_up_skipped"]).json()
     assert listed["count"] == summary["follow_up_skipped"] and listed["results"][0]["ref"] == issue.ref
+
+
+# --- the issue page ---------------------------------------------------------------------------------
+
+
+def test_the_issue_page_records_a_reason_and_then_closes(client, netoffice, ezoneoffice, zjj_head):
+    issue, (a,) = assigned(netoffice)
+    services.accept_reply(actor=netoffice, reply=submit(zjj_head, a, a.assigned_on))
+    client.force_login(netoffice)
+    page = client.get(reverse("issue_detail", args=[issue.pk])).content.decode()
+    assert 'id="closure-rule"' in page and 'id="follow-up-skip"' in page
+
+    refused = client.post(reverse("issue_close", args=[issue.pk]), follow=True).content.decode()
+    assert "尚未回访，不能办结" in refused
+    missing = client.post(
+        reverse("issue_follow_up_skipped", args=[issue.pk]), {"follow_up_skipped": "other"}, follow=True
+    ).content.decode()
+    assert "原因选“其他”时必须写明具体情况" in missing
+    done = client.post(
+        reverse("issue_follow_up_skipped", args=[issue.pk]),
+        {"follow_up_skipped": "refused", "follow_up_skip_note": "<b>不接受回访</b>"},
+        follow=True,
+    ).content.decode()
+    assert "已登记未能回访的原因" in done and "诉求人拒绝回访：&lt;b&gt;不接受回访&lt;/b&gt;" in done  # escaped
+    assert 'id="closure-rule"' not in done and "登记未能回访" in done  # the timeline names it
+
+    client.post(reverse("issue_close", args=[issue.pk]))
+    issue.refresh_from_db()
+    assert issue.status == "closed"
+    closed_page = client.get(reverse("issue_detail", args=[issue.pk])).content.decode()
+    assert 'id="follow-up"' not in closed_page and 'id="follow-up-skip"' not in closed_page  # only 重办 now
+
+    client.force_login(ezoneoffice)  # another channel's office: not found
+    assert (
+        client.post(reverse("issue_follow_up_skipped", args=[issue.pk]), {"follow_up_skipped": "refused"}).status_code
+        == 404
+    )
+
+
+def test_the_follow_up_form_stays_until_closure(client, netoffice, zjj_head):
+    issue, (a,) = assigned(netoffice)
+    services.accept_reply(actor=netoffice, reply=submit(zjj_head, a, a.assigned_on))
+    services.record_follow_up(actor=netoffice, issue=issue, satisfaction="unreachable")
+    client.force_login(netoffice)
+    page = client.get(reverse("issue_detail", args=[issue.pk])).content.decode()
+    assert 'id="follow-up"' in page and "回访未联系上，还不能办结" in page
+    client.post(reverse("issue_follow_up", args=[issue.pk]), {"satisfaction": "satisfied"})
+    issue.refresh_from_db()
+    assert issue.satisfaction == "satisfied"
+    assert list(issue.history.filter(action="follow_up").values_list("note", flat=True)) == ["未联系上", "满意"]
