@@ -307,6 +307,12 @@ def _demo_issue(
         actor=office, issue=issue, satisfaction=rating, on=min(today, last_reply + datetime.timedelta(days=2))
     )
     if stage == "closed":
+        if rating == "unreachable":
+            # 回访 before 办结 (docs/decisions/0600): a requester never reached is closed with the
+            # office's reason (未能回访). Chosen without the generator, so the rest of the demo is unchanged.
+            services.record_follow_up_skipped(
+                actor=office, issue=issue, reason="unreachable", note="工作日三次电话均无人接听"
+            )
         services.close_issue(actor=office, issue=issue, on=min(today, last_reply + datetime.timedelta(days=3)))
 
 

@@ -329,6 +329,19 @@ class FollowUpForm(PortalForm):
     comment = forms.CharField(label="回访意见", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class FollowUpSkipForm(PortalForm):
+    """未能回访: the reason (no default: the clerk chooses) and, for 其他, what happened."""
+
+    follow_up_skipped = forms.ChoiceField(
+        label="未能回访原因",
+        choices=with_empty_choice(Issue.FollowUpSkip.choices),
+        error_messages={"required": "请选择未能回访的原因。"},
+    )
+    follow_up_skip_note = forms.CharField(
+        label="说明", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+
 class CloseForm(PortalForm):
     closed_on = forms.DateField(label="办结日期", widget=DATE_WIDGET, required=False)
 
@@ -360,6 +373,10 @@ class IssueFilterForm(PortalForm):
     received_from = forms.DateField(label="受理日期从", required=False, widget=DATE_WIDGET)
     received_to = forms.DateField(label="至", required=False, widget=DATE_WIDGET)
     sort = forms.ChoiceField(label="排序", required=False, choices=list(SORTS.items()))
+    # The 待审核 tab (a reply of the lead or a co-handler waits for the office's review).
+    awaiting_review = forms.ChoiceField(
+        label="审核", required=False, choices=[("", "全部"), ("1", "有回复待审核"), ("0", "无待审核回复")]
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

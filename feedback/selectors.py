@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from feedback import access
-from feedback.deadlines import compute_deadline
+from feedback.deadlines import compute_deadline, working_days_between
 from feedback.figures.statistics import fully_replied_q, lead_result_is
-from feedback.models import Assignment, Issue
+from feedback.models import Assignment, Issue, SignedReply
 from feedback.workcalendar import load_calendar
 
 # The ledger's sort orders (the page's 排序 choice); anything else sorts newest first.
@@ -36,6 +38,13 @@ def handled_by_q(**department: Any) -> Q:
     ``department__code=code``). A withdrawn assignment (handed over after an objection) does not
     count, as on the dashboard."""
     return Q(Exists(Assignment.objects.live().filter(issue=OuterRef("pk"), **department)))
+
+
+def awaiting_review_q() -> Q:
+    """Issues with a written reply waiting for the office's review (待审核): an assignment, the lead's
+    or a co-handler's, in ``submitted``. A state derived from the assignments, not an issue status
+    (docs/decisions/0600): the issue stays 办理中 and the figures do not move."""
+    return Q(Exists(Assignment.objects.filter(issue=OuterRef("pk"), status=Assignment.Status.SUBMITTED)))
 
 
 def issue_list(user: Any, filters: Mapping[str, Any]) -> QuerySet[Issue]:
@@ -61,8 +70,77 @@ def issue_list(user: Any, filters: Mapping[str, Any]) -> QuerySet[Issue]:
         issues = issues.filter(received_on__gte=filters["received_from"])
     if filters.get("received_to"):
         issues = issues.filter(received_on__lte=filters["received_to"])
+    issues = issues.annotate(awaiting_review=awaiting_review_q())
+    if filters.get("awaiting_review") in (True, "1", "true"):
+        issues = issues.filter(awaiting_review=True)
+        if filters.get("sort") not in SORTS:
+            # The work list: the reply that has waited longest first (by its submission).
+            return with_waiting_since(issues).order_by("waiting_since", "id")
+    elif filters.get("awaiting_review") in (False, "0", "false"):
+        issues = issues.filter(awaiting_review=False)
     sort: str = filters["sort"] if filters.get("sort") in SORTS else DEFAULT_SORT
     return issues.order_by(sort, "-id")
+
+
+def with_waiting_since(issues: QuerySet[Issue]) -> QuerySet[Issue]:
+    """``waiting_since``: when the issue's oldest reply still waiting for review was submitted."""
+    waiting = (
+        SignedReply.objects.filter(
+            assignment__issue=OuterRef("pk"),
+            assignment__status=Assignment.Status.SUBMITTED,
+            review_status=SignedReply.Review.PENDING,
+        )
+        .order_by("submitted_at")
+        .values("submitted_at")[:1]
+    )
+    return issues.annotate(waiting_since=Subquery(waiting))
+
+
+@dataclass(frozen=True)
+class WaitingReply:
+    """One row of the 待审核 work list."""
+
+    reply: SignedReply
+    waited: int  # working days since the submission (the county calendar), 0 on the day itself
+
+    @property
+    def assignment(self) -> Assignment:
+        return self.reply.assignment
+
+    @property
+    def issue(self) -> Issue:
+        return self.reply.assignment.issue
+
+
+def review_queue(user: Any, filters: Mapping[str, Any], *, today: datetime.date | None = None) -> list[WaitingReply]:
+    """The replies waiting for review among the ledger's issues (``filters`` as ``issue_list``),
+    the longest waiting first, each with its wait in working days (the county calendar: a weekend,
+    a holiday or an unworked 调休 day does not count). Co-handlers' replies are there too."""
+    today = today or timezone.localdate()
+    issues = issue_list(user, {**filters, "awaiting_review": ""})
+    replies = list(
+        access.replies_for(user)
+        .filter(
+            review_status=SignedReply.Review.PENDING,
+            assignment__status=Assignment.Status.SUBMITTED,
+            assignment__issue__in=issues.values("pk"),
+        )
+        .select_related("assignment__issue", "assignment__department")
+        .order_by("submitted_at", "id")
+    )
+    if not replies:
+        return []
+    days = [timezone.localdate(r.submitted_at) for r in replies]
+    calendar = load_calendar(min(days), max(today, max(days)))
+    return [WaitingReply(r, working_days_between(d, today, calendar)) for r, d in zip(replies, days, strict=True)]
+
+
+def review_count(user: Any) -> int:
+    """The count on the 待审核 tab: replies waiting for review in the user's scope."""
+    waiting: QuerySet[SignedReply] = access.replies_for(user).filter(
+        review_status=SignedReply.Review.PENDING, assignment__status=Assignment.Status.SUBMITTED
+    )
+    return waiting.count()
 
 
 def stored_filters(cleaned: Mapping[str, Any]) -> dict[str, str]:

@@ -7,6 +7,7 @@ history row. Services call it; nothing else writes ``status``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
@@ -17,6 +18,8 @@ from feedback.models import Assignment, HistoryEntry, Issue
 
 A = Assignment.Status
 I = Issue.Status  # noqa: E741
+# The follow-up outcomes that are ratings (未联系上 is not; feedback.figures.statistics.RATINGS).
+RATINGS = frozenset({Issue.Satisfaction.SATISFIED, Issue.Satisfaction.BASICALLY, Issue.Satisfaction.DISSATISFIED})
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,25 @@ class Move:
     # A repeat of a repeatable move (acknowledge twice, close twice) is a harmless no-op;
     # a repeat of any other move (assign again, rate again) would lose or duplicate data.
     repeatable: bool = True
+    # A rule beyond the source status: returns why the move is refused now ("" when allowed).
+    guard: Callable[[Issue], str] | None = None
+
+
+def closure_refusal(issue: Issue) -> str:
+    """办结 needs the follow-up (回访) done: a rating, or a recorded reason why it could not be
+    done (未能回访). A single 未联系上 is an attempt, not a reason (docs/decisions/0600)."""
+    if issue.follow_up_skipped:
+        return ""
+    if issue.status == I.FOLLOWED_UP and issue.satisfaction in RATINGS:
+        return ""
+    if issue.satisfaction == Issue.Satisfaction.UNREACHABLE:
+        return (
+            "回访未联系上，还不能办结：请再次回访并记录结果；确实无法回访的（如多次联系不上），"
+            "请先登记未能回访的原因，再办结。"
+        )
+    if issue.status == I.REPLIED:
+        return "尚未回访，不能办结：请先记录回访结果；确实无法回访的，请先登记未能回访的原因，再办结。"
+    return ""
 
 
 ASSIGNMENT_MOVES: dict[str, Move] = {
@@ -45,8 +67,12 @@ ASSIGNMENT_MOVES: dict[str, Move] = {
 ISSUE_MOVES: dict[str, Move] = {
     "assign": Move("交办", frozenset({I.REGISTERED}), I.ASSIGNED, repeatable=False),
     "all_replied": Move("全部单位书面回复通过审核", frozenset({I.ASSIGNED}), I.REPLIED),
-    "follow_up": Move("回访", frozenset({I.REPLIED}), I.FOLLOWED_UP, repeatable=False),
-    "close": Move("办结", frozenset({I.REPLIED, I.FOLLOWED_UP}), I.CLOSED),
+    # Until closure the follow-up can be recorded again (a second call after 未联系上, a correction);
+    # after closure only 重办 reopens the issue.
+    "follow_up": Move("回访", frozenset({I.REPLIED, I.FOLLOWED_UP}), I.FOLLOWED_UP, repeatable=False),
+    # From REPLIED only with a 未能回访 reason (closure_refusal); ledger imports replay the table
+    # without the guard: a ledger records closures made before the rule.
+    "close": Move("办结", frozenset({I.REPLIED, I.FOLLOWED_UP}), I.CLOSED, guard=closure_refusal),
     "reopen": Move("重办", frozenset({I.REPLIED, I.FOLLOWED_UP, I.CLOSED}), I.ASSIGNED, repeatable=False),
 }
 
@@ -76,6 +102,7 @@ OTHER_ACTIONS = {
     # Issue 13 §4: ladder steps whose moment had passed when the issue was imported or a
     # calendar year loaded: recorded, never announced (the current state is notified once).
     "deadline_passed_before_import": "导入前已过期限节点（未提醒）",
+    "follow_up_skipped": "登记未能回访",
 }
 
 
@@ -109,6 +136,8 @@ def move(
     if obj.status not in step.sources:
         current = obj.get_status_display()
         raise IllegalTransition(f"当前状态为“{current}”，不能{step.label}。")
+    if step.guard is not None and isinstance(obj, Issue) and (refusal := step.guard(obj)):
+        raise IllegalTransition(refusal)
     previous = obj.status
     obj.status = step.target
     obj.save(update_fields=["status", *also, *_extra_fields(obj)])

@@ -54,6 +54,7 @@ urlpatterns = [
     path("issues/<int:pk>/edit/", issues.issue_edit, name="issue_edit"),
     path("issues/<int:pk>/assign/", issues.issue_assign, name="issue_assign"),
     path("issues/<int:pk>/follow-up/", issues.issue_follow_up, name="issue_follow_up"),
+    path("issues/<int:pk>/follow-up-skipped/", issues.issue_follow_up_skipped, name="issue_follow_up_skipped"),
     path("issues/<int:pk>/close/", issues.issue_close, name="issue_close"),
     path("issues/<int:pk>/reopen/", issues.issue_reopen, name="issue_reopen"),
     path("issues/<int:pk>/merge/", merging.issue_merge, name="issue_merge"),

@@ -300,6 +300,13 @@ class IssueSerializer(serializers.ModelSerializer):
     satisfaction_label = serializers.CharField(source="get_satisfaction_display", read_only=True)
     # "" until the follow-up: declared so the schema lists it (schema fuzz).
     satisfaction = serializers.ChoiceField(choices=Issue.Satisfaction.choices, allow_blank=True, read_only=True)
+    follow_up_skipped = serializers.ChoiceField(
+        choices=Issue.FollowUpSkip.choices, allow_blank=True, read_only=True, help_text="未能回访原因；空为未登记"
+    )
+    follow_up_skipped_label = serializers.CharField(source="get_follow_up_skipped_display", read_only=True)
+    awaiting_review = serializers.SerializerMethodField(
+        help_text="有书面回复（主办或协办单位）在等待直通车办公室审核（待审核）"
+    )
     requester = RequesterSerializer(read_only=True)
     assignments = serializers.SerializerMethodField(help_text="您有权查看的交办")
 
@@ -326,10 +333,20 @@ class IssueSerializer(serializers.ModelSerializer):
             "satisfaction_label",
             "follow_up_comment",
             "followed_up_on",
+            "follow_up_skipped",
+            "follow_up_skipped_label",
+            "follow_up_skip_note",
+            "awaiting_review",
             "closed_on",
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_awaiting_review(self, obj: Issue) -> bool:
+        known = getattr(obj, "awaiting_review", None)  # annotated by selectors.issue_list
+        if known is not None:
+            return bool(known)
+        return obj.assignments.filter(status=Assignment.Status.SUBMITTED).exists()
 
     @extend_schema_field(AssignmentSerializer(many=True))
     def get_assignments(self, obj: Issue) -> list[dict[str, Any]]:
@@ -449,6 +466,15 @@ class FollowUpSerializer(serializers.Serializer):
 
     def validate_followed_up_on(self, value: datetime.date | None) -> datetime.date | None:
         return check_date_range(value)
+
+
+class FollowUpSkipSerializer(serializers.Serializer):
+    reason = CodeOrLabelChoiceField(
+        Issue.FollowUpSkip,
+        help_text="未能回访原因：unreachable 多次联系不上、refused 诉求人拒绝回访、"
+        "moved_away 诉求人已离开本地、other 其他",
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", help_text="说明；原因为“其他”时必填")
 
 
 class CloseSerializer(serializers.Serializer):

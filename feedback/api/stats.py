@@ -206,6 +206,7 @@ class SummarySerializer(IssueFiguresSerializer, AssignmentFiguresSerializer):
     follow_up_rate = rate_field(F["follow_up_rate"])
     dissatisfied = count("评价为不满意的诉求数")
     unreachable = count("回访未联系上的诉求数（不计入满意率）")
+    follow_up_skipped = count(F["follow_up_skipped"])
     rehandled = count("截止日前曾被重办的诉求数")
     rehandle_rate = rate_field(F["rehandle_rate"])
 

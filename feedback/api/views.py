@@ -424,13 +424,41 @@ class IssueFilter(django_filters.FilterSet):
     department = django_filters.CharFilter(method="filter_department", help_text="承办单位代码")
     received_from = django_filters.DateFilter(field_name="received_on", lookup_expr="gte", help_text="受理日期起（含）")
     received_to = django_filters.DateFilter(field_name="received_on", lookup_expr="lte", help_text="受理日期止（含）")
+    awaiting_review = django_filters.CharFilter(
+        method="filter_awaiting_review",
+        help_text="true：有书面回复（主办或协办单位）等待审核的诉求（待审核），按最早提交的回复先后排列；"
+        "false：没有待审核回复的诉求",
+    )
 
     class Meta:
         model = Issue
-        fields = ["channel", "status", "nature", "category", "department", "received_from", "received_to"]
+        fields = [
+            "channel",
+            "status",
+            "nature",
+            "category",
+            "department",
+            "received_from",
+            "received_to",
+            "awaiting_review",
+        ]
 
     def filter_department(self, queryset: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
         return queryset.filter(selectors.handled_by_q(department__code=value))
+
+    def filter_awaiting_review(self, queryset: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
+        flag = AWAITING_REVIEW_VALUES.get(value.strip().lower())
+        if flag is None:
+            raise ValidationError({"awaiting_review": ["awaiting_review 只能为 true 或 false。"]})
+        # get_queryset is selectors.issue_list, which annotates awaiting_review.
+        return (
+            selectors.with_waiting_since(queryset.filter(awaiting_review=flag))
+            if flag
+            else queryset.filter(awaiting_review=False)
+        )
+
+
+AWAITING_REVIEW_VALUES = {"true": True, "1": True, "false": False, "0": False}
 
 
 @extend_schema_view(
@@ -452,6 +480,13 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Issue]:
         issues = selectors.issue_list(self.request.user, {})
         return s.with_visible_assignments(issues, self.request.user)
+
+    def filter_queryset(self, queryset: QuerySet[Issue]) -> QuerySet[Issue]:
+        queryset = super().filter_queryset(queryset)
+        wants_queue = AWAITING_REVIEW_VALUES.get(self.request.query_params.get("awaiting_review", "").lower())
+        if wants_queue and "ordering" not in self.request.query_params:
+            return queryset.order_by("waiting_since", "id")  # the work list: the longest waiting first
+        return queryset
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "today": timezone.localdate()}
@@ -573,6 +608,27 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
             comment=data["comment"],
             on=data.get("followed_up_on"),
         )
+        return self._detail(issue)
+
+    @extend_schema(
+        summary="登记未能回访",
+        description="确实无法回访时登记原因（其他须写明说明），之后可以办结；计入办结、不计入评价。",
+        request=s.FollowUpSkipSerializer,
+        responses={200: s.IssueSerializer, **ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="follow-up-skipped",
+        url_name="follow-up-skipped",
+        filter_backends=[],
+        permission_classes=[IsAuthenticated, CanManageIssue],
+    )
+    def follow_up_skipped(self, request: Request, pk: str | None = None) -> Response:
+        issue = self.get_object()
+        data = _valid(s.FollowUpSkipSerializer, request)
+        with fields_named(follow_up_skipped="reason", follow_up_skip_note="note"):
+            services.record_follow_up_skipped(actor=request.user, issue=issue, reason=data["reason"], note=data["note"])
         return self._detail(issue)
 
     @extend_schema(summary="办结", request=s.CloseSerializer, responses={200: s.IssueSerializer, **ERRORS})

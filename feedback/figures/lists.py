@@ -40,6 +40,7 @@ ISSUE_FIGURES: dict[str, str] = {
     "satisfied": "评价为满意或基本满意的诉求",
     "dissatisfied": "评价为不满意的诉求",
     "unreachable": "回访未联系上的诉求",
+    "follow_up_skipped": "未能回访（已登记原因）的诉求",
     "rehandled": "曾被重办的诉求（书面回复被退回，或回访后重新交办）",
 }
 ASSIGNMENT_FIGURES: dict[str, str] = {
@@ -76,7 +77,15 @@ _ROW_COUNTS = (
 )
 SUMMARY_LISTS = {
     name: name
-    for name in (*_ROW_COUNTS, "assignments_replied", "followed_up", "dissatisfied", "unreachable", "rehandled")
+    for name in (
+        *_ROW_COUNTS,
+        "assignments_replied",
+        "followed_up",
+        "dissatisfied",
+        "unreachable",
+        "follow_up_skipped",
+        "rehandled",
+    )
 }
 BREAKDOWN_LISTS = {name: name for name in _ROW_COUNTS}
 DEPARTMENT_LISTS = {
@@ -187,6 +196,7 @@ def issue_q(figure: str, as_of: datetime.date) -> Q:
         "satisfied": Q(satisfaction__in=SATISFIED),
         "dissatisfied": Q(satisfaction=S.DISSATISFIED),
         "unreachable": Q(satisfaction=S.UNREACHABLE),
+        "follow_up_skipped": ~Q(follow_up_skipped=""),
         "rehandled": Q(Exists(rehandled.filter(at__lt=end_of_day))),
     }
     return definitions[figure]

@@ -30,7 +30,7 @@ Nothing is approximated: an ``as_of`` in the past only makes more keys live (as 
 rollup, never wrong).
 
 Keeping it current. Triggers (migration 0008) add a key to ``StatsRollupDirtyKey`` on every write
-that can move a figure: an issue's key, closure or rating; an assignment's issue, department,
+that can move a figure: an issue's key, closure, rating or 未能回访 (migration 0500); an assignment's issue, department,
 withdrawal, due dates or reply date; a re-handling (history ``reopen`` / ``return_reply``).
 Whoever writes — the services, the admin, a raw UPDATE — a marked key is read live until
 ``refresh`` sums it again. ``states.move`` and ``states.record`` (every service writes its history
@@ -102,6 +102,7 @@ ISSUE_COLUMNS = (
     "satisfied",
     "dissatisfied",
     "unreachable",
+    "follow_up_skipped",
     "rehandled",
     "assigned_issues",
     "replied",
@@ -128,6 +129,7 @@ ISSUE_SUMS = (
     "SUM(p.satisfied)",
     "SUM(p.dissatisfied)",
     "SUM(p.unreachable)",
+    "SUM(p.follow_up_skipped)",
     "SUM(p.rehandled)",
     "SUM(CASE WHEN p.assignments > 0 THEN 1 ELSE 0 END)",
     # replied: at least one assignment, all of them replied
@@ -265,6 +267,7 @@ def _per_issue(where: str, params: dict[str, Any], *, as_of: datetime.date | Non
             CASE WHEN i.satisfaction IN ('satisfied', 'basically') THEN 1 ELSE 0 END AS satisfied,
             CASE WHEN i.satisfaction = 'dissatisfied' THEN 1 ELSE 0 END AS dissatisfied,
             CASE WHEN i.satisfaction = 'unreachable' THEN 1 ELSE 0 END AS unreachable,
+            CASE WHEN i.follow_up_skipped <> '' THEN 1 ELSE 0 END AS follow_up_skipped,
             {rehandled}, {counts}
         FROM {ISSUES} i {join}
         LEFT JOIN {ASSIGNMENTS} a ON a.issue_id = i.id AND a.status <> 'withdrawn'

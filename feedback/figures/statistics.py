@@ -23,6 +23,9 @@ as it stood at the end of ``as_of``:
 * a follow-up rating counts whatever its date. 满意, 基本满意 and 不满意 are ratings;
   未联系上 (the requester could not be reached) is not a rating and is left out of ``rated``
   (it is counted apart as ``unreachable`` and in ``followed_up``);
+* 未能回访 (``follow_up_skipped``): issues for which the office recorded why no follow-up could be
+  done (a reason instead of a rating; docs/decisions/0600). Counted whatever its date, like a rating;
+  never rated; a closed one is closed like any other;
 * an assignment withdrawn after an accepted objection (异议, status ``withdrawn``) is not counted
   anywhere: the department that took it over has the assignment that counts;
 * per assignment: *on time* = replied (by ``as_of``) on or before its due date; *late* =
@@ -74,6 +77,8 @@ FORMULAS = {
     "satisfaction_rate": "满意率 = 回访评价为满意或基本满意的诉求数 ÷ 已评价（满意、基本满意、不满意）的诉求数 × 100%；"
     "未联系上不算评价",
     "follow_up_rate": "回访率 = 已回访（含未联系上）的诉求数 ÷ 诉求总数 × 100%",
+    "follow_up_skipped": "未能回访 = 科室登记了未能回访原因（多次联系不上、诉求人拒绝回访等）的诉求数；"
+    "不算评价，不计入满意率，办结后照常计入办结数",
     "rehandle_rate": "重办率 = 截止日前书面回复曾被退回、或回访后重办的诉求数 ÷ 诉求总数 × 100%",
     "overdue_open": "超期未回复 = 截止日仍未通过审核回复、且办理期限早于截止日的交办数",
     "department_reply_rate": "单位回复率 = 该单位截止日前已通过审核回复的交办数 ÷ 该单位交办数 × 100%",
@@ -110,6 +115,7 @@ class Figures:
     satisfied: int = 0
     dissatisfied: int = 0
     unreachable: int = 0
+    follow_up_skipped: int = 0
     rehandled: int = 0
     assigned_issues: int = 0  # issues with at least one assignment
     # assignments
@@ -229,7 +235,17 @@ class MonthRow(Figures):
     last_day: datetime.date
 
 
-ISSUE_COUNTS = ("issues", "requesters", "closed", "followed_up", "rated", "satisfied", "dissatisfied", "unreachable")
+ISSUE_COUNTS = (
+    "issues",
+    "requesters",
+    "closed",
+    "followed_up",
+    "rated",
+    "satisfied",
+    "dissatisfied",
+    "unreachable",
+    "follow_up_skipped",
+)
 ASSIGNMENT_COUNTS = (
     "assignments",
     "assignments_replied",
@@ -374,6 +390,7 @@ def _issue_aggregates(as_of: datetime.date) -> dict[str, Count]:
         "satisfied": Count("pk", filter=Q(satisfaction__in=SATISFIED)),
         "dissatisfied": Count("pk", filter=Q(satisfaction=S.DISSATISFIED)),
         "unreachable": Count("pk", filter=Q(satisfaction=S.UNREACHABLE)),
+        "follow_up_skipped": Count("pk", filter=~Q(follow_up_skipped="")),
     }
 
 

@@ -255,6 +255,8 @@ ROUND_TRIP_COLUMNS = [
     ("状态", 10),
     ("回访日期", 12),
     ("重办日期", 12),
+    ("未能回访原因", 14),
+    ("未能回访说明", 20),
 ]
 DETAIL_SHEET = "交办明细"
 DETAIL_COLUMNS = [
@@ -316,6 +318,8 @@ def round_trip_workbook(issues: Iterable[Issue], rehandled_on: dict[int, Any], r
                 issue.get_status_display(),
                 issue.followed_up_on,
                 rehandled_on.get(issue.pk),
+                issue.get_follow_up_skipped_display() if issue.follow_up_skipped else "",
+                formula_guard(issue.follow_up_skip_note),
             ]
         )
         for a in assignments:

@@ -136,7 +136,15 @@ HEADER_SEARCH_ROWS = 30
 # Under the data: a row whose first non-empty cell says it is a total.
 TOTAL_WORDS = ("合计", "总计", "小计")
 # Columns our own export adds (feedback.ledger.export.ROUND_TRIP_COLUMNS): optional, read when present.
-OPTIONAL_COLUMNS: tuple[str, ...] = ("nature", "accused_department", "status", "followed_up_on", "rehandled_on")
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "nature",
+    "accused_department",
+    "status",
+    "followed_up_on",
+    "rehandled_on",
+    "follow_up_skipped",
+    "follow_up_skip_note",
+)
 CHINESE_COLUMNS.update(
     {
         "性质": "nature",
@@ -145,6 +153,8 @@ CHINESE_COLUMNS.update(
         "状态": "status",
         "回访日期": "followed_up_on",
         "重办日期": "rehandled_on",
+        "未能回访原因": "follow_up_skipped",
+        "未能回访说明": "follow_up_skip_note",
     }
 )
 # The per-department sheet of the round-trip workbook.
@@ -191,6 +201,10 @@ CHANNEL_WORDS = {
 UNIT_WORDS = {**{u.value: u.value for u in DeadlineUnit}, **{u.label: u.value for u in DeadlineUnit}}
 NATURE_WORDS = {**{n.value: n.value for n in Issue.Nature}, **{n.label: n.value for n in Issue.Nature}}
 ISSUE_STATUS_WORDS = {**{x.value: x.value for x in Issue.Status}, **{x.label: x.value for x in Issue.Status}}
+FOLLOW_UP_SKIP_WORDS = {
+    **{x.value: x.value for x in Issue.FollowUpSkip},
+    **{x.label: x.value for x in Issue.FollowUpSkip},
+}
 ASSIGNMENT_STATUS_WORDS = {
     **{x.value: x.value for x in Assignment.Status},
     **{x.label: x.value for x in Assignment.Status},
@@ -268,6 +282,8 @@ class LedgerRow:
     status: str = ""
     followed_up_on: datetime.date | None = None
     rehandled_on: datetime.date | None = None
+    follow_up_skipped: str = ""  # an Issue.FollowUpSkip value or "" (未能回访, docs/decisions/0600)
+    follow_up_skip_note: str = ""
     detail: tuple[DetailAssignment, ...] | None = None  # sheet 交办明细: the assignments as they were
 
     @property
@@ -726,7 +742,17 @@ class _RowChecker:
         status = ISSUE_STATUS_WORDS.get(text["status"], "") if text["status"] else ""
         if text["status"] and not status:
             bad("status", f"状态“{text['status']}”无效")
+        skipped = FOLLOW_UP_SKIP_WORDS.get(text["follow_up_skipped"], "") if text["follow_up_skipped"] else ""
+        if text["follow_up_skipped"] and not skipped:
+            bad("follow_up_skipped", f"未能回访原因“{text['follow_up_skipped']}”无效")
+        # The database's checks (docs/decisions/0600), said as row problems rather than a failed INSERT.
+        if skipped and text.get("satisfaction", "") not in ("", "未联系上", "unreachable"):
+            bad("follow_up_skipped", "已有回访评价的诉求不能同时填写未能回访原因")
+        if skipped == Issue.FollowUpSkip.OTHER and not text["follow_up_skip_note"]:
+            bad("follow_up_skip_note", "未能回访原因为“其他”时须写明说明")
         return {
+            "follow_up_skipped": skipped,
+            "follow_up_skip_note": text["follow_up_skip_note"],
             "nature": nature,
             "accused_department": accused,
             "status": status,

@@ -67,6 +67,14 @@ class Issue(models.Model):
         DISSATISFIED = "dissatisfied", "不满意"
         UNREACHABLE = "unreachable", "未联系上"
 
+    class FollowUpSkip(models.TextChoices):
+        """未能回访: why the office closes without a follow-up (docs/decisions/0600)."""
+
+        UNREACHABLE = "unreachable", "多次联系不上"
+        REFUSED = "refused", "诉求人拒绝回访"
+        MOVED_AWAY = "moved_away", "诉求人已离开本地"
+        OTHER = "other", "其他"
+
     ref = models.CharField("编号", max_length=40, unique=True)
     channel = models.CharField("渠道", max_length=16, choices=Channel.choices)
     nature = models.CharField("性质", max_length=16, choices=Nature.choices, default=Nature.SUGGESTION)
@@ -90,6 +98,8 @@ class Issue(models.Model):
     satisfaction = models.CharField("回访评价", max_length=16, choices=Satisfaction.choices, blank=True)
     follow_up_comment = models.TextField("回访意见", blank=True)
     followed_up_on = models.DateField("回访日期", null=True, blank=True)
+    follow_up_skipped = models.CharField("未能回访原因", max_length=16, choices=FollowUpSkip.choices, blank=True)
+    follow_up_skip_note = models.TextField("未能回访说明", blank=True)
     closed_on = models.DateField("办结日期", null=True, blank=True)
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -140,6 +150,15 @@ class Issue(models.Model):
             models.CheckConstraint(
                 condition=Q(closed_on__isnull=True) | Q(closed_on__gte=F("received_on")),
                 name="closed_not_before_received",
+            ),
+            # 未能回访 is instead of a rating (a failed 未联系上 call may precede it); 其他 needs a note.
+            models.CheckConstraint(
+                condition=Q(follow_up_skipped="") | Q(satisfaction__in=["", "unreachable"]),
+                name="follow_up_skipped_not_rated",
+            ),
+            models.CheckConstraint(
+                condition=~Q(follow_up_skipped="other") | ~Q(follow_up_skip_note=""),
+                name="follow_up_skip_other_has_note",
             ),
             models.CheckConstraint(
                 condition=Q(accused_department__isnull=True) | Q(nature__in=["report", "complaint"]),

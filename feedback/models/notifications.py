@@ -22,6 +22,7 @@ class Notification(models.Model):
         ASSIGNED = "assigned", "新交办"
         REPLY_RETURNED = "reply_returned", "回复被退回"
         REHANDLE = "rehandle", "重办"
+        REPLY_SUBMITTED = "reply_submitted", "回复待审核"
 
     class EmailStatus(models.TextChoices):
         PENDING = "pending", "待发送"

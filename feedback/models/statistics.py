@@ -25,6 +25,7 @@ class StatsCounts(models.Model):
     satisfied = models.PositiveIntegerField(default=0)
     dissatisfied = models.PositiveIntegerField(default=0)
     unreachable = models.PositiveIntegerField(default=0)
+    follow_up_skipped = models.PositiveIntegerField(default=0)
     rehandled = models.PositiveIntegerField(default=0)
     assigned_issues = models.PositiveIntegerField(default=0)
     replied = models.PositiveIntegerField(default=0)

@@ -17,7 +17,7 @@ from feedback.services.calendar import (
     save_county_day,
     warn_missing_calendar,
 )
-from feedback.services.closing import close_issue, record_follow_up, reopen_issue
+from feedback.services.closing import close_issue, record_follow_up, record_follow_up_skipped, reopen_issue
 from feedback.services.corrections import IssueCorrection, edit_issue
 from feedback.services.departments import DepartmentHasOpenWork, reactivate_department, retire_department
 from feedback.services.export_jobs import (
@@ -122,6 +122,7 @@ __all__ = [
     "reactivate_department",
     "recompute_deadlines",
     "record_follow_up",
+    "record_follow_up_skipped",
     "register_and_assign_issue",
     "register_and_merge_issue",
     "register_issue",

@@ -12,6 +12,7 @@ from django.utils import timezone
 from feedback import states
 from feedback.deadlines import DeadlineInputError
 from feedback.errors import (
+    IllegalTransition,
     InvalidInput,
 )
 from feedback.models import (
@@ -30,7 +31,8 @@ from feedback.workcalendar import deadline_for
 def record_follow_up(
     *, actor: User | None, issue: Issue, satisfaction: str, comment: str = "", on: datetime.date | None = None
 ) -> Issue:
-    """回访: the requester's rating."""
+    """回访: the requester's rating, or 未联系上. It can be recorded again until closure (the last one
+    counts; the history keeps every one); a rating replaces an earlier 未能回访 reason."""
     if satisfaction not in Issue.Satisfaction.values:
         raise InvalidInput("请选择回访结果：满意、基本满意、不满意或未联系上。", field="satisfaction")
     issue = Issue.objects.select_for_update().get(pk=issue.pk)
@@ -38,17 +40,49 @@ def record_follow_up(
     on = on or timezone.localdate()
     if on > timezone.localdate():
         raise InvalidInput("回访日期不能晚于今天。", field="followed_up_on")
+    if issue.status == Issue.Status.CLOSED:
+        raise IllegalTransition("该诉求已办结，不能再记录回访；如群众不满意需要重新办理，请点“重办”。")
     issue.satisfaction = satisfaction
     issue.follow_up_comment = comment.strip()
     issue.followed_up_on = on
+    if satisfaction != Issue.Satisfaction.UNREACHABLE:  # the follow-up was done after all
+        issue.follow_up_skipped, issue.follow_up_skip_note = "", ""
     label = Issue.Satisfaction(satisfaction).label
     states.move(
         issue,
         "follow_up",
         actor=actor,
         note=f"{label}：{comment.strip()}" if comment.strip() else label,
-        also=("satisfaction", "follow_up_comment", "followed_up_on"),
+        also=("satisfaction", "follow_up_comment", "followed_up_on", "follow_up_skipped", "follow_up_skip_note"),
     )
+    return issue
+
+
+@transaction.atomic
+def record_follow_up_skipped(*, actor: User | None, issue: Issue, reason: str, note: str = "") -> Issue:
+    """未能回访: why the follow-up cannot be done; the office may then close the issue, which counts as
+    closed and not rated (docs/decisions/0600)."""
+    if reason not in Issue.FollowUpSkip.values:
+        raise InvalidInput(
+            "请选择未能回访的原因：多次联系不上、诉求人拒绝回访、诉求人已离开本地或其他。", field="follow_up_skipped"
+        )
+    note = note.strip()
+    if reason == Issue.FollowUpSkip.OTHER and not note:
+        raise InvalidInput("原因选“其他”时必须写明具体情况。", field="follow_up_skip_note")
+    issue = Issue.objects.select_for_update().get(pk=issue.pk)
+    require_office(actor, issue)
+    if issue.status == Issue.Status.CLOSED:
+        raise IllegalTransition("该诉求已办结，不能再登记未能回访；如需重新办理，请点“重办”。")
+    if issue.status not in (Issue.Status.REPLIED, Issue.Status.FOLLOWED_UP):
+        raise IllegalTransition(
+            f"当前状态为“{issue.get_status_display()}”，全部承办单位的书面回复通过审核后才能回访或登记未能回访。"
+        )
+    if issue.satisfaction in states.RATINGS:
+        raise IllegalTransition(f"该诉求已回访（{issue.get_satisfaction_display()}），无需登记未能回访，可以直接办结。")
+    issue.follow_up_skipped, issue.follow_up_skip_note = reason, note
+    issue.save(update_fields=["follow_up_skipped", "follow_up_skip_note", "updated_at"])
+    label = Issue.FollowUpSkip(reason).label
+    states.record(issue, "follow_up_skipped", actor=actor, note=f"{label}：{note}" if note else label)
     return issue
 
 
@@ -100,12 +134,20 @@ def reopen_issue(
     issue.satisfaction = ""
     issue.followed_up_on = None
     issue.follow_up_comment = ""
+    issue.follow_up_skipped, issue.follow_up_skip_note = "", ""
     states.move(
         issue,
         "reopen",
         actor=actor,
         note=reason.strip(),
-        also=("closed_on", "satisfaction", "followed_up_on", "follow_up_comment"),
+        also=(
+            "closed_on",
+            "satisfaction",
+            "followed_up_on",
+            "follow_up_comment",
+            "follow_up_skipped",
+            "follow_up_skip_note",
+        ),
     )
     for a in chosen:
         amount = deadline_amount or a.deadline_amount

@@ -309,6 +309,8 @@ def _import_detailed(*, actor: User | None, rows: Sequence[LedgerRow]) -> list[I
             status=_issue_status(row),
             satisfaction=row.satisfaction,
             followed_up_on=row.followed_up_on or ((row.closed_on or row.replied_on) if row.satisfaction else None),
+            follow_up_skipped=row.follow_up_skipped,
+            follow_up_skip_note=row.follow_up_skip_note,
             closed_on=row.closed_on,
         )
         issues.append(issue)

@@ -23,7 +23,7 @@ from feedback.models import (
     SignedReply,
 )
 from feedback.services import notifications
-from feedback.services.guards import lock_assignment, lock_reply, require_member, require_office
+from feedback.services.guards import lock_assignment, lock_reply, office_members, require_member, require_office
 from feedback.services.ladder import schedule_steps
 
 
@@ -90,7 +90,23 @@ def submit_reply(
         if reply.file.name:
             reply.file.storage.delete(reply.file.name)
         raise ConcurrentChange("该交办刚刚已有人提交了回复，请刷新后查看。") from None
+    _tell_the_office(assignment, reply)
     return reply
+
+
+def _tell_the_office(assignment: Assignment, reply: SignedReply) -> None:
+    """The channel office's bell and email: a reply waits for its review (待审核). One notice per
+    version, so a re-submission after a return is announced again."""
+    issue, again = assignment.issue, reply.version > 1
+    role = "主办" if assignment.role == Assignment.Role.LEAD else "协办"
+    notifications.notify_users(
+        assignment,
+        f"{Notification.Kind.REPLY_SUBMITTED}-{reply.version}",
+        office_members(issue.channel),
+        title=f"{'重新提交' if again else '新回复'}待审核：{assignment.department.name}·{issue.title}",
+        body=f"{assignment.department.name}（{role}）{'重新提交了' if again else '提交了'} {issue.ref}“{issue.title}”"
+        f"的第{reply.version}版书面回复，请在“待审核”中审核。",
+    )
 
 
 @transaction.atomic

@@ -392,8 +392,16 @@ def headline(s: Figures, links: FigureLinks) -> list[Card]:
             "办结率",
             _pct(s.closure_rate),
             links.closed,
-            [n(s.closed, "closed"), t(" / "), n(s.issues, "issues"), t(" 件")],
-            FORMULAS["closure_rate"],
+            # 未能回访 apart (issue 13): closed without a rating, with a recorded reason.
+            [
+                n(s.closed, "closed"),
+                t(" / "),
+                n(s.issues, "issues"),
+                t(" 件（未能回访 "),
+                n(s.follow_up_skipped, "follow_up_skipped"),
+                t(" 件）"),
+            ],
+            FORMULAS["closure_rate"] + "；" + FORMULAS["follow_up_skipped"],
             target_gap=_gap(s.issues, s.closed),
             gap_parts=[t("未办结 "), n(s.issues - s.closed, "unclosed"), t(" 件")],
             meter=_number(s.closure_rate),

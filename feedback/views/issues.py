@@ -15,13 +15,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from feedback import access, selectors, services
+from feedback import access, selectors, services, states
 from feedback.access import Role, scope_of
 from feedback.forms import (
     AssignForm,
     CloseForm,
     ExtensionForm,
     FollowUpForm,
+    FollowUpSkipForm,
     IssueEditForm,
     IssueFilterForm,
     IssueForm,
@@ -39,23 +40,38 @@ from feedback.views.common import PAGE_SIZE, flash_form_errors, query_without_pa
 
 @login_required
 def issue_list(request: HttpRequest) -> HttpResponse:
+    """The ledger, the office's home. Its 待审核 tab is the office's work list: one row per reply
+    waiting for review (the lead's and the co-handlers'), the longest waiting first."""
     form = IssueFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    issues = selectors.issue_list(request.user, data)
-    page = Paginator(issues, PAGE_SIZE).get_page(request.GET.get("page"))
-    leads = selectors.lead_names([i.pk for i in page.object_list])
-    for issue in page.object_list:
-        issue.lead_name = leads.get(issue.pk, "")
-    return render(
-        request,
-        "feedback/issue_list.html",
-        {
-            "form": form,
-            "page": page,
-            "query": query_without_page(request),
-            "can_register": access.can_register(request.user),
-        },
-    )
+    reviewing = data.get("awaiting_review") == "1"
+    context: dict[str, Any] = {
+        "form": form,
+        "query": query_without_page(request),
+        "can_register": access.can_register(request.user),
+        "reviewing": reviewing,
+        "review_count": selectors.review_count(request.user),
+        "review_query": _with_tab(request, "1"),
+        "all_query": _with_tab(request, ""),
+    }
+    if reviewing:
+        page = Paginator(selectors.review_queue(request.user, data), PAGE_SIZE).get_page(request.GET.get("page"))
+    else:
+        page = Paginator(selectors.issue_list(request.user, data), PAGE_SIZE).get_page(request.GET.get("page"))
+        leads = selectors.lead_names([i.pk for i in page.object_list])
+        for issue in page.object_list:
+            issue.lead_name = leads.get(issue.pk, "")
+    return render(request, "feedback/issue_list.html", {**context, "page": page})
+
+
+def _with_tab(request: HttpRequest, awaiting_review: str) -> str:
+    """The ledger's query string with the 待审核 tab set (``"1"``) or cleared, the other filters kept."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("awaiting_review", None)
+    if awaiting_review:
+        query["awaiting_review"] = awaiting_review
+    return query.urlencode()
 
 
 @login_required
@@ -203,9 +219,19 @@ def _issue_page(request: HttpRequest, pk: int, *, follow_up_form: FollowUpForm |
             "manage": manage,
             "today": today,
             "assign_form": AssignForm() if handle and issue.status == Issue.Status.REGISTERED else None,
+            # 回访 can be recorded (again) until closure; after it only 重办 reopens the issue.
             "follow_up_form": (follow_up_form or FollowUpForm())
-            if handle and issue.status == Issue.Status.REPLIED
+            if handle and issue.status in (Issue.Status.REPLIED, Issue.Status.FOLLOWED_UP)
             else None,
+            "skip_form": FollowUpSkipForm()
+            if handle
+            and issue.status in (Issue.Status.REPLIED, Issue.Status.FOLLOWED_UP)
+            and issue.satisfaction not in states.RATINGS
+            else None,
+            "closure_refusal": states.closure_refusal(issue)
+            if handle and issue.status in (Issue.Status.REPLIED, Issue.Status.FOLLOWED_UP)
+            else "",
+            "awaiting_review": any(a.status == Assignment.Status.SUBMITTED for a in assignments),
             "close_form": CloseForm()
             if handle and issue.status in (Issue.Status.REPLIED, Issue.Status.FOLLOWED_UP)
             else None,
@@ -296,6 +322,26 @@ def issue_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
         ),
     ):
         messages.success(request, "已记录回访结果。")
+    flash_form_errors(request, form)
+    return redirect("issue_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def issue_follow_up_skipped(request: HttpRequest, pk: int) -> HttpResponse:
+    issue = _managed_issue(request, pk)
+    form = FollowUpSkipForm(request.POST)
+    if form.is_valid() and run_service(
+        request,
+        form,
+        lambda: services.record_follow_up_skipped(
+            actor=request.user,
+            issue=issue,
+            reason=form.cleaned_data["follow_up_skipped"],
+            note=form.cleaned_data["follow_up_skip_note"],
+        ),
+    ):
+        messages.success(request, "已登记未能回访的原因，现在可以办结。")
     flash_form_errors(request, form)
     return redirect("issue_detail", pk=pk)
 

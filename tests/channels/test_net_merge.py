@@ -50,6 +50,7 @@ def closed_issue(netoffice: object, zjj_head: object) -> Issue:
         summary="已答复",
     )
     core.accept_reply(actor=netoffice, reply=reply)
+    core.record_follow_up(actor=netoffice, issue=issue, satisfaction="satisfied")
     return core.close_issue(actor=netoffice, issue=issue)
 
 
@@ -403,6 +404,7 @@ def test_a_merge_racing_the_closure_of_its_issue_never_joins_a_closed_issue(
             summary="已答复",
         )
         core.accept_reply(actor=netoffice, reply=reply)
+        core.record_follow_up(actor=netoffice, issue=issue, satisfaction="satisfied")
         submission = suggestion(f"第{n}条意见")
         outcomes = run_together(
             lambda s=submission, i=issue: services.merge_submission(actor=netoffice, submission=s, issue_ref=i.ref),

@@ -149,5 +149,5 @@ def test_the_leader_is_read_only(client, world, leader):
 
 def test_a_department_cannot_review_or_close(client, world, zjj_head):
     client.force_login(zjj_head)
-    for name in ("issue_assign", "issue_follow_up", "issue_close", "issue_reopen"):
+    for name in ("issue_assign", "issue_follow_up", "issue_follow_up_skipped", "issue_close", "issue_reopen"):
         assert client.post(reverse(name, args=[world["net"].pk]), {"reason": "x"}).status_code == 404, name

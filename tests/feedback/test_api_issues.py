@@ -336,6 +336,8 @@ def test_the_office_closes_a_replied_issue_today_or_on_a_given_date(netoffice, z
     today_issue = replied(netoffice, zjj_staff)
     dated_issue = replied(netoffice, zjj_staff, received_on=datetime.date(2026, 11, 2))
     api = client_for(netoffice)
+    for issue in (today_issue, dated_issue):
+        services.record_follow_up(actor=netoffice, issue=issue, satisfaction="satisfied", on=issue.received_on)
 
     today = api.post(f"{URL}{today_issue.pk}/close/")
     dated = api.post(f"{URL}{dated_issue.pk}/close/", {"closed_on": "2026-11-13"})
@@ -355,6 +357,7 @@ def test_a_closing_date_before_receipt_is_reported_on_the_closed_on_field(netoff
 
 def test_the_office_reopens_a_closed_issue_with_a_reason(netoffice, zjj_staff):
     issue = replied(netoffice, zjj_staff)
+    services.record_follow_up(actor=netoffice, issue=issue, satisfaction="dissatisfied")
     services.close_issue(actor=netoffice, issue=issue)
     api = client_for(netoffice)
 

@@ -113,6 +113,7 @@ def on_the_boundaries() -> D:
         services.record_follow_up(actor=None, issue=issue, satisfaction="dissatisfied", on=due)
         services.reopen_issue(actor=None, issue=issue, reason="群众不满意")  # re-handled on as_of
     with on(due):
+        services.record_follow_up_skipped(actor=None, issue=made[0][0], reason="refused")
         services.close_issue(actor=None, issue=made[0][0], on=due)  # closed on as_of
     return due  # made[2]: due on as_of, unreplied: not yet overdue
 

@@ -20,7 +20,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from feedback import services, tasks
+from feedback import services, states, tasks
 from feedback.access import Role
 from feedback.errors import WorkflowError
 from feedback.figures import rollup, statistics
@@ -173,6 +173,12 @@ def build(seed: int, issues: int, after: Callable[[], None] = lambda: None) -> N
         issue.refresh_from_db()
         if issue.status in (Issue.Status.REPLIED, Issue.Status.FOLLOWED_UP) and rng.random() < 0.7:
             closed_on = max(last, issue.followed_up_on or last) + datetime.timedelta(days=rng.randint(0, 10))
+            if states.closure_refusal(issue):  # no rating: the office records why (未能回访) first
+                with on(closed_on):
+                    # Not drawn from rng: the data the other tests rely on stays as it was.
+                    reason = Issue.FollowUpSkip.values[n % len(Issue.FollowUpSkip.values)]
+                    services.record_follow_up_skipped(actor=None, issue=issue, reason=reason, note="电话停机")
+                after()
             with on(closed_on):
                 services.close_issue(actor=None, issue=issue, on=closed_on)
             after()

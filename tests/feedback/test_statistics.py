@@ -16,7 +16,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from feedback import services
+from feedback import services, states
 from feedback.figures import statistics
 from feedback.models import Assignment, Category, Department, Issue
 from tests.conftest import reply_pdf
@@ -84,6 +84,9 @@ def follow_up(issue: Issue, satisfaction: str, on: D) -> None:
 
 
 def close(issue: Issue, on: D) -> None:
+    issue.refresh_from_db()
+    if states.closure_refusal(issue):  # no rating: the office records why (未能回访), then closes
+        services.record_follow_up_skipped(actor=None, issue=issue, reason="unreachable")
     services.close_issue(actor=None, issue=issue, on=on)
 
 
