@@ -24,9 +24,12 @@ from feedback.models import (
     Assignment,
     Channel,
     DeadlinePolicy,
+    ExtensionRequest,
     HistoryEntry,
     Issue,
+    Objection,
     Requester,
+    SignedReply,
 )
 from feedback.services.assignments import assign_issue, assign_note, check_departments, policy_for
 from feedback.services.intake import RequesterData, register_issue
@@ -288,6 +291,8 @@ def _import_detailed(*, actor: User | None, rows: Sequence[LedgerRow]) -> list[I
     issues: list[Issue] = []
     assignments: list[Assignment] = []
     history: list[HistoryEntry] = []
+    letters: list[SignedReply] = []
+    others: list[ExtensionRequest | Objection] = []
     for row in rows:
         if actor is not None and row.channel not in registrable_channels(actor):
             raise _ledger_problem(row, NotPermitted(f"您不能登记{Channel(row.channel).label}的诉求。"))
@@ -307,6 +312,8 @@ def _import_detailed(*, actor: User | None, rows: Sequence[LedgerRow]) -> list[I
             satisfaction=row.satisfaction,
             followed_up_on=row.followed_up_on or ((row.closed_on or row.replied_on) if row.satisfaction else None),
             closed_on=row.closed_on,
+            onsite_answer=row.onsite_answer,
+            follow_up_comment=row.follow_up_comment,
         )
         issues.append(issue)
         history.append(
@@ -318,6 +325,7 @@ def _import_detailed(*, actor: User | None, rows: Sequence[LedgerRow]) -> list[I
                 note=f"导入（导出的台账）：{issue.get_channel_display()}：{issue.title}",
             )
         )
+        mine: list[Assignment] = []
         for d in row.detail:
             a = Assignment(
                 issue=issue,
@@ -334,6 +342,7 @@ def _import_detailed(*, actor: User | None, rows: Sequence[LedgerRow]) -> list[I
                 replied_on=d.replied_on,
             )
             assignments.append(a)
+            mine.append(a)
             history.append(
                 HistoryEntry(
                     issue=issue,
@@ -344,6 +353,8 @@ def _import_detailed(*, actor: User | None, rows: Sequence[LedgerRow]) -> list[I
                     note=f"导入：交办{d.department.name}",
                 )
             )
+        letters.extend(_reply_letters(actor, row, mine))
+        others.extend(_assignment_records(actor, row, mine))
         if row.rehandled_on:
             # The figures count an issue as re-handled from its first reopen or returned reply.
             history.append(
@@ -370,11 +381,76 @@ def _import_detailed(*, actor: User | None, rows: Sequence[LedgerRow]) -> list[I
                 )
             ]
         ) from None
+    try:
+        with transaction.atomic():
+            SignedReply.objects.bulk_create(letters, batch_size=LEDGER_BATCH)
+            ExtensionRequest.objects.bulk_create(
+                [r for r in others if isinstance(r, ExtensionRequest)], batch_size=LEDGER_BATCH
+            )
+            Objection.objects.bulk_create([r for r in others if isinstance(r, Objection)], batch_size=LEDGER_BATCH)
+    except IntegrityError:
+        raise LedgerError(
+            [
+                LedgerProblem(
+                    rows[0].row,
+                    "departments",
+                    "回复函、延期申请或异议与数据库的约束冲突（版本重复、同一交办两份待审批的申请，或记录自相矛盾）",
+                )
+            ]
+        ) from None
     HistoryEntry.objects.bulk_create(history, batch_size=1000)
     for a in assignments:
         if a.status in Assignment.OPEN_STATUSES:
             schedule_steps(a)
     return issues
+
+
+def _reply_letters(actor: User | None, row: LedgerRow, assignments: list[Assignment]) -> list[SignedReply]:
+    """Sheet 回复函's rows of this issue as replies to its assignments (the ``ordinal``-th of 交办明细).
+    The scan is linked by its stored path: the file itself comes back with the backup, not the workbook."""
+    return [
+        SignedReply(
+            assignment=assignments[r.ordinal - 1],
+            version=r.version,
+            file=r.file,
+            original_name=r.original_name,
+            content_type=r.content_type,
+            size=r.size,
+            sha256=r.sha256,
+            signer_name=r.signer_name,
+            signer_title=r.signer_title,
+            signed_on=r.signed_on,
+            result=r.result,
+            summary=r.summary,
+            review_status=r.review_status,
+            review_reason=r.review_reason,
+            submitted_by=actor,
+            submitted_at=r.submitted_at,
+            reviewed_by=actor if r.reviewed_at else None,
+            reviewed_at=r.reviewed_at,
+        )
+        for r in row.replies
+    ]
+
+
+def _assignment_records(
+    actor: User | None, row: LedgerRow, assignments: list[Assignment]
+) -> list[ExtensionRequest | Objection]:
+    """Sheets 延期申请 and 异议 for this issue: the requests and objections on its assignments (the
+    ordinals of 交办明细); who asked and who decided is the importing user (not exported)."""
+    made: list[ExtensionRequest | Objection] = []
+    for record in row.records:
+        values = dict(record.values)
+        values["assignment"] = assignments[values["assignment"] - 1]
+        if record.kind == "objection":
+            new = values.get("new_assignment")
+            values["new_assignment"] = assignments[new - 1] if new else None
+            made.append(Objection(raised_by=actor, decided_by=actor if values["decided_at"] else None, **values))
+        else:
+            made.append(
+                ExtensionRequest(requested_by=actor, decided_by=actor if values["decided_at"] else None, **values)
+            )
+    return made
 
 
 def _answered_problems(actor: User | None, row: LedgerRow) -> list[LedgerProblem]:
