@@ -279,6 +279,7 @@ DETAIL_COLUMNS = [
     ("签收日期", 12),
     ("回复日期", 12),
     ("办理结果", 10),
+    ("期限版本", 8),
 ]
 # Sheet 回复函: every version of every written reply, its letter named by the stored file's path.
 REPLY_SHEET = "回复函"
@@ -331,7 +332,8 @@ def round_trip_workbook(
     ``issues`` with requester, category, accused department and assignments (with their departments)
     prefetched; ``rehandled_on`` and ``results`` keyed by issue and assignment id, ``replies`` (the
     SignedReply rows, oldest version first) by assignment id; ``records`` the ExtensionRequest and
-    Objection rows by kind (parse.RECORD_SHEETS), each written on its own sheet (延期申请, 异议)."""
+    Objection rows and the DeadlineSteps taken, by kind (parse.RECORD_SHEETS), each written on its own
+    sheet (延期申请, 催办督办, 异议)."""
     replies = replies or {}
     records = records or {}
     issues = list(issues)
@@ -417,6 +419,7 @@ def round_trip_workbook(
                     acknowledged,
                     a.replied_on,
                     results.get(a.pk, ""),
+                    a.deadline_version,
                 ]
             )
     text_cells(sheet, 5)  # 诉求人电话
@@ -469,9 +472,9 @@ def _header(sheet: Worksheet, columns: list[tuple[str, int]]) -> None:
 
 
 def export_round_trip(issues: QuerySet[Issue]) -> bytes:
-    """``round_trip_workbook`` of ``issues`` (a scoped queryset): seven queries whatever their number
+    """``round_trip_workbook`` of ``issues`` (a scoped queryset): eight queries whatever their number
     (the issues, their assignments, the first re-handling dates, the accepted replies' results, the
-    replies, the extension requests, the objections)."""
+    replies, the extension requests, the steps taken, the objections)."""
     from django.db.models import Min, OuterRef, Subquery
 
     from feedback.models import HistoryEntry, SignedReply
@@ -505,10 +508,15 @@ def export_round_trip(issues: QuerySet[Issue]) -> bytes:
         "assignment_id", "version"
     ):
         replies.setdefault(reply.assignment_id, []).append(reply)
-    from feedback.models import ExtensionRequest, Objection
+    from feedback.models import DeadlineStep, ExtensionRequest, Objection
 
     records = {
         "extension": list(ExtensionRequest.objects.filter(assignment__issue__in=issues.values("pk")).order_by("id")),
+        "step": list(
+            DeadlineStep.objects.filter(assignment__issue__in=issues.values("pk"), taken_at__isnull=False).order_by(
+                "assignment_id", "deadline_version", "scheduled_for", "id"
+            )
+        ),
         "objection": list(
             Objection.objects.filter(assignment__issue__in=issues.values("pk"))
             .select_related("suggested_department")

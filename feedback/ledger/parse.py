@@ -59,6 +59,7 @@ from feedback.models import (
     Category,
     Channel,
     DeadlinePolicy,
+    DeadlineStep,
     DeadlineUnit,
     Department,
     ExtensionRequest,
@@ -178,6 +179,7 @@ DETAIL_COLUMNS: dict[str, str] = {
     "签收日期": "acknowledged_on",
     "回复日期": "replied_on",
     "办理结果": "result",
+    "期限版本": "deadline_version",
 }
 DETAIL_REQUIRED = (
     "ref",
@@ -214,9 +216,11 @@ REPLY_COLUMNS: dict[str, str] = {
     "提交时间": "submitted_at",
     "审核时间": "reviewed_at",
 }
-# The assignments' other records (feedback.ledger.export): extension requests and objections, one
+# The assignments' other records (feedback.ledger.export): extension requests, the reminder and
+# escalation steps already taken (提醒、超期、催办、督办、列入通报) and objections, one
 # row each, tied to the issue's n-th assignment of 交办明细 (交办序号). Kinds: text, date, datetime,
-# ordinal, department, or choice:<field> (the model field's choices); "!" marks a required cell.
+# int, ordinal (of an assignment), department, or choice (the model field's choices); "!" marks a
+# required cell.
 RECORD_SHEETS: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
     "延期申请": (
         "extension",
@@ -230,6 +234,19 @@ RECORD_SHEETS: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
             ("申请时间", "requested_at", "datetime!"),
             ("审批时间", "decided_at", "datetime"),
             ("审批意见", "decision_note", "text"),
+        ),
+    ),
+    "催办督办": (
+        "step",
+        (
+            ("编号", "ref", "text!"),
+            ("交办序号", "assignment", "ordinal!"),
+            ("步骤", "step", "choice!"),
+            ("期限版本", "deadline_version", "int!"),
+            ("当时的办理期限", "due_date", "date!"),
+            ("应执行时间", "scheduled_for", "datetime!"),
+            ("执行时间", "taken_at", "datetime!"),
+            ("通知时间", "announced_at", "datetime"),
         ),
     ),
     "异议": (
@@ -248,7 +265,7 @@ RECORD_SHEETS: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
         ),
     ),
 }
-RECORD_MODELS = {"extension": ExtensionRequest, "objection": Objection}
+RECORD_MODELS = {"extension": ExtensionRequest, "objection": Objection, "step": DeadlineStep}
 ENCODING_MESSAGE = "文件既不是 UTF-8 也不是 GBK/GB18030 编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入"
 # A zip whose parts unpack to more than this is refused before openpyxl reads it (a "zip bomb").
 MAX_UNPACKED_XLSX = 200 * 1024 * 1024
@@ -391,6 +408,7 @@ class DetailAssignment:
     provisional: bool
     acknowledged_on: datetime.date | None
     replied_on: datetime.date | None
+    deadline_version: int = 1  # how many times the deadline was set (extensions), for the ladder's steps
 
 
 @dataclass(frozen=True)
@@ -1057,6 +1075,7 @@ def _check_detail(
                 provisional=text.get("provisional", "") in ("是", "True", "1"),
                 acknowledged_on=dates["acknowledged_on"],
                 replied_on=dates["replied_on"],
+                deadline_version=int(text["deadline_version"]) if text.get("deadline_version", "").isdigit() else 1,
             )
         )
     return found, problems
@@ -1089,7 +1108,7 @@ def _check_records(
             if not raw:
                 if required:
                     bad(attr, "不能为空")
-                values[attr] = None if how.rstrip("!") in ("date", "datetime", "ordinal", "department") else ""
+                values[attr] = None if how.rstrip("!") in ("date", "datetime", "int", "ordinal", "department") else ""
                 continue
             how = how.rstrip("!")
             if attr == "ref":
@@ -1102,6 +1121,8 @@ def _check_records(
                 values[attr] = _moment(cell, raw, bad, attr)
             elif how == "ordinal":
                 values[attr] = int(raw) if raw.isdigit() and int(raw) > 0 else bad(attr, f"“{raw}”应为从 1 起的整数")
+            elif how == "int":
+                values[attr] = int(raw) if raw.isdigit() else bad(attr, f"“{raw}”应为整数")
             elif how == "department":
                 values[attr] = checker.departments.get(raw.lower()) or checker.departments.get(raw)
                 if values[attr] is None:

@@ -25,6 +25,7 @@ from feedback.models import (
     Assignment,
     Channel,
     DeadlinePolicy,
+    DeadlineStep,
     ExtensionRequest,
     HistoryEntry,
     Issue,
@@ -293,7 +294,7 @@ def _import_detailed(*, actor: User | None, rows: Sequence[LedgerRow]) -> list[I
     assignments: list[Assignment] = []
     history: list[HistoryRow] = []
     letters: list[SignedReply] = []
-    others: list[ExtensionRequest | Objection] = []
+    others: list[ExtensionRequest | Objection | DeadlineStep] = []
     for row in rows:
         if actor is not None and row.channel not in registrable_channels(actor):
             raise _ledger_problem(row, NotPermitted(f"您不能登记{Channel(row.channel).label}的诉求。"))
@@ -341,6 +342,7 @@ def _import_detailed(*, actor: User | None, rows: Sequence[LedgerRow]) -> list[I
                 provisional=d.provisional,
                 acknowledged_at=_noon(d.acknowledged_on) if d.acknowledged_on else None,
                 replied_on=d.replied_on,
+                deadline_version=d.deadline_version,
             )
             assignments.append(a)
             mine.append(a)
@@ -376,6 +378,10 @@ def _import_detailed(*, actor: User | None, rows: Sequence[LedgerRow]) -> list[I
                 [r for r in others if isinstance(r, ExtensionRequest)], batch_size=LEDGER_BATCH
             )
             Objection.objects.bulk_create([r for r in others if isinstance(r, Objection)], batch_size=LEDGER_BATCH)
+            # The steps already taken, before the open assignments' ladders: schedule_steps skips them.
+            DeadlineStep.objects.bulk_create(
+                [r for r in others if isinstance(r, DeadlineStep)], batch_size=LEDGER_BATCH
+            )
     except IntegrityError:
         raise LedgerError(
             [
@@ -423,14 +429,17 @@ def _reply_letters(actor: User | None, row: LedgerRow, assignments: list[Assignm
 
 def _assignment_records(
     actor: User | None, row: LedgerRow, assignments: list[Assignment]
-) -> list[ExtensionRequest | Objection]:
-    """Sheets 延期申请 and 异议 for this issue: the requests and objections on its assignments (the
-    ordinals of 交办明细); who asked and who decided is the importing user (not exported)."""
-    made: list[ExtensionRequest | Objection] = []
+) -> list[ExtensionRequest | Objection | DeadlineStep]:
+    """Sheets 延期申请, 催办督办 and 异议 for this issue: the requests, the steps of the reminder and
+    escalation ladder already taken, and the objections, on its assignments (the ordinals of
+    交办明细); who asked and who decided is the importing user (not exported)."""
+    made: list[ExtensionRequest | Objection | DeadlineStep] = []
     for record in row.records:
         values = dict(record.values)
         values["assignment"] = assignments[values["assignment"] - 1]
-        if record.kind == "objection":
+        if record.kind == "step":
+            made.append(DeadlineStep(**values))
+        elif record.kind == "objection":
             new = values.get("new_assignment")
             values["new_assignment"] = assignments[new - 1] if new else None
             made.append(Objection(raised_by=actor, decided_by=actor if values["decided_at"] else None, **values))
