@@ -22,9 +22,11 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
+import gc
 import io
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -266,6 +268,26 @@ def child(path: str, profile: bool) -> None:
     call_command("migrate", verbosity=0)
     load_reference_data()
 
+    # The import first, in this fresh process, so that its peak memory is the process's (the parts
+    # measured afterwards read the file again).
+    gc.collect()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out = io.StringIO()
+    started = time.perf_counter()
+    if profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(call_command, "import_issues", path, stdout=out)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+    else:
+        call_command("import_issues", path, stdout=out)
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    call_command("import_issues", path, stdout=out)
+    second = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # The parts, and a baseline measured in the same run on the same machine: only reading the
     # file's cells (openpyxl's read-only iteration, or the csv module), no checks, no writes.
     data = Path(path).read_bytes()
@@ -288,28 +310,18 @@ def child(path: str, profile: bool) -> None:
     assert checked.ok, checked.problems[:5]
     print(f"  baseline:  {baseline:6.2f} s   (reading the {cells:,} cells only, no checks)")
     print(f"  read:      {reading:6.2f} s   check: {checking:6.2f} s   (parts of the import below)")
+    rows = len(checked.rows)
 
-    out = io.StringIO()
-    started = time.perf_counter()
-    if profile:
-        import cProfile
-        import pstats
-
-        profiler = cProfile.Profile()
-        profiler.runcall(call_command, "import_issues", path, stdout=out)
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
-    else:
-        call_command("import_issues", path, stdout=out)
-    first = time.perf_counter() - started
-    started = time.perf_counter()
-    call_command("import_issues", path, stdout=out)
-    second = time.perf_counter() - started
     counts = [line for line in out.getvalue().splitlines() if line.startswith("created:")]
     figures = statistics.summary(
         statistics.cohort(Issue.objects.all(), channel="net", received_from=FIRST, received_to=LAST),
         as_of=datetime.date(2024, 12, 31),
     )
-    print(f"  import:    {first:6.2f} s   ({counts[0]})")
+    print(
+        f"  import:    {first:6.2f} s   ({counts[0]}; {rows:,} rows, {rows / first:,.0f} rows/s; "
+        f"{first / baseline:.1f}× the baseline)"
+    )
+    print(f"  peak memory (RSS): {peak:,.0f} MiB (before the import: {before:,.0f} MiB)")
     print(f"  re-import: {second:6.2f} s   ({counts[1]})")
     print(
         f"  figures:   issues {figures.issues}, requesters {figures.requesters}, replied {figures.replied} "

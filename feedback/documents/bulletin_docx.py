@@ -6,7 +6,9 @@ and no figure is computed twice. Layout follows GB/T 9704-2012 as ``feedback.doc
 A4, 仿宋 at 三号 for the text, 小标宋 at 二号 for the title, 黑体 for the headings (一、二、…),
 dates as 2026年6月1日, the page number as "— 1 —" at the foot. The tables use the plain grid
 style with a shaded header row repeated on every page and rows that never split across pages,
-so they print the same on any printer, in Word, WPS or LibreOffice.
+so they print the same on any printer, in Word, WPS or LibreOffice. Every number frozen with its
+records is a hyperlink to the portal's page of those records (``settings.PORTAL_URL`` + the
+bulletin's item list), as on the page.
 
 Why DOCX and not PDF: a PDF needs a CJK font embedded (none is installed on the county's servers,
 and the PyPI wheels we have either only render PDFs, pypdfium2, or only edit them, pikepdf), and an
@@ -18,13 +20,15 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from docx import Document
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from docx.shared import Cm, Pt, RGBColor
 
 from feedback.documents.printed import (
     BODY_FONT,
@@ -35,7 +39,7 @@ from feedback.documents.printed import (
     _paragraph,
     chinese_date,
 )
-from feedback.figures.bulletins import BulletinTable, bulletin_tables, month_bounds
+from feedback.figures.bulletins import BulletinTable, bulletin_tables, month_bounds, unlinked_note
 from feedback.models import Bulletin, Channel
 
 __all__ = ["DOCX_CONTENT_TYPE", "bulletin_docx_bytes", "bulletin_filename", "bulletin_title"]
@@ -44,6 +48,7 @@ KAI_FONT = "楷体_GB2312"
 TEXT_WIDTH_CM = 21 - 2.8 - 2.6
 TABLE_SIZE = 12  # 小四: a ranking of 15 bureaus fits on one page
 NUMERALS = "一二三四五六七八九十"
+LINK_COLOUR = RGBColor(0x1F, 0x4E, 0x9A)  # every number links to its frozen list on the portal
 HEADER_SHADE = "D9D9D9"  # light grey: prints on a monochrome laser printer without hiding the text
 # Column widths (cm) by the number of columns: 总体情况 (3), the listed items (5), the rankings (6).
 WIDTHS = {3: [4.6, 5.5, 5.5], 5: [2.8, 5.0, 3.4, 2.2, 2.2], 6: [1.4, 5.0, 1.8, 2.4, 2.4, 2.6]}
@@ -98,6 +103,21 @@ def _write(cell: Any, text: str, *, font: str = BODY_FONT, centred: bool = False
     _font(paragraph.add_run(text), font, TABLE_SIZE)
 
 
+def _hyperlink(cell: Any, url: str) -> None:
+    """Turn the cell's text into a hyperlink to ``url`` (an external relationship, as Word writes it),
+    underlined in blue so that it reads as a link on screen and still prints legibly."""
+    paragraph = cell.paragraphs[0]
+    r_id = paragraph.part.relate_to(url, RT.HYPERLINK, is_external=True)
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("r:id"), r_id)
+    for run in list(paragraph.runs):
+        run.font.underline = True
+        run.font.color.rgb = LINK_COLOUR
+        paragraph._p.remove(run._r)
+        link.append(run._r)
+    paragraph._p.append(link)
+
+
 def _table(doc: Any, table: BulletinTable) -> None:
     count = len(table.columns)
     widths = [Cm(w) for w in _widths(count)]
@@ -126,6 +146,8 @@ def _table(doc: Any, table: BulletinTable) -> None:
         _row_flags(row)
         for index, (cell, value) in enumerate(zip(row.cells, cells, strict=True)):
             _write(cell, value.text, centred=index in centred)
+            if value.link:
+                _hyperlink(cell, value.link)
 
 
 def _page_number(section: Any) -> None:
@@ -180,7 +202,11 @@ def bulletin_docx_bytes(bulletin: Bulletin, *, issuer: str) -> bytes:
         indent=True,
     )
 
-    for number, table in zip(NUMERALS, bulletin_tables(f), strict=False):
+    tables = bulletin_tables(f, link_items=True, bulletin_id=bulletin.pk, base=settings.PORTAL_URL.rstrip("/"))
+    note = unlinked_note(f)
+    if note:
+        _paragraph(doc, note, size=12, indent=True)
+    for number, table in zip(NUMERALS, tables, strict=False):
         _paragraph(doc, f"{number}、{table.heading}", font=HEADING_FONT, indent=True, keep_with_next=True)
         _table(doc, table)
         if table.note:

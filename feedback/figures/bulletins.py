@@ -103,13 +103,18 @@ def listed_steps(month: datetime.date, channel: str = "") -> QuerySet[DeadlineSt
 # each counted when the bulletin was computed (published: for good), by figure.
 SUMMARY_LINKED = {
     "issues": "issues",
+    "requesters": lists.REQUESTERS,
     "reply_rate": "replied",
     "on_time_rate": "on_time",
     "closure_rate": "closed",
     "satisfaction_rate": "satisfied",
     "overdue_open": "overdue_open",
 }
-DEPARTMENT_LINKED = ("assignments", "overdue_open")
+DEPARTMENT_LINKED = ("assignments", "on_time", "assignments_replied", "overdue_open")
+UNLINKED_NOTE = (
+    "本通报发布时没有保存{what}背后的记录清单，{these}不链接到清单："
+    "按今天的数据列出的记录可能与发布时不同。需要时请在统计看板按同一月份和统计截止日（{as_of}）查询。"
+)
 
 
 def frozen_lists(first: datetime.date, last: datetime.date, channel: str) -> dict[str, Any]:
@@ -132,6 +137,8 @@ def frozen_lists(first: datetime.date, last: datetime.date, channel: str) -> dic
 
 
 def _ids(issues: QuerySet[Issue], figure: str, cut: lists.Cut) -> list[int]:
+    if figure == lists.REQUESTERS:
+        return list(lists.figure_requesters(issues, cut).order_by("name", "id").values_list("pk", flat=True))
     if lists.is_issue_figure(figure):
         return list(lists.figure_issues(issues, figure, cut).order_by("received_on", "id").values_list("pk", flat=True))
     return list(
@@ -157,7 +164,7 @@ def issuer_name(channel: str) -> str:
 
 def compute_figures(month: datetime.date, channel: str = "") -> dict[str, Any]:
     """Everything a bulletin prints, as JSON, with the records behind its numbers (``lists``).
-    Twenty-five queries, whatever the data."""
+    At most twenty-nine queries, whatever the data."""
     first, last = month_bounds(month)
     issues = Issue.objects.all()
     this_month = statistics.cohort(issues, channel=channel, received_from=first, received_to=last)
@@ -264,34 +271,42 @@ def _pct(rate: str | None) -> str:
 
 
 def bulletin_tables(
-    f: dict[str, Any], *, link_items: bool = False, bulletin_id: int | None = None
+    f: dict[str, Any], *, link_items: bool = False, bulletin_id: int | None = None, base: str = ""
 ) -> list[BulletinTable]:
     """The bulletin's tables from its stored figures alone (no query): 总体情况, the two rankings and
     the listed items. A rate over nothing prints "—"; a department without an on-time rate has no rank.
-    With ``bulletin_id`` (the page), each number frozen with its records (``lists``) links to them."""
+    With ``bulletin_id`` (the page, the print page, the DOCX), each number frozen with its records
+    (``lists``) links to them; a number whose records were not frozen (a bulletin published before
+    they were) links nowhere, and ``unlinked_note`` says so. ``base`` makes the links absolute (the
+    DOCX: ``settings.PORTAL_URL``)."""
     m, y = f.get("month_summary", {}), f.get("year_summary", {})
     formulas = f.get("formulas", {})
     frozen = f.get("lists") if link_items and bulletin_id is not None else None
+    departments = (frozen or {}).get("departments", {})
 
-    def items(**query: str) -> str:
+    def items(figure: str, *, period: str = "", unit: str = "") -> str:
         if frozen is None:
             return ""
-        return reverse("bulletin_items", args=[bulletin_id]) + "?" + urlencode(query)
+        stored = departments.get(unit, {}) if unit else frozen.get(period, {})
+        if figure not in stored:
+            return ""  # not frozen with this bulletin: no list that could differ from the number
+        query = {"unit": unit, "figure": figure} if unit else {"period": period, "figure": figure}
+        return base + reverse("bulletin_items", args=[bulletin_id]) + "?" + urlencode(query)
 
-    def both(label: str, formula: str, value: Any) -> tuple[Cell, ...]:
-        figure = SUMMARY_LINKED.get(formula or ("issues" if label == "诉求件数" else ""), "")
+    def both(label: str, key: str, value: Any) -> tuple[Cell, ...]:
+        figure = SUMMARY_LINKED.get(key, "")
         return (
-            Cell(label, title=formulas.get(formula, "")),
-            Cell(str(value(m)), link=items(period="month", figure=figure) if figure else ""),
-            Cell(str(value(y)), link=items(period="year", figure=figure) if figure else ""),
+            Cell(label, title=formulas.get(key, "")),
+            Cell(str(value(m)), link=items(figure, period="month") if figure else ""),
+            Cell(str(value(y)), link=items(figure, period="year") if figure else ""),
         )
 
     summary = BulletinTable(
         "总体情况",
         ("指标", "本月受理", "本年累计"),
         [
-            both("诉求件数", "", lambda s: s.get("issues", 0)),
-            both("诉求人", "", lambda s: s.get("requesters", 0)),
+            both("诉求件数", "issues", lambda s: s.get("issues", 0)),
+            both("诉求人", "requesters", lambda s: s.get("requesters", 0)),
             both(
                 "办理回复率",
                 "reply_rate",
@@ -310,10 +325,10 @@ def bulletin_tables(
             (
                 Cell(str(rank) if d["on_time_rate"] is not None else "—"),
                 Cell(d["name"]),
-                Cell(str(d["assignments"]), link=items(unit=d["department"], figure="assignments")),
-                Cell(_pct(d["on_time_rate"])),
-                Cell(_pct(d["reply_rate"])),
-                Cell(str(d["overdue_open"]), link=items(unit=d["department"], figure="overdue_open")),
+                Cell(str(d["assignments"]), link=items("assignments", unit=d["department"])),
+                Cell(_pct(d["on_time_rate"]), link=items("on_time", unit=d["department"])),
+                Cell(_pct(d["reply_rate"]), link=items("assignments_replied", unit=d["department"])),
+                Cell(str(d["overdue_open"]), link=items("overdue_open", unit=d["department"])),
             )
             for rank, d in enumerate(_rank(f.get(key, [])), start=1)
         ]
@@ -330,7 +345,9 @@ def bulletin_tables(
             ("编号", "诉求", "承办单位", "办理期限", "至月末超期（天）"),
             [
                 (
-                    Cell(item["ref"], link=reverse("issue_detail", args=[item["issue_id"]]) if link_items else ""),
+                    Cell(
+                        item["ref"], link=base + reverse("issue_detail", args=[item["issue_id"]]) if link_items else ""
+                    ),
                     Cell(item["title"]),
                     Cell(f"{item['department']}（{item['role']}）"),
                     Cell(item["due_date"]),
@@ -345,6 +362,25 @@ def bulletin_tables(
         )
     )
     return tables
+
+
+def unlinked_note(f: dict[str, Any]) -> str:
+    """What the pages and the DOCX say when some numbers of a bulletin do not link to records: it was
+    published before the records behind them were frozen with it (empty when every number links)."""
+    frozen = f.get("lists")
+    as_of = f.get("as_of", "")
+    if frozen is None:
+        return UNLINKED_NOTE.format(what="数字", these="各数字", as_of=as_of)
+    missing = [
+        label for label, key in (("诉求人", "requesters"),) if SUMMARY_LINKED[key] not in frozen.get("month", {})
+    ]
+    # Every department of the rankings has an entry for each figure frozen (feedback.figures.bulletins.frozen_lists).
+    department_figures = {figure for rows in frozen.get("departments", {}).values() for figure in rows}
+    if frozen.get("departments") and not {"on_time", "assignments_replied"} <= department_figures:
+        missing.append("单位的按期率和回复率")
+    if not missing:
+        return ""
+    return UNLINKED_NOTE.format(what="、".join(missing), these="这些数字", as_of=as_of)
 
 
 def issuer_of(bulletin: Bulletin) -> str:

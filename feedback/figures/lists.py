@@ -20,12 +20,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from feedback.figures.statistics import COUNTED, RATINGS, SATISFIED, S, cohort
-from feedback.models import Assignment, Category, Department, HistoryEntry, Issue
+from feedback.figures.statistics import COUNTED, RATINGS, SATISFIED, S, cohort, lead_result_is
+from feedback.models import Assignment, Category, Channel, Department, HistoryEntry, Issue, Requester, SignedReply
 
 # Figure name → what the list shows (the page's heading).
 ISSUE_FIGURES: dict[str, str] = {
@@ -42,6 +42,10 @@ ISSUE_FIGURES: dict[str, str] = {
     "unreachable": "回访未联系上的诉求",
     "follow_up_skipped": "未能回访（已登记原因）的诉求",
     "rehandled": "曾被重办的诉求（书面回复被退回，或回访后重新交办）",
+    # The county report's own lines (feedback.figures.report).
+    "suggestions": "性质为“建议”的诉求",
+    "suggestions_replied": "性质为“建议”、全部交办单位均已通过审核回复的诉求",
+    "enterprise_resolved": "政企直通车诉求中主办单位书面回复为“已解决”的诉求",
 }
 ASSIGNMENT_FIGURES: dict[str, str] = {
     "assignments": "交办",
@@ -56,6 +60,10 @@ ASSIGNMENT_FIGURES: dict[str, str] = {
     "overdue_open_original": "按原定期限超期未回复的交办",
 }
 FIGURES = {**ISSUE_FIGURES, **ASSIGNMENT_FIGURES}
+# Not a list of records of one kind: the distinct requesters of the cohort (statistics' ``requesters``),
+# listed on the dashboard's item page as requesters, one row each (``figure_requesters``).
+REQUESTERS = "requesters"
+REQUESTERS_TITLE = "诉求人（按人去重）"
 
 # The counts each row of the statistics API gives, and the figure whose records each one counts.
 # (In the department table ``replied`` counts the department's assignments.)
@@ -198,6 +206,10 @@ def issue_q(figure: str, as_of: datetime.date) -> Q:
         "unreachable": Q(satisfaction=S.UNREACHABLE),
         "follow_up_skipped": ~Q(follow_up_skipped=""),
         "rehandled": Q(Exists(rehandled.filter(at__lt=end_of_day))),
+        "suggestions": Q(nature=Issue.Nature.SUGGESTION),
+        "suggestions_replied": Q(nature=Issue.Nature.SUGGESTION) & fully_replied,
+        # As the report counts it: the lead's latest accepted reply, whatever ``as_of``.
+        "enterprise_resolved": Q(channel=Channel.ENTERPRISE) & lead_result_is(SignedReply.Result.RESOLVED),
     }
     return definitions[figure]
 
@@ -254,3 +266,12 @@ def figure_assignments(
     if cut.unit:
         rows = rows.filter(department__code=cut.unit)
     return rows.filter(assignment_q(figure, cut.as_of))
+
+
+def figure_requesters(issues: QuerySet[Issue], cut: Cut) -> QuerySet[Requester]:
+    """The distinct requesters of the cohort of ``cut`` (``statistics``' ``requesters``), each with
+    ``cohort_issues``, the number of the cohort's issues they raised."""
+    mine = cut_cohort(issues, cut)
+    return Requester.objects.filter(pk__in=mine.values("requester")).annotate(
+        cohort_issues=Count("issues", filter=Q(issues__in=mine.values("pk")))
+    )

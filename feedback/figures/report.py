@@ -2,7 +2,8 @@
 report (DOMAIN.md) computed from the portal's own data, each linked to the list behind it.
 
 Definitions (docs/user-guide.md "县级报告"): the cohort is the issues *received* in the period (dates
-inclusive), judged as they stand today, so a figure may still rise as replies come in:
+inclusive), judged as they stood at the end of ``as_of`` (``?as_of=``, default today: a reply or a
+closure dated later counts as not yet happened), so a figure may still rise as replies come in:
 
 * 诉求人 — distinct requesters of the cohort (docs/api.md: one requester per phone, else per name);
 * 诉求 — the cohort's issues; 回复率 — the dashboard's 办理回复率 (statistics.FORMULAS);
@@ -18,6 +19,10 @@ inclusive), judged as they stand today, so a figure may still rise as replies co
   not after today. ``?items=<line>[&channel=]`` lists the sessions or villages behind the number on
   the same page, each row linked to its page in the channel app.
 
+Every other number links to the dashboard's item page (``/dashboard/items/?which=<figure>&…``,
+``feedback.figures.lists``) over the period and ``as_of``: the list's count is the number (the
+requesters as one row a requester; 回复率 through its counts, 已回复 / 诉求 / 尚未全部答复).
+
 A constant number of queries whatever the data (tests/feedback/test_report.py).
 """
 
@@ -29,9 +34,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils import timezone
 
 from feedback.channels import LEADER_SESSIONS, QUIET_VILLAGES, REGISTRY, REPORT_LINES, ReportFigure, ReportItem
-from feedback.figures import statistics
+from feedback.figures import lists, statistics
 from feedback.figures.statistics import FORMULAS, lead_result_is
 from feedback.models import Channel, Issue, SignedReply
 
@@ -58,6 +64,7 @@ class Line:
     formula: str = ""
     note: str = ""
     parts: tuple[Part, ...] = ()
+    counts: tuple[Part, ...] = ()  # the counts a rate is made of, each linked to its list (the page)
 
 
 @dataclass(frozen=True)
@@ -73,12 +80,18 @@ def _pct(value: Any) -> str:
     return f"{value}%" if value is not None else "—"
 
 
-def _issues_url(**params: Any) -> str:
-    return reverse("issue_list") + "?" + urlencode({k: v for k, v in params.items() if v})
+def _list_url(figure: str, cut: lists.Cut) -> str:
+    """The dashboard's item page listing exactly the records behind ``figure`` over ``cut`` (the same
+    page and definitions as the dashboard's own links, ``feedback.figures.lists``)."""
+    return reverse("dashboard_items") + "?" + urlencode({"which": figure, **cut.params()})
 
 
-def _items_url(start: datetime.date, end: datetime.date, line: str, channel: str = "") -> str:
+def _items_url(
+    start: datetime.date, end: datetime.date, line: str, channel: str = "", as_of: datetime.date | None = None
+) -> str:
     query = {"from": start.isoformat(), "to": end.isoformat(), "items": line}
+    if as_of is not None:
+        query["as_of"] = as_of.isoformat()
     if channel:
         query["channel"] = channel
     return reverse("county_report") + "?" + urlencode(query) + "#items"
@@ -100,7 +113,13 @@ def channel_figures(user: Any, start: datetime.date, end: datetime.date) -> dict
 
 
 def _channel_line(
-    line: str, figures: list[ReportFigure], *, start: datetime.date, end: datetime.date, until: datetime.date
+    line: str,
+    figures: list[ReportFigure],
+    *,
+    start: datetime.date,
+    end: datetime.date,
+    until: datetime.date,
+    as_of: datetime.date | None = None,
 ) -> Line:
     label = REPORT_LINES[line]
     if until < start:
@@ -110,7 +129,11 @@ def _channel_line(
     unit = figures[0].unit
     total = sum(f.value for f in figures)
     parts = tuple(
-        Part(f"{_channel_label(f.channel)}{f.label}", f"{f.value} {f.unit}", _items_url(start, end, line, f.channel))
+        Part(
+            f"{_channel_label(f.channel)}{f.label}",
+            f"{f.value} {f.unit}",
+            _items_url(start, end, line, f.channel, as_of),
+        )
         for f in figures
     )
     notes = [
@@ -119,12 +142,13 @@ def _channel_line(
         if f.total is not None
     ]
     if until < end:
-        notes.append(f"统计至今天（{until.isoformat()}）")
+        today = until == timezone.localdate()
+        notes.append(f"统计至今天（{until.isoformat()}）" if today else f"统计至 {until.isoformat()}")
     note = "；".join(notes)
     return Line(
         label,
         f"{total} {unit}",
-        _items_url(start, end, line),
+        _items_url(start, end, line, "", as_of),
         "；".join(f.formula for f in figures),
         note,
         parts if len(parts) > 1 else (),
@@ -140,41 +164,50 @@ def report_lines(
     everything = statistics.summary(cohort, as_of=as_of)
     suggestions = statistics.summary(cohort.filter(nature=Issue.Nature.SUGGESTION), as_of=as_of)
     solved = cohort.filter(lead_result_is(SignedReply.Result.RESOLVED), channel=Channel.ENTERPRISE).count()
-    period = {"received_from": start.isoformat(), "received_to": end.isoformat()}
+    cut = lists.Cut(as_of=as_of, received_from=start, received_to=end)
     until = min(end, as_of)
     parts = channel_figures(user, start, until) if user is not None and until >= start else {}
     channel_lines = [
-        _channel_line(line, parts.get(line, []), start=start, end=end, until=until)
+        _channel_line(line, parts.get(line, []), start=start, end=end, until=until, as_of=as_of)
         for line in (LEADER_SESSIONS, QUIET_VILLAGES)
     ]
+    unreplied = everything.issues - everything.replied
     return [
         Line(
-            "诉求人", f"{everything.requesters} 人", _issues_url(**period), "受理日期在区间内的诉求的诉求人，按人去重"
+            "诉求人",
+            f"{everything.requesters} 人",
+            _list_url(lists.REQUESTERS, cut),
+            "受理日期在区间内的诉求的诉求人，按人去重",
         ),
-        Line("诉求", f"{everything.issues} 件", _issues_url(**period), "受理日期在区间内的诉求数"),
+        Line("诉求", f"{everything.issues} 件", _list_url("issues", cut), "受理日期在区间内的诉求数"),
         Line(
             "回复率",
             _pct(everything.reply_rate),
-            _issues_url(**period, replied="0"),
+            _list_url("unreplied", cut),
             FORMULAS["reply_rate"],
             f"已回复 {everything.replied} / {everything.issues} 件；点开为尚未全部答复的诉求",
+            counts=(
+                Part("已回复", f"{everything.replied} 件", _list_url("replied", cut)),
+                Part("诉求", f"{everything.issues} 件", _list_url("issues", cut)),
+                Part("尚未全部答复", f"{unreplied} 件", _list_url("unreplied", cut)),
+            ),
         ),
         Line(
             "收集建议",
             f"{suggestions.issues} 条",
-            _issues_url(**period, nature=Issue.Nature.SUGGESTION),
+            _list_url("suggestions", cut),
             "性质为“建议”的诉求数；网上征集的意见经网信办受理后计入（按提交日期），不予受理的不计",
         ),
         Line(
             "办理建议",
             f"{suggestions.replied} 条",
-            _issues_url(**period, nature=Issue.Nature.SUGGESTION, replied="1"),
+            _list_url("suggestions_replied", cut),
             "性质为“建议”、全部交办单位的书面回复均已通过审核的诉求数",
         ),
         Line(
             "解决企业问题",
             f"{solved} 个",
-            _issues_url(**period, channel=Channel.ENTERPRISE, result=SignedReply.Result.RESOLVED),
+            _list_url("enterprise_resolved", cut),
             "政企直通车诉求中，主办单位最新一版通过审核的书面回复办理结果为“已解决”的件数",
         ),
         *channel_lines,

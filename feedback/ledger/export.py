@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import re
 from collections.abc import Iterable, Iterator
@@ -11,11 +12,12 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from feedback.ledger.parse import COLUMNS, formula_guard
+from feedback.ledger.parse import COLUMNS, RECORD_SHEETS, formula_guard
 from feedback.models import Assignment, Issue
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -73,7 +75,9 @@ def finish_sheet(book: Workbook, sheet: Worksheet | None = None) -> bytes:
 def _finish(sheet: Worksheet) -> None:
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
-            if hasattr(cell.value, "year"):
+            if isinstance(cell.value, datetime.datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm:ss"
+            elif hasattr(cell.value, "year"):
                 cell.number_format = "yyyy-mm-dd"
             elif cell.data_type == "f":
                 # openpyxl stores any text starting with "=" as a formula; the ledgers hold only what
@@ -257,6 +261,9 @@ ROUND_TRIP_COLUMNS = [
     ("重办日期", 12),
     ("未能回访原因", 14),
     ("未能回访说明", 20),
+    ("诉求人类型", 10),
+    ("现场回应", 30),
+    ("回访意见", 30),
 ]
 DETAIL_SHEET = "交办明细"
 DETAIL_COLUMNS = [
@@ -274,22 +281,71 @@ DETAIL_COLUMNS = [
     ("签收日期", 12),
     ("回复日期", 12),
     ("办理结果", 10),
+    ("期限版本", 8),
 ]
+# Sheet 回复函: every version of every written reply, its letter named by the stored file's path.
+REPLY_SHEET = "回复函"
+REPLY_COLUMNS = [
+    ("编号", 18),
+    ("交办序号", 8),
+    ("承办单位", 10),
+    ("版本", 6),
+    ("扫描件文件", 40),
+    ("原文件名", 24),
+    ("文件类型", 16),
+    ("文件大小", 10),
+    ("SHA-256", 20),
+    ("签发人", 10),
+    ("签发人职务", 10),
+    ("签发日期", 12),
+    ("办理结果", 10),
+    ("答复摘要", 40),
+    ("审核", 8),
+    ("审核意见", 30),
+    ("提交时间", 18),
+    ("审核时间", 18),
+]
+SCANS_NOTE = (
+    "扫描件本身不在本工作簿中：它们随备份（manage.py backup 的 media/ 部分）恢复到存储的同一路径；"
+    "这里记的是存储路径（导入后原样链接）和 SHA-256，可据此核对。"
+)
 
 
-def round_trip_workbook(issues: Iterable[Issue], rehandled_on: dict[int, Any], results: dict[int, str]) -> bytes:
+def _local(moment: Any) -> Any:
+    """A timestamp as the county's local wall time to the second (Excel has no time zones)."""
+    return timezone.localtime(moment).replace(tzinfo=None, microsecond=0) if moment else None
+
+
+def round_trip_workbook(
+    issues: Iterable[Issue],
+    rehandled_on: dict[int, Any],
+    results: dict[int, str],
+    replies: dict[int, list[Any]] | None = None,
+    records: dict[str, list[Any]] | None = None,
+) -> bytes:
     """Every issue with what every figure depends on: sheet 诉求台账 (one row an issue: the ledger
     columns, plus nature, accused unit, status, follow-up date and the first re-handling date) and
     sheet 交办明细 (one row an assignment, withdrawn ones included: status, assigned date, limit,
     due date and the date before any extension, acknowledgement, accepted-reply date, the latest
-    accepted reply's result). ``import_issues`` reads both back (feedback.ledger.parse).
+    accepted reply's result) and sheet 回复函 (every version of every written reply: who signed it,
+    when, the result, the review, and the stored scan's path — the scans travel with the backup).
+    ``import_issues`` reads them all back (feedback.ledger.parse).
 
     ``issues`` with requester, category, accused department and assignments (with their departments)
-    prefetched; ``rehandled_on`` and ``results`` keyed by issue and assignment id."""
+    prefetched; ``rehandled_on`` and ``results`` keyed by issue and assignment id, ``replies`` (the
+    SignedReply rows, oldest version first) by assignment id; ``records`` the ExtensionRequest and
+    Objection rows and the DeadlineSteps taken, by kind (parse.RECORD_SHEETS), each written on its own
+    sheet (延期申请, 催办督办, 异议)."""
+    replies = replies or {}
+    records = records or {}
+    issues = list(issues)
     book = Workbook()
     sheet = sheet_with_header(book, "诉求台账", ROUND_TRIP_COLUMNS)
     detail = book.create_sheet(DETAIL_SHEET)
     _header(detail, DETAIL_COLUMNS)
+    letters = book.create_sheet(REPLY_SHEET)
+    _header(letters, REPLY_COLUMNS)
+    letters.cell(row=1, column=5).comment = Comment(SCANS_NOTE, "三个直通车诉求办理平台")
     for issue in issues:
         assignments = sorted(issue.assignments.all(), key=lambda a: (a.role != Assignment.Role.LEAD, a.pk))
         counted = [a for a in assignments if a.status != Assignment.Status.WITHDRAWN]
@@ -320,8 +376,35 @@ def round_trip_workbook(issues: Iterable[Issue], rehandled_on: dict[int, Any], r
                 rehandled_on.get(issue.pk),
                 issue.get_follow_up_skipped_display() if issue.follow_up_skipped else "",
                 formula_guard(issue.follow_up_skip_note),
+                requester.get_kind_display(),
+                formula_guard(issue.onsite_answer),
+                formula_guard(issue.follow_up_comment),
             ]
         )
+        for ordinal, a in enumerate(assignments, start=1):
+            for r in replies.get(a.pk, []):
+                letters.append(
+                    [
+                        formula_guard(issue.ref),
+                        ordinal,
+                        a.department.code,
+                        r.version,
+                        r.file.name,
+                        formula_guard(r.original_name),
+                        r.content_type,
+                        r.size,
+                        r.sha256,
+                        formula_guard(r.signer_name),
+                        formula_guard(r.signer_title),
+                        r.signed_on,
+                        r.get_result_display(),
+                        formula_guard(r.summary),
+                        r.get_review_status_display(),
+                        formula_guard(r.review_reason),
+                        _local(r.submitted_at),
+                        _local(r.reviewed_at),
+                    ]
+                )
         for a in assignments:
             acknowledged = timezone.localtime(a.acknowledged_at).date() if a.acknowledged_at else None
             detail.append(
@@ -340,10 +423,46 @@ def round_trip_workbook(issues: Iterable[Issue], rehandled_on: dict[int, Any], r
                     acknowledged,
                     a.replied_on,
                     results.get(a.pk, ""),
+                    a.deadline_version,
                 ]
             )
     text_cells(sheet, 5)  # 诉求人电话
+    ordinals = {
+        a.pk: (issue.ref, n)
+        for issue in issues
+        for n, a in enumerate(sorted(issue.assignments.all(), key=lambda a: (a.role != Assignment.Role.LEAD, a.pk)), 1)
+    }
+    for name, (kind, columns) in RECORD_SHEETS.items():
+        tab = book.create_sheet(name)
+        _header(
+            tab, [(label, 12 if how.startswith(("date", "ordinal", "choice")) else 24) for label, _, how in columns]
+        )
+        for record in sorted(records.get(kind, []), key=lambda r: ordinals.get(r.assignment_id, ("", 0))):
+            if record.assignment_id not in ordinals:
+                continue
+            ref, ordinal = ordinals[record.assignment_id]
+            tab.append([_record_cell(record, attr, how, ref, ordinal, ordinals) for _, attr, how in columns])
     return finish_sheet(book)
+
+
+def _record_cell(record: Any, attr: str, how: str, ref: str, ordinal: int, ordinals: dict[int, tuple[str, int]]) -> Any:
+    how = how.rstrip("!")
+    if attr == "ref":
+        return formula_guard(ref)
+    if attr == "assignment":
+        return ordinal
+    if how == "ordinal":
+        target = getattr(record, f"{attr}_id")
+        return ordinals[target][1] if target in ordinals else None
+    if how == "department":
+        department = getattr(record, attr)
+        return department.code if department else ""
+    if how == "choice":
+        return getattr(record, f"get_{attr}_display")() if getattr(record, attr) else ""
+    if how == "datetime":
+        return _local(getattr(record, attr))
+    value = getattr(record, attr)
+    return formula_guard(value) if isinstance(value, str) else value
 
 
 def _header(sheet: Worksheet, columns: list[tuple[str, int]]) -> None:
@@ -357,8 +476,9 @@ def _header(sheet: Worksheet, columns: list[tuple[str, int]]) -> None:
 
 
 def export_round_trip(issues: QuerySet[Issue]) -> bytes:
-    """``round_trip_workbook`` of ``issues`` (a scoped queryset): four queries whatever their number
-    (the issues, their assignments, the first re-handling dates, the accepted replies' results)."""
+    """``round_trip_workbook`` of ``issues`` (a scoped queryset): eight queries whatever their number
+    (the issues, their assignments, the first re-handling dates, the accepted replies' results, the
+    replies, the extension requests, the steps taken, the objections)."""
     from django.db.models import Min, OuterRef, Subquery
 
     from feedback.models import HistoryEntry, SignedReply
@@ -387,4 +507,24 @@ def export_round_trip(issues: QuerySet[Issue]) -> bytes:
         .exclude(result=None)
         .values_list("pk", "result")
     }
-    return round_trip_workbook(issues, rehandled, results)
+    replies: dict[int, list[SignedReply]] = {}
+    for reply in SignedReply.objects.filter(assignment__issue__in=issues.values("pk")).order_by(
+        "assignment_id", "version"
+    ):
+        replies.setdefault(reply.assignment_id, []).append(reply)
+    from feedback.models import DeadlineStep, ExtensionRequest, Objection
+
+    records = {
+        "extension": list(ExtensionRequest.objects.filter(assignment__issue__in=issues.values("pk")).order_by("id")),
+        "step": list(
+            DeadlineStep.objects.filter(assignment__issue__in=issues.values("pk"), taken_at__isnull=False).order_by(
+                "assignment_id", "deadline_version", "scheduled_for", "id"
+            )
+        ),
+        "objection": list(
+            Objection.objects.filter(assignment__issue__in=issues.values("pk"))
+            .select_related("suggested_department")
+            .order_by("id")
+        ),
+    }
+    return round_trip_workbook(issues, rehandled, results, replies, records)

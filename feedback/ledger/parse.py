@@ -59,10 +59,14 @@ from feedback.models import (
     Category,
     Channel,
     DeadlinePolicy,
+    DeadlineStep,
     DeadlineUnit,
     Department,
+    ExtensionRequest,
     Issue,
+    Objection,
     Requester,
+    SignedReply,
 )
 
 COLUMNS: tuple[str, ...] = (
@@ -144,6 +148,9 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "rehandled_on",
     "follow_up_skipped",
     "follow_up_skip_note",
+    "kind",
+    "onsite_answer",
+    "follow_up_comment",
 )
 CHINESE_COLUMNS.update(
     {
@@ -155,6 +162,9 @@ CHINESE_COLUMNS.update(
         "重办日期": "rehandled_on",
         "未能回访原因": "follow_up_skipped",
         "未能回访说明": "follow_up_skip_note",
+        "诉求人类型": "kind",
+        "现场回应": "onsite_answer",
+        "回访意见": "follow_up_comment",
     }
 )
 # The per-department sheet of the round-trip workbook.
@@ -173,6 +183,7 @@ DETAIL_COLUMNS: dict[str, str] = {
     "签收日期": "acknowledged_on",
     "回复日期": "replied_on",
     "办理结果": "result",
+    "期限版本": "deadline_version",
 }
 DETAIL_REQUIRED = (
     "ref",
@@ -186,6 +197,79 @@ DETAIL_REQUIRED = (
     "original_due_date",
     "replied_on",
 )
+# Every version of every written reply (feedback.ledger.export.REPLY_SHEET); the scans themselves
+# travel with the backup, the sheet names each by its stored path.
+REPLY_SHEET = "回复函"
+REPLY_COLUMNS: dict[str, str] = {
+    "编号": "ref",
+    "交办序号": "ordinal",
+    "承办单位": "department",
+    "版本": "version",
+    "扫描件文件": "file",
+    "原文件名": "original_name",
+    "文件类型": "content_type",
+    "文件大小": "size",
+    "SHA-256": "sha256",
+    "签发人": "signer_name",
+    "签发人职务": "signer_title",
+    "签发日期": "signed_on",
+    "办理结果": "result",
+    "答复摘要": "summary",
+    "审核": "review_status",
+    "审核意见": "review_reason",
+    "提交时间": "submitted_at",
+    "审核时间": "reviewed_at",
+}
+# The assignments' other records (feedback.ledger.export): extension requests, the reminder and
+# escalation steps already taken (提醒、超期、催办、督办、列入通报) and objections, one
+# row each, tied to the issue's n-th assignment of 交办明细 (交办序号). Kinds: text, date, datetime,
+# int, ordinal (of an assignment), department, or choice (the model field's choices); "!" marks a
+# required cell.
+RECORD_SHEETS: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
+    "延期申请": (
+        "extension",
+        (
+            ("编号", "ref", "text!"),
+            ("交办序号", "assignment", "ordinal!"),
+            ("申请时的期限", "current_due_date", "date!"),
+            ("申请延至", "requested_due_date", "date!"),
+            ("延期理由", "reason", "text!"),
+            ("状态", "status", "choice!"),
+            ("申请时间", "requested_at", "datetime!"),
+            ("审批时间", "decided_at", "datetime"),
+            ("审批意见", "decision_note", "text"),
+        ),
+    ),
+    "催办督办": (
+        "step",
+        (
+            ("编号", "ref", "text!"),
+            ("交办序号", "assignment", "ordinal!"),
+            ("步骤", "step", "choice!"),
+            ("期限版本", "deadline_version", "int!"),
+            ("当时的办理期限", "due_date", "date!"),
+            ("应执行时间", "scheduled_for", "datetime!"),
+            ("执行时间", "taken_at", "datetime!"),
+            ("通知时间", "announced_at", "datetime"),
+        ),
+    ),
+    "异议": (
+        "objection",
+        (
+            ("编号", "ref", "text!"),
+            ("交办序号", "assignment", "ordinal!"),
+            ("异议理由", "reason", "text!"),
+            ("建议改派单位", "suggested_department", "department"),
+            ("状态", "status", "choice!"),
+            ("提出时间", "raised_at", "datetime!"),
+            ("决定时间", "decided_at", "datetime"),
+            ("决定意见", "decision_note", "text"),
+            ("改派后期限", "clock", "choice"),
+            ("改派后交办序号", "new_assignment", "ordinal"),
+        ),
+    ),
+}
+RECORD_MODELS = {"extension": ExtensionRequest, "objection": Objection, "step": DeadlineStep}
 ENCODING_MESSAGE = "文件既不是 UTF-8 也不是 GBK/GB18030 编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入"
 # A zip whose parts unpack to more than this is refused before openpyxl reads it (a "zip bomb").
 MAX_UNPACKED_XLSX = 200 * 1024 * 1024
@@ -209,6 +293,9 @@ ASSIGNMENT_STATUS_WORDS = {
     **{x.value: x.value for x in Assignment.Status},
     **{x.label: x.value for x in Assignment.Status},
 }
+KIND_WORDS = {**{x.value: x.value for x in Requester.Kind}, **{x.label: x.value for x in Requester.Kind}}
+RESULT_WORDS = {**{x.value: x.value for x in SignedReply.Result}, **{x.label: x.value for x in SignedReply.Result}}
+REVIEW_WORDS = {**{x.value: x.value for x in SignedReply.Review}, **{x.label: x.value for x in SignedReply.Review}}
 ROLE_WORDS = {**{x.value: x.value for x in Assignment.Role}, **{x.label: x.value for x in Assignment.Role}}
 SATISFACTION_WORDS = {
     **{s.value: s.value for s in Issue.Satisfaction},
@@ -285,10 +372,15 @@ class LedgerRow:
     follow_up_skipped: str = ""  # an Issue.FollowUpSkip value or "" (未能回访, docs/decisions/0600)
     follow_up_skip_note: str = ""
     detail: tuple[DetailAssignment, ...] | None = None  # sheet 交办明细: the assignments as they were
+    kind: str = ""  # 诉求人类型 as exported (else the channel's usual kind)
+    onsite_answer: str = ""
+    follow_up_comment: str = ""
+    replies: tuple[ReplyRecord, ...] = ()  # sheet 回复函
+    records: tuple[AssignmentRecord, ...] = ()  # sheets 延期申请 and 异议
 
     @property
     def requester_kind(self) -> str:
-        return REQUESTER_KIND[self.channel]
+        return self.kind or REQUESTER_KIND[self.channel]
 
     @property
     def channel_label(self) -> str:
@@ -326,6 +418,42 @@ class DetailAssignment:
     provisional: bool
     acknowledged_on: datetime.date | None
     replied_on: datetime.date | None
+    deadline_version: int = 1  # how many times the deadline was set (extensions), for the ladder's steps
+
+
+@dataclass(frozen=True)
+class ReplyRecord:
+    """One row of sheet 回复函: a version of a written reply, to the issue's ``ordinal``-th assignment
+    (in the order of 交办明细), its scan named by the stored path."""
+
+    row: int
+    ordinal: int
+    version: int
+    file: str
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+    signer_name: str
+    signer_title: str
+    signed_on: datetime.date
+    result: str
+    summary: str
+    review_status: str
+    review_reason: str
+    submitted_at: datetime.datetime
+    reviewed_at: datetime.datetime | None
+
+
+@dataclass(frozen=True)
+class AssignmentRecord:
+    """One row of sheet 延期申请 or 异议: ``kind`` (RECORD_MODELS) and the model's field values, the
+    assignments as ordinals of 交办明细 (``assignment``, ``new_assignment``)."""
+
+    row: int
+    sheet: str
+    kind: str
+    values: dict[str, Any]
 
 
 @dataclass
@@ -355,6 +483,8 @@ class RawTable:
     header: list[str]
     rows: list[tuple[int, list[Any]]]  # (spreadsheet row number, cells)
     detail: RawTable | None = None  # sheet 交办明细 of a round-trip workbook
+    replies: RawTable | None = None  # sheet 回复函 of a round-trip workbook
+    records: dict[str, RawTable] = field(default_factory=dict)  # sheets 延期申请, 异议
 
 
 def read_table(data: bytes, name: str = "") -> RawTable:
@@ -413,7 +543,9 @@ def _read_xlsx(data: bytes) -> RawTable:
     try:
         table = _sheet_table(book.worksheets[0])
         if DETAIL_SHEET in book.sheetnames and book.worksheets[0].title != DETAIL_SHEET:
-            table = RawTable(table.header, table.rows, _sheet_table(book[DETAIL_SHEET]))
+            replies = _sheet_table(book[REPLY_SHEET]) if REPLY_SHEET in book.sheetnames else None
+            records = {name: _sheet_table(book[name]) for name in RECORD_SHEETS if name in book.sheetnames}
+            table = RawTable(table.header, table.rows, _sheet_table(book[DETAIL_SHEET]), replies, records)
     finally:
         book.close()
     return table
@@ -512,7 +644,9 @@ def check_table(
             ]
         )
     header_row, raw_header, data_rows = located
-    table = RawTable(raw_header, [(n, c) for n, c in data_rows if not _is_total(c)], table.detail)
+    table = RawTable(
+        raw_header, [(n, c) for n, c in data_rows if not _is_total(c)], table.detail, table.replies, table.records
+    )
     header = [_header_name(h) for h in table.header]
     labels = {column: raw.strip() for raw, column in zip(table.header, header, strict=True) if column}
     problems = []
@@ -536,10 +670,24 @@ def check_table(
     if table.detail is not None:
         details, detail_problems = _check_detail(table.detail, checker)
         result.problems.extend(detail_problems)
+    replies: dict[str, list[ReplyRecord]] = {}
+    if table.detail is not None and table.replies is not None:
+        replies, reply_problems = _check_replies(table.replies, checker)
+        result.problems.extend(reply_problems)
+    records: dict[str, list[AssignmentRecord]] = {}
+    if table.detail is not None:
+        for name, sheet in table.records.items():
+            found, record_problems = _check_records(name, sheet, checker)
+            result.problems.extend(record_problems)
+            for ref, rows in found.items():
+                records.setdefault(ref, []).extend(rows)
     first_row_of: dict[str, int] = {}
     for number, cells in table.rows:
         values = {column: cells[i] if i < len(cells) else None for column, i in index.items()}
-        row, row_problems = checker.check(number, values, details.get(_text(values["ref"])))
+        ref_text = _text(values["ref"])
+        # In a round-trip workbook an issue never assigned has no 交办明细 rows, and is still one of its issues.
+        detail = details.get(ref_text, [] if table.detail is not None else None)
+        row, row_problems = checker.check(number, values, detail, replies.get(ref_text, []), records.get(ref_text, []))
         ref = _text(values["ref"])
         if ref and ref in first_row_of:
             row_problems.append(LedgerProblem(number, "ref", f"编号“{ref}”与第 {first_row_of[ref]} 行重复"))
@@ -608,7 +756,12 @@ class _RowChecker:
         )
 
     def check(
-        self, number: int, values: dict[str, Any], detail: list[DetailAssignment] | None = None
+        self,
+        number: int,
+        values: dict[str, Any],
+        detail: list[DetailAssignment] | None = None,
+        replies: list[ReplyRecord] | None = None,
+        records: list[AssignmentRecord] | None = None,
     ) -> tuple[LedgerRow | None, list[LedgerProblem]]:
         problems: list[LedgerProblem] = []
 
@@ -692,6 +845,18 @@ class _RowChecker:
         extra = self._round_trip(text, values, bad)
         if detail is not None:
             self._check_detail_issue(detail, closed_on, extra["status"], bad)
+            for record in records or []:
+                for column in ("assignment", "new_assignment"):
+                    if (record.values.get(column) or 0) > len(detail):
+                        reason = f"该诉求在{DETAIL_SHEET}中只有 {len(detail)} 个交办"
+                        problems.append(LedgerProblem(record.row, f"{record.sheet}·交办序号", reason))
+            for reply in replies or []:
+                if reply.ordinal > len(detail):
+                    problems.append(
+                        LedgerProblem(
+                            reply.row, f"{REPLY_SHEET}·交办序号", f"该诉求在{DETAIL_SHEET}中只有 {len(detail)} 个交办"
+                        )
+                    )
         else:
             if replied_on and not text["departments"]:
                 bad("replied_on", "未填写承办单位（departments），不能有书面回复日期")
@@ -722,6 +887,8 @@ class _RowChecker:
             closed_on=closed_on,
             satisfaction=satisfaction,
             detail=tuple(detail) if detail is not None else None,
+            replies=tuple(replies or ()),
+            records=tuple(records or ()),
             **extra,
         ), problems
 
@@ -750,9 +917,15 @@ class _RowChecker:
             bad("follow_up_skipped", "已有回访评价的诉求不能同时填写未能回访原因")
         if skipped == Issue.FollowUpSkip.OTHER and not text["follow_up_skip_note"]:
             bad("follow_up_skip_note", "未能回访原因为“其他”时须写明说明")
+        kind = KIND_WORDS.get(text["kind"], "") if text["kind"] else ""
+        if text["kind"] and not kind:
+            bad("kind", f"诉求人类型“{text['kind']}”无效，应为 {'/'.join(Requester.Kind.labels)}")
         return {
             "follow_up_skipped": skipped,
             "follow_up_skip_note": text["follow_up_skip_note"],
+            "kind": kind,
+            "onsite_answer": text["onsite_answer"],
+            "follow_up_comment": text["follow_up_comment"],
             "nature": nature,
             "accused_department": accused,
             "status": status,
@@ -922,6 +1095,153 @@ def _check_detail(
                 provisional=text.get("provisional", "") in ("是", "True", "1"),
                 acknowledged_on=dates["acknowledged_on"],
                 replied_on=dates["replied_on"],
+                deadline_version=int(text["deadline_version"]) if text.get("deadline_version", "").isdigit() else 1,
+            )
+        )
+    return found, problems
+
+
+def _check_records(
+    name: str, table: RawTable, checker: _RowChecker
+) -> tuple[dict[str, list[AssignmentRecord]], list[LedgerProblem]]:
+    """Sheet 延期申请 or 异议 (RECORD_SHEETS): its rows by ref, each cell checked by its kind."""
+    kind, columns = RECORD_SHEETS[name]
+    model = RECORD_MODELS[kind]
+    header = [str(h or "").strip() for h in table.header]
+    missing = [h for h, _, _ in columns if h not in header]
+    if missing:
+        return {}, [LedgerProblem(1, f"{name}·{h}", "缺少该列") for h in missing]
+    index = {h: header.index(h) for h, _, _ in columns}
+    found: dict[str, list[AssignmentRecord]] = {}
+    problems: list[LedgerProblem] = []
+    for number, cells in table.rows:
+        before = len(problems)
+        values: dict[str, Any] = {}
+        ref = ""
+        for label, attr, how in columns:
+            cell = cells[index[label]] if index[label] < len(cells) else None
+            raw, required = _text(cell), how.endswith("!")
+
+            def bad(column: str, reason: str, number: int = number, label: str = label) -> None:
+                problems.append(LedgerProblem(number, f"{name}·{label}", reason))
+
+            if not raw:
+                if required:
+                    bad(attr, "不能为空")
+                values[attr] = None if how.rstrip("!") in ("date", "datetime", "int", "ordinal", "department") else ""
+                continue
+            how = how.rstrip("!")
+            if attr == "ref":
+                ref = raw
+            elif how == "text":
+                values[attr] = raw
+            elif how == "date":
+                values[attr] = checker._date(cell, attr, bad)
+            elif how == "datetime":
+                values[attr] = _moment(cell, raw, bad, attr)
+            elif how == "ordinal":
+                values[attr] = int(raw) if raw.isdigit() and int(raw) > 0 else bad(attr, f"“{raw}”应为从 1 起的整数")
+            elif how == "int":
+                values[attr] = int(raw) if raw.isdigit() else bad(attr, f"“{raw}”应为整数")
+            elif how == "department":
+                values[attr] = checker.departments.get(raw.lower()) or checker.departments.get(raw)
+                if values[attr] is None:
+                    bad(attr, f"未知单位“{raw}”")
+            else:  # a choice of the model's field, by code or Chinese label
+                choices = dict(model._meta.get_field(attr).choices or [])
+                words = {**{k: k for k in choices}, **{str(v): k for k, v in choices.items()}}
+                values[attr] = words.get(raw)
+                if values[attr] is None:
+                    bad(attr, f"“{raw}”无效，应为 {'/'.join(str(v) for v in choices.values())}")
+        if len(problems) == before:
+            found.setdefault(ref, []).append(AssignmentRecord(number, name, kind, values))
+    return found, problems
+
+
+def _moment(cell: Any, raw: str, bad: Any, column: str) -> datetime.datetime | None:
+    """A time cell (an Excel date-time, or text YYYY-MM-DD HH:MM:SS) in the county's time zone."""
+    if isinstance(cell, datetime.datetime):
+        return timezone.make_aware(cell) if cell.tzinfo is None else cell
+    try:
+        return timezone.make_aware(datetime.datetime.fromisoformat(raw))
+    except ValueError:
+        bad(column, f"时间“{raw}”无法识别，应为 YYYY-MM-DD HH:MM:SS")
+        return None
+
+
+def _check_replies(table: RawTable, checker: _RowChecker) -> tuple[dict[str, list[ReplyRecord]], list[LedgerProblem]]:
+    """Sheet 回复函: the replies by ref. Problems name the sheet and its column."""
+    header = [str(h or "").strip() for h in table.header]
+    names = {REPLY_COLUMNS[h]: i for i, h in enumerate(header) if h in REPLY_COLUMNS}
+    missing = [h for h, c in REPLY_COLUMNS.items() if c not in names]
+    if missing:
+        return {}, [LedgerProblem(1, f"{REPLY_SHEET}·{h}", "缺少该列") for h in missing]
+    label = {c: h for h, c in REPLY_COLUMNS.items()}
+    found: dict[str, list[ReplyRecord]] = {}
+    problems: list[LedgerProblem] = []
+    for number, cells in table.rows:
+        values = {c: cells[i] if i < len(cells) else None for c, i in names.items()}
+        before = len(problems)
+
+        def bad(column: str, reason: str, number: int = number) -> None:
+            problems.append(LedgerProblem(number, f"{REPLY_SHEET}·{label.get(column, column)}", reason))
+
+        text = {c: _text(v) for c, v in values.items()}
+        numbers = {}
+        for column in ("ordinal", "version", "size"):
+            if not text[column].isdigit():
+                bad(column, f"“{text[column]}”应为整数")
+            numbers[column] = int(text[column]) if text[column].isdigit() else 0
+        if not numbers["ordinal"] or not numbers["version"]:
+            bad("version", "交办序号和版本须从 1 开始")
+        result = RESULT_WORDS.get(text["result"])
+        if result is None:
+            bad("result", f"办理结果“{text['result']}”无效，应为 {'/'.join(SignedReply.Result.labels)}")
+        review = REVIEW_WORDS.get(text["review_status"])
+        if review is None:
+            bad("review_status", f"审核“{text['review_status']}”无效，应为 {'/'.join(SignedReply.Review.labels)}")
+        if not text["file"] or not text["signer_name"] or not text["summary"]:
+            bad("file", "扫描件文件、签发人和答复摘要不能为空")
+        signed_on = checker._date(values.get("signed_on"), "signed_on", bad, required=True)
+        moments: dict[str, datetime.datetime | None] = {}
+        for column in ("submitted_at", "reviewed_at"):
+            value = values.get(column)
+            if isinstance(value, datetime.datetime):
+                moments[column] = timezone.make_aware(value) if value.tzinfo is None else value
+            elif value in (None, "") or (column == "reviewed_at" and not text[column]):
+                moments[column] = None
+            else:
+                try:
+                    moments[column] = timezone.make_aware(datetime.datetime.fromisoformat(text[column]))
+                except ValueError:
+                    bad(column, f"时间“{text[column]}”无法识别，应为 YYYY-MM-DD HH:MM:SS")
+                    moments[column] = None
+        if moments["submitted_at"] is None:
+            bad("submitted_at", "提交时间不能为空")
+        if len(problems) > before:
+            continue
+        assert result is not None and review is not None and signed_on is not None
+        submitted = moments["submitted_at"]
+        assert submitted is not None
+        found.setdefault(text["ref"], []).append(
+            ReplyRecord(
+                row=number,
+                ordinal=numbers["ordinal"],
+                version=numbers["version"],
+                file=text["file"],
+                original_name=text["original_name"],
+                content_type=text["content_type"],
+                size=numbers["size"],
+                sha256=text["sha256"],
+                signer_name=text["signer_name"],
+                signer_title=text["signer_title"],
+                signed_on=signed_on,
+                result=result,
+                summary=text["summary"],
+                review_status=review,
+                review_reason=text["review_reason"],
+                submitted_at=submitted,
+                reviewed_at=moments["reviewed_at"],
             )
         )
     return found, problems

@@ -25,8 +25,9 @@ from feedback.figures.bulletins import (
     can_publish,
     issuer_of,
     previous_month,
+    unlinked_note,
 )
-from feedback.models import Bulletin, Channel, Department
+from feedback.models import Bulletin, Channel, Department, Requester
 from feedback.services import draft_bulletin, publish_bulletin
 from feedback.views.common import query_without_page, run_service
 
@@ -37,6 +38,7 @@ def _context(bulletin: Bulletin, *, link_items: bool) -> dict[str, Any]:
         "f": bulletin.figures,
         "tables": bulletin_tables(bulletin.figures, link_items=link_items, bulletin_id=bulletin.pk),
         "issuer": issuer_of(bulletin),
+        "unlinked": unlinked_note(bulletin.figures),
     }
 
 
@@ -52,18 +54,19 @@ def bulletin_items(request: HttpRequest, pk: int) -> HttpResponse:
     bulletin = get_or_404(bulletins_for(request.user), pk=pk)
     frozen = bulletin.figures.get("lists")
     figure, unit, period = request.GET.get("figure", ""), request.GET.get("unit", ""), request.GET.get("period", "")
-    if frozen is None or figure not in lists.FIGURES:
+    if frozen is None or (figure not in lists.FIGURES and figure != lists.REQUESTERS):
         raise Http404("该通报没有这个数字的清单。")
     ids = (frozen.get("departments", {}).get(unit, {}) if unit else frozen.get(period, {})).get(figure)
     if ids is None:
         raise Http404("该通报没有这个数字的清单。")
     is_issues = lists.is_issue_figure(figure)
-    # Only what the user may read, in the order frozen.
-    rows: Any = (
-        access.issues_for(request.user)
-        if is_issues
-        else access.assignments_for(request.user).select_related("issue", "department")
-    ).filter(pk__in=ids)
+    # Only what the user may read, in the order frozen (a requester: of an issue the user may read).
+    if figure == lists.REQUESTERS:
+        rows: Any = Requester.objects.filter(pk__in=ids, issues__in=access.issues_for(request.user)).distinct()
+    elif is_issues:
+        rows = access.issues_for(request.user).filter(pk__in=ids)
+    else:
+        rows = access.assignments_for(request.user).select_related("issue", "department").filter(pk__in=ids)
     order = {pk: n for n, pk in enumerate(ids)}
     records = sorted(rows, key=lambda r: order[r.pk])
     page = Paginator(records, ITEMS_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -73,11 +76,12 @@ def bulletin_items(request: HttpRequest, pk: int) -> HttpResponse:
         "feedback/bulletin_items.html",
         {
             "b": bulletin,
-            "title": lists.FIGURES[figure],
+            "title": lists.FIGURES.get(figure, lists.REQUESTERS_TITLE),
             "count": len(ids),
             "hidden": len(ids) - len(records),
             "page": page,
             "issue_list": is_issues,
+            "requester_list": figure == lists.REQUESTERS,
             "unit_name": unit_name,
             "period_label": {"month": "本月受理", "year": "本年累计"}.get(period, "本月受理"),
             "query": query_without_page(request),
@@ -128,7 +132,7 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def bulletin_print(request: HttpRequest, pk: int) -> HttpResponse:
     _viewer(request)
     bulletin = get_or_404(bulletins_for(request.user).select_related("published_by"), pk=pk)
-    return render(request, "feedback/bulletin_print.html", _context(bulletin, link_items=False))
+    return render(request, "feedback/bulletin_print.html", _context(bulletin, link_items=True))
 
 
 @login_required

@@ -465,16 +465,16 @@ def dashboard_items(request: HttpRequest) -> HttpResponse:
     if which in OLD_NAMES:  # the first form: a department chosen meant its own assignments
         which = OLD_NAMES[which]
         unit = unit or (filters.department.code if filters.department else "")
-    if which not in lists.FIGURES:
+    if which not in lists.FIGURES and which != lists.REQUESTERS:
         raise Http404("没有这个指标的清单。")
     if unit and not Department.objects.filter(code=unit).exists():
         raise Http404("没有这个单位。")
     as_of = filters.as_of or timezone.localdate()
     cut = filters.cut(as_of, unit=unit)
-    if lists.is_issue_figure(which):
-        rows: Any = lists.figure_issues(selectors.issue_list(request.user, {}), which, cut).order_by(
-            "-received_on", "-id"
-        )
+    if which == lists.REQUESTERS:
+        rows: Any = lists.figure_requesters(selectors.issue_list(request.user, {}), cut).order_by("name", "id")
+    elif lists.is_issue_figure(which):
+        rows = lists.figure_issues(selectors.issue_list(request.user, {}), which, cut).order_by("-received_on", "-id")
     else:
         rows = (
             lists.figure_assignments(access.assignments_for(request.user), access.issues_for(request.user), which, cut)
@@ -482,7 +482,9 @@ def dashboard_items(request: HttpRequest) -> HttpResponse:
             .order_by("due_date", "id")
         )
     page = Paginator(rows, ITEMS_PAGE_SIZE).get_page(request.GET.get("page"))
-    if lists.is_issue_figure(which):
+    if which == lists.REQUESTERS:
+        pass
+    elif lists.is_issue_figure(which):
         leads = selectors.lead_names([i.pk for i in page.object_list])
         for issue in page.object_list:
             issue.lead_name = leads.get(issue.pk, "")
@@ -496,10 +498,11 @@ def dashboard_items(request: HttpRequest) -> HttpResponse:
             "form": form,
             "filters": filters,
             "which": which,
-            "title": lists.FIGURES[which],
+            "title": lists.FIGURES.get(which, lists.REQUESTERS_TITLE),
             "as_of": as_of,
             "page": page,
             "issue_list": lists.is_issue_figure(which),
+            "requester_list": which == lists.REQUESTERS,
             "unit": unit,
             "channel_label": Channel(filters.channel).label if filters.channel else "",
             "unit_name": Department.objects.filter(code=unit).values_list("name", flat=True).first() if unit else "",

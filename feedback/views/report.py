@@ -26,6 +26,9 @@ class ReportForm(PortalForm):
     # ``from`` is a Python keyword: the field is declared under another name and renamed below.
     start = forms.DateField(label="受理日期从", required=False, widget=DATE_WIDGET)
     to = forms.DateField(label="至", required=False, widget=DATE_WIDGET)
+    as_of = forms.DateField(
+        label="统计截止日", required=False, widget=DATE_WIDGET, help_text="默认今天；此后的回复和办结视为尚未发生"
+    )
 
     def add_prefix(self, field_name: str) -> str:
         return "from" if field_name == "start" else field_name
@@ -57,8 +60,9 @@ def county_report_export(request: HttpRequest) -> HttpResponse:
         )
     data = form.cleaned_data if form.is_bound else {}
     start, end = data.get("start") or today.replace(month=1, day=1), data.get("to") or today
+    as_of = data.get("as_of") or today
     issues, _ = statistics.scoped(request.user)
-    lines = report_lines(issues, start=start, end=end, as_of=today, user=request.user)
+    lines = report_lines(issues, start=start, end=end, as_of=as_of, user=request.user)
     title = f"县级报告 {start:%Y%m%d}-{end:%Y%m%d}"
     response = HttpResponse(report_workbook(lines, title=title), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, f"{title}.xlsx")
@@ -76,13 +80,14 @@ def county_report(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data if form.is_bound and valid else {}
     start = data.get("start") or today.replace(month=1, day=1)
     end = data.get("to") or today
+    as_of = data.get("as_of") or today
     issues, _ = statistics.scoped(request.user)
-    period = {"received_from": start.isoformat(), "received_to": end.isoformat()}
-    lines = report_lines(issues, start=start, end=end, as_of=today, user=request.user) if valid else []
+    period = {"received_from": start.isoformat(), "received_to": end.isoformat(), "as_of": as_of.isoformat()}
+    lines = report_lines(issues, start=start, end=end, as_of=as_of, user=request.user) if valid else []
     items = None
     if valid and request.GET.get("items"):
         items = items_table(
-            request.user, request.GET["items"], request.GET.get("channel", ""), start=start, until=min(end, today)
+            request.user, request.GET["items"], request.GET.get("channel", ""), start=start, until=min(end, as_of)
         )
     return render(
         request,
@@ -95,7 +100,7 @@ def county_report(request: HttpRequest) -> HttpResponse:
             "dashboard": reverse("dashboard") + "?" + urlencode(period),
             "start": start,
             "end": end,
-            "as_of": today,
+            "as_of": as_of,
         },
         status=200 if valid else 400,
     )

@@ -75,7 +75,7 @@ def may(reference):
 
 
 def test_the_figures_of_a_hand_computed_month(may, django_assert_max_num_queries):
-    with django_assert_max_num_queries(25):  # 11, and one a linked figure for its frozen list
+    with django_assert_max_num_queries(29):  # 11, and one a linked figure for its frozen list (7 + 7 + 4)
         f = bulletins.compute_figures(MAY, "net")
     m, y = f["month_summary"], f["year_summary"]
     assert (f["month"], f["as_of"]) == ("2026-05", "2026-05-31")
@@ -381,6 +381,7 @@ def test_every_linked_number_of_a_bulletin_opens_its_records_frozen_at_publicati
     linked = _linked(page)
     figures = {re.search(r"figure=(\w+)", href).group(1) for href, _ in linked}
     assert {"issues", "replied", "on_time", "closed", "satisfied", "overdue_open", "assignments"} <= figures
+    assert {"requesters", "assignments_replied"} <= figures
 
     def counts() -> dict[str, int]:
         return {href: client.get(href).context["count"] for href, _ in linked}
@@ -392,7 +393,9 @@ def test_every_linked_number_of_a_bulletin_opens_its_records_frozen_at_publicati
         if "unit=" in href:
             unit = re.search(r"unit=(\w+)", href).group(1)
             row = next(r for r in f["bureaus"] + f["townships"] if r["department"] == unit)
-            assert before[href] == row[figure] == int(text)
+            # A rate links to the records it is made of (按期率: on time; 回复率: the replied assignments).
+            assert before[href] == row[{"assignments_replied": "replied"}.get(figure, figure)]
+            assert not text.isdigit() or before[href] == int(text)
         else:
             period = "month_summary" if "period=month" in href else "year_summary"
             assert before[href] == f[period][figure]  # the count is the number the rate is made of
@@ -405,3 +408,103 @@ def test_every_linked_number_of_a_bulletin_opens_its_records_frozen_at_publicati
     assert live["overdue_open"] != f["month_summary"]["overdue_open"]
     assert counts() == before
     assert client.get(reverse("bulletin_items", args=[b.pk]) + "?period=month&figure=nope").status_code == 404
+
+
+def _figure_of(href: str) -> tuple[str, str]:
+    """(figure, where: month/year or the unit) of a bulletin item link."""
+    from urllib.parse import parse_qs, urlsplit
+
+    query = parse_qs(urlsplit(href).query)
+    return query["figure"][0], (query.get("unit") or query.get("period"))[0]
+
+
+def _expected(f: dict, figure: str, where: str) -> int:
+    if where in ("month", "year"):
+        return f[f"{where}_summary"][figure]
+    row = next(r for r in f["bureaus"] + f["townships"] if r["department"] == where)
+    return row[{"assignments_replied": "replied"}.get(figure, figure)]
+
+
+@pytest.mark.parametrize("channel", ["net", ""])
+def test_every_number_links_on_the_page_the_print_page_and_in_the_docx(
+    may, admin_user, leader, client, settings, channel
+):
+    settings.PORTAL_URL = "https://ztc.example.gov.cn/"
+    b = services.publish_bulletin(
+        actor=admin_user, bulletin=services.draft_bulletin(actor=admin_user, month=MAY, channel=channel)
+    )
+    client.force_login(leader)
+    f = b.figures
+    expected_cells = {  # every number of the summary and of the rankings: (figure, where)
+        *((figure, period) for figure in bulletins.SUMMARY_LINKED.values() for period in ("month", "year")),
+        *((figure, r["department"]) for r in f["bureaus"] + f["townships"] for figure in bulletins.DEPARTMENT_LINKED),
+    }
+    for name in ("bulletin_detail", "bulletin_print"):
+        page = client.get(reverse(name, args=[b.pk])).content.decode()
+        linked = _linked(page)
+        assert {_figure_of(href) for href, _ in linked} == expected_cells, name
+        assert "data-unlinked" not in page
+        for href, text in linked:
+            figure, where = _figure_of(href)
+            response = client.get(href)
+            assert response.context["count"] == _expected(f, figure, where), href
+            assert not text.isdigit() or response.context["count"] == int(text)
+    requesters = client.get(reverse("bulletin_items", args=[b.pk]) + "?period=month&figure=requesters")
+    names = {r.name for r in requesters.context["page"].object_list}
+    assert names == ({"张三", "李四", "王五", "赵六"} | ({"某电子公司"} if not channel else set()))
+
+    _, document = docx_of(client, b)
+    links = [
+        (h.url, h.text)
+        for t in document.tables
+        for row in t.rows
+        for c in row.cells
+        for h in c.paragraphs[0].hyperlinks
+    ]
+    base = "https://ztc.example.gov.cn"
+    numbers = [(url, text) for url, text in links if "/items/" in url]
+    assert {_figure_of(url) for url, _ in numbers} == expected_cells
+    for url, text in numbers:
+        assert url.startswith(base + "/bulletins/")
+        figure, where = _figure_of(url)
+        count = client.get(url.removeprefix(base)).context["count"]
+        assert count == _expected(f, figure, where)
+        assert not text.isdigit() or count == int(text)
+    # The listed item's reference leads to its issue.
+    assert any(url == base + reverse("issue_detail", args=[may["i3"].pk]) for url, _ in links)
+
+
+def test_a_bulletin_published_before_its_records_were_frozen_says_so_and_links_nowhere(may, admin_user, leader, client):
+    b = services.publish_bulletin(
+        actor=admin_user, bulletin=services.draft_bulletin(actor=admin_user, month=MAY, channel="net")
+    )
+    figures = dict(b.figures)
+    old = {k: v for k, v in figures.items() if k != "lists"}
+    Bulletin.objects.filter(pk=b.pk).update(figures=old)  # as stored before issue 14 (save() refuses)
+    client.force_login(leader)
+    for name in ("bulletin_detail", "bulletin_print"):
+        page = client.get(reverse(name, args=[b.pk])).content.decode()
+        assert _linked(page) == []
+        assert "data-unlinked" in page and "本通报发布时没有保存数字背后的记录清单" in page
+    assert client.get(reverse("bulletin_items", args=[b.pk]) + "?period=month&figure=issues").status_code == 404
+    _, document = docx_of(client, b)
+    hyperlinks = [
+        h.url for t in document.tables for row in t.rows for c in row.cells for h in c.paragraphs[0].hyperlinks
+    ]
+    assert not [url for url in hyperlinks if "/items/" in url]  # only the listed item's reference, to its issue
+    assert any("本通报发布时没有保存数字背后的记录清单" in p for p in paragraphs(document))
+
+    # Published with the first frozen lists (no requesters, no departments' rates): those alone unlinked.
+    first = dict(figures["lists"])
+    first["month"] = {k: v for k, v in first["month"].items() if k != "requesters"}
+    first["year"] = {k: v for k, v in first["year"].items() if k != "requesters"}
+    first["departments"] = {
+        code: {k: v for k, v in rows.items() if k in ("assignments", "overdue_open")}
+        for code, rows in first["departments"].items()
+    }
+    Bulletin.objects.filter(pk=b.pk).update(figures={**old, "lists": first})
+    page = client.get(reverse("bulletin_detail", args=[b.pk])).content.decode()
+    figures_linked = {_figure_of(href)[0] for href, _ in _linked(page)}
+    assert "requesters" not in figures_linked and "on_time" in figures_linked  # the summary's on-time rate
+    assert "assignments" in figures_linked and "assignments_replied" not in figures_linked
+    assert "本通报发布时没有保存诉求人、单位的按期率和回复率背后的记录清单" in page

@@ -453,3 +453,61 @@ def test_without_a_period_the_form_shows_the_default_one_it_was_computed_for(lea
     client.force_login(leader)
     page = client.get(reverse("county_report")).content.decode()
     assert 'name="from" value="2026-01-01"' in page and 'name="to" value="2026-05-20"' in page
+
+
+# --- every linked number opens a list of exactly that many records (issue 14) ----------------------
+
+
+def _numbers_and_links(html: str) -> list[tuple[int, str]]:
+    """Every number on the report that is a link: (the number, the link). A rate (83.3%) is not a
+    count; it is followed through its counts (已回复 / 诉求 / 尚未全部答复)."""
+    import re
+    from html import unescape
+
+    return [
+        (int(number), unescape(href))
+        for href, number in re.findall(r'<a href="([^"]+)"[^>]*>\s*(\d+) (?:人|件|条|个|场)\s*</a>', html)
+    ]
+
+
+def _count(client, link: str) -> int:
+    page = client.get(link)
+    assert page.status_code == 200, link
+    if "items=" in link:  # a channel's sessions or villages, listed under the report
+        return len(page.context["items"].rows)
+    count = page.context["page"].paginator.count
+    assert f"<strong data-count>{count}</strong>" in page.content.decode()
+    return count
+
+
+@pytest.mark.parametrize("as_of", ["", "2026-05-31", "2026-05-10", "2026-06-03"])
+def test_every_number_on_the_report_opens_a_list_of_exactly_that_many(may, sessions, leader, client, as_of):
+    # A reply dated after as_of (2026-05-10) is not yet given: the lists follow the report's as_of.
+    client.force_login(leader)
+    query = {**PERIOD, **({"as_of": as_of} if as_of else {})}
+    html = client.get(reverse("county_report"), query).content.decode()
+    found = _numbers_and_links(html)
+    labels = set(lines(client.get(reverse("county_report"), query)))
+    assert {"诉求人", "诉求", "回复率", "收集建议", "办理建议", "解决企业问题", "县级领导带队场次", "无访村"} <= labels
+    which = {link.split("which=")[1].split("&")[0] for _, link in found if "which=" in link}
+    assert {"requesters", "issues", "replied", "unreplied", "suggestions", "suggestions_replied"} <= which
+    assert "enterprise_resolved" in which
+    for number, link in found:
+        if as_of:
+            assert f"as_of={as_of}" in link, link
+        assert _count(client, link) == number, link
+
+
+def test_the_reply_rate_and_the_requesters_follow_as_of(may, leader, client):
+    """Replies are signed five days after receipt: on 2026-05-10 only I1 (05-04 → 05-09) is replied,
+    and the requesters are counted whatever as_of (张三 twice → 5)."""
+    client.force_login(leader)
+    got = lines(client.get(reverse("county_report"), {**PERIOD, "as_of": "2026-05-10"}))
+    ref = {k: v.ref for k, v in may.items()}
+    replied = next(p for p in got["回复率"].counts if p.label == "已回复")
+    assert refs_listed(client, replied.link) == {ref["i1"]}
+    assert replied.value == "1 件" and got["回复率"].value == "16.7%"
+    requesters = client.get(got["诉求人"].link)
+    assert got["诉求人"].value == "5 人" and requesters.context["page"].paginator.count == 5
+    assert {r.name: r.cohort_issues for r in requesters.context["page"].object_list}["张三"] == 2
+    assert "as_of=2026-05-10" in got["诉求"].link

@@ -138,7 +138,7 @@ def test_the_export_is_a_workbook_a_clerk_can_print_with_phones_as_text(referenc
     call_command("export_issues", str(path), "--channel", issue.channel)
 
     book = load_workbook(path)
-    assert book.sheetnames == ["诉求台账", "交办明细"]
+    assert book.sheetnames == ["诉求台账", "交办明细", "回复函", "延期申请", "催办督办", "异议"]
     for sheet in book.worksheets:
         assert sheet.page_setup.orientation == "landscape"
         assert sheet.page_setup.fitToWidth == 1 and sheet.sheet_properties.pageSetUpPr.fitToPage
@@ -179,3 +179,68 @@ def test_the_ledger_page_gives_the_same_workbook_for_its_filters(reference, neto
     assert {row[0].value for row in book["交办明细"].iter_rows(min_row=2)} <= set(refs)
     client.force_login(zjj_head)
     assert client.get("/issues/export-ledger.xlsx").status_code == 404
+
+
+STEP_FIELDS = ("assignment__issue__ref", "step", "deadline_version", "due_date", "scheduled_for", "taken_at")
+
+
+def sheets_of(path) -> dict[str, list[tuple]]:
+    book = load_workbook(path)
+    return {sheet.title: [tuple(row) for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets}
+
+
+@pytest.mark.parametrize("seed", [23])
+def test_the_re_exported_workbook_equals_the_first_cell_for_cell(reference, tmp_path, seed):
+    """Export → an empty database → import → export again: the same workbook, every sheet and cell
+    (the records, not only the figures: requester kind, on-the-spot answer, follow-up comment, every
+    version of every written reply with its review and its scan's stored path, the extension requests
+    and the objections with their decisions)."""
+    leader = make_user("leader_rt2", role=Role.LEADER)
+    build(seed, 30)
+    issues = list(Issue.objects.order_by("id")[:6])
+    Issue.objects.filter(pk=issues[0].pk).update(onsite_answer="现场答复：下周安排维修。")
+    Issue.objects.filter(pk=issues[1].pk).update(follow_up_comment="=希望尽快落实")  # a formula-like text
+    Requester.objects.filter(pk=issues[2].requester_id).update(kind=Requester.Kind.ENTERPRISE)
+    assert SignedReply.objects.filter(review_status=SignedReply.Review.RETURNED).exists()  # versions
+    # The sweep's record: a few 催办 and 督办 taken (and announced) as the sweep leaves them.
+    from django.db.models import F
+
+    for step in ("chase", "supervise"):
+        ids = list(DeadlineStep.objects.filter(step=step, taken_at__isnull=True).values_list("pk", flat=True)[:3])
+        DeadlineStep.objects.filter(pk__in=ids).update(taken_at=F("scheduled_for"), announced_at=F("scheduled_for"))
+    queries = ["as_of=2026-12-31", "as_of=2026-04-15", *random_queries(seed, 4)]
+    before = figures({"leader": api(leader)}, queries)
+
+    first, second = tmp_path / "first.xlsx", tmp_path / "second.xlsx"
+    call_command("export_issues", str(first))
+    replies = SignedReply.objects.count()
+    kept = {
+        "extensions": sorted(ExtensionRequest.objects.values_list("status", "reason", "requested_due_date")),
+        "objections": sorted(Objection.objects.values_list("status", "reason", "clock", "new_assignment__department")),
+        "steps": sorted(DeadlineStep.objects.filter(taken_at__isnull=False).values_list(*STEP_FIELDS)),
+    }
+    assert kept["steps"] and {s[1] for s in kept["steps"]} >= {"chase", "supervise"}  # 催办, 督办 taken
+    assert ExtensionRequest.objects.exists() and Objection.objects.filter(status=Objection.Status.ACCEPTED).exists()
+    empty_the_database()
+    call_command("import_issues", str(first))
+    call_command("export_issues", str(second))
+
+    one, two = sheets_of(first), sheets_of(second)
+    assert list(one) == ["诉求台账", "交办明细", "回复函", "延期申请", "催办督办", "异议"]
+    assert len(one["催办督办"]) == len(kept["steps"]) + 1
+    assert len(one["回复函"]) == replies + 1
+    assert len(one["延期申请"]) == len(kept["extensions"]) + 1 and len(one["异议"]) == len(kept["objections"]) + 1
+    assert kept == {
+        "extensions": sorted(ExtensionRequest.objects.values_list("status", "reason", "requested_due_date")),
+        "objections": sorted(Objection.objects.values_list("status", "reason", "clock", "new_assignment__department")),
+        "steps": sorted(DeadlineStep.objects.filter(taken_at__isnull=False).values_list(*STEP_FIELDS)),
+    }
+    for name in one:
+        assert len(one[name]) == len(two[name]), name
+        for n, (a, b) in enumerate(zip(one[name], two[name], strict=True), start=1):
+            assert a == b, f"{name} row {n}: {a} != {b}"
+    assert figures({"leader": api(leader)}, queries) == before
+    imported = {i.ref: i for i in Issue.objects.select_related("requester")}
+    assert imported[issues[0].ref].onsite_answer == "现场答复：下周安排维修。"
+    assert imported[issues[1].ref].follow_up_comment == "=希望尽快落实"
+    assert imported[issues[2].ref].requester.kind == Requester.Kind.ENTERPRISE
