@@ -20,7 +20,7 @@ from feedback import services
 from feedback.access import GROUP_NAMES, Role
 from feedback.channels import REGISTRY
 from feedback.figures.bulletins import previous_month
-from feedback.models import Bulletin, Category, Channel, Department, Issue, Membership, SignedReply
+from feedback.models import Assignment, Bulletin, Category, Channel, Department, Issue, Membership, SignedReply
 from feedback.passwords import DEMO_PASSWORD
 from feedback.services.reference import load_reference_data
 
@@ -280,24 +280,16 @@ def _demo_issue(
         head = a.department.members.filter(is_head=True).first().user
         services.acknowledge_assignment(actor=head, assignment=a)
     if stage == "acknowledged":
+        if int(ref.rsplit("-", 1)[1]) % 2 == 0:
+            # Every other one has its lead's reply waiting for the office's review (待审核, issue 13):
+            # dated and worded without the generator, so the rest of the demo is unchanged.
+            lead_assignment = next(a for a in assignments if a.role == Assignment.Role.LEAD)
+            signed = min(today, lead_assignment.assigned_on + datetime.timedelta(days=5))
+            _demo_reply(lead_assignment, title, signed, SignedReply.Result.RESOLVED)
         return
     for a in assignments:
-        head = a.department.members.filter(is_head=True).first().user
         signed = min(today, a.assigned_on + datetime.timedelta(days=rng.randint(3, 25)))
-        reply = services.submit_reply(
-            actor=head,
-            assignment=a,
-            file=SimpleUploadedFile(
-                f"{a.department.code}-reply.pdf",
-                demo_letter_pdf(title, a.department.name, f"{a.department.name}负责人", signed),
-                "application/pdf",
-            ),
-            signer_name=f"{a.department.name}负责人",
-            signer_title="局长" if a.department.kind == "bureau" else "镇长",
-            signed_on=signed,
-            result=rng.choice(SignedReply.Result.values),
-            summary=f"关于“{title}”的答复：已研究并提出处理意见。",
-        )
+        reply = _demo_reply(a, title, signed, rng.choice(SignedReply.Result.values))
         services.accept_reply(actor=office, reply=reply)
     if stage == "replied":
         return
@@ -314,6 +306,25 @@ def _demo_issue(
                 actor=office, issue=issue, reason="unreachable", note="工作日三次电话均无人接听"
             )
         services.close_issue(actor=office, issue=issue, on=min(today, last_reply + datetime.timedelta(days=3)))
+
+
+def _demo_reply(a: Assignment, title: str, signed: datetime.date, result: str) -> SignedReply:
+    """The department head uploads a stamped reply letter (a generated PDF) for assignment ``a``."""
+    head = a.department.members.filter(is_head=True).first().user
+    return services.submit_reply(
+        actor=head,
+        assignment=a,
+        file=SimpleUploadedFile(
+            f"{a.department.code}-reply.pdf",
+            demo_letter_pdf(title, a.department.name, f"{a.department.name}负责人", signed),
+            "application/pdf",
+        ),
+        signer_name=f"{a.department.name}负责人",
+        signer_title="局长" if a.department.kind == "bureau" else "镇长",
+        signed_on=signed,
+        result=result,
+        summary=f"关于“{title}”的答复：已研究并提出处理意见。",
+    )
 
 
 # Who publishes each of last month's bulletins: the channel's office its own, an administrator the

@@ -40,6 +40,7 @@ class Shot:
 
 SHOTS = [
     Shot("issue-list", "netoffice", lambda: "/issues/"),
+    Shot("review-queue", "netoffice", lambda: "/issues/?awaiting_review=1"),
     Shot("department-inbox", "zjj_head", lambda: "/inbox/"),
     Shot("inbox-phone", "zjj_head", lambda: "/inbox/", PHONE, full_page=True),
     Shot(

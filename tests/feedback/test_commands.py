@@ -7,7 +7,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from feedback.models import CalendarDay, CalendarYear, Category, Department, Issue
+from feedback.models import Assignment, CalendarDay, CalendarYear, Category, Department, Issue
 from feedback.services.reference import BUREAUS, CATEGORIES, TOWNSHIPS
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +71,8 @@ def test_seed_demo_issues_cover_every_stage_within_the_last_twelve_months(settin
     assert all(today - datetime.timedelta(days=366) <= day <= today for day in received)
     assert set(Issue.objects.values_list("status", flat=True)) == set(Issue.Status.values)
     assert set(Issue.objects.values_list("channel", flat=True)) == {"net", "enterprise", "citizen"}
+    # the office's 待审核 list has work in it: replies submitted and not yet reviewed
+    assert Assignment.objects.filter(status=Assignment.Status.SUBMITTED).exists()
 
 
 def test_seed_demo_shows_working_channels_and_a_published_bulletin(settings, client):
