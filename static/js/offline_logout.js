@@ -45,6 +45,26 @@
     }
   }
 
+  // Another person signed in on this phone (the last one never tapped 退出): the visit page kept for
+  // offline use is theirs — it would open their records with no signal. It is dropped at once (this
+  // script runs on every page after a login, which needs the network); their records stay in their own
+  // database, for them to sync at their next login, and the new user's page is fetched fresh online.
+  const CURRENT_USER = document.currentScript && document.currentScript.dataset.user;
+
+  async function forgetOtherUsersPage() {
+    if (!window.caches || !CURRENT_USER) return;
+    const keys = (await caches.keys()).filter((k) => k.startsWith(PREFIX));
+    for (const key of keys) {
+      const cache = await caches.open(key);
+      const page = await cache.match("/citizen/offline/", {ignoreSearch: true});
+      if (!page) continue;
+      const owner = /data-user="(\d+)"/.exec(await page.text());
+      if (!owner || owner[1] !== String(CURRENT_USER)) await caches.delete(key);
+    }
+  }
+
+  forgetOtherUsersPage().catch(() => {});
+
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll('form[action$="/accounts/logout/"]').forEach((form) => {
       form.addEventListener("submit", async (event) => {

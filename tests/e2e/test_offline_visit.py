@@ -13,6 +13,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from channels_citizen import services
 from channels_citizen.models import IntakePhoto, NoMeetingWeek, OfflineRecord, Village, Visit
@@ -236,3 +237,46 @@ def test_logout_clears_the_phone(live_server, phone: BrowserContext, week) -> No
     names = page.evaluate("async () => (await indexedDB.databases()).map((d) => d.name)")
     assert not [n for n in names if n.startswith("zhitongche-offline")]
     assert page.evaluate("async () => (await caches.keys()).filter((k) => k.startsWith('zhitongche-offline'))") == []
+
+
+def test_another_user_signing_in_on_the_phone_never_sees_the_first_users_records(
+    live_server, phone: BrowserContext, week
+) -> None:
+    from feedback.access import Role
+    from tests.conftest import make_user
+
+    make_user("petitionoffice2", department="xfj", role=Role.OFFICE)
+    page = phone.new_page()
+    log_in(page, live_server.url)
+    ready_for_the_road(page)
+    phone.set_offline(True)
+    record_visit(page)  # kept on the phone, not synced; the first user never taps 退出
+    expect(summary(page)).to_have_attribute("data-pending", "1")
+    phone.set_offline(False)
+    Session.objects.all().delete()
+    phone.clear_cookies()
+
+    other = phone.new_page()
+    other.goto(f"{live_server.url}/accounts/login/")
+    other.get_by_label("账号").fill("petitionoffice2")
+    other.get_by_label("密码").fill("pw-for-tests-123")
+    other.get_by_role("button", name="登录").click()
+    other.wait_for_url(f"{live_server.url}/**")
+    other.wait_for_function(
+        """async () => {
+          for (const key of await caches.keys()) {
+            const page = await (await caches.open(key)).match("/citizen/offline/", {ignoreSearch: true});
+            if (page) return false;
+          }
+          return true;
+        }"""
+    )  # the first user's page is no longer kept for offline use
+    page.close()
+    phone.set_offline(True)
+    offline = phone.new_page()
+    with pytest.raises(PlaywrightError, match="ERR_"):  # nothing kept to open offline: the browser's own error
+        offline.goto(f"{live_server.url}{PAGE}")
+    names = other.evaluate("async () => (await indexedDB.databases()).map((d) => d.name)")
+    assert any(n.startswith("zhitongche-offline") for n in names)  # the first user's records are kept for them
+    phone.set_offline(False)
+    assert Visit.objects.count() == 0
