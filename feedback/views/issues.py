@@ -122,51 +122,40 @@ def issue_create(request: HttpRequest) -> HttpResponse:
     return render(request, "feedback/issue_form.html", {"form": form, "suggestions": suggestions})
 
 
-def _register_and_merge(user: Any, data: dict[str, Any], merge_ref: str) -> Issue:
-    lead = merging.lead_by_ref(user, merge_ref)
-    return services.register_and_merge_issue(
-        actor=user,
-        into=lead,
-        ref=data["ref"] or None,
-        channel=data["channel"],
-        category=data["category"],
-        requester=services.RequesterData(
+def _registration(data: dict[str, Any]) -> dict[str, Any]:
+    """What the register form gives every registering service (with or without assigning or merging)."""
+    return {
+        "ref": data["ref"] or None,
+        "channel": data["channel"],
+        "category": data["category"],
+        "requester": services.RequesterData(
             name=data["requester_name"],
             phone=data["requester_phone"],
             kind=data["requester_kind"],
             organization=data["requester_org"],
         ),
-        title=data["title"],
-        content=data["content"],
-        received_on=data["received_on"],
-        nature=data["nature"],
-        onsite_answer=data["onsite_answer"],
-        accused_department=data["accused_department"],
-    )
+        "title": data["title"],
+        "content": data["content"],
+        "received_on": data["received_on"],
+        "nature": data["nature"],
+        "onsite_answer": data["onsite_answer"],
+        "accused_department": data["accused_department"],
+    }
+
+
+def _register_and_merge(user: Any, data: dict[str, Any], merge_ref: str) -> Issue:
+    lead = merging.lead_by_ref(user, merge_ref)
+    return services.register_and_merge_issue(actor=user, into=lead, **_registration(data))
 
 
 def _register_and_assign(user: Any, data: dict[str, Any]) -> Issue:
     return services.register_and_assign_issue(
         actor=user,
-        ref=data["ref"] or None,
-        channel=data["channel"],
-        category=data["category"],
-        requester=services.RequesterData(
-            name=data["requester_name"],
-            phone=data["requester_phone"],
-            kind=data["requester_kind"],
-            organization=data["requester_org"],
-        ),
-        title=data["title"],
-        content=data["content"],
-        received_on=data["received_on"],
-        nature=data["nature"],
-        onsite_answer=data["onsite_answer"],
         lead=data["lead"],
         co=list(data["co"]),
         deadline_amount=data["deadline_amount"],
         deadline_unit=data["deadline_unit"] or None,
-        accused_department=data["accused_department"],
+        **_registration(data),
     )
 
 
