@@ -36,6 +36,7 @@ from feedback.models import (
     SignedReply,
 )
 from feedback.security.admin import ChinesePermissionsMixin
+from feedback.security.events import record_event
 from feedback.services.calendar import delete_county_day, load_year, save_county_day
 from feedback.services.departments import reactivate_department, retire_department
 from feedback.states import action_label
@@ -80,9 +81,12 @@ class DepartmentAdmin(RetireInsteadOfDelete):
         for department in queryset.order_by("sort_order", "code"):
             try:
                 retire_department(actor=request.user, department=department)
-                done += 1
             except WorkflowError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
+                continue
+            done += 1
+            if department.active:  # it was active: a real change, an audit event (a repeat is none)
+                record_event("department_retired", request=request, object_type="department", object_id=department.code)
         if done:
             self.message_user(request, f"已停用 {done} 个单位。", messages.SUCCESS)
 
@@ -90,6 +94,7 @@ class DepartmentAdmin(RetireInsteadOfDelete):
     def reactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
         for department in queryset:
             reactivate_department(actor=request.user, department=department)
+            record_event("department_reactivated", request=request, object_type="department", object_id=department.code)
         self.message_user(request, f"已启用 {queryset.count()} 个单位。", messages.SUCCESS)
 
 

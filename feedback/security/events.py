@@ -48,6 +48,8 @@ ACTIONS = {
     "otp_failed": "动态口令错误",
     "token_issued": "创建 API 令牌",
     "token_revoked": "撤销 API 令牌",
+    "department_retired": "停用单位",
+    "department_reactivated": "重新启用单位",
 }
 
 

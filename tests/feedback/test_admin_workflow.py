@@ -171,6 +171,17 @@ def test_the_admin_action_retires_through_the_service(client, netoffice, root) -
     assert any(issue.ref in t and "不能停用县住房和城乡建设局" in t for t in texts), texts
     assert any("已停用 1 个单位" in t for t in texts), texts
     assert dict(Department.objects.filter(pk__in=ids).values_list("code", "active")) == {"zjj": True, "sthj": False}
+    # the one real change is an audit event; the refused one and a repeat are none
+    from feedback.models.security import AuditEvent
+
+    client.post(reverse("admin:feedback_department_changelist"), {"action": "retire", "_selected_action": ids})
+    events = AuditEvent.objects.filter(action__startswith="department_")
+    assert list(events.values_list("action", "object_id", "actor")) == [("department_retired", "sthj", root.username)]
+    client.post(
+        reverse("admin:feedback_department_changelist"),
+        {"action": "reactivate", "_selected_action": [Department.objects.get(code="sthj").pk]},
+    )
+    assert events.filter(action="department_reactivated").count() == 1
 
 
 def test_the_department_change_form_cannot_flip_active_around_the_service(client, netoffice, root) -> None:
