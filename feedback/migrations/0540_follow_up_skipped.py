@@ -76,12 +76,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='issue',
             name='follow_up_skip_note',
-            field=models.TextField(blank=True, verbose_name='未能回访说明'),
+            field=models.TextField(blank=True, db_default='', default='', verbose_name='未能回访说明'),
         ),
         migrations.AddField(
             model_name='issue',
             name='follow_up_skipped',
-            field=models.CharField(blank=True, choices=[('unreachable', '多次联系不上'), ('refused', '诉求人拒绝回访'), ('moved_away', '诉求人已离开本地'), ('other', '其他')], max_length=16, verbose_name='未能回访原因'),
+            field=models.CharField(blank=True, choices=[('unreachable', '多次联系不上'), ('refused', '诉求人拒绝回访'), ('moved_away', '诉求人已离开本地'), ('other', '其他')], db_default='', default='', max_length=16, verbose_name='未能回访原因'),
         ),
         migrations.AddField(
             model_name='statsdepartmentmonthrollup',

@@ -98,8 +98,11 @@ class Issue(models.Model):
     satisfaction = models.CharField("回访评价", max_length=16, choices=Satisfaction.choices, blank=True)
     follow_up_comment = models.TextField("回访意见", blank=True)
     followed_up_on = models.DateField("回访日期", null=True, blank=True)
-    follow_up_skipped = models.CharField("未能回访原因", max_length=16, choices=FollowUpSkip.choices, blank=True)
-    follow_up_skip_note = models.TextField("未能回访说明", blank=True)
+    # db_default: rows written by plain SQL (bulk loads, benchmarks) need not name them.
+    follow_up_skipped = models.CharField(
+        "未能回访原因", max_length=16, choices=FollowUpSkip.choices, blank=True, default="", db_default=""
+    )
+    follow_up_skip_note = models.TextField("未能回访说明", blank=True, default="", db_default="")
     closed_on = models.DateField("办结日期", null=True, blank=True)
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
