@@ -290,6 +290,7 @@ SPECTACULAR_SETTINGS = {
         "AssignmentStatusEnum": "feedback.models.Assignment.Status",
         "DepartmentKindEnum": "feedback.models.Department.Kind",
         "RequesterKindEnum": "feedback.models.Requester.Kind",
+        "FollowUpSkipEnum": "feedback.models.Issue.FollowUpSkip",
     },
 }
 
