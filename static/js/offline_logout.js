@@ -63,12 +63,30 @@
     }
   }
 
-  forgetOtherUsersPage().catch(() => {});
+  // Most people never use the visit page: for them 退出 stays an ordinary, immediate logout. Known
+  // once, just after the page loads (a few milliseconds); until then a logout waits for the check.
+  let nothingOffline = false;
+
+  async function anythingOffline() {
+    if ((await offlineDatabases()).length) return true;
+    if (window.caches && (await caches.keys()).some((k) => k.startsWith(PREFIX))) return true;
+    if (navigator.serviceWorker) {
+      const registrations = await navigator.serviceWorker.getRegistrations();
+      if (registrations.some((r) => r.scope.includes("/citizen/offline/"))) return true;
+    }
+    return false;
+  }
+
+  forgetOtherUsersPage()
+    .then(anythingOffline)
+    // On the visit page itself records may be written after this check: there it is always made at 退出.
+    .then((found) => { nothingOffline = !found && !location.pathname.startsWith("/citizen/offline/"); })
+    .catch(() => {});
 
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll('form[action$="/accounts/logout/"]').forEach((form) => {
       form.addEventListener("submit", async (event) => {
-        if (form.dataset.offlineCleared) return;
+        if (form.dataset.offlineCleared || nothingOffline) return;
         event.preventDefault();
         try {
           const names = await offlineDatabases();

@@ -84,7 +84,9 @@ def _staff_round(office, department, zjj, housing, statuses) -> None:
     for n in range(3):
         statuses.append(
             office.post(
-                reverse("issue_create"), registration_data(category=housing, lead=zjj.pk, title=f"诉求{n}")
+                reverse("issue_create"),
+                # three issues on purpose: kept apart from each other's duplicate suggestion (issue 19)
+                registration_data(category=housing, lead=zjj.pk, title=f"诉求{n}", keep_apart="1"),
             ).status_code
         )
     for assignment in Assignment.objects.all():
