@@ -52,6 +52,7 @@ class NoMeetingWeekAdmin(admin.ModelAdmin):
         "confirmed_by",
         "confirmed_at",
         "provisional",
+        "recorded_on",
         "case_of_week",
     ]
     inlines = [RosterInline]
@@ -108,6 +109,7 @@ class VisitAdmin(admin.ModelAdmin):
         "township",
         "village",
         "held_on",
+        "recorded_on",
         "leader",
         "lawyer_present",
         "lawyer_name",
@@ -121,6 +123,7 @@ class VisitAdmin(admin.ModelAdmin):
         "township",
         "village",
         "held_on",
+        "recorded_on",
         "leader",
         "lawyer_present",
         "lawyer_name",

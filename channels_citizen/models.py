@@ -36,6 +36,8 @@ class NoMeetingWeek(models.Model):
     starts_on = models.DateField("开始日期")
     ends_on = models.DateField("结束日期")
     confirmed = models.BooleanField("已确认", default=False)
+    # A week planned after it ended (补录, issue 13 §3) keeps the day it was entered.
+    recorded_on = models.DateField("补录日期", null=True, blank=True, help_text="无会周结束后才录入的，录入当天的日期")
     # The default was computed Monday–Friday because the month's year has no calendar data yet.
     provisional = models.BooleanField("日期暂定", default=False, help_text="该年份尚未载入工作日历，按周一至周五暂算")
     confirmed_by = models.ForeignKey(
@@ -104,6 +106,9 @@ class Visit(models.Model):
         Village, verbose_name="村", null=True, blank=True, on_delete=models.PROTECT, related_name="visits"
     )
     held_on = models.DateField("接访日期")
+    # A visit entered after the day it took place (补录) keeps the day it was entered; its requests
+    # are then received and assigned on the visit's date (docs/decisions/0610, 0650).
+    recorded_on = models.DateField("补录日期", null=True, blank=True, help_text="接访活动结束后才录入的，录入当天的日期")
     leader = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="带队县领导",

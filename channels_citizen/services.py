@@ -83,14 +83,26 @@ def week_dates(first: datetime.date, calendar: WorkCalendar) -> WeekDates:
 
 @transaction.atomic
 def plan_week(*, actor: Any, month: datetime.date) -> NoMeetingWeek:
-    """Create the month's week at its default dates, unconfirmed (idempotent: an existing week is
-    kept, except that an unconfirmed provisional week not yet begun is re-planned once its year's
+    """Create the month's week at its default dates, unconfirmed; a month already past is 补录 and
+    keeps ``recorded_on`` (idempotent: an existing week is kept, except that an unconfirmed provisional week not yet begun is re-planned once its year's
     calendar is loaded, under the rules of ``replan_weeks``)."""
     _require_planner(actor)
     first = month.replace(day=1)
+    if first.year < 2000:
+        raise InvalidInput("无会周月份有误。", field="month")
     dates = default_week(first)
+    today = timezone.localdate()
+    # A week of a month already past is recorded afterwards (补录, issue 13 §3): kept, with the day
+    # it was entered; the scheduler only creates weeks ahead.
+    recorded_on = today if dates.ends_on < today else None
     week, created = NoMeetingWeek.objects.get_or_create(
-        month=first, defaults={"starts_on": dates.starts_on, "ends_on": dates.ends_on, "provisional": dates.provisional}
+        month=first,
+        defaults={
+            "starts_on": dates.starts_on,
+            "ends_on": dates.ends_on,
+            "provisional": dates.provisional,
+            "recorded_on": recorded_on,
+        },
     )
     if not created and week.provisional and not week.confirmed and not dates.provisional:
         week = NoMeetingWeek.objects.select_for_update().get(pk=week.pk)
@@ -396,7 +408,8 @@ def record_visit(
     case_of_week: Issue | None = None,
 ) -> Visit:
     """Record a collective reception or a village visit, with its courtyard meetings and, when
-    given, the week's case (一周一案): all of it or nothing."""
+    given, the week's case (一周一案): all of it or nothing. A visit dated before today is one
+    recorded afterwards (补录): it keeps ``recorded_on``, the day it was entered."""
     _require_planner(actor)
     lawyer_name = lawyer_name.strip()
     _check_visit(
@@ -410,12 +423,15 @@ def record_visit(
         lawyer_present=lawyer_present,
         lawyer_name=lawyer_name,
     )
+    today = timezone.localdate()
     visit = Visit.objects.create(
         week=week,
         kind=kind,
         township=township,
         village=village,
         held_on=held_on,
+        # Entered after the day it took place: 补录 (issue 13 §3); its requests then run from its date.
+        recorded_on=today if held_on < today else None,
         leader=leader,
         lawyer_present=lawyer_present,
         lawyer_name=lawyer_name,
@@ -466,6 +482,11 @@ def update_visit(
     if visit.intakes.exists() and held_on != visit.held_on:
         # The requests raised there were received on the visit's date: their clocks run from it.
         raise InvalidInput("本次接访已登记现场诉求，不能再修改接访日期。", field="held_on")
+    today = timezone.localdate()
+    if held_on >= today:
+        visit.recorded_on = None
+    elif held_on != visit.held_on:
+        visit.recorded_on = today  # moved to a past date: entered after the day it took place
     visit.kind, visit.township, visit.village, visit.held_on = kind, township, village, held_on
     visit.leader, visit.lawyer_present, visit.lawyer_name = leader, lawyer_present, lawyer_name
     visit.notes = notes.strip()
@@ -576,12 +597,17 @@ def record_visit_requests(*, actor: Any, visit: Visit, rows: Sequence[VisitReque
 
     Each row runs in its own savepoint so that every bad row is reported, not only the first; any
     error then rolls the whole batch back (the outer transaction). The requests are received on the
-    visit's date; each assignment's clock is the 政民 default policy (60 calendar days)."""
+    visit's date (and assigned on it when the visit was recorded afterwards); each assignment's clock
+    is the 政民 default policy (60 calendar days)."""
     _require_planner(actor)
     if visit.held_on > timezone.localdate():
         raise InvalidInput("接访活动尚未进行，不能登记现场诉求。", field="visit")
     if not rows:
         raise InvalidInput("请至少填写一行诉求。")
+    # A visit recorded afterwards: its requests were handed to the departments there that day, so
+    # they are assigned on the visit's date and their deadlines run from it (decision 0610); the
+    # steps already past are recorded, not announced. A visit entered live keeps today's date.
+    assigned_on = visit.held_on if visit.recorded_on else None
 
     def register(row: VisitRequest) -> Issue:
         if row.lead is None:
@@ -600,6 +626,7 @@ def record_visit_requests(*, actor: Any, visit: Visit, rows: Sequence[VisitReque
             content=content,
             received_on=visit.held_on,
             nature=row.nature,
+            assigned_on=assigned_on,
         )
 
     issues = all_or_none(rows, register)

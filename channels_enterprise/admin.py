@@ -135,15 +135,15 @@ class EnterpriseDayAdminForm(forms.ModelForm):
 @admin.register(EnterpriseDay)
 class EnterpriseDayAdmin(admin.ModelAdmin):
     form = EnterpriseDayAdminForm
-    list_display = ["held_on", "place", "provisional", "notice_on", "noticed_at", "held_at"]
+    list_display = ["held_on", "recorded_on", "place", "provisional", "notice_on", "noticed_at", "held_at"]
     date_hierarchy = "held_on"
     filter_horizontal = ["departments", "enterprises"]
     # Dates are the scheduler's (channels_enterprise.services.schedule_enterprise_days); the held
     # mark is channels_enterprise.services.mark_day_held's (the day's page).
-    readonly_fields = ["month", "held_on", "provisional", "notice_on", "noticed_at", "held_at", "held_by", "summary"]
+    readonly_fields = ["month", "held_on", "recorded_on", "provisional", "notice_on", "noticed_at", "held_at", "held_by", "summary"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # created by the scheduler only (one a month)
+        return False  # created by the scheduler (one a month) or 补录 on the channel's page (services.record_past_day)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_change_permission(request, obj) and services.can_manage(request.user)

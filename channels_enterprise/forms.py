@@ -145,6 +145,23 @@ class DutyForm(forms.Form):
         self.fields["enterprises"].queryset = Enterprise.objects.filter(Q(active=True) | chosen).distinct()
 
 
+class PastDayForm(forms.Form):
+    """补录: an enterprise day that took place before it was entered (services.record_past_day)."""
+
+    month = forms.DateField(
+        label="所属月份",
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        help_text="已举行、但系统中还没有的企业家日所在的月份",
+    )
+    held_on = forms.DateField(
+        label="实际举行日期",
+        required=False,
+        widget=DATE_WIDGET,
+        help_text="留空按规则取该月23日（遇休息日顺延至下一个工作日）；改期举行的填实际日期，须在该月内、早于今天",
+    )
+
+
 class HeldForm(forms.Form):
     summary = forms.CharField(
         label="现场办公情况",

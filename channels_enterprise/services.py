@@ -33,6 +33,7 @@ MOVED_KIND = "enterprise_day_moved"
 # The office told that a day keeps its date because the calendar now gives one already past.
 KEPT_KIND = "enterprise_day_kept"
 MONTHS_AHEAD = 1  # the coming month's day exists a month ahead
+PLACE = "经开区企业服务中心"  # where the on-site office is held unless the duty names another place
 TITLE_LENGTH = 40  # a problem entered without a title takes the start of its text
 # The core's logger for personal data shown in full (feedback.views: the importable ledger export).
 privacy_log = logging.getLogger("feedback.privacy")
@@ -217,12 +218,43 @@ def schedule_enterprise_days(*, today: datetime.date | None = None, months: int 
                 "held_on": plan.held_on,
                 "notice_on": plan.notice_on,
                 "provisional": plan.provisional,
-                "place": "经开区企业服务中心",
+                "place": PLACE,
             },
         )
         if was_created:
             created.append(day)
     return created + reschedule_enterprise_days(today=today)
+
+
+@transaction.atomic
+def record_past_day(*, actor: Any, month: datetime.date, held_on: datetime.date | None = None) -> EnterpriseDay:
+    """Record an enterprise day that already took place (补录, issue 13 §3): one held before the
+    portal existed, or in a month the scheduler never created (it creates days only ahead).
+
+    ``held_on`` defaults to the rule's date (the 23rd, or the next working day); a day that was
+    moved is entered with its actual date, which must lie in that month. The date must be before
+    today: a coming day is the scheduler's. The day keeps ``recorded_on`` (today), has no notice
+    (it was never sent through the portal) and is never re-planned (the re-planning only touches
+    days from today on). Its problems are then received and assigned on its date (``raise_problems``)."""
+    _require_manager(actor)
+    today = timezone.localdate()
+    first = month.replace(day=1)
+    if first.year < 2000:
+        raise InvalidInput("企业家日月份有误。", field="month")
+    if EnterpriseDay.objects.filter(month=first).exists():
+        raise InvalidInput(f"{first:%Y年%m月}的企业家日已存在，请在该企业家日页面补充。", field="month")
+    if held_on is None:
+        calendar = load_calendar(first, first + datetime.timedelta(days=70))
+        held_on = plan_month(first.year, first.month, calendar).held_on
+    if (held_on.year, held_on.month) != (first.year, first.month):
+        raise InvalidInput(f"补录的企业家日须在{first:%Y年%m月}之内。", field="held_on")
+    if held_on >= today:
+        raise InvalidInput(
+            "只能补录今天以前已举行的企业家日；今后的企业家日由系统按每月23日自动安排。", field="held_on"
+        )
+    if EnterpriseDay.objects.filter(held_on=held_on).exists():
+        raise InvalidInput(f"{held_on:%Y-%m-%d} 已有企业家日。", field="held_on")
+    return EnterpriseDay.objects.create(month=first, held_on=held_on, recorded_on=today, place=PLACE)
 
 
 CALENDAR_CHANGED = "工作日历调整"
@@ -520,6 +552,11 @@ def raise_problems(*, actor: Any, day: EnterpriseDay, problems: Sequence[Problem
     if day.held_on > timezone.localdate():
         raise InvalidInput("企业家日尚未举行，不能登记现场问题。", field="day")
 
+    # A day recorded afterwards: its problems were handed to the departments on duty that day, so
+    # they are assigned on the day's date and their deadlines run from it (decision 0610). A day the
+    # portal scheduled keeps the assignment date of the registration, as before.
+    assigned_on = day.held_on if day.recorded_on else None
+
     def register(problem: ProblemData) -> EnterpriseIntake:
         ent, content = problem.enterprise, problem.content.strip()
         if not ent.active:
@@ -543,6 +580,7 @@ def raise_problems(*, actor: Any, day: EnterpriseDay, problems: Sequence[Problem
             onsite_answer=problem.onsite_answer,
             lead=problem.lead,
             co=problem.co,
+            assigned_on=assigned_on,
         )
         return EnterpriseIntake.objects.create(issue=issue, day=day, enterprise=ent, enterprise_name=ent.name)
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("enterprises/<int:pk>/phone/", views.enterprise_phone, name="enterprise_phone"),
     path("days/", views.day_list, name="day_list"),
     path("days/schedule/", views.day_schedule, name="day_schedule"),
+    path("days/record/", views.day_record, name="day_record"),
     path("days/<int:pk>/", views.day_detail, name="day_detail"),
     path("days/<int:pk>/duty/", views.day_duty, name="day_duty"),
     path("days/<int:pk>/held/", views.day_held, name="day_held"),

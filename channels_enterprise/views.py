@@ -35,6 +35,7 @@ from .forms import (
     EnterpriseFilterForm,
     EnterpriseForm,
     HeldForm,
+    PastDayForm,
     ProblemFilterForm,
     ProblemFormSet,
     handling_departments,
@@ -291,6 +292,24 @@ def day_schedule(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, f"企业家日均已安排，无需新建；发送通知 {notified} 条。")
     return redirect("channels_enterprise:day_list")
+
+
+@login_required
+def day_record(request: HttpRequest) -> HttpResponse:
+    """补录 an enterprise day already held (one the scheduler never created)."""
+    _require_manage(request)
+    form = PastDayForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            day = services.record_past_day(actor=request.user, **form.cleaned_data)
+        except WorkflowError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(
+                request, f"已补录{day}（{day.held_on:%Y-%m-%d}）。请安排带队领导、确认已举行，再批量登记现场问题。"
+            )
+            return redirect("channels_enterprise:day_detail", day.pk)
+    return render(request, "channels/enterprise_day_record.html", {"form": form})
 
 
 def _problem_rows(user: Any, intakes: QuerySet[EnterpriseIntake]) -> QuerySet[EnterpriseIntake]:

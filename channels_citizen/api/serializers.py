@@ -36,6 +36,7 @@ class WeekSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "month",
+            "recorded_on",
             "starts_on",
             "ends_on",
             "confirmed",
@@ -79,6 +80,7 @@ class VisitSerializer(serializers.ModelSerializer):
             "visit_kind",
             "township",
             "village",
+            "recorded_on",
             "held_on",
             "leader",
             "cases",

@@ -55,6 +55,7 @@ class EnterpriseDaySerializer(serializers.ModelSerializer):
             "id",
             "month",
             "held_on",
+            "recorded_on",
             "provisional",
             "notice_on",
             "noticed_at",
@@ -88,6 +89,13 @@ class DutySerializer(serializers.Serializer):
     )
     place = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
     note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+
+class PastDaySerializer(serializers.Serializer):
+    month = serializers.DateField(help_text="该月任一日期（如 2024-03-01）")
+    held_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="实际举行日期；不填按每月23日规则，须早于今天"
+    )
 
 
 class ScheduleSerializer(serializers.Serializer):

@@ -96,6 +96,19 @@ class EnterpriseDayViewSet(viewsets.ReadOnlyModelViewSet):
         return Response({"days": s.EnterpriseDaySerializer(days, many=True).data, "notified": notified})
 
     @extend_schema(
+        summary="补录已举行的企业家日",
+        description="系统启用以前或系统未安排的月份已举行的企业家日；日期须早于今天。记下补录日期 recorded_on，"
+        "其现场问题的受理和交办日期都是企业家日当天。",
+        request=s.PastDaySerializer,
+        responses={201: s.EnterpriseDaySerializer, **ERRORS},
+    )
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def record(self, request: Request) -> Response:
+        data = _valid(s.PastDaySerializer, request)
+        day = services.record_past_day(actor=request.user, **data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=day.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
         summary="安排带队领导、随行部门、走访企业和现场办公地点",
         request=s.DutySerializer,
         responses={200: s.EnterpriseDaySerializer, **ERRORS},

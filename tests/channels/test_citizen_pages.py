@@ -155,9 +155,10 @@ def test_plan_hold_enter_assign_and_the_departments_find_the_requests_in_their_i
     assert first.citizen_intake.township == dept("hqz")
     assert second.accused_department == dept("zrj") and second.nature == "report"
     lead = first.assignments.get(role="lead")
-    # 政民: 60 calendar days from the assignment (today), from the channel's deadline policy.
+    # 政民: 60 calendar days from the assignment, from the channel's deadline policy. The visit was
+    # entered on the 29th for the 25th: recorded afterwards (补录), so assigned on the visit's date.
     assert (lead.department, lead.deadline_amount, lead.deadline_unit) == (dept("zjj"), 60, "calendar_day")
-    assert lead.assigned_on == D(2026, 11, 29) and lead.due_date == D(2027, 1, 28)
+    assert lead.assigned_on == D(2026, 11, 25) and lead.due_date == D(2027, 1, 25)
     assert first.assignments.get(role="co").department == dept("jtj")
 
     page = text(office.get(reverse("channels_citizen:visit_detail", args=[the_visit.pk])))
