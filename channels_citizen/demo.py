@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from feedback.demo_clock import happened_at, local_moment
 from feedback.models import Category, Department, Issue
 from feedback.workcalendar import load_calendar
 
@@ -115,16 +116,18 @@ def _seed_visits(week: NoMeetingWeek, leader: object, office: object) -> None:
     towns = [entry.township for entry in week.roster.select_related("township")] or _towns(0)
     reception_town, village_town = towns[0], towns[-1]
     days = sorted({week.starts_on, min(week.starts_on + datetime.timedelta(days=2), week.ends_on)})
-    reception = services.record_visit(
-        actor=office,
-        week=week,
-        kind=Visit.Kind.RECEPTION,
-        township=reception_town,
-        held_on=days[0],
-        leader=leader,
-        notes=f"县领导带随行部门负责人在{reception_town.name}集中接访，群众逐一登记诉求，部门现场答复政策问题。",
-    )
-    _seed_requests(reception, office, REQUESTS[:2])
+    # Each visit and its requests are entered the evening of the visit, live (feedback.demo_clock).
+    with happened_at(local_moment(days[0], 17)):
+        reception = services.record_visit(
+            actor=office,
+            week=week,
+            kind=Visit.Kind.RECEPTION,
+            township=reception_town,
+            held_on=days[0],
+            leader=leader,
+            notes=f"县领导带随行部门负责人在{reception_town.name}集中接访，群众逐一登记诉求，部门现场答复政策问题。",
+        )
+        _seed_requests(reception, office, REQUESTS[:2])
     # The village visit brings down open cases raised at earlier weeks' visits (带案下访).
     cases = list(
         Issue.objects.filter(channel="citizen", citizen_intake__visit__held_on__lt=week.starts_on)
@@ -135,30 +138,31 @@ def _seed_visits(week: NoMeetingWeek, leader: object, office: object) -> None:
     village = Village.objects.filter(township=village_town, active=True).order_by("name").first()
     if village is None:
         return
-    visit = services.record_visit(
-        actor=office,
-        week=week,
-        kind=Visit.Kind.VILLAGE,
-        township=village_town,
-        village=village,
-        held_on=days[-1],
-        leader=leader,
-        cases=cases,
-        lawyer_present=True,
-        lawyer_name="刘律师（县法律援助中心）",
-        notes=f"背包式下访：县领导带律师进{village.name}，入户了解情况，现场召开院落会议。",
-        meetings=[
-            services.MeetingData(
-                attendance=36,
-                place=f"{village.name}村部院坝",
-                outcome="讲解征收补偿政策，群众代表与镇村干部达成分步解决方案。",
-            )
-        ],
-        case_of_week=cases[0] if cases else None,
-    )
-    issues = _seed_requests(visit, office, REQUESTS[2:])
-    if not cases and issues:
-        services.set_case_of_week(actor=office, week=week, issue=issues[-1])
+    with happened_at(local_moment(days[-1], 17, 30)):
+        visit = services.record_visit(
+            actor=office,
+            week=week,
+            kind=Visit.Kind.VILLAGE,
+            township=village_town,
+            village=village,
+            held_on=days[-1],
+            leader=leader,
+            cases=cases,
+            lawyer_present=True,
+            lawyer_name="刘律师（县法律援助中心）",
+            notes=f"背包式下访：县领导带律师进{village.name}，入户了解情况，现场召开院落会议。",
+            meetings=[
+                services.MeetingData(
+                    attendance=36,
+                    place=f"{village.name}村部院坝",
+                    outcome="讲解征收补偿政策，群众代表与镇村干部达成分步解决方案。",
+                )
+            ],
+            case_of_week=cases[0] if cases else None,
+        )
+        issues = _seed_requests(visit, office, REQUESTS[2:])
+        if not cases and issues:
+            services.set_case_of_week(actor=office, week=week, issue=issues[-1])
 
 
 def _seed_requests(visit: Visit, office: object, rows: list[tuple[str, int, str, str, str, str, str]]) -> list[Issue]:

@@ -84,8 +84,9 @@ def week_dates(first: datetime.date, calendar: WorkCalendar) -> WeekDates:
 @transaction.atomic
 def plan_week(*, actor: Any, month: datetime.date) -> NoMeetingWeek:
     """Create the month's week at its default dates, unconfirmed; a month already past is 补录 and
-    keeps ``recorded_on`` (idempotent: an existing week is kept, except that an unconfirmed provisional week not yet begun is re-planned once its year's
-    calendar is loaded, under the rules of ``replan_weeks``)."""
+    keeps ``recorded_on`` (idempotent: an existing week is kept, except that an unconfirmed
+    provisional week not yet begun is re-planned once its year's calendar is loaded, under the
+    rules of ``replan_weeks``)."""
     _require_planner(actor)
     first = month.replace(day=1)
     if first.year < 2000:

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from feedback import services as core
+from feedback.demo_clock import happened_at, local_moment
 from feedback.models import Category, Department, Issue
 from feedback.workcalendar import load_calendar
 
@@ -229,12 +230,13 @@ def _seed_day(
     if day.held_on < today and day.held_at is None:
         depts = "、".join(d.name for d in day.departments.order_by("sort_order"))
         visited = "、".join(e.name for e in day.enterprises.order_by("name"))
-        services.mark_day_held(
-            actor=office,
-            day=day,
-            summary=f"县领导带{depts}负责人到{visited}现场办公，逐一听取企业诉求，能当场答复的当场答复，"
-            "其余问题登记交办、限时书面答复。",
-        )
+        with happened_at(local_moment(day.held_on, 17)):  # confirmed the evening of the day
+            services.mark_day_held(
+                actor=office,
+                day=day,
+                summary=f"县领导带{depts}负责人到{visited}现场办公，逐一听取企业诉求，能当场答复的当场答复，"
+                "其余问题登记交办、限时书面答复。",
+            )
 
 
 @transaction.atomic
@@ -245,36 +247,37 @@ def _seed_problems(
         return
     categories = {c.code: c for c in Category.objects.filter(code__in={r.category for r in rows})}
     departments = Department.objects.in_bulk([c for r in rows for c in (r.lead, *r.co)], field_name="code")
-    intakes = services.raise_problems(
-        actor=office,
-        day=day,
-        problems=[
-            services.ProblemData(
-                enterprise=enterprises[r.enterprise],
-                category=categories[r.category],
-                title=r.title,
-                content=r.content,
-                nature=r.nature,
-                onsite_answer=r.onsite_answer,
-                lead=departments[r.lead],
-                co=[departments[c] for c in r.co],
-            )
-            for r in rows
-        ],
-    )
+    # Registered the evening of the day, live (feedback.demo_clock).
+    with happened_at(local_moment(day.held_on, 17, 30)):
+        intakes = services.raise_problems(
+            actor=office,
+            day=day,
+            problems=[
+                services.ProblemData(
+                    enterprise=enterprises[r.enterprise],
+                    category=categories[r.category],
+                    title=r.title,
+                    content=r.content,
+                    nature=r.nature,
+                    onsite_answer=r.onsite_answer,
+                    lead=departments[r.lead],
+                    co=[departments[c] for c in r.co],
+                )
+                for r in rows
+            ],
+        )
     if not earlier:
         return
     # An earlier day's problems: the departments have signed for them, and the hardest went to 三长会诊.
-    for intake in intakes:
-        for assignment in intake.issue.assignments.select_related("department"):
-            head = assignment.department.members.filter(is_head=True).select_related("user").first()
-            if head is not None:
-                core.acknowledge_assignment(actor=head.user, assignment=assignment)
+    with happened_at(local_moment(day.held_on + datetime.timedelta(days=1), 9)):  # signed for the next morning
+        for intake in intakes:
+            for assignment in intake.issue.assignments.select_related("department"):
+                head = assignment.department.members.filter(is_head=True).select_related("user").first()
+                if head is not None:
+                    core.acknowledge_assignment(actor=head.user, assignment=assignment)
     participants, outcome = CONSULTATION
-    services.record_consultation(
-        actor=office,
-        intake=intakes[0],
-        participants=participants,
-        outcome=outcome,
-        held_on=min(timezone.localdate(), day.held_on + datetime.timedelta(days=10)),
-    )
+    consulted = min(timezone.localdate(), day.held_on + datetime.timedelta(days=10))
+    with happened_at(local_moment(consulted, 15)):
+        services.record_consultation(
+            actor=office, intake=intakes[0], participants=participants, outcome=outcome, held_on=consulted
+        )

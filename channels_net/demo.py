@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from feedback import services as core
+from feedback.demo_clock import happened_at, local_moment
 from feedback.models import Category, Department, Issue
 
 from . import services
@@ -124,47 +125,50 @@ def _seed_forum(forum: Forum, rows: list[DemoRequest], leader: Any, office: Any,
     if forum.intakes.exists():
         return
     departments = Department.objects.in_bulk([r.lead for r in rows], field_name="code")
-    if forum.chair_id is None:
-        handles = [r.handle for r in rows] + REPRESENTATIVES_EXTRA
-        services.record_forum(
+    # Recorded and registered the evening of the forum, live (feedback.demo_clock).
+    with happened_at(local_moment(forum.held_on, 17)):
+        if forum.chair_id is None:
+            handles = [r.handle for r in rows] + REPRESENTATIVES_EXTRA
+            services.record_forum(
+                actor=office,
+                forum=forum,
+                data=services.ForumData(
+                    title=forum.title,
+                    held_on=forum.held_on,
+                    place=forum.place,
+                    chair=leader,
+                    chair_title=forum.chair_title,
+                    leaders=[leader],
+                    departments_present=[departments[r.lead] for r in rows],
+                    representatives=[services.RepresentativeData(handle=h) for h in handles],
+                    minutes=f"县委书记主持召开网民座谈会，{len(handles)}名网民代表发言，到会部门负责人逐一现场回应；"
+                    "会后各部门须以盖章、一把手签字的书面形式答复。",
+                    collect_from=forum.collect_from,
+                    collect_until=forum.collect_until,
+                ),
+            )
+        categories = {c.code: c for c in Category.objects.filter(code__in={r.category for r in rows})}
+        issues = services.record_forum_requests(
             actor=office,
             forum=forum,
-            data=services.ForumData(
-                title=forum.title,
-                held_on=forum.held_on,
-                place=forum.place,
-                chair=leader,
-                chair_title=forum.chair_title,
-                leaders=[leader],
-                departments_present=[departments[r.lead] for r in rows],
-                representatives=[services.RepresentativeData(handle=h) for h in handles],
-                minutes=f"县委书记主持召开网民座谈会，{len(handles)}名网民代表发言，到会部门负责人逐一现场回应；"
-                "会后各部门须以盖章、一把手签字的书面形式答复。",
-                collect_from=forum.collect_from,
-                collect_until=forum.collect_until,
-            ),
+            rows=[
+                services.ForumRequest(
+                    handle=r.handle,
+                    category=categories[r.category],
+                    lead=departments[r.lead],
+                    title=r.title,
+                    content=r.content,
+                    onsite_answer=r.onsite_answer,
+                    nature=r.nature,
+                )
+                for r in rows
+            ],
         )
-    categories = {c.code: c for c in Category.objects.filter(code__in={r.category for r in rows})}
-    issues = services.record_forum_requests(
-        actor=office,
-        forum=forum,
-        rows=[
-            services.ForumRequest(
-                handle=r.handle,
-                category=categories[r.category],
-                lead=departments[r.lead],
-                title=r.title,
-                content=r.content,
-                onsite_answer=r.onsite_answer,
-                nature=r.nature,
-            )
-            for r in rows
-        ],
-    )
     if not earlier:
         return
-    for issue in issues:
-        for assignment in issue.assignments.select_related("department"):
-            head = assignment.department.members.filter(is_head=True).select_related("user").first()
-            if head is not None:
-                core.acknowledge_assignment(actor=head.user, assignment=assignment)
+    with happened_at(local_moment(forum.held_on + datetime.timedelta(days=1), 9)):  # signed for the next morning
+        for issue in issues:
+            for assignment in issue.assignments.select_related("department"):
+                head = assignment.department.members.filter(is_head=True).select_related("user").first()
+                if head is not None:
+                    core.acknowledge_assignment(actor=head.user, assignment=assignment)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from feedback import services
 from feedback.access import GROUP_NAMES, Role
 from feedback.channels import REGISTRY
+from feedback.demo_clock import happened_at, local_moment, seeding
 from feedback.figures.bulletins import previous_month
 from feedback.models import Assignment, Bulletin, Category, Channel, Department, Issue, Membership, SignedReply
 from feedback.passwords import DEMO_PASSWORD
@@ -244,18 +245,24 @@ def _demo_issue(
 ) -> None:
     kind = {Channel.NET: "netizen", Channel.ENTERPRISE: "enterprise", Channel.CITIZEN: "person"}[channel]
     phone = f"138{rng.randint(10000000, 99999999)}" if channel != Channel.NET else ""
-    issue = services.register_issue(
-        actor=office,
-        ref=ref,
-        channel=channel,
-        category=category,
-        requester=services.RequesterData(
-            name=requester, phone=phone, kind=kind, organization=requester if kind == "enterprise" else ""
-        ),
-        title=title,
-        content=f"{title}。请相关部门研究解决并书面答复。",
-        received_on=received,
-    )
+    # Each step runs as at the moment it happened (feedback.demo_clock, decision 0650), so that the
+    # history, the reply's submission time, the notices and the audit rows tell the issue's own
+    # dates: received → assigned → acknowledged → replied → accepted → followed up → closed. The
+    # minute comes from the reference, not the generator, so the demo's figures are unchanged.
+    minute = int(ref.rsplit("-", 1)[1]) % 50
+    with happened_at(local_moment(received, 9, minute)):
+        issue = services.register_issue(
+            actor=office,
+            ref=ref,
+            channel=channel,
+            category=category,
+            requester=services.RequesterData(
+                name=requester, phone=phone, kind=kind, organization=requester if kind == "enterprise" else ""
+            ),
+            title=title,
+            content=f"{title}。请相关部门研究解决并书面答复。",
+            received_on=received,
+        )
     if stage == "registered":
         return
     co = []
@@ -265,47 +272,65 @@ def _demo_issue(
             .exclude(kind=Department.Kind.OFFICE)
             .order_by("code")[rng.randint(0, 10)]
         ]
-    assignments = services.assign_issue(
-        actor=office, issue=issue, lead=lead, co=co, assigned_on=received + datetime.timedelta(days=rng.randint(0, 2))
-    )
+    assigned_on = received + datetime.timedelta(days=rng.randint(0, 2))
+    with happened_at(local_moment(assigned_on, 10, minute)):
+        assignments = services.assign_issue(actor=office, issue=issue, lead=lead, co=co, assigned_on=assigned_on)
+    if stage != "assigned":
+        with happened_at(local_moment(assigned_on + datetime.timedelta(days=1), 9, minute)):
+            for a in assignments:
+                head = a.department.members.filter(is_head=True).first().user
+                services.acknowledge_assignment(actor=head, assignment=a)
+    if stage == "acknowledged" and int(ref.rsplit("-", 1)[1]) % 2 == 0:
+        # Every other one has its lead's reply waiting for the office's review (待审核, issue 13):
+        # dated and worded without the generator, so the rest of the demo is unchanged.
+        lead_assignment = next(a for a in assignments if a.role == Assignment.Role.LEAD)
+        signed = min(today, lead_assignment.assigned_on + datetime.timedelta(days=5))
+        with happened_at(local_moment(signed, 15, minute)):
+            _demo_reply(lead_assignment, title, signed, SignedReply.Result.RESOLVED)
     if stage in ("assigned", "acknowledged"):
         # Issue 13 §4: for work still open, the ladder steps already past are recorded and the
         # departments hear the current state once, as after a ledger import — not a flood of old
         # reminders from the first sweep, nor a "已列入月度通报" the bulletin below would not bear
         # out. (Replied issues close their assignments below: nothing of their ladder is left.)
         services.settle_passed_steps(assignments, now=timezone.now(), when="生成演示数据时")
-    if stage == "assigned":
         return
-    for a in assignments:
-        head = a.department.members.filter(is_head=True).first().user
-        services.acknowledge_assignment(actor=head, assignment=a)
-    if stage == "acknowledged":
-        if int(ref.rsplit("-", 1)[1]) % 2 == 0:
-            # Every other one has its lead's reply waiting for the office's review (待审核, issue 13):
-            # dated and worded without the generator, so the rest of the demo is unchanged.
-            lead_assignment = next(a for a in assignments if a.role == Assignment.Role.LEAD)
-            signed = min(today, lead_assignment.assigned_on + datetime.timedelta(days=5))
-            _demo_reply(lead_assignment, title, signed, SignedReply.Result.RESOLVED)
-        return
+    # Each department's reply is submitted on the day it was signed and accepted the next morning;
+    # the steps of all departments are taken in the order they happened. (Drawn first, in the
+    # order the generator always drew them.)
+    replies = []
     for a in assignments:
         signed = min(today, a.assigned_on + datetime.timedelta(days=rng.randint(3, 25)))
-        reply = _demo_reply(a, title, signed, rng.choice(SignedReply.Result.values))
-        services.accept_reply(actor=office, reply=reply)
+        replies.append((a, signed, rng.choice(SignedReply.Result.values)))
+    steps = [(local_moment(signed, 15, minute), 0, i) for i, (_, signed, _) in enumerate(replies)]
+    steps += [
+        (local_moment(signed + datetime.timedelta(days=1), 10, minute), 1, i)
+        for i, (_, signed, _) in enumerate(replies)
+    ]
+    submitted: dict[int, SignedReply] = {}
+    for moment, accept, i in sorted(steps):
+        a, signed, result = replies[i]
+        with happened_at(moment):
+            if accept:
+                services.accept_reply(actor=office, reply=submitted[i])
+            else:
+                submitted[i] = _demo_reply(a, title, signed, result)
     if stage == "replied":
         return
     rating = rng.choice(["satisfied", "satisfied", "basically", "dissatisfied", "unreachable"])
     last_reply = max(a.replied_on for a in issue.assignments.all())
-    services.record_follow_up(
-        actor=office, issue=issue, satisfaction=rating, on=min(today, last_reply + datetime.timedelta(days=2))
-    )
+    followed = min(today, last_reply + datetime.timedelta(days=2))
+    with happened_at(local_moment(followed, 11, minute)):
+        services.record_follow_up(actor=office, issue=issue, satisfaction=rating, on=followed)
     if stage == "closed":
-        if rating == "unreachable":
-            # 回访 before 办结 (docs/decisions/0600): a requester never reached is closed with the
-            # office's reason (未能回访). Chosen without the generator, so the rest of the demo is unchanged.
-            services.record_follow_up_skipped(
-                actor=office, issue=issue, reason="unreachable", note="工作日三次电话均无人接听"
-            )
-        services.close_issue(actor=office, issue=issue, on=min(today, last_reply + datetime.timedelta(days=3)))
+        closed = min(today, last_reply + datetime.timedelta(days=3))
+        with happened_at(local_moment(closed, 16, minute)):
+            if rating == "unreachable":
+                # 回访 before 办结 (docs/decisions/0600): a requester never reached is closed with the
+                # office's reason (未能回访). Chosen without the generator, so the rest of the demo is unchanged.
+                services.record_follow_up_skipped(
+                    actor=office, issue=issue, reason="unreachable", note="工作日三次电话均无人接听"
+                )
+            services.close_issue(actor=office, issue=issue, on=closed)
 
 
 def _demo_reply(a: Assignment, title: str, signed: datetime.date, result: str) -> SignedReply:
@@ -351,10 +376,21 @@ def seed_bulletins() -> int:
     return published
 
 
+def _settle_open_work(after_issue: int) -> None:
+    """The channels' demos register a session's requests on the session's day (feedback.demo_clock):
+    the ladder steps of this run's open work already past are recorded, not announced by the first
+    sweep (issue 13 §4, decision 0610). Only issues this run created (ids above ``after_issue``)."""
+    open_work = Assignment.objects.open().filter(issue_id__gt=after_issue)
+    services.settle_passed_steps(list(open_work), now=timezone.now(), when="生成演示数据时")
+
+
 def seed_demo() -> dict[str, int]:
-    counts = load_reference_data()
-    counts["accounts"] = seed_accounts()
-    counts["sessions"] = sum(plugin.seed_demo() for plugin in REGISTRY.values())
-    counts["issues"] = seed_issues()
-    counts["bulletins"] = seed_bulletins()
+    with seeding():  # no seeded step is stamped later than now (feedback.demo_clock)
+        before = Issue.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        counts = load_reference_data()
+        counts["accounts"] = seed_accounts()
+        counts["sessions"] = sum(plugin.seed_demo() for plugin in REGISTRY.values())
+        counts["issues"] = seed_issues()
+        _settle_open_work(before)
+        counts["bulletins"] = seed_bulletins()
     return counts
