@@ -108,7 +108,9 @@ class Visit(models.Model):
     held_on = models.DateField("接访日期")
     # A visit entered after the day it took place (补录) keeps the day it was entered; its requests
     # are then received and assigned on the visit's date (docs/decisions/0610, 0650).
-    recorded_on = models.DateField("补录日期", null=True, blank=True, help_text="接访活动结束后才录入的，录入当天的日期")
+    recorded_on = models.DateField(
+        "补录日期", null=True, blank=True, help_text="接访活动结束后才录入的，录入当天的日期"
+    )
     leader = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="带队县领导",

@@ -140,7 +140,17 @@ class EnterpriseDayAdmin(admin.ModelAdmin):
     filter_horizontal = ["departments", "enterprises"]
     # Dates are the scheduler's (channels_enterprise.services.schedule_enterprise_days); the held
     # mark is channels_enterprise.services.mark_day_held's (the day's page).
-    readonly_fields = ["month", "held_on", "recorded_on", "provisional", "notice_on", "noticed_at", "held_at", "held_by", "summary"]
+    readonly_fields = [
+        "month",
+        "held_on",
+        "recorded_on",
+        "provisional",
+        "notice_on",
+        "noticed_at",
+        "held_at",
+        "held_by",
+        "summary",
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # created by the scheduler (one a month) or 补录 on the channel's page (services.record_past_day)

@@ -75,7 +75,9 @@ class EnterpriseDay(models.Model):
     # Issue 13 §3: a day entered after it took place (补录: before the portal existed, or a month the
     # scheduler never created) keeps the day it was entered; its problems are then received and
     # assigned on the day's date (docs/decisions/0610, 0650).
-    recorded_on = models.DateField("补录日期", null=True, blank=True, help_text="企业家日举行后才录入的，录入当天的日期")
+    recorded_on = models.DateField(
+        "补录日期", null=True, blank=True, help_text="企业家日举行后才录入的，录入当天的日期"
+    )
     notice_on = models.DateField("通知日期", null=True, blank=True, help_text="活动前第3个工作日")
     noticed_at = models.DateTimeField("已通知时间", null=True, blank=True)
     place = models.CharField("现场办公地点", max_length=100, blank=True)

@@ -106,7 +106,9 @@ def test_problems_of_a_day_recorded_afterwards_are_received_and_assigned_on_its_
     day = enterprise.record_past_day(actor=ezoneoffice, month=D(2026, 6, 1))  # 2026-06-23, a Tuesday
     enterprise.set_day_duty(actor=ezoneoffice, day=day, leaders=[leader])
     enterprise.mark_day_held(actor=ezoneoffice, day=day, summary="现场办公")
-    (intake,) = enterprise.raise_problems(actor=ezoneoffice, day=day, problems=[problem(enterprise=EnterpriseFactory())])
+    (intake,) = enterprise.raise_problems(
+        actor=ezoneoffice, day=day, problems=[problem(enterprise=EnterpriseFactory())]
+    )
     issue = Issue.objects.get(pk=intake.issue_id)
     (a,) = issue.assignments.all()
     assert (issue.received_on, a.assigned_on) == (D(2026, 6, 23), D(2026, 6, 23))
@@ -114,7 +116,9 @@ def test_problems_of_a_day_recorded_afterwards_are_received_and_assigned_on_its_
     # No old alarms: every passed step is recorded, the department hears the current state once.
     notes = passed_steps(issue)
     assert len(notes) >= 2 and all("补录活动登记时已过" in n for n in notes)
-    assert not DeadlineStep.objects.filter(assignment=a, taken_at__isnull=True, scheduled_for__lte=datetime.datetime.now(datetime.UTC)).exists()
+    assert not DeadlineStep.objects.filter(
+        assignment=a, taken_at__isnull=True, scheduled_for__lte=datetime.datetime.now(datetime.UTC)
+    ).exists()
     assert sorted(Notification.objects.filter(recipient=zjj_head).values_list("kind", flat=True)) == [
         "assigned",
         "overdue",
@@ -126,7 +130,9 @@ def test_problems_of_a_day_the_portal_scheduled_are_assigned_on_the_day_they_are
 ) -> None:
     (day, _) = enterprise.schedule_enterprise_days(today=D(2026, 11, 1))
     assert (day.held_on, day.recorded_on) == (D(2026, 11, 23), None)
-    (intake,) = enterprise.raise_problems(actor=ezoneoffice, day=day, problems=[problem(enterprise=EnterpriseFactory())])
+    (intake,) = enterprise.raise_problems(
+        actor=ezoneoffice, day=day, problems=[problem(enterprise=EnterpriseFactory())]
+    )
     issue = Issue.objects.get(pk=intake.issue_id)
     assert (issue.received_on, issue.assignments.get().assigned_on) == (D(2026, 11, 23), TODAY)
     assert passed_steps(issue) == []
@@ -212,7 +218,9 @@ def test_moving_a_visit_into_the_past_marks_it_recorded_afterwards_and_back_clea
     live = visit(petitionoffice, this_week, TODAY)
 
     def move(held_on: D) -> Visit:
-        return citizen.update_visit(actor=petitionoffice, visit=live, kind="reception", township=dept("hqz"), held_on=held_on)
+        return citizen.update_visit(
+            actor=petitionoffice, visit=live, kind="reception", township=dept("hqz"), held_on=held_on
+        )
 
     assert move(TODAY).recorded_on is None  # same date, still live
     assert move(D(2026, 11, 24)).recorded_on == TODAY
