@@ -254,7 +254,12 @@ def record_past_day(*, actor: Any, month: datetime.date, held_on: datetime.date 
         )
     if EnterpriseDay.objects.filter(held_on=held_on).exists():
         raise InvalidInput(f"{held_on:%Y-%m-%d} 已有企业家日。", field="held_on")
-    return EnterpriseDay.objects.create(month=first, held_on=held_on, recorded_on=today, place=PLACE)
+    try:
+        with transaction.atomic():
+            return EnterpriseDay.objects.create(month=first, held_on=held_on, recorded_on=today, place=PLACE)
+    except IntegrityError:
+        # Two clerks recording the same month at once: the unique month (and date) decides.
+        raise InvalidInput(f"{first:%Y年%m月}的企业家日已存在，请在该企业家日页面补充。", field="month") from None
 
 
 CALENDAR_CHANGED = "工作日历调整"

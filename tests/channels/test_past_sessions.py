@@ -293,3 +293,12 @@ def test_a_live_visit_page_shows_no_recording_note(client: Client, petitionoffic
     assert "补录）" not in client.get(reverse("channels_citizen:visit_detail", args=[live.pk])).content.decode()
     intake_page = client.get(reverse("channels_citizen:visit_intake", args=[live.pk])).content.decode()
     assert "本次接访为补录" not in intake_page
+
+
+def test_a_month_before_2000_is_refused_in_either_channel(ezoneoffice: Any, petitionoffice: Any) -> None:
+    with pytest.raises(InvalidInput, match="企业家日月份有误") as caught:
+        enterprise.record_past_day(actor=ezoneoffice, month=D(1999, 12, 1))
+    assert caught.value.field == "month"
+    with pytest.raises(InvalidInput, match="无会周月份有误"):
+        citizen.plan_week(actor=petitionoffice, month=D(1999, 12, 1))
+    assert enterprise.record_past_day(actor=ezoneoffice, month=D(2000, 1, 1)).held_on == D(2000, 1, 24)
