@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
-import time_machine
 from django.conf import settings
 
 _started: list[datetime.datetime] = []  # the real time when the seeding began (a stack: reentrant)
@@ -41,6 +40,9 @@ def happened_at(moment: datetime.datetime) -> Iterator[datetime.datetime]:
     """Run the block as at ``moment``, never later than the time the seeding started (or, outside
     ``seeding()``, than now): a step dated today happens now. The clock stands still inside the
     block, so one step's rows share a time. Yields the moment used."""
+    # Imported here: the channels' demo modules are loaded at start-up, the clock is only moved here.
+    import time_machine
+
     limit = _started[-1] if _started else datetime.datetime.now(datetime.UTC)
     when = min(moment, limit)
     with time_machine.travel(when, tick=False):
