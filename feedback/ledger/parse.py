@@ -151,6 +151,8 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "kind",
     "onsite_answer",
     "follow_up_comment",
+    "session_name",
+    "session_date",
 )
 CHINESE_COLUMNS.update(
     {
@@ -165,8 +167,11 @@ CHINESE_COLUMNS.update(
         "诉求人类型": "kind",
         "现场回应": "onsite_answer",
         "回访意见": "follow_up_comment",
+        "来源会议": "session_name",
+        "会议日期": "session_date",
     }
 )
+SESSION_COLUMNS = ("session_name", "session_date")
 # The per-department sheet of the round-trip workbook.
 DETAIL_SHEET = "交办明细"
 DETAIL_COLUMNS: dict[str, str] = {
@@ -377,6 +382,10 @@ class LedgerRow:
     follow_up_comment: str = ""
     replies: tuple[ReplyRecord, ...] = ()  # sheet 回复函
     records: tuple[AssignmentRecord, ...] = ()  # sheets 延期申请 and 异议
+    # The session the issue was raised at (座谈会, 企业家日, 无会周): the channel's plugin re-links it
+    # by its date, or records it (feedback.channels.link_ledger_sessions, docs/decisions/0660).
+    session_name: str = ""
+    session_date: datetime.date | None = None
 
     @property
     def requester_kind(self) -> str:
@@ -661,7 +670,8 @@ def check_table(
         return LedgerCheck(problems=[LedgerProblem(2, "ref", "台账没有数据行")])
     # The round-trip workbook's own columns are read only with its 交办明细 sheet: in a clerk's ledger
     # a 状态 or 性质 column is free text, and ignored.
-    optional = OPTIONAL_COLUMNS if table.detail is not None else ()
+    # The session columns are read in any ledger: a clerk's own may say which forum a row came from.
+    optional = OPTIONAL_COLUMNS if table.detail is not None else SESSION_COLUMNS
     index = {column: header.index(column) for column in (*COLUMNS, *optional) if column in header}
     ignored = [raw for raw, h in zip(table.header, header, strict=True) if h and h not in index]
     checker = _RowChecker(channels=channels, today=today or timezone.localdate())
@@ -920,7 +930,12 @@ class _RowChecker:
         kind = KIND_WORDS.get(text["kind"], "") if text["kind"] else ""
         if text["kind"] and not kind:
             bad("kind", f"诉求人类型“{text['kind']}”无效，应为 {'/'.join(Requester.Kind.labels)}")
+        session_date = self._date(values.get("session_date"), "session_date", bad)
+        if bool(text["session_name"]) != bool(text["session_date"]):
+            bad("session_date" if text["session_name"] else "session_name", "来源会议和会议日期须同时填写或同时留空")
         return {
+            "session_name": text["session_name"],
+            "session_date": session_date,
             "follow_up_skipped": skipped,
             "follow_up_skip_note": text["follow_up_skip_note"],
             "kind": kind,

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from feedback import states
+from feedback import channels, states
 from feedback.access import registrable_channels
 from feedback.deadlines import Deadline, DeadlineInputError, WorkCalendar, compute_deadline
 from feedback.errors import (
@@ -79,7 +79,42 @@ def import_ledger(*, actor: User | None, ledger: LedgerCheck) -> LedgerImport:
                 _import_open(actor=actor, row=row, calendar=calendar)
             except WorkflowError as exc:
                 raise _ledger_problem(row, exc) from None
+    link_sessions([r for r in new if r.session_date is not None])
     return LedgerImport(created=[r.ref for r in new], present=[r.ref for r in ledger.rows if r.ref in present])
+
+
+def link_sessions(rows: Sequence[LedgerRow]) -> None:
+    """Tie the imported issues of ``rows`` to the sessions their rows name (来源会议, 会议日期)
+    through each channel's plugin (the core never imports a channel), which re-links to the
+    session of that date or records it; any problem rolls the whole file back (the caller's
+    transaction). One query for the ids, then a few per channel."""
+    if not rows:
+        return
+    ids: dict[str, int] = {}
+    refs = [r.ref for r in rows]
+    for start in range(0, len(refs), 900):
+        ids.update(Issue.objects.filter(ref__in=refs[start : start + 900]).values_list("ref", "pk"))
+    problems: list[LedgerProblem] = []
+    for channel in sorted({r.channel for r in rows}):
+        plugin = channels.REGISTRY.get(channel)
+        mine = [r for r in rows if r.channel == channel]
+        if plugin is None or plugin.link_ledger_sessions is None:
+            problems += [LedgerProblem(r.row, "session_name", "该渠道不记录来源会议") for r in mine]
+            continue
+        links = [
+            channels.SessionLink(
+                row=r.row,
+                issue_id=ids[r.ref],
+                name=r.session_name,
+                day=r.session_date,  # type: ignore[arg-type]  # rows were filtered on it
+                requester=r.requester,
+                organization=r.requester_org,
+            )
+            for r in mine
+        ]
+        problems += [LedgerProblem(row, "session_date", reason) for row, reason in plugin.link_ledger_sessions(links)]
+    if problems:
+        raise LedgerError(problems)
 
 
 @transaction.atomic(savepoint=False)
@@ -91,14 +126,15 @@ def import_ledger_issue(*, actor: User | None, row: LedgerRow, calendar: WorkCal
         return None
     if row.detail is not None:
         (issue,) = _import_detailed(actor=actor, rows=[row])
-        return issue
-    if row.replied_on:
+    elif row.replied_on:
         (issue,) = _import_answered(actor=actor, rows=[row], calendar=calendar)
-        return issue
-    try:
-        return _import_open(actor=actor, row=row, calendar=calendar)
-    except WorkflowError as exc:
-        raise _ledger_problem(row, exc) from None
+    else:
+        try:
+            issue = _import_open(actor=actor, row=row, calendar=calendar)
+        except WorkflowError as exc:
+            raise _ledger_problem(row, exc) from None
+    link_sessions([row] if row.session_date is not None else [])
+    return issue
 
 
 def _ledger_problem(row: LedgerRow, exc: WorkflowError) -> LedgerError:
