@@ -44,6 +44,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import logging
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -540,23 +541,37 @@ def _read_csv(data: bytes) -> RawTable:
 def _read_xlsx(data: bytes) -> RawTable:
     from openpyxl import load_workbook
 
+    from feedback.ledger import xlsx
+
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_XLSX:
                 raise LedgerError([LedgerProblem(1, "file", "Excel 文件解压后过大，请拆分后导入")])
+            # The cells straight from the XML (feedback.ledger.xlsx: openpyxl's values at a third of
+            # its cost); anything that reader does not know, or a damaged file, goes to openpyxl.
+            try:
+                return _workbook_table(xlsx.Workbook(archive), lambda book, name: _raw_table(book.rows(name)))
+            except Exception:  # openpyxl below reads it, or names the damage
+                logging.getLogger(__name__).debug("xlsx read by openpyxl instead", exc_info=True)
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except LedgerError:
         raise
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file
         raise LedgerError([LedgerProblem(1, "file", "无法读取该 Excel 文件，请确认是 .xlsx 格式且未损坏")]) from None
     try:
-        table = _sheet_table(book.worksheets[0])
-        if DETAIL_SHEET in book.sheetnames and book.worksheets[0].title != DETAIL_SHEET:
-            replies = _sheet_table(book[REPLY_SHEET]) if REPLY_SHEET in book.sheetnames else None
-            records = {name: _sheet_table(book[name]) for name in RECORD_SHEETS if name in book.sheetnames}
-            table = RawTable(table.header, table.rows, _sheet_table(book[DETAIL_SHEET]), replies, records)
+        return _workbook_table(book, lambda book, name: _sheet_table(book[name]))
     finally:
         book.close()
+
+
+def _workbook_table(book: Any, sheet_table: Any) -> RawTable:
+    """The first sheet, and a round-trip workbook's further sheets (交办明细, 回复函, 延期申请 …)."""
+    first = book.sheetnames[0]
+    table = sheet_table(book, first)
+    if DETAIL_SHEET in book.sheetnames and first != DETAIL_SHEET:
+        replies = sheet_table(book, REPLY_SHEET) if REPLY_SHEET in book.sheetnames else None
+        records = {name: sheet_table(book, name) for name in RECORD_SHEETS if name in book.sheetnames}
+        table = RawTable(table.header, table.rows, sheet_table(book, DETAIL_SHEET), replies, records)
     return table
 
 
@@ -589,13 +604,17 @@ def _read_xls(data: bytes) -> RawTable:
 
 
 def _sheet_table(sheet: Any) -> RawTable:
+    return _raw_table(enumerate((list(cells) for cells in sheet.iter_rows(values_only=True)), start=1))
+
+
+def _raw_table(numbered: Iterable[tuple[int, list[Any]]]) -> RawTable:
     header: list[str] | None = None
     rows: list[tuple[int, list[Any]]] = []
-    for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+    for number, cells in numbered:
         if header is None:
             header = ["" if c is None else str(c) for c in cells]
         elif any(c is not None and str(c).strip() for c in cells):
-            rows.append((number, list(cells)))
+            rows.append((number, cells))
     return RawTable(header or [], rows)
 
 

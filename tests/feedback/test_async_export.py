@@ -213,3 +213,23 @@ def test_the_streamed_workbook_has_the_cells_and_page_set_up_of_the_one_built_in
         "landscape",
     )
     assert streamed.auto_filter.ref == expected.auto_filter.ref == "A1:N5"
+
+
+def test_the_streamed_sheet_keeps_spaces_drops_what_xml_cannot_carry_and_may_be_empty(tmp_path):
+    from feedback.ledger.export import write_issues_workbook
+
+    row = ["ZW-1", "政网", datetime.date(2026, 5, 4), " 前后有空格 ", "住建", "建议", "a\x07b<&>", *[None] * 7]
+    write_issues_workbook(tmp_path / "one.xlsx", [row])
+    sheet = load_workbook(tmp_path / "one.xlsx").active
+    assert [c.value for c in sheet[2]][:7] == [
+        "ZW-1",
+        "政网",
+        datetime.datetime.fromisoformat("2026-05-04T00:00"),
+        " 前后有空格 ",
+        "住建",
+        "建议",
+        "ab<&>",
+    ]
+    write_issues_workbook(tmp_path / "none.xlsx", [])
+    empty = load_workbook(tmp_path / "none.xlsx").active
+    assert empty["A1"].value == "编号" and empty.max_row == 1 and empty.auto_filter.ref == "A1:N1"
