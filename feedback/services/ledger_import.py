@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -71,8 +72,10 @@ def import_ledger(*, actor: User | None, ledger: LedgerCheck) -> LedgerImport:
     present = _present_refs(ledger.rows)
     new = [r for r in ledger.rows if r.ref not in present]
     calendar = _ledger_calendar(new)
-    _import_detailed(actor=actor, rows=[r for r in new if r.detail is not None])
-    _import_answered(actor=actor, rows=[r for r in new if r.replied_on and r.detail is None], calendar=calendar)
+    bulk = [r for r in new if r.detail is not None or r.replied_on]
+    with rollup_marked_by_import([r.ref for r in bulk]):
+        _import_detailed(actor=actor, rows=[r for r in new if r.detail is not None])
+        _import_answered(actor=actor, rows=[r for r in new if r.replied_on and r.detail is None], calendar=calendar)
     for row in new:
         if not row.replied_on and row.detail is None:
             try:
@@ -81,6 +84,33 @@ def import_ledger(*, actor: User | None, ledger: LedgerCheck) -> LedgerImport:
                 raise _ledger_problem(row, exc) from None
     link_sessions([r for r in new if r.session_date is not None])
     return LedgerImport(created=[r.ref for r in new], present=[r.ref for r in ledger.rows if r.ref in present])
+
+
+@contextlib.contextmanager
+def rollup_marked_by_import(refs: Sequence[str]) -> Iterator[None]:
+    """Around the set-based inserts of a ledger's new issues (PostgreSQL): the rollup's triggers step
+    aside (migration 0560) — one upsert per inserted issue, assignment and history row, ~2 million for
+    100,000 rows — and the keys of the imported cohort are marked here in one statement instead, with
+    ``requesters_changed`` as an inserted issue's trigger sets it. The same keys, so the refresh sums
+    exactly what it would have (docs/decisions/0661). Transaction-local (``set_config(…, true)``) and
+    switched back before the marking, so every other write of the transaction is marked as usual."""
+    if connection.vendor != "postgresql" or not refs:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('feedback.rollup_marked_by_caller', 'on', true)")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('feedback.rollup_marked_by_caller', 'off', true)")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """INSERT INTO feedback_statsrollupdirtykey AS k (received_on, channel, category_id, requesters_changed)
+                SELECT DISTINCT received_on, channel, category_id, true FROM feedback_issue WHERE ref = ANY(%s)
+                ON CONFLICT (received_on, channel, category_id) DO UPDATE SET requesters_changed = true""",
+            [list(refs)],
+        )
 
 
 def link_sessions(rows: Sequence[LedgerRow]) -> None:
