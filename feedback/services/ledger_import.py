@@ -51,6 +51,7 @@ LEDGER_COLUMN_OF_FIELD = {
 
 
 LEDGER_BATCH = 500
+ANSWERED_CHUNK = 10_000  # answered ledger rows built and inserted at a time
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,13 @@ def import_ledger(*, actor: User | None, ledger: LedgerCheck) -> LedgerImport:
     bulk = [r for r in new if r.detail is not None or r.replied_on]
     with rollup_marked_by_import([r.ref for r in bulk]):
         _import_detailed(actor=actor, rows=[r for r in new if r.detail is not None])
-        _import_answered(actor=actor, rows=[r for r in new if r.replied_on and r.detail is None], calendar=calendar)
+        answered = [r for r in new if r.replied_on and r.detail is None]
+        _check_answered(actor, answered)  # every row's problems before anything is written
+        # Built and inserted chunk by chunk: the model instances and the ~12 history rows of each
+        # answered row are held for one chunk at a time, not the file (issue 16 goal 4: ≤ 400 MB).
+        for start in range(0, len(answered), ANSWERED_CHUNK):
+            chunk = answered[start : start + ANSWERED_CHUNK]
+            _import_answered(actor=actor, rows=chunk, calendar=calendar, checked=True)
     for row in new:
         if not row.replied_on and row.detail is None:
             try:
@@ -263,14 +270,22 @@ def _replay(status: str, action: str, *, issue: bool) -> tuple[str, str]:
     return status, step.target
 
 
-def _import_answered(*, actor: User | None, rows: Sequence[LedgerRow], calendar: WorkCalendar | None) -> list[Issue]:
-    """Rows the ledger says were answered (``replied_on``), set-based; see the section's comment.
-    Everything is built and checked in memory first, then inserted table by table."""
-    if not rows:
-        return []
+def _check_answered(actor: User | None, rows: Sequence[LedgerRow]) -> None:
     problems = [p for row in rows for p in _answered_problems(actor, row)]
     if problems:
         raise LedgerError(problems)
+
+
+def _import_answered(
+    *, actor: User | None, rows: Sequence[LedgerRow], calendar: WorkCalendar | None, checked: bool = False
+) -> list[Issue]:
+    """Rows the ledger says were answered (``replied_on``), set-based; see the section's comment.
+    Everything is built and checked in memory first, then inserted table by table. ``checked``: the
+    caller ran ``_check_answered`` over the whole file already."""
+    if not rows:
+        return []
+    if not checked:
+        _check_answered(actor, rows)
     policies = {channel: policy_for(channel, Issue.Nature.SUGGESTION) for channel in {r.channel for r in rows}}
     deadlines: dict[tuple[object, ...], tuple[Deadline, DeadlinePolicy | None]] = {}
     requesters = _ledger_requesters(rows)
@@ -326,8 +341,8 @@ def _import_answered(*, actor: User | None, rows: Sequence[LedgerRow], calendar:
     _bulk_insert_issues(issues, rows)
     Assignment.objects.bulk_create(assignments, batch_size=LEDGER_BATCH)
     insert_history(history, actor=actor)
-    # The inserts marked their rollup keys (migration 0008's triggers): the figures read them live
-    # until the minute's refresh (feedback.tasks.refresh_stats_rollup) sums them.
+    # The inserts' rollup keys are marked (migration 0008's triggers, or rollup_marked_by_import around
+    # a whole file): the figures read them live until the minute's refresh sums them.
     return issues
 
 
