@@ -146,3 +146,12 @@ def test_the_sessions_cost_a_few_queries_whatever_the_rows(reference):
     few, many = queries(6, 0), queries(60, 100)
     assert many <= few + 2, (few, many)
     assert NetIntake.objects.count() == 66
+
+
+def test_one_row_imported_through_the_service_is_linked_too(reference):
+    ledger = check_ledger(csv_bytes([row("ZW-9", "net", "座谈会", "2024-03-12")], columns=WITH_SESSION), "l.csv")
+    assert ledger.ok, ledger.problems
+    issue = services.import_ledger_issue(actor=None, row=ledger.rows[0])
+    assert NetIntake.objects.get(issue=issue).forum.held_on == datetime.date(2024, 3, 12)
+    assert services.import_ledger_issue(actor=None, row=ledger.rows[0]) is None  # present: nothing linked again
+    assert NetIntake.objects.count() == 1
