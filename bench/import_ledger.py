@@ -250,6 +250,10 @@ def drop_postgres(url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def load() -> str:
+    return "load average " + " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def child(path: str, profile: bool) -> None:
     """Runs in a fresh process whose DATABASE_URL and VAR_DIR point at the bench database."""
     import django
@@ -274,6 +278,7 @@ def child(path: str, profile: bool) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out = io.StringIO()
     started = time.perf_counter()
+    print(f"  (import starting; {load()})", flush=True)
     if profile:
         import cProfile
         import pstats
@@ -308,7 +313,7 @@ def child(path: str, profile: bool) -> None:
     checked = ledger.check_table(table)
     checking = time.perf_counter() - started
     assert checked.ok, checked.problems[:5]
-    print(f"  baseline:  {baseline:6.2f} s   (reading the {cells:,} cells only, no checks)")
+    print(f"  baseline:  {baseline:6.2f} s   (reading the {cells:,} cells only, no checks; {load()})")
     print(f"  read:      {reading:6.2f} s   check: {checking:6.2f} s   (parts of the import below)")
     rows = len(checked.rows)
 
@@ -321,7 +326,7 @@ def child(path: str, profile: bool) -> None:
         f"  import:    {first:6.2f} s   ({counts[0]}; {rows:,} rows, {rows / first:,.0f} rows/s; "
         f"{first / baseline:.1f}× the baseline)"
     )
-    print(f"  peak memory (RSS): {peak:,.0f} MiB (before the import: {before:,.0f} MiB)")
+    print(f"  peak memory (RSS): {peak:,.0f} MiB (before the import: {before:,.0f} MiB); {load()}")
     print(f"  re-import: {second:6.2f} s   ({counts[1]})")
     print(
         f"  figures:   issues {figures.issues}, requesters {figures.requesters}, replied {figures.replied} "
@@ -351,6 +356,11 @@ def main() -> None:
     parser.add_argument(
         "--sqlite", action=argparse.BooleanOptionalAction, default=True, help="also on SQLite (default yes)"
     )
+    parser.add_argument(
+        "--database",
+        default="zt_bench_import",
+        help="PostgreSQL database to (re)create and drop (default zt_bench_import)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -365,7 +375,7 @@ def main() -> None:
         print(f"ledger: {args.rows:,} rows, {ledger.name}, {ledger.stat().st_size / 1024:.0f} KiB")
         targets = [("SQLite", f"sqlite:///{tmp}/bench.sqlite3")] if args.sqlite else []
         if urlsplit(url).scheme in ("postgres", "postgresql", "pgsql"):
-            targets.append(("PostgreSQL", postgres_url(url, "zt_bench_import")))
+            targets.append(("PostgreSQL", postgres_url(url, args.database)))
         try:
             for label, database in targets:
                 print(f"{label}:", flush=True)
@@ -382,7 +392,7 @@ def main() -> None:
                 subprocess.run(command, env=env, check=True)
         finally:
             if any(label == "PostgreSQL" for label, _ in targets):
-                drop_postgres(url, "zt_bench_import")
+                drop_postgres(url, args.database)
 
 
 if __name__ == "__main__":

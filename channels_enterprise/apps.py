@@ -12,7 +12,7 @@ class ChannelsEnterpriseConfig(AppConfig):
         from feedback.channels import ChannelPlugin, register
         from feedback.models import Channel
 
-        from . import report_figures, services
+        from . import ledger, report_figures, services
         from .demo import seed_demo_sessions
         from .sessions import attendance, sessions
 
@@ -26,6 +26,8 @@ class ChannelsEnterpriseConfig(AppConfig):
                 attendance=attendance,
                 report_figures=report_figures.report_figures,
                 report_items=report_figures.report_items,
+                ledger_sessions=ledger.ledger_sessions,
+                link_ledger_sessions=ledger.link_ledger_sessions,
                 calendar_changed=services.calendar_changed,
             )
         )

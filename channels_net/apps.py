@@ -12,7 +12,7 @@ class ChannelsNetConfig(AppConfig):
         from feedback.channels import ChannelPlugin, register
         from feedback.models import Channel
 
-        from . import report_figures
+        from . import ledger, report_figures
         from .demo import seed_demo_sessions
         from .services import MERGED_ACTION, MERGED_LABEL
         from .sessions import forum_attendance, forum_sessions
@@ -27,6 +27,8 @@ class ChannelsNetConfig(AppConfig):
                 attendance=forum_attendance,
                 report_figures=report_figures.report_figures,
                 report_items=report_figures.report_items,
+                ledger_sessions=ledger.ledger_sessions,
+                link_ledger_sessions=ledger.link_ledger_sessions,
                 # The timeline's label for a merge (并单) recorded by this channel.
                 history_actions={MERGED_ACTION: MERGED_LABEL},
             )

@@ -59,6 +59,18 @@ class ReportItem:
 
 
 @dataclass(frozen=True)
+class SessionLink:
+    """An imported issue to tie to the session its ledger row names (columns 来源会议, 会议日期)."""
+
+    row: int  # the row's number in the file, for the problem messages
+    issue_id: int
+    name: str
+    day: datetime.date
+    requester: str  # the requester's name or online handle
+    organization: str  # the requester's enterprise, if any
+
+
+@dataclass(frozen=True)
 class ChannelPlugin:
     channel: str  # Channel value: net / enterprise / citizen
     session_label: str  # what the channel calls its sessions (座谈会, 企业家日, 无会周)
@@ -85,6 +97,13 @@ class ChannelPlugin:
     # History actions the channel records beside the core's (feedback.states), with their labels
     # in the timeline, e.g. {"merged": "并单"}.
     history_actions: Mapping[str, str] = field(default_factory=dict)
+    # The round-trip ledger (feedback.ledger): the session each issue was raised at, as
+    # {issue_id: (name, date)}, for a queryset of issue ids; one query.
+    ledger_sessions: Callable[[Any], dict[int, tuple[str, datetime.date]]] | None = None
+    # Inside the import's transaction: tie each imported issue to the channel's session of that date,
+    # recording the session when there is none. Returns the problems as (row, reason); any problem
+    # makes the core roll the whole file back. A constant number of queries per distinct date.
+    link_ledger_sessions: Callable[[list[SessionLink]], list[tuple[int, str]]] | None = None
 
 
 REGISTRY: dict[str, ChannelPlugin] = {}

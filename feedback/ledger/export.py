@@ -6,8 +6,12 @@ import csv
 import datetime
 import io
 import re
+import shutil
+import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
@@ -17,6 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from feedback.channels import REGISTRY
 from feedback.ledger.parse import COLUMNS, RECORD_SHEETS, formula_guard
 from feedback.models import Assignment, Issue
 
@@ -126,32 +131,150 @@ def inbox_workbook(assignments: Iterable[Assignment], *, title: str = "待办事
 
 
 def issues_workbook(issues: Iterable[Issue]) -> bytes:
+    """The issue list's workbook (the list's columns, one row an issue), in memory: for the few
+    thousand rows exported in the request. A background export writes the same cells through
+    ``write_issues_workbook``."""
     book = Workbook()
     sheet = sheet_with_header(book, "诉求台账", LEDGER_COLUMNS)
     for issue in issues:
-        assignments = list(issue.assignments.all())  # prefetched by the caller
-        lead = next((a for a in assignments if a.role == Assignment.Role.LEAD), None)
-        co = [a.department.name for a in assignments if a.role == Assignment.Role.CO]
-        replied = [a.replied_on for a in assignments if a.replied_on]
+        assignments = [
+            (a.role, a.department.name, a.due_date, a.replied_on)
+            for a in issue.assignments.all()  # prefetched by the caller, in the model's order
+        ]
         sheet.append(
-            [
-                issue.ref,
-                issue.get_channel_display(),
-                issue.received_on,
-                issue.requester.name,
-                issue.category.name,
-                issue.get_nature_display(),
-                issue.title,
-                lead.department.name if lead else "",
-                "；".join(co),
-                lead.due_date if lead else None,
-                issue.get_status_display(),
-                max(replied) if replied and len(replied) == len(assignments) else None,
-                issue.closed_on,
-                issue.get_satisfaction_display() if issue.satisfaction else "",
-            ]
+            ledger_list_row(
+                ref=issue.ref,
+                channel=issue.channel,
+                received_on=issue.received_on,
+                requester=issue.requester.name,
+                category=issue.category.name,
+                nature=issue.nature,
+                title=issue.title,
+                status=issue.status,
+                closed_on=issue.closed_on,
+                satisfaction=issue.satisfaction,
+                assignments=assignments,
+            )
         )
     return finish_sheet(book, sheet)
+
+
+_LABELS = {
+    "channel": dict(Issue._meta.get_field("channel").flatchoices),
+    "nature": dict(Issue.Nature.choices),
+    "status": dict(Issue.Status.choices),
+    "satisfaction": dict(Issue.Satisfaction.choices),
+}
+
+
+def ledger_list_row(
+    *,
+    ref: str,
+    channel: str,
+    received_on: datetime.date,
+    requester: str,
+    category: str,
+    nature: str,
+    title: str,
+    status: str,
+    closed_on: datetime.date | None,
+    satisfaction: str,
+    assignments: list[tuple[str, str, datetime.date, datetime.date | None]],
+) -> list[Any]:
+    """One row of the issue list's workbook (LEDGER_COLUMNS) from plain values; ``assignments`` as
+    (role, department name, due date, reply date) in the model's order (due date, id)."""
+    lead = next((a for a in assignments if a[0] == Assignment.Role.LEAD), None)
+    replied = [a[3] for a in assignments if a[3]]
+    return [
+        ref,
+        _LABELS["channel"].get(channel, channel),
+        received_on,
+        requester,
+        category,
+        _LABELS["nature"].get(nature, nature),
+        title,
+        lead[1] if lead else "",
+        "；".join(a[1] for a in assignments if a[0] == Assignment.Role.CO),
+        lead[2] if lead else None,
+        _LABELS["status"].get(status, status),
+        max(replied) if replied and len(replied) == len(assignments) else None,
+        closed_on,
+        _LABELS["satisfaction"].get(satisfaction, "") if satisfaction else "",
+    ]
+
+
+def write_issues_workbook(target: Any, rows: Iterable[list[Any]], *, title: str = "诉求台账") -> None:
+    """The issue list's workbook written to ``target`` (a path) as the rows come, in constant memory:
+    the same cells, styles and page set-up as ``issues_workbook`` (issue 16 goal 4: 100,000 rows in
+    15 s and 250 MB).
+
+    openpyxl writes the workbook's frame — styles, the header row, the frozen pane, the print titles,
+    the filter — from a two-row sheet; the data rows are then written as the sheet's XML directly
+    (inline strings, numbers, dates as serial numbers in the frame's date style), a few microseconds
+    a cell where openpyxl's write-only mode spends ~25 (bench/README.md, export_ledger.py). The rows
+    go to a temporary file first, so the sheet's dimension and filter can name the last row."""
+    book = Workbook()
+    sheet = sheet_with_header(book, title, LEDGER_COLUMNS)
+    sheet.append([_EXCEL_EPOCH + datetime.timedelta(days=1)])  # a placeholder: its cell gives the date style
+    frame = finish_sheet(book, sheet)
+    with zipfile.ZipFile(io.BytesIO(frame)) as source:
+        sheet_path = next(n for n in source.namelist() if n.startswith("xl/worksheets/sheet"))
+        xml = source.read(sheet_path).decode()
+        head, rest = xml.split("<sheetData>", 1)
+        data, tail = rest.split("</sheetData>", 1)
+        header = data[: data.index("</row>") + len("</row>")]
+        date_style = re.search(r'<c r="A2" s="(\d+)"', data).group(1)  # type: ignore[union-attr]
+        letters = [get_column_letter(n) for n in range(1, len(LEDGER_COLUMNS) + 1)]
+        with tempfile.TemporaryFile() as body:
+            number = 1  # the header's
+            buffer: list[str] = []
+            for number, row in enumerate(rows, start=2):
+                buffer.append(_xml_row(number, row, letters, date_style))
+                if len(buffer) >= 1000:
+                    body.write("".join(buffer).encode())
+                    buffer.clear()
+            body.write("".join(buffer).encode())
+            span = f"A1:{letters[-1]}{number}"
+            head = re.sub(r'<dimension ref="[^"]*"', f'<dimension ref="{span}"', head, count=1)
+            tail = re.sub(r'<autoFilter ref="[^"]*"', f'<autoFilter ref="{span}"', tail, count=1)
+            with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+                for item in source.infolist():
+                    if item.filename != sheet_path:
+                        out.writestr(item, source.read(item.filename))
+                        continue
+                    entry = zipfile.ZipInfo(sheet_path, date_time=item.date_time)
+                    entry.compress_type = zipfile.ZIP_DEFLATED
+                    with out.open(entry, "w", force_zip64=True) as stream:
+                        stream.write(f"{head}<sheetData>{header}".encode())
+                        body.seek(0)
+                        shutil.copyfileobj(body, stream, 1 << 20)
+                        stream.write(f"</sheetData>{tail}".encode())
+
+
+_EXCEL_EPOCH = datetime.date(1899, 12, 30)  # serial 0 of the 1900 date system, past its 1900-02-29 bug
+# Characters XML 1.0 cannot carry (openpyxl refuses them); the ledgers hold what people typed or pasted.
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _xml_row(number: int, values: list[Any], letters: list[str], date_style: str) -> str:
+    cells = []
+    for letter, value in zip(letters, values, strict=False):
+        if value is None or value == "":
+            continue
+        ref = f"{letter}{number}"
+        if isinstance(value, str):
+            text = xml_escape(_ILLEGAL_XML.sub("", value))
+            space = ' xml:space="preserve"' if text != text.strip() else ""
+            cells.append(f'<c r="{ref}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
+        elif isinstance(value, bool):
+            cells.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
+        elif isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+            cells.append(f'<c r="{ref}" s="{date_style}"><v>{(value - _EXCEL_EPOCH).days}</v></c>')
+        elif isinstance(value, int | float):
+            cells.append(f'<c r="{ref}"><v>{value}</v></c>')
+        else:
+            raise TypeError(f"no cell for {type(value).__name__}")
+    return f'<row r="{number}">{"".join(cells)}</row>'
 
 
 # --- The importable ledger: docs/ledger-format.md's columns, read back by ``import_issues`` -----------------
@@ -264,6 +387,8 @@ ROUND_TRIP_COLUMNS = [
     ("诉求人类型", 10),
     ("现场回应", 30),
     ("回访意见", 30),
+    ("来源会议", 24),
+    ("会议日期", 12),
 ]
 DETAIL_SHEET = "交办明细"
 DETAIL_COLUMNS = [
@@ -322,6 +447,7 @@ def round_trip_workbook(
     results: dict[int, str],
     replies: dict[int, list[Any]] | None = None,
     records: dict[str, list[Any]] | None = None,
+    sessions: dict[int, tuple[str, Any]] | None = None,
 ) -> bytes:
     """Every issue with what every figure depends on: sheet 诉求台账 (one row an issue: the ledger
     columns, plus nature, accused unit, status, follow-up date and the first re-handling date) and
@@ -335,8 +461,10 @@ def round_trip_workbook(
     prefetched; ``rehandled_on`` and ``results`` keyed by issue and assignment id, ``replies`` (the
     SignedReply rows, oldest version first) by assignment id; ``records`` the ExtensionRequest and
     Objection rows and the DeadlineSteps taken, by kind (parse.RECORD_SHEETS), each written on its own
-    sheet (延期申请, 催办督办, 异议)."""
+    sheet (延期申请, 催办督办, 异议); ``sessions`` the session each issue was raised at, (name, date)
+    by issue id (the channels' ``ledger_sessions``)."""
     replies = replies or {}
+    sessions = sessions or {}
     records = records or {}
     issues = list(issues)
     book = Workbook()
@@ -379,6 +507,11 @@ def round_trip_workbook(
                 requester.get_kind_display(),
                 formula_guard(issue.onsite_answer),
                 formula_guard(issue.follow_up_comment),
+                *(
+                    (formula_guard(sessions[issue.pk][0]), sessions[issue.pk][1])
+                    if issue.pk in sessions
+                    else ("", None)
+                ),
             ]
         )
         for ordinal, a in enumerate(assignments, start=1):
@@ -476,9 +609,9 @@ def _header(sheet: Worksheet, columns: list[tuple[str, int]]) -> None:
 
 
 def export_round_trip(issues: QuerySet[Issue]) -> bytes:
-    """``round_trip_workbook`` of ``issues`` (a scoped queryset): eight queries whatever their number
+    """``round_trip_workbook`` of ``issues`` (a scoped queryset): eight queries and one a channel, whatever their number
     (the issues, their assignments, the first re-handling dates, the accepted replies' results, the
-    replies, the extension requests, the steps taken, the objections)."""
+    replies, the extension requests, the steps taken, the objections; the sessions)."""
     from django.db.models import Min, OuterRef, Subquery
 
     from feedback.models import HistoryEntry, SignedReply
@@ -527,4 +660,8 @@ def export_round_trip(issues: QuerySet[Issue]) -> bytes:
             .order_by("id")
         ),
     }
-    return round_trip_workbook(issues, rehandled, results, replies, records)
+    sessions: dict[int, tuple[str, Any]] = {}
+    for plugin in REGISTRY.values():
+        if plugin.ledger_sessions is not None:
+            sessions.update(plugin.ledger_sessions(issues.filter(channel=plugin.channel).values("pk")))
+    return round_trip_workbook(issues, rehandled, results, replies, records, sessions)

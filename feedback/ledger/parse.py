@@ -44,6 +44,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import logging
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -151,6 +152,8 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "kind",
     "onsite_answer",
     "follow_up_comment",
+    "session_name",
+    "session_date",
 )
 CHINESE_COLUMNS.update(
     {
@@ -165,8 +168,11 @@ CHINESE_COLUMNS.update(
         "诉求人类型": "kind",
         "现场回应": "onsite_answer",
         "回访意见": "follow_up_comment",
+        "来源会议": "session_name",
+        "会议日期": "session_date",
     }
 )
+SESSION_COLUMNS = ("session_name", "session_date")
 # The per-department sheet of the round-trip workbook.
 DETAIL_SHEET = "交办明细"
 DETAIL_COLUMNS: dict[str, str] = {
@@ -377,6 +383,10 @@ class LedgerRow:
     follow_up_comment: str = ""
     replies: tuple[ReplyRecord, ...] = ()  # sheet 回复函
     records: tuple[AssignmentRecord, ...] = ()  # sheets 延期申请 and 异议
+    # The session the issue was raised at (座谈会, 企业家日, 无会周): the channel's plugin re-links it
+    # by its date, or records it (feedback.channels.link_ledger_sessions, docs/decisions/0660).
+    session_name: str = ""
+    session_date: datetime.date | None = None
 
     @property
     def requester_kind(self) -> str:
@@ -531,23 +541,37 @@ def _read_csv(data: bytes) -> RawTable:
 def _read_xlsx(data: bytes) -> RawTable:
     from openpyxl import load_workbook
 
+    from feedback.ledger import xlsx
+
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_XLSX:
                 raise LedgerError([LedgerProblem(1, "file", "Excel 文件解压后过大，请拆分后导入")])
+            # The cells straight from the XML (feedback.ledger.xlsx: openpyxl's values at a third of
+            # its cost); anything that reader does not know, or a damaged file, goes to openpyxl.
+            try:
+                return _workbook_table(xlsx.Workbook(archive), lambda book, name: _raw_table(book.rows(name)))
+            except Exception:  # openpyxl below reads it, or names the damage
+                logging.getLogger(__name__).debug("xlsx read by openpyxl instead", exc_info=True)
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except LedgerError:
         raise
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file
         raise LedgerError([LedgerProblem(1, "file", "无法读取该 Excel 文件，请确认是 .xlsx 格式且未损坏")]) from None
     try:
-        table = _sheet_table(book.worksheets[0])
-        if DETAIL_SHEET in book.sheetnames and book.worksheets[0].title != DETAIL_SHEET:
-            replies = _sheet_table(book[REPLY_SHEET]) if REPLY_SHEET in book.sheetnames else None
-            records = {name: _sheet_table(book[name]) for name in RECORD_SHEETS if name in book.sheetnames}
-            table = RawTable(table.header, table.rows, _sheet_table(book[DETAIL_SHEET]), replies, records)
+        return _workbook_table(book, lambda book, name: _sheet_table(book[name]))
     finally:
         book.close()
+
+
+def _workbook_table(book: Any, sheet_table: Any) -> RawTable:
+    """The first sheet, and a round-trip workbook's further sheets (交办明细, 回复函, 延期申请 …)."""
+    first = book.sheetnames[0]
+    table = sheet_table(book, first)
+    if DETAIL_SHEET in book.sheetnames and first != DETAIL_SHEET:
+        replies = sheet_table(book, REPLY_SHEET) if REPLY_SHEET in book.sheetnames else None
+        records = {name: sheet_table(book, name) for name in RECORD_SHEETS if name in book.sheetnames}
+        table = RawTable(table.header, table.rows, sheet_table(book, DETAIL_SHEET), replies, records)
     return table
 
 
@@ -580,13 +604,17 @@ def _read_xls(data: bytes) -> RawTable:
 
 
 def _sheet_table(sheet: Any) -> RawTable:
+    return _raw_table(enumerate((list(cells) for cells in sheet.iter_rows(values_only=True)), start=1))
+
+
+def _raw_table(numbered: Iterable[tuple[int, list[Any]]]) -> RawTable:
     header: list[str] | None = None
     rows: list[tuple[int, list[Any]]] = []
-    for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+    for number, cells in numbered:
         if header is None:
             header = ["" if c is None else str(c) for c in cells]
         elif any(c is not None and str(c).strip() for c in cells):
-            rows.append((number, list(cells)))
+            rows.append((number, cells))
     return RawTable(header or [], rows)
 
 
@@ -661,7 +689,8 @@ def check_table(
         return LedgerCheck(problems=[LedgerProblem(2, "ref", "台账没有数据行")])
     # The round-trip workbook's own columns are read only with its 交办明细 sheet: in a clerk's ledger
     # a 状态 or 性质 column is free text, and ignored.
-    optional = OPTIONAL_COLUMNS if table.detail is not None else ()
+    # The session columns are read in any ledger: a clerk's own may say which forum a row came from.
+    optional = OPTIONAL_COLUMNS if table.detail is not None else SESSION_COLUMNS
     index = {column: header.index(column) for column in (*COLUMNS, *optional) if column in header}
     ignored = [raw for raw, h in zip(table.header, header, strict=True) if h and h not in index]
     checker = _RowChecker(channels=channels, today=today or timezone.localdate())
@@ -920,7 +949,12 @@ class _RowChecker:
         kind = KIND_WORDS.get(text["kind"], "") if text["kind"] else ""
         if text["kind"] and not kind:
             bad("kind", f"诉求人类型“{text['kind']}”无效，应为 {'/'.join(Requester.Kind.labels)}")
+        session_date = self._date(values.get("session_date"), "session_date", bad)
+        if bool(text["session_name"]) != bool(text["session_date"]):
+            bad("session_date" if text["session_name"] else "session_name", "来源会议和会议日期须同时填写或同时留空")
         return {
+            "session_name": text["session_name"],
+            "session_date": session_date,
             "follow_up_skipped": skipped,
             "follow_up_skip_note": text["follow_up_skip_note"],
             "kind": kind,

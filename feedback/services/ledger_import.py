@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -11,7 +12,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from feedback import states
+from feedback import channels, states
 from feedback.access import registrable_channels
 from feedback.deadlines import Deadline, DeadlineInputError, WorkCalendar, compute_deadline
 from feedback.errors import (
@@ -50,6 +51,7 @@ LEDGER_COLUMN_OF_FIELD = {
 
 
 LEDGER_BATCH = 500
+ANSWERED_CHUNK = 10_000  # answered ledger rows built and inserted at a time
 
 
 @dataclass(frozen=True)
@@ -71,15 +73,85 @@ def import_ledger(*, actor: User | None, ledger: LedgerCheck) -> LedgerImport:
     present = _present_refs(ledger.rows)
     new = [r for r in ledger.rows if r.ref not in present]
     calendar = _ledger_calendar(new)
-    _import_detailed(actor=actor, rows=[r for r in new if r.detail is not None])
-    _import_answered(actor=actor, rows=[r for r in new if r.replied_on and r.detail is None], calendar=calendar)
+    bulk = [r for r in new if r.detail is not None or r.replied_on]
+    with rollup_marked_by_import([r.ref for r in bulk]):
+        _import_detailed(actor=actor, rows=[r for r in new if r.detail is not None])
+        answered = [r for r in new if r.replied_on and r.detail is None]
+        _check_answered(actor, answered)  # every row's problems before anything is written
+        # Built and inserted chunk by chunk: the model instances and the ~12 history rows of each
+        # answered row are held for one chunk at a time, not the file (issue 16 goal 4: ≤ 400 MB).
+        for start in range(0, len(answered), ANSWERED_CHUNK):
+            chunk = answered[start : start + ANSWERED_CHUNK]
+            _import_answered(actor=actor, rows=chunk, calendar=calendar, checked=True)
     for row in new:
         if not row.replied_on and row.detail is None:
             try:
                 _import_open(actor=actor, row=row, calendar=calendar)
             except WorkflowError as exc:
                 raise _ledger_problem(row, exc) from None
+    link_sessions([r for r in new if r.session_date is not None])
     return LedgerImport(created=[r.ref for r in new], present=[r.ref for r in ledger.rows if r.ref in present])
+
+
+@contextlib.contextmanager
+def rollup_marked_by_import(refs: Sequence[str]) -> Iterator[None]:
+    """Around the set-based inserts of a ledger's new issues (PostgreSQL): the rollup's triggers step
+    aside (migration 0560) — one upsert per inserted issue, assignment and history row, ~2 million for
+    100,000 rows — and the keys of the imported cohort are marked here in one statement instead, with
+    ``requesters_changed`` as an inserted issue's trigger sets it. The same keys, so the refresh sums
+    exactly what it would have (docs/decisions/0661). Transaction-local (``set_config(…, true)``) and
+    switched back before the marking, so every other write of the transaction is marked as usual."""
+    if connection.vendor != "postgresql" or not refs:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('feedback.rollup_marked_by_caller', 'on', true)")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('feedback.rollup_marked_by_caller', 'off', true)")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """INSERT INTO feedback_statsrollupdirtykey AS k (received_on, channel, category_id, requesters_changed)
+                SELECT DISTINCT received_on, channel, category_id, true FROM feedback_issue WHERE ref = ANY(%s)
+                ON CONFLICT (received_on, channel, category_id) DO UPDATE SET requesters_changed = true""",
+            [list(refs)],
+        )
+
+
+def link_sessions(rows: Sequence[LedgerRow]) -> None:
+    """Tie the imported issues of ``rows`` to the sessions their rows name (来源会议, 会议日期)
+    through each channel's plugin (the core never imports a channel), which re-links to the
+    session of that date or records it; any problem rolls the whole file back (the caller's
+    transaction). One query for the ids, then a few per channel."""
+    if not rows:
+        return
+    ids: dict[str, int] = {}
+    refs = [r.ref for r in rows]
+    for start in range(0, len(refs), 900):
+        ids.update(Issue.objects.filter(ref__in=refs[start : start + 900]).values_list("ref", "pk"))
+    problems: list[LedgerProblem] = []
+    for channel in sorted({r.channel for r in rows}):
+        plugin = channels.REGISTRY.get(channel)
+        mine = [r for r in rows if r.channel == channel]
+        if plugin is None or plugin.link_ledger_sessions is None:
+            problems += [LedgerProblem(r.row, "session_name", "该渠道不记录来源会议") for r in mine]
+            continue
+        links = [
+            channels.SessionLink(
+                row=r.row,
+                issue_id=ids[r.ref],
+                name=r.session_name,
+                day=r.session_date,  # type: ignore[arg-type]  # rows were filtered on it
+                requester=r.requester,
+                organization=r.requester_org,
+            )
+            for r in mine
+        ]
+        problems += [LedgerProblem(row, "session_date", reason) for row, reason in plugin.link_ledger_sessions(links)]
+    if problems:
+        raise LedgerError(problems)
 
 
 @transaction.atomic(savepoint=False)
@@ -91,14 +163,15 @@ def import_ledger_issue(*, actor: User | None, row: LedgerRow, calendar: WorkCal
         return None
     if row.detail is not None:
         (issue,) = _import_detailed(actor=actor, rows=[row])
-        return issue
-    if row.replied_on:
+    elif row.replied_on:
         (issue,) = _import_answered(actor=actor, rows=[row], calendar=calendar)
-        return issue
-    try:
-        return _import_open(actor=actor, row=row, calendar=calendar)
-    except WorkflowError as exc:
-        raise _ledger_problem(row, exc) from None
+    else:
+        try:
+            issue = _import_open(actor=actor, row=row, calendar=calendar)
+        except WorkflowError as exc:
+            raise _ledger_problem(row, exc) from None
+    link_sessions([row] if row.session_date is not None else [])
+    return issue
 
 
 def _ledger_problem(row: LedgerRow, exc: WorkflowError) -> LedgerError:
@@ -197,14 +270,22 @@ def _replay(status: str, action: str, *, issue: bool) -> tuple[str, str]:
     return status, step.target
 
 
-def _import_answered(*, actor: User | None, rows: Sequence[LedgerRow], calendar: WorkCalendar | None) -> list[Issue]:
-    """Rows the ledger says were answered (``replied_on``), set-based; see the section's comment.
-    Everything is built and checked in memory first, then inserted table by table."""
-    if not rows:
-        return []
+def _check_answered(actor: User | None, rows: Sequence[LedgerRow]) -> None:
     problems = [p for row in rows for p in _answered_problems(actor, row)]
     if problems:
         raise LedgerError(problems)
+
+
+def _import_answered(
+    *, actor: User | None, rows: Sequence[LedgerRow], calendar: WorkCalendar | None, checked: bool = False
+) -> list[Issue]:
+    """Rows the ledger says were answered (``replied_on``), set-based; see the section's comment.
+    Everything is built and checked in memory first, then inserted table by table. ``checked``: the
+    caller ran ``_check_answered`` over the whole file already."""
+    if not rows:
+        return []
+    if not checked:
+        _check_answered(actor, rows)
     policies = {channel: policy_for(channel, Issue.Nature.SUGGESTION) for channel in {r.channel for r in rows}}
     deadlines: dict[tuple[object, ...], tuple[Deadline, DeadlinePolicy | None]] = {}
     requesters = _ledger_requesters(rows)
@@ -260,8 +341,8 @@ def _import_answered(*, actor: User | None, rows: Sequence[LedgerRow], calendar:
     _bulk_insert_issues(issues, rows)
     Assignment.objects.bulk_create(assignments, batch_size=LEDGER_BATCH)
     insert_history(history, actor=actor)
-    # The inserts marked their rollup keys (migration 0008's triggers): the figures read them live
-    # until the minute's refresh (feedback.tasks.refresh_stats_rollup) sums them.
+    # The inserts' rollup keys are marked (migration 0008's triggers, or rollup_marked_by_import around
+    # a whole file): the figures read them live until the minute's refresh sums them.
     return issues
 
 

@@ -150,10 +150,10 @@ def test_a_job_left_running_by_a_dead_worker_is_built_again(five, netoffice):
 
 
 def test_a_failing_build_marks_the_job_failed(five, netoffice, client, monkeypatch):
-    def broken(issues):
+    def broken(target, rows):
         raise RuntimeError("磁盘已满")
 
-    monkeypatch.setattr("feedback.services.export_jobs.issues_workbook", broken)
+    monkeypatch.setattr("feedback.services.export_jobs.write_issues_workbook", broken)
     job = services.request_export(actor=netoffice, params={})
     with pytest.raises(RuntimeError):
         services.run_export(job_id=job.pk)
@@ -161,3 +161,75 @@ def test_a_failing_build_marks_the_job_failed(five, netoffice, client, monkeypat
     assert job.status == ExportJob.Status.FAILED and "磁盘已满" in job.error
     client.force_login(netoffice)
     assert "生成失败" in client.get(reverse("export_job", args=[job.pk])).content.decode()
+
+
+def test_the_streamed_workbook_has_the_cells_and_page_set_up_of_the_one_built_in_memory(netoffice, monkeypatch):
+    """The job writes through openpyxl's write-only mode from plain values (issue 16 goal 4); what a clerk
+    gets is the in-memory export's workbook: lead and co-handling departments in the model's order, due
+    date, the reply date once every department replied, labels in Chinese, a formula-like title as text."""
+    from feedback.ledger.export import issues_workbook
+    from tests.factories import assigned
+
+    issue, assignments = assigned(netoffice, lead="zjj", co=("jtj", "hqz"), assigned_on=datetime.date(2026, 5, 4))
+    Assignment = type(assignments[0])
+    Assignment.objects.filter(pk__in=[a.pk for a in assignments]).update(
+        status="accepted", replied_on=datetime.date(2026, 5, 20)
+    )
+    assigned(netoffice, lead="jyj", assigned_on=datetime.date(2026, 5, 6), title='=HYPERLINK("x")', nature="complaint")
+    partly, (lead, _co) = assigned(netoffice, lead="wjj", co=("gsz",), assigned_on=datetime.date(2026, 5, 7))
+    Assignment.objects.filter(pk=lead.pk).update(
+        status="accepted", replied_on=datetime.date(2026, 5, 21)
+    )  # one of two replied
+    register(netoffice, title="尚未交办", received_on=datetime.date(2026, 5, 8))
+    monkeypatch.setattr(services.export_jobs, "EXPORT_CHUNK", 3)  # rows across chunks
+    issues = Issue.objects.order_by("received_on", "id")
+    expected = load_workbook(
+        io.BytesIO(
+            issues_workbook(issues.select_related("category", "requester").prefetch_related("assignments__department"))
+        )
+    ).active
+    job = services.request_export(actor=netoffice, params={})
+    services.run_export(job_id=job.pk)
+    job.refresh_from_db()
+    streamed = load_workbook(Path(settings.MEDIA_ROOT) / job.file).active
+    by_ref = {row[0]: row for row in streamed.iter_rows(values_only=True)}
+    want = list(expected.iter_rows(values_only=True))
+    assert len(by_ref) == len(want) == 5
+    for row in want:
+        assert by_ref[row[0]] == row, row[0]
+    lead_row = by_ref[issue.ref]
+    assert (lead_row[7], lead_row[8], lead_row[11]) == (
+        "县住房和城乡建设局",
+        "县交通运输局；黄桥镇",
+        datetime.datetime.fromisoformat("2026-05-20T00:00"),  # Excel date cells read back naive
+    )
+    assert by_ref[partly.ref][11] is None
+    formula = next(c for c in streamed["G"] if c.value == '=HYPERLINK("x")')
+    assert formula.data_type == "s"
+    assert streamed["C2"].number_format == "yyyy-mm-dd"
+    assert (streamed.freeze_panes, streamed.print_title_rows, streamed.page_setup.orientation) == (
+        "A2",
+        "$1:$1",
+        "landscape",
+    )
+    assert streamed.auto_filter.ref == expected.auto_filter.ref == "A1:N5"
+
+
+def test_the_streamed_sheet_keeps_spaces_drops_what_xml_cannot_carry_and_may_be_empty(tmp_path):
+    from feedback.ledger.export import write_issues_workbook
+
+    row = ["ZW-1", "政网", datetime.date(2026, 5, 4), " 前后有空格 ", "住建", "建议", "a\x07b<&>", *[None] * 7]
+    write_issues_workbook(tmp_path / "one.xlsx", [row])
+    sheet = load_workbook(tmp_path / "one.xlsx").active
+    assert [c.value for c in sheet[2]][:7] == [
+        "ZW-1",
+        "政网",
+        datetime.datetime.fromisoformat("2026-05-04T00:00"),
+        " 前后有空格 ",
+        "住建",
+        "建议",
+        "ab<&>",
+    ]
+    write_issues_workbook(tmp_path / "none.xlsx", [])
+    empty = load_workbook(tmp_path / "none.xlsx").active
+    assert empty["A1"].value == "编号" and empty.max_row == 1 and empty.auto_filter.ref == "A1:N1"

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from feedback import services
-from feedback.ledger.parse import check_ledger
+from feedback.ledger.parse import LedgerError, LedgerProblem, check_ledger
 from feedback.models import HistoryEntry, Issue
 from tests.feedback.test_import import csv_bytes, ledger_row
 
@@ -71,3 +71,37 @@ def test_the_queries_of_an_import_do_not_grow_with_its_rows(reference):
     # on a database without COPY; nothing a row.
     assert large - small <= (2 if connection.vendor == "postgresql" else 8), (small, large)
     assert HistoryEntry.objects.filter(action="accept_reply").count() > 900  # ~1.75 a row, through COPY
+
+
+def test_answered_rows_are_written_chunk_by_chunk_as_one_file(reference, monkeypatch):
+    """ANSWERED_CHUNK bounds the memory of a large import (issue 16 goal 4); the file stays one: a
+    requester shared across chunks is one requester, and a problem in any chunk writes nothing."""
+    from feedback.models import Requester
+    from feedback.services import ledger_import
+
+    monkeypatch.setattr(ledger_import, "ANSWERED_CHUNK", 7)
+    data = answered_ledger(30)
+    ledger = check_ledger(data, "ledger.csv")
+    assert ledger.ok
+    services.import_ledger(actor=None, ledger=ledger)
+    assert Issue.objects.count() == 30
+    # 37 names and 53 phones cycle through the rows (answered_ledger): one requester each, not one a chunk.
+    expected = len({(r.requester_phone or "", "" if r.requester_phone else r.requester) for r in ledger.rows})
+    assert Requester.objects.count() == expected
+    assert HistoryEntry.objects.filter(action="register").count() == 30
+
+    again = check_ledger(answered_ledger(20, offset=100), "ledger.csv")
+    calls = []
+    insert = ledger_import._bulk_insert_issues
+
+    def third_chunk_fails(issues, rows):
+        calls.append(len(issues))
+        if len(calls) == 3:  # e.g. a ref registered meanwhile by someone else
+            raise LedgerError([LedgerProblem(rows[0].row, "ref", "编号已被占用")])
+        insert(issues, rows)
+
+    monkeypatch.setattr(ledger_import, "_bulk_insert_issues", third_chunk_fails)
+    with pytest.raises(LedgerError):
+        services.import_ledger(actor=None, ledger=again)
+    assert calls == [7, 7, 6]
+    assert Issue.objects.count() == 30  # nothing of the first two chunks either

@@ -616,3 +616,43 @@ def test_a_service_does_not_wait_for_a_rebuild_holding_the_rollup_tables(referen
         holder.join()
         with connection.cursor() as cursor:
             cursor.execute("SET statement_timeout = 0")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the triggers step aside on PostgreSQL only")
+def test_an_import_marks_its_cohorts_keys_itself_and_leaves_the_triggers_on_for_the_rest(reference, tmp_path):
+    """Migration 0560: the per-row marks are replaced, for the imported cohort only, by one set-based
+    mark of the same keys; any later write of the same transaction is marked by its trigger as before."""
+    from django.db import transaction
+
+    existing = services.register_issue(
+        actor=None,
+        channel="net",
+        category=Category.objects.get(code="housing"),
+        requester=services.RequesterData(name="丙", phone=""),
+        title="已有诉求",
+        content="内容",
+        received_on=D(2026, 2, 2),
+    )
+    tasks.refresh_stats_rollup()
+    path = tmp_path / "ledger.csv"
+    path.write_text(
+        "ref,channel,received_on,requester,requester_phone,requester_org,category,title,content,departments,"
+        "deadline_amount,deadline_unit,replied_on,closed_on,satisfaction\n"
+        "M-1,net,2026-03-02,甲,,,housing,标题,内容,zjj;jtj,,,2026-03-20,2026-03-25,满意\n"
+        "M-2,net,2026-03-02,乙,,,housing,标题,内容,zjj,,,2026-03-20,,\n"
+        "M-3,citizen,2026-03-03,乙,,,education,标题,内容,hqz,,,2026-04-20,,\n",
+        encoding="utf-8",
+    )
+    with transaction.atomic():
+        call_command("import_issues", str(path))
+        marked = set(
+            StatsRollupDirtyKey.objects.values_list("received_on", "channel", "category_id", "requesters_changed")
+        )
+        housing, education = (Category.objects.get(code=c).pk for c in ("housing", "education"))
+        assert marked == {(D(2026, 3, 2), "net", housing, True), (D(2026, 3, 3), "citizen", education, True)}
+        Issue.objects.filter(pk=existing.pk).update(category=Category.objects.get(code="health"))
+    keys = set(StatsRollupDirtyKey.objects.values_list("received_on", "category_id"))
+    health = Category.objects.get(code="health").pk
+    assert {(D(2026, 2, 2), housing), (D(2026, 2, 2), health)} <= keys  # the trigger marked it again
+    tasks.refresh_stats_rollup()
+    assert rollup.rebuild().changed == 0

@@ -16,6 +16,9 @@ from django.db import connection
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
+from channels_citizen.models import CitizenIntake, NoMeetingWeek
+from channels_enterprise.models import EnterpriseDay, EnterpriseIntake
+from channels_net.models import Forum, NetIntake
 from feedback import tasks
 from feedback.access import Role
 from feedback.figures import rollup
@@ -51,6 +54,9 @@ def empty_the_database() -> None:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET session_replication_role = replica")  # no user triggers: the rebuild below
     for model in (
+        NetIntake,  # the channels' records of the issues (the sessions themselves stay: the caller decides)
+        EnterpriseIntake,
+        CitizenIntake,
         Notification,
         DeadlineStep,
         SignedReply,
@@ -221,6 +227,26 @@ def test_the_re_exported_workbook_equals_the_first_cell_for_cell(reference, tmp_
     sweep_deadlines()
     queries = ["as_of=2026-12-31", "as_of=2026-04-15", *random_queries(seed, 4)]
     before = figures({"leader": api(leader)}, queries)
+    # The sessions the issues came from (issue 14 §3): the forum stays in the database and is re-linked
+    # by its date; the enterprise day and the no-meeting week are gone and recorded again by the import.
+    sessions = {
+        "net": Forum.objects.create(title="2026年第一季度网民座谈会", held_on=datetime.date(2026, 3, 12)),
+        "enterprise": EnterpriseDay.objects.create(month=datetime.date(2026, 3, 1), held_on=datetime.date(2026, 3, 23)),
+        "citizen": NoMeetingWeek.objects.create(
+            month=datetime.date(2026, 3, 1), starts_on=datetime.date(2026, 3, 25), ends_on=datetime.date(2026, 3, 31)
+        ),
+    }
+    linked = {}
+    for channel, session in sessions.items():
+        for issue in Issue.objects.filter(channel=channel).order_by("id")[:2]:
+            linked[issue.ref] = channel
+            if channel == "net":
+                NetIntake.objects.create(issue=issue, forum=session, handle="网友")
+            elif channel == "enterprise":
+                EnterpriseIntake.objects.create(issue=issue, day=session, enterprise_name="湘中电子")
+            else:
+                CitizenIntake.objects.create(issue=issue, week=session)
+    assert set(linked.values()) == set(sessions)
 
     first, second = tmp_path / "first.xlsx", tmp_path / "second.xlsx"
     call_command("export_issues", str(first))
@@ -233,6 +259,8 @@ def test_the_re_exported_workbook_equals_the_first_cell_for_cell(reference, tmp_
     assert kept["steps"] and {s[1] for s in kept["steps"]} >= {"chase", "supervise"}  # 催办, 督办 taken
     assert ExtensionRequest.objects.exists() and Objection.objects.filter(status=Objection.Status.ACCEPTED).exists()
     empty_the_database()
+    EnterpriseDay.objects.all().delete()
+    NoMeetingWeek.objects.all().delete()
     call_command("import_issues", str(first))
     call_command("export_issues", str(second))
 
@@ -255,3 +283,18 @@ def test_the_re_exported_workbook_equals_the_first_cell_for_cell(reference, tmp_
     assert imported[issues[0].ref].onsite_answer == "现场答复：下周安排维修。"
     assert imported[issues[1].ref].follow_up_comment == "=希望尽快落实"
     assert imported[issues[2].ref].requester.kind == Requester.Kind.ENTERPRISE
+    header = one["诉求台账"][0]
+    named = {r[0]: (r[header.index("来源会议")], r[header.index("会议日期")]) for r in one["诉求台账"][1:]}
+    assert {ref: named[ref] for ref in linked} == {
+        ref: {
+            "net": ("2026年第一季度网民座谈会", datetime.datetime.fromisoformat("2026-03-12T00:00")),
+            "enterprise": ("2026年03月企业家日", datetime.datetime.fromisoformat("2026-03-23T00:00")),
+            "citizen": ("2026年03月无会周", datetime.datetime.fromisoformat("2026-03-25T00:00")),
+        }[channel]
+        for ref, channel in linked.items()
+    }
+    assert sum(1 for value in named.values() if any(value)) == len(linked)
+    assert Forum.objects.get().pk == sessions["net"].pk  # re-linked, not recorded twice
+    assert NetIntake.objects.filter(forum=sessions["net"]).count() == 2
+    assert EnterpriseDay.objects.get().held_on == datetime.date(2026, 3, 23)
+    assert NoMeetingWeek.objects.get().starts_on == datetime.date(2026, 3, 25)
