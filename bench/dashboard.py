@@ -122,6 +122,8 @@ def main() -> None:
                     got = page.evaluate(DRAWN)
                     if "error" in got:
                         sys.exit(f"{label}: {got['error']}")
+                    if got["charts"] == 0:
+                        sys.exit("no chart drawn: ECharts is not installed (bin/_venv.sh ensure_echarts, or npm ci)")
                     whole, preview, html = view_alone(query)
                     page.route("**/floor/", lambda route, body=html: route.fulfill(body=body, content_type="text/html"))
                     page.goto(server.base + "/floor/", wait_until="commit")

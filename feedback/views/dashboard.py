@@ -11,6 +11,8 @@ constant number of queries per page, whatever the data (tests/feedback/test_dash
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -19,6 +21,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -202,10 +205,30 @@ class Linked:
     links: FigureLinks
 
 
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """The page's reads as of one moment: on PostgreSQL one REPEATABLE READ, READ ONLY transaction, so the
+    headline, the tables, the trend and the overdue list agree even when a reply is accepted while the
+    page is being computed (each statement would otherwise see its own snapshot). SQLite's transactions
+    here take the write lock at BEGIN (settings: IMMEDIATE), so there the reads go as before."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     scope = _dashboard_scope(request)
     form, filters = _filters(request, scope)
+    with one_snapshot():
+        return _dashboard(request, form, filters)
+
+
+def _dashboard(request: HttpRequest, form: DashboardFilterForm, filters: Filters) -> HttpResponse:
     today = timezone.localdate()
     as_of = filters.as_of or today
     issues, _ = statistics.scoped(request.user)

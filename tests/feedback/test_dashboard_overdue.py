@@ -74,3 +74,25 @@ def test_without_a_first_day_the_preview_walks_from_the_oldest_due_date(referenc
     assert [a.pk for a in response.context["overdue"]] == [old.pk, new.pk]
     preview = [q["sql"] for q in queries.captured_queries if "LIMIT 15" in q["sql"]]
     assert preview and '"feedback_assignment"."due_date" >' not in preview[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_page_reads_all_its_tables_in_one_repeatable_read_snapshot(reference, leader, monkeypatch):
+    from feedback.figures import statistics
+    from feedback.views import dashboard
+
+    make(received=D(2026, 5, 4), due=D(2026, 5, 10))
+    seen = []
+    for name in ("summary", "by_department", "by_month"):
+        original = getattr(statistics, name)
+
+        def spy(*args, _original=original, **kwargs):
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW transaction_isolation")
+                seen.append((cursor.fetchone()[0], connection.in_atomic_block))
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(dashboard.statistics, name, spy)
+
+    assert client_for(leader).get("/dashboard/?as_of=2026-05-31").status_code == 200
+    assert seen == [("repeatable read", True)] * 3
