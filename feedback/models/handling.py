@@ -129,7 +129,11 @@ class Assignment(models.Model):
                 condition=Q(status__in=["pending", "acknowledged", "submitted", "returned"]),
             ),
             # The dashboard's overdue preview walks it from the period's first day (migration 0620).
-            models.Index(fields=["due_date", "id"], name="assignment_due_idx"),
+            models.Index(
+                fields=["due_date", "id"],
+                include=["issue", "received_on", "replied_on", "status"],
+                name="assignment_due_idx",
+            ),
         ]
         constraints = [
             # A withdrawn assignment (objection accepted) no longer counts: the issue gets a new

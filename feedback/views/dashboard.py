@@ -33,7 +33,7 @@ from feedback.assets import ECHARTS, available
 from feedback.figures import lists, statistics
 from feedback.figures.statistics import FORMULAS, DepartmentRow, Figures, MonthRow
 from feedback.forms import PortalForm
-from feedback.models import Category, Channel, Department, Issue
+from feedback.models import Assignment, Category, Channel, Department, Issue
 from feedback.views import topics
 from feedback.views.common import query_without_page
 
@@ -301,13 +301,38 @@ def overdue_preview(cohort: Any, filters: Filters, as_of: datetime.date) -> list
     """The first ``OVERDUE_PREVIEW`` of the cohort's open overdue assignments, longest overdue first.
 
     An assignment falls due after its issue was received (the CHECK ``due_after_received``, migration
-    0620), so none of an issue received from ``received_from`` on is due on or before that day: the
-    bound below changes no row, and lets PostgreSQL walk ``assignment_due_idx`` from that day rather
-    than from the oldest due date of all (docs/decisions/0690)."""
-    rows = statistics.open_assignments(cohort, as_of=as_of)
+    0620, on the issue's date that the row carries), so none of an issue received from ``received_from``
+    on is due on or before that day: the bound changes no row, and lets PostgreSQL walk
+    ``assignment_due_idx`` from that day rather than from the oldest due date of all. The walk picks
+    the ids first, reading only the index (its INCLUDE columns hold what it filters on, the row's own
+    ``received_on`` among them), then fetches the 15 rows (docs/decisions/0690)."""
+    walk = statistics.open_assignments(cohort, as_of=as_of)
     if filters.received_from is not None:
-        rows = rows.filter(due_date__gt=filters.received_from)
-    return list(rows[:OVERDUE_PREVIEW])
+        walk = walk.filter(due_date__gt=filters.received_from, received_on__gte=filters.received_from)
+    if filters.received_to is not None:
+        walk = walk.filter(received_on__lte=filters.received_to)
+    first = walk.order_by("due_date", "id").values("pk")[:OVERDUE_PREVIEW]
+    rows = Assignment.objects.filter(pk__in=first).select_related("issue", "department").order_by("due_date", "id")
+    with _serial():
+        return list(rows)
+
+
+@contextmanager
+def _serial() -> Iterator[None]:
+    """No parallel workers for one short walk: the planner cannot see that the received-date and
+    due-date ranges go together, expects to pass over far more of the index than it does, and starts
+    two workers, which cost 20–60 ms on a busy 2-core machine for ~2 ms of work (bench/dashboard.py).
+    ``SET LOCAL`` ends with the page's transaction (``one_snapshot``); outside one it is not set."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
 
 
 def department_links(row: DepartmentRow, cut: lists.Cut) -> Linked:

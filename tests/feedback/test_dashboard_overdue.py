@@ -58,10 +58,24 @@ def test_the_overdue_preview_starts_its_walk_at_the_periods_first_day(reference,
         response = client.get("/dashboard/?received_from=2026-05-01&received_to=2026-05-31&as_of=2026-05-31")
 
     assert [a.pk for a in response.context["overdue"]] == [inside.pk, later.pk]
-    preview = [q["sql"] for q in queries.captured_queries if 'FROM "feedback_assignment"' in q["sql"]]
-    preview = [sql for sql in preview if "LIMIT 15" in sql]
+    sqls = [q["sql"] for q in queries.captured_queries]
+    preview = [i for i, sql in enumerate(sqls) if "LIMIT 15" in sql]
     assert len(preview) == 1
-    assert '"feedback_assignment"."due_date" > \'2026-05-01\'::date' in preview[0]
+    walk = sqls[preview[0]]
+    assert "\"due_date\" > '2026-05-01'::date" in walk  # where the index walk starts
+    assert "\"received_on\" >= '2026-05-01'::date" in walk and "\"received_on\" <= '2026-05-31'::date" in walk
+    # One short walk, without parallel workers, and the setting put back after it.
+    assert sqls[preview[0] - 1] == "SET LOCAL max_parallel_workers_per_gather = 0"
+    assert sqls[preview[0] + 1] == "SET LOCAL max_parallel_workers_per_gather TO DEFAULT"
+
+
+def test_the_preview_leaves_out_issues_received_after_the_period(reference, leader):
+    _, (inside,) = make(received=D(2026, 5, 4), due=D(2026, 5, 10))
+    make(received=D(2026, 6, 2), due=D(2026, 6, 5))  # after received_to, overdue by as_of
+
+    response = client_for(leader).get("/dashboard/?received_from=2026-05-01&received_to=2026-05-31&as_of=2026-06-30")
+
+    assert [a.pk for a in response.context["overdue"]] == [inside.pk]
 
 
 def test_without_a_first_day_the_preview_walks_from_the_oldest_due_date(reference, leader):
