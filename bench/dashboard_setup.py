@@ -40,6 +40,7 @@ def prepare(args: argparse.Namespace, script: str) -> str:
     url, maintenance = bench_url(args.database, script)
     fresh = recreate_database(maintenance, args.database, args.reuse)
     os.environ["VAR_DIR"] = str(VAR)
+    os.environ["OTP_REQUIRED_ROLES"] = "none"  # as the server below (Server.env): sessions stand for a login
     VAR.mkdir(parents=True, exist_ok=True)
     setup_django(url)
     os.environ["VAR_DIR"] = str(VAR)  # setup_django picks a temporary one; the server needs the collected files

@@ -110,3 +110,17 @@ def test_the_page_reads_all_its_tables_in_one_repeatable_read_snapshot(reference
 
     assert client_for(leader).get("/dashboard/?as_of=2026-05-31").status_code == 200
     assert seen == [("repeatable read", True)] * 3
+
+
+def test_a_departments_inbox_counts_its_assignments_without_joining_every_one_to_its_issue(reference, zjj_head):
+    """The accusation rule (access._not_accused) from the assignment side is a list of the few accusing
+    issues, not a join of each assignment to its issue: the inbox's tab counts at 65,000 assignments."""
+    make(received=D(2026, 5, 4), due=D(2026, 5, 20))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client_for(zjj_head).get("/inbox/").status_code == 200
+
+    counts = [q["sql"] for q in queries.captured_queries if 'FILTER (WHERE "feedback_assignment"."status"' in q["sql"]]
+    assert len(counts) == 1
+    assert 'JOIN "feedback_issue"' not in counts[0]
+    assert '"feedback_assignment"."issue_id" IN (SELECT' in counts[0]
