@@ -6,7 +6,8 @@ PostgreSQL only. Creates (or with ``--reuse`` keeps) the database ``dash_bench``
 generator (1,000,000 issues, 1,500,000 assignments over five years) and the demo accounts, serves the
 portal with gunicorn (DEBUG off, as in production; one worker: one leader at a time) and opens
 ``/dashboard/`` as the county leader in Chromium (Playwright, ``/usr/bin/chromium``), once per period
-button (none chosen, 本月, 本季度, 今年, 近12个月, and all five years), ``--runs`` times each, alternately.
+button (none chosen, 本月, 本季度, 今年, 近12个月, and all five years) as the page draws them on the
+generated data's last day (2026-11-28, also the ``as_of``), ``--runs`` times each, alternately.
 
 For each load it prints, from the browser's own clock (``performance.timeOrigin``, the navigation's
 start): the server's answer (``responseStart``: the view's whole work), and **all charts drawn**: every
@@ -47,17 +48,24 @@ def periods(today: datetime.date) -> dict[str, dict[str, str]]:
     """The period buttons of the page (feedback.views.dashboard._periods), plus none and five years."""
     from feedback.views.dashboard import _periods
 
-    found = {"默认（不选期间）": {}}
+    as_of = {"as_of": today.isoformat()}
+    found = {"默认（不选期间）": as_of}
     for label, start, end in _periods(today):
-        found[label] = {"received_from": start.isoformat(), "received_to": end.isoformat()}
-    found["五年"] = {"received_from": (today - datetime.timedelta(days=5 * 365)).isoformat(), "received_to": str(today)}
+        found[label] = {"received_from": start.isoformat(), "received_to": end.isoformat(), **as_of}
+    five = (today - datetime.timedelta(days=5 * 365)).isoformat()
+    found["五年"] = {"received_from": five, "received_to": str(today), **as_of}
     return found
 
 
 DRAWN = """
 async () => {
-  const boxes = Array.from(document.querySelectorAll('[data-chart]'));
   const deadline = performance.now() + 20000;
+  // Parsed, deferred scripts run and DOMContentLoaded's handlers (static/js/dashboard.js) begun.
+  while (document.readyState === 'loading') {
+    if (performance.now() > deadline) return {error: 'page not parsed'};
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  const boxes = Array.from(document.querySelectorAll('[data-chart]'));
   while (boxes.some((b) => !b.hidden && b.dataset.chartReady !== 'true')) {
     if (performance.now() > deadline) return {error: 'charts not drawn'};
     await new Promise((r) => setTimeout(r, 2));
@@ -93,18 +101,25 @@ def view_alone(query: dict[str, str]) -> tuple[float, float, bytes]:
     issues, _ = statistics.scoped(leader)
     cohort = statistics.cohort(issues, **filters.cohort_kwargs())
     start = time.perf_counter()
-    view.overdue_preview(cohort, filters, filters.as_of or timezone.localdate())
+    with view.one_snapshot():  # as in the page: its transaction, where the walk's SET LOCAL holds
+        view.overdue_preview(cohort, filters, filters.as_of or timezone.localdate())
     return whole, (time.perf_counter() - start) * 1000, response.content
+
+
+def serve(html: bytes):
+    """A route handler answering with ``html`` (one argument: Playwright passes the request to a second)."""
+    return lambda route: route.fulfill(body=html, content_type="text/html; charset=utf-8")
 
 
 def main() -> None:
     args = parse_args()
     url = prepare(args, "bench/dashboard.py")
-    from django.utils import timezone
+    import stats
     from playwright.sync_api import sync_playwright
 
-    today = timezone.localdate()
-    cases = periods(today)
+    # The page's buttons as on the generated data's last day (bench/stats.py's TODAY), with that day as
+    # as_of: on the machine's own date the current month could hold no generated issue, hence no chart.
+    cases = periods(stats.TODAY)
     cookie = session_cookie("leader")
     server = Server(url, args.port, workers=1)
     server.start()
@@ -128,7 +143,7 @@ def main() -> None:
                     if got["charts"] == 0:
                         sys.exit("no chart drawn: ECharts is not installed (bin/_venv.sh ensure_echarts, or npm ci)")
                     whole, preview, html = view_alone(query)
-                    page.route("**/floor/", lambda route, body=html: route.fulfill(body=body, content_type="text/html"))
+                    page.route("**/floor/", serve(html))
                     page.goto(server.base + "/floor/", wait_until="commit")
                     floor_got = page.evaluate(DRAWN)
                     page.unroute("**/floor/")
