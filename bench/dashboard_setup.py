@@ -168,10 +168,16 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / tick
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU of every PostgreSQL process on this machine so far (the server is local)."""
+def postgres_cpu() -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL process on this machine (the server is local)."""
     out = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout
-    return cpu_seconds([int(p) for p in out.split()])
+    return {int(p): cpu_seconds([int(p)]) for p in out.split()}
+
+
+def postgres_cpu_since(before: dict[int, float]) -> float:
+    """PostgreSQL's CPU since ``before``: the processes alive now, less what each had then (a backend
+    started since counts whole; one that ended in between is lost, so this is a lower bound)."""
+    return sum(now - before.get(pid, 0.0) for pid, now in postgres_cpu().items())
 
 
 def load_average() -> str:
