@@ -142,9 +142,9 @@ def populate(issues: int) -> None:
                     FROM drawn d)
                 INSERT INTO feedback_assignment (issue_id, department_id, role, status, assigned_on, deadline_amount,
                     deadline_unit, due_date, original_due_date, provisional, deadline_version, replied_on,
-                    created_at)
+                    created_at, received_on)
                 SELECT issue_id, department_id, role, CASE WHEN replied IS NULL THEN 'acknowledged' ELSE 'accepted' END,
-                       received_on, 14, 'calendar_day', due, original_due, false, 1, replied, now()
+                       received_on, 14, 'calendar_day', due, original_due, false, 1, replied, now(), received_on
                 FROM shaped""",
                 params,
             )

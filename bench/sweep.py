@@ -121,13 +121,13 @@ def populate(rows: int, due_share: float) -> int:
                                WHERE kind <> 'office')
                 INSERT INTO feedback_assignment (issue_id, department_id, role, status, assigned_on,
                     deadline_amount, deadline_unit, due_date, original_due_date, provisional, deadline_version,
-                    created_at)
+                    created_at, received_on)
                 SELECT i.id, depts.ids[1 + n %% array_length(depts.ids, 1)], 'lead',
                        (ARRAY['pending', 'acknowledged'])[1 + n %% 2], i.received_on,
                        CASE WHEN n <= %(due)s THEN 1 ELSE 15 END, 'working_day',
                        CASE WHEN n <= %(due)s THEN %(due_date)s ELSE i.received_on + 21 END,
                        CASE WHEN n <= %(due)s THEN %(due_date)s ELSE i.received_on + 21 END,
-                       false, 1, %(now)s
+                       false, 1, %(now)s, i.received_on
                 FROM (SELECT id, received_on, row_number() OVER (ORDER BY id) AS n FROM feedback_issue) AS i,
                      depts""",
                 params,

@@ -105,6 +105,15 @@ class Assignment(models.Model):
     # DeadlineStep rows, feedback.services.sweeps).
     overdue_at = models.DateTimeField("标记超期时间", null=True, blank=True)
     created_at = models.DateTimeField("创建时间", default=timezone.now)
+    # The issue's received date, copied by the database (migration 0620, docs/decisions/0690), never
+    # set here: it lets a CHECK on this row promise due_date > received_on, the bound the dashboard's
+    # overdue preview starts its walk of assignment_due_idx from.
+    received_on = models.DateField(
+        "诉求受理日期",
+        null=True,
+        editable=False,
+        help_text="诉求的受理日期，由数据库从诉求复制，供按期限顺序查找超期交办",
+    )
 
     objects = AssignmentQuerySet.as_manager()
 
@@ -112,12 +121,19 @@ class Assignment(models.Model):
         verbose_name = verbose_name_plural = "交办"
         ordering = ["due_date", "id"]
         indexes = [
-            models.Index(fields=["department", "status", "due_date"], name="assignment_inbox_idx"),
+            # issue_id INCLUDEd: the inbox's tab counts are index-only scans (migration 0621).
+            models.Index(fields=["department", "status", "due_date"], include=["issue"], name="assignment_inbox_idx"),
             # Used by the overdue sweep and the inbox's "overdue" tab: only open rows.
             models.Index(
                 fields=["due_date"],
                 name="assignment_open_due_idx",
                 condition=Q(status__in=["pending", "acknowledged", "submitted", "returned"]),
+            ),
+            # The dashboard's overdue preview walks it from the period's first day (migration 0620).
+            models.Index(
+                fields=["due_date", "id"],
+                include=["issue", "received_on", "replied_on", "status"],
+                name="assignment_due_idx",
             ),
         ]
         constraints = [
@@ -132,6 +148,8 @@ class Assignment(models.Model):
                 fields=["issue"], condition=Q(role="lead") & ~Q(status="withdrawn"), name="one_lead_per_issue"
             ),
             models.CheckConstraint(condition=Q(due_date__gt=F("assigned_on")), name="due_after_assigned"),
+            # Holds for every row on PostgreSQL, where received_on is NOT NULL (migration 0620).
+            models.CheckConstraint(condition=Q(due_date__gt=F("received_on")), name="due_after_received"),
             models.CheckConstraint(condition=Q(deadline_amount__gt=0), name="deadline_amount_positive"),
             models.CheckConstraint(
                 condition=Q(replied_on__isnull=True) | Q(status="accepted"), name="replied_on_only_when_accepted"
