@@ -203,8 +203,8 @@ def submission_list(request: HttpRequest) -> HttpResponse:
 
 
 def submission_duplicates(user: Any, pending: list[PublicSubmission]) -> list[list[similar.Suggestion]]:
-    """For each pending suggestion, the open 政网 issues it probably repeats, best first (issue 19): the
-    office merges it into one with one click. One set of queries for the whole list."""
+    """For each pending suggestion, the open 政网 issues it may repeat, best first, the probable ones marked
+    (issue 19): the office merges it into one with one click. One set of queries for the whole list."""
     requests = [
         similar.Request(
             title=title_from(s.content, services.TITLE_LENGTH),
@@ -218,7 +218,7 @@ def submission_duplicates(user: Any, pending: list[PublicSubmission]) -> list[li
     ]
     found = similar.suggest_many(user, requests, limit=5)
     # Only an open net issue can take a suggestion (services.merge_submission).
-    return [[h for h in hits if h.likely and h.issue.status != Issue.Status.CLOSED][:3] for hits in found]
+    return [[h for h in hits if h.issue.status != Issue.Status.CLOSED][:3] for hits in found]
 
 
 @login_required
