@@ -450,12 +450,14 @@ def suggest_many(
     if _trigram_ready():
         recent = today - datetime.timedelta(days=TITLE_WINDOW_DAYS)
         titles = [r.title.strip() for r in requests]
-        for n, pk in _lateral(seen, titles, TRIGRAM_CANDIDATES, title_window=recent):
-            per_request[n].add(pk)
         wanted = sorted({p for found in places for p in found if len(p) >= 3})
         by_place: dict[str, set[int]] = defaultdict(set)
-        for n, pk in _lateral(seen, wanted, PLACE_CANDIDATES, places=True):
-            by_place[wanted[n]].add(pk)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [TRIGRAM_THRESHOLD])
+            for n, pk in _lateral(cursor, seen, titles, TRIGRAM_CANDIDATES, title_window=recent):
+                per_request[n].add(pk)
+            for n, pk in _lateral(cursor, seen, wanted, PLACE_CANDIDATES, places=True):
+                by_place[wanted[n]].add(pk)
         for i, found in enumerate(places):
             for place in found:
                 per_request[i] |= by_place.get(place, set())
@@ -505,6 +507,7 @@ def _kept(request: Request, pool: dict[int, Issue], ids: set[int]) -> list[Issue
 
 
 def _lateral(
+    cursor: Any,
     seen: QuerySet[Issue],
     values: list[str],
     per_value: int,
@@ -514,7 +517,8 @@ def _lateral(
 ) -> list[tuple[int, int]]:
     """(index of the value, issue id) for each of ``values``: its ``per_value`` best title trigram matches
     received since ``title_window``, or (``places``) the newest issues whose text names it. One
-    statement for all the values, each answered by the GIN indexes of migration 0531."""
+    statement for all the values, each answered by the GIN indexes of migration 0531. ``cursor`` is in a
+    transaction with ``pg_trgm.similarity_threshold`` set."""
     if not any(values):
         return []
     scoped, params = seen.values("pk").query.sql_with_params()
@@ -532,10 +536,8 @@ def _lateral(
         "CROSS JOIN LATERAL (SELECT i.id FROM feedback_issue i "
         f"WHERE v.value <> '' AND {match} AND i.id IN ({scoped}) ORDER BY {order} LIMIT %s) m"
     )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [TRIGRAM_THRESHOLD])
-        cursor.execute(sql, [values, *extra, *params, per_value])
-        return [(int(n), int(pk)) for n, pk in cursor.fetchall()]
+    cursor.execute(sql, [values, *extra, *params, per_value])
+    return [(int(n), int(pk)) for n, pk in cursor.fetchall()]
 
 
 # --- Hot topics (热点诉求) ------------------------------------------------------------------------
