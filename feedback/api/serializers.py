@@ -310,7 +310,7 @@ class IssueSerializer(serializers.ModelSerializer):
     requester = RequesterSerializer(read_only=True)
     assignments = serializers.SerializerMethodField(help_text="您有权查看的交办")
     merged_into = serializers.PrimaryKeyRelatedField(
-        read_only=True, help_text="已并单时为主诉求的 id（由主诉求统一办理），否则为 null"
+        read_only=True, allow_null=True, help_text="已并单时为主诉求的 id（由主诉求统一办理），否则为 null"
     )
 
     class Meta:
