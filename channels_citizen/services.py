@@ -555,14 +555,21 @@ def register_citizen_issue(
     lead: Department | None = None,
     co: Sequence[Department] = (),
     accused_department: Department | None = None,
+    duplicate: services.DuplicateChoice | None = None,
     **registration: Any,
 ) -> Issue:
     """A petition of the 政民 channel with its intake record (visit, week, village): registered and,
     when a lead department is given, assigned on the channel's default policy (60 calendar days)."""
     if village is not None and not village.active:
         raise InvalidInput(f"{village.name}已停用。", field="village")
-    issue = services.register_and_assign_issue(
-        actor=actor, channel=Channel.CITIZEN, lead=lead, co=co, accused_department=accused_department, **registration
+    issue = services.register_at_intake(
+        actor=actor,
+        duplicate=duplicate,
+        channel=Channel.CITIZEN,
+        lead=lead,
+        co=co,
+        accused_department=accused_department,
+        **registration,
     )
     if visit is not None:
         township: Department | None = visit.township
@@ -590,6 +597,7 @@ class VisitRequest:
     accused_department: Department | None = None
     co: Sequence[Department] = ()
     title: str = ""
+    duplicate: services.DuplicateChoice | None = None  # 并入 a suggested issue, or kept apart (issue 19)
 
 
 @transaction.atomic
@@ -611,11 +619,13 @@ def record_visit_requests(*, actor: Any, visit: Visit, rows: Sequence[VisitReque
     assigned_on = visit.held_on if visit.recorded_on else None
 
     def register(row: VisitRequest) -> Issue:
-        if row.lead is None:
+        merging = row.duplicate is not None and bool(row.duplicate.merge_into)
+        if row.lead is None and not merging:
             raise InvalidInput("请选择主办单位。", field="lead")
         content = row.content.strip()
         return register_citizen_issue(
             actor=actor,
+            duplicate=row.duplicate,
             visit=visit,
             village=row.village,
             lead=row.lead,

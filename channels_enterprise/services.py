@@ -542,6 +542,7 @@ class ProblemData:
     onsite_answer: str = ""
     lead: Department | None = None
     co: Sequence[Department] = ()
+    duplicate: core.DuplicateChoice | None = None  # 并入 a suggested issue, or kept apart (issue 19)
 
 
 @transaction.atomic
@@ -568,8 +569,9 @@ def raise_problems(*, actor: Any, day: EnterpriseDay, problems: Sequence[Problem
             raise InvalidInput(f"企业“{ent.name}”已不在册。", field="enterprise")
         if not content:
             raise InvalidInput("请填写问题内容。", field="content")
-        issue = core.register_and_assign_issue(
+        issue = core.register_at_intake(
             actor=actor,
+            duplicate=problem.duplicate,
             channel=Channel.ENTERPRISE,
             category=problem.category,
             requester=core.RequesterData(

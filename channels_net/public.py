@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from feedback.errors import WorkflowError
+from feedback.models import Issue, SignedReply
 from feedback.security import ratelimit
 
 from . import services
@@ -132,9 +133,40 @@ def track(request: HttpRequest, code: str) -> HttpResponse:
         submission.merged_into is not None
         and PublicSubmission.objects.published().filter(issue=submission.merged_into).exists()
     )
+    handled_by = handling_issue(submission)
     return render(
-        request, "public/track.html", {"submission": submission, "published": published, "merged_reply": merged_reply}
+        request,
+        "public/track.html",
+        {
+            "submission": submission,
+            "published": published,
+            "merged_reply": merged_reply,
+            "handled_by": handled_by,
+            "answers": answers(handled_by) if handled_by is not None else [],
+        },
     )
+
+
+def handling_issue(submission: PublicSubmission) -> Issue | None:
+    """The issue whose handling answers this submission: its own issue, or the issue it joined, and
+    when that issue was itself merged (并单, issue 19), the lead that carries the handling."""
+    issue = submission.issue or submission.merged_into
+    if issue is not None and issue.merged_into_id is not None:
+        return Issue.objects.get(pk=issue.merged_into_id)
+    return issue
+
+
+def answers(issue: Issue) -> list[SignedReply]:
+    """The accepted written replies of the handling issue, newest version of each department's: the
+    public sees who answered, the result and the date, never the summary (that is published only
+    after redaction and with consent, reply_detail)."""
+    rows = (
+        SignedReply.objects.filter(assignment__issue=issue, review_status=SignedReply.Review.ACCEPTED)
+        .select_related("assignment__department")
+        .order_by("-assignment__role", "assignment_id", "-version")
+    )
+    seen: set[int] = set()
+    return [r for r in rows if not (r.assignment_id in seen or seen.add(r.assignment_id))]
 
 
 def replies(request: HttpRequest) -> HttpResponse:

@@ -333,6 +333,7 @@ class ForumRequest:
     onsite_answer: str = ""
     nature: str = Issue.Nature.SUGGESTION
     phone: str = ""
+    duplicate: services.DuplicateChoice | None = None  # 并入 a suggested issue, or kept apart (issue 19)
 
 
 @transaction.atomic
@@ -353,8 +354,9 @@ def record_forum_requests(*, actor: User | None, forum: Forum, rows: Sequence[Fo
 
     def register(row: ForumRequest) -> Issue:
         content = row.content.strip()
-        issue = services.register_and_assign_issue(
+        issue = services.register_at_intake(
             actor=actor,
+            duplicate=row.duplicate,
             assigned_on=assigned_on,
             lead=row.lead,
             co=row.co,

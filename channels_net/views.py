@@ -11,11 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from feedback import similar
 from feedback.access import can_register, get_or_404, issues_for, registrable_channels
 from feedback.errors import InvalidInput, WorkflowError
 from feedback.figures import statistics
 from feedback.forms import add_service_error, bind_batch, department_choices, submit_batch
 from feedback.models import Channel, Issue
+from feedback.wording import title_from
 
 from . import services
 from .access import can_manage_forums, can_read_forums, forums_for, submissions_for
@@ -184,17 +186,39 @@ def submission_list(request: HttpRequest) -> HttpResponse:
         .select_related("category")
         .order_by("-received_on", "-id")[:MERGE_SUGGESTIONS]
     )
+    pending = list(rows.pending().order_by("submitted_at")[:100])
     return render(
         request,
         "channels/submissions.html",
         {
-            "pending": rows.pending().order_by("submitted_at")[:100],
+            "pending": [
+                (s, hits) for s, hits in zip(pending, submission_duplicates(request.user, pending), strict=True)
+            ],
             "decided": rows.exclude(status=PublicSubmission.Status.RECEIVED).order_by("-decided_at")[:50],
             "merge_targets": targets,
             "decline_form": DeclineForm(),
             "publish_form": PublishForm(),
         },
     )
+
+
+def submission_duplicates(user: Any, pending: list[PublicSubmission]) -> list[list[similar.Suggestion]]:
+    """For each pending suggestion, the open 政网 issues it may repeat, best first, the probable ones marked
+    (issue 19): the office merges it into one with one click. One set of queries for the whole list."""
+    requests = [
+        similar.Request(
+            title=title_from(s.content, services.TITLE_LENGTH),
+            content=s.content,
+            channel=Channel.NET,
+            requester_phone=s.phone,
+            category_id=s.category_id,
+            received_on=timezone.localdate(s.submitted_at),
+        )
+        for s in pending
+    ]
+    found = similar.suggest_many(user, requests, limit=5)
+    # Only an open net issue can take a suggestion (services.merge_submission).
+    return [[h for h in hits if h.issue.status != Issue.Status.CLOSED][:3] for hits in found]
 
 
 @login_required

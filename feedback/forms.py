@@ -30,6 +30,7 @@ from feedback.passwords import DEMO_PASSWORD
 from feedback.selectors import SORTS
 from feedback.services.corrections import IssueCorrection
 from feedback.services.intake import RequesterData
+from feedback.services.merging import DuplicateChoice
 from feedback.services.reference import SHORT_NAMES
 
 T = TypeVar("T")
@@ -515,13 +516,23 @@ class BatchRowMixin:
         field = self.fields["departments"]
         assert isinstance(field, DepartmentNamesField)
         field.set_departments(departments)
+        # 并单 at intake (issue 19): the clerk's one click on a suggested duplicate (static/js/batch_similar.js).
+        self.fields["merge_into"] = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+        self.fields["kept_apart"] = forms.CharField(required=False, max_length=400, widget=forms.HiddenInput)
+        if self.is_bound and str(self.data.get(self.add_prefix("merge_into"), "")).strip():  # type: ignore[attr-defined]
+            field.required = False  # a merged row is handled by its lead's departments
         for name, each in self.fields.items():
             each.paste_names = "|".join(dict.fromkeys([str(each.label), *PASTE_NAMES.get(name, ())]))  # type: ignore[attr-defined]
 
     def split_departments(self, data: dict[str, Any]) -> dict[str, Any]:
         chosen = data.pop("departments", None)
-        if chosen is not None:
+        if chosen:
             data["lead"], data["co"] = chosen[0], chosen[1:]
+        elif "departments" in self.fields and not self.fields["departments"].required:
+            data["lead"], data["co"] = None, []
+        merge_into = (data.pop("merge_into", "") or "").strip()
+        kept_apart = tuple(r for r in re.split(r"[,，;；\s]+", data.pop("kept_apart", "") or "") if r)
+        data["duplicate"] = DuplicateChoice(merge_into=merge_into, kept_apart=kept_apart)
         return data
 
 

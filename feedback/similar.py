@@ -287,16 +287,21 @@ def _places_of(request: Request) -> frozenset[str]:
     return analyse(request.title, request.content).places
 
 
+def suggestible(user: Any, today: datetime.date) -> QuerySet[Issue]:
+    """The issues a suggestion may name: seen by the user, not merged, open or recently closed."""
+    return (
+        access.issues_for(user)
+        .filter(merged_into__isnull=True)  # a merged issue is suggested through its lead
+        .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=today - datetime.timedelta(days=RECENT_DAYS)))
+    )
+
+
 def candidates(
     user: Any, request: Request, *, today: datetime.date | None = None, request_places: frozenset[str] | None = None
 ) -> list[Issue]:
     """The bounded set of issues the user can see that the scorer looks at."""
     today = today or timezone.localdate()
-    seen = (
-        access.issues_for(user)
-        .filter(merged_into__isnull=True)  # a merged issue is suggested through its lead
-        .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=today - datetime.timedelta(days=RECENT_DAYS)))
-    )
+    seen = suggestible(user, today)
     if request.channel:
         seen = seen.filter(channel=request.channel)
     if request.exclude_pk is not None:
@@ -376,6 +381,19 @@ def suggest(user: Any, request: Request, *, limit: int = MAX_RESULTS) -> list[Su
     if not found:
         return []
     townships = _townships_of(found, names)
+    return _ranked(request, found, names, townships, {}, limit=limit)
+
+
+def _ranked(
+    request: Request,
+    found: Iterable[Issue],
+    names: dict[str, str],
+    townships: dict[int, set[str]],
+    texts: dict[int, Text],
+    *,
+    limit: int,
+) -> list[Suggestion]:
+    """Score ``found`` against ``request``; ``texts`` caches the candidates' analyses across requests."""
     mine = _named_townships(f"{request.title}{request.content}", names)
     if request.township is not None:
         mine.add(request.township.name)
@@ -388,9 +406,11 @@ def suggest(user: Any, request: Request, *, limit: int = MAX_RESULTS) -> list[Su
     )
     scored: list[Suggestion] = []
     for issue in found:
+        if issue.pk not in texts:
+            texts[issue.pk] = analyse(issue.title, issue.content, names.values())
         score, reasons = score_pair(
             req_text,
-            analyse(issue.title, issue.content, names.values()),
+            texts[issue.pk],
             req=req_facts,
             cand=Facts(
                 phone=issue.requester.phone,
@@ -405,21 +425,151 @@ def suggest(user: Any, request: Request, *, limit: int = MAX_RESULTS) -> list[Su
     return [s for s in scored if s.score >= 0.2][:limit]
 
 
+# How many of a SQLite pool's issues are scored per request in ``suggest_many``: those sharing the most
+# character pairs or problem words with it (the pool itself is the newest SQLITE_CANDIDATES issues).
+SQLITE_SHORTLIST = 60
+
+
+def suggest_many(
+    user: Any, requests: list[Request], *, limit: int = 3, today: datetime.date | None = None
+) -> list[list[Suggestion]]:
+    """The suggestions of many requests at once (the ledger import's preview), in a fixed number of
+    queries whatever the number of requests: on PostgreSQL one lateral join finds every title's trigram
+    candidates and one finds the issues naming every request's places; then one query for the same
+    requesters, one loading the pool, one for its townships. (The per-request township leg of
+    ``candidates`` is left out: it only adds rows that share the township and category, which score
+    too low on their own to be flagged.) On SQLite each request is scored against the issues of the
+    newest-``SQLITE_CANDIDATES`` pool that share most character pairs with it."""
+    if not requests:
+        return []
+    today = today or timezone.localdate()
+    seen = suggestible(user, today)
+    per_request: list[set[int]] = [set() for _ in requests]
+    places = [_places_of(r) for r in requests]
+    sqlite_pool: list[int] = []
+    if _trigram_ready():
+        recent = today - datetime.timedelta(days=TITLE_WINDOW_DAYS)
+        titles = [r.title.strip() for r in requests]
+        wanted = sorted({p for found in places for p in found if len(p) >= 3})
+        by_place: dict[str, set[int]] = defaultdict(set)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [TRIGRAM_THRESHOLD])
+            for n, pk in _lateral(cursor, seen, titles, TRIGRAM_CANDIDATES, title_window=recent):
+                per_request[n].add(pk)
+            for n, pk in _lateral(cursor, seen, wanted, PLACE_CANDIDATES, places=True):
+                by_place[wanted[n]].add(pk)
+        for i, found in enumerate(places):
+            for place in found:
+                per_request[i] |= by_place.get(place, set())
+    else:
+        sqlite_pool = list(seen.order_by("-received_on", "-id").values_list("pk", flat=True)[:SQLITE_CANDIDATES])
+    phones = {r.requester_phone.strip() for r in requests if r.requester_phone.strip()}
+    if phones:
+        by_phone: dict[str, set[int]] = defaultdict(set)
+        for pk, phone in seen.filter(requester__phone__in=phones).values_list("pk", "requester__phone")[:2000]:
+            by_phone[phone].add(pk)
+        for i, r in enumerate(requests):
+            per_request[i] |= by_phone.get(r.requester_phone.strip(), set())
+    wanted_ids = set().union(*per_request, sqlite_pool)
+    if not wanted_ids:
+        return [[] for _ in requests]
+    pool = {
+        i.pk: i
+        for i in Issue.objects.filter(pk__in=wanted_ids)
+        .select_related("requester")
+        .only(*SCORED_FIELDS, "requester__phone")
+    }
+    names = township_names()
+    townships = _townships_of(list(pool.values()), names)
+    texts = {pk: analyse(i.title, i.content, names.values()) for pk, i in pool.items()}
+    if sqlite_pool:
+        postings: dict[str, list[int]] = defaultdict(list)
+        for pk in sqlite_pool:
+            for token in texts[pk].bigrams:
+                postings[token].append(pk)
+        for i, r in enumerate(requests):
+            shared: Counter[int] = Counter()
+            for token in analyse(r.title, r.content, names.values()).bigrams:
+                shared.update(postings.get(token, ()))
+            per_request[i] |= {pk for pk, _ in shared.most_common(SQLITE_SHORTLIST)}
+    return [
+        _ranked(r, _kept(r, pool, per_request[i]), names, townships, texts, limit=limit) for i, r in enumerate(requests)
+    ]
+
+
+def _kept(request: Request, pool: dict[int, Issue], ids: set[int]) -> list[Issue]:
+    """The request's candidates in the pool, of its channel when it names one."""
+    return [
+        pool[pk]
+        for pk in sorted(ids)
+        if pk in pool and pk != request.exclude_pk and (not request.channel or pool[pk].channel == request.channel)
+    ]
+
+
+def _lateral(
+    cursor: Any,
+    seen: QuerySet[Issue],
+    values: list[str],
+    per_value: int,
+    *,
+    title_window: datetime.date | None = None,
+    places: bool = False,
+) -> list[tuple[int, int]]:
+    """(index of the value, issue id) for each of ``values``: its ``per_value`` best title trigram matches
+    received since ``title_window``, or (``places``) the newest issues whose text names it. One
+    statement for all the values, each answered by the GIN indexes of migration 0531. ``cursor`` is in a
+    transaction with ``pg_trgm.similarity_threshold`` set."""
+    if not any(values):
+        return []
+    scoped, params = seen.values("pk").query.sql_with_params()
+    if places:
+        match = "(i.title || ' ' || i.content) LIKE '%%' || v.value || '%%'"
+        order = "i.received_on DESC, i.id DESC"
+        extra: list[Any] = []
+    else:
+        match = "i.received_on >= %s AND i.title %% v.value"
+        order = "similarity(i.title, v.value) DESC"
+        extra = [title_window]
+    # Only fixed fragments and Django's own compiled, parametrised SQL are put together here.
+    sql = (
+        "SELECT v.n - 1, m.id FROM unnest(%s::text[]) WITH ORDINALITY AS v(value, n) "  # noqa: S608
+        "CROSS JOIN LATERAL (SELECT i.id FROM feedback_issue i "
+        f"WHERE v.value <> '' AND {match} AND i.id IN ({scoped}) ORDER BY {order} LIMIT %s) m"
+    )
+    cursor.execute(sql, [values, *extra, *params, per_value])
+    return [(int(n), int(pk)) for n, pk in cursor.fetchall()]
+
+
 # --- Hot topics (热点诉求) ------------------------------------------------------------------------
-# A cluster is the requests of one problem (a group of CONCEPTS, 停水/断供/没水 → 供水) received in a
-# period, whatever the channel and the place; the dashboard shows the ten largest, with the previous
-# period of the same length beside them. Rising: at least RISING_MIN requests and at least twice the
-# previous period's.
+# A cluster is the requests of one problem received in a period, whatever the channel and the place.
+# Two sources: a request naming a problem of the lexicon (CONCEPTS: 停水/断供/没水 → 供水) joins that
+# problem's cluster — the lexicon is a boost that gathers wordings the characters alone would keep
+# apart; every other request is clustered greedily by the characters of its problem (places and filler
+# taken out): it joins the cluster one of whose first members it resembles most, at TEXT_CLUSTER_SIMILARITY
+# or more, else starts one. A text cluster is a topic from TEXT_CLUSTER_MIN requests in the period. The
+# dashboard shows the ten largest, with the previous period of the same length beside them. Rising: at
+# least RISING_MIN requests and at least twice the previous period's.
 HOT_TOPICS = 10
 RISING_MIN = 5
 SAMPLE_TITLES = 3
 # The most recent requests of a period that are read (a county registers a few hundred a month).
 HOT_SCAN_LIMIT = 20000
+# Text clusters (requests outside the lexicon): the similarity of two problems' characters from which
+# they are one topic (set on the paraphrases of tests/feedback/test_hot_topics.py and the labelled pairs'
+# duplicates), the smallest cluster shown, and how many requests outside the lexicon are clustered (the
+# newest; beyond that the dashboard says so instead of slowing down).
+TEXT_CLUSTER_SIMILARITY = 0.3
+TEXT_CLUSTER_MIN = 3
+TEXT_CLUSTER_LIMIT = 4000
+# A request is compared with at most this many clusters (those sharing most character pairs with it),
+# each through its first TEXT_CLUSTER_PROBES members.
+TEXT_CLUSTER_CANDIDATES = 20
+TEXT_CLUSTER_PROBES = 5
 
 
 @dataclass
 class Topic:
-    concept: str
+    concept: str  # the lexicon's problem, or a text cluster's label (its most shared character pairs)
     words: tuple[str, ...]
     size: int = 0
     previous: int = 0
@@ -427,6 +577,7 @@ class Topic:
     townships: Counter[str] = field(default_factory=Counter)
     titles: list[str] = field(default_factory=list)
     issue_ids: list[int] = field(default_factory=list)
+    from_text: bool = False  # found from the text itself, not the lexicon
 
     @property
     def rising(self) -> bool:
@@ -459,6 +610,48 @@ def topic_of(title: str, content: str) -> str | None:
     return None
 
 
+@dataclass
+class _TextCluster:
+    members: list[Text] = field(default_factory=list)
+    rows: list[tuple[int, str, str, str, datetime.date]] = field(default_factory=list)
+
+
+def _text_clusters(rows: list[tuple[int, str, str, str, datetime.date]], names: dict[str, str]) -> list[_TextCluster]:
+    """Greedy clustering of requests by the characters of their problem (single pass, newest first)."""
+    clusters: list[_TextCluster] = []
+    postings: dict[str, set[int]] = defaultdict(set)  # character pair → clusters having it
+    for row in rows:
+        text = analyse(row[1], row[2], names.values(), use_concepts=False)
+        shared: Counter[int] = Counter()
+        for pair in text.bigrams:
+            shared.update(postings.get(pair, ()))
+        best, best_score = None, TEXT_CLUSTER_SIMILARITY
+        for index, _ in shared.most_common(TEXT_CLUSTER_CANDIDATES):
+            score = max(text_similarity(text, m) for m in clusters[index].members[:TEXT_CLUSTER_PROBES])
+            if score >= best_score:
+                best, best_score = index, score
+        if best is None:
+            best = len(clusters)
+            clusters.append(_TextCluster())
+        cluster = clusters[best]
+        cluster.rows.append(row)
+        if len(cluster.members) < TEXT_CLUSTER_PROBES:
+            cluster.members.append(text)
+            for pair in text.bigrams:
+                postings[pair].add(best)
+    return clusters
+
+
+def _label(cluster: _TextCluster) -> tuple[str, tuple[str, ...]]:
+    """A text cluster's name: the character pairs most of its requests share (document frequency)."""
+    frequency: Counter[str] = Counter()
+    for text in cluster.members:
+        frequency.update(set(text.bigrams))
+    common = [pair for pair, _ in sorted(frequency.items(), key=lambda item: (-item[1], item[0]))[:2]]
+    label = "·".join(common) or "相似诉求"
+    return (f"{label}（相似文本）" if label in CONCEPTS else label), tuple(common)
+
+
 def hot_topics(
     issues: QuerySet[Issue], *, start: datetime.date, end: datetime.date, limit: int = HOT_TOPICS
 ) -> list[Topic]:
@@ -475,14 +668,12 @@ def hot_topics(
     current: dict[int, Topic] = {}
     where: dict[int, set[str]] = {}  # each current request's townships
     names = township_names()
-    for pk, title, content, channel, received_on in rows:
-        concept = topic_of(title, content)
-        if concept is None:
-            continue
-        topic = topics.setdefault(concept, Topic(concept, CONCEPTS[concept]))
+    outside: list[tuple[int, str, str, str, datetime.date]] = []
+
+    def count(topic: Topic, pk: int, title: str, content: str, channel: str, received_on: datetime.date) -> None:
         if received_on < start:
             topic.previous += 1
-            continue
+            return
         topic.size += 1
         topic.channels[Channel(channel).label] += 1
         topic.issue_ids.append(pk)
@@ -490,6 +681,20 @@ def hot_topics(
             topic.titles.append(title)
         current[pk] = topic
         where[pk] = _named_townships(f"{title}{content}", names)
+
+    for row in rows:
+        concept = topic_of(row[1], row[2])
+        if concept is None:
+            outside.append(row)
+            continue
+        count(topics.setdefault(concept, Topic(concept, CONCEPTS[concept])), *row)
+    for cluster in _text_clusters(outside[:TEXT_CLUSTER_LIMIT], names):
+        if sum(1 for row in cluster.rows if row[4] >= start) < TEXT_CLUSTER_MIN:
+            continue
+        label, words = _label(cluster)
+        topic = topics.setdefault(label, Topic(label, words, from_text=True))
+        for row in cluster.rows:
+            count(topic, *row)
     if current:  # the townships they are assigned to, when the text does not name them (one query)
         assigned = (
             Assignment.objects.filter(issue_id__in=list(current), department__kind=Department.Kind.TOWNSHIP)

@@ -83,6 +83,8 @@ OTHER_ACTIONS = {
     "merge_received": "并单（并入本件）",
     "split": "拆分",
     "split_off": "拆分（移出）",
+    "lead_answered": "主诉求书面答复",
+    "kept_apart": "登记时确认不是重复",
     "assigned_to": "交办单位",
     "extension_requested": "申请延期",
     "extension_decided": "延期审批",

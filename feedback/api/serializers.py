@@ -309,6 +309,9 @@ class IssueSerializer(serializers.ModelSerializer):
     )
     requester = RequesterSerializer(read_only=True)
     assignments = serializers.SerializerMethodField(help_text="您有权查看的交办")
+    merged_into = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="已并单时为主诉求的 id（由主诉求统一办理），否则为 null"
+    )
 
     class Meta:
         model = Issue
@@ -338,6 +341,7 @@ class IssueSerializer(serializers.ModelSerializer):
             "follow_up_skip_note",
             "awaiting_review",
             "closed_on",
+            "merged_into",
             "created_at",
         ]
         read_only_fields = fields
@@ -483,6 +487,18 @@ class CloseSerializer(serializers.Serializer):
 
     def validate_closed_on(self, value: datetime.date | None) -> datetime.date | None:
         return check_date_range(value)
+
+
+class MergeInputSerializer(serializers.Serializer):
+    into = serializers.IntegerField(
+        help_text="主诉求（由其统一办理）的 id",
+        error_messages={
+            "required": "请填写要并入的主诉求 id。",
+            "null": "请填写要并入的主诉求 id。",
+            "invalid": "主诉求 id 应为整数。",
+        },
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500, help_text="说明（可选）")
 
 
 class ReopenSerializer(DeadlineInputMixin, ReasonSerializer):

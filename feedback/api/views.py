@@ -639,6 +639,38 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
         services.close_issue(actor=request.user, issue=issue, on=data.get("closed_on"), note=data["note"])
         return self._detail(issue)
 
+    @extend_schema(
+        summary="并单",
+        description="把本件并入主诉求 into（由主诉求统一办理）：本件未提交回复的交办退出办理，"
+        "状态、回访和办结随主诉求；"
+        "主诉求答复后本件的办理记录写入答复，并通知渠道办公室电话告知诉求人。该渠道的直通车办公室或管理员；"
+        "本件不在您的范围内返回 404，主诉求不存在或您无权查看返回 400。",
+        request=s.MergeInputSerializer,
+        responses={200: s.IssueSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[IsAuthenticated, CanManageIssue])
+    def merge(self, request: Request, pk: str | None = None) -> Response:
+        issue = self.get_object()
+        data = _valid(s.MergeInputSerializer, request)
+        lead = access.issues_for(request.user).filter(pk=data["into"]).first()
+        if lead is None:
+            raise ValidationError({"into": [f"未找到 id 为 {data['into']} 的诉求，或您无权查看。"]})
+        services.merge_issue(actor=request.user, issue=issue, into=lead, note=data["note"])
+        return self._detail(issue)
+
+    @extend_schema(
+        summary="拆分",
+        description="把已并单的本件从主诉求拆分出来，恢复为“已登记”，需单独交办；reason 必填。",
+        request=s.ReasonSerializer,
+        responses={200: s.IssueSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[IsAuthenticated, CanManageIssue])
+    def split(self, request: Request, pk: str | None = None) -> Response:
+        issue = self.get_object()
+        data = _valid(s.ReasonSerializer, request)
+        services.split_issue(actor=request.user, issue=issue, reason=data["reason"])
+        return self._detail(issue)
+
     @extend_schema(summary="重办", request=s.ReopenSerializer, responses={200: s.IssueSerializer, **ERRORS})
     @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[IsAuthenticated, CanManageIssue])
     def reopen(self, request: Request, pk: str | None = None) -> Response:

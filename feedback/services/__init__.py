@@ -59,7 +59,14 @@ from feedback.services.ledger_import import (
     import_ledger,
     import_ledger_issue,
 )
-from feedback.services.merging import merge_issue, register_and_merge_issue, split_issue
+from feedback.services.merging import (
+    DuplicateChoice,
+    merge_issue,
+    pass_on_answer,
+    register_and_merge_issue,
+    register_at_intake,
+    split_issue,
+)
 from feedback.services.objections import (
     OBJECTION_WINDOW_WORKING_DAYS,
     accept_objection,
@@ -87,6 +94,7 @@ __all__ = [
     "SHANGHAI",
     "STEP_LABELS",
     "DepartmentHasOpenWork",
+    "DuplicateChoice",
     "IssueCorrection",
     "LedgerImport",
     "LoadResult",
@@ -116,6 +124,7 @@ __all__ = [
     "objection_last_day",
     "objection_refusal",
     "objection_window_start",
+    "pass_on_answer",
     "policy_for",
     "publish_bulletin",
     "raise_objection",
@@ -125,6 +134,7 @@ __all__ = [
     "record_follow_up_skipped",
     "register_and_assign_issue",
     "register_and_merge_issue",
+    "register_at_intake",
     "register_issue",
     "reject_objection",
     "reopen_issue",

@@ -8,6 +8,9 @@ of the lead). How the figures count it: ``docs/decisions/0631-merged-issues-in-t
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -16,10 +19,12 @@ from django.utils import timezone
 
 from feedback import access, states
 from feedback.errors import IllegalTransition, InvalidInput, NotPermitted
-from feedback.models import Assignment, ExtensionRequest, Issue, Objection
-from feedback.services.guards import require_office
-from feedback.services.intake import register_issue
+from feedback.models import Assignment, Department, ExtensionRequest, Issue, Objection, SignedReply
+from feedback.privacy import mask_phone
+from feedback.services.guards import office_members, require_office
+from feedback.services.intake import register_and_assign_issue, register_issue
 from feedback.services.ladder import schedule_steps
+from feedback.services.notifications import notify_users
 
 # An assignment in one of these states can be withdrawn when its issue is merged: no reply is
 # waiting for review or accepted (those are handled to the end, or the issue is not a duplicate).
@@ -75,6 +80,9 @@ def merge_issue(*, actor: User | None, issue: Issue, into: Issue, note: str = ""
         note=f"已并入 {into.ref}《{into.title}》" + (f"：{note.strip()}" if note.strip() else ""),
     )
     states.record(into, "merge_received", actor=actor, note=f"{issue.ref}《{issue.title}》并入本件")
+    if into.status in ANSWERED:
+        # Merged into an issue already answered: this requester is owed the answer now.
+        pass_on_answer(actor=actor, lead=into, only=[issue])
     return issue
 
 
@@ -110,3 +118,123 @@ def register_and_merge_issue(*, actor: User | None, into: Issue, note: str = "",
     The clerk's one click at intake when the suggestion is right."""
     issue = register_issue(actor=actor, **registration)
     return merge_issue(actor=actor, issue=issue, into=into, note=note)
+
+
+# A lead in one of these states has its written answer (every reply accepted); a request merged into
+# it is told that answer at once.
+ANSWERED = (Issue.Status.REPLIED, Issue.Status.FOLLOWED_UP, Issue.Status.CLOSED)
+CALLBACK_KIND = "merged_callback"
+
+
+def answer_text(lead: Issue) -> str:
+    """The lead's accepted written replies in one line: department, result, date signed, summary."""
+    replies = (
+        SignedReply.objects.filter(assignment__issue=lead, review_status=SignedReply.Review.ACCEPTED)
+        .select_related("assignment__department")
+        .order_by("-assignment__role", "assignment_id", "-version")  # the lead department first
+    )
+    seen: set[int] = set()
+    parts = []
+    for reply in replies:
+        if reply.assignment_id in seen:  # the newest accepted version of each assignment
+            continue
+        seen.add(reply.assignment_id)
+        parts.append(
+            f"{reply.assignment.department.name}（{reply.get_result_display()}，{reply.signed_on:%Y-%m-%d} 签发）："
+            f"{reply.summary.strip()}"
+        )
+    return "；".join(parts) or "（无书面回复）"
+
+
+def pass_on_answer(*, actor: User | None, lead: Issue, only: list[Issue] | None = None) -> int:
+    """Every request merged into ``lead`` hears its answer: the reply goes into each merged issue's own
+    timeline, and the office of each merged issue's channel gets one notice listing the requesters
+    to call back (the project has no SMS gateway: the office phones them). Called when the lead's
+    replies are all accepted, and for a request merged into a lead already answered. Returns the
+    number of merged issues told."""
+    merged = (
+        only
+        if only is not None
+        else list(Issue.objects.filter(merged_into=lead).select_related("requester").order_by("pk"))
+    )
+    if not merged:
+        return 0
+    answer = answer_text(lead)
+    for issue in merged:
+        states.record(issue, "lead_answered", actor=actor, note=f"主诉求 {lead.ref} 已书面答复：{answer}")
+    # The key of the notice: the lead's lead assignment (its deadline version changes when it is
+    # handled again) and, for a late merge, the merged issue, so a rerun sends nothing twice.
+    anchor = (
+        lead.assignments.filter(role=Assignment.Role.LEAD, status=Assignment.Status.ACCEPTED).order_by("-pk").first()
+    )
+    if anchor is None:
+        return len(merged)
+    kind = CALLBACK_KIND if only is None else f"{CALLBACK_KIND}:{merged[0].pk}"
+    by_channel: dict[str, list[Issue]] = {}
+    for issue in merged:
+        by_channel.setdefault(issue.channel, []).append(issue)
+    for channel, issues in by_channel.items():
+        who = "；".join(
+            f"{i.ref} {i.requester.name}" + (f"（{mask_phone(i.requester.phone)}）" if i.requester.phone else "")
+            for i in issues
+        )
+        notify_users(
+            anchor,
+            kind,
+            office_members(channel),
+            title=f"并单回访：{lead.ref} 已答复，{len(issues)} 位并单诉求人待告知",
+            body=f"主诉求 {lead.ref}《{lead.title}》的书面回复已审核通过。以下并入该件的诉求人需要告知答复结果"
+            f"（本系统不发短信，请电话告知并在各诉求页面查看联系电话）：{who}。答复：{answer}",
+        )
+    return len(merged)
+
+
+@dataclass(frozen=True)
+class DuplicateChoice:
+    """The clerk's choice on a row of a batch intake grid where duplicates were suggested: merge it
+    into the issue ``merge_into`` (a reference), or keep it apart from the suggested ``kept_apart``."""
+
+    merge_into: str = ""
+    kept_apart: tuple[str, ...] = ()
+
+
+def _visible_ref(actor: User | None, ref: str) -> Issue:
+    found = (access.issues_for(actor) if actor is not None else Issue.objects).filter(ref=ref.strip()).first()
+    if found is None:
+        raise InvalidInput(f"要并入的诉求“{ref.strip()}”不存在，或您无权查看。")
+    return found
+
+
+def register_at_intake(
+    *,
+    actor: User | None,
+    duplicate: DuplicateChoice | None = None,
+    lead: Department | None = None,
+    co: Sequence[Department] = (),
+    assigned_on: datetime.date | None = None,
+    deadline_amount: int | None = None,
+    deadline_unit: str | None = None,
+    **registration: Any,
+) -> Issue:
+    """A row of a batch intake (the three channels' grids), as the clerk chose on it: merged into the
+    suggested issue (registered with no assignment of its own: the lead's departments handle it), or
+    registered and assigned as usual, the suggestions the clerk set aside named in its history.
+    Runs in the caller's batch transaction (all rows or none)."""
+    if duplicate is not None and duplicate.merge_into.strip():
+        into = _visible_ref(actor, duplicate.merge_into)
+        return register_and_merge_issue(actor=actor, into=into, note="登记时确认重复，一键并单", **registration)
+    issue = register_and_assign_issue(
+        actor=actor,
+        lead=lead,
+        co=co,
+        assigned_on=assigned_on,
+        deadline_amount=deadline_amount,
+        deadline_unit=deadline_unit,
+        **registration,
+    )
+    refs = [r.strip() for r in (duplicate.kept_apart if duplicate is not None else ()) if r.strip()]
+    if refs:
+        states.record(
+            issue, "kept_apart", actor=actor, note=f"登记时提示可能与 {'、'.join(refs)} 重复，经核实不是重复，单独办理"
+        )
+    return issue

@@ -25,6 +25,7 @@ from feedback.models import (
 from feedback.services import notifications
 from feedback.services.guards import lock_assignment, lock_reply, office_members, require_member, require_office
 from feedback.services.ladder import schedule_steps
+from feedback.services.merging import pass_on_answer
 
 
 @transaction.atomic
@@ -129,8 +130,10 @@ def accept_reply(*, actor: User | None, reply: SignedReply, note: str = "") -> S
     states.move(assignment, "accept_reply", actor=actor, note=note, also=("replied_on",))
     schedule_steps(assignment)  # answered: no more reminders
     # A withdrawn assignment (objection accepted) was replaced by another: it waits for nothing.
-    if not issue.assignments.exclude(status__in=[Assignment.Status.ACCEPTED, Assignment.Status.WITHDRAWN]).exists():
-        states.move(issue, "all_replied", actor=actor)
+    waiting = issue.assignments.exclude(status__in=[Assignment.Status.ACCEPTED, Assignment.Status.WITHDRAWN])
+    # Answered: the requests merged into it hear the answer (issue 19), once, when it moves.
+    if not waiting.exists() and states.move(issue, "all_replied", actor=actor):
+        pass_on_answer(actor=actor, lead=issue)
     return reply
 
 

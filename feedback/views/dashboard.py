@@ -579,15 +579,18 @@ def dashboard_topic(request: HttpRequest) -> HttpResponse:
     """The requests of one hot topic in the period: exactly those the dashboard counted."""
     scope = _dashboard_scope(request)
     _form, filters = _filters(request, scope)
-    concept = request.GET.get("topic", "")
-    if concept not in similar.CONCEPTS:
+    concept = request.GET.get("topic", "")[:100]
+    if not concept:
         raise Http404("没有这个热点。")
     as_of = filters.as_of or timezone.localdate()
     period = topics.period_of(filters.received_from, filters.received_to, as_of)
+    # Every cluster of the period (a text cluster has no fixed name: it is found again the same way).
     found = similar.hot_topics(
-        topics.base_issues(request.user, filters), start=period.start, end=period.end, limit=len(similar.CONCEPTS)
+        topics.base_issues(request.user, filters), start=period.start, end=period.end, limit=similar.HOT_SCAN_LIMIT
     )
     topic = next((t for t in found if t.concept == concept), None)
+    if topic is None and concept not in similar.CONCEPTS:
+        raise Http404("没有这个热点。")
     ids = topic.issue_ids if topic else []
     issues = Issue.objects.filter(pk__in=ids).select_related("category", "requester").order_by("-received_on", "-id")
     page = Paginator(issues, 50).get_page(request.GET.get("page"))
@@ -597,7 +600,7 @@ def dashboard_topic(request: HttpRequest) -> HttpResponse:
         {
             "topic": topic,
             "concept": concept,
-            "words": similar.CONCEPTS[concept],
+            "words": topic.words if topic else similar.CONCEPTS[concept],
             "period": period,
             "page": page,
             "query": query_without_page(request),

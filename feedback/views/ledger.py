@@ -15,14 +15,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from feedback import access, services
+from feedback import access, services, similar
 from feedback.forms import (
     IssueFilterForm,
     LedgerUploadForm,
 )
 from feedback.ledger.export import XLSX_CONTENT_TYPE, export_round_trip, importable_ledger_csv
-from feedback.ledger.parse import LedgerCheck, LedgerError, check_ledger
-from feedback.models import Issue
+from feedback.ledger.parse import LedgerCheck, LedgerError, LedgerRow, check_ledger
+from feedback.models import Department, Issue
 from feedback.selectors import issue_list
 from feedback.views.issues import privacy_log
 
@@ -92,13 +92,41 @@ def _import_page(
 ) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "ledger": ledger, "name": name, "token": token}
     if ledger is not None:
+        shown = ledger.to_create[:PREVIEW_ROWS]
+        duplicates = likely_duplicates(request.user, shown) if ledger.ok else {}
         context.update(
-            to_create=ledger.to_create[:PREVIEW_ROWS],
+            duplicates=duplicates,
+            to_create=[(row, duplicates.get(row.row, [])) for row in shown],
             more_rows=max(0, len(ledger.to_create) - PREVIEW_ROWS),
             problems=ledger.problems[:PREVIEW_PROBLEMS],
             more_problems=max(0, len(ledger.problems) - PREVIEW_PROBLEMS),
         )
     return render(request, "feedback/import.html", context)
+
+
+def likely_duplicates(user: Any, rows: list[LedgerRow]) -> dict[int, list[similar.Suggestion]]:
+    """Per row of the preview (by its row number in the file), the probable duplicates among the open
+    and recently closed issues the user can see: information only, nothing is merged. Rows the ledger
+    already closes are history, not new requests, and are not looked up. One set of queries for all
+    the rows (``similar.suggest_many``), not one per row."""
+    open_rows = [r for r in rows if r.closed_on is None]
+    requests = [
+        similar.Request(
+            title=r.title,
+            content=r.content,
+            township=next((d for d in r.departments[:1] if d.kind == Department.Kind.TOWNSHIP), None),
+            requester_phone=r.requester_phone,
+            category_id=r.category.pk,
+            received_on=r.received_on,
+        )
+        for r in open_rows
+    ]
+    found = similar.suggest_many(user, requests, limit=3)
+    return {
+        r.row: [s for s in hits if s.likely]
+        for r, hits in zip(open_rows, found, strict=True)
+        if any(s.likely for s in hits)
+    }
 
 
 @login_required

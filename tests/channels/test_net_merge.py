@@ -203,7 +203,9 @@ def test_the_triage_page_takes_few_queries(
     services.merge_submission(actor=netoffice, submission=suggestion(), issue_ref=issue.ref)
     services.accept_submission(actor=netoffice, submission=suggestion())
     client.force_login(netoffice)
-    with django_assert_max_num_queries(12):
+    # 12, and 8 for the duplicate suggestions of all the pending submissions at once (a savepoint and the
+    # trigram threshold around one lateral join, its release, the requesters, the pool, its townships).
+    with django_assert_max_num_queries(20):
         html = client.get(reverse("channels_net:submission_list")).content.decode()
     assert html.count('<option value="ZW') == 8
 

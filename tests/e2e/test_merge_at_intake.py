@@ -86,3 +86,55 @@ def test_the_batch_grid_hints_at_the_issue_a_row_repeats(live_server, page, neto
     page.locator("#id_rows-1-content").fill("我们红星村的自来水老是断供，有时候一停就是两三天。")
     expect(page.locator("tr[data-row]").nth(1).locator(".similar-hint")).to_contain_text(lead.ref)
     expect(page.locator("tr[data-row]").nth(0).locator(".similar-hint")).to_have_count(0)
+
+
+def test_one_click_on_the_batch_grid_merges_a_row_and_keeps_another_apart(live_server, page, screenshot, netoffice):
+    """并入 #N and 不是重复 on the forum's grid: nothing happens until the batch is saved, then the merged row
+    joins its lead without an assignment of its own and the kept row is assigned with the choice recorded."""
+    import datetime
+
+    from channels_net.models import Forum
+    from feedback.models import Assignment, HistoryEntry
+
+    forum = Forum.objects.create(title="第十次网民座谈会", held_on=timezone.localdate() - datetime.timedelta(days=1))
+    lead = services.register_issue(
+        actor=netoffice,
+        channel="net",
+        category=Category.objects.get(code="housing"),
+        requester=services.RequesterData(name="红星村村民", phone=""),
+        title="红星村自来水经常停水",
+        content="江口镇红星村最近一个月自来水三天两头停，希望水厂尽快检修管网。",
+        received_on=timezone.localdate(),
+    )
+    services.assign_issue(actor=netoffice, issue=lead, lead=Department.objects.get(code="slj"), co=[])
+    log_in(page, live_server.url, "netoffice")
+    page.goto(f"{live_server.url}/net/forums/{forum.pk}/intake/")
+    rows = page.locator("tr[data-row]")
+    for n, (handle, content) in enumerate(
+        [
+            ("水务观察员", "我们红星村的自来水老是断供，有时候一停就是两三天。"),
+            ("红星村老王", "红星村自来水又停了，村里没水吃，请水厂检修管网。"),
+        ]
+    ):
+        page.locator(f"#id_rows-{n}-handle").fill(handle)
+        page.locator(f"#id_rows-{n}-category").select_option(label="住房和城乡建设")
+        page.locator(f"#id_rows-{n}-content").fill(content)
+    page.locator("#id_rows-1-departments").fill("县水利局")
+
+    first, second = rows.nth(0).locator(".similar-hint"), rows.nth(1).locator(".similar-hint")
+    expect(first).to_contain_text(lead.ref)
+    expect(second).to_contain_text(lead.ref)
+    first.get_by_role("button", name=f"并入 {lead.ref}").click()
+    expect(first).to_contain_text(f"保存时并入 {lead.ref}")
+    second.get_by_role("button", name="不是重复").click()
+    expect(second).to_contain_text("已确认不是重复")
+    screenshot(page, "similar-03-batch-grid-choices")
+    assert Issue.objects.count() == 1  # a click only marks the row
+
+    page.get_by_role("button", name="全部登记并交办").click()
+    expect(page.get_by_text("已登记并交办 2 件诉求")).to_be_visible()
+    merged = Issue.objects.get(requester__name="水务观察员")
+    kept = Issue.objects.get(requester__name="红星村老王")
+    assert merged.merged_into_id == lead.pk and not Assignment.objects.filter(issue=merged).exists()
+    assert kept.merged_into_id is None and Assignment.objects.filter(issue=kept, department__code="slj").exists()
+    assert lead.ref in HistoryEntry.objects.get(issue=kept, action="kept_apart").note
