@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from pyroaring import BitMap
 
 from feedback.models.reference import Category, Department
 
@@ -223,6 +224,10 @@ class StatsRequesterSet(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_span_display()} {self.first} {self.channel}：{self.requesters}"
+
+    def members(self) -> BitMap:
+        """The requester ids."""
+        return BitMap.deserialize(bytes(self.bits))
 
 
 class StatsRollupDirtyKey(models.Model):
