@@ -63,6 +63,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--database", default="zt_bench_stats", help="database to (re)create (default zt_bench_stats)")
     p.add_argument("--reuse", action="store_true", help="keep an existing bench database with its rows")
     p.add_argument("--explain", action="store_true", help="print the query plans of the endpoint's queries")
+    p.add_argument(
+        "--endpoints",
+        default="summary,departments,months",
+        help="comma-separated endpoints to time (default all three: summary,departments,months)",
+    )
     return p.parse_args()
 
 
@@ -696,6 +701,8 @@ def main() -> None:
             print(f"plans of the summary's queries, {label}:")
             explain(period, as_of)
         for endpoint, candidates in endpoints.items():
+            if endpoint not in args.endpoints.split(","):
+                continue
             query = urlencode({**period, "as_of": str(as_of)})
             url_ = f"/api/v1/stats/{endpoint}/?{query}"
             function = functions[endpoint]
