@@ -236,7 +236,10 @@ def announce_due_steps(*, now: datetime.datetime, batch: int) -> tuple[int, int]
     )
     claimed = claim_steps(waiting, "announced_at", now)
     if claimed:
-        announce_steps([pk for pk, _, _ in claimed])
+        announce_steps(
+            [pk for pk, _, _ in claimed],
+            bulletins=[pk for pk, _, step in claimed if step == DeadlineStep.Step.BULLETIN],
+        )
     return len(waiting), len(claimed)
 
 
@@ -257,18 +260,20 @@ def claim_steps(ids: list[int], column: str, now: datetime.datetime) -> list[tup
         return [tuple(row) for row in cursor.fetchall()]
 
 
-def announce_steps(step_ids: list[int]) -> int:
+def announce_steps(step_ids: list[int], *, bulletins: list[int] | None = None) -> int:
     """History rows and notifications for steps the sweep has just taken and this caller has
     claimed (``feedback.services.sweeps.announce_steps``): two ``INSERT … SELECT`` statements, the
     text built by the database, so the cost of a batch is that of writing its rows (bench/sweep.py;
-    docs/decisions/0681). Returns how many notifications were written.
+    docs/decisions/0681). ``bulletins``: those of the steps that are bulletin steps, when the caller
+    knows them (the claim returns each step's kind): saves looking them up. Returns how many
+    notifications were written.
 
     After an outage one sweep may take several steps of one assignment at once. A reminder
     overtaken by a later step that had also come when it was taken is recorded but not sent:
     nobody needs "half the time has passed" next to "overdue". Supervision (督办) also goes to the
     county leaders and to the office that runs the channel; a person gets one notice per
     assignment and step, the first step's, the supervision title before the department's."""
-    unlisted = _missing_from_published_bulletin(step_ids)
+    unlisted = _missing_from_published_bulletin(step_ids if bulletins is None else bulletins)
     params: dict[str, Any] = {}
 
     def p(value: Any) -> str:
@@ -393,6 +398,8 @@ def _missing_from_published_bulletin(step_ids: list[int]) -> dict[int, str]:
     already published without listing the assignment — a sweep after an outage, or a step moved
     by a calendar load. Their notice must not say "已列入月度通报" (issue 13 §4): a frozen
     bulletin is never said to contain an item it does not contain. Maps step id → "YYYY年M月通报"."""
+    if not step_ids:
+        return {}
     wanted = list(
         DeadlineStep.objects.filter(pk__in=step_ids, step=DeadlineStep.Step.BULLETIN).select_related(
             "assignment__issue", "assignment__department"
