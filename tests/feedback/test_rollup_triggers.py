@@ -116,6 +116,15 @@ def _fields(assignment: Assignment) -> dict[str, object]:
     return {n: getattr(assignment, n) for n in names} | {"replied_on": None}
 
 
+def _withdraw_closed(assignment: Assignment) -> None:
+    """Accepted without a reply date, summed, then withdrawn: the move to and from 'withdrawn' alone
+    (from an open status, the open/closed condition would mark the key as well)."""
+    Assignment.objects.filter(pk=assignment.pk).update(status="accepted")
+    rollup.refresh()
+    assert not StatsRollupDirtyKey.objects.exists()
+    Assignment.objects.filter(pk=assignment.pk).update(status="withdrawn")
+
+
 def _history(issue: Issue, action: str) -> None:
     HistoryEntry.objects.create(issue=issue, action=action, note="台账补录")
 
@@ -136,7 +145,7 @@ CASES: dict[str, Callable[[dict[str, object]], None]] = {
     "assignment department": lambda c: Assignment.objects.filter(pk=c["replied"].pk).update(
         department=Department.objects.get(code="gsz")
     ),
-    "assignment withdrawn": lambda c: Assignment.objects.filter(pk=c["waiting"].pk).update(status="withdrawn"),
+    "assignment withdrawn": lambda c: _withdraw_closed(c["waiting"]),
     "assignment open": lambda c: Assignment.objects.filter(pk=c["waiting"].pk).update(status="accepted"),
     "assignment due_date": lambda c: Assignment.objects.filter(pk=c["replied"].pk).update(due_date=D(2026, 3, 5)),
     "assignment original_due_date": lambda c: Assignment.objects.filter(pk=c["replied"].pk).update(
