@@ -52,12 +52,14 @@ rebuild locks the rollup tables. The rollup tables have no foreign-key constrain
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from pyroaring import BitMap
 
 from feedback.models import (
     Assignment,
@@ -66,6 +68,7 @@ from feedback.models import (
     StatsMonthRequesters,
     StatsMonthRollup,
     StatsOpenDue,
+    StatsRequesterSet,
     StatsRollup,
     StatsRollupDirtyKey,
 )
@@ -81,6 +84,7 @@ MONTH = StatsMonthRollup._meta.db_table
 OPEN_DUE = StatsOpenDue._meta.db_table
 REQUESTERS = StatsMonthRequesters._meta.db_table
 DIRTY = StatsRollupDirtyKey._meta.db_table
+SETS = StatsRequesterSet._meta.db_table
 
 # The open statuses, as in the condition of assignment_open_due_idx (PostgreSQL then reads that
 # partial index). Migration 0008's triggers spell them too: a new open status needs a migration.
@@ -461,6 +465,85 @@ def _recount(months: Sequence[datetime.date]) -> None:
     _execute(f"DELETE FROM {REQUESTERS} WHERE {' OR '.join(f'month = %(d{n})s' for n in range(len(months)))}", params)
     params = {}
     _execute(f"INSERT INTO {REQUESTERS} ({', '.join(REQUESTER_COLUMNS)}) {_requester_rows(months, params)}", params)
+    _write_sets(months, _requester_sets(months))
+
+
+# --- the requester sets ------------------------------------------------------------------------------------
+
+SetKey = tuple[str, datetime.date, str]  # (span, first day, channel)
+
+
+def _requester_sets(months: Sequence[datetime.date] | None) -> dict[SetKey, BitMap]:
+    """The requesters of the issues received in these months (all with None): per day and channel,
+    and per month and channel (the union of its days). Read in (day, channel) order, as the index
+    issue_stats_requester_idx holds them (index-only on PostgreSQL)."""
+    params: dict[str, Any] = {}
+    where = "1 = 1"
+    if months is not None:
+        ranges = []
+        for n, first in enumerate(months):
+            params[f"s{n}a"], params[f"s{n}b"] = _date(first), _date(_next_month_date(first))
+            ranges.append(f"(i.received_on >= %(s{n}a)s AND i.received_on < %(s{n}b)s)")
+        where = " OR ".join(ranges)
+    sets: dict[SetKey, BitMap] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT i.received_on, i.channel, i.requester_id FROM {ISSUES} i WHERE {where}"
+            " ORDER BY i.received_on, i.channel",
+            params,
+        )
+        for (day, channel), rows in itertools.groupby(cursor.fetchall(), key=lambda row: (row[0], row[1])):
+            day = _as_date(day)
+            bits = BitMap(row[2] for row in rows)
+            sets[("day", day, channel)] = bits
+            month = sets.setdefault(("month", day.replace(day=1), channel), BitMap())
+            month |= bits
+    return sets
+
+
+def _serialised(bits: BitMap) -> bytes:
+    bits.run_optimize()
+    return bytes(bits.serialize())
+
+
+def _insert_sets(sets: Iterable[tuple[SetKey, BitMap]]) -> int:
+    rows = [(span, _date(first), channel, len(bits), _serialised(bits)) for (span, first, channel), bits in sets]
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {SETS} (span, first, channel, requesters, bits) VALUES (%s, %s, %s, %s, %s)", rows
+            )
+    return len(rows)
+
+
+def _write_sets(months: Sequence[datetime.date], sets: dict[SetKey, BitMap]) -> None:
+    """Replace the sets of these months (the caller holds their advisory locks, see ``_recount``)."""
+    params: dict[str, Any] = {}
+    ranges = []
+    for n, first in enumerate(months):
+        params[f"s{n}a"], params[f"s{n}b"] = _date(first), _date(_next_month_date(first))
+        ranges.append(f"(first >= %(s{n}a)s AND first < %(s{n}b)s)")
+    _execute(f"DELETE FROM {SETS} WHERE {' OR '.join(ranges)}", params)
+    _insert_sets(sets.items())
+
+
+def _rebuild_sets() -> int:
+    """Make the set table equal to the sets computed from scratch, writing only the rows that differ."""
+    fresh = _requester_sets(None)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, span, first, channel, requesters, bits FROM {SETS}")
+        stored = {(span, _as_date(first), channel): (pk, n, bits) for pk, span, first, channel, n, bits in cursor}
+    stale = [
+        pk
+        for key, (pk, n, bits) in stored.items()
+        if key not in fresh or n != len(fresh[key]) or BitMap.deserialize(bytes(bits)) != fresh[key]
+    ]
+    for start in range(0, len(stale), BATCH):
+        ids = stale[start : start + BATCH]
+        _execute(f"DELETE FROM {SETS} WHERE id IN ({', '.join(str(int(pk)) for pk in ids)})")
+    removed = set(stale)
+    kept = {key for key, (pk, _, _) in stored.items() if pk not in removed}
+    return len(stale) + _insert_sets((key, bits) for key, bits in fresh.items() if key not in kept)
 
 
 def _claim() -> list[tuple[Key, bool]]:
@@ -533,7 +616,7 @@ def rebuild() -> Rebuilt:
         if _postgres():
             # Refreshes in other transactions wait for the rebuild instead of interleaving with it.
             _execute(
-                f"LOCK TABLE {DAY}, {MONTH}, {DEPT_DAY}, {DEPT_MONTH}, {OPEN_DUE}, {REQUESTERS}"
+                f"LOCK TABLE {DAY}, {MONTH}, {DEPT_DAY}, {DEPT_MONTH}, {OPEN_DUE}, {REQUESTERS}, {SETS}"
                 " IN SHARE ROW EXCLUSIVE MODE"
             )
         changed = 0
@@ -551,6 +634,7 @@ def rebuild() -> Rebuilt:
             )
         params = {}
         changed += _apply(REQUESTERS, REQUESTER_COLUMNS, 3, _requester_rows(None, params), params)
+        changed += _rebuild_sets()
         keys = StatsRollup.objects.count()
     return Rebuilt(keys=keys, changed=changed)
 
@@ -799,10 +883,13 @@ def issue_figures(
     group = {"month": _month("{t}.received_on"), "category": "{t}.category_id"}.get(by or "")
     zeros = ", ".join(f"0 AS {x}" for x in COUNT_COLUMNS[1:])
     level = DEPARTMENT_LEVEL if c.department_id is not None else ISSUE_LEVEL
+    # The cohorts the requester sets answer (per channel, every category, no department).
+    with_sets = requesters and by is None and c.category_id is None and c.department_id is None
+    with_sets = with_sets and c.not_accusing is None
 
     def statement(live: bool) -> tuple[str, dict[str, Any]]:
         params: dict[str, Any] = {}
-        sql = f"WITH live AS ({_live_keys(c, as_of, params)})\n"
+        head = sql = f"WITH live AS ({_live_keys(c, as_of, params)})\n"
         cohort = _cohort(c, params)
         not_due = _open_assignments(c, cohort, params, live=live)
         parts = [
@@ -830,6 +917,10 @@ def issue_figures(
         if not live:
             sql += "\nUNION ALL\n" + _recheck(COUNT_COLUMNS)
         whole = _whole_months(c)
+        if with_sets:
+            # Every part but the sets' has no bits: the union so far, wrapped, then the sets' rows.
+            sets = _requester_set_parts(c, cohort, whole, params, zeros)
+            return f"{head}SELECT x.*, NULL AS bits FROM ({sql[len(head) :]}) x\n{sets}", params
         if requesters and by == "month" and whole is not None and c.department_id is None and c.not_accusing is None:
             sql += "\nUNION ALL\n" + _month_requesters(c, cohort, whole, params, zeros)
         elif requesters:
@@ -847,11 +938,59 @@ def issue_figures(
             )
         return sql, params
 
-    return _collect(
-        _figures(c, as_of, statement, COUNT_COLUMNS),
-        COUNT_COLUMNS,
-        (lambda g: _as_date(g)) if by == "month" else (lambda g: g) if by else (lambda g: None),
-    )
+    rows = _figures(c, as_of, statement, COUNT_COLUMNS)
+    if not with_sets:
+        return _collect(
+            rows,
+            COUNT_COLUMNS,
+            (lambda g: _as_date(g)) if by == "month" else (lambda g: g) if by else (lambda g: None),
+        )
+    figures = _collect([r for r in rows if r["part"] not in SET_PARTS], COUNT_COLUMNS, lambda g: None)
+    figures.setdefault(None, dict.fromkeys((*COUNT_COLUMNS, "requesters"), 0))["requesters"] = _count_requesters(rows)
+    return figures
+
+
+SET_PARTS = ("requester_set", "requester")
+
+
+def _requester_set_parts(
+    c: Cohort, cohort: str, whole: tuple[datetime.date, datetime.date] | None, params: dict[str, Any], zeros: str
+) -> str:
+    """The rows giving the cohort's distinct requesters: the sets of its whole months and of its
+    other days (``requester_set``), and, for the months with a key marked as having had issues come,
+    go or change requester since the last refresh, the requesters themselves (``requester``), read
+    live. Only for a cohort of whole keys over every category (``with_sets``)."""
+    month = _month("s.first")
+    channel = " AND k.channel = %(channel)s" if c.channel else ""
+    marked = f"SELECT DISTINCT {_month('k.received_on')} AS month FROM {DIRTY} k WHERE k.requesters_changed{channel}"
+    days = _window(c, "s", params, days=False)
+    if c.received_from is not None:
+        days.append("s.first >= %(received_from)s")
+    if c.received_to is not None:
+        days.append("s.first <= %(received_to)s")
+    spans = f"s.span = 'day' AND {_and(days)}"
+    if whole is not None:
+        params["whole_first"], params["whole_last"] = _date(whole[0]), _date(whole[1])
+        params["whole_end"] = _date(_next_month_date(whole[1]) if whole[1].year < 9999 else datetime.date(9999, 12, 31))
+        spans = (
+            f"(s.span = 'month' AND {_and(_window(c, 's', params, days=False))}"
+            f" AND s.first >= %(whole_first)s AND s.first <= %(whole_last)s)"
+            f" OR ({spans} AND (s.first < %(whole_first)s OR s.first >= %(whole_end)s))"
+        )
+    return f"""UNION ALL
+        SELECT 'requester_set', 0, 0, {zeros}, s.bits FROM {SETS} s
+        WHERE ({spans}) AND {month} NOT IN ({marked})
+        UNION ALL
+        SELECT 'requester', 0, i.requester_id, {zeros}, NULL FROM {ISSUES} i
+        JOIN ({marked}) m ON i.received_on >= m.month AND i.received_on < {_next_month("m.month")}
+        WHERE {cohort} GROUP BY i.requester_id"""
+
+
+def _count_requesters(rows: list[dict[str, Any]]) -> int:
+    sets = [BitMap.deserialize(bytes(r["bits"])) for r in rows if r["part"] == "requester_set"]
+    union = BitMap.union(*sets) if sets else BitMap()
+    union.update(r[COUNT_COLUMNS[0]] for r in rows if r["part"] == "requester")
+    return len(union)
 
 
 def _month_requesters(

@@ -99,7 +99,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("feedback", "0540_follow_up_skipped"),
+        ("feedback", "0600_stats_requester_sets"),
     ]
 
     operations = [

@@ -30,6 +30,7 @@ from feedback.models.statistics import (
     StatsMonthRequesters,
     StatsMonthRollup,
     StatsOpenDue,
+    StatsRequesterSet,
     StatsRollup,
     StatsRollupDirtyKey,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "StatsMonthRequesters",
     "StatsMonthRollup",
     "StatsOpenDue",
+    "StatsRequesterSet",
     "StatsRollup",
     "StatsRollupDirtyKey",
     "reply_upload_to",

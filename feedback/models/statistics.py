@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from pyroaring import BitMap
 
 from feedback.models.reference import Category, Department
 
@@ -197,6 +198,36 @@ class StatsMonthRequesters(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.channel or '*'} {self.category_id or '*'}：{self.requesters}"
+
+
+class StatsRequesterSet(models.Model):
+    """The exact set of the requesters (their ids) of the issues received in a month or on a day,
+    per channel: a serialised roaring bitmap (pyroaring). Distinct requesters cannot be added up,
+    sets can: a window's count is the size of the union of its whole months' sets and its other
+    days' sets (feedback.figures.rollup; docs/decisions/0680)."""
+
+    class Span(models.TextChoices):
+        MONTH = "month", "月"
+        DAY = "day", "日"
+
+    span = models.CharField(max_length=5, choices=Span.choices)
+    first = models.DateField()  # the day, or the month's first day
+    channel = models.CharField(max_length=16)
+    requesters = models.PositiveIntegerField(default=0)
+    bits = models.BinaryField()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "统计汇总（诉求人集合）"
+        constraints = [
+            models.UniqueConstraint(fields=["span", "first", "channel"], name="one_stats_requester_set_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_span_display()} {self.first} {self.channel}：{self.requesters}"
+
+    def members(self) -> BitMap:
+        """The requester ids."""
+        return BitMap.deserialize(bytes(self.bits))
 
 
 class StatsRollupDirtyKey(models.Model):

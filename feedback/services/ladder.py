@@ -1,9 +1,13 @@
 """The deadline ladder: each assignment's stored steps (reminders, overdue, 催办, 督办, 通报) and
 the set-based passes that take and announce them."""
 
+# The announce SQL is assembled from table names and this module's constants; every value is a parameter.
+# ruff: noqa: S608
+
 from __future__ import annotations
 
 import datetime
+import string
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -18,8 +22,8 @@ from feedback.figures.bulletins import previous_month
 from feedback.models import (
     Assignment,
     Bulletin,
-    Channel,
     DeadlineStep,
+    Department,
     HistoryEntry,
     Issue,
     Membership,
@@ -178,7 +182,7 @@ def due_steps_sql(now: datetime.datetime, batch: int) -> tuple[str, list[Any]]:
     # do not block it.
     lock = " FOR NO KEY UPDATE OF s, a SKIP LOCKED" if connection.vendor == "postgresql" else ""
     sql = (
-        f"SELECT s.id FROM {step} s JOIN {assignment} a ON a.id = s.assignment_id "  # noqa: S608
+        f"SELECT s.id FROM {step} s JOIN {assignment} a ON a.id = s.assignment_id "
         f"WHERE s.taken_at IS NULL AND s.scheduled_for <= %s AND a.status IN ({open_statuses}) "
         f"ORDER BY s.scheduled_for, s.id LIMIT %s{lock}"
     )
@@ -198,7 +202,7 @@ def take_due_steps(*, now: datetime.datetime, batch: int) -> tuple[int, list[tup
         moment = DeadlineStep._meta.get_field("taken_at").get_db_prep_save(now, connection)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"WITH due AS ({select}), "  # noqa: S608
+                f"WITH due AS ({select}), "
                 f"taken AS (UPDATE {step} SET taken_at = %s FROM due WHERE {step}.id = due.id "
                 f"AND {step}.taken_at IS NULL RETURNING {step}.assignment_id, {step}.step), "
                 f"marked AS (UPDATE {assignment} SET overdue_at = %s FROM taken "
@@ -233,12 +237,8 @@ def announce_due_steps(*, now: datetime.datetime, batch: int) -> tuple[int, int]
     claimed = claim_steps(waiting, "announced_at", now)
     if claimed:
         announce_steps(
-            list(
-                DeadlineStep.objects.filter(pk__in=[pk for pk, _, _ in claimed])
-                .select_related("assignment__issue", "assignment__department")
-                .order_by("assignment_id", "scheduled_for")
-            ),
-            now,
+            [pk for pk, _, _ in claimed],
+            bulletins=[pk for pk, _, step in claimed if step == DeadlineStep.Step.BULLETIN],
         )
     return len(waiting), len(claimed)
 
@@ -253,87 +253,158 @@ def claim_steps(ids: list[int], column: str, now: datetime.datetime) -> list[tup
     placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET {column} = %s WHERE id IN ({placeholders}) AND {column} IS NULL "  # noqa: S608
+            f"UPDATE {table} SET {column} = %s WHERE id IN ({placeholders}) AND {column} IS NULL "
             "RETURNING id, assignment_id, step",
             [cast("Field[Any, Any]", DeadlineStep._meta.get_field(column)).get_db_prep_save(now, connection), *ids],
         )
         return [tuple(row) for row in cursor.fetchall()]
 
 
-def announce_steps(steps: list[DeadlineStep], now: datetime.datetime) -> None:
+def announce_steps(step_ids: list[int], *, bulletins: list[int] | None = None) -> int:
     """History rows and notifications for steps the sweep has just taken and this caller has
-    claimed (``feedback.services.sweeps.announce_steps``), one bulk insert each.
+    claimed (``feedback.services.sweeps.announce_steps``): two ``INSERT … SELECT`` statements, the
+    text built by the database, so the cost of a batch is that of writing its rows (bench/sweep.py;
+    docs/decisions/0681). ``bulletins``: those of the steps that are bulletin steps, when the caller
+    knows them (the claim returns each step's kind): saves looking them up. Returns how many
+    notifications were written.
 
-    ``steps`` come with their assignment, issue and department loaded.
-    """
-    members: dict[int, list[int]] = {}
-    for department_id, user_id in Membership.objects.filter(
-        department__in={s.assignment.department_id for s in steps}, user__is_active=True
-    ).values_list("department_id", "user_id"):
-        members.setdefault(department_id, []).append(user_id)
-    # Supervision (督办) also goes to the county leaders and to the office that runs the channel.
-    escalated: dict[str, list[int]] = {}
-    if any(s.step == DeadlineStep.Step.SUPERVISE for s in steps):
-        users = get_user_model().objects.filter(is_active=True)
-        leaders = list(users.filter(groups__name=GROUP_NAMES[Role.LEADER]).values_list("pk", flat=True))
-        office: dict[str, list[int]] = {}
-        for user_id, channel in users.filter(membership__department__channel__in=Channel.values).values_list(
-            "pk", "membership__department__channel"
-        ):
-            office.setdefault(channel, []).append(user_id)
-        escalated = {channel: leaders + office.get(channel, []) for channel in Channel.values}
-    # After an outage one sweep may take several steps of one assignment at once. A reminder
-    # overtaken by a later step that had also come when it was taken is recorded but not sent:
-    # nobody needs "half the time has passed" next to "overdue".
-    overtaken = _overtaken_reminders(steps)
-    unlisted = _missing_from_published_bulletin(steps)
-    history: list[HistoryEntry] = []
-    notes: dict[Any, Any] = {}
-    for s in steps:
-        a, issue = s.assignment, s.assignment.issue
-        label, due = STEP_LABELS[s.step], f"{s.due_date:%Y年%m月%d日}"
-        stale = s.pk in overtaken
-        note = f"{label}：办理期限 {due}" + ("（补记，已被后续步骤取代，未发送）" if stale else "")
-        if s.pk in unlisted:
-            label = "超期未办结"
-            note = f"超期未办结：办理期限 {due}（{unlisted[s.pk]}已发布，未列入该期通报）"
-        taken_at = cast(datetime.datetime, s.taken_at)  # taken: the sweep set it
-        history.append(HistoryEntry(issue=issue, assignment=a, action=f"deadline_{s.step}", note=note, at=taken_at))
-        if stale:
-            continue
-        body = _step_body(s.step, issue, due)
-        if s.pk in unlisted:
-            body = f"{issue.ref}“{issue.title}”超期未办结。{unlisted[s.pk]}已发布，未列入该期通报；请立即办理。"
-        recipients = [(user_id, f"{label}：{issue.title}") for user_id in members.get(a.department_id, [])]
-        if s.step == DeadlineStep.Step.SUPERVISE:
-            title = f"督办：{a.department.name}·{issue.title}"
-            recipients = [(user_id, title) for user_id in escalated[issue.channel]] + recipients
-        for user_id, title in recipients:  # one per person and step: the first title wins
-            notes.setdefault(
-                (user_id, a.pk, s.step),
-                Notification(
-                    recipient_id=user_id,
-                    issue_id=issue.pk,
-                    assignment=a,
-                    kind=s.step,
-                    deadline_version=s.deadline_version,
-                    title=title,
-                    body=body,
-                ),
-            )
-    HistoryEntry.objects.bulk_create(history)
+    After an outage one sweep may take several steps of one assignment at once. A reminder
+    overtaken by a later step that had also come when it was taken is recorded but not sent:
+    nobody needs "half the time has passed" next to "overdue". Supervision (督办) also goes to the
+    county leaders and to the office that runs the channel; a person gets one notice per
+    assignment and step, the first step's, the supervision title before the department's."""
+    unlisted = _missing_from_published_bulletin(step_ids if bulletins is None else bulletins)
+    params: dict[str, Any] = {}
+
+    def p(value: Any) -> str:
+        """A query parameter (named: the SQL is assembled out of order)."""
+        name = f"p{len(params)}"
+        params[name] = value
+        return f"%({name})s"
+
+    def steps() -> str:
+        """The claimed steps as ``b``, with what their texts need."""
+        return _claimed_steps(step_ids, unlisted, p)
+
+    history = f"""{steps()}
+        INSERT INTO {HistoryEntry._meta.db_table} (issue_id, assignment_id, actor_id, at, action, from_status,
+            to_status, note)
+        SELECT b.issue_id, b.assignment_id, NULL, b.taken_at, {p("deadline_")} || b.step, '', '',
+            CASE WHEN b.bulletin IS NOT NULL
+                 THEN {_concat(UNLISTED_NOTE, p)}
+                 ELSE b.label || {p("：办理期限 ")} || b.due
+                      || CASE WHEN b.stale = 1 THEN {p("（补记，已被后续步骤取代，未发送）")} ELSE '' END END
+        FROM b ORDER BY b.assignment_id, b.scheduled_for, b.id"""
+    with connection.cursor() as cursor:
+        cursor.execute(history, params)
+    params.clear()
+    users, member = get_user_model()._meta.db_table, Membership._meta.db_table
+    groups = get_user_model().groups.through._meta.db_table
+    notices_steps = steps()
+    escalated = f"{p('督办：')} || b.department_name || {p('·')} || b.title"
+    supervise = p(DeadlineStep.Step.SUPERVISE)
+    bodies = " ".join(
+        f"WHEN b.step LIKE {p(kind + '%' if kind == 'remind' else kind)} THEN {_concat(text, p)}"
+        for kind, text in STEP_BODIES.items()
+    )
+    notices = f"""{notices_steps},
+        r AS (
+            SELECT b.id AS step_id, m.user_id, 1 AS priority, b.label || {p("：")} || b.title AS title
+            FROM b JOIN {member} m ON m.department_id = b.department_id
+            JOIN {users} u ON u.id = m.user_id AND u.is_active WHERE b.stale = 0
+            UNION ALL
+            SELECT b.id, g.user_id, 0, {escalated} FROM b
+            JOIN {groups} g ON g.group_id IN (SELECT id FROM auth_group WHERE name = {p(GROUP_NAMES[Role.LEADER])})
+            JOIN {users} u ON u.id = g.user_id AND u.is_active WHERE b.step = {supervise} AND b.stale = 0
+            UNION ALL
+            SELECT b.id, m.user_id, 0, {escalated} FROM b
+            JOIN {Department._meta.db_table} o ON o.channel = b.channel
+            JOIN {member} m ON m.department_id = o.id
+            JOIN {users} u ON u.id = m.user_id AND u.is_active WHERE b.step = {supervise} AND b.stale = 0),
+        ranked AS (
+            SELECT r.user_id, r.title AS notice_title, r.priority, b.*, ROW_NUMBER() OVER (
+                PARTITION BY r.user_id, b.assignment_id, b.step ORDER BY b.scheduled_for, b.id, r.priority) AS n
+            FROM r JOIN b ON b.id = r.step_id)
+        INSERT {"" if connection.vendor == "postgresql" else "OR IGNORE "}INTO {Notification._meta.db_table}
+            (recipient_id, issue_id, assignment_id, kind, deadline_version, title, body, created_at,
+             email_status, email_attempts, email_error)
+        SELECT b.user_id, b.issue_id, b.assignment_id, b.step, b.deadline_version, b.notice_title,
+            CASE WHEN b.bulletin IS NOT NULL THEN {_concat(UNLISTED_BODY, p)} {bodies} END,
+            {p(connection.ops.adapt_datetimefield_value(timezone.now()))}, {p(Notification.EmailStatus.PENDING)}, 0, ''
+        FROM ranked b WHERE b.n = 1
+        ORDER BY b.assignment_id, b.scheduled_for, b.id, b.priority
+        {"ON CONFLICT DO NOTHING" if connection.vendor == "postgresql" else ""}"""
     # A notification that already exists (the same step for the same person) hits its unique key.
-    Notification.objects.bulk_create(notes.values(), ignore_conflicts=True)
-    if notes:
+    with connection.cursor() as cursor:
+        cursor.execute(notices, params)
+        written = cursor.rowcount
+    if written:
         notifications.queue_after_commit()
+    return written
 
 
-def _missing_from_published_bulletin(steps: list[DeadlineStep]) -> dict[int, str]:
+def _claimed_steps(step_ids: list[int], unlisted: dict[int, str], p: Any) -> str:
+    if unlisted:
+        rows = " UNION ALL ".join(
+            f"SELECT CAST({p(pk)} AS integer) AS step_id, CAST({p(text)} AS text) AS bulletin"
+            for pk, text in unlisted.items()
+        )
+    else:
+        rows = "SELECT CAST(NULL AS integer) AS step_id, CAST(NULL AS text) AS bulletin WHERE 1 = 0"
+    label = "CASE s.step " + " ".join(f"WHEN {p(k)} THEN {p(v)}" for k, v in STEP_LABELS.items()) + " END"
+    if connection.vendor == "postgresql":
+        due = """to_char(s.due_date, 'YYYY"年"MM"月"DD"日"')"""
+    else:
+        due = "strftime('%%Y年%%m月%%d日', s.due_date)"
+    step, assignment, issue = DeadlineStep._meta.db_table, Assignment._meta.db_table, Issue._meta.db_table
+    return f"""WITH b AS (
+        SELECT s.id, s.step, s.assignment_id, s.deadline_version, s.taken_at, s.scheduled_for, a.department_id,
+               a.issue_id, i.ref, i.title, i.channel, d.name AS department_name, {due} AS due, u.bulletin,
+               CASE WHEN u.bulletin IS NOT NULL THEN {p("超期未办结")} ELSE {label} END AS label,
+               CASE WHEN s.step LIKE 'remind%%' AND EXISTS (
+                   SELECT 1 FROM {step} m WHERE m.assignment_id = s.assignment_id
+                   AND m.deadline_version = s.deadline_version
+                   AND m.scheduled_for > s.scheduled_for AND m.scheduled_for <= s.taken_at) THEN 1 ELSE 0 END AS stale
+        FROM {step} s JOIN {assignment} a ON a.id = s.assignment_id JOIN {issue} i ON i.id = a.issue_id
+        JOIN {Department._meta.db_table} d ON d.id = a.department_id LEFT JOIN ({rows}) u ON u.step_id = s.id
+        WHERE s.id IN ({", ".join(p(pk) for pk in step_ids)}))"""
+
+
+# The texts of the notices and history notes, with the columns of ``b`` in braces (``_concat``).
+STEP_BODIES = {
+    "remind": "{ref}“{title}”的办理期限为 {due}，请抓紧办理并按时提交书面回复。",
+    DeadlineStep.Step.OVERDUE: "{ref}“{title}”已超过办理期限（{due}），请立即办理。",
+    DeadlineStep.Step.CHASE: "催办通知：{ref}“{title}”已超期，请于收到通知后尽快提交盖章签字的书面回复。",
+    DeadlineStep.Step.SUPERVISE: "督办通知：{ref}“{title}”超期未办，已提请县领导督办。",
+    DeadlineStep.Step.BULLETIN: "{ref}“{title}”超期未办结，已列入月度通报。",
+}
+UNLISTED_BODY = "{ref}“{title}”超期未办结。{bulletin}已发布，未列入该期通报；请立即办理。"
+UNLISTED_NOTE = "超期未办结：办理期限 {due}（{bulletin}已发布，未列入该期通报）"
+
+
+def _concat(template: str, p: Any) -> str:
+    """``template`` as SQL: its text as parameters, ``{name}`` as the column ``b.name``."""
+    parts = []
+    for text, name, _, _ in string.Formatter().parse(template):
+        if text:
+            parts.append(p(text))
+        if name:
+            parts.append(f"b.{name}")
+    return " || ".join(parts)
+
+
+def _missing_from_published_bulletin(step_ids: list[int]) -> dict[int, str]:
     """Bulletin steps whose month's bulletin (of the issue's channel, or the all-channel one) is
     already published without listing the assignment — a sweep after an outage, or a step moved
     by a calendar load. Their notice must not say "已列入月度通报" (issue 13 §4): a frozen
     bulletin is never said to contain an item it does not contain. Maps step id → "YYYY年M月通报"."""
-    wanted = [s for s in steps if s.step == DeadlineStep.Step.BULLETIN]
+    if not step_ids:
+        return {}
+    wanted = list(
+        DeadlineStep.objects.filter(pk__in=step_ids, step=DeadlineStep.Step.BULLETIN).select_related(
+            "assignment__issue", "assignment__department"
+        )
+    )
     if not wanted:
         return {}
     months = {previous_month(timezone.localtime(s.scheduled_for).date()) for s in wanted}
@@ -356,32 +427,6 @@ def _missing_from_published_bulletin(steps: list[DeadlineStep]) -> dict[int, str
     return missing
 
 
-def _overtaken_reminders(steps: list[DeadlineStep]) -> set[int]:
-    """Ids of the reminders among ``steps`` that a later step of the same deadline had already
-    reached when the reminder was taken (one query for the whole batch)."""
-    reminders = [s for s in steps if s.step.startswith("remind")]
-    if not reminders:
-        return set()
-    moments: dict[tuple[int, int], list[datetime.datetime]] = {}
-    for assignment_id, version, scheduled_for in DeadlineStep.objects.filter(
-        assignment__in={s.assignment_id for s in reminders}
-    ).values_list("assignment_id", "deadline_version", "scheduled_for"):
-        moments.setdefault((assignment_id, version), []).append(scheduled_for)
-    return {
-        s.pk
-        for s in reminders
-        if s.taken_at is not None
-        and any(s.scheduled_for < m <= s.taken_at for m in moments[(s.assignment_id, s.deadline_version)])
-    }
-
-
 def _step_body(step: str, issue: Issue, due: str) -> str:
-    if step.startswith("remind"):
-        return f"{issue.ref}“{issue.title}”的办理期限为 {due}，请抓紧办理并按时提交书面回复。"
-    if step == DeadlineStep.Step.OVERDUE:
-        return f"{issue.ref}“{issue.title}”已超过办理期限（{due}），请立即办理。"
-    if step == DeadlineStep.Step.CHASE:
-        return f"催办通知：{issue.ref}“{issue.title}”已超期，请于收到通知后尽快提交盖章签字的书面回复。"
-    if step == DeadlineStep.Step.SUPERVISE:
-        return f"督办通知：{issue.ref}“{issue.title}”超期未办，已提请县领导督办。"
-    return f"{issue.ref}“{issue.title}”超期未办结，已列入月度通报。"
+    template = STEP_BODIES["remind" if step.startswith("remind") else step]
+    return template.format(ref=issue.ref, title=issue.title, due=due)

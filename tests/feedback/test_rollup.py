@@ -19,6 +19,7 @@ import time_machine
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from pyroaring import BitMap
 
 from feedback import services, states, tasks
 from feedback.access import Role
@@ -32,6 +33,7 @@ from feedback.models import (
     StatsDepartmentMonthRollup,
     StatsDepartmentRollup,
     StatsMonthRequesters,
+    StatsRequesterSet,
     StatsRollup,
     StatsRollupDirtyKey,
 )
@@ -238,6 +240,7 @@ def test_the_rollup_gives_the_live_figures_for_any_filters_scope_and_as_of(bases
     assert StatsRollupDirtyKey.objects.count() == 0
     assert StatsRollup.objects.exists() and StatsDepartmentMonthRollup.objects.exists()
     assert StatsMonthRequesters.objects.filter(channel="", category_id=0).exists()
+    assert StatsRequesterSet.objects.filter(span="month").exists() and StatsRequesterSet.objects.filter(span="day")
 
     rng = random.Random(seed)
     for _name, base, channel, department, category, start, end, as_of in combinations(rng, bases, 30):
@@ -656,3 +659,48 @@ def test_an_import_marks_its_cohorts_keys_itself_and_leaves_the_triggers_on_for_
     assert {(D(2026, 2, 2), housing), (D(2026, 2, 2), health)} <= keys  # the trigger marked it again
     tasks.refresh_stats_rollup()
     assert rollup.rebuild().changed == 0
+
+
+def _set_sql(issues) -> str:
+    with CaptureQueriesContext(connection) as queries:
+        statistics.summary(issues, as_of=D(2026, 12, 31))
+    return queries[-1]["sql"]
+
+
+def test_the_summary_unions_the_requester_sets_where_they_answer_the_cohort(reference):
+    """Distinct requesters are read from the sets of whole months and of the other days, not counted
+    again from the issues; a category, a department or an accusation to leave out (the sets are per
+    channel, over every category and department) is counted live, as before."""
+    _with_issues(8)
+    rollup.refresh()
+    issues = Issue.objects.all()
+    sets = StatsRequesterSet.objects.all()
+    assert {s.span for s in sets} == {"month", "day"} and all(s.requesters == len(s.members()) for s in sets)
+    for filters in (
+        {},
+        {"channel": "net"},
+        {"received_from": D(2026, 3, 10), "received_to": D(2026, 4, 30)},  # a whole month, days at each end
+        {"received_from": D(2026, 3, 10), "received_to": D(2026, 3, 20)},  # no whole month
+    ):
+        cohort = statistics.cohort(issues, **filters)
+        sql = _set_sql(cohort)
+        assert "'requester_set'" in sql and "'requesters'" not in sql, filters  # no live count
+        assert statistics.summary(cohort, as_of=D(2026, 12, 31)) == statistics.summary(
+            cohort, as_of=D(2026, 12, 31), live=True
+        )
+    for filters in ({"category": Category.objects.get(code="housing")}, {"department": dept("jtj")}):
+        assert "'requester_set'" not in _set_sql(statistics.cohort(issues, **filters)), filters
+    leader_in_jtj = make_user("leader_jtj", department="jtj", role=Role.LEADER)
+    assert "'requester_set'" not in _set_sql(statistics.scoped(leader_in_jtj)[0])
+
+
+def test_a_wrong_requester_set_is_corrected_by_the_rebuild(reference):
+    _with_issues(6)
+    rollup.refresh()
+    cohort = statistics.cohort(Issue.objects.all())
+    right = statistics.summary(cohort, as_of=D(2026, 12, 31))
+    month = StatsRequesterSet.objects.filter(span="month").first()
+    StatsRequesterSet.objects.filter(pk=month.pk).update(bits=rollup._serialised(BitMap(range(10**6, 10**6 + 5))))
+    assert statistics.summary(cohort, as_of=D(2026, 12, 31)).requesters != right.requesters  # read, not recounted
+    assert rollup.rebuild().changed == 2  # the wrong row deleted, the right one inserted
+    assert statistics.summary(cohort, as_of=D(2026, 12, 31)) == right
