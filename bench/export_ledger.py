@@ -15,8 +15,8 @@ the same run:
   job's: reading the rows chunk by chunk, writing the .xlsx with openpyxl's write-only mode, and the
   progress updates the job page shows.
 
-Prints both times, their ratio, the CPU time of the job's process, its peak memory, the file's size and rows (counted in the
-sheet's XML), and the load average before and after (the machine is shared).
+Prints both times, their ratio, the CPU time of the job's process, its peak memory, the file's size
+and rows (counted in the sheet's XML), and the load average before and after (the machine is shared).
 Targets (issue 16 goal 4): 100,000 rows in ≤ 15 s with ≤ 250 MB.
 """
 
