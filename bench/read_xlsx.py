@@ -8,7 +8,7 @@ fastest counts):
 
 - the **baseline**: openpyxl ``load_workbook(read_only=True, data_only=True)`` and
   ``iter_rows(values_only=True)`` over every sheet — the library the values are defined by;
-- **calamine**: ``feedback.ledger.xlsx.Workbook(data).rows(...)`` over every sheet, i.e. python-calamine
+- **calamine**: ``feedback.ledger.workbook.Workbook(data).rows(...)`` over every sheet, i.e. python-calamine
   plus the conversion to openpyxl's values the import uses;
 - with ``--hand-written COMMIT``: the hand-written XML reader this replaced, loaded from git history
   (``git show COMMIT:feedback/ledger/xlsx.py``, 3eef3dc is its last version).
@@ -65,9 +65,9 @@ def by_openpyxl(data: bytes) -> dict:
 
 
 def by_calamine(data: bytes) -> dict:
-    from feedback.ledger import xlsx
+    from feedback.ledger.workbook import Workbook
 
-    book = xlsx.Workbook(data)
+    book = Workbook(data)
     return {name: sheet(book.rows(name)) for name in book.sheetnames}
 
 
@@ -100,7 +100,7 @@ def main() -> None:
     readers = [("openpyxl read-only (baseline)", by_openpyxl)]
     if args.hand_written:
         readers.append((f"hand-written XML reader ({args.hand_written})", hand_written(args.hand_written)))
-    readers.append(("python-calamine (feedback.ledger.xlsx)", by_calamine))
+    readers.append(("python-calamine (feedback.ledger.workbook)", by_calamine))
     times: dict[str, float] = {}
     results = {}
     for _ in range(args.runs):  # interleaved, so a burst of load hits every reader alike
