@@ -502,9 +502,13 @@ def read_table(data: bytes, name: str = "") -> RawTable:
     """The first row and the non-blank rows of a CSV (UTF-8 with or without BOM, or GBK/GB18030),
     XLSX (and its 交办明细 sheet) or XLS file; ``check_table`` finds the header among them."""
     suffix = Path(name).suffix.lower()
+    # By content first: calamine would read an .xlsx named .xls too, and every zip must pass the
+    # unpacked-size check of _read_xlsx.
+    if data.startswith(b"PK\x03\x04"):
+        return _read_xlsx(data)
     if data.startswith(b"\xd0\xcf\x11\xe0") or suffix == ".xls":
         return _read_xls(data)
-    if data.startswith(b"PK\x03\x04") or suffix == ".xlsx":
+    if suffix == ".xlsx":
         return _read_xlsx(data)
     return _read_csv(data)
 

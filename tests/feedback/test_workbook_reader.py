@@ -193,3 +193,12 @@ def test_an_xls_is_read_with_its_dates_and_numbers():
     assert any(isinstance(c, datetime.datetime) for c in cells)
     assert "" not in cells
     assert all(not (isinstance(c, float) and c.is_integer()) for c in cells)
+
+
+def test_an_xlsx_named_xls_is_read_as_an_xlsx_through_the_unpacked_size_check(monkeypatch):
+    data = clerk_xlsx()
+    assert parse.read_table(data, "台账.xls").header == parse.read_table(data, "台账.xlsx").header
+    monkeypatch.setattr(parse, "MAX_UNPACKED_XLSX", 1000)
+    with pytest.raises(parse.LedgerError) as refused:
+        parse.read_table(data, "台账.xls")
+    assert "解压后过大" in refused.value.problems[0].reason
