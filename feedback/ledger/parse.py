@@ -278,7 +278,7 @@ RECORD_SHEETS: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
 }
 RECORD_MODELS = {"extension": ExtensionRequest, "objection": Objection, "step": DeadlineStep}
 ENCODING_MESSAGE = "文件既不是 UTF-8 也不是 GBK/GB18030 编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入"
-# A zip whose parts unpack to more than this is refused before openpyxl reads it (a "zip bomb").
+# A zip whose parts unpack to more than this is refused before calamine or openpyxl reads it (a "zip bomb").
 MAX_UNPACKED_XLSX = 200 * 1024 * 1024
 MAX_AMOUNT = 365  # the same bound as the registration form's 办理时限
 
