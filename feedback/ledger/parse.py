@@ -25,7 +25,8 @@ Rules beyond the contract's wording (docs/user-guide.md "导入台账" says the 
   when there is one, else ``replied_on``.
 - dates are ``YYYY-MM-DD``; ``YYYY/M/D``, ``YYYY.M.D``, ``YYYY年M月D日`` and Excel date cells are
   accepted too. A 9–11 digit phone starting neither with 0 nor 1 is a landline that lost its 0: an
-  error, never stored as is. CSV in UTF-8 (BOM or not) or GBK/GB18030; .xlsx and .xls (xlrd).
+  error, never stored as is. CSV in UTF-8 (BOM or not) or GBK/GB18030; .xlsx and .xls (python-calamine,
+  feedback.ledger.workbook).
   No date may lie in the future, and none may be before ``received_on``.
 - a round-trip workbook (``manage.py export_issues``) has a second sheet 交办明细: then the optional
   columns (nature, status, follow-up and first re-handling dates, accused unit) are read too, and the
@@ -277,7 +278,7 @@ RECORD_SHEETS: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
 }
 RECORD_MODELS = {"extension": ExtensionRequest, "objection": Objection, "step": DeadlineStep}
 ENCODING_MESSAGE = "文件既不是 UTF-8 也不是 GBK/GB18030 编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入"
-# A zip whose parts unpack to more than this is refused before openpyxl reads it (a "zip bomb").
+# A zip whose parts unpack to more than this is refused before calamine or openpyxl reads it (a "zip bomb").
 MAX_UNPACKED_XLSX = 200 * 1024 * 1024
 MAX_AMOUNT = 365  # the same bound as the registration form's 办理时限
 
@@ -501,9 +502,13 @@ def read_table(data: bytes, name: str = "") -> RawTable:
     """The first row and the non-blank rows of a CSV (UTF-8 with or without BOM, or GBK/GB18030),
     XLSX (and its 交办明细 sheet) or XLS file; ``check_table`` finds the header among them."""
     suffix = Path(name).suffix.lower()
+    # By content first: calamine would read an .xlsx named .xls too, and every zip must pass the
+    # unpacked-size check of _read_xlsx.
+    if data.startswith(b"PK\x03\x04"):
+        return _read_xlsx(data)
     if data.startswith(b"\xd0\xcf\x11\xe0") or suffix == ".xls":
         return _read_xls(data)
-    if data.startswith(b"PK\x03\x04") or suffix == ".xlsx":
+    if suffix == ".xlsx":
         return _read_xlsx(data)
     return _read_csv(data)
 
@@ -541,16 +546,16 @@ def _read_csv(data: bytes) -> RawTable:
 def _read_xlsx(data: bytes) -> RawTable:
     from openpyxl import load_workbook
 
-    from feedback.ledger import xlsx
+    from feedback.ledger.workbook import Workbook
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_XLSX:
                 raise LedgerError([LedgerProblem(1, "file", "Excel 文件解压后过大，请拆分后导入")])
-            # The cells straight from the XML (feedback.ledger.xlsx: openpyxl's values at a third of
-            # its cost); anything that reader does not know, or a damaged file, goes to openpyxl.
+            # calamine (feedback.ledger.workbook: openpyxl's values at a tenth of its cost); a workbook
+            # it refuses goes to openpyxl, which reads it or names the damage (decision 0662).
             try:
-                return _workbook_table(xlsx.Workbook(archive), lambda book, name: _raw_table(book.rows(name)))
+                return _workbook_table(Workbook(data), lambda book, name: _raw_table(book.rows(name)))
             except Exception:  # openpyxl below reads it, or names the damage
                 logging.getLogger(__name__).debug("xlsx read by openpyxl instead", exc_info=True)
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -576,31 +581,15 @@ def _workbook_table(book: Any, sheet_table: Any) -> RawTable:
 
 
 def _read_xls(data: bytes) -> RawTable:
-    """The first sheet of an old Excel (.xls) workbook (xlrd): date cells as datetimes."""
-    import xlrd
+    """The first sheet of an old Excel (.xls) workbook, read by calamine as an .xlsx is: date cells
+    as datetimes, whole numbers as ints."""
+    from feedback.ledger.workbook import Workbook
 
     try:
-        book = xlrd.open_workbook(file_contents=data)
-    except Exception:  # xlrd raises many kinds for a damaged or foreign file
+        book = Workbook(data)
+        return _raw_table(book.rows(book.sheetnames[0]))
+    except Exception:  # calamine raises several kinds for a damaged or foreign file
         raise LedgerError([LedgerProblem(1, "file", "无法读取该 .xls 文件，请确认未损坏，或另存为 .xlsx")]) from None
-    sheet = book.sheet_by_index(0)
-
-    def value(cell: Any) -> Any:
-        if cell.ctype == xlrd.XL_CELL_DATE:
-            return xlrd.xldate_as_datetime(cell.value, book.datemode)
-        if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
-            return None
-        return cell.value
-
-    header: list[str] | None = None
-    rows: list[tuple[int, list[Any]]] = []
-    for index in range(sheet.nrows):
-        cells = [value(c) for c in sheet.row(index)]
-        if header is None:
-            header = ["" if c is None else str(c) for c in cells]
-        elif any(c is not None and str(c).strip() for c in cells):
-            rows.append((index + 1, cells))
-    return RawTable(header or [], rows)
 
 
 def _sheet_table(sheet: Any) -> RawTable:
