@@ -106,8 +106,10 @@ def _chunks_with_progress(job_id: int, issues: QuerySet[Issue], total: int) -> I
     (the issues, their assignments), no model instances — reporting progress after each chunk. The ids
     are read once up front: a row registered meanwhile neither shifts a chunk nor appears twice."""
     ids = list(issues.values_list("pk", flat=True)[:total])
-    fields = ("pk", "ref", "channel", "received_on", "requester__name", "category__name", "nature", "title")
-    fields += ("status", "closed_on", "satisfaction")
+    fields = (
+        *("pk", "ref", "channel", "received_on", "requester__name", "category__name", "nature", "title"),
+        *("status", "closed_on", "satisfaction"),
+    )
     for start in range(0, len(ids), EXPORT_CHUNK):
         part = ids[start : start + EXPORT_CHUNK]
         rows = {row[0]: row for row in Issue.objects.filter(pk__in=part).order_by().values_list(*fields)}

@@ -337,7 +337,7 @@ def announce_steps(step_ids: list[int], *, bulletins: list[int] | None = None) -
     # A notification that already exists (the same step for the same person) hits its unique key.
     with connection.cursor() as cursor:
         cursor.execute(notices, params)
-        written = cursor.rowcount
+        written: int = cursor.rowcount
     if written:
         notifications.queue_after_commit()
     return written

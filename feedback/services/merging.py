@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from feedback import access, states
@@ -199,7 +200,8 @@ class DuplicateChoice:
 
 
 def _visible_ref(actor: User | None, ref: str) -> Issue:
-    found = (access.issues_for(actor) if actor is not None else Issue.objects).filter(ref=ref.strip()).first()
+    issues: QuerySet[Issue] = access.issues_for(actor) if actor is not None else Issue.objects.all()
+    found = issues.filter(ref=ref.strip()).first()
     if found is None:
         raise InvalidInput(f"要并入的诉求“{ref.strip()}”不存在，或您无权查看。")
     return found
