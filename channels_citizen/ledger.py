@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.utils import timezone
+
 from feedback.channels import SessionLink
 
 from .models import CitizenIntake, NoMeetingWeek
@@ -46,6 +48,7 @@ def link_ledger_sessions(links: list[SessionLink]) -> list[tuple[int, str]]:
             )
     if problems:
         return problems
+    today = timezone.localdate()
     for link in links:
         month = link.day.replace(day=1)
         if month not in weeks:
@@ -55,6 +58,7 @@ def link_ledger_sessions(links: list[SessionLink]) -> list[tuple[int, str]]:
                 starts_on=link.day,
                 ends_on=max(link.day, default.ends_on),
                 provisional=default.provisional,
+                recorded_on=today if max(link.day, default.ends_on) < today else None,
             )
     CitizenIntake.objects.bulk_create(
         [CitizenIntake(issue_id=link.issue_id, week=weeks[link.day.replace(day=1)]) for link in links]

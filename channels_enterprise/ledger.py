@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.utils import timezone
+
 from feedback.channels import SessionLink
 
 from .models import Enterprise, EnterpriseDay, EnterpriseIntake
@@ -49,8 +51,11 @@ def link_ledger_sessions(links: list[SessionLink]) -> list[tuple[int, str]]:
             )
     if problems:
         return problems
+    today = timezone.localdate()
     for day in sorted(missing):
-        days[day] = EnterpriseDay.objects.create(month=day.replace(day=1), held_on=day, note="台账导入补录")
+        days[day] = EnterpriseDay.objects.create(
+            month=day.replace(day=1), held_on=day, note="台账导入补录", recorded_on=today if day < today else None
+        )
     names = {link.organization or link.requester for link in links}
     enterprises: dict[str, Enterprise] = {}
     for enterprise in Enterprise.objects.filter(name__in=names).order_by("-id"):

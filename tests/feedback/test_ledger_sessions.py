@@ -64,13 +64,26 @@ def test_an_enterprise_day_and_a_no_meeting_week_are_recorded_with_the_ledger_da
     run(write(tmp_path, csv_bytes(rows, columns=WITH_SESSION)))
     day = EnterpriseDay.objects.get()
     assert (day.month, day.held_on) == (datetime.date(2024, 3, 1), datetime.date(2024, 3, 25))
+    assert day.recorded_on == datetime.date(2026, 11, 30)  # 补录 on the day of the import, as a forum
     by_ref = {i.issue.ref: i for i in EnterpriseIntake.objects.select_related("issue", "enterprise")}
     assert by_ref["ZQ-1"].day == by_ref["ZQ-2"].day == day
     assert by_ref["ZQ-1"].enterprise.name == "湘中电子有限公司"  # tied to the registry by name
     assert (by_ref["ZQ-2"].enterprise, by_ref["ZQ-2"].enterprise_name) == (None, "未登记的企业")
     week = NoMeetingWeek.objects.get()
     assert (week.starts_on, week.ends_on) == (datetime.date(2024, 3, 25), datetime.date(2024, 3, 29))
+    assert week.recorded_on == datetime.date(2026, 11, 30)
     assert CitizenIntake.objects.get().week == week
+
+
+def test_sessions_not_yet_over_on_the_import_day_are_not_marked_recorded_afterwards(reference, tmp_path):
+    rows = [
+        row("ZQ-1", "enterprise", "2026年11月企业家日", "2026-11-30"),
+        row("ZM-1", "citizen", "2026年11月无会周", "2026-11-27"),  # its week runs to Friday 12-04
+    ]
+    run(write(tmp_path, csv_bytes(rows, columns=WITH_SESSION)))
+    assert EnterpriseDay.objects.get().recorded_on is None
+    week = NoMeetingWeek.objects.get()
+    assert week.ends_on >= datetime.date(2026, 11, 30) and week.recorded_on is None
 
 
 def test_an_enterprise_day_of_that_month_on_another_date_refuses_the_whole_file(reference, tmp_path):
