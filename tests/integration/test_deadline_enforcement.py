@@ -286,10 +286,10 @@ def test_a_worker_killed_mid_sweep_leaves_nothing_missing_or_doubled_after_resta
 
 
 def blocked_sweeps(blocker: psycopg.Connection) -> int:
-    """Backends of other sessions waiting on a lock while inserting notifications."""
+    """Backends of other sessions waiting for the blocker's uncommitted notification row (the sweep's
+    insert of notifications: a set-based statement too long for pg_stat_activity to show its INSERT)."""
     with psycopg.connect(database_url(), autocommit=True) as conn:
         return conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND query LIKE 'INSERT INTO \"feedback_notification\"%%' AND pid <> %s",
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND %s = ANY(pg_blocking_pids(pid))",
             [blocker.info.backend_pid],
         ).fetchone()[0]
