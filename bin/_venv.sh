@@ -59,7 +59,7 @@ ensure_echarts() {
     local want have=""
     want="$(sha256sum "$ZTC_ROOT/package-lock.json" | cut -d' ' -f1)"
     [[ -f "$ZTC_NPM_STAMP" ]] && have="$(cat "$ZTC_NPM_STAMP")"
-    if [[ "$want" == "$have" && -f "$ZTC_ROOT/node_modules/echarts/dist/echarts.min.js" ]]; then
+    if [[ "$want" == "$have" && -f "$ZTC_ROOT/node_modules/echarts/dist/echarts.common.min.js" ]]; then
         return 0
     fi
     if ! command -v npm >/dev/null 2>&1; then

@@ -20,11 +20,11 @@ from django.contrib.staticfiles.finders import BaseFinder
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.files.storage import FileSystemStorage
 
-ECHARTS = "vendor/echarts/echarts.min.js"
+ECHARTS = "vendor/echarts/echarts.common.min.js"
 
 # static path prefix → (folder under node_modules/, files in it)
 PACKAGES = {
-    "vendor/echarts": [("echarts/dist", ["echarts.min.js"]), ("echarts", ["LICENSE", "NOTICE"])],
+    "vendor/echarts": [("echarts/dist", ["echarts.common.min.js"]), ("echarts", ["LICENSE", "NOTICE"])],
 }
 
 

@@ -117,7 +117,7 @@ def test_without_echarts_installed_the_page_says_so_and_keeps_its_tables(leader,
     html = client_for(leader).get(f"/dashboard/?{MAY}").content.decode()
 
     assert "图表组件（Apache ECharts）未安装" in html
-    assert "echarts.min.js" not in html
+    assert "echarts.common.min.js" not in html
     assert "超期未回复清单" in html and "县住房和城乡建设局" in html
 
 
@@ -126,9 +126,9 @@ def test_echarts_is_served_from_node_modules_when_installed():
     found = finder.find(ECHARTS)
     if not found:
         pytest.skip("node_modules/echarts is not installed here (npm ci: bin/run does it)")
-    assert found.endswith("node_modules/echarts/dist/echarts.min.js")
+    assert found.endswith("node_modules/echarts/dist/echarts.common.min.js")
     listed = {(getattr(storage, "prefix", ""), path) for path, storage in finder.list(None)}
-    assert ("vendor/echarts", "echarts.min.js") in listed
+    assert ("vendor/echarts", "echarts.common.min.js") in listed
     assert finder.find("vendor/echarts/echarts.js") == []  # only the built file is exposed
 
 
