@@ -22,6 +22,7 @@ from feedback import access, states
 from feedback.errors import IllegalTransition, InvalidInput, NotPermitted
 from feedback.models import Assignment, Department, ExtensionRequest, Issue, Objection, SignedReply
 from feedback.privacy import mask_phone
+from feedback.services import batches
 from feedback.services.guards import office_members, require_office
 from feedback.services.intake import register_and_assign_issue, register_issue
 from feedback.services.ladder import schedule_steps
@@ -193,10 +194,20 @@ def pass_on_answer(*, actor: User | None, lead: Issue, only: list[Issue] | None 
 @dataclass(frozen=True)
 class DuplicateChoice:
     """The clerk's choice on a row of a batch intake grid where duplicates were suggested: merge it
-    into the issue ``merge_into`` (a reference), or keep it apart from the suggested ``kept_apart``."""
+    into the issue ``merge_into`` (a reference), or into the issue of an earlier row of the same batch
+    (``merge_with``: that row's 0-based position among the rows registered; ``merge_with_row``: its
+    number in the grid, as the clerk saw it, for the messages), or keep it apart from the suggested
+    ``kept_apart``."""
 
     merge_into: str = ""
     kept_apart: tuple[str, ...] = ()
+    merge_with: int | None = None
+    merge_with_row: int = 0
+
+    @property
+    def merging(self) -> bool:
+        """The row is merged (into an issue or an earlier row): it gets no assignment of its own."""
+        return bool(self.merge_into.strip()) or self.merge_with is not None
 
 
 def _visible_ref(actor: User | None, ref: str) -> Issue:
@@ -205,6 +216,19 @@ def _visible_ref(actor: User | None, ref: str) -> Issue:
     if found is None:
         raise InvalidInput(f"要并入的诉求“{ref.strip()}”不存在，或您无权查看。")
     return found
+
+
+def _batch_row_issue(duplicate: DuplicateChoice) -> Issue:
+    """The issue registered for the earlier row a row is merged into (its lead, when that row was itself
+    merged: a request merged into a merged one joins the issue that handles them)."""
+    assert duplicate.merge_with is not None
+    row = duplicate.merge_with_row or duplicate.merge_with + 1
+    earlier = batches.earlier_result(duplicate.merge_with)
+    if earlier is None:
+        raise InvalidInput(f"第 {row} 行未能登记，本行无法并入该行；请先修改第 {row} 行。")
+    issue: Issue = getattr(earlier, "issue", earlier)  # a channel's row result (EnterpriseIntake) or the issue
+    issue = Issue.objects.get(pk=issue.pk)
+    return issue.merged_into if issue.merged_into_id is not None and issue.merged_into is not None else issue
 
 
 def register_at_intake(
@@ -221,7 +245,13 @@ def register_at_intake(
     """A row of a batch intake (the three channels' grids), as the clerk chose on it: merged into the
     suggested issue (registered with no assignment of its own: the lead's departments handle it), or
     registered and assigned as usual, the suggestions the clerk set aside named in its history.
-    Runs in the caller's batch transaction (all rows or none)."""
+    Runs in the caller's batch transaction (all rows or none); a row merged into an earlier row of
+    the batch (并入第 N 行) must be registered by ``batches.all_or_none``, which knows that row's issue."""
+    if duplicate is not None and duplicate.merge_with is not None:
+        into = _batch_row_issue(duplicate)
+        return register_and_merge_issue(
+            actor=actor, into=into, note=f"与本批第 {duplicate.merge_with_row} 行为同一诉求，登记时并单", **registration
+        )
     if duplicate is not None and duplicate.merge_into.strip():
         into = _visible_ref(actor, duplicate.merge_into)
         return register_and_merge_issue(actor=actor, into=into, note="登记时确认重复，一键并单", **registration)
