@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from feedback import access, states
+from feedback.channels import CallbackRequester, merged_requesters
 from feedback.errors import IllegalTransition, InvalidInput, NotPermitted
 from feedback.models import Assignment, Department, ExtensionRequest, Issue, Objection, SignedReply
 from feedback.privacy import mask_phone
@@ -148,47 +149,68 @@ def answer_text(lead: Issue) -> str:
     return "；".join(parts) or "（无书面回复）"
 
 
-def pass_on_answer(*, actor: User | None, lead: Issue, only: list[Issue] | None = None) -> int:
+def pass_on_answer(
+    *,
+    actor: User | None,
+    lead: Issue,
+    only: list[Issue] | None = None,
+    others: list[CallbackRequester] | None = None,
+    key: str = "",
+) -> int:
     """Every request merged into ``lead`` hears its answer: the reply goes into each merged issue's own
     timeline, and the office of each merged issue's channel gets one notice listing the requesters
-    to call back (the project has no SMS gateway: the office phones them). Called when the lead's
-    replies are all accepted, and for a request merged into a lead already answered. Returns the
-    number of merged issues told."""
+    to call back (the project has no SMS gateway: the office phones them), with the requesters a
+    channel merged straight into the lead or into its merged issues from its own records (a public
+    suggestion merged on the 政网 triage page, ``channels.merged_requesters``). Called when the lead's
+    replies are all accepted, and for a request merged into a lead already answered (``only``: that
+    issue; ``others`` and ``key``: a channel's own record, the notice's key telling it apart).
+    Returns the number of requesters told."""
+    late = only is not None or others is not None
     merged = (
-        only
-        if only is not None
+        (only or [])
+        if late
         else list(Issue.objects.filter(merged_into=lead).select_related("requester").order_by("pk"))
     )
-    if not merged:
+    extra = (others or []) if late else merged_requesters([lead.pk, *(i.pk for i in merged)])
+    if not merged and not extra:
         return 0
     answer = answer_text(lead)
     for issue in merged:
         states.record(issue, "lead_answered", actor=actor, note=f"主诉求 {lead.ref} 已书面答复：{answer}")
     # The key of the notice: the lead's lead assignment (its deadline version changes when it is
-    # handled again) and, for a late merge, the merged issue, so a rerun sends nothing twice.
+    # handled again) and, for a late merge, the merged issue (or the channel's record), so a rerun
+    # sends nothing twice.
     anchor = (
         lead.assignments.filter(role=Assignment.Role.LEAD, status=Assignment.Status.ACCEPTED).order_by("-pk").first()
     )
     if anchor is None:
-        return len(merged)
-    kind = CALLBACK_KIND if only is None else f"{CALLBACK_KIND}:{merged[0].pk}"
-    by_channel: dict[str, list[Issue]] = {}
+        return len(merged) + len(extra)
+    kind = CALLBACK_KIND if not late else f"{CALLBACK_KIND}:{key or merged[0].pk}"
+    by_channel: dict[str, list[str]] = {}
     for issue in merged:
-        by_channel.setdefault(issue.channel, []).append(issue)
-    for channel, issues in by_channel.items():
-        who = "；".join(
-            f"{i.ref} {i.requester.name}" + (f"（{mask_phone(i.requester.phone)}）" if i.requester.phone else "")
-            for i in issues
+        by_channel.setdefault(issue.channel, []).append(
+            f"{issue.ref} {issue.requester.name}"
+            + (f"（{mask_phone(issue.requester.phone)}）" if issue.requester.phone else "")
         )
+    for other in extra:
+        by_channel.setdefault(other.channel, []).append(
+            f"{other.label} {other.name or '匿名'}"
+            + (f"（{mask_phone(other.phone)}）" if other.phone else "（未留电话）")
+        )
+    for channel, people in by_channel.items():
         notify_users(
             anchor,
             kind,
             office_members(channel),
-            title=f"并单回访：{lead.ref} 已答复，{len(issues)} 位并单诉求人待告知",
+            title=f"并单回访：{lead.ref} 已答复，{len(people)} 位并单诉求人待告知",
             body=f"主诉求 {lead.ref}《{lead.title}》的书面回复已审核通过。以下并入该件的诉求人需要告知答复结果"
-            f"（本系统不发短信，请电话告知并在各诉求页面查看联系电话）：{who}。答复：{answer}",
+            f"（本系统不发短信，请电话告知并在各诉求页面查看联系电话）：{'；'.join(people)}。答复：{answer}",
         )
-    return len(merged)
+    return len(merged) + len(extra)
+
+
+def _who(label: str, name: str, phone: str) -> str:
+    return f"{label} {name}" + (f"（{mask_phone(phone)}）" if phone else "")
 
 
 @dataclass(frozen=True)
