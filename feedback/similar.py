@@ -521,10 +521,17 @@ def _lateral(
     transaction with ``pg_trgm.similarity_threshold`` set."""
     if not any(values):
         return []
-    scoped, params = seen.values("pk").query.sql_with_params()
+    # Without its ordering (the model's newest first): an ordered subquery cannot be pulled up, so
+    # PostgreSQL sorted and hashed every issue in scope (~480,000 at a million issues) for each value,
+    # 0.9 s per value; unordered it checks the few candidates through the primary key.
+    scoped, params = seen.order_by().values("pk").query.sql_with_params()
     if places:
         match = "(i.title || ' ' || i.content) LIKE '%%' || v.value || '%%'"
-        order = "i.received_on DESC, i.id DESC"
+        # ``+ 0``: no index gives this order, so the GIN index finds the few issues naming the place
+        # and they are sorted. Ordered by the bare column, the planner (which cannot estimate LIKE on a
+        # value it does not know yet: 5,000 rows guessed, 18 found) walked the received_on index
+        # backwards through all the issues, 0.74 s per place at a million issues.
+        order = "i.received_on + 0 DESC, i.id DESC"
         extra: list[Any] = []
     else:
         match = "i.received_on >= %s AND i.title %% v.value"
