@@ -162,6 +162,9 @@ document.addEventListener("DOMContentLoaded", () => {
       hint.replaceChildren();
       mine.slice(0, 3).forEach((n, i) => {
         if (i) hint.append("；");
+        const other = rows.get(n.other);
+        const joining = other && fieldOf(other, "merge_with_row") && fieldOf(other, "merge_with_row").value === String(number);
+        if (joining) { hint.append(`第 ${n.other} 行保存时并入本行`); return; }
         hint.append(`与第 ${n.other} 行相似（${n.reasons.join("；")}）`);
         if (n.later) hint.append(" ", button(`并入第 ${n.other} 行`, () => chooseRow(row, n.other)));
       });

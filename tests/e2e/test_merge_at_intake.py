@@ -176,6 +176,7 @@ def test_two_rows_of_the_grid_that_are_one_request_are_flagged_and_the_later_mer
     expect(first.get_by_role("button")).to_have_count(0)  # only the later row merges
     second.get_by_role("button", name="并入第 1 行").click()
     expect(second).to_contain_text("保存时并入第 1 行")
+    expect(first).to_contain_text("第 2 行保存时并入本行")
     screenshot(page, "similar-04-batch-rows-alike")
     assert not Issue.objects.exists()  # a click only marks the row
 
