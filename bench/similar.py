@@ -20,8 +20,13 @@ PostgreSQL only (the measured path: pg_trgm and its GIN index). Creates a fresh 
    plain pg_trgm query ``… WHERE title % q ORDER BY similarity(title, q) DESC LIMIT 10`` over the
    whole table (no date bound), on the same GIN index, at the same threshold. Prints
    medians, the 95th percentile and the ratio.
+3. **In bulk.** ``similar.suggest_many`` (the ledger import's preview and the 政网 triage: a fixed
+   number of statements whatever the number of rows) for 2 and 30 rows, ``--runs`` times each after a
+   warm-up; against the same rows asked one by one with ``similar.suggest`` and against rows × the
+   median single suggestion.
 
-Options: ``--rows`` (default 1,000,000), ``--database``, ``--reuse`` (keep the generated rows).
+Options: ``--rows`` (default 1,000,000), ``--database``, ``--reuse`` (keep the generated rows),
+``--runs`` (suggest_many runs per size).
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--reuse", action="store_true", help="keep an existing bench database with its rows")
     p.add_argument("--queries", type=int, default=20, help="timed requests (default 20)")
     p.add_argument("--skip-quality", action="store_true", help="only the time at --rows issues")
+    p.add_argument("--runs", type=int, default=7, help="timed runs of suggest_many per batch size (default 7)")
     return p.parse_args()
 
 
@@ -299,6 +305,27 @@ def main() -> None:
     print(f"  plain pg_trgm title top-10 (baseline)   median {med_base:7.1f} ms")
     print(f"  ratio suggest / baseline          {med_ours / med_base:7.2f}")
     print(f"  baseline plan: {plan}")
+
+    # suggest_many (the ledger import's preview, the 政网 triage): a fixed number of statements for all
+    # the rows; timed for 2 and 30 rows against 2 and 30 times the single suggest measured above.
+    print(f"\nsuggest_many among {total:,} issues (median of {args.runs} runs each, after one warm-up run)")
+    pool = [r for r in rows if r["label"] == "duplicate"]
+    for size in (2, 30):
+        batch = [similar.Request(title=r["b_title"], content=r["b_content"]) for r in pool[:size]]
+        singles = []
+        for req in batch:
+            similar.suggest(leader, req)
+            singles.append(timed(lambda req=req: similar.suggest(leader, req)))
+        similar.suggest_many(leader, batch, limit=3)
+        many = [timed(lambda batch=batch: similar.suggest_many(leader, batch, limit=3)) for _ in range(args.runs)]
+        one_by_one, median_many = sum(singles), statistics.median(many)
+        print(
+            f"  {size:2d} rows: suggest_many median {statistics.median(many):8.1f} ms"
+            f" (min {min(many):.1f}, max {max(many):.1f});"
+            f" {size} single suggest calls {one_by_one:8.1f} ms;"
+            f" ratio {median_many / one_by_one:5.2f};"
+            f" vs {size} × the median single ({size * med_ours:.1f} ms): {median_many / (size * med_ours):5.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -619,7 +619,7 @@ def record_visit_requests(*, actor: Any, visit: Visit, rows: Sequence[VisitReque
     assigned_on = visit.held_on if visit.recorded_on else None
 
     def register(row: VisitRequest) -> Issue:
-        merging = row.duplicate is not None and bool(row.duplicate.merge_into)
+        merging = row.duplicate is not None and row.duplicate.merging
         if row.lead is None and not merging:
             raise InvalidInput("请选择主办单位。", field="lead")
         content = row.content.strip()

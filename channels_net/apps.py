@@ -14,7 +14,7 @@ class ChannelsNetConfig(AppConfig):
 
         from . import ledger, report_figures
         from .demo import seed_demo_sessions
-        from .services import MERGED_ACTION, MERGED_LABEL
+        from .services import MERGED_ACTION, MERGED_LABEL, merged_requesters
         from .sessions import forum_attendance, forum_sessions
 
         register(
@@ -31,5 +31,7 @@ class ChannelsNetConfig(AppConfig):
                 link_ledger_sessions=ledger.link_ledger_sessions,
                 # The timeline's label for a merge (并单) recorded by this channel.
                 history_actions={MERGED_ACTION: MERGED_LABEL},
+                # Public suggestions merged into an issue: called back with its merged requesters.
+                merged_requesters=merged_requesters,
             )
         )

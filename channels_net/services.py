@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from feedback import services, states
 from feedback.access import GROUP_NAMES, Role, can_register, issues_for, registrable_channels
+from feedback.channels import CallbackRequester
 from feedback.errors import IllegalTransition, InvalidInput, NotPermitted
 from feedback.models import Category, Channel, Department, Issue, Requester
 from feedback.privacy import redact
@@ -146,7 +147,31 @@ def merge_submission(*, actor: User | None, submission: PublicSubmission, issue_
     if note.strip():
         text.append(f"说明：{note.strip()}")
     states.record(issue, MERGED_ACTION, actor=actor, note="\n".join(text))
+    if issue.status in ANSWERED:
+        # Merged into an issue already answered: the office calls this submitter back now (issue 19).
+        services.pass_on_answer(
+            actor=actor, lead=issue, others=_callbacks([submission]), key=f"submission-{submission.pk}"
+        )
     return issue
+
+
+def _callbacks(submissions: Sequence[PublicSubmission]) -> list[CallbackRequester]:
+    return [
+        CallbackRequester(
+            channel=Channel.NET,
+            label=f"网上征集意见（{timezone.localtime(s.submitted_at):%Y-%m-%d} 提交）",
+            name=s.name or "匿名网民",
+            phone=s.phone,
+        )
+        for s in submissions
+    ]
+
+
+def merged_requesters(issue_ids: list[int]) -> list[CallbackRequester]:
+    """The public suggestions merged on the triage page into these issues (``ChannelPlugin``'s hook):
+    their submitters are told the answer with the merged issues' requesters (issue 19). One query."""
+    merged = PublicSubmission.objects.filter(status=PublicSubmission.Status.MERGED, merged_into_id__in=issue_ids)
+    return _callbacks(list(merged.order_by("submitted_at", "pk")))
 
 
 @transaction.atomic

@@ -71,6 +71,17 @@ class SessionLink:
 
 
 @dataclass(frozen=True)
+class CallbackRequester:
+    """A requester a channel merged into an issue from its own records (a public suggestion merged on
+    the 政网 triage page), to be telephoned with the answer like the requesters of merged issues."""
+
+    channel: str  # Channel value: the office that calls back
+    label: str  # what the office recognises it by, e.g. 网上征集意见（2026-11-02 提交）
+    name: str
+    phone: str = ""  # the full number: the core masks it in the notice
+
+
+@dataclass(frozen=True)
 class ChannelPlugin:
     channel: str  # Channel value: net / enterprise / citizen
     session_label: str  # what the channel calls its sessions (座谈会, 企业家日, 无会周)
@@ -104,6 +115,9 @@ class ChannelPlugin:
     # recording the session when there is none. Returns the problems as (row, reason); any problem
     # makes the core roll the whole file back. A constant number of queries per distinct date.
     link_ledger_sessions: Callable[[list[SessionLink]], list[tuple[int, str]]] | None = None
+    # 并单 (issue 19): the requesters the channel merged straight into these issues from its own
+    # records (not issues of their own), to be told the answer when it comes; one query.
+    merged_requesters: Callable[[list[int]], list[CallbackRequester]] | None = None
 
 
 REGISTRY: dict[str, ChannelPlugin] = {}
@@ -111,6 +125,15 @@ REGISTRY: dict[str, ChannelPlugin] = {}
 
 def register(plugin: ChannelPlugin) -> None:
     REGISTRY[plugin.channel] = plugin
+
+
+def merged_requesters(issue_ids: list[int]) -> list[CallbackRequester]:
+    """Every channel's requesters merged into one of ``issue_ids`` from its own records."""
+    found: list[CallbackRequester] = []
+    for plugin in REGISTRY.values():
+        if plugin.merged_requesters is not None:
+            found += plugin.merged_requesters(list(issue_ids))
+    return found
 
 
 def history_action_label(action: str) -> str | None:

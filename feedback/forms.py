@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from difflib import SequenceMatcher
@@ -519,7 +520,12 @@ class BatchRowMixin:
         # 并单 at intake (issue 19): the clerk's one click on a suggested duplicate (static/js/batch_similar.js).
         self.fields["merge_into"] = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
         self.fields["kept_apart"] = forms.CharField(required=False, max_length=400, widget=forms.HiddenInput)
-        if self.is_bound and str(self.data.get(self.add_prefix("merge_into"), "")).strip():  # type: ignore[attr-defined]
+        # 并入第 N 行: the row repeats an earlier row of the same grid (N its number in the grid).
+        self.fields["merge_with_row"] = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+        if self.is_bound and any(
+            str(self.data.get(self.add_prefix(name), "")).strip()  # type: ignore[attr-defined]
+            for name in ("merge_into", "merge_with_row")
+        ):
             field.required = False  # a merged row is handled by its lead's departments
         for name, each in self.fields.items():
             each.paste_names = "|".join(dict.fromkeys([str(each.label), *PASTE_NAMES.get(name, ())]))  # type: ignore[attr-defined]
@@ -532,7 +538,11 @@ class BatchRowMixin:
             data["lead"], data["co"] = None, []
         merge_into = (data.pop("merge_into", "") or "").strip()
         kept_apart = tuple(r for r in re.split(r"[,，;；\s]+", data.pop("kept_apart", "") or "") if r)
-        data["duplicate"] = DuplicateChoice(merge_into=merge_into, kept_apart=kept_apart)
+        # The row number is turned into the row's position among the rows saved by the formset
+        # (BaseBatchFormSet.clean), which sees every row.
+        data["duplicate"] = DuplicateChoice(
+            merge_into=merge_into, kept_apart=kept_apart, merge_with_row=data.pop("merge_with_row", None) or 0
+        )
         return data
 
 
@@ -555,6 +565,27 @@ class BaseBatchFormSet(forms.BaseFormSet):
         super().clean()
         if not any(self.errors) and not self.filled_forms():
             raise forms.ValidationError(self.empty_message)
+        if not any(self.errors):
+            self._rows_merged_within()
+
+    def _rows_merged_within(self) -> None:
+        """并入第 N 行 (issue 19): row N must be an earlier filled row of this grid; the choice is
+        rewritten to N's position among the filled rows, the order in which the batch is registered."""
+        filled = self.filled_forms()
+        position = {self.forms.index(f) + 1: n for n, f in enumerate(filled)}  # grid number → position
+        for form in filled:
+            duplicate = form.cleaned_data.get("duplicate")
+            if not isinstance(duplicate, DuplicateChoice) or not duplicate.merge_with_row:
+                continue
+            number, row = self.forms.index(form) + 1, duplicate.merge_with_row
+            if duplicate.merge_into.strip():
+                form.add_error(None, "一行只能并入一处：已选择并入其他诉求，不能再并入本批的另一行。")
+            elif row >= number:
+                form.add_error(None, f"只能把后面的行并入前面的行：第 {number} 行不能并入第 {row} 行。")
+            elif row not in position:
+                form.add_error(None, f"第 {row} 行是空行，不能并入；请撤销并单或填写第 {row} 行。")
+            else:
+                form.cleaned_data["duplicate"] = dataclasses.replace(duplicate, merge_with=position[row])
 
 
 def bind_batch(formset_class: Any, data: Any, **kwargs: Any) -> tuple[Any, bool]:

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from feedback import access, similar
 from feedback.access import Role
-from feedback.models import Channel
+from feedback.models import Channel, Department
 
 
 class MaySeeSuggestions(BasePermission):
@@ -106,3 +106,88 @@ def _row(suggestion: similar.Suggestion) -> dict[str, Any]:
         "status": suggestion.issue.get_status_display(),
         "url": reverse("issue_detail", args=[suggestion.issue.pk]),
     }
+
+
+# ``POST /api/v1/issues/similar/batch/``: the rows of one batch grid that repeat each other (并入第 N 行).
+BATCH_ROWS = 100  # a grid holds at most 100 rows (the channels' formsets' max_num)
+
+
+class BatchRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField(min_value=1, required=False, help_text="行号（网格中的第几行），缺省为顺序号")
+    title = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+    content = serializers.CharField(max_length=20000, allow_blank=True, required=False, default="")
+    township = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    requester_phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+
+
+class BatchSerializer(serializers.Serializer):
+    rows = BatchRowSerializer(many=True, max_length=BATCH_ROWS)
+
+
+BATCH_RESULT = inline_serializer(
+    "SimilarRowsInBatch",
+    {
+        "pairs": serializers.ListField(
+            child=inline_serializer(
+                "SimilarRowPair",
+                {
+                    "row": serializers.IntegerField(),
+                    "same_as": serializers.IntegerField(),
+                    "score": serializers.FloatField(),
+                    "reasons": serializers.ListField(child=serializers.CharField()),
+                },
+            )
+        )
+    },
+)
+
+
+class SimilarRowsView(APIView):
+    """Which rows of a batch grid are probably the same request as an earlier row: reading only, the
+    rows are compared with each other (``similar.within_batch``), not with the stored issues."""
+
+    permission_classes = [IsAuthenticated, MaySeeSuggestions]
+
+    @extend_schema(
+        summary="查询同一批次中相似的行（并入第 N 行）",
+        request=BatchSerializer,
+        responses={
+            200: BATCH_RESULT,
+            400: OpenApiResponse(description="输入有误"),
+            403: OpenApiResponse(description="无权查询"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        body = BatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        given = list(enumerate(body.validated_data["rows"], start=1))
+        kept = [(r.get("row") or n, r) for n, r in given if r["title"].strip() or r["content"].strip()]
+        numbers, rows = [n for n, _ in kept], [r for _, r in kept]
+        names = similar.township_names()
+        by_name = {name: code for code, name in names.items()}
+        requests = [
+            similar.Request(
+                title=r["title"],
+                content=r["content"],
+                requester_phone=r["requester_phone"],
+                # A township only as a name or code known to the county (one query for them all).
+                township=_township(r["township"], names, by_name),
+            )
+            for r in rows
+        ]
+        pairs = similar.within_batch(requests, names=names)
+        return Response(
+            {
+                "pairs": [
+                    {"row": numbers[p.later], "same_as": numbers[p.earlier], "score": p.score, "reasons": p.reasons}
+                    for p in pairs
+                ]
+            }
+        )
+
+
+def _township(value: str, names: dict[str, str], by_name: dict[str, str]) -> Department | None:
+    """The township a row names (code or name), as the scorer needs it (its name), without a query."""
+    value = value.strip()
+    code = value if value in names else by_name.get(value) or by_name.get(value + "镇") or by_name.get(value + "乡")
+    return Department(code=code, name=names[code], kind=Department.Kind.TOWNSHIP) if code else None

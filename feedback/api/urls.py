@@ -28,6 +28,7 @@ urlpatterns = [
     # The records behind each figure (``lists`` of the stats answers); before the routers' issues/<pk>/.
     path("issues/figures/<str:figure>/", stats.IssueFigureList.as_view(), name="issue-figures"),
     path("issues/similar/", similar.SimilarIssuesView.as_view(), name="issue-similar"),
+    path("issues/similar/batch/", similar.SimilarRowsView.as_view(), name="issue-similar-batch"),
     path("assignments/figures/<str:figure>/", stats.AssignmentFigureList.as_view(), name="assignment-figures"),
     *router.urls,
 ]

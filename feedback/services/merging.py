@@ -19,9 +19,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from feedback import access, states
+from feedback.channels import CallbackRequester, merged_requesters
 from feedback.errors import IllegalTransition, InvalidInput, NotPermitted
 from feedback.models import Assignment, Department, ExtensionRequest, Issue, Objection, SignedReply
 from feedback.privacy import mask_phone
+from feedback.services import batches
 from feedback.services.guards import office_members, require_office
 from feedback.services.intake import register_and_assign_issue, register_issue
 from feedback.services.ladder import schedule_steps
@@ -147,56 +149,87 @@ def answer_text(lead: Issue) -> str:
     return "；".join(parts) or "（无书面回复）"
 
 
-def pass_on_answer(*, actor: User | None, lead: Issue, only: list[Issue] | None = None) -> int:
+def pass_on_answer(
+    *,
+    actor: User | None,
+    lead: Issue,
+    only: list[Issue] | None = None,
+    others: list[CallbackRequester] | None = None,
+    key: str = "",
+) -> int:
     """Every request merged into ``lead`` hears its answer: the reply goes into each merged issue's own
     timeline, and the office of each merged issue's channel gets one notice listing the requesters
-    to call back (the project has no SMS gateway: the office phones them). Called when the lead's
-    replies are all accepted, and for a request merged into a lead already answered. Returns the
-    number of merged issues told."""
+    to call back (the project has no SMS gateway: the office phones them), with the requesters a
+    channel merged straight into the lead or into its merged issues from its own records (a public
+    suggestion merged on the 政网 triage page, ``channels.merged_requesters``). Called when the lead's
+    replies are all accepted, and for a request merged into a lead already answered (``only``: that
+    issue; ``others`` and ``key``: a channel's own record, the notice's key telling it apart).
+    Returns the number of requesters told."""
+    late = only is not None or others is not None
     merged = (
-        only
-        if only is not None
+        (only or [])
+        if late
         else list(Issue.objects.filter(merged_into=lead).select_related("requester").order_by("pk"))
     )
-    if not merged:
+    extra = (others or []) if late else merged_requesters([lead.pk, *(i.pk for i in merged)])
+    if not merged and not extra:
         return 0
     answer = answer_text(lead)
     for issue in merged:
         states.record(issue, "lead_answered", actor=actor, note=f"主诉求 {lead.ref} 已书面答复：{answer}")
     # The key of the notice: the lead's lead assignment (its deadline version changes when it is
-    # handled again) and, for a late merge, the merged issue, so a rerun sends nothing twice.
+    # handled again) and, for a late merge, the merged issue (or the channel's record), so a rerun
+    # sends nothing twice.
     anchor = (
         lead.assignments.filter(role=Assignment.Role.LEAD, status=Assignment.Status.ACCEPTED).order_by("-pk").first()
     )
     if anchor is None:
-        return len(merged)
-    kind = CALLBACK_KIND if only is None else f"{CALLBACK_KIND}:{merged[0].pk}"
-    by_channel: dict[str, list[Issue]] = {}
+        return len(merged) + len(extra)
+    kind = CALLBACK_KIND if not late else f"{CALLBACK_KIND}:{key or merged[0].pk}"
+    by_channel: dict[str, list[str]] = {}
     for issue in merged:
-        by_channel.setdefault(issue.channel, []).append(issue)
-    for channel, issues in by_channel.items():
-        who = "；".join(
-            f"{i.ref} {i.requester.name}" + (f"（{mask_phone(i.requester.phone)}）" if i.requester.phone else "")
-            for i in issues
+        by_channel.setdefault(issue.channel, []).append(
+            f"{issue.ref} {issue.requester.name}"
+            + (f"（{mask_phone(issue.requester.phone)}）" if issue.requester.phone else "")
         )
+    for other in extra:
+        by_channel.setdefault(other.channel, []).append(
+            f"{other.label} {other.name or '匿名'}"
+            + (f"（{mask_phone(other.phone)}）" if other.phone else "（未留电话）")
+        )
+    for channel, people in by_channel.items():
         notify_users(
             anchor,
             kind,
             office_members(channel),
-            title=f"并单回访：{lead.ref} 已答复，{len(issues)} 位并单诉求人待告知",
+            title=f"并单回访：{lead.ref} 已答复，{len(people)} 位并单诉求人待告知",
             body=f"主诉求 {lead.ref}《{lead.title}》的书面回复已审核通过。以下并入该件的诉求人需要告知答复结果"
-            f"（本系统不发短信，请电话告知并在各诉求页面查看联系电话）：{who}。答复：{answer}",
+            f"（本系统不发短信，请电话告知并在各诉求页面查看联系电话）：{'；'.join(people)}。答复：{answer}",
         )
-    return len(merged)
+    return len(merged) + len(extra)
+
+
+def _who(label: str, name: str, phone: str) -> str:
+    return f"{label} {name}" + (f"（{mask_phone(phone)}）" if phone else "")
 
 
 @dataclass(frozen=True)
 class DuplicateChoice:
     """The clerk's choice on a row of a batch intake grid where duplicates were suggested: merge it
-    into the issue ``merge_into`` (a reference), or keep it apart from the suggested ``kept_apart``."""
+    into the issue ``merge_into`` (a reference), or into the issue of an earlier row of the same batch
+    (``merge_with``: that row's 0-based position among the rows registered; ``merge_with_row``: its
+    number in the grid, as the clerk saw it, for the messages), or keep it apart from the suggested
+    ``kept_apart``."""
 
     merge_into: str = ""
     kept_apart: tuple[str, ...] = ()
+    merge_with: int | None = None
+    merge_with_row: int = 0
+
+    @property
+    def merging(self) -> bool:
+        """The row is merged (into an issue or an earlier row): it gets no assignment of its own."""
+        return bool(self.merge_into.strip()) or self.merge_with is not None
 
 
 def _visible_ref(actor: User | None, ref: str) -> Issue:
@@ -205,6 +238,19 @@ def _visible_ref(actor: User | None, ref: str) -> Issue:
     if found is None:
         raise InvalidInput(f"要并入的诉求“{ref.strip()}”不存在，或您无权查看。")
     return found
+
+
+def _batch_row_issue(duplicate: DuplicateChoice) -> Issue:
+    """The issue registered for the earlier row a row is merged into (its lead, when that row was itself
+    merged: a request merged into a merged one joins the issue that handles them)."""
+    assert duplicate.merge_with is not None
+    row = duplicate.merge_with_row or duplicate.merge_with + 1
+    earlier = batches.earlier_result(duplicate.merge_with)
+    if earlier is None:
+        raise InvalidInput(f"第 {row} 行未能登记，本行无法并入该行；请先修改第 {row} 行。")
+    issue: Issue = getattr(earlier, "issue", earlier)  # a channel's row result (EnterpriseIntake) or the issue
+    issue = Issue.objects.get(pk=issue.pk)
+    return issue.merged_into if issue.merged_into_id is not None and issue.merged_into is not None else issue
 
 
 def register_at_intake(
@@ -221,7 +267,13 @@ def register_at_intake(
     """A row of a batch intake (the three channels' grids), as the clerk chose on it: merged into the
     suggested issue (registered with no assignment of its own: the lead's departments handle it), or
     registered and assigned as usual, the suggestions the clerk set aside named in its history.
-    Runs in the caller's batch transaction (all rows or none)."""
+    Runs in the caller's batch transaction (all rows or none); a row merged into an earlier row of
+    the batch (并入第 N 行) must be registered by ``batches.all_or_none``, which knows that row's issue."""
+    if duplicate is not None and duplicate.merge_with is not None:
+        into = _batch_row_issue(duplicate)
+        return register_and_merge_issue(
+            actor=actor, into=into, note=f"与本批第 {duplicate.merge_with_row} 行为同一诉求，登记时并单", **registration
+        )
     if duplicate is not None and duplicate.merge_into.strip():
         into = _visible_ref(actor, duplicate.merge_into)
         return register_and_merge_issue(actor=actor, into=into, note="登记时确认重复，一键并单", **registration)

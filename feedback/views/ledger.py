@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -94,9 +96,14 @@ def _import_page(
     if ledger is not None:
         shown = ledger.to_create[:PREVIEW_ROWS]
         duplicates = likely_duplicates(request.user, shown) if ledger.ok else {}
+        twins, compared, still_open = within_file(ledger.to_create) if ledger.ok else ({}, 0, 0)
         context.update(
             duplicates=duplicates,
-            to_create=[(row, duplicates.get(row.row, [])) for row in shown],
+            twins={n: found for n, found in twins.items() if n in {r.row for r in shown}},
+            twins_total=len(twins),
+            twins_compared=compared,
+            twins_capped=still_open > compared,
+            to_create=[(row, duplicates.get(row.row, []), twins.get(row.row, [])) for row in shown],
             more_rows=max(0, len(ledger.to_create) - PREVIEW_ROWS),
             problems=ledger.problems[:PREVIEW_PROBLEMS],
             more_problems=max(0, len(ledger.problems) - PREVIEW_PROBLEMS),
@@ -127,6 +134,41 @@ def likely_duplicates(user: Any, rows: list[LedgerRow]) -> dict[int, list[simila
         for r, hits in zip(open_rows, found, strict=True)
         if any(s.likely for s in hits)
     }
+
+
+@dataclass(frozen=True)
+class Twin:
+    """Another row of the same file that is probably the same request (``row``: its number in the file)."""
+
+    row: int
+    reasons: list[str]
+    later: bool  # the other row comes after this one
+
+
+def within_file(rows: list[LedgerRow]) -> tuple[dict[int, list[Twin]], int, int]:
+    """Rows of one file that are probably the same request as another row of it (``similar.within_batch``),
+    by row number, each with the other rows; how many rows were compared: the first
+    ``similar.BATCH_LIMIT`` rows still open (closed rows are history, not new requests); and how many
+    rows are open. Information only: the import merges nothing. One query (the townships' names)."""
+    still_open = [r for r in rows if r.closed_on is None]
+    open_rows = still_open[: similar.BATCH_LIMIT]
+    requests = [
+        similar.Request(
+            title=r.title,
+            content=r.content,
+            township=next((d for d in r.departments[:1] if d.kind == Department.Kind.TOWNSHIP), None),
+            requester_phone=r.requester_phone,
+            category_id=r.category.pk,
+            received_on=r.received_on,
+        )
+        for r in open_rows
+    ]
+    found: dict[int, list[Twin]] = defaultdict(list)
+    for pair in similar.within_batch(requests):
+        earlier, later = open_rows[pair.earlier].row, open_rows[pair.later].row
+        found[later].append(Twin(earlier, pair.reasons, later=False))
+        found[earlier].append(Twin(later, pair.reasons, later=True))
+    return dict(found), len(open_rows), len(still_open)
 
 
 @login_required

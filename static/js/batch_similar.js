@@ -3,6 +3,9 @@
 // issues the row probably repeats (at most three, each a link), each with a button "并入 <ref>", and a
 // button "不是重复". A click only fills the row's hidden fields (merge_into / kept_apart): the choice is
 // applied when the batch is saved, all rows or none (feedback.services.merging.register_at_intake).
+// Rows of the same grid that repeat each other: the grid asks POST /api/v1/issues/similar/batch/ with
+// all its rows and shows "与第 N 行相似" (with the reason) under both rows, and on the later one a button
+// "并入第 N 行", which fills its hidden field merge_with_row (applied when the batch is saved too).
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -29,6 +32,7 @@ document.addEventListener("DOMContentLoaded", () => {
   // The row's choice, kept in its hidden fields and shown in its hint; 撤销 clears it.
   const choose = (row, hint, mergeInto, keptApart) => {
     fieldOf(row, "merge_into").value = mergeInto;
+    if (mergeInto && fieldOf(row, "merge_with_row")) fieldOf(row, "merge_with_row").value = "";
     fieldOf(row, "kept_apart").value = keptApart.join(",");
     row.classList.toggle("row-merged", Boolean(mergeInto));
     const departments = fieldOf(row, "departments");
@@ -97,14 +101,115 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   };
 
+  // --- rows of this grid that repeat each other (并入第 N 行) ---
+  const numberOf = (row) => {
+    const title = fieldOf(row, "title");
+    const match = title && /-(\d+)-title$/.exec(title.name);
+    return match ? Number(match[1]) + 1 : 0;
+  };
+  const rowsByNumber = () => new Map([...grid.querySelectorAll("[data-row]")].map((row) => [numberOf(row), row]));
+  let batchTimer = null;
+  let batchAsked = "";
+
+  const twinHint = (row) => {
+    const cell = fieldOf(row, "title").closest("td");
+    let hint = cell.querySelector(".batch-twin-hint");
+    if (!hint) {
+      hint = document.createElement("div");
+      hint.className = "batch-twin-hint muted";
+      hint.setAttribute("role", "status");
+      cell.append(hint);
+    }
+    return hint;
+  };
+
+  const chooseRow = (row, number, reasons) => {
+    const field = fieldOf(row, "merge_with_row");
+    field.value = number ? String(number) : "";
+    if (number) { fieldOf(row, "merge_into").value = ""; fieldOf(row, "kept_apart").value = ""; }
+    row.classList.toggle("row-merged", Boolean(number) || Boolean(fieldOf(row, "merge_into").value));
+    const departments = fieldOf(row, "departments");
+    if (departments) {
+      if (departments.dataset.wasRequired === undefined) departments.dataset.wasRequired = departments.required ? "1" : "0";
+      departments.required = !number && departments.dataset.wasRequired === "1";
+    }
+    batchAsked = "";
+    checkBatch();
+  };
+
+  const showTwins = (pairs) => {
+    const rows = rowsByNumber();
+    const notes = new Map();
+    pairs.forEach((p) => {
+      if (!notes.has(p.row)) notes.set(p.row, []);
+      if (!notes.has(p.same_as)) notes.set(p.same_as, []);
+      notes.get(p.row).push({ other: p.same_as, reasons: p.reasons, later: true });
+      notes.get(p.same_as).push({ other: p.row, reasons: p.reasons, later: false });
+    });
+    rows.forEach((row, number) => {
+      const field = fieldOf(row, "merge_with_row");
+      if (!field) return;
+      const chosen = Number(field.value || 0);
+      const mine = notes.get(number) || [];
+      const old = fieldOf(row, "title").closest("td").querySelector(".batch-twin-hint");
+      if (!mine.length && !chosen) { if (old) old.remove(); return; }
+      const hint = twinHint(row);
+      if (chosen) {
+        hint.replaceChildren(`保存时并入第 ${chosen} 行（与该行为同一诉求，由该行统一办理）`, " ",
+          button("撤销", () => chooseRow(row, 0)));
+        return;
+      }
+      hint.replaceChildren();
+      mine.slice(0, 3).forEach((n, i) => {
+        if (i) hint.append("；");
+        const other = rows.get(n.other);
+        const joining = other && fieldOf(other, "merge_with_row") && fieldOf(other, "merge_with_row").value === String(number);
+        if (joining) { hint.append(`第 ${n.other} 行保存时并入本行`); return; }
+        hint.append(`与第 ${n.other} 行相似（${n.reasons.join("；")}）`);
+        if (n.later) hint.append(" ", button(`并入第 ${n.other} 行`, () => chooseRow(row, n.other)));
+      });
+    });
+  };
+
+  const checkBatch = async () => {
+    const api = grid.dataset.similarBatchApi;
+    if (!api) return;
+    const rows = [];
+    rowsByNumber().forEach((row, number) => {
+      const title = fieldOf(row, "title");
+      const content = fieldOf(row, "content");
+      const text = { row: number, title: title.value.trim(), content: content ? content.value.trim() : "" };
+      if (text.title.length + text.content.length >= 6) rows.push(text);
+    });
+    const body = JSON.stringify({ rows });
+    if (body === batchAsked) return;
+    batchAsked = body;
+    if (rows.length < 2) { showTwins([]); return; }
+    try {
+      const response = await fetch(api, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf.value, Accept: "application/json" },
+        body,
+      });
+      if (response.ok) showTwins((await response.json()).pairs);
+    } catch (error) {
+      // A hint that fails must never stop the intake.
+    }
+  };
+
   grid.addEventListener("input", (event) => {
     const row = event.target.closest("[data-row]");
     if (!row || !/-(title|content)$/.test(event.target.name || "")) return;
     clearTimeout(timers.get(row));
     timers.set(row, setTimeout(() => ask(row), 700));
+    clearTimeout(batchTimer);
+    batchTimer = setTimeout(checkBatch, 700);
   });
   // A paste fills many rows at once: ask for each row that has a title.
   grid.addEventListener("paste", () => {
-    setTimeout(() => grid.querySelectorAll("[data-row]").forEach((row) => ask(row)), 100);
+    setTimeout(() => { grid.querySelectorAll("[data-row]").forEach((row) => ask(row)); checkBatch(); }, 100);
   });
+  // A page sent back with errors keeps the rows' choices: show them again.
+  if (grid.querySelector('[name$="-merge_with_row"]')) checkBatch();
 });

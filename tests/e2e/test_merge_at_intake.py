@@ -138,3 +138,52 @@ def test_one_click_on_the_batch_grid_merges_a_row_and_keeps_another_apart(live_s
     assert merged.merged_into_id == lead.pk and not Assignment.objects.filter(issue=merged).exists()
     assert kept.merged_into_id is None and Assignment.objects.filter(issue=kept, department__code="slj").exists()
     assert lead.ref in HistoryEntry.objects.get(issue=kept, action="kept_apart").note
+
+
+def test_two_rows_of_the_grid_that_are_one_request_are_flagged_and_the_later_merged_into_the_earlier(
+    live_server, page, screenshot, netoffice
+):
+    """与第 N 行相似 on both rows (fetch to POST /api/v1/issues/similar/batch/ as the clerk types), 并入第 1 行
+    on the later one; saved with the batch: row 1 registered and assigned, row 2 merged into it."""
+    import datetime
+
+    from channels_net.models import Forum
+    from feedback.models import Assignment, HistoryEntry
+
+    forum = Forum.objects.create(title="第十一次网民座谈会", held_on=timezone.localdate() - datetime.timedelta(days=1))
+    log_in(page, live_server.url, "netoffice")
+    page.goto(f"{live_server.url}/net/forums/{forum.pk}/intake/")
+    rows = page.locator("tr[data-row]")
+    for n, (handle, title, content) in enumerate(
+        [
+            ("水务观察员", "反映江口镇红星村供水不正常", "红星村供水很不稳定，隔几天就没水，估计是水管破了。"),
+            ("红星村老王", "红星村自来水经常停水", "江口镇红星村最近一个月自来水三天两头停，希望水厂检修管网。"),
+            ("山村支教老师", "学校门口修建人行天桥", "学校门口上下学拥堵，建议修人行天桥。"),
+        ]
+    ):
+        page.locator(f"#id_rows-{n}-handle").fill(handle)
+        page.locator(f"#id_rows-{n}-category").select_option(label="住房和城乡建设")
+        page.locator(f"#id_rows-{n}-title").fill(title)
+        page.locator(f"#id_rows-{n}-content").fill(content)
+    page.locator("#id_rows-0-departments").fill("县水利局")
+    page.locator("#id_rows-2-departments").fill("县住房和城乡建设局")
+
+    first, second = rows.nth(0).locator(".batch-twin-hint"), rows.nth(1).locator(".batch-twin-hint")
+    expect(first).to_contain_text("与第 2 行相似")
+    expect(second).to_contain_text("与第 1 行相似")
+    expect(second).to_contain_text("红星村")  # the reason: the same place
+    expect(rows.nth(2).locator(".batch-twin-hint")).to_have_count(0)
+    expect(first.get_by_role("button")).to_have_count(0)  # only the later row merges
+    second.get_by_role("button", name="并入第 1 行").click()
+    expect(second).to_contain_text("保存时并入第 1 行")
+    expect(first).to_contain_text("第 2 行保存时并入本行")
+    screenshot(page, "similar-04-batch-rows-alike")
+    assert not Issue.objects.exists()  # a click only marks the row
+
+    page.get_by_role("button", name="全部登记并交办").click()
+    expect(page.get_by_text("已登记并交办 3 件诉求")).to_be_visible()
+    earlier = Issue.objects.get(requester__name="水务观察员")
+    later = Issue.objects.get(requester__name="红星村老王")
+    assert later.merged_into_id == earlier.pk and not Assignment.objects.filter(issue=later).exists()
+    assert Assignment.objects.filter(issue=earlier, department__code="slj").exists()
+    assert "与本批第 1 行为同一诉求" in HistoryEntry.objects.get(issue=later, action="merged").note

@@ -221,3 +221,53 @@ def test_a_submission_merged_into_an_issue_that_was_merged_follows_the_lead(clie
     reply(a, day)
     page = client.get(f"/public/track/{submission.code}/").content.decode()
     assert f"{lead.ref}（您反映的问题已有同类诉求正在办理" in page and "县住房和城乡建设局：解释说明" in page
+
+
+# --- public suggestions merged on the 政网 triage page are called back too (issue 19) -----------------
+
+
+def public_suggestion(name: str = "洞口小哥", phone: str = "13912345678") -> PublicSubmission:
+    return net.submit_suggestion(
+        category=Category.objects.get(code="transport"),
+        content="红星村供水不正常，隔几天就没水",
+        name=name,
+        phone=phone,
+        consent_to_publish=False,
+    )
+
+
+def test_suggestions_merged_into_the_lead_or_its_twin_are_in_the_call_back_notice(netoffice):
+    lead, twin, a = answered_pair(netoffice)
+    into_lead, into_twin = public_suggestion(), public_suggestion(name="", phone="")
+    net.merge_submission(actor=netoffice, submission=into_lead, issue_ref=lead.ref)
+    net.merge_submission(actor=netoffice, submission=into_twin, issue_ref=twin.ref)
+    reply(a, D(2026, 11, 5))
+    (notice,) = Notification.objects.filter(recipient=netoffice, kind="merged_callback")
+    day = f"{timezone.localtime(into_lead.submitted_at):%Y-%m-%d}"
+    assert f"{twin.ref} 网民乙（139****1111）" in notice.body
+    assert f"网上征集意见（{day} 提交） 洞口小哥（139****5678）" in notice.body and "13912345678" not in notice.body
+    assert f"网上征集意见（{day} 提交） 匿名网民（未留电话）" in notice.body
+    assert "3 位并单诉求人待告知" in notice.title
+    pass_on_answer(actor=None, lead=Issue.objects.get(pk=lead.pk))  # a rerun sends nothing twice
+    assert Notification.objects.filter(recipient=netoffice, kind__startswith="merged_callback").count() == 1
+
+
+def test_a_lead_with_only_suggestions_merged_still_has_them_called_back(netoffice):
+    day = D(2026, 11, 2)
+    lead = new(netoffice, received_on=day)
+    a = assign(netoffice, lead, on_day=day)
+    net.merge_submission(actor=netoffice, submission=public_suggestion(), issue_ref=lead.ref)
+    reply(a, D(2026, 11, 5))
+    (notice,) = Notification.objects.filter(recipient=netoffice, kind="merged_callback")
+    assert "洞口小哥（139****5678）" in notice.body and "1 位并单诉求人待告知" in notice.title
+
+
+def test_a_suggestion_merged_into_an_issue_already_answered_is_called_back_at_once(netoffice):
+    day = D(2026, 11, 2)
+    lead = new(netoffice, received_on=day)
+    reply(assign(netoffice, lead, on_day=day), D(2026, 11, 5))
+    assert not Notification.objects.filter(kind__startswith="merged_callback").exists()
+    late = public_suggestion()
+    net.merge_submission(actor=netoffice, submission=late, issue_ref=lead.ref)
+    (notice,) = Notification.objects.filter(recipient=netoffice, kind=f"merged_callback:submission-{late.pk}")
+    assert "洞口小哥（139****5678）" in notice.body and "答复：" in notice.body
