@@ -584,10 +584,9 @@ def dashboard_topic(request: HttpRequest) -> HttpResponse:
         raise Http404("没有这个热点。")
     as_of = filters.as_of or timezone.localdate()
     period = topics.period_of(filters.received_from, filters.received_to, as_of)
-    # Every cluster of the period (a text cluster has no fixed name: it is found again the same way).
-    found = similar.hot_topics(
-        topics.base_issues(request.user, filters), start=period.start, end=period.end, limit=similar.HOT_SCAN_LIMIT
-    )
+    # Every cluster of the period (a text cluster has no fixed name: it is found again the same way),
+    # from the entry the dashboard read (topics.period_topics): the list has the size shown there.
+    found = topics.period_topics(request.user, filters, period)
     topic = next((t for t in found if t.concept == concept), None)
     if topic is None and concept not in similar.CONCEPTS:
         raise Http404("没有这个热点。")
