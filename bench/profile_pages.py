@@ -66,6 +66,7 @@ class Page:
     name: str
     username: str
     path: str
+    settings: dict[str, Any] = field(default_factory=dict)  # overridden while this page is loaded
     ms: list[float] = field(default_factory=list)
     sql_ms: list[float] = field(default_factory=list)
     statements: list[int] = field(default_factory=list)
@@ -106,6 +107,13 @@ def pages() -> list[Page]:
         Page("inbox 已超期", head.username, "/inbox/?tab=overdue"),
         Page("issue (department)", head.username, f"/issues/{own}/"),
         Page("dashboard default", leader.username, f"/dashboard/?as_of={today.isoformat()}"),
+        # The first load of a period (or after HOT_TOPICS_CACHE_SECONDS): the hot topics clustered again.
+        Page(
+            "dashboard default, topics not kept",
+            leader.username,
+            f"/dashboard/?as_of={today.isoformat()}",
+            {"HOT_TOPICS_CACHE_SECONDS": 0},
+        ),
         Page("dashboard 近12个月", leader.username, "/dashboard/?" + urlencode(year)),
         Page("issue (leader)", leader.username, f"/issues/{busy}/"),
     ]
@@ -125,25 +133,46 @@ def load(client: Any, path: str) -> tuple[float, SqlLog]:
 
 
 def profiled(client: Any, path: str, top: int) -> str:
+    """One load under cProfile: the top functions by own time, then the project's own by cumulative time
+    (which view, selector or template tag the time is spent under)."""
     profiler = cProfile.Profile()
     profiler.enable()
     client.get(path)
     profiler.disable()
-    out = io.StringIO()
-    st = pstats.Stats(profiler, stream=out)
-    st.sort_stats("tottime").print_stats(top)
-    lines = out.getvalue().splitlines()
-    # From the column header on: ncalls tottime percall cumtime percall filename:lineno(function)
-    start = next((i for i, line in enumerate(lines) if "ncalls" in line), 0)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + "/"
-    return "\n".join(line.replace(root, "").replace(sys.prefix + "/lib/", "") for line in lines[start:] if line)
+    parts = []
+    for order, restrict in (
+        ("tottime", ()),
+        ("cumtime", (r"^(?!.*site-packages).*/(feedback|zhitongche|channels_\w+)/",)),
+    ):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(*restrict, top)
+        lines = out.getvalue().splitlines()
+        # From the column header on: ncalls tottime percall cumtime percall filename:lineno(function)
+        start = next((i for i, line in enumerate(lines) if "ncalls" in line), 0)
+        title = "by own time" if order == "tottime" else "the project's code by cumulative time"
+        parts.append(f"-- {title}")
+        parts += [line.replace(root, "").replace(sys.prefix + "/lib/", "") for line in lines[start:] if line]
+    return "\n".join(parts)
+
+
+def measure(client: Any, page: Page, args: argparse.Namespace) -> None:
+    load(client, page.path)  # warm-up: imports, templates, the connection (and the cache, where kept)
+    # Each page's loads follow each other, as one user clicking.
+    for _ in range(args.runs):
+        ms, log = load(client, page.path)
+        page.ms.append(ms)
+        page.sql_ms.append(sum(t for _, t in log.entries))
+        page.statements.append(len(log.entries))
+        page.sql = log.entries
+    page.profile = profiled(client, page.path, args.top)
 
 
 def main() -> None:
     args = parse_args()
     prepare(args, "bench/profile_pages.py")
     from django.contrib.auth import get_user_model
-    from django.test import Client
+    from django.test import Client, override_settings
 
     User = get_user_model()
     chosen = [p for p in pages() if not args.only or any(o.strip() in p.name for o in args.only.split(","))]
@@ -154,16 +183,8 @@ def main() -> None:
             clients[page.username].force_login(User.objects.get(username=page.username))
     print(f"load average before: {load_average()} (2 cores, shared)")
     for page in chosen:
-        client = clients[page.username]
-        load(client, page.path)  # warm-up: imports, templates, the connection
-        # Alternated with nothing else: each page's loads follow each other, as one user clicking.
-        for _ in range(args.runs):
-            ms, log = load(client, page.path)
-            page.ms.append(ms)
-            page.sql_ms.append(sum(t for _, t in log.entries))
-            page.statements.append(len(log.entries))
-            page.sql = log.entries
-        page.profile = profiled(client, page.path, args.top)
+        with override_settings(**page.settings):
+            measure(clients[page.username], page, args)
     print(f"load average after: {load_average()}")
     print(f"\nmedian of {args.runs} loads per page, in-process (Django's test client), ms")
     print("| page | account | ms | SQL ms | statements | Python ms (ms − SQL ms) |")
@@ -175,7 +196,7 @@ def main() -> None:
             f"{ms - sql:.1f} |"
         )
     for page in chosen:
-        print(f"\n## {page.name} — {page.path} as {page.username}: top {args.top} functions by own time")
+        print(f"\n## {page.name} — {page.path} as {page.username}: top {args.top} functions")
         print(page.profile)
         if args.sql:
             print(f"\nstatements of the last load ({len(page.sql)}):")
