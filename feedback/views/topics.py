@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +16,8 @@ from django.urls import reverse
 from feedback import similar
 from feedback.access import scope_of
 from feedback.figures import statistics
+
+log = logging.getLogger(__name__)
 
 # Without a chosen period, the hot topics are those of the last 30 days (to as_of).
 DEFAULT_DAYS = 30
@@ -68,14 +71,22 @@ def period_topics(user: Any, filters: Any, period: Period) -> list[similar.Topic
     seconds = int(getattr(settings, "HOT_TOPICS_CACHE_SECONDS", 300))
     key = cache_key(user, filters, period)
     if seconds > 0:
-        kept: list[similar.Topic] | None = cache.get(key)
+        try:
+            kept: list[similar.Topic] | None = cache.get(key)
+        except Exception:  # Redis down: the page is computed as before rather than refused
+            log.warning("hot topics cache unavailable", exc_info=True)
+            seconds = 0
+            kept = None
         if kept is not None:
             return kept
     found = similar.hot_topics(
         base_issues(user, filters), start=period.start, end=period.end, limit=similar.HOT_SCAN_LIMIT
     )
     if seconds > 0:
-        cache.set(key, found, seconds)
+        try:
+            cache.set(key, found, seconds)
+        except Exception:
+            log.warning("hot topics cache unavailable", exc_info=True)
     return found
 
 

@@ -179,3 +179,19 @@ def test_with_no_keeping_a_new_request_counts_at_once(data, leader, netoffice, s
     assert _water_count(client, query)[0] == 6
     request(netoffice, "红星村又停水了", TODAY)
     assert _water_count(client, query)[0] == 7
+
+
+def test_with_the_cache_down_the_dashboard_computes_its_topics_as_before(data, leader, monkeypatch, settings):
+    settings.HOT_TOPICS_CACHE_SECONDS = 300
+
+    def down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    from feedback.views import topics
+
+    monkeypatch.setattr(topics.cache, "get", down)
+    monkeypatch.setattr(topics.cache, "set", down)
+    client = Client()
+    client.force_login(leader)
+    query = f"received_from={data.isoformat()}&received_to={TODAY.isoformat()}&as_of={TODAY.isoformat()}"
+    assert _water_count(client, query)[0] == 6
