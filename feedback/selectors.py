@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from feedback import access
@@ -47,10 +47,15 @@ def awaiting_review_q() -> Q:
     return Q(Exists(Assignment.objects.filter(issue=OuterRef("pk"), status=Assignment.Status.SUBMITTED)))
 
 
-def issue_list(user: Any, filters: Mapping[str, Any]) -> QuerySet[Issue]:
+def issue_list(user: Any, filters: Mapping[str, Any], *, flag_review: bool = True) -> QuerySet[Issue]:
     """The issues ``user`` may see, filtered and sorted as the ledger page, its exports and the API
     list them. ``filters`` holds cleaned values (a form's ``cleaned_data``, or the same as plain
-    values: pks and ISO dates); empty ones are ignored."""
+    values: pks and ISO dates); empty ones are ignored.
+
+    Each issue is annotated ``awaiting_review`` unless ``flag_review`` is false and the 待审核 filter is
+    not asked for: then the caller marks the rows it shows (``mark_awaiting_review``). For a page of
+    25, PostgreSQL answers the annotation's EXISTS by hashing every submitted assignment of the county
+    (it plans for the whole result, not the LIMIT): 29 of the ledger's 31 ms at 200,000 issues."""
     issues: QuerySet[Issue] = access.issues_for(user).select_related("category", "requester")
     if q := (filters.get("q") or "").strip():
         issues = issues.filter(
@@ -70,16 +75,31 @@ def issue_list(user: Any, filters: Mapping[str, Any]) -> QuerySet[Issue]:
         issues = issues.filter(received_on__gte=filters["received_from"])
     if filters.get("received_to"):
         issues = issues.filter(received_on__lte=filters["received_to"])
-    issues = issues.annotate(awaiting_review=awaiting_review_q())
     if filters.get("awaiting_review") in (True, "1", "true"):
-        issues = issues.filter(awaiting_review=True)
+        issues = issues.annotate(awaiting_review=awaiting_review_q()).filter(awaiting_review=True)
         if filters.get("sort") not in SORTS:
             # The work list: the reply that has waited longest first (by its submission).
             return with_waiting_since(issues).order_by("waiting_since", "id")
     elif filters.get("awaiting_review") in (False, "0", "false"):
-        issues = issues.filter(awaiting_review=False)
+        issues = issues.annotate(awaiting_review=awaiting_review_q()).filter(awaiting_review=False)
+    elif flag_review:
+        issues = issues.annotate(awaiting_review=awaiting_review_q())
     sort: str = filters["sort"] if filters.get("sort") in SORTS else DEFAULT_SORT
     return issues.order_by(sort, "-id")
+
+
+def mark_awaiting_review(issues: Iterable[Issue]) -> None:
+    """Set ``awaiting_review`` on each of these issues (a page of the ledger) that has none: one query."""
+    unmarked = [i for i in issues if not hasattr(i, "awaiting_review")]
+    if not unmarked:
+        return
+    waiting = set(
+        Assignment.objects.filter(
+            issue_id__in=[i.pk for i in unmarked], status=Assignment.Status.SUBMITTED
+        ).values_list("issue_id", flat=True)
+    )
+    for issue in unmarked:
+        issue.awaiting_review = issue.pk in waiting  # type: ignore[attr-defined]
 
 
 def with_waiting_since(issues: QuerySet[Issue]) -> QuerySet[Issue]:
@@ -179,6 +199,27 @@ def inbox_filters(today: datetime.date, soon: datetime.date) -> dict[str, Q]:
         "due_soon": open_q & Q(due_date__gte=today, due_date__lte=soon),
         "overdue": open_q & Q(due_date__lt=today),
         "replied": Q(status=Assignment.Status.ACCEPTED),
+    }
+
+
+def inbox_counts(rows: QuerySet[Assignment], today: datetime.date, soon: datetime.date) -> dict[str, int]:
+    """The count on each inbox tab: ``rows.filter(inbox_filters(today, soon)[tab]).count()`` for every tab
+    (tests/feedback/test_page_costs.py holds them equal), in two statements that each read only what they
+    need: the rows per status, grouped (an index-only scan of assignment_inbox_idx), and the due dates of
+    the open rows alone. Five FILTERed counts over every row evaluated each filter on each of a busy
+    department's 65,000 assignments: 30–35 ms at a million issues, against 7 + 2 ms here."""
+    status = Assignment.Status
+    per_status = dict(rows.order_by().values_list("status").annotate(n=Count("issue")))
+    due = rows.filter(status__in=Assignment.OPEN_STATUSES).aggregate(
+        due_soon=Count("issue", filter=Q(due_date__gte=today, due_date__lte=soon)),
+        overdue=Count("issue", filter=Q(due_date__lt=today)),
+    )
+    return {
+        "pending": per_status.get(status.PENDING, 0),
+        "in_progress": sum(per_status.get(s, 0) for s in (status.ACKNOWLEDGED, status.SUBMITTED, status.RETURNED)),
+        "due_soon": due["due_soon"],
+        "overdue": due["overdue"],
+        "replied": per_status.get(status.ACCEPTED, 0),
     }
 
 

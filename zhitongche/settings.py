@@ -204,6 +204,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_IDLE_SECONDS = envint("SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", 12 * 3600)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
+# The dashboard's hot topics (热点诉求) are kept this long per scope, filters and period (decision 0700):
+# clustering the period's texts is most of the page's work. 0: computed on every load.
+HOT_TOPICS_CACHE_SECONDS = envint("HOT_TOPICS_CACHE_SECONDS", 300)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
@@ -71,3 +72,13 @@ class PortalBackend(ModelBackend):
                 request.axes_credentials = {"username": username}  # type: ignore[attr-defined]
                 raise PermissionDenied("too many failures from this address")
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+    def get_user(self, user_id: Any) -> Any:
+        """The session's user with its membership and department in the same query: every page asks
+        ``access.scope_of`` for them, which was two more statements per request."""
+        model = get_user_model()
+        try:
+            user = model._default_manager.select_related("membership__department").get(pk=user_id)
+        except model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None

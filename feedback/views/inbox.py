@@ -7,7 +7,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,7 +19,7 @@ from feedback.access import Role, scope_of
 from feedback.deadlines import add_working_days
 from feedback.ledger.export import XLSX_CONTENT_TYPE, inbox_workbook
 from feedback.models import Assignment, Channel, Objection
-from feedback.selectors import inbox_filters
+from feedback.selectors import inbox_counts, inbox_filters
 from feedback.views.common import PAGE_SIZE, query_without_page, run_service
 from feedback.workcalendar import load_calendar
 
@@ -39,13 +39,16 @@ def _inbox_assignments(request: HttpRequest) -> QuerySet[Assignment]:
     return rows.filter(issue__channel=channel) if channel in Channel.values else rows
 
 
-def _inbox_rows(request: HttpRequest) -> tuple[str, dict[str, Q], QuerySet[Assignment]]:
-    """The inbox's tab, its filters and the rows for this request (tab, channel, search and order),
-    shared by the page and its Excel export."""
+def _soon(today: datetime.date) -> datetime.date:
+    """The last day of 即将到期: two working days on."""
+    return add_working_days(today, 2, load_calendar(today, today + datetime.timedelta(days=30)))
+
+
+def _inbox_rows(request: HttpRequest, today: datetime.date, soon: datetime.date) -> tuple[str, QuerySet[Assignment]]:
+    """The inbox's tab and the rows for this request (tab, channel, search and order), shared by the page
+    and its Excel export."""
     if scope_of(request.user).role not in (Role.DEPARTMENT, Role.ADMIN, Role.LEADER, Role.OFFICE):
         raise Http404("没有可查看的交办事项。")
-    today = timezone.localdate()
-    soon = add_working_days(today, 2, load_calendar(today, today + datetime.timedelta(days=30)))
     filters = inbox_filters(today, soon)
     tab = request.GET.get("tab") if request.GET.get("tab") in filters else "pending"
     rows = _inbox_assignments(request).filter(filters[tab])
@@ -53,15 +56,17 @@ def _inbox_rows(request: HttpRequest) -> tuple[str, dict[str, Q], QuerySet[Assig
         q = request.GET["q"].strip()
         rows = rows.filter(Q(issue__ref__icontains=q) | Q(issue__title__icontains=q))
     rows = rows.order_by("due_date", "id") if tab != "replied" else rows.order_by("-replied_on", "-id")
-    return tab, filters, rows
+    return tab, rows
 
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    tab, filters, rows = _inbox_rows(request)
-    # Counted on issue_id (never NULL, so the same counts), which assignment_inbox_idx INCLUDEs: the five
-    # counts read that index alone, an index-only scan, where "id" sent every row to its heap page (0621).
-    counts = _inbox_assignments(request).aggregate(**{key: Count("issue", filter=q) for key, q in filters.items()})
+    today = timezone.localdate()
+    soon = _soon(today)
+    tab, rows = _inbox_rows(request, today, soon)
+    # Counted on issue_id (never NULL, so the same counts), which assignment_inbox_idx INCLUDEs: the counts
+    # read that index alone, an index-only scan, where "id" sent every row to its heap page (0621).
+    counts = inbox_counts(_inbox_assignments(request), today, soon)
     rows = rows.select_related("issue", "department", "issue__category").annotate(
         objection_pending=Exists(Objection.objects.filter(assignment=OuterRef("pk"), status=Objection.Status.PENDING))
     )
@@ -102,7 +107,8 @@ INBOX_EXPORT_LIMIT = 20000
 @login_required
 def inbox_export(request: HttpRequest) -> HttpResponse:
     """The inbox's current tab and search as an Excel ledger; one query for the rows, whatever their number."""
-    tab, _, rows = _inbox_rows(request)
+    today = timezone.localdate()
+    tab, rows = _inbox_rows(request, today, _soon(today))
     label = dict(INBOX_TABS)[tab]
     rows = rows.select_related("issue")
     response = HttpResponse(inbox_workbook(rows[:INBOX_EXPORT_LIMIT], title=label), content_type=XLSX_CONTENT_TYPE)

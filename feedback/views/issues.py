@@ -57,7 +57,9 @@ def issue_list(request: HttpRequest) -> HttpResponse:
     if reviewing:
         page = Paginator(selectors.review_queue(request.user, data), PAGE_SIZE).get_page(request.GET.get("page"))
     else:
-        page = Paginator(selectors.issue_list(request.user, data), PAGE_SIZE).get_page(request.GET.get("page"))
+        issues = selectors.issue_list(request.user, data, flag_review=False)
+        page = Paginator(issues, PAGE_SIZE).get_page(request.GET.get("page"))
+        selectors.mark_awaiting_review(page.object_list)  # the page's rows, not the whole ledger's
         leads = selectors.lead_names([i.pk for i in page.object_list])
         for issue in page.object_list:
             issue.lead_name = leads.get(issue.pk, "")

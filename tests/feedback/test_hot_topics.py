@@ -129,3 +129,69 @@ def test_a_new_office_member_is_told_too_and_the_others_not_again(data, netoffic
     services.flag_rising_topics(TODAY)
     make_user("netoffice2", department="wxb", role="office")
     assert services.flag_rising_topics(TODAY) == 1
+
+
+def _water_count(client, query):
+    page = client.get(f"/dashboard/?{query}").content.decode()
+    found = re.search(r'<a href="(/dashboard/topics/\?topic=%E4%BE%9B%E6%B0%B4[^"]*)">(\d+)</a>', page)
+    assert found, "no 供水 topic on the dashboard"
+    return int(found.group(2)), found.group(1).replace("&amp;", "&")
+
+
+def test_the_hot_topics_are_clustered_once_per_scope_filters_and_period_while_kept(
+    data, leader, netoffice, monkeypatch, settings
+):
+    settings.HOT_TOPICS_CACHE_SECONDS = 300
+    calls = []
+    real = similar.hot_topics
+    monkeypatch.setattr(similar, "hot_topics", lambda *a, **k: calls.append(k) or real(*a, **k))
+    client = Client()
+    client.force_login(leader)
+    query = f"received_from={data.isoformat()}&received_to={TODAY.isoformat()}&as_of={TODAY.isoformat()}"
+    size, link = _water_count(client, query)
+    assert size == 6 and len(calls) == 1
+    # A request arriving meanwhile: the dashboard keeps what it showed, and the list behind the number
+    # is read from the same entry, so it still has exactly the number clicked (decision 0700).
+    request(netoffice, "红星村又停水了", TODAY)
+    assert _water_count(client, query)[0] == 6
+    assert re.search(r"data-count>6<", client.get(link).content.decode())
+    assert len(calls) == 1
+    # Another period, or another scope, is clustered on its own.
+    assert (
+        _water_count(
+            client,
+            f"received_from={(data + datetime.timedelta(days=1)).isoformat()}&"
+            f"received_to={TODAY.isoformat()}&as_of={TODAY.isoformat()}",
+        )[0]
+        == 6
+    )
+    assert len(calls) == 2
+    client.force_login(netoffice)
+    assert _water_count(client, query)[0] == 4  # its channel's 3, and the new one
+    assert len(calls) == 3
+
+
+def test_with_no_keeping_a_new_request_counts_at_once(data, leader, netoffice, settings):
+    settings.HOT_TOPICS_CACHE_SECONDS = 0
+    client = Client()
+    client.force_login(leader)
+    query = f"received_from={data.isoformat()}&received_to={TODAY.isoformat()}&as_of={TODAY.isoformat()}"
+    assert _water_count(client, query)[0] == 6
+    request(netoffice, "红星村又停水了", TODAY)
+    assert _water_count(client, query)[0] == 7
+
+
+def test_with_the_cache_down_the_dashboard_computes_its_topics_as_before(data, leader, monkeypatch, settings):
+    settings.HOT_TOPICS_CACHE_SECONDS = 300
+
+    def down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    from feedback.views import topics
+
+    monkeypatch.setattr(topics.cache, "get", down)
+    monkeypatch.setattr(topics.cache, "set", down)
+    client = Client()
+    client.force_login(leader)
+    query = f"received_from={data.isoformat()}&received_to={TODAY.isoformat()}&as_of={TODAY.isoformat()}"
+    assert _water_count(client, query)[0] == 6

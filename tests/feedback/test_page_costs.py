@@ -1,0 +1,163 @@
+"""What the busiest pages cost in statements: the same for 5 rows as for 60 (issue 16, goal 3).
+
+bench/profile_pages.py measures the same pages at 200,000 and 1,000,000 issues; these tests hold the
+shape that keeps them cheap: no statement per row, the per-request fixed cost paid once, the ledger's
+待审核 badge looked up for the page's rows only, and the hot topics clustered once while kept.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from feedback import services
+from feedback.models import Assignment
+from tests.conftest import reply_pdf
+from tests.factories import assigned
+
+pytestmark = pytest.mark.django_db
+
+
+def statements(client: Client, path: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def add_issues(office, n: int, *, start: int = 0) -> list:
+    today = timezone.localdate()
+    made = []
+    for i in range(start, start + n):
+        issue, _ = assigned(
+            office,
+            lead=("zjj", "hqz")[i % 2],
+            co=("jtj",),
+            assigned_on=today - datetime.timedelta(days=(i // 2 % 2) * 40 + i % 7),  # half overdue
+            name=f"群众{i}",
+            title=f"学校门口修建人行天桥{i}",
+        )
+        made.append(issue)
+    return made
+
+
+def submit(head, issue) -> None:
+    """The lead's reply, submitted and waiting for the office's review (待审核)."""
+    assignment = issue.assignments.get(role=Assignment.Role.LEAD)
+    services.acknowledge_assignment(actor=head, assignment=assignment)
+    services.submit_reply(
+        actor=head,
+        assignment=assignment,
+        file=reply_pdf(),
+        signer_name="王局长",
+        signer_title="局长",
+        signed_on=timezone.localdate(),
+        result="explained",
+        summary="经测算，暂不具备建设条件。",
+    )
+
+
+PAGES = [
+    ("netoffice", "/issues/"),
+    ("netoffice", "/issues/?awaiting_review=1"),
+    ("netoffice", "/issues/?awaiting_review=0"),
+    ("netoffice", "/issues/?page=2"),
+    ("zjj_head", "/inbox/"),
+    ("zjj_head", "/inbox/?tab=in_progress"),
+    ("zjj_head", "/inbox/?tab=overdue"),
+    ("leader", "/dashboard/"),
+]
+
+
+def test_the_ledger_inbox_and_dashboard_take_as_many_statements_for_60_rows_as_for_5(
+    netoffice, zjj_head, leader, settings
+):
+    settings.HOT_TOPICS_CACHE_SECONDS = 0  # clustered on every load: the dashboard's whole cost
+    users = {"netoffice": netoffice, "zjj_head": zjj_head, "leader": leader}
+    clients = {name: logged_in(user) for name, user in users.items()}
+    issues = add_issues(netoffice, 5)
+    submit(zjj_head, issues[0])
+    few = {(who, path): len(statements(clients[who], path)) for who, path in PAGES}
+    more = add_issues(netoffice, 55, start=5)
+    for issue in more[::10]:
+        if issue.assignments.get(role=Assignment.Role.LEAD).department.code == "zjj":
+            submit(zjj_head, issue)
+    many = {(who, path): len(statements(clients[who], path)) for who, path in PAGES}
+    assert many == few
+
+
+def test_the_issue_page_takes_as_many_statements_with_four_co_handlers_as_with_one(netoffice, leader, zjj_head):
+    one, _ = assigned(netoffice, lead="zjj", co=("jtj",))
+    four, _ = assigned(netoffice, lead="zjj", co=("jtj", "hqz", "jyj", "gsz"))
+    for issue in (one, four):
+        submit(zjj_head, issue)
+    for user in (netoffice, leader, zjj_head):
+        client = logged_in(user)
+        assert len(statements(client, f"/issues/{one.pk}/")) == len(statements(client, f"/issues/{four.pk}/"))
+
+
+def test_a_page_reads_the_user_with_its_membership_and_department_in_one_statement(netoffice):
+    client = logged_in(netoffice)
+    sql = statements(client, "/issues/")
+    user_reads = [s for s in sql if 'FROM "auth_user"' in s]
+    assert len(user_reads) == 1
+    assert '"feedback_membership"' in user_reads[0] and '"feedback_department"' in user_reads[0]
+    assert not any(s.lstrip().startswith('SELECT "feedback_membership"') for s in sql)
+
+
+def test_the_ledger_marks_awaiting_review_for_its_page_rows_only(netoffice, zjj_head):
+    issues = add_issues(netoffice, 3)
+    submit(zjj_head, issues[0])
+    client = logged_in(netoffice)
+    sql = statements(client, "/issues/")
+    # The page's rows are read without the EXISTS over assignments, which PostgreSQL answers by
+    # hashing every submitted assignment of the county whatever the LIMIT; the badge is looked up
+    # for the page's ids in one statement.
+    page_reads = [s for s in sql if 'FROM "feedback_issue"' in s and "LIMIT" in s and "COUNT(" not in s]
+    assert page_reads and not any('"status" = ' in s and "EXISTS" in s for s in page_reads)
+    page = client.get("/issues/").content.decode()
+    badge = 'st-awaiting-review">有回复待审核'
+    assert page.count(badge) == 1
+    row = page[page.index(issues[0].ref) :]
+    assert badge in row[: row.index("</tr>")]
+
+
+def test_the_dashboards_hot_topics_cost_no_statement_while_kept(leader, netoffice, settings):
+    add_issues(netoffice, 5)
+    client = logged_in(leader)
+    settings.HOT_TOPICS_CACHE_SECONDS = 0
+    computed = len(statements(client, "/dashboard/"))
+    settings.HOT_TOPICS_CACHE_SECONDS = 300
+    statements(client, "/dashboard/")  # clusters and keeps
+    kept = len(statements(client, "/dashboard/"))
+    assert kept <= computed - 2  # the period's texts and the townships they are assigned to
+
+
+def test_the_inbox_counts_are_each_tabs_own_count(netoffice, zjj_head):
+    """inbox_counts reads per status and the open rows' due dates; each count must stay the tab's rows."""
+    from feedback import access
+    from feedback.selectors import inbox_counts, inbox_filters
+
+    issues = add_issues(netoffice, 12)  # half overdue, half due later; led by zjj or hqz, jtj co-handling
+    for issue in issues[0:8:2]:  # led by zjj
+        submit(zjj_head, issue)  # submitted: 办理中
+    lead = issues[8].assignments.get(department__code="zjj")
+    services.acknowledge_assignment(actor=zjj_head, assignment=lead)
+    services.accept_reply(actor=netoffice, reply=issues[0].assignments.get(role="lead").replies.get())  # 已回复
+    today = timezone.localdate()
+    for soon in (today + datetime.timedelta(days=3), today + datetime.timedelta(days=40)):
+        rows = access.assignments_for(zjj_head)
+        expected = {tab: rows.filter(q).count() for tab, q in inbox_filters(today, soon).items()}
+        assert inbox_counts(rows, today, soon) == expected
+        assert all(expected.values()) or soon == today + datetime.timedelta(days=3)
