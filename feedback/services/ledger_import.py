@@ -166,7 +166,7 @@ class _LedgerWriter:
                     _import_open(actor=actor, row=row, calendar=calendar)
                 except WorkflowError as exc:
                     raise _ledger_problem(row, exc) from None
-        link_sessions([r for r in new if r.session_date is not None])
+        link_sessions([r for r in new if r.session_date is not None], actor=actor)
 
     def finish(self) -> LedgerImport:
         if self.problems:
@@ -201,7 +201,7 @@ def rollup_marked_by_import(refs: Sequence[str]) -> Iterator[None]:
         )
 
 
-def link_sessions(rows: Sequence[LedgerRow]) -> None:
+def link_sessions(rows: Sequence[LedgerRow], *, actor: User | None = None) -> None:
     """Tie the imported issues of ``rows`` to the sessions their rows name (来源会议, 会议日期)
     through each channel's plugin (the core never imports a channel), which re-links to the
     session of that date or records it; any problem rolls the whole file back (the caller's
@@ -230,7 +230,10 @@ def link_sessions(rows: Sequence[LedgerRow]) -> None:
             )
             for r in mine
         ]
-        problems += [LedgerProblem(row, "session_date", reason) for row, reason in plugin.link_ledger_sessions(links)]
+        problems += [
+            LedgerProblem(row, "session_date", reason)
+            for row, reason in plugin.link_ledger_sessions(links, actor=actor)
+        ]
     if problems:
         raise LedgerError(problems)
 
@@ -251,7 +254,7 @@ def import_ledger_issue(*, actor: User | None, row: LedgerRow, calendar: WorkCal
             issue = _import_open(actor=actor, row=row, calendar=calendar)
         except WorkflowError as exc:
             raise _ledger_problem(row, exc) from None
-    link_sessions([row] if row.session_date is not None else [])
+    link_sessions([row] if row.session_date is not None else [], actor=actor)
     return issue
 
 
