@@ -11,12 +11,11 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.utils import timezone
-
 from feedback.channels import SessionLink
+from feedback.errors import BatchRejected, WorkflowError
 
-from .models import CitizenIntake, NoMeetingWeek
-from .services import default_week
+from .models import CitizenIntake
+from .services import record_weeks
 
 
 def ledger_sessions(issue_ids: Any) -> dict[int, tuple[str, datetime.date]]:
@@ -28,39 +27,16 @@ def ledger_sessions(issue_ids: Any) -> dict[int, tuple[str, datetime.date]]:
     }
 
 
-def link_ledger_sessions(links: list[SessionLink]) -> list[tuple[int, str]]:
-    """Re-link to the month's week starting that date, or record the week."""
-    weeks = {w.month: w for w in NoMeetingWeek.objects.filter(month__in={link.day.replace(day=1) for link in links})}
-    problems = [
-        (
-            link.row,
-            f"{week}从 {week.starts_on:%Y-%m-%d} 开始，与会议日期 {link.day:%Y-%m-%d} 不符（每月只有一个无会周）",
-        )
-        for link in links
-        if (week := weeks.get(link.day.replace(day=1))) is not None and week.starts_on != link.day
-    ]
-    first_of_month: dict[datetime.date, datetime.date] = {}
-    for link in links:
-        seen = first_of_month.setdefault(link.day.replace(day=1), link.day)
-        if link.day.replace(day=1) not in weeks and seen != link.day:
-            problems.append(
-                (link.row, f"会议日期 {link.day:%Y-%m-%d} 与同月的 {seen:%Y-%m-%d} 不同（每月只有一个无会周）")
-            )
-    if problems:
-        return problems
-    today = timezone.localdate()
-    for link in links:
-        month = link.day.replace(day=1)
-        if month not in weeks:
-            default = default_week(month)
-            weeks[month] = NoMeetingWeek.objects.create(
-                month=month,
-                starts_on=link.day,
-                ends_on=max(link.day, default.ends_on),
-                provisional=default.provisional,
-                recorded_on=today if max(link.day, default.ends_on) < today else None,
-            )
+def link_ledger_sessions(links: list[SessionLink], *, actor: Any = None) -> list[tuple[int, str]]:
+    """Re-link to the month's week starting that date, or record the week: the rules and their
+    messages are ``services.record_weeks``'s (the bulk form of ``plan_week``)."""
+    try:
+        weeks = record_weeks(actor=actor, starts=[link.day for link in links])
+    except BatchRejected as refused:
+        return [(links[index].row, error.message) for index, error in refused.rows.items()]
+    except WorkflowError as exc:  # NotPermitted: every row of the channel
+        return [(link.row, exc.message) for link in links]
     CitizenIntake.objects.bulk_create(
-        [CitizenIntake(issue_id=link.issue_id, week=weeks[link.day.replace(day=1)]) for link in links]
+        [CitizenIntake(issue_id=link.issue_id, week=week) for link, week in zip(links, weeks, strict=True)]
     )
     return []

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from feedback import access, services
 from feedback.deadlines import WorkCalendar
-from feedback.errors import InvalidInput, NotPermitted
+from feedback.errors import BatchRejected, InvalidInput, NotPermitted
 from feedback.models import Channel, Department, Issue, Notification
 from feedback.services.batches import all_or_none
 from feedback.services.notifications import queue_after_commit
@@ -93,9 +93,7 @@ def plan_week(*, actor: Any, month: datetime.date) -> NoMeetingWeek:
         raise InvalidInput("无会周月份有误。", field="month")
     dates = default_week(first)
     today = timezone.localdate()
-    # A week of a month already past is recorded afterwards (补录, issue 13 §3): kept, with the day
-    # it was entered; the scheduler only creates weeks ahead.
-    recorded_on = today if dates.ends_on < today else None
+    recorded_on = _recorded_on(dates.ends_on, today)
     week, created = NoMeetingWeek.objects.get_or_create(
         month=first,
         defaults={
@@ -109,6 +107,64 @@ def plan_week(*, actor: Any, month: datetime.date) -> NoMeetingWeek:
         week = NoMeetingWeek.objects.select_for_update().get(pk=week.pk)
         _replan_week(week, dates, today=timezone.localdate(), reason=CALENDAR_CHANGED)
     return week
+
+
+def _recorded_on(ends_on: datetime.date, today: datetime.date) -> datetime.date | None:
+    # A week already over when it is entered is recorded afterwards (补录, issue 13 §3): kept, with
+    # the day it was entered; the scheduler only creates weeks ahead.
+    return today if ends_on < today else None
+
+
+@transaction.atomic
+def record_weeks(*, actor: Any, starts: Sequence[datetime.date]) -> list[NoMeetingWeek]:
+    """The bulk form of ``plan_week`` for the ledger import (the 政民 session hook,
+    channels_citizen.ledger): the no-meeting week of each date's month, which must start on that
+    date (repeats allowed), in their order. A month has one week: its week starting another day, or
+    an earlier new date of the same month, refuses the date; so does a month before 2000
+    (``plan_week``'s check). A month without a week gets one from that date to the month's default
+    last day (or that date), provisional as the default, 补录 on today when it is over
+    (``plan_week``'s rule). Every refusal at once, by index of ``starts`` (BatchRejected), nothing written."""
+    _require_planner(actor)
+    weeks = {w.month: w for w in NoMeetingWeek.objects.filter(month__in={day.replace(day=1) for day in starts})}
+    refused: dict[int, InvalidInput] = {}
+    first_of_month: dict[datetime.date, datetime.date] = {}
+    for index, day in enumerate(starts):
+        month = day.replace(day=1)
+        if month.year < 2000:
+            refused[index] = InvalidInput("无会周月份有误。", field="month")
+        elif (week := weeks.get(month)) is not None:
+            if week.starts_on != day:
+                refused[index] = InvalidInput(
+                    f"{week}从 {week.starts_on:%Y-%m-%d} 开始，与会议日期 {day:%Y-%m-%d} 不符（每月只有一个无会周）",
+                    field="starts_on",
+                )
+        elif (seen := first_of_month.setdefault(month, day)) != day:
+            refused[index] = InvalidInput(
+                f"会议日期 {day:%Y-%m-%d} 与同月的 {seen:%Y-%m-%d} 不同（每月只有一个无会周）", field="starts_on"
+            )
+    if refused:
+        raise BatchRejected(refused, what="无会周")
+    today = timezone.localdate()
+    for month, day in first_of_month.items():
+        default = default_week(month)
+        ends_on = max(day, default.ends_on)
+        try:
+            with transaction.atomic():
+                weeks[month] = NoMeetingWeek.objects.create(
+                    month=month,
+                    starts_on=day,
+                    ends_on=ends_on,
+                    provisional=default.provisional,
+                    recorded_on=_recorded_on(ends_on, today),
+                )
+        except IntegrityError:
+            # Planned by someone else meanwhile: the unique month decides.
+            message = f"{month:%Y年%m月}已有无会周，请重新导入。"
+            raise BatchRejected(
+                {i: InvalidInput(message, field="month") for i, d in enumerate(starts) if d.replace(day=1) == month},
+                what="无会周",
+            ) from None
+    return [weeks[day.replace(day=1)] for day in starts]
 
 
 # --- the scheduler -------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from feedback import services as core
 from feedback.access import GROUP_NAMES, Role, scope_of
-from feedback.errors import InvalidInput, NotPermitted
+from feedback.errors import BatchRejected, InvalidInput, NotPermitted
 from feedback.models import Category, Channel, Department, Issue, Notification, Requester
 from feedback.privacy import mask_phone
 from feedback.services.batches import all_or_none
@@ -260,6 +260,60 @@ def record_past_day(*, actor: Any, month: datetime.date, held_on: datetime.date 
     except IntegrityError:
         # Two clerks recording the same month at once: the unique month (and date) decides.
         raise InvalidInput(f"{first:%Y年%m月}的企业家日已存在，请在该企业家日页面补充。", field="month") from None
+
+
+IMPORT_NOTE = "台账导入补录"
+
+
+@transaction.atomic
+def record_days(*, actor: Any, days: Sequence[datetime.date], note: str = IMPORT_NOTE) -> list[EnterpriseDay]:
+    """The bulk form of ``record_past_day`` for the ledger import (the 政企 session hook,
+    channels_enterprise.ledger): the enterprise day held on each of ``days`` (repeats allowed), in
+    their order. A date that has its day is re-linked; a missing one is recorded with that date and
+    ``note``, 补录 on today when it is before today. The date is the key and a month has one day:
+    a date whose month has a day on another date, or that differs from an earlier new date of the
+    same month, is refused, as is a month before 2000 (``record_past_day``'s check). Unlike
+    ``record_past_day`` a day of today may be recorded: the ledger says its problems were raised
+    there. Every refusal at once, by index of ``days`` (BatchRejected), nothing written."""
+    _require_manager(actor)
+    today = timezone.localdate()
+    held = {d.held_on: d for d in EnterpriseDay.objects.filter(held_on__in=set(days))}
+    missing = {day for day in days if day not in held}
+    taken = {d.month: d for d in EnterpriseDay.objects.filter(month__in={day.replace(day=1) for day in missing})}
+    refused: dict[int, InvalidInput] = {}
+    first_of_month: dict[datetime.date, datetime.date] = {}
+    for index, day in enumerate(days):
+        month = day.replace(day=1)
+        if day in held:
+            continue
+        if month.year < 2000:
+            refused[index] = InvalidInput("企业家日月份有误。", field="month")
+        elif day > today:
+            refused[index] = InvalidInput("只能补录今天以前已举行的企业家日。", field="held_on")
+        elif (other := taken.get(month)) is not None:
+            refused[index] = InvalidInput(
+                f"{other}是 {other.held_on:%Y-%m-%d}，与会议日期 {day:%Y-%m-%d} 不符（每月只有一个企业家日）",
+                field="held_on",
+            )
+        elif (seen := first_of_month.setdefault(month, day)) != day:
+            refused[index] = InvalidInput(
+                f"会议日期 {day:%Y-%m-%d} 与同月的 {seen:%Y-%m-%d} 不同（每月只有一个企业家日）", field="held_on"
+            )
+    if refused:
+        raise BatchRejected(refused, what="企业家日")
+    for day in sorted(missing):
+        try:
+            with transaction.atomic():
+                held[day] = EnterpriseDay.objects.create(
+                    month=day.replace(day=1), held_on=day, note=note, recorded_on=today if day < today else None
+                )
+        except IntegrityError:
+            # Recorded by someone else meanwhile: the unique month (and date) decides, as in record_past_day.
+            message = f"{day:%Y年%m月}的企业家日已存在，请在该企业家日页面补充。"
+            raise BatchRejected(
+                {i: InvalidInput(message, field="month") for i, d in enumerate(days) if d == day}, what="企业家日"
+            ) from None
+    return [held[day] for day in days]
 
 
 CALENDAR_CHANGED = "工作日历调整"

@@ -29,7 +29,7 @@ def ledger_sessions(issue_ids: Any) -> dict[int, tuple[str, datetime.date]]:
     }
 
 
-def link_ledger_sessions(links: list[SessionLink]) -> list[tuple[int, str]]:
+def link_ledger_sessions(links: list[SessionLink], *, actor: Any = None) -> list[tuple[int, str]]:
     """Re-link to the forum held that day, or record it (补录 today, with the ledger's name)."""
     forums = {f.held_on: f for f in Forum.objects.filter(held_on__in={link.day for link in links})}
     today = timezone.localdate()

@@ -114,7 +114,8 @@ class ChannelPlugin:
     # Inside the import's transaction: tie each imported issue to the channel's session of that date,
     # recording the session when there is none. Returns the problems as (row, reason); any problem
     # makes the core roll the whole file back. A constant number of queries per distinct date.
-    link_ledger_sessions: Callable[[list[SessionLink]], list[tuple[int, str]]] | None = None
+    # Called as (links, actor=the importing user or None), the actor for the channel's services.
+    link_ledger_sessions: Callable[..., list[tuple[int, str]]] | None = None
     # 并单 (issue 19): the requesters the channel merged straight into these issues from its own
     # records (not issues of their own), to be told the answer when it comes; one query.
     merged_requesters: Callable[[list[int]], list[CallbackRequester]] | None = None

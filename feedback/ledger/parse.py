@@ -45,10 +45,11 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import itertools
 import logging
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -281,6 +282,7 @@ ENCODING_MESSAGE = "文件既不是 UTF-8 也不是 GBK/GB18030 编码，请在 
 # A zip whose parts unpack to more than this is refused before calamine or openpyxl reads it (a "zip bomb").
 MAX_UNPACKED_XLSX = 200 * 1024 * 1024
 MAX_AMOUNT = 365  # the same bound as the registration form's 办理时限
+CHECK_BATCH = 5_000  # checked rows looked up in the database's refs at a time
 
 CHANNEL_WORDS = {
     **{c.value: c.value for c in Channel},
@@ -475,6 +477,9 @@ class LedgerCheck:
     present: list[LedgerRow] = field(default_factory=list)
     problems: list[LedgerProblem] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    count: int = 0  # rows that passed, kept in ``rows`` or not (``check_ledger(keep_rows=False)``)
+    present_refs: set[str] = field(default_factory=set)  # their refs already in the database
+    labels: dict[str, str] = field(default_factory=dict)  # column → the file's own header for it
 
     @property
     def ok(self) -> bool:
@@ -482,8 +487,11 @@ class LedgerCheck:
 
     @property
     def to_create(self) -> list[LedgerRow]:
-        present = {r.ref for r in self.present}
-        return [r for r in self.rows if r.ref not in present]
+        return [r for r in self.rows if r.ref not in self.present_refs]
+
+    @property
+    def new_count(self) -> int:
+        return self.count - len(self.present_refs)
 
 
 # --- Reading ---------------------------------------------------------------------------------------
@@ -492,7 +500,10 @@ class LedgerCheck:
 @dataclass(frozen=True)
 class RawTable:
     header: list[str]
-    rows: list[tuple[int, list[Any]]]  # (spreadsheet row number, cells)
+    # (spreadsheet row number, cells). The first sheet's rows are read as they are iterated, once
+    # (``check_ledger`` and the import's second pass each read the file anew: decision 0720);
+    # the round-trip workbook's further sheets are lists.
+    rows: Iterable[tuple[int, list[Any]]]
     detail: RawTable | None = None  # sheet 交办明细 of a round-trip workbook
     replies: RawTable | None = None  # sheet 回复函 of a round-trip workbook
     records: dict[str, RawTable] = field(default_factory=dict)  # sheets 延期申请, 异议
@@ -528,19 +539,23 @@ def _read_csv(data: bytes) -> RawTable:
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[tuple[int, list[Any]]] = []
-    header: list[str] | None = None
+    numbered = _csv_rows(reader)
+    first = next(numbered, None)
+    return RawTable(
+        [str(c) for c in first[1]] if first else [], (r for r in numbered if any(str(c).strip() for c in r[1]))
+    )
+
+
+def _csv_rows(reader: Any) -> Iterator[tuple[int, list[Any]]]:
+    """The CSV's rows numbered as the clerk sees them; a malformed one (found as the rows are read,
+    so by either pass) is a ``LedgerError`` naming its line."""
     number = 0
     try:
         for cells in reader:
             number += 1
-            if header is None:
-                header = [str(c) for c in cells]
-            elif any(str(c).strip() for c in cells):
-                rows.append((number, cells))
+            yield number, cells
     except csv.Error as exc:
         raise LedgerError([LedgerProblem(number + 1, "file", f"CSV 格式错误：{exc}")]) from None
-    return RawTable(header or [], rows)
 
 
 def _read_xlsx(data: bytes) -> RawTable:
@@ -555,7 +570,7 @@ def _read_xlsx(data: bytes) -> RawTable:
             # calamine (feedback.ledger.workbook: openpyxl's values at a tenth of its cost); a workbook
             # it refuses goes to openpyxl, which reads it or names the damage (decision 0662).
             try:
-                return _workbook_table(Workbook(data), lambda book, name: _raw_table(book.rows(name)))
+                return _workbook_table(Workbook(data), lambda book, name: _raw_table(book.iter_rows(name)))
             except Exception:  # openpyxl below reads it, or names the damage
                 logging.getLogger(__name__).debug("xlsx read by openpyxl instead", exc_info=True)
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -563,8 +578,9 @@ def _read_xlsx(data: bytes) -> RawTable:
         raise
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file
         raise LedgerError([LedgerProblem(1, "file", "无法读取该 Excel 文件，请确认是 .xlsx 格式且未损坏")]) from None
-    try:
-        return _workbook_table(book, lambda book, name: _sheet_table(book[name]))
+    try:  # read whole here: the workbook is closed below (openpyxl reads only what calamine refused)
+        table = _workbook_table(book, lambda book, name: _sheet_table(book[name]))
+        return RawTable(table.header, list(table.rows), table.detail, table.replies, table.records)
     finally:
         book.close()
 
@@ -573,10 +589,15 @@ def _workbook_table(book: Any, sheet_table: Any) -> RawTable:
     """The first sheet, and a round-trip workbook's further sheets (交办明细, 回复函, 延期申请 …)."""
     first = book.sheetnames[0]
     table = sheet_table(book, first)
+
+    def listed(name: str) -> RawTable:  # read whole: checked by ref before the first sheet's rows
+        sheet = sheet_table(book, name)
+        return RawTable(sheet.header, list(sheet.rows))
+
     if DETAIL_SHEET in book.sheetnames and first != DETAIL_SHEET:
-        replies = sheet_table(book, REPLY_SHEET) if REPLY_SHEET in book.sheetnames else None
-        records = {name: sheet_table(book, name) for name in RECORD_SHEETS if name in book.sheetnames}
-        table = RawTable(table.header, table.rows, sheet_table(book, DETAIL_SHEET), replies, records)
+        replies = listed(REPLY_SHEET) if REPLY_SHEET in book.sheetnames else None
+        records = {name: listed(name) for name in RECORD_SHEETS if name in book.sheetnames}
+        table = RawTable(table.header, table.rows, listed(DETAIL_SHEET), replies, records)
     return table
 
 
@@ -587,7 +608,7 @@ def _read_xls(data: bytes) -> RawTable:
 
     try:
         book = Workbook(data)
-        return _raw_table(book.rows(book.sheetnames[0]))
+        return _raw_table(book.iter_rows(book.sheetnames[0]))
     except Exception:  # calamine raises several kinds for a damaged or foreign file
         raise LedgerError([LedgerProblem(1, "file", "无法读取该 .xls 文件，请确认未损坏，或另存为 .xlsx")]) from None
 
@@ -597,42 +618,48 @@ def _sheet_table(sheet: Any) -> RawTable:
 
 
 def _raw_table(numbered: Iterable[tuple[int, list[Any]]]) -> RawTable:
-    header: list[str] | None = None
-    rows: list[tuple[int, list[Any]]] = []
-    for number, cells in numbered:
-        if header is None:
-            header = ["" if c is None else str(c) for c in cells]
-        elif any(c is not None and str(c).strip() for c in cells):
-            rows.append((number, cells))
-    return RawTable(header or [], rows)
+    """The first row as the header, the non-blank rows under it as they are read."""
+    rows = iter(numbered)
+    first = next(rows, None)
+    header = ["" if c is None else str(c) for c in first[1]] if first else []
+    return RawTable(header, (r for r in rows if any(c is not None and str(c).strip() for c in r[1])))
 
 
 # --- Checking --------------------------------------------------------------------------------------
 
 
 def check_ledger(
-    data: bytes, name: str = "", *, channels: Iterable[str] | None = None, today: datetime.date | None = None
+    data: bytes,
+    name: str = "",
+    *,
+    channels: Iterable[str] | None = None,
+    today: datetime.date | None = None,
+    keep_rows: bool = True,
 ) -> LedgerCheck:
     """Read and check a whole ledger. Never raises for bad content: every problem is in the result.
 
     ``channels`` limits the channels whose rows may be imported (an office imports only its own);
-    None allows all three.
+    None allows all three. ``keep_rows`` False checks and counts the rows without keeping them (the
+    import's first pass, decision 0720): ``count``, ``present_refs`` and ``problems`` are filled,
+    ``rows`` and ``present`` stay empty.
     """
     try:
-        table = read_table(data, name)
-    except LedgerError as exc:
+        return check_table(read_table(data, name), channels=channels, today=today, keep_rows=keep_rows)
+    except LedgerError as exc:  # the file itself (encoding, a malformed CSV line, a damaged workbook)
         return LedgerCheck(problems=list(exc.problems))
-    return check_table(table, channels=channels, today=today)
 
 
-def _locate_header(table: RawTable) -> tuple[int, list[str], list[tuple[int, list[Any]]]] | None:
+def _locate_header(
+    table: RawTable,
+) -> tuple[int, list[str], Iterator[tuple[int, list[Any]]]] | None:
     """The header row (the first naming at least ``HEADER_MIN_NAMES`` columns: rows above it are a
     title block), its cells, and the rows under it; None when no row looks like a header."""
-    candidates = [(1, list(table.header)), *table.rows]
-    for index, (number, cells) in enumerate(candidates[:HEADER_SEARCH_ROWS]):
+    rows = iter(table.rows)
+    candidates = [(1, list(table.header)), *itertools.islice(rows, HEADER_SEARCH_ROWS - 1)]
+    for index, (number, cells) in enumerate(candidates):
         names = {_header_name(c) for c in cells}
         if len(names & set(COLUMNS)) >= HEADER_MIN_NAMES:
-            return number, ["" if c is None else str(c) for c in cells], candidates[index + 1 :]
+            return number, ["" if c is None else str(c) for c in cells], itertools.chain(candidates[index + 1 :], rows)
     return None
 
 
@@ -642,30 +669,71 @@ def _is_total(cells: list[Any]) -> bool:
 
 
 def check_table(
-    table: RawTable, *, channels: Iterable[str] | None = None, today: datetime.date | None = None
+    table: RawTable,
+    *,
+    channels: Iterable[str] | None = None,
+    today: datetime.date | None = None,
+    keep_rows: bool = True,
 ) -> LedgerCheck:
-    if not any(str(h or "").strip() for h in table.header) and not table.rows:
-        return LedgerCheck(problems=[LedgerProblem(1, "file", "文件为空或缺少表头行（第 1 行应为列名）")])
+    """Every row of ``table`` checked, read once in file order; see ``check_ledger``."""
+    result = LedgerCheck()
+    batch: list[LedgerRow] = []
+    for row in iter_checked(table, result, channels=channels, today=today):
+        result.count += 1
+        if keep_rows:
+            result.rows.append(row)
+        batch.append(row)
+        if len(batch) == CHECK_BATCH:
+            _check_existing_refs(result, batch, keep=keep_rows)
+            batch = []
+    _check_existing_refs(result, batch, keep=keep_rows)
+    result.present.sort(key=lambda r: r.row)
+    result.problems = [
+        p
+        if p.label or p.column not in result.labels
+        else LedgerProblem(p.row, p.column, p.reason, result.labels[p.column])
+        for p in result.problems
+    ]
+    result.problems.sort(key=_problem_order)
+    return result
+
+
+def iter_checked(
+    table: RawTable, result: LedgerCheck, *, channels: Iterable[str] | None = None, today: datetime.date | None = None
+) -> Iterator[LedgerRow]:
+    """The rows of ``table`` that pass every check of their own, in file order, as they are read;
+    each problem found (and the ignored columns, and the header's Chinese labels) goes to ``result``.
+    Whether a ref is already in the database is not checked here (``check_table`` does it in
+    batches; the import's second pass as it writes). A problem of the header or of the whole table
+    ends the rows with none."""
+    rows = iter(table.rows)
+    first = next(rows, None)
+    if not any(str(h or "").strip() for h in table.header) and first is None:
+        result.problems = [LedgerProblem(1, "file", "文件为空或缺少表头行（第 1 行应为列名）")]
+        return
+    table = RawTable(
+        table.header,
+        rows if first is None else itertools.chain([first], rows),
+        table.detail,
+        table.replies,
+        table.records,
+    )
     located = _locate_header(table)
     if located is None:
-        first = next((_text(c) for c in table.header if _text(c)), "")
-        what = f"第 1 行“{first[:30]}”像是标题行，" if first else ""
-        return LedgerCheck(
-            problems=[
-                LedgerProblem(
-                    1,
-                    "file",
-                    f"{what}但在前 {HEADER_SEARCH_ROWS} 行中没有找到表头行（至少包含 {HEADER_MIN_NAMES} 个列名，"
-                    "如 编号、渠道、受理日期、诉求人、承办单位）",
-                )
-            ]
-        )
+        first_cell = next((_text(c) for c in table.header if _text(c)), "")
+        what = f"第 1 行“{first_cell[:30]}”像是标题行，" if first_cell else ""
+        result.problems = [
+            LedgerProblem(
+                1,
+                "file",
+                f"{what}但在前 {HEADER_SEARCH_ROWS} 行中没有找到表头行（至少包含 {HEADER_MIN_NAMES} 个列名，"
+                "如 编号、渠道、受理日期、诉求人、承办单位）",
+            )
+        ]
+        return
     header_row, raw_header, data_rows = located
-    table = RawTable(
-        raw_header, [(n, c) for n, c in data_rows if not _is_total(c)], table.detail, table.replies, table.records
-    )
-    header = [_header_name(h) for h in table.header]
-    labels = {column: raw.strip() for raw, column in zip(table.header, header, strict=True) if column}
+    header = [_header_name(h) for h in raw_header]
+    labels = {column: raw.strip() for raw, column in zip(raw_header, header, strict=True) if column}
     problems = []
     for column in COLUMNS:
         if column not in header:
@@ -673,17 +741,21 @@ def check_table(
         elif header.count(column) > 1:
             problems.append(LedgerProblem(header_row, column, "该列重复出现", labels.get(column, "")))
     if problems:
-        return LedgerCheck(problems=problems)
-    if not table.rows:
-        return LedgerCheck(problems=[LedgerProblem(2, "ref", "台账没有数据行")])
+        result.problems = problems
+        return
+    data = ((n, c) for n, c in data_rows if not _is_total(c))
+    first = next(data, None)
+    if first is None:
+        result.problems = [LedgerProblem(2, "ref", "台账没有数据行")]
+        return
     # The round-trip workbook's own columns are read only with its 交办明细 sheet: in a clerk's ledger
     # a 状态 or 性质 column is free text, and ignored.
     # The session columns are read in any ledger: a clerk's own may say which forum a row came from.
     optional = OPTIONAL_COLUMNS if table.detail is not None else SESSION_COLUMNS
     index = {column: header.index(column) for column in (*COLUMNS, *optional) if column in header}
-    ignored = [raw for raw, h in zip(table.header, header, strict=True) if h and h not in index]
+    result.ignored_columns = [raw for raw, h in zip(raw_header, header, strict=True) if h and h not in index]
+    result.labels = labels
     checker = _RowChecker(channels=channels, today=today or timezone.localdate())
-    result = LedgerCheck(ignored_columns=ignored)
     details: dict[str, list[DetailAssignment]] = {}
     if table.detail is not None:
         details, detail_problems = _check_detail(table.detail, checker)
@@ -697,10 +769,11 @@ def check_table(
         for name, sheet in table.records.items():
             found, record_problems = _check_records(name, sheet, checker)
             result.problems.extend(record_problems)
-            for ref, rows in found.items():
-                records.setdefault(ref, []).extend(rows)
+            for ref, rows_of_ref in found.items():
+                records.setdefault(ref, []).extend(rows_of_ref)
+    # What the check keeps across rows: each ref's first row, for the duplicates (decision 0720).
     first_row_of: dict[str, int] = {}
-    for number, cells in table.rows:
+    for number, cells in itertools.chain([first], data):
         values = {column: cells[i] if i < len(cells) else None for column, i in index.items()}
         ref_text = _text(values["ref"])
         # In a round-trip workbook an issue never assigned has no 交办明细 rows, and is still one of its issues.
@@ -713,14 +786,7 @@ def check_table(
             first_row_of[ref] = number
         result.problems.extend(row_problems)
         if row is not None and not row_problems:
-            result.rows.append(row)
-    _check_existing_refs(result)
-    result.problems = [
-        p if p.label or p.column not in labels else LedgerProblem(p.row, p.column, p.reason, labels[p.column])
-        for p in result.problems
-    ]
-    result.problems.sort(key=_problem_order)
-    return result
+            yield row
 
 
 def _problem_order(problem: LedgerProblem) -> tuple[int, int, str]:
@@ -728,19 +794,20 @@ def _problem_order(problem: LedgerProblem) -> tuple[int, int, str]:
     return (problem.row, column, problem.reason)
 
 
-def _check_existing_refs(result: LedgerCheck) -> None:
+def _check_existing_refs(result: LedgerCheck, rows: Sequence[LedgerRow], *, keep: bool = True) -> None:
     """Refs already in the database: the same channel's are skipped, another channel's are an error."""
-    by_ref = {r.ref: r for r in result.rows}
+    by_ref = {r.ref: r for r in rows}
     refs = list(by_ref)
     for start in range(0, len(refs), 900):  # keep under every database's parameter limit
         for ref, channel in Issue.objects.filter(ref__in=refs[start : start + 900]).values_list("ref", "channel"):
             row = by_ref[ref]
             if channel == row.channel:
-                result.present.append(row)
+                result.present_refs.add(ref)
+                if keep:
+                    result.present.append(row)
             else:
                 reason = f"编号“{ref}”已被{Channel(channel).label}的诉求使用"
                 result.problems.append(LedgerProblem(row.row, "ref", reason))
-    result.present.sort(key=lambda r: r.row)
 
 
 def _header_name(value: object) -> str:

@@ -57,6 +57,7 @@ from feedback.services.ledger_import import (
     LEDGER_COLUMN_OF_FIELD,
     LedgerImport,
     import_ledger,
+    import_ledger_file,
     import_ledger_issue,
 )
 from feedback.services.merging import (
@@ -117,6 +118,7 @@ __all__ = [
     "find_or_create_requester",
     "flag_rising_topics",
     "import_ledger",
+    "import_ledger_file",
     "import_ledger_issue",
     "load_year",
     "merge_issue",

@@ -195,11 +195,12 @@ def _import_confirm(request: HttpRequest, channels: list[str]) -> HttpResponse:
         messages.error(request, "该导入已完成或已失效，请重新上传台账文件。")
         return redirect("issue_import")
     data, name = kept
-    # Checked again: the database may have changed since the preview (a department retired, a ref registered).
-    ledger = check_ledger(data, name, channels=channels)
+    # Checked again: the database may have changed since the preview (a department retired, a ref
+    # registered). Two passes over the file, neither holding its rows (decision 0720).
+    ledger = check_ledger(data, name, channels=channels, keep_rows=False)
     if ledger.ok:
         try:
-            result = services.import_ledger(actor=request.user, ledger=ledger)
+            result = services.import_ledger_file(actor=request.user, data=data, name=name, channels=channels)
         except LedgerError as exc:
             ledger.problems = exc.problems
     _discard_upload(request)

@@ -15,10 +15,10 @@ from django.test import Client
 from django.urls import reverse
 
 from channels_citizen import services as citizen
-from channels_citizen.models import Visit
+from channels_citizen.models import NoMeetingWeek, Visit
 from channels_enterprise import services as enterprise
 from channels_enterprise.models import EnterpriseDay
-from feedback.errors import InvalidInput, NotPermitted
+from feedback.errors import BatchRejected, InvalidInput, NotPermitted
 from feedback.models import Category, DeadlineStep, Department, HistoryEntry, Issue, Notification
 from tests.channels.enterprise_factories import EnterpriseFactory
 
@@ -302,3 +302,63 @@ def test_a_month_before_2000_is_refused_in_either_channel(ezoneoffice: Any, peti
     with pytest.raises(InvalidInput, match="无会周月份有误"):
         citizen.plan_week(actor=petitionoffice, month=D(1999, 12, 1))
     assert enterprise.record_past_day(actor=ezoneoffice, month=D(2000, 1, 1)).held_on == D(2000, 1, 24)
+
+
+# ---- the bulk forms the ledger import's session hooks call (record_days, record_weeks) ----------
+
+
+def test_record_days_re_links_a_held_date_records_a_missing_one_and_keeps_the_order(ezoneoffice: Any) -> None:
+    held = EnterpriseDay.objects.create(month=D(2024, 3, 1), held_on=D(2024, 3, 23))
+    days = enterprise.record_days(actor=ezoneoffice, days=[D(2024, 5, 10), D(2024, 3, 23), D(2024, 5, 10)])
+    assert days[1] == held and days[0] == days[2] != held
+    assert (days[0].month, days[0].note, days[0].recorded_on) == (D(2024, 5, 1), "台账导入补录", TODAY)
+    assert enterprise.record_days(actor=ezoneoffice, days=[TODAY])[0].recorded_on is None  # not over yet
+    assert EnterpriseDay.objects.count() == 3
+
+
+def test_record_days_refuses_every_clashing_date_at_once_and_records_none(ezoneoffice: Any) -> None:
+    EnterpriseDay.objects.create(month=D(2024, 3, 1), held_on=D(2024, 3, 23))
+    days = [D(2024, 5, 10), D(2024, 3, 25), D(2024, 5, 12), D(1999, 12, 1), TODAY + datetime.timedelta(1)]
+    with pytest.raises(BatchRejected) as refused:
+        enterprise.record_days(actor=ezoneoffice, days=days)
+    assert {i: e.message for i, e in refused.value.rows.items()} == {
+        1: "2024年03月企业家日是 2024-03-23，与会议日期 2024-03-25 不符（每月只有一个企业家日）",
+        2: "会议日期 2024-05-12 与同月的 2024-05-10 不同（每月只有一个企业家日）",
+        3: "企业家日月份有误。",
+        4: "只能补录今天以前已举行的企业家日。",
+    }
+    assert EnterpriseDay.objects.count() == 1
+
+
+def test_record_weeks_re_links_a_week_starting_that_date_and_records_a_missing_month(petitionoffice: Any) -> None:
+    march = citizen.plan_week(actor=petitionoffice, month=D(2024, 3, 1))
+    weeks = citizen.record_weeks(actor=petitionoffice, starts=[march.starts_on, D(2024, 6, 20), D(2024, 6, 20)])
+    assert weeks[0] == march and weeks[1] == weeks[2]
+    june = weeks[1]
+    assert (june.starts_on, june.ends_on, june.recorded_on) == (D(2024, 6, 20), D(2024, 6, 28), TODAY)
+    assert citizen.record_weeks(actor=petitionoffice, starts=[D(2026, 11, 24)])[0].recorded_on is None
+
+
+def test_record_weeks_refuses_every_clashing_date_at_once_and_records_none(petitionoffice: Any) -> None:
+    march = citizen.plan_week(actor=petitionoffice, month=D(2024, 3, 1))
+    starts = [D(2024, 3, 20), D(2024, 6, 20), D(2024, 6, 21), D(1999, 12, 1)]
+    with pytest.raises(BatchRejected) as refused:
+        citizen.record_weeks(actor=petitionoffice, starts=starts)
+    assert {i: e.message for i, e in refused.value.rows.items()} == {
+        0: f"{march}从 {march.starts_on:%Y-%m-%d} 开始，与会议日期 2024-03-20 不符（每月只有一个无会周）",
+        2: "会议日期 2024-06-21 与同月的 2024-06-20 不同（每月只有一个无会周）",
+        3: "无会周月份有误。",
+    }
+    assert Visit.objects.count() == 0 and NoMeetingWeek.objects.count() == 1
+
+
+def test_only_the_channels_office_or_an_admin_records_sessions_in_bulk(
+    netoffice: Any, ezoneoffice: Any, petitionoffice: Any
+) -> None:
+    with pytest.raises(NotPermitted):
+        enterprise.record_days(actor=netoffice, days=[D(2024, 5, 10)])
+    with pytest.raises(NotPermitted):
+        enterprise.record_days(actor=petitionoffice, days=[D(2024, 5, 10)])
+    with pytest.raises(NotPermitted):
+        citizen.record_weeks(actor=ezoneoffice, starts=[D(2024, 6, 20)])
+    assert not EnterpriseDay.objects.exists()

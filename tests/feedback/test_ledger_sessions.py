@@ -168,3 +168,19 @@ def test_one_row_imported_through_the_service_is_linked_too(reference):
     assert NetIntake.objects.get(issue=issue).forum.held_on == datetime.date(2024, 3, 12)
     assert services.import_ledger_issue(actor=None, row=ledger.rows[0]) is None  # present: nothing linked again
     assert NetIntake.objects.count() == 1
+
+
+@pytest.mark.parametrize(("channel", "reason"), [("enterprise", "企业家日月份有误"), ("citizen", "无会周月份有误")])
+def test_a_session_before_2000_is_refused_as_the_channels_services_refuse_it(reference, tmp_path, channel, reason):
+    """The hooks record sessions through the channel's bulk services (record_days, record_weeks),
+    which keep record_past_day's and plan_week's check of the month."""
+    rows = [row("A-1", channel, "补录", "1999-03-25", requester_org="湘中电子")]
+    problems = run_failing(write(tmp_path, csv_bytes(rows, columns=WITH_SESSION)))
+    assert problems == [f"row 2: session_date: {reason}。"], problems  # as every hook problem (unlabelled)
+    assert nothing_written() and not EnterpriseDay.objects.exists() and not NoMeetingWeek.objects.exists()
+
+
+def test_an_office_importing_its_own_channel_records_its_sessions(reference, tmp_path, ezoneoffice):
+    rows = [row("ZQ-1", "enterprise", "2024年03月企业家日", "2024-03-25", requester_org="湘中电子")]
+    run(write(tmp_path, csv_bytes(rows, columns=WITH_SESSION)), "--user", ezoneoffice.username)
+    assert EnterpriseIntake.objects.get().day.held_on == datetime.date(2024, 3, 25)

@@ -44,7 +44,10 @@ class Command(BaseCommand):
         if actor is not None and not channels:
             raise CommandError(f"用户 {actor.get_username()} 不是直通车办公室人员或管理员，不能导入诉求。")
 
-        ledger = check_ledger(data, path.name, channels=channels)
+        # Two passes (decision 0720): this check reads every row and keeps none (but for the listing
+        # of a dry run), the import reads the file again and writes it chunk by chunk.
+        listing = options["dry_run"] and options["verbosity"] >= 2
+        ledger = check_ledger(data, path.name, channels=channels, keep_rows=listing)
         if not ledger.ok:
             self._fail(ledger.problems)
         if ledger.ignored_columns and options["verbosity"] >= 1:
@@ -52,13 +55,13 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self._list(ledger, options["verbosity"])
             self.stdout.write(
-                f"检查通过（试运行，未写入）：共 {len(ledger.rows)} 行，"
-                f"将新建 {len(ledger.to_create)} 条，已存在 {len(ledger.present)} 条（跳过）。"
+                f"检查通过（试运行，未写入）：共 {ledger.count} 行，"
+                f"将新建 {ledger.new_count} 条，已存在 {len(ledger.present_refs)} 条（跳过）。"
             )
-            self.stdout.write(f"would create: {len(ledger.to_create)}, already present: {len(ledger.present)}")
+            self.stdout.write(f"would create: {ledger.new_count}, already present: {len(ledger.present_refs)}")
             return
         try:
-            result = services.import_ledger(actor=actor, ledger=ledger)
+            result = services.import_ledger_file(actor=actor, data=data, name=path.name, channels=channels)
         except LedgerError as exc:
             self._fail(exc.problems)
         self.stdout.write(
@@ -83,7 +86,6 @@ class Command(BaseCommand):
     def _list(self, ledger: LedgerCheck, verbosity: int) -> None:
         if verbosity < 2:
             return
-        present = {r.ref for r in ledger.present}
         for row in ledger.rows:
-            verdict = "已存在" if row.ref in present else f"新建（{row.outcome}）"
+            verdict = "已存在" if row.ref in ledger.present_refs else f"新建（{row.outcome}）"
             self.stdout.write(f"row {row.row}: {row.ref} {verdict}")
