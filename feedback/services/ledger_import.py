@@ -108,15 +108,18 @@ def import_ledger_file(
             writer.write(chunk, check_only=bool(check.problems))
         except LedgerError as exc:  # the file itself, read again (it was read once already)
             problems += exc.problems
-        # The check's problems name the file's own headers, as check_ledger's; the writer's as import_ledger's.
-        problems += [
-            p
-            if p.label or p.column not in check.labels
-            else LedgerProblem(p.row, p.column, p.reason, check.labels[p.column])
-            for p in check.problems
-        ]
+        # Every problem names the column by the file's own header (第 N 行 会议日期：…), as
+        # check_ledger's do: the check's, the writer's and the channels' session hooks'.
+        problems += check.problems + writer.problems
         if problems:
-            raise LedgerError(problems + writer.problems)
+            raise LedgerError(
+                [
+                    p
+                    if p.label or p.column not in check.labels
+                    else LedgerProblem(p.row, p.column, p.reason, check.labels[p.column])
+                    for p in problems
+                ]
+            )
         return writer.finish()
 
 

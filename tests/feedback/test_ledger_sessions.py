@@ -93,7 +93,7 @@ def test_an_enterprise_day_of_that_month_on_another_date_refuses_the_whole_file(
         row("ZQ-1", "enterprise", "2024年03月企业家日", "2024-03-25", requester_org="湘中电子"),
     ]
     problems = run_failing(write(tmp_path, csv_bytes(rows, columns=WITH_SESSION)))
-    assert any("第 3 行" in p or "row 3" in p for p in problems), problems
+    assert any(p.startswith("第 3 行 会议日期：") for p in problems), problems
     assert any("2024-03-23" in p and "每月只有一个企业家日" in p for p in problems), problems
     assert nothing_written() and not Forum.objects.exists() and not NetIntake.objects.exists()
 
@@ -176,7 +176,7 @@ def test_a_session_before_2000_is_refused_as_the_channels_services_refuse_it(ref
     which keep record_past_day's and plan_week's check of the month."""
     rows = [row("A-1", channel, "补录", "1999-03-25", requester_org="湘中电子")]
     problems = run_failing(write(tmp_path, csv_bytes(rows, columns=WITH_SESSION)))
-    assert problems == [f"row 2: session_date: {reason}。"], problems  # as every hook problem (unlabelled)
+    assert problems == [f"第 2 行 会议日期：{reason}。"], problems  # the file's own header, in Chinese
     assert nothing_written() and not EnterpriseDay.objects.exists() and not NoMeetingWeek.objects.exists()
 
 
