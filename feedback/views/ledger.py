@@ -117,23 +117,25 @@ def likely_duplicates(user: Any, rows: list[LedgerRow]) -> dict[int, list[simila
     already closes are history, not new requests, and are not looked up. One set of queries for all
     the rows (``similar.suggest_many``), not one per row."""
     open_rows = [r for r in rows if r.closed_on is None]
-    requests = [
-        similar.Request(
-            title=r.title,
-            content=r.content,
-            township=next((d for d in r.departments[:1] if d.kind == Department.Kind.TOWNSHIP), None),
-            requester_phone=r.requester_phone,
-            category_id=r.category.pk,
-            received_on=r.received_on,
-        )
-        for r in open_rows
-    ]
+    requests = [_as_request(r) for r in open_rows]
     found = similar.suggest_many(user, requests, limit=3)
     return {
         r.row: [s for s in hits if s.likely]
         for r, hits in zip(open_rows, found, strict=True)
         if any(s.likely for s in hits)
     }
+
+
+def _as_request(row: LedgerRow) -> similar.Request:
+    """A ledger row as the duplicate suggestions read a request (its township: a lead township's)."""
+    return similar.Request(
+        title=row.title,
+        content=row.content,
+        township=next((d for d in row.departments[:1] if d.kind == Department.Kind.TOWNSHIP), None),
+        requester_phone=row.requester_phone,
+        category_id=row.category.pk,
+        received_on=row.received_on,
+    )
 
 
 @dataclass(frozen=True)
@@ -152,17 +154,7 @@ def within_file(rows: list[LedgerRow]) -> tuple[dict[int, list[Twin]], int, int]
     rows are open. Information only: the import merges nothing. One query (the townships' names)."""
     still_open = [r for r in rows if r.closed_on is None]
     open_rows = still_open[: similar.BATCH_LIMIT]
-    requests = [
-        similar.Request(
-            title=r.title,
-            content=r.content,
-            township=next((d for d in r.departments[:1] if d.kind == Department.Kind.TOWNSHIP), None),
-            requester_phone=r.requester_phone,
-            category_id=r.category.pk,
-            received_on=r.received_on,
-        )
-        for r in open_rows
-    ]
+    requests = [_as_request(r) for r in open_rows]
     found: dict[int, list[Twin]] = defaultdict(list)
     for pair in similar.within_batch(requests):
         earlier, later = open_rows[pair.earlier].row, open_rows[pair.later].row
