@@ -156,7 +156,22 @@ CASES: dict[str, Callable[[dict[str, object]], None]] = {
     "assignment inserted": lambda c: _copy(c["replied"], Department.objects.get(code="smz")),
     "history reopen": lambda c: _history(c["done"], "reopen"),
     "history return_reply": lambda c: _history(c["twin"], "return_reply"),
+    # Two writes to one key before a refresh: the second mark keeps the first's requesters_changed
+    # flag (PostgreSQL's ON CONFLICT … k.requesters_changed OR …), and raises a flag the first
+    # did not (… OR EXCLUDED.requesters_changed); SQLite's SQLITE_RAISE does the same.
+    "requester flag kept by a later mark": lambda c: _twice(
+        c, ("twin", {"requester": _new_requester()}), ("done", {"closed_on": D(2026, 4, 1)})
+    ),
+    "requester flag raised on a marked key": lambda c: _twice(
+        c, ("done", {"closed_on": D(2026, 4, 1)}), ("twin", {"requester": _new_requester()})
+    ),
 }
+
+
+def _twice(c: dict[str, object], *writes: tuple[str, dict[str, object]]) -> None:
+    """Raw updates of two issues of one key (3 March, 政网, housing), one after the other."""
+    for name, change in writes:
+        Issue.objects.filter(pk=c[name].pk).update(**change)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
