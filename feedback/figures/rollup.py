@@ -813,8 +813,9 @@ class Open:
 def _open_assignments(
     c: Cohort, cohort: str, params: dict[str, Any], *, townships: bool = False, live: bool = True
 ) -> Open:
-    """From StatsOpenDue (a range of its due-date index, no join), or, for one department's issues,
-    from the assignments (a range of the partial index assignment_open_due_idx) and their issues.
+    """From StatsOpenDue (a range of its index on due date and day received, read alone: decision
+    0710), or, for one department's issues, from the assignments (a range of the partial index
+    assignment_open_due_idx) and their issues.
     Only the settled keys' (every key's with ``live=False``)."""
     township = f"a.department_id IN (SELECT id FROM {DEPARTMENTS} WHERE kind = 'township')"
     if c.department_id is not None:
