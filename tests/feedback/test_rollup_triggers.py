@@ -191,3 +191,14 @@ def test_a_write_that_moves_no_figure_marks_nothing(county):
     Assignment.objects.filter(pk=county["replied"].pk).update(status="accepted")  # closed to closed
     HistoryEntry.objects.create(issue=county["done"], action="comment", note="备注")
     assert not StatsRollupDirtyKey.objects.exists()
+
+
+def test_a_write_that_moves_no_requester_leaves_the_sets_alone(county):
+    """A closure and a reply date marked, but no requester came, went or moved: the requester sets
+    stay read from the rollup (``requesters_changed`` would send their months to the live count)."""
+    Issue.objects.filter(pk=county["done"].pk).update(closed_on=D(2026, 4, 1))
+    Assignment.objects.filter(pk=county["replied"].pk).update(replied_on=None)
+    assert StatsRollupDirtyKey.objects.count() == 1
+    assert not StatsRollupDirtyKey.objects.filter(requesters_changed=True).exists()
+    Issue.objects.filter(pk=county["twin"].pk).update(requester=_new_requester())
+    assert StatsRollupDirtyKey.objects.filter(requesters_changed=True).count() == 1
