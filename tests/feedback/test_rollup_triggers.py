@@ -19,6 +19,7 @@ import datetime
 from collections.abc import Callable
 
 import pytest
+from django.db import connection
 
 from feedback import services
 from feedback.figures import rollup, statistics
@@ -125,6 +126,17 @@ def _withdraw_closed(assignment: Assignment) -> None:
     Assignment.objects.filter(pk=assignment.pk).update(status="withdrawn")
 
 
+def _delete(issue: Issue) -> None:
+    """A copy inserted as a bulk load would (no history), summed, then deleted outside the services."""
+    copy = Issue.objects.get(pk=issue.pk)
+    copy.pk, copy.ref, copy.requester = None, f"{issue.ref}-补", _new_requester()
+    Issue.objects.bulk_create([copy])
+    rollup.refresh()
+    assert not StatsRollupDirtyKey.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM feedback_issue WHERE id = %s", [copy.pk])
+
+
 def _history(issue: Issue, action: str) -> None:
     HistoryEntry.objects.create(issue=issue, action=action, note="台账补录")
 
@@ -154,6 +166,7 @@ CASES: dict[str, Callable[[dict[str, object]], None]] = {
     "assignment replied_on": lambda c: Assignment.objects.filter(pk=c["replied"].pk).update(replied_on=None),
     # insert and delete (no condition), and the history trigger's actions
     "assignment inserted": lambda c: _copy(c["replied"], Department.objects.get(code="smz")),
+    "issue deleted": lambda c: _delete(c["open"]),
     "history reopen": lambda c: _history(c["done"], "reopen"),
     "history return_reply": lambda c: _history(c["twin"], "return_reply"),
     # Two writes to one key before a refresh: the second mark keeps the first's requesters_changed
