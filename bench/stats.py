@@ -26,7 +26,8 @@ and prints the medians and the ratio endpoint / fastest SQL. It also times each 
 period (a day in 2001, before any issue): the request's fixed cost — routing, session authentication,
 the user's scope, parameter validation, two near-empty queries, JSON — which no SQL has to pay, and
 prints the ratio net of it, (endpoint − empty period) / SQL, and the floor of any authenticated
-request: one refused at parameter validation (400). ``--reuse`` keeps an existing database.
+request: one refused at parameter validation (400). ``--reuse`` keeps an existing database;
+``--warm`` calls each timed thing once, untimed, just before timing it.
 """
 
 from __future__ import annotations
