@@ -271,6 +271,19 @@ class MonthStatsResponse(MonthStatsSerializer):
 
 # --- views -------------------------------------------------------------------------------------------
 
+# One bound instance per representation, reused by every request: instantiating a serializer deep-copies
+# its ~30 declared fields (~0.5 ms for the summary, issue 16). ``to_representation`` only reads them.
+_BOUND: dict[type[serializers.Serializer], serializers.Serializer] = {}
+
+
+def represent(serializer: type[serializers.Serializer], rows: list[Any]) -> list[dict[str, Any]]:
+    """``serializer(rows, many=True).data`` as plain dicts, with the serializer's fields bound once."""
+    bound = _BOUND.get(serializer)
+    if bound is None:
+        bound = _BOUND[serializer] = serializer()
+    return [dict(bound.to_representation(row)) for row in rows]
+
+
 SCOPE_NOTE = (
     "统计范围：县领导和管理员为全部诉求；直通车办公室为本渠道诉求；承办单位为交办给本单位的诉求"
     "（按单位统计只列本单位）。诉求按受理日期进入统计区间，一切按统计截止日 as_of 当日结束时的状态判断。"
@@ -286,7 +299,7 @@ class SummaryView(APIView):
     )
     def get(self, request: Request) -> Response:
         given = stats_input(request)
-        body = dict(SummarySerializer(statistics.summary(given.issues, as_of=given.as_of)).data)
+        body = represent(SummarySerializer, [statistics.summary(given.issues, as_of=given.as_of)])[0]
         return Response(with_lists([body], [given.cut], lists.SUMMARY_LISTS, given)[0])
 
 
@@ -302,7 +315,7 @@ class DepartmentStatsView(APIView):
         rows = statistics.by_department(given.issues, as_of=given.as_of, only=given.only_department)
         return Response(
             with_lists(
-                list(DepartmentStatsSerializer(rows, many=True).data),
+                represent(DepartmentStatsSerializer, rows),
                 [given.cut.narrowed(unit=r.department) for r in rows],
                 lists.DEPARTMENT_LISTS,
                 given,
@@ -322,7 +335,7 @@ class CategoryStatsView(APIView):
         rows = statistics.by_category(given.issues, as_of=given.as_of)
         return Response(
             with_lists(
-                list(CategoryStatsSerializer(rows, many=True).data),
+                represent(CategoryStatsSerializer, rows),
                 [given.cut.narrowed(category=r.category) for r in rows],
                 lists.BREAKDOWN_LISTS,
                 given,
@@ -342,7 +355,7 @@ class TownshipStatsView(APIView):
         rows = statistics.by_township(given.issues, as_of=given.as_of)
         return Response(
             with_lists(
-                list(TownshipStatsSerializer(rows, many=True).data),
+                represent(TownshipStatsSerializer, rows),
                 [given.cut.narrowed(unit=r.township) for r in rows],
                 lists.BREAKDOWN_LISTS,
                 given,
@@ -362,7 +375,7 @@ class MonthStatsView(APIView):
         rows = statistics.by_month(given.issues, as_of=given.as_of)
         return Response(
             with_lists(
-                list(MonthStatsSerializer(rows, many=True).data),
+                represent(MonthStatsSerializer, rows),
                 [given.cut.month(r.first_day, r.last_day) for r in rows],
                 lists.BREAKDOWN_LISTS,
                 given,

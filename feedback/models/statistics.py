@@ -171,8 +171,15 @@ class StatsOpenDue(models.Model):
                 name="one_stats_open_due_per_key",
             )
         ]
-        # Used by feedback.figures.rollup: the open assignments not yet due at as_of.
-        indexes = [models.Index(fields=["due_date"], name="stats_open_due_idx")]
+        # Used by feedback.figures.rollup: the open assignments not yet due at as_of, in a window of
+        # receipt, read from the index alone on PostgreSQL (decision 0710).
+        indexes = [
+            models.Index(
+                fields=["due_date", "received_on"],
+                include=["channel", "category", "department", "original_due_date", "assignments"],
+                name="stats_open_due_window_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.received_on} {self.channel} {self.category_id} {self.department_id} {self.due_date}"

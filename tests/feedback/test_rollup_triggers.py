@@ -19,6 +19,7 @@ import datetime
 from collections.abc import Callable
 
 import pytest
+from django.db import connection
 
 from feedback import services
 from feedback.figures import rollup, statistics
@@ -125,6 +126,17 @@ def _withdraw_closed(assignment: Assignment) -> None:
     Assignment.objects.filter(pk=assignment.pk).update(status="withdrawn")
 
 
+def _delete(issue: Issue) -> None:
+    """A copy inserted as a bulk load would (no history), summed, then deleted outside the services."""
+    copy = Issue.objects.get(pk=issue.pk)
+    copy.pk, copy.ref, copy.requester = None, f"{issue.ref}-补", _new_requester()
+    Issue.objects.bulk_create([copy])
+    rollup.refresh()
+    assert not StatsRollupDirtyKey.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM feedback_issue WHERE id = %s", [copy.pk])
+
+
 def _history(issue: Issue, action: str) -> None:
     HistoryEntry.objects.create(issue=issue, action=action, note="台账补录")
 
@@ -154,9 +166,25 @@ CASES: dict[str, Callable[[dict[str, object]], None]] = {
     "assignment replied_on": lambda c: Assignment.objects.filter(pk=c["replied"].pk).update(replied_on=None),
     # insert and delete (no condition), and the history trigger's actions
     "assignment inserted": lambda c: _copy(c["replied"], Department.objects.get(code="smz")),
+    "issue deleted": lambda c: _delete(c["open"]),
     "history reopen": lambda c: _history(c["done"], "reopen"),
     "history return_reply": lambda c: _history(c["twin"], "return_reply"),
+    # Two writes to one key before a refresh: the second mark keeps the first's requesters_changed
+    # flag (PostgreSQL's ON CONFLICT … k.requesters_changed OR …), and raises a flag the first
+    # did not (… OR EXCLUDED.requesters_changed); SQLite's SQLITE_RAISE does the same.
+    "requester flag kept by a later mark": lambda c: _twice(
+        c, ("twin", {"requester": _new_requester()}), ("done", {"closed_on": D(2026, 4, 1)})
+    ),
+    "requester flag raised on a marked key": lambda c: _twice(
+        c, ("done", {"closed_on": D(2026, 4, 1)}), ("twin", {"requester": _new_requester()})
+    ),
 }
+
+
+def _twice(c: dict[str, object], *writes: tuple[str, dict[str, object]]) -> None:
+    """Raw updates of two issues of one key (3 March, 政网, housing), one after the other."""
+    for name, change in writes:
+        Issue.objects.filter(pk=c[name].pk).update(**change)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -176,3 +204,14 @@ def test_a_write_that_moves_no_figure_marks_nothing(county):
     Assignment.objects.filter(pk=county["replied"].pk).update(status="accepted")  # closed to closed
     HistoryEntry.objects.create(issue=county["done"], action="comment", note="备注")
     assert not StatsRollupDirtyKey.objects.exists()
+
+
+def test_a_write_that_moves_no_requester_leaves_the_sets_alone(county):
+    """A closure and a reply date marked, but no requester came, went or moved: the requester sets
+    stay read from the rollup (``requesters_changed`` would send their months to the live count)."""
+    Issue.objects.filter(pk=county["done"].pk).update(closed_on=D(2026, 4, 1))
+    Assignment.objects.filter(pk=county["replied"].pk).update(replied_on=None)
+    assert StatsRollupDirtyKey.objects.count() == 1
+    assert not StatsRollupDirtyKey.objects.filter(requesters_changed=True).exists()
+    Issue.objects.filter(pk=county["twin"].pk).update(requester=_new_requester())
+    assert StatsRollupDirtyKey.objects.filter(requesters_changed=True).count() == 1
