@@ -176,7 +176,7 @@ def main() -> None:
         worst = max(worst, m["drawn"])
         print(
             f"| {label} | **{m['drawn']:.0f}** | {m['response']:.0f} | {m['view']:.0f} | {m['preview']:.1f} | "
-            f"{m['floor']:.1f} | {m['drawn'] / m['floor']:.0f}× | "
+            f"{m['floor']:.1f} | {m['drawn'] / m['floor']:.2f}× | "
             f"{'met' if m['drawn'] <= args.target_ms else 'NOT met'} |"
         )
     print(f"\nslowest period: {worst:.0f} ms — {'within' if worst <= args.target_ms else 'over'} the target")
