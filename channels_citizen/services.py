@@ -333,7 +333,7 @@ def set_case_of_week(*, actor: Any, week: NoMeetingWeek, issue: Issue | None) ->
 
 
 def leader_name(user: Any) -> str:
-    return user.get_full_name() or user.get_username()
+    return str(user.get_full_name() or user.get_username())
 
 
 def _check_leader(leader: Any, *, field: str = "leader") -> None:
@@ -575,7 +575,10 @@ def _check_village_name(township: Department, name: str, *, village: Village | N
     name = name.strip()
     if not name:
         raise InvalidInput("请填写村名。", field="name")
-    if Village.objects.filter(township=township, name=name).exclude(pk=village.pk if village else None).exists():
+    same = Village.objects.filter(township=township, name=name)
+    if village is not None:
+        same = same.exclude(pk=village.pk)
+    if same.exists():
         raise InvalidInput(f"{township.name}已有{name}。", field="name")
     return name
 

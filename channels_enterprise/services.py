@@ -91,7 +91,10 @@ def clean_enterprise(data: EnterpriseData, *, exclude_pk: int | None = None) -> 
     phone = data.contact_phone.strip().replace(" ", "").replace("-", "")
     if phone and not (phone.isdigit() and 7 <= len(phone) <= 15):
         raise InvalidInput("联系电话格式不正确，应为 7–15 位数字。", field="contact_phone")
-    if Enterprise.objects.filter(credit_code=code).exclude(pk=exclude_pk).exists():
+    same = Enterprise.objects.filter(credit_code=code)
+    if exclude_pk is not None:
+        same = same.exclude(pk=exclude_pk)
+    if same.exists():
         raise InvalidInput(f"统一社会信用代码“{code}”已登记。", field="credit_code")
     return EnterpriseData(
         name=data.name.strip(),

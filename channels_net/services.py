@@ -32,9 +32,10 @@ TITLE_LENGTH = 30
 ANSWERED = (Issue.Status.REPLIED, Issue.Status.FOLLOWED_UP, Issue.Status.CLOSED)
 
 
-def _require_net_office(actor: User | None) -> None:
+def _require_net_office(actor: User | None) -> User:
     if actor is None or not can_register(actor) or Channel.NET not in registrable_channels(actor):
         raise NotPermitted("只有县委网信办可以处理网上征集的意见。")
+    return actor
 
 
 def open_forum(today: object = None) -> Forum | None:
@@ -103,7 +104,9 @@ def _merge_target(actor: User, ref: str) -> Issue:
     """The issue named by ``ref``, locked, among those the actor may see: an unknown reference and one
     out of scope get the same answer (access.py), so a clerk never learns what else exists. A reference
     typed in lower case finds ZW2026-00012; one imported in lower case (a ledger's own) is found as typed."""
-    found = {i.ref: i for i in issues_for(actor).select_for_update().filter(ref__in={ref, ref.upper()})}
+    found: dict[str, Issue] = {
+        i.ref: i for i in issues_for(actor).select_for_update().filter(ref__in={ref, ref.upper()})
+    }
     issue = found.get(ref) or found.get(ref.upper())
     if issue is None:
         raise InvalidInput(f"未找到编号为“{ref}”的诉求，或您无权查看。", field="issue_ref")
@@ -126,14 +129,14 @@ def merge_submission(*, actor: User | None, submission: PublicSubmission, issue_
     Locks the submission first, then the issue (the order ``accept_submission`` follows too), so two
     clerks triaging the same suggestion at once are serialised and the second is refused, and an
     issue closed meanwhile is seen closed."""
-    _require_net_office(actor)
+    office = _require_net_office(actor)
     ref = issue_ref.strip()
     if not ref:
         raise InvalidInput("请填写要并入的诉求编号。", field="issue_ref")
     submission = _lock(submission)
     if submission.status != PublicSubmission.Status.RECEIVED:
         raise IllegalTransition("该意见已处理过。")
-    issue = _merge_target(actor, ref)
+    issue = _merge_target(office, ref)
     submission.status = PublicSubmission.Status.MERGED
     submission.merged_into = issue
     submission.decided_by = actor
@@ -280,7 +283,10 @@ def _check_forum(data: ForumData, *, forum: Forum | None) -> None:
     # _save_forum keeps the day it was entered. Only a date that cannot be right is refused.
     if data.held_on.year < 2000:
         raise InvalidInput("座谈会日期有误。", field="held_on")
-    if Forum.objects.filter(held_on=data.held_on).exclude(pk=forum.pk if forum else None).exists():
+    same_day = Forum.objects.filter(held_on=data.held_on)
+    if forum is not None:
+        same_day = same_day.exclude(pk=forum.pk)
+    if same_day.exists():
         raise InvalidInput(f"{data.held_on:%Y-%m-%d} 已有座谈会。", field="held_on")
     if (data.collect_from is None) != (data.collect_until is None):
         raise InvalidInput("征集开始和截止日期需同时填写。", field="collect_from")
