@@ -242,15 +242,23 @@ def township_names() -> dict[str, str]:
     return dict(Department.objects.filter(kind=Department.Kind.TOWNSHIP).values_list("code", "name"))
 
 
-def resolve_township(value: str, names: dict[str, str] | None = None) -> Department | None:
+def township_code(value: str, names: dict[str, str]) -> str | None:
+    """The township a clerk typed, by code or by name, with or without 镇/乡 (江口 → 江口镇), among
+    ``names`` (``township_names()``): its code, or None. No query."""
     value = (value or "").strip()
     if not value:
         return None
-    return (
-        Department.objects.filter(kind=Department.Kind.TOWNSHIP)
-        .filter(Q(code=value) | Q(name=value) | Q(name=value + "镇") | Q(name=value + "乡"))
-        .first()
-    )
+    if value in names:
+        return value
+    by_name = {name: code for code, name in names.items()}
+    return by_name.get(value) or by_name.get(value + "镇") or by_name.get(value + "乡")
+
+
+def resolve_township(value: str) -> Department | None:
+    """The township row ``township_code`` finds (one query)."""
+    townships = {d.code: d for d in Department.objects.filter(kind=Department.Kind.TOWNSHIP)}
+    code = township_code(value, {c: d.name for c, d in townships.items()})
+    return townships[code] if code else None
 
 
 class IssueText(Func):

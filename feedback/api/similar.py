@@ -164,14 +164,13 @@ class SimilarRowsView(APIView):
         kept = [(r.get("row") or n, r) for n, r in given if r["title"].strip() or r["content"].strip()]
         numbers, rows = [n for n, _ in kept], [r for _, r in kept]
         names = similar.township_names()
-        by_name = {name: code for code, name in names.items()}
         requests = [
             similar.Request(
                 title=r["title"],
                 content=r["content"],
                 requester_phone=r["requester_phone"],
                 # A township only as a name or code known to the county (one query for them all).
-                township=_township(r["township"], names, by_name),
+                township=_township(r["township"], names),
             )
             for r in rows
         ]
@@ -186,8 +185,8 @@ class SimilarRowsView(APIView):
         )
 
 
-def _township(value: str, names: dict[str, str], by_name: dict[str, str]) -> Department | None:
-    """The township a row names (code or name), as the scorer needs it (its name), without a query."""
-    value = value.strip()
-    code = value if value in names else by_name.get(value) or by_name.get(value + "镇") or by_name.get(value + "乡")
+def _township(value: str, names: dict[str, str]) -> Department | None:
+    """The township a row names (``similar.township_code``'s rule), as the scorer needs it (its
+    name), without a query."""
+    code = similar.township_code(value, names)
     return Department(code=code, name=names[code], kind=Department.Kind.TOWNSHIP) if code else None

@@ -225,3 +225,28 @@ def test_the_labelled_pairs_meet_the_target_recall_and_precision_of_the_top_thre
     assert {r["label"] for r in rows} == {"duplicate", "near_miss"}
     precision, recall = _quality(use_concepts=True)
     assert recall >= 0.9 and precision >= 0.8, (precision, recall)
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("jkz", "jkz"),
+        ("江口镇", "jkz"),
+        ("江口", "jkz"),
+        ("桃花", "thx"),
+        (" 江口镇 ", "jkz"),
+        ("火星", None),
+        ("", None),
+    ],
+)
+def test_a_township_is_found_by_code_by_name_and_without_zhen_or_xiang(typed, code):
+    """One rule for the single suggestion (resolve_township, a row) and the batch grid (township_code, no query)."""
+    names = {"jkz": "江口镇", "thx": "桃花乡"}
+    assert similar.township_code(typed, names) == code
+
+
+def test_resolve_township_returns_the_row_the_rule_finds(reference):
+    jkz = Department.objects.get(code="jkz")
+    assert similar.resolve_township(jkz.name.removesuffix("镇")) == jkz
+    assert similar.resolve_township("jkz") == jkz
+    assert similar.resolve_township("火星镇") is None
