@@ -26,9 +26,11 @@ Exactly-once comes from the database, not from the scheduler:
   on: a step taken or announced by someone else in between is not taken or announced again;
 - each step is unique on (assignment, step, deadline version) and each notification on
   (recipient, assignment, kind, deadline version);
-- the take pass also holds a transaction-scoped advisory lock on PostgreSQL: a second beat, or a
-  sweep that overlaps the previous one, returns at once having done nothing (an optimisation;
-  the claims above are what make it safe).
+- each batch of the take pass holds a transaction-scoped advisory lock on PostgreSQL: a second
+  beat, or a sweep that overlaps the previous one, that finds a batch running returns at once
+  having done nothing (an optimisation; the claims above are what make it safe). The lock is
+  transaction-scoped because PgBouncer in transaction mode keeps no session (docs/scaling.md), so
+  two sweeps may still alternate between batches, each taking different steps.
 
 A crash between the passes leaves steps taken and not announced: the next sweep announces them.
 """
