@@ -45,8 +45,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def periods(today: datetime.date) -> dict[str, dict[str, str]]:
-    """The period buttons of the page (feedback.views.dashboard._periods), plus none and five years."""
-    from feedback.views.dashboard import _periods
+    """The period buttons of the page (feedback.figures.hot.button_periods), plus none and five years."""
+    from feedback.figures.hot import button_periods as _periods
 
     as_of = {"as_of": today.isoformat()}
     found = {"默认（不选期间）": as_of}

@@ -79,8 +79,8 @@ def pages() -> list[Page]:
     from django.contrib.auth import get_user_model
 
     from feedback import access
+    from feedback.figures.hot import button_periods as _periods
     from feedback.models import Assignment
-    from feedback.views.dashboard import _periods
 
     User = get_user_model()
     head = User.objects.filter(username__endswith="_head").order_by("username").first()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils import timezone
 
 from feedback import services
-from feedback.figures import rollup
+from feedback.figures import hot, rollup
 from feedback.models import SignedReply
 from feedback.security.preview_jobs import render_and_store
 from feedback.services import notifications, sweeps
@@ -22,6 +23,13 @@ def sweep_deadlines(batch: int = 2000) -> dict[str, object]:
     Safe to run twice or in parallel (see feedback.services.sweeps); the emails are queued after each
     batch of announcements commits."""
     return sweeps.sweep_deadlines(batch=batch).as_dict()
+
+
+@shared_task(acks_late=True)
+def refresh_hot_topics() -> int:
+    """Compute again, before they expire, the dashboard's hot topics of every scope and filters looked
+    at lately (feedback.figures.hot): a leader's load finds them kept. Returns the entries computed."""
+    return hot.refresh_watched(timezone.localdate())
 
 
 @shared_task(acks_late=True)

@@ -16,6 +16,8 @@ app.autodiscover_tasks()
 # The beat schedule lives in code, next to the tasks it drives (one comment per entry).
 # SWEEP_INTERVAL_SECONDS exists for the integration tests, which cannot wait five minutes.
 SWEEP_INTERVAL = float(os.environ.get("SWEEP_INTERVAL_SECONDS", "300"))
+# Before the hot topics kept HOT_TOPICS_CACHE_SECONDS expire (0.8 of it, at least every 30 s).
+HOT_TOPICS_REFRESH = max(30.0, int(os.environ.get("HOT_TOPICS_CACHE_SECONDS", "300") or 0) * 0.8)
 
 app.conf.beat_schedule = {
     # Reminders, overdue marks and escalations. Level-triggered (pending steps scheduled <= now),
@@ -26,6 +28,9 @@ app.conf.beat_schedule = {
     # Daily at 08:30 Asia/Shanghai: from 1 November, warn administrators (bell + mail) when next
     # year's holiday calendar is missing; once per administrator and year.
     "warn-missing-calendar": {"task": "feedback.tasks.warn_missing_calendar", "schedule": crontab(hour=8, minute=30)},
+    # The dashboard's hot topics of every scope and filters looked at lately, computed again before
+    # they expire (feedback.figures.hot, decision 0760): a leader's load reads them, never clusters.
+    "refresh-hot-topics": {"task": "feedback.tasks.refresh_hot_topics", "schedule": HOT_TOPICS_REFRESH},
     # Daily at 08:40 Asia/Shanghai: a rising hot topic (issue 19) told to its channel's office, once a month.
     "flag-rising-topics": {"task": "feedback.tasks.flag_rising_topics", "schedule": crontab(hour=8, minute=40)},
     # The 1st of each month at 07:00 Asia/Shanghai: draft last month's bulletins (月度通报). A

@@ -207,6 +207,9 @@ SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 # The dashboard's hot topics (热点诉求) are kept this long per scope, filters and period (decision 0700):
 # clustering the period's texts is most of the page's work. 0: computed on every load.
 HOT_TOPICS_CACHE_SECONDS = envint("HOT_TOPICS_CACHE_SECONDS", 300)
+# The worker computes them again before they expire (every 0.8 × the above) for the default period and
+# the period buttons of every scope and filters someone looked at within this many seconds (decision 0760).
+HOT_TOPICS_WATCH_SECONDS = envint("HOT_TOPICS_WATCH_SECONDS", 8 * 3600)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -31,7 +31,7 @@ from django.utils import timezone
 from feedback import access, selectors, similar
 from feedback.access import Role, Scope, scope_of
 from feedback.assets import ECHARTS, available
-from feedback.figures import lists, statistics
+from feedback.figures import hot, lists, statistics
 from feedback.figures.statistics import FORMULAS, DepartmentRow, Figures, MonthRow
 from feedback.forms import PortalForm
 from feedback.models import Assignment, Category, Channel, Department, Issue
@@ -196,15 +196,6 @@ def _rank(rows: list[DepartmentRow]) -> list[DepartmentRow]:
     )
 
 
-def _periods(today: datetime.date) -> list[tuple[str, datetime.date, datetime.date]]:
-    return [
-        ("本月", today.replace(day=1), today),
-        ("本季度", today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1), today),
-        ("今年", today.replace(month=1, day=1), today),
-        ("近12个月", today - datetime.timedelta(days=364), today),
-    ]
-
-
 @dataclass(frozen=True)
 class Linked:
     """A row of a breakdown with the links behind its numbers (``item.links.<figure>``)."""
@@ -283,7 +274,7 @@ def _dashboard(request: HttpRequest, form: DashboardFilterForm, filters: Filters
             "as_of_is_today": as_of == today,
             "periods": [
                 (label, filters.query(received_from=start.isoformat(), received_to=end.isoformat()))
-                for label, start, end in _periods(today)
+                for label, start, end in hot.button_periods(today)
             ],
             "s": summary,
             "headline": headline(summary, FigureLinks(cut)),
@@ -591,7 +582,7 @@ def dashboard_topic(request: HttpRequest) -> HttpResponse:
     if not concept:
         raise Http404("没有这个热点。")
     as_of = filters.as_of or timezone.localdate()
-    period = topics.period_of(filters.received_from, filters.received_to, as_of)
+    period = hot.period_of(filters.received_from, filters.received_to, as_of)
     # Every cluster of the period (a text cluster has no fixed name: it is found again the same way),
     # from the entry the dashboard read (topics.period_topics): the list has the size shown there.
     found = topics.period_topics(request.user, filters, period)

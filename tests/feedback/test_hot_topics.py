@@ -8,6 +8,7 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from feedback import services, similar
 from feedback.models import Category, Channel, Department, Issue, Notification
@@ -187,11 +188,148 @@ def test_with_the_cache_down_the_dashboard_computes_its_topics_as_before(data, l
     def down(*args, **kwargs):
         raise ConnectionError("redis is down")
 
-    from feedback.views import topics
+    from feedback.figures import hot
 
-    monkeypatch.setattr(topics.cache, "get", down)
-    monkeypatch.setattr(topics.cache, "set", down)
+    monkeypatch.setattr(hot.cache, "get", down)
+    monkeypatch.setattr(hot.cache, "set", down)
     client = Client()
     client.force_login(leader)
     query = f"received_from={data.isoformat()}&received_to={TODAY.isoformat()}&as_of={TODAY.isoformat()}"
     assert _water_count(client, query)[0] == 6
+
+
+# --- refreshed ahead of expiry (decision 0760) -----------------------------------------------------------
+
+
+def _button_query(label):
+    from feedback.figures import hot
+
+    today = timezone.localdate()
+    _, start, end = next(p for p in hot.button_periods(today) if p[0] == label)
+    return f"received_from={start.isoformat()}&received_to={end.isoformat()}"
+
+
+@pytest.fixture
+def clustering(monkeypatch):
+    calls = []
+    real = similar.hot_topics
+    monkeypatch.setattr(similar, "hot_topics", lambda *a, **k: calls.append(k) or real(*a, **k))
+    return calls
+
+
+def test_a_look_at_the_dashboard_keeps_every_period_button_of_its_scope_computed_by_the_worker(
+    data, leader, clustering, settings
+):
+    from feedback.figures import hot
+    from feedback.tasks import refresh_hot_topics
+
+    settings.HOT_TOPICS_CACHE_SECONDS = 300
+    client = Client()
+    client.force_login(leader)
+    assert client.get("/dashboard/").status_code == 200  # the default period: clustered here, and watched
+    assert len(clustering) == 1
+    assert refresh_hot_topics() == 5  # the default period and the four buttons, in the worker
+    assert len(clustering) == 6
+    for label in ("本月", "本季度", "今年", "近12个月"):
+        assert client.get(f"/dashboard/?{_button_query(label)}").status_code == 200
+    assert client.get("/dashboard/").status_code == 200
+    assert len(clustering) == 6  # every load read what the worker computed
+    # A request arriving is counted at the next refresh, before the entry would have expired.
+    size, _ = _water_count(client, _button_query("近12个月"))
+    request(admin_user_of(data), "红星村又停水了", timezone.localdate())
+    assert _water_count(client, _button_query("近12个月"))[0] == size
+    hot.refresh_watched(timezone.localdate())
+    assert _water_count(client, _button_query("近12个月"))[0] == size + 1
+
+
+def admin_user_of(_data):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username="admin")
+
+
+def test_scopes_and_filters_are_watched_apart_and_a_look_is_noted_at_most_once_a_minute(
+    data, leader, netoffice, settings, monkeypatch
+):
+    from feedback.figures import hot
+
+    settings.HOT_TOPICS_CACHE_SECONDS = 300
+    clock = [1_000_000.0]
+    monkeypatch.setattr(hot, "_now", lambda: clock[0])
+    client = Client()
+    client.force_login(leader)
+    client.get("/dashboard/")
+    client.get("/dashboard/?channel=net")
+    client.force_login(netoffice)
+    client.get("/dashboard/")
+    watching = hot.cache.get(hot.WATCH_KEY)
+    assert sorted(w[:4] for w in watching.values()) == sorted(
+        [(leader.pk, "", "", ""), (leader.pk, "net", "", ""), (netoffice.pk, "", "", "")]
+    )
+    first = {k: w[4] for k, w in watching.items()}
+    clock[0] += hot.WATCH_TOUCH_SECONDS - 1
+    client.get("/dashboard/")
+    assert {k: w[4] for k, w in hot.cache.get(hot.WATCH_KEY).items()} == first  # not written again
+    clock[0] += 2
+    client.get("/dashboard/")
+    assert sorted(w[4] for w in hot.cache.get(hot.WATCH_KEY).values()) == sorted([*list(first.values())[:2], clock[0]])
+
+
+def test_a_scope_not_looked_at_lately_or_whose_user_left_is_refreshed_no_more(
+    data, leader, netoffice, settings, monkeypatch, clustering
+):
+    from feedback.figures import hot
+
+    settings.HOT_TOPICS_CACHE_SECONDS = 300
+    settings.HOT_TOPICS_WATCH_SECONDS = 3600
+    clock = [1_000_000.0]
+    monkeypatch.setattr(hot, "_now", lambda: clock[0])
+    for user in (leader, netoffice):
+        client = Client()
+        client.force_login(user)
+        client.get("/dashboard/")
+    clock[0] += 3599
+    assert hot.refresh_watched(timezone.localdate()) == 10
+    netoffice.is_active = False
+    netoffice.save()
+    assert hot.refresh_watched(timezone.localdate()) == 5  # the leader's only
+    assert [w[0] for w in hot.cache.get(hot.WATCH_KEY).values()] == [leader.pk]
+    clock[0] += 2  # the leader's look is now older than HOT_TOPICS_WATCH_SECONDS
+    assert hot.refresh_watched(timezone.localdate()) == 0
+    assert hot.cache.get(hot.WATCH_KEY) == {}
+
+
+def test_a_watched_department_filter_removed_since_is_dropped(data, leader, settings):
+    from feedback.figures import hot
+
+    settings.HOT_TOPICS_CACHE_SECONDS = 300
+    client = Client()
+    client.force_login(leader)
+    client.get("/dashboard/?department=gsz")
+    client.get("/dashboard/")
+    Department.objects.filter(code="gsz").update(code="gsz-old")
+    assert hot.refresh_watched(timezone.localdate()) == 5
+    assert [w[2] for w in hot.cache.get(hot.WATCH_KEY).values()] == [""]
+
+
+def test_with_no_keeping_nothing_is_watched_or_refreshed(data, leader, settings, clustering):
+    from feedback.figures import hot
+
+    settings.HOT_TOPICS_CACHE_SECONDS = 0
+    client = Client()
+    client.force_login(leader)
+    client.get("/dashboard/")
+    assert hot.cache.get(hot.WATCH_KEY) is None
+    settings.HOT_TOPICS_CACHE_SECONDS = 300
+    client.get("/dashboard/")
+    settings.HOT_TOPICS_CACHE_SECONDS = 0
+    assert hot.refresh_watched(timezone.localdate()) == 0
+    assert len(clustering) == 2  # the two loads, nothing in the refresh
+
+
+def test_beat_refreshes_the_hot_topics_before_they_expire():
+    from zhitongche.celery import app
+
+    entry = app.conf.beat_schedule["refresh-hot-topics"]
+    assert entry["task"] == "feedback.tasks.refresh_hot_topics"
+    assert entry["schedule"] == 240.0  # 0.8 × the default HOT_TOPICS_CACHE_SECONDS
