@@ -9,7 +9,11 @@ production (DEBUG off, ``--workers`` sync workers, default 2 × cores + 1), sess
 when REDIS_URL is set.
 
 Each simulated user is one logged-in account with its own session and keeps one request in flight
-(a closed loop, no think time: the figure is the most the server gives, not a guess of clerks' pace).
+(a closed loop, no think time: the figure is the most the server gives, not a guess of clerks' pace;
+``--think S`` gives each user an exponential pause of mean S seconds between requests). In a closed loop
+users = throughput × mean response time (Little's law): 50 users without pause and a p95 of 300 ms need
+~170 req/s or more, so the two targets are read together through the CPU each request costs, which the
+script prints with the most req/s the cores can give at that cost.
 The mix, by role (``--users`` split as below, accounts taken in turn from the demo accounts):
 
 | users | accounts | requests, with weights |
@@ -58,6 +62,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn sync workers")
     p.add_argument("--timeout", type=float, default=30, help="a request slower than this is an error")
     p.add_argument("--skip-floor", action="store_true", help="do not run the static-file yardstick")
+    p.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="each user's mean pause between requests, seconds (exponential; default 0: a closed loop)",
+    )
     return p.parse_args()
 
 
@@ -150,7 +160,13 @@ async def get(host: str, port: int, path: str, cookie: str, timeout: float) -> t
 
 
 async def run_users(
-    users: list[User], base: str, seconds: float, warmup: float, timeout: float, static: str | None
+    users: list[User],
+    base: str,
+    seconds: float,
+    warmup: float,
+    timeout: float,
+    static: str | None,
+    think: float = 0.0,
 ) -> tuple[list[tuple[str, float, int]], float]:
     parts = urlsplit(base)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
@@ -173,6 +189,8 @@ async def run_users(
             elapsed = (time.perf_counter() - t0) * 1000
             if time.monotonic() <= stop and now >= timed_from:
                 samples.append((kind, elapsed, status))
+            if think > 0:
+                await asyncio.sleep(rnd.expovariate(1 / think))
 
     await asyncio.gather(*(one(i, u) for i, u in enumerate(users)))
     return samples, seconds
@@ -209,7 +227,9 @@ def measure(server: Server, users: list[User], args: argparse.Namespace, static:
     pids = server.pids()
     cpu0, pg0, load0 = cpu_seconds(pids), postgres_cpu(), load_average()
     t0 = time.monotonic()
-    samples, seconds = asyncio.run(run_users(users, server.base, args.seconds, args.warmup, args.timeout, static))
+    samples, seconds = asyncio.run(
+        run_users(users, server.base, args.seconds, args.warmup, args.timeout, static, 0.0 if static else args.think)
+    )
     wall = time.monotonic() - t0
     return Measured(samples, seconds, wall, cpu_seconds(pids) - cpu0, postgres_cpu_since(pg0), (load0, load_average()))
 
@@ -233,9 +253,11 @@ def report(title: str, m: Measured, target_p95: float = 300, target_rps: float =
         f"p95 {m.p(95):.0f} ms (target ≤ {target_p95:.0f}: {p95_ok}); errors {errors}"
     )
     web, db = m.cpu_ms_per_request()
+    cores = os.cpu_count() or 1
     print(
         f"CPU per request: gunicorn {web:.1f} ms + PostgreSQL ≥ {db:.1f} ms = {web + db:.1f} ms "
-        "(2 cores give 2,000 ms of CPU per second)"
+        f"({cores} cores give {cores * 1000:,} ms of CPU per second: at this cost they serve at most "
+        f"{cores * 1000 / (web + db):.0f} req/s; {target_rps:.0f} req/s needs ≤ {cores * 1000 / target_rps:.0f} ms)"
     )
     bad_kinds = sorted({(s[0], s[2]) for s in m.samples if s[2] != 200})
     if bad_kinds:
@@ -254,7 +276,14 @@ def main() -> None:
     server.start()
     try:
         mixed = measure(server, users, args)
-        report(f"{len(users)} users, the mix ({args.seconds:.0f} s timed after {args.warmup:.0f} s)", mixed)
+        pause = f", a mean pause of {args.think:g} s between a user's requests" if args.think else ", no pause"
+        report(f"{len(users)} users, the mix ({args.seconds:.0f} s timed after {args.warmup:.0f} s{pause})", mixed)
+        if not args.think:
+            # Little's law for a closed loop: users = throughput × mean response time.
+            print(
+                f"(a closed loop of {len(users)} users without pause: a mean response of 300 ms means "
+                f"{len(users) / 0.3:.0f} req/s; --think gives each user a pause, as people take)"
+            )
         if not args.skip_floor:
             floor = measure(server, users, args, static="/static/css/portal.css")
             report(f"yardstick: the same {len(users)} users fetching one static file (WhiteNoise)", floor)
