@@ -207,6 +207,10 @@ SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 # The dashboard's hot topics (热点诉求) are kept this long per scope, filters and period (decision 0700):
 # clustering the period's texts is most of the page's work. 0: computed on every load.
 HOT_TOPICS_CACHE_SECONDS = envint("HOT_TOPICS_CACHE_SECONDS", 300)
+# The statistics' figures (rollup.issue_figures / department_figures) of a window with no live key are kept
+# this long under the state of their inputs, which every write that can move them changes (decision 0770).
+# 0: computed on every request.
+STATS_CACHE_SECONDS = envint("STATS_CACHE_SECONDS", 3600)
 # The worker computes them again before they expire (every 0.8 × the above) for the default period and
 # the period buttons of every scope and filters someone looked at within this many seconds (decision 0760).
 HOT_TOPICS_WATCH_SECONDS = envint("HOT_TOPICS_WATCH_SECONDS", 8 * 3600)

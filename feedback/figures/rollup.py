@@ -52,11 +52,17 @@ rebuild locks the rollup tables. The rollup tables have no foreign-key constrain
 from __future__ import annotations
 
 import datetime
+import functools
+import hashlib
 import itertools
+import logging
 from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 from pyroaring import BitMap
@@ -65,6 +71,7 @@ from feedback.models import (
     Assignment,
     StatsDepartmentMonthRollup,
     StatsDepartmentRollup,
+    StatsGeneration,
     StatsMonthRequesters,
     StatsMonthRollup,
     StatsOpenDue,
@@ -635,6 +642,9 @@ def rebuild() -> Rebuilt:
         params = {}
         changed += _apply(REQUESTERS, REQUESTER_COLUMNS, 3, _requester_rows(None, params), params)
         changed += _rebuild_sets()
+        if changed:
+            # Figures kept under the old state were computed from the rollup as it was (decision 0770).
+            _execute(f"UPDATE {GENERATION} SET n = n + 1")
         keys = StatsRollup.objects.count()
     return Rebuilt(keys=keys, changed=changed)
 
@@ -842,8 +852,79 @@ def _not_yet_due(columns: Sequence[str], n: str) -> str:
 
 
 def _any_live(c: Cohort, as_of: datetime.date) -> bool:
+    known = _KNOWN_LIVE.get()
+    if known is not None:
+        return known
     params: dict[str, Any] = {}
     return bool(_fetch(f"SELECT EXISTS ({_live_keys(c, as_of, params)}) AS live", params)[0]["live"])
+
+
+# --- figures kept while their inputs are unchanged (decision 0770) ---------------------------------------
+
+# Whether the cohort being computed has a live key, when ``kept`` has just asked (one statement fewer).
+_KNOWN_LIVE: ContextVar[bool | None] = ContextVar("known_live", default=None)
+# Set by a caller reading in one REPEATABLE READ snapshot (the dashboard): the state read at the start
+# is the state of every later read, so a figure need not be checked against a second reading.
+ONE_SNAPSHOT: ContextVar[bool] = ContextVar("one_snapshot", default=False)
+GENERATION = StatsGeneration._meta.db_table
+log = logging.getLogger(__name__)
+
+
+def _state(c: Cohort, as_of: datetime.date) -> tuple[str | None, bool]:
+    """The inputs' state (``token:n``; None without the row, or when this transaction has itself
+    changed an input not yet counted in it) and whether a key of the window is live, in one
+    statement (one snapshot)."""
+    params: dict[str, Any] = {}
+    marked = "current_setting('feedback.stats_marked', true) = 'on'" if _postgres() else "0"
+    row = _fetch(
+        f"SELECT (SELECT g.token || ':' || g.n FROM {GENERATION} g ORDER BY g.id LIMIT 1) AS state,"
+        f" EXISTS ({_live_keys(c, as_of, params)}) AS live, {marked} AS marked",
+        params,
+    )[0]
+    return (None if row["marked"] else row["state"]), bool(row["live"])
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def kept(function: F) -> F:
+    """Keep ``function(cohort, as_of, **options)``'s figures in the cache under the inputs' state
+    (StatsGeneration) for ``STATS_CACHE_SECONDS`` (0: off). Only a window with no live key is kept: its
+    figures are then a function of the rollup tables, the departments and categories, ``as_of`` and
+    the arguments, and any write that changes one of those moves the state (migration 0770). The
+    state is read first, so a figure is never older than the state it is kept under; outside one
+    snapshot it may be newer (a write committed between the two statements), which a reader in its
+    own snapshot must not see beside its other reads: ONE_SNAPSHOT readers keep their own entries."""
+
+    @functools.wraps(function)
+    def wrapper(c: Cohort, as_of: datetime.date, **options: Any) -> Any:
+        seconds = int(getattr(settings, "STATS_CACHE_SECONDS", 3600))
+        if seconds <= 0:
+            return function(c, as_of, **options)
+        state, live = _state(c, as_of)
+        token = _KNOWN_LIVE.set(live)
+        try:
+            if live or state is None:
+                return function(c, as_of, **options)
+            what = (state, ONE_SNAPSHOT.get(), function.__name__, c, as_of.isoformat(), sorted(options.items()))
+            key = "figures:1:" + hashlib.sha256(repr(what).encode()).hexdigest()
+            try:
+                found = cache.get(key)
+            except Exception:  # Redis down: computed as before
+                log.warning("figures cache unavailable", exc_info=True)
+                return function(c, as_of, **options)
+            if found is not None:
+                return found
+            result = function(c, as_of, **options)
+        finally:
+            _KNOWN_LIVE.reset(token)
+        try:
+            cache.set(key, result, seconds)
+        except Exception:
+            log.warning("figures cache unavailable", exc_info=True)
+        return result
+
+    return cast(F, wrapper)
 
 
 # The part of a statement built for a window without live keys that counts them again, in the
@@ -885,6 +966,7 @@ def _collect(rows: list[dict[str, Any]], columns: Sequence[str], key: Any) -> di
     return result
 
 
+@kept
 def issue_figures(
     c: Cohort, as_of: datetime.date, *, by: str | None = None, requesters: bool = True
 ) -> dict[Any, dict[str, int]]:
@@ -1046,6 +1128,7 @@ class Unit:
     sort_order: int
 
 
+@kept
 def department_figures(
     c: Cohort, as_of: datetime.date, *, townships: bool = False, requesters: bool = True
 ) -> dict[Unit, dict[str, int]]:

@@ -258,3 +258,20 @@ class StatsRollupDirtyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.received_on} {self.channel} {self.category_id}"
+
+
+class StatsGeneration(models.Model):
+    """One row: which state of the statistics' inputs this is. ``token`` is drawn when the database is
+    migrated (a restored or another database has its own); ``n`` goes up once per transaction that
+    marks a rollup key or changes a department or category (deferred database triggers, migration
+    0760), and when a rebuild corrects the rollup. A figure computed with no key of its window live is
+    kept under (token, n) and is right as long as both are unchanged (feedback.figures.kept)."""
+
+    token = models.CharField(max_length=32)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "统计输入版本"
+
+    def __str__(self) -> str:
+        return f"{self.token}:{self.n}"

@@ -31,7 +31,7 @@ from django.utils import timezone
 from feedback import access, selectors, similar
 from feedback.access import Role, Scope, scope_of
 from feedback.assets import ECHARTS, available
-from feedback.figures import hot, lists, statistics
+from feedback.figures import hot, lists, rollup, statistics
 from feedback.figures.statistics import FORMULAS, DepartmentRow, Figures, MonthRow
 from feedback.forms import PortalForm
 from feedback.models import Assignment, Category, Channel, Department, Issue
@@ -216,7 +216,11 @@ def one_snapshot() -> Iterator[None]:
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        yield
+        token = rollup.ONE_SNAPSHOT.set(True)
+        try:
+            yield
+        finally:
+            rollup.ONE_SNAPSHOT.reset(token)
 
 
 @login_required

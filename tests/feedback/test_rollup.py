@@ -482,6 +482,7 @@ def test_a_key_marked_after_the_check_is_read_live_by_the_statement(reference, m
     replied = Assignment.objects.filter(replied_on__isnull=False).first()
     Assignment.objects.filter(pk=replied.pk).update(replied_on=None, status="acknowledged")  # marks its key
     monkeypatch.setattr(rollup, "_any_live", lambda c, as_of: False)
+    monkeypatch.setattr(rollup, "_state", lambda c, as_of: (None, False))  # the check, as figures.kept asks it
 
     with CaptureQueriesContext(connection) as queries:
         after = statistics.summary(issues, as_of=D(2026, 12, 31))
@@ -694,7 +695,8 @@ def test_the_summary_unions_the_requester_sets_where_they_answer_the_cohort(refe
     assert "'requester_set'" not in _set_sql(statistics.scoped(leader_in_jtj)[0])
 
 
-def test_a_wrong_requester_set_is_corrected_by_the_rebuild(reference):
+def test_a_wrong_requester_set_is_corrected_by_the_rebuild(reference, settings):
+    settings.STATS_CACHE_SECONDS = 0  # the set is corrupted behind every trigger: read it, not a kept figure
     _with_issues(6)
     rollup.refresh()
     cohort = statistics.cohort(Issue.objects.all())
