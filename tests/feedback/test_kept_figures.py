@@ -153,7 +153,7 @@ def test_a_transaction_that_changed_an_input_reads_its_own_changes(reference):
     before = summary()
     with transaction.atomic():
         withdraw_a_reply()
-        rollup.refresh()  # summed at once, as the services do: no key is live any more
+        rollup.refresh()  # summed within the transaction: no key is live any more
         after = summary()
     assert after == live_summary()
     assert after.assignments_replied == before.assignments_replied - 1
