@@ -58,6 +58,8 @@ WINDOWS = (
     (D(2026, 4, 1), D(2026, 4, 30)),
     (D(2026, 5, 5), None),
     (None, D(2026, 3, 31)),
+    (D(2026, 4, 1), D(2026, 4, 20)),  # no whole month: part of one…
+    (D(2026, 3, 10), D(2026, 4, 20)),  # …or of two
 )
 
 
@@ -802,11 +804,11 @@ def test_the_ragged_ends_of_a_window_are_read_as_two_ranges():
     PostgreSQL read the whole window's range of an index (issue 16)."""
     ends = rollup._ends
     assert ends(rollup.Cohort(received_from=D(2026, 3, 10), received_to=D(2026, 5, 20)), "x") == [
-        "x < %(whole_first)s",
-        "x >= %(whole_end)s",
+        (D(2026, 3, 1), "x < %(whole_first)s"),
+        (D(2026, 5, 1), "x >= %(whole_end)s"),
     ]
-    assert ends(rollup.Cohort(received_from=D(2026, 3, 10)), "x") == ["x < %(whole_first)s"]
-    assert ends(rollup.Cohort(received_to=D(2026, 5, 20)), "x") == ["x >= %(whole_end)s"]
+    assert ends(rollup.Cohort(received_from=D(2026, 3, 10)), "x") == [(D(2026, 3, 1), "x < %(whole_first)s")]
+    assert ends(rollup.Cohort(received_to=D(2026, 5, 20)), "x") == [(D(2026, 5, 1), "x >= %(whole_end)s")]
     assert ends(rollup.Cohort(received_from=D(2026, 3, 1), received_to=D(2026, 5, 31)), "x") == []
     assert ends(rollup.Cohort(), "x") == []
 
