@@ -1117,8 +1117,9 @@ def _month_requesters(
     # (SQLite keeps dates as text: a CAST to "date" there would make '2026-11-01' the number 2026.)
     constant = "CAST(%(rq_month{n})s AS date)" if _postgres() else "%(rq_month{n})s"
     partial = [
-        f"""SELECT 'requesters', {constant.format(n=n)}, COUNT(DISTINCT i.requester_id), {zeros}
-            FROM {ISSUES} i WHERE {cohort} AND {where} HAVING COUNT(*) > 0"""
+        f"""SELECT 'requesters', {constant.format(n=n)}, x.n, {zeros} FROM (
+            SELECT COUNT(DISTINCT i.requester_id) AS n FROM {ISSUES} i WHERE {cohort} AND {where}) x
+            WHERE x.n > 0"""
         for n, where in enumerate(_partial_months(c, whole, params))
     ]
     if whole is None:
