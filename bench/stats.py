@@ -195,6 +195,8 @@ def rebuild_rollup() -> None:
             "statsmonthrollup",
             "statsdepartmentrollup",
             "statsdepartmentmonthrollup",
+            "statschanneldepartmentrollup",
+            "statschanneldepartmentmonthrollup",
             "statsopendue",
             "statsmonthrequesters",
             "statsrequesterset",

@@ -23,6 +23,8 @@ from feedback.models.publishing import Bulletin, ExportJob
 from feedback.models.reference import Category, Channel, DeadlineUnit, Department, Membership
 from feedback.models.security import AuditEvent, RateLimitHit
 from feedback.models.statistics import (
+    StatsChannelDepartmentMonthRollup,
+    StatsChannelDepartmentRollup,
     StatsCounts,
     StatsDepartmentCounts,
     StatsDepartmentMonthRollup,
@@ -60,6 +62,8 @@ __all__ = [
     "RateLimitHit",
     "Requester",
     "SignedReply",
+    "StatsChannelDepartmentMonthRollup",
+    "StatsChannelDepartmentRollup",
     "StatsCounts",
     "StatsDepartmentCounts",
     "StatsDepartmentMonthRollup",

@@ -30,6 +30,8 @@ from feedback.models import (
     Category,
     Department,
     Issue,
+    StatsChannelDepartmentMonthRollup,
+    StatsChannelDepartmentRollup,
     StatsDepartmentMonthRollup,
     StatsDepartmentRollup,
     StatsMonthRequesters,
@@ -56,6 +58,8 @@ WINDOWS = (
     (D(2026, 4, 1), D(2026, 4, 30)),
     (D(2026, 5, 5), None),
     (None, D(2026, 3, 31)),
+    (D(2026, 4, 1), D(2026, 4, 20)),  # no whole month: part of one…
+    (D(2026, 3, 10), D(2026, 4, 20)),  # …or of two
 )
 
 
@@ -706,3 +710,159 @@ def test_a_wrong_requester_set_is_corrected_by_the_rebuild(reference, settings):
     assert statistics.summary(cohort, as_of=D(2026, 12, 31)).requesters != right.requesters  # read, not recounted
     assert rollup.rebuild().changed == 2  # the wrong row deleted, the right one inserted
     assert statistics.summary(cohort, as_of=D(2026, 12, 31)) == right
+
+
+def test_the_rows_over_categories_are_the_department_rows_summed(reference):
+    """What the refresh writes per (day | month, channel, department) is the per-category rows' sum."""
+    _with_issues(14)
+    rollup.refresh()
+    assert StatsChannelDepartmentRollup.objects.exists() and StatsChannelDepartmentMonthRollup.objects.exists()
+    assert _over_categories(StatsDepartmentRollup, "received_on") == _stored(
+        StatsChannelDepartmentRollup, "received_on"
+    )
+    assert _over_categories(StatsDepartmentMonthRollup, "month") == _stored(StatsChannelDepartmentMonthRollup, "month")
+    assert rollup.rebuild().changed == 0
+
+
+def _over_categories(model, day: str) -> dict[tuple, tuple]:
+    sums: dict[tuple, list[int]] = {}
+    for row in model.objects.all():
+        counts = sums.setdefault((getattr(row, day), row.channel, row.department_id), [0] * len(_OVER))
+        for n, column in enumerate(_OVER):
+            counts[n] += getattr(row, column)
+    return {key: tuple(counts) for key, counts in sums.items()}
+
+
+def _stored(model, day: str) -> dict[tuple, tuple]:
+    return {
+        (getattr(row, day), row.channel, row.department_id): tuple(getattr(row, c) for c in _OVER)
+        for row in model.objects.all()
+    }
+
+
+_OVER = rollup.COUNT_COLUMNS + rollup.OWN_COLUMNS
+
+
+@pytest.mark.parametrize("model", [StatsChannelDepartmentRollup, StatsChannelDepartmentMonthRollup])
+def test_a_wrong_row_over_categories_is_corrected_by_the_rebuild(reference, model):
+    _with_issues(6)
+    rollup.refresh()
+    row = model.objects.filter(department=dept("jtj")).first()
+    # A day's row is read for a window of days, a month's for whole months.
+    day = getattr(row, "received_on", None)
+    cohort = statistics.cohort(Issue.objects.all(), received_from=day, received_to=day)
+    right = statistics.by_department(cohort, as_of=D(2026, 12, 31))
+    model.objects.filter(pk=row.pk).update(own_assignments=row.own_assignments + 5)
+    assert statistics.by_department(cohort, as_of=D(2026, 12, 31)) != right  # read, not summed again
+    assert rollup.rebuild().changed == 2  # the wrong row deleted, the right one inserted
+    assert statistics.by_department(cohort, as_of=D(2026, 12, 31)) == right
+    model.objects.filter(department=dept("jtj")).delete()
+    assert rollup.rebuild().changed > 0
+    assert statistics.by_department(cohort, as_of=D(2026, 12, 31)) == right
+
+
+def _statements(figures, cohort, as_of: D | None = None) -> str:
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        figures(cohort, as_of=as_of or D(2026, 12, 31))
+    return "\n".join(statements)
+
+
+def test_the_tables_over_every_category_read_the_rows_summed_over_them(reference):
+    """The department and township tables, and a department's figures, over every category and with no
+    key live read StatsChannelDepartment(Month)Rollup, and give the live figures, for every window
+    (whole months, ragged at either end or both, none); by category, or with a key live, they read
+    the per-category rows."""
+    build(8, 16)
+    rollup.refresh()
+    every = Issue.objects.all()
+    for start, end in WINDOWS:
+        for channel in ("", "net"):
+            for department in (None, dept("zjj")):
+                filters = {"channel": channel, "department": department, "received_from": start, "received_to": end}
+                assert_same_figures(every, D(2026, 12, 31), category=None, **filters)
+                cohort = statistics.cohort(every, **filters)
+                over = (statistics.summary,) if department else (statistics.by_department, statistics.by_township)
+                for figures in over:
+                    sql = _statements(figures, cohort)
+                    assert rollup.CHANNEL_DEPT_MONTH in sql or rollup.CHANNEL_DEPT_DAY in sql, (figures, filters)
+                if department:
+                    assert rollup.CHANNEL_DEPT_DAY not in _statements(statistics.by_category, cohort)
+        housing = statistics.cohort(every, category=Category.objects.get(code="housing"), received_from=start)
+        assert rollup.CHANNEL_DEPT_DAY not in _statements(statistics.by_department, housing)
+    april = D(2026, 4, 15)  # replies still to come: keys live
+    assert rollup.live_keys(statistics.cohort(every)._stats_cohort, april)
+    sql = _statements(statistics.by_department, statistics.cohort(every), april)
+    assert rollup.CHANNEL_DEPT_DAY not in sql and rollup.CHANNEL_DEPT_MONTH not in sql
+
+
+def test_the_ragged_ends_of_a_window_are_read_as_two_ranges():
+    """Each end its own range, bounded by the window on its other side: one ``OR`` of the two made
+    PostgreSQL read the whole window's range of an index (issue 16)."""
+    ends = rollup._ends
+    assert ends(rollup.Cohort(received_from=D(2026, 3, 10), received_to=D(2026, 5, 20)), "x") == [
+        (D(2026, 3, 1), "x < %(whole_first)s"),
+        (D(2026, 5, 1), "x >= %(whole_end)s"),
+    ]
+    assert ends(rollup.Cohort(received_from=D(2026, 3, 10)), "x") == [(D(2026, 3, 1), "x < %(whole_first)s")]
+    assert ends(rollup.Cohort(received_to=D(2026, 5, 20)), "x") == [(D(2026, 5, 1), "x >= %(whole_end)s")]
+    assert ends(rollup.Cohort(received_from=D(2026, 3, 1), received_to=D(2026, 5, 31)), "x") == []
+    assert ends(rollup.Cohort(), "x") == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_refreshes_of_one_day_and_channel_wait_for_each_other(reference):
+    """Two categories' keys of one day and channel share that day's rows over the categories: the
+    second refresh waits for the first to commit (the advisory lock per month and channel) and sums
+    both. With a lock per category it went on, and inserted again the rows the first had inserted
+    (a unique violation at its commit's end)."""
+    import threading
+    import time
+
+    from django.db import transaction
+
+    from tests.concurrency import run_together
+
+    issues = []
+    with on(D(2026, 5, 4)):
+        for n, code in enumerate(("housing", "education")):
+            issue = services.register_issue(
+                actor=None,
+                channel="net",
+                category=Category.objects.get(code=code),
+                requester=services.RequesterData(name=f"群众{n}", phone=""),
+                title="诉求",
+                content="请研究答复。",
+                received_on=D(2026, 5, 4),
+            )
+            services.assign_issue(actor=None, issue=issue, lead=dept("zjj"), assigned_on=D(2026, 5, 4))
+            issues.append(issue)
+    tasks.refresh_stats_rollup()
+    first_summed = threading.Event()
+
+    def rate_and_refresh(issue: Issue, first: bool) -> Callable[[], bool]:
+        def call() -> bool:
+            if not first:
+                assert first_summed.wait(10)
+            with transaction.atomic():
+                # Marks the issue's key, row-locked until the commit: the other refresh skips it.
+                Issue.objects.filter(pk=issue.pk).update(satisfaction="satisfied")
+                assert rollup.refresh() == 1
+                if first:
+                    first_summed.set()
+                    time.sleep(0.5)  # the second refresh reaches the shared rows meanwhile
+            return True
+
+        return call
+
+    assert run_together(rate_and_refresh(issues[0], True), rate_and_refresh(issues[1], False)) == [True, True]
+    assert StatsRollupDirtyKey.objects.count() == 0
+    assert rollup.rebuild().changed == 0
+    row = StatsChannelDepartmentRollup.objects.get(received_on=D(2026, 5, 4), channel="net", department=dept("zjj"))
+    assert (row.issues, row.rated) == (2, 2)
