@@ -515,8 +515,8 @@ def build_limit_tables(periods: dict[str, dict[str, str]]) -> None:
             for key in keys:
                 bits = sets.setdefault(key, bytearray(size))
                 bits[n >> 3] |= 0x80 >> (n & 7)
-            for span, first, c in coarse:
-                for key in ((span, first, c), (span, first, "")):
+            for span, start, c in coarse:
+                for key in ((span, start, c), (span, start, "")):
                     bits = coarser.setdefault(key, bytearray(size))
                     bits[n >> 3] |= 0x80 >> (n & 7)
         for table, rows in (("bench_requester_bits", sets), (BITS_YEARS, coarser)):
