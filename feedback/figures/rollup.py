@@ -204,6 +204,13 @@ def _month(column: str) -> str:
     return f"strftime('%%Y-%%m-01', {column})"
 
 
+def _year(column: str) -> str:
+    """The first day of the column's year."""
+    if _postgres():
+        return f"CAST(DATE_TRUNC('year', {column}) AS date)"
+    return f"strftime('%%Y-01-01', {column})"
+
+
 def _next_month(column: str) -> str:
     if _postgres():
         return f"CAST({column} + INTERVAL '1 month' AS date)"
@@ -522,30 +529,35 @@ def _replace_over_categories(
 
 
 def _recount(months: Sequence[datetime.date]) -> None:
-    """Count the distinct requesters of these months again (only when issues came, went or moved)."""
+    """Count the distinct requesters of these months again (only when issues came, went or moved),
+    and unite their years' sets again."""
+    years = sorted({m.replace(month=1) for m in months})
     if _postgres():
-        # Every key of the month shares its all-channels row: one transaction at a time.
+        # Every key of the month shares its all-channels row, every month of a year its year's
+        # sets: one transaction at a time per month and per year (the keys taken in one order).
         _execute(
             "SELECT pg_advisory_xact_lock(hashtext('feedback_stats_requesters'), hashtext(k.key)) FROM"
-            " (SELECT unnest(%(months)s::text[]) AS key ORDER BY 1) k",
-            {"months": [f"{m:%Y-%m}" for m in months]},
+            " (SELECT unnest(%(keys)s::text[]) AS key ORDER BY 1) k",
+            {"keys": [f"{m:%Y-%m}" for m in months] + [f"{y:%Y}" for y in years]},
         )
     params = {f"d{n}": _date(m) for n, m in enumerate(months)}
     _execute(f"DELETE FROM {REQUESTERS} WHERE {' OR '.join(f'month = %(d{n})s' for n in range(len(months)))}", params)
     params = {}
     _execute(f"INSERT INTO {REQUESTERS} ({', '.join(REQUESTER_COLUMNS)}) {_requester_rows(months, params)}", params)
     _write_sets(months, _requester_sets(months))
+    _write_year_sets(years)
 
 
 # --- the requester sets ------------------------------------------------------------------------------------
 
-SetKey = tuple[str, datetime.date, str]  # (span, first day, channel)
+SetKey = tuple[str, datetime.date, str]  # (span, first day, channel; '' for every channel)
+ALL_CHANNELS = ""
 
 
 def _requester_sets(months: Sequence[datetime.date] | None) -> dict[SetKey, BitMap]:
-    """The requesters of the issues received in these months (all with None): per day and channel,
-    and per month and channel (the union of its days). Read in (day, channel) order, as the index
-    issue_stats_requester_idx holds them (index-only on PostgreSQL)."""
+    """The requesters of the issues received in these months (all with None): per day and per
+    month (the union of its days), each per channel and for every channel. Read in (day, channel)
+    order, as the index issue_stats_requester_idx holds them (index-only on PostgreSQL)."""
     params: dict[str, Any] = {}
     where = "1 = 1"
     if months is not None:
@@ -565,9 +577,21 @@ def _requester_sets(months: Sequence[datetime.date] | None) -> dict[SetKey, BitM
             day = _as_date(day)
             bits = BitMap(row[2] for row in rows)
             sets[("day", day, channel)] = bits
-            month = sets.setdefault(("month", day.replace(day=1), channel), BitMap())
-            month |= bits
+            for key in (("month", day.replace(day=1), channel), ("day", day, ALL_CHANNELS)):
+                sets.setdefault(key, BitMap()).update(bits)
+    for (span, first, channel), bits in list(sets.items()):
+        if span == "month" and channel != ALL_CHANNELS:
+            sets.setdefault(("month", first, ALL_CHANNELS), BitMap()).update(bits)
     return sets
+
+
+def _year_sets(month_sets: Iterable[tuple[SetKey, BitMap]]) -> dict[SetKey, BitMap]:
+    """Each year's sets (per channel and for every channel): the union of its months' sets."""
+    years: dict[SetKey, BitMap] = {}
+    for (span, first, channel), bits in month_sets:
+        if span == "month":
+            years.setdefault(("year", first.replace(month=1), channel), BitMap()).update(bits)
+    return years
 
 
 def _serialised(bits: BitMap) -> bytes:
@@ -586,7 +610,8 @@ def _insert_sets(sets: Iterable[tuple[SetKey, BitMap]]) -> int:
 
 
 def _write_sets(months: Sequence[datetime.date], sets: dict[SetKey, BitMap]) -> None:
-    """Replace the sets of these months (the caller holds their advisory locks, see ``_recount``)."""
+    """Replace the sets of these months (the caller holds their advisory locks, see ``_recount``).
+    A January's range holds its year's sets too: ``_write_year_sets`` writes them again next."""
     params: dict[str, Any] = {}
     ranges = []
     for n, first in enumerate(months):
@@ -596,9 +621,31 @@ def _write_sets(months: Sequence[datetime.date], sets: dict[SetKey, BitMap]) -> 
     _insert_sets(sets.items())
 
 
+def _write_year_sets(years: Sequence[datetime.date]) -> None:
+    """Replace the sets of these years by the union of their months' sets as stored now (the caller
+    holds the years' advisory locks: no other transaction writes a month of them meanwhile)."""
+    params = {f"y{n}": _date(y) for n, y in enumerate(years)}
+    spans = " OR ".join(f"first = %(y{n})s" for n in range(len(years)))
+    _execute(f"DELETE FROM {SETS} WHERE span = 'year' AND ({spans})", params)
+    params = {}
+    ranges = []
+    for n, year in enumerate(years):
+        params[f"y{n}a"], params[f"y{n}b"] = _date(year), _date(year.replace(year=year.year + 1))
+        ranges.append(f"(first >= %(y{n}a)s AND first < %(y{n}b)s)")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT first, channel, bits FROM {SETS} WHERE span = 'month' AND ({' OR '.join(ranges)})", params
+        )
+        months = [
+            (("month", _as_date(first), channel), BitMap.deserialize(bytes(bits))) for first, channel, bits in cursor
+        ]
+    _insert_sets(_year_sets(months).items())
+
+
 def _rebuild_sets() -> int:
     """Make the set table equal to the sets computed from scratch, writing only the rows that differ."""
     fresh = _requester_sets(None)
+    fresh.update(_year_sets(fresh.items()))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id, span, first, channel, requesters, bits FROM {SETS}")
         stored = {(span, _as_date(first), channel): (pk, n, bits) for pk, span, first, channel, n, bits in cursor}
@@ -1142,26 +1189,49 @@ SET_PARTS = ("requester_set", "requester")
 def _requester_set_parts(
     c: Cohort, cohort: str, whole: tuple[datetime.date, datetime.date] | None, params: dict[str, Any], zeros: str
 ) -> str:
-    """The rows giving the cohort's distinct requesters: the sets of its whole months and of its
-    other days (``requester_set``), and, for the months with a key marked as having had issues come,
-    go or change requester since the last refresh, the requesters themselves (``requester``), read
-    live. Only for a cohort of whole keys over every category (``with_sets``)."""
+    """The rows giving the cohort's distinct requesters: the sets (``requester_set``) of its whole
+    years, of its other whole months and of its other days — the channel's, or the all-channels
+    sets for a cohort of every channel — and, for the months with a key marked as having had issues
+    come, go or change requester since the last refresh, the requesters themselves (``requester``),
+    read live. A year with such a month is read as its other months' sets (its own is stale until
+    the refresh). Only for a cohort of whole keys over every category (``with_sets``)."""
     month = _month("s.first")
     channel = " AND k.channel = %(channel)s" if c.channel else ""
     marked = f"SELECT DISTINCT {_month('k.received_on')} AS month FROM {DIRTY} k WHERE k.requesters_changed{channel}"
-    days = _window(c, "s", params, days=False)
+    params["set_channel"] = c.channel or ALL_CHANNELS
+    days = ["s.channel = %(set_channel)s"]
     if c.received_from is not None:
         days.append("s.first >= %(received_from)s")
+        params["received_from"] = _date(c.received_from)
     if c.received_to is not None:
         days.append("s.first <= %(received_to)s")
+        params["received_to"] = _date(c.received_to)
     spans = f"s.span = 'day' AND {_and(days)}"
     if whole is not None:
         params["whole_first"], params["whole_last"] = _date(whole[0]), _date(whole[1])
         params["whole_end"] = _date(_next_month_date(whole[1]) if whole[1].year < 9999 else datetime.date(9999, 12, 31))
-        spans = (
-            f"(s.span = 'month' AND {_and(_window(c, 's', params, days=False))}"
-            f" AND s.first >= %(whole_first)s AND s.first <= %(whole_last)s)"
-        ) + (f" OR ({spans} AND (s.first < %(whole_first)s OR s.first >= %(whole_end)s))" if _ragged(c) else "")
+        month_sets = [
+            "s.span = 'month'",
+            "s.channel = %(set_channel)s",
+            "s.first >= %(whole_first)s",
+            "s.first <= %(whole_last)s",
+        ]
+        year_sets = ""
+        years = _whole_years(whole)
+        if years is not None:
+            params["year_first"], params["year_last"] = _date(years[0]), _date(years[1])
+            params["year_end"] = _date(years[1].replace(year=years[1].year + 1))
+            broken = f"SELECT DISTINCT {_year('b.month')} FROM ({marked}) b"
+            month_sets.append(
+                f"(s.first < %(year_first)s OR s.first >= %(year_end)s OR {_year('s.first')} IN ({broken}))"
+            )
+            year_sets = (
+                " OR (s.span = 'year' AND s.channel = %(set_channel)s AND s.first >= %(year_first)s"
+                f" AND s.first <= %(year_last)s AND s.first NOT IN ({broken}))"
+            )
+        spans = f"({_and(month_sets)}){year_sets}" + (
+            f" OR ({spans} AND (s.first < %(whole_first)s OR s.first >= %(whole_end)s))" if _ragged(c) else ""
+        )
     return f"""UNION ALL
         SELECT 'requester_set', 0, 0, {zeros}, s.bits FROM {SETS} s
         WHERE ({spans}) AND {month} NOT IN ({marked})
@@ -1169,6 +1239,14 @@ def _requester_set_parts(
         SELECT 'requester', 0, i.requester_id, {zeros}, NULL FROM {ISSUES} i
         JOIN ({marked}) m ON i.received_on >= m.month AND i.received_on < {_next_month("m.month")}
         WHERE {cohort} GROUP BY i.requester_id"""
+
+
+def _whole_years(whole: tuple[datetime.date, datetime.date]) -> tuple[datetime.date, datetime.date] | None:
+    """The first days of the first and the last whole year within these whole months, None if none."""
+    start, end = whole[0], min(whole[1], datetime.date(9998, 12, 1))  # a year's end the databases can add to
+    first = start.year if start.month == 1 else start.year + 1
+    last = end.year if end.month == 12 else end.year - 1
+    return (datetime.date(first, 1, 1), datetime.date(last, 1, 1)) if first <= last else None
 
 
 def _count_requesters(rows: list[dict[str, Any]]) -> int:

@@ -54,7 +54,7 @@ def summed(target: str, source: str, day: str) -> str:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("feedback", "0710_stats_open_due_window_idx"),
+        ("feedback", "0740_stats_requester_sets_per_year_and_all_channels"),
     ]
 
     operations = [

@@ -77,7 +77,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("feedback", "0710_stats_open_due_window_idx"),
+        ("feedback", "0750_stats_channel_department_rollup"),
     ]
 
     operations = [

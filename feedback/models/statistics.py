@@ -273,18 +273,20 @@ class StatsMonthRequesters(models.Model):
 
 
 class StatsRequesterSet(models.Model):
-    """The exact set of the requesters (their ids) of the issues received in a month or on a day,
-    per channel: a serialised roaring bitmap (pyroaring). Distinct requesters cannot be added up,
-    sets can: a window's count is the size of the union of its whole months' sets and its other
-    days' sets (feedback.figures.rollup; docs/decisions/0680)."""
+    """The exact set of the requesters (their ids) of the issues received in a year, a month or on a
+    day, per channel and for all channels (``channel`` ''): a serialised roaring bitmap (pyroaring).
+    Distinct requesters cannot be added up, sets can: a window's count is the size of the union of
+    its whole years' sets, its other whole months' sets and its other days' sets
+    (feedback.figures.rollup; docs/decisions/0680, 0740)."""
 
     class Span(models.TextChoices):
+        YEAR = "year", "年"
         MONTH = "month", "月"
         DAY = "day", "日"
 
     span = models.CharField(max_length=5, choices=Span.choices)
-    first = models.DateField()  # the day, or the month's first day
-    channel = models.CharField(max_length=16)
+    first = models.DateField()  # the day, or the first day of the month or the year
+    channel = models.CharField(max_length=16)  # '': every channel
     requesters = models.PositiveIntegerField(default=0)
     bits = models.BinaryField()
 

@@ -61,6 +61,14 @@ WINDOWS = (
     (D(2026, 4, 1), D(2026, 4, 20)),  # no whole month: part of one…
     (D(2026, 3, 10), D(2026, 4, 20)),  # …or of two
 )
+# With ``build(years=True)``, whose issues reach back into 2024 and 2025: windows holding whole
+# years (read as year sets), whole years and ragged ends, and a year cut in two.
+YEAR_WINDOWS = (
+    (D(2024, 1, 1), D(2025, 12, 31)),
+    (D(2024, 3, 15), D(2026, 4, 30)),
+    (D(2025, 1, 1), None),
+    (D(2025, 4, 1), D(2026, 3, 31)),
+)
 
 
 @contextmanager
@@ -96,11 +104,15 @@ def reply(assignment: Assignment, day: D, *, returned_first: bool = False) -> No
         services.accept_reply(actor=None, reply=submitted)
 
 
-def build(seed: int, issues: int, after: Callable[[], None] = lambda: None) -> None:
-    """``issues`` issues through the services, at random; ``after`` runs after every service call."""
+def build(seed: int, issues: int, after: Callable[[], None] = lambda: None, *, years: bool = False) -> None:
+    """``issues`` issues through the services, at random; ``after`` runs after every service call.
+    With ``years``, one in three is received a year or two earlier, in 2025 or 2024 (not drawn from
+    rng: the same draws as without)."""
     rng = random.Random(seed)
     for n in range(issues):
         received = START + datetime.timedelta(days=rng.randrange(90))
+        if years:
+            received -= datetime.timedelta(days={1: 365, 5: 730}.get(n % 6, 0))
         accusing = n % 9 == 4
         with on(received):
             issue = services.register_issue(
@@ -190,12 +202,14 @@ def build(seed: int, issues: int, after: Callable[[], None] = lambda: None) -> N
             after()
 
 
-def combinations(rng: random.Random, bases: dict[str, object], count: int) -> Iterator[tuple[object, ...]]:
+def combinations(
+    rng: random.Random, bases: dict[str, object], count: int, windows: tuple[tuple[D | None, D | None], ...] = WINDOWS
+) -> Iterator[tuple[object, ...]]:
     categories = [None, *Category.objects.filter(code__in=CATEGORIES[:2])]
     departments = [None, dept("zjj"), dept("hqz"), dept("jtj")]
     for _ in range(count):
         name = rng.choice(sorted(bases))
-        start, end = rng.choice(WINDOWS)
+        start, end = rng.choice(windows)
         yield (
             name,
             bases[name],
@@ -238,23 +252,28 @@ def bases(reference):
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_rollup_gives_the_live_figures_for_any_filters_scope_and_as_of(bases, seed):
-    build(seed, 30)
+    build(seed, 30, years=True)
     assert StatsRollupDirtyKey.objects.exists()  # the services only mark…
     assert tasks.refresh_stats_rollup() > 0  # …the minute's refresh sums
     assert StatsRollupDirtyKey.objects.count() == 0
     assert StatsRollup.objects.exists() and StatsDepartmentMonthRollup.objects.exists()
     assert StatsMonthRequesters.objects.filter(channel="", category_id=0).exists()
-    assert StatsRequesterSet.objects.filter(span="month").exists() and StatsRequesterSet.objects.filter(span="day")
+    sets = set(StatsRequesterSet.objects.values_list("span", "channel"))
+    assert {(span, channel) for span in ("year", "month", "day") for channel in ("", *CHANNELS)} == sets
 
     rng = random.Random(seed)
-    for _name, base, channel, department, category, start, end, as_of in combinations(rng, bases, 30):
+    for _name, base, channel, department, category, start, end, as_of in combinations(
+        rng, bases, 30, WINDOWS + YEAR_WINDOWS
+    ):
         assert_same_figures(
             base, as_of, channel=channel, department=department, category=category, received_from=start, received_to=end
         )
     # Writes since the refresh: their keys are read live, the others from the rollup, in one answer.
-    build(seed + 100, 6)
+    build(seed + 100, 6, years=True)
     assert StatsRollupDirtyKey.objects.exists()
-    for _name, base, channel, department, category, start, end, as_of in combinations(rng, bases, 20):
+    for _name, base, channel, department, category, start, end, as_of in combinations(
+        rng, bases, 20, WINDOWS + YEAR_WINDOWS
+    ):
         assert_same_figures(
             base, as_of, channel=channel, department=department, category=category, received_from=start, received_to=end
         )
@@ -271,7 +290,7 @@ def test_the_refresh_after_any_service_call_equals_a_rebuild(reference):
         assert StatsRollupDirtyKey.objects.count() == 0
         assert rollup.rebuild().changed == 0
 
-    build(7, 14, after)
+    build(7, 14, after, years=True)
     assert len(calls) > 40
 
 
@@ -680,7 +699,8 @@ def test_the_summary_unions_the_requester_sets_where_they_answer_the_cohort(refe
     rollup.refresh()
     issues = Issue.objects.all()
     sets = StatsRequesterSet.objects.all()
-    assert {s.span for s in sets} == {"month", "day"} and all(s.requesters == len(s.members()) for s in sets)
+    assert {s.span for s in sets} == {"year", "month", "day"} and all(s.requesters == len(s.members()) for s in sets)
+    assert {s.channel for s in sets} == {"", *CHANNELS}
     for filters in (
         {},
         {"channel": "net"},
@@ -699,14 +719,18 @@ def test_the_summary_unions_the_requester_sets_where_they_answer_the_cohort(refe
     assert "'requester_set'" not in _set_sql(statistics.scoped(leader_in_jtj)[0])
 
 
-def test_a_wrong_requester_set_is_corrected_by_the_rebuild(reference, settings):
+@pytest.mark.parametrize(
+    ("span", "window"),
+    [("year", {}), ("month", {"received_from": D(2026, 3, 1), "received_to": D(2026, 5, 31)})],
+)
+def test_a_wrong_requester_set_is_corrected_by_the_rebuild(reference, span, window, settings):
     settings.STATS_CACHE_SECONDS = 0  # the set is corrupted behind every trigger: read it, not a kept figure
     _with_issues(6)
     rollup.refresh()
-    cohort = statistics.cohort(Issue.objects.all())
+    cohort = statistics.cohort(Issue.objects.all(), **window)
     right = statistics.summary(cohort, as_of=D(2026, 12, 31))
-    month = StatsRequesterSet.objects.filter(span="month").first()
-    StatsRequesterSet.objects.filter(pk=month.pk).update(bits=rollup._serialised(BitMap(range(10**6, 10**6 + 5))))
+    wrong = StatsRequesterSet.objects.filter(span=span, channel="").first()  # what a cohort of every channel reads
+    StatsRequesterSet.objects.filter(pk=wrong.pk).update(bits=rollup._serialised(BitMap(range(10**6, 10**6 + 5))))
     assert statistics.summary(cohort, as_of=D(2026, 12, 31)).requesters != right.requesters  # read, not recounted
     assert rollup.rebuild().changed == 2  # the wrong row deleted, the right one inserted
     assert statistics.summary(cohort, as_of=D(2026, 12, 31)) == right
@@ -815,6 +839,88 @@ def test_the_ragged_ends_of_a_window_are_read_as_two_ranges():
     assert ends(rollup.Cohort(), "x") == []
 
 
+def _register(day: D, name: str, channel: str = "net") -> Issue:
+    with on(day):
+        return services.register_issue(
+            actor=None,
+            channel=channel,
+            category=Category.objects.get(code="housing"),
+            requester=services.RequesterData(name=name, phone=""),
+            title="诉求",
+            content="请研究答复。",
+            received_on=day,
+        )
+
+
+def _requesters(channel: str = "", **window: D) -> tuple[int, int]:
+    """The cohort's distinct requesters from the rollup, and counted live."""
+    cohort = statistics.cohort(Issue.objects.all(), channel=channel, **window)
+    as_of = D(2026, 12, 31)
+    return statistics.summary(cohort, as_of=as_of).requesters, statistics.summary(
+        cohort, as_of=as_of, live=True
+    ).requesters
+
+
+YEAR_AND_A_MONTH = {"received_from": D(2024, 12, 1), "received_to": D(2025, 12, 31)}
+
+
+def test_a_whole_year_is_read_from_its_year_sets_and_the_months_and_days_around_it_from_theirs(reference, monkeypatch):
+    """2025 whole is one set (the channel's, or of every channel), December 2024 its month's, and
+    each day of November 2024 in the window its day's: nothing is read twice, no other channel's."""
+    for day, name, channel in (
+        (D(2024, 11, 25), "庚", "net"),
+        (D(2024, 12, 2), "丁", "net"),
+        (D(2025, 3, 3), "甲", "net"),
+        (D(2025, 4, 7), "乙", "net"),
+        (D(2025, 4, 8), "丙", "net"),
+        (D(2025, 6, 2), "戊", "citizen"),
+        (D(2025, 6, 2), "辛", "enterprise"),
+        (D(2026, 1, 5), "己", "net"),
+    ):
+        _register(day, name, channel)
+    rollup.refresh()
+    read: list[int] = []
+    count = rollup._count_requesters
+    monkeypatch.setattr(
+        rollup,
+        "_count_requesters",
+        lambda rows: read.append(sum(r["part"] == "requester_set" for r in rows)) or count(rows),
+    )
+    window = {"received_from": D(2024, 11, 20), "received_to": D(2025, 12, 31)}
+    assert _requesters(**window) == (7, 7)
+    assert _requesters("net", **window) == (5, 5)
+    assert _requesters("citizen", received_from=D(2025, 1, 1), received_to=D(2025, 12, 31)) == (1, 1)
+    assert read == [3, 3, 1]  # 2024-11-25, December 2024, 2025 (each the channel's or every channel's)
+
+
+def test_a_service_writing_in_a_year_unites_its_year_sets_again(reference):
+    _register(D(2025, 3, 3), "甲")
+    rollup.refresh()
+    assert _requesters(**YEAR_AND_A_MONTH) == (1, 1)
+    _register(D(2025, 5, 6), "乙")
+    assert rollup.refresh() == 1  # recounts May, and unites 2025 again
+    assert _requesters(**YEAR_AND_A_MONTH) == (2, 2)
+    assert _requesters("net", **YEAR_AND_A_MONTH) == (2, 2)
+    assert rollup.rebuild().changed == 0
+
+
+def test_a_year_with_a_marked_month_is_read_as_its_other_months_and_the_marked_one_live(reference):
+    """A raw write (a merge of requesters) marks March 2025: the year's sets are stale until the
+    refresh, so 2025 is read as its other months' sets and March's requesters themselves."""
+    march = _register(D(2025, 3, 3), "甲")
+    april = _register(D(2025, 4, 7), "乙")
+    _register(D(2025, 4, 8), "丙")
+    rollup.refresh()
+    assert _requesters(**YEAR_AND_A_MONTH) == (3, 3)
+    Issue.objects.filter(pk=march.pk).update(requester=april.requester)  # 甲 no longer in 2025
+    assert StatsRollupDirtyKey.objects.filter(requesters_changed=True).exists()
+    assert _requesters(**YEAR_AND_A_MONTH) == (2, 2)  # not the year's stale sets (3), not March alone (1)
+    assert _requesters("net", **YEAR_AND_A_MONTH) == (2, 2)
+    rollup.refresh()
+    assert _requesters(**YEAR_AND_A_MONTH) == (2, 2)
+    assert rollup.rebuild().changed == 0
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_refreshes_of_one_day_and_channel_wait_for_each_other(reference):
@@ -866,3 +972,61 @@ def test_two_refreshes_of_one_day_and_channel_wait_for_each_other(reference):
     assert rollup.rebuild().changed == 0
     row = StatsChannelDepartmentRollup.objects.get(received_on=D(2026, 5, 4), channel="net", department=dept("zjj"))
     assert (row.issues, row.rated) == (2, 2)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_writers_in_two_months_of_one_year_unite_its_sets_one_after_the_other(reference):
+    """Each refresh unites its year's sets again from the stored months, under the year's advisory
+    lock: a refresh of April waits for a refresh of March not yet committed, then unites both
+    months (without the lock it would not see March's, or collide with its new year rows)."""
+    import threading
+
+    from django.db import connections, transaction
+
+    _register(D(2025, 1, 6), "丁")
+    rollup.refresh()  # the year's sets exist before the two writers
+    registered, release = threading.Event(), threading.Event()
+    outcomes: list[object] = []
+
+    def call(day: D, name: str, channel: str, hold: bool) -> None:
+        try:
+            with transaction.atomic():
+                _register(day, name, channel)
+                rollup.refresh()  # its own mark: the other's is row-locked until it commits
+                if hold:
+                    registered.set()
+                    release.wait(30)
+        except Exception as exc:
+            outcomes.append(exc)
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=call, args=(D(2025, 3, 3), "甲", "net", True))
+    first.start()
+    assert registered.wait(20)
+    second = threading.Thread(target=call, args=(D(2025, 4, 7), "乙", "citizen", False))  # its own ref series
+    second.start()
+    second.join(1)
+    waited = second.is_alive()
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert not outcomes and waited
+    assert StatsRollupDirtyKey.objects.count() == 0
+    assert _requesters(**YEAR_AND_A_MONTH) == (3, 3)
+    assert rollup.rebuild().changed == 0
+
+
+def test_the_migration_unites_the_stored_sets_into_year_and_all_channels_sets(reference):
+    """Migration 0740 writes, from the month and day sets already stored, what the refresh writes."""
+    import importlib
+
+    from django.apps import apps
+
+    build(11, 12, years=True)
+    rollup.refresh()
+    StatsRequesterSet.objects.filter(span="year").delete()
+    StatsRequesterSet.objects.filter(channel="").delete()
+    importlib.import_module("feedback.migrations.0740_stats_requester_sets_per_year_and_all_channels").unite(apps, None)
+    assert rollup.rebuild().changed == 0
