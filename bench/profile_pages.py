@@ -114,7 +114,20 @@ def pages() -> list[Page]:
             f"/dashboard/?as_of={today.isoformat()}",
             {"HOT_TOPICS_CACHE_SECONDS": 0},
         ),
+        # The first load after a write (decision 0770): the figures computed, the hot topics kept.
+        Page(
+            "dashboard default, figures computed",
+            leader.username,
+            f"/dashboard/?as_of={today.isoformat()}",
+            {"STATS_CACHE_SECONDS": 0},
+        ),
         Page("dashboard 近12个月", leader.username, "/dashboard/?" + urlencode(year)),
+        Page(
+            "dashboard 近12个月, figures computed",
+            leader.username,
+            "/dashboard/?" + urlencode(year),
+            {"STATS_CACHE_SECONDS": 0},
+        ),
         Page("issue (leader)", leader.username, f"/issues/{busy}/"),
     ]
 
