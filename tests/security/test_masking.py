@@ -4,6 +4,8 @@ leaders; shown for a logged reason."""
 from __future__ import annotations
 
 import io
+import random
+import re
 
 import pytest
 from django.urls import reverse
@@ -41,6 +43,35 @@ def test_numbers_are_masked_in_text(raw, masked):
 @pytest.mark.parametrize("kept", ["ZW2026-00012", "2026-12-06", "第12345678号", "csrf9139123456789xyz", "100%"])
 def test_other_numbers_are_left_alone(kept):
     assert mask_text(kept) == kept
+
+
+# The patterns in their plain form (the left edge asserted before the number): what masking.py's patterns,
+# written to let the engine skip to each candidate's first character, must match exactly.
+_EDGE_L, _EDGE_R = r"(?<![0-9A-Za-z])", r"(?![0-9A-Za-z])"
+PLAIN = (
+    re.compile(_EDGE_L + r"(\d{4})(\d{10}|\d{7})(\d{3}[\dXx]|\d{4})" + _EDGE_R),
+    re.compile(_EDGE_L + r"((?:\+?86[- ]?)?1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})" + _EDGE_R),
+    re.compile(_EDGE_L + r"(\(?0\d{2,3}\)?[- ]?)(\d{3,4})(\d{4})" + _EDGE_R),
+)
+
+
+def plain_mask(text: str) -> str:
+    text = PLAIN[0].sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
+    text = PLAIN[1].sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+    return PLAIN[2].sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
+
+
+@pytest.mark.django_db(databases=[])
+def test_the_fast_patterns_mask_exactly_what_the_plain_ones_do():
+    rng = random.Random(16)
+    alphabet = "0123456789" * 8 + "1386+-() Xx红星aZ"
+    changed = 0
+    for _ in range(40_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 50)))
+        expected = plain_mask(text)
+        assert mask_text(text) == expected, text
+        changed += expected != text
+    assert changed > 2_000  # the strings hold numbers to mask, at the start, the end and between letters
 
 
 @pytest.fixture
