@@ -130,7 +130,9 @@ class Filters:
 
 def figure_url(figure: str, cut: lists.Cut) -> str:
     """The page listing exactly the records behind ``figure`` over ``cut``."""
-    return _items_path(get_script_prefix()) + "?" + urlencode({"which": figure, **cut.params()})
+    # The same string as urlencode({"which": figure, **cut.params()}): the figures' names need no quoting.
+    query = cut.query()
+    return f"{_items_path(get_script_prefix())}?which={figure}" + (f"&{query}" if query else "")
 
 
 @functools.lru_cache(maxsize=8)

@@ -259,3 +259,28 @@ def test_a_rate_with_nothing_counted_shows_a_dash_and_no_gap_never_100(leader):
     assert (cards["办理回复率"].value, cards["办理回复率"].target_gap) == ("—", None)
     assert "100%" not in "".join(c.value for c in cards.values())
     assert "已达目标 100%" not in response.content.decode()
+
+
+def test_a_figures_link_is_its_query_string_built_once_per_cut():
+    import datetime as dt
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    from feedback.figures import lists
+    from feedback.views.dashboard import figure_url
+
+    cut = lists.Cut(
+        as_of=dt.date(2026, 11, 28),
+        channel="net",
+        department="zjj",
+        category="housing",
+        received_from=dt.date(2026, 1, 1),
+        received_to=None,
+    )
+    for figure in (*lists.FIGURES, lists.REQUESTERS):
+        assert figure_url(figure, cut) == reverse("dashboard_items") + "?" + urlencode(
+            {"which": figure, **cut.params()}
+        )
+    bare = lists.Cut(as_of=dt.date(2026, 11, 28))
+    assert figure_url("on_time", bare) == reverse("dashboard_items") + "?which=on_time&as_of=2026-11-28"
