@@ -46,11 +46,6 @@ class Period:
     start: datetime.date
     end: datetime.date
 
-    @property
-    def previous(self) -> tuple[datetime.date, datetime.date]:
-        length = (self.end - self.start).days + 1
-        return self.start - datetime.timedelta(days=length), self.start - datetime.timedelta(days=1)
-
 
 @dataclass(frozen=True)
 class Lens:
@@ -169,17 +164,15 @@ def refresh_watched(today: datetime.date) -> int:
     watching: dict[str, tuple[int, str, str, str, float]] = cache.get(WATCH_KEY) or {}
     horizon = _now() - int(getattr(settings, "HOT_TOPICS_WATCH_SECONDS", 8 * 3600))
     users = get_user_model().objects.filter(is_active=True).in_bulk([w[0] for w in watching.values()])
+    departments = Department.objects.in_bulk({w[2] for w in watching.values() if w[2]}, field_name="code")
+    categories = Category.objects.in_bulk({w[3] for w in watching.values() if w[3]}, field_name="code")
     periods = [period_of(None, None, today)] + [Period(start, end) for _, start, end in button_periods(today)]
     computed, kept = 0, {}
     for name, (user_id, channel, department, category, seen) in watching.items():
         user = users.get(user_id)
         if seen < horizon or user is None:
             continue
-        lens = Lens(
-            channel=channel,
-            department=Department.objects.filter(code=department).first() if department else None,
-            category=Category.objects.filter(code=category).first() if category else None,
-        )
+        lens = Lens(channel=channel, department=departments.get(department), category=categories.get(category))
         if (department and lens.department is None) or (category and lens.category is None):
             continue  # a unit or category removed since: nobody can ask for it again
         kept[name] = watching[name]

@@ -1002,8 +1002,8 @@ def _any_live(c: Cohort, as_of: datetime.date) -> bool:
 
 # Whether the cohort being computed has a live key, when ``kept`` has just asked (one statement fewer).
 _KNOWN_LIVE: ContextVar[bool | None] = ContextVar("known_live", default=None)
-# Set by a caller reading in one REPEATABLE READ snapshot (the dashboard): the state read at the start
-# is the state of every later read, so a figure need not be checked against a second reading.
+# Set by a caller reading in one REPEATABLE READ snapshot (the dashboard): its figures are exactly those of
+# the state it read, so it keeps them apart from those computed outside a snapshot (see ``kept``).
 ONE_SNAPSHOT: ContextVar[bool] = ContextVar("one_snapshot", default=False)
 GENERATION = StatsGeneration._meta.db_table
 log = logging.getLogger(__name__)
