@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
@@ -71,10 +72,10 @@ def _compute_scope(user: Any) -> Scope:
         return Scope(Role.NONE, None)
     membership = getattr(user, "membership", None) if hasattr(user, "membership") else None
     department = membership.department if membership else None
-    groups = set(user.groups.values_list("name", flat=True))
-    if user.is_superuser or GROUP_NAMES[Role.ADMIN] in groups:
+    in_admin, in_leader = _role_groups(user)
+    if user.is_superuser or in_admin:
         return Scope(Role.ADMIN, department)
-    if GROUP_NAMES[Role.LEADER] in groups:
+    if in_leader:
         return Scope(Role.LEADER, department)
     if department is not None and department.active:
         if department.kind == Department.Kind.OFFICE and department.channel:
@@ -82,6 +83,28 @@ def _compute_scope(user: Any) -> Scope:
         if department.kind != Department.Kind.OFFICE:
             return Scope(Role.DEPARTMENT, department)
     return Scope(Role.NONE, department)
+
+
+# The session's user is read with these two flags (``role_group_flags``, feedback.security.auth), so the
+# scope of a request costs no statement of its own; any other user object asks its groups once.
+IN_ADMIN_GROUP = "zt_in_admin_group"
+IN_LEADER_GROUP = "zt_in_leader_group"
+
+
+def role_group_flags() -> dict[str, Exists]:
+    """Annotations for a User queryset: whether each user is in the admin and the leader group."""
+    member = User.groups.through.objects.filter(user=OuterRef("pk"))
+    return {
+        IN_ADMIN_GROUP: Exists(member.filter(group__name=GROUP_NAMES[Role.ADMIN])),
+        IN_LEADER_GROUP: Exists(member.filter(group__name=GROUP_NAMES[Role.LEADER])),
+    }
+
+
+def _role_groups(user: Any) -> tuple[bool, bool]:
+    if hasattr(user, IN_ADMIN_GROUP) and hasattr(user, IN_LEADER_GROUP):
+        return bool(getattr(user, IN_ADMIN_GROUP)), bool(getattr(user, IN_LEADER_GROUP))
+    groups = set(user.groups.values_list("name", flat=True))
+    return GROUP_NAMES[Role.ADMIN] in groups, GROUP_NAMES[Role.LEADER] in groups
 
 
 def _not_accused(scope: Scope, issue_path: str = "") -> Q:

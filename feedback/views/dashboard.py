@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime
 import functools
+import hashlib
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,13 +22,19 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template import loader
+from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
+from django.utils.html import json_script
+from django.utils.safestring import mark_safe
 
 from feedback import access, selectors, similar
 from feedback.access import Role, Scope, scope_of
@@ -45,6 +53,7 @@ OVERDUE_PREVIEW = 15
 # The monthly trend fills the months without issues, but not over centuries: a period longer than
 # this (received_from=1900-01-01) is shown from its first to its last month with issues.
 TREND_MONTHS = 120
+log = logging.getLogger(__name__)
 
 
 class DashboardFilterForm(PortalForm):
@@ -236,15 +245,49 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def _dashboard(request: HttpRequest, form: DashboardFilterForm, filters: Filters) -> HttpResponse:
     today = timezone.localdate()
     as_of = filters.as_of or today
+    scope = scope_of(request.user)
     issues, _ = statistics.scoped(request.user)
     cohort = statistics.cohort(issues, **filters.cohort_kwargs())
+    key = _kept_key(request, scope, cohort, as_of, today)
+    kept = _kept_get(key)
+    if kept is None:
+        kept = _figure_parts(form, filters, scope, cohort, as_of, today)
+        _kept_set(key, kept)
+    overdue = overdue_preview(cohort, filters, as_of)
+    for a in overdue:
+        a.days_overdue = (as_of - a.due_date).days  # type: ignore[attr-defined]
+    return render(
+        request,
+        "feedback/dashboard.html",
+        {
+            # The parts are the autoescaping templates' own output (``_figure_parts``), kept as text.
+            "kept": {n: mark_safe(part) if isinstance(part, str) else part for n, part in kept.items()},  # noqa: S308
+            "overdue": overdue,
+            "overdue_more": kept["overdue_open"] - len(overdue),
+            "echarts": available(ECHARTS),
+            "echarts_path": ECHARTS,
+            **topics.dashboard_topics(request.user, filters, as_of),  # 热点诉求 (issue 19)
+        },
+    )
 
+
+# --- the figures' parts of the page, kept under the state of their inputs (decision 0780) --------------
+
+KEPT_PARTS = ("feedback/_dashboard_head.html", "feedback/_dashboard_tables.html")
+
+
+def _figure_parts(
+    form: DashboardFilterForm, filters: Filters, scope: Scope, cohort: Any, as_of: datetime.date, today: datetime.date
+) -> dict[str, Any]:
+    """The page's figures rendered: the part above the hot topics, the tables below them, the charts'
+    data, and what the overdue list's last line needs. A function of the figures' inputs (the rollup,
+    the departments and categories), the scope, the query and the day; nothing in it belongs to a
+    user or a request (no CSRF token, no name)."""
     summary = statistics.summary(cohort, as_of=as_of)
     departments = statistics.by_department(cohort, as_of=as_of)
     categories = statistics.by_category(cohort, as_of=as_of)
     townships = statistics.by_township(cohort, as_of=as_of)
     months = every_month(statistics.by_month(cohort, as_of=as_of), filters)
-    overdue = overdue_preview(cohort, filters, as_of)
 
     bureaus = _rank([d for d in departments if d.kind == Department.Kind.BUREAU])
     town_rank = _rank([d for d in departments if d.kind == Department.Kind.TOWNSHIP])
@@ -252,9 +295,6 @@ def _dashboard(request: HttpRequest, form: DashboardFilterForm, filters: Filters
         (d for d in departments if d.unreplied or d.overdue_open),
         key=lambda d: (-d.overdue_open, -d.unreplied, d.department),
     )
-    for a in overdue:
-        a.days_overdue = (as_of - a.due_date).days  # type: ignore[attr-defined]
-
     chart_data = {
         "bureaus": [_chart_row(d) for d in bureaus],
         "townships": [_chart_row(d) for d in town_rank],
@@ -270,36 +310,84 @@ def _dashboard(request: HttpRequest, form: DashboardFilterForm, filters: Filters
         ],
     }
     cut = filters.cut(as_of)
-    return render(
-        request,
-        "feedback/dashboard.html",
-        {
-            "form": form,
-            "filters": filters,
-            "as_of": as_of,
-            "as_of_is_today": as_of == today,
-            "periods": [
-                (label, filters.query(received_from=start.isoformat(), received_to=end.isoformat()))
-                for label, start, end in hot.button_periods(today)
-            ],
-            "s": summary,
-            "headline": headline(summary, FigureLinks(cut)),
-            "bureaus": [department_links(d, cut) for d in bureaus],
-            "township_rank": [department_links(d, cut) for d in town_rank],
-            "missing": [department_links(d, cut) for d in missing],
-            "categories": [Linked(c, FigureLinks(cut.narrowed(category=c.category))) for c in categories],
-            "townships": [Linked(t, FigureLinks(cut.narrowed(unit=t.township))) for t in townships],
-            "months": [Linked(m, FigureLinks(cut.month(m.first_day, m.last_day))) for m in months],
-            "overdue": overdue,
-            "overdue_more": summary.overdue_open - len(overdue),
-            "links": FigureLinks(cut),
-            "formulas": FORMULAS,
-            "chart_data": chart_data,
-            "echarts": available(ECHARTS),
-            "echarts_path": ECHARTS,
-            **topics.dashboard_topics(request.user, filters, as_of),  # 热点诉求 (issue 19)
-        },
-    )
+    links = FigureLinks(cut)
+    context = {
+        "scope": scope,
+        "form": form,
+        "filters": filters,
+        "as_of": as_of,
+        "as_of_is_today": as_of == today,
+        "periods": [
+            (label, filters.query(received_from=start.isoformat(), received_to=end.isoformat()))
+            for label, start, end in hot.button_periods(today)
+        ],
+        "s": summary,
+        "headline": headline(summary, links),
+        "bureaus": [department_links(d, cut) for d in bureaus],
+        "township_rank": [department_links(d, cut) for d in town_rank],
+        "missing": [department_links(d, cut) for d in missing],
+        "categories": [Linked(c, FigureLinks(cut.narrowed(category=c.category))) for c in categories],
+        "townships": [Linked(t, FigureLinks(cut.narrowed(unit=t.township))) for t in townships],
+        "months": [Linked(m, FigureLinks(cut.month(m.first_day, m.last_day))) for m in months],
+        "links": links,
+        "formulas": FORMULAS,
+        "echarts": available(ECHARTS),
+        "chart_data": chart_data,
+    }
+    head, tables = (render_to_string(name, context) for name in KEPT_PARTS)
+    return {
+        "head": head,
+        "tables": tables,
+        "chart_data": str(json_script(chart_data, "dashboard-data")),
+        "overdue_open": summary.overdue_open,
+        "overdue_url": links.overdue_open,
+    }
+
+
+def _kept_key(
+    request: HttpRequest, scope: Scope, cohort: Any, as_of: datetime.date, today: datetime.date
+) -> str | None:
+    """The cache key of the figures' parts, or None when they must be computed: kept figures off
+    (``STATS_CACHE_SECONDS`` 0), a cohort the rollup cannot answer, a window with a live key, or no
+    state (``rollup.kept``'s conditions). The state is read in the page's snapshot, before any figure,
+    so the parts stored under it are exactly its figures (``one_snapshot``)."""
+    c = getattr(cohort, "_stats_cohort", None)
+    if c is None or int(getattr(settings, "STATS_CACHE_SECONDS", 3600)) <= 0:
+        return None
+    state, live = rollup._state(c, as_of)
+    if live or state is None:
+        return None
+    department = scope.department.pk if scope.department else None
+    query = sorted((k, v) for k, values in request.GET.lists() for v in values)
+    what = (state, c, as_of, today, scope.role, department, query, available(ECHARTS), _parts_version())
+    return "dashboard:1:" + hashlib.sha256(repr(what).encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _parts_version() -> str:
+    """The kept parts' templates as they are in this process: a deploy that changes one changes the key."""
+    sources = (loader.get_template(name).template.source for name in (*KEPT_PARTS, "feedback/_dashboard_ranking.html"))
+    return hashlib.sha256("\0".join(sources).encode()).hexdigest()[:16]
+
+
+def _kept_get(key: str | None) -> dict[str, Any] | None:
+    if key is None:
+        return None
+    try:
+        found: dict[str, Any] | None = cache.get(key)
+    except Exception:  # Redis down: computed as before
+        log.warning("dashboard cache unavailable", exc_info=True)
+        return None
+    return found
+
+
+def _kept_set(key: str | None, parts: dict[str, Any]) -> None:
+    if key is None:
+        return
+    try:
+        cache.set(key, parts, int(getattr(settings, "STATS_CACHE_SECONDS", 3600)))
+    except Exception:
+        log.warning("dashboard cache unavailable", exc_info=True)
 
 
 def overdue_preview(cohort: Any, filters: Filters, as_of: datetime.date) -> list[Any]:
