@@ -114,6 +114,26 @@ def test_a_page_reads_the_user_with_its_membership_and_department_in_one_stateme
     assert len(user_reads) == 1
     assert '"feedback_membership"' in user_reads[0] and '"feedback_department"' in user_reads[0]
     assert not any(s.lstrip().startswith('SELECT "feedback_membership"') for s in sql)
+    assert not any('"auth_group"' in s for s in sql if s is not user_reads[0])  # the role groups too
+
+
+def test_a_leader_taken_out_of_the_group_loses_the_dashboard_at_the_next_request(leader, admin_user):
+    """The role groups are read with the session's user on every request (access.role_group_flags), not
+    kept in the session: a change of role counts at once."""
+    from django.contrib.auth.models import Group
+
+    from feedback.access import GROUP_NAMES, Role
+
+    client = logged_in(leader)
+    assert client.get("/dashboard/").status_code == 200
+    leader.groups.remove(Group.objects.get(name=GROUP_NAMES[Role.LEADER]))
+    assert client.get("/dashboard/").status_code == 404
+    admin_user.is_superuser = False
+    admin_user.save()
+    admin = logged_in(admin_user)
+    assert admin.get("/dashboard/").status_code == 200  # still in the admin group
+    admin_user.groups.clear()
+    assert admin.get("/dashboard/").status_code == 404
 
 
 def test_the_ledger_marks_awaiting_review_for_its_page_rows_only(netoffice, zjj_head):
