@@ -74,15 +74,17 @@ class PortalBackend(ModelBackend):
         return super().authenticate(request, username=username, password=password, **kwargs)
 
     def get_user(self, user_id: Any) -> Any:
-        """The session's user with its membership, department and role groups in the same query: every
-        page asks ``access.scope_of`` for them, which was three more statements per request."""
+        """The session's user with its membership, department and role groups in the same query (every
+        page asks ``access.scope_of`` for them: three statements), and the bell's unread count (the
+        ``portal`` context processor's statement on every page)."""
         from feedback.access import role_group_flags
+        from feedback.context_processors import unread_annotation
 
         model = get_user_model()
         try:
             user = (
                 model._default_manager.select_related("membership__department")
-                .annotate(**role_group_flags())
+                .annotate(**role_group_flags(), **unread_annotation())
                 .get(pk=user_id)
             )
         except model.DoesNotExist:

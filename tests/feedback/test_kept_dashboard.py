@@ -159,4 +159,3 @@ def test_with_the_cache_down_the_page_is_computed(reference, leader, computed, m
     load(leader)
     load(leader)
     assert len(computed) == 2
-

@@ -115,6 +115,27 @@ def test_a_page_reads_the_user_with_its_membership_and_department_in_one_stateme
     assert '"feedback_membership"' in user_reads[0] and '"feedback_department"' in user_reads[0]
     assert not any(s.lstrip().startswith('SELECT "feedback_membership"') for s in sql)
     assert not any('"auth_group"' in s for s in sql if s is not user_reads[0])  # the role groups too
+    assert not any('"feedback_notification"' in s for s in sql if s is not user_reads[0])  # and the bell
+
+
+def test_the_bell_counts_the_unread_notifications_read_with_the_user(netoffice, rf):
+    from feedback.context_processors import UNREAD, portal
+    from feedback.models import Notification
+
+    client = logged_in(netoffice)
+    assert '<span class="unread">' not in client.get("/issues/").content.decode()
+    for n in range(2):
+        Notification.objects.create(recipient=netoffice, kind="assigned", deadline_version=n + 1, title="通知", body="")
+    assert '<span class="unread">2</span>' in client.get("/issues/").content.decode()
+    client.post("/notifications/read/")
+    assert '<span class="unread">' not in client.get("/issues/").content.decode()
+    # A page drawn after a write (a POST) counts again; a GET trusts the count read with the user.
+    Notification.objects.create(recipient=netoffice, kind="assigned", deadline_version=9, title="通知", body="")
+    setattr(netoffice, UNREAD, 5)
+    for method, expected in (("get", 5), ("post", 1)):
+        request = getattr(rf, method)("/")
+        request.user = netoffice
+        assert portal(request)["unread_notifications"] == expected
 
 
 def test_a_leader_taken_out_of_the_group_loses_the_dashboard_at_the_next_request(leader, admin_user):
