@@ -13,9 +13,12 @@ For each load it prints, from the browser's own clock (``performance.timeOrigin`
 start): the server's answer (``responseStart``: the view's whole work), and **all charts drawn**: every
 chart box marked ready by static/js/dashboard.js, then two animation frames (the canvas painted).
 The yardstick, timed in the same run: **the same page with no server work** — the HTML the view gave
-for that period, handed to Chromium by Playwright (``route.fulfill``) under another path, so the
-browser loads the same scripts and styles from gunicorn and draws the same charts, but nothing is
-computed: the floor of "navigation to all charts drawn" for that page on this machine. Also printed:
+for that period, answered by a small HTTP server in this process (``dashboard_setup.Floor``, with the
+static files from the staticfiles finders, cacheable as whitenoise sends them), so the browser runs the
+same scripts and styles and draws the same charts, but nothing is computed: the floor of "navigation
+to all charts drawn" for that page on this machine. (Until stop 28 the floor was answered through
+Playwright routes, which turn the browser's cache off: ECharts was fetched and compiled afresh on every
+floor load, so that floor was higher than the page's own loads.) Also printed:
 the view through Django's test client in this process, and the overdue preview alone.
 """
 
@@ -31,7 +34,7 @@ from urllib.parse import urlencode
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the view is timed in-process between page loads
 
-from dashboard_setup import Server, add_database_args, load_average, prepare, session_cookie
+from dashboard_setup import Floor, Server, add_database_args, load_average, prepare, session_cookie
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -106,11 +109,6 @@ def view_alone(query: dict[str, str]) -> tuple[float, float, bytes]:
     return whole, (time.perf_counter() - start) * 1000, response.content
 
 
-def serve(html: bytes):
-    """A route handler answering with ``html`` (one argument: Playwright passes the request to a second)."""
-    return lambda route: route.fulfill(body=html, content_type="text/html; charset=utf-8")
-
-
 def main() -> None:
     args = parse_args()
     url = prepare(args, "bench/dashboard.py")
@@ -123,6 +121,7 @@ def main() -> None:
     cookie = session_cookie("leader")
     server = Server(url, args.port, workers=1)
     server.start()
+    floor = Floor()
     results: dict[str, dict[str, list[float]]] = {
         k: {"drawn": [], "response": [], "floor": [], "view": [], "preview": []} for k in cases
     }
@@ -143,10 +142,9 @@ def main() -> None:
                     if got["charts"] == 0:
                         sys.exit("no chart drawn: ECharts is not installed (bin/_venv.sh ensure_echarts, or npm ci)")
                     whole, preview, html = view_alone(query)
-                    page.route("**/floor/", serve(html))
-                    page.goto(server.base + "/floor/", wait_until="commit")
+                    floor.page = html
+                    page.goto(floor.base + "/dashboard/", wait_until="commit")
                     floor_got = page.evaluate(DRAWN)
-                    page.unroute("**/floor/")
                     if "error" in floor_got or floor_got["charts"] != got["charts"]:
                         sys.exit(f"{label}: the floor page drew {floor_got} against {got}")
                     floor = floor_got["drawn"]
@@ -161,6 +159,7 @@ def main() -> None:
             browser.close()
     finally:
         server.stop()
+        floor.stop()
 
     print(f"\nload average after the run: {load_average()} (2 cores, shared with other jobs)")
     print(f"\n/dashboard/ as the county leader, median of {args.runs} (ms); target ≤ {args.target_ms:.0f} ms")

@@ -5,8 +5,11 @@
 
 PostgreSQL, Chromium and ECharts, as bench/dashboard.py (its database, ``dash_bench``). The page's HTML is
 taken once through Django's test client (the county leader, ``as_of`` the generated data's last day) and
-handed to Chromium by a Playwright route, with its static files from the staticfiles finders: no server
-answers anything, so what is measured is the browser alone — dashboard.py's "floor". For each load it
+answered by a small HTTP server in this process (``dashboard_setup.Floor``), with its static files from
+the staticfiles finders, cacheable for a year as whitenoise sends them: no portal server computes
+anything, so what is measured is the browser alone — dashboard.py's "floor", with its cache warm as a
+leader's browser has it. (Until stop 28 the page was handed over by Playwright routes, which turn the
+browser's cache off: ECharts fetched and compiled on every load.) For each load it
 reads the browser's own clock (``performance.timeOrigin`` = navigation start): the HTML received, the DOM
 parsed (``domInteractive``), the deferred scripts run (``domContentLoadedEventStart``: ECharts evaluated),
 static/js/dashboard.js's handler done (``domContentLoadedEventEnd``: the four charts drawn), and two
@@ -18,16 +21,13 @@ the same run: the page's own parsing, layout and paint. Medians of ``--runs`` lo
 from __future__ import annotations
 
 import argparse
-import mimetypes
 import os
 import re
 import statistics
 import sys
-from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dashboard_setup import add_database_args, load_average, prepare
+from dashboard_setup import Floor, add_database_args, load_average, prepare
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -79,25 +79,6 @@ def leaders_page() -> bytes:
     return response.content
 
 
-def handler(html: bytes):
-    """Answer the page itself and its static files (from the finders, as runserver would)."""
-    from django.contrib.staticfiles import finders
-
-    def handle(route: Any) -> None:  # Playwright's Route
-        path = route.request.url.split("://", 1)[1].partition("/")[2].split("?")[0]
-        if not path.startswith("static/"):
-            route.fulfill(body=html, content_type="text/html; charset=utf-8")
-            return
-        found = finders.find(path.removeprefix("static/"))
-        if not found:
-            route.fulfill(status=404, body=b"")
-            return
-        kind = mimetypes.guess_type(found)[0] or "application/octet-stream"
-        route.fulfill(body=Path(found).read_bytes(), content_type=kind, headers={"cache-control": "max-age=3600"})
-
-    return handle
-
-
 def main() -> None:
     args = parse_args()
     prepare(args, "bench/dashboard_floor.py")
@@ -112,20 +93,23 @@ def main() -> None:
     before = load_average()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        tabs = {}
+        tabs, floors = {}, []
         for name, html in pages.items():  # one context each, as one leader's browser keeps its caches
             context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-            context.route("http://floor.test/**", handler(html))
-            tabs[name] = context.new_page()
+            floors.append(Floor())
+            floors[-1].page = html
+            tabs[name] = (context.new_page(), floors[-1].base)
         for run in range(args.runs + 1):
-            for name, page in tabs.items():  # alternately
-                page.goto("http://floor.test/dashboard/", wait_until="commit")
+            for name, (page, base) in tabs.items():  # alternately
+                page.goto(base + "/dashboard/", wait_until="commit")
                 got = page.evaluate(TIMES)
                 if "error" in got:
                     sys.exit(f"{name}: {got['error']}")
                 if run:  # the first round warms the caches
                     results[name].append(got)
         browser.close()
+    for floor in floors:
+        floor.stop()
     print(f"load average before / after: {before} → {load_average()}")
     print(f"\nthe leader's page ({len(page_html) / 1024:.0f} KB of HTML), no server work; median of {args.runs} ms")
     print("| page | elements | charts | " + " | ".join(MARKS) + " |")

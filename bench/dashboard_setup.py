@@ -9,6 +9,7 @@ on top: the three channel offices, a head and a staff member for every departmen
 from __future__ import annotations
 
 import argparse
+import mimetypes
 import os
 import shutil
 import signal
@@ -18,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -153,6 +155,53 @@ class Server:
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             self.proc.wait(timeout=30)
+
+
+class Floor:
+    """A local HTTP server answering every page path with ``page`` and /static/ from the staticfiles finders.
+
+    Not Playwright routes: routing turns the browser's HTTP cache off, so every load would fetch and
+    compile ECharts afresh, where a leader's browser keeps it (with V8's code cache) between loads.
+    The static files go out as whitenoise sends the portal's hashed ones: cacheable for a year.
+    """
+
+    def __init__(self) -> None:
+        self.page = b""  # the HTML answered for every path outside /static/; set before each load
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from django.contrib.staticfiles import finders
+
+        floor = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.lstrip("/").split("?")[0]
+                body, kind, cache = floor.page, "text/html; charset=utf-8", "no-cache"
+                if path.startswith("static/"):
+                    found = finders.find(path.removeprefix("static/"))
+                    if not found:
+                        self.send_error(404)
+                        return
+                    body = Path(found).read_bytes()
+                    kind = mimetypes.guess_type(found)[0] or "application/octet-stream"
+                    cache = "max-age=31536000, public, immutable"
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", cache)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
 
 
 def cpu_seconds(pids: list[int]) -> float:

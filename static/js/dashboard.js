@@ -42,7 +42,18 @@ document.addEventListener("DOMContentLoaded", () => {
     };
     render();
     box.dataset.chartReady = "true";
-    charts.push({ chart, render });
+    // Laid out again only when its box changed size: a resize redraws the whole chart (tens of ms),
+    // and the browser fires "toggle" for every <details open> the page was parsed with.
+    const sizeOf = () => `${box.clientWidth}x${box.clientHeight}`;
+    let drawnAt = sizeOf();
+    const fit = () => {
+      const size = sizeOf();
+      if (size === drawnAt) return;
+      drawnAt = size;
+      chart.resize();
+      render();
+    };
+    charts.push(fit);
   };
 
   const ranking = (rows) => (narrow) => {
@@ -123,13 +134,13 @@ document.addEventListener("DOMContentLoaded", () => {
   // A chart in a section folded on a phone has no size until the section is opened.
   document.querySelectorAll("details[data-fold-phone]").forEach((details) => {
     details.addEventListener("toggle", () => {
-      if (details.open) charts.forEach(({ chart, render }) => { chart.resize(); render(); });
+      if (details.open) charts.forEach((fit) => fit());
     });
   });
 
   let pending = null;
   window.addEventListener("resize", () => {
     window.clearTimeout(pending);
-    pending = window.setTimeout(() => charts.forEach(({ chart, render }) => { chart.resize(); render(); }), 150);
+    pending = window.setTimeout(() => charts.forEach((fit) => fit()), 150);
   });
 });

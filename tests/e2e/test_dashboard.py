@@ -77,6 +77,57 @@ def test_the_leader_reads_the_dashboard(live_server, page, screenshot, leader):
         assert chart_option(page, "months")["xAxis"][0]["data"] == ["2026-03", "2026-04", "2026-05"]
 
 
+# Counts the charts' resize() calls: its DOMContentLoaded handler is registered before static/js/dashboard.js
+# runs (init scripts run first), so it wraps echarts.init before the page draws anything.
+COUNT_RESIZES = """
+document.addEventListener("DOMContentLoaded", () => {
+  window.chartResizes = 0;
+  if (typeof window.echarts === "undefined") return;
+  const init = window.echarts.init;
+  window.echarts.init = (...args) => {
+    const chart = init(...args);
+    const resize = chart.resize.bind(chart);
+    chart.resize = (...more) => { window.chartResizes += 1; return resize(...more); };
+    return chart;
+  };
+});
+"""
+
+
+@pytest.mark.usefixtures("may")
+def test_each_chart_is_drawn_once_and_again_only_when_its_box_changes_size(live_server, page, leader):
+    """The browser fires "toggle" for every <details open> the page is parsed with (five here): once each
+    redrew all four charts (tens of ms apiece, after the page was drawn). A resize redraws only a changed box."""
+    if not available(ECHARTS):
+        pytest.skip("ECharts is not installed (npm)")
+    page.add_init_script(COUNT_RESIZES)
+    log_in(page, live_server.url, "leader")
+    page.goto(f"{live_server.url}/dashboard/?received_from=2026-05-01&received_to=2026-05-31&as_of=2026-05-31")
+    expect(page.locator('[data-chart-ready="true"]')).to_have_count(4)
+    assert page.locator("details[data-fold-phone][open]").count() >= 4  # the toggles that once redrew
+    settle = "new Promise((done) => setTimeout(() => requestAnimationFrame(() => done()), 300))"
+    page.evaluate(settle)
+    assert page.evaluate("window.chartResizes") == 0
+    # Whether those toggles come before or after the handler depends on when ECharts arrived; these do not.
+    page.evaluate(
+        "() => document.querySelectorAll('details[data-fold-phone]').forEach((d) => { d.open = false; d.open = true; })"
+    )
+    page.evaluate(settle)
+    assert page.evaluate("window.chartResizes") == 0
+
+    page.set_viewport_size({"width": 900, "height": 800})  # every box narrower: each chart redrawn once
+    waited = (
+        "async () => { for (let i = 0; i < 200 && window.chartResizes < 4; i++)"
+        " await new Promise((r) => setTimeout(r, 25)); }"
+    )
+    page.evaluate(waited)  # (not wait_for_function: it evaluates a string, which the portal's CSP refuses)
+    assert page.evaluate("window.chartResizes") == 4
+    box = page.locator('[data-chart="bureaus"]')
+    assert box.locator("canvas").bounding_box()["width"] == pytest.approx(box.bounding_box()["width"], abs=1)
+    page.evaluate("new Promise((done) => setTimeout(done, 300))")
+    assert page.evaluate("window.chartResizes") == 4
+
+
 def chart_option(page, name: str) -> dict:
     """The option ECharts holds for a chart (its merged option, as the chart was drawn)."""
     locator = page.locator(f'[data-chart="{name}"][data-chart-ready="true"]')
