@@ -121,7 +121,7 @@ def main() -> None:
     cookie = session_cookie("leader")
     server = Server(url, args.port, workers=1)
     server.start()
-    floor = Floor()
+    floor_server = Floor()
     results: dict[str, dict[str, list[float]]] = {
         k: {"drawn": [], "response": [], "floor": [], "view": [], "preview": []} for k in cases
     }
@@ -142,8 +142,8 @@ def main() -> None:
                     if got["charts"] == 0:
                         sys.exit("no chart drawn: ECharts is not installed (bin/_venv.sh ensure_echarts, or npm ci)")
                     whole, preview, html = view_alone(query)
-                    floor.page = html
-                    page.goto(floor.base + "/dashboard/", wait_until="commit")
+                    floor_server.page = html
+                    page.goto(floor_server.base + "/dashboard/", wait_until="commit")
                     floor_got = page.evaluate(DRAWN)
                     if "error" in floor_got or floor_got["charts"] != got["charts"]:
                         sys.exit(f"{label}: the floor page drew {floor_got} against {got}")
@@ -159,7 +159,7 @@ def main() -> None:
             browser.close()
     finally:
         server.stop()
-        floor.stop()
+        floor_server.stop()
 
     print(f"\nload average after the run: {load_average()} (2 cores, shared with other jobs)")
     print(f"\n/dashboard/ as the county leader, median of {args.runs} (ms); target ≤ {args.target_ms:.0f} ms")
