@@ -286,6 +286,12 @@ class TrigramSimilarity(Func):
     output_field = FloatField()
 
 
+def _trigram_threshold(cursor: Any) -> None:
+    """``SET LOCAL pg_trgm.similarity_threshold`` for this transaction, through ``set_config``: ``SET`` takes
+    no bound parameter, and the connection binds them on the server (decision 0790)."""
+    cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(TRIGRAM_THRESHOLD)])
+
+
 def _trigram_ready() -> bool:
     """PostgreSQL has pg_trgm and the index (migration 0531); SQLite does not."""
     return connection.vendor == "postgresql"
@@ -322,7 +328,7 @@ def candidates(
             title = Value(request.title.strip())
             with transaction.atomic():
                 with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [TRIGRAM_THRESHOLD])
+                    _trigram_threshold(cursor)
                 recent = today - datetime.timedelta(days=TITLE_WINDOW_DAYS)
                 ids += list(
                     seen.filter(received_on__gte=recent)
@@ -461,7 +467,7 @@ def suggest_many(
         wanted = sorted({p for found in places for p in found if len(p) >= 3})
         by_place: dict[str, set[int]] = defaultdict(set)
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [TRIGRAM_THRESHOLD])
+            _trigram_threshold(cursor)
             for n, pk in _lateral(cursor, seen, titles, TRIGRAM_CANDIDATES, title_window=recent):
                 per_request[n].add(pk)
             for n, pk in _lateral(cursor, seen, wanted, PLACE_CANDIDATES, places=True):

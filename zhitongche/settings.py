@@ -409,6 +409,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         }
     if envbool("PGBOUNCER_TRANSACTION_MODE", False):
         DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    elif envbool("DATABASE_PREPARED_STATEMENTS", True):
+        # Parameters sent apart from the statement, and a statement run five times on a connection
+        # prepared there (psycopg): PostgreSQL parses and plans a page's statements once per connection,
+        # and psycopg no longer quotes every parameter into the text (decision 0790). Not behind
+        # PgBouncer in transaction mode, where the next transaction may reach another server connection.
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=envint("DATABASE_PREPARE_THRESHOLD", 5)
+        )
 # Query-parameter enums as ASCII, named types for generated clients (docs/api.md "Generating a client").
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
