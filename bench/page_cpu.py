@@ -16,6 +16,11 @@ The baseline, in the same run: the same pages with ``DATABASE_PREPARED_STATEMENT
 into each statement's text by psycopg, nothing prepared: Django's default), alternately with the
 portal's setting (decision 0790), each in a fresh process, ``--rounds`` times; it prints every round and
 the medians with their ratios.
+
+``--user-read`` measures instead the session's user read (``PortalBackend.get_user``: the user, its
+membership and department, its role groups and the bell's count in one statement) as it is now — from a
+queryset built once per process (``feedback.security.auth.session_users``) — against the same queryset
+built for every request, as until stop 28: process CPU per read, 500 reads, five rounds alternately.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ def parse_args() -> argparse.Namespace:
     add_database_args(p)
     p.add_argument("--loads", type=int, default=100, help="loads of each page per round (default 100)")
     p.add_argument("--rounds", type=int, default=3, help="rounds of the two settings, alternately (default 3)")
+    p.add_argument("--user-read", action="store_true", help="compare the session user's read, built once or each time")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return p.parse_args()
 
@@ -93,8 +99,54 @@ def measure(loads: int) -> dict[str, list[float]]:
     return out
 
 
+def user_read() -> None:
+    from django.contrib.auth import get_user_model
+
+    from feedback.access import role_group_flags
+    from feedback.context_processors import unread_annotation
+    from feedback.security.auth import PortalBackend
+
+    leader = get_user_model().objects.get(username="leader").pk
+    backend = PortalBackend()
+
+    def built_each_time() -> object:
+        manager = get_user_model()._default_manager
+        return (
+            manager.select_related("membership__department")
+            .annotate(**role_group_flags(), **unread_annotation())
+            .get(pk=leader)
+        )
+
+    def cpu(read, reads: int = 500) -> float:
+        start = time.process_time()
+        for _ in range(reads):
+            read()
+        return (time.process_time() - start) * 1000 / reads
+
+    ways = {
+        "built for every request (baseline)": built_each_time,
+        "built once (session_users)": lambda: backend.get_user(leader),
+    }
+    for read in ways.values():
+        cpu(read, 50)
+    got: dict[str, list[float]] = {name: [] for name in ways}
+    for _ in range(5):
+        for name, read in ways.items():
+            got[name].append(cpu(read))
+    for name, values in got.items():
+        print(
+            f"{name}: {statistics.median(values):.2f} ms CPU per read (rounds: {', '.join(f'{v:.2f}' for v in values)})"
+        )
+    base, new = (statistics.median(v) for v in got.values())
+    print(f"built once / built each time: {new / base:.2f}")
+
+
 def main() -> None:
     args = parse_args()
+    if args.user_read:
+        prepare(args, "bench/page_cpu.py")
+        user_read()
+        return
     if args.child:
         prepare(args, "bench/page_cpu.py")
         print(json.dumps(measure(args.loads)))
