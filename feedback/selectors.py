@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from feedback import access
 from feedback.deadlines import compute_deadline, working_days_between
+from feedback.figures import tally
 from feedback.figures.statistics import fully_replied_q, lead_result_is
 from feedback.models import Assignment, Issue, SignedReply
 from feedback.workcalendar import load_calendar
@@ -86,6 +87,32 @@ def issue_list(user: Any, filters: Mapping[str, Any], *, flag_review: bool = Tru
         issues = issues.annotate(awaiting_review=awaiting_review_q())
     sort: str = filters["sort"] if filters.get("sort") in SORTS else DEFAULT_SORT
     return issues.order_by(sort, "-id")
+
+
+def issue_list_total(user: Any, filters: Mapping[str, Any]) -> int | None:
+    """The number of ``issue_list(user, filters)``'s issues without counting them, when no filter but the
+    channel (or the sort) is set and the user is an office, a leader or an administrator: the channels'
+    totals from the kept tally (``feedback.figures.tally``), less the few issues accusing the user's own
+    unit (``access.issues_for``). None otherwise: the caller counts. tests/feedback/test_issue_tally.py
+    holds it equal to the count for every role and channel."""
+    if any(filters.get(k) not in (None, "") for k in filters if k not in ("channel", "sort")):
+        return None
+    channel = filters.get("channel") or ""
+    scope = access.scope_of(user)
+    channels: list[str] | None
+    if scope.role in (access.Role.ADMIN, access.Role.LEADER):
+        channels = [channel] if channel else None
+    elif scope.role == access.Role.OFFICE:
+        if channel not in ("", scope.channel):
+            return 0
+        channels = [scope.channel]
+    else:
+        return None
+    accusing = 0
+    if scope.department is not None:
+        accused = Issue.objects.filter(accused_department=scope.department)
+        accusing = (accused if channels is None else accused.filter(channel__in=channels)).count()
+    return tally.total(channels) - accusing
 
 
 def mark_awaiting_review(issues: Iterable[Issue]) -> None:

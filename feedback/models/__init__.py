@@ -17,7 +17,7 @@ from feedback.models.handling import (
     SignedReply,
     reply_upload_to,
 )
-from feedback.models.issues import HistoryEntry, Issue, IssueQuerySet, Requester
+from feedback.models.issues import HistoryEntry, Issue, IssueQuerySet, IssueTally, Requester
 from feedback.models.notifications import Notification
 from feedback.models.publishing import Bulletin, ExportJob
 from feedback.models.reference import Category, Channel, DeadlineUnit, Department, Membership
@@ -56,6 +56,7 @@ __all__ = [
     "HistoryEntry",
     "Issue",
     "IssueQuerySet",
+    "IssueTally",
     "Membership",
     "Notification",
     "Objection",

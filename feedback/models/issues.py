@@ -184,6 +184,24 @@ class Issue(models.Model):
         return f"{self.ref} {self.title}"
 
 
+class IssueTally(models.Model):
+    """How many issues each channel holds, kept by triggers (migration 0800) as rows to add up: one row
+    per channel for each statement that inserts or deletes issues (PostgreSQL; a row per issue on
+    SQLite), two for an issue moved to another channel. Writers only ever insert here, so two never wait
+    on each other; ``feedback.figures.tally`` adds the rows up for the ledger's total and folds them
+    into one row per channel every night (decision 0800)."""
+
+    channel = models.CharField(max_length=16)
+    n = models.IntegerField()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "诉求计数"
+        indexes = [models.Index(fields=["channel", "n"], name="issue_tally_channel_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.channel}：{self.n:+d}"
+
+
 class HistoryEntry(models.Model):
     """Append-only record of every transition: who, when, what, from, to, why."""
 

@@ -7,7 +7,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest
+from django.utils.functional import cached_property
 
 from feedback.errors import WorkflowError
 from feedback.forms import (
@@ -15,6 +17,19 @@ from feedback.forms import (
 )
 
 PAGE_SIZE = 25
+
+
+class KnownCountPaginator(Paginator):
+    """A Paginator given the number of rows (read from a kept count, ``selectors.issue_list_total``);
+    without one (None) it counts them as Django's does."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int | None) -> None:
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return super().count if self.known_count is None else self.known_count
 
 
 def run_service(request: HttpRequest, form: forms.Form | None, call: Callable[[], Any]) -> Any:

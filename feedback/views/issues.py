@@ -35,7 +35,7 @@ from feedback.ledger.export import XLSX_CONTENT_TYPE, issues_workbook
 from feedback.models import Assignment, DeadlineStep, Issue, Objection
 from feedback.states import action_label
 from feedback.views import merging
-from feedback.views.common import PAGE_SIZE, flash_form_errors, query_without_page, run_service
+from feedback.views.common import PAGE_SIZE, KnownCountPaginator, flash_form_errors, query_without_page, run_service
 
 
 @login_required
@@ -58,7 +58,8 @@ def issue_list(request: HttpRequest) -> HttpResponse:
         page = Paginator(selectors.review_queue(request.user, data), PAGE_SIZE).get_page(request.GET.get("page"))
     else:
         issues = selectors.issue_list(request.user, data, flag_review=False)
-        page = Paginator(issues, PAGE_SIZE).get_page(request.GET.get("page"))
+        total = selectors.issue_list_total(request.user, data)
+        page = KnownCountPaginator(issues, PAGE_SIZE, count=total).get_page(request.GET.get("page"))
         selectors.mark_awaiting_review(page.object_list)  # the page's rows, not the whole ledger's
         leads = selectors.lead_names([i.pk for i in page.object_list])
         for issue in page.object_list:
