@@ -84,13 +84,13 @@ def rebuild_stats_rollup() -> int:
 
 
 @shared_task(acks_late=True)
-def keep_issue_tally() -> int:
-    """Nightly: check the issue tally (the ledger's totals, migration 0800) against a count of the issues,
-    set it again if they differ (its triggers dropped or disabled: logged as an error), and fold its rows
-    into one per channel. Returns the rows folded away."""
+def keep_tallies() -> int:
+    """Nightly: check the tallies (the ledger's totals and the inbox's counts, migrations 0800 and 0810)
+    against a count of the issues and assignments, set one again if they differ (its triggers dropped or
+    disabled: logged as an error), and fold their rows into one per key. Returns the rows folded away."""
     wrong = tally.rebuild()
     if wrong:
-        log.error("issue tally differed from the issues (channel: tally, counted): %s; set again", wrong)
+        log.error("tally differed from a count (key: tally, counted): %s; set again", wrong)
     return tally.fold()
 
 

@@ -64,9 +64,9 @@ app.conf.beat_schedule = {
     # rows that differ (feedback.figures.rollup.rebuild; nothing, when every write went through the
     # services). It catches admin edits and raw SQL, which the statistics read live until then.
     "rebuild-stats-rollup": {"task": "feedback.tasks.rebuild_stats_rollup", "schedule": crontab(hour=2, minute=30)},
-    # Nightly at 02:50: check the ledger's kept totals against a count of the issues and fold the rows
-    # the triggers added during the day into one per channel (feedback.figures.tally, decision 0800).
-    "keep-issue-tally": {"task": "feedback.tasks.keep_issue_tally", "schedule": crontab(hour=2, minute=50)},
+    # Nightly at 02:50: check the ledger's and the inbox's kept counts against a count of the issues and
+    # assignments and fold the rows the triggers added during the day (feedback.figures.tally, decision 0800).
+    "keep-tallies": {"task": "feedback.tasks.keep_tallies", "schedule": crontab(hour=2, minute=50)},
 }
 
 # /metrics reports when the deadline sweep last finished (zhitongche.metrics, docs/monitoring.md).

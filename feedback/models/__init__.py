@@ -10,6 +10,7 @@ from feedback.models.calendar import CalendarDay, CalendarYear
 from feedback.models.handling import (
     Assignment,
     AssignmentQuerySet,
+    AssignmentTally,
     DeadlinePolicy,
     DeadlineStep,
     ExtensionRequest,
@@ -41,6 +42,7 @@ from feedback.models.statistics import (
 __all__ = [
     "Assignment",
     "AssignmentQuerySet",
+    "AssignmentTally",
     "AuditEvent",
     "Bulletin",
     "CalendarDay",

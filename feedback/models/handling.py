@@ -167,6 +167,30 @@ class Assignment(models.Model):
         return self.is_open and self.due_date < (today or timezone.localdate())
 
 
+class AssignmentTally(models.Model):
+    """How many assignments each department holds per channel (its issue's) and status, kept by
+    triggers (migration 0810) as rows to add up, like ``IssueTally``: a row per key for each statement
+    that inserts or deletes assignments (PostgreSQL; a row per assignment on SQLite), −1 and +1 for an
+    assignment whose status, department or issue changes and for the assignments of an issue moved to
+    another channel. The inbox's tab counts read it (``feedback.figures.tally``, decision 0800)."""
+
+    department = models.ForeignKey(
+        Department, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    channel = models.CharField(max_length=16)
+    status = models.CharField(max_length=16)
+    n = models.IntegerField()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "交办计数"
+        indexes = [
+            models.Index(fields=["department", "channel", "status", "n"], name="assignment_tally_key_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department_id} {self.channel} {self.status}：{self.n:+d}"
+
+
 class DeadlineStep(models.Model):
     """One step of the reminder and escalation ladder, taken exactly once per deadline version.
 

@@ -19,7 +19,7 @@ from feedback.access import Role, scope_of
 from feedback.deadlines import add_working_days
 from feedback.ledger.export import XLSX_CONTENT_TYPE, inbox_workbook
 from feedback.models import Assignment, Channel, Objection
-from feedback.selectors import inbox_counts, inbox_filters
+from feedback.selectors import inbox_counts, inbox_filters, inbox_per_status
 from feedback.views.common import PAGE_SIZE, query_without_page, run_service
 from feedback.workcalendar import load_calendar
 
@@ -66,7 +66,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     tab, rows = _inbox_rows(request, today, soon)
     # Counted on issue_id (never NULL, so the same counts), which assignment_inbox_idx INCLUDEs: the counts
     # read that index alone, an index-only scan, where "id" sent every row to its heap page (0621).
-    counts = inbox_counts(_inbox_assignments(request), today, soon)
+    # A department's rows per status come from the kept tally (decision 0800); the open rows' due dates are
+    # counted (few).
+    channel = request.GET.get("channel", "")
+    per_status = inbox_per_status(request.user, channel if channel in Channel.values else "")
+    counts = inbox_counts(_inbox_assignments(request), today, soon, per_status)
     rows = rows.select_related("issue", "department", "issue__category").annotate(
         objection_pending=Exists(Objection.objects.filter(assignment=OuterRef("pk"), status=Objection.Status.PENDING))
     )

@@ -24,13 +24,14 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
-from feedback import selectors
+from feedback import access, selectors, services
 from feedback.figures import tally
-from feedback.models import Category, Department, Issue, IssueTally, Requester
-from feedback.tasks import keep_issue_tally
-from tests.factories import register
+from feedback.models import Assignment, AssignmentTally, Category, Department, Issue, IssueTally, Requester
+from feedback.tasks import keep_tallies
+from tests.factories import assigned, register
 from tests.feedback.test_import import csv_bytes, ledger_row, write
 
 pytestmark = pytest.mark.django_db
@@ -40,10 +41,9 @@ M0800 = importlib.import_module("feedback.migrations.0800_issue_tally")
 
 
 def right() -> dict[str, int]:
-    """The tally's totals, asserted equal to a count of the issues."""
-    kept = tally.per_channel()
-    assert kept == tally.counted()
-    return kept
+    """The issue tally's totals per channel, both tallies asserted equal to a count of their tables."""
+    assert tally.check() == {}
+    return {channel: n for (channel,), n in tally.kept(IssueTally).items()}
 
 
 RAW_REFS = itertools.count(1)
@@ -149,10 +149,10 @@ def test_the_nightly_task_sets_a_tally_that_drifted_again_and_says_so(reference,
     register(None, channel="net")
     IssueTally.objects.create(channel="net", n=5)  # as if a trigger had been disabled
     IssueTally.objects.create(channel="citizen", n=2)
-    assert tally.check() == {"net": (6, 1), "citizen": (2, 0)}
+    assert tally.check() == {"feedback_issuetally": {("net",): (6, 1), ("citizen",): (2, 0)}}
     with caplog.at_level(logging.ERROR, logger="feedback.tasks"):
-        keep_issue_tally()
-    assert "issue tally differed" in caplog.text
+        keep_tallies()
+    assert "tally differed" in caplog.text
     assert tally.check() == {} and right() == {"net": 1}
     assert IssueTally.objects.count() == 1
 
@@ -160,7 +160,7 @@ def test_the_nightly_task_sets_a_tally_that_drifted_again_and_says_so(reference,
 def test_the_nightly_task_is_scheduled():
     from zhitongche.celery import app
 
-    assert app.conf.beat_schedule["keep-issue-tally"]["task"] == "feedback.tasks.keep_issue_tally"
+    assert app.conf.beat_schedule["keep-tallies"]["task"] == "feedback.tasks.keep_tallies"
 
 
 # --- the ledger's total ------------------------------------------------------------------------------
@@ -220,10 +220,11 @@ def test_the_sqlite_triggers_seed_and_reverse_on_a_migrated_file(tmp_path):
         django.setup()
         from django.core.management import call_command
         from django.db import connection
+        from feedback import services
         from feedback.figures import tally
-        from feedback.models import Issue
+        from feedback.models import Department, Issue, IssueTally
         from feedback.services.reference import load_reference_data
-        from tests.factories import register
+        from tests.factories import assigned, register
         call_command("migrate", verbosity=0)
         load_reference_data()
         assert connection.vendor == "sqlite"
@@ -233,11 +234,17 @@ def test_the_sqlite_triggers_seed_and_reverse_on_a_migrated_file(tmp_path):
         Issue.objects.filter(pk=one.pk).update(channel="citizen")
         one.refresh_from_db()
         one.save()
-        assert tally.per_channel() == tally.counted() == {"net": 2, "citizen": 2}, tally.per_channel()
-        assert tally.fold() == 4  # six rows (net twice, citizen, enterprise, the move's two) become two
+        issue, (lead, co) = assigned(None, lead="zjj", co=("jtj",), channel="net")
+        services.acknowledge_assignment(actor=None, assignment=lead)
+        Issue.objects.filter(pk=issue.pk).update(channel="enterprise")
+        assert tally.check() == {}, tally.check()
+        assert tally.per_status(Department.objects.get(code="zjj").pk, "enterprise") == {"acknowledged": 1}
+        assert tally.kept(IssueTally) == {("net",): 2, ("citizen",): 2, ("enterprise",): 1}
+        assert tally.fold() > 0 and tally.check() == {}
         call_command("migrate", "feedback", "0770", verbosity=0)
-        call_command("migrate", "feedback", "0800", verbosity=0)
-        assert tally.per_channel() == tally.counted() == {"net": 2, "citizen": 2}, tally.per_channel()
+        call_command("migrate", "feedback", verbosity=0)
+        assert tally.check() == {}, tally.check()
+        assert tally.kept(IssueTally) == {("net",): 2, ("citizen",): 2, ("enterprise",): 1}
         print("sqlite tally ok")
         """
     )
@@ -262,8 +269,120 @@ def test_the_rebuild_command_checks_the_ledger_totals_too(reference):
     IssueTally.objects.create(channel="net", n=2)
     out = io.StringIO()
     call_command("rebuild_stats_rollup", stdout=out)
-    assert "台账总数：已按实际条数更正（net 3 → 1）。" in out.getvalue()
+    assert "台账与待办计数：已按实际条数更正（feedback_issuetally net 3 → 1）。" in out.getvalue()
     out = io.StringIO()
     call_command("rebuild_stats_rollup", stdout=out)
-    assert "台账总数：与实际条数一致。" in out.getvalue()
+    assert "台账与待办计数：与实际条数一致。" in out.getvalue()
     assert right() == {"net": 1}
+
+
+# --- the inbox's counts: assignments per department, channel and status ----------------------------
+
+
+def per_status(code: str, channel: str = "") -> dict[str, int]:
+    assert tally.check() == {}
+    return tally.per_status(Department.objects.get(code=code).pk, channel)
+
+
+def test_assigning_counts_each_assignment_under_its_department_channel_and_status(reference, zjj_head):
+    assigned(None, lead="zjj", co=("jtj",), channel="net")
+    assigned(None, lead="zjj", channel="citizen")
+    assert per_status("zjj") == {"pending": 2} and per_status("zjj", "net") == {"pending": 1}
+    assert per_status("jtj") == {"pending": 1} and per_status("jtj", "citizen") == {}
+
+
+def test_a_status_change_moves_the_assignment_between_statuses(reference, zjj_head):
+    _, (lead,) = assigned(None, lead="zjj", channel="net")
+    services.acknowledge_assignment(actor=zjj_head, assignment=lead)
+    assert per_status("zjj", "net") == {"acknowledged": 1}
+
+
+def test_a_department_change_moves_the_assignment_between_departments(reference):
+    _, (lead,) = assigned(None, lead="zjj", channel="net")
+    Assignment.objects.filter(pk=lead.pk).update(department=Department.objects.get(code="jyj"))
+    assert per_status("zjj") == {} and per_status("jyj") == {"pending": 1}
+
+
+def test_an_assignment_moved_to_another_issue_moves_to_its_channel(reference):
+    _, (lead,) = assigned(None, lead="zjj", channel="net")
+    other = register(None, channel="citizen")
+    Assignment.objects.filter(pk=lead.pk).update(issue=other)
+    assert per_status("zjj", "net") == {} and per_status("zjj", "citizen") == {"pending": 1}
+
+
+def test_an_issue_moved_to_another_channel_takes_its_assignments_along(reference):
+    issue, _ = assigned(None, lead="zjj", co=("jtj",), channel="net")
+    Issue.objects.filter(pk=issue.pk).update(channel="enterprise")
+    assert per_status("zjj", "net") == {} and per_status("zjj", "enterprise") == {"pending": 1}
+    assert per_status("jtj", "enterprise") == {"pending": 1}
+
+
+def test_deleting_assignments_takes_them_off(reference):
+    issue, _ = assigned(None, lead="zjj", channel="net")
+    extra = Assignment.objects.bulk_create(  # no history row: they can be deleted again
+        Assignment(
+            issue=issue,
+            department=Department.objects.get(code=code),
+            role=Assignment.Role.CO,
+            assigned_on=issue.received_on,
+            due_date=issue.received_on + datetime.timedelta(days=10),
+            original_due_date=issue.received_on + datetime.timedelta(days=10),
+            deadline_amount=10,
+            deadline_unit="working_day",
+        )
+        for code in ("jtj", "jyj")
+    )
+    assert per_status("jtj") == {"pending": 1}
+    Assignment.objects.filter(pk__in=[a.pk for a in extra]).delete()
+    assert per_status("jtj") == {} and per_status("zjj") == {"pending": 1}
+
+
+def test_an_assignment_saved_unchanged_adds_no_row(reference):
+    _, (lead,) = assigned(None, lead="zjj", channel="net")
+    rows = AssignmentTally.objects.count()
+    lead.save()  # status, department and issue written, unchanged
+    Assignment.objects.filter(pk=lead.pk).update(due_date=lead.due_date + datetime.timedelta(days=1))
+    assert AssignmentTally.objects.count() == rows
+    assert per_status("zjj") == {"pending": 1}
+
+
+def test_an_import_counts_its_assignments_on_postgresql_a_row_per_key_and_statement(tmp_path, reference, zjj_head):
+    rows = [ledger_row(ref=f"ZW2024-{n:05d}", replied_on="2024-03-12", departments="zjj;jtj") for n in range(1, 31)]
+    call_command("import_issues", str(write(tmp_path, csv_bytes(rows))), stdout=io.StringIO())
+    assert per_status("zjj", "net") == {"accepted": 30} and per_status("jtj") == {"accepted": 30}
+    if connection.vendor == "postgresql":
+        assert AssignmentTally.objects.count() <= 4
+
+
+def test_the_inbox_counts_equal_the_counted_ones_for_every_department_and_channel(accusations, jtj_head):
+    zjj_head = accusations[4]
+    _, (lead, _co) = assigned(None, lead="zjj", co=("jtj",), channel="net")
+    services.acknowledge_assignment(actor=zjj_head, assignment=lead)
+    # An accusation against zjj recorded after the issue was assigned to it: hidden from zjj, counted in the tally.
+    hidden, _ = assigned(None, lead="zjj", channel="net", nature="complaint")
+    Issue.objects.filter(pk=hidden.pk).update(accused_department=Department.objects.get(code="zjj"))
+    for user in (zjj_head, jtj_head):
+        for channel in ("", "net", "enterprise", "citizen"):
+            rows = access.assignments_for(user)
+            rows = rows.filter(issue__channel=channel) if channel else rows
+            expected = dict(rows.order_by().values_list("status").annotate(n=Count("id")))
+            got = selectors.inbox_per_status(user, channel)
+            assert {k: v for k, v in got.items() if v} == expected, (user.username, channel)
+    assert per_status("zjj", "net") == {"acknowledged": 1, "pending": 1}  # the tally holds the hidden one
+    assert selectors.inbox_per_status(zjj_head, "net") == {"acknowledged": 1, "pending": 0}
+    assert selectors.inbox_per_status(accusations[0], "") is None  # an office: counted
+
+
+def test_a_departments_inbox_reads_its_counts_from_the_tally(client, reference, zjj_head):
+    for _ in range(3):
+        assigned(None, lead="zjj", channel="net")
+    client.force_login(zjj_head)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/inbox/").content.decode()
+    grouped = [
+        q["sql"]
+        for q in queries.captured_queries
+        if 'FROM "feedback_assignment"' in q["sql"] and "GROUP BY" in q["sql"]
+    ]
+    assert len(grouped) == 1 and "accused_department_id" in grouped[0]  # only the hidden ones' count
+    assert '待签收 <span class="count">3</span>' in page

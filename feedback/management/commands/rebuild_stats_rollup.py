@@ -3,8 +3,8 @@ rows that differ, so a run on a correct rollup changes nothing and says so.
 
 Run it after restoring a backup or loading rows with the triggers off; beat runs it nightly
 (zhitongche/celery.py) for the writes that bypass the services (the admin, a raw UPDATE), which
-the statistics read live, exactly, in the meantime. It also checks the ledger's kept totals (the issue
-tally, decision 0800) against a count of the issues and sets them again if they differ."""
+the statistics read live, exactly, in the meantime. It also checks the ledger's and the inbox's kept counts (the
+tallies, decision 0800) against a count of the issues and sets them again if they differ."""
 
 from __future__ import annotations
 
@@ -22,5 +22,9 @@ class Command(BaseCommand):
         result = rollup.rebuild()
         self.stdout.write(f"统计汇总：{result.keys} 个键；{result.changed} 行有差异已更正。")
         wrong = tally.rebuild()
-        fixed = "；".join(f"{channel} {kept} → {counted}" for channel, (kept, counted) in sorted(wrong.items()))
-        self.stdout.write(f"台账总数：{'已按实际条数更正（' + fixed + '）' if wrong else '与实际条数一致'}。")
+        fixed = "；".join(
+            f"{table} {'/'.join(map(str, key))} {have} → {live}"
+            for table, keys in sorted(wrong.items())
+            for key, (have, live) in sorted(keys.items(), key=str)
+        )
+        self.stdout.write(f"台账与待办计数：{'已按实际条数更正（' + fixed + '）' if wrong else '与实际条数一致'}。")
