@@ -120,7 +120,8 @@ def test_a_departments_inbox_counts_its_assignments_without_joining_every_one_to
     with CaptureQueriesContext(connection) as queries:
         assert client_for(zjj_head).get("/inbox/").status_code == 200
 
-    # selectors.inbox_counts: the rows per status (grouped) and the open rows' due dates (FILTERed).
+    # selectors.inbox_counts: the rows per status (the kept tally, less those hidden by an accusation: grouped)
+    # and the open rows' due dates (FILTERed).
     sqls = [q["sql"] for q in queries.captured_queries]
     counts = [sql for sql in sqls if sql.startswith('SELECT COUNT("feedback_assignment"."issue_id")')]
     grouped = [sql for sql in sqls if sql.startswith('SELECT "feedback_assignment"."status" AS "status", COUNT(')]
