@@ -158,6 +158,9 @@ LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# Django's form renderer, with a <select>'s options written in Python: the same text, a fraction of the
+# time (zhitongche/form_renderer.py).
+FORM_RENDERER = "zhitongche.form_renderer.FormRenderer"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
