@@ -57,6 +57,7 @@ from typing import Any
 from django.utils import timezone
 
 from feedback.deadlines import MIN_YEAR
+from feedback.ledger.statements import unprepared
 from feedback.models import (
     Assignment,
     Category,
@@ -628,6 +629,7 @@ def _raw_table(numbered: Iterable[tuple[int, list[Any]]]) -> RawTable:
 # --- Checking --------------------------------------------------------------------------------------
 
 
+@unprepared
 def check_ledger(
     data: bytes,
     name: str = "",

@@ -22,6 +22,7 @@ from feedback.errors import (
     WorkflowError,
 )
 from feedback.ledger.parse import LedgerCheck, LedgerError, LedgerProblem, LedgerRow, iter_checked, read_table
+from feedback.ledger.statements import unprepared
 from feedback.models import (
     Assignment,
     Channel,
@@ -80,6 +81,7 @@ def import_ledger(*, actor: User | None, ledger: LedgerCheck) -> LedgerImport:
     return writer.finish()
 
 
+@unprepared
 def import_ledger_file(
     *,
     actor: User | None,

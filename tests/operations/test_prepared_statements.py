@@ -72,3 +72,37 @@ def test_a_statement_run_again_on_the_same_connection_is_prepared_by_postgresql(
             ['%FROM "feedback_category"%', "%$1%"],
         )
         assert cursor.fetchone()[0] == 1
+
+
+@pytest.mark.django_db
+def test_a_ledgers_check_and_import_prepare_nothing_and_put_the_setting_back(monkeypatch, reference):
+    """Their statements carry thousands of values against tables that grow in the import's transaction: a
+    generic plan made early scanned the whole issue table for every chunk after (feedback/ledger/statements.py)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    from feedback import services
+    from feedback.ledger import parse
+    from feedback.services import ledger_import
+    from tests.feedback.test_import import csv_bytes, ledger_row
+
+    if not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
+        pytest.skip("switched off in this environment (DATABASE_PREPARED_STATEMENTS=0 or PgBouncer mode)")
+    connection.ensure_connection()
+    before = connection.connection.prepare_threshold
+    assert before is not None
+    seen = []
+
+    def watched(read):
+        def read_table(*args, **kwargs):
+            seen.append(connection.connection.prepare_threshold)
+            return read(*args, **kwargs)
+
+        return read_table
+
+    monkeypatch.setattr(parse, "read_table", watched(parse.read_table))
+    monkeypatch.setattr(ledger_import, "read_table", watched(ledger_import.read_table))
+    data = csv_bytes([ledger_row(ref="ZW2024-00001", replied_on="2024-03-12")])
+    assert parse.check_ledger(data, "ledger.csv", keep_rows=False).ok
+    services.import_ledger_file(actor=None, data=data, name="ledger.csv")
+    assert seen == [None, None]  # in both passes, nothing prepared
+    assert connection.connection.prepare_threshold == before  # and the connection's setting back after
