@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 
+from feedback.compiled import CompiledQuery
 from feedback.deadlines import Deadline, WorkCalendar, compute_deadline
 from feedback.models import CalendarDay, CalendarYear
 
@@ -21,16 +24,27 @@ HOLIDAY_NAMES = {
 }
 
 
+def _years(first: int, last: int) -> QuerySet[Any]:
+    return CalendarYear.objects.filter(year__gte=first, year__lte=last).values_list("year", flat=True)
+
+
+def _days(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    # national first, county second: the later assignment wins.
+    return (
+        CalendarDay.objects.filter(date__gte=first, date__lte=last)
+        .order_by("-source", "date")
+        .values_list("date", "is_workday", "name")
+    )
+
+
+# Compiled once per process (feedback.compiled): every page with a deadline on it reads the calendar.
+YEARS, DAYS = CompiledQuery(_years, first=int, last=int), CompiledQuery(_days, first=datetime.date, last=datetime.date)
+
+
 def load_calendar(first: datetime.date, last: datetime.date) -> WorkCalendar:
     """The calendar for a span of dates, in two queries; county rows win over national ones."""
-    years = frozenset(
-        CalendarYear.objects.filter(year__gte=first.year, year__lte=last.year).values_list("year", flat=True)
-    )
-    overrides: dict[datetime.date, tuple[bool, str]] = {}
-    # national first, county second: the later assignment wins.
-    rows = CalendarDay.objects.filter(date__gte=first, date__lte=last).order_by("-source", "date")
-    for day, is_workday, name in rows.values_list("date", "is_workday", "name"):
-        overrides[day] = (is_workday, name)
+    years = frozenset(YEARS.fetch(first=first.year, last=last.year))
+    overrides = {day: (is_workday, name) for day, is_workday, name in DAYS.fetch(first=first, last=last)}
     return WorkCalendar(known_years=years, overrides=overrides)
 
 

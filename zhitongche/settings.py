@@ -202,6 +202,8 @@ CLAMD_FAIL_CLOSED = envbool("CLAMD_FAIL_CLOSED", True)
 
 # Security headers: safe in development, strict in production.
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions; the row is read by a statement compiled once per process (decision 0810).
+SESSION_ENGINE = "feedback.security.sessions"
 # Sessions end after 30 minutes idle or 12 hours after login (zhitongche.middleware.SessionTimeoutMiddleware;
 # 等保 2.0 8.1.4.1 d: 登录连接超时自动退出). The cookie itself never outlives the absolute limit.
 SESSION_IDLE_SECONDS = envint("SESSION_IDLE_SECONDS", 30 * 60)

@@ -9,7 +9,6 @@ django-axes' own rows in the database (so the throttle works with Redis down).
 from __future__ import annotations
 
 import datetime
-import functools
 import logging
 from typing import Any
 
@@ -21,6 +20,7 @@ from django.db.models import QuerySet, Sum
 from django.http import HttpRequest
 from django.utils import timezone
 
+from feedback.compiled import CompiledQuery
 from feedback.passwords import DEMO_PASSWORD
 
 log = logging.getLogger("zhitongche.security")
@@ -79,17 +79,13 @@ class PortalBackend(ModelBackend):
         page asks ``access.scope_of`` for them: three statements), and the bell's unread count (the
         ``portal`` context processor's statement on every page)."""
         try:
-            user = session_users().get(pk=user_id)
-        except get_user_model().DoesNotExist:
+            user = SESSION_USER.first(pk=int(user_id))
+        except (TypeError, ValueError):
             return None
-        return user if self.user_can_authenticate(user) else None
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
-@functools.cache
-def session_users() -> QuerySet[Any]:
-    """The queryset the session's user is read from, built once per process: building its three subqueries'
-    expressions took ~2 ms of CPU on every request (bench/README.md, "Stop 28"). Never evaluated itself —
-    each ``get`` runs a clone — so every request still reads the user, its groups and its count afresh."""
+def _session_user(pk: int) -> QuerySet[Any]:
     from feedback.access import role_group_flags
     from feedback.context_processors import unread_annotation
 
@@ -97,4 +93,11 @@ def session_users() -> QuerySet[Any]:
         get_user_model()
         ._default_manager.select_related("membership__department")
         .annotate(**role_group_flags(), **unread_annotation())
+        .filter(pk=pk)
     )
+
+
+# Built and compiled once per process (feedback.compiled): building the three subqueries' expressions and
+# compiling the statement cost ~0.6 ms of CPU on every request (bench/README.md, "Stop 28" and "Stop 30").
+# Every request still reads the user, its groups and its count afresh.
+SESSION_USER = CompiledQuery(_session_user, pk=int)
