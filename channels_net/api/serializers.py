@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from feedback.access import GROUP_NAMES, Role
-from feedback.api.serializers import CodeOrLabelChoiceField, DepartmentCodeField, DepartmentCodesField
+from feedback.api.serializers import ChoiceLabelField, CodeOrLabelChoiceField, DepartmentCodeField, DepartmentCodesField
 from feedback.models import Category, Issue
 from feedback.privacy import mask_phone
 
@@ -143,7 +143,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
 
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     phone = serializers.SerializerMethodField(help_text="已遮盖，如 138****5678")
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    status_label = ChoiceLabelField(source="status")
     issue_ref = serializers.CharField(
         source="issue.ref", read_only=True, default=None, help_text="受理后登记的诉求编号"
     )
