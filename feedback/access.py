@@ -5,13 +5,17 @@ Out of scope is 404, never 403: a user must not learn that an object exists.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
+from feedback.compiled import CompiledQuery
 from feedback.models import (
     Assignment,
     Channel,
@@ -152,9 +156,8 @@ def replies_for(user: Any) -> Any:
     so it can build the formal answer. A co-handler sees only its own department's replies:
     not the lead's, not another co-handler's. A withdrawn lead (objection accepted) leads nothing."""
     scope = scope_of(user)
-    own = SignedReply.objects.filter(assignment__in=assignments_for(user))
     if scope.role != Role.DEPARTMENT:
-        return own
+        return SignedReply.objects.filter(assignment__in=assignments_for(user))
     leads = Assignment.objects.filter(
         issue=OuterRef("assignment__issue"), department=scope.department, role=Assignment.Role.LEAD
     ).exclude(status=Assignment.Status.WITHDRAWN)
@@ -169,6 +172,57 @@ def extensions_for(user: Any) -> Any:
 
 def objections_for(user: Any) -> Any:
     return Objection.objects.filter(assignment__in=assignments_for(user))
+
+
+class ScopedQuery:
+    """A statement built from these scopes, compiled once per process for each shape of scope (feedback.compiled,
+    decision 0810): ``ScopedQuery(lambda user, pk: issues_for(user).filter(pk=pk), pk=int).fetch(user, pk=5)``.
+
+    The querysets above differ by role, and by whether the user belongs to a unit (an accusation is hidden
+    from it); within one such shape only the unit's id and the office's channel change, and they are bound
+    as values like the caller's own. ``build`` gets a stand-in user carrying only a scope: it must read the
+    user through ``scope_of`` alone. A user with no role runs the plain queryset (it is empty)."""
+
+    def __init__(self, build: Callable[..., QuerySet[Any]], **kinds: type) -> None:
+        self._build = build
+        self._kinds = kinds
+        self._shapes: dict[tuple[str, bool], CompiledQuery] = {}
+        self._lock = threading.Lock()
+
+    def fetch(self, user: Any, **values: Any) -> list[Any]:
+        scope = scope_of(user)
+        if scope.role == Role.NONE:
+            return list(self._build(user, **values))
+        shape = (scope.role, scope.department is not None)
+        query = self._shapes.get(shape) or self._compiled(shape)
+        scoped: dict[str, Any] = {"department": scope.department.pk} if scope.department is not None else {}
+        if scope.role == Role.OFFICE:
+            scoped["channel"] = scope.channel
+        return query.fetch(**scoped, **values)
+
+    def first(self, user: Any, **values: Any) -> Any:
+        rows = self.fetch(user, **values)
+        return rows[0] if rows else None
+
+    def _compiled(self, shape: tuple[str, bool]) -> CompiledQuery:
+        role, in_unit = shape
+        kinds = dict(self._kinds)
+        if in_unit:
+            kinds["department"] = int
+        if role == Role.OFFICE:
+            kinds["channel"] = str
+
+        def build(department: int | None = None, channel: str = "", **values: Any) -> QuerySet[Any]:
+            unit = Department(pk=department, channel=channel) if in_unit else None
+            return self._build(SimpleNamespace(_zt_scope=Scope(role, unit)), **values)
+
+        with self._lock:
+            query = self._shapes.get(shape)
+            if query is None:
+                query = self._shapes[shape] = CompiledQuery(
+                    build, optional=frozenset({"department", "channel"}), **kinds
+                )
+            return query
 
 
 def get_or_404(queryset: Any, **lookup: Any) -> Any:

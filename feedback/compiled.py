@@ -60,9 +60,12 @@ class CompiledQuery:
     """``CompiledQuery(build, pk=int)``; ``.fetch(pk=5)`` is ``list(build(pk=5))``, ``.first(pk=5)`` its
     first row or None. ``build`` must return the same statement for every value (module docstring)."""
 
-    def __init__(self, build: Callable[..., QuerySet[Any]], **kinds: type) -> None:
+    def __init__(
+        self, build: Callable[..., QuerySet[Any]], *, optional: frozenset[str] = frozenset(), **kinds: type
+    ) -> None:
         self._build = build
         self._kinds = kinds
+        self._optional = optional  # values the statement may leave unused (a scope's, feedback.access.ScopedQuery)
         self._template: QuerySet[Any] | None = None  # built once, with stand-ins
         self._stand_ins: dict[str, Any] = {}
         self._statements: dict[str, _Statement] = {}
@@ -108,11 +111,11 @@ class CompiledQuery:
             return statement
 
     def _compile(self, template: QuerySet[Any]) -> _Statement:
-        compiler, sql, params, slots = _compile(template, self._stand_ins)
+        compiler, sql, params, slots = _compile(template, self._stand_ins, self._optional)
         # Built again with other stand-ins, the statement must be the same but for the values' places:
         # this refuses a builder whose SQL depends on its values, and a constant equal to a stand-in.
         others = {name: _stand_in(kind, n + len(self._kinds)) for n, (name, kind) in enumerate(self._kinds.items(), 1)}
-        _, sql2, params2, slots2 = _compile(self._build(**others), others)
+        _, sql2, params2, slots2 = _compile(self._build(**others), others, self._optional)
         fixed = [p for i, p in enumerate(params) if not any(i in s for s in slots.values())]
         fixed2 = [p for i, p in enumerate(params2) if not any(i in s for s in slots2.values())]
         if (sql, slots, fixed) != (sql2, slots2, fixed2):
@@ -123,13 +126,15 @@ class CompiledQuery:
 Slots = dict[str, tuple[int, ...]]  # each value's positions among a statement's parameters
 
 
-def _compile(queryset: QuerySet[Any], stand_ins: dict[str, Any]) -> tuple[Any, str, list[Any], Slots]:
+def _compile(
+    queryset: QuerySet[Any], stand_ins: dict[str, Any], optional: frozenset[str]
+) -> tuple[Any, str, list[Any], Slots]:
     # On a clone: compiling sets up joins and aliases on the query it is given.
     compiler = queryset._chain().query.get_compiler(using=queryset.db)
     sql, params = compiler.as_sql()
     slots = {name: tuple(i for i, p in enumerate(params) if p == value) for name, value in stand_ins.items()}
     for name, positions in slots.items():
-        if not positions:
+        if not positions and name not in optional:
             raise ValueError(f"{name!r} is not a parameter of the compiled statement as given: {sql}")
     taken = {i for positions in slots.values() for i in positions}
     for i, p in enumerate(params):
