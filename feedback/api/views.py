@@ -7,6 +7,7 @@ services' own ``NotPermitted``). Errors are turned into responses in errors.py.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -44,6 +45,7 @@ from feedback.models import (
     Requester,
     SignedReply,
 )
+from feedback.views.common import KnownCountPaginator
 from feedback.workcalendar import deadline_for
 
 ERRORS = {
@@ -63,6 +65,22 @@ DEFAULT_REQUESTER_KIND = {
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+# Query parameters that leave the list's rows as they are (the page, its size, the order, the format).
+UNFILTERED = frozenset({"page", "page_size", "ordering", "format"})
+
+
+class AssignmentPagination(Pagination):
+    """A department's whole list takes its total from the kept tally (``selectors.inbox_per_status``, decision
+    0800) instead of counting its assignments: the count was 5 of the list's 7 ms in PostgreSQL for a busy
+    department at a million issues. Any filter or search, and every other role, counts as before."""
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
+        per_status = selectors.inbox_per_status(request.user) if set(request.query_params) <= UNFILTERED else None
+        count = None if per_status is None else sum(per_status.values())
+        self.django_paginator_class = functools.partial(KnownCountPaginator, count=count)  # type: ignore[assignment]
+        return super().paginate_queryset(queryset, request, view)
 
 
 @contextmanager
@@ -152,7 +170,7 @@ class AssignmentFilter(django_filters.FilterSet):
 )
 class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.AssignmentSerializer
-    pagination_class = Pagination
+    pagination_class = AssignmentPagination
     filterset_class = AssignmentFilter
     search_fields = ["issue__ref", "issue__title"]
     ordering_fields = ["due_date", "assigned_on", "id"]

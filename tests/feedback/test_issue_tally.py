@@ -26,6 +26,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from feedback import access, selectors, services
 from feedback.figures import tally
@@ -386,3 +387,32 @@ def test_a_departments_inbox_reads_its_counts_from_the_tally(client, reference, 
     ]
     assert len(grouped) == 1 and "accused_department_id" in grouped[0]  # only the hidden ones' count
     assert '待签收 <span class="count">3</span>' in page
+
+
+def test_a_departments_whole_assignment_list_in_the_api_takes_its_total_from_the_tally(netoffice, zjj_head, leader):
+    for _ in range(3):
+        assigned(netoffice, lead="zjj", co=("jyj",))
+    hidden, _ = assigned(netoffice, lead="zjj", nature="complaint")
+    Issue.objects.filter(pk=hidden.pk).update(accused_department=Department.objects.get(code="zjj"))
+    services.acknowledge_assignment(
+        actor=zjj_head, assignment=Assignment.objects.filter(department__code="zjj").first()
+    )
+    api = APIClient()
+    api.force_authenticate(zjj_head)
+    for query, counted in (("", False), ("?page_size=2&ordering=-due_date", False), ("?status=pending", True)):
+        with CaptureQueriesContext(connection) as run:
+            body = api.get(f"/api/v1/assignments/{query}").json()
+        expected = access.assignments_for(zjj_head)
+        if "status" in query:
+            expected = expected.filter(status="pending")
+        assert body["count"] == expected.count() == (3 if not counted else 2)
+        counts = [
+            q["sql"]
+            for q in run.captured_queries
+            if q["sql"].startswith('SELECT COUNT(*) AS "__count" FROM "feedback_assignment"')
+        ]
+        assert bool(counts) is counted, query
+    api.force_authenticate(leader)  # any other role counts
+    with CaptureQueriesContext(connection) as run:
+        assert api.get("/api/v1/assignments/").json()["count"] == Assignment.objects.count() == 7
+    assert any('COUNT(*) AS "__count" FROM "feedback_assignment"' in q["sql"] for q in run.captured_queries)
