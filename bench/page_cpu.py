@@ -45,7 +45,9 @@ def parse_args() -> argparse.Namespace:
     add_database_args(p)
     p.add_argument("--loads", type=int, default=100, help="loads of each page per round (default 100)")
     p.add_argument("--rounds", type=int, default=3, help="rounds of the two settings, alternately (default 3)")
-    p.add_argument("--user-read", action="store_true", help="compare the session user's read, compiled once or built each time")
+    p.add_argument(
+        "--user-read", action="store_true", help="compare the session user's read, compiled once or built each time"
+    )
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return p.parse_args()
 

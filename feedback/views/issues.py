@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from feedback import access, selectors, services, states
 from feedback.access import Role, scope_of
+from feedback.compiled import CompiledQuery
 from feedback.forms import (
     AssignForm,
     CloseForm,
@@ -32,7 +33,7 @@ from feedback.forms import (
     ReasonForm,
 )
 from feedback.ledger.export import XLSX_CONTENT_TYPE, issues_workbook
-from feedback.models import Assignment, DeadlineStep, Issue, Objection
+from feedback.models import Assignment, DeadlineStep, ExtensionRequest, Issue, Objection
 from feedback.states import action_label
 from feedback.views import merging
 from feedback.views.common import PAGE_SIZE, KnownCountPaginator, flash_form_errors, query_without_page, run_service
@@ -174,7 +175,7 @@ def _issue_page(request: HttpRequest, pk: int, *, follow_up_form: FollowUpForm |
         raise Http404("未找到该记录，或您无权查看。")
     scope = scope_of(request.user)
     assignments = ISSUE_ASSIGNMENTS.fetch(request.user, issue=issue.pk)  # lead first
-    prefetch_related_objects(assignments, "extensions", OBJECTIONS, PENDING_STEPS)
+    _attach_handling(assignments, issue.pk)
     # Through access: a lead department also sees its co-handlers' replies (access.replies_for).
     replies = ISSUE_REPLIES.fetch(request.user, issue=issue.pk)
     history = ISSUE_HISTORY.fetch(request.user, issue=issue.pk)
@@ -353,17 +354,39 @@ def issue_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("issue_detail", pk=pk)
 
 
-# The ladder of reminders and 督办 (feedback.services.sweeps), split by selectors.split_ladder into
-# what is still to come and what has happened.
-PENDING_STEPS = Prefetch("steps", queryset=DeadlineStep.objects.order_by("scheduled_for", "id"), to_attr="ladder_steps")
-
-
-OBJECTIONS = Prefetch(
-    "objections",
-    queryset=Objection.objects.select_related(
-        "suggested_department", "raised_by", "decided_by", "new_assignment__department"
-    ).order_by("raised_at", "id"),
+# What the issue page shows under each assignment — the ladder of reminders and 督办 (feedback.services.sweeps,
+# split by selectors.split_ladder into what is to come and what has happened), the extension requests and the
+# objections — read by issue, each in one statement compiled once per process (feedback.compiled), and handed
+# to the assignments the viewer may see: the rows of any other assignment of the issue are dropped unread.
+ISSUE_STEPS = CompiledQuery(
+    lambda issue: DeadlineStep.objects.filter(assignment__issue_id=issue).order_by("scheduled_for", "id"), issue=int
 )
+ISSUE_EXTENSIONS = CompiledQuery(lambda issue: ExtensionRequest.objects.filter(assignment__issue_id=issue), issue=int)
+ISSUE_OBJECTIONS = CompiledQuery(
+    lambda issue: (
+        Objection.objects.filter(assignment__issue_id=issue)
+        .select_related("suggested_department", "raised_by", "decided_by", "new_assignment__department")
+        .order_by("raised_at", "id")
+    ),
+    issue=int,
+)
+
+
+def _attach_handling(assignments: list[Assignment], issue: int) -> None:
+    """Set ``ladder_steps``, ``extension_list`` and ``objection_list`` on each of ``assignments``."""
+    shown = {a.pk: a for a in assignments}
+    for a in assignments:
+        a.ladder_steps, a.extension_list, a.objection_list = [], [], []  # type: ignore[attr-defined]
+    for query, attr in (
+        (ISSUE_STEPS, "ladder_steps"),
+        (ISSUE_EXTENSIONS, "extension_list"),
+        (ISSUE_OBJECTIONS, "objection_list"),
+    ):
+        for row in query.fetch(issue=issue):
+            assignment = shown.get(row.assignment_id)
+            if assignment is not None:
+                row.assignment = assignment
+                getattr(assignment, attr).append(row)
 
 
 # The issue page's four reads, compiled once per process for each shape of scope (access.ScopedQuery,
@@ -415,7 +438,7 @@ def _objection_forms(
     rule the service applies); the office gets accept and reject forms for each pending objection."""
     offer = False
     for a in assignments:
-        objections = list(a.objections.all())
+        objections = a.objection_list
         a.objection_pending = next((o for o in objections if o.status == Objection.Status.PENDING), None)
         if member_department is not None and a.department_id == member_department.pk and a.is_open:
             a.objection_last_day = services.objection_last_day(a)

@@ -3,18 +3,29 @@ exactly the rows of the querysets built for that user: same rows, same order, sa
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
+from django.db.models import Prefetch, prefetch_related_objects
 from django.test import Client
 
 from feedback import access, services
-from feedback.models import Department, Issue
-from feedback.views.issues import ISSUE_ASSIGNMENTS, ISSUE_HISTORY, ISSUE_PAGE, ISSUE_REPLIES
+from feedback.models import DeadlineStep, Department, Issue, Objection
+from feedback.views.issues import ISSUE_ASSIGNMENTS, ISSUE_HISTORY, ISSUE_PAGE, ISSUE_REPLIES, _attach_handling
 from tests.conftest import make_user
 from tests.factories import assigned, register
 from tests.feedback.test_page_costs import submit
 
 pytestmark = pytest.mark.postgres
 
+# What the page prefetched for the assignments until the reads by issue (stop 30).
+STEPS_BEFORE = Prefetch("steps", queryset=DeadlineStep.objects.order_by("scheduled_for", "id"), to_attr="ladder_steps")
+OBJECTIONS_BEFORE = Prefetch(
+    "objections",
+    queryset=Objection.objects.select_related(
+        "suggested_department", "raised_by", "decided_by", "new_assignment__department"
+    ).order_by("raised_at", "id"),
+)
 READS = {"issue": ISSUE_PAGE, "assignments": ISSUE_ASSIGNMENTS, "replies": ISSUE_REPLIES, "history": ISSUE_HISTORY}
 
 
@@ -39,6 +50,15 @@ def county(netoffice, ezoneoffice, petitionoffice, zjj_head, zjj_staff, jyj_head
         Issue.objects.filter(pk=issue.pk).update(accused_department=Department.objects.get(code=accused))
         issues.append(issue)
     issues.append(register(netoffice, channel="net"))  # not yet assigned
+    co = issues[0].assignments.get(department__code="jyj")  # an extension asked by the co-handler
+    services.request_extension(
+        actor=jyj_head,
+        assignment=co,
+        requested_due_date=co.due_date + datetime.timedelta(days=10),
+        reason="需要现场调查",
+    )
+    lead = issues[1].assignments.get(department__code="jyj")  # an objection by a lead
+    services.raise_objection(actor=jyj_head, assignment=lead, reason="不属于本单位职责")
     users = [netoffice, ezoneoffice, petitionoffice, zjj_head, zjj_staff, jyj_head, hqz_head, leader, admin_user]
     users.append(make_user("leader_in_unit", department="zjj", role=access.Role.LEADER))
     users.append(make_user("nobody"))
@@ -76,6 +96,20 @@ def test_each_read_gives_every_user_the_rows_of_its_own_queryset(county):
                 built = list(read._build(user, **{"pk" if name == "issue" else "issue": issue.pk}))
                 got = read.fetch(user, **{"pk" if name == "issue" else "issue": issue.pk})
                 assert [fields(r) for r in got] == [fields(r) for r in built], (user.username, issue.ref, name)
+            handled = 0
+            plain = list(ISSUE_ASSIGNMENTS._build(user, issue=issue.pk))
+            prefetch_related_objects(plain, "extensions", OBJECTIONS_BEFORE, STEPS_BEFORE)
+            got = ISSUE_ASSIGNMENTS.fetch(user, issue=issue.pk)
+            _attach_handling(got, issue.pk)
+            for before, after in zip(plain, got, strict=True):
+                assert [fields(e) for e in before.extensions.all()] == [fields(e) for e in after.extension_list]
+                assert [fields(o) for o in before.objections.all()] == [fields(o) for o in after.objection_list]
+                assert [fields(s) for s in before.ladder_steps] == [fields(s) for s in after.ladder_steps]
+                handled += len(after.extension_list) + len(after.objection_list)
+            if user.username == "jyj_head" and issue.pk in (issues[0].pk, issues[1].pk):
+                assert handled == 1, issue.ref
+            if user.username == "zjj_head" and issue.pk == issues[0].pk:
+                assert handled == 0  # the co-handler's extension is not the lead's to see
     assert seen > 40
     # One statement per shape of scope: admin, leader (in a unit or not), office, department.
     assert len(ISSUE_PAGE._shapes) <= 5
