@@ -248,10 +248,11 @@ def _dashboard(request: HttpRequest, form: DashboardFilterForm, filters: Filters
     scope = scope_of(request.user)
     issues, _ = statistics.scoped(request.user)
     cohort = statistics.cohort(issues, **filters.cohort_kwargs())
-    key = _kept_key(request, scope, cohort, as_of, today)
+    echarts = available(ECHARTS)  # a look in the static files: once a request
+    key = _kept_key(request, scope, cohort, as_of, today, echarts)
     kept = _kept_get(key)
     if kept is None:
-        kept = _figure_parts(form, filters, scope, cohort, as_of, today)
+        kept = _figure_parts(form, filters, scope, cohort, as_of, today, echarts)
         _kept_set(key, kept)
     overdue = overdue_preview(cohort, filters, as_of)
     for a in overdue:
@@ -264,7 +265,7 @@ def _dashboard(request: HttpRequest, form: DashboardFilterForm, filters: Filters
             "kept": {n: mark_safe(part) if isinstance(part, str) else part for n, part in kept.items()},  # noqa: S308
             "overdue": overdue,
             "overdue_more": kept["overdue_open"] - len(overdue),
-            "echarts": available(ECHARTS),
+            "echarts": echarts,
             "echarts_path": ECHARTS,
             **topics.dashboard_topics(request.user, filters, as_of),  # 热点诉求 (issue 19)
         },
@@ -277,7 +278,13 @@ KEPT_PARTS = ("feedback/_dashboard_head.html", "feedback/_dashboard_tables.html"
 
 
 def _figure_parts(
-    form: DashboardFilterForm, filters: Filters, scope: Scope, cohort: Any, as_of: datetime.date, today: datetime.date
+    form: DashboardFilterForm,
+    filters: Filters,
+    scope: Scope,
+    cohort: Any,
+    as_of: datetime.date,
+    today: datetime.date,
+    echarts: bool,
 ) -> dict[str, Any]:
     """The page's figures rendered: the part above the hot topics, the tables below them, the charts'
     data, and what the overdue list's last line needs. A function of the figures' inputs (the rollup,
@@ -331,7 +338,7 @@ def _figure_parts(
         "months": [Linked(m, FigureLinks(cut.month(m.first_day, m.last_day))) for m in months],
         "links": links,
         "formulas": FORMULAS,
-        "echarts": available(ECHARTS),
+        "echarts": echarts,
         "chart_data": chart_data,
     }
     head, tables = (render_to_string(name, context) for name in KEPT_PARTS)
@@ -345,7 +352,7 @@ def _figure_parts(
 
 
 def _kept_key(
-    request: HttpRequest, scope: Scope, cohort: Any, as_of: datetime.date, today: datetime.date
+    request: HttpRequest, scope: Scope, cohort: Any, as_of: datetime.date, today: datetime.date, echarts: bool
 ) -> str | None:
     """The cache key of the figures' parts, or None when they must be computed: kept figures off
     (``STATS_CACHE_SECONDS`` 0), a cohort the rollup cannot answer, a window with a live key, or no
@@ -359,7 +366,7 @@ def _kept_key(
         return None
     department = scope.department.pk if scope.department else None
     query = sorted((k, v) for k, values in request.GET.lists() for v in values)
-    what = (state, c, as_of, today, scope.role, department, query, available(ECHARTS), _parts_version())
+    what = (state, c, as_of, today, scope.role, department, query, echarts, _parts_version())
     return "dashboard:1:" + hashlib.sha256(repr(what).encode()).hexdigest()
 
 

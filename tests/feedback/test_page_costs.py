@@ -189,6 +189,23 @@ def test_the_dashboards_hot_topics_cost_no_statement_while_kept(leader, netoffic
     assert kept <= computed - 2  # the period's texts and the townships they are assigned to
 
 
+def test_the_inbox_pages_its_tab_by_the_tabs_count_and_counts_again_only_for_a_search(netoffice, zjj_head):
+    from feedback.views.common import PAGE_SIZE
+
+    add_issues(netoffice, 2 * PAGE_SIZE + 6)  # pending: every other one led by zjj
+    client = logged_in(zjj_head)
+    pending = Assignment.objects.filter(department__code="zjj", status="pending").count()
+    assert pending > PAGE_SIZE
+    sql = statements(client, "/inbox/")
+    assert not [s for s in sql if s.startswith('SELECT COUNT(*) AS "__count" FROM "feedback_assignment"')]
+    page = client.get("/inbox/").context["page"]
+    assert page.paginator.count == pending and page.paginator.num_pages == 2
+    assert len(client.get("/inbox/?page=2").context["page"].object_list) == pending - PAGE_SIZE
+    searched = statements(client, "/inbox/?q=天桥")
+    assert [s for s in searched if s.startswith('SELECT COUNT(*) AS "__count" FROM "feedback_assignment"')]
+    assert client.get("/inbox/?q=不存在的标题").context["page"].paginator.count == 0
+
+
 def test_the_inbox_counts_are_each_tabs_own_count(netoffice, zjj_head):
     """inbox_counts reads per status and the open rows' due dates; each count must stay the tab's rows."""
     from feedback import access
